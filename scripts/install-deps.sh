@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs what building, running and testing csmsd needs on Debian 12.
+# Used by the README's commands, .ci/run and docker/Dockerfile.
+#   install-deps.sh build   compilers and -dev packages only
+#   install-deps.sh runtime the shared libraries csmsd needs at run time
+#   install-deps.sh test    build + test peers (pymodbus, node, ocpp-rpc)
+set -eu
+what=${1:-test}
+here=$(cd "$(dirname "$0")/.." && pwd)
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+runtime_pkgs="libwebsockets17 libcjson1 libsqlite3-0 libssl3 libmodbus5 libglpk40 ca-certificates"
+build_pkgs="build-essential cmake pkg-config libwebsockets-dev libcjson-dev libsqlite3-dev libssl-dev libmodbus-dev libglpk-dev"
+test_pkgs="python3 python3-pymodbus nodejs npm sqlite3 curl"
+
+case "$what" in
+  runtime) pkgs=$runtime_pkgs ;;
+  build)   pkgs=$build_pkgs ;;
+  test)    pkgs="$build_pkgs $test_pkgs" ;;
+  *) echo "usage: $0 build|runtime|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+# node and npm may come from elsewhere than Debian (a preinstalled Node.js).
+if [ "$what" = test ] && command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=$(echo "$missing" | tr ' ' '\n' | grep -vxE 'nodejs|npm' | tr '\n' ' ')
+fi
+if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+if [ "$what" = test ] && [ -f "$here/tests/integration/package.json" ]; then
+  if [ ! -d "$here/tests/integration/node_modules/ocpp-rpc" ]; then
+    (cd "$here/tests/integration" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
