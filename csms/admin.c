@@ -1,0 +1,513 @@
+/* admin.c: the admin HTTP JSON API. One table of routes; each handler
+ * answers through http_respond, or defers (an OCPP call to a charger) and
+ * answers from the call's callback. Errors are {"error":{code,description}}. */
+#include "admin.h"
+#include "authkey.h"
+#include "charger.h"
+#include "control.h"
+#include "csms.h"
+#include "http.h"
+#include "log.h"
+#include "ocppj.h"
+#include "session.h"
+#include "store.h"
+#include "timeutil.h"
+
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct route {
+	enum http_method method;
+	const char *pattern;      /* '*' matches one path segment */
+	route_fn fn;
+};
+
+/* ---- answers ---- */
+
+void admin_reply_json(struct http_txn *t, int status, cJSON *j)
+{
+	char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	http_respond(t, status, "application/json", s, s ? strlen(s) : 0);
+}
+
+void admin_error(struct http_txn *t, int status, const char *code, const char *fmt, ...)
+{
+	char desc[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof desc, fmt, ap);
+	va_end(ap);
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "description", desc);
+	admin_reply_json(t, status, o);
+}
+
+cJSON *admin_parse_body(struct route_ctx *c, int allow_empty)
+{
+	struct http_txn *t = c->t;
+	if (t->body_too_big) {
+		admin_error(t, 413, "PayloadTooLarge", "request body larger than 1 MiB");
+		return NULL;
+	}
+	if (!t->body_len && allow_empty)
+		return cJSON_CreateObject();
+	cJSON *j = t->body ? cJSON_ParseWithLength(t->body, t->body_len) : NULL;
+	if (!j)
+		admin_error(t, 400, "BadRequest", "request body is not valid JSON");
+	return j;
+}
+
+/* ---- health and chargers ---- */
+
+static void r_health(struct route_ctx *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", "ok");
+	admin_reply_json(c->t, 200, o);
+}
+
+static void charger_decorate(struct csms *app, cJSON *o)
+{
+	const cJSON *id = cJSON_GetObjectItem(o, "id");
+	struct charger *ch = charger_find(app->chargers, app->store, id->valuestring);
+	cJSON_AddBoolToObject(o, "connected", ch && ch->session);
+	if (ch) {
+		cJSON_ReplaceItemInObject(o, "settings", charger_settings_json(&ch->settings));
+		cJSON_AddItemToObject(o, "live", charger_live_json(ch));
+	}
+}
+
+static void r_chargers(struct route_ctx *c)
+{
+	cJSON *arr = store_charger_json(c->app->store, NULL), *o;
+	cJSON_ArrayForEach(o, arr)
+		charger_decorate(c->app, o);
+	admin_reply_json(c->t, 200, arr);
+}
+
+static void r_charger(struct route_ctx *c)
+{
+	cJSON *o = store_charger_json(c->app->store, c->params[0]);
+	if (!o) {
+		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
+		return;
+	}
+	charger_decorate(c->app, o);
+	admin_reply_json(c->t, 200, o);
+}
+
+static void set_registration(struct route_ctx *c, enum store_registration reg)
+{
+	struct charger *ch = charger_find(c->app->chargers, c->app->store, c->params[0]);
+	if (!ch || store_charger_set_registration(c->app->store, ch->id, reg)) {
+		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
+		return;
+	}
+	ch->reg = reg;
+	LOGI("admin", "%s %s", ch->id, store_registration_names[reg]);
+	r_charger(c);
+}
+
+static void r_accept(struct route_ctx *c) { set_registration(c, REG_ACCEPTED); }
+static void r_reject(struct route_ctx *c) { set_registration(c, REG_REJECTED); }
+
+static void r_charger_put(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	char err[256], hash[100];
+	if (!*c->params[0] || strlen(c->params[0]) >= STORE_ID_MAX) {
+		admin_error(c->t, 400, "BadRequest", "charger id must be 1 to 48 characters");
+		return;
+	}
+	cJSON *body = admin_parse_body(c, 0);
+	if (!body)
+		return;
+	struct charger_settings s;
+	struct charger *ch = charger_find(app->chargers, app->store, c->params[0]);
+	if (ch)
+		s = ch->settings;
+	else
+		charger_settings_default(&s);
+	if (charger_settings_parse(&s, body, err, sizeof err)) {
+		cJSON_Delete(body);
+		admin_error(c->t, 400, "BadRequest", "%s", err);
+		return;
+	}
+	const cJSON *key = cJSON_GetObjectItemCaseSensitive(body, "authorizationKey");
+	const char *hash_arg = NULL;
+	if (cJSON_IsString(key)) {
+		if (authkey_hash(key->valuestring, hash, sizeof hash)) {
+			cJSON_Delete(body);
+			admin_error(c->t, 500, "InternalError", "cannot hash the key");
+			return;
+		}
+		hash_arg = hash;
+	} else if (cJSON_IsNull(key))
+		hash_arg = "";
+	cJSON_Delete(body);
+	if (!ch) {
+		/* Provisioning a charger before it first connects. */
+		if (store_charger_create(app->store, c->params[0], REG_ACCEPTED, app->now_ms) < 0 ||
+		    !(ch = charger_get(app->chargers, app->store, c->params[0]))) {
+			admin_error(c->t, 500, "InternalError", "cannot create the charger");
+			return;
+		}
+		ch->reg = REG_ACCEPTED;
+	}
+	if (hash_arg)
+		s.has_auth_key = hash_arg[0] != 0;
+	cJSON *sj = charger_settings_json(&s);
+	cJSON_DeleteItemFromObject(sj, "authorizationKeySet");
+	char *text = cJSON_PrintUnformatted(sj);
+	cJSON_Delete(sj);
+	int rc = text ? store_charger_set_settings(app->store, ch->id, text, hash_arg) : -1;
+	free(text);
+	if (rc) {
+		admin_error(c->t, 500, "InternalError", "cannot store the settings");
+		return;
+	}
+	ch->settings = s;
+	control_charger_changed(app, ch);
+	r_charger(c);
+}
+
+/* ---- OCPP calls to a charger ---- */
+
+static void call_done(void *arg, const struct call_result *r)
+{
+	struct http_txn *t = arg;
+	if (r->status == OCPP_OK) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "result", cJSON_Duplicate(r->payload, 1));
+		admin_reply_json(t, 200, o);
+		return;
+	}
+	int status = !strcmp(r->code, "Timeout") ? 504 : !strcmp(r->code, "Closed") ? 502 : 502;
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+	cJSON_AddStringToObject(e, "code", r->code);
+	cJSON_AddStringToObject(e, "description", r->description ? r->description : "");
+	cJSON_AddItemToObject(e, "details", r->payload ? cJSON_Duplicate(r->payload, 1) : cJSON_CreateObject());
+	admin_reply_json(t, status, o);
+}
+
+static void r_ocpp_call(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	char why[256];
+	struct charger *ch = charger_find(app->chargers, app->store, c->params[0]);
+	if (!ch) {
+		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
+		return;
+	}
+	cJSON *body = admin_parse_body(c, 1);
+	if (!body)
+		return;
+	if (!ch->session) {
+		cJSON_Delete(body);
+		admin_error(c->t, 409, "NotConnected", "charger '%s' is not connected", ch->id);
+		return;
+	}
+	c->t->deferred = 1;
+	int rc = ocppj_call(ch->session, c->params[1], body, call_done, c->t, why, sizeof why);
+	cJSON_Delete(body);
+	if (rc) {
+		c->t->deferred = 0;
+		if (rc == -1)
+			admin_error(c->t, 400, "BadRequest", "%s", why);
+		else
+			admin_error(c->t, 500, "InternalError", "out of memory");
+	}
+}
+
+/* ---- id tags ---- */
+
+static const char *const tag_statuses[] = { "Accepted", "Blocked", "Expired", "Invalid", NULL };
+
+static void r_tags(struct route_ctx *c)
+{
+	admin_reply_json(c->t, 200, store_idtag_json(c->app->store, NULL));
+}
+
+static void r_tag_get(struct route_ctx *c)
+{
+	cJSON *o = store_idtag_json(c->app->store, c->params[0]);
+	if (!o)
+		admin_error(c->t, 404, "NotFound", "no idTag '%s'", c->params[0]);
+	else
+		admin_reply_json(c->t, 200, o);
+}
+
+static void r_tag_put(struct route_ctx *c)
+{
+	struct store_idtag tag = { 0 };
+	const char *name = c->params[0];
+	if (!*name || strlen(name) > 20) {
+		admin_error(c->t, 400, "BadRequest", "idTag: 1 to 20 characters");
+		return;
+	}
+	cJSON *b = admin_parse_body(c, 1), *v;
+	if (!b)
+		return;
+	const char *bad = NULL;
+	snprintf(tag.id_tag, sizeof tag.id_tag, "%s", name);
+	snprintf(tag.status, sizeof tag.status, "Accepted");
+	cJSON *fields = cJSON_IsObject(b) ? b : NULL;
+	if (!fields)
+		bad = "body: must be a JSON object";
+	cJSON_ArrayForEach(v, fields) {
+		const char *k = v->string;
+		if (bad)
+			break;
+		if (!strcmp(k, "idTag")) {
+			if (!cJSON_IsString(v) || strcmp(v->valuestring, name))
+				bad = "idTag: must match the path";
+		} else if (!strcmp(k, "status")) {
+			int ok = 0;
+			for (int i = 0; cJSON_IsString(v) && tag_statuses[i]; i++)
+				ok |= !strcmp(tag_statuses[i], v->valuestring);
+			if (!ok)
+				bad = "status: Accepted, Blocked, Expired or Invalid";
+			else
+				snprintf(tag.status, sizeof tag.status, "%s", v->valuestring);
+		} else if (!strcmp(k, "expiryDate")) {
+			if (!cJSON_IsNull(v) && (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &tag.expiry_ms)))
+				bad = "expiryDate: an ISO 8601 time or null";
+		} else if (!strcmp(k, "parentIdTag")) {
+			if (cJSON_IsString(v) && *v->valuestring && strlen(v->valuestring) <= 20 &&
+			    strcmp(v->valuestring, name))
+				snprintf(tag.parent, sizeof tag.parent, "%s", v->valuestring);
+			else if (!cJSON_IsNull(v))
+				bad = "parentIdTag: another idTag of 1 to 20 characters, or null";
+		} else if (!strcmp(k, "maxActiveTransactions")) {
+			if (cJSON_IsNumber(v) && v->valuedouble == (int)v->valuedouble && v->valueint >= 1 &&
+			    v->valueint <= 1000)
+				tag.max_active = v->valueint;
+			else if (!cJSON_IsNull(v))
+				bad = "maxActiveTransactions: a whole number from 1 to 1000, or null";
+		} else if (!strcmp(k, "chargers")) {
+			const cJSON *e, *list = cJSON_IsArray(v) ? v : NULL;
+			if (!list)
+				bad = "chargers: an array of charger ids";
+			cJSON_ArrayForEach(e, list)
+				if (!cJSON_IsString(e) || !*e->valuestring || strlen(e->valuestring) >= STORE_ID_MAX)
+					bad = "chargers: an array of charger ids";
+		} else {
+			static char msg[96];
+			snprintf(msg, sizeof msg, "%.40s: unknown field", k);
+			bad = msg;
+		}
+	}
+	if (bad) {
+		cJSON_Delete(b);
+		admin_error(c->t, 400, "BadRequest", "%s", bad);
+		return;
+	}
+	int rc = store_idtag_put(c->app->store, &tag, cJSON_GetObjectItemCaseSensitive(b, "chargers"));
+	cJSON_Delete(b);
+	if (rc) {
+		store_rollback(c->app->store);
+		admin_error(c->t, 500, "InternalError", "cannot store the idTag");
+		return;
+	}
+	r_tag_get(c);
+}
+
+static void r_tag_delete(struct route_ctx *c)
+{
+	int rc = store_idtag_delete(c->app->store, c->params[0]);
+	if (rc == 1)
+		admin_error(c->t, 404, "NotFound", "no idTag '%s'", c->params[0]);
+	else if (rc)
+		admin_error(c->t, 500, "InternalError", "cannot delete");
+	else
+		http_respond(c->t, 204, "application/json", NULL, 0);
+}
+
+/* ---- transactions ---- */
+
+static int tx_filter(struct route_ctx *c, struct store_tx_filter *f, char bufs[4][128])
+{
+	char tmp[128];
+	memset(f, 0, sizeof *f);
+	f->active = -1;
+	f->charger = http_query(c->t, "charger", bufs[0], sizeof bufs[0]);
+	f->id_tag = http_query(c->t, "idTag", bufs[1], sizeof bufs[1]);
+	if (http_query(c->t, "active", tmp, sizeof tmp)) {
+		if (!strcmp(tmp, "true"))
+			f->active = 1;
+		else if (!strcmp(tmp, "false"))
+			f->active = 0;
+		else {
+			admin_error(c->t, 400, "BadRequest", "active: true or false");
+			return -1;
+		}
+	}
+	if (http_query(c->t, "from", bufs[2], sizeof bufs[2]) && time_parse_iso(bufs[2], &f->from_ms)) {
+		admin_error(c->t, 400, "BadRequest", "from: an ISO 8601 time");
+		return -1;
+	}
+	if (http_query(c->t, "to", bufs[3], sizeof bufs[3]) && time_parse_iso(bufs[3], &f->to_ms)) {
+		admin_error(c->t, 400, "BadRequest", "to: an ISO 8601 time");
+		return -1;
+	}
+	if (http_query(c->t, "limit", tmp, sizeof tmp))
+		f->limit = atoi(tmp);
+	return 0;
+}
+
+static void r_transactions(struct route_ctx *c)
+{
+	struct store_tx_filter f;
+	char bufs[4][128];
+	if (!tx_filter(c, &f, bufs))
+		admin_reply_json(c->t, 200, store_tx_list(c->app->store, &f));
+}
+
+static void csv_field(char **p, size_t *len, size_t *cap, const cJSON *v, int last)
+{
+	char num[64];
+	const char *s = "";
+	if (cJSON_IsString(v))
+		s = v->valuestring;
+	else if (cJSON_IsNumber(v)) {
+		snprintf(num, sizeof num, "%.0f", v->valuedouble);
+		s = num;
+	}
+	size_t need = 2 * strlen(s) + 4;
+	if (*len + need >= *cap) {
+		size_t nc = (*cap + need) * 2;
+		char *np = realloc(*p, nc);
+		if (!np)
+			return;
+		*p = np;
+		*cap = nc;
+	}
+	int quote = strpbrk(s, ",\"\n\r") != NULL;
+	if (quote)
+		(*p)[(*len)++] = '"';
+	for (; *s; s++) {
+		if (*s == '"')
+			(*p)[(*len)++] = '"';
+		(*p)[(*len)++] = *s;
+	}
+	if (quote)
+		(*p)[(*len)++] = '"';
+	(*p)[(*len)++] = last ? '\n' : ',';
+}
+
+static void r_transactions_csv(struct route_ctx *c)
+{
+	static const char *const cols[] = { "id", "charger", "connectorId", "idTag", "start", "stop",
+		"meterStart", "meterStop", "energyWh", "stopReason" };
+	struct store_tx_filter f;
+	char bufs[4][128];
+	if (tx_filter(c, &f, bufs))
+		return;
+	cJSON *arr = store_tx_list(c->app->store, &f), *o;
+	size_t cap = 4096, len = 0;
+	char *out = malloc(cap);
+	if (!out) {
+		cJSON_Delete(arr);
+		admin_error(c->t, 500, "InternalError", "out of memory");
+		return;
+	}
+	len = (size_t)snprintf(out, cap, "id,charger,connectorId,idTag,start,stop,meterStart,meterStop,energyWh,stopReason\n");
+	cJSON_ArrayForEach(o, arr)
+		for (int i = 0; i < 10; i++)
+			csv_field(&out, &len, &cap, cJSON_GetObjectItem(o, cols[i]), i == 9);
+	cJSON_Delete(arr);
+	http_respond(c->t, 200, "text/csv", out, len);
+}
+
+static void r_transaction(struct route_ctx *c)
+{
+	char *end;
+	long long id = strtoll(c->params[0], &end, 10);
+	cJSON *o = (*end || id <= 0) ? NULL : store_tx_json(c->app->store, id);
+	if (!o)
+		admin_error(c->t, 404, "NotFound", "no transaction '%s'", c->params[0]);
+	else
+		admin_reply_json(c->t, 200, o);
+}
+
+/* ---- the table ---- */
+
+static const struct route routes[] = {
+	{ HTTP_GET, "/api/v1/health", r_health },
+	{ HTTP_GET, "/api/v1/chargers", r_chargers },
+	{ HTTP_GET, "/api/v1/chargers/*", r_charger },
+	{ HTTP_PUT, "/api/v1/chargers/*", r_charger_put },
+	{ HTTP_POST, "/api/v1/chargers/*/accept", r_accept },
+	{ HTTP_POST, "/api/v1/chargers/*/reject", r_reject },
+	{ HTTP_POST, "/api/v1/chargers/*/ocpp/*", r_ocpp_call },
+	{ HTTP_GET, "/api/v1/id-tags", r_tags },
+	{ HTTP_GET, "/api/v1/id-tags/*", r_tag_get },
+	{ HTTP_PUT, "/api/v1/id-tags/*", r_tag_put },
+	{ HTTP_DELETE, "/api/v1/id-tags/*", r_tag_delete },
+	{ HTTP_GET, "/api/v1/transactions", r_transactions },
+	{ HTTP_GET, "/api/v1/transactions.csv", r_transactions_csv },
+	{ HTTP_GET, "/api/v1/transactions/*", r_transaction },
+	{ HTTP_GET, "/api/v1/dlm", control_api_get },
+	{ HTTP_PUT, "/api/v1/dlm", control_api_put },
+	{ HTTP_PUT, "/api/v1/dlm/readings", control_api_readings },
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+/* Matches path against pattern, capturing '*' segments. */
+static int match(const char *pattern, const char *path, struct route_ctx *c)
+{
+	c->nparams = 0;
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			size_t n = strcspn(path, "/");
+			if (!n || c->nparams >= ADMIN_MAX_PARAMS || n >= sizeof c->params[0])
+				return 0;
+			memcpy(c->params[c->nparams], path, n);
+			c->params[c->nparams++][n] = 0;
+			pattern++;
+			path += n;
+		} else if (*pattern++ != *path++)
+			return 0;
+	}
+	return !*pattern && (!*path || !strcmp(path, "/"));
+}
+
+static int authorised(struct csms *app, struct http_txn *t)
+{
+	const char *tok = app->cfg.admin_token;
+	if (!tok[0])
+		return 1;
+	size_t n = strlen(tok);
+	return !strncmp(t->auth, "Bearer ", 7) && strlen(t->auth + 7) == n &&
+	       !CRYPTO_memcmp(t->auth + 7, tok, n);
+}
+
+void admin_handle(struct csms *app, struct http_txn *t)
+{
+	struct route_ctx c;
+	memset(&c, 0, sizeof c);
+	c.app = app;
+	c.t = t;
+	if (!authorised(app, t)) {
+		admin_error(t, 401, "Unauthorized", "missing or wrong bearer token");
+		return;
+	}
+	int path_found = 0;
+	for (size_t i = 0; i < NROUTES; i++) {
+		if (!match(routes[i].pattern, t->path, &c))
+			continue;
+		path_found = 1;
+		if (routes[i].method != t->method)
+			continue;
+		routes[i].fn(&c);
+		return;
+	}
+	if (path_found)
+		admin_error(t, 405, "MethodNotAllowed", "method not allowed on %s", t->path);
+	else
+		admin_error(t, 404, "NotFound", "no such path %s", t->path);
+}

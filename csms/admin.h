@@ -1,0 +1,32 @@
+/* admin.h: the admin HTTP JSON API. The routes table lives in admin.c;
+ * other modules (control.c, ...) provide route handlers with this shape. */
+#ifndef CSMS_ADMIN_H
+#define CSMS_ADMIN_H
+
+#include <cjson/cJSON.h>
+
+struct csms;
+struct http_txn;
+
+#define ADMIN_MAX_PARAMS 4
+
+/* One matched request; lives for the handler's call. */
+struct route_ctx {
+	struct csms *app;
+	struct http_txn *t;
+	char params[ADMIN_MAX_PARAMS][256];   /* the '*' segments of the route */
+	int nparams;
+};
+typedef void (*route_fn)(struct route_ctx *c);
+
+/* Answers t at once (http_respond) or marks it deferred and answers later. */
+void admin_handle(struct csms *app, struct http_txn *t);
+
+/* Helpers for route handlers. admin_reply_json takes ownership of j. */
+void admin_reply_json(struct http_txn *t, int status, cJSON *j);
+void admin_error(struct http_txn *t, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The request body as JSON (new tree, caller frees), or NULL after answering 400. */
+cJSON *admin_parse_body(struct route_ctx *c, int allow_empty);
+
+#endif

@@ -1,0 +1,73 @@
+/* charger.h: what the daemon keeps in memory about each known charger,
+ * connected or not: registration, settings, per-connector state and the
+ * latest measurements. The registry owns every entry until shutdown;
+ * the durable copy of what matters lives in the store. */
+#ifndef CSMS_CHARGER_H
+#define CSMS_CHARGER_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "store.h"
+
+#define CHARGER_MAX_CONN 16   /* connectors 0..15 tracked live; higher ids are still stored */
+
+/* Latest measurements of one connector (NAN = not reported). */
+struct charger_live {
+	double power_w, energy_wh, soc_pct, temperature_c, frequency_hz;
+	double current_a[3], voltage_v[3], power_phase_w[3];
+	double current_offered_a;
+	int64_t ts_ms;              /* 0 = nothing yet */
+};
+
+struct charger_conn {
+	char status[24];            /* ChargePointStatus, "" unknown */
+	char error_code[32];
+	int64_t tx_id;              /* active transaction, 0 none */
+	struct charger_live live;
+};
+
+/* Per-charger settings (PUT /api/v1/chargers/{id}). */
+struct charger_settings {
+	int phases;                 /* 1 or 3 */
+	int grid_phase;             /* 1..3 for a single-phase charger */
+	double max_current_a;       /* manual cap; 0 = the default */
+	char charging_mode[16];     /* fast, solarBoost, pv */
+	int authorization_required; /* 0: any car charges without a card */
+	char free_id_tag[STORE_TAG_MAX];
+	int has_auth_key;
+};
+
+struct session;
+struct charger {
+	char id[STORE_ID_MAX];
+	enum store_registration reg;
+	struct session *session;    /* NULL when not connected */
+	int64_t last_seen_ms;
+	struct charger_settings settings;
+	struct charger_conn conn[CHARGER_MAX_CONN];
+	struct charger *hnext;      /* hash chain */
+	struct charger *next;       /* list of all, for iteration */
+};
+
+struct charger_registry;
+
+struct charger_registry *charger_registry_new(void);
+void charger_registry_free(struct charger_registry *r);
+/* Looks up a charger in memory, loading it from the store when it is known
+ * there; creates nothing. NULL when unknown. */
+struct charger *charger_find(struct charger_registry *r, struct store *st, const char *id);
+/* Like charger_find but creates the in-memory entry (registration REG_UNKNOWN). */
+struct charger *charger_get(struct charger_registry *r, struct store *st, const char *id);
+struct charger *charger_first(struct charger_registry *r);
+size_t charger_count(const struct charger_registry *r);
+
+void charger_settings_default(struct charger_settings *s);
+/* Parses settings JSON (the API's names) over *s. 0, or -1 with err naming the field. */
+int charger_settings_parse(struct charger_settings *s, const cJSON *json, char *err, size_t errlen);
+cJSON *charger_settings_json(const struct charger_settings *s);
+cJSON *charger_live_json(const struct charger *c);
+
+/* Updates the live values of a connector from one meterValue element. */
+void charger_live_update(struct charger *c, int connector, const cJSON *sampled, int64_t ts_ms);
+
+#endif

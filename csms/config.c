@@ -1,0 +1,318 @@
+/* config.c: ONE table of every csmsd setting (name, type, default, bounds,
+ * help) and the single loader behind --help, files, environment and argv. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum ctype { C_STR, C_INT, C_BOOL, C_ENUM, C_DBL };
+
+struct config_key {
+	const char *name;
+	enum ctype type;
+	size_t off;
+	const char *def;
+	double min, max;         /* C_INT, C_DBL */
+	const char *const *choices; /* C_ENUM, NULL-terminated */
+	const char *help;
+};
+
+static const char *const unknown_choices[] = { "accept", "pending", "reject", NULL };
+static const char *const idtag_choices[] = { "invalid", "accept", NULL };
+static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
+static const char *const sensor_choices[] = { "sim", "api", "modbus-tcp", "modbus-rtu", NULL };
+static const char *const meter_choices[] = { "sdm630", "dtsu666", "generic", NULL };
+static const char *const station_src_choices[] = { "sim", "modbus", "api", NULL };
+
+#define O(f) offsetof(struct csms_config, f)
+static const struct config_key keys[] = {
+	{ "ws_bind", C_STR, O(ws_bind), "0.0.0.0", 0, 0, NULL, "address of the OCPP listener" },
+	{ "ws_port", C_INT, O(ws_port), "8180", 0, 65535, NULL, "plain ws:// OCPP listener; 0 turns it off" },
+	{ "tls_port", C_INT, O(tls_port), "0", 0, 65535, NULL, "wss:// OCPP listener; 0 = off" },
+	{ "tls_cert", C_STR, O(tls_cert), "", 0, 0, NULL, "server certificate (PEM)" },
+	{ "tls_key", C_STR, O(tls_key), "", 0, 0, NULL, "server private key (PEM)" },
+	{ "tls_ca", C_STR, O(tls_ca), "", 0, 0, NULL, "CA for client certificates (security profile 3)" },
+	{ "security_profile", C_INT, O(security_profile), "0", 0, 3, NULL, "0 none, 1 basic auth, 2 TLS + basic auth, 3 TLS + client certificate" },
+	{ "admin_bind", C_STR, O(admin_bind), "127.0.0.1", 0, 0, NULL, "address of the admin HTTP API" },
+	{ "admin_port", C_INT, O(admin_port), "8181", 1, 65535, NULL, "admin HTTP API port" },
+	{ "admin_token", C_STR, O(admin_token), "", 0, 0, NULL, "when set, API requests need 'Authorization: Bearer <token>'" },
+	{ "db", C_STR, O(db), "csms.db", 0, 0, NULL, "SQLite database file" },
+	{ "unknown_chargers", C_ENUM, O(unknown_chargers), "pending", 0, 0, unknown_choices, "BootNotification of an unknown charger: accept, pending (until an admin accepts) or reject" },
+	{ "heartbeat_interval", C_INT, O(heartbeat_interval), "300", 1, 86400, NULL, "seconds, sent in BootNotification.conf" },
+	{ "call_timeout", C_INT, O(call_timeout), "30", 1, 3600, NULL, "seconds to wait for a charger's answer to our CALL" },
+	{ "max_frame", C_INT, O(max_frame), "65536", 1024, 16777216, NULL, "largest OCPP frame accepted, bytes; larger ones get a CALLERROR" },
+	{ "ping_interval", C_INT, O(ping_interval), "60", 0, 3600, NULL, "seconds between websocket pings to find dead peers; 0 = off" },
+	{ "unknown_id_tags", C_ENUM, O(unknown_id_tags), "invalid", 0, 0, idtag_choices, "idTags not in the table: invalid, or accept" },
+	{ "max_active_tx", C_INT, O(max_active_tx), "1", 1, 1000, NULL, "default maximum of active transactions per idTag" },
+	{ "log_level", C_ENUM, O(log_level), "info", 0, 0, level_choices, "error, warn, info or debug" },
+	{ "max_connections", C_INT, O(max_connections), "20000", 16, 1000000, NULL, "open file limit asked for at start (chargers + API clients)" },
+	{ "validate_outgoing", C_BOOL, O(validate_outgoing), "false", 0, 0, NULL, "validate our own OCPP answers against the schemas (tests)" },
+	{ "dlm_enabled", C_BOOL, O(dlm_enabled), "true", 0, 0, NULL, "dynamic load management on/off" },
+	{ "dlm_breaker_a", C_DBL, O(dlm_breaker_a), "32", 1, 2000, NULL, "rated household circuit breaker current per phase, A" },
+	{ "dlm_margin_a", C_DBL, O(dlm_margin_a), "2", 0, 100, NULL, "safety margin below the breaker rating, A" },
+	{ "dlm_fallback_a", C_DBL, O(dlm_fallback_a), "0", 0, 80, NULL, "current per charger while the sensor is stale (0 or >= 6), A" },
+	{ "dlm_stale_s", C_INT, O(dlm_stale_s), "10", 1, 3600, NULL, "age after which a sensor reading is stale and the fallback applies, s" },
+	{ "dlm_sensor", C_ENUM, O(dlm_sensor), "sim", 0, 0, sensor_choices, "grid sensor: sim, api, modbus-tcp, modbus-rtu" },
+	{ "dlm_meter", C_ENUM, O(dlm_meter), "sdm630", 0, 0, meter_choices, "meter register map: sdm630, dtsu666, generic" },
+	{ "dlm_meter_map", C_STR, O(dlm_meter_map), "", 0, 0, NULL, "register map when dlm_meter = generic (see README)" },
+	{ "dlm_poll_ms", C_INT, O(dlm_poll_ms), "1000", 50, 60000, NULL, "sensor polling interval, ms" },
+	{ "dlm_modbus_host", C_STR, O(dlm_modbus_host), "127.0.0.1", 0, 0, NULL, "Modbus TCP meter address" },
+	{ "dlm_modbus_port", C_INT, O(dlm_modbus_port), "502", 1, 65535, NULL, "Modbus TCP port" },
+	{ "dlm_modbus_unit", C_INT, O(dlm_modbus_unit), "1", 0, 247, NULL, "Modbus unit (slave) id" },
+	{ "dlm_modbus_device", C_STR, O(dlm_modbus_device), "/dev/ttyUSB0", 0, 0, NULL, "serial device for Modbus RTU" },
+	{ "dlm_modbus_baud", C_INT, O(dlm_modbus_baud), "9600", 1200, 921600, NULL, "Modbus RTU baud rate" },
+	{ "dlm_modbus_parity", C_STR, O(dlm_modbus_parity), "N", 0, 0, NULL, "Modbus RTU parity: N, E or O" },
+	{ "dlm_tick_ms", C_INT, O(dlm_tick_ms), "1000", 50, 60000, NULL, "DLM control period, ms" },
+	{ "dlm_ramp_a_per_s", C_DBL, O(dlm_ramp_a_per_s), "2", 0.1, 100, NULL, "largest increase of a charger limit per second, A/s" },
+	{ "dlm_settle_s", C_INT, O(dlm_settle_s), "5", 0, 600, NULL, "wait after a change before a limit may rise again, s" },
+	{ "dlm_min_pause_s", C_INT, O(dlm_min_pause_s), "60", 0, 3600, NULL, "a charger paused at 0 A stays paused at least this long, s" },
+	{ "dlm_default_max_a", C_DBL, O(dlm_default_max_a), "32", 6, 500, NULL, "maximum current of a charger without its own maxCurrentA, A" },
+	{ "station_source", C_ENUM, O(station_source), "sim", 0, 0, station_src_choices, "station data source: sim, modbus, api" },
+	{ "station_speed", C_DBL, O(station_speed), "1", 0.01, 10000, NULL, "simulated house: time acceleration factor" },
+	{ "station_settings", C_STR, O(station_settings), "", 0, 0, NULL, "station settings JSON file loaded at first start (later kept in the database)" },
+};
+#undef O
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static const struct config_key *find_key(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+static int set_value(struct csms_config *cfg, const struct config_key *k,
+		     const char *v, char *err, size_t errlen)
+{
+	void *field = (char *)cfg + k->off;
+	char *end;
+	switch (k->type) {
+	case C_STR: {
+		char *s = strdup(v);
+		if (!s) {
+			snprintf(err, errlen, "%s: out of memory", k->name);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = s;
+		return 0;
+	}
+	case C_INT: {
+		errno = 0;
+		long n = strtol(v, &end, 10);
+		if (errno || end == v || *end || n < k->min || n > k->max) {
+			snprintf(err, errlen, "%s: '%s' is not a whole number from %.0f to %.0f",
+				 k->name, v, k->min, k->max);
+			return -1;
+		}
+		*(int *)field = (int)n;
+		return 0;
+	}
+	case C_DBL: {
+		errno = 0;
+		double d = strtod(v, &end);
+		if (errno || end == v || *end || !isfinite(d) || d < k->min || d > k->max) {
+			snprintf(err, errlen, "%s: '%s' is not a number from %g to %g",
+				 k->name, v, k->min, k->max);
+			return -1;
+		}
+		*(double *)field = d;
+		return 0;
+	}
+	case C_BOOL:
+		if (!strcmp(v, "true"))
+			*(int *)field = 1;
+		else if (!strcmp(v, "false"))
+			*(int *)field = 0;
+		else {
+			snprintf(err, errlen, "%s: '%s' is not true or false", k->name, v);
+			return -1;
+		}
+		return 0;
+	case C_ENUM:
+		for (int i = 0; k->choices[i]; i++)
+			if (!strcmp(k->choices[i], v)) {
+				*(int *)field = i;
+				return 0;
+			}
+		{
+			size_t n = (size_t)snprintf(err, errlen, "%s: '%s' is not one of", k->name, v);
+			for (int i = 0; k->choices[i] && n < errlen; i++)
+				n += (size_t)snprintf(err + n, errlen - n, " %s", k->choices[i]);
+		}
+		return -1;
+	}
+	return -1;
+}
+
+int config_set(struct csms_config *cfg, const char *key, const char *value,
+	       char *err, size_t errlen)
+{
+	const struct config_key *k = find_key(key);
+	if (!k) {
+		snprintf(err, errlen, "unknown setting '%s'", key);
+		return -1;
+	}
+	return set_value(cfg, k, value, err, errlen);
+}
+
+const char *config_get(const struct csms_config *cfg, const char *key, char *buf, size_t len)
+{
+	const struct config_key *k = find_key(key);
+	if (!k)
+		return NULL;
+	const void *field = (const char *)cfg + k->off;
+	switch (k->type) {
+	case C_STR: snprintf(buf, len, "%s", *(char *const *)field ? *(char *const *)field : ""); break;
+	case C_INT: snprintf(buf, len, "%d", *(const int *)field); break;
+	case C_DBL: snprintf(buf, len, "%g", *(const double *)field); break;
+	case C_BOOL: snprintf(buf, len, "%s", *(const int *)field ? "true" : "false"); break;
+	case C_ENUM: snprintf(buf, len, "%s", k->choices[*(const int *)field]); break;
+	}
+	return buf;
+}
+
+void config_help(FILE *out)
+{
+	fprintf(out, "usage: csmsd [-c FILE] [--KEY VALUE]...\n"
+		     "Each KEY may also come from the environment (CSMS_KEY) or the file (KEY = VALUE).\n\n");
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &keys[i];
+		fprintf(out, "  --%-20s %s (default: %s)\n", k->name, k->help,
+			*k->def ? k->def : "empty");
+	}
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+static int load_file(struct csms_config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], err[256];
+	int lineno = 0, rc = 0;
+	if (!f) {
+		fprintf(stderr, "csmsd: config file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			fprintf(stderr, "csmsd: %s:%d: expected 'key = value'\n", path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = 0;
+		char *key = trim(s), *val = trim(eq + 1);
+		size_t vl = strlen(val);
+		if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+			val[vl - 1] = 0;
+			val++;
+		}
+		if (config_set(cfg, key, val, err, sizeof err)) {
+			fprintf(stderr, "csmsd: %s:%d: %s\n", path, lineno, err);
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int config_load(struct csms_config *cfg, int argc, char **argv)
+{
+	char err[256], env[128];
+	const char *file = NULL;
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (set_value(cfg, &keys[i], keys[i].def, err, sizeof err)) {
+			fprintf(stderr, "csmsd: bad default: %s\n", err);
+			return -1;
+		}
+	/* First pass over argv: --help and the config file. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			config_help(stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "csmsd: %s needs a file name\n", argv[i]);
+				return -1;
+			}
+			file = argv[++i];
+		}
+	}
+	if (file && load_file(cfg, file))
+		return -1;
+	for (size_t i = 0; i < NKEYS; i++) {
+		size_t n = (size_t)snprintf(env, sizeof env, "CSMS_");
+		for (const char *p = keys[i].name; *p && n + 1 < sizeof env; p++)
+			env[n++] = (char)toupper((unsigned char)*p);
+		env[n] = 0;
+		const char *v = getenv(env);
+		if (v && set_value(cfg, &keys[i], v, err, sizeof err)) {
+			fprintf(stderr, "csmsd: %s: %s\n", env, err);
+			return -1;
+		}
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
+			i++;
+			continue;
+		}
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2)) {
+			fprintf(stderr, "csmsd: unexpected argument '%s' (settings are --key value)\n", a);
+			return -1;
+		}
+		a += 2;
+		const char *eq = strchr(a, '=');
+		char key[64];
+		const char *val;
+		if (eq) {
+			snprintf(key, sizeof key, "%.*s", (int)(eq - a), a);
+			val = eq + 1;
+		} else {
+			snprintf(key, sizeof key, "%s", a);
+			if (i + 1 >= argc) {
+				fprintf(stderr, "csmsd: --%s needs a value\n", key);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (config_set(cfg, key, val, err, sizeof err)) {
+			fprintf(stderr, "csmsd: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void config_free(struct csms_config *cfg)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == C_STR) {
+			char **p = (char **)((char *)cfg + keys[i].off);
+			free(*p);
+			*p = NULL;
+		}
+}

@@ -1,0 +1,73 @@
+/* config.h: every csmsd setting, from ONE table (config.c).
+ * A value comes from, in falling order: command line (--key value),
+ * environment (CSMS_KEY), config file (key = value), default. */
+#ifndef CSMS_CONFIG_H
+#define CSMS_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Lives for the whole process; strings are owned by the struct (config_free). */
+struct csms_config {
+	char *ws_bind;
+	int ws_port;
+	int tls_port;
+	char *tls_cert, *tls_key, *tls_ca;
+	int security_profile;
+	char *admin_bind;
+	int admin_port;
+	char *admin_token;
+	char *db;
+	int unknown_chargers;      /* enum unknown_chargers_policy */
+	int heartbeat_interval;
+	int call_timeout;
+	int max_frame;
+	int ping_interval;
+	int unknown_id_tags;       /* 0 invalid, 1 accept */
+	int max_active_tx;
+	int log_level;
+	int max_connections;
+	int validate_outgoing;     /* test builds: check our own answers */
+	/* DLM */
+	int dlm_enabled;
+	double dlm_breaker_a, dlm_margin_a, dlm_fallback_a;
+	int dlm_stale_s;
+	int dlm_sensor;            /* enum dlm_sensor_kind */
+	int dlm_meter;             /* enum dlm_meter_kind */
+	char *dlm_meter_map;
+	int dlm_poll_ms;
+	char *dlm_modbus_host;
+	int dlm_modbus_port, dlm_modbus_unit;
+	char *dlm_modbus_device;
+	int dlm_modbus_baud;
+	char *dlm_modbus_parity;
+	int dlm_tick_ms;
+	double dlm_ramp_a_per_s;
+	int dlm_settle_s, dlm_min_pause_s;
+	double dlm_default_max_a;
+	/* station */
+	int station_source;        /* enum station_source_kind */
+	double station_speed;
+	char *station_settings;
+};
+
+enum { UNKNOWN_ACCEPT = 0, UNKNOWN_PENDING, UNKNOWN_REJECT };
+enum { DLM_SENSOR_SIM = 0, DLM_SENSOR_API, DLM_SENSOR_MODBUS_TCP, DLM_SENSOR_MODBUS_RTU };
+enum { DLM_METER_SDM630 = 0, DLM_METER_DTSU666, DLM_METER_GENERIC };
+enum { STATION_SRC_SIM = 0, STATION_SRC_MODBUS, STATION_SRC_API };
+
+/* Fill cfg from defaults, file, environment and argv. Returns 0, 1 when
+ * --help was printed, or -1 after printing one line naming the bad key. */
+int config_load(struct csms_config *cfg, int argc, char **argv);
+void config_free(struct csms_config *cfg);
+void config_help(FILE *out);
+
+/* Set one key from a string (used by the loader and by run-time changes
+ * through the API). Returns 0 or -1 with a message in err. */
+int config_set(struct csms_config *cfg, const char *key, const char *value,
+	       char *err, size_t errlen);
+/* The value of one key as text (into buf); NULL for an unknown key. */
+const char *config_get(const struct csms_config *cfg, const char *key,
+		       char *buf, size_t len);
+
+#endif

@@ -1,0 +1,241 @@
+/* handlers/core.c: the Core profile's charger-initiated messages: boot,
+ * heartbeat, status, authorisation, transactions and meter values. Each
+ * handler writes its rows; the reply goes out after the turn's commit. */
+#include "../actions.h"
+#include "../auth.h"
+#include "../charger.h"
+#include "../control.h"
+#include "../csms.h"
+#include "../log.h"
+#include "../session.h"
+#include "../store.h"
+#include "../timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int num(const cJSON *o, const char *k, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsNumber(v))
+		return -1;
+	*out = v->valuedouble;
+	return 0;
+}
+
+static void add_now(cJSON *resp, int64_t now)
+{
+	char buf[40];
+	cJSON_AddStringToObject(resp, "currentTime", time_format_iso(now, buf, sizeof buf));
+}
+
+enum ocpp_status h_boot_notification(const struct ocpp_req *r, cJSON *resp, const char **why)
+{
+	struct csms *app = r->app;
+	static const enum store_registration policy[] = { REG_ACCEPTED, REG_PENDING, REG_REJECTED };
+	enum store_registration reg;
+	if (store_charger_boot(app->store, r->ch->id, r->payload, app->now_ms,
+			       policy[app->cfg.unknown_chargers], &reg)) {
+		*why = "could not record the boot";
+		return OCPP_EINTERNAL;
+	}
+	r->ch->reg = reg;
+	static const char *const status[] = { "Accepted", "Pending", "Rejected", "Rejected" };
+	cJSON_AddStringToObject(resp, "status", status[reg]);
+	add_now(resp, app->now_ms);
+	int interval = app->cfg.heartbeat_interval;
+	if (reg != REG_ACCEPTED && interval > 60)
+		interval = 60;  /* retry a pending or rejected boot sooner */
+	cJSON_AddNumberToObject(resp, "interval", interval);
+	LOGI("ocpp", "%s booted (%s %s), %s", r->ch->id, str(r->payload, "chargePointVendor"),
+	     str(r->payload, "chargePointModel"), store_registration_names[reg]);
+	if (reg == REG_ACCEPTED)
+		control_charger_online(app, r->ch);
+	return OCPP_OK;
+}
+
+enum ocpp_status h_heartbeat(const struct ocpp_req *r, cJSON *resp, const char **why)
+{
+	(void)why;
+	store_charger_seen(r->app->store, r->ch->id, r->app->now_ms);
+	add_now(resp, r->app->now_ms);
+	return OCPP_OK;
+}
+
+enum ocpp_status h_status_notification(const struct ocpp_req *r, cJSON *resp, const char **why)
+{
+	(void)resp;
+	double c = 0;
+	num(r->payload, "connectorId", &c);
+	int conn = (int)c;
+	if (conn < 0) {
+		*why = "connectorId must not be negative";
+		return OCPP_EPROPERTY;
+	}
+	if (store_connector_status(r->app->store, r->ch->id, conn, r->payload, r->app->now_ms)) {
+		*why = "could not record the status";
+		return OCPP_EINTERNAL;
+	}
+	if (conn < CHARGER_MAX_CONN) {
+		struct charger_conn *cc = &r->ch->conn[conn];
+		snprintf(cc->status, sizeof cc->status, "%s", str(r->payload, "status"));
+		snprintf(cc->error_code, sizeof cc->error_code, "%s", str(r->payload, "errorCode"));
+	}
+	control_charger_changed(r->app, r->ch);
+	return OCPP_OK;
+}
+
+enum ocpp_status h_authorize(const struct ocpp_req *r, cJSON *resp, const char **why)
+{
+	(void)why;
+	cJSON *info = cJSON_AddObjectToObject(resp, "idTagInfo");
+	auth_check(r->app, r->ch, str(r->payload, "idTag"), info);
+	return OCPP_OK;
+}
+
+/* Stores a list of meterValue elements (MeterValues or transactionData). */
+static int store_meter_list(const struct ocpp_req *r, int conn, int64_t tx, const cJSON *list,
+			    const char *source)
+{
+	const cJSON *mv;
+	cJSON_ArrayForEach(mv, list) {
+		const char *ts = str(mv, "timestamp");
+		const cJSON *sv = cJSON_GetObjectItemCaseSensitive(mv, "sampledValue");
+		int64_t ms = 0;
+		time_parse_iso(ts, &ms);
+		char *json = cJSON_PrintUnformatted(sv);
+		if (!json)
+			return -1;
+		int rc = store_meter_value(r->app->store, r->ch->id, conn, tx, ts, ms, json, source);
+		cJSON_free(json);
+		if (rc)
+			return -1;
+		charger_live_update(r->ch, conn, sv, ms ? ms : r->app->now_ms);
+	}
+	return 0;
+}
+
+enum ocpp_status h_start_transaction(const struct ocpp_req *r, cJSON *resp, const char **why)
+{
+	struct csms *app = r->app;
+	double conn = 0, meter = 0, resv = 0;
+	num(r->payload, "connectorId", &conn);
+	num(r->payload, "meterStart", &meter);
+	const char *tag = str(r->payload, "idTag");
+	if (!r->ch->settings.authorization_required)
+		tag = r->ch->settings.free_id_tag;
+	struct store_tx_start s = {
+		.charger = r->ch->id, .connector = (int)conn, .id_tag = tag,
+		.meter_start = (int64_t)meter, .timestamp = str(r->payload, "timestamp"),
+		.reservation_id = num(r->payload, "reservationId", &resv) ? -1 : (int)resv,
+	};
+	if (s.connector < 1) {
+		*why = "connectorId must be 1 or more";
+		return OCPP_EPROPERTY;
+	}
+	time_parse_iso(s.timestamp, &s.start_ms);
+	int64_t id;
+	char status[16];
+	cJSON *info = cJSON_AddObjectToObject(resp, "idTagInfo");
+	int rc = store_tx_find(app->store, &s, &id, status);
+	if (rc == 0) {
+		/* The same start again: our answer was lost. Same id, no second record. */
+		cJSON_AddStringToObject(info, "status", status);
+	} else {
+		s.auth_status = auth_check(app, r->ch, tag, info);
+		int retry;
+		if (rc < 0 || store_tx_start(app->store, &s, &id, &retry)) {
+			*why = "could not record the transaction";
+			return OCPP_EINTERNAL;
+		}
+		LOGI("ocpp", "%s: transaction %lld started on connector %d for %s (%s)", r->ch->id,
+		     (long long)id, s.connector, tag, s.auth_status);
+	}
+	cJSON_AddNumberToObject(resp, "transactionId", (double)id);
+	if (s.connector < CHARGER_MAX_CONN)
+		r->ch->conn[s.connector].tx_id = id;
+	control_charger_changed(app, r->ch);
+	return OCPP_OK;
+}
+
+enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const char **why)
+{
+	struct csms *app = r->app;
+	double tx = 0, meter = 0;
+	num(r->payload, "transactionId", &tx);
+	num(r->payload, "meterStop", &meter);
+	struct store_tx_stop s = {
+		.charger = r->ch->id, .tx_id = (int64_t)tx, .id_tag = str(r->payload, "idTag"),
+		.meter_stop = (int64_t)meter, .timestamp = str(r->payload, "timestamp"),
+		.reason = str(r->payload, "reason"),
+	};
+	time_parse_iso(s.timestamp, &s.stop_ms);
+	enum store_stop_outcome outcome;
+	char tag[STORE_TAG_MAX];
+	int active = 0, conn = 0;
+	if (store_tx_get_tag(app->store, s.tx_id, tag, &active))
+		tag[0] = 0;
+	for (int i = 1; i < CHARGER_MAX_CONN; i++)
+		if (r->ch->conn[i].tx_id == s.tx_id)
+			conn = i;
+	if (store_tx_stop(app->store, &s, &outcome) ||
+	    store_meter_list(r, conn, s.tx_id, cJSON_GetObjectItemCaseSensitive(r->payload, "transactionData"),
+			     "StopTransaction")) {
+		*why = "could not record the stop";
+		return OCPP_EINTERNAL;
+	}
+	static const char *const outcome_names[] = { "stopped", "retry", "unknown transaction", "already stopped" };
+	LOGI("ocpp", "%s: transaction %lld %s, meterStop %lld", r->ch->id, (long long)s.tx_id,
+	     outcome_names[outcome], (long long)s.meter_stop);
+	if (s.id_tag) {
+		cJSON *info = cJSON_AddObjectToObject(resp, "idTagInfo");
+		const char *st = auth_check(app, r->ch, s.id_tag, info);
+		if (!strcmp(st, "ConcurrentTx")) {
+			/* Counted itself: the tag is fine for ending its own transaction. */
+			cJSON_ReplaceItemInObject(info, "status", cJSON_CreateString("Accepted"));
+		}
+	}
+	if (conn)
+		r->ch->conn[conn].tx_id = 0;
+	control_charger_changed(app, r->ch);
+	return OCPP_OK;
+}
+
+enum ocpp_status h_meter_values(const struct ocpp_req *r, cJSON *resp, const char **why)
+{
+	(void)resp;
+	double conn = 0, tx = 0;
+	num(r->payload, "connectorId", &conn);
+	num(r->payload, "transactionId", &tx);
+	if (conn < 0) {
+		*why = "connectorId must not be negative";
+		return OCPP_EPROPERTY;
+	}
+	if (store_meter_list(r, (int)conn, (int64_t)tx, cJSON_GetObjectItemCaseSensitive(r->payload, "meterValue"),
+			     "MeterValues")) {
+		*why = "could not record the meter values";
+		return OCPP_EINTERNAL;
+	}
+	control_charger_measured(r->app, r->ch, (int)conn);
+	return OCPP_OK;
+}
+
+enum ocpp_status h_data_transfer(const struct ocpp_req *r, cJSON *resp, const char **why)
+{
+	char *json = cJSON_PrintUnformatted(r->payload);
+	int rc = json ? store_event(r->app->store, r->ch->id, r->action, json, r->app->now_ms) : -1;
+	cJSON_free(json);
+	if (rc) {
+		*why = "could not record the data transfer";
+		return OCPP_EINTERNAL;
+	}
+	/* No vendor extensions are known to this central system. */
+	cJSON_AddStringToObject(resp, "status", "UnknownVendorId");
+	return OCPP_OK;
+}

@@ -1,0 +1,36 @@
+/* http.h: one admin HTTP request and its answer, independent of lws.
+ * server.c creates it when the request headers arrive and frees it after
+ * the answer is written, or when the client went away and the (deferred)
+ * answer finally comes. */
+#ifndef CSMS_HTTP_H
+#define CSMS_HTTP_H
+
+#include <stddef.h>
+
+enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_OTHER };
+
+struct http_txn {
+	void *wsi;                 /* NULL once the client has gone */
+	enum http_method method;
+	char path[512];
+	char query[1024];          /* "a=1&b=2", already url-decoded by lws */
+	char auth[256];            /* Authorization header */
+	char *body;                /* request body, NUL-terminated */
+	size_t body_len, body_cap;
+	int body_too_big;
+	/* answer */
+	int status;
+	const char *ctype;
+	char *resp;                /* owned */
+	size_t resp_len, resp_off;
+	int answered;
+	int deferred;              /* the answer comes later (an OCPP call) */
+	int head_sent;
+};
+
+/* Sets the answer (takes ownership of body) and has it written. */
+void http_respond(struct http_txn *t, int status, const char *ctype, char *body, size_t len);
+/* Value of a query parameter into buf; NULL when absent. */
+const char *http_query(const struct http_txn *t, const char *name, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,133 @@
+/* main.c: csmsd start-up and shutdown: config, store, schemas, server,
+ * control; then the event loop until SIGTERM/SIGINT. */
+#include "charger.h"
+#include "config.h"
+#include "control.h"
+#include "csms.h"
+#include "log.h"
+#include "ocppj.h"
+#include "schema.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+#include "timeutil.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct csms *the_app;   /* for the signal handler only */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (the_app) {
+		the_app->stopping = 1;
+		server_wake(the_app);
+	}
+}
+
+void csms_end_of_turn(struct csms *app)
+{
+	if (!app->dirty && !store_pending(app->store))
+		return;
+	if (store_pending(app->store)) {
+		if (store_commit(app->store)) {
+			/* Nothing of this turn is durable: answer nothing, the chargers
+			 * will retry (the same messages are idempotent). */
+			app->stats.commit_failures++;
+			for (struct session *s = app->dirty; s; s = s->dirty_next) {
+				s->dirty = 0;
+				server_close_session(s);
+			}
+			app->dirty = NULL;
+			return;
+		}
+		app->stats.commits++;
+	}
+	struct session *s = app->dirty, *n;
+	app->dirty = NULL;
+	for (; s; s = n) {
+		n = s->dirty_next;
+		s->dirty = 0;
+		s->dirty_next = NULL;
+		session_release_held(s);
+	}
+}
+
+void csms_tick(struct csms *app)
+{
+	for (struct charger *c = charger_first(app->chargers); c; c = c->next)
+		if (c->session && c->session->inflight)
+			ocppj_check_timeouts(c->session, app->now_ms);
+	control_tick(app);
+	csms_end_of_turn(app);
+}
+
+static int is_loopback(const char *addr)
+{
+	return !strncmp(addr, "127.", 4) || !strcmp(addr, "::1") || !strcmp(addr, "localhost");
+}
+
+int main(int argc, char **argv)
+{
+	static struct csms app;
+	char err[512];
+	int rc = config_load(&app.cfg, argc, argv);
+	if (rc == 1)
+		return 0;
+	if (rc < 0)
+		return 2;
+	log_set_level((enum log_level)app.cfg.log_level);
+	if (!app.cfg.admin_token[0] && !is_loopback(app.cfg.admin_bind)) {
+		fprintf(stderr, "csmsd: admin_token: must be set when admin_bind (%s) is not a loopback address\n",
+			app.cfg.admin_bind);
+		return 2;
+	}
+	if (app.cfg.security_profile >= 2 && !app.cfg.tls_port) {
+		fprintf(stderr, "csmsd: security_profile %d needs tls_port\n", app.cfg.security_profile);
+		return 2;
+	}
+	app.now_ms = time_now_ms();
+	if (schema_init()) {
+		fprintf(stderr, "csmsd: the embedded OCPP schemas do not load\n");
+		return 2;
+	}
+	if (store_open(app.cfg.db, &app.store, err, sizeof err)) {
+		fprintf(stderr, "csmsd: db %s: %s\n", app.cfg.db, err);
+		return 2;
+	}
+	app.chargers = charger_registry_new();
+	if (!app.chargers) {
+		fprintf(stderr, "csmsd: out of memory\n");
+		return 2;
+	}
+	if (server_start(&app, err, sizeof err) || control_init(&app, err, sizeof err)) {
+		fprintf(stderr, "csmsd: %s\n", err);
+		server_destroy(&app);
+		store_close(app.store);
+		return 2;
+	}
+	the_app = &app;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	LOGI("main", "csmsd listening: OCPP ws://%s:%d/ocpp/<id>%s, admin http://%s:%d/api/v1",
+	     app.cfg.ws_bind, app.cfg.ws_port, app.cfg.tls_port ? " (+ wss)" : "", app.cfg.admin_bind,
+	     app.cfg.admin_port);
+	server_run(&app);
+	LOGI("main", "shutting down");
+	server_destroy(&app);      /* closes every connection */
+	control_free(&app);
+	csms_end_of_turn(&app);
+	store_close(app.store);
+	charger_registry_free(app.chargers);
+	schema_free();
+	config_free(&app.cfg);
+	return 0;
+}

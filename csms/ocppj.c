@@ -1,0 +1,391 @@
+/* ocppj.c: the OCPP-J RPC layer. Parses frames, validates payloads with the
+ * schemas, dispatches CALLs to handlers and turns their small status into
+ * the CALLERROR wire code (the only place that does), and runs the queue of
+ * CALLs we send to a charger. */
+#include "ocppj.h"
+#include "actions.h"
+#include "charger.h"
+#include "csms.h"
+#include "log.h"
+#include "schema.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct outmsg *outmsg_new(size_t len)
+{
+	struct outmsg *m = malloc(sizeof *m + SESSION_PRE + len + 1);
+	if (!m)
+		return NULL;
+	m->next = NULL;
+	m->len = len;
+	return m;
+}
+
+/* Builds "[prefix...payload]" into an outmsg without a second copy of the
+ * payload text: cJSON prints into our buffer directly. */
+static struct outmsg *frame_with_payload(const char *head, size_t headlen, const cJSON *payload)
+{
+	char *p = cJSON_PrintUnformatted(payload);
+	if (!p)
+		return NULL;
+	size_t plen = strlen(p);
+	struct outmsg *m = outmsg_new(headlen + plen + 1);
+	if (m) {
+		char *d = (char *)m->data + SESSION_PRE;
+		memcpy(d, head, headlen);
+		memcpy(d + headlen, p, plen);
+		d[headlen + plen] = ']';
+	}
+	cJSON_free(p);
+	return m;
+}
+
+/* JSON-escapes s into out (for ids and descriptions we did not produce). */
+static size_t escape(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+	for (; *s && n + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c < 0x20) {
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
+		} else
+			out[n++] = (char)c;
+	}
+	out[n] = 0;
+	return n;
+}
+
+struct outmsg *ocppj_frame_result(const char *id, const cJSON *payload)
+{
+	char head[2 * OCPP_MSGID_MAX + 16], eid[2 * OCPP_MSGID_MAX];
+	escape(eid, sizeof eid, id);
+	int n = snprintf(head, sizeof head, "[3,\"%s\",", eid);
+	return frame_with_payload(head, (size_t)n, payload);
+}
+
+struct outmsg *ocppj_frame_error(const char *id, enum ocpp_status st, const char *desc)
+{
+	char eid[2 * OCPP_MSGID_MAX], edesc[512];
+	escape(eid, sizeof eid, id);
+	escape(edesc, sizeof edesc, desc ? desc : "");
+	size_t cap = strlen(eid) + strlen(edesc) + 96;
+	struct outmsg *m = outmsg_new(cap);
+	if (!m)
+		return NULL;
+	int n = snprintf((char *)m->data + SESSION_PRE, cap, "[4,\"%s\",\"%s\",\"%s\",{}]", eid,
+			 ocpp_error_code(st), edesc);
+	m->len = (size_t)n;
+	return m;
+}
+
+static void reply_error(struct session *s, const char *id, enum ocpp_status st, const char *desc)
+{
+	LOGD("ocppj", "%s: CALLERROR %s %s: %s", s->id, id, ocpp_error_code(st), desc ? desc : "");
+	s->app->stats.callerrors_out++;
+	struct outmsg *m = ocppj_frame_error(id, st, desc);
+	if (m)
+		session_reply(s, m);
+}
+
+/* Best effort: the message id of a frame we cannot parse, so the charger
+ * can match our CALLERROR. "-1" when there is none. */
+static void guess_id(const char *buf, size_t len, char id[OCPP_MSGID_MAX])
+{
+	size_t i = 0, n = 0;
+	snprintf(id, OCPP_MSGID_MAX, "-1");
+	while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\r' || buf[i] == '\t'))
+		i++;
+	if (i >= len || buf[i++] != '[')
+		return;
+	while (i < len && buf[i] != ',')
+		i++;
+	while (++i < len && buf[i] == ' ')
+		;
+	if (i >= len || buf[i] != '"')
+		return;
+	for (i++; i < len && buf[i] != '"' && n + 1 < OCPP_MSGID_MAX; i++)
+		if (buf[i] == '\\')
+			return;
+		else
+			id[n++] = buf[i];
+	if (i < len && buf[i] == '"' && n) {
+		id[n] = 0;
+	} else
+		snprintf(id, OCPP_MSGID_MAX, "-1");
+}
+
+void ocppj_oversized(struct session *s, const char *prefix, size_t prefix_len)
+{
+	char id[OCPP_MSGID_MAX], desc[96];
+	guess_id(prefix, prefix_len, id);
+	snprintf(desc, sizeof desc, "frame larger than %d bytes", s->app->cfg.max_frame);
+	LOGW("ocppj", "%s: %s", s->id, desc);
+	reply_error(s, id, OCPP_EFORMATION, desc);
+}
+
+static enum ocpp_status from_schema(schema_result r)
+{
+	switch (r) {
+	case SCHEMA_OK: return OCPP_OK;
+	case SCHEMA_FORMATION: return OCPP_EFORMATION;
+	case SCHEMA_TYPE: return OCPP_ETYPE;
+	case SCHEMA_PROPERTY: return OCPP_EPROPERTY;
+	case SCHEMA_OCCURRENCE: return OCPP_EOCCURRENCE;
+	}
+	return OCPP_EFORMATION;
+}
+
+static void handle_call(struct session *s, const char *id, const char *action, const cJSON *payload)
+{
+	struct csms *app = s->app;
+	const struct action_row *row = actions_find(action);
+	char why[256];
+	if (!row) {
+		snprintf(why, sizeof why, "unknown action '%.64s'", action);
+		reply_error(s, id, OCPP_ENOTIMPL, why);
+		return;
+	}
+	if (row->dir != CP_TO_CS || !row->handler) {
+		snprintf(why, sizeof why, "%s is sent by the central system, not by a charge point", action);
+		reply_error(s, id, OCPP_ENOTSUPP, why);
+		return;
+	}
+	const schema *sc = schema_get(action, 0);
+	if (!sc) {
+		reply_error(s, id, OCPP_ENOTSUPP, "no schema for this action");
+		return;
+	}
+	schema_result vr = schema_validate(sc, payload, why, sizeof why);
+	if (vr != SCHEMA_OK) {
+		reply_error(s, id, from_schema(vr), why);
+		return;
+	}
+	if (!row->before_accept && s->ch->reg != REG_ACCEPTED) {
+		reply_error(s, id, OCPP_ESECURITY, "charge point is not accepted: send BootNotification first");
+		return;
+	}
+	struct ocpp_req req = { app, s, s->ch, action, payload };
+	cJSON *resp = cJSON_CreateObject();
+	const char *hwhy = NULL;
+	if (!resp) {
+		reply_error(s, id, OCPP_EINTERNAL, "out of memory");
+		return;
+	}
+	enum ocpp_status st = row->handler(&req, resp, &hwhy);
+	if (st != OCPP_OK) {
+		reply_error(s, id, st, hwhy ? hwhy : "");
+		goto out;
+	}
+	if (app->cfg.validate_outgoing) {
+		const schema *rs = schema_get(action, 1);
+		if (rs && schema_validate(rs, resp, why, sizeof why) != SCHEMA_OK) {
+			LOGE("ocppj", "BUG: our %s response fails its schema: %s", action, why);
+			reply_error(s, id, OCPP_EINTERNAL, "response failed validation");
+			goto out;
+		}
+	}
+	struct outmsg *m = ocppj_frame_result(id, resp);
+	if (m)
+		session_reply(s, m);
+	else
+		reply_error(s, id, OCPP_EINTERNAL, "out of memory");
+out:
+	cJSON_Delete(resp);
+}
+
+static void send_next_call(struct session *s);
+
+static void finish_call(struct session *s, struct pending_call *c, const struct call_result *r)
+{
+	(void)s;
+	if (c->cb)
+		c->cb(c->arg, r);
+	free(c->frame);
+	free(c);
+}
+
+static void handle_answer(struct session *s, int type, const char *id, const cJSON *root)
+{
+	struct pending_call *c = s->inflight;
+	if (!c || strcmp(c->id, id)) {
+		LOGW("ocppj", "%s: answer to unknown message id '%s' ignored", s->id, id);
+		return;
+	}
+	s->inflight = NULL;
+	struct call_result r = { 0 };
+	r.latency_ms = s->app->now_ms - c->sent_ms;
+	char why[256];
+	if (type == 3) {
+		const cJSON *payload = cJSON_GetArrayItem(root, 2);
+		const schema *rs = schema_get(c->action, 1);
+		schema_result vr = rs ? schema_validate(rs, payload, why, sizeof why) : SCHEMA_OK;
+		if (vr != SCHEMA_OK) {
+			r.status = from_schema(vr);
+			r.code = ocpp_error_code(r.status);
+			r.description = why;
+			r.payload = payload;
+			LOGW("ocppj", "%s: %s response fails its schema: %s", s->id, c->action, why);
+		} else {
+			r.status = OCPP_OK;
+			r.payload = payload;
+		}
+	} else {
+		const cJSON *code = cJSON_GetArrayItem(root, 2), *desc = cJSON_GetArrayItem(root, 3);
+		r.code = cJSON_IsString(code) ? code->valuestring : "GenericError";
+		int st = ocpp_error_from_code(r.code);
+		r.status = st > 0 ? (enum ocpp_status)st : OCPP_EGENERIC;
+		r.description = cJSON_IsString(desc) ? desc->valuestring : "";
+		r.payload = cJSON_GetArrayItem(root, 4);
+	}
+	finish_call(s, c, &r);
+	send_next_call(s);
+}
+
+void ocppj_receive(struct session *s, const char *buf, size_t len)
+{
+	char id[OCPP_MSGID_MAX];
+	s->app->stats.frames_in++;
+	cJSON *root = cJSON_ParseWithLength(buf, len);
+	if (!root || !cJSON_IsArray(root)) {
+		guess_id(buf, len, id);
+		reply_error(s, id, OCPP_EFORMATION, root ? "frame is not a JSON array" : "frame is not valid JSON");
+		goto out;
+	}
+	const cJSON *t = cJSON_GetArrayItem(root, 0), *jid = cJSON_GetArrayItem(root, 1);
+	int n = cJSON_GetArraySize(root);
+	if (!cJSON_IsString(jid) || !*jid->valuestring || strlen(jid->valuestring) >= OCPP_MSGID_MAX) {
+		reply_error(s, "-1", OCPP_EFORMATION, "message id must be a string of 1 to 36 characters");
+		goto out;
+	}
+	snprintf(id, sizeof id, "%s", jid->valuestring);
+	if (!cJSON_IsNumber(t)) {
+		reply_error(s, id, OCPP_EFORMATION, "message type id must be a number");
+		goto out;
+	}
+	switch ((int)t->valuedouble) {
+	case 2: {
+		const cJSON *action = cJSON_GetArrayItem(root, 2), *payload = cJSON_GetArrayItem(root, 3);
+		if (n != 4 || !cJSON_IsString(action)) {
+			reply_error(s, id, OCPP_EFORMATION, "CALL must be [2, id, action, payload]");
+			break;
+		}
+		if (!cJSON_IsObject(payload)) {
+			reply_error(s, id, OCPP_EFORMATION, "CALL payload must be a JSON object");
+			break;
+		}
+		handle_call(s, id, action->valuestring, payload);
+		break;
+	}
+	case 3:
+		if (n != 3) {
+			LOGW("ocppj", "%s: malformed CALLRESULT ignored", s->id);
+			break;
+		}
+		handle_answer(s, 3, id, root);
+		break;
+	case 4:
+		if (n < 4) {
+			LOGW("ocppj", "%s: malformed CALLERROR ignored", s->id);
+			break;
+		}
+		handle_answer(s, 4, id, root);
+		break;
+	default:
+		reply_error(s, id, OCPP_EPROTOCOL, "message type id must be 2, 3 or 4");
+	}
+out:
+	cJSON_Delete(root);
+}
+
+/* ---- CALLs we send ---- */
+
+static void send_next_call(struct session *s)
+{
+	if (s->inflight || !s->queue_head)
+		return;
+	struct pending_call *c = s->queue_head;
+	s->queue_head = c->next;
+	if (!s->queue_head)
+		s->queue_tail = NULL;
+	c->next = NULL;
+	c->sent_ms = s->app->now_ms;
+	c->deadline_ms = c->sent_ms + (int64_t)s->app->cfg.call_timeout * 1000;
+	s->inflight = c;
+	struct outmsg *m = c->frame;
+	c->frame = NULL;
+	s->app->stats.calls_out++;
+	session_send(s, m);
+}
+
+int ocppj_call(struct session *s, const char *action, const cJSON *payload,
+	       call_cb cb, void *arg, char *why, size_t whylen)
+{
+	const schema *sc = schema_get(action, 0);
+	const struct action_row *row = actions_find(action);
+	if (!row || row->dir != CS_TO_CP || !sc) {
+		snprintf(why, whylen, "%s is not an action the central system sends", action);
+		return -1;
+	}
+	if (!cJSON_IsObject(payload)) {
+		snprintf(why, whylen, "payload must be a JSON object");
+		return -1;
+	}
+	if (schema_validate(sc, payload, why, whylen) != SCHEMA_OK)
+		return -1;
+	struct pending_call *c = calloc(1, sizeof *c);
+	if (!c)
+		return -2;
+	snprintf(c->id, sizeof c->id, "cs-%u", ++s->call_seq);
+	snprintf(c->action, sizeof c->action, "%s", action);
+	char head[128];
+	int n = snprintf(head, sizeof head, "[2,\"%s\",\"%s\",", c->id, action);
+	c->frame = frame_with_payload(head, (size_t)n, payload);
+	if (!c->frame) {
+		free(c);
+		return -2;
+	}
+	c->cb = cb;
+	c->arg = arg;
+	c->queued_ms = s->app->now_ms;
+	if (s->queue_tail)
+		s->queue_tail->next = c;
+	else
+		s->queue_head = c;
+	s->queue_tail = c;
+	send_next_call(s);
+	return 0;
+}
+
+void ocppj_check_timeouts(struct session *s, int64_t now_ms)
+{
+	struct pending_call *c = s->inflight;
+	if (!c || now_ms < c->deadline_ms)
+		return;
+	s->inflight = NULL;
+	s->app->stats.call_timeouts++;
+	LOGW("ocppj", "%s: %s %s timed out", s->id, c->action, c->id);
+	struct call_result r = { OCPP_EINTERNAL, "Timeout", "no answer from the charge point", NULL,
+				 now_ms - c->sent_ms };
+	finish_call(s, c, &r);
+	send_next_call(s);
+}
+
+void ocppj_fail_all(struct session *s, const char *code)
+{
+	struct call_result r = { OCPP_EINTERNAL, code, "connection closed", NULL, 0 };
+	struct pending_call *c = s->inflight, *n;
+	s->inflight = NULL;
+	if (c)
+		finish_call(s, c, &r);
+	for (c = s->queue_head; c; c = n) {
+		n = c->next;
+		finish_call(s, c, &r);
+	}
+	s->queue_head = s->queue_tail = NULL;
+}

@@ -1,0 +1,32 @@
+/* ocppj.h: OCPP-J RPC over one session: CALL / CALLRESULT / CALLERROR
+ * frames, schema validation of everything received, dispatch through the
+ * action table, and the CALLs we send (one in flight, the rest queued in
+ * order, each with a deadline). */
+#ifndef CSMS_OCPPJ_H
+#define CSMS_OCPPJ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "session.h"
+
+/* One complete text frame from a charger. Never fails: every problem is
+ * answered with a CALLERROR where the protocol allows an answer. */
+void ocppj_receive(struct session *s, const char *buf, size_t len);
+/* A frame larger than max_frame: only its first bytes were kept. */
+void ocppj_oversized(struct session *s, const char *prefix, size_t prefix_len);
+
+/* Sends (or queues) a CALL. payload is borrowed (serialised at once).
+ * Returns 0; -1 when the payload fails the request schema (why filled),
+ * -2 on allocation failure. cb is called exactly once. */
+int ocppj_call(struct session *s, const char *action, const cJSON *payload,
+	       call_cb cb, void *arg, char *why, size_t whylen);
+/* Ends in-flight calls past their deadline. */
+void ocppj_check_timeouts(struct session *s, int64_t now_ms);
+/* Fails every queued and in-flight call with "Closed". */
+void ocppj_fail_all(struct session *s, const char *code);
+
+struct outmsg *ocppj_frame_result(const char *id, const cJSON *payload);
+struct outmsg *ocppj_frame_error(const char *id, enum ocpp_status st, const char *desc);
+
+#endif

@@ -1,0 +1,623 @@
+/* server.c: everything that touches libwebsockets. The OCPP listeners
+ * (ws:// and wss://, subprotocol ocpp1.6, charger id from the last path
+ * segment, Basic auth for security profiles 1 and 2), the admin HTTP
+ * listener, the 250 ms tick and the loop that commits once per turn. */
+#include "server.h"
+#include "admin.h"
+#include "authkey.h"
+#include "charger.h"
+#include "control.h"
+#include "csms.h"
+#include "http.h"
+#include "log.h"
+#include "lws_compat.h"
+#include "ocppj.h"
+#include "session.h"
+#include "timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+_Static_assert(LWS_PRE <= SESSION_PRE, "SESSION_PRE must cover LWS_PRE");
+
+#define TICK_US (250 * LWS_US_PER_MS)
+#define HTTP_BODY_MAX (1024 * 1024)
+
+/* One per daemon; lives from server_start to server_destroy. */
+struct server {
+	struct lws_context *ctx;
+	struct csms *app;
+	lws_sorted_usec_list_t tick;
+	lws_retry_bo_t retry;
+};
+
+/* Per OCPP connection, owned by lws: points to our session. */
+struct ws_pss {
+	struct session *s;
+	char id[STORE_ID_MAX];
+};
+
+/* Per admin HTTP connection, owned by lws. */
+struct http_pss {
+	struct http_txn *txn;
+};
+
+void server_want_write(void *wsi)
+{
+	if (wsi)
+		lws_callback_on_writable((struct lws *)wsi);
+}
+
+void server_wake(struct csms *app)
+{
+	if (app->server && app->server->ctx)
+		lws_cancel_service(app->server->ctx);
+}
+
+void server_close_session(struct session *s)
+{
+	s->replaced = 1;
+	server_want_write(s->wsi);
+}
+
+/* ---- OCPP websocket ---- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/* The chargePointId: last path segment, percent-decoded, 1..48 printable
+ * characters. 0 or -1. */
+static int id_from_path(const char *path, char id[STORE_ID_MAX])
+{
+	const char *q = strchr(path, '?');
+	size_t plen = q ? (size_t)(q - path) : strlen(path);
+	while (plen && path[plen - 1] == '/')
+		plen--;
+	size_t start = plen;
+	while (start && path[start - 1] != '/')
+		start--;
+	size_t n = 0;
+	for (size_t i = start; i < plen; i++) {
+		int c = (unsigned char)path[i];
+		if (c == '%') {
+			if (i + 2 >= plen)
+				return -1;
+			int h = hexval(path[i + 1]), l = hexval(path[i + 2]);
+			if (h < 0 || l < 0)
+				return -1;
+			c = h * 16 + l;
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f || c == '/' || n >= STORE_ID_MAX - 1)
+			return -1;
+		id[n++] = (char)c;
+	}
+	id[n] = 0;
+	return n ? 0 : -1;
+}
+
+static int has_ocpp16(const char *list)
+{
+	const char *p = list;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ", ");
+		if (n == 7 && !strncmp(p, "ocpp1.6", 7))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* Security profiles 1 and 2: Basic auth, user = id, password = the
+ * charger's AuthorizationKey. 0 accepted, -1 refused. */
+static int check_basic_auth(struct csms *app, struct lws *wsi, const char *id)
+{
+	char hdr[256], dec[200];
+	if (lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0 ||
+	    strncmp(hdr, "Basic ", 6))
+		return -1;
+	int n = lws_b64_decode_string(hdr + 6, dec, sizeof dec - 1);
+	if (n <= 0)
+		return -1;
+	dec[n] = 0;
+	char *colon = strchr(dec, ':');
+	if (!colon)
+		return -1;
+	*colon = 0;
+	if (strcmp(dec, id))
+		return -1;
+	struct store_charger c;
+	if (store_charger_get(app->store, id, &c))
+		return -1;
+	free(c.settings_json);
+	return c.auth_key_hash[0] && authkey_verify(colon + 1, c.auth_key_hash) ? 0 : -1;
+}
+
+static void on_receive(struct session *s, struct lws *wsi, const char *in, size_t len)
+{
+	struct csms *app = s->app;
+	int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+	size_t max = (size_t)app->cfg.max_frame;
+	if (lws_frame_is_binary(wsi) && lws_is_first_fragment(wsi) && !s->rx_len)
+		LOGW("ocppj", "%s: binary frame (OCPP-J is text)", s->id);
+	app->now_ms = time_now_ms();
+	if (!s->rx_len && !s->rx_overflow && final) {
+		/* The common case: a whole frame in one piece, parsed in place. */
+		if (len > max)
+			ocppj_oversized(s, in, len < 256 ? len : 256);
+		else
+			ocppj_receive(s, in, len);
+		return;
+	}
+	if (!s->rx_overflow && s->rx_len + len > max) {
+		s->rx_overflow = 1;   /* keep what we have as the prefix, drop the rest */
+		if (!s->rx_len) {
+			size_t keep = len < 256 ? len : 256;
+			char *p = realloc(s->rx, keep);
+			if (p) {
+				s->rx = p;
+				memcpy(p, in, keep);
+				s->rx_len = keep;
+			}
+		}
+	}
+	if (!s->rx_overflow) {
+		if (s->rx_len + len > s->rx_cap) {
+			size_t cap = s->rx_cap ? s->rx_cap : 4096;
+			while (cap < s->rx_len + len)
+				cap *= 2;
+			char *p = realloc(s->rx, cap);
+			if (!p) {
+				s->rx_overflow = 1;
+				goto check_final;
+			}
+			s->rx = p;
+			s->rx_cap = cap;
+		}
+		memcpy(s->rx + s->rx_len, in, len);
+		s->rx_len += len;
+	}
+check_final:
+	if (!final)
+		return;
+	if (s->rx_overflow)
+		ocppj_oversized(s, s->rx ? s->rx : "", s->rx_len < 256 ? s->rx_len : 256);
+	else
+		ocppj_receive(s, s->rx, s->rx_len);
+	s->rx_len = 0;
+	s->rx_overflow = 0;
+	if (s->rx_cap > 65536) {     /* do not keep a huge buffer per idle charger */
+		free(s->rx);
+		s->rx = NULL;
+		s->rx_cap = 0;
+	}
+}
+
+static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct server *srv = lws_context_user(lws_get_context(wsi));
+	struct csms *app = srv ? srv->app : NULL;
+	struct ws_pss *p = user;
+	char buf[512];
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+		if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_PROTOCOL) <= 0 || !has_ocpp16(buf)) {
+			LOGW("server", "handshake refused: subprotocol ocpp1.6 not offered");
+			return 1;
+		}
+		if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0 || id_from_path(buf, p->id)) {
+			LOGW("server", "handshake refused: no valid chargePointId in the path");
+			return 1;
+		}
+		int profile = app->cfg.security_profile;
+		if ((profile == 1 || profile == 2) && check_basic_auth(app, wsi, p->id)) {
+			LOGW("server", "%s: handshake refused: bad or missing Basic credentials", p->id);
+			return 1;
+		}
+		return 0;
+	}
+	case LWS_CALLBACK_ESTABLISHED: {
+		struct session *s = calloc(1, sizeof *s);
+		if (!s)
+			return -1;
+		app->now_ms = time_now_ms();
+		s->app = app;
+		s->wsi = wsi;
+		snprintf(s->id, sizeof s->id, "%s", p->id);
+		s->connected_ms = app->now_ms;
+		s->ch = charger_get(app->chargers, app->store, s->id);
+		if (!s->ch) {
+			free(s);
+			return -1;
+		}
+		if (s->ch->session) {
+			LOGI("server", "%s: new connection replaces the old one", s->id);
+			s->ch->session->ch = s->ch;
+			server_close_session(s->ch->session);
+		}
+		s->ch->session = s;
+		s->ch->last_seen_ms = app->now_ms;
+		p->s = s;
+		LOGI("server", "%s connected", s->id);
+		control_charger_online(app, s->ch);
+		break;
+	}
+	case LWS_CALLBACK_RECEIVE:
+		if (p->s && !p->s->replaced) {
+			p->s->ch->last_seen_ms = time_now_ms();
+			on_receive(p->s, wsi, in, len);
+		}
+		break;
+	case LWS_CALLBACK_SERVER_WRITEABLE: {
+		struct session *s = p->s;
+		if (!s)
+			break;
+		if (s->replaced) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"replaced", 8);
+			return -1;
+		}
+		struct outmsg *m = s->out_head;
+		if (!m)
+			break;
+		int n = lws_write(wsi, m->data + SESSION_PRE, m->len, LWS_WRITE_TEXT);
+		if (n < (int)m->len)
+			return -1;
+		s->out_head = m->next;
+		if (!s->out_head)
+			s->out_tail = NULL;
+		free(m);
+		if (s->out_head)
+			lws_callback_on_writable(wsi);
+		break;
+	}
+	case LWS_CALLBACK_CLOSED: {
+		struct session *s = p->s;
+		if (!s)
+			break;
+		p->s = NULL;
+		LOGI("server", "%s disconnected", s->id);
+		if (s->ch && s->ch->session == s) {
+			s->ch->session = NULL;
+			control_charger_offline(app, s->ch);
+		}
+		session_destroy(s);
+		free(s);
+		break;
+	}
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (app)
+			control_wake(app);
+		break;
+	case LWS_CALLBACK_HTTP:
+		/* A plain HTTP request on the OCPP port. */
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "OCPP endpoint: ws://HOST:PORT/ocpp/<id>"))
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ---- admin HTTP ---- */
+
+static void txn_free(struct http_txn *t)
+{
+	if (!t)
+		return;
+	free(t->body);
+	free(t->resp);
+	free(t);
+}
+
+void http_respond(struct http_txn *t, int status, const char *ctype, char *body, size_t len)
+{
+	if (!t->wsi) {           /* the client went away while we waited */
+		free(body);
+		txn_free(t);
+		return;
+	}
+	free(t->resp);
+	t->status = status;
+	t->ctype = ctype ? ctype : "application/json";
+	t->resp = body;
+	t->resp_len = body ? len : 0;
+	t->resp_off = 0;
+	t->answered = 1;
+	lws_callback_on_writable((struct lws *)t->wsi);
+}
+
+const char *http_query(const struct http_txn *t, const char *name, char *buf, size_t len)
+{
+	size_t nl = strlen(name);
+	const char *p = t->query;
+	while (*p) {
+		const char *amp = strchr(p, '&');
+		size_t seg = amp ? (size_t)(amp - p) : strlen(p);
+		if (seg > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+			size_t vl = seg - nl - 1;
+			if (vl >= len)
+				vl = len - 1;
+			memcpy(buf, p + nl + 1, vl);
+			buf[vl] = 0;
+			return buf;
+		}
+		p += seg;
+		if (*p == '&')
+			p++;
+	}
+	return NULL;
+}
+
+static void dispatch(struct csms *app, struct http_txn *t)
+{
+	app->now_ms = time_now_ms();
+	admin_handle(app, t);
+	/* admin_handle answered at once or deferred (http_respond later). */
+	if (app->store)
+		store_commit(app->store);  /* admin writes are durable before the answer */
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct server *srv = lws_context_user(lws_get_context(wsi));
+	struct csms *app = srv ? srv->app : NULL;
+	struct http_pss *p = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP: {
+		struct http_txn *t = calloc(1, sizeof *t);
+		if (!t)
+			return -1;
+		txn_free(p->txn);
+		p->txn = t;
+		t->wsi = wsi;
+		snprintf(t->path, sizeof t->path, "%s", in ? (const char *)in : "/");
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
+			t->method = HTTP_GET;
+		else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
+			t->method = HTTP_POST;
+		else if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI))
+			t->method = HTTP_PUT;
+		else if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI))
+			t->method = HTTP_DELETE;
+		else
+			t->method = HTTP_OTHER;
+		if (lws_hdr_copy(wsi, t->query, sizeof t->query, WSI_TOKEN_HTTP_URI_ARGS) < 0)
+			t->query[0] = 0;
+		if (lws_hdr_copy(wsi, t->auth, sizeof t->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+			t->auth[0] = 0;
+		char cl[32];
+		int has_body = (t->method == HTTP_POST || t->method == HTTP_PUT) &&
+			       lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+			       atol(cl) > 0;
+		if (!has_body)
+			dispatch(app, t);
+		return 0;
+	}
+	case LWS_CALLBACK_HTTP_BODY: {
+		struct http_txn *t = p->txn;
+		if (!t)
+			return -1;
+		if (t->body_len + len > HTTP_BODY_MAX) {
+			t->body_too_big = 1;
+			break;
+		}
+		if (t->body_len + len + 1 > t->body_cap) {
+			size_t cap = t->body_cap ? t->body_cap * 2 : 4096;
+			while (cap < t->body_len + len + 1)
+				cap *= 2;
+			char *b = realloc(t->body, cap);
+			if (!b)
+				return -1;
+			t->body = b;
+			t->body_cap = cap;
+		}
+		memcpy(t->body + t->body_len, in, len);
+		t->body_len += len;
+		t->body[t->body_len] = 0;
+		break;
+	}
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (p->txn)
+			dispatch(app, p->txn);
+		break;
+	case LWS_CALLBACK_HTTP_WRITEABLE: {
+		struct http_txn *t = p->txn;
+		if (!t || !t->answered)
+			break;
+		if (!t->head_sent) {
+			unsigned char hbuf[LWS_PRE + 1024];
+			unsigned char *start = hbuf + LWS_PRE, *q = start, *end = hbuf + sizeof hbuf - 1;
+			if (lws_add_http_common_headers(wsi, (unsigned int)t->status, t->ctype,
+							t->resp_len, &q, end) ||
+			    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+							 (const unsigned char *)"no-store", 8, &q, end) ||
+			    lws_finalize_write_http_header(wsi, start, &q, end))
+				return -1;
+			t->head_sent = 1;
+			if (t->resp_len) {
+				lws_callback_on_writable(wsi);
+				break;
+			}
+		} else {
+			size_t chunk = t->resp_len - t->resp_off;
+			if (chunk > 65536)
+				chunk = 65536;
+			unsigned char *b = malloc(LWS_PRE + chunk);
+			if (!b)
+				return -1;
+			memcpy(b + LWS_PRE, t->resp + t->resp_off, chunk);
+			int last = t->resp_off + chunk >= t->resp_len;
+			int n = lws_write(wsi, b + LWS_PRE, chunk, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+			free(b);
+			if (n < (int)chunk)
+				return -1;
+			t->resp_off += chunk;
+			if (!last) {
+				lws_callback_on_writable(wsi);
+				break;
+			}
+		}
+		txn_free(t);
+		p->txn = NULL;
+		if (lws_http_transaction_completed(wsi))
+			return -1;
+		break;
+	}
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (p && p->txn) {
+			struct http_txn *t = p->txn;
+			p->txn = NULL;
+			if (t->answered || !t->deferred)
+				txn_free(t);
+			else
+				t->wsi = NULL;   /* the deferred answer frees it */
+		}
+		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols ocpp_protocols[] = {
+	{ "ocpp1.6", cb_ocpp, sizeof(struct ws_pss), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const struct lws_protocols http_protocols[] = {
+	{ "http", cb_http, sizeof(struct http_pss), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+	struct server *srv = lws_container_of(sul, struct server, tick);
+	srv->app->now_ms = time_now_ms();
+	csms_tick(srv->app);
+	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_US);
+}
+
+static struct lws_vhost *make_vhost(struct server *srv, const char *name, const char *bind,
+				    int port, const struct lws_protocols *prot, int tls)
+{
+	struct csms_config *cfg = &srv->app->cfg;
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	info.vhost_name = name;
+	info.port = port;
+	info.iface = bind;
+	info.protocols = prot;
+	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+	if (tls) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cfg->tls_cert;
+		info.ssl_private_key_filepath = cfg->tls_key;
+		if (cfg->tls_ca[0])
+			info.ssl_ca_filepath = cfg->tls_ca;
+		if (cfg->security_profile == 3)
+			info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
+	}
+	if (prot == ocpp_protocols && cfg->ping_interval > 0)
+		info.retry_and_idle_policy = &srv->retry;
+	return lws_create_vhost(srv->ctx, &info);
+}
+
+int server_start(struct csms *app, char *err, size_t errlen)
+{
+	struct csms_config *cfg = &app->cfg;
+	struct server *srv = calloc(1, sizeof *srv);
+	if (!srv) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	srv->app = app;
+	app->server = srv;
+	srv->retry.secs_since_valid_ping = (uint16_t)cfg->ping_interval;
+	srv->retry.secs_since_valid_hangup = (uint16_t)(cfg->ping_interval * 2 + 10);
+
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		rlim_t want = (rlim_t)cfg->max_connections + 64;
+		if (rl.rlim_cur < want) {
+			rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+
+	int lws_logs = LLL_ERR | (log_enabled(LOG_DEBUG) ? LLL_WARN : 0);
+	lws_set_log_level(lws_logs, NULL);
+
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	if (cfg->tls_port)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.user = srv;
+	info.fd_limit_per_thread = (unsigned int)cfg->max_connections + 64;
+	info.count_threads = 1;
+	srv->ctx = lws_create_context(&info);
+	if (!srv->ctx) {
+		snprintf(err, errlen, "cannot create the libwebsockets context");
+		return -1;
+	}
+	if (cfg->ws_port && !make_vhost(srv, "ocpp", cfg->ws_bind, cfg->ws_port, ocpp_protocols, 0)) {
+		snprintf(err, errlen, "ws_port %d: cannot listen on %s (in use?)", cfg->ws_port, cfg->ws_bind);
+		return -1;
+	}
+	if (cfg->tls_port) {
+		if (!cfg->tls_cert[0] || !cfg->tls_key[0]) {
+			snprintf(err, errlen, "tls_port %d: tls_cert and tls_key are needed", cfg->tls_port);
+			return -1;
+		}
+		if (!make_vhost(srv, "ocpp-tls", cfg->ws_bind, cfg->tls_port, ocpp_protocols, 1)) {
+			snprintf(err, errlen, "tls_port %d: cannot listen (in use, or bad tls_cert/tls_key?)",
+				 cfg->tls_port);
+			return -1;
+		}
+	}
+	if (!make_vhost(srv, "admin", cfg->admin_bind, cfg->admin_port, http_protocols, 0)) {
+		snprintf(err, errlen, "admin_port %d: cannot listen on %s (in use?)", cfg->admin_port,
+			 cfg->admin_bind);
+		return -1;
+	}
+	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_US);
+	return 0;
+}
+
+void server_run(struct csms *app)
+{
+	struct server *srv = app->server;
+	while (!app->stopping) {
+		if (lws_service(srv->ctx, 0) < 0)
+			break;
+		app->now_ms = time_now_ms();
+		csms_end_of_turn(app);
+	}
+}
+
+void server_destroy(struct csms *app)
+{
+	struct server *srv = app->server;
+	if (!srv)
+		return;
+	if (srv->ctx) {
+		lws_sul_cancel(&srv->tick);
+		lws_context_destroy(srv->ctx);
+	}
+	free(srv);
+	app->server = NULL;
+}

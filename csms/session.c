@@ -1,0 +1,74 @@
+/* session.c: the write queues of a charger connection. Replies wait in the
+ * held queue until the loop turn's commit; csms_end_of_turn releases them. */
+#include "session.h"
+#include "csms.h"
+#include "ocppj.h"
+
+#include <stdlib.h>
+
+static void push(struct outmsg **head, struct outmsg **tail, struct outmsg *m)
+{
+	m->next = NULL;
+	if (*tail)
+		(*tail)->next = m;
+	else
+		*head = m;
+	*tail = m;
+}
+
+void session_reply(struct session *s, struct outmsg *m)
+{
+	push(&s->held_head, &s->held_tail, m);
+	if (!s->dirty) {
+		s->dirty = 1;
+		s->dirty_next = s->app->dirty;
+		s->app->dirty = s;
+	}
+}
+
+void session_send(struct session *s, struct outmsg *m)
+{
+	push(&s->out_head, &s->out_tail, m);
+	s->app->stats.frames_out++;
+	server_want_write(s->wsi);
+}
+
+void session_release_held(struct session *s)
+{
+	if (!s->held_head)
+		return;
+	if (s->out_tail)
+		s->out_tail->next = s->held_head;
+	else
+		s->out_head = s->held_head;
+	s->out_tail = s->held_tail;
+	s->held_head = s->held_tail = NULL;
+	server_want_write(s->wsi);
+}
+
+static void free_list(struct outmsg *m)
+{
+	while (m) {
+		struct outmsg *n = m->next;
+		free(m);
+		m = n;
+	}
+}
+
+void session_destroy(struct session *s)
+{
+	ocppj_fail_all(s, "Closed");
+	free_list(s->out_head);
+	free_list(s->held_head);
+	s->out_head = s->out_tail = s->held_head = s->held_tail = NULL;
+	if (s->dirty) {
+		struct session **pp = &s->app->dirty;
+		while (*pp && *pp != s)
+			pp = &(*pp)->dirty_next;
+		if (*pp)
+			*pp = s->dirty_next;
+		s->dirty = 0;
+	}
+	free(s->rx);
+	s->rx = NULL;
+}
