@@ -1,0 +1,46 @@
+/* csms.c: the loop's duties: the group commit at the end of each turn, which
+ * releases the replies it made durable, and the periodic tick. */
+#include "charger.h"
+#include "control.h"
+#include "csms.h"
+#include "ocppj.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+
+void csms_end_of_turn(struct csms *app)
+{
+	if (!app->dirty && !store_pending(app->store))
+		return;
+	if (store_pending(app->store)) {
+		if (store_commit(app->store)) {
+			/* Nothing of this turn is durable: answer nothing, the chargers
+			 * will retry (the same messages are idempotent). */
+			app->stats.commit_failures++;
+			for (struct session *s = app->dirty; s; s = s->dirty_next) {
+				s->dirty = 0;
+				server_close_session(s);
+			}
+			app->dirty = NULL;
+			return;
+		}
+		app->stats.commits++;
+	}
+	struct session *s = app->dirty, *n;
+	app->dirty = NULL;
+	for (; s; s = n) {
+		n = s->dirty_next;
+		s->dirty = 0;
+		s->dirty_next = NULL;
+		session_release_held(s);
+	}
+}
+
+void csms_tick(struct csms *app)
+{
+	for (struct charger *c = charger_first(app->chargers); c; c = c->next)
+		if (c->session && c->session->inflight)
+			ocppj_check_timeouts(c->session, app->now_ms);
+	control_tick(app);
+	csms_end_of_turn(app);
+}

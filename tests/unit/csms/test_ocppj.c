@@ -1,0 +1,166 @@
+/* test_ocppj.c: OCPP-J framing and dispatch without a network: frames go
+ * into ocppj_receive, answers are read from the session's held queue.
+ * Covers every CALLERROR code, the acceptance gate, replies held until the
+ * commit, and the queue of CALLs we send (order, answer, error, timeout). */
+#include "charger.h"
+#include "check.h"
+#include "csms.h"
+#include "ocppj.h"
+#include "schema.h"
+#include "session.h"
+#include "store.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static struct csms app;
+static struct session sess;
+static char last[4096];
+
+/* Sends one frame and returns the single answer (after the commit). */
+static const char *rx(const char *frame)
+{
+	last[0] = 0;
+	ocppj_receive(&sess, frame, strlen(frame));
+	CHECK(sess.out_head == NULL);          /* nothing goes out before the commit */
+	csms_end_of_turn(&app);
+	struct outmsg *m = sess.out_head;
+	if (m) {
+		snprintf(last, sizeof last, "%.*s", (int)m->len, (char *)m->data + SESSION_PRE);
+		sess.out_head = m->next;
+		if (!sess.out_head)
+			sess.out_tail = NULL;
+		free(m);
+	}
+	CHECK(sess.out_head == NULL);
+	return last;
+}
+
+/* Takes the next frame we sent (a CALL), or "" */
+static const char *sent(void)
+{
+	last[0] = 0;
+	struct outmsg *m = sess.out_head;
+	if (m) {
+		snprintf(last, sizeof last, "%.*s", (int)m->len, (char *)m->data + SESSION_PRE);
+		sess.out_head = m->next;
+		if (!sess.out_head)
+			sess.out_tail = NULL;
+		free(m);
+	}
+	return last;
+}
+
+static char results[8][256];
+static int nresults;
+static void on_result(void *arg, const struct call_result *r)
+{
+	char *p = cJSON_PrintUnformatted(r->payload);
+	snprintf(results[nresults++ % 8], 256, "%s:%s:%s", (const char *)arg,
+		 r->status == OCPP_OK ? "OK" : r->code, p ? p : "");
+	free(p);
+}
+
+int main(void)
+{
+	char path[] = "/tmp/csms-test-ocppj-XXXXXX", err[256];
+	close(mkstemp(path));
+	unlink(path);
+	CHECK(schema_init() == 0);
+	config_load(&app.cfg, 1, (char *[]){ "csmsd", NULL });
+	app.cfg.unknown_chargers = UNKNOWN_PENDING;
+	app.cfg.validate_outgoing = 1;
+	CHECK(store_open(path, &app.store, err, sizeof err) == 0);
+	app.chargers = charger_registry_new();
+	app.now_ms = 1700000000000;
+	sess.app = &app;
+	snprintf(sess.id, sizeof sess.id, "CP1");
+	sess.ch = charger_get(app.chargers, app.store, "CP1");
+
+	/* framing errors */
+	CHECK_STR(rx("not json"), "[4,\"-1\",\"FormationViolation\",\"frame is not valid JSON\",{}]");
+	CHECK_CONTAINS(rx("[2,\"m1\",\"Heartbeat\",{"), "[4,\"m1\",\"FormationViolation\"");
+	CHECK_CONTAINS(rx("{\"a\":1}"), "\"FormationViolation\"");
+	CHECK_CONTAINS(rx("[2,\"m2\",\"Heartbeat\"]"), "[4,\"m2\",\"FormationViolation\"");
+	CHECK_CONTAINS(rx("[2,\"m3\",\"Heartbeat\",[]]"), "[4,\"m3\",\"FormationViolation\"");
+	CHECK_CONTAINS(rx("[2,7,\"Heartbeat\",{}]"), "[4,\"-1\",\"FormationViolation\"");
+	CHECK_CONTAINS(rx("[9,\"m4\",\"Heartbeat\",{}]"), "[4,\"m4\",\"ProtocolError\"");
+	CHECK_CONTAINS(rx("[2,\"m5\",\"FlyToTheMoon\",{}]"), "[4,\"m5\",\"NotImplemented\"");
+	CHECK_CONTAINS(rx("[2,\"m6\",\"Reset\",{\"type\":\"Hard\"}]"), "[4,\"m6\",\"NotSupported\"");
+	/* schema violations map to their codes */
+	CHECK_CONTAINS(rx("[2,\"v1\",\"BootNotification\",{\"chargePointVendor\":\"V\"}]"),
+		       "[4,\"v1\",\"OccurenceConstraintViolation\"");
+	CHECK_CONTAINS(rx("[2,\"v2\",\"BootNotification\",{\"chargePointVendor\":1,\"chargePointModel\":\"M\"}]"),
+		       "[4,\"v2\",\"TypeConstraintViolation\"");
+	CHECK_CONTAINS(rx("[2,\"v3\",\"BootNotification\",{\"chargePointVendor\":\"VVVVVVVVVVVVVVVVVVVVVVVVV\",\"chargePointModel\":\"M\"}]"),
+		       "[4,\"v3\",\"PropertyConstraintViolation\"");
+	CHECK_CONTAINS(rx("[2,\"v4\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\",\"x\":1}]"),
+		       "[4,\"v4\",\"FormationViolation\"");
+	/* not accepted yet: only BootNotification */
+	CHECK_CONTAINS(rx("[2,\"h0\",\"Heartbeat\",{}]"), "[4,\"h0\",\"SecurityError\"");
+	CHECK_CONTAINS(rx("[2,\"b1\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\"}]"),
+		       "[3,\"b1\",{\"status\":\"Pending\"");
+	CHECK(store_charger_set_registration(app.store, "CP1", REG_ACCEPTED) == 0);
+	CHECK_CONTAINS(rx("[2,\"b2\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\"}]"),
+		       "[3,\"b2\",{\"status\":\"Accepted\"");
+	CHECK_CONTAINS(rx("[2,\"h1\",\"Heartbeat\",{}]"), "[3,\"h1\",{\"currentTime\":\"");
+	/* an oversized frame gets its id back when it can be read */
+	ocppj_oversized(&sess, "[2,\"big1\",\"DataTransfer\",{\"vendorId\":\"", 36);
+	csms_end_of_turn(&app);
+	CHECK_CONTAINS(sent(), "[4,\"big1\",\"FormationViolation\"");
+
+	/* transactions: retry gets the same id; unknown stop still answered */
+	const char *start = "[2,\"s1\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"X\",\"meterStart\":10,\"timestamp\":\"2026-01-01T00:00:00Z\"}]";
+	char first[256];
+	snprintf(first, sizeof first, "%s", rx(start));
+	CHECK_CONTAINS(first, "\"transactionId\":1");
+	CHECK_STR(rx(start), first);
+	CHECK_CONTAINS(rx("[2,\"t1\",\"StopTransaction\",{\"transactionId\":77,\"meterStop\":5,\"timestamp\":\"2026-01-01T00:00:00Z\"}]"),
+		       "[3,\"t1\",{}]");
+
+	/* CALLs we send: one in flight, the rest queued in order */
+	cJSON *p = cJSON_Parse("{\"type\":\"Soft\"}");
+	CHECK(ocppj_call(&sess, "Reset", p, on_result, "a", err, sizeof err) == 0);
+	CHECK(ocppj_call(&sess, "Reset", p, on_result, "b", err, sizeof err) == 0);
+	CHECK(ocppj_call(&sess, "Reset", p, on_result, "c", err, sizeof err) == 0);
+	cJSON_Delete(p);
+	p = cJSON_Parse("{\"type\":\"Sideways\"}");
+	CHECK(ocppj_call(&sess, "Reset", p, on_result, "x", err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "type");
+	CHECK(ocppj_call(&sess, "Heartbeat", p, on_result, "x", err, sizeof err) == -1);
+	cJSON_Delete(p);
+	CHECK_STR(sent(), "[2,\"cs-1\",\"Reset\",{\"type\":\"Soft\"}]");
+	CHECK_STR(sent(), "");                      /* b waits for a's answer */
+	ocppj_receive(&sess, "[3,\"cs-1\",{\"status\":\"Accepted\"}]", 34);
+	CHECK_STR(results[0], "a:OK:{\"status\":\"Accepted\"}");
+	CHECK_STR(sent(), "[2,\"cs-2\",\"Reset\",{\"type\":\"Soft\"}]");
+	const char *e = "[4,\"cs-2\",\"NotSupported\",\"no\",{\"k\":1}]";
+	ocppj_receive(&sess, e, strlen(e));
+	CHECK_STR(results[1], "b:NotSupported:{\"k\":1}");
+	CHECK_STR(sent(), "[2,\"cs-3\",\"Reset\",{\"type\":\"Soft\"}]");
+	ocppj_receive(&sess, "[3,\"cs-9\",{}]", 13);      /* a stray answer is ignored */
+	CHECK(nresults == 2);
+	/* an answer that breaks the response schema is an error */
+	ocppj_receive(&sess, "[3,\"cs-3\",{\"status\":\"Maybe\"}]", 31);
+	CHECK_CONTAINS(results[2], "c:PropertyConstraintViolation");
+	p = cJSON_Parse("{}");
+	CHECK(ocppj_call(&sess, "ClearCache", p, on_result, "d", err, sizeof err) == 0);
+	cJSON_Delete(p);
+	sent();
+	ocppj_check_timeouts(&sess, app.now_ms + app.cfg.call_timeout * 1000 - 1);
+	CHECK(nresults == 3);
+	ocppj_check_timeouts(&sess, app.now_ms + app.cfg.call_timeout * 1000);
+	CHECK_STR(results[3], "d:Timeout:");
+	p = cJSON_Parse("{}");
+	CHECK(ocppj_call(&sess, "ClearCache", p, on_result, "e", err, sizeof err) == 0);
+	cJSON_Delete(p);
+	session_destroy(&sess);                       /* pending calls end as Closed */
+	CHECK_STR(results[4], "e:Closed:");
+
+	store_close(app.store);
+	charger_registry_free(app.chargers);
+	schema_free();
+	config_free(&app.cfg);
+	unlink(path);
+	return CHECK_DONE();
+}
