@@ -118,7 +118,7 @@ static void r_reject(struct route_ctx *c) { set_registration(c, REG_REJECTED); }
 static void r_charger_put(struct route_ctx *c)
 {
 	struct csms *app = c->app;
-	char err[256], hash[100];
+	char err[256], hash[128];
 	if (!*c->params[0] || strlen(c->params[0]) >= STORE_ID_MAX) {
 		admin_error(c->t, 400, "BadRequest", "charger id must be 1 to 48 characters");
 		return;

@@ -57,16 +57,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "csmsd: the embedded OCPP schemas do not load\n");
 		return 2;
 	}
-	if (store_open(app.cfg.db, &app.store, err, sizeof err)) {
-		fprintf(stderr, "csmsd: db %s: %s\n", app.cfg.db, err);
-		return 2;
-	}
 	app.chargers = charger_registry_new();
 	if (!app.chargers) {
 		fprintf(stderr, "csmsd: out of memory\n");
 		return 2;
 	}
-	if (server_start(&app, err, sizeof err) || control_init(&app, err, sizeof err)) {
+	/* Listen first: a port in use must not leave a database behind. */
+	if (server_start(&app, err, sizeof err)) {
+		fprintf(stderr, "csmsd: %s\n", err);
+		server_destroy(&app);
+		return 2;
+	}
+	if (store_open(app.cfg.db, &app.store, err, sizeof err)) {
+		fprintf(stderr, "csmsd: db %s: %s\n", app.cfg.db, err);
+		server_destroy(&app);
+		return 2;
+	}
+	if (control_init(&app, err, sizeof err)) {
 		fprintf(stderr, "csmsd: %s\n", err);
 		server_destroy(&app);
 		store_close(app.store);

@@ -77,8 +77,6 @@ static int id_from_path(const char *path, char id[STORE_ID_MAX])
 {
 	const char *q = strchr(path, '?');
 	size_t plen = q ? (size_t)(q - path) : strlen(path);
-	while (plen && path[plen - 1] == '/')
-		plen--;
 	size_t start = plen;
 	while (start && path[start - 1] != '/')
 		start--;
@@ -536,6 +534,14 @@ static struct lws_vhost *make_vhost(struct server *srv, const char *name, const 
 	return lws_create_vhost(srv->ctx, &info);
 }
 
+static void lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		n--;
+	log_msg(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "%.*s", (int)n, line);
+}
+
 int server_start(struct csms *app, char *err, size_t errlen)
 {
 	struct csms_config *cfg = &app->cfg;
@@ -558,8 +564,9 @@ int server_start(struct csms *app, char *err, size_t errlen)
 		}
 	}
 
-	int lws_logs = LLL_ERR | (log_enabled(LOG_DEBUG) ? LLL_WARN : 0);
-	lws_set_log_level(lws_logs, NULL);
+	/* lws's own lines only when debugging: errors that matter are reported
+	 * by us, as one line naming the setting. */
+	lws_set_log_level(log_enabled(LOG_DEBUG) ? LLL_ERR | LLL_WARN : 0, lws_log);
 
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);

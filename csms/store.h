@@ -35,7 +35,7 @@ extern const char *const store_registration_names[]; /* "accepted", "pending", "
 struct store_charger {
 	char id[STORE_ID_MAX];
 	enum store_registration registration;
-	char auth_key_hash[100];  /* "" when none */
+	char auth_key_hash[128];  /* "" when none */
 	int64_t last_seen_ms;
 	char *settings_json;      /* owned by caller after a get; free() it; may be NULL */
 };

@@ -1,0 +1,205 @@
+"""harness.py: what every integration test needs: a real csmsd on free
+ports with a temporary database, the admin API, and our tools (cpsim raw
+as a line-based websocket peer). Stdlib only; run with /usr/bin/python3."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BUILD = os.environ.get("CSMS_BUILD") or (sys.argv[1] if len(sys.argv) > 1 else "build")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Csmsd:
+    """A csmsd process; stop() checks it exits 0 on SIGTERM."""
+
+    def __init__(self, *args, db=None, tmp=None, env=None, **settings):
+        self.tmp = tmp or tempfile.mkdtemp(prefix="csms-it-")
+        self.db = db or os.path.join(self.tmp, "csms.db")
+        self.ws_port = settings.pop("ws_port", None) or free_port()
+        self.admin_port = settings.pop("admin_port", None) or free_port()
+        self.token = settings.get("admin_token")
+        cmd = [os.path.join(BUILD, "csmsd"), "--db", self.db, "--ws_port", str(self.ws_port),
+               "--admin_port", str(self.admin_port), "--validate_outgoing", "true"]
+        for k, v in settings.items():
+            cmd += ["--" + k, str(v)]
+        cmd += list(args)
+        self.log = open(os.path.join(self.tmp, "csmsd.log"), "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=env)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("csmsd exited %d: %s" % (self.proc.returncode, self.logtext()))
+            try:
+                if self.get("/api/v1/health")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("csmsd did not come up: " + self.logtext())
+
+    def logtext(self):
+        self.log.flush()
+        with open(os.path.join(self.tmp, "csmsd.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    @property
+    def url(self):
+        return "ws://127.0.0.1:%d/ocpp" % self.ws_port
+
+    def request(self, method, path, body=None, token=None, raw=False):
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            data = data.encode() if isinstance(data, str) else data
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.admin_port, path), data=data,
+                                     method=method)
+        tok = token if token is not None else self.token
+        if tok:
+            req.add_header("Authorization", "Bearer " + tok)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                text = r.read().decode()
+                status = r.status
+        except urllib.error.HTTPError as e:
+            text = e.read().decode()
+            status = e.code
+        if raw:
+            return status, text
+        return status, (json.loads(text) if text else None)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def put(self, path, body, **kw):
+        return self.request("PUT", path, body, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body if body is not None else {}, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("csmsd did not stop on %s" % sig)
+        self.log.close()
+        return self.proc.returncode
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Raw:
+    """A websocket peer through `cpsim raw`: send() one frame, recv() one."""
+
+    def __init__(self, url, *extra):
+        self.proc = subprocess.Popen([os.path.join(BUILD, "tests", "cpsim"), "raw", "--url", url] + list(extra),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        self.first = self.line(10)
+
+    def line(self, timeout=10):
+        import select
+        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not r:
+            raise AssertionError("no frame within %ss" % timeout)
+        return self.proc.stdout.readline().rstrip("\n")
+
+    def send(self, frame):
+        self.proc.stdin.write(frame + "\n")
+        self.proc.stdin.flush()
+
+    def call(self, frame, timeout=10):
+        self.send(frame)
+        while True:
+            l = self.line(timeout)
+            if not l.startswith("#"):
+                return l
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def boot_frame(mid="b1", vendor="V", model="M"):
+    return json.dumps([2, mid, "BootNotification", {"chargePointVendor": vendor, "chargePointModel": model}])
+
+
+class Checks:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def __call__(self, cond, what):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+            print("FAIL:", what, flush=True)
+
+    def eq(self, a, b, what):
+        self(a == b, "%s: expected %r, got %r" % (what, b, a))
+
+    def done(self):
+        print("%d passed, %d failed" % (self.n - self.failed, self.failed))
+        sys.exit(1 if self.failed else 0)
+
+
+def handshake(port, path, protocol="ocpp1.6", auth=None):
+    """Sends a websocket upgrade request by hand; returns the HTTP status."""
+    import base64
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n" % (path, key))
+    if protocol:
+        req += "Sec-WebSocket-Protocol: %s\r\n" % protocol
+    if auth:
+        req += "Authorization: Basic %s\r\n" % base64.b64encode(auth.encode()).decode()
+    s.sendall((req + "\r\n").encode())
+    data = b""
+    try:
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    s.close()
+    parts = data.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
