@@ -78,6 +78,8 @@ static struct charger *insert(struct charger_registry *r, const char *id, uint32
 	charger_settings_default(&c->settings);
 	for (int i = 0; i < CHARGER_MAX_CONN; i++)
 		live_reset(&c->conn[i].live);
+	c->dlm.sent_limit_a = -1;
+	c->dlm.reason = "idle";
 	c->hnext = r->buckets[h % NBUCKETS];
 	r->buckets[h % NBUCKETS] = c;
 	c->next = r->all;

@@ -37,6 +37,22 @@ struct charger_settings {
 	int has_auth_key;
 };
 
+/* What DLM decided for a charger and what it holds (control.c). */
+struct charger_dlm {
+	uint32_t id;                /* stable key for the dlm state, 0 = none yet */
+	double limit_a;             /* last decision */
+	int phases;
+	const char *reason;
+	double draw_a[3];
+	double sent_limit_a;        /* installed on the charger; < 0 = nothing yet */
+	int sent_phases;
+	int need_send;              /* (re)install at the next decision */
+	int in_flight;
+	int rejected;               /* the charger refused our last profile */
+	int64_t rejected_ms;
+	char profile_status[32];    /* its answer to our last SetChargingProfile */
+};
+
 struct session;
 struct charger {
 	char id[STORE_ID_MAX];
@@ -45,6 +61,7 @@ struct charger {
 	int64_t last_seen_ms;
 	struct charger_settings settings;
 	struct charger_conn conn[CHARGER_MAX_CONN];
+	struct charger_dlm dlm;
 	struct charger *hnext;      /* hash chain */
 	struct charger *next;       /* list of all, for iteration */
 };

@@ -31,7 +31,7 @@ struct csms_config {
 	/* DLM */
 	int dlm_enabled;
 	double dlm_breaker_a, dlm_margin_a, dlm_fallback_a;
-	int dlm_stale_s;
+	double dlm_stale_s;
 	int dlm_sensor;            /* enum dlm_sensor_kind */
 	int dlm_meter;             /* enum dlm_meter_kind */
 	char *dlm_meter_map;
@@ -43,7 +43,7 @@ struct csms_config {
 	char *dlm_modbus_parity;
 	int dlm_tick_ms;
 	double dlm_ramp_a_per_s;
-	int dlm_settle_s, dlm_min_pause_s;
+	double dlm_settle_s, dlm_min_pause_s;
 	double dlm_default_max_a;
 	/* station */
 	int station_source;        /* enum station_source_kind */
@@ -52,8 +52,8 @@ struct csms_config {
 };
 
 enum { UNKNOWN_ACCEPT = 0, UNKNOWN_PENDING, UNKNOWN_REJECT };
-enum { DLM_SENSOR_SIM = 0, DLM_SENSOR_API, DLM_SENSOR_MODBUS_TCP, DLM_SENSOR_MODBUS_RTU };
-enum { DLM_METER_SDM630 = 0, DLM_METER_DTSU666, DLM_METER_GENERIC };
+enum { CFG_SENSOR_SIM = 0, CFG_SENSOR_API, CFG_SENSOR_MODBUS_TCP, CFG_SENSOR_MODBUS_RTU };
+enum { CFG_METER_SDM630 = 0, CFG_METER_DTSU666, CFG_METER_GENERIC };
 enum { STATION_SRC_SIM = 0, STATION_SRC_MODBUS, STATION_SRC_API };
 
 /* Fill cfg from defaults, file, environment and argv. Returns 0, 1 when

@@ -1,17 +1,704 @@
-/* control.c: DLM glue (being built: the dlm/ library is wired next).
- * Until then the hooks only keep the daemon's interface in place. */
+/* control.c: the glue between the grid sensor, the dlm/ library and the
+ * chargers. A decision is made on every new sensor reading and on every
+ * control tick; each charger's limit goes out as a ChargePointMaxProfile
+ * (connector 0, amps, numberPhases) when it changed by 1 A, crossed 0, or
+ * the charger (re)connected. Settings changed through the API are kept in
+ * the store (meta "dlm") and win over the config file at the next start.
+ *
+ * Why ChargePointMaxProfile: it caps the whole charger whatever
+ * TxDefault/TxProfiles an admin or the car's session installs (OCPP 1.6
+ * §3.13.2: the composite is the minimum of the max profile and the tx
+ * profile), so no other profile can lift a charger over its DLM limit; a
+ * TxProfile would also vanish when the transaction ends. It uses one
+ * fixed chargingProfileId at stackLevel 0, so each send replaces the last. */
 #include "control.h"
 #include "admin.h"
+#include "charger.h"
 #include "csms.h"
+#include "http.h"
+#include "log.h"
+#include "ocppj.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+#include "timeutil.h"
 
-int control_init(struct csms *app, char *err, size_t errlen) { (void)app; (void)err; (void)errlen; return 0; }
-void control_free(struct csms *app) { (void)app; }
-void control_tick(struct csms *app) { (void)app; }
-void control_wake(struct csms *app) { (void)app; }
-void control_charger_online(struct csms *app, struct charger *ch) { (void)app; (void)ch; }
-void control_charger_offline(struct csms *app, struct charger *ch) { (void)app; (void)ch; }
-void control_charger_changed(struct csms *app, struct charger *ch) { (void)app; (void)ch; }
-void control_charger_measured(struct csms *app, struct charger *ch, int c) { (void)app; (void)ch; (void)c; }
-void control_api_get(struct route_ctx *c) { admin_error(c->t, 503, "Unavailable", "DLM is not wired yet"); }
-void control_api_put(struct route_ctx *c) { admin_error(c->t, 503, "Unavailable", "DLM is not wired yet"); }
-void control_api_readings(struct route_ctx *c) { admin_error(c->t, 503, "Unavailable", "DLM is not wired yet"); }
+#include "dlm.h"
+#include "dlm_sensor.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROFILE_ID 9000            /* our ChargePointMaxProfile */
+#define REJECT_RETRY_MS 60000      /* a refused profile is tried again after this */
+
+/* One per daemon, from control_init to control_free. */
+struct control {
+	dlm_config dcfg;
+	dlm_state st;
+	dlm_charger_in chin[DLM_MAX_CHARGERS];
+	struct charger *chv[DLM_MAX_CHARGERS];
+	dlm_output out;
+	dlm_sensor *sensor;
+	dlm_reading reading;
+	dlm_sensor_health health;
+	uint64_t seq;
+	int have_reading;
+	uint32_t next_id;
+	int64_t next_tick_ms;
+	int64_t last_compute_ms;
+	uint64_t decisions, profiles_sent, profiles_rejected;
+};
+
+/* API field <-> config key, for GET/PUT /api/v1/dlm and what is kept. */
+struct dlm_field {
+	const char *json;      /* "breakerA", or "sensor.host" */
+	const char *key;       /* "dlm_breaker_a" */
+	int kind;              /* 0 number, 1 bool, 2 string */
+};
+static const struct dlm_field fields[] = {
+	{ "enabled", "dlm_enabled", 1 },
+	{ "breakerA", "dlm_breaker_a", 0 },
+	{ "marginA", "dlm_margin_a", 0 },
+	{ "fallbackA", "dlm_fallback_a", 0 },
+	{ "staleS", "dlm_stale_s", 0 },
+	{ "settleS", "dlm_settle_s", 0 },
+	{ "rampAPerS", "dlm_ramp_a_per_s", 0 },
+	{ "minPauseS", "dlm_min_pause_s", 0 },
+	{ "tickMs", "dlm_tick_ms", 0 },
+	{ "pollMs", "dlm_poll_ms", 0 },
+	{ "defaultMaxA", "dlm_default_max_a", 0 },
+	{ "sensor.type", "dlm_sensor", 2 },
+	{ "sensor.meter", "dlm_meter", 2 },
+	{ "sensor.map", "dlm_meter_map", 2 },
+	{ "sensor.host", "dlm_modbus_host", 2 },
+	{ "sensor.port", "dlm_modbus_port", 0 },
+	{ "sensor.unit", "dlm_modbus_unit", 0 },
+	{ "sensor.device", "dlm_modbus_device", 2 },
+	{ "sensor.baud", "dlm_modbus_baud", 0 },
+	{ "sensor.parity", "dlm_modbus_parity", 2 },
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+static const char *const sensor_names[] = { "sim", "api", "modbus-tcp", "modbus-rtu" };
+static const char *const meter_names[] = { "sdm630", "dtsu666", "generic" };
+
+static void build_dlm_config(const struct csms_config *c, dlm_config *d)
+{
+	dlm_config_defaults(d);
+	d->enabled = c->dlm_enabled;
+	d->breaker_a = c->dlm_breaker_a;
+	d->margin_a = c->dlm_margin_a;
+	d->fallback_a = c->dlm_fallback_a;
+	d->stale_ms = (int64_t)(c->dlm_stale_s * 1000);
+	d->settle_ms = (int64_t)(c->dlm_settle_s * 1000);
+	d->ramp_a_per_s = c->dlm_ramp_a_per_s;
+	d->min_pause_ms = (int64_t)(c->dlm_min_pause_s * 1000);
+}
+
+static void wake(void *ctx)
+{
+	server_wake(ctx);
+}
+
+static int start_sensor(struct csms *app, char *err, size_t errlen)
+{
+	struct control *ctl = app->control;
+	const struct csms_config *c = &app->cfg;
+	dlm_sensor_opts o;
+	dlm_sensor_opts_defaults(&o);
+	o.kind = (dlm_sensor_kind)c->dlm_sensor;
+	if (c->dlm_meter == CFG_METER_GENERIC) {
+		char e[160];
+		if (dlm_meter_parse(c->dlm_meter_map, &o.map, e, sizeof e)) {
+			snprintf(err, errlen, "dlm_meter_map: %s", e);
+			return -1;
+		}
+	} else
+		o.map = *dlm_meter_preset(meter_names[c->dlm_meter]);
+	snprintf(o.host, sizeof o.host, "%s", c->dlm_modbus_host);
+	o.port = c->dlm_modbus_port;
+	snprintf(o.device, sizeof o.device, "%s", c->dlm_modbus_device);
+	o.baud = c->dlm_modbus_baud;
+	o.parity = c->dlm_modbus_parity[0];
+	o.unit = c->dlm_modbus_unit;
+	o.poll_ms = c->dlm_poll_ms;
+	if (o.timeout_ms > c->dlm_poll_ms * 2)
+		o.timeout_ms = c->dlm_poll_ms * 2;
+	o.wake = wake;
+	o.ctx = app;
+	dlm_sensor *s = NULL;
+	char e[160];
+	if (dlm_sensor_start(&s, &o, e, sizeof e)) {
+		snprintf(err, errlen, "dlm_sensor: %s", e);
+		return -1;
+	}
+	dlm_sensor_stop(ctl->sensor);
+	ctl->sensor = s;
+	ctl->have_reading = 0;
+	ctl->seq = 0;
+	dlm_reading_clear(&ctl->reading);
+	memset(&ctl->health, 0, sizeof ctl->health);
+	return 0;
+}
+
+/* ---- settings kept over a restart ---- */
+
+static cJSON *stored_settings(struct csms *app)
+{
+	char buf[4096];
+	if (store_meta_get(app->store, "dlm", buf, sizeof buf))
+		return cJSON_CreateObject();
+	cJSON *j = cJSON_Parse(buf);
+	return cJSON_IsObject(j) ? j : (cJSON_Delete(j), cJSON_CreateObject());
+}
+
+int control_init(struct csms *app, char *err, size_t errlen)
+{
+	struct control *ctl = calloc(1, sizeof *ctl);
+	if (!ctl) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	app->control = ctl;
+	/* Settings changed through the API win over the file. */
+	cJSON *kept = stored_settings(app), *v;
+	cJSON_ArrayForEach(v, kept) {
+		char e[256];
+		if (cJSON_IsString(v) && config_set(&app->cfg, v->string, v->valuestring, e, sizeof e))
+			LOGW("dlm", "kept setting ignored: %s", e);
+	}
+	cJSON_Delete(kept);
+	build_dlm_config(&app->cfg, &ctl->dcfg);
+	char e[256];
+	if (dlm_config_validate(&ctl->dcfg, e, sizeof e)) {
+		snprintf(err, errlen, "dlm settings: %s", e);
+		return -1;
+	}
+	dlm_state_init(&ctl->st);
+	dlm_reading_clear(&ctl->reading);
+	ctl->next_id = 1;
+	if (start_sensor(app, err, errlen))
+		return -1;
+	LOGI("dlm", "%s, breaker %.1f A, margin %.1f A, sensor %s", app->cfg.dlm_enabled ? "on" : "off",
+	     app->cfg.dlm_breaker_a, app->cfg.dlm_margin_a, sensor_names[app->cfg.dlm_sensor]);
+	return 0;
+}
+
+void control_free(struct csms *app)
+{
+	struct control *ctl = app->control;
+	if (!ctl)
+		return;
+	dlm_sensor_stop(ctl->sensor);
+	free(ctl);
+	app->control = NULL;
+}
+
+/* ---- decisions ---- */
+
+static dlm_ev_state ev_state(const struct charger *ch)
+{
+	int suspended = 0;
+	for (int i = 1; i < CHARGER_MAX_CONN; i++) {
+		const char *s = ch->conn[i].status;
+		if (!strcmp(s, "Charging"))
+			return DLM_EV_CHARGING;
+		if (!strcmp(s, "SuspendedEV") || !strcmp(s, "SuspendedEVSE") || !strcmp(s, "Preparing"))
+			suspended = 1;
+		else if (!s[0] && ch->conn[i].tx_id)
+			return DLM_EV_CHARGING;
+	}
+	return suspended ? DLM_EV_SUSPENDED : DLM_EV_IDLE;
+}
+
+static void meter_sample(const struct charger *ch, dlm_meter_sample *m)
+{
+	dlm_meter_sample_clear(m);
+	for (int i = 1; i < CHARGER_MAX_CONN; i++) {
+		const struct charger_live *l = &ch->conn[i].live;
+		if (!l->ts_ms)
+			continue;
+		for (int p = 0; p < 3; p++) {
+			if (isfinite(l->current_a[p]))
+				m->current_a[p] = (isfinite(m->current_a[p]) ? m->current_a[p] : 0) + l->current_a[p];
+			if (isfinite(l->power_phase_w[p]))
+				m->power_w[p] = (isfinite(m->power_w[p]) ? m->power_w[p] : 0) + l->power_phase_w[p];
+			if (isfinite(l->voltage_v[p]))
+				m->voltage_v[p] = l->voltage_v[p];
+		}
+		if (isfinite(l->power_w))
+			m->power_total_w = (isfinite(m->power_total_w) ? m->power_total_w : 0) + l->power_w;
+	}
+}
+
+static void profile_done(void *arg, const struct call_result *r);
+
+struct profile_call {
+	struct csms *app;
+	char id[STORE_ID_MAX];
+	double limit_a;
+	int phases;
+};
+
+static void send_profile(struct csms *app, struct charger *ch, double limit, int phases)
+{
+	char ts[40], why[256];
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddNumberToObject(req, "connectorId", 0);
+	cJSON *p = cJSON_AddObjectToObject(req, "csChargingProfiles");
+	cJSON_AddNumberToObject(p, "chargingProfileId", PROFILE_ID);
+	cJSON_AddNumberToObject(p, "stackLevel", 0);
+	cJSON_AddStringToObject(p, "chargingProfilePurpose", "ChargePointMaxProfile");
+	cJSON_AddStringToObject(p, "chargingProfileKind", "Absolute");
+	cJSON *s = cJSON_AddObjectToObject(p, "chargingSchedule");
+	/* Starts a minute back so a charger clock slightly behind ours applies it at once. */
+	cJSON_AddStringToObject(s, "startSchedule", time_format_iso(app->now_ms - 60000, ts, sizeof ts));
+	cJSON_AddStringToObject(s, "chargingRateUnit", "A");
+	cJSON *per = cJSON_AddArrayToObject(s, "chargingSchedulePeriod"), *e = cJSON_CreateObject();
+	cJSON_AddNumberToObject(e, "startPeriod", 0);
+	cJSON_AddNumberToObject(e, "limit", floor(limit * 10 + 1e-9) / 10);
+	cJSON_AddNumberToObject(e, "numberPhases", phases);
+	cJSON_AddItemToArray(per, e);
+	struct profile_call *pc = calloc(1, sizeof *pc);
+	if (pc) {
+		pc->app = app;
+		snprintf(pc->id, sizeof pc->id, "%s", ch->id);
+		pc->limit_a = limit;
+		pc->phases = phases;
+		if (ocppj_call(ch->session, "SetChargingProfile", req, profile_done, pc, why, sizeof why)) {
+			LOGE("dlm", "%s: cannot send SetChargingProfile: %s", ch->id, why);
+			free(pc);
+		} else {
+			ch->dlm.in_flight = 1;
+			ch->dlm.need_send = 0;
+			app->control->profiles_sent++;
+		}
+	}
+	cJSON_Delete(req);
+}
+
+static void profile_done(void *arg, const struct call_result *r)
+{
+	struct profile_call *pc = arg;
+	struct csms *app = pc->app;
+	struct charger *ch = charger_find(app->chargers, app->store, pc->id);
+	if (ch) {
+		ch->dlm.in_flight = 0;
+		const cJSON *st = r->status == OCPP_OK ? cJSON_GetObjectItem(r->payload, "status") : NULL;
+		const char *status = cJSON_IsString(st) ? st->valuestring : r->code;
+		snprintf(ch->dlm.profile_status, sizeof ch->dlm.profile_status, "%s", status ? status : "?");
+		if (cJSON_IsString(st) && !strcmp(st->valuestring, "Accepted")) {
+			ch->dlm.sent_limit_a = pc->limit_a;
+			ch->dlm.sent_phases = pc->phases;
+			ch->dlm.rejected = 0;
+		} else if (strcmp(status ? status : "", "Closed")) {
+			ch->dlm.rejected = 1;
+			ch->dlm.rejected_ms = app->now_ms;
+			app->control->profiles_rejected++;
+			LOGW("dlm", "%s refused its charging profile (%.1f A): %s", ch->id, pc->limit_a,
+			     status ? status : "?");
+		}
+	}
+	free(pc);
+}
+
+static int needs_send(const struct charger *ch, double limit, int phases, int64_t now)
+{
+	const struct charger_dlm *d = &ch->dlm;
+	if (d->in_flight || !ch->session)
+		return 0;
+	if (d->rejected && now - d->rejected_ms < REJECT_RETRY_MS)
+		return 0;
+	if (d->need_send || d->sent_limit_a < 0 || d->rejected)
+		return 1;
+	if ((limit == 0) != (d->sent_limit_a == 0) || phases != d->sent_phases)
+		return 1;
+	return fabs(limit - d->sent_limit_a) >= 1.0;
+}
+
+static void take_reading(struct control *ctl)
+{
+	uint64_t seq;
+	dlm_reading r;
+	if (ctl->sensor && dlm_sensor_latest(ctl->sensor, &r, &ctl->health, &seq) == 0 && seq != ctl->seq) {
+		ctl->seq = seq;
+		ctl->reading = r;
+		ctl->have_reading = 1;
+	}
+}
+
+static void decide(struct csms *app)
+{
+	struct control *ctl = app->control;
+	size_t n = 0;
+	for (struct charger *ch = charger_first(app->chargers); ch && n < DLM_MAX_CHARGERS; ch = ch->next) {
+		if (!ch->session || ch->reg != REG_ACCEPTED)
+			continue;
+		if (!ch->dlm.id)
+			ch->dlm.id = ctl->next_id++;
+		dlm_charger_in *in = &ctl->chin[n];
+		const struct charger_settings *s = &ch->settings;
+		memset(in, 0, sizeof *in);
+		in->id = ch->dlm.id;
+		in->phases = (uint8_t)s->phases;
+		in->grid_phase = (uint8_t)(s->grid_phase - 1);
+		in->state = ev_state(ch);
+		in->min_a = 6;
+		in->max_a = s->max_current_a > 0 ? s->max_current_a : app->cfg.dlm_default_max_a;
+		in->target_a = DLM_TARGET_MAX;
+		dlm_meter_sample m;
+		meter_sample(ch, &m);
+		dlm_draw_from_meter(&m, in->phases, in->grid_phase, in->state,
+				    ch->dlm.sent_limit_a > 0 ? ch->dlm.sent_limit_a : 0, in->draw_a, NULL);
+		ctl->chv[n++] = ch;
+	}
+	dlm_input in = { { 0, 0, 0 }, DLM_NO_TIME, n, ctl->chin };
+	if (ctl->have_reading) {
+		for (int p = 0; p < 3; p++)
+			in.grid_a[p] = isfinite(ctl->reading.current_a[p]) ? ctl->reading.current_a[p] : 0;
+		in.grid_ts_ms = ctl->reading.ts_ms;
+	}
+	if (dlm_compute(&ctl->dcfg, &in, &ctl->st, app->now_ms, &ctl->out)) {
+		LOGE("dlm", "compute failed: %s", ctl->out.error);
+		return;
+	}
+	ctl->decisions++;
+	ctl->last_compute_ms = app->now_ms;
+	for (size_t i = 0; i < n; i++) {
+		struct charger *ch = ctl->chv[i];
+		const dlm_charger_out *o = &ctl->out.chargers[i];
+		ch->dlm.limit_a = o->limit_a;
+		ch->dlm.phases = o->phases;
+		ch->dlm.reason = dlm_reason_str(o->reason);
+		memcpy(ch->dlm.draw_a, ctl->chin[i].draw_a, sizeof ch->dlm.draw_a);
+		/* Disabled: chargers run on their own limits; nothing is sent. */
+		if (app->cfg.dlm_enabled && needs_send(ch, o->limit_a, o->phases, app->now_ms))
+			send_profile(app, ch, o->limit_a, o->phases);
+	}
+}
+
+void control_tick(struct csms *app)
+{
+	struct control *ctl = app->control;
+	if (!ctl || app->now_ms < ctl->next_tick_ms)
+		return;
+	ctl->next_tick_ms = app->now_ms + app->cfg.dlm_tick_ms;
+	take_reading(ctl);
+	decide(app);
+}
+
+void control_wake(struct csms *app)
+{
+	struct control *ctl = app->control;
+	if (!ctl || !ctl->sensor)
+		return;
+	uint64_t before = ctl->seq;
+	take_reading(ctl);
+	if (ctl->seq != before) {
+		app->now_ms = time_now_ms();
+		decide(app);  /* a new reading: decide now, do not wait for the tick */
+	}
+}
+
+void control_charger_online(struct csms *app, struct charger *ch)
+{
+	(void)app;
+	ch->dlm.need_send = 1;        /* (re)install the profile after a boot or reconnect */
+	ch->dlm.rejected = 0;
+	ch->dlm.in_flight = 0;
+}
+
+void control_charger_offline(struct csms *app, struct charger *ch)
+{
+	(void)app;
+	ch->dlm.in_flight = 0;
+	ch->dlm.sent_limit_a = -1;
+}
+
+void control_charger_changed(struct csms *app, struct charger *ch)
+{
+	(void)ch;
+	/* A status change can free or claim current: decide at the next turn's tick. */
+	if (app->control)
+		app->control->next_tick_ms = 0;
+}
+
+void control_charger_measured(struct csms *app, struct charger *ch, int connector)
+{
+	(void)app;
+	(void)ch;
+	(void)connector;
+	/* The live values are read at the next decision. */
+}
+
+/* ---- API ---- */
+
+static cJSON *phases_json(const double v[3])
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; i < 3; i++)
+		cJSON_AddItemToArray(a, isfinite(v[i]) ? cJSON_CreateNumber(round(v[i] * 100) / 100)
+						       : cJSON_CreateNull());
+	return a;
+}
+
+void control_api_get(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	struct control *ctl = app->control;
+	const struct csms_config *cfg = &app->cfg;
+	take_reading(ctl);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "enabled", cfg->dlm_enabled);
+	cJSON_AddNumberToObject(o, "breakerA", cfg->dlm_breaker_a);
+	cJSON_AddNumberToObject(o, "marginA", cfg->dlm_margin_a);
+	cJSON_AddNumberToObject(o, "fallbackA", cfg->dlm_fallback_a);
+	cJSON_AddNumberToObject(o, "staleS", cfg->dlm_stale_s);
+	cJSON_AddNumberToObject(o, "settleS", cfg->dlm_settle_s);
+	cJSON_AddNumberToObject(o, "rampAPerS", cfg->dlm_ramp_a_per_s);
+	cJSON_AddNumberToObject(o, "minPauseS", cfg->dlm_min_pause_s);
+	cJSON_AddNumberToObject(o, "tickMs", cfg->dlm_tick_ms);
+	cJSON_AddNumberToObject(o, "pollMs", cfg->dlm_poll_ms);
+	cJSON_AddNumberToObject(o, "defaultMaxA", cfg->dlm_default_max_a);
+	cJSON *s = cJSON_AddObjectToObject(o, "sensor");
+	cJSON_AddStringToObject(s, "type", sensor_names[cfg->dlm_sensor]);
+	cJSON_AddStringToObject(s, "meter", meter_names[cfg->dlm_meter]);
+	if (cfg->dlm_sensor == CFG_SENSOR_MODBUS_TCP) {
+		cJSON_AddStringToObject(s, "host", cfg->dlm_modbus_host);
+		cJSON_AddNumberToObject(s, "port", cfg->dlm_modbus_port);
+	} else if (cfg->dlm_sensor == CFG_SENSOR_MODBUS_RTU) {
+		cJSON_AddStringToObject(s, "device", cfg->dlm_modbus_device);
+		cJSON_AddNumberToObject(s, "baud", cfg->dlm_modbus_baud);
+		cJSON_AddStringToObject(s, "parity", cfg->dlm_modbus_parity);
+	}
+	double age = ctl->have_reading ? (app->now_ms - ctl->reading.ts_ms) / 1000.0 : -1;
+	int healthy = ctl->have_reading && age <= cfg->dlm_stale_s;
+	cJSON_AddBoolToObject(s, "healthy", healthy);
+	if (age >= 0)
+		cJSON_AddNumberToObject(s, "ageS", round(age * 1000) / 1000);
+	else
+		cJSON_AddNullToObject(s, "ageS");
+	cJSON_AddStringToObject(s, "error", ctl->health.last_error);
+	cJSON_AddNumberToObject(s, "readings", (double)ctl->health.readings);
+	cJSON_AddNumberToObject(s, "failures", (double)ctl->health.failures);
+	cJSON *g = cJSON_AddObjectToObject(o, "grid");
+	double nan3[3] = { NAN, NAN, NAN };
+	cJSON_AddItemToObject(g, "current", phases_json(ctl->have_reading ? ctl->reading.current_a : nan3));
+	if (ctl->have_reading) {
+		cJSON_AddItemToObject(g, "voltage", phases_json(ctl->reading.voltage_v));
+		if (isfinite(ctl->reading.power_total_w))
+			cJSON_AddNumberToObject(g, "power", ctl->reading.power_total_w);
+	}
+	cJSON_AddItemToObject(o, "headroomA", phases_json(ctl->decisions ? ctl->out.headroom_a : nan3));
+	cJSON_AddBoolToObject(o, "stale", !healthy);
+	cJSON *arr = cJSON_AddArrayToObject(o, "chargers");
+	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
+		if (!ch->session || ch->reg != REG_ACCEPTED || !ch->dlm.id)
+			continue;
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "id", ch->id);
+		cJSON_AddNumberToObject(e, "connectorId", 0);
+		cJSON_AddNumberToObject(e, "phases", ch->dlm.phases ? ch->dlm.phases : ch->settings.phases);
+		cJSON_AddNumberToObject(e, "limitA", floor(ch->dlm.limit_a * 10 + 1e-9) / 10);
+		cJSON_AddItemToObject(e, "drawA", phases_json(ch->dlm.draw_a));
+		cJSON_AddStringToObject(e, "reason", ch->dlm.reason ? ch->dlm.reason : "");
+		if (ch->dlm.sent_limit_a >= 0)
+			cJSON_AddNumberToObject(e, "installedA", ch->dlm.sent_limit_a);
+		else
+			cJSON_AddNullToObject(e, "installedA");
+		cJSON_AddStringToObject(e, "profileStatus", ch->dlm.profile_status);
+		cJSON_AddBoolToObject(e, "profileRejected", ch->dlm.rejected);
+		cJSON_AddItemToArray(arr, e);
+	}
+	admin_reply_json(c->t, 200, o);
+}
+
+/* The value of one API field as config text, or NULL with err. */
+static const char *field_text(const struct dlm_field *f, const cJSON *v, char *buf, size_t len)
+{
+	if (f->kind == 1 && cJSON_IsBool(v))
+		return cJSON_IsTrue(v) ? "true" : "false";
+	if (f->kind == 0 && cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+		snprintf(buf, len, "%.17g", v->valuedouble);
+		return buf;
+	}
+	if (f->kind == 2 && cJSON_IsString(v))
+		return v->valuestring;
+	return NULL;
+}
+
+static const cJSON *lookup(const cJSON *body, const char *path)
+{
+	const char *dot = strchr(path, '.');
+	if (!dot)
+		return cJSON_GetObjectItemCaseSensitive(body, path);
+	char head[32];
+	snprintf(head, sizeof head, "%.*s", (int)(dot - path), path);
+	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(body, head);
+	if (cJSON_IsString(sub) && !strcmp(dot + 1, "type"))
+		return sub;  /* "sensor": "api" is short for {"type": "api"} */
+	return cJSON_IsObject(sub) ? cJSON_GetObjectItemCaseSensitive(sub, dot + 1) : NULL;
+}
+
+static int known_field(const char *name, const char *prefix)
+{
+	char full[64];
+	for (size_t i = 0; i < NFIELDS; i++) {
+		snprintf(full, sizeof full, "%s%s", prefix, name);
+		if (!strcmp(fields[i].json, full))
+			return 1;
+	}
+	return !*prefix && !strcmp(name, "sensor");
+}
+
+void control_api_put(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	struct control *ctl = app->control;
+	char buf[64], err[256], old[NFIELDS][256];
+	int touched[NFIELDS] = { 0 };
+	cJSON *body = admin_parse_body(c, 0), *v;
+	if (!body)
+		return;
+	if (!cJSON_IsObject(body)) {
+		admin_error(c->t, 400, "BadRequest", "body: a JSON object");
+		goto out;
+	}
+	cJSON_ArrayForEach(v, body) {
+		if (!known_field(v->string, "")) {
+			admin_error(c->t, 400, "BadRequest", "%s: unknown field", v->string);
+			goto out;
+		}
+		if (!strcmp(v->string, "sensor") && cJSON_IsObject(v)) {
+			const cJSON *w;
+			cJSON_ArrayForEach(w, v)
+				if (!known_field(w->string, "sensor.")) {
+					admin_error(c->t, 400, "BadRequest", "sensor.%s: unknown field", w->string);
+					goto out;
+				}
+		}
+	}
+	/* Apply field by field, remembering old values to undo on error. */
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const cJSON *val = lookup(body, fields[i].json);
+		if (!val)
+			continue;
+		const char *text = field_text(&fields[i], val, buf, sizeof buf);
+		config_get(&app->cfg, fields[i].key, old[i], sizeof old[i]);
+		if (!text || config_set(&app->cfg, fields[i].key, text, err, sizeof err)) {
+			admin_error(c->t, 400, "BadRequest", "%s: %s", fields[i].json,
+				    text ? strchr(err, ':') ? strchr(err, ':') + 2 : err : "wrong type");
+			goto undo;
+		}
+		touched[i] = 1;
+	}
+	dlm_config nd;
+	build_dlm_config(&app->cfg, &nd);
+	if (dlm_config_validate(&nd, err, sizeof err)) {
+		admin_error(c->t, 400, "BadRequest", "%s", err);
+		goto undo;
+	}
+	int sensor_changed = 0;
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (touched[i] && (!strncmp(fields[i].json, "sensor.", 7) || !strcmp(fields[i].json, "pollMs")))
+			sensor_changed = 1;
+	if (sensor_changed && start_sensor(app, err, sizeof err)) {
+		admin_error(c->t, 400, "BadRequest", "%s", err);
+		goto undo;
+	}
+	ctl->dcfg = nd;
+	/* Keep what the API set, over a restart. */
+	cJSON *kept = stored_settings(app);
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (touched[i]) {
+			char now[256];
+			cJSON_DeleteItemFromObject(kept, fields[i].key);
+			cJSON_AddStringToObject(kept, fields[i].key, config_get(&app->cfg, fields[i].key, now, sizeof now));
+		}
+	char *text = cJSON_PrintUnformatted(kept);
+	cJSON_Delete(kept);
+	if (!text || store_meta_set(app->store, "dlm", text)) {
+		free(text);
+		admin_error(c->t, 500, "InternalError", "cannot store the settings");
+		goto undo;
+	}
+	free(text);
+	LOGI("dlm", "settings changed through the API");
+	ctl->next_tick_ms = 0;
+	cJSON_Delete(body);
+	control_api_get(c);
+	return;
+undo:
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (touched[i])
+			config_set(&app->cfg, fields[i].key, old[i], err, sizeof err);
+out:
+	cJSON_Delete(body);
+}
+
+static int read_phases(const cJSON *a, double out[3], double lim)
+{
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 3)
+		return -1;
+	for (int i = 0; i < 3; i++) {
+		const cJSON *e = cJSON_GetArrayItem(a, i);
+		if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) || fabs(e->valuedouble) > lim)
+			return -1;
+		out[i] = e->valuedouble;
+	}
+	return 0;
+}
+
+void control_api_readings(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	struct control *ctl = app->control;
+	char err[160];
+	if (app->cfg.dlm_sensor != CFG_SENSOR_API) {
+		admin_error(c->t, 409, "Conflict", "dlm_sensor is %s, not api", sensor_names[app->cfg.dlm_sensor]);
+		return;
+	}
+	cJSON *b = admin_parse_body(c, 0);
+	if (!b)
+		return;
+	dlm_reading r;
+	dlm_reading_clear(&r);
+	const cJSON *v;
+	const char *bad = NULL;
+	if (!cJSON_IsObject(b))
+		bad = "body: a JSON object";
+	else if (read_phases(cJSON_GetObjectItemCaseSensitive(b, "current"), r.current_a, 1000))
+		bad = "current: three numbers in A within +-1000";
+	else if ((v = cJSON_GetObjectItemCaseSensitive(b, "voltage")) && read_phases(v, r.voltage_v, 100000))
+		bad = "voltage: three numbers in V";
+	else if ((v = cJSON_GetObjectItemCaseSensitive(b, "power")) &&
+		 (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || fabs(v->valuedouble) > 1e7))
+		bad = "power: a number in W";
+	else if (v)
+		r.power_total_w = v->valuedouble;
+	r.ts_ms = app->now_ms;
+	if (!bad && (v = cJSON_GetObjectItemCaseSensitive(b, "timestamp")) &&
+	    (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &r.ts_ms)))
+		bad = "timestamp: an ISO 8601 UTC time";
+	if (!bad) {
+		cJSON_ArrayForEach(v, b)
+			if (strcmp(v->string, "current") && strcmp(v->string, "voltage") &&
+			    strcmp(v->string, "power") && strcmp(v->string, "timestamp"))
+				bad = "unknown field";
+	}
+	cJSON_Delete(b);
+	if (bad) {
+		admin_error(c->t, 400, "BadRequest", "%s", bad);
+		return;
+	}
+	if (dlm_sensor_push(ctl->sensor, &r, err, sizeof err)) {
+		admin_error(c->t, 400, "BadRequest", "%s", err);
+		return;
+	}
+	take_reading(ctl);
+	decide(app);
+	http_respond(c->t, 204, "application/json", NULL, 0);
+}

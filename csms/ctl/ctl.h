@@ -76,6 +76,8 @@ const char *ctl_field(const cJSON *obj, const char *key, char *buf, size_t len);
 /* Prints any JSON readably: objects as "key  value" lines (nested objects
  * with dotted keys), arrays of objects as tables, other arrays inline. */
 void ctl_print_any(const cJSON *v, FILE *f);
+/* Prints JSON indented by two spaces per level ("{}" for NULL). */
+void ctl_print_json(const cJSON *v, FILE *f);
 
 /* ---- commands (ctl_cmds.c) ---- */
 
@@ -117,6 +119,7 @@ struct ctl_cmd {
 	struct ctl_opt opts[CTL_MAX_OPTS];
 	int (*fn)(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a);
 	const char *help;
+	int local;                /* needs no server (help): --url is not checked */
 };
 
 extern const struct ctl_cmd ctl_cmds[];
@@ -125,7 +128,9 @@ extern const size_t ctl_ncmds;
 /* Prints "usage: csmsctl [global options] NAME USAGE" and returns 2. */
 int ctl_usage_error(const struct ctl *c, const struct ctl_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Prints the global usage and the command list from the table. */
-void ctl_print_help(FILE *f, const char *prog, const char *only);
+/* Prints the global usage and the command list from the table; with only,
+ * just the commands whose name starts with that word. Returns how many
+ * commands it listed. */
+int ctl_print_help(FILE *f, const char *prog, const char *only);
 
 #endif

@@ -6,9 +6,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RESP_MAX (64u << 20)   /* larger answers are refused, not truncated */
 #define BODY_CHUNK 16384
@@ -21,13 +25,15 @@ struct req {
 	struct ctl_http_resp *out;
 	size_t cap;
 	int done;                  /* 0 running, 1 answered, -1 failed */
+	int conn_failed;           /* lws said CLIENT_CONNECTION_ERROR */
+	char lws_err[128];
 	char err[256];
 };
 
 static void fail(struct req *r, const char *why)
 {
-	if (r->done)
-		return;
+	if (r->done == 1 || r->err[0])
+		return;   /* the first reason is the one to tell */
 	r->done = -1;
 	snprintf(r->err, sizeof r->err, "%s", why);
 }
@@ -57,19 +63,45 @@ static int append(struct req *r, const void *in, size_t len)
 	return 0;
 }
 
-/* lws says little ("connect failed"); errno right after the failed
- * connect still says why, so the message can be specific. */
-static void connect_error(struct req *r, const char *in, int err_no)
+/* lws 4.1 reports every failed connect as "Unable to connect" and errno
+ * is gone by then. To say why (refused, unknown host, unreachable), the
+ * same address is tried once more with a plain blocking connect; this is
+ * diagnosis only, no HTTP goes over it. */
+static void connect_error(struct req *r, const struct ctl_url *u, const char *in)
 {
-	const char *why = in && *in ? in : "connection failed";
+	char port[16], why[400];
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	(void)in;
+	snprintf(port, sizeof port, "%d", u->port);
+	int g = getaddrinfo(u->host, port, &hints, &res);
+	if (g) {
+		snprintf(why, sizeof why, "unknown host '%s' (%s)", u->host, gai_strerror(g));
+		fail(r, why);
+		return;
+	}
+	int err_no = 0;
+	for (ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		struct timeval tv = { .tv_sec = 3 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+		int ok = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+		err_no = ok ? 0 : errno;
+		close(fd);
+		if (ok)
+			break;
+	}
+	freeaddrinfo(res);
 	if (err_no == ECONNREFUSED)
-		why = "connection refused";
-	else if (err_no == ETIMEDOUT)
-		why = "connection timed out";
-	else if (err_no == EHOSTUNREACH || err_no == ENETUNREACH)
-		why = "host unreachable";
-	else if (in && strstr(in, "getaddrinfo"))
-		why = "unknown host";
+		snprintf(why, sizeof why, "connection refused");
+	else if (err_no == EINPROGRESS || err_no == ETIMEDOUT || err_no == EAGAIN)
+		snprintf(why, sizeof why, "connection timed out");
+	else if (err_no)
+		snprintf(why, sizeof why, "%s", strerror(err_no));
+	else
+		snprintf(why, sizeof why, "the server closed the connection without answering");
+	why[0] = (char)tolower((unsigned char)why[0]);   /* strerror's capital */
 	fail(r, why);
 }
 
@@ -86,7 +118,10 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		connect_error(r, in, errno);
+		snprintf(r->lws_err, sizeof r->lws_err, "%s", in ? (const char *)in : "");
+		r->conn_failed = 1;
+		if (!r->done)
+			r->done = -1;
 		lws_cancel_service(lws_get_context(wsi));
 		return 0;
 
@@ -159,7 +194,7 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		/* An answer without a length ends when the server closes. */
 		if (!r->done && r->out->status > 0)
 			r->done = 1;
-		else
+		else if (!r->done)
 			fail(r, "connection closed before an answer came");
 		lws_cancel_service(lws_get_context(wsi));
 		return 0;
@@ -229,13 +264,14 @@ int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s,
 	ci.alpn = "http/1.1";
 	if (u->tls)
 		ci.ssl_connection = LCCSCF_USE_SSL;
-	errno = 0;
-	if (!lws_client_connect_via_info(&ci) && !r.done)
-		connect_error(&r, NULL, errno);
+	if (!lws_client_connect_via_info(&ci) && !r.done) {
+		r.done = -1;
+		r.conn_failed = 1;
+	}
 
 	/* lws enforces timeout_secs per phase; this bounds the whole request
 	 * too (lws_service wakes at least once a second for its timers). */
-	time_t deadline = time(NULL) + timeout_s + 1;
+	time_t start = time(NULL), deadline = start + timeout_s + 1;
 	while (!r.done) {
 		if (lws_service(ctx, 0) < 0) {
 			fail(&r, "HTTP client failed");
@@ -245,6 +281,19 @@ int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s,
 			fail(&r, "no answer in time");
 	}
 	lws_context_destroy(ctx);
+	/* lws ends a request that timed out by closing it, without saying so. */
+	if (r.done == -1 && !r.out->status && time(NULL) - start >= timeout_s) {
+		r.err[0] = 0;
+		r.conn_failed = 0;
+		fail(&r, "no answer in time");
+	}
+	/* A connection error before any answer: find out why (see above). */
+	if (r.conn_failed && strstr(r.lws_err, "imeout"))
+		fail(&r, "no answer in time");
+	else if (r.conn_failed && !r.out->status && r.done == -1 && !r.err[0])
+		connect_error(&r, u, r.lws_err);
+	else if (r.conn_failed && !r.err[0])
+		fail(&r, r.lws_err[0] ? r.lws_err : "connection failed");
 
 	if (r.done == 1) {
 		rc = 0;

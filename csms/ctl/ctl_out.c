@@ -225,3 +225,42 @@ void ctl_print_any(const cJSON *v, FILE *f)
 	else
 		fprintf(f, "%s\n", ctl_str(v, buf, sizeof buf));
 }
+
+/* ---- indented JSON ---- */
+
+static void json_at(const cJSON *v, FILE *f, int depth)
+{
+	int obj = cJSON_IsObject(v);
+	if (!obj && !cJSON_IsArray(v)) {
+		char *t = cJSON_PrintUnformatted(v);
+		fputs(t ? t : "null", f);
+		free(t);
+		return;
+	}
+	if (!v->child) {
+		fputs(obj ? "{}" : "[]", f);
+		return;
+	}
+	fputc(obj ? '{' : '[', f);
+	for (const cJSON *e = v->child; e; e = e->next) {
+		fprintf(f, "\n%*s", 2 * (depth + 1), "");
+		if (obj) {
+			cJSON key = { .type = cJSON_String, .valuestring = e->string };
+			json_at(&key, f, depth + 1);   /* escaped like any string */
+			fputs(": ", f);
+		}
+		json_at(e, f, depth + 1);
+		if (e->next)
+			fputc(',', f);
+	}
+	fprintf(f, "\n%*s%c", 2 * depth, "", obj ? '}' : ']');
+}
+
+void ctl_print_json(const cJSON *v, FILE *f)
+{
+	if (!v)
+		fputs("{}", f);
+	else
+		json_at(v, f, 0);
+	fputc('\n', f);
+}

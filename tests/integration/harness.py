@@ -34,6 +34,8 @@ class Csmsd:
         self.ws_port = settings.pop("ws_port", None) or free_port()
         self.admin_port = settings.pop("admin_port", None) or free_port()
         self.token = settings.get("admin_token")
+        # DLM sends charging profiles to every charger; tests of other things turn it off.
+        settings.setdefault("dlm_enabled", "false")
         cmd = [os.path.join(BUILD, "csmsd"), "--db", self.db, "--ws_port", str(self.ws_port),
                "--admin_port", str(self.admin_port), "--validate_outgoing", "true"]
         for k, v in settings.items():

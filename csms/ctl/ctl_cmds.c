@@ -1,0 +1,779 @@
+/* ctl_cmds.c: csmsctl's commands: one table row and one handler each.
+ * Handlers build the API request, let api() deal with transport and HTTP
+ * errors (exit 1) and render the answer: a table, or with --json the API's
+ * text unchanged. */
+#include "ctl.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PATH_MAX_LEN 2048
+
+/* ---- talking to the API ---- */
+
+/* Does the request; 0 when an answer came, else prints why and returns 1. */
+static int call(struct ctl *c, const char *method, const char *path, const char *body,
+		struct ctl_http_resp *r)
+{
+	char err[300];
+	if (!ctl_http_request(&c->url, c->token, c->timeout_s, method, path, body, r, err, sizeof err))
+		return 0;
+	if (!strncmp(err, "no answer", 9) || !strncmp(err, "connection closed", 17) ||
+	    !strncmp(err, "the server closed", 17))
+		fprintf(stderr, "%s: %s %s: %s\n", c->prog, method, c->url.text, err);
+	else
+		fprintf(stderr, "%s: cannot connect to %s: %s\n", c->prog, c->url.text, err);
+	return CTL_EXIT_ERROR;
+}
+
+/* Prints the server's error answer: code and description, and for a
+ * CALLERROR its details. */
+static void print_error(struct ctl *c, const struct ctl_http_resp *r)
+{
+	cJSON *j = r->body ? cJSON_Parse(r->body) : NULL;
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+	const cJSON *desc = cJSON_GetObjectItemCaseSensitive(e, "description");
+	const cJSON *det = cJSON_GetObjectItemCaseSensitive(e, "details");
+	if (cJSON_IsString(code)) {
+		fprintf(stderr, "%s: error %d %s", c->prog, r->status, code->valuestring);
+		if (cJSON_IsString(desc) && *desc->valuestring)
+			fprintf(stderr, ": %s", desc->valuestring);
+		if (det && (cJSON_IsObject(det) || cJSON_IsArray(det)) && det->child) {
+			char *d = cJSON_PrintUnformatted(det);
+			fprintf(stderr, " (details: %s)", d ? d : "?");
+			free(d);
+		}
+		fputc('\n', stderr);
+	} else {
+		/* Not our JSON (a proxy, an old daemon): the first line of it. */
+		const char *b = r->body ? r->body : "";
+		int n = (int)strcspn(b, "\r\n");
+		fprintf(stderr, "%s: error %d%s%.*s\n", c->prog, r->status, n ? ": " : "", n > 200 ? 200 : n, b);
+	}
+	if (r->status == 401)
+		fprintf(stderr, "%s: give the admin token with --token or CSMS_TOKEN\n", c->prog);
+	cJSON_Delete(j);
+}
+
+/* One API request. 4xx/5xx: prints the error (with --json the error JSON
+ * on stdout too) and returns 1. Success with --json: prints the answer and
+ * leaves *out NULL. Success otherwise: *out = the parsed answer (NULL if
+ * empty), owned by the caller. */
+static int api(struct ctl *c, const char *method, const char *path, const char *body, cJSON **out)
+{
+	struct ctl_http_resp r;
+	*out = NULL;
+	int rc = call(c, method, path, body, &r);
+	if (rc)
+		return rc;
+	if (r.status >= 400 || r.status < 200) {
+		if (c->json && r.len)
+			printf("%s%s", r.body, r.body[r.len - 1] == '\n' ? "" : "\n");
+		print_error(c, &r);
+		rc = CTL_EXIT_ERROR;
+	} else if (c->json) {
+		if (r.len)
+			printf("%s%s", r.body, r.body[r.len - 1] == '\n' ? "" : "\n");
+	} else if (r.len) {
+		*out = cJSON_ParseWithLength(r.body, r.len);
+		if (!*out) {
+			fprintf(stderr, "%s: the server's answer is not JSON\n", c->prog);
+			rc = CTL_EXIT_ERROR;
+		}
+	}
+	ctl_http_resp_free(&r);
+	return rc;
+}
+
+/* A request whose answer is text (CSV, Prometheus), printed unchanged. */
+static int api_text(struct ctl *c, const char *path)
+{
+	struct ctl_http_resp r;
+	int rc = call(c, "GET", path, NULL, &r);
+	if (rc)
+		return rc;
+	if (r.status >= 400 || r.status < 200) {
+		print_error(c, &r);
+		rc = CTL_EXIT_ERROR;
+	} else if (r.len)
+		fwrite(r.body, 1, r.len, stdout);
+	ctl_http_resp_free(&r);
+	return rc;
+}
+
+/* "/api/v1/<a>/<seg>/<b>...": fmt holds %s for segments, which are
+ * percent-encoded. */
+static int mkpath(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t n = 0;
+	buf[0] = 0;
+	for (const char *p = fmt; *p; p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			if (ctl_urlenc(buf, cap, va_arg(ap, const char *))) {
+				va_end(ap);
+				return -1;
+			}
+			n = strlen(buf);
+			p++;
+		} else {
+			if (n + 1 >= cap) {
+				va_end(ap);
+				return -1;
+			}
+			buf[n++] = *p;
+			buf[n] = 0;
+		}
+	}
+	va_end(ap);
+	return 0;
+}
+
+/* Appends "&key=value" (or "?key=value" first) to a path. */
+static int addq(char *buf, size_t cap, const char *key, const char *val)
+{
+	size_t n = strlen(buf);
+	if (!val)
+		return 0;
+	if ((size_t)snprintf(buf + n, cap - n, "%c%s=", strchr(buf, '?') ? '&' : '?', key) >= cap - n)
+		return -1;
+	return ctl_urlenc(buf, cap, val);
+}
+
+static int too_long(struct ctl *c)
+{
+	fprintf(stderr, "%s: argument too long\n", c->prog);
+	return CTL_EXIT_USAGE;
+}
+
+/* Option values by the option's name (NULL when not given). */
+static int opt_index(const struct ctl_cmd *cmd, const char *name)
+{
+	for (int i = 0; i < CTL_MAX_OPTS && cmd->opts[i].name; i++)
+		if (!strcmp(cmd->opts[i].name, name))
+			return i;
+	return -1;
+}
+
+static const char *opt(const struct ctl_cmd *cmd, const struct ctl_args *a, const char *name)
+{
+	int i = opt_index(cmd, name);
+	return i >= 0 && a->nopt[i] ? a->opt[i][a->nopt[i] - 1] : NULL;
+}
+
+/* Parses a whole number in [lo, hi]; -1 when it is not one. */
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	long v = strtol(s, &end, 10);
+	if (*end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* ---- chargers ---- */
+
+static void connectors_text(const cJSON *ch, char *buf, size_t len)
+{
+	const cJSON *con;
+	size_t n = 0;
+	buf[0] = 0;
+	cJSON_ArrayForEach(con, cJSON_GetObjectItemCaseSensitive(ch, "connectors")) {
+		char id[32], st[64], ec[64];
+		ctl_field(con, "connectorId", id, sizeof id);
+		ctl_field(con, "status", st, sizeof st);
+		ctl_field(con, "errorCode", ec, sizeof ec);
+		int bad = strcmp(ec, "NoError") && strcmp(ec, "-");
+		int w = snprintf(buf + n, len - n, "%s%s:%s%s%s%s", n ? " " : "", id, st,
+				 bad ? "(" : "", bad ? ec : "", bad ? ")" : "");
+		if (w < 0 || (size_t)w >= len - n)
+			break;
+		n += (size_t)w;
+	}
+	if (!n)
+		snprintf(buf, len, "-");
+}
+
+static int cmd_chargers(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	static const char *const heads[] = { "ID", "REGISTRATION", "CONNECTED", "VENDOR/MODEL",
+		"LAST SEEN", "CONNECTORS" };
+	cJSON *j, *ch;
+	(void)cmd;
+	(void)a;
+	int rc = api(c, "GET", "/api/v1/chargers", NULL, &j);
+	if (rc || c->json)
+		return rc;
+	struct ctl_table t;
+	ctl_table_init(&t, heads, 6);
+	cJSON_ArrayForEach(ch, j) {
+		char id[64], reg[32], vendor[128], model[128], vm[260], seen[64], cons[1024];
+		const cJSON *conn = cJSON_GetObjectItemCaseSensitive(ch, "connected");
+		ctl_field(ch, "vendor", vendor, sizeof vendor);
+		ctl_field(ch, "model", model, sizeof model);
+		snprintf(vm, sizeof vm, "%s/%s", vendor, model);
+		connectors_text(ch, cons, sizeof cons);
+		const char *row[] = { ctl_field(ch, "id", id, sizeof id),
+			ctl_field(ch, "registration", reg, sizeof reg),
+			cJSON_IsTrue(conn) ? "yes" : "no", strcmp(vm, "-/-") ? vm : "-",
+			ctl_field(ch, "lastSeen", seen, sizeof seen), cons };
+		ctl_table_row(&t, row);
+	}
+	ctl_table_print(&t, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_charger(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char path[PATH_MAX_LEN];
+	cJSON *j;
+	(void)cmd;
+	if (mkpath(path, sizeof path, "/api/v1/chargers/%s", a->pos[0]))
+		return too_long(c);
+	int rc = api(c, "GET", path, NULL, &j);
+	if (rc || c->json)
+		return rc;
+	ctl_print_any(j, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int registration(struct ctl *c, const char *id, const char *what)
+{
+	char path[PATH_MAX_LEN], reg[32];
+	cJSON *j;
+	if (mkpath(path, sizeof path, "/api/v1/chargers/%s/", id) ||
+	    (size_t)snprintf(path + strlen(path), sizeof path - strlen(path), "%s", what) >= sizeof path - strlen(path))
+		return too_long(c);
+	int rc = api(c, "POST", path, NULL, &j);
+	if (rc || c->json)
+		return rc;
+	printf("%s: registration %s\n", id, ctl_field(j, "registration", reg, sizeof reg));
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_accept(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	(void)cmd;
+	return registration(c, a->pos[0], "accept");
+}
+
+static int cmd_reject(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	(void)cmd;
+	return registration(c, a->pos[0], "reject");
+}
+
+/* ---- OCPP calls ---- */
+
+/* POSTs payload (consumed) as ACTION to the charger. full: print the whole
+ * result as indented JSON; else one line with its status. */
+static int ocpp(struct ctl *c, const char *id, const char *action, cJSON *payload, int full)
+{
+	char path[PATH_MAX_LEN];
+	char *body = cJSON_PrintUnformatted(payload);
+	cJSON_Delete(payload);
+	cJSON *j = NULL;
+	if (!body) {
+		fprintf(stderr, "%s: out of memory\n", c->prog);
+		return CTL_EXIT_ERROR;
+	}
+	int rc = mkpath(path, sizeof path, "/api/v1/chargers/%s/ocpp/%s", id, action)
+			 ? too_long(c) : api(c, "POST", path, body, &j);
+	free(body);
+	if (rc || c->json)
+		return rc;
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(j, "result");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(res, "status");
+	if (full || !cJSON_IsString(st))
+		ctl_print_json(res, stdout);
+	else
+		printf("%s %s: %s\n", action, id, st->valuestring);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_send(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	const char *text = a->npos > 2 ? a->pos[2] : "{}";
+	char *stdin_text = NULL;
+	if (!strcmp(text, "-")) {
+		size_t cap = 0;
+		FILE *m = open_memstream(&stdin_text, &cap);
+		char buf[4096];
+		size_t n;
+		if (!m)
+			return CTL_EXIT_ERROR;
+		while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+			fwrite(buf, 1, n, m);
+		fclose(m);
+		text = stdin_text;
+	}
+	const char *where = NULL;
+	cJSON *payload = cJSON_ParseWithOpts(text, &where, 1);
+	if (!payload || !cJSON_IsObject(payload)) {
+		int off = payload ? 0 : (int)(where ? where - text : 0);
+		cJSON_Delete(payload);
+		free(stdin_text);
+		return payload ? ctl_usage_error(c, cmd, "the payload must be a JSON object")
+			       : ctl_usage_error(c, cmd, "invalid JSON payload (at character %d)", off + 1);
+	}
+	free(stdin_text);
+	return ocpp(c, a->pos[0], a->pos[1], payload, 1);
+}
+
+static int cmd_remote_start(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	const char *conn = opt(cmd, a, "connector"), *tag = opt(cmd, a, "id-tag");
+	long n = 0;
+	if (!tag)
+		return ctl_usage_error(c, cmd, "--id-tag is required");
+	if (conn && parse_int(conn, 1, 1000000, &n))
+		return ctl_usage_error(c, cmd, "--connector: a connector number from 1");
+	cJSON *p = cJSON_CreateObject();
+	if (conn)
+		cJSON_AddNumberToObject(p, "connectorId", (double)n);
+	cJSON_AddStringToObject(p, "idTag", tag);
+	return ocpp(c, a->pos[0], "RemoteStartTransaction", p, 0);
+}
+
+static int cmd_remote_stop(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	long tx;
+	if (parse_int(a->pos[1], -2147483647L - 1, 2147483647L, &tx))
+		return ctl_usage_error(c, cmd, "TXID: a transaction id (a whole number)");
+	cJSON *p = cJSON_CreateObject();
+	cJSON_AddNumberToObject(p, "transactionId", (double)tx);
+	return ocpp(c, a->pos[0], "RemoteStopTransaction", p, 0);
+}
+
+static int cmd_reset(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	const char *type = !strcasecmp(a->pos[1], "soft") ? "Soft" : !strcasecmp(a->pos[1], "hard") ? "Hard" : NULL;
+	if (!type)
+		return ctl_usage_error(c, cmd, "reset type: soft or hard");
+	cJSON *p = cJSON_CreateObject();
+	cJSON_AddStringToObject(p, "type", type);
+	return ocpp(c, a->pos[0], "Reset", p, 0);
+}
+
+/* ---- id tags ---- */
+
+/* Prints id tags (an array, or one tag object) as a table. */
+static void tags_table(const cJSON *j)
+{
+	static const char *const heads[] = { "IDTAG", "STATUS", "EXPIRY", "PARENT", "MAX ACTIVE", "CHARGERS" };
+	const cJSON *t;
+	struct ctl_table tab;
+	ctl_table_init(&tab, heads, 6);
+	for (t = cJSON_IsArray(j) ? j->child : j; t; t = cJSON_IsArray(j) ? t->next : NULL) {
+		char id[64], st[32], exp[64], par[64], max[32], chs[1024] = "";
+		const cJSON *e, *list = cJSON_GetObjectItemCaseSensitive(t, "chargers");
+		size_t n = 0;
+		cJSON_ArrayForEach(e, list)
+			if (cJSON_IsString(e) && n + strlen(e->valuestring) + 2 < sizeof chs)
+				n += (size_t)snprintf(chs + n, sizeof chs - n, "%s%s", n ? "," : "", e->valuestring);
+		const char *row[] = { ctl_field(t, "idTag", id, sizeof id), ctl_field(t, "status", st, sizeof st),
+			ctl_field(t, "expiryDate", exp, sizeof exp), ctl_field(t, "parentIdTag", par, sizeof par),
+			ctl_field(t, "maxActiveTransactions", max, sizeof max), n ? chs : "(all)" };
+		ctl_table_row(&tab, row);
+	}
+	ctl_table_print(&tab, stdout);
+}
+
+static int cmd_tags(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	cJSON *j;
+	(void)cmd;
+	(void)a;
+	int rc = api(c, "GET", "/api/v1/id-tags", NULL, &j);
+	if (rc || c->json)
+		return rc;
+	tags_table(j);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int clears(const char *v)
+{
+	return !*v || !strcmp(v, "none");
+}
+
+/* tag set changes only the fields given: it reads the tag first (the API's
+ * PUT replaces the whole record) and keeps the fields the PUT knows. */
+static int cmd_tag_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	static const char *const fields[] = { "status", "expiryDate", "parentIdTag",
+		"maxActiveTransactions", "chargers" };
+	static const char *const statuses[] = { "Accepted", "Blocked", "Expired", "Invalid" };
+	const char *tag = a->pos[0], *status = opt(cmd, a, "status"), *expiry = opt(cmd, a, "expiry");
+	const char *parent = opt(cmd, a, "parent"), *max = opt(cmd, a, "max-active");
+	int ci = opt_index(cmd, "charger");
+	char path[PATH_MAX_LEN];
+	long maxv = 0;
+	if (max && !clears(max) && parse_int(max, 1, 1000, &maxv))
+		return ctl_usage_error(c, cmd, "--max-active: a whole number from 1 to 1000, or none");
+	if (mkpath(path, sizeof path, "/api/v1/id-tags/%s", tag))
+		return too_long(c);
+
+	struct ctl_http_resp r;
+	int rc = call(c, "GET", path, NULL, &r);
+	if (rc)
+		return rc;
+	if (r.status != 200 && r.status != 404) {
+		print_error(c, &r);
+		ctl_http_resp_free(&r);
+		return CTL_EXIT_ERROR;
+	}
+	cJSON *old = r.status == 200 && r.body ? cJSON_Parse(r.body) : NULL;
+	ctl_http_resp_free(&r);
+	cJSON *b = cJSON_CreateObject();
+	if (!b) {
+		cJSON_Delete(old);
+		return CTL_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(old, fields[i]);
+		if (v && !cJSON_IsNull(v))
+			cJSON_AddItemToObject(b, fields[i], cJSON_Duplicate(v, 1));
+	}
+	cJSON_Delete(old);
+	if (status) {
+		for (size_t i = 0; i < 4; i++)
+			if (!strcasecmp(status, statuses[i]))
+				status = statuses[i];   /* "blocked" means Blocked */
+		cJSON_DeleteItemFromObject(b, "status");
+		cJSON_AddStringToObject(b, "status", status);
+	}
+	if (expiry) {
+		cJSON_DeleteItemFromObject(b, "expiryDate");
+		cJSON_AddItemToObject(b, "expiryDate", clears(expiry) ? cJSON_CreateNull() : cJSON_CreateString(expiry));
+	}
+	if (parent) {
+		cJSON_DeleteItemFromObject(b, "parentIdTag");
+		cJSON_AddItemToObject(b, "parentIdTag", clears(parent) ? cJSON_CreateNull() : cJSON_CreateString(parent));
+	}
+	if (max) {
+		cJSON_DeleteItemFromObject(b, "maxActiveTransactions");
+		cJSON_AddItemToObject(b, "maxActiveTransactions",
+				      clears(max) ? cJSON_CreateNull() : cJSON_CreateNumber((double)maxv));
+	}
+	if (a->nopt[ci]) {
+		/* --charger "" (or "*") alone: bound to none, valid everywhere. */
+		cJSON *list = cJSON_CreateArray();
+		for (int i = 0; i < a->nopt[ci]; i++)
+			if (*a->opt[ci][i] && strcmp(a->opt[ci][i], "*"))
+				cJSON_AddItemToArray(list, cJSON_CreateString(a->opt[ci][i]));
+		cJSON_DeleteItemFromObject(b, "chargers");
+		cJSON_AddItemToObject(b, "chargers", list);
+	}
+	char *body = cJSON_PrintUnformatted(b);
+	cJSON_Delete(b);
+	cJSON *j = NULL;
+	rc = body ? api(c, "PUT", path, body, &j) : CTL_EXIT_ERROR;
+	free(body);
+	if (rc || c->json)
+		return rc;
+	tags_table(j);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_tag_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char path[PATH_MAX_LEN];
+	cJSON *j;
+	(void)cmd;
+	if (mkpath(path, sizeof path, "/api/v1/id-tags/%s", a->pos[0]))
+		return too_long(c);
+	int rc = api(c, "DELETE", path, NULL, &j);
+	cJSON_Delete(j);
+	if (rc || c->json)
+		return rc;
+	printf("%s: deleted\n", a->pos[0]);
+	return 0;
+}
+
+/* ---- transactions ---- */
+
+static int cmd_transactions(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	static const char *const heads[] = { "ID", "CHARGER", "CONN", "IDTAG", "START", "STOP",
+		"ENERGY kWh", "STOP REASON" };
+	char path[PATH_MAX_LEN];
+	int csv = opt(cmd, a, "csv") != NULL;
+	const char *limit = opt(cmd, a, "limit");
+	long lim;
+	if (limit && parse_int(limit, 1, 1000000, &lim))
+		return ctl_usage_error(c, cmd, "--limit: a whole number from 1");
+	snprintf(path, sizeof path, "/api/v1/transactions%s", csv ? ".csv" : "");
+	if (addq(path, sizeof path, "charger", opt(cmd, a, "charger")) ||
+	    addq(path, sizeof path, "idTag", opt(cmd, a, "id-tag")) ||
+	    addq(path, sizeof path, "active", opt(cmd, a, "active") ? "true" : NULL) ||
+	    addq(path, sizeof path, "from", opt(cmd, a, "from")) ||
+	    addq(path, sizeof path, "to", opt(cmd, a, "to")) ||
+	    addq(path, sizeof path, "limit", limit))
+		return too_long(c);
+	if (csv)
+		return api_text(c, path);
+	cJSON *j, *t;
+	int rc = api(c, "GET", path, NULL, &j);
+	if (rc || c->json)
+		return rc;
+	struct ctl_table tab;
+	ctl_table_init(&tab, heads, 8);
+	cJSON_ArrayForEach(t, j) {
+		char id[32], ch[64], con[16], tag[64], start[64], stop[64], kwh[32], why[64];
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(t, "energyWh");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "stop");
+		if (cJSON_IsNumber(e))
+			snprintf(kwh, sizeof kwh, "%.3f", e->valuedouble / 1000.0);
+		else
+			snprintf(kwh, sizeof kwh, "-");
+		const char *row[] = { ctl_field(t, "id", id, sizeof id), ctl_field(t, "charger", ch, sizeof ch),
+			ctl_field(t, "connectorId", con, sizeof con), ctl_field(t, "idTag", tag, sizeof tag),
+			ctl_field(t, "start", start, sizeof start),
+			cJSON_IsString(st) ? ctl_str(st, stop, sizeof stop) : "(active)", kwh,
+			ctl_field(t, "stopReason", why, sizeof why) };
+		ctl_table_row(&tab, row);
+	}
+	ctl_table_print(&tab, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_transaction(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char path[PATH_MAX_LEN];
+	cJSON *j;
+	long id;
+	if (parse_int(a->pos[0], 1, 0x7fffffffL, &id))
+		return ctl_usage_error(c, cmd, "TXID: a transaction id (a whole number)");
+	snprintf(path, sizeof path, "/api/v1/transactions/%ld", id);
+	int rc = api(c, "GET", path, NULL, &j);
+	if (rc || c->json)
+		return rc;
+	ctl_print_any(j, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+/* ---- generic views: dlm, station, alarms, diagnosis, health ---- */
+
+/* The API path of a command that just shows one resource. */
+static const struct { const char *cmd, *path; } views[] = {
+	{ "dlm", "/api/v1/dlm" },
+	{ "station", "/api/v1/station" },
+	{ "diagnosis", "/api/v1/diagnosis" },
+};
+
+static const char *view_path(const char *name)
+{
+	for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
+		if (!strncmp(name, views[i].cmd, strlen(views[i].cmd)) &&
+		    (!name[strlen(views[i].cmd)] || name[strlen(views[i].cmd)] == ' '))
+			return views[i].path;
+	return NULL;
+}
+
+static int cmd_view(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	cJSON *j;
+	(void)a;
+	int rc = api(c, "GET", view_path(cmd->name), NULL, &j);
+	if (rc || c->json)
+		return rc;
+	ctl_print_any(j, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+/* KEY=VALUE: VALUE as JSON when it parses ("16", "true", "[1,2]"), else a
+ * string; a dotted KEY ("battery.capacityWh") makes nested objects. */
+static int set_kv(cJSON *root, const char *arg, char *why, size_t whylen)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg) {
+		snprintf(why, whylen, "'%s' is not KEY=VALUE", arg);
+		return -1;
+	}
+	char key[256];
+	size_t kl = (size_t)(eq - arg);
+	if (kl >= sizeof key) {
+		snprintf(why, whylen, "key too long");
+		return -1;
+	}
+	memcpy(key, arg, kl);
+	key[kl] = 0;
+	cJSON *obj = root;
+	char *seg = key, *dot;
+	while ((dot = strchr(seg, '.'))) {
+		*dot = 0;
+		if (!*seg) {
+			snprintf(why, whylen, "'%.*s': empty key part", (int)kl, arg);
+			return -1;
+		}
+		cJSON *sub = cJSON_GetObjectItemCaseSensitive(obj, seg);
+		if (!cJSON_IsObject(sub)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(obj, seg);
+			sub = cJSON_AddObjectToObject(obj, seg);
+			if (!sub)
+				goto oom;
+		}
+		obj = sub;
+		seg = dot + 1;
+	}
+	if (!*seg) {
+		snprintf(why, whylen, "'%.*s': empty key part", (int)kl, arg);
+		return -1;
+	}
+	cJSON *v = cJSON_ParseWithOpts(eq + 1, NULL, 1);
+	if (!v)
+		v = cJSON_CreateString(eq + 1);
+	if (!v)
+		goto oom;
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, seg);
+	cJSON_AddItemToObject(obj, seg, v);
+	return 0;
+oom:
+	snprintf(why, whylen, "out of memory");
+	return -1;
+}
+
+static int cmd_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char why[300];
+	cJSON *b = cJSON_CreateObject(), *j = NULL;
+	if (!b)
+		return CTL_EXIT_ERROR;
+	for (int i = 0; i < a->npos; i++)
+		if (set_kv(b, a->pos[i], why, sizeof why)) {
+			cJSON_Delete(b);
+			return ctl_usage_error(c, cmd, "%s", why);
+		}
+	char *body = cJSON_PrintUnformatted(b);
+	cJSON_Delete(b);
+	int rc = body ? api(c, "PUT", view_path(cmd->name), body, &j) : CTL_EXIT_ERROR;
+	free(body);
+	if (rc || c->json)
+		return rc;
+	if (j)
+		ctl_print_any(j, stdout);
+	else
+		printf("ok\n");
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_alarms(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	static const char *const heads[] = { "ID", "SOURCE", "CHARGER", "CONN", "CODE", "INFO",
+		"RAISED", "CLEARED" };
+	static const char *const keys[] = { "id", "source", "charger", "connectorId", "code", "info",
+		"raised", "cleared" };
+	char path[128] = "/api/v1/alarms";
+	cJSON *j, *al;
+	if (opt(cmd, a, "active"))
+		addq(path, sizeof path, "active", "true");
+	int rc = api(c, "GET", path, NULL, &j);
+	if (rc || c->json)
+		return rc;
+	struct ctl_table t;
+	ctl_table_init(&t, heads, 8);
+	cJSON_ArrayForEach(al, j) {
+		char cells[8][256];
+		const char *row[8];
+		for (int i = 0; i < 8; i++)
+			row[i] = ctl_field(al, keys[i], cells[i], sizeof cells[i]);
+		if (!strcmp(row[7], "-"))
+			row[7] = "(active)";
+		ctl_table_row(&t, row);
+	}
+	ctl_table_print(&t, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_health(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char st[64];
+	cJSON *j;
+	(void)cmd;
+	(void)a;
+	int rc = api(c, "GET", "/api/v1/health", NULL, &j);
+	if (rc || c->json)
+		return rc;
+	printf("%s %s\n", c->url.text, ctl_field(j, "status", st, sizeof st));
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_metrics(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	(void)cmd;
+	(void)a;
+	return api_text(c, "/metrics");
+}
+
+static int cmd_help(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	if (!ctl_print_help(stdout, c->prog, a->npos ? a->pos[0] : NULL))
+		return ctl_usage_error(c, cmd, "no command '%s'", a->pos[0]);
+	return 0;
+}
+
+/* ---- the table ---- */
+
+#define NOOPTS { { NULL, 0, 0 } }
+
+const struct ctl_cmd ctl_cmds[] = {
+	{ "chargers", "", 0, 0, NOOPTS, cmd_chargers,
+	  "list chargers: registration, connection, vendor/model, last seen, connector statuses", 0 },
+	{ "charger", "ID", 1, 1, NOOPTS, cmd_charger,
+	  "one charger with its connectors, settings and latest measurements", 0 },
+	{ "accept", "ID", 1, 1, NOOPTS, cmd_accept, "accept a (pending) charger", 0 },
+	{ "reject", "ID", 1, 1, NOOPTS, cmd_reject, "reject a charger", 0 },
+	{ "send", "ID ACTION [JSON|-]", 2, 3, NOOPTS, cmd_send,
+	  "send any OCPP 1.6 action to a connected charger (payload default {}, - reads stdin); prints the result", 0 },
+	{ "remote-start", "ID [--connector N] --id-tag TAG", 1, 1,
+	  { { "connector", 1, 0 }, { "id-tag", 1, 0 } }, cmd_remote_start,
+	  "RemoteStartTransaction", 0 },
+	{ "remote-stop", "ID TXID", 2, 2, NOOPTS, cmd_remote_stop, "RemoteStopTransaction", 0 },
+	{ "reset", "ID soft|hard", 2, 2, NOOPTS, cmd_reset, "Reset the charger", 0 },
+	{ "tags", "", 0, 0, NOOPTS, cmd_tags, "list id tags (cards)", 0 },
+	{ "tag set", "TAG [--status S] [--expiry T] [--parent P] [--max-active N] [--charger ID]...", 1, 1,
+	  { { "status", 1, 0 }, { "expiry", 1, 0 }, { "parent", 1, 0 }, { "max-active", 1, 0 },
+	    { "charger", 1, 1 } }, cmd_tag_set,
+	  "create or change an id tag; fields not given keep their value, 'none' clears one;\n"
+	  "--charger (repeatable) binds the card to those chargers, --charger '' to all", 0 },
+	{ "tag rm", "TAG", 1, 1, NOOPTS, cmd_tag_rm, "delete an id tag", 0 },
+	{ "transactions", "[--charger ID] [--id-tag TAG] [--active] [--from T] [--to T] [--limit N] [--csv]", 0, 0,
+	  { { "charger", 1, 0 }, { "id-tag", 1, 0 }, { "active", 0, 0 }, { "from", 1, 0 }, { "to", 1, 0 },
+	    { "limit", 1, 0 }, { "csv", 0, 0 } }, cmd_transactions,
+	  "list transactions (energy in kWh); --csv prints the API's CSV", 0 },
+	{ "transaction", "TXID", 1, 1, NOOPTS, cmd_transaction, "one transaction with its meter values", 0 },
+	{ "dlm", "", 0, 0, NOOPTS, cmd_view, "dynamic load management settings and live state", 0 },
+	{ "dlm set", "KEY=VALUE...", 1, CTL_MAX_POS, NOOPTS, cmd_set,
+	  "change DLM settings (values as JSON when they parse, else strings)", 0 },
+	{ "station", "", 0, 0, NOOPTS, cmd_view, "station mode, settings and live power flows", 0 },
+	{ "station set", "KEY=VALUE...", 1, CTL_MAX_POS, NOOPTS, cmd_set,
+	  "change station settings in one PUT (values as JSON when they parse, else strings;\n"
+	  "a.b=1 sets b inside object a)", 0 },
+	{ "alarms", "[--active]", 0, 0, { { "active", 0, 0 } }, cmd_alarms,
+	  "alarms (charger faults, offline chargers, rejected profiles); --active: not cleared", 0 },
+	{ "diagnosis", "", 0, 0, NOOPTS, cmd_view, "every charger and device with its health", 0 },
+	{ "health", "", 0, 0, NOOPTS, cmd_health, "is the daemon up", 0 },
+	{ "metrics", "", 0, 0, NOOPTS, cmd_metrics, "Prometheus metrics, as text", 0 },
+	{ "help", "[COMMAND]", 0, 1, NOOPTS, cmd_help, "this list", 1 },
+};
+const size_t ctl_ncmds = sizeof ctl_cmds / sizeof ctl_cmds[0];

@@ -1,0 +1,264 @@
+/*
+ * dlm: dynamic load management, a pure library.
+ *
+ * Given the breaker rating, the grid current per phase at the connection
+ * point and what each charger wants and draws, dlm_compute() decides how
+ * many amps each charger may take so that no phase exceeds
+ * breaker - margin. It reads no clock, opens nothing, allocates nothing and
+ * keeps no globals: the caller passes the time, owns every struct below and
+ * carries a dlm_state from one call to the next. Safe to use from any
+ * thread as long as one dlm_state is used by one thread at a time.
+ *
+ * Phases are numbered 0, 1, 2 for L1, L2, L3. Currents are in A, powers in
+ * W, voltages in V, times in ms (any epoch, as long as it is the same one
+ * for now_ms and the grid timestamp; the daemon uses CLOCK_REALTIME).
+ */
+#ifndef DLM_H
+#define DLM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DLM_PHASES 3
+/* Fixed upper bound so that the caller can own all memory statically. */
+#define DLM_MAX_CHARGERS 256
+/* target_a value meaning "as much as DLM allows, up to max_a". */
+#define DLM_TARGET_MAX (-1.0)
+/* grid_ts_ms value meaning "no reading yet" (treated as stale). */
+#define DLM_NO_TIME INT64_MIN
+
+/* ------------------------------------------------------------------------
+ * Settings. Lifetime: owned by the caller, read-only during dlm_compute().
+ *
+ *  name            unit  default  meaning
+ *  enabled         bool  true     false: every charger gets its target
+ *                                 (clamped to [min,max]), reason "disabled"
+ *  breaker_a       A     25       rated current of the household main breaker,
+ *                                 per phase. 25 A is the most common small
+ *                                 three-phase domestic connection (3x25 A);
+ *                                 a default that is too low only slows
+ *                                 charging, one that is too high trips the
+ *                                 breaker, so the default errs low.
+ *  margin_a        A     1        kept free below breaker_a for meter error
+ *                                 and load steps between two readings
+ *  fallback_a      A     6        per-charger limit while the sensor reading
+ *                                 is stale; 0 = stop charging. Clamped to
+ *                                 0-or-[min,max] and so that the fallbacks on
+ *                                 a phase add up to at most breaker - margin.
+ *  stale_ms        ms    10000    a reading older than this is stale
+ *  settle_ms       ms    5000     an increase must have been possible for
+ *                                 this long, and no limit may have been
+ *                                 reduced for this long, before it is made
+ *                                 (IEC 61851 gives the car 5 s to follow)
+ *  ramp_a_per_s    A/s   2        maximum rate of an increase once settled
+ *                                 (a start from 0 may jump to the minimum)
+ *  min_pause_ms    ms    60000    a charger cut to 0 stays at 0 this long
+ *  unused_slack_a  A     2        a car drawing less than limit - slack for
+ *                                 unused_ms is limited to draw + slack (never
+ *                                 below its minimum) and the rest is shared
+ *                                 out; it gets its share back once it draws
+ *                                 more than limit - slack/2
+ *  unused_ms       ms    60000    see unused_slack_a
+ *  resolution_a    A     0.1      limits are rounded down to this step
+ * ---------------------------------------------------------------------- */
+typedef struct dlm_config {
+    bool enabled;
+    double breaker_a;
+    double margin_a;
+    double fallback_a;
+    int64_t stale_ms;
+    int64_t settle_ms;
+    double ramp_a_per_s;
+    int64_t min_pause_ms;
+    double unused_slack_a;
+    int64_t unused_ms;
+    double resolution_a;
+} dlm_config;
+
+typedef enum dlm_field_type { DLM_F_BOOL, DLM_F_AMPS, DLM_F_MS, DLM_F_RATE } dlm_field_type;
+
+/* One row per setting, in the order above: drives defaults, validation,
+ * config keys and API fields (the daemon adds its prefix, e.g. dlm_). */
+typedef struct dlm_config_field {
+    const char *name;   /* "breaker_a" */
+    const char *json;   /* "breakerA" */
+    const char *unit;   /* "A", "ms", "A/s", "" */
+    dlm_field_type type;
+    size_t offset;      /* into dlm_config */
+    double def, min, max;
+    const char *help;
+} dlm_config_field;
+
+extern const dlm_config_field dlm_config_fields[];
+extern const size_t dlm_config_nfields;
+
+/* Fills every field with its default. */
+void dlm_config_defaults(dlm_config *cfg);
+/* Sets one field from text ("25", "true", "2.5"); -EINVAL with a message
+ * naming the field in err (may be NULL) on an unknown name or bad value. */
+int dlm_config_set(dlm_config *cfg, const char *name, const char *value, char *err, size_t errlen);
+/* Reads one field as a double (bools 0/1); -ENOENT for an unknown name. */
+int dlm_config_get(const dlm_config *cfg, const char *name, double *value);
+/* Checks ranges and consistency (margin < breaker, fallback <= breaker...);
+ * 0 or -EINVAL with a message naming the field. */
+int dlm_config_validate(const dlm_config *cfg, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------
+ * Inputs. Lifetime: owned by the caller, read-only during dlm_compute().
+ * ---------------------------------------------------------------------- */
+typedef enum dlm_ev_state {
+    DLM_EV_IDLE = 0,      /* no car, or not authorised: gets 0 */
+    DLM_EV_CHARGING,      /* current flowing */
+    DLM_EV_SUSPENDED      /* car plugged in, not drawing (SuspendedEV/EVSE) */
+} dlm_ev_state;
+
+typedef struct dlm_charger_in {
+    uint32_t id;          /* caller's key (e.g. charger<<8 | connector): nonzero,
+                             unique within one input; keys the dlm_state */
+    uint8_t phases;       /* 1 or 3 */
+    uint8_t grid_phase;   /* single-phase chargers: 0..2 = L1..L3 it sits on */
+    dlm_ev_state state;
+    int32_t priority;     /* higher is served first; equal = equal shares */
+    double min_a;         /* minimum charging current, normally 6 (IEC 61851) */
+    double max_a;         /* min of rating, cable and manual cap */
+    double target_a;      /* from the charging mode; DLM_TARGET_MAX = as much
+                             as allowed; below min_a means 0 */
+    double draw_a[DLM_PHASES]; /* what it draws now, by GRID phase; must be no
+                             older than the grid reading (dlm_draw_from_meter) */
+} dlm_charger_in;
+
+typedef struct dlm_input {
+    double grid_a[DLM_PHASES];  /* grid current, import positive */
+    int64_t grid_ts_ms;         /* when it was measured; DLM_NO_TIME = never */
+    size_t n;                   /* 0..DLM_MAX_CHARGERS */
+    const dlm_charger_in *chargers; /* n entries (may be NULL when n == 0) */
+} dlm_input;
+
+/* ------------------------------------------------------------------------
+ * Outputs. Lifetime: owned by the caller, written by dlm_compute().
+ * ---------------------------------------------------------------------- */
+typedef enum dlm_reason {
+    DLM_R_IDLE = 0,     /* no car / not charging */
+    DLM_R_FAIR_SHARE,   /* a phase is full: this is its share of it */
+    DLM_R_TARGET,       /* limited by the charging mode's target */
+    DLM_R_MAX,          /* limited by its maximum current */
+    DLM_R_HEADROOM,     /* 0: not enough room for its minimum current */
+    DLM_R_UNUSED,       /* held near its draw, the car takes less */
+    DLM_R_PAUSED,       /* 0: minimum pause time not over */
+    DLM_R_SETTLING,     /* increase waiting for the settling time */
+    DLM_R_RAMP,         /* increase under way, rate-limited */
+    DLM_R_STALE,        /* sensor stale: fallback current */
+    DLM_R_DISABLED,     /* DLM disabled: target passed through */
+    DLM_R_INVALID,      /* 0: bad charger input (see dlm_output.error) */
+    DLM_R_COUNT
+} dlm_reason;
+
+/* "fair share", "target", ... ; "?" for an out-of-range value. */
+const char *dlm_reason_str(dlm_reason r);
+
+typedef struct dlm_charger_out {
+    uint32_t id;         /* copied from the input */
+    double limit_a;      /* 0, or in [min_a, max_a] */
+    uint8_t phases;      /* number of phases to put in the profile */
+    dlm_reason reason;
+    double target_a;     /* where DLM wants to go (limit_a once settled) */
+} dlm_charger_out;
+
+typedef struct dlm_output {
+    bool stale;                       /* fallback applied */
+    double house_a[DLM_PHASES];       /* grid minus EV draws (estimate);
+                                         NAN while stale */
+    double budget_a[DLM_PHASES];      /* breaker - margin - house: what EVs may
+                                         use in all; breaker - margin if stale */
+    double allocated_a[DLM_PHASES];   /* sum of limits per phase */
+    double headroom_a[DLM_PHASES];    /* budget - allocated: still free for
+                                         EVs; negative when the house alone
+                                         is over breaker - margin */
+    size_t n;                         /* = input n */
+    dlm_charger_out chargers[DLM_MAX_CHARGERS]; /* same order as input */
+    char error[128];                  /* first bad input, "" if none */
+} dlm_output;
+
+/* ------------------------------------------------------------------------
+ * State carried between calls. Lifetime: owned by the caller; initialise
+ * with dlm_state_init() once; pass the same one to every dlm_compute().
+ * Entries are keyed by charger id; a charger absent from one input loses
+ * its entry.
+ * ---------------------------------------------------------------------- */
+typedef struct dlm_charger_state {
+    uint32_t id;              /* 0 = free slot */
+    double limit_a;           /* last limit given */
+    int64_t want_up_since;    /* an increase possible since; DLM_NO_TIME */
+    int64_t paused_since;     /* limit went to 0 at; DLM_NO_TIME */
+    int64_t under_since;      /* drawing below limit - slack since */
+    bool capped;              /* held at draw + slack (not taking current) */
+} dlm_charger_state;
+
+typedef struct dlm_state {
+    int64_t last_now_ms;      /* DLM_NO_TIME before the first call */
+    int64_t last_reduce_ms;   /* last time any limit went down */
+    dlm_charger_state ch[DLM_MAX_CHARGERS];
+} dlm_state;
+
+void dlm_state_init(dlm_state *st);
+
+/* One control step; about 40 KB of stack, no heap. Returns 0, or -EINVAL when cfg, in, st or out is NULL,
+ * cfg fails dlm_config_validate() or n > DLM_MAX_CHARGERS (every output
+ * limit is then 0 and out->error says why). A charger with bad fields
+ * (phases, grid_phase, min/max, NaN, duplicate id) gets 0 with reason
+ * DLM_R_INVALID and the call still returns 0. Guarantees (enabled, valid input):
+ * per phase the limits add up to at most max(0, budget_a); each limit is 0
+ * or within [min_a, max_a]; a single-phase charger loads only its phase. */
+int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64_t now_ms,
+                dlm_output *out);
+
+/* ------------------------------------------------------------------------
+ * Draw helper: what a charger draws per grid phase, from its MeterValues.
+ * Each field is NAN when the charger did not report it.
+ * ---------------------------------------------------------------------- */
+typedef struct dlm_meter_sample {
+    double current_a[DLM_PHASES]; /* Current.Import with phase L1..L3 (charger's) */
+    double current_any_a;         /* Current.Import without phase (per phase) */
+    double power_w[DLM_PHASES];   /* Power.Active.Import with phase */
+    double power_total_w;         /* Power.Active.Import without phase */
+    double voltage_v[DLM_PHASES]; /* Voltage, NAN -> 230 V */
+} dlm_meter_sample;
+
+typedef enum dlm_draw_source {
+    DLM_DRAW_CURRENT,     /* from Current.Import */
+    DLM_DRAW_POWER,       /* from power / voltage */
+    DLM_DRAW_LIMIT,       /* charging, nothing measured: its last limit */
+    DLM_DRAW_NONE         /* idle or suspended: 0 */
+} dlm_draw_source;
+
+/* Sets every field of m to NAN. */
+void dlm_meter_sample_clear(dlm_meter_sample *m);
+/* Fills draw_a (by grid phase; phases the charger does not use get 0) from
+ * m (may be NULL), in the order: per-phase current, current without phase,
+ * per-phase power / voltage, total power / (phases x voltage), and when
+ * charging with nothing measured its last limit. src may be NULL.
+ * Returns 0, or -EINVAL for phases not 1/3 or grid_phase > 2. */
+int dlm_draw_from_meter(const dlm_meter_sample *m, uint8_t phases, uint8_t grid_phase,
+                        dlm_ev_state state, double last_limit_a, double draw_a[DLM_PHASES],
+                        dlm_draw_source *src);
+
+/* ------------------------------------------------------------------------
+ * Simulated house load (sensor "sim"): a pure function of time and seed.
+ * A daily profile (night base, morning and evening peaks) plus appliance
+ * steps (kettle, oven, washing machine, heat pump) switching on and off at
+ * pseudo-random times within 5-minute slots. Same seed and time, same value.
+ * ---------------------------------------------------------------------- */
+typedef struct dlm_sim_params {
+    uint64_t seed;
+    double base_a;        /* per-phase night base load, default 1.5 */
+    double peak_a;        /* extra at the evening peak, default 4 */
+    double step_scale;    /* multiplies appliance currents, default 1 */
+    double utc_offset_h;  /* local time = UTC + this, default 0 */
+} dlm_sim_params;
+
+void dlm_sim_defaults(dlm_sim_params *p);
+/* House current per phase (A, >= 0) at t_ms (ms since the Unix epoch). */
+void dlm_sim_load(const dlm_sim_params *p, int64_t t_ms, double out_a[DLM_PHASES]);
+
+#endif
