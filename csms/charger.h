@@ -45,6 +45,8 @@ struct charger_dlm {
 	const char *reason;
 	double draw_a[3];
 	double sent_limit_a;        /* installed on the charger; < 0 = nothing yet */
+	double prev_limit_a;        /* installed before the last change */
+	int64_t changed_ms;         /* when the installed limit last changed */
 	int sent_phases;
 	int need_send;              /* (re)install at the next decision */
 	int in_flight;

@@ -69,6 +69,7 @@ static const struct config_key keys[] = {
 	{ "dlm_ramp_a_per_s", C_DBL, O(dlm_ramp_a_per_s), "2", 0.1, 100, NULL, "largest increase of a charger limit per second, A/s" },
 	{ "dlm_settle_s", C_DBL, O(dlm_settle_s), "5", 0, 600, NULL, "wait after a change before a limit may rise again, s" },
 	{ "dlm_min_pause_s", C_DBL, O(dlm_min_pause_s), "60", 0, 3600, NULL, "a charger paused at 0 A stays paused at least this long, s" },
+	{ "dlm_react_s", C_DBL, O(dlm_react_s), "5", 0, 120, NULL, "time a car takes to follow a new limit (IEC 61851: 5 s); until then it is assumed to draw the larger of old and new limit, s" },
 	{ "dlm_default_max_a", C_DBL, O(dlm_default_max_a), "32", 6, 500, NULL, "maximum current of a charger without its own maxCurrentA, A" },
 	{ "station_source", C_ENUM, O(station_source), "sim", 0, 0, station_src_choices, "station data source: sim, modbus, api" },
 	{ "station_speed", C_DBL, O(station_speed), "1", 0.01, 10000, NULL, "simulated house: time acceleration factor" },

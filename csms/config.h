@@ -43,7 +43,7 @@ struct csms_config {
 	char *dlm_modbus_parity;
 	int dlm_tick_ms;
 	double dlm_ramp_a_per_s;
-	double dlm_settle_s, dlm_min_pause_s;
+	double dlm_settle_s, dlm_min_pause_s, dlm_react_s;
 	double dlm_default_max_a;
 	/* station */
 	int station_source;        /* enum station_source_kind */

@@ -67,6 +67,7 @@ static const struct dlm_field fields[] = {
 	{ "settleS", "dlm_settle_s", 0 },
 	{ "rampAPerS", "dlm_ramp_a_per_s", 0 },
 	{ "minPauseS", "dlm_min_pause_s", 0 },
+	{ "reactS", "dlm_react_s", 0 },
 	{ "tickMs", "dlm_tick_ms", 0 },
 	{ "pollMs", "dlm_poll_ms", 0 },
 	{ "defaultMaxA", "dlm_default_max_a", 0 },
@@ -236,6 +237,40 @@ static void meter_sample(const struct charger *ch, dlm_meter_sample *m)
 
 static void profile_done(void *arg, const struct call_result *r);
 
+/* What a charger draws now, per grid phase. For the reaction time after a
+ * change of its limit (IEC 61851 gives a car 5 s) the car may still follow
+ * the old limit or be ramping to the new one: it is taken to draw the larger
+ * of the two, and no limit anywhere is raised until every such window has
+ * passed (decide), so the house load, grid - draws, is never under-estimated
+ * into a raise. After the window its MeterValues tell, when they are newer
+ * than the window; without them a charging car is taken to draw its limit. */
+static int in_window(const struct csms *app, const struct charger *ch)
+{
+	return ch->dlm.changed_ms && app->now_ms < ch->dlm.changed_ms + (int64_t)(app->cfg.dlm_react_s * 1000);
+}
+
+static void estimate_draw(struct csms *app, const struct charger *ch, dlm_charger_in *in)
+{
+	const struct charger_dlm *d = &ch->dlm;
+	int64_t newest = 0;
+	for (int i = 1; i < CHARGER_MAX_CONN; i++)
+		if (ch->conn[i].live.ts_ms > newest)
+			newest = ch->conn[i].live.ts_ms;
+	if (in_window(app, ch) && in->state != DLM_EV_IDLE) {
+		double a = d->sent_limit_a > d->prev_limit_a ? d->sent_limit_a : d->prev_limit_a;
+		if (a > in->max_a)
+			a = in->max_a;
+		for (int p = 0; p < 3; p++)
+			in->draw_a[p] = (in->phases == 3 || p == in->grid_phase) ? a : 0;
+		return;
+	}
+	int64_t fresh_after = d->changed_ms + (int64_t)(app->cfg.dlm_react_s * 1000);
+	dlm_meter_sample m;
+	meter_sample(ch, &m);
+	dlm_draw_from_meter(newest && newest >= fresh_after ? &m : NULL, in->phases, in->grid_phase, in->state,
+			    d->sent_limit_a > 0 ? d->sent_limit_a : 0, in->draw_a, NULL);
+}
+
 struct profile_call {
 	struct csms *app;
 	char id[STORE_ID_MAX];
@@ -272,6 +307,7 @@ static void send_profile(struct csms *app, struct charger *ch, double limit, int
 			LOGE("dlm", "%s: cannot send SetChargingProfile: %s", ch->id, why);
 			free(pc);
 		} else {
+			LOGD("dlm", "%s: SetChargingProfile %.1f A x%d", ch->id, limit, phases);
 			ch->dlm.in_flight = 1;
 			ch->dlm.need_send = 0;
 			app->control->profiles_sent++;
@@ -291,6 +327,10 @@ static void profile_done(void *arg, const struct call_result *r)
 		const char *status = cJSON_IsString(st) ? st->valuestring : r->code;
 		snprintf(ch->dlm.profile_status, sizeof ch->dlm.profile_status, "%s", status ? status : "?");
 		if (cJSON_IsString(st) && !strcmp(st->valuestring, "Accepted")) {
+			if (ch->dlm.sent_limit_a != pc->limit_a) {
+				ch->dlm.prev_limit_a = ch->dlm.sent_limit_a > 0 ? ch->dlm.sent_limit_a : 0;
+				ch->dlm.changed_ms = app->now_ms;
+			}
 			ch->dlm.sent_limit_a = pc->limit_a;
 			ch->dlm.sent_phases = pc->phases;
 			ch->dlm.rejected = 0;
@@ -305,9 +345,14 @@ static void profile_done(void *arg, const struct call_result *r)
 	free(pc);
 }
 
-static int needs_send(const struct charger *ch, double limit, int phases, int64_t now)
+/* Limits go out when they changed by 1 A or crossed 0 (no chatter), and a
+ * smaller cut too when it is needed: the sensor is stale (the fallback is
+ * exact) or the installed limits overfill one of the charger's phases. */
+static int needs_send(const struct charger *ch, double limit, int phases, int64_t now, int urgent_cut)
 {
 	const struct charger_dlm *d = &ch->dlm;
+	if (urgent_cut && !d->in_flight && ch->session && d->sent_limit_a - limit >= 0.1)
+		return 1;
 	if (d->in_flight || !ch->session)
 		return 0;
 	if (d->rejected && now - d->rejected_ms < REJECT_RETRY_MS)
@@ -337,6 +382,9 @@ static void decide(struct csms *app)
 	for (struct charger *ch = charger_first(app->chargers); ch && n < DLM_MAX_CHARGERS; ch = ch->next) {
 		if (!ch->session || ch->reg != REG_ACCEPTED)
 			continue;
+		/* Wait for the boot, or a few seconds for a charger that reconnects without one. */
+		if (!ch->session->booted && app->now_ms - ch->session->connected_ms < 3000)
+			continue;
 		if (!ch->dlm.id)
 			ch->dlm.id = ctl->next_id++;
 		dlm_charger_in *in = &ctl->chin[n];
@@ -349,10 +397,7 @@ static void decide(struct csms *app)
 		in->min_a = 6;
 		in->max_a = s->max_current_a > 0 ? s->max_current_a : app->cfg.dlm_default_max_a;
 		in->target_a = DLM_TARGET_MAX;
-		dlm_meter_sample m;
-		meter_sample(ch, &m);
-		dlm_draw_from_meter(&m, in->phases, in->grid_phase, in->state,
-				    ch->dlm.sent_limit_a > 0 ? ch->dlm.sent_limit_a : 0, in->draw_a, NULL);
+		estimate_draw(app, ch, in);
 		ctl->chv[n++] = ch;
 	}
 	dlm_input in = { { 0, 0, 0 }, DLM_NO_TIME, n, ctl->chin };
@@ -367,6 +412,15 @@ static void decide(struct csms *app)
 	}
 	ctl->decisions++;
 	ctl->last_compute_ms = app->now_ms;
+	int hold_raises = 0;
+	double installed[3] = { 0, 0, 0 };
+	for (size_t i = 0; i < n; i++) {
+		struct charger *ch = ctl->chv[i];
+		hold_raises |= in_window(app, ch);
+		for (int p = 0; p < 3; p++)
+			if (ch->dlm.sent_limit_a > 0 && (ctl->chin[i].phases == 3 || p == ctl->chin[i].grid_phase))
+				installed[p] += ch->dlm.sent_limit_a;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct charger *ch = ctl->chv[i];
 		const dlm_charger_out *o = &ctl->out.chargers[i];
@@ -375,7 +429,15 @@ static void decide(struct csms *app)
 		ch->dlm.reason = dlm_reason_str(o->reason);
 		memcpy(ch->dlm.draw_a, ctl->chin[i].draw_a, sizeof ch->dlm.draw_a);
 		/* Disabled: chargers run on their own limits; nothing is sent. */
-		if (app->cfg.dlm_enabled && needs_send(ch, o->limit_a, o->phases, app->now_ms))
+		if (hold_raises && ch->dlm.sent_limit_a >= 0 && o->limit_a > ch->dlm.sent_limit_a &&
+		    !ch->dlm.need_send)
+			continue;   /* a car is still reacting: raise nothing yet */
+		int urgent = ctl->out.stale;
+		for (int p = 0; p < 3; p++)
+			if ((ctl->chin[i].phases == 3 || p == ctl->chin[i].grid_phase) &&
+			    installed[p] > ctl->out.budget_a[p] + 0.05)
+				urgent = 1;
+		if (app->cfg.dlm_enabled && needs_send(ch, o->limit_a, o->phases, app->now_ms, urgent))
 			send_profile(app, ch, o->limit_a, o->phases);
 	}
 }
@@ -460,6 +522,7 @@ void control_api_get(struct route_ctx *c)
 	cJSON_AddNumberToObject(o, "settleS", cfg->dlm_settle_s);
 	cJSON_AddNumberToObject(o, "rampAPerS", cfg->dlm_ramp_a_per_s);
 	cJSON_AddNumberToObject(o, "minPauseS", cfg->dlm_min_pause_s);
+	cJSON_AddNumberToObject(o, "reactS", cfg->dlm_react_s);
 	cJSON_AddNumberToObject(o, "tickMs", cfg->dlm_tick_ms);
 	cJSON_AddNumberToObject(o, "pollMs", cfg->dlm_poll_ms);
 	cJSON_AddNumberToObject(o, "defaultMaxA", cfg->dlm_default_max_a);

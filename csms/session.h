@@ -62,6 +62,7 @@ struct session {
 	unsigned call_seq;
 	int64_t connected_ms;
 	int replaced;                   /* a newer connection took over */
+	int booted;                     /* BootNotification accepted on this connection */
 };
 
 struct outmsg *outmsg_new(size_t len);

@@ -38,8 +38,9 @@ struct ctl_http_resp {
 /* Does one request: method "GET"/"PUT"/"POST"/"DELETE", path (already
  * percent-encoded, starting with '/', appended to the url's prefix), body
  * (may be NULL), bearer token (NULL or "" for none). Returns 0 when an
- * answer came (whatever its status), or -1 with the reason in err
- * ("connection refused", "timed out after 60 s", ...). */
+ * answer came (whatever its status); -1 when no connection could be made,
+ * -2 when no (complete) answer came over it, with the reason in err
+ * ("connection refused", "no answer within 60 s", ...). */
 int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s,
 		     const char *method, const char *path, const char *body,
 		     struct ctl_http_resp *out, char *err, size_t errlen);

@@ -18,14 +18,14 @@
 static int call(struct ctl *c, const char *method, const char *path, const char *body,
 		struct ctl_http_resp *r)
 {
-	char err[300];
-	if (!ctl_http_request(&c->url, c->token, c->timeout_s, method, path, body, r, err, sizeof err))
+	char err[512];
+	int rc = ctl_http_request(&c->url, c->token, c->timeout_s, method, path, body, r, err, sizeof err);
+	if (!rc)
 		return 0;
-	if (!strncmp(err, "no answer", 9) || !strncmp(err, "connection closed", 17) ||
-	    !strncmp(err, "the server closed", 17))
-		fprintf(stderr, "%s: %s %s: %s\n", c->prog, method, c->url.text, err);
-	else
+	if (rc == -1)
 		fprintf(stderr, "%s: cannot connect to %s: %s\n", c->prog, c->url.text, err);
+	else
+		fprintf(stderr, "%s: %s %s%s: %s\n", c->prog, method, c->url.text, path, err);
 	return CTL_EXIT_ERROR;
 }
 
@@ -738,16 +738,17 @@ static int cmd_help(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a
 
 const struct ctl_cmd ctl_cmds[] = {
 	{ "chargers", "", 0, 0, NOOPTS, cmd_chargers,
-	  "list chargers: registration, connection, vendor/model, last seen, connector statuses", 0 },
+	  "list chargers: registration, connected, vendor/model, last seen, connectors", 0 },
 	{ "charger", "ID", 1, 1, NOOPTS, cmd_charger,
 	  "one charger with its connectors, settings and latest measurements", 0 },
 	{ "accept", "ID", 1, 1, NOOPTS, cmd_accept, "accept a (pending) charger", 0 },
 	{ "reject", "ID", 1, 1, NOOPTS, cmd_reject, "reject a charger", 0 },
 	{ "send", "ID ACTION [JSON|-]", 2, 3, NOOPTS, cmd_send,
-	  "send any OCPP 1.6 action to a connected charger (payload default {}, - reads stdin); prints the result", 0 },
+	  "send any CS-initiated OCPP 1.6 action; JSON is the payload (default {},\n"
+	  "'-' reads it from stdin); prints the charger's result", 0 },
 	{ "remote-start", "ID [--connector N] --id-tag TAG", 1, 1,
 	  { { "connector", 1, 0 }, { "id-tag", 1, 0 } }, cmd_remote_start,
-	  "RemoteStartTransaction", 0 },
+	  "RemoteStartTransaction (without --connector the charger picks one)", 0 },
 	{ "remote-stop", "ID TXID", 2, 2, NOOPTS, cmd_remote_stop, "RemoteStopTransaction", 0 },
 	{ "reset", "ID soft|hard", 2, 2, NOOPTS, cmd_reset, "Reset the charger", 0 },
 	{ "tags", "", 0, 0, NOOPTS, cmd_tags, "list id tags (cards)", 0 },

@@ -26,8 +26,9 @@ struct req {
 	size_t cap;
 	int done;                  /* 0 running, 1 answered, -1 failed */
 	int conn_failed;           /* lws said CLIENT_CONNECTION_ERROR */
+	int connected;             /* the failure came after connecting */
 	char lws_err[128];
-	char err[256];
+	char err[400];
 };
 
 static void fail(struct req *r, const char *why)
@@ -67,11 +68,10 @@ static int append(struct req *r, const void *in, size_t len)
  * is gone by then. To say why (refused, unknown host, unreachable), the
  * same address is tried once more with a plain blocking connect; this is
  * diagnosis only, no HTTP goes over it. */
-static void connect_error(struct req *r, const struct ctl_url *u, const char *in)
+static void connect_error(struct req *r, const struct ctl_url *u)
 {
 	char port[16], why[400];
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
-	(void)in;
 	snprintf(port, sizeof port, "%d", u->port);
 	int g = getaddrinfo(u->host, port, &hints, &res);
 	if (g) {
@@ -99,8 +99,10 @@ static void connect_error(struct req *r, const struct ctl_url *u, const char *in
 		snprintf(why, sizeof why, "connection timed out");
 	else if (err_no)
 		snprintf(why, sizeof why, "%s", strerror(err_no));
-	else
+	else {
+		r->connected = 1;   /* it listens: the failure came after connecting */
 		snprintf(why, sizeof why, "the server closed the connection without answering");
+	}
 	why[0] = (char)tolower((unsigned char)why[0]);   /* strerror's capital */
 	fail(r, why);
 }
@@ -223,7 +225,7 @@ int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s,
 	struct req r = { .method = method, .token = token, .body = body,
 			 .body_len = body ? strlen(body) : 0, .out = out };
 	char fullpath[4096];
-	int rc = -1;
+	int rc = -2;
 	memset(out, 0, sizeof *out);
 
 	if ((size_t)snprintf(fullpath, sizeof fullpath, "%s%s", u->prefix, path) >= sizeof fullpath) {
@@ -281,28 +283,22 @@ int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s,
 			fail(&r, "no answer in time");
 	}
 	lws_context_destroy(ctx);
-	/* lws ends a request that timed out by closing it, without saying so. */
-	if (r.done == -1 && !r.out->status && time(NULL) - start >= timeout_s) {
-		r.err[0] = 0;
-		r.conn_failed = 0;
-		fail(&r, "no answer in time");
-	}
-	/* A connection error before any answer: find out why (see above). */
-	if (r.conn_failed && strstr(r.lws_err, "imeout"))
-		fail(&r, "no answer in time");
-	else if (r.conn_failed && !r.out->status && r.done == -1 && !r.err[0])
-		connect_error(&r, u, r.lws_err);
-	else if (r.conn_failed && !r.err[0])
-		fail(&r, r.lws_err[0] ? r.lws_err : "connection failed");
 
-	if (r.done == 1) {
-		rc = 0;
-	} else {
-		if (!strcmp(r.err, "timeout") || strstr(r.err, "imeout") || strstr(r.err, "in time"))
-			snprintf(r.err, sizeof r.err, "no answer within %d s", timeout_s);
+	if (r.done == 1)
+		return 0;
+	if (!r.out->status && (time(NULL) - start >= timeout_s || strstr(r.lws_err, "imeout"))) {
+		/* lws ends a request that timed out by closing it, without saying so. */
+		snprintf(r.err, sizeof r.err, "no answer in time");
+	} else if (r.conn_failed && !r.out->status && !r.err[0]) {
+		connect_error(&r, u);
+		rc = r.connected ? -2 : -1;
+	} else if (!r.err[0])
+		fail(&r, r.lws_err[0] ? r.lws_err : "connection failed");
+	if (!strcmp(r.err, "no answer in time"))
+		snprintf(err, errlen, "no answer within %d s", timeout_s);
+	else
 		snprintf(err, errlen, "%s", r.err);
-		ctl_http_resp_free(out);
-	}
+	ctl_http_resp_free(out);
 	return rc;
 }
 

@@ -117,11 +117,6 @@ const char *ctl_field(const cJSON *obj, const char *key, char *buf, size_t len)
 
 /* ---- generic layout ---- */
 
-static int is_scalar(const cJSON *v)
-{
-	return !cJSON_IsObject(v) && !cJSON_IsArray(v);
-}
-
 static int all_objects(const cJSON *arr)
 {
 	const cJSON *e;
@@ -220,8 +215,6 @@ void ctl_print_any(const cJSON *v, FILE *f)
 		print_object_array(v, f, "");
 	else if (cJSON_IsArray(v) && !v->child)
 		fputs("(none)\n", f);
-	else if (is_scalar(v))
-		fprintf(f, "%s\n", ctl_str(v, buf, sizeof buf));
 	else
 		fprintf(f, "%s\n", ctl_str(v, buf, sizeof buf));
 }

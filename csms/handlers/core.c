@@ -55,8 +55,10 @@ enum ocpp_status h_boot_notification(const struct ocpp_req *r, cJSON *resp, cons
 	cJSON_AddNumberToObject(resp, "interval", interval);
 	LOGI("ocpp", "%s booted (%s %s), %s", r->ch->id, str(r->payload, "chargePointVendor"),
 	     str(r->payload, "chargePointModel"), store_registration_names[reg]);
-	if (reg == REG_ACCEPTED)
+	if (reg == REG_ACCEPTED) {
+		r->s->booted = 1;
 		control_charger_online(app, r->ch);
+	}
 	return OCPP_OK;
 }
 

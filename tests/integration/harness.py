@@ -121,20 +121,49 @@ class Csmsd:
 
 
 class Raw:
-    """A websocket peer through `cpsim raw`: send() one frame, recv() one."""
+    """A websocket peer through `cpsim raw`: send() one frame, line() or
+    poll() what arrived. A reader thread queues every line, so nothing
+    waits in a pipe buffer that select() cannot see."""
 
     def __init__(self, url, *extra):
+        import queue
+        import threading
         self.proc = subprocess.Popen([os.path.join(BUILD, "tests", "cpsim"), "raw", "--url", url] + list(extra),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, bufsize=1)
+        self.q = queue.Queue()
+
+        def pump():
+            for l in self.proc.stdout:
+                self.q.put(l.rstrip("\n"))
+            self.q.put(None)
+        threading.Thread(target=pump, daemon=True).start()
         self.first = self.line(10)
 
     def line(self, timeout=10):
-        import select
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not r:
+        import queue
+        try:
+            l = self.q.get(timeout=timeout)
+        except queue.Empty:
             raise AssertionError("no frame within %ss" % timeout)
-        return self.proc.stdout.readline().rstrip("\n")
+        if l is None:
+            self.q.put(None)
+            raise AssertionError("connection ended")
+        return l
+
+    def poll(self):
+        """Every line that has arrived, without waiting."""
+        import queue
+        out = []
+        while True:
+            try:
+                l = self.q.get_nowait()
+            except queue.Empty:
+                return out
+            if l is None:
+                self.q.put(None)
+                return out
+            out.append(l)
 
     def send(self, frame):
         self.proc.stdin.write(frame + "\n")
