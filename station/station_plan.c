@@ -1,0 +1,442 @@
+/* station_plan.c: the optimising mode. Learns load and PV forecasts from the
+ * station's own history (15-min slots of the local day, weekday/weekend load,
+ * clear-sky-normalised PV, exponential smoothing), keeps the price list and
+ * weather factors, plans the battery for minimum cost over 24-48 h with an
+ * exact dynamic program over a discretised SOC (memory preallocated in
+ * station_plan), re-plans every replan_min minutes and follows the plan's
+ * SOC trajectory with self-consumption as the default behaviour.
+ */
+#include "station_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static int64_t floordiv64(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static int64_t local_of_slot(const station_config *cfg, int64_t slot)
+{
+	return slot * STATION_SLOT_S + (int64_t)cfg->utc_offset_min * 60;
+}
+
+/* slot-of-day and weekend flag of an absolute slot, in local time */
+static void slot_kind(const station_config *cfg, int64_t slot, int *sod, int *weekend)
+{
+	int64_t ls = local_of_slot(cfg, slot);
+	int64_t day = floordiv64(ls, 86400);
+	*sod = (int)((ls - day * 86400) / STATION_SLOT_S);
+	int wd = (int)(((day + 3) % 7 + 7) % 7);
+	*weekend = wd >= 5;
+}
+
+static double slot_clearsky(const station_config *cfg, int64_t slot)
+{
+	return station_clearsky_ghi(cfg->latitude_deg, cfg->longitude_deg, slot * STATION_SLOT_S + STATION_SLOT_S / 2);
+}
+
+static void finish_slot(const station_config *cfg, station_forecast *f)
+{
+	if (f->acc_slot < 0 || f->acc_s < STATION_SLOT_S / 2)
+		return;
+	int sod, we;
+	slot_kind(cfg, f->acc_slot, &sod, &we);
+	double a = cfg->learn_rate;
+	double load = f->acc_load / f->acc_s, pv = f->acc_pv / f->acc_s, cs = f->acc_cs / f->acc_s;
+	float *lp = &f->load[we][sod];
+	if (f->load_n[we][sod] == 0)
+		*lp = (float)load;
+	else
+		*lp += (float)(a * (load - *lp));
+	if (f->load_n[we][sod] < UINT16_MAX)
+		f->load_n[we][sod]++;
+	if (f->pv_n[sod] == 0) {
+		f->pv_num[sod] = (float)pv;
+		f->pv_den[sod] = (float)cs;
+	} else {
+		f->pv_num[sod] += (float)(a * (pv - f->pv_num[sod]));
+		f->pv_den[sod] += (float)(a * (cs - f->pv_den[sod]));
+	}
+	if (f->pv_n[sod] < UINT16_MAX)
+		f->pv_n[sod]++;
+	if (cs > 200) {
+		double r = pv / cs;
+		f->pv_peak_ratio *= 0.9995; /* about 5% a day at 15-min slots: forgets a removed array */
+		if (r > f->pv_peak_ratio)
+			f->pv_peak_ratio = r;
+	}
+	f->load_mean_n++;
+	f->load_mean += (load - f->load_mean) / (double)f->load_mean_n;
+}
+
+void station_forecast_learn(station_ctx *c, double load_w, double pv_w)
+{
+	station_forecast *f = &c->st->fc;
+	int64_t slot = floordiv64(c->now_ms, 1000LL * STATION_SLOT_S);
+	if (slot != f->acc_slot) {
+		finish_slot(c->cfg, f);
+		f->acc_slot = slot;
+		f->acc_load = f->acc_pv = f->acc_cs = f->acc_s = 0;
+	}
+	/* each measurement stands for the time since the previous one */
+	double w = c->dt_s > 0 ? c->dt_s : 0;
+	f->acc_load += load_w * w;
+	f->acc_pv += pv_w * w;
+	f->acc_cs += station_clearsky_ghi(c->cfg->latitude_deg, c->cfg->longitude_deg, c->now_ms / 1000) * w;
+	f->acc_s += w;
+}
+
+static bool series_get(const station_series *s, int64_t slot, float *a, float *b)
+{
+	if (s->n <= 0 || slot < s->start_slot || slot >= s->start_slot + s->n)
+		return false;
+	*a = s->a[slot - s->start_slot];
+	if (b)
+		*b = s->b[slot - s->start_slot];
+	return true;
+}
+
+void station_forecast_slot(const station_config *cfg, const station_state *st, int64_t slot, double *load_w,
+			   double *pv_w)
+{
+	const station_forecast *f = &st->fc;
+	int sod, we;
+	slot_kind(cfg, slot, &sod, &we);
+	if (f->load_n[we][sod])
+		*load_w = f->load[we][sod];
+	else if (f->load_n[!we][sod])
+		*load_w = f->load[!we][sod];
+	else
+		*load_w = f->load_mean;
+	double cs = slot_clearsky(cfg, slot);
+	float k;
+	double weather = -1;
+	if (series_get(&st->weather, slot, &k, NULL))
+		weather = k;
+	else if (cfg->weather_factor >= 0)
+		weather = cfg->weather_factor;
+	if (weather >= 0) {
+		*pv_w = weather * f->pv_peak_ratio * cs;
+	} else if (f->pv_n[sod] == 0) {
+		*pv_w = 0;
+	} else if (f->pv_den[sod] > 20) {
+		*pv_w = f->pv_num[sod] / f->pv_den[sod] * cs; /* follows the season's sun */
+	} else {
+		*pv_w = f->pv_num[sod];
+	}
+}
+
+static bool tariff_price(const station_config *cfg, int64_t slot, double *imp, double *exp)
+{
+	int64_t ls = local_of_slot(cfg, slot);
+	for (int i = 0; i < cfg->n_tariff; i++)
+		if (station_window_active(&cfg->tariff[i].w, ls)) {
+			*imp = cfg->tariff[i].import_price;
+			*exp = cfg->tariff[i].export_price;
+			return true;
+		}
+	*imp = cfg->import_price;
+	*exp = cfg->export_price;
+	return false;
+}
+
+void station_price_slot(const station_config *cfg, const station_state *st, int64_t slot, double *imp, double *exp)
+{
+	float a, b;
+	/* the price list; beyond it, the same slot on an earlier known day; else the tariff */
+	for (int back = 0; back <= 4; back++)
+		if (series_get(&st->prices, slot - (int64_t)back * STATION_SLOTS_PER_DAY, &a, &b)) {
+			*imp = a;
+			*exp = b;
+			return;
+		}
+	tariff_price(cfg, slot, imp, exp);
+}
+
+/* Merge n values (slot_s = 900 or 3600 each) into a series, keeping older
+ * slots that still fit. */
+static int series_set(station_series *s, int64_t start_ms, int slot_s, int n, const double *a, const double *b)
+{
+	if (n <= 0 || (slot_s != 900 && slot_s != 3600) || !a || start_ms % (1000LL * slot_s) != 0)
+		return STATION_EINVAL;
+	int per = slot_s / STATION_SLOT_S;
+	int64_t n_new = (int64_t)n * per;
+	if (n_new > STATION_PRICE_MAX_SLOTS)
+		return STATION_EINVAL;
+	for (int i = 0; i < n; i++)
+		if (!isfinite(a[i]) || (b && !isfinite(b[i])))
+			return STATION_EINVAL;
+	int64_t ns = start_ms / 1000 / STATION_SLOT_S, ne = ns + n_new;
+	station_series old = *s; /* ~3 KB on the stack, no allocation */
+	int64_t start = ns;
+	if (old.n > 0 && old.start_slot < ns)
+		start = old.start_slot;
+	if (ne - start > STATION_PRICE_MAX_SLOTS)
+		start = ne - STATION_PRICE_MAX_SLOTS;
+	s->start_slot = start;
+	s->n = (int)(ne - start);
+	for (int64_t t = start; t < ne; t++) {
+		int64_t k = t - start;
+		if (t >= ns) {
+			int64_t j = (t - ns) / per;
+			s->a[k] = (float)a[j];
+			s->b[k] = b ? (float)b[j] : 0;
+		} else {
+			float x = 0, y = 0;
+			series_get(&old, t, &x, &y);
+			s->a[k] = x;
+			s->b[k] = y;
+		}
+	}
+	return 0;
+}
+
+int station_prices_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *import_price,
+		       const double *export_price)
+{
+	if (!export_price)
+		return STATION_EINVAL;
+	return series_set(&st->prices, start_ms, slot_s, n, import_price, export_price);
+}
+
+int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *clearness)
+{
+	for (int i = 0; clearness && i < n; i++)
+		if (!(clearness[i] >= 0 && clearness[i] <= 1.5))
+			return STATION_EINVAL;
+	return series_set(&st->weather, start_ms, slot_s, n, clearness, NULL);
+}
+
+/* Stage cost of one slot with battery AC power b (W): import at imp, export
+ * at exp, a steep penalty above the peak cap, and a tiny tie-break towards
+ * small grid flows (self-consumption when prices do not care). */
+static double stage_cost(double load, double pv, double b, double imp, double exp, double cap, double dt_h)
+{
+	double g = load - pv + b;
+	double cost;
+	if (g > 0) {
+		cost = g * imp;
+		if (cap > 0 && g > cap)
+			cost += (g - cap) * 10.0;
+	} else {
+		cost = g * exp;
+	}
+	return (cost + fabs(g) * 1e-5) * dt_h / 1000.0;
+}
+
+double station_plan_dp(const station_config *cfg, station_plan *p, int n, double dt_s, const float *load,
+		       const float *pv, const float *imp, const float *exp, double soc0_pct, double floor_pct,
+		       double ceil_pct, int levels, double terminal_per_wh, float *soc_out, float *bat_out)
+{
+	const station_battery_cfg *bc = &cfg->battery;
+	double eta = bc->round_trip_eff > 0 ? bc->round_trip_eff : 1;
+	double ec = sqrt(eta), ed = sqrt(eta);
+	double dt_h = dt_s / 3600.0, cap_wh = bc->capacity_wh;
+	double peak = cfg->max_peak_power_w;
+	if (n > STATION_PLAN_MAX_SLOTS)
+		n = STATION_PLAN_MAX_SLOTS;
+	if (levels > STATION_PLAN_MAX_LEVELS)
+		levels = STATION_PLAN_MAX_LEVELS;
+	if (levels < 2)
+		levels = 2;
+	if (floor_pct > soc0_pct)
+		floor_pct = soc0_pct;
+	if (ceil_pct < soc0_pct)
+		ceil_pct = soc0_pct;
+	double emin = floor_pct / 100.0 * cap_wh, emax = ceil_pct / 100.0 * cap_wh;
+	double e0 = soc0_pct / 100.0 * cap_wh;
+	double de = (emax - emin) / (levels - 1);
+	if (n <= 0)
+		return 0;
+	if (cap_wh <= 0 || de <= 1e-6) {
+		double total = 0;
+		for (int t = 0; t < n; t++) {
+			total += stage_cost(load[t], pv[t], 0, imp[t], exp[t], peak, dt_h);
+			if (soc_out)
+				soc_out[t] = (float)soc0_pct;
+			if (bat_out)
+				bat_out[t] = 0;
+		}
+		if (soc_out)
+			soc_out[n] = (float)soc0_pct;
+		return total;
+	}
+	p->emin_wh = emin;
+	p->level_wh = de;
+	p->levels = levels;
+	int kc = (int)floor(bc->max_charge_w * ec * dt_h / de + 1e-9);
+	int kd = (int)floor(bc->max_discharge_w / ed * dt_h / de + 1e-9);
+	double *vn = p->value[0], *vc = p->value[1];
+	for (int i = 0; i < levels; i++)
+		vn[i] = -terminal_per_wh * i * de / 1000.0;
+	double sc[2 * STATION_PLAN_MAX_LEVELS + 1]; /* stage cost per level change */
+	for (int t = n - 1; t >= 0; t--) {
+		/* grid charging through the inverter is limited to pv + inverter max */
+		int kct = kc;
+		double inv_room = (pv[t] + cfg->inverter_max_w) * ec * dt_h / de;
+		if (inv_room < kct)
+			kct = (int)floor(inv_room + 1e-9);
+		if (kct < 0)
+			kct = 0;
+		for (int k = -kd; k <= kct; k++) {
+			double dE = k * de;
+			double b = dE > 0 ? dE / ec / dt_h : dE * ed / dt_h;
+			sc[k + kd] = stage_cost(load[t], pv[t], b, imp[t], exp[t], peak, dt_h);
+		}
+		if (t >= 1 && t <= STATION_PLAN_KEEP)
+			for (int i = 0; i < levels; i++)
+				p->vnext[t - 1][i] = (float)vn[i];
+		for (int i = 0; i < levels; i++) {
+			int lo = i - kd < 0 ? 0 : i - kd, hi = i + kct >= levels ? levels - 1 : i + kct;
+			double best = INFINITY;
+			int bj = i;
+			for (int j = lo; j <= hi; j++) {
+				/* a hair of holding cost: among equal plans, charge late */
+				double v = sc[j - i + kd] + vn[j] + j * 1e-9;
+				if (v < best) {
+					best = v;
+					bj = j;
+				}
+			}
+			vc[i] = best;
+			p->choice[t][i] = (int16_t)bj;
+		}
+		double *tmp = vn;
+		vn = vc;
+		vc = tmp;
+	}
+	/* vn now holds V_0 over levels; the first move starts from the exact SOC */
+	/* forward: follow the choices from the level nearest the exact SOC,
+	 * moving the exact energy (the first move absorbs the rounding) */
+	int i0 = (int)floor((e0 - emin) / de + 0.5);
+	if (i0 < 0)
+		i0 = 0;
+	if (i0 >= levels)
+		i0 = levels - 1;
+	double total = vn[i0];
+	int i = i0;
+	double e = e0;
+	if (soc_out)
+		soc_out[0] = (float)soc0_pct;
+	for (int t = 0; t < n; t++) {
+		int j = p->choice[t][i];
+		double ej = emin + j * de;
+		double dE = ej - e;
+		/* from an off-grid exact SOC the move may need clamping to the power limits */
+		double cmax = bc->max_charge_w * ec * dt_h, dmax = bc->max_discharge_w / ed * dt_h;
+		if (dE > cmax)
+			dE = cmax;
+		if (dE < -dmax)
+			dE = -dmax;
+		double b = dE > 0 ? dE / ec / dt_h : dE * ed / dt_h;
+		if (bat_out)
+			bat_out[t] = (float)b;
+		e += dE;
+		if (soc_out)
+			soc_out[t + 1] = (float)(e / cap_wh * 100.0);
+		i = j;
+	}
+	return total;
+}
+
+/* Terminal value of energy left at the end of the horizon: what it saves at
+ * the cheapest import slot, after discharge losses. */
+static double terminal_value(const float *imp, int n, double eta_d)
+{
+	double m = INFINITY;
+	for (int t = 0; t < n; t++)
+		if (imp[t] < m)
+			m = imp[t];
+	if (!isfinite(m) || m < 0)
+		m = 0;
+	return m * eta_d;
+}
+
+static void make_plan(station_ctx *c, int64_t slot)
+{
+	const station_config *cfg = c->cfg;
+	station_state *st = c->st;
+	station_plan *p = &st->plan;
+	int n = cfg->plan_horizon_h * 3600 / STATION_SLOT_S;
+	if (n > STATION_PLAN_MAX_SLOTS)
+		n = STATION_PLAN_MAX_SLOTS;
+	for (int t = 0; t < n; t++) {
+		double l, v, a, b;
+		station_forecast_slot(cfg, st, slot + t, &l, &v);
+		if (t == 0 && st->fc.load_mean_n > 0) {
+			/* the slot in progress: blend in what is measured now */
+			l = 0.5 * l + 0.5 * (c->load + c->loads);
+			v = 0.5 * v + 0.5 * c->pv;
+		}
+		station_price_slot(cfg, st, slot + t, &a, &b);
+		p->load_w[t] = (float)l;
+		p->pv_w[t] = (float)v;
+		p->imp[t] = (float)a;
+		p->exp[t] = (float)b;
+	}
+	double floor_pct = c->on_grid ? fmax(cfg->battery.backup_reserve_pct, cfg->battery.soc_min_pct)
+				      : cfg->battery.soc_min_pct;
+	p->n = n;
+	p->made_slot = slot;
+	p->made_ms = c->now_ms;
+	p->cost = station_plan_dp(cfg, p, n, STATION_SLOT_S, p->load_w, p->pv_w, p->imp, p->exp, c->soc, floor_pct,
+				  cfg->battery.soc_max_pct, cfg->plan_levels, terminal_value(p->imp, n, c->eta_d),
+				  p->soc_pct, p->bat_w);
+}
+
+void station_mode_optimise(station_ctx *c)
+{
+	const station_config *cfg = c->cfg;
+	station_state *st = c->st;
+	station_plan *p = &st->plan;
+	int64_t slot = floordiv64(c->now_ms, 1000LL * STATION_SLOT_S);
+	if (p->made_slot < 0 || slot < p->made_slot || slot - p->made_slot >= p->n ||
+	    slot - p->made_slot >= STATION_PLAN_KEEP ||
+	    c->now_ms - p->made_ms >= (int64_t)cfg->replan_min * 60000)
+		make_plan(c, slot);
+	int k = (int)(slot - p->made_slot);
+	double sc = station_ctx_self_consumption(c);
+	c->plan_soc = p->soc_pct[k + 1];
+	double b = sc;
+	double lam_up = 0, lam_dn = 0;
+	if (p->levels >= 2 && p->level_wh > 0 && k < STATION_PLAN_KEEP) {
+		/* marginal value of stored energy (per kWh) at the current SOC from
+		 * the cost-to-go at the end of this slot, smoothed over 3 levels */
+		const float *v = p->vnext[k];
+		double e = c->soc / 100.0 * cfg->battery.capacity_wh;
+		double x = (e - p->emin_wh) / p->level_wh;
+		int i = (int)floor(x);
+		if (i < 0)
+			i = 0;
+		if (i > p->levels - 2)
+			i = p->levels - 2;
+		int a0 = i - 1 < 0 ? 0 : i - 1, a1 = i + 2 > p->levels - 1 ? p->levels - 1 : i + 2;
+		double lam = (v[a0] - v[a1]) / ((a1 - a0) * p->level_wh) * 1000.0;
+		lam_up = lam_dn = lam;
+		if (x >= p->levels - 1 - 1e-9)
+			lam_up = 0; /* full: storing more is worth nothing */
+		double imp, exp;
+		station_price_slot(cfg, st, slot, &imp, &exp);
+		double tol = 0.001 + 0.01 * fabs(imp);
+		if (sc < 0 && c->eta_d * imp < lam_dn - tol)
+			b = 0; /* importing now is cheaper than what the stored energy will save later */
+		if (sc > 0 && lam_up * c->eta_c < exp - tol)
+			b = 0; /* exporting now is worth more than storing */
+		if (lam_up * c->eta_c > imp + tol) {
+			/* worth charging from the grid */
+			double g0 = c->ev - c->s0;
+			double room = c->maxc;
+			if (cfg->max_peak_power_w > 0 && cfg->max_peak_power_w - g0 < room)
+				room = cfg->max_peak_power_w - g0;
+			if (room > b) {
+				b = room;
+				c->grid_charge = true;
+			}
+		}
+		if (c->eta_d * exp > lam_dn + tol && exp > 0)
+			b = -c->maxd; /* worth selling stored energy */
+	}
+	c->bat = b;
+}

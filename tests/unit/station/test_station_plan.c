@@ -1,0 +1,200 @@
+/* test_station_plan.c: the optimising mode's parts: the dynamic program
+ * against brute force, forecasts learned from history (weekday/weekend,
+ * clear-sky PV, weather factor), the price list and its fallbacks, the
+ * re-plan interval, and the mode's decisions on a dynamic tariff. */
+#include "station.h"
+#include "test_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MON0 1718582400000LL /* 2024-06-17T00:00Z, a Monday */
+#define SLOT0 (MON0 / 1000 / STATION_SLOT_S)
+
+static station_state *st;
+
+/* the planner's stage cost without its tie-breaks */
+static double stage(double load, double pv, double b, double imp, double exp, double dt_h)
+{
+	double g = load - pv + b;
+	return (g > 0 ? g * imp : g * exp) * dt_h / 1000.0;
+}
+
+static void t_dp_brute_force(void)
+{
+	station_config c;
+	station_config_defaults(&c);
+	c.battery.capacity_wh = 1000;
+	c.battery.max_charge_w = 10000;
+	c.battery.max_discharge_w = 10000;
+	c.battery.round_trip_eff = 0.81; /* 0.9 each way */
+	c.inverter_max_w = 1e6;
+	enum { N = 5, L = 5 };
+	float load[N] = {400, 300, 900, 1200, 200}, pv[N] = {0, 1500, 800, 0, 0};
+	float imp[N] = {0.10, 0.30, 0.25, 0.50, 0.20}, exp[N] = {0.05, 0.05, 0.10, 0.10, 0.02};
+	float soc[N + 1], bat[N];
+	double dp = station_plan_dp(&c, &st->plan, N, 900, load, pv, imp, exp, 50, 0, 100, L, 0, soc, bat);
+	/* brute force over every level sequence (levels 0, 25, 50, 75, 100 %) */
+	double best = 1e18;
+	int seq[N];
+	for (int code = 0; code < 3125; code++) {
+		int x = code;
+		for (int t = 0; t < N; t++) {
+			seq[t] = x % L;
+			x /= L;
+		}
+		double cost = 0, e = 500;
+		for (int t = 0; t < N; t++) {
+			double e2 = seq[t] * 250.0, dE = e2 - e;
+			double b = dE > 0 ? dE / 0.9 / 0.25 : dE * 0.9 / 0.25;
+			cost += stage(load[t], pv[t], b, imp[t], exp[t], 0.25);
+			e = e2;
+		}
+		if (cost < best)
+			best = cost;
+	}
+	CHECK(NEAR(dp, best, 1e-3), "DP %.5f = brute force %.5f", dp, best);
+	/* the trajectory it returns costs what it says */
+	double cost = 0;
+	for (int t = 0; t < N; t++)
+		cost += stage(load[t], pv[t], bat[t], imp[t], exp[t], 0.25);
+	CHECK(NEAR(cost, best, 1e-3), "trajectory cost %.5f", cost);
+	CHECK(soc[0] == 50 && bat[1] > 0 && bat[3] < 0, "stores the PV, discharges at 0.50 (%g, %g)", bat[1], bat[3]);
+}
+
+static void t_forecast_learns(void)
+{
+	station_config c;
+	station_config_defaults(&c);
+	c.mode = STATION_MODE_SELF_CONSUMPTION;
+	station_state_init(st, &c);
+	station_input in;
+	memset(&in, 0, sizeof(in));
+	in.on_grid = true;
+	in.soc_pct = 50;
+	station_output o;
+	/* 13 days at 5 min: weekday load 400 W + 1 kW 18-20 h, weekend 900 W; PV 6 W per W/m2 */
+	for (int64_t t = MON0; t < MON0 + 13 * 86400000LL; t += 300000) {
+		int64_t sod = (t / 1000) % 86400;
+		int wd = (int)(((t / 86400000) + 3) % 7);
+		in.load_w = wd >= 5 ? 900 : 400 + (sod >= 18 * 3600 && sod < 20 * 3600 ? 1000 : 0);
+		in.pv_w = 6 * station_clearsky_ghi(c.latitude_deg, c.longitude_deg, t / 1000);
+		station_step(&c, st, &in, t, &o);
+	}
+	double l, p;
+	int64_t day13 = SLOT0 + 13 * 96; /* Sunday 30 June */
+	station_forecast_slot(&c, st, day13 + 19 * 4, &l, &p);
+	CHECK(NEAR(l, 900, 5), "weekend slot learned: %.0f", l);
+	station_forecast_slot(&c, st, day13 + 96 + 19 * 4, &l, &p);
+	CHECK(NEAR(l, 1400, 5), "weekday evening slot learned: %.0f", l);
+	station_forecast_slot(&c, st, day13 + 96 + 3 * 4, &l, &p);
+	CHECK(NEAR(l, 400, 5), "weekday night slot learned: %.0f", l);
+	station_forecast_slot(&c, st, day13 + 96 + 12 * 4, &l, &p);
+	double cs = 6 * station_clearsky_ghi(c.latitude_deg, c.longitude_deg, (day13 + 96 + 12 * 4) * 900 + 450);
+	CHECK(NEAR(p, cs, cs * 0.03) && p > 1000, "PV follows the clear-sky curve: %.0f vs %.0f", p, cs);
+	/* weather factor scales the learned site size */
+	c.weather_factor = 0.3;
+	station_forecast_slot(&c, st, day13 + 96 + 12 * 4, &l, &p);
+	CHECK(NEAR(p, 0.3 * cs, cs * 0.03), "weather factor 0.3: %.0f", p);
+	c.weather_factor = -1;
+	double k[4] = {0.5, 0.5, 0.5, 0.5};
+	CHECK(station_weather_set(st, (day13 + 96 + 48) * 900000LL, 3600, 1, k) == 0, "weather list set");
+	station_forecast_slot(&c, st, day13 + 96 + 48, &l, &p);
+	CHECK(NEAR(p, 0.5 * cs, cs * 0.03), "weather list 0.5: %.0f", p);
+	k[0] = 2;
+	CHECK(station_weather_set(st, (day13 + 96) * 900000LL, 3600, 1, k) == STATION_EINVAL, "bad weather rejected");
+}
+
+static void t_prices(void)
+{
+	station_config c;
+	station_config_defaults(&c);
+	c.n_tariff = 1;
+	c.tariff[0] = (station_tariff_period){{22 * 60, 6 * 60, STATION_EVERY_DAY}, 0.2, 0.05};
+	station_state_init(st, &c);
+	double imp, exp;
+	station_price_slot(&c, st, SLOT0 + 4 * 23, &imp, &exp);
+	CHECK(imp == 0.2 && exp == 0.05, "tariff period: %.2f", imp);
+	station_price_slot(&c, st, SLOT0 + 4 * 12, &imp, &exp);
+	CHECK(imp == c.import_price && exp == c.export_price, "outside the tariff periods: flat");
+	double a[24], b[24];
+	for (int h = 0; h < 24; h++) {
+		a[h] = 0.1 + h * 0.01;
+		b[h] = 0.05;
+	}
+	CHECK(station_prices_set(st, MON0, 3600, 24, a, b) == 0, "hourly list set");
+	station_price_slot(&c, st, SLOT0 + 4 * 5 + 3, &imp, &exp);
+	CHECK(NEAR(imp, 0.15, 1e-6), "hour 5 covers its 4 slots: %.3f", imp);
+	station_price_slot(&c, st, SLOT0 + 96 + 4 * 7, &imp, &exp);
+	CHECK(NEAR(imp, 0.17, 1e-6), "beyond the list: the same slot a day earlier: %.3f", imp);
+	CHECK(station_prices_set(st, MON0 + 1000, 3600, 24, a, b) == STATION_EINVAL, "unaligned start rejected");
+	CHECK(station_prices_set(st, MON0, 600, 24, a, b) == STATION_EINVAL, "slot length rejected");
+	CHECK(station_prices_set(st, MON0, 900, 400, a, b) == STATION_EINVAL, "too long rejected");
+	a[3] = NAN;
+	CHECK(station_prices_set(st, MON0, 3600, 24, a, b) == STATION_EINVAL, "NaN rejected");
+	/* a newer list keeps the older slots that still fit */
+	a[3] = 0.13;
+	double a2[4] = {1, 1, 1, 1};
+	CHECK(station_prices_set(st, MON0 + 86400000LL, 3600, 4, a2, b) == 0, "second list");
+	station_price_slot(&c, st, SLOT0 + 4 * 5, &imp, &exp);
+	CHECK(NEAR(imp, 0.15, 1e-6), "older slots kept: %.3f", imp);
+}
+
+static void t_optimise_mode(void)
+{
+	station_config c;
+	station_config_defaults(&c);
+	c.mode = STATION_MODE_OPTIMISE;
+	c.battery.backup_reserve_pct = 10;
+	c.battery.capacity_wh = 3000; /* less than the evening needs */
+	station_state_init(st, &c);
+	/* night 0.10, evening 0.50, otherwise 0.30, for two days */
+	double a[48], b[48];
+	for (int h = 0; h < 48; h++) {
+		int hd = h % 24;
+		a[h] = hd < 6 ? 0.10 : (hd >= 17 && hd < 22) ? 0.50 : 0.30;
+		b[h] = 0.05;
+	}
+	CHECK(station_prices_set(st, MON0, 3600, 48, a, b) == 0, "prices");
+	station_input in;
+	memset(&in, 0, sizeof(in));
+	in.on_grid = true;
+	in.load_w = 600;
+	in.soc_pct = 20;
+	station_output o;
+	/* a day of history so the load forecast exists */
+	for (int64_t t = MON0 - 86400000LL; t < MON0; t += 300000) {
+		station_step(&c, st, &in, t, &o);
+		in.soc_pct = 20;
+	}
+	station_step(&c, st, &in, MON0 + 2 * 3600000LL, &o);
+	CHECK(NEAR(o.bat_w, 0, 1e-6), "cheap night, early: waits, charging as late as it can (%.0f)", o.bat_w);
+	station_step(&c, st, &in, MON0 + 5 * 3600000LL + 30 * 60000, &o);
+	CHECK(o.bat_w > 1000 && o.grid_charging, "cheap night, last hour: charges from the grid (%.0f)", o.bat_w);
+	CHECK(o.plan_soc_pct > 20, "plan SOC rises: %.1f", o.plan_soc_pct);
+	int64_t made = st->plan.made_ms;
+	station_step(&c, st, &in, MON0 + 5 * 3600000LL + 44 * 60000, &o);
+	CHECK(st->plan.made_ms == made, "no re-plan within 15 min");
+	station_step(&c, st, &in, MON0 + 5 * 3600000LL + 45 * 60000, &o);
+	CHECK(st->plan.made_ms != made, "re-plan after 15 min");
+	in.soc_pct = 60;
+	station_step(&c, st, &in, MON0 + 12 * 3600000LL, &o);
+	CHECK(o.bat_w >= -1e-6, "0.30 at noon, 0.50 ahead: the battery waits (%.0f)", o.bat_w);
+	station_step(&c, st, &in, MON0 + 18 * 3600000LL, &o);
+	CHECK(NEAR(o.bat_w, -600, 1), "0.50 in the evening: the battery supplies (%.0f)", o.bat_w);
+	/* memory is bounded and preallocated */
+	CHECK(sizeof(station_state) < 512 * 1024, "state size %zu", sizeof(station_state));
+}
+
+int main(void)
+{
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return 1;
+	t_dp_brute_force();
+	t_forecast_learns();
+	t_prices();
+	t_optimise_mode();
+	free(st);
+	T_DONE();
+}
