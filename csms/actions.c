@@ -7,7 +7,7 @@ static const struct action_row rows[] = {
 	/* Core, charger-initiated */
 	{ "Authorize", CP_TO_CS, "Core", h_authorize, 0 },
 	{ "BootNotification", CP_TO_CS, "Core", h_boot_notification, 1 },
-	{ "DataTransfer", CP_TO_CS, "Core", h_data_transfer, 0 },
+	{ "DataTransfer", BOTH_WAYS, "Core", h_data_transfer, 0 },
 	{ "Heartbeat", CP_TO_CS, "Core", h_heartbeat, 0 },
 	{ "MeterValues", CP_TO_CS, "Core", h_meter_values, 0 },
 	{ "StartTransaction", CP_TO_CS, "Core", h_start_transaction, 0 },

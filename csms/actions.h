@@ -24,13 +24,13 @@ struct ocpp_req {
  * *why may point to a static description. */
 typedef enum ocpp_status (*ocpp_handler)(const struct ocpp_req *r, cJSON *resp, const char **why);
 
-enum action_dir { CP_TO_CS = 0, CS_TO_CP = 1 };
+enum action_dir { CP_TO_CS = 1, CS_TO_CP = 2, BOTH_WAYS = 3 };   /* who may send it */
 
 struct action_row {
 	const char *name;
 	enum action_dir dir;
 	const char *profile;
-	ocpp_handler handler;     /* CP_TO_CS only */
+	ocpp_handler handler;     /* when a charger may send it */
 	int before_accept;        /* allowed before the charger is accepted */
 };
 

@@ -151,7 +151,7 @@ static void handle_call(struct session *s, const char *id, const char *action, c
 		reply_error(s, id, OCPP_ENOTIMPL, why);
 		return;
 	}
-	if (row->dir != CP_TO_CS || !row->handler) {
+	if (!(row->dir & CP_TO_CS) || !row->handler) {
 		snprintf(why, sizeof why, "%s is sent by the central system, not by a charge point", action);
 		reply_error(s, id, OCPP_ENOTSUPP, why);
 		return;
@@ -328,7 +328,7 @@ int ocppj_call(struct session *s, const char *action, const cJSON *payload,
 {
 	const schema *sc = schema_get(action, 0);
 	const struct action_row *row = actions_find(action);
-	if (!row || row->dir != CS_TO_CP || !sc) {
+	if (!row || !(row->dir & CS_TO_CP) || !sc) {
 		snprintf(why, whylen, "%s is not an action the central system sends", action);
 		return -1;
 	}
