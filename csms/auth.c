@@ -54,6 +54,7 @@ void auth_decide(const struct auth_input *in, struct auth_result *out)
 const char *auth_check(struct csms *app, const struct charger *ch, const char *tag, cJSON *info)
 {
 	struct auth_result res;
+	struct store_idtag t, p;   /* res.parent may point into t */
 	char buf[40];
 	if (!ch->settings.authorization_required) {
 		/* The charger's "Authorization" switch is off: every card charges. */
@@ -61,7 +62,6 @@ const char *auth_check(struct csms *app, const struct charger *ch, const char *t
 		res.expiry_ms = 0;
 		res.parent = NULL;
 	} else {
-		struct store_idtag t, p;
 		struct auth_input in = { 0 };
 		int rc = store_idtag_get(app->store, tag, &t);
 		in.tag = rc == 0 ? &t : NULL;
