@@ -406,6 +406,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		struct http_txn *t = p->txn;
 		if (!t)
 			return -1;
+		if (!len || !in)
+			break;
 		if (t->body_len + len > HTTP_BODY_MAX) {
 			t->body_too_big = 1;
 			break;
