@@ -30,6 +30,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PROFILE_ID 9000            /* our ChargePointMaxProfile */
 #define REJECT_RETRY_MS 60000      /* a refused profile is tried again after this */
@@ -50,6 +51,8 @@ struct control {
 	int64_t next_tick_ms;
 	int64_t last_compute_ms;
 	uint64_t decisions, profiles_sent, profiles_rejected;
+	double last_decide_us;     /* reading in -> every profile frame queued */
+	int last_decide_sent;
 };
 
 /* API field <-> config key, for GET/PUT /api/v1/dlm and what is kept. */
@@ -375,7 +378,23 @@ static void take_reading(struct control *ctl)
 	}
 }
 
+static void decide_inner(struct csms *app);
+
+/* Times one decision: from the reading to every SetChargingProfile frame
+ * queued for writing (the bench figure of GET /api/v1/dlm "lastDecisionUs"). */
 static void decide(struct csms *app)
+{
+	struct control *ctl = app->control;
+	struct timespec a, b;
+	uint64_t sent = ctl->profiles_sent;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	decide_inner(app);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ctl->last_decide_us = (double)(b.tv_sec - a.tv_sec) * 1e6 + (double)(b.tv_nsec - a.tv_nsec) / 1e3;
+	ctl->last_decide_sent = (int)(ctl->profiles_sent - sent);
+}
+
+static void decide_inner(struct csms *app)
 {
 	struct control *ctl = app->control;
 	size_t n = 0;
@@ -557,6 +576,8 @@ void control_api_get(struct route_ctx *c)
 	}
 	cJSON_AddItemToObject(o, "headroomA", phases_json(ctl->decisions ? ctl->out.headroom_a : nan3));
 	cJSON_AddBoolToObject(o, "stale", !healthy);
+	cJSON_AddNumberToObject(o, "lastDecisionUs", round(ctl->last_decide_us * 10) / 10);
+	cJSON_AddNumberToObject(o, "lastDecisionProfiles", ctl->last_decide_sent);
 	cJSON *arr = cJSON_AddArrayToObject(o, "chargers");
 	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
 		if (!ch->session || ch->reg != REG_ACCEPTED || !ch->dlm.id)
