@@ -139,6 +139,19 @@ static int check_basic_auth(struct csms *app, struct lws *wsi, const char *id)
 	return c.auth_key_hash[0] && authkey_verify(colon + 1, c.auth_key_hash) ? 0 : -1;
 }
 
+/* Security profile 3: lws has verified the certificate against tls_ca; its
+ * common name must be the chargePointId (OCPP 1.6 security whitepaper). */
+static int check_client_cert(struct lws *wsi, const char *id)
+{
+	union lws_tls_cert_info_results *r;
+	char buf[sizeof(*r) + 128];
+	r = (union lws_tls_cert_info_results *)buf;
+	if (!lws_is_ssl(wsi) ||
+	    lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, r, 128))
+		return -1;
+	return strcmp(r->ns.name, id) ? -1 : 0;
+}
+
 static void on_receive(struct session *s, struct lws *wsi, const char *in, size_t len)
 {
 	struct csms *app = s->app;
@@ -219,6 +232,10 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		int profile = app->cfg.security_profile;
 		if ((profile == 1 || profile == 2) && check_basic_auth(app, wsi, p->id)) {
 			LOGW("server", "%s: handshake refused: bad or missing Basic credentials", p->id);
+			return 1;
+		}
+		if (profile == 3 && check_client_cert(wsi, p->id)) {
+			LOGW("server", "%s: handshake refused: client certificate is not for this charger", p->id);
 			return 1;
 		}
 		return 0;

@@ -210,10 +210,17 @@ class Checks:
         sys.exit(1 if self.failed else 0)
 
 
-def handshake(port, path, protocol="ocpp1.6", auth=None):
-    """Sends a websocket upgrade request by hand; returns the HTTP status."""
+def handshake(port, path, protocol="ocpp1.6", auth=None, tls=None):
+    """Sends a websocket upgrade request by hand; returns the HTTP status
+    (0 when refused). tls: an ssl.SSLContext for wss://."""
     import base64
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    if tls is not None:
+        try:
+            s = tls.wrap_socket(s, server_hostname="localhost")
+        except OSError:
+            s.close()
+            return 0
     key = base64.b64encode(os.urandom(16)).decode()
     req = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n" % (path, key))
