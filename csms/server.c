@@ -572,7 +572,10 @@ int server_start(struct csms *app, char *err, size_t errlen)
 	srv->app = app;
 	app->server = srv;
 	srv->retry.secs_since_valid_ping = (uint16_t)cfg->ping_interval;
-	srv->retry.secs_since_valid_hangup = (uint16_t)(cfg->ping_interval * 2 + 10);
+	/* Ping after ping_interval s of silence; hang up when the pong has not
+	 * come after as long again (plus up to 10 s of grace). */
+	srv->retry.secs_since_valid_hangup =
+		(uint16_t)(cfg->ping_interval * 2 + (cfg->ping_interval < 10 ? cfg->ping_interval : 10));
 
 	struct rlimit rl;
 	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
