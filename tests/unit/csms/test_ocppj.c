@@ -17,26 +17,7 @@ static struct csms app;
 static struct session sess;
 static char last[4096];
 
-/* Sends one frame and returns the single answer (after the commit). */
-static const char *rx(const char *frame)
-{
-	last[0] = 0;
-	ocppj_receive(&sess, frame, strlen(frame));
-	CHECK(sess.out_head == NULL);          /* nothing goes out before the commit */
-	csms_end_of_turn(&app);
-	struct outmsg *m = sess.out_head;
-	if (m) {
-		snprintf(last, sizeof last, "%.*s", (int)m->len, (char *)m->data + SESSION_PRE);
-		sess.out_head = m->next;
-		if (!sess.out_head)
-			sess.out_tail = NULL;
-		free(m);
-	}
-	CHECK(sess.out_head == NULL);
-	return last;
-}
-
-/* Takes the next frame we sent (a CALL), or "" */
+/* Takes the next frame queued for writing, or "". */
 static const char *sent(void)
 {
 	last[0] = 0;
@@ -48,6 +29,17 @@ static const char *sent(void)
 			sess.out_tail = NULL;
 		free(m);
 	}
+	return last;
+}
+
+/* Sends one frame and returns the single answer (after the commit). */
+static const char *rx(const char *frame)
+{
+	ocppj_receive(&sess, frame, strlen(frame));
+	CHECK(sess.out_head == NULL);          /* nothing goes out before the commit */
+	csms_end_of_turn(&app);
+	sent();
+	CHECK(sess.out_head == NULL);
 	return last;
 }
 
