@@ -2,12 +2,17 @@
  * answers through http_respond, or defers (an OCPP call to a charger) and
  * answers from the call's callback. Errors are {"error":{code,description}}. */
 #include "admin.h"
+#include "alarms.h"
 #include "authkey.h"
 #include "charger.h"
+#include "commands.h"
 #include "control.h"
+#include "energy.h"
 #include "csms.h"
 #include "http.h"
+#include "locallist.h"
 #include "log.h"
+#include "metrics.h"
 #include "ocppj.h"
 #include "session.h"
 #include "store.h"
@@ -78,6 +83,7 @@ static void charger_decorate(struct csms *app, cJSON *o)
 	if (ch) {
 		cJSON_ReplaceItemInObject(o, "settings", charger_settings_json(&ch->settings));
 		cJSON_AddItemToObject(o, "live", charger_live_json(ch));
+		cJSON_AddItemToObject(o, "availability", store_availability_json(app->store, ch->id));
 	}
 }
 
@@ -177,21 +183,30 @@ static void r_charger_put(struct route_ctx *c)
 
 /* ---- OCPP calls to a charger ---- */
 
+void admin_call_reply(struct http_txn *t, const struct call_result *r, cJSON *extra)
+{
+	cJSON *o = cJSON_CreateObject(), *v;
+	int status = 200;
+	if (r->status == OCPP_OK) {
+		cJSON_AddItemToObject(o, "result", cJSON_Duplicate(r->payload, 1));
+	} else {
+		status = !strcmp(r->code, "Timeout") ? 504 : 502;
+		cJSON *e = cJSON_AddObjectToObject(o, "error");
+		cJSON_AddStringToObject(e, "code", r->code);
+		cJSON_AddStringToObject(e, "description", r->description ? r->description : "");
+		cJSON_AddItemToObject(e, "details", r->payload ? cJSON_Duplicate(r->payload, 1) : cJSON_CreateObject());
+	}
+	while (extra && (v = extra->child)) {
+		cJSON_DetachItemViaPointer(extra, v);
+		cJSON_AddItemToObject(o, v->string, v);
+	}
+	cJSON_Delete(extra);
+	admin_reply_json(t, status, o);
+}
+
 static void call_done(void *arg, const struct call_result *r)
 {
-	struct http_txn *t = arg;
-	if (r->status == OCPP_OK) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "result", cJSON_Duplicate(r->payload, 1));
-		admin_reply_json(t, 200, o);
-		return;
-	}
-	int status = !strcmp(r->code, "Timeout") ? 504 : !strcmp(r->code, "Closed") ? 502 : 502;
-	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
-	cJSON_AddStringToObject(e, "code", r->code);
-	cJSON_AddStringToObject(e, "description", r->description ? r->description : "");
-	cJSON_AddItemToObject(e, "details", r->payload ? cJSON_Duplicate(r->payload, 1) : cJSON_CreateObject());
-	admin_reply_json(t, status, o);
+	admin_call_reply(arg, r, NULL);
 }
 
 static void r_ocpp_call(struct route_ctx *c)
@@ -211,8 +226,13 @@ static void r_ocpp_call(struct route_ctx *c)
 		admin_error(c->t, 409, "NotConnected", "charger '%s' is not connected", ch->id);
 		return;
 	}
+	/* The charger's "Authorization" switch is off: a remote start needs no
+	 * card, the transaction goes under its free idTag. */
+	if (!strcmp(c->params[1], "RemoteStartTransaction") && cJSON_IsObject(body) &&
+	    !cJSON_GetObjectItemCaseSensitive(body, "idTag") && !ch->settings.authorization_required)
+		cJSON_AddStringToObject(body, "idTag", ch->settings.free_id_tag);
 	c->t->deferred = 1;
-	int rc = ocppj_call(ch->session, c->params[1], body, call_done, c->t, why, sizeof why);
+	int rc = ocppj_call_src(ch->session, c->params[1], body, "admin", call_done, c->t, why, sizeof why);
 	cJSON_Delete(body);
 	if (rc) {
 		c->t->deferred = 0;
@@ -308,6 +328,8 @@ static void r_tag_put(struct route_ctx *c)
 	}
 	int rc = store_idtag_put(c->app->store, &tag, cJSON_GetObjectItemCaseSensitive(b, "chargers"));
 	cJSON_Delete(b);
+	if (!rc)
+		rc = locallist_tags_changed(c->app);
 	if (rc) {
 		store_rollback(c->app->store);
 		admin_error(c->t, 500, "InternalError", "cannot store the idTag");
@@ -319,6 +341,8 @@ static void r_tag_put(struct route_ctx *c)
 static void r_tag_delete(struct route_ctx *c)
 {
 	int rc = store_idtag_delete(c->app->store, c->params[0]);
+	if (!rc && locallist_tags_changed(c->app))
+		rc = -1;
 	if (rc == 1)
 		admin_error(c->t, 404, "NotFound", "no idTag '%s'", c->params[0]);
 	else if (rc)
@@ -444,6 +468,16 @@ static const struct route routes[] = {
 	{ HTTP_POST, "/api/v1/chargers/*/accept", r_accept },
 	{ HTTP_POST, "/api/v1/chargers/*/reject", r_reject },
 	{ HTTP_POST, "/api/v1/chargers/*/ocpp/*", r_ocpp_call },
+	{ HTTP_GET, "/api/v1/chargers/*/configuration", commands_api_configuration },
+	{ HTTP_GET, "/api/v1/chargers/*/profiles", commands_api_profiles },
+	{ HTTP_GET, "/api/v1/chargers/*/firmware", commands_api_firmware },
+	{ HTTP_GET, "/api/v1/chargers/*/local-list", locallist_api_get },
+	{ HTTP_POST, "/api/v1/chargers/*/local-list", locallist_api_send },
+	{ HTTP_GET, "/api/v1/reservations", commands_api_reservations },
+	{ HTTP_GET, "/api/v1/audit", commands_api_audit },
+	{ HTTP_GET, "/api/v1/alarms", alarms_api_list },
+	{ HTTP_GET, "/api/v1/diagnosis", alarms_api_diagnosis },
+	{ HTTP_GET, "/metrics", metrics_api },
 	{ HTTP_GET, "/api/v1/id-tags", r_tags },
 	{ HTTP_GET, "/api/v1/id-tags/*", r_tag_get },
 	{ HTTP_PUT, "/api/v1/id-tags/*", r_tag_put },
@@ -454,6 +488,10 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/dlm", control_api_get },
 	{ HTTP_PUT, "/api/v1/dlm", control_api_put },
 	{ HTTP_PUT, "/api/v1/dlm/readings", control_api_readings },
+	{ HTTP_GET, "/api/v1/station", energy_api_get },
+	{ HTTP_PUT, "/api/v1/station", energy_api_put },
+	{ HTTP_PUT, "/api/v1/station/measurements", energy_api_measurements },
+	{ HTTP_PUT, "/api/v1/station/prices", energy_api_prices },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -26,6 +26,11 @@ void admin_handle(struct csms *app, struct http_txn *t);
 void admin_reply_json(struct http_txn *t, int status, cJSON *j);
 void admin_error(struct http_txn *t, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Answers t with a CALL's end: 200 {"result"}, 502 {"error":{code,description,
+ * details}} for a CALLERROR or a closed connection, 504 on timeout. The
+ * members of extra (may be NULL; taken) are added to the answer. */
+struct call_result;
+void admin_call_reply(struct http_txn *t, const struct call_result *r, cJSON *extra);
 /* The request body as JSON (new tree, caller frees), or NULL after answering 400. */
 cJSON *admin_parse_body(struct route_ctx *c, int allow_empty);
 

@@ -64,6 +64,9 @@ struct charger {
 	struct charger_settings settings;
 	struct charger_conn conn[CHARGER_MAX_CONN];
 	struct charger_dlm dlm;
+	int reinstall_profiles;     /* send the stored charging profiles again (after a boot) */
+	int64_t booted_ms;          /* the boot they were lost in: later ones are not resent */
+	int offline_state;          /* offline alarm as last written: 0 unknown, 1 online, 2 raised */
 	struct charger *hnext;      /* hash chain */
 	struct charger *next;       /* list of all, for iteration */
 };

@@ -50,6 +50,7 @@ static const struct config_key keys[] = {
 	{ "log_level", C_ENUM, O(log_level), "info", 0, 0, level_choices, "error, warn, info or debug" },
 	{ "max_connections", C_INT, O(max_connections), "20000", 16, 1000000, NULL, "open file limit asked for at start (chargers + API clients)" },
 	{ "validate_outgoing", C_BOOL, O(validate_outgoing), "false", 0, 0, NULL, "validate our own OCPP answers against the schemas (tests)" },
+	{ "audit_keep", C_INT, O(audit_keep), "100000", 100, 100000000, NULL, "audit rows of CS-initiated calls kept (the newest)" },
 	{ "dlm_enabled", C_BOOL, O(dlm_enabled), "true", 0, 0, NULL, "dynamic load management on/off" },
 	{ "dlm_breaker_a", C_DBL, O(dlm_breaker_a), "25", 1, 2000, NULL, "rated household circuit breaker current per phase, A" },
 	{ "dlm_margin_a", C_DBL, O(dlm_margin_a), "1", 0, 100, NULL, "safety margin below the breaker rating, A" },
@@ -74,6 +75,16 @@ static const struct config_key keys[] = {
 	{ "station_source", C_ENUM, O(station_source), "sim", 0, 0, station_src_choices, "station data source: sim, modbus, api" },
 	{ "station_speed", C_DBL, O(station_speed), "1", 0.01, 10000, NULL, "simulated house: time acceleration factor" },
 	{ "station_settings", C_STR, O(station_settings), "", 0, 0, NULL, "station settings JSON file loaded at first start (later kept in the database)" },
+	{ "station_tick_ms", C_INT, O(station_tick_ms), "1000", 100, 60000, NULL, "station control period (real time), ms" },
+	{ "station_stale_s", C_DBL, O(station_stale_s), "30", 1, 3600, NULL, "station measurements (api, modbus) older than this are stale: battery idle, PV-mode chargers paused, s" },
+	{ "station_map", C_STR, O(station_map), "victron-gx", 0, 0, NULL, "station_source modbus: register map, a preset (victron-gx) or a generic key=FC:ADDR:TYPE[:ORDER[:SCALE]] map (see station/source/README.md)" },
+	{ "station_modbus_host", C_STR, O(station_modbus_host), "127.0.0.1", 0, 0, NULL, "station_source modbus: Modbus TCP address of the inverter / GX device" },
+	{ "station_modbus_port", C_INT, O(station_modbus_port), "502", 1, 65535, NULL, "station_source modbus: Modbus TCP port" },
+	{ "station_modbus_unit", C_INT, O(station_modbus_unit), "100", 0, 247, NULL, "station_source modbus: Modbus unit id (Victron GX system: 100)" },
+	{ "station_poll_ms", C_INT, O(station_poll_ms), "1000", 50, 60000, NULL, "station_source modbus: polling interval, ms" },
+	{ "station_sim_pv_w", C_DBL, O(station_sim_pv_w), "8000", 0, 1000000, NULL, "station_source sim: PV array peak power, W" },
+	{ "station_sim_seed", C_INT, O(station_sim_seed), "1", 0, 2147483647, NULL, "station_source sim: seed of the simulated weather and load" },
+	{ "station_sim_start", C_STR, O(station_sim_start), "", 0, 0, NULL, "station_source sim: ISO 8601 UTC time the simulated clock starts at (empty: now)" },
 };
 #undef O
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -28,6 +28,7 @@ struct csms_config {
 	int log_level;
 	int max_connections;
 	int validate_outgoing;     /* test builds: check our own answers */
+	int audit_keep;            /* audit rows kept (newest) */
 	/* DLM */
 	int dlm_enabled;
 	double dlm_breaker_a, dlm_margin_a, dlm_fallback_a;
@@ -49,6 +50,14 @@ struct csms_config {
 	int station_source;        /* enum station_source_kind */
 	double station_speed;
 	char *station_settings;
+	int station_tick_ms;
+	double station_stale_s;
+	char *station_map;
+	char *station_modbus_host;
+	int station_modbus_port, station_modbus_unit, station_poll_ms;
+	double station_sim_pv_w;
+	int station_sim_seed;
+	char *station_sim_start;
 };
 
 enum { UNKNOWN_ACCEPT = 0, UNKNOWN_PENDING, UNKNOWN_REJECT };

@@ -15,6 +15,7 @@
 #include "admin.h"
 #include "charger.h"
 #include "csms.h"
+#include "energy.h"
 #include "http.h"
 #include "log.h"
 #include "ocppj.h"
@@ -416,6 +417,15 @@ static void decide_inner(struct csms *app)
 		in->min_a = 6;
 		in->max_a = s->max_current_a > 0 ? s->max_current_a : app->cfg.dlm_default_max_a;
 		in->target_a = DLM_TARGET_MAX;
+		/* The station's charging mode (Solar Boost, 100% PV) sets the target;
+		 * DLM keeps the last word. */
+		double target;
+		int ph;
+		if (energy_ev_target(app, ch->id, &target, &ph) == 0) {
+			in->target_a = target;
+			if (ph == 1 && in->phases == 3)
+				in->phases = 1;
+		}
 		estimate_draw(app, ch, in);
 		ctl->chv[n++] = ch;
 	}
@@ -516,6 +526,22 @@ void control_charger_measured(struct csms *app, struct charger *ch, int connecto
 }
 
 /* ---- API ---- */
+
+int control_sensor_info(struct csms *app, struct control_sensor_info *out)
+{
+	struct control *ctl = app->control;
+	if (!ctl)
+		return -1;
+	take_reading(ctl);
+	out->type = sensor_names[app->cfg.dlm_sensor];
+	out->dlm_enabled = app->cfg.dlm_enabled;
+	out->age_s = ctl->have_reading ? (app->now_ms - ctl->reading.ts_ms) / 1000.0 : -1;
+	out->healthy = ctl->have_reading && out->age_s <= app->cfg.dlm_stale_s;
+	out->error = ctl->health.last_error;
+	out->readings = ctl->health.readings;
+	out->failures = ctl->health.failures;
+	return 0;
+}
 
 static cJSON *phases_json(const double v[3])
 {

@@ -23,6 +23,18 @@ void control_charger_offline(struct csms *app, struct charger *ch);
 void control_charger_changed(struct csms *app, struct charger *ch);
 void control_charger_measured(struct csms *app, struct charger *ch, int connector);
 
+/* The grid sensor's health, for the diagnosis and /metrics. Strings are
+ * borrowed until the next loop turn. */
+struct control_sensor_info {
+	const char *type;           /* "sim", "api", "modbus-tcp", "modbus-rtu" */
+	int dlm_enabled;
+	int healthy;                /* a reading younger than dlm_stale_s */
+	double age_s;               /* < 0: no reading yet */
+	const char *error;          /* the driver's last error, "" none */
+	unsigned long long readings, failures;
+};
+int control_sensor_info(struct csms *app, struct control_sensor_info *out);   /* 0, -1 no control */
+
 /* Routes: GET/PUT /api/v1/dlm, PUT /api/v1/dlm/readings. */
 void control_api_get(struct route_ctx *c);
 void control_api_put(struct route_ctx *c);

@@ -1,7 +1,11 @@
 /* csms.c: the loop's duties: the group commit at the end of each turn, which
- * releases the replies it made durable, and the periodic tick. */
+ * releases the replies it made durable, and the periodic tick (call
+ * timeouts, DLM, profile re-installs, reservations, alarms). */
+#include "alarms.h"
 #include "charger.h"
+#include "commands.h"
 #include "control.h"
+#include "energy.h"
 #include "csms.h"
 #include "ocppj.h"
 #include "server.h"
@@ -38,9 +42,17 @@ void csms_end_of_turn(struct csms *app)
 
 void csms_tick(struct csms *app)
 {
+	if (!app->started_ms)
+		app->started_ms = app->now_ms;
 	for (struct charger *c = charger_first(app->chargers); c; c = c->next)
 		if (c->session && c->session->inflight)
 			ocppj_check_timeouts(c->session, app->now_ms);
+	energy_tick(app);     /* before control: DLM reads fresh EV targets */
 	control_tick(app);
+	/* Both do their once-a-second part when next_housekeeping_ms is due. */
+	commands_tick(app);
+	alarms_tick(app);
+	if (app->now_ms >= app->next_housekeeping_ms)
+		app->next_housekeeping_ms = app->now_ms + 1000;
 	csms_end_of_turn(app);
 }

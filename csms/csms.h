@@ -5,6 +5,7 @@
 #define CSMS_CSMS_H
 
 #include "config.h"
+#include "ocpp.h"
 #include <stdint.h>
 
 struct store;
@@ -12,11 +13,24 @@ struct session;
 struct charger_registry;
 struct server;
 struct control;
+struct energy;
+
+#define CSMS_MAX_ACTIONS 48       /* >= rows of the action table (actions.c) */
+#define CSMS_OUT_TIMEOUT OCPP_STATUS_COUNT        /* outcome columns of out_msgs beyond */
+#define CSMS_OUT_CLOSED (OCPP_STATUS_COUNT + 1)   /* the CALLERROR codes */
+#define CSMS_LAT_BUCKETS 12       /* CS call latency histogram bounds: metrics.c */
 
 /* Message counters for /metrics, indexed by action row and outcome. */
 struct csms_stats {
 	uint64_t frames_in, frames_out, callerrors_out, calls_out, call_timeouts;
 	uint64_t commits, commit_failures;
+	/* CALLs from chargers by action (last row: unknown action or no frame)
+	 * and answer (OCPP_OK = CALLRESULT, else the CALLERROR sent). */
+	uint64_t in_msgs[CSMS_MAX_ACTIONS + 1][OCPP_STATUS_COUNT];
+	/* CALLs we sent by action and outcome (OCPP_OK, a CALLERROR code, timeout, closed). */
+	uint64_t out_msgs[CSMS_MAX_ACTIONS][OCPP_STATUS_COUNT + 2];
+	uint64_t out_lat[CSMS_MAX_ACTIONS][CSMS_LAT_BUCKETS + 1];   /* answered calls; last = +Inf */
+	double out_lat_sum_s[CSMS_MAX_ACTIONS];
 };
 
 struct csms {
@@ -25,9 +39,14 @@ struct csms {
 	struct charger_registry *chargers;
 	struct server *server;
 	struct control *control;
+	struct energy *energy;          /* station glue (energy.c) */
 	int64_t now_ms;                 /* stamped once per loop turn */
 	struct session *dirty;          /* sessions holding replies until the commit */
 	struct csms_stats stats;
+	int64_t started_ms;
+	int64_t next_housekeeping_ms;   /* reservations, offline alarms (commands.c, alarms.c) */
+	int64_t next_prune_ms;          /* audit rows beyond audit_keep */
+	int chargers_loaded;            /* every accepted charger is in the registry */
 	volatile int stopping;
 };
 

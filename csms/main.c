@@ -3,6 +3,7 @@
 #include "charger.h"
 #include "config.h"
 #include "control.h"
+#include "energy.h"
 #include "csms.h"
 #include "log.h"
 #include "ocppj.h"
@@ -76,6 +77,15 @@ int main(int argc, char **argv)
 	if (control_init(&app, err, sizeof err)) {
 		fprintf(stderr, "csmsd: %s\n", err);
 		server_destroy(&app);
+		control_free(&app);
+		store_close(app.store);
+		return 2;
+	}
+	if (energy_init(&app, err, sizeof err)) {
+		fprintf(stderr, "csmsd: %s\n", err);
+		server_destroy(&app);
+		control_free(&app);
+		energy_free(&app);
 		store_close(app.store);
 		return 2;
 	}
@@ -93,6 +103,7 @@ int main(int argc, char **argv)
 	server_run(&app);
 	LOGI("main", "shutting down");
 	server_destroy(&app);      /* closes every connection */
+	energy_free(&app);
 	control_free(&app);
 	csms_end_of_turn(&app);
 	store_close(app.store);

@@ -5,8 +5,10 @@
 #include "ocppj.h"
 #include "actions.h"
 #include "charger.h"
+#include "commands.h"
 #include "csms.h"
 #include "log.h"
+#include "metrics.h"
 #include "schema.h"
 #include "store.h"
 
@@ -127,6 +129,7 @@ void ocppj_oversized(struct session *s, const char *prefix, size_t prefix_len)
 	snprintf(desc, sizeof desc, "frame larger than %d bytes", s->app->cfg.max_frame);
 	LOGW("ocppj", "%s: %s", s->id, desc);
 	reply_error(s, id, OCPP_EFORMATION, desc);
+	metrics_in(s->app, -1, OCPP_EFORMATION);
 }
 
 static enum ocpp_status from_schema(schema_result r)
@@ -141,7 +144,10 @@ static enum ocpp_status from_schema(schema_result r)
 	return OCPP_EFORMATION;
 }
 
-static void handle_call(struct session *s, const char *id, const char *action, const cJSON *payload)
+/* Answers one CALL; returns what was answered (OCPP_OK: a CALLRESULT) and
+ * the action's row in *rowi (-1 unknown). */
+static enum ocpp_status handle_call_inner(struct session *s, const char *id, const char *action,
+					  const cJSON *payload, int *rowi)
 {
 	struct csms *app = s->app;
 	const struct action_row *row = actions_find(action);
@@ -149,33 +155,34 @@ static void handle_call(struct session *s, const char *id, const char *action, c
 	if (!row) {
 		snprintf(why, sizeof why, "unknown action '%.64s'", action);
 		reply_error(s, id, OCPP_ENOTIMPL, why);
-		return;
+		return OCPP_ENOTIMPL;
 	}
+	*rowi = actions_index(row);
 	if (!(row->dir & CP_TO_CS) || !row->handler) {
 		snprintf(why, sizeof why, "%s is sent by the central system, not by a charge point", action);
 		reply_error(s, id, OCPP_ENOTSUPP, why);
-		return;
+		return OCPP_ENOTSUPP;
 	}
 	const schema *sc = schema_get(action, 0);
 	if (!sc) {
 		reply_error(s, id, OCPP_ENOTSUPP, "no schema for this action");
-		return;
+		return OCPP_ENOTSUPP;
 	}
 	schema_result vr = schema_validate(sc, payload, why, sizeof why);
 	if (vr != SCHEMA_OK) {
 		reply_error(s, id, from_schema(vr), why);
-		return;
+		return from_schema(vr);
 	}
 	if (!row->before_accept && s->ch->reg != REG_ACCEPTED) {
 		reply_error(s, id, OCPP_ESECURITY, "charge point is not accepted: send BootNotification first");
-		return;
+		return OCPP_ESECURITY;
 	}
 	struct ocpp_req req = { app, s, s->ch, action, payload };
 	cJSON *resp = cJSON_CreateObject();
 	const char *hwhy = NULL;
 	if (!resp) {
 		reply_error(s, id, OCPP_EINTERNAL, "out of memory");
-		return;
+		return OCPP_EINTERNAL;
 	}
 	enum ocpp_status st = row->handler(&req, resp, &hwhy);
 	if (st != OCPP_OK) {
@@ -187,17 +194,29 @@ static void handle_call(struct session *s, const char *id, const char *action, c
 		if (rs && schema_validate(rs, resp, why, sizeof why) != SCHEMA_OK) {
 			LOGE("ocppj", "BUG: our %s response fails its schema: %s", action, why);
 			reply_error(s, id, OCPP_EINTERNAL, "response failed validation");
+			st = OCPP_EINTERNAL;
 			goto out;
 		}
 	}
 	struct outmsg *m = ocppj_frame_result(id, resp);
-	if (m)
+	if (m) {
 		session_reply(s, m);
-	else
+	} else {
 		reply_error(s, id, OCPP_EINTERNAL, "out of memory");
+		st = OCPP_EINTERNAL;
+	}
 out:
 	cJSON_Delete(resp);
+	return st;
 }
+
+static void handle_call(struct session *s, const char *id, const char *action, const cJSON *payload)
+{
+	int rowi = -1;
+	enum ocpp_status st = handle_call_inner(s, id, action, payload, &rowi);
+	metrics_in(s->app, rowi, st);
+}
+
 
 static void send_next_call(struct session *s);
 
@@ -255,17 +274,20 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 	if (!root || !cJSON_IsArray(root)) {
 		guess_id(buf, len, id);
 		reply_error(s, id, OCPP_EFORMATION, root ? "frame is not a JSON array" : "frame is not valid JSON");
+		metrics_in(s->app, -1, OCPP_EFORMATION);
 		goto out;
 	}
 	const cJSON *t = cJSON_GetArrayItem(root, 0), *jid = cJSON_GetArrayItem(root, 1);
 	int n = cJSON_GetArraySize(root);
 	if (!cJSON_IsString(jid) || !*jid->valuestring || strlen(jid->valuestring) >= OCPP_MSGID_MAX) {
 		reply_error(s, "-1", OCPP_EFORMATION, "message id must be a string of 1 to 36 characters");
+		metrics_in(s->app, -1, OCPP_EFORMATION);
 		goto out;
 	}
 	snprintf(id, sizeof id, "%s", jid->valuestring);
 	if (!cJSON_IsNumber(t)) {
 		reply_error(s, id, OCPP_EFORMATION, "message type id must be a number");
+		metrics_in(s->app, -1, OCPP_EFORMATION);
 		goto out;
 	}
 	switch ((int)t->valuedouble) {
@@ -273,10 +295,12 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 		const cJSON *action = cJSON_GetArrayItem(root, 2), *payload = cJSON_GetArrayItem(root, 3);
 		if (n != 4 || !cJSON_IsString(action)) {
 			reply_error(s, id, OCPP_EFORMATION, "CALL must be [2, id, action, payload]");
+			metrics_in(s->app, -1, OCPP_EFORMATION);
 			break;
 		}
 		if (!cJSON_IsObject(payload)) {
 			reply_error(s, id, OCPP_EFORMATION, "CALL payload must be a JSON object");
+			metrics_in(s->app, -1, OCPP_EFORMATION);
 			break;
 		}
 		handle_call(s, id, action->valuestring, payload);
@@ -298,6 +322,7 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 		break;
 	default:
 		reply_error(s, id, OCPP_EPROTOCOL, "message type id must be 2, 3 or 4");
+		metrics_in(s->app, -1, OCPP_EPROTOCOL);
 	}
 out:
 	cJSON_Delete(root);
@@ -326,6 +351,12 @@ static void send_next_call(struct session *s)
 int ocppj_call(struct session *s, const char *action, const cJSON *payload,
 	       call_cb cb, void *arg, char *why, size_t whylen)
 {
+	return ocppj_call_src(s, action, payload, NULL, cb, arg, why, whylen);
+}
+
+int ocppj_call_src(struct session *s, const char *action, const cJSON *payload, const char *source,
+		   call_cb cb, void *arg, char *why, size_t whylen)
+{
 	const schema *sc = schema_get(action, 0);
 	const struct action_row *row = actions_find(action);
 	if (!row || !(row->dir & CS_TO_CP) || !sc) {
@@ -347,6 +378,11 @@ int ocppj_call(struct session *s, const char *action, const cJSON *payload,
 	int n = snprintf(head, sizeof head, "[2,\"%s\",\"%s\",", c->id, action);
 	c->frame = frame_with_payload(head, (size_t)n, payload);
 	if (!c->frame) {
+		free(c);
+		return -2;
+	}
+	if (commands_track(s, action, c->id, payload, source, &cb, &arg)) {
+		free(c->frame);
 		free(c);
 		return -2;
 	}

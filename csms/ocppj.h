@@ -1,7 +1,8 @@
 /* ocppj.h: OCPP-J RPC over one session: CALL / CALLRESULT / CALLERROR
  * frames, schema validation of everything received, dispatch through the
  * action table, and the CALLs we send (one in flight, the rest queued in
- * order, each with a deadline). */
+ * order, each with a deadline). Every CALL we send is tracked by commands.c
+ * (audit, metrics, what its answer means). */
 #ifndef CSMS_OCPPJ_H
 #define CSMS_OCPPJ_H
 
@@ -21,6 +22,9 @@ void ocppj_oversized(struct session *s, const char *prefix, size_t prefix_len);
  * -2 on allocation failure. cb is called exactly once. */
 int ocppj_call(struct session *s, const char *action, const cJSON *payload,
 	       call_cb cb, void *arg, char *why, size_t whylen);
+/* The same, naming who asked for the audit ("admin", "dlm", "csms"; NULL: guessed). */
+int ocppj_call_src(struct session *s, const char *action, const cJSON *payload, const char *source,
+		   call_cb cb, void *arg, char *why, size_t whylen);
 /* Ends in-flight calls past their deadline. */
 void ocppj_check_timeouts(struct session *s, int64_t now_ms);
 /* Fails every queued and in-flight call with "Closed". */

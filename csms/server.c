@@ -7,6 +7,7 @@
 #include "authkey.h"
 #include "charger.h"
 #include "control.h"
+#include "energy.h"
 #include "csms.h"
 #include "http.h"
 #include "log.h"
@@ -309,8 +310,10 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		break;
 	}
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		if (app)
+		if (app) {
+			energy_wake(app);
 			control_wake(app);
+		}
 		break;
 	case LWS_CALLBACK_HTTP:
 		/* A plain HTTP request on the OCPP port. */
@@ -407,8 +410,18 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			t->method = HTTP_DELETE;
 		else
 			t->method = HTTP_OTHER;
-		if (lws_hdr_copy(wsi, t->query, sizeof t->query, WSI_TOKEN_HTTP_URI_ARGS) < 0)
-			t->query[0] = 0;
+		/* lws_hdr_copy would join the arguments with ','; keep them '&'-separated. */
+		t->query[0] = 0;
+		for (int i = 0, n = 0; n < (int)sizeof t->query - 1; i++) {
+			int len = lws_hdr_copy_fragment(wsi, t->query + n, (int)sizeof t->query - n,
+							WSI_TOKEN_HTTP_URI_ARGS, i);
+			if (len < 0)
+				break;
+			n += len;
+			if (n < (int)sizeof t->query - 1)
+				t->query[n++] = '&';
+			t->query[n] = 0;
+		}
 		if (lws_hdr_copy(wsi, t->auth, sizeof t->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
 			t->auth[0] = 0;
 		char cl[32];

@@ -124,4 +124,106 @@ int store_event(struct store *st, const char *charger, const char *action,
 		const char *payload_json, int64_t now_ms);
 cJSON *store_events_json(struct store *st, const char *charger, const char *action, int limit);
 
+/* Firmware, diagnostics and log upload notifications of a charger, newest first. */
+cJSON *store_firmware_history_json(struct store *st, const char *charger, int limit);
+/* Calls fn for every accepted charger's id (stops at a non-zero return, which it returns). */
+int store_charger_each_accepted(struct store *st, int (*fn)(void *arg, const char *id), void *arg);
+
+/* Figures for /metrics. */
+struct store_counts {
+	int64_t chargers, tx_active, alarms_active;
+	double energy_wh;          /* delivered by stopped transactions */
+};
+int store_counts(struct store *st, struct store_counts *out);
+
+/* ---- audit: every CALL the central system sent and its answer ---- */
+struct store_audit {
+	const char *charger, *action, *message_id;
+	const char *source;        /* "admin", "dlm", "csms" */
+	int64_t queued_ms, sent_ms, done_ms;   /* sent_ms 0: never sent */
+	int64_t latency_ms;        /* < 0: none */
+	const char *request;       /* JSON text */
+	const char *outcome;       /* "result", "error", "timeout", "closed" */
+	const char *response;      /* JSON text of the CALLRESULT or CALLERROR details; may be NULL */
+	const char *error_code, *error_description;   /* NULL for a result */
+};
+int store_audit_add(struct store *st, const struct store_audit *a);
+/* Newest first; NULL filters match all; limit <= 0 means 100. */
+cJSON *store_audit_json(struct store *st, const char *charger, const char *action, int limit);
+int store_audit_prune(struct store *st, int keep);   /* rows removed, or <0 */
+
+/* ---- what chargers answered: configuration keys, availability ---- */
+/* Upserts one key. value is written when set_value; readonly < 0 keeps it;
+ * status / requested NULL keep theirs. */
+int store_config_key_set(struct store *st, const char *charger, const char *key, const char *value,
+			 int set_value, int readonly, const char *status, const char *requested, int64_t now_ms);
+cJSON *store_config_json(struct store *st, const char *charger);
+/* Connector 0 is the whole charger: every connector row follows it. */
+int store_availability_set(struct store *st, const char *charger, int connector, const char *type,
+			   const char *status, int64_t now_ms);
+cJSON *store_availability_json(struct store *st, const char *charger);
+
+/* ---- reservations (status Reserved, Used, Expired, Cancelled) ---- */
+struct store_reservation {
+	const char *charger;
+	int reservation_id, connector;
+	const char *id_tag, *parent;
+	int64_t expiry_ms;
+};
+int store_reservation_add(struct store *st, const struct store_reservation *r, int64_t now_ms);
+/* Ends a Reserved one: 0, 1 none such. */
+int store_reservation_end(struct store *st, const char *charger, int reservation_id, const char *status,
+			  int64_t tx_id, int64_t now_ms);
+/* A transaction started: the reservation it names (reservation_id >= 0), or
+ * else the charger's oldest one for id_tag on that connector or connector 0,
+ * becomes Used. 0, 1 none. */
+int store_reservation_use(struct store *st, const char *charger, int connector, int reservation_id,
+			  const char *id_tag, int64_t tx_id, int64_t now_ms);
+int store_reservation_expire(struct store *st, int64_t now_ms);   /* number expired, or <0 */
+/* charger NULL = all; active 1 Reserved only, 0 ended only, -1 all; limit <= 0 none. */
+cJSON *store_reservations_json(struct store *st, const char *charger, int active, int limit);
+
+/* ---- local authorisation lists: what each charger holds ---- */
+int store_locallist_get(struct store *st, const char *charger, int *version);  /* 0, 1 none (version -1) */
+/* Entries in SendLocalList form ({"idTag","idTagInfo":{...}}), by idTag. */
+cJSON *store_locallist_entries(struct store *st, const char *charger);
+/* The list the id-tag table asks for this charger (unbound tags and tags
+ * bound to it), same form. */
+cJSON *store_locallist_wanted(struct store *st, const char *charger, int64_t now_ms);
+/* Records an accepted SendLocalList (list in its request form). */
+int store_locallist_apply(struct store *st, const char *charger, int version, int full,
+			  const cJSON *list, int64_t now_ms);
+int store_locallist_reported(struct store *st, const char *charger, int version, int64_t now_ms);
+/* {"version","updateType","updated","reportedVersion","reported","entries"} */
+cJSON *store_locallist_json(struct store *st, const char *charger);
+
+/* ---- charging profiles installed on chargers ---- */
+/* profile: the csChargingProfiles object of an accepted SetChargingProfile. */
+int store_profile_put(struct store *st, const char *charger, int connector, const cJSON *profile, int64_t now_ms);
+/* criteria: a ClearChargingProfile request. Rows removed, or <0. */
+int store_profile_clear(struct store *st, const char *charger, const cJSON *criteria);
+/* TxProfiles of a connector (-1: every connector) end with their transaction. */
+int store_profile_clear_tx(struct store *st, const char *charger, int connector);
+/* [{"connectorId","chargingProfileId","chargingProfilePurpose","stackLevel","transactionId",
+ *   "csChargingProfiles","installed"}] */
+cJSON *store_profiles_json(struct store *st, const char *charger);
+
+/* ---- alarms ---- */
+#define STORE_NO_CONNECTOR (-1)     /* an alarm of the whole charger */
+#define STORE_ANY_CONNECTOR (-2)    /* store_alarm_clear: every connector */
+struct store_alarm {
+	const char *source, *charger;
+	int connector;              /* STORE_NO_CONNECTOR or >= 0 */
+	const char *code, *info, *vendor_id, *vendor_error_code;   /* may be NULL */
+};
+/* 0 raised, 1 the same alarm (source, charger, connector, code) is already active. */
+int store_alarm_raise(struct store *st, const struct store_alarm *a, int64_t now_ms);
+/* Clears active alarms of source at charger/connector except those with
+ * except_code (NULL: all). Number cleared, or <0. */
+int store_alarm_clear(struct store *st, const char *source, const char *charger, int connector,
+		      const char *except_code, int64_t now_ms);
+/* Newest first: [{"id","source","charger","connectorId","code","info","vendorId",
+ * "vendorErrorCode","raised","cleared"}]; limit <= 0 none. */
+cJSON *store_alarms_json(struct store *st, int active_only, const char *charger, int limit);
+
 #endif

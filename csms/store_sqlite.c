@@ -54,6 +54,43 @@ static const char *const migrations[] = {
 	" received_ms INTEGER NOT NULL, payload TEXT NOT NULL);"
 	"CREATE INDEX events_charger ON events(charger, action, id);"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 1 -> 2: what CS-initiated calls did (audit) and what their answers
+	 * mean (configuration, availability, reservations, local lists,
+	 * charging profiles), and alarms. */
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY, charger TEXT NOT NULL, action TEXT NOT NULL, message_id TEXT,"
+	" source TEXT NOT NULL, queued_ms INTEGER NOT NULL, sent_ms INTEGER, done_ms INTEGER NOT NULL,"
+	" latency_ms INTEGER, request TEXT NOT NULL, outcome TEXT NOT NULL, response TEXT,"
+	" error_code TEXT, error_description TEXT);"
+	"CREATE INDEX audit_charger ON audit(charger, id);"
+	"CREATE INDEX audit_action ON audit(action, id);"
+	"CREATE TABLE charger_config ("
+	" charger TEXT NOT NULL, key TEXT NOT NULL, value TEXT, readonly INTEGER, status TEXT,"
+	" requested TEXT, updated_ms INTEGER NOT NULL, PRIMARY KEY (charger, key));"
+	"CREATE TABLE availability ("
+	" charger TEXT NOT NULL, connector_id INTEGER NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,"
+	" changed_ms INTEGER NOT NULL, PRIMARY KEY (charger, connector_id));"
+	"CREATE TABLE reservations ("
+	" charger TEXT NOT NULL, reservation_id INTEGER NOT NULL, connector_id INTEGER NOT NULL,"
+	" id_tag TEXT NOT NULL, parent_id_tag TEXT, expiry_ms INTEGER NOT NULL, status TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL, ended_ms INTEGER, transaction_id INTEGER,"
+	" PRIMARY KEY (charger, reservation_id));"
+	"CREATE INDEX reservations_open ON reservations(expiry_ms) WHERE status='Reserved';"
+	"CREATE TABLE local_lists ("
+	" charger TEXT PRIMARY KEY, version INTEGER NOT NULL, update_type TEXT, updated_ms INTEGER,"
+	" reported_version INTEGER, reported_ms INTEGER);"
+	"CREATE TABLE local_list_entries ("
+	" charger TEXT NOT NULL, id_tag TEXT NOT NULL, status TEXT NOT NULL, expiry_ms INTEGER NOT NULL DEFAULT 0,"
+	" parent TEXT NOT NULL DEFAULT '', PRIMARY KEY (charger, id_tag));"
+	"CREATE TABLE charging_profiles ("
+	" charger TEXT NOT NULL, profile_id INTEGER NOT NULL, connector_id INTEGER NOT NULL,"
+	" purpose TEXT NOT NULL, stack_level INTEGER NOT NULL, transaction_id INTEGER,"
+	" profile TEXT NOT NULL, installed_ms INTEGER NOT NULL, PRIMARY KEY (charger, profile_id));"
+	"CREATE TABLE alarms ("
+	" id INTEGER PRIMARY KEY, source TEXT NOT NULL, charger TEXT NOT NULL, connector_id INTEGER,"
+	" code TEXT NOT NULL, info TEXT, vendor_id TEXT, vendor_error_code TEXT,"
+	" raised_ms INTEGER NOT NULL, cleared_ms INTEGER);"
+	"CREATE INDEX alarms_active ON alarms(charger, source) WHERE cleared_ms IS NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -113,7 +150,79 @@ static const char *const migrations[] = {
 	X(TX_MV, "SELECT timestamp, source, sampled FROM meter_values WHERE transaction_id=?1 ORDER BY id") \
 	X(EV_INSERT, "INSERT INTO events(charger, action, received_ms, payload) VALUES(?1,?2,?3,?4)") \
 	X(EV_LIST, "SELECT charger, action, received_ms, payload FROM events" \
-		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2) ORDER BY id DESC LIMIT ?3")
+		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2) ORDER BY id DESC LIMIT ?3") \
+	X(EV_FIRMWARE, "SELECT action, received_ms, payload FROM events WHERE charger=?1 AND action IN" \
+		" ('FirmwareStatusNotification','DiagnosticsStatusNotification','SignedFirmwareStatusNotification'," \
+		" 'LogStatusNotification') ORDER BY id DESC LIMIT ?2") \
+	X(CH_IDS, "SELECT id FROM chargers WHERE registration=0 ORDER BY id") \
+	X(COUNTS, "SELECT (SELECT count(*) FROM chargers), (SELECT count(*) FROM transactions WHERE stop_ms IS NULL)," \
+		" (SELECT total(meter_stop - meter_start) FROM transactions WHERE stop_ms IS NOT NULL AND meter_stop >= meter_start)," \
+		" (SELECT count(*) FROM alarms WHERE cleared_ms IS NULL)") \
+	X(AUDIT_ADD, "INSERT INTO audit(charger, action, message_id, source, queued_ms, sent_ms, done_ms, latency_ms," \
+		" request, outcome, response, error_code, error_description) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)") \
+	X(AUDIT_LIST, "SELECT id, charger, action, message_id, source, queued_ms, sent_ms, done_ms, latency_ms, request," \
+		" outcome, response, error_code, error_description FROM audit" \
+		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2) ORDER BY id DESC LIMIT ?3") \
+	X(AUDIT_PRUNE, "DELETE FROM audit WHERE id <= (SELECT max(id) FROM audit) - ?1") \
+	X(CFG_SET, "INSERT INTO charger_config(charger, key, value, readonly, status, requested, updated_ms)" \
+		" VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(charger, key) DO UPDATE SET" \
+		" value=CASE WHEN ?8 THEN excluded.value ELSE value END," \
+		" readonly=coalesce(excluded.readonly, readonly), status=coalesce(excluded.status, status)," \
+		" requested=CASE WHEN ?9 THEN excluded.requested ELSE requested END, updated_ms=excluded.updated_ms") \
+	X(CFG_LIST, "SELECT key, value, readonly, status, requested, updated_ms FROM charger_config WHERE charger=?1 ORDER BY key") \
+	X(AV_SET, "INSERT INTO availability(charger, connector_id, type, status, changed_ms) VALUES(?1,?2,?3,?4,?5)" \
+		" ON CONFLICT(charger, connector_id) DO UPDATE SET type=excluded.type, status=excluded.status," \
+		" changed_ms=excluded.changed_ms") \
+	X(AV_ALL, "UPDATE availability SET type=?2, status=?3, changed_ms=?4 WHERE charger=?1") \
+	X(AV_LIST, "SELECT connector_id, type, status, changed_ms FROM availability WHERE charger=?1 ORDER BY connector_id") \
+	X(RES_ADD, "INSERT INTO reservations(charger, reservation_id, connector_id, id_tag, parent_id_tag, expiry_ms, status," \
+		" created_ms) VALUES(?1,?2,?3,?4,?5,?6,'Reserved',?7) ON CONFLICT(charger, reservation_id) DO UPDATE SET" \
+		" connector_id=excluded.connector_id, id_tag=excluded.id_tag, parent_id_tag=excluded.parent_id_tag," \
+		" expiry_ms=excluded.expiry_ms, status='Reserved', created_ms=excluded.created_ms, ended_ms=NULL," \
+		" transaction_id=NULL") \
+	X(RES_END, "UPDATE reservations SET status=?3, ended_ms=?4, transaction_id=?5" \
+		" WHERE charger=?1 AND reservation_id=?2 AND status='Reserved'") \
+	X(RES_USE_TAG, "UPDATE reservations SET status='Used', ended_ms=?4, transaction_id=?5 WHERE rowid=(SELECT rowid" \
+		" FROM reservations WHERE charger=?1 AND status='Reserved' AND (connector_id=?2 OR connector_id=0)" \
+		" AND id_tag=?3 ORDER BY connector_id DESC, created_ms LIMIT 1)") \
+	X(RES_DUE, "SELECT 1 FROM reservations WHERE status='Reserved' AND expiry_ms <= ?1 LIMIT 1") \
+	X(RES_EXPIRE, "UPDATE reservations SET status='Expired', ended_ms=?1 WHERE status='Reserved' AND expiry_ms <= ?1") \
+	X(RES_LIST, "SELECT charger, reservation_id, connector_id, id_tag, parent_id_tag, expiry_ms, status, created_ms," \
+		" ended_ms, transaction_id FROM reservations WHERE (?1 IS NULL OR charger=?1)" \
+		" AND (?2 IS NULL OR (status='Reserved') = ?2) ORDER BY created_ms DESC, charger, reservation_id LIMIT ?3") \
+	X(LL_GET, "SELECT version, update_type, updated_ms, reported_version, reported_ms FROM local_lists WHERE charger=?1") \
+	X(LL_SET, "INSERT INTO local_lists(charger, version, update_type, updated_ms) VALUES(?1,?2,?3,?4)" \
+		" ON CONFLICT(charger) DO UPDATE SET version=excluded.version, update_type=excluded.update_type," \
+		" updated_ms=excluded.updated_ms") \
+	X(LL_REPORTED, "INSERT INTO local_lists(charger, version, reported_version, reported_ms) VALUES(?1,-1,?2,?3)" \
+		" ON CONFLICT(charger) DO UPDATE SET reported_version=excluded.reported_version, reported_ms=excluded.reported_ms") \
+	X(LL_CLEAR, "DELETE FROM local_list_entries WHERE charger=?1") \
+	X(LL_PUT, "INSERT INTO local_list_entries(charger, id_tag, status, expiry_ms, parent) VALUES(?1,?2,?3,?4,?5)" \
+		" ON CONFLICT(charger, id_tag) DO UPDATE SET status=excluded.status, expiry_ms=excluded.expiry_ms," \
+		" parent=excluded.parent") \
+	X(LL_DEL, "DELETE FROM local_list_entries WHERE charger=?1 AND id_tag=?2") \
+	X(LL_ENTRIES, "SELECT id_tag, status, expiry_ms, parent FROM local_list_entries WHERE charger=?1 ORDER BY id_tag") \
+	X(LL_WANTED, "SELECT t.id_tag, t.status, t.expiry_ms, t.parent, p.status, p.expiry_ms FROM id_tags t" \
+		" LEFT JOIN id_tags p ON p.id_tag=t.parent" \
+		" WHERE NOT EXISTS (SELECT 1 FROM id_tag_chargers c WHERE c.id_tag=t.id_tag)" \
+		" OR EXISTS (SELECT 1 FROM id_tag_chargers c WHERE c.id_tag=t.id_tag AND c.charger=?1) ORDER BY t.id_tag") \
+	X(PROF_DEL_SAME, "DELETE FROM charging_profiles WHERE charger=?1 AND (profile_id=?2 OR" \
+		" (connector_id=?3 AND purpose=?4 AND stack_level=?5))") \
+	X(PROF_ADD, "INSERT INTO charging_profiles(charger, profile_id, connector_id, purpose, stack_level, transaction_id," \
+		" profile, installed_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") \
+	X(PROF_CLEAR, "DELETE FROM charging_profiles WHERE charger=?1 AND (CASE WHEN ?2 IS NOT NULL THEN profile_id=?2" \
+		" ELSE (?3 IS NULL OR connector_id=?3) AND (?4 IS NULL OR purpose=?4) AND (?5 IS NULL OR stack_level=?5) END)") \
+	X(PROF_CLEAR_TX, "DELETE FROM charging_profiles WHERE charger=?1 AND purpose='TxProfile'" \
+		" AND (?2 IS NULL OR connector_id=?2)") \
+	X(PROF_LIST, "SELECT connector_id, profile_id, purpose, stack_level, transaction_id, profile, installed_ms" \
+		" FROM charging_profiles WHERE charger=?1 ORDER BY connector_id, purpose, stack_level, profile_id") \
+	X(AL_RAISE, "INSERT INTO alarms(source, charger, connector_id, code, info, vendor_id, vendor_error_code, raised_ms)" \
+		" SELECT ?1,?2,?3,?4,?5,?6,?7,?8 WHERE NOT EXISTS (SELECT 1 FROM alarms WHERE cleared_ms IS NULL" \
+		" AND charger=?2 AND source=?1 AND connector_id IS ?3 AND code=?4)") \
+	X(AL_CLEAR, "UPDATE alarms SET cleared_ms=?6 WHERE cleared_ms IS NULL AND charger=?2 AND source=?1" \
+		" AND (?4 OR connector_id IS ?3) AND (?5 IS NULL OR code<>?5)") \
+	X(AL_LIST, "SELECT id, source, charger, connector_id, code, info, vendor_id, vendor_error_code, raised_ms, cleared_ms" \
+		" FROM alarms WHERE (?1 = 0 OR cleared_ms IS NULL) AND (?2 IS NULL OR charger=?2) ORDER BY id DESC LIMIT ?3")
 
 #define X_ENUM(name, sql) S_##name,
 enum stmt_id { STMTS(X_ENUM) S_COUNT };
@@ -859,6 +968,618 @@ cJSON *store_events_json(struct store *st, const char *charger, const char *acti
 		cJSON_AddStringToObject(o, "received", time_format_iso(sqlite3_column_int64(s, 2), buf, sizeof buf));
 		cJSON *p = cJSON_Parse(col_text(s, 3));
 		cJSON_AddItemToObject(o, "payload", p ? p : cJSON_CreateNull());
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_reset(s);
+	return arr;
+}
+
+/* ---- firmware and diagnostics progress, charger ids, counts ---- */
+
+cJSON *store_firmware_history_json(struct store *st, const char *charger, int limit)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char buf[40];
+	sqlite3_stmt *s = stmt(st, S_EV_FIRMWARE);
+	bind_text(s, 1, charger);
+	sqlite3_bind_int(s, 2, limit > 0 ? limit : 100);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "action", col_text(s, 0));
+		cJSON_AddStringToObject(o, "received", time_format_iso(sqlite3_column_int64(s, 1), buf, sizeof buf));
+		cJSON *p = cJSON_Parse(col_text(s, 2));
+		cJSON_AddItemToObject(o, "payload", p ? p : cJSON_CreateNull());
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_reset(s);
+	return arr;
+}
+
+int store_charger_each_accepted(struct store *st, int (*fn)(void *arg, const char *id), void *arg)
+{
+	/* Ids are copied out first: fn may run other statements. */
+	cJSON *ids = cJSON_CreateArray(), *e;
+	if (!ids)
+		return -1;
+	sqlite3_stmt *s = stmt(st, S_CH_IDS);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		cJSON_AddItemToArray(ids, cJSON_CreateString(col_text(s, 0)));
+	sqlite3_reset(s);
+	int rc = 0;
+	cJSON_ArrayForEach(e, ids)
+		if (cJSON_IsString(e) && (rc = fn(arg, e->valuestring)))
+			break;
+	cJSON_Delete(ids);
+	return rc;
+}
+
+int store_counts(struct store *st, struct store_counts *out)
+{
+	sqlite3_stmt *s = stmt(st, S_COUNTS);
+	memset(out, 0, sizeof *out);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->chargers = sqlite3_column_int64(s, 0);
+		out->tx_active = sqlite3_column_int64(s, 1);
+		out->energy_wh = sqlite3_column_double(s, 2);
+		out->alarms_active = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* ---- audit of CS-initiated calls ---- */
+
+static void bind_ms(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v > 0)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int store_audit_add(struct store *st, const struct store_audit *a)
+{
+	sqlite3_stmt *s = stmt(st, S_AUDIT_ADD);
+	bind_text(s, 1, a->charger);
+	bind_text(s, 2, a->action);
+	bind_text(s, 3, a->message_id);
+	bind_text(s, 4, a->source);
+	sqlite3_bind_int64(s, 5, a->queued_ms);
+	bind_ms(s, 6, a->sent_ms);
+	sqlite3_bind_int64(s, 7, a->done_ms);
+	if (a->latency_ms >= 0)
+		sqlite3_bind_int64(s, 8, a->latency_ms);
+	bind_text(s, 9, a->request);
+	bind_text(s, 10, a->outcome);
+	bind_text(s, 11, a->response);
+	bind_text(s, 12, a->error_code);
+	bind_text(s, 13, a->error_description);
+	return exec_write(st, s, "audit");
+}
+
+static void add_json_col(cJSON *o, const char *key, sqlite3_stmt *s, int col)
+{
+	cJSON *j = col_text(s, col) ? cJSON_Parse(col_text(s, col)) : NULL;
+	cJSON_AddItemToObject(o, key, j ? j : cJSON_CreateNull());
+}
+
+cJSON *store_audit_json(struct store *st, const char *charger, const char *action, int limit)
+{
+	cJSON *arr = cJSON_CreateArray();
+	sqlite3_stmt *s = stmt(st, S_AUDIT_LIST);
+	bind_text(s, 1, charger);
+	bind_text(s, 2, action);
+	sqlite3_bind_int(s, 3, limit > 0 ? limit : 100);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
+		cJSON_AddStringToObject(o, "charger", col_text(s, 1));
+		cJSON_AddStringToObject(o, "action", col_text(s, 2));
+		add_str_or_null(o, "messageId", col_text(s, 3));
+		cJSON_AddStringToObject(o, "source", col_text(s, 4));
+		add_time_or_null(o, "queued", s, 5);
+		add_time_or_null(o, "sent", s, 6);
+		add_time_or_null(o, "answered", s, 7);
+		if (sqlite3_column_type(s, 8) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, "latencyMs");
+		else
+			cJSON_AddNumberToObject(o, "latencyMs", (double)sqlite3_column_int64(s, 8));
+		add_json_col(o, "request", s, 9);
+		cJSON_AddStringToObject(o, "outcome", col_text(s, 10));
+		add_json_col(o, "result", s, 11);
+		if (col_text(s, 12)) {
+			cJSON *e = cJSON_AddObjectToObject(o, "error");
+			cJSON_AddStringToObject(e, "code", col_text(s, 12));
+			add_str_or_null(e, "description", col_text(s, 13));
+		} else
+			cJSON_AddNullToObject(o, "error");
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_reset(s);
+	return arr;
+}
+
+int store_audit_prune(struct store *st, int keep)
+{
+	sqlite3_stmt *s = stmt(st, S_AUDIT_PRUNE);
+	sqlite3_bind_int(s, 1, keep);
+	if (exec_write(st, s, "audit prune"))
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+/* ---- configuration keys ---- */
+
+int store_config_key_set(struct store *st, const char *charger, const char *key, const char *value,
+			 int set_value, int readonly, const char *status, const char *requested, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, S_CFG_SET);
+	bind_text(s, 1, charger);
+	bind_text(s, 2, key);
+	bind_text(s, 3, value);
+	if (readonly >= 0)
+		sqlite3_bind_int(s, 4, readonly);
+	bind_text(s, 5, status);
+	bind_text(s, 6, requested);
+	sqlite3_bind_int64(s, 7, now_ms);
+	sqlite3_bind_int(s, 8, set_value);
+	sqlite3_bind_int(s, 9, requested != NULL);
+	return exec_write(st, s, "configuration key");
+}
+
+cJSON *store_config_json(struct store *st, const char *charger)
+{
+	cJSON *arr = cJSON_CreateArray();
+	sqlite3_stmt *s = stmt(st, S_CFG_LIST);
+	bind_text(s, 1, charger);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "key", col_text(s, 0));
+		add_str_or_null(o, "value", col_text(s, 1));
+		if (sqlite3_column_type(s, 2) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, "readonly");
+		else
+			cJSON_AddBoolToObject(o, "readonly", sqlite3_column_int(s, 2));
+		add_str_or_null(o, "status", col_text(s, 3));
+		add_str_or_null(o, "requestedValue", col_text(s, 4));
+		add_time_or_null(o, "updated", s, 5);
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_reset(s);
+	return arr;
+}
+
+/* ---- availability ---- */
+
+int store_availability_set(struct store *st, const char *charger, int connector, const char *type,
+			   const char *status, int64_t now_ms)
+{
+	sqlite3_stmt *s;
+	if (connector == 0) {
+		/* Connector 0 is the whole charger: every connector follows it. */
+		s = stmt(st, S_AV_ALL);
+		bind_text(s, 1, charger);
+		bind_text(s, 2, type);
+		bind_text(s, 3, status);
+		sqlite3_bind_int64(s, 4, now_ms);
+		if (exec_write(st, s, "availability"))
+			return -1;
+	}
+	s = stmt(st, S_AV_SET);
+	bind_text(s, 1, charger);
+	sqlite3_bind_int(s, 2, connector);
+	bind_text(s, 3, type);
+	bind_text(s, 4, status);
+	sqlite3_bind_int64(s, 5, now_ms);
+	return exec_write(st, s, "availability");
+}
+
+cJSON *store_availability_json(struct store *st, const char *charger)
+{
+	cJSON *arr = cJSON_CreateArray();
+	sqlite3_stmt *s = stmt(st, S_AV_LIST);
+	bind_text(s, 1, charger);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "connectorId", sqlite3_column_int(s, 0));
+		cJSON_AddStringToObject(o, "type", col_text(s, 1));
+		cJSON_AddStringToObject(o, "status", col_text(s, 2));
+		add_time_or_null(o, "changed", s, 3);
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_reset(s);
+	return arr;
+}
+
+/* ---- reservations ---- */
+
+int store_reservation_add(struct store *st, const struct store_reservation *r, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, S_RES_ADD);
+	bind_text(s, 1, r->charger);
+	sqlite3_bind_int(s, 2, r->reservation_id);
+	sqlite3_bind_int(s, 3, r->connector);
+	bind_text(s, 4, r->id_tag);
+	bind_text(s, 5, r->parent && *r->parent ? r->parent : NULL);
+	sqlite3_bind_int64(s, 6, r->expiry_ms);
+	sqlite3_bind_int64(s, 7, now_ms);
+	return exec_write(st, s, "reservation");
+}
+
+int store_reservation_end(struct store *st, const char *charger, int reservation_id, const char *status,
+			  int64_t tx_id, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, S_RES_END);
+	bind_text(s, 1, charger);
+	sqlite3_bind_int(s, 2, reservation_id);
+	bind_text(s, 3, status);
+	sqlite3_bind_int64(s, 4, now_ms);
+	bind_ms(s, 5, tx_id);
+	if (exec_write(st, s, "reservation end"))
+		return -1;
+	return sqlite3_changes(st->db) ? 0 : 1;
+}
+
+int store_reservation_use(struct store *st, const char *charger, int connector, int reservation_id,
+			  const char *id_tag, int64_t tx_id, int64_t now_ms)
+{
+	if (reservation_id >= 0) {
+		int rc = store_reservation_end(st, charger, reservation_id, "Used", tx_id, now_ms);
+		if (rc <= 0)
+			return rc;
+	}
+	sqlite3_stmt *s = stmt(st, S_RES_USE_TAG);
+	bind_text(s, 1, charger);
+	sqlite3_bind_int(s, 2, connector);
+	bind_text(s, 3, id_tag);
+	sqlite3_bind_int64(s, 4, now_ms);
+	bind_ms(s, 5, tx_id);
+	if (exec_write(st, s, "reservation use"))
+		return -1;
+	return sqlite3_changes(st->db) ? 0 : 1;
+}
+
+int store_reservation_expire(struct store *st, int64_t now_ms)
+{
+	sqlite3_stmt *s;
+	/* Most ticks expire nothing: do not open a write transaction for that. */
+	if (!st->in_tx) {
+		sqlite3_stmt *q = stmt(st, S_RES_DUE);
+		sqlite3_bind_int64(q, 1, now_ms);
+		int any = sqlite3_step(q) == SQLITE_ROW;
+		sqlite3_reset(q);
+		if (!any)
+			return 0;
+	}
+	s = stmt(st, S_RES_EXPIRE);
+	sqlite3_bind_int64(s, 1, now_ms);
+	if (exec_write(st, s, "reservation expiry"))
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+cJSON *store_reservations_json(struct store *st, const char *charger, int active, int limit)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char buf[40];
+	sqlite3_stmt *s = stmt(st, S_RES_LIST);
+	bind_text(s, 1, charger);
+	if (active >= 0)
+		sqlite3_bind_int(s, 2, active);
+	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "charger", col_text(s, 0));
+		cJSON_AddNumberToObject(o, "reservationId", sqlite3_column_int(s, 1));
+		cJSON_AddNumberToObject(o, "connectorId", sqlite3_column_int(s, 2));
+		cJSON_AddStringToObject(o, "idTag", col_text(s, 3));
+		add_str_or_null(o, "parentIdTag", col_text(s, 4));
+		cJSON_AddStringToObject(o, "expiryDate", time_format_iso(sqlite3_column_int64(s, 5), buf, sizeof buf));
+		cJSON_AddStringToObject(o, "status", col_text(s, 6));
+		add_time_or_null(o, "created", s, 7);
+		add_time_or_null(o, "ended", s, 8);
+		if (sqlite3_column_type(s, 9) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, "transactionId");
+		else
+			cJSON_AddNumberToObject(o, "transactionId", (double)sqlite3_column_int64(s, 9));
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_reset(s);
+	return arr;
+}
+
+/* ---- local authorisation lists ---- */
+
+int store_locallist_get(struct store *st, const char *charger, int *version)
+{
+	sqlite3_stmt *s = stmt(st, S_LL_GET);
+	bind_text(s, 1, charger);
+	int rc = sqlite3_step(s);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+static cJSON *list_entry(const char *tag, const char *status, int64_t expiry_ms, const char *parent)
+{
+	char buf[40];
+	cJSON *o = cJSON_CreateObject(), *info;
+	cJSON_AddStringToObject(o, "idTag", tag);
+	info = cJSON_AddObjectToObject(o, "idTagInfo");
+	cJSON_AddStringToObject(info, "status", status);
+	if (expiry_ms > 0)
+		cJSON_AddStringToObject(info, "expiryDate", time_format_iso(expiry_ms, buf, sizeof buf));
+	if (parent && *parent)
+		cJSON_AddStringToObject(info, "parentIdTag", parent);
+	return o;
+}
+
+cJSON *store_locallist_entries(struct store *st, const char *charger)
+{
+	cJSON *arr = cJSON_CreateArray();
+	sqlite3_stmt *s = stmt(st, S_LL_ENTRIES);
+	bind_text(s, 1, charger);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		cJSON_AddItemToArray(arr, list_entry(col_text(s, 0), col_text(s, 1), sqlite3_column_int64(s, 2),
+						     col_text(s, 3)));
+	sqlite3_reset(s);
+	return arr;
+}
+
+cJSON *store_locallist_wanted(struct store *st, const char *charger, int64_t now_ms)
+{
+	cJSON *arr = cJSON_CreateArray();
+	sqlite3_stmt *s = stmt(st, S_LL_WANTED);
+	bind_text(s, 1, charger);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *status = col_text(s, 1);
+		int64_t exp = sqlite3_column_int64(s, 2);
+		/* What the central system would answer, as far as it does not
+		 * depend on the moment: expiry, and a blocked or expired parent. */
+		if (!strcmp(status, "Accepted") && exp && exp <= now_ms)
+			status = "Expired";
+		else if (!strcmp(status, "Accepted") && col_text(s, 4) &&
+			 (!strcmp(col_text(s, 4), "Blocked") || !strcmp(col_text(s, 4), "Expired") ||
+			  (sqlite3_column_int64(s, 5) && sqlite3_column_int64(s, 5) <= now_ms)))
+			status = "Blocked";
+		cJSON_AddItemToArray(arr, list_entry(col_text(s, 0), status, exp, col_text(s, 3)));
+	}
+	sqlite3_reset(s);
+	return arr;
+}
+
+int store_locallist_apply(struct store *st, const char *charger, int version, int full,
+			  const cJSON *list, int64_t now_ms)
+{
+	sqlite3_stmt *s;
+	if (full) {
+		s = stmt(st, S_LL_CLEAR);
+		bind_text(s, 1, charger);
+		if (exec_write(st, s, "local list clear"))
+			return -1;
+	}
+	const cJSON *e;
+	cJSON_ArrayForEach(e, list) {
+		const cJSON *tag = cJSON_GetObjectItemCaseSensitive(e, "idTag");
+		const cJSON *info = cJSON_GetObjectItemCaseSensitive(e, "idTagInfo");
+		if (!cJSON_IsString(tag))
+			continue;
+		if (!cJSON_IsObject(info)) {
+			/* A differential entry without idTagInfo removes the tag. */
+			s = stmt(st, S_LL_DEL);
+			bind_text(s, 1, charger);
+			bind_text(s, 2, tag->valuestring);
+		} else {
+			const cJSON *stv = cJSON_GetObjectItemCaseSensitive(info, "status");
+			const cJSON *exp = cJSON_GetObjectItemCaseSensitive(info, "expiryDate");
+			const cJSON *par = cJSON_GetObjectItemCaseSensitive(info, "parentIdTag");
+			int64_t exp_ms = 0;
+			if (cJSON_IsString(exp))
+				time_parse_iso(exp->valuestring, &exp_ms);
+			s = stmt(st, S_LL_PUT);
+			bind_text(s, 1, charger);
+			bind_text(s, 2, tag->valuestring);
+			bind_text(s, 3, cJSON_IsString(stv) ? stv->valuestring : "Invalid");
+			sqlite3_bind_int64(s, 4, exp_ms);
+			bind_text(s, 5, cJSON_IsString(par) ? par->valuestring : "");
+		}
+		if (exec_write(st, s, "local list entry"))
+			return -1;
+	}
+	s = stmt(st, S_LL_SET);
+	bind_text(s, 1, charger);
+	sqlite3_bind_int(s, 2, version);
+	bind_text(s, 3, full ? "Full" : "Differential");
+	sqlite3_bind_int64(s, 4, now_ms);
+	return exec_write(st, s, "local list version");
+}
+
+int store_locallist_reported(struct store *st, const char *charger, int version, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, S_LL_REPORTED);
+	bind_text(s, 1, charger);
+	sqlite3_bind_int(s, 2, version);
+	sqlite3_bind_int64(s, 3, now_ms);
+	return exec_write(st, s, "local list reported");
+}
+
+cJSON *store_locallist_json(struct store *st, const char *charger)
+{
+	cJSON *o = cJSON_CreateObject();
+	sqlite3_stmt *s = stmt(st, S_LL_GET);
+	bind_text(s, 1, charger);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int v = sqlite3_column_int(s, 0);
+		if (v >= 0)
+			cJSON_AddNumberToObject(o, "version", v);
+		else
+			cJSON_AddNullToObject(o, "version");
+		add_str_or_null(o, "updateType", col_text(s, 1));
+		add_time_or_null(o, "updated", s, 2);
+		if (sqlite3_column_type(s, 3) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, "reportedVersion");
+		else
+			cJSON_AddNumberToObject(o, "reportedVersion", sqlite3_column_int(s, 3));
+		add_time_or_null(o, "reported", s, 4);
+	} else {
+		cJSON_AddNullToObject(o, "version");
+		cJSON_AddNullToObject(o, "updateType");
+		cJSON_AddNullToObject(o, "updated");
+		cJSON_AddNullToObject(o, "reportedVersion");
+		cJSON_AddNullToObject(o, "reported");
+	}
+	sqlite3_reset(s);
+	cJSON_AddItemToObject(o, "entries", store_locallist_entries(st, charger));
+	return o;
+}
+
+/* ---- charging profiles ---- */
+
+int store_profile_put(struct store *st, const char *charger, int connector, const cJSON *profile, int64_t now_ms)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(profile, "chargingProfileId");
+	const cJSON *purpose = cJSON_GetObjectItemCaseSensitive(profile, "chargingProfilePurpose");
+	const cJSON *level = cJSON_GetObjectItemCaseSensitive(profile, "stackLevel");
+	const cJSON *tx = cJSON_GetObjectItemCaseSensitive(profile, "transactionId");
+	if (!cJSON_IsNumber(id) || !cJSON_IsString(purpose) || !cJSON_IsNumber(level))
+		return -1;
+	/* The same id, or the same purpose and stack level on the connector,
+	 * replaces the profile held (OCPP 1.6 §5.16.3). */
+	sqlite3_stmt *s = stmt(st, S_PROF_DEL_SAME);
+	bind_text(s, 1, charger);
+	sqlite3_bind_int(s, 2, id->valueint);
+	sqlite3_bind_int(s, 3, connector);
+	bind_text(s, 4, purpose->valuestring);
+	sqlite3_bind_int(s, 5, level->valueint);
+	if (exec_write(st, s, "profile replace"))
+		return -1;
+	char *json = cJSON_PrintUnformatted(profile);
+	if (!json)
+		return -1;
+	s = stmt(st, S_PROF_ADD);
+	bind_text(s, 1, charger);
+	sqlite3_bind_int(s, 2, id->valueint);
+	sqlite3_bind_int(s, 3, connector);
+	bind_text(s, 4, purpose->valuestring);
+	sqlite3_bind_int(s, 5, level->valueint);
+	if (cJSON_IsNumber(tx))
+		sqlite3_bind_int64(s, 6, (int64_t)tx->valuedouble);
+	bind_text(s, 7, json);
+	sqlite3_bind_int64(s, 8, now_ms);
+	int rc = exec_write(st, s, "profile add");
+	cJSON_free(json);
+	return rc;
+}
+
+int store_profile_clear(struct store *st, const char *charger, const cJSON *criteria)
+{
+	static const char *const keys[] = { "id", "connectorId", "chargingProfilePurpose", "stackLevel" };
+	sqlite3_stmt *s = stmt(st, S_PROF_CLEAR);
+	bind_text(s, 1, charger);
+	for (int i = 0; i < 4; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(criteria, keys[i]);
+		if (cJSON_IsNumber(v))
+			sqlite3_bind_int(s, i + 2, v->valueint);
+		else if (cJSON_IsString(v))
+			bind_text(s, i + 2, v->valuestring);
+	}
+	if (exec_write(st, s, "profile clear"))
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+int store_profile_clear_tx(struct store *st, const char *charger, int connector)
+{
+	sqlite3_stmt *s = stmt(st, S_PROF_CLEAR_TX);
+	bind_text(s, 1, charger);
+	if (connector >= 0)
+		sqlite3_bind_int(s, 2, connector);
+	if (exec_write(st, s, "profile clear tx"))
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+cJSON *store_profiles_json(struct store *st, const char *charger)
+{
+	cJSON *arr = cJSON_CreateArray();
+	sqlite3_stmt *s = stmt(st, S_PROF_LIST);
+	bind_text(s, 1, charger);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "connectorId", sqlite3_column_int(s, 0));
+		cJSON_AddNumberToObject(o, "chargingProfileId", sqlite3_column_int(s, 1));
+		cJSON_AddStringToObject(o, "chargingProfilePurpose", col_text(s, 2));
+		cJSON_AddNumberToObject(o, "stackLevel", sqlite3_column_int(s, 3));
+		if (sqlite3_column_type(s, 4) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, "transactionId");
+		else
+			cJSON_AddNumberToObject(o, "transactionId", (double)sqlite3_column_int64(s, 4));
+		add_json_col(o, "csChargingProfiles", s, 5);
+		add_time_or_null(o, "installed", s, 6);
+		cJSON_AddItemToArray(arr, o);
+	}
+	sqlite3_reset(s);
+	return arr;
+}
+
+/* ---- alarms ---- */
+
+int store_alarm_raise(struct store *st, const struct store_alarm *a, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, S_AL_RAISE);
+	bind_text(s, 1, a->source);
+	bind_text(s, 2, a->charger);
+	if (a->connector >= 0)
+		sqlite3_bind_int(s, 3, a->connector);
+	bind_text(s, 4, a->code);
+	bind_text(s, 5, a->info && *a->info ? a->info : NULL);
+	bind_text(s, 6, a->vendor_id && *a->vendor_id ? a->vendor_id : NULL);
+	bind_text(s, 7, a->vendor_error_code && *a->vendor_error_code ? a->vendor_error_code : NULL);
+	sqlite3_bind_int64(s, 8, now_ms);
+	if (exec_write(st, s, "alarm raise"))
+		return -1;
+	return sqlite3_changes(st->db) ? 0 : 1;
+}
+
+int store_alarm_clear(struct store *st, const char *source, const char *charger, int connector,
+		      const char *except_code, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, S_AL_CLEAR);
+	bind_text(s, 1, source);
+	bind_text(s, 2, charger);
+	if (connector >= 0)
+		sqlite3_bind_int(s, 3, connector);
+	sqlite3_bind_int(s, 4, connector == STORE_ANY_CONNECTOR);
+	bind_text(s, 5, except_code);
+	sqlite3_bind_int64(s, 6, now_ms);
+	if (exec_write(st, s, "alarm clear"))
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+cJSON *store_alarms_json(struct store *st, int active_only, const char *charger, int limit)
+{
+	cJSON *arr = cJSON_CreateArray();
+	sqlite3_stmt *s = stmt(st, S_AL_LIST);
+	sqlite3_bind_int(s, 1, active_only);
+	bind_text(s, 2, charger);
+	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
+		cJSON_AddStringToObject(o, "source", col_text(s, 1));
+		cJSON_AddStringToObject(o, "charger", col_text(s, 2));
+		if (sqlite3_column_type(s, 3) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, "connectorId");
+		else
+			cJSON_AddNumberToObject(o, "connectorId", sqlite3_column_int(s, 3));
+		cJSON_AddStringToObject(o, "code", col_text(s, 4));
+		add_str_or_null(o, "info", col_text(s, 5));
+		add_str_or_null(o, "vendorId", col_text(s, 6));
+		add_str_or_null(o, "vendorErrorCode", col_text(s, 7));
+		add_time_or_null(o, "raised", s, 8);
+		add_time_or_null(o, "cleared", s, 9);
 		cJSON_AddItemToArray(arr, o);
 	}
 	sqlite3_reset(s);

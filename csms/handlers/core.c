@@ -2,8 +2,10 @@
  * heartbeat, status, authorisation, transactions and meter values. Each
  * handler writes its rows; the reply goes out after the turn's commit. */
 #include "../actions.h"
+#include "../alarms.h"
 #include "../auth.h"
 #include "../charger.h"
+#include "../commands.h"
 #include "../control.h"
 #include "../csms.h"
 #include "../log.h"
@@ -58,6 +60,7 @@ enum ocpp_status h_boot_notification(const struct ocpp_req *r, cJSON *resp, cons
 	if (reg == REG_ACCEPTED) {
 		r->s->booted = 1;
 		control_charger_online(app, r->ch);
+		commands_charger_booted(app, r->ch);
 	}
 	return OCPP_OK;
 }
@@ -89,6 +92,7 @@ enum ocpp_status h_status_notification(const struct ocpp_req *r, cJSON *resp, co
 		snprintf(cc->status, sizeof cc->status, "%s", str(r->payload, "status"));
 		snprintf(cc->error_code, sizeof cc->error_code, "%s", str(r->payload, "errorCode"));
 	}
+	alarms_status(r->app, r->ch, conn, r->payload);
 	control_charger_changed(r->app, r->ch);
 	return OCPP_OK;
 }
@@ -158,6 +162,7 @@ enum ocpp_status h_start_transaction(const struct ocpp_req *r, cJSON *resp, cons
 		}
 		LOGI("ocpp", "%s: transaction %lld started on connector %d for %s (%s)", r->ch->id,
 		     (long long)id, s.connector, tag, s.auth_status);
+		commands_tx_started(app, r->ch, s.connector, s.reservation_id, tag, id);
 	}
 	cJSON_AddNumberToObject(resp, "transactionId", (double)id);
 	if (s.connector < CHARGER_MAX_CONN)
@@ -205,6 +210,7 @@ enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const
 	}
 	if (conn)
 		r->ch->conn[conn].tx_id = 0;
+	commands_tx_stopped(app, r->ch, conn);
 	control_charger_changed(app, r->ch);
 	return OCPP_OK;
 }

@@ -1,0 +1,195 @@
+/* alarms.c: alarms raised and cleared from what chargers report (faults in
+ * StatusNotification, refused charging profiles) and from what they do not
+ * (silence longer than three heartbeat intervals), and the diagnosis: every
+ * charger and every other device the daemon talks to, with its health. */
+#include "alarms.h"
+#include "admin.h"
+#include "charger.h"
+#include "control.h"
+#include "csms.h"
+#include "http.h"
+#include "log.h"
+#include "session.h"
+#include "store.h"
+#include "timeutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void alarms_status(struct csms *app, struct charger *ch, int connector, const cJSON *req)
+{
+	const char *code = str(req, "errorCode");
+	if (!code)
+		return;
+	if (!strcmp(code, "NoError")) {
+		if (store_alarm_clear(app->store, ALARM_SRC_STATUS, ch->id, connector, NULL, app->now_ms) > 0)
+			LOGI("alarms", "%s connector %d: fault cleared", ch->id, connector);
+		return;
+	}
+	/* One fault per connector at a time: a different code replaces it. */
+	store_alarm_clear(app->store, ALARM_SRC_STATUS, ch->id, connector, code, app->now_ms);
+	struct store_alarm a = { ALARM_SRC_STATUS, ch->id, connector, code, str(req, "info"),
+				 str(req, "vendorId"), str(req, "vendorErrorCode") };
+	if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
+		LOGW("alarms", "%s connector %d: %s %s", ch->id, connector, code, a.info ? a.info : "");
+}
+
+void alarms_profile(struct csms *app, const char *charger, int connector, int profile_id,
+		    const char *purpose, const char *refused_code)
+{
+	if (!refused_code) {
+		store_alarm_clear(app->store, ALARM_SRC_PROFILE, charger, connector, NULL, app->now_ms);
+		return;
+	}
+	char info[128];
+	snprintf(info, sizeof info, "chargingProfileId %d (%s) on connector %d refused", profile_id,
+		 purpose ? purpose : "?", connector);
+	struct store_alarm a = { ALARM_SRC_PROFILE, charger, connector, refused_code, info, NULL, NULL };
+	if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
+		LOGW("alarms", "%s: %s", charger, info);
+}
+
+static int load_one(void *arg, const char *id)
+{
+	struct csms *app = arg;
+	charger_find(app->chargers, app->store, id);
+	return 0;
+}
+
+void alarms_tick(struct csms *app)
+{
+	if (!app->chargers_loaded) {
+		/* Chargers that never connect after a restart must be missed too. */
+		app->chargers_loaded = 1;
+		store_charger_each_accepted(app->store, load_one, app);
+	}
+	if (app->now_ms < app->next_housekeeping_ms)
+		return;
+	int64_t limit = (int64_t)app->cfg.heartbeat_interval * 3000;
+	char info[96];
+	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
+		if (ch->reg != REG_ACCEPTED || !ch->last_seen_ms)
+			continue;
+		int offline = !ch->session && app->now_ms - ch->last_seen_ms > limit;
+		int want = offline ? 2 : 1;
+		if (ch->offline_state == want)
+			continue;
+		ch->offline_state = want;
+		if (offline) {
+			snprintf(info, sizeof info, "not heard from for more than %d s (3 heartbeat intervals)",
+				 app->cfg.heartbeat_interval * 3);
+			struct store_alarm a = { ALARM_SRC_OFFLINE, ch->id, STORE_NO_CONNECTOR, "Offline", info,
+						 NULL, NULL };
+			if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
+				LOGW("alarms", "%s: offline", ch->id);
+		} else {
+			store_alarm_clear(app->store, ALARM_SRC_OFFLINE, ch->id, STORE_NO_CONNECTOR, NULL, app->now_ms);
+		}
+	}
+}
+
+/* ---- routes ---- */
+
+void alarms_api_list(struct route_ctx *c)
+{
+	char buf[16], charger[STORE_ID_MAX + 1];
+	int active = 0, limit = 0;
+	if (http_query(c->t, "active", buf, sizeof buf)) {
+		if (!strcmp(buf, "true"))
+			active = 1;
+		else if (strcmp(buf, "false")) {
+			admin_error(c->t, 400, "BadRequest", "active: true or false");
+			return;
+		}
+	}
+	if (http_query(c->t, "limit", buf, sizeof buf)) {
+		char *end;
+		long v = strtol(buf, &end, 10);
+		if (!*buf || *end || v < 1 || v > 100000) {
+			admin_error(c->t, 400, "BadRequest", "limit: a whole number from 1 to 100000");
+			return;
+		}
+		limit = (int)v;
+	}
+	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
+	admin_reply_json(c->t, 200, store_alarms_json(c->app->store, active, ch, limit));
+}
+
+static void add_time(cJSON *o, const char *k, int64_t ms)
+{
+	char buf[40];
+	if (ms > 0)
+		cJSON_AddStringToObject(o, k, time_format_iso(ms, buf, sizeof buf));
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+void alarms_api_diagnosis(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	cJSON *o = cJSON_CreateObject();
+	add_time(o, "time", app->now_ms);
+	cJSON *chs = cJSON_AddArrayToObject(o, "chargers");
+	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
+		if (ch->reg == REG_UNKNOWN && !ch->session)
+			continue;
+		struct session *s = ch->session;
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "id", ch->id);
+		cJSON_AddStringToObject(e, "registration", store_registration_names[ch->reg <= REG_UNKNOWN ? ch->reg : REG_UNKNOWN]);
+		cJSON_AddBoolToObject(e, "connected", s != NULL);
+		add_time(e, "lastSeen", ch->last_seen_ms);
+		add_time(e, "connectedSince", s ? s->connected_ms : 0);
+		cJSON_AddBoolToObject(e, "healthy", s && ch->reg == REG_ACCEPTED && ch->offline_state != 2);
+		cJSON_AddBoolToObject(e, "offlineAlarm", ch->offline_state == 2);
+		int q = 0;
+		for (struct pending_call *p = s ? s->queue_head : NULL; p; p = p->next)
+			q++;
+		cJSON_AddNumberToObject(e, "queuedCalls", q);
+		if (s && s->inflight)
+			cJSON_AddStringToObject(e, "callInFlight", s->inflight->action);
+		else
+			cJSON_AddNullToObject(e, "callInFlight");
+		cJSON_AddItemToArray(chs, e);
+	}
+	cJSON *devs = cJSON_AddArrayToObject(o, "devices");
+	struct control_sensor_info si;
+	if (control_sensor_info(app, &si) == 0) {
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "name", "dlm-grid-sensor");
+		cJSON_AddStringToObject(d, "type", si.type);
+		cJSON_AddBoolToObject(d, "inUse", si.dlm_enabled);
+		cJSON_AddBoolToObject(d, "connected", si.healthy);
+		cJSON_AddBoolToObject(d, "healthy", si.healthy);
+		if (si.age_s >= 0) {
+			cJSON_AddNumberToObject(d, "ageS", round(si.age_s * 1000) / 1000);
+			add_time(d, "lastSeen", app->now_ms - (int64_t)(si.age_s * 1000));
+		} else {
+			cJSON_AddNullToObject(d, "ageS");
+			cJSON_AddNullToObject(d, "lastSeen");
+		}
+		cJSON_AddStringToObject(d, "error", si.error ? si.error : "");
+		cJSON_AddNumberToObject(d, "readings", (double)si.readings);
+		cJSON_AddNumberToObject(d, "failures", (double)si.failures);
+		cJSON_AddItemToArray(devs, d);
+	}
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "name", "store");
+	cJSON_AddStringToObject(d, "type", "sqlite");
+	cJSON_AddStringToObject(d, "path", app->cfg.db);
+	cJSON_AddBoolToObject(d, "connected", 1);
+	cJSON_AddBoolToObject(d, "healthy", app->stats.commit_failures == 0);
+	cJSON_AddNumberToObject(d, "schemaVersion", store_schema_version(app->store));
+	cJSON_AddNumberToObject(d, "commits", (double)app->stats.commits);
+	cJSON_AddNumberToObject(d, "commitFailures", (double)app->stats.commit_failures);
+	cJSON_AddItemToArray(devs, d);
+	admin_reply_json(c->t, 200, o);
+}

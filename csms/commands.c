@@ -1,0 +1,420 @@
+/* commands.c: what the central system's CALLs did and what their answers
+ * mean. ocppj hands every CALL to commands_track; when it ends, it is
+ * counted, audited, and one row of the meanings table keeps what the answer
+ * says about the charger. Also reservations consumed and expired, and the
+ * charging profiles re-installed after a reboot. */
+#include "commands.h"
+#include "actions.h"
+#include "admin.h"
+#include "alarms.h"
+#include "charger.h"
+#include "csms.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "ocppj.h"
+#include "store.h"
+#include "timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HOUSEKEEPING_MS 1000
+#define PRUNE_MS 60000
+
+/* One tracked CALL, from commands_track to the end of its callback. */
+struct cmd_track {
+	struct csms *app;
+	char charger[STORE_ID_MAX];
+	char action[48];
+	char msg_id[OCPP_MSGID_MAX];
+	const char *source;        /* static string */
+	char *request;             /* JSON text, owned */
+	int64_t queued_ms;
+	int row;                   /* action table index */
+	call_cb cb;
+	void *arg;
+};
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int num(const cJSON *o, const char *k, int dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valueint : dflt;
+}
+
+/* ---- what answers mean: one row per action that changes what we know ---- */
+
+typedef void (*meaning_fn)(struct cmd_track *tk, const cJSON *req, const struct call_result *r);
+
+static int accepted(const struct call_result *r, const char *also)
+{
+	const char *st = r->status == OCPP_OK ? str(r->payload, "status") : NULL;
+	return st && (!strcmp(st, "Accepted") || (also && !strcmp(st, also)));
+}
+
+static void m_availability(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
+{
+	if (accepted(r, "Scheduled"))
+		store_availability_set(tk->app->store, tk->charger, num(req, "connectorId", 0), str(req, "type"),
+				       str(r->payload, "status"), tk->app->now_ms);
+}
+
+static void m_change_config(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
+{
+	const char *st = r->status == OCPP_OK ? str(r->payload, "status") : NULL;
+	if (!st)
+		return;
+	/* Accepted: in force. RebootRequired: in force after a reset (kept as
+	 * requested). Rejected / NotSupported: the old value stays. */
+	store_config_key_set(tk->app->store, tk->charger, str(req, "key"), str(req, "value"),
+			     !strcmp(st, "Accepted"), -1, st, str(req, "value"), tk->app->now_ms);
+}
+
+static void m_get_config(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
+{
+	(void)req;
+	if (r->status != OCPP_OK)
+		return;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r->payload, "configurationKey")) {
+		const cJSON *ro = cJSON_GetObjectItemCaseSensitive(e, "readonly");
+		store_config_key_set(tk->app->store, tk->charger, str(e, "key"), str(e, "value"), 1,
+				     cJSON_IsBool(ro) ? cJSON_IsTrue(ro) : -1, NULL, NULL, tk->app->now_ms);
+	}
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r->payload, "unknownKey"))
+		if (cJSON_IsString(e))
+			store_config_key_set(tk->app->store, tk->charger, e->valuestring, NULL, 1, -1, "Unknown",
+					     NULL, tk->app->now_ms);
+}
+
+static void m_reserve(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
+{
+	struct store_reservation res = { tk->charger, num(req, "reservationId", 0), num(req, "connectorId", 0),
+					 str(req, "idTag"), str(req, "parentIdTag"), 0 };
+	if (!accepted(r, NULL) || time_parse_iso(str(req, "expiryDate"), &res.expiry_ms))
+		return;
+	store_reservation_add(tk->app->store, &res, tk->app->now_ms);
+}
+
+static void m_cancel_reservation(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
+{
+	if (accepted(r, NULL))
+		store_reservation_end(tk->app->store, tk->charger, num(req, "reservationId", 0), "Cancelled", 0,
+				      tk->app->now_ms);
+}
+
+static void m_send_local_list(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
+{
+	const char *type = str(req, "updateType");
+	if (accepted(r, NULL) && type)
+		store_locallist_apply(tk->app->store, tk->charger, num(req, "listVersion", 0), !strcmp(type, "Full"),
+				      cJSON_GetObjectItemCaseSensitive(req, "localAuthorizationList"), tk->app->now_ms);
+}
+
+static void m_local_list_version(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
+{
+	(void)req;
+	if (r->status == OCPP_OK)
+		store_locallist_reported(tk->app->store, tk->charger, num(r->payload, "listVersion", -1),
+					 tk->app->now_ms);
+}
+
+static void m_set_profile(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(req, "csChargingProfiles");
+	int conn = num(req, "connectorId", 0), id = num(p, "chargingProfileId", 0);
+	const char *purpose = str(p, "chargingProfilePurpose");
+	if (accepted(r, NULL)) {
+		store_profile_put(tk->app->store, tk->charger, conn, p, tk->app->now_ms);
+		alarms_profile(tk->app, tk->charger, conn, id, purpose, NULL);
+	} else if (r->status == OCPP_OK) {
+		alarms_profile(tk->app, tk->charger, conn, id, purpose, str(r->payload, "status"));
+	} else if (strcmp(r->code, "Timeout") && strcmp(r->code, "Closed")) {
+		alarms_profile(tk->app, tk->charger, conn, id, purpose, r->code);
+	}
+}
+
+static void m_clear_profile(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
+{
+	if (accepted(r, NULL))
+		store_profile_clear(tk->app->store, tk->charger, req);
+}
+
+static const struct meaning {
+	const char *action;
+	meaning_fn fn;
+} meanings[] = {
+	{ "CancelReservation", m_cancel_reservation },
+	{ "ChangeAvailability", m_availability },
+	{ "ChangeConfiguration", m_change_config },
+	{ "ClearChargingProfile", m_clear_profile },
+	{ "GetConfiguration", m_get_config },
+	{ "GetLocalListVersion", m_local_list_version },
+	{ "ReserveNow", m_reserve },
+	{ "SendLocalList", m_send_local_list },
+	{ "SetChargingProfile", m_set_profile },
+};
+#define NMEANINGS (sizeof meanings / sizeof meanings[0])
+
+/* ---- tracking ---- */
+
+static void track_done(void *arg, const struct call_result *r)
+{
+	struct cmd_track *tk = arg;
+	struct csms *app = tk->app;
+	const char *outcome;
+	int col;
+	if (r->status == OCPP_OK) {
+		outcome = "result";
+		col = OCPP_OK;
+	} else if (!strcmp(r->code, "Timeout")) {
+		outcome = "timeout";
+		col = CSMS_OUT_TIMEOUT;
+	} else if (!strcmp(r->code, "Closed")) {
+		outcome = "closed";
+		col = CSMS_OUT_CLOSED;
+	} else {
+		outcome = "error";
+		col = r->status > OCPP_OK && r->status < OCPP_STATUS_COUNT ? (int)r->status : OCPP_EGENERIC;
+	}
+	int answered = col != CSMS_OUT_TIMEOUT && col != CSMS_OUT_CLOSED;
+	metrics_out(app, tk->row, col, answered ? r->latency_ms : -1);
+
+	char *resp = r->payload ? cJSON_PrintUnformatted(r->payload) : NULL;
+	struct store_audit a = {
+		.charger = tk->charger, .action = tk->action, .message_id = tk->msg_id, .source = tk->source,
+		.queued_ms = tk->queued_ms, .done_ms = app->now_ms,
+		.sent_ms = col == CSMS_OUT_CLOSED ? 0 : app->now_ms - r->latency_ms,
+		.latency_ms = answered ? r->latency_ms : -1,
+		.request = tk->request, .outcome = outcome, .response = resp,
+		.error_code = r->status == OCPP_OK ? NULL : r->code,
+		.error_description = r->status == OCPP_OK ? NULL : r->description,
+	};
+	if (store_audit_add(app->store, &a))
+		LOGW("commands", "%s: %s not audited", tk->charger, tk->action);
+	cJSON_free(resp);
+
+	for (size_t i = 0; i < NMEANINGS; i++) {
+		if (strcmp(meanings[i].action, tk->action))
+			continue;
+		cJSON *req = cJSON_Parse(tk->request);
+		if (req)
+			meanings[i].fn(tk, req, r);
+		cJSON_Delete(req);
+		break;
+	}
+	if (tk->cb)
+		tk->cb(tk->arg, r);
+	free(tk->request);
+	free(tk);
+}
+
+static const char *guess_source(const char *action, const cJSON *payload)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(payload, "csChargingProfiles");
+	if (!strcmp(action, "SetChargingProfile") && num(p, "chargingProfileId", 0) == COMMANDS_DLM_PROFILE_ID)
+		return "dlm";
+	return "csms";
+}
+
+int commands_track(struct session *s, const char *action, const char *msg_id, const cJSON *payload,
+		   const char *source, call_cb *cb, void **arg)
+{
+	const struct action_row *row = actions_find(action);
+	struct cmd_track *tk = calloc(1, sizeof *tk);
+	if (!tk || !row)
+		goto fail;
+	tk->request = cJSON_PrintUnformatted(payload);
+	if (!tk->request)
+		goto fail;
+	tk->app = s->app;
+	snprintf(tk->charger, sizeof tk->charger, "%s", s->id);
+	snprintf(tk->action, sizeof tk->action, "%s", action);
+	snprintf(tk->msg_id, sizeof tk->msg_id, "%s", msg_id);
+	tk->source = source ? source : guess_source(action, payload);
+	tk->queued_ms = s->app->now_ms;
+	tk->row = actions_index(row);
+	tk->cb = *cb;
+	tk->arg = *arg;
+	*cb = track_done;
+	*arg = tk;
+	return 0;
+fail:
+	if (tk)
+		free(tk->request);
+	free(tk);
+	return -1;
+}
+
+/* ---- charger events ---- */
+
+void commands_charger_booted(struct csms *app, struct charger *ch)
+{
+	/* A reboot ended every transaction, and with them their TxProfiles;
+	 * the rest are sent again once the boot answer is out (commands_tick). */
+	store_profile_clear_tx(app->store, ch->id, -1);
+	ch->reinstall_profiles = 1;
+	ch->booted_ms = app->now_ms;
+}
+
+void commands_tx_started(struct csms *app, struct charger *ch, int connector, int reservation_id,
+			 const char *id_tag, int64_t tx_id)
+{
+	if (store_reservation_use(app->store, ch->id, connector, reservation_id, id_tag, tx_id, app->now_ms) == 0)
+		LOGI("commands", "%s: transaction %lld used a reservation", ch->id, (long long)tx_id);
+}
+
+void commands_tx_stopped(struct csms *app, struct charger *ch, int connector)
+{
+	if (connector > 0)
+		store_profile_clear_tx(app->store, ch->id, connector);
+}
+
+static void reinstall(struct csms *app, struct charger *ch)
+{
+	char why[256];
+	cJSON *arr = store_profiles_json(app->store, ch->id), *p;
+	int n = 0;
+	ch->reinstall_profiles = 0;
+	cJSON_ArrayForEach(p, arr) {
+		const char *purpose = str(p, "chargingProfilePurpose");
+		int64_t installed = 0;
+		time_parse_iso(str(p, "installed"), &installed);
+		/* DLM's own is re-sent by control.c; a TxProfile ended with the
+		 * reboot; one installed since the boot is in place. */
+		if (num(p, "chargingProfileId", 0) == COMMANDS_DLM_PROFILE_ID || !purpose ||
+		    !strcmp(purpose, "TxProfile") || installed >= ch->booted_ms)
+			continue;
+		cJSON *req = cJSON_CreateObject();
+		cJSON_AddNumberToObject(req, "connectorId", num(p, "connectorId", 0));
+		cJSON_AddItemReferenceToObject(req, "csChargingProfiles",
+					       cJSON_GetObjectItemCaseSensitive(p, "csChargingProfiles"));
+		if (ocppj_call_src(ch->session, "SetChargingProfile", req, "csms", NULL, NULL, why, sizeof why))
+			LOGW("commands", "%s: profile %d not re-installed: %s", ch->id,
+			     num(p, "chargingProfileId", 0), why);
+		else
+			n++;
+		cJSON_Delete(req);
+	}
+	cJSON_Delete(arr);
+	if (n)
+		LOGI("commands", "%s: %d charging profile(s) re-installed after the boot", ch->id, n);
+}
+
+void commands_tick(struct csms *app)
+{
+	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next)
+		if (ch->reinstall_profiles && ch->session && ch->session->booted && ch->reg == REG_ACCEPTED)
+			reinstall(app, ch);
+	if (app->now_ms >= app->next_housekeeping_ms) {
+		int n = store_reservation_expire(app->store, app->now_ms);
+		if (n > 0)
+			LOGI("commands", "%d reservation(s) expired", n);
+	}
+	if (app->now_ms >= app->next_prune_ms) {
+		app->next_prune_ms = app->now_ms + PRUNE_MS;
+		store_audit_prune(app->store, app->cfg.audit_keep);
+	}
+}
+
+/* ---- routes ---- */
+
+static int query_int(struct route_ctx *c, const char *name, int dflt, int lo, int hi, int *out)
+{
+	char buf[32], *end;
+	*out = dflt;
+	if (!http_query(c->t, name, buf, sizeof buf))
+		return 0;
+	long v = strtol(buf, &end, 10);
+	if (!*buf || *end || v < lo || v > hi) {
+		admin_error(c->t, 400, "BadRequest", "%s: a whole number from %d to %d", name, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int query_bool(struct route_ctx *c, const char *name, int *out)
+{
+	char buf[16];
+	*out = -1;
+	if (!http_query(c->t, name, buf, sizeof buf))
+		return 0;
+	if (!strcmp(buf, "true"))
+		*out = 1;
+	else if (!strcmp(buf, "false"))
+		*out = 0;
+	else {
+		admin_error(c->t, 400, "BadRequest", "%s: true or false", name);
+		return -1;
+	}
+	return 0;
+}
+
+void commands_api_audit(struct route_ctx *c)
+{
+	char charger[STORE_ID_MAX + 1], action[64];
+	int limit;
+	if (query_int(c, "limit", 100, 1, 10000, &limit))
+		return;
+	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
+	const char *ac = http_query(c->t, "action", action, sizeof action);
+	admin_reply_json(c->t, 200, store_audit_json(c->app->store, ch, ac, limit));
+}
+
+/* The charger of the route's first parameter, or NULL after a 404. */
+static struct charger *route_charger(struct route_ctx *c)
+{
+	struct charger *ch = charger_find(c->app->chargers, c->app->store, c->params[0]);
+	if (!ch)
+		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
+	return ch;
+}
+
+void commands_api_configuration(struct route_ctx *c)
+{
+	struct charger *ch = route_charger(c);
+	if (ch)
+		admin_reply_json(c->t, 200, store_config_json(c->app->store, ch->id));
+}
+
+void commands_api_profiles(struct route_ctx *c)
+{
+	struct charger *ch = route_charger(c);
+	if (ch)
+		admin_reply_json(c->t, 200, store_profiles_json(c->app->store, ch->id));
+}
+
+void commands_api_firmware(struct route_ctx *c)
+{
+	struct charger *ch = route_charger(c);
+	int limit;
+	if (!ch || query_int(c, "limit", 100, 1, 10000, &limit))
+		return;
+	cJSON *one = store_charger_json(c->app->store, ch->id);
+	cJSON *o = cJSON_CreateObject();
+	static const char *const keep[] = { "firmware", "firmwareStatus", "diagnosticsStatus" };
+	for (int i = 0; i < 3; i++) {
+		cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(one, keep[i]);
+		cJSON_AddItemToObject(o, keep[i], v ? v : cJSON_CreateNull());
+	}
+	cJSON_Delete(one);
+	cJSON_AddItemToObject(o, "history", store_firmware_history_json(c->app->store, ch->id, limit));
+	admin_reply_json(c->t, 200, o);
+}
+
+void commands_api_reservations(struct route_ctx *c)
+{
+	char charger[STORE_ID_MAX + 1];
+	int active, limit;
+	if (query_bool(c, "active", &active) || query_int(c, "limit", 0, 0, 100000, &limit))
+		return;
+	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
+	admin_reply_json(c->t, 200, store_reservations_json(c->app->store, ch, active, limit));
+}

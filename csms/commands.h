@@ -1,0 +1,49 @@
+/* commands.h: the central system's own CALLs to chargers, after the fact.
+ * Every CALL that ocppj sends is tracked: when it ends (answer, CALLERROR,
+ * timeout, closed connection) it is counted for /metrics, written to the
+ * audit table, and what its answer means is kept in the store
+ * (availability, configuration keys, reservations, local lists, charging
+ * profiles; a refused profile raises an alarm). Also: reservations used by
+ * StartTransaction and expired by time, profiles re-installed after a
+ * reboot, and the API routes that show all of it. */
+#ifndef CSMS_COMMANDS_H
+#define CSMS_COMMANDS_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "session.h"
+
+struct csms;
+struct charger;
+struct route_ctx;
+
+/* control.c's ChargePointMaxProfile id: DLM re-installs it itself, so it is
+ * never re-installed from the store. Must match PROFILE_ID there. */
+#define COMMANDS_DLM_PROFILE_ID 9000
+
+/* Called by ocppj for each CALL it accepted to send: replaces *cb / *arg
+ * with the tracker's, which calls the original exactly once at the end.
+ * payload is borrowed (printed at once). source: "admin", "dlm", "csms",
+ * or NULL (guessed: our DLM profile is "dlm", the rest "csms").
+ * 0, or -1 when out of memory (nothing changed). */
+int commands_track(struct session *s, const char *action, const char *msg_id, const cJSON *payload,
+		   const char *source, call_cb *cb, void **arg);
+
+/* Charger events from the OCPP handlers. */
+void commands_charger_booted(struct csms *app, struct charger *ch);   /* BootNotification Accepted */
+void commands_tx_started(struct csms *app, struct charger *ch, int connector, int reservation_id,
+			 const char *id_tag, int64_t tx_id);
+void commands_tx_stopped(struct csms *app, struct charger *ch, int connector);
+
+/* Periodic duties (csms_tick): re-installing profiles after a boot, expiring
+ * reservations, pruning the audit table. */
+void commands_tick(struct csms *app);
+
+/* Routes. */
+void commands_api_audit(struct route_ctx *c);          /* GET /api/v1/audit?charger=&action=&limit= */
+void commands_api_configuration(struct route_ctx *c);  /* GET /api/v1/chargers/{id}/configuration */
+void commands_api_profiles(struct route_ctx *c);       /* GET /api/v1/chargers/{id}/profiles */
+void commands_api_firmware(struct route_ctx *c);       /* GET /api/v1/chargers/{id}/firmware */
+void commands_api_reservations(struct route_ctx *c);   /* GET /api/v1/reservations?charger=&active= */
+
+#endif

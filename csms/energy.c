@@ -1,0 +1,974 @@
+/* energy.c: the station in the daemon. Each tick builds the station input
+ * from the data source (a simulated house, a Modbus inverter, or readings
+ * pushed through the API) and the chargers' OCPP state, runs station_step()
+ * and hands the outputs on: the battery setpoint to the source, the EV
+ * targets to control.c (energy_ev_target), controlled loads to coils or the
+ * API. Settings changed through the API are kept in the store (meta
+ * "station") and win over the station_settings file at the next start. */
+#include "energy.h"
+#include "admin.h"
+#include "charger.h"
+#include "csms.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+#include "timeutil.h"
+
+#include "station.h"
+#include "station_json.h"
+#include "station_source.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define META_SETTINGS "station"
+#define META_PRICES "station_prices"
+#define META_MAX (256 * 1024)	/* largest settings / price list text kept */
+#define MAX_POWER_W 1e7		/* plausibility bound of pushed powers */
+#define FUTURE_SLACK_MS 60000	/* a pushed timestamp may be this far ahead of us */
+
+static const char *const source_names[] = { "sim", "modbus", "api" };
+
+/* One per daemon, from energy_init to energy_free. */
+struct energy {
+	station_config cfg; /* the settings */
+	station_config eff; /* cfg + chargers known only through their chargingMode setting */
+	unsigned char from_charger[STATION_MAX_CHARGERS]; /* eff entry came from a charger setting */
+	station_charger_cfg charger_default;
+	station_state *st; /* ~100 KB: the planner's tables */
+	station_input in;
+	station_output out;
+	int have_out;
+	const char *stale; /* why the last step ran on safe outputs, NULL when it did not */
+	int64_t next_tick_ms;
+	int64_t clock_ms;  /* station clock of the last step (simulated time with sim) */
+	uint64_t steps;
+	/* source */
+	int kind;
+	station_source *src;
+	int map_gross; /* the map's load register includes EVs and controlled loads */
+	char map_name[32];
+	station_src_reading rd; /* the measurement the last step used; ts_ms on our clock */
+	int have_rd;
+	uint64_t seq;
+	station_src_health health;
+	int on_grid; /* api may report an outage */
+	/* sim */
+	station_house house;
+	int64_t sim_real0, sim_t0;
+	/* remote EMS setpoint as last given, for GET */
+	int ems_set, ems_grid;
+	double ems_w;
+	int64_t ems_clock_ms;
+	/* price list summary, for GET */
+	int64_t prices_start_ms;
+	int prices_slot_s, prices_n;
+};
+
+/* ---- clocks ---- */
+
+/* The station's clock: the simulated house runs station_speed times real time. */
+static int64_t station_clock(const struct csms *app)
+{
+	const struct energy *e = app->energy;
+	if (e->kind == STATION_SRC_SIM)
+		return e->sim_t0 + (int64_t)((double)(app->now_ms - e->sim_real0) * app->cfg.station_speed);
+	return app->now_ms;
+}
+
+static void wake(void *ctx)
+{
+	server_wake(ctx);
+}
+
+/* ---- chargers: the effective charger list and their inputs ---- */
+
+static int ev_mode_of(const char *charging_mode, station_ev_mode *m)
+{
+	static const struct {
+		const char *name;
+		station_ev_mode mode;
+	} map[] = { { "fast", STATION_EV_FAST }, { "solarBoost", STATION_EV_SOLAR_BOOST }, { "pv", STATION_EV_PV100 } };
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(map[i].name, charging_mode)) {
+			*m = map[i].mode;
+			return 0;
+		}
+	return -1;
+}
+
+static int find_eff(const struct energy *e, const char *id)
+{
+	for (int i = 0; i < e->eff.n_chargers; i++)
+		if (!strcmp(e->eff.chargers[i].id, id))
+			return i;
+	return -1;
+}
+
+static const struct charger *find_charger(struct csms *app, const char *id)
+{
+	for (const struct charger *c = charger_first(app->chargers); c; c = c->next)
+		if (!strcmp(c->id, id))
+			return c;
+	return NULL;
+}
+
+/* eff = the settings' chargers, then every accepted connected charger not
+ * listed there, with its chargingMode setting. The station state is per
+ * list position: entries that moved keep their state, new ones start fresh. */
+static void build_effective(struct csms *app)
+{
+	struct energy *e = app->energy;
+	station_charger_state old_st[STATION_MAX_CHARGERS];
+	char old_id[STATION_MAX_CHARGERS][49];
+	int old_n = e->eff.n_chargers;
+	for (int i = 0; i < old_n; i++) {
+		old_st[i] = e->st->ev[i];
+		memcpy(old_id[i], e->eff.chargers[i].id, sizeof old_id[i]);
+	}
+	e->eff = e->cfg;
+	memset(e->from_charger, 0, sizeof e->from_charger);
+	for (const struct charger *c = charger_first(app->chargers); c; c = c->next) {
+		if (e->eff.n_chargers >= STATION_MAX_CHARGERS)
+			break;
+		station_ev_mode m;
+		if (!c->session || c->reg != REG_ACCEPTED || find_eff(e, c->id) >= 0 ||
+		    ev_mode_of(c->settings.charging_mode, &m))
+			continue;
+		int i = e->eff.n_chargers++;
+		station_charger_cfg *cc = &e->eff.chargers[i];
+		*cc = e->charger_default;
+		snprintf(cc->id, sizeof cc->id, "%s", c->id);
+		cc->mode = m;
+		cc->phases = c->settings.phases == 1 ? 1 : 3;
+		double max = c->settings.max_current_a > 0 ? c->settings.max_current_a : app->cfg.dlm_default_max_a;
+		cc->max_current_a = max < 6 ? 6 : max > 80 ? 80 : max;
+		e->from_charger[i] = 1;
+	}
+	for (int i = 0; i < e->eff.n_chargers; i++) {
+		int j;
+		for (j = 0; j < old_n; j++)
+			if (!strcmp(old_id[j], e->eff.chargers[i].id))
+				break;
+		if (j < old_n) {
+			e->st->ev[i] = old_st[j];
+		} else {
+			memset(&e->st->ev[i], 0, sizeof e->st->ev[i]);
+			e->st->ev[i].phases = e->eff.chargers[i].phases;
+			e->st->ev[i].above_since_ms = e->st->ev[i].below_since_ms = e->st->ev[i].switch_since_ms = -1;
+		}
+	}
+}
+
+static int car_plugged(const struct charger *c)
+{
+	static const char *const wanting[] = { "Preparing", "Charging", "SuspendedEV", "SuspendedEVSE" };
+	for (int k = 1; k < CHARGER_MAX_CONN; k++) {
+		if (c->conn[k].tx_id)
+			return 1;
+		for (size_t w = 0; w < sizeof wanting / sizeof wanting[0]; w++)
+			if (!strcmp(c->conn[k].status, wanting[w]))
+				return 1;
+	}
+	return 0;
+}
+
+/* Fills in->ev[] from the chargers; returns the EV power they report. */
+static double ev_inputs(struct csms *app, station_input *in)
+{
+	struct energy *e = app->energy;
+	double total = 0;
+	for (const struct charger *c = charger_first(app->chargers); c; c = c->next)
+		for (int k = 1; k < CHARGER_MAX_CONN; k++)
+			if (c->session && c->conn[k].live.ts_ms && isfinite(c->conn[k].live.power_w) &&
+			    c->conn[k].live.power_w > 0)
+				total += c->conn[k].live.power_w;
+	for (int i = 0; i < e->eff.n_chargers; i++) {
+		const struct charger *c = find_charger(app, e->eff.chargers[i].id);
+		in->ev[i].connected = c && c->session && car_plugged(c);
+		in->ev[i].demand_w = 0;
+	}
+	return total;
+}
+
+/* ---- the step ---- */
+
+static void take_reading(struct energy *e)
+{
+	station_src_reading r;
+	uint64_t seq;
+	if (e->src && station_source_latest(e->src, &r, &e->health, &seq) == 0 && seq != e->seq) {
+		e->seq = seq;
+		e->rd = r;
+		e->have_rd = 1;
+	}
+}
+
+/* Safe outputs while the measurements cannot be trusted: battery idle, no
+ * curtailment, controlled loads only where switched on by hand, Solar Boost
+ * at its minimum, 100% PV paused, Fast left to DLM (energy_ev_target). */
+static void safe_outputs(struct energy *e, const char *why)
+{
+	const station_config *cfg = &e->eff;
+	station_output *o = &e->out;
+	memset(o, 0, sizeof *o);
+	o->active = cfg->mode;
+	o->pv_limit_w = cfg->inverter_max_w > 0 ? cfg->inverter_max_w * 10 : 1e6;
+	o->pv3_on = true;
+	o->tou_period = -1;
+	o->plan_soc_pct = -1;
+	for (int i = 0; i < cfg->n_smart_loads; i++) {
+		o->smart_load_on[i] = cfg->smart_loads[i].mode == STATION_LOAD_MANUAL && cfg->smart_loads[i].manual_on;
+		if (o->smart_load_on[i])
+			o->loads_w += cfg->smart_loads[i].power_w;
+	}
+	o->heat_pump_on = cfg->heat_pump.enabled && !cfg->heat_pump.auto_mode && cfg->heat_pump.manual_on;
+	if (o->heat_pump_on)
+		o->loads_w += cfg->heat_pump.power_w;
+	o->gen_on = cfg->generator.enabled && !cfg->generator.auto_mode && cfg->generator.manual_on;
+	for (int i = 0; i < cfg->n_chargers; i++) {
+		const station_charger_cfg *cc = &cfg->chargers[i];
+		station_ev_output *ev = &o->ev[i];
+		ev->phases = e->st->ev[i].phases ? e->st->ev[i].phases : cc->phases;
+		ev->reason = e->in.ev[i].connected ? STATION_EV_LIMITED : STATION_EV_NOT_CONNECTED;
+		if (cc->mode == STATION_EV_FAST)
+			ev->target_a = cc->max_current_a;
+		else if (cc->mode == STATION_EV_SOLAR_BOOST && e->in.ev[i].connected)
+			ev->target_a = STATION_MIN_CURRENT_A;
+		ev->power_w = e->in.ev[i].connected ? ev->target_a * cfg->voltage_v * ev->phases : 0;
+		o->ev_w += ev->power_w;
+	}
+	e->stale = why;
+}
+
+static double finite_or(double v, double d)
+{
+	return isfinite(v) ? v : d;
+}
+
+static void apply_outputs(struct csms *app)
+{
+	struct energy *e = app->energy;
+	if (e->kind != STATION_SRC_MODBUS || !e->src)
+		return; /* sim applies the setpoint at the next advance; api clients read GET or the PUT answer */
+	station_src_command cmd;
+	memset(&cmd, 0, sizeof cmd);
+	cmd.bat_w = e->out.bat_w;
+	/* an ESS-style inverter follows a grid setpoint: the grid power the station expects */
+	cmd.grid_w = e->out.grid_w;
+	cmd.grid_valid = e->stale == NULL;
+	cmd.pv_limit_w = e->out.pv_limit_w;
+	for (int i = 0; i < STATION_MAX_SMART_LOADS; i++)
+		cmd.load_on[i] = e->out.smart_load_on[i];
+	cmd.heat_pump_on = e->out.heat_pump_on;
+	cmd.generator_on = e->out.gen_on;
+	station_source_command(e->src, &cmd);
+}
+
+static void energy_step(struct csms *app)
+{
+	struct energy *e = app->energy;
+	int64_t t = station_clock(app);
+	build_effective(app);
+	station_input *in = &e->in;
+	memset(in, 0, sizeof *in);
+	double ev_w = ev_inputs(app, in);
+	const char *why = NULL;
+	if (e->kind == STATION_SRC_SIM) {
+		double bat = e->have_out && !e->stale ? e->out.bat_w : 0;
+		station_house_advance(&e->house, t, bat);
+		station_house_measure(&e->house, e->have_out ? e->out.pv_limit_w : -1,
+				      ev_w + (e->have_out ? e->out.loads_w : 0), &e->rd);
+		e->rd.ts_ms = app->now_ms;
+		e->have_rd = 1;
+	} else if (e->kind == STATION_SRC_MODBUS) {
+		take_reading(e);
+	}
+	const station_src_reading *r = &e->rd;
+	if (!e->have_rd)
+		why = "no measurement yet";
+	else if (e->kind != STATION_SRC_SIM && app->now_ms - r->ts_ms > (int64_t)(app->cfg.station_stale_s * 1000))
+		why = "measurements stale";
+	else if (!isfinite(r->soc_pct))
+		why = "no battery SOC";
+	in->pv_w = fmax(0, finite_or(r->pv_w, 0));
+	in->pv3_w = fmax(0, finite_or(r->pv3_w, 0));
+	in->soc_pct = finite_or(r->soc_pct, 0);
+	in->bat_w = finite_or(r->bat_w, 0);
+	in->grid_w = finite_or(r->grid_w, 0);
+	in->ev_w = ev_w;
+	in->on_grid = e->kind == STATION_SRC_API ? e->on_grid : 1;
+	double loads = e->st->last_loads_w, gen = e->st->last_gen_w;
+	if (isfinite(r->load_w)) {
+		in->load_w = r->load_w;
+		if (e->kind == STATION_SRC_MODBUS && e->map_gross)
+			in->load_w -= ev_w + loads;
+	} else {
+		/* the house load from the balance at the grid point */
+		in->load_w = in->grid_w + in->pv_w + in->pv3_w + gen - in->bat_w - ev_w - loads;
+	}
+	in->load_w = fmax(0, in->load_w);
+	if (why)
+		safe_outputs(e, why);
+	else if (station_step(&e->eff, e->st, in, t, &e->out))
+		safe_outputs(e, "measurements not usable");
+	else
+		e->stale = NULL;
+	e->have_out = 1;
+	e->clock_ms = t;
+	e->steps++;
+	apply_outputs(app);
+}
+
+void energy_tick(struct csms *app)
+{
+	struct energy *e = app->energy;
+	if (!e || app->now_ms < e->next_tick_ms)
+		return;
+	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
+	energy_step(app);
+}
+
+void energy_wake(struct csms *app)
+{
+	struct energy *e = app->energy;
+	if (e && e->src)
+		take_reading(e);
+}
+
+int energy_ev_target(struct csms *app, const char *charger_id, double *target_a, int *phases)
+{
+	struct energy *e = app->energy;
+	*target_a = -1;
+	if (!e || !e->have_out || !charger_id)
+		return -1;
+	int i = find_eff(e, charger_id);
+	if (i < 0 || (e->stale && e->eff.chargers[i].mode == STATION_EV_FAST))
+		return -1;
+	*target_a = e->out.ev[i].target_a;
+	if (phases)
+		*phases = e->out.ev[i].phases == 1 ? 1 : 3;
+	return 0;
+}
+
+/* ---- settings and prices kept over a restart ---- */
+
+static char *read_text_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	if (!f) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) || ftell(f) < 0 || ftell(f) > META_MAX) {
+		snprintf(err, errlen, "not a readable file of at most %d bytes", META_MAX);
+		goto out;
+	}
+	long n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		snprintf(err, errlen, "read error");
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[n] = 0;
+out:
+	fclose(f);
+	return buf;
+}
+
+/* The kept text of a meta key (malloc'd) or NULL when absent. */
+static char *meta_text(struct csms *app, const char *key)
+{
+	char *buf = malloc(META_MAX);
+	if (!buf)
+		return NULL;
+	if (store_meta_get(app->store, key, buf, META_MAX)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* A price list body: {"start": ISO, "slotS": 900|3600, "importPrice": [..],
+ * "exportPrice": [..] (optional: the tariff's export price)}. On success
+ * the list is in force and *n, *start, *slot_s describe it; else err
+ * names the field. */
+static int prices_apply(struct csms *app, const cJSON *b, int *n_out, int64_t *start_out, int *slot_out, char *err,
+			size_t errlen)
+{
+	struct energy *e = app->energy;
+	double imp[STATION_PRICE_MAX_SLOTS], exp[STATION_PRICE_MAX_SLOTS];
+	const cJSON *v;
+	int64_t start;
+	if (!cJSON_IsObject(b)) {
+		snprintf(err, errlen, "body: a JSON object");
+		return -1;
+	}
+	cJSON_ArrayForEach(v, b) {
+		static const char *const known[] = { "start", "slotS", "importPrice", "exportPrice" };
+		size_t k;
+		for (k = 0; k < sizeof known / sizeof known[0]; k++)
+			if (!strcmp(known[k], v->string))
+				break;
+		if (k == sizeof known / sizeof known[0]) {
+			snprintf(err, errlen, "%s: unknown field (start, slotS, importPrice, exportPrice)", v->string);
+			return -1;
+		}
+	}
+	v = cJSON_GetObjectItemCaseSensitive(b, "start");
+	if (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &start)) {
+		snprintf(err, errlen, "start: an ISO 8601 UTC time");
+		return -1;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(b, "slotS");
+	int slot = 3600;
+	if (v && (!cJSON_IsNumber(v) || (v->valuedouble != 900 && v->valuedouble != 3600))) {
+		snprintf(err, errlen, "slotS: 900 (15 minutes) or 3600 (hourly)");
+		return -1;
+	}
+	if (v)
+		slot = (int)v->valuedouble;
+	if (start % (1000LL * slot)) {
+		snprintf(err, errlen, "start: must be on a %s boundary", slot == 900 ? "15-minute" : "full hour");
+		return -1;
+	}
+	int max = STATION_PRICE_MAX_SLOTS / (slot / STATION_SLOT_S);
+	const cJSON *ia = cJSON_GetObjectItemCaseSensitive(b, "importPrice");
+	const cJSON *ea = cJSON_GetObjectItemCaseSensitive(b, "exportPrice");
+	int n = cJSON_GetArraySize(ia);
+	if (!cJSON_IsArray(ia) || n < 1 || n > max) {
+		snprintf(err, errlen, "importPrice: an array of 1 to %d prices per kWh", max);
+		return -1;
+	}
+	if (ea && (!cJSON_IsArray(ea) || cJSON_GetArraySize(ea) != n)) {
+		snprintf(err, errlen, "exportPrice: an array as long as importPrice");
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const cJSON *x = cJSON_GetArrayItem(ia, i), *y = ea ? cJSON_GetArrayItem(ea, i) : NULL;
+		if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble) || fabs(x->valuedouble) > 100) {
+			snprintf(err, errlen, "importPrice[%d]: a number within +-100 per kWh", i);
+			return -1;
+		}
+		if (y && (!cJSON_IsNumber(y) || !isfinite(y->valuedouble) || fabs(y->valuedouble) > 100)) {
+			snprintf(err, errlen, "exportPrice[%d]: a number within +-100 per kWh", i);
+			return -1;
+		}
+		imp[i] = x->valuedouble;
+		exp[i] = y ? y->valuedouble : e->cfg.export_price;
+	}
+	if (station_prices_set(e->st, start, slot, n, imp, exp)) {
+		snprintf(err, errlen, "importPrice: the list does not fit");
+		return -1;
+	}
+	e->prices_start_ms = start;
+	e->prices_slot_s = slot;
+	e->prices_n = n;
+	*n_out = n;
+	*start_out = start;
+	*slot_out = slot;
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+static int start_source(struct csms *app, char *err, size_t errlen)
+{
+	struct energy *e = app->energy;
+	const struct csms_config *c = &app->cfg;
+	if (e->kind == STATION_SRC_SIM) {
+		int64_t t0 = app->now_ms;
+		if (c->station_sim_start[0] && time_parse_iso(c->station_sim_start, &t0)) {
+			snprintf(err, errlen, "station_sim_start: '%s' is not an ISO 8601 UTC time", c->station_sim_start);
+			return -1;
+		}
+		e->sim_real0 = app->now_ms;
+		e->sim_t0 = t0;
+		station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed, t0);
+		return 0;
+	}
+	if (e->kind != STATION_SRC_MODBUS)
+		return 0;
+	station_src_opts o;
+	char e2[256];
+	station_source_opts_defaults(&o);
+	if (station_source_map_resolve(c->station_map, &o.map, e2, sizeof e2)) {
+		snprintf(err, errlen, "station_map: %s", e2);
+		return -1;
+	}
+	if (strlen(c->station_modbus_host) >= sizeof o.host) {
+		snprintf(err, errlen, "station_modbus_host: too long");
+		return -1;
+	}
+	snprintf(o.host, sizeof o.host, "%s", c->station_modbus_host);
+	o.port = c->station_modbus_port;
+	o.unit = c->station_modbus_unit;
+	o.poll_ms = c->station_poll_ms;
+	if (o.timeout_ms > c->station_poll_ms * 2)
+		o.timeout_ms = c->station_poll_ms * 2;
+	o.wake = wake;
+	o.ctx = app;
+	e->map_gross = o.map.load_gross;
+	snprintf(e->map_name, sizeof e->map_name, "%s", o.map.name);
+	if (station_source_start(&e->src, &o, e2, sizeof e2)) {
+		snprintf(err, errlen, "station_source modbus: %s", e2);
+		return -1;
+	}
+	return 0;
+}
+
+int energy_init(struct csms *app, char *err, size_t errlen)
+{
+	struct energy *e = calloc(1, sizeof *e);
+	char e2[256];
+	bool confirm;
+	if (e)
+		e->st = calloc(1, sizeof *e->st);
+	if (!e || !e->st) {
+		if (e)
+			free(e);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	app->energy = e;
+	e->kind = app->cfg.station_source;
+	e->on_grid = 1;
+	station_config_defaults(&e->cfg);
+	{
+		/* the element defaults of a charger listed with only its id */
+		station_config tmp = e->cfg;
+		cJSON *j = cJSON_Parse("{\"chargers\":[{\"id\":\"x\"}]}");
+		if (j && station_json_apply(j, &tmp, &confirm, e2, sizeof e2) == 0)
+			e->charger_default = tmp.chargers[0];
+		else
+			e->charger_default = (station_charger_cfg){ .mode = STATION_EV_FAST, .phases = 3,
+								    .max_current_a = 16 };
+		cJSON_Delete(j);
+	}
+	const char *file = app->cfg.station_settings;
+	if (file && file[0]) {
+		char *text = read_text_file(file, e2, sizeof e2);
+		if (!text) {
+			snprintf(err, errlen, "station_settings: %s: %s", file, e2);
+			goto fail;
+		}
+		int rc = station_json_parse(text, &e->cfg, &confirm, e2, sizeof e2);
+		free(text);
+		if (rc) {
+			snprintf(err, errlen, "station_settings: %s: %s", file, e2);
+			goto fail;
+		}
+	}
+	char *kept = meta_text(app, META_SETTINGS);
+	if (kept) {
+		station_config tmp = e->cfg;
+		if (station_json_parse(kept, &tmp, &confirm, e2, sizeof e2))
+			LOGW("station", "kept settings ignored: %s", e2);
+		else
+			e->cfg = tmp;
+		free(kept);
+	}
+	station_state_init(e->st, &e->cfg);
+	if (start_source(app, err, errlen))
+		goto fail;
+	char *prices = meta_text(app, META_PRICES);
+	if (prices) {
+		cJSON *j = cJSON_Parse(prices);
+		int n, slot;
+		int64_t start;
+		if (!j || prices_apply(app, j, &n, &start, &slot, e2, sizeof e2))
+			LOGW("station", "kept price list ignored: %s", j ? e2 : "not JSON");
+		cJSON_Delete(j);
+		free(prices);
+	}
+	energy_step(app); /* outputs from the start: safe ones until a measurement comes */
+	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
+	LOGI("station", "mode %s, source %s%s%s", station_mode_name(e->cfg.mode), source_names[e->kind],
+	     e->kind == STATION_SRC_MODBUS ? " " : "", e->kind == STATION_SRC_MODBUS ? e->map_name : "");
+	return 0;
+fail:
+	energy_free(app);
+	return -1;
+}
+
+void energy_free(struct csms *app)
+{
+	struct energy *e = app->energy;
+	if (!e)
+		return;
+	station_source_stop(e->src);
+	free(e->st);
+	free(e);
+	app->energy = NULL;
+}
+
+/* ---- API ---- */
+
+static double r1(double v)
+{
+	return round(v * 10) / 10;
+}
+
+static void add_num_or_null(cJSON *o, const char *k, double v)
+{
+	if (isfinite(v))
+		cJSON_AddNumberToObject(o, k, r1(v));
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *source_json(struct csms *app)
+{
+	struct energy *e = app->energy;
+	const struct csms_config *c = &app->cfg;
+	char ts[40];
+	cJSON *s = cJSON_CreateObject();
+	cJSON_AddStringToObject(s, "type", source_names[e->kind]);
+	double age = e->have_rd ? (double)(app->now_ms - e->rd.ts_ms) / 1000.0 : -1;
+	int healthy = e->have_rd && (e->kind == STATION_SRC_SIM || age <= c->station_stale_s);
+	cJSON_AddBoolToObject(s, "healthy", healthy);
+	if (age >= 0)
+		cJSON_AddNumberToObject(s, "ageS", round(age * 1000) / 1000);
+	else
+		cJSON_AddNullToObject(s, "ageS");
+	cJSON_AddNumberToObject(s, "staleS", c->station_stale_s);
+	if (e->kind == STATION_SRC_SIM) {
+		cJSON_AddNumberToObject(s, "speed", c->station_speed);
+		cJSON_AddNumberToObject(s, "pvPeakW", c->station_sim_pv_w);
+		cJSON_AddStringToObject(s, "time", time_format_iso(station_clock(app), ts, sizeof ts));
+	} else if (e->kind == STATION_SRC_MODBUS) {
+		cJSON_AddStringToObject(s, "host", c->station_modbus_host);
+		cJSON_AddNumberToObject(s, "port", c->station_modbus_port);
+		cJSON_AddNumberToObject(s, "unit", c->station_modbus_unit);
+		cJSON_AddStringToObject(s, "map", e->map_name);
+		cJSON_AddStringToObject(s, "error", e->health.last_error);
+		cJSON_AddNumberToObject(s, "readings", (double)e->health.readings);
+		cJSON_AddNumberToObject(s, "failures", (double)e->health.failures);
+		cJSON_AddNumberToObject(s, "writes", (double)e->health.writes);
+		cJSON_AddNumberToObject(s, "writeFailures", (double)e->health.write_failures);
+	}
+	cJSON *m = cJSON_AddObjectToObject(s, "measurements");
+	add_num_or_null(m, "pvW", e->have_rd ? e->rd.pv_w : NAN);
+	add_num_or_null(m, "pv3W", e->have_rd ? e->rd.pv3_w : NAN);
+	add_num_or_null(m, "loadW", e->have_rd ? e->rd.load_w : NAN);
+	add_num_or_null(m, "gridW", e->have_rd ? e->rd.grid_w : NAN);
+	add_num_or_null(m, "batW", e->have_rd ? e->rd.bat_w : NAN);
+	add_num_or_null(m, "socPct", e->have_rd ? e->rd.soc_pct : NAN);
+	return s;
+}
+
+/* What the station commands, as the source (or an API client) applies it. */
+static cJSON *outputs_json(struct energy *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	const station_output *out = &e->out;
+	cJSON_AddNumberToObject(o, "batterySetpointW", e->have_out ? r1(out->bat_w) : 0);
+	cJSON_AddNumberToObject(o, "gridSetpointW", e->have_out ? r1(out->grid_w) : 0);
+	cJSON_AddNumberToObject(o, "pvLimitW", e->have_out ? r1(out->pv_limit_w) : 0);
+	cJSON *sl = cJSON_AddArrayToObject(o, "smartLoads");
+	for (int i = 0; i < e->eff.n_smart_loads; i++) {
+		cJSON *l = cJSON_CreateObject();
+		cJSON_AddStringToObject(l, "name", e->eff.smart_loads[i].name);
+		cJSON_AddBoolToObject(l, "on", e->have_out && out->smart_load_on[i]);
+		cJSON_AddItemToArray(sl, l);
+	}
+	cJSON_AddBoolToObject(o, "heatPumpOn", e->have_out && out->heat_pump_on);
+	cJSON_AddBoolToObject(o, "generatorOn", e->have_out && out->gen_on);
+	cJSON_AddNumberToObject(o, "generatorW", e->have_out ? r1(out->gen_w) : 0);
+	cJSON_AddBoolToObject(o, "safe", e->stale != NULL);
+	if (e->stale)
+		cJSON_AddStringToObject(o, "safeReason", e->stale);
+	else
+		cJSON_AddNullToObject(o, "safeReason");
+	return o;
+}
+
+static cJSON *status_json(struct csms *app)
+{
+	struct energy *e = app->energy;
+	char ts[40];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "mode", station_mode_name(e->cfg.mode));
+	cJSON_AddItemToObject(o, "settings", station_json_from_config(&e->cfg));
+	if (e->have_out) {
+		cJSON *live = station_json_from_output(&e->eff, &e->in, &e->out);
+		if (live) {
+			cJSON_AddBoolToObject(live, "stale", e->stale != NULL);
+			cJSON_AddStringToObject(live, "time", time_format_iso(e->clock_ms, ts, sizeof ts));
+			cJSON *chs = cJSON_GetObjectItemCaseSensitive(live, "chargers");
+			for (int i = 0; i < e->eff.n_chargers; i++) {
+				cJSON *ch = cJSON_GetArrayItem(chs, i);
+				cJSON_AddStringToObject(ch, "mode", station_ev_mode_name(e->eff.chargers[i].mode));
+				cJSON_AddStringToObject(ch, "from", e->from_charger[i] ? "chargerSetting" : "station");
+				cJSON_AddBoolToObject(ch, "carConnected", e->in.ev[i].connected);
+			}
+		}
+		cJSON_AddItemToObject(o, "live", live ? live : cJSON_CreateNull());
+	} else
+		cJSON_AddNullToObject(o, "live");
+	cJSON_AddItemToObject(o, "source", source_json(app));
+	cJSON_AddItemToObject(o, "outputs", outputs_json(e));
+	if (e->ems_set) {
+		cJSON *r = cJSON_AddObjectToObject(o, "remoteEms");
+		cJSON_AddStringToObject(r, "target", e->ems_grid ? "grid" : "battery");
+		cJSON_AddNumberToObject(r, "setpointW", e->ems_w);
+		cJSON_AddNumberToObject(r, "ageS", round((double)(station_clock(app) - e->ems_clock_ms)) / 1000);
+		cJSON_AddBoolToObject(r, "fallback", e->have_out && e->out.ems_fallback);
+	} else
+		cJSON_AddNullToObject(o, "remoteEms");
+	if (e->prices_n) {
+		cJSON *p = cJSON_AddObjectToObject(o, "prices");
+		cJSON_AddStringToObject(p, "start", time_format_iso(e->prices_start_ms, ts, sizeof ts));
+		cJSON_AddNumberToObject(p, "slotS", e->prices_slot_s);
+		cJSON_AddNumberToObject(p, "count", e->prices_n);
+	} else
+		cJSON_AddNullToObject(o, "prices");
+	return o;
+}
+
+void energy_api_get(struct route_ctx *c)
+{
+	struct energy *e = c->app->energy;
+	if (!e) {
+		admin_error(c->t, 503, "Unavailable", "the station is not running");
+		return;
+	}
+	take_reading(e);
+	admin_reply_json(c->t, 200, status_json(c->app));
+}
+
+/* PUT /api/v1/station: a partial settings object (station/README.md
+ * names), "confirm": true to enter or leave remoteEms, and the remote EMS
+ * setpoint as "remoteEms": {"setpointW": W, "target": "battery"|"grid"}. */
+void energy_api_put(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	struct energy *e = app->energy;
+	char err[256];
+	cJSON *body = NULL, *copy = NULL, *sp = NULL, *tg = NULL;
+	station_config *nc = NULL;
+	char *text = NULL;
+	if (!e) {
+		admin_error(c->t, 503, "Unavailable", "the station is not running");
+		return;
+	}
+	if (!(body = admin_parse_body(c, 0)))
+		return;
+	if (!cJSON_IsObject(body)) {
+		admin_error(c->t, 400, "BadRequest", "body: a JSON object of station settings");
+		goto out;
+	}
+	copy = cJSON_Duplicate(body, 1);
+	nc = malloc(sizeof *nc);
+	if (!copy || !nc) {
+		admin_error(c->t, 500, "InternalError", "out of memory");
+		goto out;
+	}
+	cJSON *ems = cJSON_GetObjectItemCaseSensitive(copy, "remoteEms");
+	if (cJSON_IsObject(ems)) {
+		sp = cJSON_DetachItemFromObjectCaseSensitive(ems, "setpointW");
+		tg = cJSON_DetachItemFromObjectCaseSensitive(ems, "target");
+		if (!ems->child)
+			cJSON_DeleteItemFromObjectCaseSensitive(copy, "remoteEms");
+	}
+	if (sp && (!cJSON_IsNumber(sp) || !isfinite(sp->valuedouble) || fabs(sp->valuedouble) > 1e6)) {
+		admin_error(c->t, 400, "BadRequest", "remoteEms.setpointW: a number of W within +-1000000");
+		goto out;
+	}
+	if (tg && (!cJSON_IsString(tg) || (strcmp(tg->valuestring, "battery") && strcmp(tg->valuestring, "grid")))) {
+		admin_error(c->t, 400, "BadRequest", "remoteEms.target: \"battery\" or \"grid\"");
+		goto out;
+	}
+	if (tg && !sp) {
+		admin_error(c->t, 400, "BadRequest", "remoteEms.target: goes with remoteEms.setpointW");
+		goto out;
+	}
+	*nc = e->cfg;
+	bool confirm = false;
+	if (station_json_apply(copy, nc, &confirm, err, sizeof err)) {
+		admin_error(c->t, 400, "BadRequest", "%s", err);
+		goto out;
+	}
+	if (station_config_check_change(&e->cfg, nc, confirm) == STATION_ECONFIRM) {
+		admin_error(c->t, 400, "BadRequest",
+			    "confirm: entering or leaving remoteEms needs \"confirm\": true");
+		goto out;
+	}
+	if (sp && nc->mode != STATION_MODE_REMOTE_EMS) {
+		admin_error(c->t, 409, "Conflict", "remoteEms.setpointW: the mode is %s, not remoteEms",
+			    station_mode_name(nc->mode));
+		goto out;
+	}
+	cJSON *kept = station_json_from_config(nc);
+	text = kept ? cJSON_PrintUnformatted(kept) : NULL;
+	cJSON_Delete(kept);
+	if (!text || strlen(text) >= META_MAX || store_meta_set(app->store, META_SETTINGS, text)) {
+		admin_error(c->t, 500, "InternalError", "cannot store the station settings");
+		goto out;
+	}
+	if (e->cfg.mode != nc->mode)
+		LOGI("station", "mode %s -> %s", station_mode_name(e->cfg.mode), station_mode_name(nc->mode));
+	e->cfg = *nc;
+	station_house_set_battery(&e->house, &e->cfg.battery);
+	if (sp) {
+		e->ems_set = 1;
+		e->ems_grid = tg && !strcmp(tg->valuestring, "grid");
+		e->ems_w = sp->valuedouble;
+		e->ems_clock_ms = station_clock(app);
+		station_remote_ems_set(e->st, e->ems_grid, e->ems_w, e->ems_clock_ms);
+	}
+	energy_step(app); /* in force at once */
+	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
+	admin_reply_json(c->t, 200, status_json(app));
+out:
+	free(text);
+	free(nc);
+	cJSON_Delete(sp);
+	cJSON_Delete(tg);
+	cJSON_Delete(copy);
+	cJSON_Delete(body);
+}
+
+/* One measurement field: its names (the brief's snake_case and the API's
+ * camelCase), where it goes and its bounds. */
+struct meas_field {
+	const char *name, *alt;
+	size_t off;
+	double lo, hi;
+};
+#define MO(f) offsetof(station_src_reading, f)
+static const struct meas_field meas_fields[] = {
+	{ "pv_w", "pvW", MO(pv_w), 0, MAX_POWER_W },
+	{ "pv3_w", "pv3W", MO(pv3_w), 0, MAX_POWER_W },
+	{ "load_w", "loadW", MO(load_w), 0, MAX_POWER_W },
+	{ "grid_w", "gridW", MO(grid_w), -MAX_POWER_W, MAX_POWER_W },
+	{ "bat_w", "batW", MO(bat_w), -MAX_POWER_W, MAX_POWER_W },
+	{ "soc_pct", "socPct", MO(soc_pct), 0, 100 },
+};
+#undef MO
+#define NMEAS (sizeof meas_fields / sizeof meas_fields[0])
+
+/* PUT /api/v1/station/measurements (source api): {"pv_w", "load_w" or
+ * "grid_w" + "bat_w", "soc_pct", optional "pv3_w", "on_grid",
+ * "timestamp"}; answers with the outputs computed from it at once. */
+void energy_api_measurements(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	struct energy *e = app->energy;
+	if (!e || e->kind != STATION_SRC_API) {
+		admin_error(c->t, 409, "Conflict", "station_source is %s, not api",
+			    e ? source_names[e->kind] : "off");
+		return;
+	}
+	cJSON *b = admin_parse_body(c, 0), *v;
+	if (!b)
+		return;
+	station_src_reading r;
+	station_source_reading_clear(&r);
+	int on_grid = 1;
+	int64_t ts = app->now_ms;
+	if (!cJSON_IsObject(b)) {
+		admin_error(c->t, 400, "BadRequest", "body: a JSON object");
+		goto out;
+	}
+	cJSON_ArrayForEach(v, b) {
+		size_t k;
+		for (k = 0; k < NMEAS; k++)
+			if (!strcmp(v->string, meas_fields[k].name) || !strcmp(v->string, meas_fields[k].alt))
+				break;
+		if (k < NMEAS) {
+			const struct meas_field *f = &meas_fields[k];
+			if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < f->lo ||
+			    v->valuedouble > f->hi) {
+				admin_error(c->t, 400, "BadRequest", "%s: a number from %g to %g", v->string, f->lo, f->hi);
+				goto out;
+			}
+			*(double *)((char *)&r + f->off) = v->valuedouble;
+		} else if (!strcmp(v->string, "timestamp")) {
+			if (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &ts) || ts > app->now_ms + FUTURE_SLACK_MS) {
+				admin_error(c->t, 400, "BadRequest", "timestamp: an ISO 8601 UTC time, not in the future");
+				goto out;
+			}
+		} else if (!strcmp(v->string, "on_grid") || !strcmp(v->string, "onGrid")) {
+			if (!cJSON_IsBool(v)) {
+				admin_error(c->t, 400, "BadRequest", "%s: true or false", v->string);
+				goto out;
+			}
+			on_grid = cJSON_IsTrue(v);
+		} else {
+			admin_error(c->t, 400, "BadRequest",
+				    "%s: unknown field (pv_w, pv3_w, load_w, grid_w, bat_w, soc_pct, on_grid, timestamp)",
+				    v->string);
+			goto out;
+		}
+	}
+	const char *missing = !isfinite(r.pv_w)					  ? "pv_w"
+			      : !isfinite(r.soc_pct)				  ? "soc_pct"
+			      : !isfinite(r.load_w) && !isfinite(r.grid_w)	  ? "load_w (or grid_w)"
+			      : !isfinite(r.load_w) && !isfinite(r.bat_w)	  ? "bat_w (to derive the load from grid_w)"
+										  : NULL;
+	if (missing) {
+		admin_error(c->t, 400, "BadRequest", "%s: missing", missing);
+		goto out;
+	}
+	r.ts_ms = ts;
+	e->rd = r;
+	e->have_rd = 1;
+	e->on_grid = on_grid;
+	energy_step(app);
+	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "outputs", outputs_json(e));
+	cJSON *live = station_json_from_output(&e->eff, &e->in, &e->out);
+	cJSON_AddItemToObject(o, "live", live ? live : cJSON_CreateNull());
+	admin_reply_json(c->t, 200, o);
+out:
+	cJSON_Delete(b);
+}
+
+/* PUT /api/v1/station/prices: see prices_apply(); kept over a restart. */
+void energy_api_prices(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	struct energy *e = app->energy;
+	char err[160], ts[40];
+	if (!e) {
+		admin_error(c->t, 503, "Unavailable", "the station is not running");
+		return;
+	}
+	cJSON *b = admin_parse_body(c, 0);
+	if (!b)
+		return;
+	int n, slot;
+	int64_t start;
+	char *text = NULL;
+	if (prices_apply(app, b, &n, &start, &slot, err, sizeof err)) {
+		admin_error(c->t, 400, "BadRequest", "%s", err);
+		goto out;
+	}
+	text = cJSON_PrintUnformatted(b);
+	if (!text || store_meta_set(app->store, META_PRICES, text))
+		LOGW("station", "price list not kept over a restart (store)");
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "start", time_format_iso(start, ts, sizeof ts));
+	cJSON_AddNumberToObject(o, "slotS", slot);
+	cJSON_AddNumberToObject(o, "count", n);
+	cJSON_AddStringToObject(o, "end", time_format_iso(start + (int64_t)n * slot * 1000, ts, sizeof ts));
+	admin_reply_json(c->t, 200, o);
+out:
+	free(text);
+	cJSON_Delete(b);
+}

@@ -1,0 +1,218 @@
+/* metrics.c: GET /metrics (Prometheus text format 0.0.4). Counters are
+ * plain arrays in struct csms_stats, bumped on the hot path without
+ * allocation; the text is built only when scraped. */
+#include "metrics.h"
+#include "actions.h"
+#include "admin.h"
+#include "charger.h"
+#include "control.h"
+#include "csms.h"
+#include "http.h"
+#include "session.h"
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const double metrics_lat_bounds_s[CSMS_LAT_BUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
+};
+
+void metrics_in(struct csms *app, int row, int status)
+{
+	if (row < 0 || row >= CSMS_MAX_ACTIONS)
+		row = CSMS_MAX_ACTIONS;
+	if (status < 0 || status >= OCPP_STATUS_COUNT)
+		status = OCPP_EGENERIC;
+	app->stats.in_msgs[row][status]++;
+}
+
+void metrics_out(struct csms *app, int row, int outcome, int64_t latency_ms)
+{
+	if (row < 0 || row >= CSMS_MAX_ACTIONS || outcome < 0 || outcome > CSMS_OUT_CLOSED)
+		return;
+	app->stats.out_msgs[row][outcome]++;
+	if (latency_ms < 0)
+		return;
+	double s = (double)latency_ms / 1000.0;
+	int b = 0;
+	while (b < CSMS_LAT_BUCKETS && s > metrics_lat_bounds_s[b])
+		b++;
+	app->stats.out_lat[row][b]++;
+	app->stats.out_lat_sum_s[row] += s;
+}
+
+/* ---- the text ---- */
+
+struct text {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void __attribute__((format(printf, 2, 3))) put(struct text *t, const char *fmt, ...)
+{
+	if (t->oom)
+		return;
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->oom = 1;
+			return;
+		}
+		if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		size_t nc = (t->cap + (size_t)n + 1) * 2;
+		char *np = realloc(t->p, nc);
+		if (!np) {
+			t->oom = 1;
+			return;
+		}
+		t->p = np;
+		t->cap = nc;
+	}
+}
+
+static void head(struct text *t, const char *name, const char *type, const char *help)
+{
+	put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void gauge(struct text *t, const char *name, const char *help, double v)
+{
+	head(t, name, "gauge", help);
+	put(t, "%s %.17g\n", name, v);
+}
+
+static void counter(struct text *t, const char *name, const char *help, double v)
+{
+	head(t, name, "counter", help);
+	put(t, "%s %.17g\n", name, v);
+}
+
+static const char *outcome_name(int col)
+{
+	if (col == OCPP_OK)
+		return "result";
+	if (col == CSMS_OUT_TIMEOUT)
+		return "timeout";
+	if (col == CSMS_OUT_CLOSED)
+		return "closed";
+	return ocpp_error_code((enum ocpp_status)col);
+}
+
+void metrics_api(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	const struct csms_stats *st = &app->stats;
+	struct text t = { malloc(16384), 0, 16384, 0 };
+	int nrows;
+	const struct action_row *rows = actions_table(&nrows);
+	if (!t.p) {
+		admin_error(c->t, 500, "InternalError", "out of memory");
+		return;
+	}
+	if (nrows > CSMS_MAX_ACTIONS)
+		nrows = CSMS_MAX_ACTIONS;
+
+	/* chargers and their call queues */
+	size_t connected = 0, queued = 0, inflight = 0, qmax = 0, held = 0;
+	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
+		struct session *s = ch->session;
+		if (!s)
+			continue;
+		connected++;
+		size_t q = 0;
+		for (struct pending_call *p = s->queue_head; p; p = p->next)
+			q++;
+		for (struct outmsg *m = s->held_head; m; m = m->next)
+			held++;
+		queued += q;
+		inflight += s->inflight != NULL;
+		if (q > qmax)
+			qmax = q;
+	}
+	struct store_counts sc;
+	int have_counts = store_counts(app->store, &sc) == 0;
+	if (have_counts)
+		gauge(&t, "csms_chargers_known", "chargers registered in the store", (double)sc.chargers);
+	gauge(&t, "csms_chargers_connected", "chargers with an open OCPP connection", (double)connected);
+	gauge(&t, "csms_uptime_seconds", "seconds since csmsd started",
+	      app->started_ms ? (double)(app->now_ms - app->started_ms) / 1000.0 : 0);
+
+	head(&t, "csms_ocpp_messages_total", "counter",
+	     "OCPP CALLs by direction, action and outcome (result, a CALLERROR code, timeout, closed)");
+	for (int r = 0; r <= nrows; r++) {
+		int row = r < nrows ? r : CSMS_MAX_ACTIONS;
+		const char *name = r < nrows ? rows[r].name : "unknown";
+		for (int o = 0; o < OCPP_STATUS_COUNT; o++)
+			if (st->in_msgs[row][o])
+				put(&t, "csms_ocpp_messages_total{direction=\"in\",action=\"%s\",outcome=\"%s\"} %llu\n",
+				    name, o == OCPP_OK ? "result" : ocpp_error_code((enum ocpp_status)o),
+				    (unsigned long long)st->in_msgs[row][o]);
+	}
+	for (int r = 0; r < nrows; r++)
+		for (int o = 0; o <= CSMS_OUT_CLOSED; o++)
+			if (st->out_msgs[r][o])
+				put(&t, "csms_ocpp_messages_total{direction=\"out\",action=\"%s\",outcome=\"%s\"} %llu\n",
+				    rows[r].name, outcome_name(o), (unsigned long long)st->out_msgs[r][o]);
+
+	head(&t, "csms_cs_call_latency_seconds", "histogram",
+	     "time from sending a CALL to a charger to its answer, by action");
+	for (int r = 0; r < nrows; r++) {
+		uint64_t cum = 0;
+		for (int b = 0; b <= CSMS_LAT_BUCKETS; b++)
+			cum += st->out_lat[r][b];
+		if (!cum)
+			continue;
+		cum = 0;
+		for (int b = 0; b < CSMS_LAT_BUCKETS; b++) {
+			cum += st->out_lat[r][b];
+			put(&t, "csms_cs_call_latency_seconds_bucket{action=\"%s\",le=\"%g\"} %llu\n", rows[r].name,
+			    metrics_lat_bounds_s[b], (unsigned long long)cum);
+		}
+		cum += st->out_lat[r][CSMS_LAT_BUCKETS];
+		put(&t, "csms_cs_call_latency_seconds_bucket{action=\"%s\",le=\"+Inf\"} %llu\n", rows[r].name,
+		    (unsigned long long)cum);
+		put(&t, "csms_cs_call_latency_seconds_sum{action=\"%s\"} %.6f\n", rows[r].name, st->out_lat_sum_s[r]);
+		put(&t, "csms_cs_call_latency_seconds_count{action=\"%s\"} %llu\n", rows[r].name,
+		    (unsigned long long)cum);
+	}
+
+	gauge(&t, "csms_cs_calls_queued", "CALLs to chargers waiting behind the one in flight", (double)queued);
+	gauge(&t, "csms_cs_calls_in_flight", "CALLs to chargers awaiting their answer", (double)inflight);
+	gauge(&t, "csms_cs_call_queue_max", "longest CALL queue of one charger", (double)qmax);
+	gauge(&t, "csms_replies_held", "answers to chargers waiting for the group commit", (double)held);
+	if (have_counts) {
+		gauge(&t, "csms_transactions_active", "transactions started and not stopped", (double)sc.tx_active);
+		counter(&t, "csms_energy_delivered_wh_total", "energy of stopped transactions, Wh", sc.energy_wh);
+		gauge(&t, "csms_alarms_active", "alarms raised and not cleared", (double)sc.alarms_active);
+	}
+	counter(&t, "csms_frames_received_total", "OCPP frames received", (double)st->frames_in);
+	counter(&t, "csms_frames_sent_total", "OCPP frames sent (CALLs of ours)", (double)st->frames_out);
+	counter(&t, "csms_callerrors_sent_total", "CALLERRORs sent to chargers", (double)st->callerrors_out);
+	counter(&t, "csms_cs_calls_sent_total", "CALLs sent to chargers", (double)st->calls_out);
+	counter(&t, "csms_cs_call_timeouts_total", "CALLs to chargers that timed out", (double)st->call_timeouts);
+	counter(&t, "csms_commits_total", "group commits of the store", (double)st->commits);
+	counter(&t, "csms_commit_failures_total", "failed group commits", (double)st->commit_failures);
+	struct control_sensor_info si;
+	if (control_sensor_info(app, &si) == 0) {
+		head(&t, "csms_dlm_sensor_healthy", "gauge", "1 when the grid sensor's reading is fresh");
+		put(&t, "csms_dlm_sensor_healthy{type=\"%s\"} %d\n", si.type, si.healthy);
+		counter(&t, "csms_dlm_sensor_readings_total", "grid sensor readings", (double)si.readings);
+		counter(&t, "csms_dlm_sensor_failures_total", "grid sensor failures", (double)si.failures);
+	}
+	if (t.oom) {
+		free(t.p);
+		admin_error(c->t, 500, "InternalError", "out of memory");
+		return;
+	}
+	http_respond(c->t, 200, "text/plain; version=0.0.4", t.p, t.len);
+}
