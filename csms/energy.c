@@ -132,6 +132,10 @@ static void build_effective(struct csms *app)
 		memcpy(old_id[i], e->eff.chargers[i].id, sizeof old_id[i]);
 	}
 	e->eff = e->cfg;
+	/* Inside csmsd the breaker is DLM's job, with the grid meter's real
+	 * currents; the station's own clamp works on modelled loads and would
+	 * cut the cars a second time. */
+	e->eff.breaker_a = 0;
 	memset(e->from_charger, 0, sizeof e->from_charger);
 	for (const struct charger *c = charger_first(app->chargers); c; c = c->next) {
 		if (e->eff.n_chargers >= STATION_MAX_CHARGERS)

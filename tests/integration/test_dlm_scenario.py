@@ -194,6 +194,8 @@ try:
     c(fallback_at is not None and fallback_at <= 2 + POLL + TICK + 0.5,
       "fallback applied within the stale time (%s s)" % fallback_at)
     st, dlm = d.get("/api/v1/dlm")
+    if fallback_at is None:
+        print("stale state:", [(ev.id, ev.limit) for ev in evs], dlm)
     c.eq(dlm["sensor"]["healthy"], False, "sensor reported unhealthy")
     c(all(x["reason"] == "stale sensor fallback" for x in dlm["chargers"]), "reason is the fallback")
     meter = start_meter()
