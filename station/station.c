@@ -391,6 +391,14 @@ int station_step(const station_config *cfg, station_state *st, const station_inp
 	c.pv = pv + (out->pv3_on ? pv3 : 0);
 	c.s0 = c.pv + c.gen - c.load - c.loads;
 
+	/* priority SOC: what the battery takes from PV is the mode's own
+	 * decision, so run the mode once without EVs to learn it */
+	c.bat_pv_take = 0;
+	if (c.soc < cfg->ev_priority_soc_pct && c.s0 > 0 && cfg->n_chargers > 0) {
+		c.ev = c.ev_bat_ok = 0;
+		mode_table[cfg->mode](&c);
+		c.bat_pv_take = clampd(mind(c.bat, c.s0), 0, c.maxc);
+	}
 	station_ev_plan(&c, out);
 
 	/* mode decision and caps; a cap that cuts EVs reruns the mode once with the new EV power */

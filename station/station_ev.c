@@ -92,8 +92,10 @@ void station_ev_plan(station_ctx *c, station_output *out)
 	const station_config *cfg = c->cfg;
 	station_state *st = c->st;
 	double v = cfg->voltage_v;
-	/* battery priority: below the priority SOC the battery takes PV first */
-	double pv_share = c->soc < cfg->ev_priority_soc_pct ? c->s0 - c->maxc : c->s0;
+	/* battery priority: below the priority SOC the battery takes PV first,
+	 * as much as the mode actually charges from it (bat_pv_take), not
+	 * its maximum charge power */
+	double pv_share = c->soc < cfg->ev_priority_soc_pct ? c->s0 - c->bat_pv_take : c->s0;
 	if (pv_share < 0)
 		pv_share = 0;
 	double bat_room = c->maxd;

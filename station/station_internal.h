@@ -22,6 +22,7 @@ typedef struct station_ctx {
 	double pv, load, loads, gen; /* pv = own + third-party (when running) */
 	double s0;		     /* pv + gen - load - loads */
 	double ev, ev_bat_ok;	     /* EV power, and the part the battery may cover */
+	double bat_pv_take;	     /* PV the mode charges with no EV (priority SOC) */
 	/* decision */
 	double bat, curtail;
 	double import_cap, export_cap; /* this step's extra caps, < 0 none */

@@ -3,8 +3,8 @@
  * clear-sky-normalised PV, exponential smoothing), keeps the price list and
  * weather factors, plans the battery for minimum cost over 24-48 h with an
  * exact dynamic program over a discretised SOC (memory preallocated in
- * station_plan), re-plans every replan_min minutes and follows the plan's
- * SOC trajectory with self-consumption as the default behaviour.
+ * station_plan), re-plans every replan_min minutes and executes each step
+ * by minimising the slot's grid cost plus the plan's cost-to-go.
  */
 #include "station_internal.h"
 
@@ -386,6 +386,102 @@ static void make_plan(station_ctx *c, int64_t slot)
 				  p->soc_pct, p->bat_w);
 }
 
+/* Cost-to-go at the end of plan slot k for stored energy e (Wh), linear
+ * between the DP's levels; outside the grid it continues with the end
+ * slopes (only reached by a measured SOC off the grid). */
+static double value_at(const station_plan *p, int k, double e)
+{
+	const float *v = p->vnext[k];
+	double x = (e - p->emin_wh) / p->level_wh;
+	int i = (int)floor(x);
+	if (i < 0)
+		i = 0;
+	if (i > p->levels - 2)
+		i = p->levels - 2;
+	return v[i] + (x - i) * (v[i + 1] - v[i]);
+}
+
+/* One step of the plan's execution: the battery power b (held for the rest
+ * of the slot, with the load and PV measured now) that minimises this slot's
+ * grid cost plus the plan's cost-to-go at the slot's end. The objective is
+ * piecewise linear in b, so its minimum lies at a breakpoint: zero grid,
+ * the peak cap, a DP level, or a limit. This is the plan's own decision
+ * with exact power instead of the DP's level steps, and it answers load
+ * spikes and forecast errors at once by the value of stored energy. */
+static double execute(const station_ctx *c, const station_plan *p, int k, double slot_left_s, double imp, double exp,
+		      bool *grid_charge)
+{
+	const station_config *cfg = c->cfg;
+	double th = slot_left_s / 3600.0;
+	double e = c->soc / 100.0 * cfg->battery.capacity_wh;
+	double emax = p->emin_wh + (p->levels - 1) * p->level_wh;
+	double g0 = c->ev - c->s0; /* grid without the battery */
+	double lo = -c->maxd, hi = c->maxc;
+	/* the plan's SOC range over the rest of the slot */
+	if (e > p->emin_wh)
+		lo = fmax(lo, -(e - p->emin_wh) * c->eta_d / th);
+	else
+		lo = fmax(lo, 0);
+	if (e < emax)
+		hi = fmin(hi, (emax - e) / c->eta_c / th);
+	else
+		hi = fmin(hi, 0);
+	/* the inverter: grid charging within its input, PV + discharge within its output */
+	hi = fmin(hi, c->pv_own + cfg->inverter_max_w);
+	lo = fmax(lo, fmin(c->pv_own - cfg->inverter_max_w, hi));
+	/* EVs that may not use the battery: it covers at most the house */
+	if (c->ev - c->ev_bat_ok > 1)
+		lo = fmax(lo, fmin(station_ctx_self_consumption(c), 0));
+	if (hi < lo)
+		hi = lo;
+	double cap = cfg->max_peak_power_w;
+	double cand[STATION_PLAN_MAX_LEVELS + 8];
+	int nc = 0;
+	cand[nc++] = lo;
+	cand[nc++] = hi;
+	cand[nc++] = -g0; /* zero grid: self-consumption */
+	cand[nc++] = 0;
+	if (cap > 0)
+		cand[nc++] = cap - g0;
+	int i0 = (int)floor((e + lo * th / c->eta_d - p->emin_wh) / p->level_wh) ;
+	int i1 = (int)ceil((e + hi * th * c->eta_c - p->emin_wh) / p->level_wh);
+	if (i0 < 0)
+		i0 = 0;
+	if (i1 > p->levels - 1)
+		i1 = p->levels - 1;
+	for (int i = i0; i <= i1 && nc < (int)(sizeof(cand) / sizeof(cand[0])) - 1; i++) {
+		double dE = p->emin_wh + i * p->level_wh - e;
+		cand[nc++] = dE > 0 ? dE / c->eta_c / th : dE * c->eta_d / th;
+	}
+	double sc = station_ctx_self_consumption(c);
+	sc = sc < lo ? lo : sc > hi ? hi : sc;
+	double tol = 0.001 + 0.01 * fabs(imp);
+	cand[nc++] = sc;
+	double best = INFINITY, bb = 0;
+	for (int j = 0; j < nc; j++) {
+		double b = cand[j];
+		if (b < lo)
+			b = lo;
+		if (b > hi)
+			b = hi;
+		double g = g0 + b;
+		double cost = g > 0 ? g * imp : g * exp;
+		if (cap > 0 && g > cap)
+			cost += (g - cap) * 10.0;
+		cost = (cost + fabs(g) * 1e-5) * th / 1000.0;
+		double dE = b > 0 ? b * c->eta_c * th : b / c->eta_d * th;
+		/* a dead band around self-consumption: the plan's values are
+		 * floats on a level grid, so a near-tie must not move energy */
+		double v = cost + value_at(p, k, e + dE) + tol * fabs(b - sc) * th / 1000.0;
+		if (v < best - 1e-12) {
+			best = v;
+			bb = b;
+		}
+	}
+	*grid_charge = bb > 0 && g0 + bb > 1;
+	return bb;
+}
+
 void station_mode_optimise(station_ctx *c)
 {
 	const station_config *cfg = c->cfg;
@@ -399,44 +495,15 @@ void station_mode_optimise(station_ctx *c)
 	int k = (int)(slot - p->made_slot);
 	double sc = station_ctx_self_consumption(c);
 	c->plan_soc = p->soc_pct[k + 1];
-	double b = sc;
-	double lam_up = 0, lam_dn = 0;
-	if (p->levels >= 2 && p->level_wh > 0 && k < STATION_PLAN_KEEP) {
-		/* marginal value of stored energy (per kWh) at the current SOC from
-		 * the cost-to-go at the end of this slot, smoothed over 3 levels */
-		const float *v = p->vnext[k];
-		double e = c->soc / 100.0 * cfg->battery.capacity_wh;
-		double x = (e - p->emin_wh) / p->level_wh;
-		int i = (int)floor(x);
-		if (i < 0)
-			i = 0;
-		if (i > p->levels - 2)
-			i = p->levels - 2;
-		int a0 = i - 1 < 0 ? 0 : i - 1, a1 = i + 2 > p->levels - 1 ? p->levels - 1 : i + 2;
-		double lam = (v[a0] - v[a1]) / ((a1 - a0) * p->level_wh) * 1000.0;
-		lam_up = lam_dn = lam;
-		if (x >= p->levels - 1 - 1e-9)
-			lam_up = 0; /* full: storing more is worth nothing */
-		double imp, exp;
-		station_price_slot(cfg, st, slot, &imp, &exp);
-		double tol = 0.001 + 0.01 * fabs(imp);
-		if (sc < 0 && c->eta_d * imp < lam_dn - tol)
-			b = 0; /* importing now is cheaper than what the stored energy will save later */
-		if (sc > 0 && lam_up * c->eta_c < exp - tol)
-			b = 0; /* exporting now is worth more than storing */
-		if (lam_up * c->eta_c > imp + tol) {
-			/* worth charging from the grid */
-			double g0 = c->ev - c->s0;
-			double room = c->maxc;
-			if (cfg->max_peak_power_w > 0 && cfg->max_peak_power_w - g0 < room)
-				room = cfg->max_peak_power_w - g0;
-			if (room > b) {
-				b = room;
-				c->grid_charge = true;
-			}
-		}
-		if (c->eta_d * exp > lam_dn + tol && exp > 0)
-			b = -c->maxd; /* worth selling stored energy */
-	}
-	c->bat = b;
+	c->bat = sc;
+	if (p->levels < 2 || p->level_wh <= 0 || k >= STATION_PLAN_KEEP || cfg->battery.capacity_wh <= 0)
+		return;
+	double imp, exp;
+	station_price_slot(cfg, st, slot, &imp, &exp);
+	double left_s = (double)((slot + 1) * 1000LL * STATION_SLOT_S - c->now_ms) / 1000.0;
+	if (left_s < 1)
+		left_s = 1;
+	bool gc = false;
+	c->bat = execute(c, p, k, left_s, imp, exp, &gc);
+	c->grid_charge = gc;
 }

@@ -427,6 +427,17 @@ static void t_ev_priority(void)
 	o = run(&c, &in, AT(0, 12, 0));
 	CHECK(NEAR(o.ev[0].target_a, 7.2, 0.11) && NEAR(o.bat_w, 40, 40), "above: EV first (%.1f A, bat %.0f)",
 	      o.ev[0].target_a, o.bat_w);
+	/* below it the EV gets what the battery actually takes, not what exceeds
+	 * its maximum charge power: feed-in charges only pv - inverter max */
+	c.mode = STATION_MODE_FEED_IN;
+	c.inverter_max_w = 3000;
+	in = ev_in(6000, 1000, 30);
+	o = run(&c, &in, AT(0, 12, 0));
+	CHECK(o.ev[0].target_a >= 6 && NEAR(o.bat_w, 3000, 1) && NEAR(o.grid_w, 0, 150),
+	      "battery takes 3 kW of 5: EV gets the rest (%.1f A, bat %.0f, grid %.0f)", o.ev[0].target_a, o.bat_w,
+	      o.grid_w);
+	c.mode = STATION_MODE_SELF_CONSUMPTION;
+	c.inverter_max_w = 10000;
 	/* battery-to-EV in 100% PV */
 	in = ev_in(2000, 1000, 60);
 	o = run(&c, &in, AT(0, 12, 0));
