@@ -228,7 +228,11 @@ def handshake(port, path, protocol="ocpp1.6", auth=None, tls=None):
         req += "Sec-WebSocket-Protocol: %s\r\n" % protocol
     if auth:
         req += "Authorization: Basic %s\r\n" % base64.b64encode(auth.encode()).decode()
-    s.sendall((req + "\r\n").encode())
+    try:
+        s.sendall((req + "\r\n").encode())
+    except OSError:   # TLS 1.3: a refused client certificate shows up here
+        s.close()
+        return 0
     data = b""
     try:
         while b"\r\n" not in data:
