@@ -273,7 +273,7 @@ static void r_tag_put(struct route_ctx *c)
 	if (!b)
 		return;
 	const char *bad = NULL;
-	snprintf(tag.id_tag, sizeof tag.id_tag, "%s", name);
+	snprintf(tag.id_tag, sizeof tag.id_tag, "%.20s", name);
 	snprintf(tag.status, sizeof tag.status, "Accepted");
 	cJSON *fields = cJSON_IsObject(b) ? b : NULL;
 	if (!fields)

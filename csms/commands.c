@@ -8,6 +8,7 @@
 #include "admin.h"
 #include "alarms.h"
 #include "charger.h"
+#include "control.h"
 #include "csms.h"
 #include "http.h"
 #include "log.h"
@@ -19,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOUSEKEEPING_MS 1000
 #define PRUNE_MS 60000
 
 /* One tracked CALL, from commands_track to the end of its callback. */
@@ -140,10 +140,31 @@ static void m_set_profile(struct cmd_track *tk, const cJSON *req, const struct c
 	}
 }
 
+/* Whether a ClearChargingProfile request matches DLM's ChargePointMaxProfile
+ * (an id decides alone; otherwise every given criterion must match). */
+static int clears_dlm_profile(const cJSON *req)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
+	if (cJSON_IsNumber(id))
+		return id->valueint == COMMANDS_DLM_PROFILE_ID;
+	const char *purpose = str(req, "chargingProfilePurpose");
+	return num(req, "connectorId", 0) == 0 && num(req, "stackLevel", 0) == 0 &&
+	       (!purpose || !strcmp(purpose, "ChargePointMaxProfile"));
+}
+
 static void m_clear_profile(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
-	if (accepted(r, NULL))
-		store_profile_clear(tk->app->store, tk->charger, req);
+	if (!accepted(r, NULL))
+		return;
+	store_profile_clear(tk->app->store, tk->charger, req);
+	struct charger *ch = charger_find(tk->app->chargers, tk->app->store, tk->charger);
+	if (ch && clears_dlm_profile(req) && ch->dlm.sent_limit_a >= 0) {
+		/* The breaker's protection is gone from the charger: DLM installs
+		 * its limit again at the next decision. */
+		LOGW("commands", "%s: DLM's charging profile was cleared; it is sent again", ch->id);
+		ch->dlm.need_send = 1;
+		control_charger_changed(tk->app, ch);
+	}
 }
 
 static const struct meaning {
@@ -259,6 +280,7 @@ void commands_charger_booted(struct csms *app, struct charger *ch)
 	/* A reboot ended every transaction, and with them their TxProfiles;
 	 * the rest are sent again once the boot answer is out (commands_tick). */
 	store_profile_clear_tx(app->store, ch->id, -1);
+	store_config_rebooted(app->store, ch->id, app->now_ms);
 	ch->reinstall_profiles = 1;
 	ch->booted_ms = app->now_ms;
 }

@@ -157,6 +157,9 @@ int store_audit_prune(struct store *st, int keep);   /* rows removed, or <0 */
  * status / requested NULL keep theirs. */
 int store_config_key_set(struct store *st, const char *charger, const char *key, const char *value,
 			 int set_value, int readonly, const char *status, const char *requested, int64_t now_ms);
+/* The charger booted: values that needed a reboot are now in force. Rows changed, or <0. */
+int store_config_rebooted(struct store *st, const char *charger, int64_t now_ms);
+/* [{"key","value","readonly","status","requestedValue","updated"}] by key. */
 cJSON *store_config_json(struct store *st, const char *charger);
 /* Connector 0 is the whole charger: every connector row follows it. */
 int store_availability_set(struct store *st, const char *charger, int connector, const char *type,

@@ -165,10 +165,12 @@ static const char *const migrations[] = {
 		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2) ORDER BY id DESC LIMIT ?3") \
 	X(AUDIT_PRUNE, "DELETE FROM audit WHERE id <= (SELECT max(id) FROM audit) - ?1") \
 	X(CFG_SET, "INSERT INTO charger_config(charger, key, value, readonly, status, requested, updated_ms)" \
-		" VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(charger, key) DO UPDATE SET" \
+		" VALUES(?1,?2,CASE WHEN ?8 THEN ?3 END,?4,?5,?6,?7) ON CONFLICT(charger, key) DO UPDATE SET" \
 		" value=CASE WHEN ?8 THEN excluded.value ELSE value END," \
 		" readonly=coalesce(excluded.readonly, readonly), status=coalesce(excluded.status, status)," \
 		" requested=CASE WHEN ?9 THEN excluded.requested ELSE requested END, updated_ms=excluded.updated_ms") \
+	X(CFG_REBOOTED, "UPDATE charger_config SET value=requested, status='Accepted', updated_ms=?2" \
+		" WHERE charger=?1 AND status='RebootRequired'") \
 	X(CFG_LIST, "SELECT key, value, readonly, status, requested, updated_ms FROM charger_config WHERE charger=?1 ORDER BY key") \
 	X(AV_SET, "INSERT INTO availability(charger, connector_id, type, status, changed_ms) VALUES(?1,?2,?3,?4,?5)" \
 		" ON CONFLICT(charger, connector_id) DO UPDATE SET type=excluded.type, status=excluded.status," \
@@ -1126,6 +1128,16 @@ int store_config_key_set(struct store *st, const char *charger, const char *key,
 	sqlite3_bind_int(s, 8, set_value);
 	sqlite3_bind_int(s, 9, requested != NULL);
 	return exec_write(st, s, "configuration key");
+}
+
+int store_config_rebooted(struct store *st, const char *charger, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, S_CFG_REBOOTED);
+	bind_text(s, 1, charger);
+	sqlite3_bind_int64(s, 2, now_ms);
+	if (exec_write(st, s, "configuration after reboot"))
+		return -1;
+	return sqlite3_changes(st->db);
 }
 
 cJSON *store_config_json(struct store *st, const char *charger)
