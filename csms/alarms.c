@@ -3,6 +3,7 @@
  * (silence longer than three heartbeat intervals), and the diagnosis: every
  * charger and every other device the daemon talks to, with its health. */
 #include "alarms.h"
+#include "energy.h"
 #include "admin.h"
 #include "charger.h"
 #include "control.h"
@@ -180,6 +181,11 @@ void alarms_api_diagnosis(struct route_ctx *c)
 		cJSON_AddNumberToObject(d, "readings", (double)si.readings);
 		cJSON_AddNumberToObject(d, "failures", (double)si.failures);
 		cJSON_AddItemToArray(devs, d);
+	}
+	cJSON *src = app->energy ? energy_source_json(app) : NULL;
+	if (src) {
+		cJSON_AddStringToObject(src, "name", "station-source");
+		cJSON_AddItemToArray(devs, src);
 	}
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "name", "store");

@@ -634,7 +634,7 @@ static void add_num_or_null(cJSON *o, const char *k, double v)
 		cJSON_AddNullToObject(o, k);
 }
 
-static cJSON *source_json(struct csms *app)
+cJSON *energy_source_json(struct csms *app)
 {
 	struct energy *e = app->energy;
 	const struct csms_config *c = &app->cfg;
@@ -723,7 +723,7 @@ static cJSON *status_json(struct csms *app)
 		cJSON_AddItemToObject(o, "live", live ? live : cJSON_CreateNull());
 	} else
 		cJSON_AddNullToObject(o, "live");
-	cJSON_AddItemToObject(o, "source", source_json(app));
+	cJSON_AddItemToObject(o, "source", energy_source_json(app));
 	cJSON_AddItemToObject(o, "outputs", outputs_json(e));
 	if (e->ems_set) {
 		cJSON *r = cJSON_AddObjectToObject(o, "remoteEms");

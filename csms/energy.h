@@ -11,6 +11,7 @@
 #ifndef CSMS_ENERGY_H
 #define CSMS_ENERGY_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 
 struct csms;
@@ -30,6 +31,10 @@ void energy_wake(struct csms *app);
  * (1 or 3); returns -1 with *target_a = -1 when the station has no opinion
  * (unknown charger, no step yet, a Fast charger while measurements are
  * stale): DLM then allows what it can. DLM has the last word either way. */
+/* The data source and its health ({"type","healthy","ageS",...}); NULL when
+ * the station is not running. New tree, the caller frees it. */
+cJSON *energy_source_json(struct csms *app);
+
 int energy_ev_target(struct csms *app, const char *charger_id, double *target_a, int *phases);
 
 /* Routes:

@@ -71,6 +71,8 @@ try:
     c("dlm-grid-sensor" in devs and devs["dlm-grid-sensor"]["type"] == "sim" and "healthy" in devs["dlm-grid-sensor"],
       "diagnosis: the DLM grid sensor: %s" % devs.get("dlm-grid-sensor"))
     c(devs.get("store", {}).get("healthy") is True and devs["store"]["schemaVersion"] >= 2, "diagnosis: the store")
+    c(devs.get("station-source", {}).get("type") == "sim" and "healthy" in devs["station-source"],
+      "diagnosis: the station's data source: %s" % devs.get("station-source"))
 
     # offline: more than 3 heartbeat intervals (3 s) without a connection
     r.close()
