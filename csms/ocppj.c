@@ -111,11 +111,13 @@ static void guess_id(const char *buf, size_t len, char id[OCPP_MSGID_MAX])
 		;
 	if (i >= len || buf[i] != '"')
 		return;
-	for (i++; i < len && buf[i] != '"' && n + 1 < OCPP_MSGID_MAX; i++)
-		if (buf[i] == '\\')
+	for (i++; i < len && buf[i] != '"' && n + 1 < OCPP_MSGID_MAX; i++) {
+		if (buf[i] == '\\') {   /* an escaped id: give up, keep "-1" */
+			snprintf(id, OCPP_MSGID_MAX, "-1");
 			return;
-		else
-			id[n++] = buf[i];
+		}
+		id[n++] = buf[i];
+	}
 	if (i < len && buf[i] == '"' && n) {
 		id[n] = 0;
 	} else
@@ -290,7 +292,11 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 		metrics_in(s->app, -1, OCPP_EFORMATION);
 		goto out;
 	}
-	switch ((int)t->valuedouble) {
+	/* Only the whole numbers 2, 3 and 4 are message types; converting any
+	 * other double to int could be out of range. */
+	double tv = t->valuedouble;
+	int mtype = (tv == 2 || tv == 3 || tv == 4) ? (int)tv : 0;
+	switch (mtype) {
 	case 2: {
 		const cJSON *action = cJSON_GetArrayItem(root, 2), *payload = cJSON_GetArrayItem(root, 3);
 		if (n != 4 || !cJSON_IsString(action)) {

@@ -77,6 +77,10 @@ int main(void)
 	CHECK_CONTAINS(rx("[2,\"m3\",\"Heartbeat\",[]]"), "[4,\"m3\",\"FormationViolation\"");
 	CHECK_CONTAINS(rx("[2,7,\"Heartbeat\",{}]"), "[4,\"-1\",\"FormationViolation\"");
 	CHECK_CONTAINS(rx("[9,\"m4\",\"Heartbeat\",{}]"), "[4,\"m4\",\"ProtocolError\"");
+	/* found by fuzzing: a message type out of int range, a fraction, an escaped id */
+	CHECK_CONTAINS(rx("[1e300,\"m4a\",\"Heartbeat\",{}]"), "[4,\"m4a\",\"ProtocolError\"");
+	CHECK_CONTAINS(rx("[2.5,\"m4b\",\"Heartbeat\",{}]"), "[4,\"m4b\",\"ProtocolError\"");
+	CHECK_STR(rx("[2,\"abcdefgh\\"), "[4,\"-1\",\"FormationViolation\",\"frame is not valid JSON\",{}]");
 	CHECK_CONTAINS(rx("[2,\"m5\",\"FlyToTheMoon\",{}]"), "[4,\"m5\",\"NotImplemented\"");
 	CHECK_CONTAINS(rx("[2,\"m6\",\"Reset\",{\"type\":\"Hard\"}]"), "[4,\"m6\",\"NotSupported\"");
 	/* schema violations map to their codes */
