@@ -307,7 +307,8 @@ static void send_profile(struct csms *app, struct charger *ch, double limit, int
 		snprintf(pc->id, sizeof pc->id, "%s", ch->id);
 		pc->limit_a = limit;
 		pc->phases = phases;
-		if (ocppj_call(ch->session, "SetChargingProfile", req, profile_done, pc, why, sizeof why)) {
+		if (ocppj_call_src(ch->session, "SetChargingProfile", req, "dlm", profile_done, pc, why,
+				   sizeof why)) {
 			LOGE("dlm", "%s: cannot send SetChargingProfile: %s", ch->id, why);
 			free(pc);
 		} else {

@@ -395,11 +395,20 @@ int ocppj_call_src(struct session *s, const char *action, const cJSON *payload, 
 	c->cb = cb;
 	c->arg = arg;
 	c->queued_ms = s->app->now_ms;
-	if (s->queue_tail)
-		s->queue_tail->next = c;
-	else
+	if (source && !strcmp(source, "dlm")) {
+		/* A DLM limit may be a cut that keeps the breaker in: it goes
+		 * ahead of queued admin calls (not of the one in flight). */
+		c->next = s->queue_head;
 		s->queue_head = c;
-	s->queue_tail = c;
+		if (!s->queue_tail)
+			s->queue_tail = c;
+	} else {
+		if (s->queue_tail)
+			s->queue_tail->next = c;
+		else
+			s->queue_head = c;
+		s->queue_tail = c;
+	}
 	send_next_call(s);
 	return 0;
 }

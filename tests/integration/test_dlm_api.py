@@ -67,6 +67,50 @@ try:
     for k in ("id", "connectorId", "phases", "limitA", "drawA", "reason"):
         c(ch and k in ch[0], "charger entry has " + k)
     r.close()
+
+    # A DLM cut goes ahead of queued admin calls.
+    r = Raw(d.url + "/CP-Q")
+    r.send(json.dumps([2, "b", "BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"}]))
+    r.send(json.dumps([2, "s", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}]))
+
+    def next_call(timeout=5):
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            for line in r.poll():
+                if line.startswith("[2"):
+                    return json.loads(line)
+            time.sleep(0.02)
+        return None
+    t0 = time.time()
+    first = None
+    while time.time() - t0 < 5 and not first:
+        d.put("/api/v1/dlm/readings", {"current": [2, 2, 2]})
+        first = next_call(0.2)
+    c(first is not None and first[2] == "SetChargingProfile", "first profile")
+    while first:   # answer every profile until DLM is quiet
+        r.send(json.dumps([3, first[1], {"status": "Accepted"}]))
+        first = next_call(1.0)
+    import threading
+    calls = [threading.Thread(target=d.post, args=("/api/v1/chargers/CP-Q/ocpp/ClearCache", {})) for _ in range(3)]
+    for t in calls:
+        t.start()
+        time.sleep(0.1)
+    inflight = next_call()
+    c(inflight is not None and inflight[2] == "ClearCache", "an admin call in flight")
+    d.put("/api/v1/dlm/readings", {"current": [40, 40, 40]})   # over the breaker: cut now
+    time.sleep(0.2)
+    if inflight:
+        r.send(json.dumps([3, inflight[1], {"status": "Accepted"}]))
+    after = next_call()
+    c(after is not None and after[2] == "SetChargingProfile", "the cut jumps the admin queue: %s" % (after and after[2]))
+    for _ in range(3):
+        f = after if after and after[2] != "SetChargingProfile" else next_call(2)
+        after = None
+        if f:
+            r.send(json.dumps([3, f[1], {"status": "Accepted"}]))
+    for t in calls:
+        t.join(10)
+    r.close()
     c.eq(d.stop(), 0, "stop")
 
     # kept over a restart, and the file/command line value is overridden
