@@ -956,6 +956,11 @@ static void check(struct vstate *v, const struct node *n, const cJSON *x, int ro
     }
     return;
   }
+  /* OCPP 1.6 defines integer as 32 bits: a larger one is a bad value (and
+   * handlers convert these to int). */
+  if ((n->types & T_INTEGER) && !(n->types & T_NUMBER) && (k & T_NUMBER) &&
+      (x->valuedouble < -2147483648.0 || x->valuedouble > 2147483647.0))
+    report(v, SCHEMA_PROPERTY, NULL, "integer out of the 32-bit range");
   if (k & T_STRING)
     check_string(v, n, x);
   else if (k & T_NUMBER)

@@ -81,6 +81,8 @@ int main(void)
 	CHECK_CONTAINS(rx("[1e300,\"m4a\",\"Heartbeat\",{}]"), "[4,\"m4a\",\"ProtocolError\"");
 	CHECK_CONTAINS(rx("[2.5,\"m4b\",\"Heartbeat\",{}]"), "[4,\"m4b\",\"ProtocolError\"");
 	CHECK_STR(rx("[2,\"abcdefgh\\"), "[4,\"-1\",\"FormationViolation\",\"frame is not valid JSON\",{}]");
+	CHECK_CONTAINS(rx("[2,\"big\",\"StatusNotification\",{\"connectorId\":1e11,\"errorCode\":\"NoError\",\"status\":\"Available\"}]"),
+		       "[4,\"big\",\"PropertyConstraintViolation\"");
 	CHECK_CONTAINS(rx("[2,\"m5\",\"FlyToTheMoon\",{}]"), "[4,\"m5\",\"NotImplemented\"");
 	CHECK_CONTAINS(rx("[2,\"m6\",\"Reset\",{\"type\":\"Hard\"}]"), "[4,\"m6\",\"NotSupported\"");
 	/* schema violations map to their codes */
