@@ -331,7 +331,7 @@ static void r_tag_put(struct route_ctx *c)
 	if (!rc)
 		rc = locallist_tags_changed(c->app);
 	if (rc) {
-		store_rollback(c->app->store);
+		csms_abort_turn(c->app);
 		admin_error(c->t, 500, "InternalError", "cannot store the idTag");
 		return;
 	}

@@ -12,24 +12,42 @@
 #include "session.h"
 #include "store.h"
 
+/* Nothing of this turn is durable: answer nothing; the chargers holding
+ * replies are disconnected and will retry (the same messages are idempotent). */
+static void drop_turn(struct csms *app)
+{
+	for (struct session *s = app->dirty; s; s = s->dirty_next) {
+		s->dirty = 0;
+		server_close_session(s);
+	}
+	app->dirty = NULL;
+}
+
+int csms_commit(struct csms *app)
+{
+	if (!store_pending(app->store))
+		return 0;
+	if (store_commit(app->store)) {
+		app->stats.commit_failures++;
+		drop_turn(app);
+		return -1;
+	}
+	app->stats.commits++;
+	return 0;
+}
+
+void csms_abort_turn(struct csms *app)
+{
+	store_rollback(app->store);
+	drop_turn(app);
+}
+
 void csms_end_of_turn(struct csms *app)
 {
 	if (!app->dirty && !store_pending(app->store))
 		return;
-	if (store_pending(app->store)) {
-		if (store_commit(app->store)) {
-			/* Nothing of this turn is durable: answer nothing, the chargers
-			 * will retry (the same messages are idempotent). */
-			app->stats.commit_failures++;
-			for (struct session *s = app->dirty; s; s = s->dirty_next) {
-				s->dirty = 0;
-				server_close_session(s);
-			}
-			app->dirty = NULL;
-			return;
-		}
-		app->stats.commits++;
-	}
+	if (csms_commit(app))
+		return;
 	struct session *s = app->dirty, *n;
 	app->dirty = NULL;
 	for (; s; s = n) {

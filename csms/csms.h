@@ -52,6 +52,11 @@ struct csms {
 
 /* End of a loop turn: commit the store, then release every held reply. */
 void csms_end_of_turn(struct csms *app);
+/* Commit now (admin writes); on failure the turn's held replies are never
+ * sent and their chargers are disconnected. 0 or -1. */
+int csms_commit(struct csms *app);
+/* Roll back the turn's writes, with the same consequence. */
+void csms_abort_turn(struct csms *app);
 /* Periodic duties (call timeouts, control tick), from the server's timer. */
 void csms_tick(struct csms *app);
 

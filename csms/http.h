@@ -25,6 +25,7 @@ struct http_txn {
 	size_t resp_len, resp_off;
 	int answered;
 	int deferred;              /* the answer comes later (an OCPP call) */
+	int dispatched;            /* admin_handle ran: once per request */
 	int head_sent;
 };
 

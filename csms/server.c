@@ -176,6 +176,7 @@ static void on_receive(struct session *s, struct lws *wsi, const char *in, size_
 			char *p = realloc(s->rx, keep);
 			if (p) {
 				s->rx = p;
+				s->rx_cap = keep;   /* the buffer is now this small */
 				memcpy(p, in, keep);
 				s->rx_len = keep;
 			}
@@ -376,13 +377,21 @@ const char *http_query(const struct http_txn *t, const char *name, char *buf, si
 	return NULL;
 }
 
+/* Runs one request, once (lws 4.1 may report a body's completion again
+ * when the keep-alive connection carries another request). */
 static void dispatch(struct csms *app, struct http_txn *t)
 {
+	if (t->dispatched)
+		return;
+	t->dispatched = 1;
 	app->now_ms = time_now_ms();
 	admin_handle(app, t);
-	/* admin_handle answered at once or deferred (http_respond later). */
-	if (app->store)
-		store_commit(app->store);  /* admin writes are durable before the answer */
+	/* admin_handle answered at once or deferred (http_respond later);
+	 * its writes are durable before the answer goes out. */
+	if (app->store && csms_commit(app) && t->answered) {
+		const char *e = "{\"error\":{\"code\":\"InternalError\",\"description\":\"could not store\"}}";
+		http_respond(t, 500, "application/json", strdup(e), strlen(e));
+	}
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -396,7 +405,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		struct http_txn *t = calloc(1, sizeof *t);
 		if (!t)
 			return -1;
-		txn_free(p->txn);
+		if (p->txn && p->txn->deferred && !p->txn->answered)
+			p->txn->wsi = NULL;   /* its deferred answer frees it */
+		else
+			txn_free(p->txn);
 		p->txn = t;
 		t->wsi = wsi;
 		snprintf(t->path, sizeof t->path, "%s", in ? (const char *)in : "/");
@@ -436,7 +448,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		struct http_txn *t = p->txn;
 		if (!t)
 			return -1;
-		if (!len || !in)
+		if (!len || !in || t->dispatched)
 			break;
 		if (t->body_len + len > HTTP_BODY_MAX) {
 			t->body_too_big = 1;
