@@ -50,6 +50,7 @@ struct charger_dlm {
 	int sent_phases;
 	int need_send;              /* (re)install at the next decision */
 	int in_flight;
+	unsigned call_gen;          /* which profile call in_flight refers to */
 	int rejected;               /* the charger refused our last profile */
 	int64_t rejected_ms;
 	char profile_status[32];    /* its answer to our last SetChargingProfile */

@@ -277,6 +277,7 @@ static void estimate_draw(struct csms *app, const struct charger *ch, dlm_charge
 
 struct profile_call {
 	struct csms *app;
+	unsigned gen;               /* ch->dlm.call_gen when sent */
 	char id[STORE_ID_MAX];
 	double limit_a;
 	int phases;
@@ -307,6 +308,7 @@ static void send_profile(struct csms *app, struct charger *ch, double limit, int
 		snprintf(pc->id, sizeof pc->id, "%s", ch->id);
 		pc->limit_a = limit;
 		pc->phases = phases;
+		pc->gen = ++ch->dlm.call_gen;
 		if (ocppj_call_src(ch->session, "SetChargingProfile", req, "dlm", profile_done, pc, why,
 				   sizeof why)) {
 			LOGE("dlm", "%s: cannot send SetChargingProfile: %s", ch->id, why);
@@ -326,6 +328,10 @@ static void profile_done(void *arg, const struct call_result *r)
 	struct profile_call *pc = arg;
 	struct csms *app = pc->app;
 	struct charger *ch = charger_find(app->chargers, app->store, pc->id);
+	/* A call on a connection that has since been replaced ends as "Closed":
+	 * it says nothing about the profile in flight on the new one. */
+	if (ch && pc->gen != ch->dlm.call_gen)
+		ch = NULL;
 	if (ch) {
 		ch->dlm.in_flight = 0;
 		const cJSON *st = r->status == OCPP_OK ? cJSON_GetObjectItem(r->payload, "status") : NULL;
