@@ -25,8 +25,23 @@ def free_port():
     return port
 
 
+_running = []
+
+
+def _kill_leftovers():
+    """A test that failed half-way must not leave a csmsd behind."""
+    for d in _running:
+        if d.proc.poll() is None:
+            d.proc.kill()
+
+
+import atexit  # noqa: E402
+atexit.register(_kill_leftovers)
+
+
 class Csmsd:
-    """A csmsd process; stop() checks it exits 0 on SIGTERM."""
+    """A csmsd process; stop() checks it exits 0 on SIGTERM. Any still
+    running when the test ends is killed."""
 
     def __init__(self, *args, db=None, tmp=None, env=None, **settings):
         self.tmp = tmp or tempfile.mkdtemp(prefix="csms-it-")
@@ -43,6 +58,7 @@ class Csmsd:
         cmd += list(args)
         self.log = open(os.path.join(self.tmp, "csmsd.log"), "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=env)
+        _running.append(self)
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.proc.poll() is not None:
