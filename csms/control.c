@@ -464,16 +464,21 @@ static void decide_inner(struct csms *app)
 		ch->dlm.phases = o->phases;
 		ch->dlm.reason = dlm_reason_str(o->reason);
 		memcpy(ch->dlm.draw_a, ctl->chin[i].draw_a, sizeof ch->dlm.draw_a);
-		/* Disabled: chargers run on their own limits; nothing is sent. */
 		if (hold_raises && ch->dlm.sent_limit_a >= 0 && o->limit_a > ch->dlm.sent_limit_a &&
 		    !ch->dlm.need_send)
 			continue;   /* a car is still reacting: raise nothing yet */
+		/* DLM disabled: a charger in Fast mode runs on its own maximum and
+		 * gets no profile; Solar Boost and 100% PV still need their targets
+		 * sent (as does lifting a limit sent before). */
+		if (!app->cfg.dlm_enabled && !strcmp(ch->settings.charging_mode, "fast") &&
+		    ch->dlm.sent_limit_a < 0)
+			continue;
 		int urgent = ctl->out.stale;
 		for (int p = 0; p < 3; p++)
 			if ((ctl->chin[i].phases == 3 || p == ctl->chin[i].grid_phase) &&
 			    installed[p] > ctl->out.budget_a[p] + 0.05)
 				urgent = 1;
-		if (app->cfg.dlm_enabled && needs_send(ch, o->limit_a, o->phases, app->now_ms, urgent))
+		if (needs_send(ch, o->limit_a, o->phases, app->now_ms, urgent))
 			send_profile(app, ch, o->limit_a, o->phases);
 	}
 }
