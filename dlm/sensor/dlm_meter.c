@@ -1,14 +1,14 @@
 /*
- * Meter register maps as data: the SDM630 and DTSU666 presets, the parser
- * for generic maps from a config string, and decoding/encoding of register
- * words. No I/O here; the polling thread lives in dlm_sensor.c.
+ * Meter register maps as data: the SDM630 and DTSU666 presets and the
+ * parser for generic maps from a config string (its item syntax, codec and
+ * type names come from modbus/modbus_reg). No I/O here; the polling thread
+ * lives in dlm_sensor.c.
  */
 #include "dlm_sensor.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -78,111 +78,14 @@ static const key_def keys[] = {
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
-typedef struct type_def {
-    const char *name;
-    dlm_reg_type t;
-    int words;
-} type_def;
-
-static const type_def types[] = {
-    { "int16", DLM_REG_INT16, 1 },   { "uint16", DLM_REG_UINT16, 1 },
-    { "int32", DLM_REG_INT32, 2 },   { "uint32", DLM_REG_UINT32, 2 },
-    { "float32", DLM_REG_FLOAT32, 2 },
-};
-
-typedef struct order_def {
-    const char *name;
-    dlm_word_order o;
-} order_def;
-
-static const order_def orders[] = {
-    { "abcd", DLM_WORD_BIG }, { "big", DLM_WORD_BIG },
-    { "cdab", DLM_WORD_LITTLE }, { "little", DLM_WORD_LITTLE },
+/* Meter items are reads: function codes 3 and 4 only. */
+static const modbus_reg_rules meter_rules = {
+    ",3,4,", "%s: function code '%s' must be 3 (holding) or 4 (input)", 255
 };
 
 int dlm_reg_words(dlm_reg_type t)
 {
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (types[i].t == t)
-            return types[i].words;
-    return 0;
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
-{
-    if (err && errlen)
-        snprintf(err, errlen, fmt, a, b);
-    return -EINVAL;
-}
-
-static bool parse_long(const char *s, long lo, long hi, long *v)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(s, &end, 0);
-    if (errno || end == s || *end || x < lo || x > hi)
-        return false;
-    *v = x;
-    return true;
-}
-
-/* "FC:ADDR:TYPE[:ORDER[:SCALE]]" for the item named key. */
-static int parse_reg(const char *key, char *val, dlm_meter_reg *r, char *err, size_t errlen)
-{
-    char orig[256];
-    char *f[6];
-    int nf = 0;
-    snprintf(orig, sizeof orig, "%s", val);
-    for (char *p = val;;) {
-        if (nf == 6)
-            break;
-        f[nf++] = p;
-        char *c = strchr(p, ':');
-        if (!c)
-            break;
-        *c = 0;
-        p = c + 1;
-    }
-    if (nf < 3 || nf > 5)
-        return fail(err, errlen, "%s: expected FC:ADDR:TYPE[:ORDER[:SCALE]], got '%s'", key, orig);
-    long fc, addr;
-    if (!parse_long(f[0], 3, 4, &fc))
-        return fail(err, errlen, "%s: function code '%s' must be 3 (holding) or 4 (input)", key, f[0]);
-    if (!parse_long(f[1], 0, 65535, &addr))
-        return fail(err, errlen, "%s: address '%s' must be 0..65535 (decimal or 0x hex)", key, f[1]);
-    size_t t;
-    for (t = 0; t < sizeof types / sizeof types[0]; t++)
-        if (!strcasecmp(types[t].name, f[2]))
-            break;
-    if (t == sizeof types / sizeof types[0])
-        return fail(err, errlen, "%s: type '%s' unknown (int16, uint16, int32, uint32, float32)", key,
-                    f[2]);
-    if (addr + types[t].words > 65536)
-        return fail(err, errlen, "%s: value at '%s' runs past register 65535", key, f[1]);
-    r->fc = (uint8_t)fc;
-    r->addr = (uint16_t)addr;
-    r->type = types[t].t;
-    r->order = DLM_WORD_BIG;
-    r->scale = 1;
-    if (nf > 3 && *f[3]) {
-        size_t o;
-        for (o = 0; o < sizeof orders / sizeof orders[0]; o++)
-            if (!strcasecmp(orders[o].name, f[3]))
-                break;
-        if (o == sizeof orders / sizeof orders[0])
-            return fail(err, errlen, "%s: word order '%s' unknown (abcd/big or cdab/little)", key,
-                        f[3]);
-        r->order = orders[o].o;
-    }
-    if (nf > 4) {
-        char *end;
-        errno = 0;
-        double s = strtod(f[4], &end);
-        if (errno || end == f[4] || *end || !isfinite(s) || s == 0)
-            return fail(err, errlen, "%s: scale '%s' must be a nonzero number", key, f[4]);
-        r->scale = s;
-    }
-    return 0;
+    return modbus_reg_words(t);
 }
 
 int dlm_meter_parse(const char *spec, dlm_meter_map *map, char *err, size_t errlen)
@@ -191,28 +94,24 @@ int dlm_meter_parse(const char *spec, dlm_meter_map *map, char *err, size_t errl
     bool seen[NKEYS] = { false };
     bool sign_seen = false;
     if (!spec || !map)
-        return fail(err, errlen, "generic meter map: missing%s%s", "", "");
+        return modbus_reg_fail(err, errlen, "generic meter map: missing");
     if (strlen(spec) >= sizeof buf)
-        return fail(err, errlen, "generic meter map: longer than 1023 characters%s%s", "", "");
+        return modbus_reg_fail(err, errlen, "generic meter map: longer than 1023 characters");
     memset(map, 0, sizeof *map);
     snprintf(map->name, sizeof map->name, "generic");
     strcpy(buf, spec);
 
-    char *save = NULL;
-    for (char *item = strtok_r(buf, ", \t\n;", &save); item; item = strtok_r(NULL, ", \t\n;", &save)) {
-        char *eq = strchr(item, '=');
-        if (!eq)
-            return fail(err, errlen, "'%s': expected key=value%s", item, "");
-        *eq = 0;
-        char *val = eq + 1;
+    char *save = NULL, *item, *val;
+    int more;
+    for (char *b = buf; (more = modbus_reg_next_item(b, &save, &item, &val, err, errlen)) > 0; b = NULL) {
         if (!strcmp(item, "sign")) {
             if (sign_seen)
-                return fail(err, errlen, "sign: given twice%s%s", "", "");
+                return modbus_reg_fail(err, errlen, "sign: given twice");
             sign_seen = true;
             if (!strcmp(val, "power"))
                 map->sign_from_power = true;
             else if (strcmp(val, "meter"))
-                return fail(err, errlen, "sign: '%s' must be power or meter%s", val, "");
+                return modbus_reg_fail(err, errlen, "sign: '%s' must be power or meter", val);
             continue;
         }
         size_t k;
@@ -220,25 +119,24 @@ int dlm_meter_parse(const char *spec, dlm_meter_map *map, char *err, size_t errl
             if (!strcmp(keys[k].name, item))
                 break;
         if (k == NKEYS)
-            return fail(err, errlen,
-                        "'%s': unknown key (l1_current..l3_current, l1_voltage..l3_voltage, "
-                        "l1_power..l3_power, total_power, sign)%s",
-                        item, "");
+            return modbus_reg_fail(err, errlen,
+                                   "'%s': unknown key (l1_current..l3_current, l1_voltage..l3_voltage, "
+                                   "l1_power..l3_power, total_power, sign)",
+                                   item);
         if (seen[k])
-            return fail(err, errlen, "%s: given twice%s", item, "");
+            return modbus_reg_fail(err, errlen, "%s: given twice", item);
         seen[k] = true;
-        dlm_meter_reg *r = &map->regs[map->n];
-        r->q = keys[k].q;
-        r->phase = keys[k].phase;
-        int rc = parse_reg(keys[k].name, val, r, err, errlen);
+        modbus_reg_item it;
+        int rc = modbus_reg_parse_item(keys[k].name, val, &meter_rules, &it, err, errlen);
         if (rc < 0)
             return rc;
-        map->n++;
+        map->regs[map->n++] = (dlm_meter_reg){ keys[k].q, keys[k].phase, it.fc, it.addr, it.type, it.order, it.scale };
     }
+    if (more < 0)
+        return more;
     for (size_t k = 0; k < 3; k++)
         if (!seen[k])
-            return fail(err, errlen, "missing %s (all three phase currents are required)%s",
-                        keys[k].name, "");
+            return modbus_reg_fail(err, errlen, "missing %s (all three phase currents are required)", keys[k].name);
     return 0;
 }
 
@@ -246,71 +144,13 @@ int dlm_meter_parse(const char *spec, dlm_meter_map *map, char *err, size_t errl
 
 int dlm_meter_decode(const dlm_meter_reg *reg, const uint16_t *w, double *value)
 {
-    uint32_t u = reg->order == DLM_WORD_BIG ? ((uint32_t)w[0] << 16) | w[1]
-                                            : ((uint32_t)w[1] << 16) | w[0];
-    double v;
-    switch (reg->type) {
-    case DLM_REG_INT16: v = (int16_t)w[0]; break;
-    case DLM_REG_UINT16: v = w[0]; break;
-    case DLM_REG_INT32: v = (int32_t)u; break;
-    case DLM_REG_UINT32: v = u; break;
-    case DLM_REG_FLOAT32: {
-        float f;
-        memcpy(&f, &u, sizeof f);
-        v = f;
-        break;
-    }
-    default: return -ERANGE;
-    }
-    v *= reg->scale;
-    if (!isfinite(v))
-        return -ERANGE;
-    *value = v;
-    return 0;
+    return modbus_reg_decode(reg->type, reg->order, reg->scale, w, value);
 }
 
+/* Exact fit: the raw value must lie within the type before rounding. */
 int dlm_meter_encode(const dlm_meter_reg *reg, double value, uint16_t *w)
 {
-    double raw = value / reg->scale;
-    uint32_t u;
-    if (!isfinite(raw))
-        return -ERANGE;
-    switch (reg->type) {
-    case DLM_REG_INT16:
-        if (raw < -32768 || raw > 32767)
-            return -ERANGE;
-        w[0] = (uint16_t)(int16_t)lround(raw);
-        return 0;
-    case DLM_REG_UINT16:
-        if (raw < 0 || raw > 65535)
-            return -ERANGE;
-        w[0] = (uint16_t)lround(raw);
-        return 0;
-    case DLM_REG_INT32:
-        if (raw < -2147483648.0 || raw > 2147483647.0)
-            return -ERANGE;
-        u = (uint32_t)(int32_t)llround(raw);
-        break;
-    case DLM_REG_UINT32:
-        if (raw < 0 || raw > 4294967295.0)
-            return -ERANGE;
-        u = (uint32_t)llround(raw);
-        break;
-    case DLM_REG_FLOAT32: {
-        float f = (float)raw;
-        memcpy(&u, &f, sizeof u);
-        break;
-    }
-    default: return -ERANGE;
-    }
-    if (reg->order == DLM_WORD_BIG) {
-        w[0] = (uint16_t)(u >> 16);
-        w[1] = (uint16_t)u;
-    } else {
-        w[0] = (uint16_t)u;
-        w[1] = (uint16_t)(u >> 16);
-    }
-    return 0;
+    return modbus_reg_encode(reg->type, reg->order, reg->scale, value, w, MODBUS_FIT_EXACT);
 }
 
 void dlm_reading_clear(dlm_reading *r)

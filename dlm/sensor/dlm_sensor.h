@@ -22,6 +22,7 @@
 #define DLM_SENSOR_H
 
 #include "dlm.h"
+#include "modbus_reg.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,13 +30,20 @@
 
 /* ---------------------------------------------------------------- maps */
 
-typedef enum dlm_reg_type {
-    DLM_REG_INT16, DLM_REG_UINT16, DLM_REG_INT32, DLM_REG_UINT32, DLM_REG_FLOAT32
-} dlm_reg_type;
+/* Register types and word order are the shared Modbus ones (modbus_reg.h);
+ * these names stay for dlm's callers. */
+typedef modbus_reg_type dlm_reg_type;
+#define DLM_REG_INT16 MODBUS_REG_INT16
+#define DLM_REG_UINT16 MODBUS_REG_UINT16
+#define DLM_REG_INT32 MODBUS_REG_INT32
+#define DLM_REG_UINT32 MODBUS_REG_UINT32
+#define DLM_REG_FLOAT32 MODBUS_REG_FLOAT32
 
 /* For 32-bit values: BIG = high word first ("abcd"), LITTLE = low word
  * first ("cdab"). Bytes within a register are always big-endian (Modbus). */
-typedef enum dlm_word_order { DLM_WORD_BIG, DLM_WORD_LITTLE } dlm_word_order;
+typedef modbus_word_order dlm_word_order;
+#define DLM_WORD_BIG MODBUS_WORD_BIG
+#define DLM_WORD_LITTLE MODBUS_WORD_LITTLE
 
 typedef enum dlm_quantity {
     DLM_Q_CURRENT,      /* A, per phase */

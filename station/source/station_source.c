@@ -1,51 +1,33 @@
 /*
- * Station Modbus driver thread: polls an inverter / battery / meter over
- * Modbus TCP at a fixed interval, writes the setpoints and switch outputs
- * the owner commanded, reconnects with exponential backoff, and posts each
- * reading into a mutex-protected mailbox before waking the owner.
+ * Station Modbus driver: polls an inverter / battery / meter over Modbus
+ * TCP through the shared poller thread (modbus/modbus_poller: fixed rate,
+ * backoff, mailbox, wake), sums its registers into a reading, and writes
+ * the setpoints and switch outputs the owner commanded after each poll.
  */
 #include "station_source.h"
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <modbus/modbus.h>
+#include "modbus_poller.h"
 
-#define MAX_BLOCK_WORDS 125 /* Modbus limit for one read */
-
-typedef struct block {
-	uint8_t fc;
-	uint16_t addr, count;
-} block;
+_Static_assert(STATION_SRC_MAX_READS <= MODBUS_MAX_BLOCKS, "a station map fits the read plan");
 
 struct station_source {
 	station_src_opts o;
-	pthread_t thread;
-	bool has_thread;
+	modbus_poller poll; /* thread, mailbox (latest) and health */
 
-	/* guarded by mu: stop request, mailbox, pending command */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
+	/* guarded by the poller's mutex: mailbox copy, pending command, write counters */
 	station_src_reading latest;
-	bool has_reading;
-	uint64_t seq;
-	station_src_health health;
 	station_src_command cmd;
 	bool has_cmd;
 
 	/* driver thread only */
-	modbus_t *mb;
-	bool connected;
-	block blocks[STATION_SRC_MAX_READS];
-	int reg_block[STATION_SRC_MAX_READS];
-	size_t nblocks;
-	uint16_t words[STATION_SRC_MAX_READS][MAX_BLOCK_WORDS];
+	station_src_reading scratch;
+	modbus_blocks blocks;
 	/* what each switch output holds: -1 unknown (after a connect) */
 	int written[STATION_SRC_MAX_WRITES];
 	int64_t last_refresh_ms;
@@ -65,69 +47,21 @@ void station_source_opts_defaults(station_src_opts *o)
 	o->refresh_ms = 60000;
 }
 
-static int64_t realtime_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t now_ms(const station_source *s)
-{
-	return s->o.clock_ms ? s->o.clock_ms(s->o.ctx) : realtime_ms();
-}
-
-static void wake(const station_source *s)
-{
-	if (s->o.wake)
-		s->o.wake(s->o.ctx);
-}
-
 /* ------------------------------------------------------------- mailbox */
-
-static void post_reading(station_source *s, const station_src_reading *r)
-{
-	pthread_mutex_lock(&s->mu);
-	s->latest = *r;
-	s->has_reading = true;
-	s->seq++;
-	s->health.ok = true;
-	s->health.consecutive_failures = 0;
-	s->health.last_success_ms = r->ts_ms;
-	s->health.readings++;
-	pthread_mutex_unlock(&s->mu);
-}
-
-/* Returns true when the health turned bad with this failure. */
-static bool post_failure(station_source *s, const char *what, const char *why)
-{
-	pthread_mutex_lock(&s->mu);
-	bool was_ok = s->health.ok || s->health.failures == 0;
-	s->health.ok = false;
-	s->health.consecutive_failures++;
-	s->health.failures++;
-	snprintf(s->health.last_error, sizeof s->health.last_error, "%s: %s", what, why);
-	pthread_mutex_unlock(&s->mu);
-	return was_ok;
-}
 
 int station_source_latest(station_source *s, station_src_reading *r, station_src_health *h, uint64_t *seq)
 {
 	if (!s)
 		return -EINVAL;
-	pthread_mutex_lock(&s->mu);
-	bool has = s->has_reading;
-	if (r) {
-		if (has)
-			*r = s->latest;
-		else
-			station_source_reading_clear(r);
+	modbus_health mh;
+	bool has = modbus_poller_latest(&s->poll, r, &mh, seq);
+	if (r && !has)
+		station_source_reading_clear(r);
+	if (h) {
+		MODBUS_HEALTH_COPY(h, &mh);
+		h->writes = mh.writes;
+		h->write_failures = mh.write_failures;
 	}
-	if (h)
-		*h = s->health;
-	if (seq)
-		*seq = s->seq;
-	pthread_mutex_unlock(&s->mu);
 	return has ? 0 : -EAGAIN;
 }
 
@@ -135,53 +69,29 @@ void station_source_command(station_source *s, const station_src_command *cmd)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->mu);
+	modbus_poller_lock(&s->poll);
 	if (cmd)
 		s->cmd = *cmd;
 	s->has_cmd = cmd != NULL;
-	pthread_mutex_unlock(&s->mu);
+	modbus_poller_unlock(&s->poll);
 }
 
 /* -------------------------------------------------------------- modbus */
 
-/* Groups the map's read registers into as few requests as possible; only
- * adjacent or overlapping registers are merged, since some devices refuse
- * reads that touch unmapped addresses. */
+/* Plans the block reads and checks the outputs; a malformed read register
+ * is named by its position in (fc, addr) order. */
 static int plan_blocks(station_source *s, char *err, size_t errlen)
 {
 	const station_src_map *m = &s->o.map;
-	int order[STATION_SRC_MAX_READS];
-	for (size_t i = 0; i < m->n_reads; i++)
-		order[i] = (int)i;
-	for (size_t i = 1; i < m->n_reads; i++) { /* insertion sort by (fc, addr) */
-		int v = order[i];
-		size_t j = i;
-		while (j > 0 && (m->reads[order[j - 1]].fc > m->reads[v].fc ||
-				 (m->reads[order[j - 1]].fc == m->reads[v].fc &&
-				  m->reads[order[j - 1]].addr > m->reads[v].addr))) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = v;
-	}
-	s->nblocks = 0;
+	modbus_span spans[STATION_SRC_MAX_READS];
 	for (size_t i = 0; i < m->n_reads; i++) {
-		const station_src_reg *r = &m->reads[order[i]];
-		int words = station_source_words(r->type);
-		if (!words || (r->fc != 3 && r->fc != 4) || r->what >= SSRC_Q_COUNT || r->scale == 0) {
-			snprintf(err, errlen, "station map %s: read register %zu is malformed", m->name, i);
-			return -EINVAL;
-		}
-		uint32_t end = (uint32_t)r->addr + (uint32_t)words;
-		block *b = s->nblocks ? &s->blocks[s->nblocks - 1] : NULL;
-		if (b && b->fc == r->fc && r->addr <= (uint32_t)b->addr + b->count && end - b->addr <= MAX_BLOCK_WORDS) {
-			if (end > (uint32_t)b->addr + b->count)
-				b->count = (uint16_t)(end - b->addr);
-		} else {
-			b = &s->blocks[s->nblocks++];
-			*b = (block){ r->fc, r->addr, (uint16_t)words };
-		}
-		s->reg_block[order[i]] = (int)s->nblocks - 1;
+		const station_src_reg *r = &m->reads[i];
+		spans[i] = (modbus_span){ r->fc, r->addr, r->type, r->what >= SSRC_Q_COUNT || r->scale == 0 };
+	}
+	size_t bad = 0;
+	if (modbus_blocks_plan(&s->blocks, spans, m->n_reads, &bad) < 0) {
+		snprintf(err, errlen, "station map %s: read register %zu is malformed", m->name, bad);
+		return -EINVAL;
 	}
 	for (size_t i = 0; i < m->n_writes; i++) {
 		const station_src_reg *w = &m->writes[i];
@@ -196,63 +106,29 @@ static int plan_blocks(station_source *s, char *err, size_t errlen)
 	return 0;
 }
 
-static void mb_close(station_source *s)
+/* Poller thread, after each connect: the device may have forgotten. */
+static void on_connect(void *arg)
 {
-	if (s->mb) {
-		modbus_close(s->mb);
-		modbus_free(s->mb);
-		s->mb = NULL;
-	}
-	s->connected = false;
-}
-
-static int mb_connect(station_source *s, char *why, size_t len)
-{
-	const station_src_opts *o = &s->o;
-	mb_close(s);
-	s->mb = modbus_new_tcp(o->host, o->port);
-	if (!s->mb) {
-		snprintf(why, len, "%s", modbus_strerror(errno));
-		return -1;
-	}
-	uint32_t sec = (uint32_t)(o->timeout_ms / 1000), usec = (uint32_t)(o->timeout_ms % 1000) * 1000;
-	modbus_set_response_timeout(s->mb, sec, usec);
-	modbus_set_slave(s->mb, o->unit);
-	if (modbus_connect(s->mb) < 0) {
-		snprintf(why, len, "%s", modbus_strerror(errno));
-		mb_close(s);
-		return -1;
-	}
-	s->connected = true;
+	station_source *s = arg;
 	for (size_t i = 0; i < STATION_SRC_MAX_WRITES; i++)
 		s->written[i] = -1;
-	pthread_mutex_lock(&s->mu);
-	s->health.connects++;
-	pthread_mutex_unlock(&s->mu);
-	return 0;
 }
 
-/* Reads every block and sums the map's registers per quantity into r. */
-static int mb_poll(station_source *s, station_src_reading *r, char *why, size_t len)
+/* Poller thread: reads every block and sums the map's registers per
+ * quantity into the scratch reading. */
+static int poll_device(void *arg, modbus_t *mb, char *why, size_t len, int64_t *ts)
 {
+	station_source *s = arg;
+	station_src_reading *r = &s->scratch;
 	const station_src_map *m = &s->o.map;
-	for (size_t b = 0; b < s->nblocks; b++) {
-		const block *bl = &s->blocks[b];
-		int rc = bl->fc == 3 ? modbus_read_registers(s->mb, bl->addr, bl->count, s->words[b])
-				     : modbus_read_input_registers(s->mb, bl->addr, bl->count, s->words[b]);
-		if (rc != bl->count) {
-			snprintf(why, len, "read fc%d at %u: %s", bl->fc, bl->addr,
-				 rc < 0 ? modbus_strerror(errno) : "short reply");
-			return -1;
-		}
-	}
+	if (modbus_blocks_read(&s->blocks, mb, why, len) < 0)
+		return -1;
 	double sum[SSRC_Q_COUNT];
 	bool have[SSRC_Q_COUNT] = { false };
 	for (size_t i = 0; i < m->n_reads; i++) {
 		const station_src_reg *g = &m->reads[i];
-		const block *bl = &s->blocks[s->reg_block[i]];
 		double v;
-		if (station_source_decode(g, &s->words[s->reg_block[i]][g->addr - bl->addr], &v) < 0) {
+		if (station_source_decode(g, modbus_blocks_at(&s->blocks, i, g->addr), &v) < 0) {
 			snprintf(why, len, "register %u: not a number", g->addr);
 			return -1;
 		}
@@ -264,15 +140,16 @@ static int mb_poll(station_source *s, station_src_reading *r, char *why, size_t 
 	for (int q = 0; q < SSRC_Q_COUNT; q++)
 		if (have[q])
 			*dst[q] = sum[q];
+	r->ts_ms = *ts = modbus_poller_now(&s->poll);
 	return 0;
 }
 
-static int write_value(station_source *s, const station_src_reg *w, double value, char *why, size_t len)
+static int write_value(modbus_t *mb, const station_src_reg *w, double value, char *why, size_t len)
 {
 	uint16_t words[2];
 	int rc;
 	if (w->fc == 5)
-		rc = modbus_write_bit(s->mb, w->addr, value != 0);
+		rc = modbus_write_bit(mb, w->addr, value != 0);
 	else {
 		if (station_source_encode(w, value, words) < 0) {
 			snprintf(why, len, "write %u: %g does not fit the register", w->addr, value);
@@ -280,8 +157,8 @@ static int write_value(station_source *s, const station_src_reg *w, double value
 			return -1;
 		}
 		int n = station_source_words(w->type);
-		rc = w->fc == 6 ? modbus_write_register(s->mb, w->addr, words[0])
-				: modbus_write_registers(s->mb, w->addr, n, words);
+		rc = w->fc == 6 ? modbus_write_register(mb, w->addr, words[0])
+				: modbus_write_registers(mb, w->addr, n, words);
 	}
 	if (rc < 0) {
 		int e = errno;
@@ -295,17 +172,18 @@ static int write_value(station_source *s, const station_src_reg *w, double value
 /* Writes what the owner commanded: constants and setpoints on every poll,
  * switches on change, after a connect and every refresh_ms. Returns -1
  * when the link must be dropped (a transport error, not a device refusal). */
-static int mb_write(station_source *s)
+static int mb_write(void *arg, modbus_t *mb)
 {
+	station_source *s = arg;
 	const station_src_map *m = &s->o.map;
 	station_src_command c;
-	pthread_mutex_lock(&s->mu);
+	modbus_poller_lock(&s->poll);
 	bool has = s->has_cmd;
 	c = s->cmd;
-	pthread_mutex_unlock(&s->mu);
+	modbus_poller_unlock(&s->poll);
 	if (!has || !m->n_writes)
 		return 0;
-	int64_t now = now_ms(s);
+	int64_t now = modbus_poller_now(&s->poll);
 	bool refresh = now - s->last_refresh_ms >= s->o.refresh_ms || now < s->last_refresh_ms;
 	if (refresh)
 		s->last_refresh_ms = now;
@@ -336,7 +214,7 @@ static int mb_write(station_source *s)
 			}
 			if (sw && !refresh && s->written[i] == (int)v)
 				continue;
-			if (write_value(s, w, v, why, sizeof why) < 0) {
+			if (write_value(mb, w, v, why, sizeof why) < 0) {
 				bad++;
 				drop = errno < MODBUS_ENOBASE; /* transport trouble, not a refusal */
 				s->written[i] = -1;
@@ -345,92 +223,13 @@ static int mb_write(station_source *s)
 				s->written[i] = sw ? (int)v : -1;
 			}
 		}
-	pthread_mutex_lock(&s->mu);
-	s->health.writes += ok;
-	s->health.write_failures += bad;
+	modbus_poller_lock(&s->poll);
+	s->poll.health.writes += ok;
+	s->poll.health.write_failures += bad;
 	if (bad)
-		snprintf(s->health.last_error, sizeof s->health.last_error, "%s", why);
-	pthread_mutex_unlock(&s->mu);
+		snprintf(s->poll.health.last_error, sizeof s->poll.health.last_error, "%s", why);
+	modbus_poller_unlock(&s->poll);
 	return drop ? -1 : 0;
-}
-
-/* ------------------------------------------------------------- thread */
-
-static void deadline_after(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-/* Sleeps until the deadline or a stop request; true when asked to stop. */
-static bool sleep_until(station_source *s, const struct timespec *deadline)
-{
-	pthread_mutex_lock(&s->mu);
-	while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, deadline) != ETIMEDOUT)
-		;
-	bool stop = s->stop;
-	pthread_mutex_unlock(&s->mu);
-	return stop;
-}
-
-static void *run(void *arg)
-{
-	station_source *s = arg;
-	int backoff = s->o.backoff_min_ms;
-	struct timespec next;
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (;;) {
-		char why[100];
-		station_src_reading r;
-		bool ok;
-		if (!s->connected && mb_connect(s, why, sizeof why) < 0) {
-			if (post_failure(s, "connect", why))
-				wake(s);
-			ok = false;
-		} else if (mb_poll(s, &r, why, sizeof why) == 0) {
-			r.ts_ms = now_ms(s);
-			post_reading(s, &r);
-			wake(s);
-			if (mb_write(s) < 0)
-				mb_close(s); /* the next poll reconnects */
-			ok = true;
-		} else {
-			/* drop the link: a half-read reply would desynchronise it */
-			mb_close(s);
-			if (post_failure(s, "poll", why))
-				wake(s);
-			ok = false;
-		}
-		if (ok) {
-			backoff = s->o.backoff_min_ms;
-			/* fixed rate: the next poll is one interval after the last start */
-			next.tv_nsec += (long)(s->o.poll_ms % 1000) * 1000000L;
-			next.tv_sec += s->o.poll_ms / 1000;
-			if (next.tv_nsec >= 1000000000L) {
-				next.tv_sec++;
-				next.tv_nsec -= 1000000000L;
-			}
-			struct timespec now;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec > next.tv_sec || (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
-				next = now; /* late: do not try to catch up */
-			if (sleep_until(s, &next))
-				break;
-			continue;
-		}
-		deadline_after(&next, backoff);
-		backoff = backoff * 2 > s->o.backoff_max_ms ? s->o.backoff_max_ms : backoff * 2;
-		if (sleep_until(s, &next))
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &next);
-	}
-	mb_close(s);
-	return NULL;
 }
 
 /* ---------------------------------------------------------- lifecycle */
@@ -483,33 +282,41 @@ int station_source_start(station_source **out, const station_src_opts *o, char *
 		return -ENOMEM;
 	}
 	s->o = *o;
-	s->health.last_success_ms = -1;
 	s->last_refresh_ms = 0;
 	station_source_reading_clear(&s->latest);
 	if ((rc = plan_blocks(s, err, errlen)) < 0)
 		goto out_free;
-	pthread_condattr_t ca;
-	if ((rc = -pthread_condattr_init(&ca)) < 0)
+	const modbus_poller_cfg pc = {
+		.link = MODBUS_LINK_TCP,
+		.host = s->o.host,
+		.port = o->port,
+		.unit = o->unit,
+		.timeout_ms = o->timeout_ms,
+		.poll_ms = o->poll_ms,
+		.backoff_min_ms = o->backoff_min_ms,
+		.backoff_max_ms = o->backoff_max_ms,
+		.poll = poll_device,
+		.after_post = mb_write, /* < 0: the next poll reconnects */
+		.on_connect = on_connect,
+		.drv = s,
+		.latest = &s->latest,
+		.scratch = &s->scratch,
+		.size = sizeof s->latest,
+		.clock_ms = o->clock_ms,
+		.wake = o->wake,
+		.ctx = o->ctx,
+	};
+	if ((rc = modbus_poller_init(&s->poll, &pc)) < 0) /* last_success_ms starts at -1 */
 		goto out_free;
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	rc = -pthread_cond_init(&s->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (rc < 0)
-		goto out_free;
-	if ((rc = -pthread_mutex_init(&s->mu, NULL)) < 0)
-		goto out_cond;
-	if ((rc = -pthread_create(&s->thread, NULL, run, s)) < 0) {
+	if ((rc = modbus_poller_start(&s->poll)) < 0) {
 		snprintf(err, errlen, "cannot start the station source thread: %s", strerror(-rc));
-		goto out_mutex;
+		goto out_poller;
 	}
-	s->has_thread = true;
 	*out = s;
 	return 0;
 
-out_mutex:
-	pthread_mutex_destroy(&s->mu);
-out_cond:
-	pthread_cond_destroy(&s->cv);
+out_poller:
+	modbus_poller_fini(&s->poll);
 out_free:
 	if (!err[0])
 		snprintf(err, errlen, "cannot start the station source: %s", strerror(-rc));
@@ -521,15 +328,6 @@ void station_source_stop(station_source *s)
 {
 	if (!s)
 		return;
-	if (s->has_thread) {
-		pthread_mutex_lock(&s->mu);
-		s->stop = true;
-		pthread_cond_broadcast(&s->cv);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->thread, NULL);
-	}
-	mb_close(s);
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
+	modbus_poller_fini(&s->poll);
 	free(s);
 }

@@ -25,6 +25,7 @@
 #ifndef STATION_SOURCE_H
 #define STATION_SOURCE_H
 
+#include "modbus_reg.h"
 #include "station.h"
 
 #include <stdbool.h>
@@ -33,13 +34,20 @@
 
 /* ---------------------------------------------------------------- maps */
 
-typedef enum station_src_type {
-	SSRC_INT16, SSRC_UINT16, SSRC_INT32, SSRC_UINT32, SSRC_FLOAT32
-} station_src_type;
+/* Register types and word order are the shared Modbus ones (modbus_reg.h);
+ * these names stay for the station's callers. */
+typedef modbus_reg_type station_src_type;
+#define SSRC_INT16 MODBUS_REG_INT16
+#define SSRC_UINT16 MODBUS_REG_UINT16
+#define SSRC_INT32 MODBUS_REG_INT32
+#define SSRC_UINT32 MODBUS_REG_UINT32
+#define SSRC_FLOAT32 MODBUS_REG_FLOAT32
 
 /* 32-bit values: BIG = high word first ("abcd"), LITTLE = low word first
  * ("cdab"). Bytes within a register are big-endian (Modbus). */
-typedef enum station_src_order { SSRC_WORD_BIG, SSRC_WORD_LITTLE } station_src_order;
+typedef modbus_word_order station_src_order;
+#define SSRC_WORD_BIG MODBUS_WORD_BIG
+#define SSRC_WORD_LITTLE MODBUS_WORD_LITTLE
 
 /* What a read register measures. Several registers of one quantity are
  * summed (e.g. three phase powers). Signs after scaling: the station's

@@ -1,7 +1,8 @@
 /*
- * Station register maps as data: the presets, the parser for generic maps
- * given in the config, and decoding/encoding of register words. No I/O
- * here; the polling thread lives in station_source.c.
+ * Station register maps as data: the presets and the parser for generic
+ * maps given in the config (item syntax, codec and type names from
+ * modbus/modbus_reg). No I/O here; the polling thread lives in
+ * station_source.c.
  */
 #include "station_source.h"
 
@@ -88,121 +89,32 @@ static const key_def keys[] = {
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
-typedef struct type_def {
-	const char *name;
-	station_src_type t;
-	int words;
-} type_def;
-
-static const type_def types[] = {
-	{ "int16", SSRC_INT16, 1 },   { "uint16", SSRC_UINT16, 1 }, { "int32", SSRC_INT32, 2 },
-	{ "uint32", SSRC_UINT32, 2 }, { "float32", SSRC_FLOAT32, 2 },
+/* Reads take function codes 3 and 4, setpoints 6 and 16. */
+static const modbus_reg_rules read_rules = {
+	",3,4,", "%s: function code '%s' must be 3 (holding) or 4 (input)", 127
 };
-
-typedef struct order_def {
-	const char *name;
-	station_src_order o;
-} order_def;
-
-static const order_def orders[] = {
-	{ "abcd", SSRC_WORD_BIG },
-	{ "big", SSRC_WORD_BIG },
-	{ "cdab", SSRC_WORD_LITTLE },
-	{ "little", SSRC_WORD_LITTLE },
+static const modbus_reg_rules setpoint_rules = {
+	",6,16,", "%s: function code '%s' must be 6 (one register) or 16 (several)", 127
 };
 
 int station_source_words(station_src_type t)
 {
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (types[i].t == t)
-			return types[i].words;
-	return 0;
+	return modbus_reg_words(t);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+/* "FC:ADDR:TYPE[:ORDER[:SCALE]]" for reads and setpoints. */
+static int parse_value_reg(const key_def *k, char *val, station_src_reg *r, char *err, size_t errlen)
 {
-	if (err && errlen)
-		snprintf(err, errlen, fmt, a, b);
-	return -EINVAL;
-}
-
-static bool parse_long(const char *s, long lo, long hi, long *v)
-{
-	char *end;
-	errno = 0;
-	long x = strtol(s, &end, 0);
-	if (errno || end == s || *end || x < lo || x > hi)
-		return false;
-	*v = x;
-	return true;
-}
-
-/* Splits val at ':' into at most 6 fields (in place); returns the count. */
-static int split(char *val, char **f)
-{
-	int nf = 0;
-	for (char *p = val; nf < 6;) {
-		f[nf++] = p;
-		char *c = strchr(p, ':');
-		if (!c)
-			break;
-		*c = 0;
-		p = c + 1;
-	}
-	return nf;
-}
-
-/* "FC:ADDR:TYPE[:ORDER[:SCALE]]"; fc_ok lists the function codes allowed. */
-static int parse_value_reg(const key_def *k, char *val, station_src_reg *r, const char *fc_ok, char *err,
-			   size_t errlen)
-{
-	char orig[128], *f[6];
-	snprintf(orig, sizeof orig, "%s", val);
-	int nf = split(val, f);
-	if (nf < 3 || nf > 5)
-		return fail(err, errlen, "%s: expected FC:ADDR:TYPE[:ORDER[:SCALE]], got '%s'", k->name, orig);
-	long fc, addr;
-	char fcs[8];
-	if (!parse_long(f[0], 1, 16, &fc) || !strstr(fc_ok, (snprintf(fcs, sizeof fcs, ",%ld,", fc), fcs))) {
-		if (k->kind == K_READ)
-			return fail(err, errlen, "%s: function code '%s' must be 3 (holding) or 4 (input)", k->name, f[0]);
-		return fail(err, errlen, "%s: function code '%s' must be 6 (one register) or 16 (several)", k->name,
-			    f[0]);
-	}
-	if (!parse_long(f[1], 0, 65535, &addr))
-		return fail(err, errlen, "%s: address '%s' must be 0..65535 (decimal or 0x hex)", k->name, f[1]);
-	size_t t;
-	for (t = 0; t < sizeof types / sizeof types[0]; t++)
-		if (!strcasecmp(types[t].name, f[2]))
-			break;
-	if (t == sizeof types / sizeof types[0])
-		return fail(err, errlen, "%s: type '%s' unknown (int16, uint16, int32, uint32, float32)", k->name, f[2]);
-	if (addr + types[t].words > 65536)
-		return fail(err, errlen, "%s: value at '%s' runs past register 65535", k->name, f[1]);
-	if (fc == 6 && types[t].words != 1)
-		return fail(err, errlen, "%s: function code 6 writes one register; use 16 for '%s'", k->name, f[2]);
-	r->fc = (uint8_t)fc;
-	r->addr = (uint16_t)addr;
-	r->type = types[t].t;
-	r->order = SSRC_WORD_BIG;
-	r->scale = 1;
-	if (nf > 3 && *f[3]) {
-		size_t o;
-		for (o = 0; o < sizeof orders / sizeof orders[0]; o++)
-			if (!strcasecmp(orders[o].name, f[3]))
-				break;
-		if (o == sizeof orders / sizeof orders[0])
-			return fail(err, errlen, "%s: word order '%s' unknown (abcd/big or cdab/little)", k->name, f[3]);
-		r->order = orders[o].o;
-	}
-	if (nf > 4) {
-		char *end;
-		errno = 0;
-		double s = strtod(f[4], &end);
-		if (errno || end == f[4] || *end || !isfinite(s) || s == 0)
-			return fail(err, errlen, "%s: scale '%s' must be a nonzero number", k->name, f[4]);
-		r->scale = s;
-	}
+	modbus_reg_item it;
+	int rc = modbus_reg_parse_item(k->name, val, k->kind == K_READ ? &read_rules : &setpoint_rules, &it, err,
+				       errlen);
+	if (rc < 0)
+		return rc;
+	r->fc = it.fc;
+	r->addr = it.addr;
+	r->type = it.type;
+	r->order = it.order;
+	r->scale = it.scale;
 	return 0;
 }
 
@@ -210,23 +122,22 @@ static int parse_value_reg(const key_def *k, char *val, station_src_reg *r, cons
  * enable: "6:ADDR:VALUE". */
 static int parse_switch(const key_def *k, char *val, station_src_reg *r, char *err, size_t errlen)
 {
-	char orig[128], *f[6];
+	char orig[128], *f[MODBUS_REG_MAX_FIELDS];
 	snprintf(orig, sizeof orig, "%s", val);
-	int nf = split(val, f);
+	int nf = modbus_reg_split(val, f);
 	long fc, addr, v = 0;
 	if (k->kind == K_SWITCH && nf != 2)
-		return fail(err, errlen, "%s: expected FC:ADDR (5 coil, 6 register), got '%s'", k->name, orig);
+		return modbus_reg_fail(err, errlen, "%s: expected FC:ADDR (5 coil, 6 register), got '%s'", k->name, orig);
 	if (k->kind == K_ENABLE && nf != 3)
-		return fail(err, errlen, "%s: expected 6:ADDR:VALUE, got '%s'", k->name, orig);
-	if (!parse_long(f[0], 1, 16, &fc) || (k->kind == K_SWITCH ? fc != 5 && fc != 6 : fc != 6))
-		return fail(err, errlen,
-			    k->kind == K_SWITCH ? "%s: function code '%s' must be 5 (coil) or 6 (register)"
-						: "%s: function code '%s' must be 6",
-			    k->name, f[0]);
-	if (!parse_long(f[1], 0, 65535, &addr))
-		return fail(err, errlen, "%s: address '%s' must be 0..65535 (decimal or 0x hex)", k->name, f[1]);
-	if (k->kind == K_ENABLE && !parse_long(f[2], 0, 65535, &v))
-		return fail(err, errlen, "%s: value '%s' must be 0..65535", k->name, f[2]);
+		return modbus_reg_fail(err, errlen, "%s: expected 6:ADDR:VALUE, got '%s'", k->name, orig);
+	if (!modbus_reg_parse_long(f[0], 1, 16, &fc) || (k->kind == K_SWITCH ? fc != 5 && fc != 6 : fc != 6))
+		return modbus_reg_fail(err, errlen, "%s: function code '%s' must be %s", k->name, f[0],
+				       k->kind == K_SWITCH ? "5 (coil) or 6 (register)" : "6");
+	if (!modbus_reg_parse_long(f[1], 0, 65535, &addr))
+		return modbus_reg_fail(err, errlen, "%s: address '%s' must be 0..65535 (decimal or 0x hex)", k->name,
+				       f[1]);
+	if (k->kind == K_ENABLE && !modbus_reg_parse_long(f[2], 0, 65535, &v))
+		return modbus_reg_fail(err, errlen, "%s: value '%s' must be 0..65535", k->name, f[2]);
 	r->fc = (uint8_t)fc;
 	r->addr = (uint16_t)addr;
 	r->type = SSRC_UINT16;
@@ -241,28 +152,24 @@ int station_source_map_parse(const char *spec, station_src_map *map, char *err, 
 	char buf[2048];
 	bool seen[NKEYS] = { false }, load_seen = false;
 	if (!spec || !map)
-		return fail(err, errlen, "station map: missing%s%s", "", "");
+		return modbus_reg_fail(err, errlen, "station map: missing");
 	if (strlen(spec) >= sizeof buf)
-		return fail(err, errlen, "station map: longer than 2047 characters%s%s", "", "");
+		return modbus_reg_fail(err, errlen, "station map: longer than 2047 characters");
 	memset(map, 0, sizeof *map);
 	snprintf(map->name, sizeof map->name, "generic");
 	strcpy(buf, spec);
 
-	char *save = NULL;
-	for (char *item = strtok_r(buf, ", \t\n;", &save); item; item = strtok_r(NULL, ", \t\n;", &save)) {
-		char *eq = strchr(item, '=');
-		if (!eq)
-			return fail(err, errlen, "'%s': expected key=value%s", item, "");
-		*eq = 0;
-		char *val = eq + 1;
+	char *save = NULL, *item, *val;
+	int more;
+	for (char *b = buf; (more = modbus_reg_next_item(b, &save, &item, &val, err, errlen)) > 0; b = NULL) {
 		if (!strcmp(item, "load")) {
 			if (load_seen)
-				return fail(err, errlen, "load: given twice%s%s", "", "");
+				return modbus_reg_fail(err, errlen, "load: given twice");
 			load_seen = true;
 			if (!strcmp(val, "gross"))
 				map->load_gross = true;
 			else if (strcmp(val, "net"))
-				return fail(err, errlen, "load: '%s' must be net or gross%s", val, "");
+				return modbus_reg_fail(err, errlen, "load: '%s' must be net or gross", val);
 			continue;
 		}
 		size_t k;
@@ -270,26 +177,26 @@ int station_source_map_parse(const char *spec, station_src_map *map, char *err, 
 			if (!strcmp(keys[k].name, item))
 				break;
 		if (k == NKEYS)
-			return fail(err, errlen,
-				    "'%s': unknown key (pv_power, pv3_power, bat_soc, bat_power, grid_power, "
-				    "load_power, bat_setpoint, grid_setpoint, pv_limit, load1..load8, heat_pump, "
-				    "generator, enable, load)%s",
-				    item, "");
+			return modbus_reg_fail(err, errlen,
+					       "'%s': unknown key (pv_power, pv3_power, bat_soc, bat_power, grid_power, "
+					       "load_power, bat_setpoint, grid_setpoint, pv_limit, load1..load8, heat_pump, "
+					       "generator, enable, load)",
+					       item);
 		const key_def *kd = &keys[k];
 		station_src_reg *r;
 		int rc;
 		if (kd->kind == K_READ) {
 			if (map->n_reads == STATION_SRC_MAX_READS)
-				return fail(err, errlen, "%s: more than 24 registers to read%s", item, "");
+				return modbus_reg_fail(err, errlen, "%s: more than 24 registers to read", item);
 			r = &map->reads[map->n_reads];
-			rc = parse_value_reg(kd, val, r, ",3,4,", err, errlen);
+			rc = parse_value_reg(kd, val, r, err, errlen);
 		} else {
 			if (seen[k] && kd->kind != K_ENABLE)
-				return fail(err, errlen, "%s: given twice%s", item, "");
+				return modbus_reg_fail(err, errlen, "%s: given twice", item);
 			if (map->n_writes == STATION_SRC_MAX_WRITES)
-				return fail(err, errlen, "%s: more than 16 outputs%s", item, "");
+				return modbus_reg_fail(err, errlen, "%s: more than 16 outputs", item);
 			r = &map->writes[map->n_writes];
-			rc = kd->kind == K_SETPOINT ? parse_value_reg(kd, val, r, ",6,16,", err, errlen)
+			rc = kd->kind == K_SETPOINT ? parse_value_reg(kd, val, r, err, errlen)
 						    : parse_switch(kd, val, r, err, errlen);
 		}
 		if (rc < 0)
@@ -302,6 +209,8 @@ int station_source_map_parse(const char *spec, station_src_map *map, char *err, 
 			map->n_writes++;
 		seen[k] = true;
 	}
+	if (more < 0)
+		return more;
 	bool have[SSRC_Q_COUNT] = { false }, bat_sp = false, grid_sp = false;
 	for (size_t i = 0; i < map->n_reads; i++)
 		have[map->reads[i].what] = true;
@@ -310,16 +219,15 @@ int station_source_map_parse(const char *spec, station_src_map *map, char *err, 
 		grid_sp |= map->writes[i].what == SSRC_O_GRID_SETPOINT;
 	}
 	if (!have[SSRC_Q_PV])
-		return fail(err, errlen, "missing pv_power%s%s", "", "");
+		return modbus_reg_fail(err, errlen, "missing pv_power");
 	if (!have[SSRC_Q_BAT_SOC])
-		return fail(err, errlen, "missing bat_soc%s%s", "", "");
+		return modbus_reg_fail(err, errlen, "missing bat_soc");
 	if (!have[SSRC_Q_GRID] && !have[SSRC_Q_LOAD])
-		return fail(err, errlen, "missing grid_power or load_power (one is needed for the house load)%s%s", "",
-			    "");
+		return modbus_reg_fail(err, errlen, "missing grid_power or load_power (one is needed for the house load)");
 	if (!have[SSRC_Q_LOAD] && !have[SSRC_Q_BAT_POWER])
-		return fail(err, errlen, "missing bat_power (needed to derive the load from grid_power)%s%s", "", "");
+		return modbus_reg_fail(err, errlen, "missing bat_power (needed to derive the load from grid_power)");
 	if (bat_sp && grid_sp)
-		return fail(err, errlen, "bat_setpoint and grid_setpoint: give one, not both%s%s", "", "");
+		return modbus_reg_fail(err, errlen, "bat_setpoint and grid_setpoint: give one, not both");
 	return 0;
 }
 
@@ -348,73 +256,13 @@ int station_source_map_resolve(const char *spec, station_src_map *map, char *err
 
 int station_source_decode(const station_src_reg *reg, const uint16_t *w, double *value)
 {
-	int words = station_source_words(reg->type);
-	uint32_t u = words < 2 ? w[0]
-		   : reg->order == SSRC_WORD_BIG ? ((uint32_t)w[0] << 16) | w[1]
-						 : ((uint32_t)w[1] << 16) | w[0];
-	double v;
-	switch (reg->type) {
-	case SSRC_INT16: v = (int16_t)w[0]; break;
-	case SSRC_UINT16: v = w[0]; break;
-	case SSRC_INT32: v = (int32_t)u; break;
-	case SSRC_UINT32: v = u; break;
-	case SSRC_FLOAT32: {
-		float f;
-		memcpy(&f, &u, sizeof f);
-		v = f;
-		break;
-	}
-	default: return -ERANGE;
-	}
-	v *= reg->scale;
-	if (!isfinite(v))
-		return -ERANGE;
-	*value = v;
-	return 0;
+	return modbus_reg_decode(reg->type, reg->order, reg->scale, w, value);
 }
 
+/* Rounded fit: raw values that round into the type are accepted. */
 int station_source_encode(const station_src_reg *reg, double value, uint16_t *w)
 {
-	double raw = value / reg->scale;
-	uint32_t u;
-	if (!isfinite(raw))
-		return -ERANGE;
-	switch (reg->type) {
-	case SSRC_INT16:
-		if (raw < -32768.5 || raw >= 32767.5)
-			return -ERANGE;
-		w[0] = (uint16_t)(int16_t)lround(raw);
-		return 0;
-	case SSRC_UINT16:
-		if (raw <= -0.5 || raw >= 65535.5)
-			return -ERANGE;
-		w[0] = (uint16_t)lround(raw);
-		return 0;
-	case SSRC_INT32:
-		if (raw < -2147483648.0 || raw > 2147483647.0)
-			return -ERANGE;
-		u = (uint32_t)(int32_t)llround(raw);
-		break;
-	case SSRC_UINT32:
-		if (raw <= -0.5 || raw > 4294967295.0)
-			return -ERANGE;
-		u = (uint32_t)llround(raw);
-		break;
-	case SSRC_FLOAT32: {
-		float f = (float)raw;
-		memcpy(&u, &f, sizeof u);
-		break;
-	}
-	default: return -ERANGE;
-	}
-	if (reg->order == SSRC_WORD_BIG) {
-		w[0] = (uint16_t)(u >> 16);
-		w[1] = (uint16_t)u;
-	} else {
-		w[0] = (uint16_t)u;
-		w[1] = (uint16_t)(u >> 16);
-	}
-	return 0;
+	return modbus_reg_encode(reg->type, reg->order, reg->scale, value, w, MODBUS_FIT_ROUNDED);
 }
 
 void station_source_reading_clear(station_src_reading *r)

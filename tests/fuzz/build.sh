@@ -33,7 +33,7 @@ else
 	PREFIX=fuzz_
 fi
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -w $SAN $(pkg-config --cflags libwebsockets libcjson sqlite3 libmodbus)"
-INC="-I$ROOT/csms -I$ROOT/dlm -I$ROOT/dlm/sensor -I$ROOT/station -I$ROOT/station/source"
+INC="-I$ROOT/csms -I$ROOT/dlm -I$ROOT/dlm/sensor -I$ROOT/station -I$ROOT/station/source -I$ROOT/modbus"
 LIBS="$(pkg-config --libs libwebsockets libcjson sqlite3 libmodbus) -lcrypto -lm -lpthread"
 # server.c stays in (the real http_respond/http_query); its two lws calls
 # that need a live context are redirected to stubs in fuzz_common.c.
@@ -46,6 +46,7 @@ $ROOT/station/station.c $ROOT/station/station_config.c $ROOT/station/station_ev.
 $ROOT/station/station_loads.c $ROOT/station/station_plan.c $ROOT/station/station_json.c
 $ROOT/station/source/station_source.c $ROOT/station/source/station_source_map.c
 $ROOT/station/source/station_house.c
+$ROOT/modbus/modbus_reg.c $ROOT/modbus/modbus_poller.c
 $SCHEMA_DATA
 $HERE/fuzz_common.c"
 

@@ -25,6 +25,8 @@
 
 #include <modbus/modbus.h>
 
+#include "../modbus/modbus_test_server.h"
+
 static int failures;
 
 #define CHECK(cond, ...)                                                          \
@@ -52,109 +54,9 @@ static void sleep_ms(int ms)
 
 /* ------------------------------------------------------ test server */
 
-#define MAX_CLIENTS 8
 #define NREGS 0x2200
 
-typedef struct server {
-    int port;
-    int lfd;
-    int clients[MAX_CLIENTS];
-    pthread_t th;
-    atomic_bool stop;
-    atomic_bool mute;          /* read requests but never answer */
-    atomic_int requests;
-    modbus_t *ctx;
-    modbus_mapping_t *map;     /* shared image; guarded by mu */
-    pthread_mutex_t mu;
-} server;
-
-static void *server_run(void *arg)
-{
-    server *sv = arg;
-    uint8_t q[MODBUS_TCP_MAX_ADU_LENGTH];
-    while (!atomic_load(&sv->stop)) {
-        fd_set rd;
-        FD_ZERO(&rd);
-        FD_SET(sv->lfd, &rd);
-        int maxfd = sv->lfd;
-        for (int i = 0; i < MAX_CLIENTS; i++)
-            if (sv->clients[i] >= 0) {
-                FD_SET(sv->clients[i], &rd);
-                if (sv->clients[i] > maxfd)
-                    maxfd = sv->clients[i];
-            }
-        struct timeval tv = { 0, 20000 };
-        if (select(maxfd + 1, &rd, NULL, NULL, &tv) <= 0)
-            continue;
-        if (FD_ISSET(sv->lfd, &rd)) {
-            int fd = accept(sv->lfd, NULL, NULL);
-            for (int i = 0; fd >= 0 && i < MAX_CLIENTS; i++)
-                if (sv->clients[i] < 0) {
-                    sv->clients[i] = fd;
-                    fd = -1;
-                }
-            if (fd >= 0)
-                close(fd);
-        }
-        for (int i = 0; i < MAX_CLIENTS; i++) {
-            int fd = sv->clients[i];
-            if (fd < 0 || !FD_ISSET(fd, &rd))
-                continue;
-            modbus_set_socket(sv->ctx, fd);
-            int rc = modbus_receive(sv->ctx, q);
-            if (rc < 0) {
-                close(fd);
-                sv->clients[i] = -1;
-                continue;
-            }
-            if (rc == 0 || atomic_load(&sv->mute))
-                continue;
-            atomic_fetch_add(&sv->requests, 1);
-            pthread_mutex_lock(&sv->mu);
-            modbus_reply(sv->ctx, q, rc, sv->map);
-            pthread_mutex_unlock(&sv->mu);
-        }
-    }
-    for (int i = 0; i < MAX_CLIENTS; i++)
-        if (sv->clients[i] >= 0) {
-            close(sv->clients[i]);
-            sv->clients[i] = -1;
-        }
-    close(sv->lfd);
-    sv->lfd = -1;
-    return NULL;
-}
-
-/* Starts listening on port (0 = any free port) and serving sv->map. */
-static int server_start(server *sv, int port)
-{
-    sv->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    if (sv->lfd < 0)
-        return -1;
-    int one = 1;
-    setsockopt(sv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (bind(sv->lfd, (struct sockaddr *)&a, sizeof a) < 0 || listen(sv->lfd, 8) < 0 ||
-        getsockname(sv->lfd, (struct sockaddr *)&a, &len) < 0) {
-        close(sv->lfd);
-        return -1;
-    }
-    sv->port = ntohs(a.sin_port);
-    for (int i = 0; i < MAX_CLIENTS; i++)
-        sv->clients[i] = -1;
-    atomic_store(&sv->stop, false);
-    return pthread_create(&sv->th, NULL, server_run, sv) ? -1 : 0;
-}
-
-static void server_halt(server *sv)
-{
-    atomic_store(&sv->stop, true);
-    pthread_join(sv->th, NULL);
-}
-
-static void put(server *sv, const dlm_meter_reg *r, double value)
+static void put(mbtest_server *sv, const dlm_meter_reg *r, double value)
 {
     uint16_t w[2];
     if (dlm_meter_encode(r, value, w) < 0) {
@@ -174,7 +76,7 @@ typedef struct image {
     double current[3], voltage[3], power[3], total;
 } image;
 
-static void put_image(server *sv, const dlm_meter_map *m, const image *im)
+static void put_image(mbtest_server *sv, const dlm_meter_map *m, const image *im)
 {
     for (size_t i = 0; i < m->n; i++) {
         const dlm_meter_reg *r = &m->regs[i];
@@ -393,7 +295,7 @@ static const image sdm_img = { { 10.5, 3.25, 7.75 }, { 230.1, 231.2, 229.3 },
 static const image dtsu_img = { { 12.345, 0.5, 20.125 }, { 228.7, 232.4, 230.0 },
                                 { -2800, 110, 4620 }, 1930 };
 
-static void test_live(server *sv)
+static void test_live(mbtest_server *sv)
 {
     uint64_t seq = 0;
     dlm_reading r;
@@ -494,7 +396,7 @@ static void test_live(server *sv)
     dlm_sensor_stop(s);
 }
 
-static void test_outage(server *sv)
+static void test_outage(mbtest_server *sv)
 {
     const dlm_meter_map *sdm = dlm_meter_preset("sdm630");
     put_image(sv, sdm, &sdm_img);
@@ -505,7 +407,7 @@ static void test_outage(server *sv)
     CHECK(wait_reading(s, &seq, &r, 5), "reading before outage");
 
     int port = sv->port;
-    server_halt(sv);
+    mbtest_server_halt(sv);
     double took = wait_health(s, false, 3, &h);
     CHECK(took >= 0 && took < 1.0, "unhealthy after %.3f s (poll 100 ms, timeout 500 ms)", took);
     CHECK(h.last_error[0] && h.consecutive_failures >= 1, "error '%s'", h.last_error);
@@ -517,7 +419,7 @@ static void test_outage(server *sv)
     dlm_sensor_latest(s, NULL, NULL, &seq_down);
 
     /* back on the same port: reconnect within the maximum backoff */
-    CHECK(server_start(sv, port) == 0 && sv->port == port, "restart on %d", port);
+    CHECK(mbtest_server_start(sv, port) == 0 && sv->port == port, "restart on %d", port);
     image im = sdm_img;
     im.current[2] = 1.5;
     put_image(sv, sdm, &im);
@@ -665,7 +567,7 @@ static void test_rtu_pty(void)
     atomic_store(&rs.unit, 7);
     modbus_set_socket(rs.ctx, rs.fd);
     const dlm_meter_map *dt = dlm_meter_preset("dtsu666");
-    server tmp = { .map = rs.map };
+    mbtest_server tmp = { .map = rs.map };
     pthread_mutex_init(&tmp.mu, NULL);
     put_image(&tmp, dt, &dtsu_img);
     pthread_mutex_destroy(&tmp.mu);
@@ -720,12 +622,8 @@ static void test_rtu_missing_device(void)
 
 int main(void)
 {
-    server sv;
-    memset(&sv, 0, sizeof sv);
-    pthread_mutex_init(&sv.mu, NULL);
-    sv.ctx = modbus_new_tcp("127.0.0.1", 0);
-    sv.map = modbus_mapping_new(0, 0, NREGS, NREGS);
-    if (!sv.ctx || !sv.map || server_start(&sv, 0) < 0) {
+    mbtest_server sv;
+    if (mbtest_server_open(&sv, 0, NREGS) < 0) {
         fprintf(stderr, "cannot start the test Modbus server: %s\n", strerror(errno));
         return 1;
     }
@@ -738,10 +636,7 @@ int main(void)
     test_api_and_sim();
     test_rtu_pty();
     test_rtu_missing_device();
-    server_halt(&sv);
-    modbus_mapping_free(sv.map);
-    modbus_free(sv.ctx);
-    pthread_mutex_destroy(&sv.mu);
+    mbtest_server_close(&sv, 1);
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

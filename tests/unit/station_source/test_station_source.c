@@ -25,6 +25,8 @@
 
 #include <modbus/modbus.h>
 
+#include "../modbus/modbus_test_server.h"
+
 static int failures;
 
 #define CHECK(cond, ...)                                                       \
@@ -179,104 +181,9 @@ static void test_codec(void)
 
 /* ---------------------------------------------------------- test server */
 
-#define MAX_CLIENTS 8
 #define NREGS 512
 
-typedef struct server {
-	int port, lfd;
-	int clients[MAX_CLIENTS];
-	pthread_t th;
-	atomic_bool stop;
-	modbus_t *ctx;
-	modbus_mapping_t *map; /* shared image; guarded by mu */
-	pthread_mutex_t mu;
-} server;
-
-static void *server_run(void *arg)
-{
-	server *sv = arg;
-	uint8_t q[MODBUS_TCP_MAX_ADU_LENGTH];
-	while (!atomic_load(&sv->stop)) {
-		fd_set rd;
-		FD_ZERO(&rd);
-		FD_SET(sv->lfd, &rd);
-		int maxfd = sv->lfd;
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (sv->clients[i] >= 0) {
-				FD_SET(sv->clients[i], &rd);
-				if (sv->clients[i] > maxfd)
-					maxfd = sv->clients[i];
-			}
-		struct timeval tv = { 0, 20000 };
-		if (select(maxfd + 1, &rd, NULL, NULL, &tv) <= 0)
-			continue;
-		if (FD_ISSET(sv->lfd, &rd)) {
-			int fd = accept(sv->lfd, NULL, NULL);
-			for (int i = 0; fd >= 0 && i < MAX_CLIENTS; i++)
-				if (sv->clients[i] < 0) {
-					sv->clients[i] = fd;
-					fd = -1;
-				}
-			if (fd >= 0)
-				close(fd);
-		}
-		for (int i = 0; i < MAX_CLIENTS; i++) {
-			int fd = sv->clients[i];
-			if (fd < 0 || !FD_ISSET(fd, &rd))
-				continue;
-			modbus_set_socket(sv->ctx, fd);
-			int rc = modbus_receive(sv->ctx, q);
-			if (rc < 0) {
-				close(fd);
-				sv->clients[i] = -1;
-				continue;
-			}
-			if (rc == 0)
-				continue;
-			pthread_mutex_lock(&sv->mu);
-			modbus_reply(sv->ctx, q, rc, sv->map);
-			pthread_mutex_unlock(&sv->mu);
-		}
-	}
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (sv->clients[i] >= 0) {
-			close(sv->clients[i]);
-			sv->clients[i] = -1;
-		}
-	close(sv->lfd);
-	sv->lfd = -1;
-	return NULL;
-}
-
-static int server_start(server *sv, int port)
-{
-	sv->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (sv->lfd < 0)
-		return -1;
-	int one = 1;
-	setsockopt(sv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof a;
-	if (bind(sv->lfd, (struct sockaddr *)&a, sizeof a) < 0 || listen(sv->lfd, 8) < 0 ||
-	    getsockname(sv->lfd, (struct sockaddr *)&a, &len) < 0) {
-		close(sv->lfd);
-		return -1;
-	}
-	sv->port = ntohs(a.sin_port);
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		sv->clients[i] = -1;
-	atomic_store(&sv->stop, false);
-	return pthread_create(&sv->th, NULL, server_run, sv) ? -1 : 0;
-}
-
-static void server_halt(server *sv)
-{
-	atomic_store(&sv->stop, true);
-	pthread_join(sv->th, NULL);
-}
-
-static void put(server *sv, const station_src_reg *r, double value)
+static void put(mbtest_server *sv, const station_src_reg *r, double value)
 {
 	uint16_t w[2];
 	if (station_source_encode(r, value, w) < 0) {
@@ -291,7 +198,7 @@ static void put(server *sv, const station_src_reg *r, double value)
 	pthread_mutex_unlock(&sv->mu);
 }
 
-static double get_reg(server *sv, const station_src_reg *r)
+static double get_reg(mbtest_server *sv, const station_src_reg *r)
 {
 	double v = NAN;
 	pthread_mutex_lock(&sv->mu);
@@ -300,7 +207,7 @@ static double get_reg(server *sv, const station_src_reg *r)
 	return v;
 }
 
-static int get_bit(server *sv, int addr)
+static int get_bit(mbtest_server *sv, int addr)
 {
 	pthread_mutex_lock(&sv->mu);
 	int v = sv->map->tab_bits[addr];
@@ -308,7 +215,7 @@ static int get_bit(server *sv, int addr)
 	return v;
 }
 
-static uint16_t get_word(server *sv, int addr)
+static uint16_t get_word(mbtest_server *sv, int addr)
 {
 	pthread_mutex_lock(&sv->mu);
 	uint16_t v = sv->map->tab_registers[addr];
@@ -353,7 +260,7 @@ static const char *spec = "pv_power=4:0x10:uint32:cdab:1, pv_power=4:0x12:uint16
 			  "bat_setpoint=16:200:int32, pv_limit=6:202:uint16::10, load1=5:10, load2=6:300,"
 			  "heat_pump=5:11, enable=6:301:0xA5";
 
-static void test_roundtrip(server *sv)
+static void test_roundtrip(mbtest_server *sv)
 {
 	station_src_map m;
 	char err[256];
@@ -450,11 +357,11 @@ static void test_roundtrip(server *sv)
 	/* outage: health goes bad; the device comes back: readings resume and
 	 * the switches are written again (the device may have lost them) */
 	int port = sv->port;
-	server_halt(sv);
+	mbtest_server_halt(sv);
 	WAIT_FOR(ok, (station_source_latest(s, NULL, &h, NULL), !h.ok && h.failures > 0), 5);
 	CHECK(ok, "outage seen");
 	CHECK(h.last_error[0], "error text");
-	CHECK(server_start(sv, port) == 0 && sv->port == port, "server back on %d", port);
+	CHECK(mbtest_server_start(sv, port) == 0 && sv->port == port, "server back on %d", port);
 	CHECK(wait_reading(s, &seq, &r, 5), "readings after reconnect");
 	WAIT_FOR(ok, get_bit(sv, 11) == 1, 3);
 	CHECK(ok, "switch rewritten after the reconnect");
@@ -560,20 +467,13 @@ int main(void)
 	test_start_errors();
 	test_house();
 
-	server sv;
-	memset(&sv, 0, sizeof sv);
-	pthread_mutex_init(&sv.mu, NULL);
-	sv.ctx = modbus_new_tcp("127.0.0.1", 0);
-	sv.map = modbus_mapping_new(NREGS, 0, NREGS, NREGS);
-	if (!sv.ctx || !sv.map || server_start(&sv, 0) < 0) {
+	mbtest_server sv;
+	if (mbtest_server_open(&sv, NREGS, NREGS) < 0) {
 		fprintf(stderr, "cannot start the test Modbus server\n");
 		return 1;
 	}
 	test_roundtrip(&sv);
-	server_halt(&sv);
-	modbus_mapping_free(sv.map);
-	modbus_free(sv.ctx);
-	pthread_mutex_destroy(&sv.mu);
+	mbtest_server_close(&sv, 1);
 
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
