@@ -81,7 +81,7 @@ static bool fits(modbus_reg_type t, double raw, modbus_reg_fit fit)
     bool r = fit == MODBUS_FIT_ROUNDED;
     switch (t) {
     case MODBUS_REG_INT16:
-        return r ? raw >= -32768.5 && raw < 32767.5 : raw >= -32768 && raw <= 32767;
+        return r ? raw > -32768.5 && raw < 32767.5 : raw >= -32768 && raw <= 32767;
     case MODBUS_REG_UINT16:
         return r ? raw > -0.5 && raw < 65535.5 : raw >= 0 && raw <= 65535;
     case MODBUS_REG_INT32:

@@ -92,6 +92,7 @@ static void test_codec(void)
         { MODBUS_REG_UINT16, -0.5, -ERANGE, -ERANGE },   { MODBUS_REG_UINT16, 65535.4, -ERANGE, 0 },
         { MODBUS_REG_UINT32, -0.2, -ERANGE, 0 },         { MODBUS_REG_UINT32, 4294967295.2, -ERANGE, -ERANGE },
         { MODBUS_REG_INT32, 2147483647.2, -ERANGE, -ERANGE }, { MODBUS_REG_INT32, -2147483648.0, 0, 0 },
+        { MODBUS_REG_INT16, -32768.5, -ERANGE, -ERANGE }, /* lround gives -32769: would wrap */
     };
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
         int e = modbus_reg_encode(edges[i].t, MODBUS_WORD_BIG, 1, edges[i].raw, w, MODBUS_FIT_EXACT);
