@@ -50,8 +50,7 @@ struct control {
 	int have_reading;
 	uint32_t next_id;
 	int64_t next_tick_ms;
-	int64_t last_compute_ms;
-	uint64_t decisions, profiles_sent, profiles_rejected;
+	uint64_t decisions, profiles_sent;
 	double last_decide_us;     /* reading in -> every profile frame queued */
 	int last_decide_sent;
 };
@@ -348,7 +347,6 @@ static void profile_done(void *arg, const struct call_result *r)
 		} else if (strcmp(status ? status : "", "Closed")) {
 			ch->dlm.rejected = 1;
 			ch->dlm.rejected_ms = app->now_ms;
-			app->control->profiles_rejected++;
 			LOGW("dlm", "%s refused its charging profile (%.1f A): %s", ch->id, pc->limit_a,
 			     status ? status : "?");
 		}
@@ -447,7 +445,6 @@ static void decide_inner(struct csms *app)
 		return;
 	}
 	ctl->decisions++;
-	ctl->last_compute_ms = app->now_ms;
 	int hold_raises = 0;
 	double installed[3] = { 0, 0, 0 };
 	for (size_t i = 0; i < n; i++) {
@@ -527,14 +524,6 @@ void control_charger_changed(struct csms *app, struct charger *ch)
 	/* A status change can free or claim current: decide at the next turn's tick. */
 	if (app->control)
 		app->control->next_tick_ms = 0;
-}
-
-void control_charger_measured(struct csms *app, struct charger *ch, int connector)
-{
-	(void)app;
-	(void)ch;
-	(void)connector;
-	/* The live values are read at the next decision. */
 }
 
 /* ---- API ---- */

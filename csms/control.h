@@ -21,7 +21,6 @@ void control_wake(struct csms *app);
 void control_charger_online(struct csms *app, struct charger *ch);
 void control_charger_offline(struct csms *app, struct charger *ch);
 void control_charger_changed(struct csms *app, struct charger *ch);
-void control_charger_measured(struct csms *app, struct charger *ch, int connector);
 
 /* The grid sensor's health, for the diagnosis and /metrics. Strings are
  * borrowed until the next loop turn. */

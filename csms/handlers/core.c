@@ -230,7 +230,6 @@ enum ocpp_status h_meter_values(const struct ocpp_req *r, cJSON *resp, const cha
 		*why = "could not record the meter values";
 		return OCPP_EINTERNAL;
 	}
-	control_charger_measured(r->app, r->ch, (int)conn);
 	return OCPP_OK;
 }
 
