@@ -12,7 +12,9 @@ SUDO=""
 
 runtime_pkgs="libwebsockets17 libcjson1 libsqlite3-0 libssl3 libmodbus5 libglpk40 ca-certificates"
 build_pkgs="build-essential cmake pkg-config libwebsockets-dev libcjson-dev libsqlite3-dev libssl-dev libmodbus-dev libglpk-dev"
-test_pkgs="python3 python3-pymodbus nodejs npm sqlite3 curl openssl"
+# python3-pymodbus imports serial and serial_asyncio, which it only
+# recommends: --no-install-recommends would leave them out.
+test_pkgs="python3 python3-pymodbus python3-serial python3-serial-asyncio nodejs npm sqlite3 curl openssl"
 
 case "$what" in
   runtime) pkgs=$runtime_pkgs ;;
