@@ -124,7 +124,7 @@ static void r_reject(struct route_ctx *c) { set_registration(c, REG_REJECTED); }
 static void r_charger_put(struct route_ctx *c)
 {
 	struct csms *app = c->app;
-	char err[256], hash[128];
+	char err[256], hash[AUTHKEY_HASH_MAX];
 	if (!*c->params[0] || strlen(c->params[0]) >= STORE_ID_MAX) {
 		admin_error(c->t, 400, "BadRequest", "charger id must be 1 to 48 characters");
 		return;
@@ -146,7 +146,8 @@ static void r_charger_put(struct route_ctx *c)
 	const cJSON *key = cJSON_GetObjectItemCaseSensitive(body, "authorizationKey");
 	const char *hash_arg = NULL;
 	if (cJSON_IsString(key)) {
-		if (authkey_hash(key->valuestring, hash, sizeof hash)) {
+		if (authkey_hash(key->valuestring, strlen(key->valuestring), app->cfg.auth_key_iterations,
+				 hash, sizeof hash)) {
 			cJSON_Delete(body);
 			admin_error(c->t, 500, "InternalError", "cannot hash the key");
 			return;
@@ -164,8 +165,10 @@ static void r_charger_put(struct route_ctx *c)
 		}
 		ch->reg = REG_ACCEPTED;
 	}
-	if (hash_arg)
+	if (hash_arg) {
 		s.has_auth_key = hash_arg[0] != 0;
+		ch->auth_cache.valid = 0;     /* the cached password is not the key any more */
+	}
 	cJSON *sj = charger_settings_json(&s);
 	cJSON_DeleteItemFromObject(sj, "authorizationKeySet");
 	char *text = cJSON_PrintUnformatted(sj);

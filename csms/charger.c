@@ -180,8 +180,10 @@ int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err
 				goto bad;
 			snprintf(n.free_id_tag, sizeof n.free_id_tag, "%s", v->valuestring);
 		} else if (!strcmp(k, "authorizationKey")) {
-			/* hashed and stored by the caller; only checked here */
-			if (!cJSON_IsNull(v) && (!cJSON_IsString(v) || strlen(v->valuestring) < 8 ||
+			/* hashed and stored by the caller; only checked here. 16 to 40
+			 * characters: the text of the key or its hex digits (OCPP 1.6
+			 * security whitepaper: 16 to 20 bytes, up to 40 hex digits). */
+			if (!cJSON_IsNull(v) && (!cJSON_IsString(v) || strlen(v->valuestring) < 16 ||
 						  strlen(v->valuestring) > 40))
 				goto bad;
 		} else {

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "authkey.h"
 #include "store.h"
 
 #define CHARGER_MAX_CONN 16   /* connectors 0..15 tracked live; higher ids are still stored */
@@ -68,6 +69,7 @@ struct charger {
 	int reinstall_profiles;     /* send the stored charging profiles again (after a boot) */
 	int64_t booted_ms;          /* the boot they were lost in: later ones are not resent */
 	int offline_state;          /* offline alarm as last written: 0 unknown, 1 online, 2 raised */
+	struct authkey_cache auth_cache; /* the password that last verified; memory only */
 	struct charger *hnext;      /* hash chain */
 	struct charger *next;       /* list of all, for iteration */
 };

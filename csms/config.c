@@ -36,6 +36,7 @@ static const struct config_key keys[] = {
 	{ "tls_key", C_STR, O(tls_key), "", 0, 0, NULL, "server private key (PEM)" },
 	{ "tls_ca", C_STR, O(tls_ca), "", 0, 0, NULL, "CA for client certificates (security profile 3)" },
 	{ "security_profile", C_INT, O(security_profile), "0", 0, 3, NULL, "0 none, 1 basic auth, 2 TLS + basic auth, 3 TLS + client certificate" },
+	{ "auth_key_iterations", C_INT, O(auth_key_iterations), "10000", 1000, 10000000, NULL, "PBKDF2-HMAC-SHA256 rounds for stored AuthorizationKeys (older or weaker hashes are upgraded at the next login)" },
 	{ "admin_bind", C_STR, O(admin_bind), "127.0.0.1", 0, 0, NULL, "address of the admin HTTP API" },
 	{ "admin_port", C_INT, O(admin_port), "8181", 1, 65535, NULL, "admin HTTP API port" },
 	{ "admin_token", C_STR, O(admin_token), "", 0, 0, NULL, "when set, API requests need 'Authorization: Bearer <token>'" },

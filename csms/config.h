@@ -14,6 +14,7 @@ struct csms_config {
 	int tls_port;
 	char *tls_cert, *tls_key, *tls_ca;
 	int security_profile;
+	int auth_key_iterations;   /* PBKDF2 rounds of a newly stored AuthorizationKey */
 	char *admin_bind;
 	int admin_port;
 	char *admin_token;

@@ -53,6 +53,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "csmsd: security_profile %d needs tls_port\n", app.cfg.security_profile);
 		return 2;
 	}
+	if (app.cfg.security_profile >= 2 && app.cfg.ws_port) {
+		fprintf(stderr, "csmsd: security_profile %d: set ws_port to 0 (now %d): chargers must not "
+			"connect over plain ws:// with this profile\n", app.cfg.security_profile, app.cfg.ws_port);
+		return 2;
+	}
+	if (app.cfg.security_profile == 3 && !app.cfg.tls_ca[0]) {
+		fprintf(stderr, "csmsd: security_profile 3 needs tls_ca (the CA of the chargers' certificates)\n");
+		return 2;
+	}
 	app.now_ms = time_now_ms();
 	if (schema_init()) {
 		fprintf(stderr, "csmsd: the embedded OCPP schemas do not load\n");

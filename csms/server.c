@@ -16,6 +16,7 @@
 #include "session.h"
 #include "timeutil.h"
 
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -116,38 +117,69 @@ static int has_ocpp16(const char *list)
 }
 
 /* Security profiles 1 and 2: Basic auth, user = id, password = the
- * charger's AuthorizationKey. 0 accepted, -1 refused. */
+ * charger's AuthorizationKey (any bytes, ':' included). The password that
+ * verified last time costs one HMAC (the charger's authkey_cache), any
+ * other the KDF; an old or weaker stored hash is replaced after a match.
+ * 0 accepted, -1 refused. */
 static int check_basic_auth(struct csms *app, struct lws *wsi, const char *id)
 {
-	char hdr[256], dec[200];
+	char hdr[256], dec[200], rehashed[AUTHKEY_HASH_MAX];
+	size_t idlen = strlen(id);
 	if (lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0 ||
 	    strncmp(hdr, "Basic ", 6))
 		return -1;
 	int n = lws_b64_decode_string(hdr + 6, dec, sizeof dec - 1);
-	if (n <= 0)
+	if (n <= 0 || (size_t)n <= idlen || memcmp(dec, id, idlen) || dec[idlen] != ':')
 		return -1;
-	dec[n] = 0;
-	char *colon = strchr(dec, ':');
-	if (!colon)
-		return -1;
-	*colon = 0;
-	if (strcmp(dec, id))
-		return -1;
+	const char *pw = dec + idlen + 1;
+	size_t pwlen = (size_t)n - idlen - 1;
+	struct charger *ch = charger_find(app->chargers, app->store, id);
 	struct store_charger c;
-	if (store_charger_get(app->store, id, &c))
+	if (!ch || store_charger_get(app->store, id, &c))
 		return -1;
 	free(c.settings_json);
-	return c.auth_key_hash[0] && authkey_verify(colon + 1, c.auth_key_hash) ? 0 : -1;
+	if (!c.auth_key_hash[0] ||
+	    !authkey_check(&ch->auth_cache, pw, pwlen, c.auth_key_hash, app->cfg.auth_key_iterations,
+			   rehashed, sizeof rehashed))
+		return -1;
+	if (rehashed[0]) {
+		if (store_charger_set_auth_key(app->store, id, rehashed))
+			ch->auth_cache.valid = 0;   /* verify (and re-hash) again next time */
+		else
+			LOGI("server", "%s: AuthorizationKey re-hashed (pbkdf2-sha256, %d iterations)", id,
+			     app->cfg.auth_key_iterations);
+	}
+	return 0;
 }
 
-/* Security profile 3: lws has verified the certificate against tls_ca; its
- * common name must be the chargePointId (OCPP 1.6 security whitepaper). */
+/* Security profile 3, during the TLS handshake, once per certificate of
+ * the client's chain: OpenSSL has checked it against tls_ca (signature,
+ * validity dates, CA flags) and says so in preverify_ok. lws would let a
+ * certificate through whatever OpenSSL found unless we refuse it here.
+ * 0 accepted, 1 refused. */
+static int verify_client_cert(X509_STORE_CTX *x, int preverify_ok)
+{
+	if (preverify_ok)
+		return 0;
+	char subject[256] = "";
+	X509 *cert = X509_STORE_CTX_get_current_cert(x);
+	if (cert)
+		X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+	LOGW("server", "TLS handshake refused: client certificate '%s' (depth %d): %s", subject,
+	     X509_STORE_CTX_get_error_depth(x),
+	     X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
+	return 1;
+}
+
+/* Security profile 3: the chain verified (verify_client_cert); its common
+ * name must be the chargePointId (OCPP 1.6 security whitepaper). */
 static int check_client_cert(struct lws *wsi, const char *id)
 {
 	union lws_tls_cert_info_results *r;
 	char buf[sizeof(*r) + 128];
 	r = (union lws_tls_cert_info_results *)buf;
 	if (!lws_is_ssl(wsi) ||
+	    lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_VERIFIED, r, 0) || !r->verified ||
 	    lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, r, 128))
 		return -1;
 	return strcmp(r->ns.name, id) ? -1 : 0;
@@ -216,12 +248,15 @@ check_final:
 
 static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-	struct server *srv = lws_context_user(lws_get_context(wsi));
+	struct server *srv = wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
 	struct csms *app = srv ? srv->app : NULL;
 	struct ws_pss *p = user;
 	char buf[512];
 
 	switch (reason) {
+	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+		/* user is the X509_STORE_CTX, len OpenSSL's preverify_ok */
+		return verify_client_cert(user, (int)len);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
 		if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_PROTOCOL) <= 0 || !has_ocpp16(buf)) {
 			LOGW("server", "handshake refused: subprotocol ocpp1.6 not offered");

@@ -51,6 +51,8 @@ int store_charger_set_registration(struct store *st, const char *id, enum store_
 int store_charger_seen(struct store *st, const char *id, int64_t now_ms);
 int store_charger_set_settings(struct store *st, const char *id, const char *settings_json,
 			       const char *auth_key_hash); /* hash NULL = keep */
+/* Replaces the stored AuthorizationKey hash (a re-hash after a login). 0, 1 unknown. */
+int store_charger_set_auth_key(struct store *st, const char *id, const char *auth_key_hash);
 int store_charger_set_field(struct store *st, const char *id, const char *field, const char *value);
 /* [{"id","registration","vendor","model","firmware","serial","lastSeen","connectors":[...]}] ;
  * id NULL = all (array), else the one object or NULL when unknown. */

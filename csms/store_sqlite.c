@@ -108,6 +108,7 @@ static const char *const migrations[] = {
 	X(CH_SET_REG, "UPDATE chargers SET registration=?2 WHERE id=?1") \
 	X(CH_SEEN, "UPDATE chargers SET last_seen_ms=?2 WHERE id=?1") \
 	X(CH_SET_SETTINGS, "UPDATE chargers SET settings=?2, auth_key_hash=coalesce(?3, auth_key_hash) WHERE id=?1") \
+	X(CH_SET_KEY, "UPDATE chargers SET auth_key_hash=?2 WHERE id=?1") \
 	X(CH_SET_FW, "UPDATE chargers SET firmware_status=?2 WHERE id=?1") \
 	X(CH_SET_DIAG, "UPDATE chargers SET diagnostics_status=?2 WHERE id=?1") \
 	X(CH_LIST, "SELECT id, registration, vendor, model, firmware, serial, last_seen_ms, settings," \
@@ -519,6 +520,16 @@ int store_charger_set_settings(struct store *st, const char *id, const char *set
 	bind_text(s, 2, settings_json);
 	bind_text(s, 3, auth_key_hash);
 	if (exec_write(st, s, "charger settings"))
+		return -1;
+	return sqlite3_changes(st->db) ? 0 : 1;
+}
+
+int store_charger_set_auth_key(struct store *st, const char *id, const char *auth_key_hash)
+{
+	sqlite3_stmt *s = stmt(st, S_CH_SET_KEY);
+	bind_text(s, 1, id);
+	bind_text(s, 2, auth_key_hash);
+	if (exec_write(st, s, "charger key"))
 		return -1;
 	return sqlite3_changes(st->db) ? 0 : 1;
 }

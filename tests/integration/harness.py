@@ -46,7 +46,9 @@ class Csmsd:
     def __init__(self, *args, db=None, tmp=None, env=None, **settings):
         self.tmp = tmp or tempfile.mkdtemp(prefix="csms-it-")
         self.db = db or os.path.join(self.tmp, "csms.db")
-        self.ws_port = settings.pop("ws_port", None) or free_port()
+        self.ws_port = settings.pop("ws_port", None)
+        if self.ws_port is None:      # 0 turns the plain listener off
+            self.ws_port = free_port()
         self.admin_port = settings.pop("admin_port", None) or free_port()
         self.token = settings.get("admin_token")
         # DLM sends charging profiles to every charger; tests of other things turn it off.
