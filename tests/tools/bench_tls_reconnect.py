@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""bench_tls_reconnect.py [BUILD] [N] [ITERATIONS]: a reconnect storm under
+security profile 2 (a benchmark, not a test). csmsd on wss:// with Basic
+auth and N chargers that have AuthorizationKeys (auth_key_iterations =
+ITERATIONS, default the daemon's); all N connect at once:
+
+  cold  the first connections after csmsd started: every key goes through
+        the KDF (PBKDF2) on the event loop;
+  warm  all disconnect, then connect again: each password is recognised by
+        the keyed digest the charger's entry keeps in memory.
+
+Prints, per round, the time from the first connect until all N upgrades are
+answered, the p50/p99 of one connection's time, the connections refused
+and csmsd's CPU time in the round. The client is Python asyncio on the
+same machine; its TLS handshakes share the cores with csmsd."""
+import asyncio
+import base64
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from harness import Csmsd, free_port  # noqa: E402
+import ssl  # noqa: E402
+
+build = sys.argv[1] if len(sys.argv) > 1 else "build"
+n = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+iterations = sys.argv[3] if len(sys.argv) > 3 else None
+
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if soft < n + 200:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 200), hard))
+
+tmp = tempfile.mkdtemp(prefix="csms-bench-tls-")
+
+
+def sh(*args):
+    subprocess.run(args, check=True, capture_output=True, cwd=tmp)
+
+
+sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=bench-ca",
+   "-keyout", "ca.key", "-out", "ca.pem")
+sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key",
+   "-out", "server.csr")
+sh("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+   "-days", "2", "-out", "server.pem")
+sslctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+sslctx.load_verify_locations(os.path.join(tmp, "ca.pem"))
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def key(i):
+    return "bench-key-%08d-%s" % (i, "x" * 6)        # 25 characters
+
+
+def connected(d):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.admin_port, timeout=30) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("csms_chargers_connected "):
+                return int(float(line.split()[1]))
+    return -1
+
+
+async def one(port, i, t0):
+    cid = "BT%05d" % i
+    auth = base64.b64encode(("%s:%s" % (cid, key(i))).encode()).decode()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=sslctx, server_hostname="localhost",
+                                                       ssl_handshake_timeout=120)
+        writer.write(("GET /ocpp/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
+                      "Authorization: Basic %s\r\n\r\n"
+                      % (cid, base64.b64encode(os.urandom(16)).decode(), auth)).encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 120)
+        status = int(head.split(b" ", 2)[1])
+    except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError):
+        return 0, time.perf_counter() - t0, None
+    return status, time.perf_counter() - t0, writer
+
+
+async def storm(port):
+    t0 = time.perf_counter()
+    res = await asyncio.gather(*(one(port, i, t0) for i in range(n)))
+    total = time.perf_counter() - t0
+    return total, res
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+async def main():
+    settings = dict(security_profile=2, ws_port=0, tls_port=free_port(), tls_cert=os.path.join(tmp, "server.pem"),
+                    tls_key=os.path.join(tmp, "server.key"), unknown_chargers="accept", log_level="warn",
+                    max_connections=max(1000, n + 500), ping_interval=0)
+    if iterations:
+        settings["auth_key_iterations"] = iterations
+    work = tempfile.mkdtemp(prefix="csms-bench-tls-db-")
+    db = os.path.join(work, "csms.db")
+    d = Csmsd(db=db, tmp=work, **settings)
+    t = time.perf_counter()
+    for i in range(n):
+        st, _ = d.put("/api/v1/chargers/BT%05d" % i, {"authorizationKey": key(i)})
+        assert st == 200, st
+    print("%d chargers registered in %.1f s (one KDF each, plus a commit)" % (n, time.perf_counter() - t))
+    d.stop()
+    d = Csmsd(db=db, tmp=work, **settings)       # a fresh start: nothing cached
+    print("%-5s %8s %10s %8s %8s %8s %12s" % ("round", "N", "all up s", "p50 ms", "p99 ms", "refused",
+                                                "csmsd CPU s"))
+    try:
+        for rnd in ("cold", "warm"):
+            c0 = cpu_s(d.proc.pid)
+            total, res = await storm(settings["tls_port"])
+            c1 = cpu_s(d.proc.pid)
+            ok = [r for r in res if r[0] == 101]
+            print("%-5s %8d %10.2f %8.1f %8.1f %8d %12.2f" % (
+                rnd, n, total, pct([r[1] for r in ok], 0.5) * 1e3, pct([r[1] for r in ok], 0.99) * 1e3,
+                n - len(ok), c1 - c0), flush=True)
+            up = connected(d)
+            if up != len(ok):
+                print("  csmsd reports %d connected" % up)
+            for r in res:
+                if r[2]:
+                    r[2].close()
+            deadline = time.time() + 60
+            while connected(d) and time.time() < deadline:
+                await asyncio.sleep(0.2)
+    finally:
+        d.stop()
+        d.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+asyncio.run(main())
