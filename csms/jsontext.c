@@ -57,52 +57,43 @@ int jtext_text_ok(const char *str, size_t n)
 	return utf8_valid(str, n);
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
+/* Bytes the scan must look at: in a string, '"', '\\', control bytes and
+ * non-ASCII; between tokens, '"', control bytes and non-ASCII. Every
+ * other byte is skipped by a table lookup (GNU range initialisers). */
+static const unsigned char special[2][256] = {
+	{ [0x00 ... 0x08] = 1, [0x0b ... 0x0c] = 1, [0x0e ... 0x1f] = 1, ['"'] = 1, [0x80 ... 0xff] = 1 },
+	{ [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1 },
+};
 
 /* The scan. Inside a string: a backslash escape is skipped as a unit
  * ("\u0000" is a NUL; other escapes are cJSON's to judge); bytes below
- * 0x20 are refused. Outside: only JSON's four whitespace bytes may be
- * below 0x20. Everywhere: UTF-8. */
+ * 0x20 are refused. Outside: only JSON's whitespace may be below 0x20.
+ * Everywhere: UTF-8. */
 static enum jtext_err scan(const unsigned char *s, size_t n)
 {
 	int in_str = 0;
 	for (size_t i = 0; i < n;) {
+		const unsigned char *tab = special[in_str];
+		while (i < n && !tab[s[i]])
+			i++;
+		if (i >= n)
+			break;
 		unsigned char c = s[i];
 		if (c >= 0x80) {
 			size_t l = utf8_seq(s, i, n);
 			if (!l)
 				return JTEXT_UTF8;
 			i += l;
-			continue;
-		}
-		if (in_str) {
-			if (c == '"')
-				in_str = 0;
-			else if (c == '\\') {
-				if (i + 1 < n && s[i + 1] == 'u' && i + 5 < n) {
-					int v = 0;
-					for (int k = 2; k < 6; k++) {
-						int h = hexval(s[i + k]);
-						v = h < 0 ? -1 : (v < 0 ? -1 : v * 16 + h);
-					}
-					if (!v)
-						return JTEXT_NUL;
-				}
-				i += 2;          /* the escaped byte is never a quote or a start byte */
-				continue;
-			} else if (c < 0x20)
-				return c ? JTEXT_CONTROL : JTEXT_NUL;
-		} else if (c == '"')
-			in_str = 1;
-		else if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r')
-			return JTEXT_CONTROL;
-		i++;
+		} else if (c == '"') {
+			in_str = !in_str;
+			i++;
+		} else if (c == '\\') {
+			if (i + 5 < n && s[i + 1] == 'u' && s[i + 2] == '0' && s[i + 3] == '0' &&
+			    s[i + 4] == '0' && s[i + 5] == '0')
+				return JTEXT_NUL;
+			i += 2;          /* the escaped byte is never a quote or a start byte */
+		} else
+			return c || !in_str ? JTEXT_CONTROL : JTEXT_NUL;
 	}
 	return JTEXT_OK;
 }
