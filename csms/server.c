@@ -206,7 +206,9 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			LOGW("server", "handshake refused: subprotocol ocpp1.6 not offered");
 			return 1;
 		}
-		if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0 || id_from_path(buf, p->id)) {
+		/* no HTTP version: lws cut the path at a decoded CR or LF */
+		if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) ||
+		    lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0 || id_from_path(buf, p->id)) {
 			LOGW("server", "handshake refused: no valid chargePointId in the path");
 			return 1;
 		}
@@ -392,6 +394,11 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		t->wsi = wsi;
 		if (snprintf(t->path, sizeof t->path, "%s", in ? (const char *)in : "/") >= (int)sizeof t->path)
 			t->bad_target = 1;
+		/* lws ends the request line at a CR or LF it decoded from %0D or
+		 * %0A and drops the rest: the path looks clean but the HTTP
+		 * version was never read. That is the one trace it leaves. */
+		if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP))
+			t->bad_target = 1;
 		if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
 			t->method = HTTP_GET;
 		else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
@@ -406,13 +413,14 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		 * '&'-separated. An argument lws decoded to a NUL, or one that
 		 * does not fit, makes the request bad rather than shorter. */
 		t->query[0] = 0;
-		for (int i = 0, n = 0;; i++) {
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) >= (int)sizeof t->query - 1)
+			t->bad_target = 1;
+		for (int i = 0, n = 0; !t->bad_target; i++) {
 			int len = lws_hdr_copy_fragment(wsi, t->query + n, (int)sizeof t->query - n,
 							WSI_TOKEN_HTTP_URI_ARGS, i);
-			if (len == -1)
+			if (len < 0)
 				break;
-			if (len < 0 || strlen(t->query + n) != (size_t)len ||
-			    n + len + 1 >= (int)sizeof t->query) {
+			if (strlen(t->query + n) != (size_t)len || n + len + 1 >= (int)sizeof t->query) {
 				t->bad_target = 1;
 				t->query[0] = 0;
 				break;
