@@ -584,8 +584,6 @@ static struct lws_vhost *make_vhost(struct server *srv, const char *name, const 
 		if (cfg->security_profile == 3)
 			info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
 	}
-	if (prot == ocpp_protocols)   /* a text frame that is not UTF-8: close 1007 */
-		info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
 	if (prot == ocpp_protocols && cfg->ping_interval > 0)
 		info.retry_and_idle_policy = &srv->retry;
 	return lws_create_vhost(srv->ctx, &info);
@@ -630,7 +628,9 @@ int server_start(struct csms *app, char *err, size_t errlen)
 
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
-	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	/* A text frame that is not UTF-8: close 1007. lws 4.1 reads this
+	 * option from the context, not the vhost. */
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
 	if (cfg->tls_port)
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.user = srv;
