@@ -14,7 +14,7 @@ struct http_txn {
 	enum http_method method;
 	char path[512];
 	char query[1024];          /* "a=1&b=2", already url-decoded by lws */
-	int bad_target;            /* the query had a NUL (lws keeps those) */
+	int bad_target;            /* lws cut the target short or decoded a NUL into the query: a 400 */
 	char auth[256];            /* Authorization header */
 	char *body;                /* request body, NUL-terminated */
 	size_t body_len, body_cap;
