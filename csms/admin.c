@@ -10,6 +10,7 @@
 #include "energy.h"
 #include "csms.h"
 #include "http.h"
+#include "jsontext.h"
 #include "locallist.h"
 #include "log.h"
 #include "metrics.h"
@@ -60,9 +61,14 @@ cJSON *admin_parse_body(struct route_ctx *c, int allow_empty)
 	}
 	if (!t->body_len && allow_empty)
 		return cJSON_CreateObject();
-	cJSON *j = t->body ? cJSON_ParseWithLength(t->body, t->body_len) : NULL;
+	if (!t->body_len) {
+		admin_error(t, 400, "BadRequest", "a JSON request body is needed");
+		return NULL;
+	}
+	enum jtext_err err;
+	cJSON *j = jtext_parse(t->body, t->body_len, &err);
 	if (!j)
-		admin_error(t, 400, "BadRequest", "request body is not valid JSON");
+		admin_error(t, 400, "BadRequest", "request body %s", jtext_strerror(err));
 	return j;
 }
 
@@ -221,7 +227,7 @@ static void r_ocpp_call(struct route_ctx *c)
 		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
 		return;
 	}
-	cJSON *body = admin_parse_body(c, 1);
+	cJSON *body = admin_parse_body(c, 0);
 	if (!body)
 		return;
 	if (!ch->session) {
@@ -272,7 +278,7 @@ static void r_tag_put(struct route_ctx *c)
 		admin_error(c->t, 400, "BadRequest", "idTag: 1 to 20 characters");
 		return;
 	}
-	cJSON *b = admin_parse_body(c, 1), *v;
+	cJSON *b = admin_parse_body(c, 0), *v;
 	if (!b)
 		return;
 	const char *bad = NULL;
@@ -394,17 +400,22 @@ static void r_transactions(struct route_ctx *c)
 		admin_reply_json(c->t, 200, store_tx_list(c->app->store, &f));
 }
 
+/* One CSV cell. A text cell that a spreadsheet would take for a formula
+ * (it starts with = + - @, a tab or a CR) gets a leading ' and quotes
+ * (OWASP, CSV injection); numbers are ours and stay as they are. */
 static void csv_field(char **p, size_t *len, size_t *cap, const cJSON *v, int last)
 {
 	char num[64];
 	const char *s = "";
-	if (cJSON_IsString(v))
+	int formula = 0;
+	if (cJSON_IsString(v)) {
 		s = v->valuestring;
-	else if (cJSON_IsNumber(v)) {
+		formula = *s && strchr("=+-@\t\r", *s);
+	} else if (cJSON_IsNumber(v)) {
 		snprintf(num, sizeof num, "%.0f", v->valuedouble);
 		s = num;
 	}
-	size_t need = 2 * strlen(s) + 4;
+	size_t need = 2 * strlen(s) + 5;
 	if (*len + need >= *cap) {
 		size_t nc = (*cap + need) * 2;
 		char *np = realloc(*p, nc);
@@ -413,9 +424,11 @@ static void csv_field(char **p, size_t *len, size_t *cap, const cJSON *v, int la
 		*p = np;
 		*cap = nc;
 	}
-	int quote = strpbrk(s, ",\"\n\r") != NULL;
+	int quote = formula || strpbrk(s, ",\"\n\r") != NULL;
 	if (quote)
 		(*p)[(*len)++] = '"';
+	if (formula)
+		(*p)[(*len)++] = '\'';
 	for (; *s; s++) {
 		if (*s == '"')
 			(*p)[(*len)++] = '"';
@@ -447,6 +460,7 @@ static void r_transactions_csv(struct route_ctx *c)
 		for (int i = 0; i < 10; i++)
 			csv_field(&out, &len, &cap, cJSON_GetObjectItem(o, cols[i]), i == 9);
 	cJSON_Delete(arr);
+	c->t->disposition = "attachment; filename=\"transactions.csv\"";
 	http_respond(c->t, 200, "text/csv", out, len);
 }
 
@@ -535,6 +549,14 @@ void admin_handle(struct csms *app, struct http_txn *t)
 	c.t = t;
 	if (!authorised(app, t)) {
 		admin_error(t, 401, "Unauthorized", "missing or wrong bearer token");
+		return;
+	}
+	/* lws has percent-decoded the target once; what it decoded must be
+	 * text (no NUL, no control character, UTF-8) before we route on it,
+	 * store it or echo it. */
+	if (t->bad_target || !jtext_text_ok(t->path, strlen(t->path)) ||
+	    !jtext_text_ok(t->query, strlen(t->query))) {
+		admin_error(t, 400, "BadRequest", "the request target has a NUL or control character, or is not UTF-8");
 		return;
 	}
 	int path_found = 0;

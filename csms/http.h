@@ -14,6 +14,7 @@ struct http_txn {
 	enum http_method method;
 	char path[512];
 	char query[1024];          /* "a=1&b=2", already url-decoded by lws */
+	int bad_target;            /* lws cut the target short or decoded a NUL into the query: a 400 */
 	char auth[256];            /* Authorization header */
 	char *body;                /* request body, NUL-terminated */
 	size_t body_len, body_cap;
@@ -21,12 +22,14 @@ struct http_txn {
 	/* answer */
 	int status;
 	const char *ctype;
+	const char *disposition;   /* static; Content-Disposition, or NULL */
 	char *resp;                /* owned */
 	size_t resp_len, resp_off;
 	int answered;
 	int deferred;              /* the answer comes later (an OCPP call) */
 	int dispatched;            /* admin_handle ran: once per request */
 	int head_sent;
+	int close_after;           /* close the connection once answered */
 };
 
 /* Sets the answer (takes ownership of body) and has it written. */

@@ -7,6 +7,7 @@
 #include "charger.h"
 #include "commands.h"
 #include "csms.h"
+#include "jsontext.h"
 #include "log.h"
 #include "metrics.h"
 #include "schema.h"
@@ -118,8 +119,8 @@ static void guess_id(const char *buf, size_t len, char id[OCPP_MSGID_MAX])
 		}
 		id[n++] = buf[i];
 	}
-	if (i < len && buf[i] == '"' && n) {
-		id[n] = 0;
+	if (i < len && buf[i] == '"' && n && utf8_valid(id, n)) {
+		id[n] = 0;   /* never echo bytes that are not UTF-8 */
 	} else
 		snprintf(id, OCPP_MSGID_MAX, "-1");
 }
@@ -272,10 +273,13 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 {
 	char id[OCPP_MSGID_MAX];
 	s->app->stats.frames_in++;
-	cJSON *root = cJSON_ParseWithLength(buf, len);
+	enum jtext_err jerr;
+	char why[96];
+	cJSON *root = jtext_parse(buf, len, &jerr);
 	if (!root || !cJSON_IsArray(root)) {
 		guess_id(buf, len, id);
-		reply_error(s, id, OCPP_EFORMATION, root ? "frame is not a JSON array" : "frame is not valid JSON");
+		snprintf(why, sizeof why, "frame %s", root ? "is not a JSON array" : jtext_strerror(jerr));
+		reply_error(s, id, OCPP_EFORMATION, why);
 		metrics_in(s->app, -1, OCPP_EFORMATION);
 		goto out;
 	}

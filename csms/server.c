@@ -10,6 +10,7 @@
 #include "energy.h"
 #include "csms.h"
 #include "http.h"
+#include "jsontext.h"
 #include "log.h"
 #include "lws_compat.h"
 #include "ocppj.h"
@@ -65,41 +66,19 @@ void server_close_session(struct session *s)
 
 /* ---- OCPP websocket ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
-/* The chargePointId: last path segment, percent-decoded, 1..48 printable
- * characters. 0 or -1. */
+/* The chargePointId: the last path segment. lws has already percent-decoded
+ * the path once and split off the query, so it is taken as it is (a second
+ * decoding would turn "%252F" into "/"): 1..48 bytes of UTF-8 text with no
+ * control character. 0 or -1. */
 static int id_from_path(const char *path, char id[STORE_ID_MAX])
 {
-	const char *q = strchr(path, '?');
-	size_t plen = q ? (size_t)(q - path) : strlen(path);
-	size_t start = plen;
-	while (start && path[start - 1] != '/')
-		start--;
-	size_t n = 0;
-	for (size_t i = start; i < plen; i++) {
-		int c = (unsigned char)path[i];
-		if (c == '%') {
-			if (i + 2 >= plen)
-				return -1;
-			int h = hexval(path[i + 1]), l = hexval(path[i + 2]);
-			if (h < 0 || l < 0)
-				return -1;
-			c = h * 16 + l;
-			i += 2;
-		}
-		if (c < 0x20 || c == 0x7f || c == '/' || n >= STORE_ID_MAX - 1)
-			return -1;
-		id[n++] = (char)c;
-	}
-	id[n] = 0;
-	return n ? 0 : -1;
+	const char *seg = strrchr(path, '/');
+	seg = seg ? seg + 1 : path;
+	size_t n = strlen(seg);
+	if (!n || n >= STORE_ID_MAX || !jtext_text_ok(seg, n))
+		return -1;
+	memcpy(id, seg, n + 1);
+	return 0;
 }
 
 static int has_ocpp16(const char *list)
@@ -262,7 +241,9 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			LOGW("server", "handshake refused: subprotocol ocpp1.6 not offered");
 			return 1;
 		}
-		if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0 || id_from_path(buf, p->id)) {
+		/* no HTTP version: lws cut the path at a decoded CR or LF */
+		if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) ||
+		    lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0 || id_from_path(buf, p->id)) {
 			LOGW("server", "handshake refused: no valid chargePointId in the path");
 			return 1;
 		}
@@ -446,7 +427,13 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			txn_free(p->txn);
 		p->txn = t;
 		t->wsi = wsi;
-		snprintf(t->path, sizeof t->path, "%s", in ? (const char *)in : "/");
+		if (snprintf(t->path, sizeof t->path, "%s", in ? (const char *)in : "/") >= (int)sizeof t->path)
+			t->bad_target = 1;
+		/* lws ends the request line at a CR or LF it decoded from %0D or
+		 * %0A and drops the rest: the path looks clean but the HTTP
+		 * version was never read. That is the one trace it leaves. */
+		if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP))
+			t->bad_target = 1;
 		if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
 			t->method = HTTP_GET;
 		else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
@@ -457,20 +444,39 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			t->method = HTTP_DELETE;
 		else
 			t->method = HTTP_OTHER;
-		/* lws_hdr_copy would join the arguments with ','; keep them '&'-separated. */
+		/* lws_hdr_copy would join the arguments with ','; keep them
+		 * '&'-separated. An argument lws decoded to a NUL, or one that
+		 * does not fit, makes the request bad rather than shorter. */
 		t->query[0] = 0;
-		for (int i = 0, n = 0; n < (int)sizeof t->query - 1; i++) {
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) >= (int)sizeof t->query - 1)
+			t->bad_target = 1;
+		for (int i = 0, n = 0; !t->bad_target; i++) {
 			int len = lws_hdr_copy_fragment(wsi, t->query + n, (int)sizeof t->query - n,
 							WSI_TOKEN_HTTP_URI_ARGS, i);
 			if (len < 0)
 				break;
+			if (strlen(t->query + n) != (size_t)len || n + len + 1 >= (int)sizeof t->query) {
+				t->bad_target = 1;
+				t->query[0] = 0;
+				break;
+			}
 			n += len;
-			if (n < (int)sizeof t->query - 1)
-				t->query[n++] = '&';
+			t->query[n++] = '&';
 			t->query[n] = 0;
 		}
 		if (lws_hdr_copy(wsi, t->auth, sizeof t->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
 			t->auth[0] = 0;
+		/* lws 4.1 hands a chunked request body over still framed and
+		 * never reports its end: refuse it (411) and close, since the
+		 * unread chunks would be taken for the next request. A body
+		 * with a Content-Length runs at BODY_COMPLETION, once read. */
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
+			t->dispatched = 1;
+			t->close_after = 1;
+			admin_error(t, 411, "LengthRequired",
+				    "Transfer-Encoding is not supported: send the body with a Content-Length");
+			return 0;
+		}
 		char cl[32];
 		int has_body = (t->method == HTTP_POST || t->method == HTTP_PUT) &&
 			       lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
@@ -519,6 +525,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 							t->resp_len, &q, end) ||
 			    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
 							 (const unsigned char *)"no-store", 8, &q, end) ||
+			    (t->disposition &&
+			     lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_DISPOSITION,
+							  (const unsigned char *)t->disposition,
+							  (int)strlen(t->disposition), &q, end)) ||
 			    lws_finalize_write_http_header(wsi, start, &q, end))
 				return -1;
 			t->head_sent = 1;
@@ -545,9 +555,10 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 				break;
 			}
 		}
+		int close_after = t->close_after;
 		txn_free(t);
 		p->txn = NULL;
-		if (lws_http_transaction_completed(wsi))
+		if (close_after || lws_http_transaction_completed(wsi))
 			return -1;
 		break;
 	}
@@ -652,7 +663,9 @@ int server_start(struct csms *app, char *err, size_t errlen)
 
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
-	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	/* A text frame that is not UTF-8: close 1007. lws 4.1 reads this
+	 * option from the context, not the vhost. */
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
 	if (cfg->tls_port)
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.user = srv;

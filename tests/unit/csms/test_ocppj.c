@@ -43,6 +43,15 @@ static const char *rx(const char *frame)
 	return last;
 }
 
+/* The same for a frame with NUL bytes in it. */
+static const char *rxn(const char *frame, size_t len)
+{
+	ocppj_receive(&sess, frame, len);
+	csms_end_of_turn(&app);
+	sent();
+	return last;
+}
+
 static char results[8][256];
 static int nresults;
 static void on_result(void *arg, const struct call_result *r)
@@ -102,6 +111,23 @@ int main(void)
 	CHECK_CONTAINS(rx("[2,\"b2\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\"}]"),
 		       "[3,\"b2\",{\"status\":\"Accepted\"");
 	CHECK_CONTAINS(rx("[2,\"h1\",\"Heartbeat\",{}]"), "[3,\"h1\",{\"currentTime\":\"");
+	/* text cJSON would let through: data after the value, two CALLs in
+	 * one frame, a NUL that cuts a 33-character idTag to 3, raw control
+	 * bytes, bytes that are not UTF-8 (never echoed back) */
+	CHECK_STR(rx("[2,\"g1\",\"Heartbeat\",{}]garbage"),
+		  "[4,\"g1\",\"FormationViolation\",\"frame has data after the JSON value\",{}]");
+	CHECK_CONTAINS(rx("[2,\"g2\",\"Heartbeat\",{}][2,\"g3\",\"Heartbeat\",{}]"), "[4,\"g2\",\"FormationViolation\"");
+	CHECK_CONTAINS(rx("[2,\"g4\",\"Heartbeat\",{}] \r\n"), "[3,\"g4\",{\"currentTime\"");
+	CHECK_STR(rx("[2,\"g5\",\"Authorize\",{\"idTag\":\"ABC\\u0000DEFGHIJKLMNOPQRSTUVWXYZ0123\"}]"),
+		  "[4,\"g5\",\"FormationViolation\",\"frame has a NUL (\\\\u0000) in a string\",{}]");
+	CHECK_CONTAINS(rxn("[2,\"g6\",\"Authorize\",{\"idTag\":\"ABC\0DEF\"}]", 40), "[4,\"g6\",\"FormationViolation\"");
+	CHECK_CONTAINS(rx("[2,\"g7\",\"Authorize\",{\"idTag\":\"AB\x01\"}]"), "[4,\"g7\",\"FormationViolation\"");
+	CHECK_STR(rx("[2,\"g8\",\"Authorize\",{\"idTag\":\"AB\xff\"}]"),
+		  "[4,\"g8\",\"FormationViolation\",\"frame is not valid UTF-8\",{}]");
+	CHECK_STR(rx("[2,\"g9\xc3\",\"Heartbeat\",{}]"),
+		  "[4,\"-1\",\"FormationViolation\",\"frame is not valid UTF-8\",{}]");
+	CHECK_CONTAINS(rx("[2,\"g10\",\"Authorize\",{\"idTag\":\"A\\\\u0000\"}]"), "[3,\"g10\",{\"idTagInfo\"");
+	CHECK_CONTAINS(rx("[2,\"g11\",\"Authorize\",{\"idTag\":\"K\xc3\xb6ln\"}]"), "[3,\"g11\",{\"idTagInfo\"");
 	/* an oversized frame gets its id back when it can be read */
 	ocppj_oversized(&sess, "[2,\"big1\",\"DataTransfer\",{\"vendorId\":\"", 36);
 	csms_end_of_turn(&app);
@@ -129,7 +155,7 @@ int main(void)
 	cJSON_Delete(p);
 	CHECK_STR(sent(), "[2,\"cs-1\",\"Reset\",{\"type\":\"Soft\"}]");
 	CHECK_STR(sent(), "");                      /* b waits for a's answer */
-	ocppj_receive(&sess, "[3,\"cs-1\",{\"status\":\"Accepted\"}]", 34);
+	ocppj_receive(&sess, "[3,\"cs-1\",{\"status\":\"Accepted\"}]", 32);
 	CHECK_STR(results[0], "a:OK:{\"status\":\"Accepted\"}");
 	CHECK_STR(sent(), "[2,\"cs-2\",\"Reset\",{\"type\":\"Soft\"}]");
 	const char *e = "[4,\"cs-2\",\"NotSupported\",\"no\",{\"k\":1}]";
@@ -139,7 +165,7 @@ int main(void)
 	ocppj_receive(&sess, "[3,\"cs-9\",{}]", 13);      /* a stray answer is ignored */
 	CHECK(nresults == 2);
 	/* an answer that breaks the response schema is an error */
-	ocppj_receive(&sess, "[3,\"cs-3\",{\"status\":\"Maybe\"}]", 31);
+	ocppj_receive(&sess, "[3,\"cs-3\",{\"status\":\"Maybe\"}]", 29);
 	CHECK_CONTAINS(results[2], "c:PropertyConstraintViolation");
 	p = cJSON_Parse("{}");
 	CHECK(ocppj_call(&sess, "ClearCache", p, on_result, "d", err, sizeof err) == 0);
