@@ -5,6 +5,7 @@
 #include "log.h"
 #include "timeutil.h"
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,18 @@ static const char *const migrations[] = {
 	" code TEXT NOT NULL, info TEXT, vendor_id TEXT, vendor_error_code TEXT,"
 	" raised_ms INTEGER NOT NULL, cleared_ms INTEGER);"
 	"CREATE INDEX alarms_active ON alarms(charger, source) WHERE cleared_ms IS NULL;",
+	/* 2 -> 3: a meterValue element sent again (a charger that lost our
+	 * answer) is stored once: one row per charger, connector, transaction,
+	 * timestamp, message kind and sampled values (by their digest, which
+	 * keeps the key short whatever a charger sends). Copies already stored
+	 * go. Open transactions are found per charger at start. */
+	"ALTER TABLE meter_values ADD COLUMN digest BLOB;"
+	"UPDATE meter_values SET digest = csms_sampled_digest(sampled);"
+	"DELETE FROM meter_values WHERE id NOT IN (SELECT min(id) FROM meter_values"
+	" GROUP BY charger, connector_id, coalesce(transaction_id, 0), timestamp, source, sampled);"
+	"CREATE UNIQUE INDEX meter_values_once ON meter_values"
+	"(charger, connector_id, coalesce(transaction_id, 0), timestamp, source, digest);"
+	"CREATE INDEX transactions_open ON transactions(charger, connector_id) WHERE stop_ms IS NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -138,16 +151,19 @@ static const char *const migrations[] = {
 		" WHERE id=?1 AND charger=?7 AND stop_ms IS NULL") \
 	X(TX_STOPPED, "SELECT meter_stop, stop_ts FROM transactions WHERE id=?1 AND charger=?2") \
 	X(TX_TAG, "SELECT id_tag, stop_ms IS NULL FROM transactions WHERE id=?1") \
+	X(TX_CONN, "SELECT connector_id FROM transactions WHERE id=?1 AND charger=?2") \
+	X(TX_OPEN, "SELECT id, connector_id, id_tag, start_ms FROM transactions WHERE charger=?1 AND stop_ms IS NULL" \
+		" ORDER BY id") \
 	X(ORPHAN_STOP, "INSERT INTO orphan_stops(charger, transaction_id, id_tag, stop_ts, meter_stop, reason, outcome," \
 		" received_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") \
-	X(MV_INSERT, "INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, source, sampled)" \
-		" VALUES(?1,?2,?3,?4,?5,?6,?7)") \
+	X(MV_INSERT, "INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, source, sampled," \
+		" digest) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT DO NOTHING") \
 	X(TX_LIST, "SELECT id, charger, connector_id, id_tag, start_ts, stop_ts, meter_start, meter_stop, stop_reason," \
 		" auth_status, reservation_id FROM transactions" \
 		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR id_tag=?2)" \
 		" AND (?3 IS NULL OR (stop_ms IS NULL) = ?3) AND (?4 IS NULL OR start_ms >= ?4)" \
 		" AND (?5 IS NULL OR start_ms < ?5) AND (?6 IS NULL OR id = ?6) ORDER BY id LIMIT ?7") \
-	X(TX_MV, "SELECT timestamp, source, sampled FROM meter_values WHERE transaction_id=?1 ORDER BY id") \
+	X(TX_MV, "SELECT timestamp, source, sampled, connector_id FROM meter_values WHERE transaction_id=?1 ORDER BY id") \
 	X(EV_INSERT, "INSERT INTO events(charger, action, received_ms, payload) VALUES(?1,?2,?3,?4)") \
 	X(EV_LIST, "SELECT charger, action, received_ms, payload FROM events" \
 		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2) ORDER BY id DESC LIMIT ?3") \
@@ -302,6 +318,32 @@ static void copy_col(char *dst, size_t len, sqlite3_stmt *s, int i)
 	snprintf(dst, len, "%s", v ? v : "");
 }
 
+/* The key of a meterValue element's sampled values (SHA-256, first 16
+ * bytes): short whatever a charger sends, and no two different ones meet. */
+#define DIGEST_LEN 16
+
+static int sampled_digest(const char *json, unsigned char out[DIGEST_LEN])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (!EVP_Digest(json, strlen(json), md, &len, EVP_sha256(), NULL) || len < DIGEST_LEN)
+		return -1;
+	memcpy(out, md, DIGEST_LEN);
+	return 0;
+}
+
+/* The same digest in SQL, for migration 3 (rows stored before it). */
+static void sql_sampled_digest(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	unsigned char d[DIGEST_LEN];
+	const char *json = (const char *)sqlite3_value_text(argv[0]);
+	(void)argc;
+	if (!json || sampled_digest(json, d))
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_blob(ctx, d, DIGEST_LEN, SQLITE_TRANSIENT);
+}
+
 static int migrate(struct store *st, char *err, size_t errlen)
 {
 	int ver = 0;
@@ -348,6 +390,11 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	sqlite3_busy_timeout(st->db, 5000);
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			 " PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (sqlite3_create_function(st->db, "csms_sampled_digest", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+				    sql_sampled_digest, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
 		goto fail;
 	}
@@ -855,9 +902,61 @@ int store_tx_get_tag(struct store *st, int64_t tx_id, char tag[STORE_TAG_MAX], i
 	return 0;
 }
 
+int store_tx_connector(struct store *st, const char *charger, int64_t tx_id, int *connector)
+{
+	sqlite3_stmt *s = stmt(st, S_TX_CONN);
+	sqlite3_bind_int64(s, 1, tx_id);
+	bind_text(s, 2, charger);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*connector = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+int store_tx_each_open(struct store *st, const char *charger,
+		       int (*fn)(void *arg, const struct store_tx_open *t), void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_TX_OPEN);
+	bind_text(s, 1, charger);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_tx_open t = {
+			.tx_id = sqlite3_column_int64(s, 0),
+			.connector = sqlite3_column_int(s, 1),
+			.start_ms = sqlite3_column_int64(s, 3),
+		};
+		copy_col(t.id_tag, sizeof t.id_tag, s, 2);
+		stop = fn(arg, &t);
+	}
+	sqlite3_reset(s);
+	return stop ? stop : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_connector_each(struct store *st, const char *charger,
+			 int (*fn)(void *arg, const struct store_conn_state *c), void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_CONN_LIST);
+	bind_text(s, 1, charger);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_conn_state c = { .connector = sqlite3_column_int(s, 0) };
+		copy_col(c.status, sizeof c.status, s, 1);
+		copy_col(c.error_code, sizeof c.error_code, s, 2);
+		stop = fn(arg, &c);
+	}
+	sqlite3_reset(s);
+	return stop ? stop : rc == SQLITE_DONE ? 0 : -1;
+}
+
 int store_meter_value(struct store *st, const char *charger, int connector, int64_t tx_id,
 		      const char *timestamp, int64_t ts_ms, const char *sampled_json, const char *source)
 {
+	unsigned char digest[DIGEST_LEN];
+	if (!sampled_json || sampled_digest(sampled_json, digest)) {
+		LOGE("store", "meter value: no digest");
+		return -1;
+	}
 	sqlite3_stmt *s = stmt(st, S_MV_INSERT);
 	bind_text(s, 1, charger);
 	sqlite3_bind_int(s, 2, connector);
@@ -867,7 +966,10 @@ int store_meter_value(struct store *st, const char *charger, int connector, int6
 	sqlite3_bind_int64(s, 5, ts_ms);
 	bind_text(s, 6, source);
 	bind_text(s, 7, sampled_json);
-	return exec_write(st, s, "meter value");
+	sqlite3_bind_blob(s, 8, digest, DIGEST_LEN, SQLITE_STATIC);
+	if (exec_write(st, s, "meter value"))
+		return -1;
+	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
 static cJSON *tx_row(sqlite3_stmt *s)
@@ -938,6 +1040,7 @@ cJSON *store_tx_json(struct store *st, int64_t tx_id)
 		cJSON_AddStringToObject(mv, "source", col_text(s, 1));
 		cJSON *sv = cJSON_Parse(col_text(s, 2));
 		cJSON_AddItemToObject(mv, "sampledValue", sv ? sv : cJSON_CreateArray());
+		cJSON_AddNumberToObject(mv, "connectorId", sqlite3_column_int(s, 3));
 		cJSON_AddItemToArray(mvs, mv);
 	}
 	sqlite3_reset(s);
