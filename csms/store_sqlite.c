@@ -252,6 +252,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *s[S_COUNT];
 	int in_tx;
+	EVP_MD *sha256;            /* fetched once: MeterValues is the hot path */
 };
 
 static void log_err(struct store *st, const char *what)
@@ -322,11 +323,11 @@ static void copy_col(char *dst, size_t len, sqlite3_stmt *s, int i)
  * bytes): short whatever a charger sends, and no two different ones meet. */
 #define DIGEST_LEN 16
 
-static int sampled_digest(const char *json, unsigned char out[DIGEST_LEN])
+static int sampled_digest(struct store *st, const char *json, unsigned char out[DIGEST_LEN])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
-	if (!EVP_Digest(json, strlen(json), md, &len, EVP_sha256(), NULL) || len < DIGEST_LEN)
+	if (!EVP_Digest(json, strlen(json), md, &len, st->sha256, NULL) || len < DIGEST_LEN)
 		return -1;
 	memcpy(out, md, DIGEST_LEN);
 	return 0;
@@ -338,7 +339,7 @@ static void sql_sampled_digest(sqlite3_context *ctx, int argc, sqlite3_value **a
 	unsigned char d[DIGEST_LEN];
 	const char *json = (const char *)sqlite3_value_text(argv[0]);
 	(void)argc;
-	if (!json || sampled_digest(json, d))
+	if (!json || sampled_digest(sqlite3_user_data(ctx), json, d))
 		sqlite3_result_null(ctx);
 	else
 		sqlite3_result_blob(ctx, d, DIGEST_LEN, SQLITE_TRANSIENT);
@@ -393,7 +394,12 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
 		goto fail;
 	}
-	if (sqlite3_create_function(st->db, "csms_sampled_digest", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+	st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!st->sha256) {
+		snprintf(err, errlen, "no SHA-256 in OpenSSL");
+		goto fail;
+	}
+	if (sqlite3_create_function(st->db, "csms_sampled_digest", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, st,
 				    sql_sampled_digest, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
 		goto fail;
@@ -421,6 +427,7 @@ void store_close(struct store *st)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_close(st->db);
+	EVP_MD_free(st->sha256);
 	free(st);
 }
 
@@ -953,7 +960,7 @@ int store_meter_value(struct store *st, const char *charger, int connector, int6
 		      const char *timestamp, int64_t ts_ms, const char *sampled_json, const char *source)
 {
 	unsigned char digest[DIGEST_LEN];
-	if (!sampled_json || sampled_digest(sampled_json, digest)) {
+	if (!sampled_json || sampled_digest(st, sampled_json, digest)) {
 		LOGE("store", "meter value: no digest");
 		return -1;
 	}
