@@ -128,9 +128,10 @@ struct store_conn_state {
 };
 int store_connector_each(struct store *st, const char *charger,
 			 int (*fn)(void *arg, const struct store_conn_state *c), void *arg);
-/* One meterValue element kept as sent (its sampledValue array as JSON).
- * The same element sent again (charger, connector, transaction, timestamp,
- * source and sampled values) is kept once: 0 stored, 1 already there, <0 error. */
+/* One meterValue element kept as sent (its sampledValue array as JSON;
+ * ts_ms: timestamp parsed, 0 when it does not parse). The same element sent
+ * again (charger, connector, transaction, timestamp, source and sampled
+ * values) is kept once: 0 stored, 1 already there, <0 error. */
 int store_meter_value(struct store *st, const char *charger, int connector, int64_t tx_id,
 		      const char *timestamp, int64_t ts_ms, const char *sampled_json, const char *source);
 

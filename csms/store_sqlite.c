@@ -93,16 +93,22 @@ static const char *const migrations[] = {
 	" raised_ms INTEGER NOT NULL, cleared_ms INTEGER);"
 	"CREATE INDEX alarms_active ON alarms(charger, source) WHERE cleared_ms IS NULL;",
 	/* 2 -> 3: a meterValue element sent again (a charger that lost our
-	 * answer) is stored once: one row per charger, connector, transaction,
-	 * timestamp, message kind and sampled values (by their digest, which
-	 * keeps the key short whatever a charger sends). Copies already stored
-	 * go. Open transactions are found per charger at start. */
+	 * answer) is stored once: one row per transaction and digest of the
+	 * charger, connector, timestamp, message kind and sampled values
+	 * (mv_digest). A short key keeps the index small whatever a charger
+	 * sends; leading with the transaction lets the same index find a
+	 * transaction's rows (it replaces meter_values_tx, so a row still
+	 * updates one index), and the time next keeps a transaction's new rows
+	 * on its last page. Copies already stored go. Open transactions are
+	 * found per charger at start. */
 	"ALTER TABLE meter_values ADD COLUMN digest BLOB;"
-	"UPDATE meter_values SET digest = csms_sampled_digest(sampled);"
+	"UPDATE meter_values SET digest = csms_mv_digest(charger, connector_id, timestamp, source, sampled);"
 	"DELETE FROM meter_values WHERE id NOT IN (SELECT min(id) FROM meter_values"
-	" GROUP BY charger, connector_id, coalesce(transaction_id, 0), timestamp, source, sampled);"
-	"CREATE UNIQUE INDEX meter_values_once ON meter_values"
-	"(charger, connector_id, coalesce(transaction_id, 0), timestamp, source, digest);"
+	" GROUP BY charger, connector_id, transaction_id, timestamp, source, sampled);"
+	"DROP INDEX meter_values_tx;"
+	"CREATE UNIQUE INDEX meter_values_tx_once ON meter_values(transaction_id, ts_ms, digest)"
+	" WHERE transaction_id IS NOT NULL;"
+	"CREATE UNIQUE INDEX meter_values_once ON meter_values(charger, digest) WHERE transaction_id IS NULL;"
 	"CREATE INDEX transactions_open ON transactions(charger, connector_id) WHERE stop_ms IS NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -253,6 +259,7 @@ struct store {
 	sqlite3_stmt *s[S_COUNT];
 	int in_tx;
 	EVP_MD *sha256;            /* fetched once: MeterValues is the hot path */
+	EVP_MD_CTX *mdctx;
 };
 
 static void log_err(struct store *st, const char *what)
@@ -319,28 +326,40 @@ static void copy_col(char *dst, size_t len, sqlite3_stmt *s, int i)
 	snprintf(dst, len, "%s", v ? v : "");
 }
 
-/* The key of a meterValue element's sampled values (SHA-256, first 16
- * bytes): short whatever a charger sends, and no two different ones meet. */
+/* What makes a meter value row the same as another of its transaction:
+ * SHA-256 (first 16 bytes) of charger, connector, timestamp, source and
+ * sampled values, NUL-separated. Short whatever a charger sends; no two
+ * different rows meet, not even ones a charger crafts. */
 #define DIGEST_LEN 16
 
-static int sampled_digest(struct store *st, const char *json, unsigned char out[DIGEST_LEN])
+static int mv_digest(struct store *st, const char *charger, int connector, const char *timestamp,
+		     const char *source, const char *sampled, unsigned char out[DIGEST_LEN])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
-	if (!EVP_Digest(json, strlen(json), md, &len, st->sha256, NULL) || len < DIGEST_LEN)
+	char conn[16];
+	const char *parts[] = { charger, conn, timestamp, source, sampled };
+	snprintf(conn, sizeof conn, "%d", connector);
+	if (!EVP_DigestInit_ex(st->mdctx, st->sha256, NULL))
+		return -1;
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		if (!EVP_DigestUpdate(st->mdctx, parts[i] ? parts[i] : "", (parts[i] ? strlen(parts[i]) : 0) + 1))
+			return -1;
+	if (!EVP_DigestFinal_ex(st->mdctx, md, &len) || len < DIGEST_LEN)
 		return -1;
 	memcpy(out, md, DIGEST_LEN);
 	return 0;
 }
 
 /* The same digest in SQL, for migration 3 (rows stored before it). */
-static void sql_sampled_digest(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static void sql_mv_digest(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	unsigned char d[DIGEST_LEN];
-	const char *json = (const char *)sqlite3_value_text(argv[0]);
 	(void)argc;
-	if (!json || sampled_digest(sqlite3_user_data(ctx), json, d))
-		sqlite3_result_null(ctx);
+	if (mv_digest(sqlite3_user_data(ctx), (const char *)sqlite3_value_text(argv[0]), sqlite3_value_int(argv[1]),
+		      (const char *)sqlite3_value_text(argv[2]), (const char *)sqlite3_value_text(argv[3]),
+		      (const char *)sqlite3_value_text(argv[4]), d))
+		sqlite3_result_error(ctx, "no digest", -1);
 	else
 		sqlite3_result_blob(ctx, d, DIGEST_LEN, SQLITE_TRANSIENT);
 }
@@ -395,12 +414,13 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		goto fail;
 	}
 	st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (!st->sha256) {
+	st->mdctx = EVP_MD_CTX_new();
+	if (!st->sha256 || !st->mdctx) {
 		snprintf(err, errlen, "no SHA-256 in OpenSSL");
 		goto fail;
 	}
-	if (sqlite3_create_function(st->db, "csms_sampled_digest", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, st,
-				    sql_sampled_digest, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_create_function(st->db, "csms_mv_digest", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC, st,
+				    sql_mv_digest, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
 		goto fail;
 	}
@@ -427,6 +447,7 @@ void store_close(struct store *st)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_close(st->db);
+	EVP_MD_CTX_free(st->mdctx);
 	EVP_MD_free(st->sha256);
 	free(st);
 }
@@ -960,7 +981,7 @@ int store_meter_value(struct store *st, const char *charger, int connector, int6
 		      const char *timestamp, int64_t ts_ms, const char *sampled_json, const char *source)
 {
 	unsigned char digest[DIGEST_LEN];
-	if (!sampled_json || sampled_digest(st, sampled_json, digest)) {
+	if (!sampled_json || mv_digest(st, charger, connector, timestamp, source, sampled_json, digest)) {
 		LOGE("store", "meter value: no digest");
 		return -1;
 	}
