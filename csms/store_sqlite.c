@@ -93,22 +93,18 @@ static const char *const migrations[] = {
 	" raised_ms INTEGER NOT NULL, cleared_ms INTEGER);"
 	"CREATE INDEX alarms_active ON alarms(charger, source) WHERE cleared_ms IS NULL;",
 	/* 2 -> 3: a meterValue element sent again (a charger that lost our
-	 * answer) is stored once: one row per transaction and digest of the
-	 * charger, connector, timestamp, message kind and sampled values
-	 * (mv_digest). A short key keeps the index small whatever a charger
-	 * sends; leading with the transaction lets the same index find a
-	 * transaction's rows (it replaces meter_values_tx, so a row still
-	 * updates one index), and the time next keeps a transaction's new rows
-	 * on its last page. Copies already stored go. Open transactions are
-	 * found per charger at start. */
+	 * answer) is stored once: one row per time and digest of charger,
+	 * connector, transaction, timestamp, source and sampled values
+	 * (mv_digest). The key is short whatever a charger sends, and led by
+	 * the time it grows at its end, where every charger's new rows share
+	 * the few pages a turn's commit writes. Copies already stored go.
+	 * Open transactions are found per charger at start. */
 	"ALTER TABLE meter_values ADD COLUMN digest BLOB;"
-	"UPDATE meter_values SET digest = csms_mv_digest(charger, connector_id, timestamp, source, sampled);"
+	"UPDATE meter_values SET digest = csms_mv_digest(charger, connector_id, transaction_id, timestamp,"
+	" source, sampled);"
 	"DELETE FROM meter_values WHERE id NOT IN (SELECT min(id) FROM meter_values"
 	" GROUP BY charger, connector_id, transaction_id, timestamp, source, sampled);"
-	"DROP INDEX meter_values_tx;"
-	"CREATE UNIQUE INDEX meter_values_tx_once ON meter_values(transaction_id, ts_ms, digest)"
-	" WHERE transaction_id IS NOT NULL;"
-	"CREATE UNIQUE INDEX meter_values_once ON meter_values(charger, digest) WHERE transaction_id IS NULL;"
+	"CREATE UNIQUE INDEX meter_values_once ON meter_values(ts_ms, digest);"
 	"CREATE INDEX transactions_open ON transactions(charger, connector_id) WHERE stop_ms IS NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -332,14 +328,15 @@ static void copy_col(char *dst, size_t len, sqlite3_stmt *s, int i)
  * different rows meet, not even ones a charger crafts. */
 #define DIGEST_LEN 16
 
-static int mv_digest(struct store *st, const char *charger, int connector, const char *timestamp,
+static int mv_digest(struct store *st, const char *charger, int connector, int64_t tx_id, const char *timestamp,
 		     const char *source, const char *sampled, unsigned char out[DIGEST_LEN])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
-	char conn[16];
-	const char *parts[] = { charger, conn, timestamp, source, sampled };
+	char conn[16], tx[24];
+	const char *parts[] = { charger, conn, tx, timestamp, source, sampled };
 	snprintf(conn, sizeof conn, "%d", connector);
+	snprintf(tx, sizeof tx, "%lld", (long long)(tx_id > 0 ? tx_id : 0));
 	if (!EVP_DigestInit_ex(st->mdctx, st->sha256, NULL))
 		return -1;
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
@@ -357,8 +354,8 @@ static void sql_mv_digest(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	unsigned char d[DIGEST_LEN];
 	(void)argc;
 	if (mv_digest(sqlite3_user_data(ctx), (const char *)sqlite3_value_text(argv[0]), sqlite3_value_int(argv[1]),
-		      (const char *)sqlite3_value_text(argv[2]), (const char *)sqlite3_value_text(argv[3]),
-		      (const char *)sqlite3_value_text(argv[4]), d))
+		      sqlite3_value_int64(argv[2]), (const char *)sqlite3_value_text(argv[3]),
+		      (const char *)sqlite3_value_text(argv[4]), (const char *)sqlite3_value_text(argv[5]), d))
 		sqlite3_result_error(ctx, "no digest", -1);
 	else
 		sqlite3_result_blob(ctx, d, DIGEST_LEN, SQLITE_TRANSIENT);
@@ -419,7 +416,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		snprintf(err, errlen, "no SHA-256 in OpenSSL");
 		goto fail;
 	}
-	if (sqlite3_create_function(st->db, "csms_mv_digest", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC, st,
+	if (sqlite3_create_function(st->db, "csms_mv_digest", 6, SQLITE_UTF8 | SQLITE_DETERMINISTIC, st,
 				    sql_mv_digest, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
 		goto fail;
@@ -981,7 +978,7 @@ int store_meter_value(struct store *st, const char *charger, int connector, int6
 		      const char *timestamp, int64_t ts_ms, const char *sampled_json, const char *source)
 {
 	unsigned char digest[DIGEST_LEN];
-	if (!sampled_json || mv_digest(st, charger, connector, timestamp, source, sampled_json, digest)) {
+	if (!sampled_json || mv_digest(st, charger, connector, tx_id, timestamp, source, sampled_json, digest)) {
 		LOGE("store", "meter value: no digest");
 		return -1;
 	}
