@@ -112,8 +112,43 @@ static struct charger *load(struct charger_registry *r, struct store *st, const 
 		}
 		c->settings.has_auth_key = sc.auth_key_hash[0] != 0;
 		free(sc.settings_json);
+		charger_restore(c, st);
 	}
 	return c;
+}
+
+/* ---- state kept over a restart ---- */
+
+static int restore_status(void *arg, const struct store_conn_state *s)
+{
+	struct charger *c = arg;
+	if (s->connector >= 0 && s->connector < CHARGER_MAX_CONN) {
+		struct charger_conn *cc = &c->conn[s->connector];
+		snprintf(cc->status, sizeof cc->status, "%s", s->status);
+		snprintf(cc->error_code, sizeof cc->error_code, "%s", s->error_code);
+	}
+	return 0;
+}
+
+static int restore_tx(void *arg, const struct store_tx_open *t)
+{
+	struct charger *c = arg;
+	/* Oldest first: a connector with two open ones runs the newer. */
+	if (t->connector >= 1 && t->connector < CHARGER_MAX_CONN) {
+		struct charger_conn *cc = &c->conn[t->connector];
+		cc->tx_id = t->tx_id;
+		snprintf(cc->tx_id_tag, sizeof cc->tx_id_tag, "%s", t->id_tag);
+		cc->tx_start_ms = t->start_ms;
+	}
+	return 0;
+}
+
+int charger_restore(struct charger *c, struct store *st)
+{
+	if (store_connector_each(st, c->id, restore_status, c) < 0 ||
+	    store_tx_each_open(st, c->id, restore_tx, c) < 0)
+		return -1;
+	return 0;
 }
 
 struct charger *charger_find(struct charger_registry *r, struct store *st, const char *id)

@@ -24,6 +24,8 @@ struct charger_conn {
 	char status[24];            /* ChargePointStatus, "" unknown */
 	char error_code[32];
 	int64_t tx_id;              /* active transaction, 0 none */
+	char tx_id_tag[STORE_TAG_MAX];  /* its idTag and start, while tx_id */
+	int64_t tx_start_ms;
 	struct charger_live live;
 };
 
@@ -91,6 +93,11 @@ void charger_settings_default(struct charger_settings *s);
 int charger_settings_parse(struct charger_settings *s, const cJSON *json, char *err, size_t errlen);
 cJSON *charger_settings_json(const struct charger_settings *s);
 cJSON *charger_live_json(const struct charger *c);
+
+/* Rebuilds what the connectors were doing from the store (last status, the
+ * open transaction on each with its idTag and start), so that a restart
+ * forgets no running session. Called when a known charger is loaded. 0 or <0. */
+int charger_restore(struct charger *c, struct store *st);
 
 /* Updates the live values of a connector from one meterValue element. */
 void charger_live_update(struct charger *c, int connector, const cJSON *sampled, int64_t ts_ms);

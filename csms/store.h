@@ -108,7 +108,32 @@ struct store_tx_stop {
 int store_tx_stop(struct store *st, const struct store_tx_stop *s, enum store_stop_outcome *outcome);
 /* id_tag of an active transaction, for the StopTransaction answer. 0, 1 unknown. */
 int store_tx_get_tag(struct store *st, int64_t tx_id, char tag[STORE_TAG_MAX], int *active);
-/* One meterValue element kept as sent (its sampledValue array as JSON). */
+/* The connector a charger's transaction runs or ran on: 0, 1 unknown (or
+ * another charger's), <0 error. */
+int store_tx_connector(struct store *st, const char *charger, int64_t tx_id, int *connector);
+/* What a restart must not forget (charger_restore): the charger's open
+ * transactions, oldest first, and each connector's last status. fn gets a
+ * row it may copy, must not call the store, and stops the walk by returning
+ * non-zero (which is returned); 0 when all were seen, <0 error. */
+struct store_tx_open {
+	int64_t tx_id;
+	int connector;
+	char id_tag[STORE_TAG_MAX];
+	int64_t start_ms;
+};
+int store_tx_each_open(struct store *st, const char *charger,
+		       int (*fn)(void *arg, const struct store_tx_open *t), void *arg);
+struct store_conn_state {
+	int connector;
+	char status[24];          /* ChargePointStatus, "" none */
+	char error_code[32];
+};
+int store_connector_each(struct store *st, const char *charger,
+			 int (*fn)(void *arg, const struct store_conn_state *c), void *arg);
+/* One meterValue element kept as sent (its sampledValue array as JSON;
+ * ts_ms: timestamp parsed, 0 when it does not parse). The same element sent
+ * again (charger, connector, transaction, timestamp, source and sampled
+ * values) is kept once: 0 stored, 1 already there, <0 error. */
 int store_meter_value(struct store *st, const char *charger, int connector, int64_t tx_id,
 		      const char *timestamp, int64_t ts_ms, const char *sampled_json, const char *source);
 

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "timeutil.h"
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,20 @@ static const char *const migrations[] = {
 	" code TEXT NOT NULL, info TEXT, vendor_id TEXT, vendor_error_code TEXT,"
 	" raised_ms INTEGER NOT NULL, cleared_ms INTEGER);"
 	"CREATE INDEX alarms_active ON alarms(charger, source) WHERE cleared_ms IS NULL;",
+	/* 2 -> 3: a meterValue element sent again (a charger that lost our
+	 * answer) is stored once: one row per time and digest of charger,
+	 * connector, transaction, timestamp, source and sampled values
+	 * (mv_digest). The key is short whatever a charger sends, and led by
+	 * the time it grows at its end, where every charger's new rows share
+	 * the few pages a turn's commit writes. Copies already stored go.
+	 * Open transactions are found per charger at start. */
+	"ALTER TABLE meter_values ADD COLUMN digest BLOB;"
+	"UPDATE meter_values SET digest = csms_mv_digest(charger, connector_id, transaction_id, timestamp,"
+	" source, sampled);"
+	"DELETE FROM meter_values WHERE id NOT IN (SELECT min(id) FROM meter_values"
+	" GROUP BY charger, connector_id, transaction_id, timestamp, source, sampled);"
+	"CREATE UNIQUE INDEX meter_values_once ON meter_values(ts_ms, digest);"
+	"CREATE INDEX transactions_open ON transactions(charger, connector_id) WHERE stop_ms IS NULL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -139,16 +154,19 @@ static const char *const migrations[] = {
 		" WHERE id=?1 AND charger=?7 AND stop_ms IS NULL") \
 	X(TX_STOPPED, "SELECT meter_stop, stop_ts FROM transactions WHERE id=?1 AND charger=?2") \
 	X(TX_TAG, "SELECT id_tag, stop_ms IS NULL FROM transactions WHERE id=?1") \
+	X(TX_CONN, "SELECT connector_id FROM transactions WHERE id=?1 AND charger=?2") \
+	X(TX_OPEN, "SELECT id, connector_id, id_tag, start_ms FROM transactions WHERE charger=?1 AND stop_ms IS NULL" \
+		" ORDER BY id") \
 	X(ORPHAN_STOP, "INSERT INTO orphan_stops(charger, transaction_id, id_tag, stop_ts, meter_stop, reason, outcome," \
 		" received_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") \
-	X(MV_INSERT, "INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, source, sampled)" \
-		" VALUES(?1,?2,?3,?4,?5,?6,?7)") \
+	X(MV_INSERT, "INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, source, sampled," \
+		" digest) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT DO NOTHING") \
 	X(TX_LIST, "SELECT id, charger, connector_id, id_tag, start_ts, stop_ts, meter_start, meter_stop, stop_reason," \
 		" auth_status, reservation_id FROM transactions" \
 		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR id_tag=?2)" \
 		" AND (?3 IS NULL OR (stop_ms IS NULL) = ?3) AND (?4 IS NULL OR start_ms >= ?4)" \
 		" AND (?5 IS NULL OR start_ms < ?5) AND (?6 IS NULL OR id = ?6) ORDER BY id LIMIT ?7") \
-	X(TX_MV, "SELECT timestamp, source, sampled FROM meter_values WHERE transaction_id=?1 ORDER BY id") \
+	X(TX_MV, "SELECT timestamp, source, sampled, connector_id FROM meter_values WHERE transaction_id=?1 ORDER BY id") \
 	X(EV_INSERT, "INSERT INTO events(charger, action, received_ms, payload) VALUES(?1,?2,?3,?4)") \
 	X(EV_LIST, "SELECT charger, action, received_ms, payload FROM events" \
 		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2) ORDER BY id DESC LIMIT ?3") \
@@ -237,6 +255,8 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *s[S_COUNT];
 	int in_tx;
+	EVP_MD *sha256;            /* fetched once: MeterValues is the hot path */
+	EVP_MD_CTX *mdctx;
 };
 
 static void log_err(struct store *st, const char *what)
@@ -303,6 +323,45 @@ static void copy_col(char *dst, size_t len, sqlite3_stmt *s, int i)
 	snprintf(dst, len, "%s", v ? v : "");
 }
 
+/* What makes a meter value row the same as another of its transaction:
+ * SHA-256 (first 16 bytes) of charger, connector, timestamp, source and
+ * sampled values, NUL-separated. Short whatever a charger sends; no two
+ * different rows meet, not even ones a charger crafts. */
+#define DIGEST_LEN 16
+
+static int mv_digest(struct store *st, const char *charger, int connector, int64_t tx_id, const char *timestamp,
+		     const char *source, const char *sampled, unsigned char out[DIGEST_LEN])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char conn[16], tx[24];
+	const char *parts[] = { charger, conn, tx, timestamp, source, sampled };
+	snprintf(conn, sizeof conn, "%d", connector);
+	snprintf(tx, sizeof tx, "%lld", (long long)(tx_id > 0 ? tx_id : 0));
+	if (!EVP_DigestInit_ex(st->mdctx, st->sha256, NULL))
+		return -1;
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		if (!EVP_DigestUpdate(st->mdctx, parts[i] ? parts[i] : "", (parts[i] ? strlen(parts[i]) : 0) + 1))
+			return -1;
+	if (!EVP_DigestFinal_ex(st->mdctx, md, &len) || len < DIGEST_LEN)
+		return -1;
+	memcpy(out, md, DIGEST_LEN);
+	return 0;
+}
+
+/* The same digest in SQL, for migration 3 (rows stored before it). */
+static void sql_mv_digest(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	unsigned char d[DIGEST_LEN];
+	(void)argc;
+	if (mv_digest(sqlite3_user_data(ctx), (const char *)sqlite3_value_text(argv[0]), sqlite3_value_int(argv[1]),
+		      sqlite3_value_int64(argv[2]), (const char *)sqlite3_value_text(argv[3]),
+		      (const char *)sqlite3_value_text(argv[4]), (const char *)sqlite3_value_text(argv[5]), d))
+		sqlite3_result_error(ctx, "no digest", -1);
+	else
+		sqlite3_result_blob(ctx, d, DIGEST_LEN, SQLITE_TRANSIENT);
+}
+
 static int migrate(struct store *st, char *err, size_t errlen)
 {
 	int ver = 0;
@@ -352,6 +411,17 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
 		goto fail;
 	}
+	st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	st->mdctx = EVP_MD_CTX_new();
+	if (!st->sha256 || !st->mdctx) {
+		snprintf(err, errlen, "no SHA-256 in OpenSSL");
+		goto fail;
+	}
+	if (sqlite3_create_function(st->db, "csms_mv_digest", 6, SQLITE_UTF8 | SQLITE_DETERMINISTIC, st,
+				    sql_mv_digest, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+		goto fail;
+	}
 	if (migrate(st, err, errlen))
 		goto fail;
 	for (int i = 0; i < S_COUNT; i++)
@@ -375,6 +445,8 @@ void store_close(struct store *st)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_close(st->db);
+	EVP_MD_CTX_free(st->mdctx);
+	EVP_MD_free(st->sha256);
 	free(st);
 }
 
@@ -866,9 +938,61 @@ int store_tx_get_tag(struct store *st, int64_t tx_id, char tag[STORE_TAG_MAX], i
 	return 0;
 }
 
+int store_tx_connector(struct store *st, const char *charger, int64_t tx_id, int *connector)
+{
+	sqlite3_stmt *s = stmt(st, S_TX_CONN);
+	sqlite3_bind_int64(s, 1, tx_id);
+	bind_text(s, 2, charger);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*connector = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+int store_tx_each_open(struct store *st, const char *charger,
+		       int (*fn)(void *arg, const struct store_tx_open *t), void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_TX_OPEN);
+	bind_text(s, 1, charger);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_tx_open t = {
+			.tx_id = sqlite3_column_int64(s, 0),
+			.connector = sqlite3_column_int(s, 1),
+			.start_ms = sqlite3_column_int64(s, 3),
+		};
+		copy_col(t.id_tag, sizeof t.id_tag, s, 2);
+		stop = fn(arg, &t);
+	}
+	sqlite3_reset(s);
+	return stop ? stop : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_connector_each(struct store *st, const char *charger,
+			 int (*fn)(void *arg, const struct store_conn_state *c), void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_CONN_LIST);
+	bind_text(s, 1, charger);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_conn_state c = { .connector = sqlite3_column_int(s, 0) };
+		copy_col(c.status, sizeof c.status, s, 1);
+		copy_col(c.error_code, sizeof c.error_code, s, 2);
+		stop = fn(arg, &c);
+	}
+	sqlite3_reset(s);
+	return stop ? stop : rc == SQLITE_DONE ? 0 : -1;
+}
+
 int store_meter_value(struct store *st, const char *charger, int connector, int64_t tx_id,
 		      const char *timestamp, int64_t ts_ms, const char *sampled_json, const char *source)
 {
+	unsigned char digest[DIGEST_LEN];
+	if (!sampled_json || mv_digest(st, charger, connector, tx_id, timestamp, source, sampled_json, digest)) {
+		LOGE("store", "meter value: no digest");
+		return -1;
+	}
 	sqlite3_stmt *s = stmt(st, S_MV_INSERT);
 	bind_text(s, 1, charger);
 	sqlite3_bind_int(s, 2, connector);
@@ -878,7 +1002,10 @@ int store_meter_value(struct store *st, const char *charger, int connector, int6
 	sqlite3_bind_int64(s, 5, ts_ms);
 	bind_text(s, 6, source);
 	bind_text(s, 7, sampled_json);
-	return exec_write(st, s, "meter value");
+	sqlite3_bind_blob(s, 8, digest, DIGEST_LEN, SQLITE_STATIC);
+	if (exec_write(st, s, "meter value"))
+		return -1;
+	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
 static cJSON *tx_row(sqlite3_stmt *s)
@@ -949,6 +1076,7 @@ cJSON *store_tx_json(struct store *st, int64_t tx_id)
 		cJSON_AddStringToObject(mv, "source", col_text(s, 1));
 		cJSON *sv = cJSON_Parse(col_text(s, 2));
 		cJSON_AddItemToObject(mv, "sampledValue", sv ? sv : cJSON_CreateArray());
+		cJSON_AddNumberToObject(mv, "connectorId", sqlite3_column_int(s, 3));
 		cJSON_AddItemToArray(mvs, mv);
 	}
 	sqlite3_reset(s);

@@ -118,9 +118,10 @@ static int store_meter_list(const struct ocpp_req *r, int conn, int64_t tx, cons
 		char *json = cJSON_PrintUnformatted(sv);
 		if (!json)
 			return -1;
+		/* 1: the same element again (our answer was lost): kept once. */
 		int rc = store_meter_value(r->app->store, r->ch->id, conn, tx, ts, ms, json, source);
 		cJSON_free(json);
-		if (rc)
+		if (rc < 0)
 			return -1;
 		charger_live_update(r->ch, conn, sv, ms ? ms : r->app->now_ms);
 	}
@@ -165,8 +166,12 @@ enum ocpp_status h_start_transaction(const struct ocpp_req *r, cJSON *resp, cons
 		commands_tx_started(app, r->ch, s.connector, s.reservation_id, tag, id);
 	}
 	cJSON_AddNumberToObject(resp, "transactionId", (double)id);
-	if (s.connector < CHARGER_MAX_CONN)
-		r->ch->conn[s.connector].tx_id = id;
+	if (s.connector < CHARGER_MAX_CONN) {
+		struct charger_conn *cc = &r->ch->conn[s.connector];
+		cc->tx_id = id;
+		snprintf(cc->tx_id_tag, sizeof cc->tx_id_tag, "%s", tag);
+		cc->tx_start_ms = s.start_ms;
+	}
 	control_charger_changed(app, r->ch);
 	return OCPP_OK;
 }
@@ -188,10 +193,16 @@ enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const
 	int active = 0, conn = 0;
 	if (store_tx_get_tag(app->store, s.tx_id, tag, &active))
 		tag[0] = 0;
-	for (int i = 1; i < CHARGER_MAX_CONN; i++)
-		if (r->ch->conn[i].tx_id == s.tx_id)
-			conn = i;
-	if (store_tx_stop(app->store, &s, &outcome) ||
+	/* The store knows the connector, also after a restart; 0 for a
+	 * transaction unknown to this charger. */
+	if (store_tx_connector(app->store, r->ch->id, s.tx_id, &conn))
+		conn = 0;
+	if (store_tx_stop(app->store, &s, &outcome)) {
+		*why = "could not record the stop";
+		return OCPP_EINTERNAL;
+	}
+	/* A retry's transactionData was stored with the stop it repeats. */
+	if (outcome != STOP_RETRY &&
 	    store_meter_list(r, conn, s.tx_id, cJSON_GetObjectItemCaseSensitive(r->payload, "transactionData"),
 			     "StopTransaction")) {
 		*why = "could not record the stop";
@@ -208,9 +219,14 @@ enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const
 			cJSON_ReplaceItemInObject(info, "status", cJSON_CreateString("Accepted"));
 		}
 	}
-	if (conn)
+	/* A connector already running a newer transaction keeps it and its profiles. */
+	if (conn > 0 && conn < CHARGER_MAX_CONN && r->ch->conn[conn].tx_id == s.tx_id) {
 		r->ch->conn[conn].tx_id = 0;
-	commands_tx_stopped(app, r->ch, conn);
+		r->ch->conn[conn].tx_id_tag[0] = 0;
+		r->ch->conn[conn].tx_start_ms = 0;
+	}
+	if (conn > 0 && (conn >= CHARGER_MAX_CONN || !r->ch->conn[conn].tx_id))
+		commands_tx_stopped(app, r->ch, conn);
 	control_charger_changed(app, r->ch);
 	return OCPP_OK;
 }

@@ -2,8 +2,8 @@
 """bench_load.py [BUILD] [N...]: the load figures of csmsd (a benchmark, not
 a test). For each N, a fresh csmsd on its default durable settings (SQLite
 WAL, synchronous=FULL, one commit per loop turn) and loadgen: N chargers
-connect, boot, then each sends MeterValues (3 phases, 6 measurands) in a
-closed loop. Prints connections held, acknowledged messages per second,
+connect, boot, (with BENCH_TRANSACTION=1 start a transaction each,) then
+each sends MeterValues (3 phases, 6 measurands) in a closed loop. Prints connections held, acknowledged messages per second,
 p50/p99 ack latency, csmsd's resident memory and CPU time per message."""
 import json
 import os
@@ -17,6 +17,9 @@ from harness import Csmsd  # noqa: E402
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 counts = [int(x) for x in sys.argv[2:]] or [100, 1000, 5000]
 duration = int(os.environ.get("BENCH_SECONDS", "10"))
+# BENCH_TRANSACTION=1: each charger starts a transaction first, so every
+# MeterValues belongs to one (as while cars charge).
+with_tx = ["--transaction"] if os.environ.get("BENCH_TRANSACTION") == "1" else []
 
 
 def cpu_s(pid):
@@ -34,7 +37,7 @@ for n in counts:
         c0 = cpu_s(d.proc.pid)
         p = subprocess.run([os.path.join(build, "tests", "loadgen"), "--url", d.url, "--chargers", str(n),
                             "--duration", str(duration), "--pid", str(d.proc.pid),
-                            "--source-addrs", str(1 + n // 20000)],
+                            "--source-addrs", str(1 + n // 20000)] + with_tx,
                            capture_output=True, text=True, timeout=duration + 180)
         c1 = cpu_s(d.proc.pid)
         res = json.loads(p.stdout.strip().splitlines()[-1])
