@@ -113,7 +113,7 @@ static void set_registration(struct route_ctx *c, enum store_registration reg)
 		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
 		return;
 	}
-	ch->reg = reg;
+	charger_set_reg(c->app->chargers, ch, reg);
 	LOGI("admin", "%s %s", ch->id, store_registration_names[reg]);
 	r_charger(c);
 }
@@ -155,14 +155,14 @@ static void r_charger_put(struct route_ctx *c)
 	} else if (cJSON_IsNull(key))
 		hash_arg = "";
 	cJSON_Delete(body);
-	if (!ch) {
-		/* Provisioning a charger before it first connects. */
+	if (!ch || ch->reg == REG_UNKNOWN) {
+		/* Provisioning a charger before it first connects (or boots). */
 		if (store_charger_create(app->store, c->params[0], REG_ACCEPTED, app->now_ms) < 0 ||
 		    !(ch = charger_get(app->chargers, app->store, c->params[0]))) {
 			admin_error(c->t, 500, "InternalError", "cannot create the charger");
 			return;
 		}
-		ch->reg = REG_ACCEPTED;
+		charger_set_reg(app->chargers, ch, REG_ACCEPTED);
 	}
 	if (hash_arg)
 		s.has_auth_key = hash_arg[0] != 0;

@@ -48,6 +48,7 @@ int store_charger_boot(struct store *st, const char *id, const cJSON *boot, int6
 /* Creates a charger an admin provisions before it connects. 0, 1 exists. */
 int store_charger_create(struct store *st, const char *id, enum store_registration reg, int64_t now_ms);
 int store_charger_set_registration(struct store *st, const char *id, enum store_registration reg); /* 1 unknown */
+int64_t store_charger_count(struct store *st, enum store_registration reg); /* <0 error */
 int store_charger_seen(struct store *st, const char *id, int64_t now_ms);
 int store_charger_set_settings(struct store *st, const char *id, const char *settings_json,
 			       const char *auth_key_hash); /* hash NULL = keep */

@@ -91,6 +91,9 @@ static const char *const migrations[] = {
 	" code TEXT NOT NULL, info TEXT, vendor_id TEXT, vendor_error_code TEXT,"
 	" raised_ms INTEGER NOT NULL, cleared_ms INTEGER);"
 	"CREATE INDEX alarms_active ON alarms(charger, source) WHERE cleared_ms IS NULL;",
+	/* 2 -> 3: counting pending chargers at each unknown handshake
+	 * (max_pending_chargers) reads an index, not the table. */
+	"CREATE INDEX chargers_registration ON chargers(registration);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -155,6 +158,7 @@ static const char *const migrations[] = {
 		" ('FirmwareStatusNotification','DiagnosticsStatusNotification','SignedFirmwareStatusNotification'," \
 		" 'LogStatusNotification') ORDER BY id DESC LIMIT ?2") \
 	X(CH_IDS, "SELECT id FROM chargers WHERE registration=0 ORDER BY id") \
+	X(CH_COUNT_REG, "SELECT count(*) FROM chargers WHERE registration=?1") \
 	X(COUNTS, "SELECT (SELECT count(*) FROM chargers), (SELECT count(*) FROM transactions WHERE stop_ms IS NULL)," \
 		" (SELECT total(meter_stop - meter_start) FROM transactions WHERE stop_ms IS NOT NULL AND meter_stop >= meter_start)," \
 		" (SELECT count(*) FROM alarms WHERE cleared_ms IS NULL)") \
@@ -491,6 +495,15 @@ int store_charger_create(struct store *st, const char *id, enum store_registrati
 	if (exec_write(st, s, "charger create"))
 		return -1;
 	return sqlite3_changes(st->db) ? 0 : 1;
+}
+
+int64_t store_charger_count(struct store *st, enum store_registration reg)
+{
+	sqlite3_stmt *s = stmt(st, S_CH_COUNT_REG);
+	sqlite3_bind_int(s, 1, reg);
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return n;
 }
 
 int store_charger_set_registration(struct store *st, const char *id, enum store_registration reg)
