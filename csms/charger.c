@@ -361,6 +361,28 @@ static double scaled(const char *unit, double v)
 	return v;
 }
 
+int charger_energy_register(const cJSON *sampled, double *wh)
+{
+	const cJSON *sv;
+	cJSON_ArrayForEach(sv, sampled) {
+		const cJSON *val = cJSON_GetObjectItemCaseSensitive(sv, "value");
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(sv, "measurand");
+		const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(sv, "format");
+		const cJSON *unit = cJSON_GetObjectItemCaseSensitive(sv, "unit");
+		if (!cJSON_IsString(val) || cJSON_GetObjectItemCaseSensitive(sv, "phase") ||
+		    (cJSON_IsString(fmt) && !strcmp(fmt->valuestring, "SignedData")) ||
+		    (m && (!cJSON_IsString(m) || strcmp(m->valuestring, "Energy.Active.Import.Register"))))
+			continue;
+		char *end;
+		double v = strtod(val->valuestring, &end);
+		if (end == val->valuestring || *end || !isfinite(v))
+			continue;
+		*wh = scaled(cJSON_IsString(unit) ? unit->valuestring : NULL, v);
+		return 0;
+	}
+	return -1;
+}
+
 void charger_live_update(struct charger *c, int connector, const cJSON *sampled, int64_t ts_ms)
 {
 	if (connector < 0 || connector >= CHARGER_MAX_CONN)

@@ -115,6 +115,9 @@ int charger_settings_parse(struct charger_settings *s, const cJSON *json, char *
 cJSON *charger_settings_json(const struct charger_settings *s);
 cJSON *charger_live_json(const struct charger *c);
 
+/* The energy register (Energy.Active.Import.Register of the whole charger,
+ * in Wh) in a sampledValue array: 0, or -1 when it holds none. */
+int charger_energy_register(const cJSON *sampled, double *wh);
 /* Updates the live values of a connector from one meterValue element. */
 void charger_live_update(struct charger *c, int connector, const cJSON *sampled, int64_t ts_ms);
 
