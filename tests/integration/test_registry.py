@@ -10,10 +10,12 @@ import os
 import socket
 import struct
 import time
-from harness import Csmsd, Raw, Checks, boot_frame, handshake
+from harness import BUILD, Csmsd, Raw, Checks, boot_frame, handshake
 
 c = Checks()
 N = 3000
+with open(os.path.join(BUILD, "csmsd"), "rb") as f:
+    ASAN = b"__asan_init" in f.read()
 MAX_PENDING = 500
 
 
@@ -127,8 +129,10 @@ try:
     c.eq((adm, ref), (N, 0), "every id admitted while under the bound")
     c.eq(ans, {"Pending": N // 2}, "booting ids are Pending")
     # 3.4 KB per id would be 10 MiB here; what stays is SQLite's page cache
-    # growing with the table, well under 1 KiB per id.
-    c(after - before < N * 1, "RSS grows by less than 1 KiB per id that left (+%d KiB)" % (after - before))
+    # growing with the table, well under 1 KiB per id. (Under ASan freed
+    # memory sits in its quarantine: there the check below on what is in
+    # memory is the one that counts.)
+    c(ASAN or after - before < N * 1, "RSS grows by less than 1 KiB per id that left (+%d KiB)" % (after - before))
     st, diag = d.get("/api/v1/diagnosis")
     ids = sorted(x["id"] for x in diag["chargers"])
     c(ids == ["REG1"], "only the registered charger is in memory (%d: %s)" % (len(ids), ids[:5]))
