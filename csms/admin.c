@@ -15,10 +15,12 @@
 #include "log.h"
 #include "metrics.h"
 #include "ocppj.h"
+#include "server.h"
 #include "session.h"
 #include "store.h"
 #include "timeutil.h"
 
+#include <math.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -119,7 +121,7 @@ static void set_registration(struct route_ctx *c, enum store_registration reg)
 		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
 		return;
 	}
-	ch->reg = reg;
+	charger_set_reg(c->app->chargers, ch, reg);
 	LOGI("admin", "%s %s", ch->id, store_registration_names[reg]);
 	r_charger(c);
 }
@@ -162,14 +164,14 @@ static void r_charger_put(struct route_ctx *c)
 	} else if (cJSON_IsNull(key))
 		hash_arg = "";
 	cJSON_Delete(body);
-	if (!ch) {
-		/* Provisioning a charger before it first connects. */
+	if (!ch || ch->reg == REG_UNKNOWN) {
+		/* Provisioning a charger before it first connects (or boots). */
 		if (store_charger_create(app->store, c->params[0], REG_ACCEPTED, app->now_ms) < 0 ||
 		    !(ch = charger_get(app->chargers, app->store, c->params[0]))) {
 			admin_error(c->t, 500, "InternalError", "cannot create the charger");
 			return;
 		}
-		ch->reg = REG_ACCEPTED;
+		charger_set_reg(app->chargers, ch, REG_ACCEPTED);
 	}
 	if (hash_arg) {
 		s.has_auth_key = hash_arg[0] != 0;
@@ -475,6 +477,221 @@ static void r_transaction(struct route_ctx *c)
 		admin_reply_json(c->t, 200, o);
 }
 
+/* ---- admin closes: a transaction that will never stop, a charger gone for good ---- */
+
+static const char *const stop_reasons[] = { "EmergencyStop", "EVDisconnected", "HardReset", "Local",
+	"Other", "PowerLoss", "Reboot", "Remote", "SoftReset", "UnlockCommand", "DeAuthorized", NULL };
+
+static int64_t json_int(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+/* The last energy register stored for the transaction (tx: store_tx_json's
+ * object, with its meterValues), or its meterStart. */
+static int64_t tx_last_meter(const cJSON *tx)
+{
+	int64_t start = json_int(tx, "meterStart");
+	double wh, last = NAN;
+	const cJSON *mv;
+	cJSON_ArrayForEach(mv, cJSON_GetObjectItemCaseSensitive(tx, "meterValues"))
+		if (!charger_energy_register(cJSON_GetObjectItemCaseSensitive(mv, "sampledValue"), &wh))
+			last = wh;
+	return isfinite(last) && last >= (double)start && last < 9e15 ? llround(last) : start;
+}
+
+/* An admin's action in the audit table, beside the calls sent to chargers
+ * (never sent, so no sent time and no latency). request is consumed. */
+static int audit_admin(struct csms *app, const char *charger, const char *action, cJSON *request)
+{
+	char *req = cJSON_PrintUnformatted(request);
+	cJSON_Delete(request);
+	struct store_audit a = { .charger = charger, .action = action, .source = "admin",
+		.queued_ms = app->now_ms, .done_ms = app->now_ms, .latency_ms = -1,
+		.request = req, .outcome = "result" };
+	int rc = req ? store_audit_add(app->store, &a) : -1;
+	free(req);
+	return rc;
+}
+
+/* Closes the active transaction tx (store_tx_json's object) as an admin:
+ * stored with stoppedBy "admin" and audited. 0, 1 no longer active, -1
+ * store error. The in-memory connector follows in tx_closed, after the commit. */
+static int tx_close(struct csms *app, const cJSON *tx, int64_t meter_stop, const char *reason)
+{
+	char ts[40];
+	int64_t id = json_int(tx, "id");
+	const cJSON *charger = cJSON_GetObjectItemCaseSensitive(tx, "charger");
+	if (!cJSON_IsString(charger))
+		return -1;
+	time_format_iso(app->now_ms, ts, sizeof ts);
+	int rc = store_tx_admin_stop(app->store, id, meter_stop, app->now_ms, ts, reason);
+	if (rc)
+		return rc;
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddNumberToObject(req, "transactionId", (double)id);
+	cJSON_AddNumberToObject(req, "meterStop", (double)meter_stop);
+	cJSON_AddStringToObject(req, "reason", reason);
+	if (audit_admin(app, charger->valuestring, "AdminStopTransaction", req))
+		return -1;
+	LOGI("admin", "%s: transaction %lld closed by an admin, meterStop %lld (%s)", charger->valuestring,
+	     (long long)id, (long long)meter_stop, reason);
+	return 0;
+}
+
+/* After the commit: the charger no longer counts the transaction as running. */
+static void tx_closed(struct csms *app, const char *charger, int connector, int64_t id)
+{
+	struct charger *ch = charger_find(app->chargers, app->store, charger);
+	if (!ch || connector < 1 || connector >= CHARGER_MAX_CONN || ch->conn[connector].tx_id != id)
+		return;
+	ch->conn[connector].tx_id = 0;
+	commands_tx_stopped(app, ch, connector);
+	control_charger_changed(app, ch);
+}
+
+static void r_transaction_stop(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	char *end;
+	const char *reason = "Other", *bad = NULL;
+	long long id = strtoll(c->params[0], &end, 10);
+	cJSON *tx = (*end || id <= 0) ? NULL : store_tx_json(app->store, id), *body = NULL, *v;
+	if (!tx) {
+		admin_error(c->t, 404, "NotFound", "no transaction '%s'", c->params[0]);
+		return;
+	}
+	int64_t meter = -1, start = json_int(tx, "meterStart");
+	if (!(body = admin_parse_body(c, 1)))
+		goto out;
+	cJSON *fields = cJSON_IsObject(body) ? body : NULL;
+	if (!fields)
+		bad = "body: must be a JSON object";
+	cJSON_ArrayForEach(v, fields) {
+		if (bad)
+			break;
+		if (!strcmp(v->string, "meterStop")) {
+			if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+			    v->valuedouble < 0 || v->valuedouble > 9007199254740992.0)
+				bad = "meterStop: a whole number of Wh";
+			else if ((meter = (int64_t)v->valuedouble) < start)
+				bad = "meterStop: not below the transaction's meterStart";
+		} else if (!strcmp(v->string, "reason")) {
+			int ok = 0;
+			for (int i = 0; cJSON_IsString(v) && stop_reasons[i]; i++)
+				if (!strcmp(stop_reasons[i], v->valuestring))
+					ok = 1, reason = stop_reasons[i];
+			if (!ok)
+				bad = "reason: an OCPP 1.6 stop reason (Other, Local, Remote, DeAuthorized, ...)";
+		} else {
+			bad = "unknown field (meterStop, reason)";
+		}
+	}
+	if (bad) {
+		admin_error(c->t, 400, "BadRequest", "%s", bad);
+		goto out;
+	}
+	if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(tx, "stop"))) {
+		admin_error(c->t, 409, "AlreadyStopped", "transaction %lld is already stopped", id);
+		goto out;
+	}
+	if (meter < 0)
+		meter = tx_last_meter(tx);
+	int rc = tx_close(app, tx, meter, reason);
+	if (rc || csms_commit(app)) {
+		if (rc < 0)
+			csms_abort_turn(app);
+		if (rc == 1)
+			admin_error(c->t, 409, "AlreadyStopped", "transaction %lld is already stopped", id);
+		else
+			admin_error(c->t, 500, "InternalError", "cannot store the stop");
+		goto out;
+	}
+	tx_closed(app, cJSON_GetObjectItemCaseSensitive(tx, "charger")->valuestring,
+		  (int)json_int(tx, "connectorId"), id);
+	r_transaction(c);
+out:
+	cJSON_Delete(body);
+	cJSON_Delete(tx);
+}
+
+static void r_charger_delete(struct route_ctx *c)
+{
+	struct csms *app = c->app;
+	const char *id = c->params[0];
+	char buf[16];
+	int force = 0;
+	if (http_query(c->t, "force", buf, sizeof buf)) {
+		if (strcmp(buf, "true") && strcmp(buf, "false")) {
+			admin_error(c->t, 400, "BadRequest", "force: true or false");
+			return;
+		}
+		force = !strcmp(buf, "true");
+	}
+	struct store_charger sc;
+	int rc = store_charger_get(app->store, id, &sc);
+	free(sc.settings_json);
+	if (rc) {
+		if (rc > 0)
+			admin_error(c->t, 404, "NotFound", "no charger '%s'", id);
+		else
+			admin_error(c->t, 500, "InternalError", "cannot read the charger");
+		return;
+	}
+	struct charger *ch = charger_find(app->chargers, app->store, id);
+	int connected = ch && ch->session;
+	struct store_tx_filter f = { .charger = id, .active = 1 };
+	cJSON *active = store_tx_list(app->store, &f), *tx, *o = NULL;
+	int n = cJSON_GetArraySize(active);
+	if ((connected || n) && !force) {
+		char why[64] = "";
+		if (n)
+			snprintf(why, sizeof why, "%s%d active transaction(s)", connected ? " and has " : "has ", n);
+		admin_error(c->t, 409, "InUse", "charger '%s' %s%s; ?force=true closes its transactions and "
+			    "drops the connection", id, connected ? "is connected" : "", why);
+		goto out;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON *closed = cJSON_AddArrayToObject(o, "closedTransactions");
+	cJSON_AddBoolToObject(o, "disconnected", connected);
+	cJSON_ArrayForEach(tx, active) {
+		int64_t tid = json_int(tx, "id");
+		cJSON *full = store_tx_json(app->store, tid);
+		rc = full ? tx_close(app, full, tx_last_meter(full), "Other") : -1;
+		cJSON_Delete(full);
+		if (rc < 0)
+			goto fail;
+		cJSON_AddItemToArray(closed, cJSON_CreateNumber((double)tid));
+	}
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddBoolToObject(req, "force", force);
+	cJSON_AddItemToObject(req, "closedTransactions", cJSON_Duplicate(closed, 1));
+	if (store_charger_delete(app->store, id, app->now_ms) ||
+	    audit_admin(app, id, "AdminDeleteCharger", req))
+		goto fail;
+	if (csms_commit(app)) {
+		admin_error(c->t, 500, "InternalError", "cannot store the deletion");
+		goto out;
+	}
+	LOGI("admin", "%s deleted (%d transaction(s) closed%s)", id, n, connected ? ", disconnected" : "");
+	if (ch) {
+		if (ch->session)
+			server_close_session(ch->session);
+		charger_remove(app->chargers, ch);
+	}
+	admin_reply_json(c->t, 200, o);
+	o = NULL;
+	goto out;
+fail:
+	csms_abort_turn(app);
+	admin_error(c->t, 500, "InternalError", "cannot delete the charger");
+out:
+	cJSON_Delete(o);
+	cJSON_Delete(active);
+}
+
 /* ---- the table ---- */
 
 static const struct route routes[] = {
@@ -482,6 +699,7 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/chargers", r_chargers },
 	{ HTTP_GET, "/api/v1/chargers/*", r_charger },
 	{ HTTP_PUT, "/api/v1/chargers/*", r_charger_put },
+	{ HTTP_DELETE, "/api/v1/chargers/*", r_charger_delete },
 	{ HTTP_POST, "/api/v1/chargers/*/accept", r_accept },
 	{ HTTP_POST, "/api/v1/chargers/*/reject", r_reject },
 	{ HTTP_POST, "/api/v1/chargers/*/ocpp/*", r_ocpp_call },
@@ -502,6 +720,7 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/transactions", r_transactions },
 	{ HTTP_GET, "/api/v1/transactions.csv", r_transactions_csv },
 	{ HTTP_GET, "/api/v1/transactions/*", r_transaction },
+	{ HTTP_POST, "/api/v1/transactions/*/stop", r_transaction_stop },
 	{ HTTP_GET, "/api/v1/dlm", control_api_get },
 	{ HTTP_PUT, "/api/v1/dlm", control_api_put },
 	{ HTTP_PUT, "/api/v1/dlm/readings", control_api_readings },

@@ -14,6 +14,7 @@ struct charger_registry {
 	struct charger *buckets[NBUCKETS];
 	struct charger *all;
 	size_t count;
+	size_t unknown;             /* entries with reg REG_UNKNOWN (connected, not booted) */
 };
 
 static uint32_t hash(const char *s)
@@ -83,9 +84,32 @@ static struct charger *insert(struct charger_registry *r, const char *id, uint32
 	c->hnext = r->buckets[h % NBUCKETS];
 	r->buckets[h % NBUCKETS] = c;
 	c->next = r->all;
+	if (r->all)
+		r->all->prev = c;
 	r->all = c;
 	r->count++;
+	r->unknown++;
 	return c;
+}
+
+static void unlink_entry(struct charger_registry *r, struct charger *c)
+{
+	struct charger **pp = &r->buckets[hash(c->id) % NBUCKETS];
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		r->all = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->next = c->prev = c->hnext = NULL;
+	r->count--;
+	if (c->reg == REG_UNKNOWN)
+		r->unknown--;
+	c->removed = 1;
 }
 
 static struct charger *load(struct charger_registry *r, struct store *st, const char *id,
@@ -101,7 +125,7 @@ static struct charger *load(struct charger_registry *r, struct store *st, const 
 		return NULL;
 	}
 	if (rc == 0) {
-		c->reg = sc.registration;
+		charger_set_reg(r, c, sc.registration);
 		c->last_seen_ms = sc.last_seen_ms;
 		if (sc.settings_json) {
 			cJSON *j = cJSON_Parse(sc.settings_json);
@@ -167,6 +191,70 @@ struct charger *charger_get(struct charger_registry *r, struct store *st, const 
 
 struct charger *charger_first(struct charger_registry *r) { return r->all; }
 size_t charger_count(const struct charger_registry *r) { return r->count; }
+
+void charger_set_reg(struct charger_registry *r, struct charger *c, enum store_registration reg)
+{
+	if (!c->removed)
+		r->unknown += (reg == REG_UNKNOWN) - (c->reg == REG_UNKNOWN);
+	c->reg = reg;
+}
+
+void charger_hold(struct charger *c)
+{
+	c->nsessions++;
+}
+
+void charger_release(struct charger_registry *r, struct charger *c)
+{
+	if (--c->nsessions > 0)
+		return;
+	if (c->removed) {
+		free(c);
+	} else if (c->reg != REG_ACCEPTED) {
+		unlink_entry(r, c);
+		free(c);
+	}
+}
+
+void charger_remove(struct charger_registry *r, struct charger *c)
+{
+	if (c->removed)
+		return;
+	unlink_entry(r, c);
+	if (!c->nsessions)
+		free(c);
+}
+
+size_t charger_sweep(struct charger_registry *r)
+{
+	size_t n = 0;
+	struct charger *c = r->all, *next;
+	for (; c; c = next) {
+		next = c->next;
+		if (c->reg != REG_ACCEPTED && !c->nsessions) {
+			unlink_entry(r, c);
+			free(c);
+			n++;
+		}
+	}
+	return n;
+}
+
+int charger_admit(struct charger_registry *r, struct store *st, const char *id, int max_pending)
+{
+	if (lookup(r, id, hash(id)))
+		return 0;
+	struct store_charger sc;
+	int rc = store_charger_get(st, id, &sc);
+	if (rc <= 0) {
+		free(sc.settings_json);
+		return rc;
+	}
+	int64_t pending = store_charger_count(st, REG_PENDING);
+	if (pending < 0)
+		return -1;
+	return pending + (int64_t)r->unknown < max_pending ? 0 : 1;
+}
 
 /* ---- settings ---- */
 
@@ -308,6 +396,28 @@ static double scaled(const char *unit, double v)
 		     !strcmp(unit, "kvarh") || !strcmp(unit, "kVA")))
 		return v * 1000;
 	return v;
+}
+
+int charger_energy_register(const cJSON *sampled, double *wh)
+{
+	const cJSON *sv;
+	cJSON_ArrayForEach(sv, sampled) {
+		const cJSON *val = cJSON_GetObjectItemCaseSensitive(sv, "value");
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(sv, "measurand");
+		const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(sv, "format");
+		const cJSON *unit = cJSON_GetObjectItemCaseSensitive(sv, "unit");
+		if (!cJSON_IsString(val) || cJSON_GetObjectItemCaseSensitive(sv, "phase") ||
+		    (cJSON_IsString(fmt) && !strcmp(fmt->valuestring, "SignedData")) ||
+		    (m && (!cJSON_IsString(m) || strcmp(m->valuestring, "Energy.Active.Import.Register"))))
+			continue;
+		char *end;
+		double v = strtod(val->valuestring, &end);
+		if (end == val->valuestring || *end || !isfinite(v))
+			continue;
+		*wh = scaled(cJSON_IsString(unit) ? unit->valuestring : NULL, v);
+		return 0;
+	}
+	return -1;
 }
 
 void charger_live_update(struct charger *c, int connector, const cJSON *sampled, int64_t ts_ms)

@@ -1,7 +1,10 @@
 /* charger.h: what the daemon keeps in memory about each known charger,
  * connected or not: registration, settings, per-connector state and the
- * latest measurements. The registry owns every entry until shutdown;
- * the durable copy of what matters lives in the store. */
+ * latest measurements. In memory are the accepted chargers and the ones
+ * connected; a charger that is not accepted is let go when its last
+ * connection closes (and by charger_sweep when a lookup loaded it), so
+ * ids that only pass by cost nothing for good. The registry owns every
+ * entry; the durable copy of what matters lives in the store. */
 #ifndef CSMS_CHARGER_H
 #define CSMS_CHARGER_H
 
@@ -72,8 +75,11 @@ struct charger {
 	int64_t booted_ms;          /* the boot they were lost in: later ones are not resent */
 	int offline_state;          /* offline alarm as last written: 0 unknown, 1 online, 2 raised */
 	struct authkey_cache auth_cache; /* the password that last verified; memory only */
+	int nsessions;              /* connections pointing here (the current one and replaced ones closing) */
+	int removed;                /* out of the registry; freed when nsessions drops to 0 */
 	struct charger *hnext;      /* hash chain */
 	struct charger *next;       /* list of all, for iteration */
+	struct charger *prev;
 };
 
 struct charger_registry;
@@ -88,6 +94,25 @@ struct charger *charger_get(struct charger_registry *r, struct store *st, const 
 struct charger *charger_first(struct charger_registry *r);
 size_t charger_count(const struct charger_registry *r);
 
+/* Every change of c->reg goes through here (the registry counts the
+ * unknown entries). */
+void charger_set_reg(struct charger_registry *r, struct charger *c, enum store_registration reg);
+/* A connection to c: charger_hold when it is established, charger_release
+ * when it has closed. The last release frees a charger that is not
+ * accepted, or was removed. */
+void charger_hold(struct charger *c);
+void charger_release(struct charger_registry *r, struct charger *c);
+/* Takes c out of the registry (the charger was deleted); it is freed now,
+ * or by the release of its last connection. */
+void charger_remove(struct charger_registry *r, struct charger *c);
+/* Frees every entry that is not accepted and has no connection (loaded by
+ * a lookup); the number freed. */
+size_t charger_sweep(struct charger_registry *r);
+/* May a new connection with this id come in? 0 yes: it is known (in memory
+ * or in the store), or pending chargers in the store plus unknown ones in
+ * memory are fewer than max_pending. 1 no, <0 store error. */
+int charger_admit(struct charger_registry *r, struct store *st, const char *id, int max_pending);
+
 void charger_settings_default(struct charger_settings *s);
 /* Parses settings JSON (the API's names) over *s. 0, or -1 with err naming the field. */
 int charger_settings_parse(struct charger_settings *s, const cJSON *json, char *err, size_t errlen);
@@ -99,6 +124,9 @@ cJSON *charger_live_json(const struct charger *c);
  * forgets no running session. Called when a known charger is loaded. 0 or <0. */
 int charger_restore(struct charger *c, struct store *st);
 
+/* The energy register (Energy.Active.Import.Register of the whole charger,
+ * in Wh) in a sampledValue array: 0, or -1 when it holds none. */
+int charger_energy_register(const cJSON *sampled, double *wh);
 /* Updates the live values of a connector from one meterValue element. */
 void charger_live_update(struct charger *c, int connector, const cJSON *sampled, int64_t ts_ms);
 

@@ -42,6 +42,7 @@ static const struct config_key keys[] = {
 	{ "admin_token", C_STR, O(admin_token), "", 0, 0, NULL, "when set, API requests need 'Authorization: Bearer <token>'" },
 	{ "db", C_STR, O(db), "csms.db", 0, 0, NULL, "SQLite database file" },
 	{ "unknown_chargers", C_ENUM, O(unknown_chargers), "pending", 0, 0, unknown_choices, "BootNotification of an unknown charger: accept, pending (until an admin accepts) or reject" },
+	{ "max_pending_chargers", C_INT, O(max_pending_chargers), "1000", 0, 1000000, NULL, "unknown chargers let in at once (pending ones plus unknown ones connected); beyond it a new unknown id is refused at the handshake; 0 = only known chargers" },
 	{ "heartbeat_interval", C_INT, O(heartbeat_interval), "300", 1, 86400, NULL, "seconds, sent in BootNotification.conf" },
 	{ "call_timeout", C_INT, O(call_timeout), "30", 1, 3600, NULL, "seconds to wait for a charger's answer to our CALL" },
 	{ "max_frame", C_INT, O(max_frame), "65536", 1024, 16777216, NULL, "largest OCPP frame accepted, bytes; larger ones get a CALLERROR" },

@@ -20,6 +20,7 @@ struct csms_config {
 	char *admin_token;
 	char *db;
 	int unknown_chargers;      /* enum unknown_chargers_policy */
+	int max_pending_chargers;  /* pending + unknown connected chargers let in */
 	int heartbeat_interval;
 	int call_timeout;
 	int max_frame;

@@ -70,7 +70,9 @@ void csms_tick(struct csms *app)
 	/* Both do their once-a-second part when next_housekeeping_ms is due. */
 	commands_tick(app);
 	alarms_tick(app);
-	if (app->now_ms >= app->next_housekeeping_ms)
+	if (app->now_ms >= app->next_housekeeping_ms) {
+		charger_sweep(app->chargers);   /* chargers that lookups loaded and no one needs */
 		app->next_housekeeping_ms = app->now_ms + 1000;
+	}
 	csms_end_of_turn(app);
 }

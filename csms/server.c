@@ -256,6 +256,14 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			LOGW("server", "%s: handshake refused: client certificate is not for this charger", p->id);
 			return 1;
 		}
+		/* Refused before anything is allocated for it: an unknown id
+		 * beyond the bound costs neither memory nor a database row. */
+		int admit = charger_admit(app->chargers, app->store, p->id, app->cfg.max_pending_chargers);
+		if (admit) {
+			LOGW("server", "%s: handshake refused: %s", p->id, admit > 0 ?
+			     "unknown charger, max_pending_chargers pending chargers already" : "store error");
+			return 1;
+		}
 		return 0;
 	}
 	case LWS_CALLBACK_ESTABLISHED: {
@@ -272,6 +280,7 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			free(s);
 			return -1;
 		}
+		charger_hold(s->ch);
 		if (s->ch->session) {
 			LOGI("server", "%s: new connection replaces the old one", s->id);
 			s->ch->session->ch = s->ch;
@@ -323,6 +332,8 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			control_charger_offline(app, s->ch);
 		}
 		session_destroy(s);
+		if (s->ch)
+			charger_release(app->chargers, s->ch);
 		free(s);
 		break;
 	}

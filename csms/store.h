@@ -48,6 +48,12 @@ int store_charger_boot(struct store *st, const char *id, const cJSON *boot, int6
 /* Creates a charger an admin provisions before it connects. 0, 1 exists. */
 int store_charger_create(struct store *st, const char *id, enum store_registration reg, int64_t now_ms);
 int store_charger_set_registration(struct store *st, const char *id, enum store_registration reg); /* 1 unknown */
+int64_t store_charger_count(struct store *st, enum store_registration reg); /* <0 error */
+/* Forgets a charger: its row, connectors, charging profiles, configuration
+ * keys, availability and local list go; its reservations still Reserved
+ * are Cancelled and its active alarms cleared; transactions, meter values,
+ * events, audit rows and id-tag bindings stay. 0, 1 unknown, <0 error. */
+int store_charger_delete(struct store *st, const char *id, int64_t now_ms);
 int store_charger_seen(struct store *st, const char *id, int64_t now_ms);
 int store_charger_set_settings(struct store *st, const char *id, const char *settings_json,
 			       const char *auth_key_hash); /* hash NULL = keep */
@@ -106,6 +112,10 @@ struct store_tx_stop {
 	const char *reason;       /* NULL = Local (the spec's default) */
 };
 int store_tx_stop(struct store *st, const struct store_tx_stop *s, enum store_stop_outcome *outcome);
+/* An admin closes an active transaction (stoppedBy "admin"). 0, 1 not
+ * active (unknown or stopped), <0 error. */
+int store_tx_admin_stop(struct store *st, int64_t tx_id, int64_t meter_stop, int64_t stop_ms,
+			const char *timestamp, const char *reason);
 /* id_tag of an active transaction, for the StopTransaction answer. 0, 1 unknown. */
 int store_tx_get_tag(struct store *st, int64_t tx_id, char tag[STORE_TAG_MAX], int *active);
 /* The connector a charger's transaction runs or ran on: 0, 1 unknown (or

@@ -106,6 +106,11 @@ static const char *const migrations[] = {
 	" GROUP BY charger, connector_id, transaction_id, timestamp, source, sampled);"
 	"CREATE UNIQUE INDEX meter_values_once ON meter_values(ts_ms, digest);"
 	"CREATE INDEX transactions_open ON transactions(charger, connector_id) WHERE stop_ms IS NULL;",
+	/* 3 -> 4: counting pending chargers at each unknown handshake
+	 * (max_pending_chargers) reads an index, not the table; who closed a
+	 * transaction (NULL: the charger's StopTransaction, 'admin'). */
+	"CREATE INDEX chargers_registration ON chargers(registration);"
+	"ALTER TABLE transactions ADD COLUMN stop_source TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -157,12 +162,14 @@ static const char *const migrations[] = {
 	X(TX_CONN, "SELECT connector_id FROM transactions WHERE id=?1 AND charger=?2") \
 	X(TX_OPEN, "SELECT id, connector_id, id_tag, start_ms FROM transactions WHERE charger=?1 AND stop_ms IS NULL" \
 		" ORDER BY id") \
+	X(TX_ADMIN_STOP, "UPDATE transactions SET stop_ts=?2, stop_ms=?3, meter_stop=?4, stop_reason=?5," \
+		" stop_source='admin' WHERE id=?1 AND stop_ms IS NULL") \
 	X(ORPHAN_STOP, "INSERT INTO orphan_stops(charger, transaction_id, id_tag, stop_ts, meter_stop, reason, outcome," \
 		" received_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") \
 	X(MV_INSERT, "INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, source, sampled," \
 		" digest) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT DO NOTHING") \
 	X(TX_LIST, "SELECT id, charger, connector_id, id_tag, start_ts, stop_ts, meter_start, meter_stop, stop_reason," \
-		" auth_status, reservation_id FROM transactions" \
+		" auth_status, reservation_id, stop_source FROM transactions" \
 		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR id_tag=?2)" \
 		" AND (?3 IS NULL OR (stop_ms IS NULL) = ?3) AND (?4 IS NULL OR start_ms >= ?4)" \
 		" AND (?5 IS NULL OR start_ms < ?5) AND (?6 IS NULL OR id = ?6) ORDER BY id LIMIT ?7") \
@@ -174,6 +181,16 @@ static const char *const migrations[] = {
 		" ('FirmwareStatusNotification','DiagnosticsStatusNotification','SignedFirmwareStatusNotification'," \
 		" 'LogStatusNotification') ORDER BY id DESC LIMIT ?2") \
 	X(CH_IDS, "SELECT id FROM chargers WHERE registration=0 ORDER BY id") \
+	X(CH_COUNT_REG, "SELECT count(*) FROM chargers WHERE registration=?1") \
+	X(CH_DEL, "DELETE FROM chargers WHERE id=?1") \
+	X(CH_DEL_CONN, "DELETE FROM connectors WHERE charger=?1") \
+	X(CH_DEL_PROF, "DELETE FROM charging_profiles WHERE charger=?1") \
+	X(CH_DEL_CFG, "DELETE FROM charger_config WHERE charger=?1") \
+	X(CH_DEL_AV, "DELETE FROM availability WHERE charger=?1") \
+	X(CH_DEL_LL, "DELETE FROM local_lists WHERE charger=?1") \
+	X(CH_DEL_LLE, "DELETE FROM local_list_entries WHERE charger=?1") \
+	X(CH_DEL_RES, "UPDATE reservations SET status='Cancelled', ended_ms=?2 WHERE charger=?1 AND status='Reserved'") \
+	X(CH_DEL_ALARMS, "UPDATE alarms SET cleared_ms=?2 WHERE charger=?1 AND cleared_ms IS NULL") \
 	X(COUNTS, "SELECT (SELECT count(*) FROM chargers), (SELECT count(*) FROM transactions WHERE stop_ms IS NULL)," \
 		" (SELECT total(meter_stop - meter_start) FROM transactions WHERE stop_ms IS NOT NULL AND meter_stop >= meter_start)," \
 		" (SELECT count(*) FROM alarms WHERE cleared_ms IS NULL)") \
@@ -566,6 +583,33 @@ int store_charger_create(struct store *st, const char *id, enum store_registrati
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
+int64_t store_charger_count(struct store *st, enum store_registration reg)
+{
+	sqlite3_stmt *s = stmt(st, S_CH_COUNT_REG);
+	sqlite3_bind_int(s, 1, reg);
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return n;
+}
+
+int store_charger_delete(struct store *st, const char *id, int64_t now_ms)
+{
+	/* The charger row last: its changes() tells whether it existed. */
+	static const struct { enum stmt_id stmt; int stamped; } gone[] = {
+		{ S_CH_DEL_CONN, 0 }, { S_CH_DEL_PROF, 0 }, { S_CH_DEL_CFG, 0 }, { S_CH_DEL_AV, 0 },
+		{ S_CH_DEL_LL, 0 }, { S_CH_DEL_LLE, 0 }, { S_CH_DEL_RES, 1 }, { S_CH_DEL_ALARMS, 1 },
+		{ S_CH_DEL, 0 } };
+	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
+		sqlite3_stmt *s = stmt(st, gone[i].stmt);
+		bind_text(s, 1, id);
+		if (gone[i].stamped)
+			sqlite3_bind_int64(s, 2, now_ms);
+		if (exec_write(st, s, "charger delete"))
+			return -1;
+	}
+	return sqlite3_changes(st->db) ? 0 : 1;
+}
+
 int store_charger_set_registration(struct store *st, const char *id, enum store_registration reg)
 {
 	sqlite3_stmt *s = stmt(st, S_CH_SET_REG);
@@ -923,6 +967,20 @@ int store_tx_stop(struct store *st, const struct store_tx_stop *t, enum store_st
 			   time_now_ms());
 }
 
+int store_tx_admin_stop(struct store *st, int64_t tx_id, int64_t meter_stop, int64_t stop_ms,
+			const char *timestamp, const char *reason)
+{
+	sqlite3_stmt *s = stmt(st, S_TX_ADMIN_STOP);
+	sqlite3_bind_int64(s, 1, tx_id);
+	bind_text(s, 2, timestamp);
+	sqlite3_bind_int64(s, 3, stop_ms);
+	sqlite3_bind_int64(s, 4, meter_stop);
+	bind_text(s, 5, reason);
+	if (exec_write(st, s, "transaction admin stop"))
+		return -1;
+	return sqlite3_changes(st->db) ? 0 : 1;
+}
+
 int store_tx_get_tag(struct store *st, int64_t tx_id, char tag[STORE_TAG_MAX], int *active)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_TAG);
@@ -1031,6 +1089,7 @@ static cJSON *tx_row(sqlite3_stmt *s)
 	add_str_or_null(o, "authStatus", col_text(s, 9));
 	if (sqlite3_column_type(s, 10) != SQLITE_NULL)
 		cJSON_AddNumberToObject(o, "reservationId", sqlite3_column_int(s, 10));
+	add_str_or_null(o, "stoppedBy", !stopped ? NULL : col_text(s, 11) ? col_text(s, 11) : "charger");
 	return o;
 }
 

@@ -274,6 +274,32 @@ static int cmd_reject(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args 
 	return registration(c, a->pos[0], "reject");
 }
 
+/* Forgets a charger (DELETE); --force also closes its transactions and
+ * drops its connection. */
+static int cmd_charger_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char path[PATH_MAX_LEN];
+	cJSON *j, *e;
+	if (mkpath(path, sizeof path, "/api/v1/chargers/%s", a->pos[0]) ||
+	    addq(path, sizeof path, "force", opt(cmd, a, "force") ? "true" : NULL))
+		return too_long(c);
+	int rc = api(c, "DELETE", path, NULL, &j);
+	if (rc || c->json)
+		return rc;
+	printf("%s: deleted", a->pos[0]);
+	const cJSON *closed = cJSON_GetObjectItemCaseSensitive(j, "closedTransactions");
+	int n = 0;
+	cJSON_ArrayForEach(e, closed) {
+		char id[32];
+		printf("%s%s", n++ ? "," : "; transactions closed: ", ctl_str(e, id, sizeof id));
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "disconnected")))
+		printf("; disconnected");
+	putchar('\n');
+	cJSON_Delete(j);
+	return 0;
+}
+
 /* ---- OCPP calls ---- */
 
 /* POSTs payload (consumed) as ACTION to the charger. full: print the whole
@@ -568,6 +594,36 @@ static int cmd_transaction(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_
 	return 0;
 }
 
+/* An admin closes a transaction that will never stop by itself. */
+static int cmd_tx_stop(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char path[PATH_MAX_LEN], ms[32], kwh[32], why[64];
+	const char *meter = opt(cmd, a, "meter-stop"), *reason = opt(cmd, a, "reason");
+	long id, m = 0;
+	if (parse_int(a->pos[0], 1, 0x7fffffffL, &id))
+		return ctl_usage_error(c, cmd, "TXID: a transaction id (a whole number)");
+	if (meter && parse_int(meter, 0, 9007199254740992L, &m))
+		return ctl_usage_error(c, cmd, "--meter-stop: a meter reading in Wh (a whole number)");
+	snprintf(path, sizeof path, "/api/v1/transactions/%ld/stop", id);
+	cJSON *b = cJSON_CreateObject(), *j = NULL;
+	if (meter)
+		cJSON_AddNumberToObject(b, "meterStop", (double)m);
+	if (reason)
+		cJSON_AddStringToObject(b, "reason", reason);
+	char *body = cJSON_PrintUnformatted(b);
+	cJSON_Delete(b);
+	int rc = body ? api(c, "POST", path, body, &j) : CTL_EXIT_ERROR;
+	free(body);
+	if (rc || c->json)
+		return rc;
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "energyWh");
+	snprintf(kwh, sizeof kwh, "%.3f", cJSON_IsNumber(e) ? e->valuedouble / 1000.0 : 0.0);
+	printf("transaction %ld closed by an admin: meterStop %s Wh, %s kWh, %s\n", id,
+	       ctl_field(j, "meterStop", ms, sizeof ms), kwh, ctl_field(j, "stopReason", why, sizeof why));
+	cJSON_Delete(j);
+	return 0;
+}
+
 /* ---- generic views: dlm, station, alarms, diagnosis, health ---- */
 
 /* The API path of a command that just shows one resource. */
@@ -743,6 +799,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "one charger with its connectors, settings and latest measurements", 0 },
 	{ "accept", "ID", 1, 1, NOOPTS, cmd_accept, "accept a (pending) charger", 0 },
 	{ "reject", "ID", 1, 1, NOOPTS, cmd_reject, "reject a charger", 0 },
+	{ "charger-rm", "ID [--force]", 1, 1, { { "force", 0, 0 } }, cmd_charger_rm,
+	  "forget a charger: settings, connectors, profiles go, transactions stay; refused while\n"
+	  "it is connected or has an active transaction unless --force (closes them, drops it)", 0 },
 	{ "send", "ID ACTION [JSON|-]", 2, 3, NOOPTS, cmd_send,
 	  "send any CS-initiated OCPP 1.6 action; JSON is the payload (default {},\n"
 	  "'-' reads it from stdin); prints the charger's result", 0 },
@@ -763,6 +822,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	    { "limit", 1, 0 }, { "csv", 0, 0 } }, cmd_transactions,
 	  "list transactions (energy in kWh); --csv prints the API's CSV", 0 },
 	{ "transaction", "TXID", 1, 1, NOOPTS, cmd_transaction, "one transaction with its meter values", 0 },
+	{ "tx-stop", "TXID [--meter-stop WH] [--reason R]", 1, 1, { { "meter-stop", 1, 0 }, { "reason", 1, 0 } },
+	  cmd_tx_stop, "close a transaction that will never stop (charger gone, stop lost), as an\n"
+	  "admin; meterStop defaults to its last meter value, reason to Other", 0 },
 	{ "dlm", "", 0, 0, NOOPTS, cmd_view, "dynamic load management settings and live state", 0 },
 	{ "dlm set", "KEY=VALUE...", 1, CTL_MAX_POS, NOOPTS, cmd_set,
 	  "change DLM settings (values as JSON when they parse, else strings)", 0 },

@@ -47,7 +47,7 @@ enum ocpp_status h_boot_notification(const struct ocpp_req *r, cJSON *resp, cons
 		*why = "could not record the boot";
 		return OCPP_EINTERNAL;
 	}
-	r->ch->reg = reg;
+	charger_set_reg(app->chargers, r->ch, reg);
 	static const char *const status[] = { "Accepted", "Pending", "Rejected", "Rejected" };
 	cJSON_AddStringToObject(resp, "status", status[reg]);
 	add_now(resp, app->now_ms);

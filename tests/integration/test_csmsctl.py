@@ -256,7 +256,7 @@ class FakeApi(http.server.BaseHTTPRequestHandler):
 
 def test_usage():
     expect(ctl("help"), 0, "help", out=["chargers", "remote-start", "tag set", "station set", "alarms",
-                                       "exit status"])
+                                       "tx-stop TXID", "charger-rm ID", "exit status"])
     expect(ctl("--help"), 0, "--help", out=["usage: csmsctl"])
     expect(ctl("help", "tag"), 0, "help tag", out=["tag set", "tag rm"])
     expect(ctl("frobnicate"), 2, "unknown command", err=["unknown command 'frobnicate'"])
@@ -462,6 +462,42 @@ def test_with_charger(tmp):
             rc, out, err = ctl(*args, url=u)
             check(rc == (0 if st == 200 else 1) and (rc == 0 or ("error %d" % st) in err),
                   "%s follows the API (%d)" % (args[0], st), out + err)
+
+        # tx-stop: an admin closes a transaction that will never stop.
+        expect(ctl("remote-start", "CP1", "--id-tag", "T9", url=u), 0, "remote-start again")
+        tx2 = str(cp.wait("started")["transactionId"])
+        expect(ctl("tx-stop", "abc", url=u), 2, "tx-stop bad TXID", err=["TXID"])
+        expect(ctl("tx-stop", tx2, "--meter-stop", "-5", url=u), 2, "tx-stop bad --meter-stop", err=["--meter-stop"])
+        expect(ctl("tx-stop", tx2, "--reason", "Bored", url=u), 1, "tx-stop bad reason (400)",
+               err=["error 400", "reason"])
+        expect(ctl("tx-stop", "999999", url=u), 1, "tx-stop unknown (404)", err=["error 404"])
+        expect(ctl("tx-stop", tx2, "--meter-stop", "3500", "--reason", "DeAuthorized", url=u), 0, "tx-stop",
+               out=["transaction %s closed by an admin: meterStop 3500 Wh, 2.500 kWh, DeAuthorized" % tx2])
+        st, body = d.api("GET", "/api/v1/transactions/" + tx2)
+        t = json.loads(body) if st == 200 else {}
+        check((t.get("meterStop"), t.get("stopReason"), t.get("stoppedBy")) == (3500, "DeAuthorized", "admin"),
+              "tx-stop stored", body)
+        expect(ctl("tx-stop", tx2, url=u), 1, "tx-stop twice (409)", err=["error 409", "already stopped"])
+        expect(ctl("remote-start", "CP1", "--id-tag", "T9", url=u), 0, "remote-start a third time")
+        tx3 = cp.wait("started")["transactionId"]
+        rc, out, _ = ctl("--json", "tx-stop", str(tx3), url=u)
+        j = json.loads(out) if rc == 0 else {}
+        check((j.get("id"), j.get("meterStop"), j.get("stopReason"), j.get("stoppedBy")) == (tx3, 1000, "Other", "admin"),
+              "tx-stop --json: defaults (meterStart, Other)", out)
+
+        # charger-rm: refused while connected, --force drops it; unknown 404.
+        expect(ctl("charger-rm", "NOPE", url=u), 1, "charger-rm unknown (404)", err=["error 404"])
+        expect(ctl("charger-rm", "CP1", url=u), 1, "charger-rm a connected charger (409)",
+               err=["error 409", "connected", "force"])
+        expect(ctl("charger-rm", url=u), 2, "charger-rm without an id", err=["missing"])
+        expect(ctl("charger-rm", "CP2", url=u), 0, "charger-rm", out=["CP2: deleted"])
+        expect(ctl("charger", "CP2", url=u), 1, "charger-rm'd charger is gone", err=["error 404"])
+        expect(ctl("charger-rm", "CP1", "--force", url=u), 0, "charger-rm --force",
+               out=["CP1: deleted", "disconnected"])
+        st, _ = d.api("GET", "/api/v1/chargers/CP1")
+        check(st in (200, 404), "after --force the charger may come back as a new one (%d)" % st)
+        rc, out, _ = ctl("transactions", "--charger", "CP1", url=u)
+        check(rc == 0 and len(table_rows(out)) == 4, "its transactions stay", out)
     finally:
         if cp:
             cp.stop()
