@@ -106,9 +106,14 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	LOGI("main", "csmsd listening: OCPP ws://%s:%d/ocpp/<id>%s, admin http://%s:%d/api/v1",
-	     app.cfg.ws_bind, app.cfg.ws_port, app.cfg.tls_port ? " (+ wss)" : "", app.cfg.admin_bind,
-	     app.cfg.admin_port);
+	/* Name only the listeners that exist (ws_port 0 with profiles 2 and 3). */
+	char ws[96] = "", wss[96] = "";
+	if (app.cfg.ws_port)
+		snprintf(ws, sizeof ws, "ws://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.ws_port);
+	if (app.cfg.tls_port)
+		snprintf(wss, sizeof wss, "wss://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.tls_port);
+	LOGI("main", "csmsd listening: OCPP %s%s(security profile %d), admin http://%s:%d/api/v1", ws, wss,
+	     app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
 	server_run(&app);
 	LOGI("main", "shutting down");
 	server_destroy(&app);      /* closes every connection */
