@@ -105,6 +105,17 @@ static int api_text(struct ctl *c, const char *path)
 	return rc;
 }
 
+/* The id mkpath refused as a path segment (NULL: it was too long). */
+static const char *bad_segment;
+
+/* A segment that cannot name one thing in a path: the server's HTTP library
+ * decodes %2F to '/' and resolves '.' and '..' before routing, so
+ * "x/../VICTIM" would reach VICTIM however it is encoded. */
+static int segment_ok(const char *seg)
+{
+	return *seg && !strchr(seg, '/') && strcmp(seg, ".") && strcmp(seg, "..");
+}
+
 /* "/api/v1/<a>/<seg>/<b>...": fmt holds %s for segments, which are
  * percent-encoded. */
 static int mkpath(char *buf, size_t cap, const char *fmt, ...)
@@ -115,7 +126,13 @@ static int mkpath(char *buf, size_t cap, const char *fmt, ...)
 	buf[0] = 0;
 	for (const char *p = fmt; *p; p++) {
 		if (p[0] == '%' && p[1] == 's') {
-			if (ctl_urlenc(buf, cap, va_arg(ap, const char *))) {
+			const char *seg = va_arg(ap, const char *);
+			if (!segment_ok(seg)) {
+				bad_segment = seg;
+				va_end(ap);
+				return -1;
+			}
+			if (ctl_urlenc(buf, cap, seg)) {
 				va_end(ap);
 				return -1;
 			}
@@ -147,7 +164,11 @@ static int addq(char *buf, size_t cap, const char *key, const char *val)
 
 static int too_long(struct ctl *c)
 {
-	fprintf(stderr, "%s: argument too long\n", c->prog);
+	if (bad_segment)
+		fprintf(stderr, "%s: '%s' cannot be named in an API path (empty, '.', '..' or containing '/')\n",
+			c->prog, bad_segment);
+	else
+		fprintf(stderr, "%s: argument too long\n", c->prog);
 	return CTL_EXIT_USAGE;
 }
 

@@ -413,6 +413,14 @@ def test_with_charger(tmp):
         expect(ctl("tag", "rm", "T1", url=u), 0, "tag rm", out=["T1: deleted"])
         expect(ctl("tags", url=u), 0, "tags after rm", out=["(none)"])
         expect(ctl("tag", "rm", "T1", url=u), 1, "tag rm twice", err=["404"])
+        # The server's HTTP library decodes %2F and resolves '..' before
+        # routing: a '/' in an id would name another record.
+        expect(ctl("tag", "set", "VICTIM", url=u), 0, "tag VICTIM")
+        expect(ctl("tag", "rm", "x/../VICTIM", url=u), 2, "tag rm with '/'", err=["cannot be named"])
+        expect(ctl("tag", "rm", "..", url=u), 2, "tag rm ..", err=["cannot be named"])
+        expect(ctl("charger", "..", url=u), 2, "charger ..", err=["cannot be named"])
+        expect(ctl("tags", url=u), 0, "VICTIM still there", out=["VICTIM"])
+        expect(ctl("tag", "rm", "VICTIM", url=u), 0, "tag rm VICTIM")
 
         # remote start/stop, transactions, reset.
         expect(ctl("tag", "set", "T9", url=u), 0, "tag for charging")
