@@ -194,8 +194,10 @@ size_t charger_count(const struct charger_registry *r) { return r->count; }
 
 void charger_set_reg(struct charger_registry *r, struct charger *c, enum store_registration reg)
 {
-	if (!c->removed)
-		r->unknown += (reg == REG_UNKNOWN) - (c->reg == REG_UNKNOWN);
+	if (!c->removed && reg == REG_UNKNOWN && c->reg != REG_UNKNOWN)
+		r->unknown++;
+	else if (!c->removed && reg != REG_UNKNOWN && c->reg == REG_UNKNOWN)
+		r->unknown--;
 	c->reg = reg;
 }
 

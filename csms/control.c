@@ -536,7 +536,7 @@ int control_sensor_info(struct csms *app, struct control_sensor_info *out)
 	take_reading(ctl);
 	out->type = sensor_names[app->cfg.dlm_sensor];
 	out->dlm_enabled = app->cfg.dlm_enabled;
-	out->age_s = ctl->have_reading ? (app->now_ms - ctl->reading.ts_ms) / 1000.0 : -1;
+	out->age_s = ctl->have_reading ? (double)(app->now_ms - ctl->reading.ts_ms) / 1000.0 : -1;
 	out->healthy = ctl->have_reading && out->age_s <= app->cfg.dlm_stale_s;
 	out->error = ctl->health.last_error;
 	out->readings = ctl->health.readings;
@@ -583,7 +583,7 @@ void control_api_get(struct route_ctx *c)
 		cJSON_AddNumberToObject(s, "baud", cfg->dlm_modbus_baud);
 		cJSON_AddStringToObject(s, "parity", cfg->dlm_modbus_parity);
 	}
-	double age = ctl->have_reading ? (app->now_ms - ctl->reading.ts_ms) / 1000.0 : -1;
+	double age = ctl->have_reading ? (double)(app->now_ms - ctl->reading.ts_ms) / 1000.0 : -1;
 	int healthy = ctl->have_reading && age <= cfg->dlm_stale_s;
 	cJSON_AddBoolToObject(s, "healthy", healthy);
 	if (age >= 0)

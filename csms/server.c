@@ -462,16 +462,16 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) >= (int)sizeof t->query - 1)
 			t->bad_target = 1;
 		for (int i = 0, n = 0; !t->bad_target; i++) {
-			int len = lws_hdr_copy_fragment(wsi, t->query + n, (int)sizeof t->query - n,
+			int got = lws_hdr_copy_fragment(wsi, t->query + n, (int)sizeof t->query - n,
 							WSI_TOKEN_HTTP_URI_ARGS, i);
-			if (len < 0)
+			if (got < 0)
 				break;
-			if (strlen(t->query + n) != (size_t)len || n + len + 1 >= (int)sizeof t->query) {
+			if (strlen(t->query + n) != (size_t)got || n + got + 1 >= (int)sizeof t->query) {
 				t->bad_target = 1;
 				t->query[0] = 0;
 				break;
 			}
-			n += len;
+			n += got;
 			t->query[n++] = '&';
 			t->query[n] = 0;
 		}

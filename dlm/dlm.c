@@ -378,7 +378,7 @@ int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64
             set_error(out, i, c->in->id, bad);
             continue;
         }
-        c->mask = c->in->phases == 3 ? 7u : (uint8_t)(1u << c->in->grid_phase);
+        c->mask = (uint8_t)(c->in->phases == 3 ? 7u : 1u << c->in->grid_phase);
         for (int p = 0; p < DLM_PHASES; p++)
             c->draw[p] = (c->mask & (1u << p)) ? fmax(0, c->in->draw_a[p]) : 0;
     }

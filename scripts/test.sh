@@ -8,12 +8,12 @@ cd "$here"
 sh scripts/install-deps.sh test
 jobs=$(nproc 2>/dev/null || echo 2)
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSMS_REQUIRE_TEST_PEERS=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSMS_REQUIRE_TEST_PEERS=ON -DCSMS_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
 
 if [ "${CSMS_SKIP_ASAN:-0}" != 1 ]; then
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCSMS_SANITIZE=ON -DCSMS_REQUIRE_TEST_PEERS=ON >/dev/null
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCSMS_SANITIZE=ON -DCSMS_REQUIRE_TEST_PEERS=ON -DCSMS_WERROR=ON >/dev/null
   cmake --build build-asan -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900

@@ -24,7 +24,7 @@ static double now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 int main(int argc, char **argv)
@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 			cJSON_Delete(jtext_parse(frame, len, &e));
 		double t2 = now_ns();
 		printf("MeterValues frame, %zu bytes: cJSON_ParseWithLength %.0f ns, jtext_parse %.0f ns (+%.1f%%)\n",
-		       len, (t1 - t0) / n, (t2 - t1) / n, 100.0 * ((t2 - t1) - (t1 - t0)) / (t1 - t0));
+		       len, (t1 - t0) / (double)n, (t2 - t1) / (double)n, 100.0 * ((t2 - t1) - (t1 - t0)) / (t1 - t0));
 	}
 	return e != JTEXT_OK;
 }

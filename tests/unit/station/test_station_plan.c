@@ -31,7 +31,7 @@ static void t_dp_brute_force(void)
 	c.inverter_max_w = 1e6;
 	enum { N = 5, L = 5 };
 	float load[N] = {400, 300, 900, 1200, 200}, pv[N] = {0, 1500, 800, 0, 0};
-	float imp[N] = {0.10, 0.30, 0.25, 0.50, 0.20}, exp[N] = {0.05, 0.05, 0.10, 0.10, 0.02};
+	float imp[N] = {0.10f, 0.30f, 0.25f, 0.50f, 0.20f}, exp[N] = {0.05f, 0.05f, 0.10f, 0.10f, 0.02f};
 	float soc[N + 1], bat[N];
 	double dp = station_plan_dp(&c, &st->plan, N, 900, load, pv, imp, exp, 50, 0, 100, L, 0, soc, bat);
 	/* brute force over every level sequence (levels 0, 25, 50, 75, 100 %) */
