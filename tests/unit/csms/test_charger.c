@@ -5,6 +5,7 @@
 #include "charger.h"
 #include "store.h"
 #include "check.h"
+#include "test_db.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -20,12 +21,8 @@ static int in_registry(struct charger_registry *r, const char *id)
 int main(void)
 {
 	char path[] = "/tmp/csms-test-charger-XXXXXX";
-	int fd = mkstemp(path);
-	close(fd);
-	unlink(path);
-	char err[256];
-	struct store *st;
-	CHECK(store_open(path, &st, err, sizeof err) == 0);
+	struct store *st = test_db_open(path);
+	CHECK(st != NULL);
 	struct charger_registry *r = charger_registry_new();
 	CHECK(r != NULL);
 

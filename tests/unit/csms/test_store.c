@@ -3,6 +3,7 @@
  * across a reopen, and nothing visible after a rollback. */
 #include "store.h"
 #include "check.h"
+#include "test_db.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -11,12 +12,9 @@
 int main(void)
 {
 	char path[] = "/tmp/csms-test-store-XXXXXX";
-	int fd = mkstemp(path);
-	close(fd);
-	unlink(path);
 	char err[256];
-	struct store *st;
-	CHECK(store_open(path, &st, err, sizeof err) == 0);
+	struct store *st = test_db_open(path);
+	CHECK(st != NULL);
 	int ver = store_schema_version(st);
 	CHECK(ver >= 1);
 

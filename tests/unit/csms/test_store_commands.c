@@ -6,6 +6,7 @@
  * keys, the audit table and its pruning. */
 #include "store.h"
 #include "check.h"
+#include "test_db.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -26,12 +27,8 @@ static const char *field(cJSON *arr, int i, const char *k)
 int main(void)
 {
 	char path[] = "/tmp/csms-test-cmds-XXXXXX";
-	int fd = mkstemp(path);
-	close(fd);
-	unlink(path);
-	char err[256];
-	struct store *st;
-	CHECK(store_open(path, &st, err, sizeof err) == 0);
+	struct store *st = test_db_open(path);
+	CHECK(st != NULL);
 	CHECK(store_schema_version(st) >= 2);
 
 	/* alarms */

@@ -4,6 +4,7 @@
  * transactions, connector status, a transaction's connector) reads back. */
 #include "store.h"
 #include "check.h"
+#include "test_db.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -76,12 +77,9 @@ static int stop_at_first(void *arg, const struct store_tx_open *t)
 int main(void)
 {
 	char path[] = "/tmp/csms-test-records-XXXXXX";
-	int fd = mkstemp(path);
-	close(fd);
-	unlink(path);
 	char err[256];
-	struct store *st;
-	CHECK(store_open(path, &st, err, sizeof err) == 0);
+	struct store *st = test_db_open(path);
+	CHECK(st != NULL);
 	CHECK(store_schema_version(st) >= 3);
 
 	/* a meterValue element sent again is stored once */
