@@ -773,6 +773,10 @@ void admin_handle(struct csms *app, struct http_txn *t)
 	/* lws has percent-decoded the target once; what it decoded must be
 	 * text (no NUL, no control character, UTF-8) before we route on it,
 	 * store it or echo it. */
+	if (t->bad_target_why) {
+		admin_error(t, 400, "BadRequest", "%s", t->bad_target_why);
+		return;
+	}
 	if (t->bad_target || !jtext_text_ok(t->path, strlen(t->path)) ||
 	    !jtext_text_ok(t->query, strlen(t->query))) {
 		admin_error(t, 400, "BadRequest", "the request target has a NUL or control character, or is not UTF-8");

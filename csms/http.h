@@ -15,6 +15,7 @@ struct http_txn {
 	char path[512];
 	char query[1024];          /* "a=1&b=2", already url-decoded by lws */
 	int bad_target;            /* lws cut the target short or decoded a NUL into the query: a 400 */
+	const char *bad_target_why;   /* static; what reqline_check found, or NULL */
 	char auth[256];            /* Authorization header */
 	char *body;                /* request body, NUL-terminated */
 	size_t body_len, body_cap;

@@ -1,7 +1,9 @@
 /* server.c: everything that touches libwebsockets. The OCPP listeners
  * (ws:// and wss://, subprotocol ocpp1.6, charger id from the last path
  * segment, Basic auth for security profiles 1 and 2), the admin HTTP
- * listener, the 250 ms tick and the loop that commits once per turn. */
+ * listener (one request per connection), the 250 ms tick and the loop that
+ * commits once per turn. Every path is checked as sent (reqline.h) before
+ * lws's decoded one is routed on. */
 #include "server.h"
 #include "admin.h"
 #include "authkey.h"
@@ -14,6 +16,7 @@
 #include "log.h"
 #include "lws_compat.h"
 #include "ocppj.h"
+#include "reqline.h"
 #include "session.h"
 #include "timeutil.h"
 
@@ -79,6 +82,17 @@ static int id_from_path(const char *path, char id[STORE_ID_MAX])
 		return -1;
 	memcpy(id, seg, n + 1);
 	return 0;
+}
+
+/* The request as sent must route where lws's decoded path says (reqline.h).
+ * NULL when it does, else why not. */
+static const char *raw_target_problem(struct lws *wsi, const char *lws_path)
+{
+	char line[REQLINE_MAX + 1];
+	int n = reqline_take(lws_get_socket_fd(wsi), line, sizeof line);
+	if (n < 0)
+		return "the request line is too long";
+	return reqline_check(line, (size_t)n, lws_path);
 }
 
 static int has_ocpp16(const char *list)
@@ -233,6 +247,24 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	char buf[512];
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		reqline_expect((int)(intptr_t)in);
+		break;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+		/* Before any protocol is chosen: a path that is not one clean
+		 * /.../<id> is a 400 (its user space is not ours yet). */
+		const char *why = NULL;
+		char id[STORE_ID_MAX];
+		if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0)
+			why = "no request path";
+		else if ((why = raw_target_problem(wsi, buf)) == NULL && id_from_path(buf, id))
+			why = "no valid chargePointId in the path";
+		if (!why)
+			return 0;
+		LOGW("server", "handshake refused (400): %s", why);
+		lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, why);
+		return 1;
+	}
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		/* user is the X509_STORE_CTX, len OpenSSL's preverify_ok */
 		return verify_client_cert(user, (int)len);
@@ -344,10 +376,10 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		}
 		break;
 	case LWS_CALLBACK_HTTP:
-		/* A plain HTTP request on the OCPP port. */
-		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "OCPP endpoint: ws://HOST:PORT/ocpp/<id>"))
-			return -1;
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
+		/* A plain HTTP request on the OCPP port: one answer, then close. */
+		reqline_forget(lws_get_socket_fd(wsi));
+		lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "OCPP endpoint: ws://HOST:PORT/ocpp/<id>");
+		return -1;
 	default:
 		break;
 	}
@@ -428,17 +460,24 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	struct http_pss *p = user;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		reqline_expect((int)(intptr_t)in);
+		break;
 	case LWS_CALLBACK_HTTP: {
+		/* One request per connection, closed once answered: only the
+		 * first request line is known as sent (reqline.h), so a request
+		 * pipelined behind it is not read. */
+		if (p->txn)
+			return 0;
 		struct http_txn *t = calloc(1, sizeof *t);
 		if (!t)
 			return -1;
-		if (p->txn && p->txn->deferred && !p->txn->answered)
-			p->txn->wsi = NULL;   /* its deferred answer frees it */
-		else
-			txn_free(p->txn);
 		p->txn = t;
 		t->wsi = wsi;
+		t->close_after = 1;
 		if (snprintf(t->path, sizeof t->path, "%s", in ? (const char *)in : "/") >= (int)sizeof t->path)
+			t->bad_target = 1;
+		if ((t->bad_target_why = raw_target_problem(wsi, t->path)) != NULL)
 			t->bad_target = 1;
 		/* lws ends the request line at a CR or LF it decoded from %0D or
 		 * %0A and drops the rest: the path looks clean but the HTTP
@@ -536,6 +575,9 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 							t->resp_len, &q, end) ||
 			    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
 							 (const unsigned char *)"no-store", 8, &q, end) ||
+			    (t->close_after &&
+			     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+							  (const unsigned char *)"close", 5, &q, end)) ||
 			    (t->disposition &&
 			     lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_DISPOSITION,
 							  (const unsigned char *)t->disposition,

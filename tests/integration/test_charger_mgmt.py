@@ -46,6 +46,9 @@ try:
                                                                    {"connectorId": 2})))
     t.start()
     f = json.loads(r1.line(10))
+    while f[0] == 2 and f[2] == "SetChargingProfile":   # DLM may get in first on a slow machine
+        r1.send(json.dumps([3, f[1], {"status": "Accepted"}]))
+        f = json.loads(r1.line(10))
     c.eq((f[2], f[3]), ("RemoteStartTransaction", {"connectorId": 2, "idTag": "HOUSE"}),
          "remote start without a card carries the free idTag")
     r1.send(json.dumps([3, f[1], {"status": "Accepted"}]))

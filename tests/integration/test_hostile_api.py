@@ -1,7 +1,8 @@
 """Hostile input on the admin HTTP API (issue 9, items 4, 5, 6, 8): a body
 lws cannot read (chunked) or did not get is refused, never replaced by a
 default; a request target that lws decodes to a NUL, a control character or
-bytes that are not UTF-8 is a 400; double encoding stays literal; JSON
+bytes that are not UTF-8 is a 400; so is an encoded '/' or a dot or empty
+segment in the path as sent; double encoding stays literal; JSON
 bodies with NUL, bad UTF-8 or trailing data are a 400 and change nothing;
 the transactions CSV cannot smuggle a spreadsheet formula."""
 import csv
@@ -130,6 +131,44 @@ try:
         c(st == 0 or (st == 400 and error_shape(b)), "GET transactions?%s: refused, got %d %r" % (q, st, b))
     st, _, b, _ = raw(b"GET /api/v1/transactions?idTag=" + b"A" * 2000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     c.eq(st, 400, "a query too long for us is a 400, not a shorter filter")
+    # Routed on the target as sent: lws decodes %2F and folds "/../", so
+    # "x%2F..%2FVICTIM" reached the route as "VICTIM" and deleted it.
+    for target in ["x%2F..%2FVICTIM", "x%2f..%2fVICTIM", "x/../VICTIM", "x/%2e%2e/VICTIM", "x/%2E%2E/VICTIM",
+                   "./VICTIM", "%2e/VICTIM", "/VICTIM", "x%2FVICTIM"]:
+        st, hd, b, _ = raw(b"DELETE /api/v1/id-tags/%s HTTP/1.1\r\nHost: x\r\n\r\n" % target.encode())
+        c(st == 400 and error_shape(b), "DELETE .../%s: 400 with the error shape, got %d %r" % (target, st, b))
+    # A '%' without two hex digits: lws answers 403 itself, before routing.
+    for target in ["VICTIM%", "VICTIM%2", "VICTIM%zz"]:
+        st, hd, b, _ = raw(b"DELETE /api/v1/id-tags/%s HTTP/1.1\r\nHost: x\r\n\r\n" % target.encode())
+        c(st in (400, 403), "DELETE .../%s: refused, got %d" % (target, st))
+    c(tag("VICTIM") is not None, "VICTIM survives every encoded or dotted path")
+    st, _, b, _ = raw(b"GET /api/v1/id-tags/x%2F..%2FVICTIM HTTP/1.1\r\nHost: x\r\n\r\n")
+    c(st == 400 and b"%2F" in b, "the 400 says why: %r" % b)
+    st, _, b, _ = raw(b"GET /api//v1/id-tags HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.eq(st, 400, "an empty segment ('//') is a 400")
+    st, _, b, _ = raw(b"GET /api/v1/id-tags/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.eq(st, 200, "a trailing '/' is fine")
+    # The query may hold an encoded '/': it is not a path segment.
+    st, _, b, _ = raw(b"GET /api/v1/transactions?idTag=a%2Fb HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.eq(st, 200, "%2F in a query value is fine")
+    # One request per connection: a request pipelined behind the first is
+    # not read (its line was never checked), and the answer says close.
+    s = socket.create_connection(("127.0.0.1", d.admin_port), timeout=5)
+    s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+              b"DELETE /api/v1/id-tags/x%2F..%2FVICTIM HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except OSError:
+        pass
+    s.close()
+    c.eq(got.count(b"HTTP/1.1 "), 1, "one answer on the connection")
+    c(got.startswith(b"HTTP/1.1 200") and b"connection: close" in got.lower(), "200 with Connection: close: %r" % got[:200])
+    c(tag("VICTIM") is not None, "VICTIM still there after the pipelined DELETE")
     # Decoded once: double encoding stays a literal %2F in the id.
     st, t = d.put("/api/v1/id-tags/A%252FB", {"status": "Accepted"})
     c.eq((st, t and t["idTag"]), (200, "A%2FB"), "%252F is a literal %2F")

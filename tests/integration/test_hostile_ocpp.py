@@ -106,8 +106,17 @@ try:
     r.close()
     c.eq(d.get("/api/v1/chargers/Q%3FX")[0], 200, "charger 'Q?X'")
     c.eq(d.get("/api/v1/chargers/Q")[0], 404, "no charger 'Q'")
-    for bad in ["CP%01", "CP%7F", "CP%FF", "CP%C0%AF", "CP%ED%A0%80", "CP%0A", "CP%0Ax", "CP%0D", "CP%00"]:
-        c.eq(handshake(d.ws_port, "/ocpp/" + bad), 0, "id %s refused at the handshake" % bad)
+    # A bad id is a 400 at the handshake (lws itself drops a %00 at once).
+    for bad in ["CP%01", "CP%7F", "CP%FF", "CP%C0%AF", "CP%ED%A0%80", "CP%0A", "CP%0Ax", "CP%0D"]:
+        c.eq(handshake(d.ws_port, "/ocpp/" + bad), 400, "id %s refused at the handshake" % bad)
+    c(handshake(d.ws_port, "/ocpp/CP%00") in (0, 400), "id CP%00 refused at the handshake")
+    # Routed on the path as sent (issue 9 item 5): lws decodes %2F to '/'
+    # and folds "/../", which made "/ocpp/A%2FB" register charger "B".
+    for bad in ["/ocpp/A%2FB", "/ocpp/A%2fB", "/ocpp/A%2F..%2FB", "/ocpp/x/../B", "/ocpp/x/%2e%2e/B",
+                "/ocpp/./B", "/ocpp//B"]:
+        c.eq(handshake(d.ws_port, bad), 400, "%s: 400 at the handshake" % bad)
+    c.eq(handshake(d.ws_port, "/ocpp/B%"), 403, "a lone '%': lws's own 403")
+    c.eq(d.get("/api/v1/chargers/B")[0], 404, "no charger 'B' from an encoded or dotted path")
     r = Raw("ws://127.0.0.1:%d/ocpp/K%%C3%%B6ln" % d.ws_port)
     c.eq(r.first, "#connected", "a UTF-8 id is fine")
     r.call(boot_frame())

@@ -263,6 +263,9 @@ try:
     c.eq(handshake(tls_port, "/ocpp/CP-T2", auth="CP-T2:wrong-key-0000000", tls=ctx()), 0, "wss with a wrong key")
     c.eq(login(tls_port, "CP-T2", "secret-key-00001"), 0, "a prefix of the key")
     c.eq(handshake(tls_port, "/ocpp/CP-T2", tls=ctx()), 0, "wss without a key")
+    # The path as sent is checked over TLS too (issue 9 item 5).
+    c.eq(handshake(tls_port, "/ocpp/X%2FCP-T2", auth="CP-T2:secret-key-000016", tls=ctx()), 400,
+         "wss: an encoded '/' in the path is a 400")
     c.eq(login(tls_port, "CP-T3", "secret-key-000016"), 0, "the key of another charger")
     c.eq(handshake(tls_port, "/ocpp/CP-T2", auth="CP-T2:secret-key-000016"), 0, "plain ws on the TLS port")
     c(stored(db, "CP-T2").startswith("pbkdf2-sha256$2000$"), "stored as PBKDF2: %r" % stored(db, "CP-T2"))
