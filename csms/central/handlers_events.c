@@ -1,11 +1,11 @@
-/* handlers/events.c: notifications that are kept as sent (firmware and
+/* handlers_events.c: notifications that are kept as sent (firmware and
  * diagnostics progress, the security extension's events and log uploads)
  * and the security extension's SignCertificate. */
-#include "../actions.h"
-#include "../charger.h"
-#include "../csms.h"
-#include "../log.h"
-#include "../store.h"
+#include "actions.h"
+#include "charger.h"
+#include "csms.h"
+#include "log.h"
+#include "store.h"
 
 #include <string.h>
 

@@ -1,17 +1,17 @@
-/* handlers/core.c: the Core profile's charger-initiated messages: boot,
+/* handlers_core.c: the Core profile's charger-initiated messages: boot,
  * heartbeat, status, authorisation, transactions and meter values. Each
  * handler writes its rows; the reply goes out after the turn's commit. */
-#include "../actions.h"
-#include "../alarms.h"
-#include "../auth.h"
-#include "../charger.h"
-#include "../commands.h"
-#include "../control.h"
-#include "../csms.h"
-#include "../log.h"
-#include "../session.h"
-#include "../store.h"
-#include "../timeutil.h"
+#include "actions.h"
+#include "alarms.h"
+#include "auth.h"
+#include "charger.h"
+#include "commands.h"
+#include "control.h"
+#include "csms.h"
+#include "log.h"
+#include "session.h"
+#include "store.h"
+#include "timeutil.h"
 
 #include <stdlib.h>
 #include <string.h>
