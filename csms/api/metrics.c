@@ -1,5 +1,5 @@
 /* metrics.c: GET /metrics (Prometheus text format 0.0.4). Counters are
- * plain arrays in struct csms_stats, bumped on the hot path without
+ * plain arrays in struct rpc_stats and csms_stats, bumped on the hot path without
  * allocation; the text is built only when scraped. */
 #include "metrics.h"
 #include "actions.h"
@@ -20,18 +20,9 @@ const double metrics_lat_bounds_s[CSMS_LAT_BUCKETS] = {
 	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 };
 
-void metrics_in(struct csms *app, int row, int status)
-{
-	if (row < 0 || row >= CSMS_MAX_ACTIONS)
-		row = CSMS_MAX_ACTIONS;
-	if (status < 0 || status >= OCPP_STATUS_COUNT)
-		status = OCPP_EGENERIC;
-	app->stats.in_msgs[row][status]++;
-}
-
 void metrics_out(struct csms *app, int row, int outcome, int64_t latency_ms)
 {
-	if (row < 0 || row >= CSMS_MAX_ACTIONS || outcome < 0 || outcome > CSMS_OUT_CLOSED)
+	if (row < 0 || row >= OCPP_ACT_COUNT || outcome < 0 || outcome > CSMS_OUT_CLOSED)
 		return;
 	app->stats.out_msgs[row][outcome]++;
 	if (latency_ms < 0)
@@ -112,6 +103,7 @@ void metrics_api(struct route_ctx *c)
 {
 	struct csms *app = c->app;
 	const struct csms_stats *st = &app->stats;
+	const struct rpc_stats *rs = &app->rpc.stats;
 	struct text t = { malloc(16384), 0, 16384, 0 };
 	int nrows;
 	const struct action_row *rows = actions_table(&nrows);
@@ -119,8 +111,8 @@ void metrics_api(struct route_ctx *c)
 		admin_error(c->t, 500, "InternalError", "out of memory");
 		return;
 	}
-	if (nrows > CSMS_MAX_ACTIONS)
-		nrows = CSMS_MAX_ACTIONS;
+	if (nrows > OCPP_ACT_COUNT)
+		nrows = OCPP_ACT_COUNT;
 
 	/* chargers and their call queues */
 	size_t connected = 0, queued = 0, inflight = 0, qmax = 0, held = 0;
@@ -150,13 +142,13 @@ void metrics_api(struct route_ctx *c)
 	head(&t, "csms_ocpp_messages_total", "counter",
 	     "OCPP CALLs by direction, action and outcome (result, a CALLERROR code, timeout, closed)");
 	for (int r = 0; r <= nrows; r++) {
-		int row = r < nrows ? r : CSMS_MAX_ACTIONS;
+		int row = r < nrows ? r : OCPP_ACT_COUNT;
 		const char *name = r < nrows ? rows[r].name : "unknown";
 		for (int o = 0; o < OCPP_STATUS_COUNT; o++)
-			if (st->in_msgs[row][o])
+			if (rs->in_msgs[row][o])
 				put(&t, "csms_ocpp_messages_total{direction=\"in\",action=\"%s\",outcome=\"%s\"} %llu\n",
 				    name, o == OCPP_OK ? "result" : ocpp_error_code((enum ocpp_status)o),
-				    (unsigned long long)st->in_msgs[row][o]);
+				    (unsigned long long)rs->in_msgs[row][o]);
 	}
 	for (int r = 0; r < nrows; r++)
 		for (int o = 0; o <= CSMS_OUT_CLOSED; o++)
@@ -195,11 +187,11 @@ void metrics_api(struct route_ctx *c)
 		counter(&t, "csms_energy_delivered_wh_total", "energy of stopped transactions, Wh", sc.energy_wh);
 		gauge(&t, "csms_alarms_active", "alarms raised and not cleared", (double)sc.alarms_active);
 	}
-	counter(&t, "csms_frames_received_total", "OCPP frames received", (double)st->frames_in);
-	counter(&t, "csms_frames_sent_total", "OCPP frames sent (CALLs of ours)", (double)st->frames_out);
-	counter(&t, "csms_callerrors_sent_total", "CALLERRORs sent to chargers", (double)st->callerrors_out);
-	counter(&t, "csms_cs_calls_sent_total", "CALLs sent to chargers", (double)st->calls_out);
-	counter(&t, "csms_cs_call_timeouts_total", "CALLs to chargers that timed out", (double)st->call_timeouts);
+	counter(&t, "csms_frames_received_total", "OCPP frames received", (double)rs->frames_in);
+	counter(&t, "csms_frames_sent_total", "OCPP frames sent (CALLs of ours)", (double)rs->frames_out);
+	counter(&t, "csms_callerrors_sent_total", "CALLERRORs sent to chargers", (double)rs->callerrors_out);
+	counter(&t, "csms_cs_calls_sent_total", "CALLs sent to chargers", (double)rs->calls_out);
+	counter(&t, "csms_cs_call_timeouts_total", "CALLs to chargers that timed out", (double)rs->call_timeouts);
 	counter(&t, "csms_commits_total", "group commits of the store", (double)st->commits);
 	counter(&t, "csms_commit_failures_total", "failed group commits", (double)st->commit_failures);
 	struct control_sensor_info si;

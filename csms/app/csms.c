@@ -6,21 +6,43 @@
 #include "commands.h"
 #include "control.h"
 #include "energy.h"
+#include "handlers.h"
 #include "csms.h"
 #include "ocppj.h"
 #include "server.h"
 #include "session.h"
 #include "store.h"
 
+static int session_accepted(const struct session *s)
+{
+	return s->ch && s->ch->reg == REG_ACCEPTED;
+}
+
+static const struct rpc_hooks rpc_hooks = {
+	.handle = handlers_dispatch,
+	.accepted = session_accepted,
+	.track = commands_track,
+	.want_write = server_want_write,
+};
+
+void csms_rpc_init(struct csms *app)
+{
+	app->rpc.hooks = &rpc_hooks;
+	app->rpc.now_ms = &app->now_ms;
+	app->rpc.max_frame = app->cfg.max_frame;
+	app->rpc.call_timeout_s = app->cfg.call_timeout;
+	app->rpc.validate_outgoing = app->cfg.validate_outgoing;
+}
+
 /* Nothing of this turn is durable: answer nothing; the chargers holding
  * replies are disconnected and will retry (the same messages are idempotent). */
 static void drop_turn(struct csms *app)
 {
-	for (struct session *s = app->dirty; s; s = s->dirty_next) {
+	for (struct session *s = app->rpc.dirty; s; s = s->dirty_next) {
 		s->dirty = 0;
 		server_close_session(s);
 	}
-	app->dirty = NULL;
+	app->rpc.dirty = NULL;
 }
 
 int csms_commit(struct csms *app)
@@ -44,12 +66,12 @@ void csms_abort_turn(struct csms *app)
 
 void csms_end_of_turn(struct csms *app)
 {
-	if (!app->dirty && !store_pending(app->store))
+	if (!app->rpc.dirty && !store_pending(app->store))
 		return;
 	if (csms_commit(app))
 		return;
-	struct session *s = app->dirty, *n;
-	app->dirty = NULL;
+	struct session *s = app->rpc.dirty, *n;
+	app->rpc.dirty = NULL;
 	for (; s; s = n) {
 		n = s->dirty_next;
 		s->dirty = 0;

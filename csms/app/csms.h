@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "ocpp.h"
+#include "rpc.h"
 #include <stdint.h>
 
 struct store;
@@ -15,22 +16,17 @@ struct server;
 struct control;
 struct energy;
 
-#define CSMS_MAX_ACTIONS 48       /* >= rows of the action table (actions.c) */
 #define CSMS_OUT_TIMEOUT OCPP_STATUS_COUNT        /* outcome columns of out_msgs beyond */
 #define CSMS_OUT_CLOSED (OCPP_STATUS_COUNT + 1)   /* the CALLERROR codes */
 #define CSMS_LAT_BUCKETS 12       /* CS call latency histogram bounds: metrics.c */
 
-/* Message counters for /metrics, indexed by action row and outcome. */
+/* Counters for /metrics beyond the RPC layer's own (rpc.stats). */
 struct csms_stats {
-	uint64_t frames_in, frames_out, callerrors_out, calls_out, call_timeouts;
 	uint64_t commits, commit_failures;
-	/* CALLs from chargers by action (last row: unknown action or no frame)
-	 * and answer (OCPP_OK = CALLRESULT, else the CALLERROR sent). */
-	uint64_t in_msgs[CSMS_MAX_ACTIONS + 1][OCPP_STATUS_COUNT];
 	/* CALLs we sent by action and outcome (OCPP_OK, a CALLERROR code, timeout, closed). */
-	uint64_t out_msgs[CSMS_MAX_ACTIONS][OCPP_STATUS_COUNT + 2];
-	uint64_t out_lat[CSMS_MAX_ACTIONS][CSMS_LAT_BUCKETS + 1];   /* answered calls; last = +Inf */
-	double out_lat_sum_s[CSMS_MAX_ACTIONS];
+	uint64_t out_msgs[OCPP_ACT_COUNT][OCPP_STATUS_COUNT + 2];
+	uint64_t out_lat[OCPP_ACT_COUNT][CSMS_LAT_BUCKETS + 1];   /* answered calls; last = +Inf */
+	double out_lat_sum_s[OCPP_ACT_COUNT];
 };
 
 struct csms {
@@ -41,7 +37,7 @@ struct csms {
 	struct control *control;
 	struct energy *energy;          /* station glue (energy.c) */
 	int64_t now_ms;                 /* stamped once per loop turn */
-	struct session *dirty;          /* sessions holding replies until the commit */
+	struct rpc rpc;                 /* the RPC layer's settings, hooks, held replies, counters */
 	struct csms_stats stats;
 	int64_t started_ms;
 	int64_t next_housekeeping_ms;   /* reservations, offline alarms (commands.c, alarms.c) */
@@ -50,6 +46,8 @@ struct csms {
 	volatile int stopping;
 };
 
+/* Sets up app->rpc from the settings: the hooks into central/ and net/. */
+void csms_rpc_init(struct csms *app);
 /* End of a loop turn: commit the store, then release every held reply. */
 void csms_end_of_turn(struct csms *app);
 /* Commit now (admin writes); on failure the turn's held replies are never

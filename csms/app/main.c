@@ -63,6 +63,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	app.now_ms = time_now_ms();
+	csms_rpc_init(&app);
 	if (schema_init()) {
 		fprintf(stderr, "csmsd: the embedded OCPP schemas do not load\n");
 		return 2;

@@ -1,7 +1,7 @@
 /* handlers_core.c: the Core profile's charger-initiated messages: boot,
  * heartbeat, status, authorisation, transactions and meter values. Each
  * handler writes its rows; the reply goes out after the turn's commit. */
-#include "actions.h"
+#include "handlers.h"
 #include "alarms.h"
 #include "auth.h"
 #include "charger.h"

@@ -1,7 +1,7 @@
 /* handlers_events.c: notifications that are kept as sent (firmware and
  * diagnostics progress, the security extension's events and log uploads)
  * and the security extension's SignCertificate. */
-#include "actions.h"
+#include "handlers.h"
 #include "charger.h"
 #include "csms.h"
 #include "log.h"

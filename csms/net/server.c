@@ -304,6 +304,7 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			return -1;
 		app->now_ms = time_now_ms();
 		s->app = app;
+		s->rpc = &app->rpc;
 		s->wsi = wsi;
 		snprintf(s->id, sizeof s->id, "%s", p->id);
 		s->connected_ms = app->now_ms;

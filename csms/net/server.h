@@ -16,6 +16,8 @@ void server_run(struct csms *app);
 void server_destroy(struct csms *app);
 /* Safe from any thread: wakes the loop (sensor mailboxes). */
 void server_wake(struct csms *app);
+/* Asks for a WRITEABLE callback on a connection (the rpc want_write hook). */
+void server_want_write(void *wsi);
 /* Closes a charger connection (after its queued frames). */
 void server_close_session(struct session *s);
 

@@ -4,14 +4,10 @@
  * CALLs we send to a charger. */
 #include "ocppj.h"
 #include "actions.h"
-#include "charger.h"
-#include "commands.h"
-#include "csms.h"
 #include "jsontext.h"
 #include "log.h"
-#include "metrics.h"
+#include "rpc.h"
 #include "schema.h"
-#include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,10 +83,18 @@ struct outmsg *ocppj_frame_error(const char *id, enum ocpp_status st, const char
 	return m;
 }
 
+/* A charger's CALL and what it got, by action (-1: none or unknown). */
+static void count_in(struct session *s, int row, enum ocpp_status st)
+{
+	if (row < 0 || row >= OCPP_ACT_COUNT)
+		row = OCPP_ACT_COUNT;
+	s->rpc->stats.in_msgs[row][st]++;
+}
+
 static void reply_error(struct session *s, const char *id, enum ocpp_status st, const char *desc)
 {
 	LOGD("ocppj", "%s: CALLERROR %s %s: %s", s->id, id, ocpp_error_code(st), desc ? desc : "");
-	s->app->stats.callerrors_out++;
+	s->rpc->stats.callerrors_out++;
 	struct outmsg *m = ocppj_frame_error(id, st, desc);
 	if (m)
 		session_reply(s, m);
@@ -129,10 +133,10 @@ void ocppj_oversized(struct session *s, const char *prefix, size_t prefix_len)
 {
 	char id[OCPP_MSGID_MAX], desc[96];
 	guess_id(prefix, prefix_len, id);
-	snprintf(desc, sizeof desc, "frame larger than %d bytes", s->app->cfg.max_frame);
+	snprintf(desc, sizeof desc, "frame larger than %d bytes", s->rpc->max_frame);
 	LOGW("ocppj", "%s: %s", s->id, desc);
 	reply_error(s, id, OCPP_EFORMATION, desc);
-	metrics_in(s->app, -1, OCPP_EFORMATION);
+	count_in(s, -1, OCPP_EFORMATION);
 }
 
 static enum ocpp_status from_schema(schema_result r)
@@ -152,7 +156,6 @@ static enum ocpp_status from_schema(schema_result r)
 static enum ocpp_status handle_call_inner(struct session *s, const char *id, const char *action,
 					  const cJSON *payload, int *rowi)
 {
-	struct csms *app = s->app;
 	const struct action_row *row = actions_find(action);
 	char why[256];
 	if (!row) {
@@ -161,7 +164,7 @@ static enum ocpp_status handle_call_inner(struct session *s, const char *id, con
 		return OCPP_ENOTIMPL;
 	}
 	*rowi = actions_index(row);
-	if (!(row->dir & CP_TO_CS) || !row->handler) {
+	if (!(row->dir & CP_TO_CS)) {
 		snprintf(why, sizeof why, "%s is sent by the central system, not by a charge point", action);
 		reply_error(s, id, OCPP_ENOTSUPP, why);
 		return OCPP_ENOTSUPP;
@@ -176,23 +179,22 @@ static enum ocpp_status handle_call_inner(struct session *s, const char *id, con
 		reply_error(s, id, from_schema(vr), why);
 		return from_schema(vr);
 	}
-	if (!row->before_accept && s->ch->reg != REG_ACCEPTED) {
+	if (!row->before_accept && !s->rpc->hooks->accepted(s)) {
 		reply_error(s, id, OCPP_ESECURITY, "charge point is not accepted: send BootNotification first");
 		return OCPP_ESECURITY;
 	}
-	struct ocpp_req req = { app, s, s->ch, action, payload };
 	cJSON *resp = cJSON_CreateObject();
 	const char *hwhy = NULL;
 	if (!resp) {
 		reply_error(s, id, OCPP_EINTERNAL, "out of memory");
 		return OCPP_EINTERNAL;
 	}
-	enum ocpp_status st = row->handler(&req, resp, &hwhy);
+	enum ocpp_status st = s->rpc->hooks->handle(s, (enum ocpp_action)*rowi, payload, resp, &hwhy);
 	if (st != OCPP_OK) {
 		reply_error(s, id, st, hwhy ? hwhy : "");
 		goto out;
 	}
-	if (app->cfg.validate_outgoing) {
+	if (s->rpc->validate_outgoing) {
 		const schema *rs = schema_get(action, 1);
 		if (rs && schema_validate(rs, resp, why, sizeof why) != SCHEMA_OK) {
 			LOGE("ocppj", "BUG: our %s response fails its schema: %s", action, why);
@@ -217,7 +219,7 @@ static void handle_call(struct session *s, const char *id, const char *action, c
 {
 	int rowi = -1;
 	enum ocpp_status st = handle_call_inner(s, id, action, payload, &rowi);
-	metrics_in(s->app, rowi, st);
+	count_in(s, rowi, st);
 }
 
 
@@ -241,7 +243,7 @@ static void handle_answer(struct session *s, int type, const char *id, const cJS
 	}
 	s->inflight = NULL;
 	struct call_result r = { 0 };
-	r.latency_ms = s->app->now_ms - c->sent_ms;
+	r.latency_ms = *s->rpc->now_ms - c->sent_ms;
 	char why[256];
 	if (type == 3) {
 		const cJSON *payload = cJSON_GetArrayItem(root, 2);
@@ -272,7 +274,7 @@ static void handle_answer(struct session *s, int type, const char *id, const cJS
 void ocppj_receive(struct session *s, const char *buf, size_t len)
 {
 	char id[OCPP_MSGID_MAX];
-	s->app->stats.frames_in++;
+	s->rpc->stats.frames_in++;
 	enum jtext_err jerr;
 	char why[96];
 	cJSON *root = jtext_parse(buf, len, &jerr);
@@ -280,20 +282,20 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 		guess_id(buf, len, id);
 		snprintf(why, sizeof why, "frame %s", root ? "is not a JSON array" : jtext_strerror(jerr));
 		reply_error(s, id, OCPP_EFORMATION, why);
-		metrics_in(s->app, -1, OCPP_EFORMATION);
+		count_in(s, -1, OCPP_EFORMATION);
 		goto out;
 	}
 	const cJSON *t = cJSON_GetArrayItem(root, 0), *jid = cJSON_GetArrayItem(root, 1);
 	int n = cJSON_GetArraySize(root);
 	if (!cJSON_IsString(jid) || !*jid->valuestring || strlen(jid->valuestring) >= OCPP_MSGID_MAX) {
 		reply_error(s, "-1", OCPP_EFORMATION, "message id must be a string of 1 to 36 characters");
-		metrics_in(s->app, -1, OCPP_EFORMATION);
+		count_in(s, -1, OCPP_EFORMATION);
 		goto out;
 	}
 	snprintf(id, sizeof id, "%s", jid->valuestring);
 	if (!cJSON_IsNumber(t)) {
 		reply_error(s, id, OCPP_EFORMATION, "message type id must be a number");
-		metrics_in(s->app, -1, OCPP_EFORMATION);
+		count_in(s, -1, OCPP_EFORMATION);
 		goto out;
 	}
 	/* Only the whole numbers 2, 3 and 4 are message types; converting any
@@ -305,12 +307,12 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 		const cJSON *action = cJSON_GetArrayItem(root, 2), *payload = cJSON_GetArrayItem(root, 3);
 		if (n != 4 || !cJSON_IsString(action)) {
 			reply_error(s, id, OCPP_EFORMATION, "CALL must be [2, id, action, payload]");
-			metrics_in(s->app, -1, OCPP_EFORMATION);
+			count_in(s, -1, OCPP_EFORMATION);
 			break;
 		}
 		if (!cJSON_IsObject(payload)) {
 			reply_error(s, id, OCPP_EFORMATION, "CALL payload must be a JSON object");
-			metrics_in(s->app, -1, OCPP_EFORMATION);
+			count_in(s, -1, OCPP_EFORMATION);
 			break;
 		}
 		handle_call(s, id, action->valuestring, payload);
@@ -332,7 +334,7 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 		break;
 	default:
 		reply_error(s, id, OCPP_EPROTOCOL, "message type id must be 2, 3 or 4");
-		metrics_in(s->app, -1, OCPP_EPROTOCOL);
+		count_in(s, -1, OCPP_EPROTOCOL);
 	}
 out:
 	cJSON_Delete(root);
@@ -349,12 +351,12 @@ static void send_next_call(struct session *s)
 	if (!s->queue_head)
 		s->queue_tail = NULL;
 	c->next = NULL;
-	c->sent_ms = s->app->now_ms;
-	c->deadline_ms = c->sent_ms + (int64_t)s->app->cfg.call_timeout * 1000;
+	c->sent_ms = *s->rpc->now_ms;
+	c->deadline_ms = c->sent_ms + (int64_t)s->rpc->call_timeout_s * 1000;
 	s->inflight = c;
 	struct outmsg *m = c->frame;
 	c->frame = NULL;
-	s->app->stats.calls_out++;
+	s->rpc->stats.calls_out++;
 	session_send(s, m);
 }
 
@@ -391,14 +393,14 @@ int ocppj_call_src(struct session *s, const char *action, const cJSON *payload, 
 		free(c);
 		return -2;
 	}
-	if (commands_track(s, action, c->id, payload, source, &cb, &arg)) {
+	if (s->rpc->hooks->track && s->rpc->hooks->track(s, action, c->id, payload, source, &cb, &arg)) {
 		free(c->frame);
 		free(c);
 		return -2;
 	}
 	c->cb = cb;
 	c->arg = arg;
-	c->queued_ms = s->app->now_ms;
+	c->queued_ms = *s->rpc->now_ms;
 	if (source && !strcmp(source, "dlm")) {
 		/* A DLM limit may be a cut that keeps the breaker in: it goes
 		 * ahead of queued admin calls (not of the one in flight). */
@@ -423,7 +425,7 @@ void ocppj_check_timeouts(struct session *s, int64_t now_ms)
 	if (!c || now_ms < c->deadline_ms)
 		return;
 	s->inflight = NULL;
-	s->app->stats.call_timeouts++;
+	s->rpc->stats.call_timeouts++;
 	LOGW("ocppj", "%s: %s %s timed out", s->id, c->action, c->id);
 	struct call_result r = { OCPP_EINTERNAL, "Timeout", "no answer from the charge point", NULL,
 				 now_ms - c->sent_ms };

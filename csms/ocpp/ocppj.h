@@ -1,8 +1,9 @@
 /* ocppj.h: OCPP-J RPC over one session: CALL / CALLRESULT / CALLERROR
  * frames, schema validation of everything received, dispatch through the
  * action table, and the CALLs we send (one in flight, the rest queued in
- * order, each with a deadline). Every CALL we send is tracked by commands.c
- * (audit, metrics, what its answer means). */
+ * order, each with a deadline). It reaches the layers above only through
+ * the session's rpc hooks (rpc.h): a CALL's handler, the acceptance gate,
+ * the tracking of our CALLs (audit, meaning) and the write wake-up. */
 #ifndef CSMS_OCPPJ_H
 #define CSMS_OCPPJ_H
 

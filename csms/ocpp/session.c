@@ -1,7 +1,7 @@
 /* session.c: the write queues of a charger connection. Replies wait in the
- * held queue until the loop turn's commit; csms_end_of_turn releases them. */
+ * held queue until the loop turn's commit; its owner releases them
+ * (session_release_held on every session of rpc->dirty). */
 #include "session.h"
-#include "csms.h"
 #include "ocppj.h"
 
 #include <stdlib.h>
@@ -21,16 +21,16 @@ void session_reply(struct session *s, struct outmsg *m)
 	push(&s->held_head, &s->held_tail, m);
 	if (!s->dirty) {
 		s->dirty = 1;
-		s->dirty_next = s->app->dirty;
-		s->app->dirty = s;
+		s->dirty_next = s->rpc->dirty;
+		s->rpc->dirty = s;
 	}
 }
 
 void session_send(struct session *s, struct outmsg *m)
 {
 	push(&s->out_head, &s->out_tail, m);
-	s->app->stats.frames_out++;
-	server_want_write(s->wsi);
+	s->rpc->stats.frames_out++;
+	s->rpc->hooks->want_write(s->wsi);
 }
 
 void session_release_held(struct session *s)
@@ -43,7 +43,7 @@ void session_release_held(struct session *s)
 		s->out_head = s->held_head;
 	s->out_tail = s->held_tail;
 	s->held_head = s->held_tail = NULL;
-	server_want_write(s->wsi);
+	s->rpc->hooks->want_write(s->wsi);
 }
 
 static void free_list(struct outmsg *m)
@@ -62,7 +62,7 @@ void session_destroy(struct session *s)
 	free_list(s->held_head);
 	s->out_head = s->out_tail = s->held_head = s->held_tail = NULL;
 	if (s->dirty) {
-		struct session **pp = &s->app->dirty;
+		struct session **pp = &s->rpc->dirty;
 		while (*pp && *pp != s)
 			pp = &(*pp)->dirty_next;
 		if (*pp)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "ocpp.h"
+#include "rpc.h"
 
 #define SESSION_PRE 32   /* headroom before each frame, >= LWS_PRE */
 #define OCPP_MSGID_MAX 37
@@ -23,18 +24,6 @@ struct outmsg {
 	unsigned char data[];   /* SESSION_PRE bytes of headroom, then len bytes */
 };
 
-/* The result of a CALL we sent: status OCPP_OK with the payload, an error
- * code from a CALLERROR, or OCPP_EINTERNAL with code "Timeout"/"Closed".
- * payload and details are borrowed for the callback's duration. */
-struct call_result {
-	enum ocpp_status status;
-	const char *code;          /* wire code, "Timeout" or "Closed" */
-	const char *description;
-	const cJSON *payload;      /* CALLRESULT payload or CALLERROR details */
-	int64_t latency_ms;
-};
-typedef void (*call_cb)(void *arg, const struct call_result *r);
-
 /* A CALL to the charger, queued or in flight; freed after its callback. */
 struct pending_call {
 	struct pending_call *next;
@@ -47,10 +36,11 @@ struct pending_call {
 };
 
 struct session {
-	struct csms *app;
+	struct rpc *rpc;
+	struct csms *app;               /* the owner's: never used in ocpp/ */
 	void *wsi;                      /* struct lws *, opaque outside server.c */
 	char id[49];
-	struct charger *ch;
+	struct charger *ch;             /* the owner's: never used in ocpp/ */
 	char *rx;                       /* reassembly of fragmented frames */
 	size_t rx_len, rx_cap;
 	int rx_overflow;
@@ -74,8 +64,5 @@ void session_send(struct session *s, struct outmsg *m);
 void session_release_held(struct session *s);
 /* Free everything the session owns; pending calls get "Closed". */
 void session_destroy(struct session *s);
-
-/* Implemented in server.c: ask for a WRITEABLE callback. */
-void server_want_write(void *wsi);
 
 #endif
