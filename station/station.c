@@ -439,6 +439,7 @@ int station_step(const station_config *cfg, station_state *st, const station_inp
 		out->plan_soc_pct = -1;
 	else
 		out->plan_soc_pct = c.plan_soc;
+	out->grid_valid = true;
 
 	st->last_ms = now_ms;
 	st->last_bat_w = c.bat;

@@ -251,6 +251,9 @@ typedef struct station_output {
 	bool grid_charging;   /* battery charged from the grid this step */
 	int tou_period;	      /* index of the active TOU period or -1 */
 	double plan_soc_pct;  /* optimiser: planned SOC at the end of this slot, else -1 */
+	bool grid_valid;      /* grid_w may be written as an inverter's grid setpoint; false on
+				 safe outputs (the station runs blind: the device's own
+				 fallback is safer than a guess) */
 } station_output;
 
 /* Forecast memory learned from the station's own history (per 15-min slot
@@ -339,6 +342,41 @@ void station_state_init(station_state *st, const station_config *cfg);
 /* One control step. Fills out; returns 0 or STATION_EINVAL (NULL or NaN input). */
 int station_step(const station_config *cfg, station_state *st, const station_input *in, int64_t now_ms,
 		 station_output *out);
+
+/* ---- when the measurements cannot be trusted (station_safe.c) ---- */
+
+/* What the owner knows of the measurement a station_input was built from.
+ * Lifetime: filled by the caller for one call. */
+typedef struct station_meas {
+	bool present;	/* a measurement has arrived at all */
+	bool timed;	/* its age counts (false: a simulated source, measured at every step) */
+	int64_t age_ms; /* now - when it was taken, on the owner's clock */
+	double stale_s; /* older than this (strictly) it is stale */
+	double soc_pct; /* the battery SOC as measured; not finite = the source gave none */
+} station_meas;
+
+/* NULL when the measurements may be used, else why not, the first that
+ * applies of: "no measurement yet", "measurements stale", "no battery SOC".
+ * The string is static. */
+const char *station_measurements_usable(const station_meas *m);
+
+/* The outputs while the measurements cannot be trusted: battery idle
+ * (bat_w 0), no curtailment (pv_limit_w = 10 x inverterMaxW, 1e6 without
+ * one; the third-party inverter runs), controlled loads only where switched
+ * on by hand (smart loads in manual and on; heat pump and generator enabled,
+ * manual and on; generator setpoint 0), Solar Boost at its 6 A minimum
+ * while a car is connected, 100% PV at 0, Fast at maxCurrentA (the owner
+ * leaves Fast to DLM), grid_valid false. Reads the chargers' phases from
+ * st and the cars from in; changes neither. */
+void station_safe_output(const station_config *cfg, const station_state *st, const station_input *in,
+			 station_output *out);
+
+/* station_step() when m says the measurements are usable, else the safe
+ * outputs with st untouched; the safe outputs too, with "measurements not
+ * usable", when station_step() refuses in. Returns NULL after a real step,
+ * else the static reason (the API's safeReason). Every pointer non-NULL. */
+const char *station_step_checked(const station_config *cfg, station_state *st, const station_input *in,
+				 const station_meas *m, int64_t now_ms, station_output *out);
 
 /* Remote EMS setpoint (grid_target: grid power, else battery power). */
 void station_remote_ems_set(station_state *st, bool grid_target, double setpoint_w, int64_t now_ms);

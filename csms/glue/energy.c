@@ -213,43 +213,6 @@ static void take_reading(struct energy *e)
 	}
 }
 
-/* Safe outputs while the measurements cannot be trusted: battery idle, no
- * curtailment, controlled loads only where switched on by hand, Solar Boost
- * at its minimum, 100% PV paused, Fast left to DLM (energy_ev_target). */
-static void safe_outputs(struct energy *e, const char *why)
-{
-	const station_config *cfg = &e->eff;
-	station_output *o = &e->out;
-	memset(o, 0, sizeof *o);
-	o->active = cfg->mode;
-	o->pv_limit_w = cfg->inverter_max_w > 0 ? cfg->inverter_max_w * 10 : 1e6;
-	o->pv3_on = true;
-	o->tou_period = -1;
-	o->plan_soc_pct = -1;
-	for (int i = 0; i < cfg->n_smart_loads; i++) {
-		o->smart_load_on[i] = cfg->smart_loads[i].mode == STATION_LOAD_MANUAL && cfg->smart_loads[i].manual_on;
-		if (o->smart_load_on[i])
-			o->loads_w += cfg->smart_loads[i].power_w;
-	}
-	o->heat_pump_on = cfg->heat_pump.enabled && !cfg->heat_pump.auto_mode && cfg->heat_pump.manual_on;
-	if (o->heat_pump_on)
-		o->loads_w += cfg->heat_pump.power_w;
-	o->gen_on = cfg->generator.enabled && !cfg->generator.auto_mode && cfg->generator.manual_on;
-	for (int i = 0; i < cfg->n_chargers; i++) {
-		const station_charger_cfg *cc = &cfg->chargers[i];
-		station_ev_output *ev = &o->ev[i];
-		ev->phases = e->st->ev[i].phases ? e->st->ev[i].phases : cc->phases;
-		ev->reason = e->in.ev[i].connected ? STATION_EV_LIMITED : STATION_EV_NOT_CONNECTED;
-		if (cc->mode == STATION_EV_FAST)
-			ev->target_a = cc->max_current_a;
-		else if (cc->mode == STATION_EV_SOLAR_BOOST && e->in.ev[i].connected)
-			ev->target_a = STATION_MIN_CURRENT_A;
-		ev->power_w = e->in.ev[i].connected ? ev->target_a * cfg->voltage_v * ev->phases : 0;
-		o->ev_w += ev->power_w;
-	}
-	e->stale = why;
-}
-
 static double finite_or(double v, double d)
 {
 	return isfinite(v) ? v : d;
@@ -265,7 +228,7 @@ static void apply_outputs(struct csms *app)
 	cmd.bat_w = e->out.bat_w;
 	/* an ESS-style inverter follows a grid setpoint: the grid power the station expects */
 	cmd.grid_w = e->out.grid_w;
-	cmd.grid_valid = e->stale == NULL;
+	cmd.grid_valid = e->out.grid_valid;
 	cmd.pv_limit_w = e->out.pv_limit_w;
 	for (int i = 0; i < STATION_MAX_SMART_LOADS; i++)
 		cmd.load_on[i] = e->out.smart_load_on[i];
@@ -282,7 +245,6 @@ static void energy_step(struct csms *app)
 	station_input *in = &e->in;
 	memset(in, 0, sizeof *in);
 	double ev_w = ev_inputs(app, in);
-	const char *why = NULL;
 	if (e->kind == STATION_SRC_SIM) {
 		double bat = e->have_out && !e->stale ? e->out.bat_w : 0;
 		station_house_advance(&e->house, t, bat);
@@ -294,12 +256,10 @@ static void energy_step(struct csms *app)
 		take_reading(e);
 	}
 	const station_src_reading *r = &e->rd;
-	if (!e->have_rd)
-		why = "no measurement yet";
-	else if (e->kind != STATION_SRC_SIM && app->now_ms - r->ts_ms > (int64_t)(app->cfg.station_stale_s * 1000))
-		why = "measurements stale";
-	else if (!isfinite(r->soc_pct))
-		why = "no battery SOC";
+	/* the simulated house is measured at every step: its age does not count */
+	station_meas m = { .present = e->have_rd, .timed = e->kind != STATION_SRC_SIM,
+			   .age_ms = app->now_ms - r->ts_ms, .stale_s = app->cfg.station_stale_s,
+			   .soc_pct = r->soc_pct };
 	in->pv_w = fmax(0, finite_or(r->pv_w, 0));
 	in->pv3_w = fmax(0, finite_or(r->pv3_w, 0));
 	in->soc_pct = finite_or(r->soc_pct, 0);
@@ -317,12 +277,7 @@ static void energy_step(struct csms *app)
 		in->load_w = in->grid_w + in->pv_w + in->pv3_w + gen - in->bat_w - ev_w - loads;
 	}
 	in->load_w = fmax(0, in->load_w);
-	if (why)
-		safe_outputs(e, why);
-	else if (station_step(&e->eff, e->st, in, t, &e->out))
-		safe_outputs(e, "measurements not usable");
-	else
-		e->stale = NULL;
+	e->stale = station_step_checked(&e->eff, e->st, in, &m, t, &e->out);
 	e->have_out = 1;
 	e->clock_ms = t;
 	e->steps++;
