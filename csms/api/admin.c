@@ -43,15 +43,10 @@ void admin_reply_json(struct http_txn *t, int status, cJSON *j)
 
 void admin_error(struct http_txn *t, int status, const char *code, const char *fmt, ...)
 {
-	char desc[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(desc, sizeof desc, fmt, ap);
+	http_verror(t, status, code, fmt, ap);
 	va_end(ap);
-	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
-	cJSON_AddStringToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "description", desc);
-	admin_reply_json(t, status, o);
 }
 
 cJSON *admin_parse_body(struct route_ctx *c, int allow_empty)

@@ -6,33 +6,11 @@
 #include "commands.h"
 #include "control.h"
 #include "energy.h"
-#include "handlers.h"
 #include "csms.h"
 #include "ocppj.h"
 #include "server.h"
 #include "session.h"
 #include "store.h"
-
-static int session_accepted(const struct session *s)
-{
-	return s->ch && s->ch->reg == REG_ACCEPTED;
-}
-
-static const struct rpc_hooks rpc_hooks = {
-	.handle = handlers_dispatch,
-	.accepted = session_accepted,
-	.track = commands_track,
-	.want_write = server_want_write,
-};
-
-void csms_rpc_init(struct csms *app)
-{
-	app->rpc.hooks = &rpc_hooks;
-	app->rpc.now_ms = &app->now_ms;
-	app->rpc.max_frame = app->cfg.max_frame;
-	app->rpc.call_timeout_s = app->cfg.call_timeout;
-	app->rpc.validate_outgoing = app->cfg.validate_outgoing;
-}
 
 /* Nothing of this turn is durable: answer nothing; the chargers holding
  * replies are disconnected and will retry (the same messages are idempotent). */

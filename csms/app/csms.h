@@ -46,8 +46,12 @@ struct csms {
 	volatile int stopping;
 };
 
-/* Sets up app->rpc from the settings: the hooks into central/ and net/. */
+/* wiring.c: sets up app->rpc from the settings, with the hooks into
+ * central/ and net/. */
 void csms_rpc_init(struct csms *app);
+/* wiring.c: starts the listeners with the events that reach the app
+ * (app->server); -1 with err naming the setting. */
+int csms_server_start(struct csms *app, char *err, size_t errlen);
 /* End of a loop turn: commit the store, then release every held reply. */
 void csms_end_of_turn(struct csms *app);
 /* Commit now (admin writes); on failure the turn's held replies are never

@@ -25,7 +25,7 @@ static void on_signal(int sig)
 	(void)sig;
 	if (the_app) {
 		the_app->stopping = 1;
-		server_wake(the_app);
+		server_wake(the_app->server);
 	}
 }
 
@@ -74,26 +74,25 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* Listen first: a port in use must not leave a database behind. */
-	if (server_start(&app, err, sizeof err)) {
+	if (csms_server_start(&app, err, sizeof err)) {
 		fprintf(stderr, "csmsd: %s\n", err);
-		server_destroy(&app);
 		return 2;
 	}
 	if (store_open(app.cfg.db, &app.store, err, sizeof err)) {
 		fprintf(stderr, "csmsd: db %s: %s\n", app.cfg.db, err);
-		server_destroy(&app);
+		server_destroy(app.server);
 		return 2;
 	}
 	if (control_init(&app, err, sizeof err)) {
 		fprintf(stderr, "csmsd: %s\n", err);
-		server_destroy(&app);
+		server_destroy(app.server);
 		control_free(&app);
 		store_close(app.store);
 		return 2;
 	}
 	if (energy_init(&app, err, sizeof err)) {
 		fprintf(stderr, "csmsd: %s\n", err);
-		server_destroy(&app);
+		server_destroy(app.server);
 		control_free(&app);
 		energy_free(&app);
 		store_close(app.store);
@@ -115,9 +114,10 @@ int main(int argc, char **argv)
 		snprintf(wss, sizeof wss, "wss://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.tls_port);
 	LOGI("main", "csmsd listening: OCPP %s%s(security profile %d), admin http://%s:%d/api/v1", ws, wss,
 	     app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
-	server_run(&app);
+	server_run(app.server, &app.stopping);
 	LOGI("main", "shutting down");
-	server_destroy(&app);      /* closes every connection */
+	server_destroy(app.server);   /* closes every connection */
+	app.server = NULL;
 	energy_free(&app);
 	control_free(&app);
 	csms_end_of_turn(&app);

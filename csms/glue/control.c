@@ -104,7 +104,7 @@ static void build_dlm_config(const struct csms_config *c, dlm_config *d)
 
 static void wake(void *ctx)
 {
-	server_wake(ctx);
+	server_wake(((struct csms *)ctx)->server);
 }
 
 static int start_sensor(struct csms *app, char *err, size_t errlen)

@@ -83,7 +83,7 @@ static int64_t station_clock(const struct csms *app)
 
 static void wake(void *ctx)
 {
-	server_wake(ctx);
+	server_wake(((struct csms *)ctx)->server);
 }
 
 /* ---- chargers: the effective charger list and their inputs ---- */

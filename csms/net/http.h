@@ -5,6 +5,7 @@
 #ifndef CSMS_HTTP_H
 #define CSMS_HTTP_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_OTHER };
@@ -35,6 +36,10 @@ struct http_txn {
 
 /* Sets the answer (takes ownership of body) and has it written. */
 void http_respond(struct http_txn *t, int status, const char *ctype, char *body, size_t len);
+/* Answers {"error":{"code":code,"description":...}} with status. */
+void http_error(struct http_txn *t, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void http_verror(struct http_txn *t, int status, const char *code, const char *fmt, va_list ap);
 /* Value of a query parameter into buf; NULL when absent. */
 const char *http_query(const struct http_txn *t, const char *name, char *buf, size_t len);
 

@@ -5,22 +5,15 @@
  * commits once per turn. Every path is checked as sent (reqline.h) before
  * lws's decoded one is routed on. */
 #include "server.h"
-#include "admin.h"
-#include "authkey.h"
-#include "charger.h"
-#include "control.h"
-#include "energy.h"
-#include "csms.h"
 #include "http.h"
 #include "jsontext.h"
 #include "log.h"
 #include "lws_compat.h"
-#include "ocppj.h"
 #include "reqline.h"
 #include "session.h"
-#include "timeutil.h"
 
 #include <openssl/x509.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -33,7 +26,8 @@ _Static_assert(LWS_PRE <= SESSION_PRE, "SESSION_PRE must cover LWS_PRE");
 /* One per daemon; lives from server_start to server_destroy. */
 struct server {
 	struct lws_context *ctx;
-	struct csms *app;
+	struct server_opts o;
+	struct server_events ev;
 	lws_sorted_usec_list_t tick;
 	lws_retry_bo_t retry;
 };
@@ -41,7 +35,7 @@ struct server {
 /* Per OCPP connection, owned by lws: points to our session. */
 struct ws_pss {
 	struct session *s;
-	char id[STORE_ID_MAX];
+	char id[SESSION_ID_MAX];
 };
 
 /* Per admin HTTP connection, owned by lws. */
@@ -55,10 +49,10 @@ void server_want_write(void *wsi)
 		lws_callback_on_writable((struct lws *)wsi);
 }
 
-void server_wake(struct csms *app)
+void server_wake(struct server *srv)
 {
-	if (app->server && app->server->ctx)
-		lws_cancel_service(app->server->ctx);
+	if (srv && srv->ctx)
+		lws_cancel_service(srv->ctx);
 }
 
 void server_close_session(struct session *s)
@@ -73,12 +67,12 @@ void server_close_session(struct session *s)
  * the path once and split off the query, so it is taken as it is (a second
  * decoding would turn "%252F" into "/"): 1..48 bytes of UTF-8 text with no
  * control character. 0 or -1. */
-static int id_from_path(const char *path, char id[STORE_ID_MAX])
+static int id_from_path(const char *path, char id[SESSION_ID_MAX])
 {
 	const char *seg = strrchr(path, '/');
 	seg = seg ? seg + 1 : path;
 	size_t n = strlen(seg);
-	if (!n || n >= STORE_ID_MAX || !jtext_text_ok(seg, n))
+	if (!n || n >= SESSION_ID_MAX || !jtext_text_ok(seg, n))
 		return -1;
 	memcpy(id, seg, n + 1);
 	return 0;
@@ -110,13 +104,11 @@ static int has_ocpp16(const char *list)
 }
 
 /* Security profiles 1 and 2: Basic auth, user = id, password = the
- * charger's AuthorizationKey (any bytes, ':' included). The password that
- * verified last time costs one HMAC (the charger's authkey_cache), any
- * other the KDF; an old or weaker stored hash is replaced after a match.
- * 0 accepted, -1 refused. */
-static int check_basic_auth(struct csms *app, struct lws *wsi, const char *id)
+ * charger's AuthorizationKey (any bytes, ':' included), checked by the
+ * owner (check_password). 0 accepted, -1 refused. */
+static int check_basic_auth(struct server *srv, struct lws *wsi, const char *id)
 {
-	char hdr[256], dec[200], rehashed[AUTHKEY_HASH_MAX];
+	char hdr[256], dec[200];
 	size_t idlen = strlen(id);
 	if (lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_AUTHORIZATION) <= 0 ||
 	    strncmp(hdr, "Basic ", 6))
@@ -124,25 +116,7 @@ static int check_basic_auth(struct csms *app, struct lws *wsi, const char *id)
 	int n = lws_b64_decode_string(hdr + 6, dec, sizeof dec - 1);
 	if (n <= 0 || (size_t)n <= idlen || memcmp(dec, id, idlen) || dec[idlen] != ':')
 		return -1;
-	const char *pw = dec + idlen + 1;
-	size_t pwlen = (size_t)n - idlen - 1;
-	struct charger *ch = charger_find(app->chargers, app->store, id);
-	struct store_charger c;
-	if (!ch || store_charger_get(app->store, id, &c))
-		return -1;
-	free(c.settings_json);
-	if (!c.auth_key_hash[0] ||
-	    !authkey_check(&ch->auth_cache, pw, pwlen, c.auth_key_hash, app->cfg.auth_key_iterations,
-			   rehashed, sizeof rehashed))
-		return -1;
-	if (rehashed[0]) {
-		if (store_charger_set_auth_key(app->store, id, rehashed))
-			ch->auth_cache.valid = 0;   /* verify (and re-hash) again next time */
-		else
-			LOGI("server", "%s: AuthorizationKey re-hashed (pbkdf2-sha256, %d iterations)", id,
-			     app->cfg.auth_key_iterations);
-	}
-	return 0;
+	return srv->ev.check_password(srv->ev.ctx, id, dec + idlen + 1, (size_t)n - idlen - 1) ? -1 : 0;
 }
 
 /* Security profile 3, during the TLS handshake, once per certificate of
@@ -178,20 +152,21 @@ static int check_client_cert(struct lws *wsi, const char *id)
 	return strcmp(r->ns.name, id) ? -1 : 0;
 }
 
-static void on_receive(struct session *s, struct lws *wsi, const char *in, size_t len)
+/* Reassembles a frame from its fragments (or takes it in place, the
+ * common case) and hands it on; past max_frame only its first 256 bytes
+ * are kept, for the answer's message id. */
+static void on_receive(struct server *srv, struct session *s, struct lws *wsi, const char *in, size_t len)
 {
-	struct csms *app = s->app;
+	const struct server_events *ev = &srv->ev;
 	int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
-	size_t max = (size_t)app->cfg.max_frame;
+	size_t max = srv->o.max_frame;
 	if (lws_frame_is_binary(wsi) && lws_is_first_fragment(wsi) && !s->rx_len)
 		LOGW("ocppj", "%s: binary frame (OCPP-J is text)", s->id);
-	app->now_ms = time_now_ms();
 	if (!s->rx_len && !s->rx_overflow && final) {
-		/* The common case: a whole frame in one piece, parsed in place. */
 		if (len > max)
-			ocppj_oversized(s, in, len < 256 ? len : 256);
+			ev->frame(ev->ctx, s, in, len < 256 ? len : 256, 1);
 		else
-			ocppj_receive(s, in, len);
+			ev->frame(ev->ctx, s, in, len, 0);
 		return;
 	}
 	if (!s->rx_overflow && s->rx_len + len > max) {
@@ -227,9 +202,9 @@ check_final:
 	if (!final)
 		return;
 	if (s->rx_overflow)
-		ocppj_oversized(s, s->rx ? s->rx : "", s->rx_len < 256 ? s->rx_len : 256);
+		ev->frame(ev->ctx, s, s->rx ? s->rx : "", s->rx_len < 256 ? s->rx_len : 256, 1);
 	else
-		ocppj_receive(s, s->rx, s->rx_len);
+		ev->frame(ev->ctx, s, s->rx, s->rx_len, 0);
 	s->rx_len = 0;
 	s->rx_overflow = 0;
 	if (s->rx_cap > 65536) {     /* do not keep a huge buffer per idle charger */
@@ -242,7 +217,6 @@ check_final:
 static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct server *srv = wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
-	struct csms *app = srv ? srv->app : NULL;
 	struct ws_pss *p = user;
 	char buf[512];
 
@@ -254,7 +228,7 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		/* Before any protocol is chosen: a path that is not one clean
 		 * /.../<id> is a 400 (its user space is not ours yet). */
 		const char *why = NULL;
-		char id[STORE_ID_MAX];
+		char id[SESSION_ID_MAX];
 		if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0)
 			why = "no request path";
 		else if ((why = raw_target_problem(wsi, buf)) == NULL && id_from_path(buf, id))
@@ -279,8 +253,8 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			LOGW("server", "handshake refused: no valid chargePointId in the path");
 			return 1;
 		}
-		int profile = app->cfg.security_profile;
-		if ((profile == 1 || profile == 2) && check_basic_auth(app, wsi, p->id)) {
+		int profile = srv->o.security_profile;
+		if ((profile == 1 || profile == 2) && check_basic_auth(srv, wsi, p->id)) {
 			LOGW("server", "%s: handshake refused: bad or missing Basic credentials", p->id);
 			return 1;
 		}
@@ -290,7 +264,7 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		}
 		/* Refused before anything is allocated for it: an unknown id
 		 * beyond the bound costs neither memory nor a database row. */
-		int admit = charger_admit(app->chargers, app->store, p->id, app->cfg.max_pending_chargers);
+		int admit = srv->ev.admit(srv->ev.ctx, p->id);
 		if (admit) {
 			LOGW("server", "%s: handshake refused: %s", p->id, admit > 0 ?
 			     "unknown charger, max_pending_chargers pending chargers already" : "store error");
@@ -298,39 +272,14 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		}
 		return 0;
 	}
-	case LWS_CALLBACK_ESTABLISHED: {
-		struct session *s = calloc(1, sizeof *s);
-		if (!s)
+	case LWS_CALLBACK_ESTABLISHED:
+		p->s = srv->ev.connected(srv->ev.ctx, p->id, wsi);
+		if (!p->s)
 			return -1;
-		app->now_ms = time_now_ms();
-		s->app = app;
-		s->rpc = &app->rpc;
-		s->wsi = wsi;
-		snprintf(s->id, sizeof s->id, "%s", p->id);
-		s->connected_ms = app->now_ms;
-		s->ch = charger_get(app->chargers, app->store, s->id);
-		if (!s->ch) {
-			free(s);
-			return -1;
-		}
-		charger_hold(s->ch);
-		if (s->ch->session) {
-			LOGI("server", "%s: new connection replaces the old one", s->id);
-			s->ch->session->ch = s->ch;
-			server_close_session(s->ch->session);
-		}
-		s->ch->session = s;
-		s->ch->last_seen_ms = app->now_ms;
-		p->s = s;
-		LOGI("server", "%s connected", s->id);
-		control_charger_online(app, s->ch);
 		break;
-	}
 	case LWS_CALLBACK_RECEIVE:
-		if (p->s && !p->s->replaced) {
-			p->s->ch->last_seen_ms = time_now_ms();
-			on_receive(p->s, wsi, in, len);
-		}
+		if (p->s && !p->s->replaced)
+			on_receive(srv, p->s, wsi, in, len);
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE: {
 		struct session *s = p->s;
@@ -355,26 +304,15 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		break;
 	}
 	case LWS_CALLBACK_CLOSED: {
-		struct session *s = p->s;
-		if (!s)
-			break;
+		struct session *sess = p->s;
 		p->s = NULL;
-		LOGI("server", "%s disconnected", s->id);
-		if (s->ch && s->ch->session == s) {
-			s->ch->session = NULL;
-			control_charger_offline(app, s->ch);
-		}
-		session_destroy(s);
-		if (s->ch)
-			charger_release(app->chargers, s->ch);
-		free(s);
+		if (sess)
+			srv->ev.closed(srv->ev.ctx, sess);
 		break;
 	}
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		if (app) {
-			energy_wake(app);
-			control_wake(app);
-		}
+		if (srv)
+			srv->ev.wake(srv->ev.ctx);
 		break;
 	case LWS_CALLBACK_HTTP:
 		/* A plain HTTP request on the OCPP port: one answer, then close. */
@@ -415,6 +353,26 @@ void http_respond(struct http_txn *t, int status, const char *ctype, char *body,
 	lws_callback_on_writable((struct lws *)t->wsi);
 }
 
+void http_verror(struct http_txn *t, int status, const char *code, const char *fmt, va_list ap)
+{
+	char desc[512];
+	vsnprintf(desc, sizeof desc, fmt, ap);
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "description", desc);
+	char *body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	http_respond(t, body ? status : 500, "application/json", body, body ? strlen(body) : 0);
+}
+
+void http_error(struct http_txn *t, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	http_verror(t, status, code, fmt, ap);
+	va_end(ap);
+}
+
 const char *http_query(const struct http_txn *t, const char *name, char *buf, size_t len)
 {
 	size_t nl = strlen(name);
@@ -437,27 +395,18 @@ const char *http_query(const struct http_txn *t, const char *name, char *buf, si
 	return NULL;
 }
 
-/* Runs one request, once (lws 4.1 may report a body's completion again
- * when the keep-alive connection carries another request). */
-static void dispatch(struct csms *app, struct http_txn *t)
+/* Runs one request, once (lws 4.1 may report a body's completion again). */
+static void dispatch(struct server *srv, struct http_txn *t)
 {
 	if (t->dispatched)
 		return;
 	t->dispatched = 1;
-	app->now_ms = time_now_ms();
-	admin_handle(app, t);
-	/* admin_handle answered at once or deferred (http_respond later);
-	 * its writes are durable before the answer goes out. */
-	if (app->store && csms_commit(app) && t->answered) {
-		const char *e = "{\"error\":{\"code\":\"InternalError\",\"description\":\"could not store\"}}";
-		http_respond(t, 500, "application/json", strdup(e), strlen(e));
-	}
+	srv->ev.http(srv->ev.ctx, t);
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct server *srv = lws_context_user(lws_get_context(wsi));
-	struct csms *app = srv ? srv->app : NULL;
 	struct http_pss *p = user;
 
 	switch (reason) {
@@ -524,7 +473,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
 			t->dispatched = 1;
 			t->close_after = 1;
-			admin_error(t, 411, "LengthRequired",
+			http_error(t, 411, "LengthRequired",
 				    "Transfer-Encoding is not supported: send the body with a Content-Length");
 			return 0;
 		}
@@ -533,7 +482,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			       lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
 			       atol(cl) > 0;
 		if (!has_body)
-			dispatch(app, t);
+			dispatch(srv, t);
 		return 0;
 	}
 	case LWS_CALLBACK_HTTP_BODY: {
@@ -563,7 +512,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	}
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (p->txn)
-			dispatch(app, p->txn);
+			dispatch(srv, p->txn);
 		break;
 	case LWS_CALLBACK_HTTP_WRITEABLE: {
 		struct http_txn *t = p->txn;
@@ -648,15 +597,14 @@ static const struct lws_protocols http_protocols[] = {
 static void tick_cb(lws_sorted_usec_list_t *sul)
 {
 	struct server *srv = lws_container_of(sul, struct server, tick);
-	srv->app->now_ms = time_now_ms();
-	csms_tick(srv->app);
+	srv->ev.tick(srv->ev.ctx);
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_US);
 }
 
 static struct lws_vhost *make_vhost(struct server *srv, const char *name, const char *bind,
 				    int port, const struct lws_protocols *prot, int tls)
 {
-	struct csms_config *cfg = &srv->app->cfg;
+	const struct server_opts *o = &srv->o;
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
 	info.vhost_name = name;
@@ -666,14 +614,14 @@ static struct lws_vhost *make_vhost(struct server *srv, const char *name, const 
 	info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	if (tls) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-		info.ssl_cert_filepath = cfg->tls_cert;
-		info.ssl_private_key_filepath = cfg->tls_key;
-		if (cfg->tls_ca[0])
-			info.ssl_ca_filepath = cfg->tls_ca;
-		if (cfg->security_profile == 3)
+		info.ssl_cert_filepath = o->tls_cert;
+		info.ssl_private_key_filepath = o->tls_key;
+		if (o->tls_ca && o->tls_ca[0])
+			info.ssl_ca_filepath = o->tls_ca;
+		if (o->security_profile == 3)
 			info.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
 	}
-	if (prot == ocpp_protocols && cfg->ping_interval > 0)
+	if (prot == ocpp_protocols && o->ping_interval_s > 0)
 		info.retry_and_idle_policy = &srv->retry;
 	return lws_create_vhost(srv->ctx, &info);
 }
@@ -686,25 +634,26 @@ static void lws_log(int level, const char *line)
 	log_msg(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws", "%.*s", (int)n, line);
 }
 
-int server_start(struct csms *app, char *err, size_t errlen)
+struct server *server_start(const struct server_opts *opts, const struct server_events *ev, char *err,
+			    size_t errlen)
 {
-	struct csms_config *cfg = &app->cfg;
+	const struct server_opts *o = opts;
 	struct server *srv = calloc(1, sizeof *srv);
 	if (!srv) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
-	srv->app = app;
-	app->server = srv;
-	srv->retry.secs_since_valid_ping = (uint16_t)cfg->ping_interval;
+	srv->o = *opts;
+	srv->ev = *ev;
+	srv->retry.secs_since_valid_ping = (uint16_t)o->ping_interval_s;
 	/* Ping after ping_interval s of silence; hang up when the pong has not
 	 * come after as long again (plus up to 10 s of grace). */
 	srv->retry.secs_since_valid_hangup =
-		(uint16_t)(cfg->ping_interval * 2 + (cfg->ping_interval < 10 ? cfg->ping_interval : 10));
+		(uint16_t)(o->ping_interval_s * 2 + (o->ping_interval_s < 10 ? o->ping_interval_s : 10));
 
 	struct rlimit rl;
 	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-		rlim_t want = (rlim_t)cfg->max_connections + 64;
+		rlim_t want = (rlim_t)o->max_connections + 64;
 		if (rl.rlim_cur < want) {
 			rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);
@@ -720,54 +669,54 @@ int server_start(struct csms *app, char *err, size_t errlen)
 	/* A text frame that is not UTF-8: close 1007. lws 4.1 reads this
 	 * option from the context, not the vhost. */
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
-	if (cfg->tls_port)
+	if (o->tls_port)
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.user = srv;
-	info.fd_limit_per_thread = (unsigned int)cfg->max_connections + 64;
+	info.fd_limit_per_thread = (unsigned int)o->max_connections + 64;
 	info.count_threads = 1;
 	srv->ctx = lws_create_context(&info);
 	if (!srv->ctx) {
 		snprintf(err, errlen, "cannot create the libwebsockets context");
-		return -1;
+		goto fail;
 	}
-	if (cfg->ws_port && !make_vhost(srv, "ocpp", cfg->ws_bind, cfg->ws_port, ocpp_protocols, 0)) {
-		snprintf(err, errlen, "ws_port %d: cannot listen on %s (in use?)", cfg->ws_port, cfg->ws_bind);
-		return -1;
+	if (o->ws_port && !make_vhost(srv, "ocpp", o->ws_bind, o->ws_port, ocpp_protocols, 0)) {
+		snprintf(err, errlen, "ws_port %d: cannot listen on %s (in use?)", o->ws_port, o->ws_bind);
+		goto fail;
 	}
-	if (cfg->tls_port) {
-		if (!cfg->tls_cert[0] || !cfg->tls_key[0]) {
-			snprintf(err, errlen, "tls_port %d: tls_cert and tls_key are needed", cfg->tls_port);
-			return -1;
+	if (o->tls_port) {
+		if (!o->tls_cert || !o->tls_cert[0] || !o->tls_key || !o->tls_key[0]) {
+			snprintf(err, errlen, "tls_port %d: tls_cert and tls_key are needed", o->tls_port);
+			goto fail;
 		}
-		if (!make_vhost(srv, "ocpp-tls", cfg->ws_bind, cfg->tls_port, ocpp_protocols, 1)) {
+		if (!make_vhost(srv, "ocpp-tls", o->ws_bind, o->tls_port, ocpp_protocols, 1)) {
 			snprintf(err, errlen, "tls_port %d: cannot listen (in use, or bad tls_cert/tls_key?)",
-				 cfg->tls_port);
-			return -1;
+				 o->tls_port);
+			goto fail;
 		}
 	}
-	if (!make_vhost(srv, "admin", cfg->admin_bind, cfg->admin_port, http_protocols, 0)) {
-		snprintf(err, errlen, "admin_port %d: cannot listen on %s (in use?)", cfg->admin_port,
-			 cfg->admin_bind);
-		return -1;
+	if (!make_vhost(srv, "admin", o->admin_bind, o->admin_port, http_protocols, 0)) {
+		snprintf(err, errlen, "admin_port %d: cannot listen on %s (in use?)", o->admin_port,
+			 o->admin_bind);
+		goto fail;
 	}
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_US);
-	return 0;
+	return srv;
+fail:
+	server_destroy(srv);
+	return NULL;
 }
 
-void server_run(struct csms *app)
+void server_run(struct server *srv, volatile int *stopping)
 {
-	struct server *srv = app->server;
-	while (!app->stopping) {
+	while (!*stopping) {
 		if (lws_service(srv->ctx, 0) < 0)
 			break;
-		app->now_ms = time_now_ms();
-		csms_end_of_turn(app);
+		srv->ev.end_of_turn(srv->ev.ctx);
 	}
 }
 
-void server_destroy(struct csms *app)
+void server_destroy(struct server *srv)
 {
-	struct server *srv = app->server;
 	if (!srv)
 		return;
 	if (srv->ctx) {
@@ -775,5 +724,4 @@ void server_destroy(struct csms *app)
 		lws_context_destroy(srv->ctx);
 	}
 	free(srv);
-	app->server = NULL;
 }

@@ -1,21 +1,63 @@
-/* server.h: the libwebsockets context: the OCPP ws:// and wss:// listeners,
- * the admin HTTP listener, the periodic tick and the event loop. The only
- * module besides lws_compat.h that includes <libwebsockets.h>. */
+/* server.h: the libwebsockets wall: the OCPP ws:// and wss:// listeners, the
+ * admin HTTP listener, the periodic tick and the event loop. The only module
+ * besides lws_compat.h that includes <libwebsockets.h>. It knows sessions
+ * (ocpp/) and HTTP transactions (http.h), and reaches its owner only
+ * through the events it was given. */
 #ifndef CSMS_SERVER_H
 #define CSMS_SERVER_H
 
 #include <stddef.h>
 
-struct csms;
+struct server;
 struct session;
+struct http_txn;
 
-/* Creates the context and listeners; -1 with err naming the setting. */
-int server_start(struct csms *app, char *err, size_t errlen);
-/* Runs the loop until app->stopping; then closes every connection. */
-void server_run(struct csms *app);
-void server_destroy(struct csms *app);
-/* Safe from any thread: wakes the loop (sensor mailboxes). */
-void server_wake(struct csms *app);
+/* What to listen on. The strings are borrowed: they outlive the server. */
+struct server_opts {
+	const char *ws_bind;
+	int ws_port;                /* plain ws://, 0 = off */
+	int tls_port;               /* wss://, 0 = off */
+	const char *tls_cert, *tls_key, *tls_ca;
+	int security_profile;       /* 1, 2: Basic auth; 3: a client certificate whose CN is the id */
+	const char *admin_bind;
+	int admin_port;
+	int ping_interval_s;        /* 0: no pings */
+	int max_connections;
+	size_t max_frame;           /* larger frames reach frame() cut, as oversized */
+};
+
+/* The owner's side; every call is on the loop thread, ctx is its own. */
+struct server_events {
+	void *ctx;
+	/* Profiles 1 and 2: the password a charger sent; 0 when it is right. */
+	int (*check_password)(void *ctx, const char *id, const char *pw, size_t len);
+	/* The handshake is otherwise fine: 0 let it in, > 0 refused (too many
+	 * unknown chargers), < 0 refused (error). Nothing allocated yet. */
+	int (*admit)(void *ctx, const char *id);
+	/* The connection is open: the session for it (rpc, wsi and id set), or
+	 * NULL to hang up. */
+	struct session *(*connected)(void *ctx, const char *id, void *wsi);
+	/* One whole text frame; oversized: longer than max_frame, only its
+	 * first bytes are given. */
+	void (*frame)(void *ctx, struct session *s, const char *buf, size_t len, int oversized);
+	/* The connection is gone; the session is the owner's to free. */
+	void (*closed)(void *ctx, struct session *s);
+	/* An admin request with its body: answered with http_respond, now or later. */
+	void (*http)(void *ctx, struct http_txn *t);
+	void (*wake)(void *ctx);          /* after server_wake */
+	void (*tick)(void *ctx);          /* every 250 ms */
+	void (*end_of_turn)(void *ctx);   /* after every loop turn */
+};
+
+/* Creates the context and listeners; NULL with err naming the setting. */
+struct server *server_start(const struct server_opts *o, const struct server_events *ev, char *err,
+			    size_t errlen);
+/* Runs the loop until *stopping. */
+void server_run(struct server *srv, volatile int *stopping);
+/* Closes every connection (closed() for each session) and frees. */
+void server_destroy(struct server *srv);
+/* Safe from any thread: wakes the loop (sensor mailboxes); srv may be NULL. */
+void server_wake(struct server *srv);
 /* Asks for a WRITEABLE callback on a connection (the rpc want_write hook). */
 void server_want_write(void *wsi);
 /* Closes a charger connection (after its queued frames). */

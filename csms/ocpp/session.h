@@ -13,6 +13,7 @@
 
 #define SESSION_PRE 32   /* headroom before each frame, >= LWS_PRE */
 #define OCPP_MSGID_MAX 37
+#define SESSION_ID_MAX 49   /* a chargePointId: 1 to 48 bytes and its NUL */
 
 struct csms;
 struct charger;
@@ -39,7 +40,7 @@ struct session {
 	struct rpc *rpc;
 	struct csms *app;               /* the owner's: never used in ocpp/ */
 	void *wsi;                      /* struct lws *, opaque outside server.c */
-	char id[49];
+	char id[SESSION_ID_MAX];
 	struct charger *ch;             /* the owner's: never used in ocpp/ */
 	char *rx;                       /* reassembly of fragmented frames */
 	size_t rx_len, rx_cap;

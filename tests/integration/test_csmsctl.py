@@ -194,7 +194,7 @@ class Charger:
             except ValueError:
                 pass
 
-    def wait(self, event, timeout=10, **fields):
+    def wait(self, event, timeout=30, **fields):
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
