@@ -25,6 +25,7 @@
 #include "timeutil.h"
 
 #include "dlm.h"
+#include "dlm_send.h"
 #include "dlm_sensor.h"
 
 #include <errno.h>
@@ -34,7 +35,6 @@
 #include <time.h>
 
 #define PROFILE_ID 9000            /* our ChargePointMaxProfile */
-#define REJECT_RETRY_MS 60000      /* a refused profile is tried again after this */
 
 /* One per daemon, from control_init to control_free. */
 struct control {
@@ -43,6 +43,8 @@ struct control {
 	dlm_charger_in chin[DLM_MAX_CHARGERS];
 	struct charger *chv[DLM_MAX_CHARGERS];
 	dlm_output out;
+	dlm_send_charger sch[DLM_MAX_CHARGERS];   /* chv's send states, for dlm_send_plan */
+	dlm_send_decision plan[DLM_MAX_CHARGERS];
 	dlm_sensor *sensor;
 	dlm_reading reading;
 	dlm_sensor_health health;
@@ -240,38 +242,61 @@ static void meter_sample(const struct charger *ch, dlm_meter_sample *m)
 
 static void profile_done(void *arg, const struct call_result *r);
 
-/* What a charger draws now, per grid phase. For the reaction time after a
- * change of its limit (IEC 61851 gives a car 5 s) the car may still follow
- * the old limit or be ramping to the new one: it is taken to draw the larger
- * of the two, and no limit anywhere is raised until every such window has
- * passed (decide), so the house load, grid - draws, is never under-estimated
- * into a raise. After the window its MeterValues tell, when they are newer
- * than the window; without them a charging car is taken to draw its limit. */
-static int in_window(const struct csms *app, const struct charger *ch)
+/* struct charger_dlm holds the send state (the API and commands.c read it
+ * there); the rules on it are dlm/dlm_send's. 0 = never in changed_ms. */
+static void send_state_get(const struct charger_dlm *d, dlm_send_state *s)
 {
-	return ch->dlm.changed_ms && app->now_ms < ch->dlm.changed_ms + (int64_t)(app->cfg.dlm_react_s * 1000);
+	s->sent_limit_a = d->sent_limit_a;
+	s->prev_limit_a = d->prev_limit_a;
+	s->changed_ms = d->changed_ms ? d->changed_ms : DLM_NO_TIME;
+	s->sent_phases = d->sent_phases;
+	s->need_send = d->need_send;
+	s->in_flight = d->in_flight;
+	s->rejected = d->rejected;
+	s->rejected_ms = d->rejected_ms;
 }
 
+static void send_state_put(struct charger_dlm *d, const dlm_send_state *s)
+{
+	d->sent_limit_a = s->sent_limit_a;
+	d->prev_limit_a = s->prev_limit_a;
+	d->changed_ms = s->changed_ms == DLM_NO_TIME ? 0 : s->changed_ms;
+	d->sent_phases = s->sent_phases;
+	d->need_send = s->need_send;
+	d->in_flight = s->in_flight;
+	d->rejected = s->rejected;
+	d->rejected_ms = s->rejected_ms;
+}
+
+/* One dlm_send state change on the charger's holder. */
+static void send_state_apply(struct charger_dlm *d, void (*change)(dlm_send_state *))
+{
+	dlm_send_state s;
+	send_state_get(d, &s);
+	change(&s);
+	send_state_put(d, &s);
+}
+
+static int64_t react_ms(const struct csms *app)
+{
+	return (int64_t)(app->cfg.dlm_react_s * 1000);
+}
+
+/* What a charger draws now, per grid phase: during the reaction time after a
+ * change of its limit (IEC 61851 gives a car 5 s) the larger of its old and
+ * new limit, after it its MeterValues when newer than the window
+ * (dlm_send_draw). */
 static void estimate_draw(struct csms *app, const struct charger *ch, dlm_charger_in *in)
 {
-	const struct charger_dlm *d = &ch->dlm;
 	int64_t newest = 0;
 	for (int i = 1; i < CHARGER_MAX_CONN; i++)
 		if (ch->conn[i].live.ts_ms > newest)
 			newest = ch->conn[i].live.ts_ms;
-	if (in_window(app, ch) && in->state != DLM_EV_IDLE) {
-		double a = d->sent_limit_a > d->prev_limit_a ? d->sent_limit_a : d->prev_limit_a;
-		if (a > in->max_a)
-			a = in->max_a;
-		for (int p = 0; p < 3; p++)
-			in->draw_a[p] = (in->phases == 3 || p == in->grid_phase) ? a : 0;
-		return;
-	}
-	int64_t fresh_after = d->changed_ms + (int64_t)(app->cfg.dlm_react_s * 1000);
+	dlm_send_state s;
 	dlm_meter_sample m;
+	send_state_get(&ch->dlm, &s);
 	meter_sample(ch, &m);
-	dlm_draw_from_meter(newest && newest >= fresh_after ? &m : NULL, in->phases, in->grid_phase, in->state,
-			    d->sent_limit_a > 0 ? d->sent_limit_a : 0, in->draw_a, NULL);
+	dlm_send_draw(&s, in, react_ms(app), app->now_ms, &m, newest ? newest : DLM_NO_TIME, in->draw_a);
 }
 
 struct profile_call {
@@ -282,7 +307,8 @@ struct profile_call {
 	int phases;
 };
 
-static void send_profile(struct csms *app, struct charger *ch, double limit, int phases)
+static void send_profile(struct csms *app, struct charger *ch, double limit, int phases,
+			 dlm_send_why why_send)
 {
 	char ts[40], why[256];
 	cJSON *req = cJSON_CreateObject();
@@ -313,9 +339,9 @@ static void send_profile(struct csms *app, struct charger *ch, double limit, int
 			LOGE("dlm", "%s: cannot send SetChargingProfile: %s", ch->id, why);
 			free(pc);
 		} else {
-			LOGD("dlm", "%s: SetChargingProfile %.1f A x%d", ch->id, limit, phases);
-			ch->dlm.in_flight = 1;
-			ch->dlm.need_send = 0;
+			LOGD("dlm", "%s: SetChargingProfile %.1f A x%d (%s)", ch->id, limit, phases,
+			     dlm_send_why_str(why_send));
+			send_state_apply(&ch->dlm, dlm_send_started);
 			app->control->profiles_sent++;
 		}
 	}
@@ -332,45 +358,23 @@ static void profile_done(void *arg, const struct call_result *r)
 	if (ch && pc->gen != ch->dlm.call_gen)
 		ch = NULL;
 	if (ch) {
-		ch->dlm.in_flight = 0;
 		const cJSON *st = r->status == OCPP_OK ? cJSON_GetObjectItem(r->payload, "status") : NULL;
 		const char *status = cJSON_IsString(st) ? st->valuestring : r->code;
 		snprintf(ch->dlm.profile_status, sizeof ch->dlm.profile_status, "%s", status ? status : "?");
-		if (cJSON_IsString(st) && !strcmp(st->valuestring, "Accepted")) {
-			if (ch->dlm.sent_limit_a != pc->limit_a) {
-				ch->dlm.prev_limit_a = ch->dlm.sent_limit_a > 0 ? ch->dlm.sent_limit_a : 0;
-				ch->dlm.changed_ms = app->now_ms;
-			}
-			ch->dlm.sent_limit_a = pc->limit_a;
-			ch->dlm.sent_phases = pc->phases;
-			ch->dlm.rejected = 0;
-		} else if (strcmp(status ? status : "", "Closed")) {
-			ch->dlm.rejected = 1;
-			ch->dlm.rejected_ms = app->now_ms;
+		dlm_send_outcome o = DLM_SEND_REFUSED;  /* Rejected, NotSupported, a CALLERROR, a timeout */
+		if (cJSON_IsString(st) && !strcmp(st->valuestring, "Accepted"))
+			o = DLM_SEND_ACCEPTED;
+		else if (!strcmp(status ? status : "", "Closed"))
+			o = DLM_SEND_CLOSED;        /* the connection went away */
+		dlm_send_state s;
+		send_state_get(&ch->dlm, &s);
+		dlm_send_done(&s, o, pc->limit_a, pc->phases, app->now_ms);
+		send_state_put(&ch->dlm, &s);
+		if (o == DLM_SEND_REFUSED)
 			LOGW("dlm", "%s refused its charging profile (%.1f A): %s", ch->id, pc->limit_a,
 			     status ? status : "?");
-		}
 	}
 	free(pc);
-}
-
-/* Limits go out when they changed by 1 A or crossed 0 (no chatter), and a
- * smaller cut too when it is needed: the sensor is stale (the fallback is
- * exact) or the installed limits overfill one of the charger's phases. */
-static int needs_send(const struct charger *ch, double limit, int phases, int64_t now, int urgent_cut)
-{
-	const struct charger_dlm *d = &ch->dlm;
-	if (urgent_cut && !d->in_flight && ch->session && d->sent_limit_a - limit >= 0.1)
-		return 1;
-	if (d->in_flight || !ch->session)
-		return 0;
-	if (d->rejected && now - d->rejected_ms < REJECT_RETRY_MS)
-		return 0;
-	if (d->need_send || d->sent_limit_a < 0 || d->rejected)
-		return 1;
-	if ((limit == 0) != (d->sent_limit_a == 0) || phases != d->sent_phases)
-		return 1;
-	return fabs(limit - d->sent_limit_a) >= 1.0;
 }
 
 static void take_reading(struct control *ctl)
@@ -445,14 +449,18 @@ static void decide_inner(struct csms *app)
 		return;
 	}
 	ctl->decisions++;
-	int hold_raises = 0;
-	double installed[3] = { 0, 0, 0 };
+	/* Which limits go out (1 A steps, cuts at once, raises held while a car
+	 * reacts, refusals retried after a minute): dlm_send_plan. */
 	for (size_t i = 0; i < n; i++) {
 		struct charger *ch = ctl->chv[i];
-		hold_raises |= in_window(app, ch);
-		for (int p = 0; p < 3; p++)
-			if (ch->dlm.sent_limit_a > 0 && (ctl->chin[i].phases == 3 || p == ctl->chin[i].grid_phase))
-				installed[p] += ch->dlm.sent_limit_a;
+		send_state_get(&ch->dlm, &ctl->sch[i].st);
+		ctl->sch[i].online = ch->session != NULL;
+		ctl->sch[i].fast = !strcmp(ch->settings.charging_mode, "fast");
+	}
+	if (dlm_send_plan(&ctl->out, ctl->chin, ctl->sch, n, app->cfg.dlm_enabled, react_ms(app), app->now_ms,
+			  ctl->plan)) {
+		LOGE("dlm", "send plan failed");
+		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct charger *ch = ctl->chv[i];
@@ -461,22 +469,8 @@ static void decide_inner(struct csms *app)
 		ch->dlm.phases = o->phases;
 		ch->dlm.reason = dlm_reason_str(o->reason);
 		memcpy(ch->dlm.draw_a, ctl->chin[i].draw_a, sizeof ch->dlm.draw_a);
-		if (hold_raises && ch->dlm.sent_limit_a >= 0 && o->limit_a > ch->dlm.sent_limit_a &&
-		    !ch->dlm.need_send)
-			continue;   /* a car is still reacting: raise nothing yet */
-		/* DLM disabled: a charger in Fast mode runs on its own maximum and
-		 * gets no profile; Solar Boost and 100% PV still need their targets
-		 * sent (as does lifting a limit sent before). */
-		if (!app->cfg.dlm_enabled && !strcmp(ch->settings.charging_mode, "fast") &&
-		    ch->dlm.sent_limit_a < 0)
-			continue;
-		int urgent = ctl->out.stale;
-		for (int p = 0; p < 3; p++)
-			if ((ctl->chin[i].phases == 3 || p == ctl->chin[i].grid_phase) &&
-			    installed[p] > ctl->out.budget_a[p] + 0.05)
-				urgent = 1;
-		if (needs_send(ch, o->limit_a, o->phases, app->now_ms, urgent))
-			send_profile(app, ch, o->limit_a, o->phases);
+		if (ctl->plan[i].send)
+			send_profile(app, ch, o->limit_a, o->phases, ctl->plan[i].why);
 	}
 }
 
@@ -506,16 +500,13 @@ void control_wake(struct csms *app)
 void control_charger_online(struct csms *app, struct charger *ch)
 {
 	(void)app;
-	ch->dlm.need_send = 1;        /* (re)install the profile after a boot or reconnect */
-	ch->dlm.rejected = 0;
-	ch->dlm.in_flight = 0;
+	send_state_apply(&ch->dlm, dlm_send_online);  /* (re)install the profile after a boot or reconnect */
 }
 
 void control_charger_offline(struct csms *app, struct charger *ch)
 {
 	(void)app;
-	ch->dlm.in_flight = 0;
-	ch->dlm.sent_limit_a = -1;
+	send_state_apply(&ch->dlm, dlm_send_offline);
 }
 
 void control_charger_changed(struct csms *app, struct charger *ch)
