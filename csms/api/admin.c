@@ -196,7 +196,7 @@ void admin_call_reply(struct http_txn *t, const struct call_result *r, cJSON *ex
 	if (r->status == OCPP_OK) {
 		cJSON_AddItemToObject(o, "result", cJSON_Duplicate(r->payload, 1));
 	} else {
-		status = !strcmp(r->code, "Timeout") ? 504 : 502;
+		status = r->outcome == CALL_TIMEOUT ? 504 : 502;
 		cJSON *e = cJSON_AddObjectToObject(o, "error");
 		cJSON_AddStringToObject(e, "code", r->code);
 		cJSON_AddStringToObject(e, "description", r->description ? r->description : "");

@@ -1,5 +1,5 @@
 /* metrics.c: GET /metrics (Prometheus text format 0.0.4). Counters are
- * plain arrays in struct rpc_stats and csms_stats, bumped on the hot path without
+ * plain arrays (struct rpc_stats, commands_stats, csms_stats), bumped on the hot path without
  * allocation; the text is built only when scraped. */
 #include "metrics.h"
 #include "actions.h"
@@ -15,25 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const double metrics_lat_bounds_s[CSMS_LAT_BUCKETS] = {
-	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
-};
-
-void metrics_out(struct csms *app, int row, int outcome, int64_t latency_ms)
-{
-	if (row < 0 || row >= OCPP_ACT_COUNT || outcome < 0 || outcome > CSMS_OUT_CLOSED)
-		return;
-	app->stats.out_msgs[row][outcome]++;
-	if (latency_ms < 0)
-		return;
-	double s = (double)latency_ms / 1000.0;
-	int b = 0;
-	while (b < CSMS_LAT_BUCKETS && s > metrics_lat_bounds_s[b])
-		b++;
-	app->stats.out_lat[row][b]++;
-	app->stats.out_lat_sum_s[row] += s;
-}
 
 /* ---- the text ---- */
 
@@ -92,9 +73,9 @@ static const char *outcome_name(int col)
 {
 	if (col == OCPP_OK)
 		return "result";
-	if (col == CSMS_OUT_TIMEOUT)
+	if (col == COMMANDS_OUT_TIMEOUT)
 		return "timeout";
-	if (col == CSMS_OUT_CLOSED)
+	if (col == COMMANDS_OUT_CLOSED)
 		return "closed";
 	return ocpp_error_code((enum ocpp_status)col);
 }
@@ -102,7 +83,7 @@ static const char *outcome_name(int col)
 void metrics_api(struct route_ctx *c)
 {
 	struct csms *app = c->app;
-	const struct csms_stats *st = &app->stats;
+	const struct commands_stats *st = &app->calls;
 	const struct rpc_stats *rs = &app->rpc.stats;
 	struct text t = { malloc(16384), 0, 16384, 0 };
 	int nrows;
@@ -151,7 +132,7 @@ void metrics_api(struct route_ctx *c)
 				    (unsigned long long)rs->in_msgs[row][o]);
 	}
 	for (int r = 0; r < nrows; r++)
-		for (int o = 0; o <= CSMS_OUT_CLOSED; o++)
+		for (int o = 0; o <= COMMANDS_OUT_CLOSED; o++)
 			if (st->out_msgs[r][o])
 				put(&t, "csms_ocpp_messages_total{direction=\"out\",action=\"%s\",outcome=\"%s\"} %llu\n",
 				    rows[r].name, outcome_name(o), (unsigned long long)st->out_msgs[r][o]);
@@ -160,17 +141,17 @@ void metrics_api(struct route_ctx *c)
 	     "time from sending a CALL to a charger to its answer, by action");
 	for (int r = 0; r < nrows; r++) {
 		uint64_t cum = 0;
-		for (int b = 0; b <= CSMS_LAT_BUCKETS; b++)
+		for (int b = 0; b <= COMMANDS_LAT_BUCKETS; b++)
 			cum += st->out_lat[r][b];
 		if (!cum)
 			continue;
 		cum = 0;
-		for (int b = 0; b < CSMS_LAT_BUCKETS; b++) {
+		for (int b = 0; b < COMMANDS_LAT_BUCKETS; b++) {
 			cum += st->out_lat[r][b];
 			put(&t, "csms_cs_call_latency_seconds_bucket{action=\"%s\",le=\"%g\"} %llu\n", rows[r].name,
-			    metrics_lat_bounds_s[b], (unsigned long long)cum);
+			    commands_lat_bounds_s[b], (unsigned long long)cum);
 		}
-		cum += st->out_lat[r][CSMS_LAT_BUCKETS];
+		cum += st->out_lat[r][COMMANDS_LAT_BUCKETS];
 		put(&t, "csms_cs_call_latency_seconds_bucket{action=\"%s\",le=\"+Inf\"} %llu\n", rows[r].name,
 		    (unsigned long long)cum);
 		put(&t, "csms_cs_call_latency_seconds_sum{action=\"%s\"} %.6f\n", rows[r].name, st->out_lat_sum_s[r]);
@@ -192,8 +173,8 @@ void metrics_api(struct route_ctx *c)
 	counter(&t, "csms_callerrors_sent_total", "CALLERRORs sent to chargers", (double)rs->callerrors_out);
 	counter(&t, "csms_cs_calls_sent_total", "CALLs sent to chargers", (double)rs->calls_out);
 	counter(&t, "csms_cs_call_timeouts_total", "CALLs to chargers that timed out", (double)rs->call_timeouts);
-	counter(&t, "csms_commits_total", "group commits of the store", (double)st->commits);
-	counter(&t, "csms_commit_failures_total", "failed group commits", (double)st->commit_failures);
+	counter(&t, "csms_commits_total", "group commits of the store", (double)app->stats.commits);
+	counter(&t, "csms_commit_failures_total", "failed group commits", (double)app->stats.commit_failures);
 	struct control_sensor_info si;
 	if (control_sensor_info(app, &si) == 0) {
 		head(&t, "csms_dlm_sensor_healthy", "gauge", "1 when the grid sensor's reading is fresh");

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "ocpp.h"
+#include "commands.h"
 #include "rpc.h"
 #include <stdint.h>
 
@@ -16,17 +17,11 @@ struct server;
 struct control;
 struct energy;
 
-#define CSMS_OUT_TIMEOUT OCPP_STATUS_COUNT        /* outcome columns of out_msgs beyond */
-#define CSMS_OUT_CLOSED (OCPP_STATUS_COUNT + 1)   /* the CALLERROR codes */
-#define CSMS_LAT_BUCKETS 12       /* CS call latency histogram bounds: metrics.c */
 
-/* Counters for /metrics beyond the RPC layer's own (rpc.stats). */
+/* The store's commits, for /metrics (the RPC layer counts frames in
+ * rpc.stats, commands.c our CALLs in calls). */
 struct csms_stats {
 	uint64_t commits, commit_failures;
-	/* CALLs we sent by action and outcome (OCPP_OK, a CALLERROR code, timeout, closed). */
-	uint64_t out_msgs[OCPP_ACT_COUNT][OCPP_STATUS_COUNT + 2];
-	uint64_t out_lat[OCPP_ACT_COUNT][CSMS_LAT_BUCKETS + 1];   /* answered calls; last = +Inf */
-	double out_lat_sum_s[OCPP_ACT_COUNT];
 };
 
 struct csms {
@@ -39,6 +34,7 @@ struct csms {
 	int64_t now_ms;                 /* stamped once per loop turn */
 	struct rpc rpc;                 /* the RPC layer's settings, hooks, held replies, counters */
 	struct csms_stats stats;
+	struct commands_stats calls;    /* our CALLs by action and outcome */
 	int64_t started_ms;
 	int64_t next_housekeeping_ms;   /* reservations, offline alarms (commands.c, alarms.c) */
 	int64_t next_prune_ms;          /* audit rows beyond audit_keep */
@@ -47,8 +43,8 @@ struct csms {
 };
 
 /* wiring.c: sets up app->rpc from the settings, with the hooks into
- * central/ and net/. */
-void csms_rpc_init(struct csms *app);
+ * central/ and net/, and the chargers' events (app->chargers, when set). */
+void csms_wire(struct csms *app);
 /* wiring.c: starts the listeners with the events that reach the app
  * (app->server); -1 with err naming the setting. */
 int csms_server_start(struct csms *app, char *err, size_t errlen);

@@ -63,7 +63,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	app.now_ms = time_now_ms();
-	csms_rpc_init(&app);
 	if (schema_init()) {
 		fprintf(stderr, "csmsd: the embedded OCPP schemas do not load\n");
 		return 2;
@@ -73,6 +72,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "csmsd: out of memory\n");
 		return 2;
 	}
+	csms_wire(&app);
 	/* Listen first: a port in use must not leave a database behind. */
 	if (csms_server_start(&app, err, sizeof err)) {
 		fprintf(stderr, "csmsd: %s\n", err);

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the RPC layer's hooks ---- */
+/* ---- the RPC layer's hooks and the chargers' events ---- */
 
 static int session_accepted(const struct session *s)
 {
@@ -38,8 +38,21 @@ static const struct rpc_hooks rpc_hooks = {
 	.want_write = server_want_write,
 };
 
-void csms_rpc_init(struct csms *app)
+static void ev_booted(void *ctx, struct charger *ch)
 {
+	control_charger_online(ctx, ch);
+}
+
+static void ev_changed(void *ctx, struct charger *ch)
+{
+	control_charger_changed(ctx, ch);
+}
+
+void csms_wire(struct csms *app)
+{
+	struct charger_events cev = { app, ev_booted, ev_changed };
+	if (app->chargers)
+		charger_registry_set_events(app->chargers, &cev);
 	app->rpc.hooks = &rpc_hooks;
 	app->rpc.now_ms = &app->now_ms;
 	app->rpc.max_frame = app->cfg.max_frame;

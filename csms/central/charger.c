@@ -15,6 +15,7 @@ struct charger_registry {
 	struct charger *all;
 	size_t count;
 	size_t unknown;             /* entries with reg REG_UNKNOWN (connected, not booted) */
+	struct charger_events ev;
 };
 
 static uint32_t hash(const char *s)
@@ -28,6 +29,23 @@ static uint32_t hash(const char *s)
 struct charger_registry *charger_registry_new(void)
 {
 	return calloc(1, sizeof(struct charger_registry));
+}
+
+void charger_registry_set_events(struct charger_registry *r, const struct charger_events *ev)
+{
+	r->ev = *ev;
+}
+
+void charger_booted(struct charger_registry *r, struct charger *c)
+{
+	if (r->ev.booted)
+		r->ev.booted(r->ev.ctx, c);
+}
+
+void charger_changed(struct charger_registry *r, struct charger *c)
+{
+	if (r->ev.changed)
+		r->ev.changed(r->ev.ctx, c);
 }
 
 void charger_registry_free(struct charger_registry *r)

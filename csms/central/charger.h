@@ -84,7 +84,19 @@ struct charger {
 
 struct charger_registry;
 
+/* What the layers above hear about chargers, set once by the app
+ * (app/wiring.c); either may be NULL. */
+struct charger_events {
+	void *ctx;
+	void (*booted)(void *ctx, struct charger *c);    /* accepted at a BootNotification */
+	void (*changed)(void *ctx, struct charger *c);   /* status, transaction or profiles changed */
+};
+
 struct charger_registry *charger_registry_new(void);
+void charger_registry_set_events(struct charger_registry *r, const struct charger_events *ev);
+/* Tell the listeners (DLM re-decides). */
+void charger_booted(struct charger_registry *r, struct charger *c);
+void charger_changed(struct charger_registry *r, struct charger *c);
 void charger_registry_free(struct charger_registry *r);
 /* Looks up a charger in memory, loading it from the store when it is known
  * there; creates nothing. NULL when unknown. */

@@ -8,11 +8,9 @@
 #include "admin.h"
 #include "alarms.h"
 #include "charger.h"
-#include "control.h"
 #include "csms.h"
 #include "http.h"
 #include "log.h"
-#include "metrics.h"
 #include "ocppj.h"
 #include "store.h"
 #include "timeutil.h"
@@ -135,7 +133,7 @@ static void m_set_profile(struct cmd_track *tk, const cJSON *req, const struct c
 		alarms_profile(tk->app, tk->charger, conn, id, purpose, NULL);
 	} else if (r->status == OCPP_OK) {
 		alarms_profile(tk->app, tk->charger, conn, id, purpose, str(r->payload, "status"));
-	} else if (strcmp(r->code, "Timeout") && strcmp(r->code, "Closed")) {
+	} else if (r->outcome == CALL_ERROR) {
 		alarms_profile(tk->app, tk->charger, conn, id, purpose, r->code);
 	}
 }
@@ -163,7 +161,7 @@ static void m_clear_profile(struct cmd_track *tk, const cJSON *req, const struct
 		 * its limit again at the next decision. */
 		LOGW("commands", "%s: DLM's charging profile was cleared; it is sent again", ch->id);
 		ch->dlm.need_send = 1;
-		control_charger_changed(tk->app, ch);
+		charger_changed(tk->app->chargers, ch);
 	}
 }
 
@@ -185,33 +183,51 @@ static const struct meaning {
 
 /* ---- tracking ---- */
 
+const double commands_lat_bounds_s[COMMANDS_LAT_BUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
+};
+
+/* A CALL of ours that ended; latency_ms < 0: not answered (not observed). */
+static void count_out(struct commands_stats *st, int row, int col, int64_t latency_ms)
+{
+	if (row < 0 || row >= OCPP_ACT_COUNT || col < 0 || col > COMMANDS_OUT_CLOSED)
+		return;
+	st->out_msgs[row][col]++;
+	if (latency_ms < 0)
+		return;
+	double s = (double)latency_ms / 1000.0;
+	int b = 0;
+	while (b < COMMANDS_LAT_BUCKETS && s > commands_lat_bounds_s[b])
+		b++;
+	st->out_lat[row][b]++;
+	st->out_lat_sum_s[row] += s;
+}
+
 static void track_done(void *arg, const struct call_result *r)
 {
 	struct cmd_track *tk = arg;
 	struct csms *app = tk->app;
-	const char *outcome;
+	/* the audit's word and the counters' column for each outcome */
+	static const char *const words[] = { [CALL_ANSWERED] = "result", [CALL_ERROR] = "error",
+					     [CALL_TIMEOUT] = "timeout", [CALL_CLOSED] = "closed" };
+	const char *outcome = words[r->outcome];
 	int col;
-	if (r->status == OCPP_OK) {
-		outcome = "result";
-		col = OCPP_OK;
-	} else if (!strcmp(r->code, "Timeout")) {
-		outcome = "timeout";
-		col = CSMS_OUT_TIMEOUT;
-	} else if (!strcmp(r->code, "Closed")) {
-		outcome = "closed";
-		col = CSMS_OUT_CLOSED;
-	} else {
-		outcome = "error";
+	switch (r->outcome) {
+	case CALL_ANSWERED: col = OCPP_OK; break;
+	case CALL_TIMEOUT: col = COMMANDS_OUT_TIMEOUT; break;
+	case CALL_CLOSED: col = COMMANDS_OUT_CLOSED; break;
+	case CALL_ERROR:
+	default:
 		col = r->status > OCPP_OK && r->status < OCPP_STATUS_COUNT ? (int)r->status : OCPP_EGENERIC;
 	}
-	int answered = col != CSMS_OUT_TIMEOUT && col != CSMS_OUT_CLOSED;
-	metrics_out(app, tk->row, col, answered ? r->latency_ms : -1);
+	int answered = col != COMMANDS_OUT_TIMEOUT && col != COMMANDS_OUT_CLOSED;
+	count_out(&app->calls, tk->row, col, answered ? r->latency_ms : -1);
 
 	char *resp = r->payload ? cJSON_PrintUnformatted(r->payload) : NULL;
 	struct store_audit a = {
 		.charger = tk->charger, .action = tk->action, .message_id = tk->msg_id, .source = tk->source,
 		.queued_ms = tk->queued_ms, .done_ms = app->now_ms,
-		.sent_ms = col == CSMS_OUT_CLOSED ? 0 : app->now_ms - r->latency_ms,
+		.sent_ms = col == COMMANDS_OUT_CLOSED ? 0 : app->now_ms - r->latency_ms,
 		.latency_ms = answered ? r->latency_ms : -1,
 		.request = tk->request, .outcome = outcome, .response = resp,
 		.error_code = r->status == OCPP_OK ? NULL : r->code,

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "actions.h"
 #include "session.h"
 
 struct csms;
@@ -20,6 +21,18 @@ struct route_ctx;
 /* control.c's ChargePointMaxProfile id: DLM re-installs it itself, so it is
  * never re-installed from the store. Must match PROFILE_ID there. */
 #define COMMANDS_DLM_PROFILE_ID 9000
+
+/* Our CALLs by action and how they ended, for /metrics: the columns are
+ * OCPP_OK (a CALLRESULT), a CALLERROR's code, then these two. */
+#define COMMANDS_OUT_TIMEOUT OCPP_STATUS_COUNT
+#define COMMANDS_OUT_CLOSED (OCPP_STATUS_COUNT + 1)
+#define COMMANDS_LAT_BUCKETS 12
+extern const double commands_lat_bounds_s[COMMANDS_LAT_BUCKETS];   /* upper bounds, s (+Inf follows) */
+struct commands_stats {
+	uint64_t out_msgs[OCPP_ACT_COUNT][COMMANDS_OUT_CLOSED + 1];
+	uint64_t out_lat[OCPP_ACT_COUNT][COMMANDS_LAT_BUCKETS + 1];   /* answered calls; last = +Inf */
+	double out_lat_sum_s[OCPP_ACT_COUNT];
+};
 
 /* Called by ocppj for each CALL it accepted to send: replaces *cb / *arg
  * with the tracker's, which calls the original exactly once at the end.

@@ -6,7 +6,6 @@
 #include "auth.h"
 #include "charger.h"
 #include "commands.h"
-#include "control.h"
 #include "csms.h"
 #include "log.h"
 #include "session.h"
@@ -59,7 +58,7 @@ enum ocpp_status h_boot_notification(const struct ocpp_req *r, cJSON *resp, cons
 	     str(r->payload, "chargePointModel"), store_registration_names[reg]);
 	if (reg == REG_ACCEPTED) {
 		r->s->booted = 1;
-		control_charger_online(app, r->ch);
+		charger_booted(app->chargers, r->ch);
 		commands_charger_booted(app, r->ch);
 	}
 	return OCPP_OK;
@@ -93,7 +92,7 @@ enum ocpp_status h_status_notification(const struct ocpp_req *r, cJSON *resp, co
 		snprintf(cc->error_code, sizeof cc->error_code, "%s", str(r->payload, "errorCode"));
 	}
 	alarms_status(r->app, r->ch, conn, r->payload);
-	control_charger_changed(r->app, r->ch);
+	charger_changed(r->app->chargers, r->ch);
 	return OCPP_OK;
 }
 
@@ -172,7 +171,7 @@ enum ocpp_status h_start_transaction(const struct ocpp_req *r, cJSON *resp, cons
 		snprintf(cc->tx_id_tag, sizeof cc->tx_id_tag, "%s", tag);
 		cc->tx_start_ms = s.start_ms;
 	}
-	control_charger_changed(app, r->ch);
+	charger_changed(app->chargers, r->ch);
 	return OCPP_OK;
 }
 
@@ -227,7 +226,7 @@ enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const
 	}
 	if (conn > 0 && (conn >= CHARGER_MAX_CONN || !r->ch->conn[conn].tx_id))
 		commands_tx_stopped(app, r->ch, conn);
-	control_charger_changed(app, r->ch);
+	charger_changed(app->chargers, r->ch);
 	return OCPP_OK;
 }
 

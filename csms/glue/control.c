@@ -364,7 +364,7 @@ static void profile_done(void *arg, const struct call_result *r)
 		dlm_send_outcome o = DLM_SEND_REFUSED;  /* Rejected, NotSupported, a CALLERROR, a timeout */
 		if (cJSON_IsString(st) && !strcmp(st->valuestring, "Accepted"))
 			o = DLM_SEND_ACCEPTED;
-		else if (!strcmp(status ? status : "", "Closed"))
+		else if (r->outcome == CALL_CLOSED)
 			o = DLM_SEND_CLOSED;        /* the connection went away */
 		dlm_send_state s;
 		send_state_get(&ch->dlm, &s);

@@ -250,17 +250,20 @@ static void handle_answer(struct session *s, int type, const char *id, const cJS
 		const schema *rs = schema_get(c->action, 1);
 		schema_result vr = rs ? schema_validate(rs, payload, why, sizeof why) : SCHEMA_OK;
 		if (vr != SCHEMA_OK) {
+			r.outcome = CALL_ERROR;
 			r.status = from_schema(vr);
 			r.code = ocpp_error_code(r.status);
 			r.description = why;
 			r.payload = payload;
 			LOGW("ocppj", "%s: %s response fails its schema: %s", s->id, c->action, why);
 		} else {
+			r.outcome = CALL_ANSWERED;
 			r.status = OCPP_OK;
 			r.payload = payload;
 		}
 	} else {
 		const cJSON *code = cJSON_GetArrayItem(root, 2), *desc = cJSON_GetArrayItem(root, 3);
+		r.outcome = CALL_ERROR;
 		r.code = cJSON_IsString(code) ? code->valuestring : "GenericError";
 		int st = ocpp_error_from_code(r.code);
 		r.status = st > 0 ? (enum ocpp_status)st : OCPP_EGENERIC;
@@ -427,15 +430,17 @@ void ocppj_check_timeouts(struct session *s, int64_t now_ms)
 	s->inflight = NULL;
 	s->rpc->stats.call_timeouts++;
 	LOGW("ocppj", "%s: %s %s timed out", s->id, c->action, c->id);
-	struct call_result r = { OCPP_EINTERNAL, "Timeout", "no answer from the charge point", NULL,
-				 now_ms - c->sent_ms };
+	struct call_result r = { .outcome = CALL_TIMEOUT, .status = OCPP_EINTERNAL, .code = "Timeout",
+				 .description = "no answer from the charge point",
+				 .latency_ms = now_ms - c->sent_ms };
 	finish_call(s, c, &r);
 	send_next_call(s);
 }
 
 void ocppj_fail_all(struct session *s, const char *code)
 {
-	struct call_result r = { OCPP_EINTERNAL, code, "connection closed", NULL, 0 };
+	struct call_result r = { .outcome = CALL_CLOSED, .status = OCPP_EINTERNAL, .code = code,
+				 .description = "connection closed" };
 	struct pending_call *c = s->inflight, *n;
 	s->inflight = NULL;
 	if (c)

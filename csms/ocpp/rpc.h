@@ -11,10 +11,20 @@
 
 struct session;
 
-/* The result of a CALL we sent: status OCPP_OK with the payload, an error
- * code from a CALLERROR, or OCPP_EINTERNAL with code "Timeout"/"Closed".
- * payload and details are borrowed for the callback's duration. */
+/* How a CALL we sent ended. */
+enum call_outcome {
+	CALL_ANSWERED,   /* a CALLRESULT that passed its schema (status OCPP_OK) */
+	CALL_ERROR,      /* a CALLERROR, or a CALLRESULT failing its schema */
+	CALL_TIMEOUT,    /* no answer before the deadline */
+	CALL_CLOSED      /* the connection went away first */
+};
+
+/* The result of a CALL we sent: its outcome; status OCPP_OK with the
+ * payload, an error code from a CALLERROR, or OCPP_EINTERNAL with code
+ * "Timeout"/"Closed". payload and details are borrowed for the callback's
+ * duration. */
 struct call_result {
+	enum call_outcome outcome;
 	enum ocpp_status status;
 	const char *code;          /* wire code, "Timeout" or "Closed" */
 	const char *description;

@@ -61,7 +61,7 @@ static void setup(void)
 		DIE("control_init: %s\n", err);
 	if (energy_init(&app, err, sizeof err))
 		DIE("energy_init: %s\n", err);
-	csms_rpc_init(&app);
+	csms_wire(&app);
 	sess.app = &app;
 	sess.rpc = &app.rpc;
 	sess.wsi = dummy_wsi;

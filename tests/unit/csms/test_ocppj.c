@@ -74,7 +74,7 @@ int main(void)
 	CHECK(store_open(path, &app.store, err, sizeof err) == 0);
 	app.chargers = charger_registry_new();
 	app.now_ms = 1700000000000;
-	csms_rpc_init(&app);
+	csms_wire(&app);
 	sess.app = &app;
 	sess.rpc = &app.rpc;
 	snprintf(sess.id, sizeof sess.id, "CP1");

@@ -47,9 +47,11 @@ static int accepted(const struct session *s)
 }
 
 static char results[16][256];
+static enum call_outcome outcomes[16];
 static int nresults;
 static void on_result(void *arg, const struct call_result *r)
 {
+	outcomes[nresults % 16] = r->outcome;
 	char *p = r->payload ? cJSON_PrintUnformatted(r->payload) : NULL;
 	snprintf(results[nresults++ % 16], 256, "%s:%s:%s:%lld", (const char *)arg,
 		 r->status == OCPP_OK ? "OK" : r->code, p ? p : "", (long long)r->latency_ms);
@@ -264,6 +266,9 @@ static void check_calls_out(void)
 	CHECK_STR(results[5], "f:Closed::0");
 	CHECK(!sess.inflight && !sess.queue_head);
 	CHECK(tracked == 0);                  /* every tracked CALL ended exactly once */
+	/* typed outcomes: a, c, b, d, e, f */
+	CHECK(outcomes[0] == CALL_ANSWERED && outcomes[1] == CALL_ERROR && outcomes[2] == CALL_ERROR);
+	CHECK(outcomes[3] == CALL_TIMEOUT && outcomes[4] == CALL_CLOSED && outcomes[5] == CALL_CLOSED);
 	CHECK(rpc.stats.calls_out == 5);
 	cJSON_Delete(reset);
 	cJSON_Delete(bad);
