@@ -78,8 +78,9 @@ typedef struct dlm_config {
 
 typedef enum dlm_field_type { DLM_F_BOOL, DLM_F_AMPS, DLM_F_MS, DLM_F_RATE } dlm_field_type;
 
-/* One row per setting, in the order above: drives defaults, validation,
- * config keys and API fields (the daemon adds its prefix, e.g. dlm_). */
+/* One row per setting, in the order above: drives defaults and validation.
+ * The daemon's config rows (csms/config.c) name the field each sets, with
+ * bounds inside these (a test checks it). */
 typedef struct dlm_config_field {
     const char *name;   /* "breaker_a" */
     const char *json;   /* "breakerA" */
@@ -98,6 +99,8 @@ void dlm_config_defaults(dlm_config *cfg);
 /* Sets one field from text ("25", "true", "2.5"); -EINVAL with a message
  * naming the field in err (may be NULL) on an unknown name or bad value. */
 int dlm_config_set(dlm_config *cfg, const char *name, const char *value, char *err, size_t errlen);
+/* The same from a number (bools: nonzero is true; ms rounded to whole ms). */
+int dlm_config_set_num(dlm_config *cfg, const char *name, double value, char *err, size_t errlen);
 /* Reads one field as a double (bools 0/1); -ENOENT for an unknown name. */
 int dlm_config_get(const dlm_config *cfg, const char *name, double *value);
 /* Checks ranges and consistency (margin < breaker, fallback <= breaker...);

@@ -1,7 +1,7 @@
 /*
  * dlm settings: one table row per setting gives its name, unit, default and
- * bounds; defaults, parsing and validation are driven by it so that the
- * daemon's config keys and API fields come from the same place.
+ * bounds; defaults, parsing and validation are driven by it. The daemon's
+ * config rows name the field they set (csms/config.c).
  */
 #include "dlm.h"
 
@@ -124,14 +124,26 @@ int dlm_config_set(dlm_config *cfg, const char *name, const char *value, char *e
             fmt(err, errlen, "%s: '%s' is not a number", f->name, value);
             return -EINVAL;
         }
-        if (v < f->min || v > f->max) {
-            char range[64];
-            snprintf(range, sizeof range, "%g..%g %s", f->min, f->max, f->unit);
-            fmt(err, errlen, "%s: out of range %s", f->name, range);
-            return -EINVAL;
-        }
     }
-    store(cfg, f, v);
+    return dlm_config_set_num(cfg, f->name, v, err, errlen);
+}
+
+int dlm_config_set_num(dlm_config *cfg, const char *name, double value, char *err, size_t errlen)
+{
+    const dlm_config_field *f = find(name);
+    if (!f || !cfg) {
+        fmt(err, errlen, "%s: unknown DLM setting%s", name ? name : "(null)", "");
+        return -EINVAL;
+    }
+    if (f->type == DLM_F_BOOL)
+        value = value != 0;
+    if (!isfinite(value) || value < f->min || value > f->max) {
+        char range[64];
+        snprintf(range, sizeof range, "%g..%g %s", f->min, f->max, f->unit);
+        fmt(err, errlen, "%s: out of range %s", f->name, range);
+        return -EINVAL;
+    }
+    store(cfg, f, value);
     return 0;
 }
 

@@ -54,6 +54,18 @@ typedef enum {
 
 typedef enum { STATION_EV_FAST = 0, STATION_EV_SOLAR_BOOST, STATION_EV_PV100, STATION_EV_MODE_COUNT } station_ev_mode;
 
+/* The EV charging modes by name: ONE table for every place that names them.
+ * `name` is the station's (its settings, GET /api/v1/station); `charger` is
+ * the spelling of a charger's own chargingMode setting (PUT/GET
+ * /api/v1/chargers/{id}), older and kept because answers do not change.
+ * Either spelling is accepted as input everywhere (station_ev_mode_parse). */
+typedef struct station_ev_mode_def {
+	station_ev_mode mode;
+	const char *name;    /* "fast", "solarBoost", "pv100" */
+	const char *charger; /* "fast", "solarBoost", "pv" */
+} station_ev_mode_def;
+extern const station_ev_mode_def station_ev_modes[STATION_EV_MODE_COUNT];
+
 /* A daily time window in local time: [start_min, end_min) minutes of the
  * day; end < start wraps past midnight (the part after midnight belongs to
  * the day it started on); end == start is the whole day. weekdays: bit 0 =
@@ -405,8 +417,9 @@ double station_clearsky_ghi(double lat_deg, double lon_deg, int64_t unix_s);
 bool station_window_active(const station_window *w, int64_t local_s);
 const char *station_mode_name(station_mode m);
 int station_mode_parse(const char *s, station_mode *m);
-const char *station_ev_mode_name(station_ev_mode m);
-int station_ev_mode_parse(const char *s, station_ev_mode *m);
+const char *station_ev_mode_name(station_ev_mode m);    /* the station's spelling; "?" if unknown */
+const char *station_ev_mode_charger(station_ev_mode m); /* a charger setting's spelling; "?" if unknown */
+int station_ev_mode_parse(const char *s, station_ev_mode *m); /* either spelling */
 
 /* Minimal cost DP for one battery over n slots of dt_s (used by the
  * optimiser, exposed for tests and the simulator's fine-grid check).

@@ -11,7 +11,11 @@
 static const char *const mode_names[STATION_MODE_COUNT] = {
 	"selfConsumption", "tou", "feedIn", "remoteEms", "loadShedding", "optimise",
 };
-static const char *const ev_mode_names[STATION_EV_MODE_COUNT] = {"fast", "solarBoost", "pv100"};
+const station_ev_mode_def station_ev_modes[STATION_EV_MODE_COUNT] = {
+	{STATION_EV_FAST, "fast", "fast"},
+	{STATION_EV_SOLAR_BOOST, "solarBoost", "solarBoost"},
+	{STATION_EV_PV100, "pv100", "pv"},
+};
 
 const char *station_mode_name(station_mode m)
 {
@@ -28,16 +32,31 @@ int station_mode_parse(const char *s, station_mode *m)
 	return STATION_EINVAL;
 }
 
+static const station_ev_mode_def *ev_mode_def(station_ev_mode m)
+{
+	for (int i = 0; i < STATION_EV_MODE_COUNT; i++)
+		if (station_ev_modes[i].mode == m)
+			return &station_ev_modes[i];
+	return NULL;
+}
+
 const char *station_ev_mode_name(station_ev_mode m)
 {
-	return (unsigned)m < STATION_EV_MODE_COUNT ? ev_mode_names[m] : "?";
+	const station_ev_mode_def *d = ev_mode_def(m);
+	return d ? d->name : "?";
+}
+
+const char *station_ev_mode_charger(station_ev_mode m)
+{
+	const station_ev_mode_def *d = ev_mode_def(m);
+	return d ? d->charger : "?";
 }
 
 int station_ev_mode_parse(const char *s, station_ev_mode *m)
 {
-	for (int i = 0; i < STATION_EV_MODE_COUNT; i++)
-		if (s && strcmp(s, ev_mode_names[i]) == 0) {
-			*m = (station_ev_mode)i;
+	for (int i = 0; s && i < STATION_EV_MODE_COUNT; i++)
+		if (strcmp(s, station_ev_modes[i].name) == 0 || strcmp(s, station_ev_modes[i].charger) == 0) {
+			*m = station_ev_modes[i].mode;
 			return 0;
 		}
 	return STATION_EINVAL;

@@ -35,8 +35,8 @@ struct csms_config {
 	int dlm_enabled;
 	double dlm_breaker_a, dlm_margin_a, dlm_fallback_a;
 	double dlm_stale_s;
-	int dlm_sensor;            /* enum dlm_sensor_kind */
-	int dlm_meter;             /* enum dlm_meter_kind */
+	int dlm_sensor;            /* row of dlm_sensor_kinds[] (dlm_sensor.h) */
+	int dlm_meter;             /* row of dlm_meters[] (dlm_sensor.h) */
 	char *dlm_meter_map;
 	int dlm_poll_ms;
 	char *dlm_modbus_host;
@@ -49,7 +49,7 @@ struct csms_config {
 	double dlm_settle_s, dlm_min_pause_s, dlm_react_s;
 	double dlm_default_max_a;
 	/* station */
-	int station_source;        /* enum station_source_kind */
+	int station_source;        /* row of station_src_kinds[] (station_source.h) */
 	double station_speed;
 	char *station_settings;
 	int station_tick_ms;
@@ -63,9 +63,6 @@ struct csms_config {
 };
 
 enum { UNKNOWN_ACCEPT = 0, UNKNOWN_PENDING, UNKNOWN_REJECT };
-enum { CFG_SENSOR_SIM = 0, CFG_SENSOR_API, CFG_SENSOR_MODBUS_TCP, CFG_SENSOR_MODBUS_RTU };
-enum { CFG_METER_SDM630 = 0, CFG_METER_DTSU666, CFG_METER_GENERIC };
-enum { STATION_SRC_SIM = 0, STATION_SRC_MODBUS, STATION_SRC_API };
 
 /* Fill cfg from defaults, file, environment and argv. Returns 0, 1 when
  * --help was printed, or -1 after printing one line naming the bad key. */
@@ -80,5 +77,22 @@ int config_set(struct csms_config *cfg, const char *key, const char *value,
 /* The value of one key as text (into buf); NULL for an unknown key. */
 const char *config_get(const struct csms_config *cfg, const char *key,
 		       char *buf, size_t len);
+
+/* A key as seen by the module that serves it through its own API resource
+ * or feeds it to its library (control.c: GET/PUT /api/v1/dlm, dlm_config).
+ * Strings are static. */
+enum config_kind { CONFIG_NUMBER, CONFIG_BOOL, CONFIG_TEXT };
+struct config_info {
+	const char *name;          /* "dlm_stale_s" */
+	enum config_kind kind;     /* numbers: int or double; text: strings and names */
+	double min, max;           /* CONFIG_NUMBER: the bounds config_set applies */
+	const char *api;           /* its field in its API resource ("staleS", "sensor.host"); NULL: none */
+	const char *lib;           /* the library setting it sets (dlm_config's "stale_ms"); NULL: none */
+	double lib_scale;          /* library units per unit of the key (s -> ms: 1000) */
+};
+/* The i-th key of the table (0, 1, ...): 0, or -1 past the last. */
+int config_info_at(size_t i, struct config_info *out);
+/* The value of a number or bool key (bools 0/1); -1 for an unknown or text key. */
+int config_number(const struct csms_config *cfg, const char *key, double *v);
 
 #endif

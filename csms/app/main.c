@@ -34,6 +34,33 @@ static int is_loopback(const char *addr)
 	return !strncmp(addr, "127.", 4) || !strcmp(addr, "::1") || !strcmp(addr, "localhost");
 }
 
+/* The listeners' rules across keys. */
+static int check_listeners(const struct csms_config *c, char *err, size_t errlen)
+{
+	if (!c->admin_token[0] && !is_loopback(c->admin_bind))
+		snprintf(err, errlen, "admin_token: must be set when admin_bind (%s) is not a loopback address",
+			 c->admin_bind);
+	else if (c->security_profile >= 2 && !c->tls_port)
+		snprintf(err, errlen, "security_profile %d needs tls_port", c->security_profile);
+	else if (c->security_profile >= 2 && c->ws_port)
+		snprintf(err, errlen, "security_profile %d: set ws_port to 0 (now %d): chargers must not "
+			 "connect over plain ws:// with this profile", c->security_profile, c->ws_port);
+	else if (c->security_profile == 3 && !c->tls_ca[0])
+		snprintf(err, errlen, "security_profile 3 needs tls_ca (the CA of the chargers' certificates)");
+	else
+		return 0;
+	return -1;
+}
+
+/* What the config table's bounds (config_load) cannot tell: rules across
+ * keys and the dlm/ and station/ libraries' own checks. All run before
+ * anything is opened or written; each names the key it refuses. */
+static int (*const settings_checks[])(const struct csms_config *, char *, size_t) = {
+	check_listeners,
+	control_check_config,
+	energy_check_config,
+};
+
 int main(int argc, char **argv)
 {
 	static struct csms app;
@@ -44,24 +71,12 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return 2;
 	log_set_level((enum log_level)app.cfg.log_level);
-	if (!app.cfg.admin_token[0] && !is_loopback(app.cfg.admin_bind)) {
-		fprintf(stderr, "csmsd: admin_token: must be set when admin_bind (%s) is not a loopback address\n",
-			app.cfg.admin_bind);
-		return 2;
-	}
-	if (app.cfg.security_profile >= 2 && !app.cfg.tls_port) {
-		fprintf(stderr, "csmsd: security_profile %d needs tls_port\n", app.cfg.security_profile);
-		return 2;
-	}
-	if (app.cfg.security_profile >= 2 && app.cfg.ws_port) {
-		fprintf(stderr, "csmsd: security_profile %d: set ws_port to 0 (now %d): chargers must not "
-			"connect over plain ws:// with this profile\n", app.cfg.security_profile, app.cfg.ws_port);
-		return 2;
-	}
-	if (app.cfg.security_profile == 3 && !app.cfg.tls_ca[0]) {
-		fprintf(stderr, "csmsd: security_profile 3 needs tls_ca (the CA of the chargers' certificates)\n");
-		return 2;
-	}
+	for (size_t i = 0; i < sizeof settings_checks / sizeof settings_checks[0]; i++)
+		if (settings_checks[i](&app.cfg, err, sizeof err)) {
+			fprintf(stderr, "csmsd: %s\n", err);
+			config_free(&app.cfg);
+			return 2;
+		}
 	app.now_ms = time_now_ms();
 	if (schema_init()) {
 		fprintf(stderr, "csmsd: the embedded OCPP schemas do not load\n");

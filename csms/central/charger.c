@@ -3,6 +3,8 @@
 #include "charger.h"
 #include "timeutil.h"
 
+#include "station.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +76,7 @@ void charger_settings_default(struct charger_settings *s)
 	memset(s, 0, sizeof *s);
 	s->phases = 3;
 	s->grid_phase = 1;
-	snprintf(s->charging_mode, sizeof s->charging_mode, "fast");
+	snprintf(s->charging_mode, sizeof s->charging_mode, "%s", station_ev_mode_charger(STATION_EV_FAST));
 	s->authorization_required = 1;
 	snprintf(s->free_id_tag, sizeof s->free_id_tag, "FREE");
 }
@@ -278,8 +280,6 @@ int charger_admit(struct charger_registry *r, struct store *st, const char *id, 
 
 /* ---- settings ---- */
 
-static const char *const modes[] = { "fast", "solarBoost", "pv", NULL };
-
 int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err, size_t errlen)
 {
 	struct charger_settings n = *s;
@@ -308,12 +308,11 @@ int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err
 			else
 				n.max_current_a = v->valuedouble;
 		} else if (!strcmp(k, "chargingMode")) {
-			int ok = 0;
-			for (int i = 0; cJSON_IsString(v) && modes[i]; i++)
-				ok |= !strcmp(modes[i], v->valuestring);
-			if (!ok)
+			/* either spelling of station_ev_modes in, the setting's own out */
+			station_ev_mode m;
+			if (!cJSON_IsString(v) || station_ev_mode_parse(v->valuestring, &m))
 				goto bad;
-			snprintf(n.charging_mode, sizeof n.charging_mode, "%s", v->valuestring);
+			snprintf(n.charging_mode, sizeof n.charging_mode, "%s", station_ev_mode_charger(m));
 		} else if (!strcmp(k, "authorizationRequired")) {
 			if (!cJSON_IsBool(v))
 				goto bad;

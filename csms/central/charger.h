@@ -37,7 +37,7 @@ struct charger_settings {
 	int phases;                 /* 1 or 3 */
 	int grid_phase;             /* 1..3 for a single-phase charger */
 	double max_current_a;       /* manual cap; 0 = the default */
-	char charging_mode[16];     /* fast, solarBoost, pv */
+	char charging_mode[16];     /* a station_ev_modes[].charger: fast, solarBoost, pv */
 	int authorization_required; /* 0: any car charges without a card */
 	char free_id_tag[STORE_TAG_MAX];
 	int has_auth_key;

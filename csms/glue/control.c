@@ -57,51 +57,136 @@ struct control {
 	int last_decide_sent;
 };
 
-/* API field <-> config key, for GET/PUT /api/v1/dlm and what is kept. */
-struct dlm_field {
-	const char *json;      /* "breakerA", or "sensor.host" */
-	const char *key;       /* "dlm_breaker_a" */
-	int kind;              /* 0 number, 1 bool, 2 string */
-};
-static const struct dlm_field fields[] = {
-	{ "enabled", "dlm_enabled", 1 },
-	{ "breakerA", "dlm_breaker_a", 0 },
-	{ "marginA", "dlm_margin_a", 0 },
-	{ "fallbackA", "dlm_fallback_a", 0 },
-	{ "staleS", "dlm_stale_s", 0 },
-	{ "settleS", "dlm_settle_s", 0 },
-	{ "rampAPerS", "dlm_ramp_a_per_s", 0 },
-	{ "minPauseS", "dlm_min_pause_s", 0 },
-	{ "reactS", "dlm_react_s", 0 },
-	{ "tickMs", "dlm_tick_ms", 0 },
-	{ "pollMs", "dlm_poll_ms", 0 },
-	{ "defaultMaxA", "dlm_default_max_a", 0 },
-	{ "sensor.type", "dlm_sensor", 2 },
-	{ "sensor.meter", "dlm_meter", 2 },
-	{ "sensor.map", "dlm_meter_map", 2 },
-	{ "sensor.host", "dlm_modbus_host", 2 },
-	{ "sensor.port", "dlm_modbus_port", 0 },
-	{ "sensor.unit", "dlm_modbus_unit", 0 },
-	{ "sensor.device", "dlm_modbus_device", 2 },
-	{ "sensor.baud", "dlm_modbus_baud", 0 },
-	{ "sensor.parity", "dlm_modbus_parity", 2 },
-};
-#define NFIELDS (sizeof fields / sizeof fields[0])
+/* ---- settings ----
+ * The DLM settings are the rows of config.c's table that have an API
+ * field: each row gives the config key, the API field of GET/PUT
+ * /api/v1/dlm, type, default, bounds, and the dlm_config field it sets
+ * (with the scale, s -> ms). The command line, the API and dlm_config all
+ * read them from there, so adding a setting is one row there plus its use. */
 
-static const char *const sensor_names[] = { "sim", "api", "modbus-tcp", "modbus-rtu" };
-static const char *const meter_names[] = { "sdm630", "dtsu666", "generic" };
+#define MAX_FIELDS 32      /* tests/unit/csms/test_settings.c checks the table fits */
 
-static void build_dlm_config(const struct csms_config *c, dlm_config *d)
+/* The DLM rows, in the table's order. */
+static size_t dlm_fields(struct config_info *out)
 {
+	size_t n = 0;
+	struct config_info k;
+	for (size_t i = 0; config_info_at(i, &k) == 0; i++)
+		if (k.api && n < MAX_FIELDS)
+			out[n++] = k;
+	return n;
+}
+
+/* msg with each setting it names (a dlm_config field, or a config key) as
+ * the config key, or as the API field when api is set. */
+static void name_fields(const char *msg, int api, char *out, size_t len)
+{
+	static const char word[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+	struct config_info f[MAX_FIELDS];
+	size_t nf = dlm_fields(f), n = 0;
+	for (const char *p = msg; *p && n + 1 < len;) {
+		size_t w = strspn(p, word);
+		if (!w) {
+			out[n++] = *p++;
+			continue;
+		}
+		const char *to = NULL;
+		for (size_t i = 0; i < nf && !to; i++)
+			if ((f[i].lib && strlen(f[i].lib) == w && !strncmp(p, f[i].lib, w)) ||
+			    (strlen(f[i].name) == w && !strncmp(p, f[i].name, w)))
+				to = api ? f[i].api : f[i].name;
+		int m = to ? snprintf(out + n, len - n, "%s", to) : snprintf(out + n, len - n, "%.*s", (int)w, p);
+		n += (size_t)m < len - n ? (size_t)m : len - n - 1;
+		p += w;
+	}
+	out[n] = 0;
+}
+
+/* dlm_config from the settings: defaults, then every row that sets a
+ * dlm_config field. -1 with err naming the dlm_config field. */
+static int build_dlm_config(const struct csms_config *c, dlm_config *d, char *err, size_t errlen)
+{
+	struct config_info f[MAX_FIELDS];
+	size_t nf = dlm_fields(f);
 	dlm_config_defaults(d);
-	d->enabled = c->dlm_enabled;
-	d->breaker_a = c->dlm_breaker_a;
-	d->margin_a = c->dlm_margin_a;
-	d->fallback_a = c->dlm_fallback_a;
-	d->stale_ms = (int64_t)(c->dlm_stale_s * 1000);
-	d->settle_ms = (int64_t)(c->dlm_settle_s * 1000);
-	d->ramp_a_per_s = c->dlm_ramp_a_per_s;
-	d->min_pause_ms = (int64_t)(c->dlm_min_pause_s * 1000);
+	for (size_t i = 0; i < nf; i++) {
+		double v;
+		if (f[i].lib && (config_number(c, f[i].name, &v) ||
+				 dlm_config_set_num(d, f[i].lib, v * f[i].lib_scale, err, errlen)))
+			return -1;
+	}
+	return 0;
+}
+
+/* The sensor's options from the settings (its kind and meter from the
+ * driver's tables), checked as dlm_sensor_start() checks them. -1 with err
+ * naming the config key. */
+static int sensor_opts(const struct csms_config *c, dlm_sensor_opts *o, char *err, size_t errlen)
+{
+	const dlm_sensor_kind kind = dlm_sensor_kinds[c->dlm_sensor].kind;
+	const dlm_meter_def *meter = &dlm_meters[c->dlm_meter];
+	char e[160];
+	dlm_sensor_opts_defaults(o);
+	o->kind = kind;
+	if (meter->preset)
+		o->map = *meter->preset;
+	else if (dlm_meter_parse(c->dlm_meter_map, &o->map, e, sizeof e)) {
+		snprintf(err, errlen, "dlm_meter_map: %s", e);
+		return -1;
+	}
+	/* what the driver would refuse or cut short, named by key */
+	const int tcp = kind == DLM_SENSOR_MODBUS_TCP, rtu = kind == DLM_SENSOR_MODBUS_RTU;
+	const char *bad = NULL;
+	if (tcp && (!c->dlm_modbus_host[0] || strlen(c->dlm_modbus_host) >= sizeof o->host))
+		bad = "dlm_modbus_host";
+	else if (rtu && (!c->dlm_modbus_device[0] || strlen(c->dlm_modbus_device) >= sizeof o->device))
+		bad = "dlm_modbus_device";
+	if (bad) {
+		snprintf(err, errlen, "%s: must be set, at most %zu characters", bad,
+			 (tcp ? sizeof o->host : sizeof o->device) - 1);
+		return -1;
+	}
+	if (rtu && (!c->dlm_modbus_parity[0] || !strchr("NEO", c->dlm_modbus_parity[0]))) {
+		snprintf(err, errlen, "dlm_modbus_parity: must be N, E or O");
+		return -1;
+	}
+	snprintf(o->host, sizeof o->host, "%s", c->dlm_modbus_host);
+	o->port = c->dlm_modbus_port;
+	snprintf(o->device, sizeof o->device, "%s", c->dlm_modbus_device);
+	o->baud = c->dlm_modbus_baud;
+	o->parity = c->dlm_modbus_parity[0];
+	o->unit = c->dlm_modbus_unit;
+	o->poll_ms = c->dlm_poll_ms;
+	if (o->timeout_ms > c->dlm_poll_ms * 2)
+		o->timeout_ms = c->dlm_poll_ms * 2;
+	if (dlm_sensor_check(o, e, sizeof e)) {
+		snprintf(err, errlen, "dlm_sensor: %s", e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every DLM setting in c as control_init and a PUT use them: the library's
+ * rules (dlm_config_validate: ranges, margin below the breaker, fallback
+ * within breaker - margin) and the sensor's options. Fills d and o; err
+ * names config keys, or API fields when api is set. */
+static int check_settings(const struct csms_config *c, dlm_config *d, dlm_sensor_opts *o, int api,
+			  char *err, size_t errlen)
+{
+	char e[256];
+	if (build_dlm_config(c, d, e, sizeof e) || dlm_config_validate(d, e, sizeof e) ||
+	    sensor_opts(c, o, e, sizeof e)) {
+		name_fields(e, api, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int control_check_config(const struct csms_config *cfg, char *err, size_t errlen)
+{
+	dlm_config d;
+	dlm_sensor_opts o;
+	return check_settings(cfg, &d, &o, 0, err, errlen);
 }
 
 static void wake(void *ctx)
@@ -109,35 +194,15 @@ static void wake(void *ctx)
 	server_wake(((struct csms *)ctx)->server);
 }
 
-static int start_sensor(struct csms *app, char *err, size_t errlen)
+/* Starts the sensor of checked options o in place of the running one. */
+static int start_sensor(struct csms *app, dlm_sensor_opts *o, char *err, size_t errlen)
 {
 	struct control *ctl = app->control;
-	const struct csms_config *c = &app->cfg;
-	dlm_sensor_opts o;
-	dlm_sensor_opts_defaults(&o);
-	o.kind = (dlm_sensor_kind)c->dlm_sensor;
-	if (c->dlm_meter == CFG_METER_GENERIC) {
-		char e[160];
-		if (dlm_meter_parse(c->dlm_meter_map, &o.map, e, sizeof e)) {
-			snprintf(err, errlen, "dlm_meter_map: %s", e);
-			return -1;
-		}
-	} else
-		o.map = *dlm_meter_preset(meter_names[c->dlm_meter]);
-	snprintf(o.host, sizeof o.host, "%s", c->dlm_modbus_host);
-	o.port = c->dlm_modbus_port;
-	snprintf(o.device, sizeof o.device, "%s", c->dlm_modbus_device);
-	o.baud = c->dlm_modbus_baud;
-	o.parity = c->dlm_modbus_parity[0];
-	o.unit = c->dlm_modbus_unit;
-	o.poll_ms = c->dlm_poll_ms;
-	if (o.timeout_ms > c->dlm_poll_ms * 2)
-		o.timeout_ms = c->dlm_poll_ms * 2;
-	o.wake = wake;
-	o.ctx = app;
+	o->wake = wake;
+	o->ctx = app;
 	dlm_sensor *s = NULL;
 	char e[160];
-	if (dlm_sensor_start(&s, &o, e, sizeof e)) {
+	if (dlm_sensor_start(&s, o, e, sizeof e)) {
 		snprintf(err, errlen, "dlm_sensor: %s", e);
 		return -1;
 	}
@@ -171,25 +236,28 @@ int control_init(struct csms *app, char *err, size_t errlen)
 	app->control = ctl;
 	/* Settings changed through the API win over the file. */
 	cJSON *kept = stored_settings(app), *v;
+	int nkept = cJSON_GetArraySize(kept);
 	cJSON_ArrayForEach(v, kept) {
 		char e[256];
 		if (cJSON_IsString(v) && config_set(&app->cfg, v->string, v->valuestring, e, sizeof e))
 			LOGW("dlm", "kept setting ignored: %s", e);
 	}
 	cJSON_Delete(kept);
-	build_dlm_config(&app->cfg, &ctl->dcfg);
+	/* The settings alone were checked before the store was opened
+	 * (control_check_config); with those kept from the API they may clash. */
+	dlm_sensor_opts o;
 	char e[256];
-	if (dlm_config_validate(&ctl->dcfg, e, sizeof e)) {
-		snprintf(err, errlen, "dlm settings: %s", e);
+	if (check_settings(&app->cfg, &ctl->dcfg, &o, 0, e, sizeof e)) {
+		snprintf(err, errlen, "%s%s", e, nkept ? " (with the DLM settings kept from the API)" : "");
 		return -1;
 	}
 	dlm_state_init(&ctl->st);
 	dlm_reading_clear(&ctl->reading);
 	ctl->next_id = 1;
-	if (start_sensor(app, err, errlen))
+	if (start_sensor(app, &o, err, errlen))
 		return -1;
 	LOGI("dlm", "%s, breaker %.1f A, margin %.1f A, sensor %s", app->cfg.dlm_enabled ? "on" : "off",
-	     app->cfg.dlm_breaker_a, app->cfg.dlm_margin_a, sensor_names[app->cfg.dlm_sensor]);
+	     app->cfg.dlm_breaker_a, app->cfg.dlm_margin_a, dlm_sensor_kinds[app->cfg.dlm_sensor].name);
 	return 0;
 }
 
@@ -525,7 +593,7 @@ int control_sensor_info(struct csms *app, struct control_sensor_info *out)
 	if (!ctl)
 		return -1;
 	take_reading(ctl);
-	out->type = sensor_names[app->cfg.dlm_sensor];
+	out->type = dlm_sensor_kinds[app->cfg.dlm_sensor].name;
 	out->dlm_enabled = app->cfg.dlm_enabled;
 	out->age_s = ctl->have_reading ? (double)(app->now_ms - ctl->reading.ts_ms) / 1000.0 : -1;
 	out->healthy = ctl->have_reading && out->age_s <= app->cfg.dlm_stale_s;
@@ -551,25 +619,32 @@ void control_api_get(struct route_ctx *c)
 	const struct csms_config *cfg = &app->cfg;
 	take_reading(ctl);
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddBoolToObject(o, "enabled", cfg->dlm_enabled);
-	cJSON_AddNumberToObject(o, "breakerA", cfg->dlm_breaker_a);
-	cJSON_AddNumberToObject(o, "marginA", cfg->dlm_margin_a);
-	cJSON_AddNumberToObject(o, "fallbackA", cfg->dlm_fallback_a);
-	cJSON_AddNumberToObject(o, "staleS", cfg->dlm_stale_s);
-	cJSON_AddNumberToObject(o, "settleS", cfg->dlm_settle_s);
-	cJSON_AddNumberToObject(o, "rampAPerS", cfg->dlm_ramp_a_per_s);
-	cJSON_AddNumberToObject(o, "minPauseS", cfg->dlm_min_pause_s);
-	cJSON_AddNumberToObject(o, "reactS", cfg->dlm_react_s);
-	cJSON_AddNumberToObject(o, "tickMs", cfg->dlm_tick_ms);
-	cJSON_AddNumberToObject(o, "pollMs", cfg->dlm_poll_ms);
-	cJSON_AddNumberToObject(o, "defaultMaxA", cfg->dlm_default_max_a);
+	/* the settings: every top-level field of the table; sensor.* below,
+	 * only those its kind uses */
+	struct config_info f[MAX_FIELDS];
+	size_t nf = dlm_fields(f);
+	for (size_t i = 0; i < nf; i++) {
+		double v;
+		char text[256];
+		if (strchr(f[i].api, '.'))
+			continue;
+		if (f[i].kind == CONFIG_TEXT)
+			cJSON_AddStringToObject(o, f[i].api, config_get(cfg, f[i].name, text, sizeof text));
+		else if (config_number(cfg, f[i].name, &v))
+			continue;
+		else if (f[i].kind == CONFIG_BOOL)
+			cJSON_AddBoolToObject(o, f[i].api, v != 0);
+		else
+			cJSON_AddNumberToObject(o, f[i].api, v);
+	}
+	const dlm_sensor_kind kind = dlm_sensor_kinds[cfg->dlm_sensor].kind;
 	cJSON *s = cJSON_AddObjectToObject(o, "sensor");
-	cJSON_AddStringToObject(s, "type", sensor_names[cfg->dlm_sensor]);
-	cJSON_AddStringToObject(s, "meter", meter_names[cfg->dlm_meter]);
-	if (cfg->dlm_sensor == CFG_SENSOR_MODBUS_TCP) {
+	cJSON_AddStringToObject(s, "type", dlm_sensor_kinds[cfg->dlm_sensor].name);
+	cJSON_AddStringToObject(s, "meter", dlm_meters[cfg->dlm_meter].name);
+	if (kind == DLM_SENSOR_MODBUS_TCP) {
 		cJSON_AddStringToObject(s, "host", cfg->dlm_modbus_host);
 		cJSON_AddNumberToObject(s, "port", cfg->dlm_modbus_port);
-	} else if (cfg->dlm_sensor == CFG_SENSOR_MODBUS_RTU) {
+	} else if (kind == DLM_SENSOR_MODBUS_RTU) {
 		cJSON_AddStringToObject(s, "device", cfg->dlm_modbus_device);
 		cJSON_AddNumberToObject(s, "baud", cfg->dlm_modbus_baud);
 		cJSON_AddStringToObject(s, "parity", cfg->dlm_modbus_parity);
@@ -618,16 +693,16 @@ void control_api_get(struct route_ctx *c)
 	admin_reply_json(c->t, 200, o);
 }
 
-/* The value of one API field as config text, or NULL with err. */
-static const char *field_text(const struct dlm_field *f, const cJSON *v, char *buf, size_t len)
+/* The value of one API field as config text, or NULL for a wrong type. */
+static const char *field_text(const struct config_info *f, const cJSON *v, char *buf, size_t len)
 {
-	if (f->kind == 1 && cJSON_IsBool(v))
+	if (f->kind == CONFIG_BOOL && cJSON_IsBool(v))
 		return cJSON_IsTrue(v) ? "true" : "false";
-	if (f->kind == 0 && cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+	if (f->kind == CONFIG_NUMBER && cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
 		snprintf(buf, len, "%.17g", v->valuedouble);
 		return buf;
 	}
-	if (f->kind == 2 && cJSON_IsString(v))
+	if (f->kind == CONFIG_TEXT && cJSON_IsString(v))
 		return v->valuestring;
 	return NULL;
 }
@@ -645,12 +720,12 @@ static const cJSON *lookup(const cJSON *body, const char *path)
 	return cJSON_IsObject(sub) ? cJSON_GetObjectItemCaseSensitive(sub, dot + 1) : NULL;
 }
 
-static int known_field(const char *name, const char *prefix)
+static int known_field(const struct config_info *f, size_t nf, const char *name, const char *prefix)
 {
 	char full[64];
-	for (size_t i = 0; i < NFIELDS; i++) {
+	for (size_t i = 0; i < nf; i++) {
 		snprintf(full, sizeof full, "%s%s", prefix, name);
-		if (!strcmp(fields[i].json, full))
+		if (!strcmp(f[i].api, full))
 			return 1;
 	}
 	return !*prefix && !strcmp(name, "sensor");
@@ -660,8 +735,10 @@ void control_api_put(struct route_ctx *c)
 {
 	struct csms *app = c->app;
 	struct control *ctl = app->control;
-	char buf[64], err[256], old[NFIELDS][256];
-	int touched[NFIELDS] = { 0 };
+	struct config_info fields[MAX_FIELDS];
+	const size_t nfields = dlm_fields(fields);
+	char buf[64], err[256], old[MAX_FIELDS][256];
+	int touched[MAX_FIELDS] = { 0 };
 	cJSON *body = admin_parse_body(c, 0), *v;
 	if (!body)
 		return;
@@ -670,55 +747,57 @@ void control_api_put(struct route_ctx *c)
 		goto out;
 	}
 	cJSON_ArrayForEach(v, body) {
-		if (!known_field(v->string, "")) {
+		if (!known_field(fields, nfields, v->string, "")) {
 			admin_error(c->t, 400, "BadRequest", "%s: unknown field", v->string);
 			goto out;
 		}
 		if (!strcmp(v->string, "sensor") && cJSON_IsObject(v)) {
 			const cJSON *w;
 			cJSON_ArrayForEach(w, v)
-				if (!known_field(w->string, "sensor.")) {
+				if (!known_field(fields, nfields, w->string, "sensor.")) {
 					admin_error(c->t, 400, "BadRequest", "sensor.%s: unknown field", w->string);
 					goto out;
 				}
 		}
 	}
-	/* Apply field by field, remembering old values to undo on error. */
-	for (size_t i = 0; i < NFIELDS; i++) {
-		const cJSON *val = lookup(body, fields[i].json);
+	/* Apply field by field (the bounds of the command line: config_set),
+	 * remembering old values to undo on error. */
+	for (size_t i = 0; i < nfields; i++) {
+		const cJSON *val = lookup(body, fields[i].api);
 		if (!val)
 			continue;
 		const char *text = field_text(&fields[i], val, buf, sizeof buf);
-		config_get(&app->cfg, fields[i].key, old[i], sizeof old[i]);
-		if (!text || config_set(&app->cfg, fields[i].key, text, err, sizeof err)) {
-			admin_error(c->t, 400, "BadRequest", "%s: %s", fields[i].json,
+		config_get(&app->cfg, fields[i].name, old[i], sizeof old[i]);
+		if (!text || config_set(&app->cfg, fields[i].name, text, err, sizeof err)) {
+			admin_error(c->t, 400, "BadRequest", "%s: %s", fields[i].api,
 				    text ? strchr(err, ':') ? strchr(err, ':') + 2 : err : "wrong type");
 			goto undo;
 		}
 		touched[i] = 1;
 	}
+	/* then as a whole, as at start */
 	dlm_config nd;
-	build_dlm_config(&app->cfg, &nd);
-	if (dlm_config_validate(&nd, err, sizeof err)) {
+	dlm_sensor_opts so;
+	if (check_settings(&app->cfg, &nd, &so, 1, err, sizeof err)) {
 		admin_error(c->t, 400, "BadRequest", "%s", err);
 		goto undo;
 	}
 	int sensor_changed = 0;
-	for (size_t i = 0; i < NFIELDS; i++)
-		if (touched[i] && (!strncmp(fields[i].json, "sensor.", 7) || !strcmp(fields[i].json, "pollMs")))
+	for (size_t i = 0; i < nfields; i++)
+		if (touched[i] && (!strncmp(fields[i].api, "sensor.", 7) || !strcmp(fields[i].api, "pollMs")))
 			sensor_changed = 1;
-	if (sensor_changed && start_sensor(app, err, sizeof err)) {
+	if (sensor_changed && start_sensor(app, &so, err, sizeof err)) {
 		admin_error(c->t, 400, "BadRequest", "%s", err);
 		goto undo;
 	}
 	ctl->dcfg = nd;
 	/* Keep what the API set, over a restart. */
 	cJSON *kept = stored_settings(app);
-	for (size_t i = 0; i < NFIELDS; i++)
+	for (size_t i = 0; i < nfields; i++)
 		if (touched[i]) {
 			char now[256];
-			cJSON_DeleteItemFromObject(kept, fields[i].key);
-			cJSON_AddStringToObject(kept, fields[i].key, config_get(&app->cfg, fields[i].key, now, sizeof now));
+			cJSON_DeleteItemFromObject(kept, fields[i].name);
+			cJSON_AddStringToObject(kept, fields[i].name, config_get(&app->cfg, fields[i].name, now, sizeof now));
 		}
 	char *text = cJSON_PrintUnformatted(kept);
 	cJSON_Delete(kept);
@@ -734,9 +813,9 @@ void control_api_put(struct route_ctx *c)
 	control_api_get(c);
 	return;
 undo:
-	for (size_t i = 0; i < NFIELDS; i++)
+	for (size_t i = 0; i < nfields; i++)
 		if (touched[i])
-			config_set(&app->cfg, fields[i].key, old[i], err, sizeof err);
+			config_set(&app->cfg, fields[i].name, old[i], err, sizeof err);
 out:
 	cJSON_Delete(body);
 }
@@ -759,8 +838,8 @@ void control_api_readings(struct route_ctx *c)
 	struct csms *app = c->app;
 	struct control *ctl = app->control;
 	char err[160];
-	if (app->cfg.dlm_sensor != CFG_SENSOR_API) {
-		admin_error(c->t, 409, "Conflict", "dlm_sensor is %s, not api", sensor_names[app->cfg.dlm_sensor]);
+	if (dlm_sensor_kinds[app->cfg.dlm_sensor].kind != DLM_SENSOR_API) {
+		admin_error(c->t, 409, "Conflict", "dlm_sensor is %s, not api", dlm_sensor_kinds[app->cfg.dlm_sensor].name);
 		return;
 	}
 	cJSON *b = admin_parse_body(c, 0);

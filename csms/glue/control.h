@@ -7,9 +7,16 @@
 #include <stddef.h>
 
 struct csms;
+struct csms_config;
 struct charger;
 struct route_ctx;
 
+/* Checks every DLM setting of cfg as control_init will use it (the dlm/
+ * library's rules, the sensor's options) without opening or starting
+ * anything: called before the store is opened. 0, or -1 with err naming
+ * the config key. */
+int control_check_config(const struct csms_config *cfg, char *err, size_t errlen);
+/* After store_open (it reads the settings kept from the API). */
 int control_init(struct csms *app, char *err, size_t errlen);
 void control_free(struct csms *app);
 /* The periodic tick (called by csms_tick). */

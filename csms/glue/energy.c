@@ -32,8 +32,6 @@
 #define MAX_POWER_W 1e7		/* plausibility bound of pushed powers */
 #define FUTURE_SLACK_MS 60000	/* a pushed timestamp may be this far ahead of us */
 
-static const char *const source_names[] = { "sim", "modbus", "api" };
-
 /* One per daemon, from energy_init to energy_free. */
 struct energy {
 	station_config cfg; /* the settings */
@@ -49,7 +47,7 @@ struct energy {
 	int64_t clock_ms;  /* station clock of the last step (simulated time with sim) */
 	uint64_t steps;
 	/* source */
-	int kind;
+	station_src_kind kind;
 	station_source *src;
 	int map_gross; /* the map's load register includes EVs and controlled loads */
 	char map_name[32];
@@ -87,20 +85,6 @@ static void wake(void *ctx)
 }
 
 /* ---- chargers: the effective charger list and their inputs ---- */
-
-static int ev_mode_of(const char *charging_mode, station_ev_mode *m)
-{
-	static const struct {
-		const char *name;
-		station_ev_mode mode;
-	} map[] = { { "fast", STATION_EV_FAST }, { "solarBoost", STATION_EV_SOLAR_BOOST }, { "pv", STATION_EV_PV100 } };
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (!strcmp(map[i].name, charging_mode)) {
-			*m = map[i].mode;
-			return 0;
-		}
-	return -1;
-}
 
 static int find_eff(const struct energy *e, const char *id)
 {
@@ -142,7 +126,7 @@ static void build_effective(struct csms *app)
 			break;
 		station_ev_mode m;
 		if (!c->session || c->reg != REG_ACCEPTED || find_eff(e, c->id) >= 0 ||
-		    ev_mode_of(c->settings.charging_mode, &m))
+		    station_ev_mode_parse(c->settings.charging_mode, &m))
 			continue;
 		int i = e->eff.n_chargers++;
 		station_charger_cfg *cc = &e->eff.chargers[i];
@@ -444,16 +428,97 @@ static int prices_apply(struct csms *app, const cJSON *b, int *n_out, int64_t *s
 
 /* ---- lifecycle ---- */
 
+/* The simulated clock's start: station_sim_start, empty = now_ms. */
+static int sim_start(const struct csms_config *c, int64_t now_ms, int64_t *t0, char *err, size_t errlen)
+{
+	*t0 = now_ms;
+	if (c->station_sim_start[0] && time_parse_iso(c->station_sim_start, t0)) {
+		snprintf(err, errlen, "station_sim_start: '%s' is not an ISO 8601 UTC time", c->station_sim_start);
+		return -1;
+	}
+	return 0;
+}
+
+/* The Modbus driver's options from the settings, checked as
+ * station_source_start() checks them; err names the config key. */
+static int source_opts(const struct csms_config *c, station_src_opts *o, char *err, size_t errlen)
+{
+	char e2[256];
+	station_source_opts_defaults(o);
+	if (station_source_map_resolve(c->station_map, &o->map, e2, sizeof e2)) {
+		snprintf(err, errlen, "station_map: %s", e2);
+		return -1;
+	}
+	if (strlen(c->station_modbus_host) >= sizeof o->host) {
+		snprintf(err, errlen, "station_modbus_host: too long");
+		return -1;
+	}
+	if (!c->station_modbus_host[0]) {
+		snprintf(err, errlen, "station_modbus_host: must be set");
+		return -1;
+	}
+	snprintf(o->host, sizeof o->host, "%s", c->station_modbus_host);
+	o->port = c->station_modbus_port;
+	o->unit = c->station_modbus_unit;
+	o->poll_ms = c->station_poll_ms;
+	if (o->timeout_ms > c->station_poll_ms * 2)
+		o->timeout_ms = c->station_poll_ms * 2;
+	if (station_source_check(o, e2, sizeof e2)) {
+		snprintf(err, errlen, "station_source modbus: %s", e2);
+		return -1;
+	}
+	return 0;
+}
+
+/* The station_settings file (if set) over *sc. */
+static int settings_file(const char *file, station_config *sc, char *err, size_t errlen)
+{
+	char e2[256];
+	bool confirm;
+	if (!file || !file[0])
+		return 0;
+	char *text = read_text_file(file, e2, sizeof e2);
+	if (!text) {
+		snprintf(err, errlen, "station_settings: %s: %s", file, e2);
+		return -1;
+	}
+	int rc = station_json_parse(text, sc, &confirm, e2, sizeof e2);
+	free(text);
+	if (rc) {
+		snprintf(err, errlen, "station_settings: %s: %s", file, e2);
+		return -1;
+	}
+	return 0;
+}
+
+int energy_check_config(const struct csms_config *c, char *err, size_t errlen)
+{
+	const station_src_kind kind = station_src_kinds[c->station_source].kind;
+	int64_t t0;
+	station_src_opts o;
+	if (kind == STATION_SRC_SIM && sim_start(c, 0, &t0, err, errlen))
+		return -1;
+	if (kind == STATION_SRC_MODBUS && source_opts(c, &o, err, errlen))
+		return -1;
+	station_config *sc = malloc(sizeof *sc);
+	if (!sc) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	station_config_defaults(sc);
+	int rc = settings_file(c->station_settings, sc, err, errlen);
+	free(sc);
+	return rc;
+}
+
 static int start_source(struct csms *app, char *err, size_t errlen)
 {
 	struct energy *e = app->energy;
 	const struct csms_config *c = &app->cfg;
 	if (e->kind == STATION_SRC_SIM) {
-		int64_t t0 = app->now_ms;
-		if (c->station_sim_start[0] && time_parse_iso(c->station_sim_start, &t0)) {
-			snprintf(err, errlen, "station_sim_start: '%s' is not an ISO 8601 UTC time", c->station_sim_start);
+		int64_t t0;
+		if (sim_start(c, app->now_ms, &t0, err, errlen))
 			return -1;
-		}
 		e->sim_real0 = app->now_ms;
 		e->sim_t0 = t0;
 		station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed, t0);
@@ -463,21 +528,8 @@ static int start_source(struct csms *app, char *err, size_t errlen)
 		return 0;
 	station_src_opts o;
 	char e2[256];
-	station_source_opts_defaults(&o);
-	if (station_source_map_resolve(c->station_map, &o.map, e2, sizeof e2)) {
-		snprintf(err, errlen, "station_map: %s", e2);
+	if (source_opts(c, &o, err, errlen))
 		return -1;
-	}
-	if (strlen(c->station_modbus_host) >= sizeof o.host) {
-		snprintf(err, errlen, "station_modbus_host: too long");
-		return -1;
-	}
-	snprintf(o.host, sizeof o.host, "%s", c->station_modbus_host);
-	o.port = c->station_modbus_port;
-	o.unit = c->station_modbus_unit;
-	o.poll_ms = c->station_poll_ms;
-	if (o.timeout_ms > c->station_poll_ms * 2)
-		o.timeout_ms = c->station_poll_ms * 2;
 	o.wake = wake;
 	o.ctx = app;
 	e->map_gross = o.map.load_gross;
@@ -503,7 +555,7 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 		return -1;
 	}
 	app->energy = e;
-	e->kind = app->cfg.station_source;
+	e->kind = station_src_kinds[app->cfg.station_source].kind;
 	e->on_grid = 1;
 	station_config_defaults(&e->cfg);
 	{
@@ -517,20 +569,8 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 								    .max_current_a = 16 };
 		cJSON_Delete(j);
 	}
-	const char *file = app->cfg.station_settings;
-	if (file && file[0]) {
-		char *text = read_text_file(file, e2, sizeof e2);
-		if (!text) {
-			snprintf(err, errlen, "station_settings: %s: %s", file, e2);
-			goto fail;
-		}
-		int rc = station_json_parse(text, &e->cfg, &confirm, e2, sizeof e2);
-		free(text);
-		if (rc) {
-			snprintf(err, errlen, "station_settings: %s: %s", file, e2);
-			goto fail;
-		}
-	}
+	if (settings_file(app->cfg.station_settings, &e->cfg, err, errlen))
+		goto fail;
 	char *kept = meta_text(app, META_SETTINGS);
 	if (kept) {
 		station_config tmp = e->cfg;
@@ -555,7 +595,7 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 	}
 	energy_step(app); /* outputs from the start: safe ones until a measurement comes */
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
-	LOGI("station", "mode %s, source %s%s%s", station_mode_name(e->cfg.mode), source_names[e->kind],
+	LOGI("station", "mode %s, source %s%s%s", station_mode_name(e->cfg.mode), station_src_kind_str(e->kind),
 	     e->kind == STATION_SRC_MODBUS ? " " : "", e->kind == STATION_SRC_MODBUS ? e->map_name : "");
 	return 0;
 fail:
@@ -595,7 +635,7 @@ cJSON *energy_source_json(struct csms *app)
 	const struct csms_config *c = &app->cfg;
 	char ts[40];
 	cJSON *s = cJSON_CreateObject();
-	cJSON_AddStringToObject(s, "type", source_names[e->kind]);
+	cJSON_AddStringToObject(s, "type", station_src_kind_str(e->kind));
 	double age = e->have_rd ? (double)(app->now_ms - e->rd.ts_ms) / 1000.0 : -1;
 	int healthy = e->have_rd && (e->kind == STATION_SRC_SIM || age <= c->station_stale_s);
 	cJSON_AddBoolToObject(s, "healthy", healthy);
@@ -829,7 +869,7 @@ void energy_api_measurements(struct route_ctx *c)
 	struct energy *e = app->energy;
 	if (!e || e->kind != STATION_SRC_API) {
 		admin_error(c->t, 409, "Conflict", "station_source is %s, not api",
-			    e ? source_names[e->kind] : "off");
+			    e ? station_src_kind_str(e->kind) : "off");
 		return;
 	}
 	cJSON *b = admin_parse_body(c, 0), *v;

@@ -15,7 +15,15 @@
 #include <stddef.h>
 
 struct csms;
+struct csms_config;
 struct route_ctx;
+
+/* Checks every station setting of cfg as energy_init will use it (the
+ * source's options and map, the simulated clock's start, the
+ * station_settings file through the station library's validation) without
+ * opening or starting anything: called before the store is opened. 0, or
+ * -1 with err naming the setting or file. */
+int energy_check_config(const struct csms_config *cfg, char *err, size_t errlen);
 
 /* After store_open (it reads the kept settings); -1 with err naming the
  * setting or file that is wrong. */

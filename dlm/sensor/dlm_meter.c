@@ -51,13 +51,20 @@ static const dlm_meter_map dtsu666 = {
     } };
 #undef R
 
-static const dlm_meter_map *const presets[] = { &sdm630, &dtsu666 };
+static const char generic_name[] = "generic";
+
+/* The names are the maps' own. */
+const dlm_meter_def dlm_meters[DLM_METER_NKINDS] = {
+    { DLM_METER_SDM630, sdm630.name, &sdm630 },
+    { DLM_METER_DTSU666, dtsu666.name, &dtsu666 },
+    { DLM_METER_GENERIC, generic_name, NULL },
+};
 
 const dlm_meter_map *dlm_meter_preset(const char *name)
 {
-    for (size_t i = 0; name && i < sizeof presets / sizeof presets[0]; i++)
-        if (!strcasecmp(presets[i]->name, name))
-            return presets[i];
+    for (size_t i = 0; name && i < DLM_METER_NKINDS; i++)
+        if (dlm_meters[i].preset && !strcasecmp(dlm_meters[i].name, name))
+            return dlm_meters[i].preset;
     return NULL;
 }
 
@@ -98,7 +105,7 @@ int dlm_meter_parse(const char *spec, dlm_meter_map *map, char *err, size_t errl
     if (strlen(spec) >= sizeof buf)
         return modbus_reg_fail(err, errlen, "generic meter map: longer than 1023 characters");
     memset(map, 0, sizeof *map);
-    snprintf(map->name, sizeof map->name, "generic");
+    snprintf(map->name, sizeof map->name, "%s", generic_name);
     strcpy(buf, spec);
 
     char *save = NULL, *item, *val;

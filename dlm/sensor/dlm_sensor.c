@@ -24,12 +24,7 @@ struct dlm_sensor {
     modbus_blocks blocks;   /* driver thread only (planned before it starts) */
 };
 
-typedef struct kind_name {
-    dlm_sensor_kind k;
-    const char *name;
-} kind_name;
-
-static const kind_name kind_names[] = {
+const dlm_sensor_kind_name dlm_sensor_kinds[DLM_SENSOR_NKINDS] = {
     { DLM_SENSOR_SIM, "sim" },
     { DLM_SENSOR_API, "api" },
     { DLM_SENSOR_MODBUS_TCP, "modbus-tcp" },
@@ -38,17 +33,17 @@ static const kind_name kind_names[] = {
 
 const char *dlm_sensor_kind_str(dlm_sensor_kind k)
 {
-    for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
-        if (kind_names[i].k == k)
-            return kind_names[i].name;
+    for (size_t i = 0; i < DLM_SENSOR_NKINDS; i++)
+        if (dlm_sensor_kinds[i].kind == k)
+            return dlm_sensor_kinds[i].name;
     return "?";
 }
 
 int dlm_sensor_kind_parse(const char *s, dlm_sensor_kind *k)
 {
-    for (size_t i = 0; s && i < sizeof kind_names / sizeof kind_names[0]; i++)
-        if (!strcmp(kind_names[i].name, s)) {
-            *k = kind_names[i].k;
+    for (size_t i = 0; s && i < DLM_SENSOR_NKINDS; i++)
+        if (!strcmp(dlm_sensor_kinds[i].name, s)) {
+            *k = dlm_sensor_kinds[i].kind;
             return 0;
         }
     return -EINVAL;
@@ -137,14 +132,13 @@ int dlm_sensor_push(dlm_sensor *s, const dlm_reading *r, char *err, size_t errle
 
 /* Plans the block reads; a register with a bad type or function code is
  * named by its position in (fc, addr) order. */
-static int plan_blocks(dlm_sensor *s, char *err, size_t errlen)
+static int plan_blocks(const dlm_meter_map *m, modbus_blocks *blocks, char *err, size_t errlen)
 {
-    const dlm_meter_map *m = &s->o.map;
     modbus_span spans[DLM_METER_MAX_REGS];
     for (size_t i = 0; i < m->n; i++)
         spans[i] = (modbus_span){ m->regs[i].fc, m->regs[i].addr, m->regs[i].type, false };
     size_t bad = 0;
-    if (modbus_blocks_plan(&s->blocks, spans, m->n, &bad) < 0) {
+    if (modbus_blocks_plan(blocks, spans, m->n, &bad) < 0) {
         snprintf(err, errlen, "meter map %s: register %zu has a bad type or function code", m->name, bad);
         return -EINVAL;
     }
@@ -232,6 +226,36 @@ static int check_opts(const dlm_sensor_opts *o, char *err, size_t errlen)
     return 0;
 }
 
+static bool is_modbus(dlm_sensor_kind k)
+{
+    return k == DLM_SENSOR_MODBUS_TCP || k == DLM_SENSOR_MODBUS_RTU;
+}
+
+int dlm_sensor_check(const dlm_sensor_opts *o, char *err, size_t errlen)
+{
+    char dummy[8];
+    if (!err || !errlen) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    err[0] = 0;
+    if (!o) {
+        snprintf(err, errlen, "missing argument");
+        return -EINVAL;
+    }
+    int rc = check_opts(o, err, errlen);
+    if (rc < 0 || !is_modbus(o->kind))
+        return rc;
+    modbus_blocks *blocks = malloc(sizeof *blocks);   /* a few KB: not on a caller's stack */
+    if (!blocks) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    rc = plan_blocks(&o->map, blocks, err, errlen);
+    free(blocks);
+    return rc;
+}
+
 int dlm_sensor_start(dlm_sensor **out, const dlm_sensor_opts *o, char *err, size_t errlen)
 {
     char dummy[8];
@@ -255,9 +279,8 @@ int dlm_sensor_start(dlm_sensor **out, const dlm_sensor_opts *o, char *err, size
     }
     s->o = *o;
     dlm_reading_clear(&s->latest);
-    bool modbus = o->kind == DLM_SENSOR_MODBUS_TCP || o->kind == DLM_SENSOR_MODBUS_RTU;
-    if (modbus) {
-        rc = plan_blocks(s, err, errlen);
+    if (is_modbus(o->kind)) {
+        rc = plan_blocks(&s->o.map, &s->blocks, err, errlen);
         if (rc < 0)
             goto out_free;
     }

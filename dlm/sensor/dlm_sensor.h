@@ -78,6 +78,18 @@ typedef struct dlm_meter_map {
  * map is static and read-only. */
 const dlm_meter_map *dlm_meter_preset(const char *name);
 
+/* The meters an owner can name: ONE table of kind, name and register map,
+ * which the daemon's dlm_meter setting and API read (the setting holds the
+ * row). preset NULL: a generic map, given as text (dlm_meter_parse()). */
+typedef enum dlm_meter_kind { DLM_METER_SDM630, DLM_METER_DTSU666, DLM_METER_GENERIC } dlm_meter_kind;
+typedef struct dlm_meter_def {
+    dlm_meter_kind kind;
+    const char *name;             /* "sdm630", "dtsu666", "generic" */
+    const dlm_meter_map *preset;  /* static; NULL for generic */
+} dlm_meter_def;
+#define DLM_METER_NKINDS 3
+extern const dlm_meter_def dlm_meters[DLM_METER_NKINDS];
+
 /* Parses a generic map (see README.md), e.g.
  * "l1_current=4:0x0006:float32:abcd:1,l2_current=...,sign=power".
  * Returns 0, or -EINVAL with a message naming the item in err. */
@@ -123,8 +135,19 @@ typedef enum dlm_sensor_kind {
     DLM_SENSOR_SIM, DLM_SENSOR_API, DLM_SENSOR_MODBUS_TCP, DLM_SENSOR_MODBUS_RTU
 } dlm_sensor_kind;
 
-/* "sim", "api", "modbus-tcp", "modbus-rtu" */
+/* The kinds by name: ONE table ("sim", "api", "modbus-tcp", "modbus-rtu"),
+ * which the daemon's dlm_sensor setting and API read (the setting holds the
+ * row); the two functions below look it up. */
+typedef struct dlm_sensor_kind_name {
+    dlm_sensor_kind kind;
+    const char *name;
+} dlm_sensor_kind_name;
+#define DLM_SENSOR_NKINDS 4
+extern const dlm_sensor_kind_name dlm_sensor_kinds[DLM_SENSOR_NKINDS];
+
+/* The kind's name; "?" for a value not in the table. */
 const char *dlm_sensor_kind_str(dlm_sensor_kind k);
+/* 0, or -EINVAL for a name not in the table. */
 int dlm_sensor_kind_parse(const char *s, dlm_sensor_kind *k);
 
 /* Lifetime: read by dlm_sensor_start(), which copies what it needs. */
@@ -160,6 +183,11 @@ typedef struct dlm_sensor dlm_sensor;   /* opaque, owned by the caller */
  * wait for the meter: connection problems show in the health. Returns 0,
  * -EINVAL (bad options, message in err) or -ENOMEM / -errno. */
 int dlm_sensor_start(dlm_sensor **out, const dlm_sensor_opts *o, char *err, size_t errlen);
+
+/* The checks of dlm_sensor_start() (options, the map's read plan) without
+ * starting anything, for an owner that validates its settings before it
+ * opens anything. 0 or -EINVAL with a message in err. */
+int dlm_sensor_check(const dlm_sensor_opts *o, char *err, size_t errlen);
 
 /* Stops the thread (waits at most about one response timeout) and frees
  * everything. NULL is fine. */

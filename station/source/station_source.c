@@ -33,6 +33,20 @@ struct station_source {
 	int64_t last_refresh_ms;
 };
 
+const station_src_kind_name station_src_kinds[STATION_SRC_NKINDS] = {
+	{ STATION_SRC_SIM, "sim" },
+	{ STATION_SRC_MODBUS, "modbus" },
+	{ STATION_SRC_API, "api" },
+};
+
+const char *station_src_kind_str(station_src_kind k)
+{
+	for (size_t i = 0; i < STATION_SRC_NKINDS; i++)
+		if (station_src_kinds[i].kind == k)
+			return station_src_kinds[i].name;
+	return "?";
+}
+
 void station_source_opts_defaults(station_src_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -80,16 +94,15 @@ void station_source_command(station_source *s, const station_src_command *cmd)
 
 /* Plans the block reads and checks the outputs; a malformed read register
  * is named by its position in (fc, addr) order. */
-static int plan_blocks(station_source *s, char *err, size_t errlen)
+static int plan_blocks(const station_src_map *m, modbus_blocks *blocks, char *err, size_t errlen)
 {
-	const station_src_map *m = &s->o.map;
 	modbus_span spans[STATION_SRC_MAX_READS];
 	for (size_t i = 0; i < m->n_reads; i++) {
 		const station_src_reg *r = &m->reads[i];
 		spans[i] = (modbus_span){ r->fc, r->addr, r->type, r->what >= SSRC_Q_COUNT || r->scale == 0 };
 	}
 	size_t bad = 0;
-	if (modbus_blocks_plan(&s->blocks, spans, m->n_reads, &bad) < 0) {
+	if (modbus_blocks_plan(blocks, spans, m->n_reads, &bad) < 0) {
 		snprintf(err, errlen, "station map %s: read register %zu is malformed", m->name, bad);
 		return -EINVAL;
 	}
@@ -260,6 +273,31 @@ static int check_opts(const station_src_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+int station_source_check(const station_src_opts *o, char *err, size_t errlen)
+{
+	char dummy[8];
+	if (!err || !errlen) {
+		err = dummy;
+		errlen = sizeof dummy;
+	}
+	err[0] = 0;
+	if (!o) {
+		snprintf(err, errlen, "missing argument");
+		return -EINVAL;
+	}
+	int rc = check_opts(o, err, errlen);
+	if (rc < 0)
+		return rc;
+	modbus_blocks *blocks = malloc(sizeof *blocks); /* a few KB: not on a caller's stack */
+	if (!blocks) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = plan_blocks(&o->map, blocks, err, errlen);
+	free(blocks);
+	return rc;
+}
+
 int station_source_start(station_source **out, const station_src_opts *o, char *err, size_t errlen)
 {
 	char dummy[8];
@@ -284,7 +322,7 @@ int station_source_start(station_source **out, const station_src_opts *o, char *
 	s->o = *o;
 	s->last_refresh_ms = 0;
 	station_source_reading_clear(&s->latest);
-	if ((rc = plan_blocks(s, err, errlen)) < 0)
+	if ((rc = plan_blocks(&s->o.map, &s->blocks, err, errlen)) < 0)
 		goto out_free;
 	const modbus_poller_cfg pc = {
 		.link = MODBUS_LINK_TCP,

@@ -154,6 +154,20 @@ typedef struct station_src_health {
 
 /* ---------------------------------------------------------------- driver */
 
+/* Where the owner's measurements come from: the simulated house (below),
+ * this Modbus driver, or readings pushed to the owner (no driver). ONE
+ * table of names, which the daemon's station_source setting and API read
+ * (the setting holds the row). */
+typedef enum station_src_kind { STATION_SRC_SIM, STATION_SRC_MODBUS, STATION_SRC_API } station_src_kind;
+typedef struct station_src_kind_name {
+	station_src_kind kind;
+	const char *name; /* "sim", "modbus", "api" */
+} station_src_kind_name;
+#define STATION_SRC_NKINDS 3
+extern const station_src_kind_name station_src_kinds[STATION_SRC_NKINDS];
+/* The kind's name; "?" for a value not in the table. */
+const char *station_src_kind_str(station_src_kind k);
+
 /* Lifetime: read by station_source_start(), which copies it. */
 typedef struct station_src_opts {
 	station_src_map map;
@@ -180,6 +194,10 @@ typedef struct station_source station_source; /* opaque, owned by the caller */
  * connection problems show in the health. 0, -EINVAL (message in err) or
  * -ENOMEM / -errno. */
 int station_source_start(station_source **out, const station_src_opts *o, char *err, size_t errlen);
+/* The checks of station_source_start() (options, the map's read plan and
+ * outputs) without starting anything, for an owner that validates its
+ * settings before it opens anything. 0 or -EINVAL with a message in err. */
+int station_source_check(const station_src_opts *o, char *err, size_t errlen);
 /* Stops the thread (waits at most about one response timeout) and frees. NULL is fine. */
 void station_source_stop(station_source *s);
 /* Copies the latest reading and the health (either may be NULL); *seq

@@ -50,9 +50,10 @@ static void setup(void)
 		DIE("config_load\n");
 	app.cfg.unknown_chargers = UNKNOWN_ACCEPT;
 	app.cfg.validate_outgoing = 1;       /* our own answers are checked too */
-	app.cfg.dlm_sensor = CFG_SENSOR_API;
 	app.cfg.dlm_enabled = 1;
-	app.cfg.station_source = STATION_SRC_API;
+	if (config_set(&app.cfg, "dlm_sensor", "api", err, sizeof err) ||
+	    config_set(&app.cfg, "station_source", "api", err, sizeof err))
+		DIE("config_set: %s\n", err);
 	if (store_open(":memory:", &app.store, err, sizeof err))
 		DIE("store_open: %s\n", err);
 	app.chargers = charger_registry_new();
