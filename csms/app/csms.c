@@ -1,13 +1,13 @@
 /* csms.c: the loop's duties: the group commit at the end of each turn, which
- * releases the replies it made durable, and the periodic tick (call
- * timeouts, DLM, profile re-installs, reservations, alarms). */
+ * releases the replies it made durable, and the table of periodic duties
+ * (station, DLM, profile re-installs, reservations, alarms, the registry,
+ * the audit table). Our CALLs' timeouts have their own timers (rpc.h). */
 #include "alarms.h"
 #include "charger.h"
 #include "commands.h"
 #include "control.h"
 #include "energy.h"
 #include "csms.h"
-#include "ocppj.h"
 #include "server.h"
 #include "session.h"
 #include "store.h"
@@ -58,21 +58,41 @@ void csms_end_of_turn(struct csms *app)
 	}
 }
 
+static void sweep_registry(struct csms *app)
+{
+	charger_sweep(app->chargers);   /* chargers that lookups loaded and no one needs */
+}
+
+/* The loop's periodic duties, as data (after Redis's serverCron): each runs
+ * at the first tick and then when its period has passed; 0 = every tick
+ * (250 ms). The order matters: the station before DLM, which reads the
+ * station's fresh EV targets. The station and DLM pace themselves
+ * (station_tick_ms, dlm_tick_ms, which the API may change). */
+static const struct duty {
+	const char *name;
+	int64_t period_ms;
+	void (*run)(struct csms *app);
+} duties[] = {
+	{ "station step", 0, energy_tick },
+	{ "dlm decision", 0, control_tick },
+	{ "profile re-install", 0, commands_reinstall },
+	{ "reservation expiry", 1000, commands_expire_reservations },
+	{ "offline alarms", 1000, alarms_offline },
+	{ "registry sweep", 1000, sweep_registry },
+	{ "audit prune", 60000, commands_prune_audit },
+};
+#define NDUTIES (sizeof duties / sizeof duties[0])
+_Static_assert(NDUTIES <= sizeof(((struct csms *)0)->duty_next_ms) / sizeof(int64_t), "duty_next_ms too small");
+
 void csms_tick(struct csms *app)
 {
 	if (!app->started_ms)
 		app->started_ms = app->now_ms;
-	for (struct charger *c = charger_first(app->chargers); c; c = c->next)
-		if (c->session && c->session->inflight)
-			ocppj_check_timeouts(c->session, app->now_ms);
-	energy_tick(app);     /* before control: DLM reads fresh EV targets */
-	control_tick(app);
-	/* Both do their once-a-second part when next_housekeeping_ms is due. */
-	commands_tick(app);
-	alarms_tick(app);
-	if (app->now_ms >= app->next_housekeeping_ms) {
-		charger_sweep(app->chargers);   /* chargers that lookups loaded and no one needs */
-		app->next_housekeeping_ms = app->now_ms + 1000;
+	for (size_t i = 0; i < NDUTIES; i++) {
+		if (app->now_ms < app->duty_next_ms[i])
+			continue;
+		app->duty_next_ms[i] = app->now_ms + duties[i].period_ms;
+		duties[i].run(app);
 	}
 	csms_end_of_turn(app);
 }

@@ -36,8 +36,7 @@ struct csms {
 	struct csms_stats stats;
 	struct commands_stats calls;    /* our CALLs by action and outcome */
 	int64_t started_ms;
-	int64_t next_housekeeping_ms;   /* reservations, offline alarms (commands.c, alarms.c) */
-	int64_t next_prune_ms;          /* audit rows beyond audit_keep */
+	int64_t duty_next_ms[8];        /* when each duty of csms.c's table is due */
 	int chargers_loaded;            /* every accepted charger is in the registry */
 	volatile int stopping;
 };

@@ -36,6 +36,7 @@ static const struct rpc_hooks rpc_hooks = {
 	.accepted = session_accepted,
 	.track = commands_track,
 	.want_write = server_want_write,
+	.deadline = server_call_deadline,
 };
 
 static void ev_booted(void *ctx, struct charger *ch)
@@ -152,6 +153,14 @@ static void ev_closed(void *ctx, struct session *s)
 	free(s);
 }
 
+/* The CALL in flight on s may be past its deadline. */
+static void ev_deadline(void *ctx, struct session *s)
+{
+	struct csms *app = ctx;
+	app->now_ms = time_now_ms();
+	ocppj_check_timeouts(s, app->now_ms);
+}
+
 /* One admin request: the routes answer at once or defer (an OCPP call);
  * what they wrote is durable before the answer goes out. */
 static void ev_http(void *ctx, struct http_txn *t)
@@ -202,6 +211,7 @@ int csms_server_start(struct csms *app, char *err, size_t errlen)
 		.connected = ev_connected,
 		.frame = ev_frame,
 		.closed = ev_closed,
+		.deadline = ev_deadline,
 		.http = ev_http,
 		.wake = ev_wake,
 		.tick = ev_tick,

@@ -65,15 +65,13 @@ static int load_one(void *arg, const char *id)
 	return 0;
 }
 
-void alarms_tick(struct csms *app)
+void alarms_offline(struct csms *app)
 {
 	if (!app->chargers_loaded) {
 		/* Chargers that never connect after a restart must be missed too. */
 		app->chargers_loaded = 1;
 		store_charger_each_accepted(app->store, load_one, app);
 	}
-	if (app->now_ms < app->next_housekeeping_ms)
-		return;
 	int64_t limit = (int64_t)app->cfg.heartbeat_interval * 3000;
 	char info[96];
 	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {

@@ -23,8 +23,8 @@ void alarms_status(struct csms *app, struct charger *ch, int connector, const cJ
 void alarms_profile(struct csms *app, const char *charger, int connector, int profile_id,
 		    const char *purpose, const char *refused_code);
 
-/* Periodic duties (csms_tick): the offline sweep. */
-void alarms_tick(struct csms *app);
+/* A duty of the loop (app/csms.c's table): the offline sweep. */
+void alarms_offline(struct csms *app);
 
 void alarms_api_list(struct route_ctx *c);       /* GET /api/v1/alarms?active=&charger=&limit= */
 void alarms_api_diagnosis(struct route_ctx *c);  /* GET /api/v1/diagnosis */

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PRUNE_MS 60000
 
 /* One tracked CALL, from commands_track to the end of its callback. */
 struct cmd_track {
@@ -294,7 +293,7 @@ fail:
 void commands_charger_booted(struct csms *app, struct charger *ch)
 {
 	/* A reboot ended every transaction, and with them their TxProfiles;
-	 * the rest are sent again once the boot answer is out (commands_tick). */
+	 * the rest are sent again once the boot answer is out (commands_reinstall). */
 	store_profile_clear_tx(app->store, ch->id, -1);
 	store_config_rebooted(app->store, ch->id, app->now_ms);
 	ch->reinstall_profiles = 1;
@@ -345,20 +344,23 @@ static void reinstall(struct csms *app, struct charger *ch)
 		LOGI("commands", "%s: %d charging profile(s) re-installed after the boot", ch->id, n);
 }
 
-void commands_tick(struct csms *app)
+void commands_reinstall(struct csms *app)
 {
 	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next)
 		if (ch->reinstall_profiles && ch->session && ch->session->booted && ch->reg == REG_ACCEPTED)
 			reinstall(app, ch);
-	if (app->now_ms >= app->next_housekeeping_ms) {
-		int n = store_reservation_expire(app->store, app->now_ms);
-		if (n > 0)
-			LOGI("commands", "%d reservation(s) expired", n);
-	}
-	if (app->now_ms >= app->next_prune_ms) {
-		app->next_prune_ms = app->now_ms + PRUNE_MS;
-		store_audit_prune(app->store, app->cfg.audit_keep);
-	}
+}
+
+void commands_expire_reservations(struct csms *app)
+{
+	int n = store_reservation_expire(app->store, app->now_ms);
+	if (n > 0)
+		LOGI("commands", "%d reservation(s) expired", n);
+}
+
+void commands_prune_audit(struct csms *app)
+{
+	store_audit_prune(app->store, app->cfg.audit_keep);
 }
 
 /* ---- routes ---- */

@@ -48,9 +48,11 @@ void commands_tx_started(struct csms *app, struct charger *ch, int connector, in
 			 const char *id_tag, int64_t tx_id);
 void commands_tx_stopped(struct csms *app, struct charger *ch, int connector);
 
-/* Periodic duties (csms_tick): re-installing profiles after a boot, expiring
- * reservations, pruning the audit table. */
-void commands_tick(struct csms *app);
+/* Duties of the loop (app/csms.c's table): re-installing profiles after a
+ * boot (every tick), expiring reservations, pruning the audit table. */
+void commands_reinstall(struct csms *app);
+void commands_expire_reservations(struct csms *app);
+void commands_prune_audit(struct csms *app);
 
 /* Routes. */
 void commands_api_audit(struct route_ctx *c);          /* GET /api/v1/audit?charger=&action=&limit= */

@@ -35,6 +35,8 @@ struct server {
 /* Per OCPP connection, owned by lws: points to our session. */
 struct ws_pss {
 	struct session *s;
+	struct server *srv;
+	lws_sorted_usec_list_t deadline;   /* of the CALL in flight (server_call_deadline) */
 	char id[SESSION_ID_MAX];
 };
 
@@ -53,6 +55,29 @@ void server_wake(struct server *srv)
 {
 	if (srv && srv->ctx)
 		lws_cancel_service(srv->ctx);
+}
+
+static void deadline_cb(lws_sorted_usec_list_t *sul)
+{
+	struct ws_pss *p = lws_container_of(sul, struct ws_pss, deadline);
+	if (p->s && p->srv)
+		p->srv->ev.deadline(p->srv->ev.ctx, p->s);
+}
+
+void server_call_deadline(void *wsi, int64_t delay_ms)
+{
+	if (!wsi)
+		return;
+	struct lws *w = wsi;
+	struct ws_pss *p = lws_wsi_user(w);
+	if (!p)
+		return;
+	if (delay_ms < 0) {
+		lws_sul_cancel(&p->deadline);
+		return;
+	}
+	p->srv = lws_context_user(lws_get_context(w));
+	lws_sul_schedule(p->srv->ctx, 0, &p->deadline, deadline_cb, delay_ms * LWS_US_PER_MS);
 }
 
 void server_close_session(struct session *s)
@@ -305,6 +330,7 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	}
 	case LWS_CALLBACK_CLOSED: {
 		struct session *sess = p->s;
+		lws_sul_cancel(&p->deadline);
 		p->s = NULL;
 		if (sess)
 			srv->ev.closed(srv->ev.ctx, sess);

@@ -7,6 +7,7 @@
 #define CSMS_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct server;
 struct session;
@@ -42,6 +43,8 @@ struct server_events {
 	void (*frame)(void *ctx, struct session *s, const char *buf, size_t len, int oversized);
 	/* The connection is gone; the session is the owner's to free. */
 	void (*closed)(void *ctx, struct session *s);
+	/* The deadline set with server_call_deadline has come. */
+	void (*deadline)(void *ctx, struct session *s);
 	/* An admin request with its body: answered with http_respond, now or later. */
 	void (*http)(void *ctx, struct http_txn *t);
 	void (*wake)(void *ctx);          /* after server_wake */
@@ -60,6 +63,9 @@ void server_destroy(struct server *srv);
 void server_wake(struct server *srv);
 /* Asks for a WRITEABLE callback on a connection (the rpc want_write hook). */
 void server_want_write(void *wsi);
+/* Calls deadline() for the session of this OCPP connection in delay_ms,
+ * replacing the one set before; < 0 cancels (the rpc deadline hook). */
+void server_call_deadline(void *wsi, int64_t delay_ms);
 /* Closes a charger connection (after its queued frames). */
 void server_close_session(struct session *s);
 

@@ -345,10 +345,26 @@ out:
 
 /* ---- CALLs we send ---- */
 
+/* The timer of the call in flight, or none. */
+static void arm(struct session *s)
+{
+	if (!s->rpc->hooks->deadline)
+		return;
+	int64_t d = -1;
+	if (s->inflight) {
+		d = s->inflight->deadline_ms - *s->rpc->now_ms;
+		if (d < 0)
+			d = 0;
+	}
+	s->rpc->hooks->deadline(s->wsi, d);
+}
+
 static void send_next_call(struct session *s)
 {
-	if (s->inflight || !s->queue_head)
+	if (s->inflight || !s->queue_head) {
+		arm(s);
 		return;
+	}
 	struct pending_call *c = s->queue_head;
 	s->queue_head = c->next;
 	if (!s->queue_head)
@@ -361,6 +377,7 @@ static void send_next_call(struct session *s)
 	c->frame = NULL;
 	s->rpc->stats.calls_out++;
 	session_send(s, m);
+	arm(s);
 }
 
 int ocppj_call(struct session *s, const char *action, const cJSON *payload,
@@ -425,8 +442,10 @@ int ocppj_call_src(struct session *s, const char *action, const cJSON *payload, 
 void ocppj_check_timeouts(struct session *s, int64_t now_ms)
 {
 	struct pending_call *c = s->inflight;
-	if (!c || now_ms < c->deadline_ms)
+	if (!c || now_ms < c->deadline_ms) {
+		arm(s);   /* early (clocks differ by a little): wait for the rest */
 		return;
+	}
 	s->inflight = NULL;
 	s->rpc->stats.call_timeouts++;
 	LOGW("ocppj", "%s: %s %s timed out", s->id, c->action, c->id);
@@ -450,4 +469,5 @@ void ocppj_fail_all(struct session *s, const char *code)
 		finish_call(s, c, &r);
 	}
 	s->queue_head = s->queue_tail = NULL;
+	arm(s);
 }

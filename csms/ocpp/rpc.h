@@ -46,6 +46,10 @@ struct rpc_hooks {
 		     const char *source, call_cb *cb, void **arg);
 	/* A session has frames to write. */
 	void (*want_write)(void *wsi);
+	/* Call ocppj_check_timeouts for this connection's session in delay_ms
+	 * (it replaces the one set before); delay_ms < 0 cancels. Each
+	 * connection's in-flight CALL has its own timer: no scan of all. */
+	void (*deadline)(void *wsi, int64_t delay_ms);
 };
 
 /* Frames and answers, for /metrics. */

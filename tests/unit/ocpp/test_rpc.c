@@ -95,7 +95,14 @@ static void want_write(void *wsi)
 	wakes++;
 }
 
-static const struct rpc_hooks hooks = { handle, accepted, track, want_write };
+static int64_t armed = -2;   /* the last delay given to the deadline hook; -2 never */
+static void deadline(void *wsi, int64_t delay_ms)
+{
+	(void)wsi;
+	armed = delay_ms;
+}
+
+static const struct rpc_hooks hooks = { handle, accepted, track, want_write, deadline };
 static struct rpc rpc;
 static struct session sess;
 static char last[4096];
@@ -227,6 +234,7 @@ static void check_calls_out(void)
 	CHECK(!strcmp(tracked_source, "-"));
 	CHECK(wakes == w + 1);
 	CHECK_STR(sent(), "[2,\"cs-2\",\"Reset\",{\"type\":\"Soft\"}]");
+	CHECK(armed == 30000);               /* its own timer, for its deadline */
 	CHECK(ocppj_call_src(&sess, "Reset", reset, "admin", on_result, "b", why, sizeof why) == 0);
 	CHECK(ocppj_call_src(&sess, "SetChargingProfile", prof, "dlm", on_result, "c", why, sizeof why) == 0);
 	CHECK(!strcmp(tracked_source, "dlm"));
@@ -247,16 +255,24 @@ static void check_calls_out(void)
 	in("[3,\"cs-3\",{\"status\":\"Maybe\"}]");
 	CHECK_CONTAINS(results[2], "b:PropertyConstraintViolation:");
 
+	CHECK(armed == -1);                  /* nothing in flight: no timer */
+
 	/* a timeout at the deadline, not before */
 	CHECK(ocppj_call(&sess, "Reset", reset, on_result, "d", why, sizeof why) == 0);
 	CHECK(ocppj_call(&sess, "Reset", reset, on_result, "e", why, sizeof why) == 0);
 	CHECK_CONTAINS(sent(), "cs-5");
-	ocppj_check_timeouts(&sess, now + 30000 - 1);
+	CHECK(armed == 30000);
+	ocppj_check_timeouts(&sess, now + 30000 - 1);   /* a timer a little early: wait for the rest */
 	CHECK(nresults == 3);
+	now += 29990;
+	ocppj_check_timeouts(&sess, now);
+	CHECK(nresults == 3 && armed == 10);
+	now -= 29990;
 	now += 30000;
 	ocppj_check_timeouts(&sess, now);
 	CHECK_STR(results[3], "d:Timeout::30000");
 	CHECK_CONTAINS(sent(), "cs-6");       /* the next one goes out */
+	CHECK(armed == 30000);                /* with a timer of its own */
 	CHECK(rpc.stats.call_timeouts == 1);
 
 	/* closing fails what is in flight and queued */
@@ -264,6 +280,7 @@ static void check_calls_out(void)
 	ocppj_fail_all(&sess, "Closed");
 	CHECK_STR(results[4], "e:Closed::0");
 	CHECK_STR(results[5], "f:Closed::0");
+	CHECK(armed == -1);
 	CHECK(!sess.inflight && !sess.queue_head);
 	CHECK(tracked == 0);                  /* every tracked CALL ended exactly once */
 	/* typed outcomes: a, c, b, d, e, f */
