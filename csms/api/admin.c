@@ -2,7 +2,9 @@
  * answers through http_respond, or defers (an OCPP call to a charger) and
  * answers from the call's callback. Errors are {"error":{code,description}}. */
 #include "admin.h"
-#include "alarms.h"
+#include "api_alarms.h"
+#include "api_locallist.h"
+#include "api_records.h"
 #include "authkey.h"
 #include "charger.h"
 #include "commands.h"
@@ -67,6 +69,46 @@ cJSON *admin_parse_body(struct route_ctx *c, int allow_empty)
 	if (!j)
 		admin_error(t, 400, "BadRequest", "request body %s", jtext_strerror(err));
 	return j;
+}
+
+struct charger *admin_route_charger(struct route_ctx *c)
+{
+	struct charger *ch = charger_find(c->app->chargers, c->app->store, c->params[0]);
+	if (!ch)
+		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
+	return ch;
+}
+
+int admin_query_int(struct route_ctx *c, const char *name, int dflt, int lo, int hi, int *out)
+{
+	char buf[32], *end;
+	*out = dflt;
+	if (!http_query(c->t, name, buf, sizeof buf))
+		return 0;
+	long v = strtol(buf, &end, 10);
+	if (!*buf || *end || v < lo || v > hi) {
+		admin_error(c->t, 400, "BadRequest", "%s: a whole number from %d to %d", name, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int admin_query_bool(struct route_ctx *c, const char *name, int *out)
+{
+	char buf[16];
+	*out = -1;
+	if (!http_query(c->t, name, buf, sizeof buf))
+		return 0;
+	if (!strcmp(buf, "true"))
+		*out = 1;
+	else if (!strcmp(buf, "false"))
+		*out = 0;
+	else {
+		admin_error(c->t, 400, "BadRequest", "%s: true or false", name);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- health and chargers ---- */
@@ -698,15 +740,15 @@ static const struct route routes[] = {
 	{ HTTP_POST, "/api/v1/chargers/*/accept", r_accept },
 	{ HTTP_POST, "/api/v1/chargers/*/reject", r_reject },
 	{ HTTP_POST, "/api/v1/chargers/*/ocpp/*", r_ocpp_call },
-	{ HTTP_GET, "/api/v1/chargers/*/configuration", commands_api_configuration },
-	{ HTTP_GET, "/api/v1/chargers/*/profiles", commands_api_profiles },
-	{ HTTP_GET, "/api/v1/chargers/*/firmware", commands_api_firmware },
-	{ HTTP_GET, "/api/v1/chargers/*/local-list", locallist_api_get },
-	{ HTTP_POST, "/api/v1/chargers/*/local-list", locallist_api_send },
-	{ HTTP_GET, "/api/v1/reservations", commands_api_reservations },
-	{ HTTP_GET, "/api/v1/audit", commands_api_audit },
-	{ HTTP_GET, "/api/v1/alarms", alarms_api_list },
-	{ HTTP_GET, "/api/v1/diagnosis", alarms_api_diagnosis },
+	{ HTTP_GET, "/api/v1/chargers/*/configuration", api_records_configuration },
+	{ HTTP_GET, "/api/v1/chargers/*/profiles", api_records_profiles },
+	{ HTTP_GET, "/api/v1/chargers/*/firmware", api_records_firmware },
+	{ HTTP_GET, "/api/v1/chargers/*/local-list", api_locallist_get },
+	{ HTTP_POST, "/api/v1/chargers/*/local-list", api_locallist_send },
+	{ HTTP_GET, "/api/v1/reservations", api_records_reservations },
+	{ HTTP_GET, "/api/v1/audit", api_records_audit },
+	{ HTTP_GET, "/api/v1/alarms", api_alarms_list },
+	{ HTTP_GET, "/api/v1/diagnosis", api_alarms_diagnosis },
 	{ HTTP_GET, "/metrics", metrics_api },
 	{ HTTP_GET, "/api/v1/id-tags", r_tags },
 	{ HTTP_GET, "/api/v1/id-tags/*", r_tag_get },

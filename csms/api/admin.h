@@ -1,11 +1,13 @@
 /* admin.h: the admin HTTP JSON API. The routes table lives in admin.c;
- * other modules (control.c, ...) provide route handlers with this shape. */
+ * the api_*.c files (and control.c, energy.c) provide route handlers with
+ * this shape, and share the helpers below. */
 #ifndef CSMS_ADMIN_H
 #define CSMS_ADMIN_H
 
 #include <cjson/cJSON.h>
 
 struct csms;
+struct charger;
 struct http_txn;
 
 #define ADMIN_MAX_PARAMS 4
@@ -33,5 +35,12 @@ struct call_result;
 void admin_call_reply(struct http_txn *t, const struct call_result *r, cJSON *extra);
 /* The request body as JSON (new tree, caller frees), or NULL after answering 400. */
 cJSON *admin_parse_body(struct route_ctx *c, int allow_empty);
+/* The charger named by the route's first '*', or NULL after answering 404. */
+struct charger *admin_route_charger(struct route_ctx *c);
+/* The query parameter name as a whole number from lo to hi into *out (dflt
+ * when absent), or as true/false into *out (1/0, -1 when absent). 0, or -1
+ * after answering 400. */
+int admin_query_int(struct route_ctx *c, const char *name, int dflt, int lo, int hi, int *out);
+int admin_query_bool(struct route_ctx *c, const char *name, int *out);
 
 #endif

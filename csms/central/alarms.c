@@ -1,22 +1,16 @@
 /* alarms.c: alarms raised and cleared from what chargers report (faults in
  * StatusNotification, refused charging profiles) and from what they do not
- * (silence longer than three heartbeat intervals), and the diagnosis: every
- * charger and every other device the daemon talks to, with its health. */
+ * (silence longer than three heartbeat intervals), and the chargers' part
+ * of the diagnosis (api/api_alarms.c adds the other devices). */
 #include "alarms.h"
-#include "energy.h"
-#include "admin.h"
 #include "charger.h"
-#include "control.h"
 #include "csms.h"
-#include "http.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
 #include "timeutil.h"
 
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char *str(const cJSON *o, const char *k)
@@ -95,32 +89,7 @@ void alarms_offline(struct csms *app)
 	}
 }
 
-/* ---- routes ---- */
-
-void alarms_api_list(struct route_ctx *c)
-{
-	char buf[16], charger[STORE_ID_MAX + 1];
-	int active = 0, limit = 0;
-	if (http_query(c->t, "active", buf, sizeof buf)) {
-		if (!strcmp(buf, "true"))
-			active = 1;
-		else if (strcmp(buf, "false")) {
-			admin_error(c->t, 400, "BadRequest", "active: true or false");
-			return;
-		}
-	}
-	if (http_query(c->t, "limit", buf, sizeof buf)) {
-		char *end;
-		long v = strtol(buf, &end, 10);
-		if (!*buf || *end || v < 1 || v > 100000) {
-			admin_error(c->t, 400, "BadRequest", "limit: a whole number from 1 to 100000");
-			return;
-		}
-		limit = (int)v;
-	}
-	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
-	admin_reply_json(c->t, 200, store_alarms_json(c->app->store, active, ch, limit));
-}
+/* ---- diagnosis ---- */
 
 static void add_time(cJSON *o, const char *k, int64_t ms)
 {
@@ -131,13 +100,10 @@ static void add_time(cJSON *o, const char *k, int64_t ms)
 		cJSON_AddNullToObject(o, k);
 }
 
-void alarms_api_diagnosis(struct route_ctx *c)
+cJSON *alarms_diagnosis_chargers(struct charger_registry *chargers)
 {
-	struct csms *app = c->app;
-	cJSON *o = cJSON_CreateObject();
-	add_time(o, "time", app->now_ms);
-	cJSON *chs = cJSON_AddArrayToObject(o, "chargers");
-	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
+	cJSON *chs = cJSON_CreateArray();
+	for (struct charger *ch = charger_first(chargers); ch; ch = ch->next) {
 		if (ch->reg == REG_UNKNOWN && !ch->session)
 			continue;
 		struct session *s = ch->session;
@@ -159,41 +125,5 @@ void alarms_api_diagnosis(struct route_ctx *c)
 			cJSON_AddNullToObject(e, "callInFlight");
 		cJSON_AddItemToArray(chs, e);
 	}
-	cJSON *devs = cJSON_AddArrayToObject(o, "devices");
-	struct control_sensor_info si;
-	if (control_sensor_info(app, &si) == 0) {
-		cJSON *d = cJSON_CreateObject();
-		cJSON_AddStringToObject(d, "name", "dlm-grid-sensor");
-		cJSON_AddStringToObject(d, "type", si.type);
-		cJSON_AddBoolToObject(d, "inUse", si.dlm_enabled);
-		cJSON_AddBoolToObject(d, "connected", si.healthy);
-		cJSON_AddBoolToObject(d, "healthy", si.healthy);
-		if (si.age_s >= 0) {
-			cJSON_AddNumberToObject(d, "ageS", round(si.age_s * 1000) / 1000);
-			add_time(d, "lastSeen", app->now_ms - (int64_t)(si.age_s * 1000));
-		} else {
-			cJSON_AddNullToObject(d, "ageS");
-			cJSON_AddNullToObject(d, "lastSeen");
-		}
-		cJSON_AddStringToObject(d, "error", si.error ? si.error : "");
-		cJSON_AddNumberToObject(d, "readings", (double)si.readings);
-		cJSON_AddNumberToObject(d, "failures", (double)si.failures);
-		cJSON_AddItemToArray(devs, d);
-	}
-	cJSON *src = app->energy ? energy_source_json(app) : NULL;
-	if (src) {
-		cJSON_AddStringToObject(src, "name", "station-source");
-		cJSON_AddItemToArray(devs, src);
-	}
-	cJSON *d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "name", "store");
-	cJSON_AddStringToObject(d, "type", "sqlite");
-	cJSON_AddStringToObject(d, "path", app->cfg.db);
-	cJSON_AddBoolToObject(d, "connected", 1);
-	cJSON_AddBoolToObject(d, "healthy", app->stats.commit_failures == 0);
-	cJSON_AddNumberToObject(d, "schemaVersion", store_schema_version(app->store));
-	cJSON_AddNumberToObject(d, "commits", (double)app->stats.commits);
-	cJSON_AddNumberToObject(d, "commitFailures", (double)app->stats.commit_failures);
-	cJSON_AddItemToArray(devs, d);
-	admin_reply_json(c->t, 200, o);
+	return chs;
 }

@@ -1,7 +1,7 @@
 /* alarms.h: alarms (charger faults from StatusNotification, chargers
  * offline for more than three heartbeat intervals, refused charging
- * profiles) and the diagnosis of every peer the daemon talks to. Alarms
- * live in the store; raising one that is already active does nothing. */
+ * profiles) and the chargers' part of the diagnosis. Alarms live in the
+ * store; raising one that is already active does nothing. */
 #ifndef CSMS_ALARMS_H
 #define CSMS_ALARMS_H
 
@@ -9,7 +9,7 @@
 
 struct csms;
 struct charger;
-struct route_ctx;
+struct charger_registry;
 
 #define ALARM_SRC_STATUS "statusNotification"
 #define ALARM_SRC_OFFLINE "offline"
@@ -26,7 +26,10 @@ void alarms_profile(struct csms *app, const char *charger, int connector, int pr
 /* A duty of the loop (app/csms.c's table): the offline sweep. */
 void alarms_offline(struct csms *app);
 
-void alarms_api_list(struct route_ctx *c);       /* GET /api/v1/alarms?active=&charger=&limit= */
-void alarms_api_diagnosis(struct route_ctx *c);  /* GET /api/v1/diagnosis */
+/* The diagnosis of every charger that is registered or connected: id,
+ * registration, connected, lastSeen, connectedSince, healthy (connected,
+ * accepted, no offline alarm), offlineAlarm, queuedCalls, callInFlight.
+ * A new array (the caller frees it). */
+cJSON *alarms_diagnosis_chargers(struct charger_registry *chargers);
 
 #endif

@@ -5,11 +5,9 @@
  * charging profiles re-installed after a reboot. */
 #include "commands.h"
 #include "actions.h"
-#include "admin.h"
 #include "alarms.h"
 #include "charger.h"
 #include "csms.h"
-#include "http.h"
 #include "log.h"
 #include "ocppj.h"
 #include "store.h"
@@ -361,100 +359,4 @@ void commands_expire_reservations(struct csms *app)
 void commands_prune_audit(struct csms *app)
 {
 	store_audit_prune(app->store, app->cfg.audit_keep);
-}
-
-/* ---- routes ---- */
-
-static int query_int(struct route_ctx *c, const char *name, int dflt, int lo, int hi, int *out)
-{
-	char buf[32], *end;
-	*out = dflt;
-	if (!http_query(c->t, name, buf, sizeof buf))
-		return 0;
-	long v = strtol(buf, &end, 10);
-	if (!*buf || *end || v < lo || v > hi) {
-		admin_error(c->t, 400, "BadRequest", "%s: a whole number from %d to %d", name, lo, hi);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-static int query_bool(struct route_ctx *c, const char *name, int *out)
-{
-	char buf[16];
-	*out = -1;
-	if (!http_query(c->t, name, buf, sizeof buf))
-		return 0;
-	if (!strcmp(buf, "true"))
-		*out = 1;
-	else if (!strcmp(buf, "false"))
-		*out = 0;
-	else {
-		admin_error(c->t, 400, "BadRequest", "%s: true or false", name);
-		return -1;
-	}
-	return 0;
-}
-
-void commands_api_audit(struct route_ctx *c)
-{
-	char charger[STORE_ID_MAX + 1], action[64];
-	int limit;
-	if (query_int(c, "limit", 100, 1, 10000, &limit))
-		return;
-	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
-	const char *ac = http_query(c->t, "action", action, sizeof action);
-	admin_reply_json(c->t, 200, store_audit_json(c->app->store, ch, ac, limit));
-}
-
-/* The charger of the route's first parameter, or NULL after a 404. */
-static struct charger *route_charger(struct route_ctx *c)
-{
-	struct charger *ch = charger_find(c->app->chargers, c->app->store, c->params[0]);
-	if (!ch)
-		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
-	return ch;
-}
-
-void commands_api_configuration(struct route_ctx *c)
-{
-	struct charger *ch = route_charger(c);
-	if (ch)
-		admin_reply_json(c->t, 200, store_config_json(c->app->store, ch->id));
-}
-
-void commands_api_profiles(struct route_ctx *c)
-{
-	struct charger *ch = route_charger(c);
-	if (ch)
-		admin_reply_json(c->t, 200, store_profiles_json(c->app->store, ch->id));
-}
-
-void commands_api_firmware(struct route_ctx *c)
-{
-	struct charger *ch = route_charger(c);
-	int limit;
-	if (!ch || query_int(c, "limit", 100, 1, 10000, &limit))
-		return;
-	cJSON *one = store_charger_json(c->app->store, ch->id);
-	cJSON *o = cJSON_CreateObject();
-	static const char *const keep[] = { "firmware", "firmwareStatus", "diagnosticsStatus" };
-	for (int i = 0; i < 3; i++) {
-		cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(one, keep[i]);
-		cJSON_AddItemToObject(o, keep[i], v ? v : cJSON_CreateNull());
-	}
-	cJSON_Delete(one);
-	cJSON_AddItemToObject(o, "history", store_firmware_history_json(c->app->store, ch->id, limit));
-	admin_reply_json(c->t, 200, o);
-}
-
-void commands_api_reservations(struct route_ctx *c)
-{
-	char charger[STORE_ID_MAX + 1];
-	int active, limit;
-	if (query_bool(c, "active", &active) || query_int(c, "limit", 0, 0, 100000, &limit))
-		return;
-	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
-	admin_reply_json(c->t, 200, store_reservations_json(c->app->store, ch, active, limit));
 }

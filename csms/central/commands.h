@@ -5,7 +5,7 @@
  * (availability, configuration keys, reservations, local lists, charging
  * profiles; a refused profile raises an alarm). Also: reservations used by
  * StartTransaction and expired by time, profiles re-installed after a
- * reboot, and the API routes that show all of it. */
+ * reboot. The routes that show all of it are api/api_records.c. */
 #ifndef CSMS_COMMANDS_H
 #define CSMS_COMMANDS_H
 
@@ -16,7 +16,6 @@
 
 struct csms;
 struct charger;
-struct route_ctx;
 
 /* control.c's ChargePointMaxProfile id: DLM re-installs it itself, so it is
  * never re-installed from the store. Must match PROFILE_ID there. */
@@ -53,12 +52,5 @@ void commands_tx_stopped(struct csms *app, struct charger *ch, int connector);
 void commands_reinstall(struct csms *app);
 void commands_expire_reservations(struct csms *app);
 void commands_prune_audit(struct csms *app);
-
-/* Routes. */
-void commands_api_audit(struct route_ctx *c);          /* GET /api/v1/audit?charger=&action=&limit= */
-void commands_api_configuration(struct route_ctx *c);  /* GET /api/v1/chargers/{id}/configuration */
-void commands_api_profiles(struct route_ctx *c);       /* GET /api/v1/chargers/{id}/profiles */
-void commands_api_firmware(struct route_ctx *c);       /* GET /api/v1/chargers/{id}/firmware */
-void commands_api_reservations(struct route_ctx *c);   /* GET /api/v1/reservations?charger=&active= */
 
 #endif

@@ -7,13 +7,28 @@
 #ifndef CSMS_LOCALLIST_H
 #define CSMS_LOCALLIST_H
 
+#include <cjson/cJSON.h>
+
 struct csms;
-struct route_ctx;
+struct store;
 
 /* An id tag was added, changed or removed: the table's version goes up. */
 int locallist_tags_changed(struct csms *app);
 
-void locallist_api_get(struct route_ctx *c);    /* GET /api/v1/chargers/{id}/local-list */
-void locallist_api_send(struct route_ctx *c);   /* POST /api/v1/chargers/{id}/local-list {"updateType"} */
+/* The table's version (0 before the first change of a tag). */
+int locallist_version(struct store *st);
+
+/* The listVersion of a SendLocalList to a charger that holds held_version:
+ * the table's version, or held_version + 1 when that is not higher (a
+ * Differential must raise the version), at least 1; the table's version
+ * follows when it had to go up. 0 with *version set, or -1 (store). */
+int locallist_send_version(struct store *st, int held_version, int *version);
+
+/* The Differential list from held to wanted (localAuthorizationList arrays
+ * of {idTag, idTagInfo}): every wanted entry that held lacks or holds with
+ * another idTagInfo, then {idTag} alone for every held entry not wanted.
+ * *changed and *removed count the two kinds. Both lists are borrowed; the
+ * result is new (the caller frees it). */
+cJSON *locallist_diff(const cJSON *held, const cJSON *wanted, int *changed, int *removed);
 
 #endif

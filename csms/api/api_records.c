@@ -1,0 +1,63 @@
+/* api_records.c: the read-only routes over what the central system's own
+ * CALLs left in the store (central/commands.c writes it): audit rows,
+ * configuration keys, charging profiles, firmware and diagnostics status,
+ * reservations. */
+#include "api_records.h"
+#include "admin.h"
+#include "charger.h"
+#include "csms.h"
+#include "http.h"
+#include "store.h"
+
+void api_records_audit(struct route_ctx *c)
+{
+	char charger[STORE_ID_MAX + 1], action[64];
+	int limit;
+	if (admin_query_int(c, "limit", 100, 1, 10000, &limit))
+		return;
+	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
+	const char *ac = http_query(c->t, "action", action, sizeof action);
+	admin_reply_json(c->t, 200, store_audit_json(c->app->store, ch, ac, limit));
+}
+
+void api_records_configuration(struct route_ctx *c)
+{
+	struct charger *ch = admin_route_charger(c);
+	if (ch)
+		admin_reply_json(c->t, 200, store_config_json(c->app->store, ch->id));
+}
+
+void api_records_profiles(struct route_ctx *c)
+{
+	struct charger *ch = admin_route_charger(c);
+	if (ch)
+		admin_reply_json(c->t, 200, store_profiles_json(c->app->store, ch->id));
+}
+
+void api_records_firmware(struct route_ctx *c)
+{
+	struct charger *ch = admin_route_charger(c);
+	int limit;
+	if (!ch || admin_query_int(c, "limit", 100, 1, 10000, &limit))
+		return;
+	cJSON *one = store_charger_json(c->app->store, ch->id);
+	cJSON *o = cJSON_CreateObject();
+	static const char *const keep[] = { "firmware", "firmwareStatus", "diagnosticsStatus" };
+	for (int i = 0; i < 3; i++) {
+		cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(one, keep[i]);
+		cJSON_AddItemToObject(o, keep[i], v ? v : cJSON_CreateNull());
+	}
+	cJSON_Delete(one);
+	cJSON_AddItemToObject(o, "history", store_firmware_history_json(c->app->store, ch->id, limit));
+	admin_reply_json(c->t, 200, o);
+}
+
+void api_records_reservations(struct route_ctx *c)
+{
+	char charger[STORE_ID_MAX + 1];
+	int active, limit;
+	if (admin_query_bool(c, "active", &active) || admin_query_int(c, "limit", 0, 0, 100000, &limit))
+		return;
+	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
+	admin_reply_json(c->t, 200, store_reservations_json(c->app->store, ch, active, limit));
+}
