@@ -239,64 +239,101 @@ check_final:
 	}
 }
 
+/* Before any protocol is chosen: a path that is not one clean /.../<id>
+ * is a 400 (the connection's user space is not ours yet). 0 lets the
+ * upgrade go on. */
+static int handshake_path(struct lws *wsi)
+{
+	char buf[512];
+	const char *why = NULL;
+	char id[SESSION_ID_MAX];
+	if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0)
+		why = "no request path";
+	else if ((why = raw_target_problem(wsi, buf)) == NULL && id_from_path(buf, id))
+		why = "no valid chargePointId in the path";
+	if (!why)
+		return 0;
+	LOGW("server", "handshake refused (400): %s", why);
+	lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, why);
+	return 1;
+}
+
+/* The websocket handshake: the subprotocol, the id, the credentials of
+ * the security profile, then the owner's admission. 0 accepts. */
+static int handshake_filter(struct server *srv, struct ws_pss *p, struct lws *wsi)
+{
+	char buf[512];
+	if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_PROTOCOL) <= 0 || !has_ocpp16(buf)) {
+		LOGW("server", "handshake refused: subprotocol ocpp1.6 not offered");
+		return 1;
+	}
+	/* no HTTP version: lws cut the path at a decoded CR or LF */
+	if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) ||
+	    lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0 || id_from_path(buf, p->id)) {
+		LOGW("server", "handshake refused: no valid chargePointId in the path");
+		return 1;
+	}
+	int profile = srv->o.security_profile;
+	if ((profile == 1 || profile == 2) && check_basic_auth(srv, wsi, p->id)) {
+		LOGW("server", "%s: handshake refused: bad or missing Basic credentials", p->id);
+		return 1;
+	}
+	if (profile == 3 && check_client_cert(wsi, p->id)) {
+		LOGW("server", "%s: handshake refused: client certificate is not for this charger", p->id);
+		return 1;
+	}
+	/* Refused before anything is allocated for it: an unknown id
+	 * beyond the bound costs neither memory nor a database row. */
+	int admit = srv->ev.admit(srv->ev.ctx, p->id);
+	if (admit) {
+		LOGW("server", "%s: handshake refused: %s", p->id, admit > 0 ?
+		     "unknown charger, max_pending_chargers pending chargers already" : "store error");
+		return 1;
+	}
+	return 0;
+}
+
+/* The next queued frame goes out; a replaced session closes instead. */
+static int ocpp_write(struct ws_pss *p, struct lws *wsi)
+{
+	struct session *s = p->s;
+	if (!s)
+		return 0;
+	if (s->replaced) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"replaced", 8);
+		return -1;
+	}
+	struct outmsg *m = s->out_head;
+	if (!m)
+		return 0;
+	int n = lws_write(wsi, m->data + SESSION_PRE, m->len, LWS_WRITE_TEXT);
+	if (n < (int)m->len)
+		return -1;
+	s->out_head = m->next;
+	if (!s->out_head)
+		s->out_tail = NULL;
+	free(m);
+	if (s->out_head)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
 static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct server *srv = wsi ? lws_context_user(lws_get_context(wsi)) : NULL;
 	struct ws_pss *p = user;
-	char buf[512];
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		reqline_expect((int)(intptr_t)in);
 		break;
-	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
-		/* Before any protocol is chosen: a path that is not one clean
-		 * /.../<id> is a 400 (its user space is not ours yet). */
-		const char *why = NULL;
-		char id[SESSION_ID_MAX];
-		if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0)
-			why = "no request path";
-		else if ((why = raw_target_problem(wsi, buf)) == NULL && id_from_path(buf, id))
-			why = "no valid chargePointId in the path";
-		if (!why)
-			return 0;
-		LOGW("server", "handshake refused (400): %s", why);
-		lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, why);
-		return 1;
-	}
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return handshake_path(wsi);
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		/* user is the X509_STORE_CTX, len OpenSSL's preverify_ok */
 		return verify_client_cert(user, (int)len);
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
-		if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_PROTOCOL) <= 0 || !has_ocpp16(buf)) {
-			LOGW("server", "handshake refused: subprotocol ocpp1.6 not offered");
-			return 1;
-		}
-		/* no HTTP version: lws cut the path at a decoded CR or LF */
-		if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) ||
-		    lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0 || id_from_path(buf, p->id)) {
-			LOGW("server", "handshake refused: no valid chargePointId in the path");
-			return 1;
-		}
-		int profile = srv->o.security_profile;
-		if ((profile == 1 || profile == 2) && check_basic_auth(srv, wsi, p->id)) {
-			LOGW("server", "%s: handshake refused: bad or missing Basic credentials", p->id);
-			return 1;
-		}
-		if (profile == 3 && check_client_cert(wsi, p->id)) {
-			LOGW("server", "%s: handshake refused: client certificate is not for this charger", p->id);
-			return 1;
-		}
-		/* Refused before anything is allocated for it: an unknown id
-		 * beyond the bound costs neither memory nor a database row. */
-		int admit = srv->ev.admit(srv->ev.ctx, p->id);
-		if (admit) {
-			LOGW("server", "%s: handshake refused: %s", p->id, admit > 0 ?
-			     "unknown charger, max_pending_chargers pending chargers already" : "store error");
-			return 1;
-		}
-		return 0;
-	}
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return handshake_filter(srv, p, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
 		p->s = srv->ev.connected(srv->ev.ctx, p->id, wsi);
 		if (!p->s)
@@ -306,28 +343,8 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (p->s && !p->s->replaced)
 			on_receive(srv, p->s, wsi, in, len);
 		break;
-	case LWS_CALLBACK_SERVER_WRITEABLE: {
-		struct session *s = p->s;
-		if (!s)
-			break;
-		if (s->replaced) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"replaced", 8);
-			return -1;
-		}
-		struct outmsg *m = s->out_head;
-		if (!m)
-			break;
-		int n = lws_write(wsi, m->data + SESSION_PRE, m->len, LWS_WRITE_TEXT);
-		if (n < (int)m->len)
-			return -1;
-		s->out_head = m->next;
-		if (!s->out_head)
-			s->out_tail = NULL;
-		free(m);
-		if (s->out_head)
-			lws_callback_on_writable(wsi);
-		break;
-	}
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return ocpp_write(p, wsi);
 	case LWS_CALLBACK_CLOSED: {
 		struct session *sess = p->s;
 		lws_sul_cancel(&p->deadline);
@@ -430,6 +447,178 @@ static void dispatch(struct server *srv, struct http_txn *t)
 	srv->ev.http(srv->ev.ctx, t);
 }
 
+static enum http_method method_of(struct lws *wsi)
+{
+	static const struct {
+		enum lws_token_indexes tok;
+		enum http_method m;
+	} methods[] = {
+		{ WSI_TOKEN_GET_URI, HTTP_GET },
+		{ WSI_TOKEN_POST_URI, HTTP_POST },
+		{ WSI_TOKEN_PUT_URI, HTTP_PUT },
+		{ WSI_TOKEN_DELETE_URI, HTTP_DELETE },
+	};
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (lws_hdr_total_length(wsi, methods[i].tok))
+			return methods[i].m;
+	return HTTP_OTHER;
+}
+
+/* lws_hdr_copy would join the arguments with ','; keep them '&'-separated.
+ * An argument lws decoded to a NUL, or one that does not fit, makes the
+ * request bad rather than shorter. */
+static void read_query(struct lws *wsi, struct http_txn *t)
+{
+	t->query[0] = 0;
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) >= (int)sizeof t->query - 1)
+		t->bad_target = 1;
+	for (int i = 0, n = 0; !t->bad_target; i++) {
+		int got = lws_hdr_copy_fragment(wsi, t->query + n, (int)sizeof t->query - n,
+						WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (got < 0)
+			break;
+		if (strlen(t->query + n) != (size_t)got || n + got + 1 >= (int)sizeof t->query) {
+			t->bad_target = 1;
+			t->query[0] = 0;
+			break;
+		}
+		n += got;
+		t->query[n++] = '&';
+		t->query[n] = 0;
+	}
+}
+
+/* The request's headers are in: a transaction for it, run at once when it
+ * has no body. One request per connection, closed once answered: only the
+ * first request line is known as sent (reqline.h), so a request pipelined
+ * behind it is not read. */
+static int http_begin(struct server *srv, struct http_pss *p, struct lws *wsi, const char *path)
+{
+	if (p->txn)
+		return 0;
+	struct http_txn *t = calloc(1, sizeof *t);
+	if (!t)
+		return -1;
+	p->txn = t;
+	t->wsi = wsi;
+	t->close_after = 1;
+	if (snprintf(t->path, sizeof t->path, "%s", path ? path : "/") >= (int)sizeof t->path)
+		t->bad_target = 1;
+	if ((t->bad_target_why = raw_target_problem(wsi, t->path)) != NULL)
+		t->bad_target = 1;
+	/* lws ends the request line at a CR or LF it decoded from %0D or %0A
+	 * and drops the rest: the path looks clean but the HTTP version was
+	 * never read. That is the one trace it leaves. */
+	if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP))
+		t->bad_target = 1;
+	t->method = method_of(wsi);
+	read_query(wsi, t);
+	if (lws_hdr_copy(wsi, t->auth, sizeof t->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+		t->auth[0] = 0;
+	/* lws 4.1 hands a chunked request body over still framed and never
+	 * reports its end: refuse it (411) and close, since the unread chunks
+	 * would be taken for the next request. A body with a Content-Length
+	 * runs at BODY_COMPLETION, once read. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
+		t->dispatched = 1;
+		http_error(t, 411, "LengthRequired",
+			   "Transfer-Encoding is not supported: send the body with a Content-Length");
+		return 0;
+	}
+	char cl[32];
+	int has_body = (t->method == HTTP_POST || t->method == HTTP_PUT) &&
+		       lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atol(cl) > 0;
+	if (!has_body)
+		dispatch(srv, t);
+	return 0;
+}
+
+/* A piece of the request body: kept up to HTTP_BODY_MAX (past it the
+ * route answers 413). */
+static int http_body(struct http_pss *p, const void *in, size_t len)
+{
+	struct http_txn *t = p->txn;
+	if (!t)
+		return -1;
+	if (!len || !in || t->dispatched)
+		return 0;
+	if (t->body_len + len > HTTP_BODY_MAX) {
+		t->body_too_big = 1;
+		return 0;
+	}
+	if (t->body_len + len + 1 > t->body_cap) {
+		size_t cap = t->body_cap ? t->body_cap * 2 : 4096;
+		while (cap < t->body_len + len + 1)
+			cap *= 2;
+		char *b = realloc(t->body, cap);
+		if (!b)
+			return -1;
+		t->body = b;
+		t->body_cap = cap;
+	}
+	memcpy(t->body + t->body_len, in, len);
+	t->body_len += len;
+	t->body[t->body_len] = 0;
+	return 0;
+}
+
+static int write_head(struct lws *wsi, const struct http_txn *t)
+{
+	unsigned char hbuf[LWS_PRE + 1024];
+	unsigned char *start = hbuf + LWS_PRE, *q = start, *end = hbuf + sizeof hbuf - 1;
+	if (lws_add_http_common_headers(wsi, (unsigned int)t->status, t->ctype, t->resp_len, &q, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)"no-store", 8,
+					 &q, end) ||
+	    (t->close_after &&
+	     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &q, end)) ||
+	    (t->disposition &&
+	     lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_DISPOSITION,
+					  (const unsigned char *)t->disposition, (int)strlen(t->disposition), &q,
+					  end)))
+		return -1;
+	return lws_finalize_write_http_header(wsi, start, &q, end) ? -1 : 0;
+}
+
+/* The answer goes out: the head, then the body in pieces of 64 KiB, each
+ * when the socket can take it; then the connection closes. */
+static int http_write(struct http_pss *p, struct lws *wsi)
+{
+	struct http_txn *t = p->txn;
+	if (!t || !t->answered)
+		return 0;
+	if (!t->head_sent) {
+		if (write_head(wsi, t))
+			return -1;
+		t->head_sent = 1;
+		if (t->resp_len) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	} else {
+		size_t chunk = t->resp_len - t->resp_off;
+		if (chunk > 65536)
+			chunk = 65536;
+		unsigned char *b = malloc(LWS_PRE + chunk);
+		if (!b)
+			return -1;
+		memcpy(b + LWS_PRE, t->resp + t->resp_off, chunk);
+		int last = t->resp_off + chunk >= t->resp_len;
+		int n = lws_write(wsi, b + LWS_PRE, chunk, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+		free(b);
+		if (n < (int)chunk)
+			return -1;
+		t->resp_off += chunk;
+		if (!last) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	int close_after = t->close_after;
+	txn_free(t);
+	p->txn = NULL;
+	return close_after || lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct server *srv = lws_context_user(lws_get_context(wsi));
@@ -439,158 +628,16 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 		reqline_expect((int)(intptr_t)in);
 		break;
-	case LWS_CALLBACK_HTTP: {
-		/* One request per connection, closed once answered: only the
-		 * first request line is known as sent (reqline.h), so a request
-		 * pipelined behind it is not read. */
-		if (p->txn)
-			return 0;
-		struct http_txn *t = calloc(1, sizeof *t);
-		if (!t)
-			return -1;
-		p->txn = t;
-		t->wsi = wsi;
-		t->close_after = 1;
-		if (snprintf(t->path, sizeof t->path, "%s", in ? (const char *)in : "/") >= (int)sizeof t->path)
-			t->bad_target = 1;
-		if ((t->bad_target_why = raw_target_problem(wsi, t->path)) != NULL)
-			t->bad_target = 1;
-		/* lws ends the request line at a CR or LF it decoded from %0D or
-		 * %0A and drops the rest: the path looks clean but the HTTP
-		 * version was never read. That is the one trace it leaves. */
-		if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP))
-			t->bad_target = 1;
-		if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
-			t->method = HTTP_GET;
-		else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
-			t->method = HTTP_POST;
-		else if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI))
-			t->method = HTTP_PUT;
-		else if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI))
-			t->method = HTTP_DELETE;
-		else
-			t->method = HTTP_OTHER;
-		/* lws_hdr_copy would join the arguments with ','; keep them
-		 * '&'-separated. An argument lws decoded to a NUL, or one that
-		 * does not fit, makes the request bad rather than shorter. */
-		t->query[0] = 0;
-		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) >= (int)sizeof t->query - 1)
-			t->bad_target = 1;
-		for (int i = 0, n = 0; !t->bad_target; i++) {
-			int got = lws_hdr_copy_fragment(wsi, t->query + n, (int)sizeof t->query - n,
-							WSI_TOKEN_HTTP_URI_ARGS, i);
-			if (got < 0)
-				break;
-			if (strlen(t->query + n) != (size_t)got || n + got + 1 >= (int)sizeof t->query) {
-				t->bad_target = 1;
-				t->query[0] = 0;
-				break;
-			}
-			n += got;
-			t->query[n++] = '&';
-			t->query[n] = 0;
-		}
-		if (lws_hdr_copy(wsi, t->auth, sizeof t->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
-			t->auth[0] = 0;
-		/* lws 4.1 hands a chunked request body over still framed and
-		 * never reports its end: refuse it (411) and close, since the
-		 * unread chunks would be taken for the next request. A body
-		 * with a Content-Length runs at BODY_COMPLETION, once read. */
-		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
-			t->dispatched = 1;
-			t->close_after = 1;
-			http_error(t, 411, "LengthRequired",
-				    "Transfer-Encoding is not supported: send the body with a Content-Length");
-			return 0;
-		}
-		char cl[32];
-		int has_body = (t->method == HTTP_POST || t->method == HTTP_PUT) &&
-			       lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-			       atol(cl) > 0;
-		if (!has_body)
-			dispatch(srv, t);
-		return 0;
-	}
-	case LWS_CALLBACK_HTTP_BODY: {
-		struct http_txn *t = p->txn;
-		if (!t)
-			return -1;
-		if (!len || !in || t->dispatched)
-			break;
-		if (t->body_len + len > HTTP_BODY_MAX) {
-			t->body_too_big = 1;
-			break;
-		}
-		if (t->body_len + len + 1 > t->body_cap) {
-			size_t cap = t->body_cap ? t->body_cap * 2 : 4096;
-			while (cap < t->body_len + len + 1)
-				cap *= 2;
-			char *b = realloc(t->body, cap);
-			if (!b)
-				return -1;
-			t->body = b;
-			t->body_cap = cap;
-		}
-		memcpy(t->body + t->body_len, in, len);
-		t->body_len += len;
-		t->body[t->body_len] = 0;
-		break;
-	}
+	case LWS_CALLBACK_HTTP:
+		return http_begin(srv, p, wsi, in);
+	case LWS_CALLBACK_HTTP_BODY:
+		return http_body(p, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (p->txn)
 			dispatch(srv, p->txn);
 		break;
-	case LWS_CALLBACK_HTTP_WRITEABLE: {
-		struct http_txn *t = p->txn;
-		if (!t || !t->answered)
-			break;
-		if (!t->head_sent) {
-			unsigned char hbuf[LWS_PRE + 1024];
-			unsigned char *start = hbuf + LWS_PRE, *q = start, *end = hbuf + sizeof hbuf - 1;
-			if (lws_add_http_common_headers(wsi, (unsigned int)t->status, t->ctype,
-							t->resp_len, &q, end) ||
-			    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-							 (const unsigned char *)"no-store", 8, &q, end) ||
-			    (t->close_after &&
-			     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-							  (const unsigned char *)"close", 5, &q, end)) ||
-			    (t->disposition &&
-			     lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_DISPOSITION,
-							  (const unsigned char *)t->disposition,
-							  (int)strlen(t->disposition), &q, end)) ||
-			    lws_finalize_write_http_header(wsi, start, &q, end))
-				return -1;
-			t->head_sent = 1;
-			if (t->resp_len) {
-				lws_callback_on_writable(wsi);
-				break;
-			}
-		} else {
-			size_t chunk = t->resp_len - t->resp_off;
-			if (chunk > 65536)
-				chunk = 65536;
-			unsigned char *b = malloc(LWS_PRE + chunk);
-			if (!b)
-				return -1;
-			memcpy(b + LWS_PRE, t->resp + t->resp_off, chunk);
-			int last = t->resp_off + chunk >= t->resp_len;
-			int n = lws_write(wsi, b + LWS_PRE, chunk, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
-			free(b);
-			if (n < (int)chunk)
-				return -1;
-			t->resp_off += chunk;
-			if (!last) {
-				lws_callback_on_writable(wsi);
-				break;
-			}
-		}
-		int close_after = t->close_after;
-		txn_free(t);
-		p->txn = NULL;
-		if (close_after || lws_http_transaction_completed(wsi))
-			return -1;
-		break;
-	}
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return http_write(p, wsi);
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (p && p->txn) {
