@@ -30,19 +30,11 @@ typedef enum ocpp_status (*ocpp_handler)(const struct ocpp_req *r, cJSON *resp, 
 enum ocpp_status handlers_dispatch(struct session *s, enum ocpp_action act, const cJSON *payload,
 				   cJSON *resp, const char **why);
 
-enum ocpp_status h_boot_notification(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_heartbeat(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_status_notification(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_authorize(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_start_transaction(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_stop_transaction(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_meter_values(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_data_transfer(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_diagnostics_status(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_firmware_status(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_security_event(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_signed_firmware_status(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_log_status(const struct ocpp_req *, cJSON *, const char **);
-enum ocpp_status h_sign_certificate(const struct ocpp_req *, cJSON *, const char **);
+/* One handler per row of actions.def (h_none for the actions only the
+ * central system sends: NotSupported). */
+#define OCPP_ACTION(name, dir, profile, before_accept, handler) \
+	enum ocpp_status handler(const struct ocpp_req *, cJSON *, const char **);
+#include "actions.def"
+#undef OCPP_ACTION
 
 #endif
