@@ -9,7 +9,8 @@
 #include "charger.h"
 #include "commands.h"
 #include "control.h"
-#include "energy.h"
+#include "api_dlm.h"
+#include "api_station.h"
 #include "csms.h"
 #include "http.h"
 #include "jsontext.h"
@@ -49,6 +50,35 @@ void admin_error(struct http_txn *t, int status, const char *code, const char *f
 	va_start(ap, fmt);
 	http_verror(t, status, code, fmt, ap);
 	va_end(ap);
+}
+
+/* What each kind of refusal answers: its status and the error code the
+ * routes have always used for it. Indexed by kind; a kind with no row is a
+ * test failure (tests/unit/csms/test_errkind.c). */
+static const struct {
+	int status;
+	const char *code;
+} err_answers[ERR_KINDS] = {
+	[ERR_BAD_REQUEST] = { 400, "BadRequest" },
+	[ERR_NOT_FOUND] = { 404, "NotFound" },
+	[ERR_CONFLICT] = { 409, "Conflict" },
+	[ERR_UNAVAILABLE] = { 503, "Unavailable" },
+	[ERR_INTERNAL] = { 500, "InternalError" },
+};
+
+int admin_err_answer(enum err_kind kind, const char **code)
+{
+	if ((unsigned)kind >= ERR_KINDS || !err_answers[kind].code)
+		kind = ERR_INTERNAL;
+	*code = err_answers[kind].code;
+	return err_answers[kind].status;
+}
+
+void admin_fail(struct http_txn *t, const struct err_info *e)
+{
+	const char *code;
+	int status = admin_err_answer(e->kind, &code);
+	admin_error(t, status, code, "%s", e->msg);
 }
 
 cJSON *admin_parse_body(struct route_ctx *c, int allow_empty)
@@ -758,13 +788,13 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/transactions.csv", r_transactions_csv },
 	{ HTTP_GET, "/api/v1/transactions/*", r_transaction },
 	{ HTTP_POST, "/api/v1/transactions/*/stop", r_transaction_stop },
-	{ HTTP_GET, "/api/v1/dlm", control_api_get },
-	{ HTTP_PUT, "/api/v1/dlm", control_api_put },
-	{ HTTP_PUT, "/api/v1/dlm/readings", control_api_readings },
-	{ HTTP_GET, "/api/v1/station", energy_api_get },
-	{ HTTP_PUT, "/api/v1/station", energy_api_put },
-	{ HTTP_PUT, "/api/v1/station/measurements", energy_api_measurements },
-	{ HTTP_PUT, "/api/v1/station/prices", energy_api_prices },
+	{ HTTP_GET, "/api/v1/dlm", api_dlm_get },
+	{ HTTP_PUT, "/api/v1/dlm", api_dlm_put },
+	{ HTTP_PUT, "/api/v1/dlm/readings", api_dlm_readings },
+	{ HTTP_GET, "/api/v1/station", api_station_get },
+	{ HTTP_PUT, "/api/v1/station", api_station_put },
+	{ HTTP_PUT, "/api/v1/station/measurements", api_station_measurements },
+	{ HTTP_PUT, "/api/v1/station/prices", api_station_prices },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

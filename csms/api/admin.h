@@ -1,8 +1,11 @@
 /* admin.h: the admin HTTP JSON API. The routes table lives in admin.c;
- * the api_*.c files (and control.c, energy.c) provide route handlers with
- * this shape, and share the helpers below. */
+ * one file per resource (api_*.c) provides route handlers with this shape,
+ * calling the modules below that know the resource, sharing the helpers
+ * below and answering refusals (struct err_info) with admin_fail. */
 #ifndef CSMS_ADMIN_H
 #define CSMS_ADMIN_H
+
+#include "errkind.h"
 
 #include <cjson/cJSON.h>
 
@@ -28,6 +31,12 @@ void admin_handle(struct csms *app, struct http_txn *t);
 void admin_reply_json(struct http_txn *t, int status, cJSON *j);
 void admin_error(struct http_txn *t, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Answers t with a refusal: {"error":{code,description}}, the status and
+ * code from the one table of kinds (admin.c), the description e->msg. */
+void admin_fail(struct http_txn *t, const struct err_info *e);
+/* That table: the status of kind, and *code its error code (static). A
+ * kind outside the table answers as ERR_INTERNAL. */
+int admin_err_answer(enum err_kind kind, const char **code);
 /* Answers t with a CALL's end: 200 {"result"}, 502 {"error":{code,description,
  * details}} for a CALLERROR or a closed connection, 504 on timeout. The
  * members of extra (may be NULL; taken) are added to the answer. */

@@ -4,6 +4,7 @@
  * (connector 0, amps, numberPhases) when it changed by 1 A, crossed 0, or
  * the charger (re)connected. Settings changed through the API are kept in
  * the store (meta "dlm") and win over the config file at the next start.
+ * The API's routes (api/api_dlm.c) only carry JSON to and from here.
  *
  * Why ChargePointMaxProfile: it caps the whole charger whatever
  * TxDefault/TxProfiles an admin or the car's session installs (OCPP 1.6
@@ -12,11 +13,10 @@
  * TxProfile would also vanish when the transaction ends. It uses one
  * fixed chargingProfileId at stackLevel 0, so each send replaces the last. */
 #include "control.h"
-#include "admin.h"
 #include "charger.h"
 #include "csms.h"
 #include "energy.h"
-#include "http.h"
+#include "errkind.h"
 #include "log.h"
 #include "ocppj.h"
 #include "server.h"
@@ -612,11 +612,12 @@ static cJSON *phases_json(const double v[3])
 	return a;
 }
 
-void control_api_get(struct route_ctx *c)
+cJSON *control_status_json(struct csms *app)
 {
-	struct csms *app = c->app;
 	struct control *ctl = app->control;
 	const struct csms_config *cfg = &app->cfg;
+	if (!ctl)
+		return NULL;
 	take_reading(ctl);
 	cJSON *o = cJSON_CreateObject();
 	/* the settings: every top-level field of the table; sensor.* below,
@@ -690,7 +691,7 @@ void control_api_get(struct route_ctx *c)
 		cJSON_AddBoolToObject(e, "profileRejected", ch->dlm.rejected);
 		cJSON_AddItemToArray(arr, e);
 	}
-	admin_reply_json(c->t, 200, o);
+	return o;
 }
 
 /* The value of one API field as config text, or NULL for a wrong type. */
@@ -731,33 +732,26 @@ static int known_field(const struct config_info *f, size_t nf, const char *name,
 	return !*prefix && !strcmp(name, "sensor");
 }
 
-void control_api_put(struct route_ctx *c)
+int control_apply_settings(struct csms *app, const cJSON *body, struct err_info *e)
 {
-	struct csms *app = c->app;
 	struct control *ctl = app->control;
 	struct config_info fields[MAX_FIELDS];
 	const size_t nfields = dlm_fields(fields);
 	char buf[64], err[256], old[MAX_FIELDS][256];
 	int touched[MAX_FIELDS] = { 0 };
-	cJSON *body = admin_parse_body(c, 0), *v;
-	if (!body)
-		return;
-	if (!cJSON_IsObject(body)) {
-		admin_error(c->t, 400, "BadRequest", "body: a JSON object");
-		goto out;
-	}
+	const cJSON *v;
+	if (!ctl)
+		return err_set(e, ERR_UNAVAILABLE, "DLM is not running");
+	if (!cJSON_IsObject(body))
+		return err_set(e, ERR_BAD_REQUEST, "body: a JSON object");
 	cJSON_ArrayForEach(v, body) {
-		if (!known_field(fields, nfields, v->string, "")) {
-			admin_error(c->t, 400, "BadRequest", "%s: unknown field", v->string);
-			goto out;
-		}
+		if (!known_field(fields, nfields, v->string, ""))
+			return err_set(e, ERR_BAD_REQUEST, "%s: unknown field", v->string);
 		if (!strcmp(v->string, "sensor") && cJSON_IsObject(v)) {
 			const cJSON *w;
 			cJSON_ArrayForEach(w, v)
-				if (!known_field(fields, nfields, w->string, "sensor.")) {
-					admin_error(c->t, 400, "BadRequest", "sensor.%s: unknown field", w->string);
-					goto out;
-				}
+				if (!known_field(fields, nfields, w->string, "sensor."))
+					return err_set(e, ERR_BAD_REQUEST, "sensor.%s: unknown field", w->string);
 		}
 	}
 	/* Apply field by field (the bounds of the command line: config_set),
@@ -769,8 +763,8 @@ void control_api_put(struct route_ctx *c)
 		const char *text = field_text(&fields[i], val, buf, sizeof buf);
 		config_get(&app->cfg, fields[i].name, old[i], sizeof old[i]);
 		if (!text || config_set(&app->cfg, fields[i].name, text, err, sizeof err)) {
-			admin_error(c->t, 400, "BadRequest", "%s: %s", fields[i].api,
-				    text ? strchr(err, ':') ? strchr(err, ':') + 2 : err : "wrong type");
+			err_set(e, ERR_BAD_REQUEST, "%s: %s", fields[i].api,
+				text ? strchr(err, ':') ? strchr(err, ':') + 2 : err : "wrong type");
 			goto undo;
 		}
 		touched[i] = 1;
@@ -779,7 +773,7 @@ void control_api_put(struct route_ctx *c)
 	dlm_config nd;
 	dlm_sensor_opts so;
 	if (check_settings(&app->cfg, &nd, &so, 1, err, sizeof err)) {
-		admin_error(c->t, 400, "BadRequest", "%s", err);
+		err_set(e, ERR_BAD_REQUEST, "%s", err);
 		goto undo;
 	}
 	int sensor_changed = 0;
@@ -787,7 +781,7 @@ void control_api_put(struct route_ctx *c)
 		if (touched[i] && (!strncmp(fields[i].api, "sensor.", 7) || !strcmp(fields[i].api, "pollMs")))
 			sensor_changed = 1;
 	if (sensor_changed && start_sensor(app, &so, err, sizeof err)) {
-		admin_error(c->t, 400, "BadRequest", "%s", err);
+		err_set(e, ERR_BAD_REQUEST, "%s", err);
 		goto undo;
 	}
 	ctl->dcfg = nd;
@@ -803,21 +797,18 @@ void control_api_put(struct route_ctx *c)
 	cJSON_Delete(kept);
 	if (!text || store_meta_set(app->store, "dlm", text)) {
 		free(text);
-		admin_error(c->t, 500, "InternalError", "cannot store the settings");
+		err_set(e, ERR_INTERNAL, "cannot store the settings");
 		goto undo;
 	}
 	free(text);
 	LOGI("dlm", "settings changed through the API");
 	ctl->next_tick_ms = 0;
-	cJSON_Delete(body);
-	control_api_get(c);
-	return;
+	return 0;
 undo:
 	for (size_t i = 0; i < nfields; i++)
 		if (touched[i])
 			config_set(&app->cfg, fields[i].name, old[i], err, sizeof err);
-out:
-	cJSON_Delete(body);
+	return -1;
 }
 
 static int read_phases(const cJSON *a, double out[3], double lim)
@@ -833,53 +824,51 @@ static int read_phases(const cJSON *a, double out[3], double lim)
 	return 0;
 }
 
-void control_api_readings(struct route_ctx *c)
+int control_accepts_readings(struct csms *app, struct err_info *e)
 {
-	struct csms *app = c->app;
+	if (dlm_sensor_kinds[app->cfg.dlm_sensor].kind != DLM_SENSOR_API)
+		return err_set(e, ERR_CONFLICT, "dlm_sensor is %s, not api", dlm_sensor_kinds[app->cfg.dlm_sensor].name);
+	if (!app->control)
+		return err_set(e, ERR_UNAVAILABLE, "DLM is not running");
+	return 0;
+}
+
+int control_push_readings(struct csms *app, const cJSON *body, struct err_info *e)
+{
 	struct control *ctl = app->control;
 	char err[160];
-	if (dlm_sensor_kinds[app->cfg.dlm_sensor].kind != DLM_SENSOR_API) {
-		admin_error(c->t, 409, "Conflict", "dlm_sensor is %s, not api", dlm_sensor_kinds[app->cfg.dlm_sensor].name);
-		return;
-	}
-	cJSON *b = admin_parse_body(c, 0);
-	if (!b)
-		return;
+	if (control_accepts_readings(app, e))
+		return -1;
 	dlm_reading r;
 	dlm_reading_clear(&r);
 	const cJSON *v;
 	const char *bad = NULL;
-	if (!cJSON_IsObject(b))
+	if (!cJSON_IsObject(body))
 		bad = "body: a JSON object";
-	else if (read_phases(cJSON_GetObjectItemCaseSensitive(b, "current"), r.current_a, 1000))
+	else if (read_phases(cJSON_GetObjectItemCaseSensitive(body, "current"), r.current_a, 1000))
 		bad = "current: three numbers in A within +-1000";
-	else if ((v = cJSON_GetObjectItemCaseSensitive(b, "voltage")) && read_phases(v, r.voltage_v, 100000))
+	else if ((v = cJSON_GetObjectItemCaseSensitive(body, "voltage")) && read_phases(v, r.voltage_v, 100000))
 		bad = "voltage: three numbers in V";
-	else if ((v = cJSON_GetObjectItemCaseSensitive(b, "power")) &&
+	else if ((v = cJSON_GetObjectItemCaseSensitive(body, "power")) &&
 		 (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || fabs(v->valuedouble) > 1e7))
 		bad = "power: a number in W";
 	else if (v)
 		r.power_total_w = v->valuedouble;
 	r.ts_ms = app->now_ms;
-	if (!bad && (v = cJSON_GetObjectItemCaseSensitive(b, "timestamp")) &&
+	if (!bad && (v = cJSON_GetObjectItemCaseSensitive(body, "timestamp")) &&
 	    (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &r.ts_ms)))
 		bad = "timestamp: an ISO 8601 UTC time";
 	if (!bad) {
-		cJSON_ArrayForEach(v, b)
+		cJSON_ArrayForEach(v, body)
 			if (strcmp(v->string, "current") && strcmp(v->string, "voltage") &&
 			    strcmp(v->string, "power") && strcmp(v->string, "timestamp"))
 				bad = "unknown field";
 	}
-	cJSON_Delete(b);
-	if (bad) {
-		admin_error(c->t, 400, "BadRequest", "%s", bad);
-		return;
-	}
-	if (dlm_sensor_push(ctl->sensor, &r, err, sizeof err)) {
-		admin_error(c->t, 400, "BadRequest", "%s", err);
-		return;
-	}
+	if (bad)
+		return err_set(e, ERR_BAD_REQUEST, "%s", bad);
+	if (dlm_sensor_push(ctl->sensor, &r, err, sizeof err))
+		return err_set(e, ERR_BAD_REQUEST, "%s", err);
 	take_reading(ctl);
 	decide(app);
-	http_respond(c->t, 204, "application/json", NULL, 0);
+	return 0;
 }

@@ -4,12 +4,13 @@
 #ifndef CSMS_CONTROL_H
 #define CSMS_CONTROL_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 
 struct csms;
 struct csms_config;
 struct charger;
-struct route_ctx;
+struct err_info;
 
 /* Checks every DLM setting of cfg as control_init will use it (the dlm/
  * library's rules, the sensor's options) without opening or starting
@@ -41,9 +42,25 @@ struct control_sensor_info {
 };
 int control_sensor_info(struct csms *app, struct control_sensor_info *out);   /* 0, -1 no control */
 
-/* Routes: GET/PUT /api/v1/dlm, PUT /api/v1/dlm/readings. */
-void control_api_get(struct route_ctx *c);
-void control_api_put(struct route_ctx *c);
-void control_api_readings(struct route_ctx *c);
+/* What the admin API reads and sets (api/api_dlm.c carries it over HTTP):
+ * JSON in and out, refusals as an err_kind with a message naming the API
+ * field. */
+/* GET /api/v1/dlm: the settings (API names), the sensor, the grid, the
+ * chargers' limits. New tree, the caller frees it; NULL when control is not
+ * running (or out of memory). Takes a waiting sensor reading first. */
+cJSON *control_status_json(struct csms *app);
+/* PUT /api/v1/dlm: body (borrowed) holds some of the API fields; each is
+ * checked with the command line's bounds, then all as control_init checks
+ * them. 0 once in force and kept in the store (meta "dlm"); else -1 with e
+ * (ERR_BAD_REQUEST naming the field, ERR_INTERNAL when the store fails)
+ * and every setting as it was. */
+int control_apply_settings(struct csms *app, const cJSON *body, struct err_info *e);
+/* 0 when readings may be pushed (dlm_sensor api), else -1 with e
+ * (ERR_CONFLICT): asked before the request body is read. */
+int control_accepts_readings(struct csms *app, struct err_info *e);
+/* PUT /api/v1/dlm/readings: {"current":[3], "voltage"?, "power"?,
+ * "timestamp"?} (borrowed) to the api sensor, and a decision on it at
+ * once. 0, or -1 with e (as control_accepts_readings, ERR_BAD_REQUEST). */
+int control_push_readings(struct csms *app, const cJSON *body, struct err_info *e);
 
 #endif

@@ -4,12 +4,12 @@
  * and hands the outputs on: the battery setpoint to the source, the EV
  * targets to control.c (energy_ev_target), controlled loads to coils or the
  * API. Settings changed through the API are kept in the store (meta
- * "station") and win over the station_settings file at the next start. */
+ * "station") and win over the station_settings file at the next start.
+ * The API's routes (api/api_station.c) only carry JSON to and from here. */
 #include "energy.h"
-#include "admin.h"
 #include "charger.h"
 #include "csms.h"
-#include "http.h"
+#include "errkind.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
@@ -738,42 +738,39 @@ static cJSON *status_json(struct csms *app)
 	return o;
 }
 
-void energy_api_get(struct route_ctx *c)
+int energy_running(struct csms *app, struct err_info *e)
 {
-	struct energy *e = c->app->energy;
-	if (!e) {
-		admin_error(c->t, 503, "Unavailable", "the station is not running");
-		return;
-	}
-	take_reading(e);
-	admin_reply_json(c->t, 200, status_json(c->app));
+	return app->energy ? 0 : err_set(e, ERR_UNAVAILABLE, "the station is not running");
 }
 
-/* PUT /api/v1/station: a partial settings object (station/README.md
- * names), "confirm": true to enter or leave remoteEms, and the remote EMS
- * setpoint as "remoteEms": {"setpointW": W, "target": "battery"|"grid"}. */
-void energy_api_put(struct route_ctx *c)
+cJSON *energy_status_json(struct csms *app)
 {
-	struct csms *app = c->app;
+	struct energy *e = app->energy;
+	if (!e)
+		return NULL;
+	take_reading(e);
+	return status_json(app);
+}
+
+/* A partial settings object (station/README.md names), "confirm": true to
+ * enter or leave remoteEms, and the remote EMS setpoint as "remoteEms":
+ * {"setpointW": W, "target": "battery"|"grid"}. */
+int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *er)
+{
 	struct energy *e = app->energy;
 	char err[256];
-	cJSON *body = NULL, *copy = NULL, *sp = NULL, *tg = NULL;
+	cJSON *copy = NULL, *sp = NULL, *tg = NULL;
 	station_config *nc = NULL;
 	char *text = NULL;
-	if (!e) {
-		admin_error(c->t, 503, "Unavailable", "the station is not running");
-		return;
-	}
-	if (!(body = admin_parse_body(c, 0)))
-		return;
-	if (!cJSON_IsObject(body)) {
-		admin_error(c->t, 400, "BadRequest", "body: a JSON object of station settings");
-		goto out;
-	}
+	int rc = -1;
+	if (energy_running(app, er))
+		return -1;
+	if (!cJSON_IsObject(body))
+		return err_set(er, ERR_BAD_REQUEST, "body: a JSON object of station settings");
 	copy = cJSON_Duplicate(body, 1);
 	nc = malloc(sizeof *nc);
 	if (!copy || !nc) {
-		admin_error(c->t, 500, "InternalError", "out of memory");
+		err_set(er, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	cJSON *ems = cJSON_GetObjectItemCaseSensitive(copy, "remoteEms");
@@ -784,38 +781,37 @@ void energy_api_put(struct route_ctx *c)
 			cJSON_DeleteItemFromObjectCaseSensitive(copy, "remoteEms");
 	}
 	if (sp && (!cJSON_IsNumber(sp) || !isfinite(sp->valuedouble) || fabs(sp->valuedouble) > 1e6)) {
-		admin_error(c->t, 400, "BadRequest", "remoteEms.setpointW: a number of W within +-1000000");
+		err_set(er, ERR_BAD_REQUEST, "remoteEms.setpointW: a number of W within +-1000000");
 		goto out;
 	}
 	if (tg && (!cJSON_IsString(tg) || (strcmp(tg->valuestring, "battery") && strcmp(tg->valuestring, "grid")))) {
-		admin_error(c->t, 400, "BadRequest", "remoteEms.target: \"battery\" or \"grid\"");
+		err_set(er, ERR_BAD_REQUEST, "remoteEms.target: \"battery\" or \"grid\"");
 		goto out;
 	}
 	if (tg && !sp) {
-		admin_error(c->t, 400, "BadRequest", "remoteEms.target: goes with remoteEms.setpointW");
+		err_set(er, ERR_BAD_REQUEST, "remoteEms.target: goes with remoteEms.setpointW");
 		goto out;
 	}
 	*nc = e->cfg;
 	bool confirm = false;
 	if (station_json_apply(copy, nc, &confirm, err, sizeof err)) {
-		admin_error(c->t, 400, "BadRequest", "%s", err);
+		err_set(er, ERR_BAD_REQUEST, "%s", err);
 		goto out;
 	}
 	if (station_config_check_change(&e->cfg, nc, confirm) == STATION_ECONFIRM) {
-		admin_error(c->t, 400, "BadRequest",
-			    "confirm: entering or leaving remoteEms needs \"confirm\": true");
+		err_set(er, ERR_BAD_REQUEST, "confirm: entering or leaving remoteEms needs \"confirm\": true");
 		goto out;
 	}
 	if (sp && nc->mode != STATION_MODE_REMOTE_EMS) {
-		admin_error(c->t, 409, "Conflict", "remoteEms.setpointW: the mode is %s, not remoteEms",
-			    station_mode_name(nc->mode));
+		err_set(er, ERR_CONFLICT, "remoteEms.setpointW: the mode is %s, not remoteEms",
+			station_mode_name(nc->mode));
 		goto out;
 	}
 	cJSON *kept = station_json_from_config(nc);
 	text = kept ? cJSON_PrintUnformatted(kept) : NULL;
 	cJSON_Delete(kept);
 	if (!text || strlen(text) >= META_MAX || store_meta_set(app->store, META_SETTINGS, text)) {
-		admin_error(c->t, 500, "InternalError", "cannot store the station settings");
+		err_set(er, ERR_INTERNAL, "cannot store the station settings");
 		goto out;
 	}
 	if (e->cfg.mode != nc->mode)
@@ -831,14 +827,14 @@ void energy_api_put(struct route_ctx *c)
 	}
 	energy_step(app); /* in force at once */
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
-	admin_reply_json(c->t, 200, status_json(app));
+	rc = 0;
 out:
 	free(text);
 	free(nc);
 	cJSON_Delete(sp);
 	cJSON_Delete(tg);
 	cJSON_Delete(copy);
-	cJSON_Delete(body);
+	return rc;
 }
 
 /* One measurement field: its names (the brief's snake_case and the API's
@@ -860,29 +856,29 @@ static const struct meas_field meas_fields[] = {
 #undef MO
 #define NMEAS (sizeof meas_fields / sizeof meas_fields[0])
 
-/* PUT /api/v1/station/measurements (source api): {"pv_w", "load_w" or
- * "grid_w" + "bat_w", "soc_pct", optional "pv3_w", "on_grid",
- * "timestamp"}; answers with the outputs computed from it at once. */
-void energy_api_measurements(struct route_ctx *c)
+int energy_accepts_measurements(struct csms *app, struct err_info *er)
 {
-	struct csms *app = c->app;
 	struct energy *e = app->energy;
-	if (!e || e->kind != STATION_SRC_API) {
-		admin_error(c->t, 409, "Conflict", "station_source is %s, not api",
-			    e ? station_src_kind_str(e->kind) : "off");
-		return;
-	}
-	cJSON *b = admin_parse_body(c, 0), *v;
-	if (!b)
-		return;
+	if (!e || e->kind != STATION_SRC_API)
+		return err_set(er, ERR_CONFLICT, "station_source is %s, not api",
+			       e ? station_src_kind_str(e->kind) : "off");
+	return 0;
+}
+
+/* {"pv_w", "load_w" or "grid_w" + "bat_w", "soc_pct", optional "pv3_w",
+ * "on_grid", "timestamp"}: a station step on it at once. */
+int energy_push_measurements(struct csms *app, const cJSON *b, struct err_info *er)
+{
+	struct energy *e = app->energy;
+	const cJSON *v;
+	if (energy_accepts_measurements(app, er))
+		return -1;
 	station_src_reading r;
 	station_source_reading_clear(&r);
 	int on_grid = 1;
 	int64_t ts = app->now_ms;
-	if (!cJSON_IsObject(b)) {
-		admin_error(c->t, 400, "BadRequest", "body: a JSON object");
-		goto out;
-	}
+	if (!cJSON_IsObject(b))
+		return err_set(er, ERR_BAD_REQUEST, "body: a JSON object");
 	cJSON_ArrayForEach(v, b) {
 		size_t k;
 		for (k = 0; k < NMEAS; k++)
@@ -891,27 +887,20 @@ void energy_api_measurements(struct route_ctx *c)
 		if (k < NMEAS) {
 			const struct meas_field *f = &meas_fields[k];
 			if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < f->lo ||
-			    v->valuedouble > f->hi) {
-				admin_error(c->t, 400, "BadRequest", "%s: a number from %g to %g", v->string, f->lo, f->hi);
-				goto out;
-			}
+			    v->valuedouble > f->hi)
+				return err_set(er, ERR_BAD_REQUEST, "%s: a number from %g to %g", v->string, f->lo, f->hi);
 			*(double *)((char *)&r + f->off) = v->valuedouble;
 		} else if (!strcmp(v->string, "timestamp")) {
-			if (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &ts) || ts > app->now_ms + FUTURE_SLACK_MS) {
-				admin_error(c->t, 400, "BadRequest", "timestamp: an ISO 8601 UTC time, not in the future");
-				goto out;
-			}
+			if (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &ts) || ts > app->now_ms + FUTURE_SLACK_MS)
+				return err_set(er, ERR_BAD_REQUEST, "timestamp: an ISO 8601 UTC time, not in the future");
 		} else if (!strcmp(v->string, "on_grid") || !strcmp(v->string, "onGrid")) {
-			if (!cJSON_IsBool(v)) {
-				admin_error(c->t, 400, "BadRequest", "%s: true or false", v->string);
-				goto out;
-			}
+			if (!cJSON_IsBool(v))
+				return err_set(er, ERR_BAD_REQUEST, "%s: true or false", v->string);
 			on_grid = cJSON_IsTrue(v);
 		} else {
-			admin_error(c->t, 400, "BadRequest",
-				    "%s: unknown field (pv_w, pv3_w, load_w, grid_w, bat_w, soc_pct, on_grid, timestamp)",
-				    v->string);
-			goto out;
+			return err_set(er, ERR_BAD_REQUEST,
+				       "%s: unknown field (pv_w, pv3_w, load_w, grid_w, bat_w, soc_pct, on_grid, timestamp)",
+				       v->string);
 		}
 	}
 	const char *missing = !isfinite(r.pv_w)					  ? "pv_w"
@@ -919,55 +908,58 @@ void energy_api_measurements(struct route_ctx *c)
 			      : !isfinite(r.load_w) && !isfinite(r.grid_w)	  ? "load_w (or grid_w)"
 			      : !isfinite(r.load_w) && !isfinite(r.bat_w)	  ? "bat_w (to derive the load from grid_w)"
 										  : NULL;
-	if (missing) {
-		admin_error(c->t, 400, "BadRequest", "%s: missing", missing);
-		goto out;
-	}
+	if (missing)
+		return err_set(er, ERR_BAD_REQUEST, "%s: missing", missing);
 	r.ts_ms = ts;
 	e->rd = r;
 	e->have_rd = 1;
 	e->on_grid = on_grid;
 	energy_step(app);
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
+	return 0;
+}
+
+cJSON *energy_step_json(struct csms *app)
+{
+	struct energy *e = app->energy;
+	if (!e)
+		return NULL;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "outputs", outputs_json(e));
 	cJSON *live = station_json_from_output(&e->eff, &e->in, &e->out);
 	cJSON_AddItemToObject(o, "live", live ? live : cJSON_CreateNull());
-	admin_reply_json(c->t, 200, o);
-out:
-	cJSON_Delete(b);
+	return o;
 }
 
-/* PUT /api/v1/station/prices: see prices_apply(); kept over a restart. */
-void energy_api_prices(struct route_ctx *c)
+/* See prices_apply(); kept over a restart. */
+int energy_set_prices(struct csms *app, const cJSON *b, struct err_info *er)
 {
-	struct csms *app = c->app;
-	struct energy *e = app->energy;
-	char err[160], ts[40];
-	if (!e) {
-		admin_error(c->t, 503, "Unavailable", "the station is not running");
-		return;
-	}
-	cJSON *b = admin_parse_body(c, 0);
-	if (!b)
-		return;
+	char err[160];
 	int n, slot;
 	int64_t start;
-	char *text = NULL;
-	if (prices_apply(app, b, &n, &start, &slot, err, sizeof err)) {
-		admin_error(c->t, 400, "BadRequest", "%s", err);
-		goto out;
-	}
-	text = cJSON_PrintUnformatted(b);
+	if (energy_running(app, er))
+		return -1;
+	if (prices_apply(app, b, &n, &start, &slot, err, sizeof err))
+		return err_set(er, ERR_BAD_REQUEST, "%s", err);
+	char *text = cJSON_PrintUnformatted(b);
 	if (!text || store_meta_set(app->store, META_PRICES, text))
 		LOGW("station", "price list not kept over a restart (store)");
+	free(text);
+	return 0;
+}
+
+cJSON *energy_prices_json(struct csms *app)
+{
+	struct energy *e = app->energy;
+	char ts[40];
+	if (!e || !e->prices_n)
+		return NULL;
+	int64_t start = e->prices_start_ms;
+	int slot = e->prices_slot_s, n = e->prices_n;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "start", time_format_iso(start, ts, sizeof ts));
 	cJSON_AddNumberToObject(o, "slotS", slot);
 	cJSON_AddNumberToObject(o, "count", n);
 	cJSON_AddStringToObject(o, "end", time_format_iso(start + (int64_t)n * slot * 1000, ts, sizeof ts));
-	admin_reply_json(c->t, 200, o);
-out:
-	free(text);
-	cJSON_Delete(b);
+	return o;
 }

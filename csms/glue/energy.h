@@ -2,8 +2,8 @@
  * settings (config file, then the store's meta "station", then the API),
  * the data source (sim, modbus, api), the periodic station step and its
  * outputs (battery setpoint to the source, EV targets for control.c,
- * controlled loads), and the /api/v1/station routes. Speaks watts; OCPP
- * stays in control.c.
+ * controlled loads), and what the /api/v1/station routes (api/api_station.c)
+ * read and set, as JSON. Speaks watts; OCPP stays in control.c.
  *
  * Threading: everything runs on the lws service thread; only the modbus
  * driver has a thread of its own, read through its mailbox (energy_wake).
@@ -16,7 +16,7 @@
 
 struct csms;
 struct csms_config;
-struct route_ctx;
+struct err_info;
 
 /* Checks every station setting of cfg as energy_init will use it (the
  * source's options and map, the simulated clock's start, the
@@ -45,14 +45,37 @@ cJSON *energy_source_json(struct csms *app);
 
 int energy_ev_target(struct csms *app, const char *charger_id, double *target_a, int *phases);
 
-/* Routes:
- *   GET /api/v1/station               mode, settings, live flows, source, outputs
- *   PUT /api/v1/station               partial settings; remoteEms.setpointW/target
- *   PUT /api/v1/station/measurements  measurements pushed by another system (source api)
- *   PUT /api/v1/station/prices        a price list, 15-min or hourly slots */
-void energy_api_get(struct route_ctx *c);
-void energy_api_put(struct route_ctx *c);
-void energy_api_measurements(struct route_ctx *c);
-void energy_api_prices(struct route_ctx *c);
+/* What the admin API reads and sets (api/api_station.c carries it over
+ * HTTP): JSON in and out (bodies borrowed, trees returned new for the
+ * caller to free), refusals as an err_kind with a message naming the field.
+ * Each refuses with ERR_UNAVAILABLE while the station is not running. */
+/* 0 when the station is running, else -1 with e (ERR_UNAVAILABLE): asked
+ * before the request body is read. */
+int energy_running(struct csms *app, struct err_info *e);
+/* GET /api/v1/station: mode, settings, live flows, source, outputs, remote
+ * EMS, prices. NULL when not running. Takes a waiting reading first. */
+cJSON *energy_status_json(struct csms *app);
+/* PUT /api/v1/station: partial settings, "confirm", and the remote EMS
+ * setpoint ("remoteEms": {"setpointW", "target"}). 0 once in force (a step
+ * has run on them) and kept in the store (meta "station"); else -1 with e
+ * (ERR_BAD_REQUEST, ERR_CONFLICT a setpoint outside remoteEms,
+ * ERR_INTERNAL) and nothing changed. */
+int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *e);
+/* 0 when measurements may be pushed (station_source api), else -1 with e
+ * (ERR_CONFLICT): asked before the request body is read. */
+int energy_accepts_measurements(struct csms *app, struct err_info *e);
+/* PUT /api/v1/station/measurements: one measurement ({"pv_w", "load_w" or
+ * "grid_w" + "bat_w", "soc_pct", ...}), a step on it at once. 0, or -1 with
+ * e (as energy_accepts_measurements, ERR_BAD_REQUEST). */
+int energy_push_measurements(struct csms *app, const cJSON *body, struct err_info *e);
+/* {"outputs", "live"} of the last step; NULL when not running. */
+cJSON *energy_step_json(struct csms *app);
+/* PUT /api/v1/station/prices: a price list, 15-min or hourly slots, in
+ * force at once and kept over a restart when the store takes it. 0, or -1
+ * with e (ERR_BAD_REQUEST naming the field). */
+int energy_set_prices(struct csms *app, const cJSON *body, struct err_info *e);
+/* The price list in force: {"start", "slotS", "count", "end"}; NULL when
+ * there is none or the station is not running. */
+cJSON *energy_prices_json(struct csms *app);
 
 #endif

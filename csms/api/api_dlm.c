@@ -1,0 +1,47 @@
+/* api_dlm.c: GET/PUT /api/v1/dlm and PUT /api/v1/dlm/readings. Only HTTP:
+ * the body is parsed here, control.c (glue/) checks and applies it and
+ * says why it refuses, admin_fail answers the refusal. */
+#include "api_dlm.h"
+#include "admin.h"
+#include "control.h"
+#include "errkind.h"
+#include "http.h"
+
+void api_dlm_get(struct route_ctx *c)
+{
+	admin_reply_json(c->t, 200, control_status_json(c->app));
+}
+
+void api_dlm_put(struct route_ctx *c)
+{
+	struct err_info e;
+	cJSON *body = admin_parse_body(c, 0);
+	if (!body)
+		return;
+	int rc = control_apply_settings(c->app, body, &e);
+	cJSON_Delete(body);
+	if (rc)
+		admin_fail(c->t, &e);
+	else
+		api_dlm_get(c);
+}
+
+void api_dlm_readings(struct route_ctx *c)
+{
+	struct err_info e;
+	/* the sensor's kind first: a client pushing to a meter it should not
+	 * hears so whatever its body */
+	if (control_accepts_readings(c->app, &e)) {
+		admin_fail(c->t, &e);
+		return;
+	}
+	cJSON *body = admin_parse_body(c, 0);
+	if (!body)
+		return;
+	int rc = control_push_readings(c->app, body, &e);
+	cJSON_Delete(body);
+	if (rc)
+		admin_fail(c->t, &e);
+	else
+		http_respond(c->t, 204, "application/json", NULL, 0);
+}

@@ -1,0 +1,235 @@
+/* test_errkind.c: refusals without HTTP (issue 10). The one table in
+ * api/admin.c from an err_kind to a status and an error code, and the glue's
+ * domain functions (control.c, energy.c) called directly: each refusal has
+ * its kind and names the field, and a refused change changes nothing. */
+#include "admin.h"
+#include "charger.h"
+#include "config.h"
+#include "control.h"
+#include "csms.h"
+#include "energy.h"
+#include "errkind.h"
+#include "store.h"
+#include "test_db.h"
+#include "timeutil.h"
+#include "check.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Every kind has a row; statuses and codes are distinct; the codes are
+ * those the API has always answered with. */
+static void test_table(void)
+{
+	static const struct { enum err_kind kind; int status; const char *code; } want[] = {
+		{ ERR_BAD_REQUEST, 400, "BadRequest" },
+		{ ERR_NOT_FOUND, 404, "NotFound" },
+		{ ERR_CONFLICT, 409, "Conflict" },
+		{ ERR_UNAVAILABLE, 503, "Unavailable" },
+		{ ERR_INTERNAL, 500, "InternalError" },
+	};
+	CHECK(sizeof want / sizeof want[0] == ERR_KINDS);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const char *code = NULL;
+		CHECK(admin_err_answer(want[i].kind, &code) == want[i].status);
+		CHECK_STR(code, want[i].code);
+	}
+	for (int a = 0; a < ERR_KINDS; a++)
+		for (int b = 0; b < a; b++) {
+			const char *ca = NULL, *cb = NULL;
+			int sa = admin_err_answer((enum err_kind)a, &ca), sb = admin_err_answer((enum err_kind)b, &cb);
+			CHECK(sa != sb);
+			CHECK(ca && cb && strcmp(ca, cb) != 0);
+			CHECK(sa >= 400 && sa <= 599);
+		}
+	/* a kind from nowhere is our fault, not the client's */
+	const char *code = NULL;
+	CHECK(admin_err_answer((enum err_kind)ERR_KINDS, &code) == 500);
+	CHECK_STR(code, "InternalError");
+	CHECK(admin_err_answer((enum err_kind)-1, &code) == 500);
+}
+
+/* err_set: -1, the kind, the message cut where http_verror cuts it. */
+static void test_set(void)
+{
+	struct err_info e;
+	char big[1000];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	CHECK(err_set(&e, ERR_CONFLICT, "%s: %d", "a", 7) == -1);
+	CHECK(e.kind == ERR_CONFLICT);
+	CHECK_STR(e.msg, "a: 7");
+	CHECK(err_set(&e, ERR_BAD_REQUEST, "%s", big) == -1);
+	CHECK(strlen(e.msg) == ERR_MSG_MAX - 1 && ERR_MSG_MAX == 512);
+	CHECK(err_set(NULL, ERR_INTERNAL, "nobody asks") == -1);
+}
+
+static struct csms app;
+
+static int put_dlm(const char *json, struct err_info *e)
+{
+	cJSON *b = cJSON_Parse(json);
+	CHECK(b != NULL);
+	int rc = control_apply_settings(&app, b, e);
+	cJSON_Delete(b);
+	return rc;
+}
+
+static double dlm_number(const char *field)
+{
+	cJSON *s = control_status_json(&app);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, field);
+	double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	cJSON_Delete(s);
+	return d;
+}
+
+static int meta_absent(const char *key)
+{
+	char buf[4096];
+	return store_meta_get(app.store, key, buf, sizeof buf) == 1;
+}
+
+/* control.c without HTTP: PUT /api/v1/dlm's and /readings' work. */
+static void test_control(void)
+{
+	struct err_info e;
+	char meta[4096] = "";
+	/* out of range: the field by its API name, nothing set, nothing kept */
+	CHECK(put_dlm("{\"breakerA\":5000}", &e) == -1);
+	CHECK(e.kind == ERR_BAD_REQUEST);
+	CHECK_CONTAINS(e.msg, "breakerA: ");
+	CHECK_CONTAINS(e.msg, "1 to 1000");
+	CHECK(app.cfg.dlm_breaker_a == 25 && dlm_number("breakerA") == 25);
+	CHECK(meta_absent("dlm"));
+	/* each field fine, the whole not (margin over the breaker): the first
+	 * field set is undone too */
+	CHECK(put_dlm("{\"breakerA\":20,\"marginA\":30}", &e) == -1);
+	CHECK(e.kind == ERR_BAD_REQUEST);
+	CHECK_CONTAINS(e.msg, "marginA");
+	CHECK(app.cfg.dlm_breaker_a == 25 && app.cfg.dlm_margin_a == 1);
+	CHECK(meta_absent("dlm"));
+	CHECK(put_dlm("{\"nope\":1}", &e) == -1 && e.kind == ERR_BAD_REQUEST);
+	CHECK_STR(e.msg, "nope: unknown field");
+	CHECK(put_dlm("{\"sensor\":{\"colour\":1}}", &e) == -1 && e.kind == ERR_BAD_REQUEST);
+	CHECK_STR(e.msg, "sensor.colour: unknown field");
+	CHECK(put_dlm("{\"breakerA\":\"32\"}", &e) == -1);
+	CHECK_STR(e.msg, "breakerA: wrong type");
+	CHECK(put_dlm("[]", &e) == -1);
+	CHECK_STR(e.msg, "body: a JSON object");
+	/* accepted: in force, in GET, kept for the next start */
+	CHECK(put_dlm("{\"breakerA\":32}", &e) == 0);
+	CHECK(app.cfg.dlm_breaker_a == 32 && dlm_number("breakerA") == 32);
+	CHECK(store_meta_get(app.store, "dlm", meta, sizeof meta) == 0);
+	CHECK_CONTAINS(meta, "\"dlm_breaker_a\":\"32\"");
+
+	/* readings: refused by shape, then one taken at once */
+	cJSON *b = cJSON_Parse("{\"current\":[1,2]}");
+	CHECK(control_push_readings(&app, b, &e) == -1 && e.kind == ERR_BAD_REQUEST);
+	CHECK_STR(e.msg, "current: three numbers in A within +-1000");
+	cJSON_Delete(b);
+	b = cJSON_Parse("{\"current\":[4,5,6.5],\"power\":1200}");
+	CHECK(control_accepts_readings(&app, &e) == 0);
+	CHECK(control_push_readings(&app, b, &e) == 0);
+	cJSON *s = control_status_json(&app);
+	char *text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(s, "grid"));
+	CHECK_CONTAINS(text, "\"current\":[4,5,6.5]");
+	CHECK_CONTAINS(text, "\"power\":1200");
+	free(text);
+	cJSON_Delete(s);
+	/* a sensor that is not the API's: a conflict, whatever the body */
+	char err[256];
+	CHECK(config_set(&app.cfg, "dlm_sensor", "sim", err, sizeof err) == 0);
+	CHECK(control_accepts_readings(&app, &e) == -1 && e.kind == ERR_CONFLICT);
+	CHECK_STR(e.msg, "dlm_sensor is sim, not api");
+	CHECK(control_push_readings(&app, b, &e) == -1 && e.kind == ERR_CONFLICT);
+	CHECK(config_set(&app.cfg, "dlm_sensor", "api", err, sizeof err) == 0);
+	cJSON_Delete(b);
+}
+
+static cJSON *parse(const char *json)
+{
+	cJSON *j = cJSON_Parse(json);
+	CHECK(j != NULL);
+	return j;
+}
+
+/* energy.c without HTTP, before the station runs and with an api source. */
+static void test_energy(void)
+{
+	struct err_info e;
+	cJSON *b = parse("{\"mode\":\"selfConsumption\"}");
+	CHECK(energy_running(&app, &e) == -1 && e.kind == ERR_UNAVAILABLE);
+	CHECK_STR(e.msg, "the station is not running");
+	CHECK(energy_status_json(&app) == NULL);
+	CHECK(energy_apply_settings(&app, b, &e) == -1 && e.kind == ERR_UNAVAILABLE);
+	CHECK(energy_set_prices(&app, b, &e) == -1 && e.kind == ERR_UNAVAILABLE);
+	CHECK(energy_accepts_measurements(&app, &e) == -1 && e.kind == ERR_CONFLICT);
+	CHECK_STR(e.msg, "station_source is off, not api");
+	cJSON_Delete(b);
+
+	char err[256];
+	CHECK(config_set(&app.cfg, "station_source", "api", err, sizeof err) == 0);
+	CHECK(energy_init(&app, err, sizeof err) == 0);
+	CHECK(energy_running(&app, &e) == 0 && energy_accepts_measurements(&app, &e) == 0);
+	/* a setpoint outside remoteEms: a conflict, and the mode stays */
+	b = parse("{\"remoteEms\":{\"setpointW\":100}}");
+	CHECK(energy_apply_settings(&app, b, &e) == -1 && e.kind == ERR_CONFLICT);
+	CHECK_CONTAINS(e.msg, "remoteEms.setpointW: the mode is ");
+	CHECK(meta_absent("station"));
+	cJSON_Delete(b);
+	b = parse("{\"pv_w\":100,\"soc_pct\":101,\"load_w\":300}");
+	CHECK(energy_push_measurements(&app, b, &e) == -1 && e.kind == ERR_BAD_REQUEST);
+	CHECK_STR(e.msg, "soc_pct: a number from 0 to 100");
+	cJSON_Delete(b);
+	b = parse("{\"pv_w\":100,\"soc_pct\":50,\"load_w\":300}");
+	CHECK(energy_push_measurements(&app, b, &e) == 0);
+	cJSON *o = energy_step_json(&app);
+	CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "outputs")));
+	CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "live")));
+	cJSON_Delete(o);
+	cJSON_Delete(b);
+	/* prices: a refused list leaves none in force; an accepted one is summed up */
+	b = parse("{\"start\":\"2024-01-01T00:10:00Z\",\"importPrice\":[0.1]}");
+	CHECK(energy_set_prices(&app, b, &e) == -1 && e.kind == ERR_BAD_REQUEST);
+	CHECK_STR(e.msg, "start: must be on a full hour boundary");
+	CHECK(energy_prices_json(&app) == NULL && meta_absent("station_prices"));
+	cJSON_Delete(b);
+	b = parse("{\"start\":\"2024-01-01T00:00:00Z\",\"slotS\":900,\"importPrice\":[0.1,0.2,0.3]}");
+	CHECK(energy_set_prices(&app, b, &e) == 0);
+	cJSON_Delete(b);
+	o = energy_prices_json(&app);
+	char *text = cJSON_PrintUnformatted(o);
+	CHECK_STR(text, "{\"start\":\"2024-01-01T00:00:00.000Z\",\"slotS\":900,\"count\":3,"
+			"\"end\":\"2024-01-01T00:45:00.000Z\"}");
+	free(text);
+	cJSON_Delete(o);
+	CHECK(!meta_absent("station_prices"));
+	energy_free(&app);
+}
+
+int main(void)
+{
+	char path[] = "/tmp/csms-test-errkind-XXXXXX", err[256];
+	test_table();
+	test_set();
+	CHECK(config_load(&app.cfg, 1, (char *[]){ "csmsd", NULL }) == 0);
+	CHECK(config_set(&app.cfg, "dlm_sensor", "api", err, sizeof err) == 0);
+	app.store = test_db_open(path);
+	app.chargers = charger_registry_new();
+	app.now_ms = time_now_ms();
+	CHECK(app.store != NULL && app.chargers != NULL);
+	if (app.store && app.chargers) {
+		CHECK(control_init(&app, err, sizeof err) == 0);
+		test_control();
+		control_free(&app);
+		test_energy();
+	}
+	store_close(app.store);
+	charger_registry_free(app.chargers);
+	config_free(&app.cfg);
+	unlink(path);
+	return CHECK_DONE();
+}
