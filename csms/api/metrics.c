@@ -5,6 +5,7 @@
 #include "actions.h"
 #include "admin.h"
 #include "charger.h"
+#include "commands.h"
 #include "control.h"
 #include "csms.h"
 #include "http.h"

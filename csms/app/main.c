@@ -4,6 +4,7 @@
 #include "config.h"
 #include "control.h"
 #include "energy.h"
+#include "app.h"
 #include "csms.h"
 #include "log.h"
 #include "ocppj.h"

@@ -10,6 +10,7 @@
 #include "charger.h"
 #include "commands.h"
 #include "control.h"
+#include "app.h"
 #include "csms.h"
 #include "energy.h"
 #include "handlers.h"

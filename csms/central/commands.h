@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "actions.h"
+#include "csms.h"
 #include "session.h"
 
 struct csms;
@@ -21,17 +22,9 @@ struct charger;
  * never re-installed from the store. Must match PROFILE_ID there. */
 #define COMMANDS_DLM_PROFILE_ID 9000
 
-/* Our CALLs by action and how they ended, for /metrics: the columns are
- * OCPP_OK (a CALLRESULT), a CALLERROR's code, then these two. */
-#define COMMANDS_OUT_TIMEOUT OCPP_STATUS_COUNT
-#define COMMANDS_OUT_CLOSED (OCPP_STATUS_COUNT + 1)
-#define COMMANDS_LAT_BUCKETS 12
-extern const double commands_lat_bounds_s[COMMANDS_LAT_BUCKETS];   /* upper bounds, s (+Inf follows) */
-struct commands_stats {
-	uint64_t out_msgs[OCPP_ACT_COUNT][COMMANDS_OUT_CLOSED + 1];
-	uint64_t out_lat[OCPP_ACT_COUNT][COMMANDS_LAT_BUCKETS + 1];   /* answered calls; last = +Inf */
-	double out_lat_sum_s[OCPP_ACT_COUNT];
-};
+/* Upper bounds (s) of the latency buckets of struct commands_stats
+ * (csms.h), which commands.c keeps; +Inf follows. */
+extern const double commands_lat_bounds_s[COMMANDS_LAT_BUCKETS];
 
 /* Called by ocppj for each CALL it accepted to send: replaces *cb / *arg
  * with the tracker's, which calls the original exactly once at the end.

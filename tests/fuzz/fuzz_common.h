@@ -6,6 +6,7 @@
 #ifndef FUZZ_COMMON_H
 #define FUZZ_COMMON_H
 
+#include "app.h"
 #include "csms.h"
 #include "session.h"
 

@@ -4,6 +4,7 @@
  * commit, and the queue of CALLs we send (order, answer, error, timeout). */
 #include "charger.h"
 #include "check.h"
+#include "app.h"
 #include "csms.h"
 #include "ocppj.h"
 #include "schema.h"

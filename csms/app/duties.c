@@ -1,62 +1,16 @@
-/* csms.c: the loop's duties: the group commit at the end of each turn, which
- * releases the replies it made durable, and the table of periodic duties
- * (station, DLM, profile re-installs, reservations, alarms, the registry,
- * the audit table). Our CALLs' timeouts have their own timers (rpc.h). */
+/* duties.c: the table of the loop's periodic duties (station, DLM, profile
+ * re-installs, reservations, alarms, the registry, the audit table). Our
+ * CALLs' timeouts have their own timers (rpc.h). */
 #include "alarms.h"
 #include "charger.h"
 #include "commands.h"
 #include "control.h"
 #include "energy.h"
+#include "app.h"
 #include "csms.h"
 #include "server.h"
 #include "session.h"
 #include "store.h"
-
-/* Nothing of this turn is durable: answer nothing; the chargers holding
- * replies are disconnected and will retry (the same messages are idempotent). */
-static void drop_turn(struct csms *app)
-{
-	for (struct session *s = app->rpc.dirty; s; s = s->dirty_next) {
-		s->dirty = 0;
-		server_close_session(s);
-	}
-	app->rpc.dirty = NULL;
-}
-
-int csms_commit(struct csms *app)
-{
-	if (!store_pending(app->store))
-		return 0;
-	if (store_commit(app->store)) {
-		app->stats.commit_failures++;
-		drop_turn(app);
-		return -1;
-	}
-	app->stats.commits++;
-	return 0;
-}
-
-void csms_abort_turn(struct csms *app)
-{
-	store_rollback(app->store);
-	drop_turn(app);
-}
-
-void csms_end_of_turn(struct csms *app)
-{
-	if (!app->rpc.dirty && !store_pending(app->store))
-		return;
-	if (csms_commit(app))
-		return;
-	struct session *s = app->rpc.dirty, *n;
-	app->rpc.dirty = NULL;
-	for (; s; s = n) {
-		n = s->dirty_next;
-		s->dirty = 0;
-		s->dirty_next = NULL;
-		session_release_held(s);
-	}
-}
 
 static void sweep_registry(struct csms *app)
 {

@@ -1,12 +1,16 @@
-/* csms.h: the daemon's one context, created in main.c and passed to every
- * module (no globals). Everything in it is touched only by the lws service
- * thread, except the sensor mailbox owned by control.c. */
+/* csms.h: the daemon's one context, created in main.c and passed to the
+ * layers from central/ up (no globals): the settings, the store, the
+ * registry, the loop's clock, the RPC layer's state and the counters; the
+ * glue's modules only as opaque pointers. And the turn (turn.c): the group
+ * commit that releases the replies it made durable. Everything in it is
+ * touched only by the lws service thread, except the sensor mailbox owned
+ * by control.c. */
 #ifndef CSMS_CSMS_H
 #define CSMS_CSMS_H
 
 #include "config.h"
+#include "actions.h"
 #include "ocpp.h"
-#include "commands.h"
 #include "rpc.h"
 #include <stdint.h>
 
@@ -17,6 +21,18 @@ struct server;
 struct control;
 struct energy;
 
+
+/* Our CALLs by action and how they ended, for /metrics (kept by
+ * central/commands.c): the columns are OCPP_OK (a CALLRESULT), a
+ * CALLERROR's code, then these two. */
+#define COMMANDS_OUT_TIMEOUT OCPP_STATUS_COUNT
+#define COMMANDS_OUT_CLOSED (OCPP_STATUS_COUNT + 1)
+#define COMMANDS_LAT_BUCKETS 12
+struct commands_stats {
+	uint64_t out_msgs[OCPP_ACT_COUNT][COMMANDS_OUT_CLOSED + 1];
+	uint64_t out_lat[OCPP_ACT_COUNT][COMMANDS_LAT_BUCKETS + 1];   /* answered calls; last = +Inf */
+	double out_lat_sum_s[OCPP_ACT_COUNT];
+};
 
 /* The store's commits, for /metrics (the RPC layer counts frames in
  * rpc.stats, commands.c our CALLs in calls). */
@@ -36,17 +52,11 @@ struct csms {
 	struct csms_stats stats;
 	struct commands_stats calls;    /* our CALLs by action and outcome */
 	int64_t started_ms;
-	int64_t duty_next_ms[8];        /* when each duty of csms.c's table is due */
+	int64_t duty_next_ms[8];        /* when each duty of app/duties.c's table is due */
 	int chargers_loaded;            /* every accepted charger is in the registry */
 	volatile int stopping;
 };
 
-/* wiring.c: sets up app->rpc from the settings, with the hooks into
- * central/ and net/, and the chargers' events (app->chargers, when set). */
-void csms_wire(struct csms *app);
-/* wiring.c: starts the listeners with the events that reach the app
- * (app->server); -1 with err naming the setting. */
-int csms_server_start(struct csms *app, char *err, size_t errlen);
 /* End of a loop turn: commit the store, then release every held reply. */
 void csms_end_of_turn(struct csms *app);
 /* Commit now (admin writes); on failure the turn's held replies are never
@@ -54,7 +64,5 @@ void csms_end_of_turn(struct csms *app);
 int csms_commit(struct csms *app);
 /* Roll back the turn's writes, with the same consequence. */
 void csms_abort_turn(struct csms *app);
-/* Periodic duties (call timeouts, control tick), from the server's timer. */
-void csms_tick(struct csms *app);
 
 #endif
