@@ -5,6 +5,7 @@
 #include "alarms.h"
 #include "charger.h"
 #include "csms.h"
+#include "jget.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -13,15 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 void alarms_status(struct csms *app, struct charger *ch, int connector, const cJSON *req)
 {
-	const char *code = str(req, "errorCode");
+	const char *code = jget_str(req, "errorCode");
 	if (!code)
 		return;
 	if (!strcmp(code, "NoError")) {
@@ -31,8 +26,8 @@ void alarms_status(struct csms *app, struct charger *ch, int connector, const cJ
 	}
 	/* One fault per connector at a time: a different code replaces it. */
 	store_alarm_clear(app->store, ALARM_SRC_STATUS, ch->id, connector, code, app->now_ms);
-	struct store_alarm a = { ALARM_SRC_STATUS, ch->id, connector, code, str(req, "info"),
-				 str(req, "vendorId"), str(req, "vendorErrorCode") };
+	struct store_alarm a = { ALARM_SRC_STATUS, ch->id, connector, code, jget_str(req, "info"),
+				 jget_str(req, "vendorId"), jget_str(req, "vendorErrorCode") };
 	if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
 		LOGW("alarms", "%s connector %d: %s %s", ch->id, connector, code, a.info ? a.info : "");
 }

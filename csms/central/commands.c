@@ -8,6 +8,7 @@
 #include "alarms.h"
 #include "charger.h"
 #include "csms.h"
+#include "jget.h"
 #include "log.h"
 #include "ocppj.h"
 #include "store.h"
@@ -31,44 +32,32 @@ struct cmd_track {
 	void *arg;
 };
 
-static const char *str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int num(const cJSON *o, const char *k, int dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? v->valueint : dflt;
-}
-
 /* ---- what answers mean: one row per action that changes what we know ---- */
 
 typedef void (*meaning_fn)(struct cmd_track *tk, const cJSON *req, const struct call_result *r);
 
 static int accepted(const struct call_result *r, const char *also)
 {
-	const char *st = r->status == OCPP_OK ? str(r->payload, "status") : NULL;
+	const char *st = r->status == OCPP_OK ? jget_str(r->payload, "status") : NULL;
 	return st && (!strcmp(st, "Accepted") || (also && !strcmp(st, also)));
 }
 
 static void m_availability(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
 	if (accepted(r, "Scheduled"))
-		store_availability_set(tk->app->store, tk->charger, num(req, "connectorId", 0), str(req, "type"),
-				       str(r->payload, "status"), tk->app->now_ms);
+		store_availability_set(tk->app->store, tk->charger, jget_int(req, "connectorId", 0), jget_str(req, "type"),
+				       jget_str(r->payload, "status"), tk->app->now_ms);
 }
 
 static void m_change_config(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
-	const char *st = r->status == OCPP_OK ? str(r->payload, "status") : NULL;
+	const char *st = r->status == OCPP_OK ? jget_str(r->payload, "status") : NULL;
 	if (!st)
 		return;
 	/* Accepted: in force. RebootRequired: in force after a reset (kept as
 	 * requested). Rejected / NotSupported: the old value stays. */
-	store_config_key_set(tk->app->store, tk->charger, str(req, "key"), str(req, "value"),
-			     !strcmp(st, "Accepted"), -1, st, str(req, "value"), tk->app->now_ms);
+	store_config_key_set(tk->app->store, tk->charger, jget_str(req, "key"), jget_str(req, "value"),
+			     !strcmp(st, "Accepted"), -1, st, jget_str(req, "value"), tk->app->now_ms);
 }
 
 static void m_get_config(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
@@ -79,7 +68,7 @@ static void m_get_config(struct cmd_track *tk, const cJSON *req, const struct ca
 	const cJSON *e;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r->payload, "configurationKey")) {
 		const cJSON *ro = cJSON_GetObjectItemCaseSensitive(e, "readonly");
-		store_config_key_set(tk->app->store, tk->charger, str(e, "key"), str(e, "value"), 1,
+		store_config_key_set(tk->app->store, tk->charger, jget_str(e, "key"), jget_str(e, "value"), 1,
 				     cJSON_IsBool(ro) ? cJSON_IsTrue(ro) : -1, NULL, NULL, tk->app->now_ms);
 	}
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r->payload, "unknownKey"))
@@ -90,9 +79,9 @@ static void m_get_config(struct cmd_track *tk, const cJSON *req, const struct ca
 
 static void m_reserve(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
-	struct store_reservation res = { tk->charger, num(req, "reservationId", 0), num(req, "connectorId", 0),
-					 str(req, "idTag"), str(req, "parentIdTag"), 0 };
-	if (!accepted(r, NULL) || time_parse_iso(str(req, "expiryDate"), &res.expiry_ms))
+	struct store_reservation res = { tk->charger, jget_int(req, "reservationId", 0), jget_int(req, "connectorId", 0),
+					 jget_str(req, "idTag"), jget_str(req, "parentIdTag"), 0 };
+	if (!accepted(r, NULL) || time_parse_iso(jget_str(req, "expiryDate"), &res.expiry_ms))
 		return;
 	store_reservation_add(tk->app->store, &res, tk->app->now_ms);
 }
@@ -100,15 +89,15 @@ static void m_reserve(struct cmd_track *tk, const cJSON *req, const struct call_
 static void m_cancel_reservation(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
 	if (accepted(r, NULL))
-		store_reservation_end(tk->app->store, tk->charger, num(req, "reservationId", 0), "Cancelled", 0,
+		store_reservation_end(tk->app->store, tk->charger, jget_int(req, "reservationId", 0), "Cancelled", 0,
 				      tk->app->now_ms);
 }
 
 static void m_send_local_list(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
-	const char *type = str(req, "updateType");
+	const char *type = jget_str(req, "updateType");
 	if (accepted(r, NULL) && type)
-		store_locallist_apply(tk->app->store, tk->charger, num(req, "listVersion", 0), !strcmp(type, "Full"),
+		store_locallist_apply(tk->app->store, tk->charger, jget_int(req, "listVersion", 0), !strcmp(type, "Full"),
 				      cJSON_GetObjectItemCaseSensitive(req, "localAuthorizationList"), tk->app->now_ms);
 }
 
@@ -116,20 +105,20 @@ static void m_local_list_version(struct cmd_track *tk, const cJSON *req, const s
 {
 	(void)req;
 	if (r->status == OCPP_OK)
-		store_locallist_reported(tk->app->store, tk->charger, num(r->payload, "listVersion", -1),
+		store_locallist_reported(tk->app->store, tk->charger, jget_int(r->payload, "listVersion", -1),
 					 tk->app->now_ms);
 }
 
 static void m_set_profile(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(req, "csChargingProfiles");
-	int conn = num(req, "connectorId", 0), id = num(p, "chargingProfileId", 0);
-	const char *purpose = str(p, "chargingProfilePurpose");
+	int conn = jget_int(req, "connectorId", 0), id = jget_int(p, "chargingProfileId", 0);
+	const char *purpose = jget_str(p, "chargingProfilePurpose");
 	if (accepted(r, NULL)) {
 		store_profile_put(tk->app->store, tk->charger, conn, p, tk->app->now_ms);
 		alarms_profile(tk->app, tk->charger, conn, id, purpose, NULL);
 	} else if (r->status == OCPP_OK) {
-		alarms_profile(tk->app, tk->charger, conn, id, purpose, str(r->payload, "status"));
+		alarms_profile(tk->app, tk->charger, conn, id, purpose, jget_str(r->payload, "status"));
 	} else if (r->outcome == CALL_ERROR) {
 		alarms_profile(tk->app, tk->charger, conn, id, purpose, r->code);
 	}
@@ -142,8 +131,8 @@ static int clears_dlm_profile(const cJSON *req)
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
 	if (cJSON_IsNumber(id))
 		return id->valueint == COMMANDS_DLM_PROFILE_ID;
-	const char *purpose = str(req, "chargingProfilePurpose");
-	return num(req, "connectorId", 0) == 0 && num(req, "stackLevel", 0) == 0 &&
+	const char *purpose = jget_str(req, "chargingProfilePurpose");
+	return jget_int(req, "connectorId", 0) == 0 && jget_int(req, "stackLevel", 0) == 0 &&
 	       (!purpose || !strcmp(purpose, "ChargePointMaxProfile"));
 }
 
@@ -252,7 +241,7 @@ static void track_done(void *arg, const struct call_result *r)
 static const char *guess_source(const char *action, const cJSON *payload)
 {
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(payload, "csChargingProfiles");
-	if (!strcmp(action, "SetChargingProfile") && num(p, "chargingProfileId", 0) == COMMANDS_DLM_PROFILE_ID)
+	if (!strcmp(action, "SetChargingProfile") && jget_int(p, "chargingProfileId", 0) == COMMANDS_DLM_PROFILE_ID)
 		return "dlm";
 	return "csms";
 }
@@ -318,21 +307,21 @@ static void reinstall(struct csms *app, struct charger *ch)
 	int n = 0;
 	ch->reinstall_profiles = 0;
 	cJSON_ArrayForEach(p, arr) {
-		const char *purpose = str(p, "chargingProfilePurpose");
+		const char *purpose = jget_str(p, "chargingProfilePurpose");
 		int64_t installed = 0;
-		time_parse_iso(str(p, "installed"), &installed);
+		time_parse_iso(jget_str(p, "installed"), &installed);
 		/* DLM's own is re-sent by control.c; a TxProfile ended with the
 		 * reboot; one installed since the boot is in place. */
-		if (num(p, "chargingProfileId", 0) == COMMANDS_DLM_PROFILE_ID || !purpose ||
+		if (jget_int(p, "chargingProfileId", 0) == COMMANDS_DLM_PROFILE_ID || !purpose ||
 		    !strcmp(purpose, "TxProfile") || installed >= ch->booted_ms)
 			continue;
 		cJSON *req = cJSON_CreateObject();
-		cJSON_AddNumberToObject(req, "connectorId", num(p, "connectorId", 0));
+		cJSON_AddNumberToObject(req, "connectorId", jget_int(p, "connectorId", 0));
 		cJSON_AddItemReferenceToObject(req, "csChargingProfiles",
 					       cJSON_GetObjectItemCaseSensitive(p, "csChargingProfiles"));
 		if (ocppj_call_src(ch->session, "SetChargingProfile", req, "csms", NULL, NULL, why, sizeof why))
 			LOGW("commands", "%s: profile %d not re-installed: %s", ch->id,
-			     num(p, "chargingProfileId", 0), why);
+			     jget_int(p, "chargingProfileId", 0), why);
 		else
 			n++;
 		cJSON_Delete(req);

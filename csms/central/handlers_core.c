@@ -7,6 +7,7 @@
 #include "charger.h"
 #include "commands.h"
 #include "csms.h"
+#include "jget.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -14,21 +15,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-static const char *str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int num(const cJSON *o, const char *k, double *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!cJSON_IsNumber(v))
-		return -1;
-	*out = v->valuedouble;
-	return 0;
-}
 
 static void add_now(cJSON *resp, int64_t now)
 {
@@ -54,8 +40,8 @@ enum ocpp_status h_boot_notification(const struct ocpp_req *r, cJSON *resp, cons
 	if (reg != REG_ACCEPTED && interval > 60)
 		interval = 60;  /* retry a pending or rejected boot sooner */
 	cJSON_AddNumberToObject(resp, "interval", interval);
-	LOGI("ocpp", "%s booted (%s %s), %s", r->ch->id, str(r->payload, "chargePointVendor"),
-	     str(r->payload, "chargePointModel"), store_registration_names[reg]);
+	LOGI("ocpp", "%s booted (%s %s), %s", r->ch->id, jget_str(r->payload, "chargePointVendor"),
+	     jget_str(r->payload, "chargePointModel"), store_registration_names[reg]);
 	if (reg == REG_ACCEPTED) {
 		r->s->booted = 1;
 		charger_booted(app->chargers, r->ch);
@@ -76,7 +62,7 @@ enum ocpp_status h_status_notification(const struct ocpp_req *r, cJSON *resp, co
 {
 	(void)resp;
 	double c = 0;
-	num(r->payload, "connectorId", &c);
+	jget_num(r->payload, "connectorId", &c);
 	int conn = (int)c;
 	if (conn < 0) {
 		*why = "connectorId must not be negative";
@@ -88,8 +74,8 @@ enum ocpp_status h_status_notification(const struct ocpp_req *r, cJSON *resp, co
 	}
 	if (conn < CHARGER_MAX_CONN) {
 		struct charger_conn *cc = &r->ch->conn[conn];
-		snprintf(cc->status, sizeof cc->status, "%s", str(r->payload, "status"));
-		snprintf(cc->error_code, sizeof cc->error_code, "%s", str(r->payload, "errorCode"));
+		snprintf(cc->status, sizeof cc->status, "%s", jget_str(r->payload, "status"));
+		snprintf(cc->error_code, sizeof cc->error_code, "%s", jget_str(r->payload, "errorCode"));
 	}
 	alarms_status(r->app, r->ch, conn, r->payload);
 	charger_changed(r->app->chargers, r->ch);
@@ -100,7 +86,7 @@ enum ocpp_status h_authorize(const struct ocpp_req *r, cJSON *resp, const char *
 {
 	(void)why;
 	cJSON *info = cJSON_AddObjectToObject(resp, "idTagInfo");
-	auth_check(r->app, r->ch, str(r->payload, "idTag"), info);
+	auth_check(r->app, r->ch, jget_str(r->payload, "idTag"), info);
 	return OCPP_OK;
 }
 
@@ -110,7 +96,7 @@ static int store_meter_list(const struct ocpp_req *r, int conn, int64_t tx, cons
 {
 	const cJSON *mv;
 	cJSON_ArrayForEach(mv, list) {
-		const char *ts = str(mv, "timestamp");
+		const char *ts = jget_str(mv, "timestamp");
 		const cJSON *sv = cJSON_GetObjectItemCaseSensitive(mv, "sampledValue");
 		int64_t ms = 0;
 		time_parse_iso(ts, &ms);
@@ -131,15 +117,15 @@ enum ocpp_status h_start_transaction(const struct ocpp_req *r, cJSON *resp, cons
 {
 	struct csms *app = r->app;
 	double conn = 0, meter = 0, resv = 0;
-	num(r->payload, "connectorId", &conn);
-	num(r->payload, "meterStart", &meter);
-	const char *tag = str(r->payload, "idTag");
+	jget_num(r->payload, "connectorId", &conn);
+	jget_num(r->payload, "meterStart", &meter);
+	const char *tag = jget_str(r->payload, "idTag");
 	if (!r->ch->settings.authorization_required)
 		tag = r->ch->settings.free_id_tag;
 	struct store_tx_start s = {
 		.charger = r->ch->id, .connector = (int)conn, .id_tag = tag,
-		.meter_start = (int64_t)meter, .timestamp = str(r->payload, "timestamp"),
-		.reservation_id = num(r->payload, "reservationId", &resv) ? -1 : (int)resv,
+		.meter_start = (int64_t)meter, .timestamp = jget_str(r->payload, "timestamp"),
+		.reservation_id = jget_num(r->payload, "reservationId", &resv) ? -1 : (int)resv,
 	};
 	if (s.connector < 1) {
 		*why = "connectorId must be 1 or more";
@@ -179,12 +165,12 @@ enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const
 {
 	struct csms *app = r->app;
 	double tx = 0, meter = 0;
-	num(r->payload, "transactionId", &tx);
-	num(r->payload, "meterStop", &meter);
+	jget_num(r->payload, "transactionId", &tx);
+	jget_num(r->payload, "meterStop", &meter);
 	struct store_tx_stop s = {
-		.charger = r->ch->id, .tx_id = (int64_t)tx, .id_tag = str(r->payload, "idTag"),
-		.meter_stop = (int64_t)meter, .timestamp = str(r->payload, "timestamp"),
-		.reason = str(r->payload, "reason"),
+		.charger = r->ch->id, .tx_id = (int64_t)tx, .id_tag = jget_str(r->payload, "idTag"),
+		.meter_stop = (int64_t)meter, .timestamp = jget_str(r->payload, "timestamp"),
+		.reason = jget_str(r->payload, "reason"),
 	};
 	time_parse_iso(s.timestamp, &s.stop_ms);
 	enum store_stop_outcome outcome;
@@ -234,8 +220,8 @@ enum ocpp_status h_meter_values(const struct ocpp_req *r, cJSON *resp, const cha
 {
 	(void)resp;
 	double conn = 0, tx = 0;
-	num(r->payload, "connectorId", &conn);
-	num(r->payload, "transactionId", &tx);
+	jget_num(r->payload, "connectorId", &conn);
+	jget_num(r->payload, "transactionId", &tx);
 	if (conn < 0) {
 		*why = "connectorId must not be negative";
 		return OCPP_EPROPERTY;
