@@ -86,7 +86,7 @@ static dlm_send_why threshold(const dlm_send_charger *c, double limit, int phase
                               int64_t now_ms)
 {
     const dlm_send_state *s = &c->st;
-    if (urgent && !s->in_flight && c->online && s->sent_limit_a - limit >= DLM_SEND_CUT_A)
+    if (urgent && !s->in_flight && c->online && s->sent_limit_a - limit >= DLM_SEND_CUT_A - DLM_SEND_EPS_A)
         return DLM_SEND_CUT;
     if (s->in_flight)
         return DLM_SEND_IN_FLIGHT;
@@ -104,7 +104,7 @@ static dlm_send_why threshold(const dlm_send_charger *c, double limit, int phase
         return DLM_SEND_ZERO;
     if (phases != s->sent_phases)
         return DLM_SEND_PHASES;
-    return fabs(limit - s->sent_limit_a) >= DLM_SEND_STEP_A ? DLM_SEND_STEP : DLM_SEND_NO_CHANGE;
+    return fabs(limit - s->sent_limit_a) >= DLM_SEND_STEP_A - DLM_SEND_EPS_A ? DLM_SEND_STEP : DLM_SEND_NO_CHANGE;
 }
 
 int dlm_send_plan(const dlm_output *out, const dlm_charger_in *in, const dlm_send_charger *ch,

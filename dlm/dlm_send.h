@@ -33,6 +33,8 @@
 #define DLM_SEND_STEP_A 1.0        /* a change this large goes out */
 #define DLM_SEND_CUT_A 0.1         /* smallest urgent cut */
 #define DLM_SEND_OVER_A 0.05       /* installed above budget by more: urgent */
+#define DLM_SEND_EPS_A 1e-6        /* limits differ in 0.1 A steps: a difference within this of a
+                                      threshold (16 - 15.9 is 0.0999... in binary) counts as reaching it */
 #define DLM_SEND_RETRY_MS 60000    /* a refused profile is tried again after this */
 
 /* What is installed on one charger and what is under way. Lifetime: owned

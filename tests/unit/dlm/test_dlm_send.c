@@ -268,6 +268,10 @@ static void test_threshold(void)
     EXPECT(0, DLM_SEND_NO_CHANGE);
     set_limit(0, 17);
     EXPECT(0, DLM_SEND_STEP);
+    pc.ch[0].st.sent_limit_a = 6.1;
+    set_limit(0, 7.1);
+    EXPECT(0, DLM_SEND_STEP);           /* 1 A up, though 7.1 - 6.1 is 0.9999... in binary */
+    pc.ch[0].st.sent_limit_a = 16;
     set_limit(0, 0);
     EXPECT(0, DLM_SEND_ZERO);
     pc.ch[0].st.sent_limit_a = 0;
@@ -329,6 +333,10 @@ static void test_urgent_stale(void)
     CHECK(pc.dec[0].urgent, "urgent");
     set_limit(0, 15.8);
     EXPECT(0, DLM_SEND_CUT);            /* 0.2 A */
+    set_limit(0, 15.9);
+    EXPECT(0, DLM_SEND_CUT);            /* exactly 0.1 A (16 - 15.9 is 0.0999... in binary) */
+    set_limit(0, 15.91);
+    EXPECT(0, DLM_SEND_NO_CHANGE);      /* 0.09 A */
     set_limit(0, 15.95);
     EXPECT(0, DLM_SEND_NO_CHANGE);      /* 0.05 A is not worth a call */
     set_limit(0, 16.5);
