@@ -267,6 +267,12 @@ static const double *dp_backward(const dp_grid *g, station_plan *p, const float 
 	const double de = g->de, dt_h = g->dt_h, ec = g->ec, ed = g->ed;
 	int kc = (int)floor(bc->max_charge_w * ec * dt_h / de + 1e-9);
 	int kd = (int)floor(bc->max_discharge_w / ed * dt_h / de + 1e-9);
+	/* a move never spans more than the grid: this bounds sc[] below, and
+	 * changes nothing else (the moves are clamped to the grid anyway) */
+	if (kc > levels - 1)
+		kc = levels - 1;
+	if (kd > levels - 1)
+		kd = levels - 1;
 	double *vn = p->value[0], *vc = p->value[1];
 	for (int i = 0; i < levels; i++)
 		vn[i] = -terminal_per_wh * i * de / 1000.0;
