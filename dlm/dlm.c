@@ -335,11 +335,28 @@ static void pass_through(work *w, size_t n)
     }
 }
 
-int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64_t now_ms,
-                dlm_output *out)
+/* The scratch the phases of one dlm_compute() call share. Lives on its
+ * stack (most of the stack dlm.h announces); nothing in it survives the
+ * call: commit() writes what must into the dlm_state and the output. */
+typedef struct tick {
+    const dlm_config *cfg;
+    dlm_state *st;
+    int64_t now;
+    size_t n;                      /* chargers in the input */
+    work w[DLM_MAX_CHARGERS];      /* same order as the input */
+    int ord[DLM_MAX_CHARGERS];     /* indexes into w of the chargers that want */
+    int nc;                        /* current, in admission order; nc of them */
+    event ev[2 * DLM_MAX_CHARGERS]; /* fill_level()'s workspace */
+    double R[DLM_PHASES];          /* budget per phase, never below 0 */
+    double used[DLM_PHASES];       /* of R, given out so far */
+    bool stale;
+} tick;
+
+/* Argument checks; every output charger starts at 0 with reason "invalid"
+ * so that an early return leaves nothing charging. */
+static int start_output(const dlm_config *cfg, const dlm_input *in, const dlm_state *st,
+                        dlm_output *out)
 {
-    if (!out)
-        return -EINVAL;
     memset(out, 0, offsetof(dlm_output, chargers));
     out->error[0] = 0;
     out->n = 0;
@@ -361,14 +378,15 @@ int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64
                                               DLM_R_INVALID, 0 };
     if (dlm_config_validate(cfg, out->error, sizeof out->error) < 0)
         return -EINVAL;
+    return 0;
+}
 
-    const size_t n = in->n;
-    work w[DLM_MAX_CHARGERS];
-    event ev[2 * DLM_MAX_CHARGERS];
-    int ord[DLM_MAX_CHARGERS];
-
-    for (size_t i = 0; i < n; i++) {
-        work *c = &w[i];
+/* Checks each charger's input, notes the grid phases it loads and its draw
+ * on them, and binds it to its state slot. */
+static void read_chargers(tick *t, const dlm_input *in, dlm_output *out)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        work *c = &t->w[i];
         memset(c, 0, sizeof *c);
         c->in = &in->chargers[i];
         const char *bad = check_charger(c->in);
@@ -382,68 +400,86 @@ int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64
         for (int p = 0; p < DLM_PHASES; p++)
             c->draw[p] = (c->mask & (1u << p)) ? fmax(0, c->in->draw_a[p]) : 0;
     }
-    map_slots(st, w, n, out);
+    map_slots(t->st, t->w, t->n, out);
+}
 
-    /* Budget per phase: what the breaker leaves for all EVs together. */
-    bool stale = in->grid_ts_ms == DLM_NO_TIME || now_ms - in->grid_ts_ms > cfg->stale_ms ||
-                 in->grid_ts_ms - now_ms > cfg->stale_ms;
+/* Budget per phase: what the breaker leaves for all EVs together. */
+static void budget_per_phase(tick *t, const dlm_input *in, dlm_output *out)
+{
+    const dlm_config *cfg = t->cfg;
+    bool stale = in->grid_ts_ms == DLM_NO_TIME || t->now - in->grid_ts_ms > cfg->stale_ms ||
+                 in->grid_ts_ms - t->now > cfg->stale_ms;
     for (int p = 0; p < DLM_PHASES; p++)
         if (!finite_amps(in->grid_a[p]))
             stale = true;
-    double R[DLM_PHASES], used[DLM_PHASES] = { 0 };
     for (int p = 0; p < DLM_PHASES; p++) {
         double ev_p = 0;
-        for (size_t i = 0; i < n; i++)
-            if (w[i].valid)
-                ev_p += w[i].draw[p];
+        for (size_t i = 0; i < t->n; i++)
+            if (t->w[i].valid)
+                ev_p += t->w[i].draw[p];
         out->house_a[p] = stale ? NAN : in->grid_a[p] - ev_p;
         out->budget_a[p] = cfg->breaker_a - cfg->margin_a - (stale ? 0 : out->house_a[p]);
-        R[p] = fmax(0, out->budget_a[p]);
+        t->R[p] = fmax(0, out->budget_a[p]);
+        t->used[p] = 0;
     }
     out->stale = stale;
+    t->stale = stale;
+}
 
-    /* Demand, sanitised previous limit, "not taking current" detection. */
-    for (size_t i = 0; i < n; i++) {
-        work *c = &w[i];
+/* "Not taking current": a car drawing less than its limit - slack for
+ * unused_ms is held at draw + slack (capped) until it draws more than
+ * limit - slack/2; the rest of its share goes to the others. */
+static void detect_unused(const dlm_config *cfg, work *c, double d, int64_t now)
+{
+    dlm_charger_state *s = c->st;
+    double dmax = 0;
+    for (int p = 0; p < DLM_PHASES; p++)
+        dmax = fmax(dmax, c->draw[p]);
+    if (c->in->state != DLM_EV_IDLE && c->prev > 0) {
+        if (!s->capped) {
+            if (dmax < c->prev - cfg->unused_slack_a) {
+                if (s->under_since == DLM_NO_TIME || s->under_since > now)
+                    s->under_since = now;
+                if (now - s->under_since >= cfg->unused_ms)
+                    s->capped = true;
+            } else {
+                s->under_since = DLM_NO_TIME;
+            }
+        } else if (dmax > c->prev - cfg->unused_slack_a / 2) {
+            s->capped = false;
+            s->under_since = DLM_NO_TIME;
+        }
+    } else {
+        s->capped = false;
+        s->under_since = DLM_NO_TIME;
+    }
+    if (s->capped) {
+        double cap = fmax(c->lo, fmin(d, dmax + cfg->unused_slack_a));
+        if (cap < d) {
+            c->hi = cap;
+            c->cap_reason = DLM_R_UNUSED;
+        }
+    }
+}
+
+/* Demand, sanitised previous limit, "not taking current" detection; then
+ * who wants current at all (not idle, a target reaching the minimum, not
+ * in its minimum pause). */
+static void demand(tick *t)
+{
+    const dlm_config *cfg = t->cfg;
+    for (size_t i = 0; i < t->n; i++) {
+        work *c = &t->w[i];
         if (!c->valid)
             continue;
         const dlm_charger_in *ci = c->in;
-        dlm_charger_state *s = c->st;
-        double prev = isfinite(s->limit_a) ? s->limit_a : 0;
+        double prev = isfinite(c->st->limit_a) ? c->st->limit_a : 0;
         c->prev = prev < ci->min_a - EPS ? 0 : prev;
         c->lo = ci->min_a;
         double d = ci->target_a < 0 ? ci->max_a : fmin(ci->target_a, ci->max_a);
         c->cap_reason = ci->target_a >= 0 && ci->target_a < ci->max_a ? DLM_R_TARGET : DLM_R_MAX;
         c->hi = d;
-
-        double dmax = 0;
-        for (int p = 0; p < DLM_PHASES; p++)
-            dmax = fmax(dmax, c->draw[p]);
-        if (ci->state != DLM_EV_IDLE && c->prev > 0) {
-            if (!s->capped) {
-                if (dmax < c->prev - cfg->unused_slack_a) {
-                    if (s->under_since == DLM_NO_TIME || s->under_since > now_ms)
-                        s->under_since = now_ms;
-                    if (now_ms - s->under_since >= cfg->unused_ms)
-                        s->capped = true;
-                } else {
-                    s->under_since = DLM_NO_TIME;
-                }
-            } else if (dmax > c->prev - cfg->unused_slack_a / 2) {
-                s->capped = false;
-                s->under_since = DLM_NO_TIME;
-            }
-        } else {
-            s->capped = false;
-            s->under_since = DLM_NO_TIME;
-        }
-        if (s->capped) {
-            double cap = fmax(c->lo, fmin(d, dmax + cfg->unused_slack_a));
-            if (cap < d) {
-                c->hi = cap;
-                c->cap_reason = DLM_R_UNUSED;
-            }
-        }
+        detect_unused(cfg, c, d, t->now);
 
         if (!cfg->enabled)
             continue;
@@ -451,47 +487,51 @@ int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64
             c->reason = DLM_R_IDLE;
         } else if (d < ci->min_a) {
             c->reason = DLM_R_TARGET;
-        } else if (c->prev == 0 && since(now_ms, s->paused_since) < cfg->min_pause_ms) {
+        } else if (c->prev == 0 && since(t->now, c->st->paused_since) < cfg->min_pause_ms) {
             c->reason = DLM_R_PAUSED;
         } else {
             c->wants = true;
         }
     }
+}
 
-    if (!cfg->enabled) {
-        pass_through(w, n);
-        goto commit;
+/* The chargers that want current, in admission order (see ord_before). */
+static void order_wanting(tick *t)
+{
+    t->nc = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->w[i].wants)
+            t->ord[t->nc++] = (int)i;
+    ord_sort(t->w, t->ord, t->nc);
+}
+
+/* Stale sensor: everyone gets the fallback; it still has to fit the
+ * breaker, which admit_minimums() sees to. */
+static void stale_fallback(tick *t)
+{
+    for (int k = 0; k < t->nc; k++) {
+        work *c = &t->w[t->ord[k]];
+        double f = fmin(t->cfg->fallback_a, c->hi);
+        if (f < c->lo)
+            f = 0;
+        c->lo = c->hi = f;
+        c->reason = DLM_R_STALE;
     }
+}
 
-    int nc = 0;
-    for (size_t i = 0; i < n; i++)
-        if (w[i].wants)
-            ord[nc++] = (int)i;
-    ord_sort(w, ord, nc);
-
-    if (stale) {
-        /* Everyone gets the fallback; it still has to fit the breaker. */
-        for (int k = 0; k < nc; k++) {
-            work *c = &w[ord[k]];
-            double f = fmin(cfg->fallback_a, c->hi);
-            if (f < c->lo)
-                f = 0;
-            c->lo = c->hi = f;
-            c->reason = DLM_R_STALE;
-        }
-    }
-
-    /* Minimums first, in priority order: dropping the lowest priority lets
-     * the others reach their minimum instead of everyone getting 0. */
-    for (int k = 0; k < nc; k++) {
-        work *c = &w[ord[k]];
+/* Minimums first, in priority order: dropping the lowest priority lets
+ * the others reach their minimum instead of everyone getting 0. */
+static void admit_minimums(tick *t)
+{
+    for (int k = 0; k < t->nc; k++) {
+        work *c = &t->w[t->ord[k]];
         bool fits = c->lo > 0;
         for (int p = 0; p < DLM_PHASES && fits; p++)
-            if ((c->mask & (1u << p)) && used[p] + c->lo > R[p] + EPS)
+            if ((c->mask & (1u << p)) && t->used[p] + c->lo > t->R[p] + EPS)
                 fits = false;
         if (!fits) {
             c->a = 0;
-            if (!stale)
+            if (!t->stale)
                 c->reason = DLM_R_HEADROOM;
             continue;
         }
@@ -499,31 +539,41 @@ int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64
         c->a = c->lo;
         for (int p = 0; p < DLM_PHASES; p++)
             if (c->mask & (1u << p))
-                used[p] += c->lo;
+                t->used[p] += c->lo;
     }
+}
 
-    if (!stale) {
-        int lvl[DLM_MAX_CHARGERS];
-        for (int k = 0; k < nc;) {
-            int nl = 0;
-            int32_t prio = w[ord[k]].in->priority;
-            for (; k < nc && w[ord[k]].in->priority == prio; k++)
-                if (w[ord[k]].admitted)
-                    lvl[nl++] = ord[k];
-            if (nl)
-                fill_level(w, lvl, nl, R, used, ev);
-        }
-        for (int k = 0; k < nc; k++) {
-            work *c = &w[ord[k]];
-            if (c->admitted)
-                c->a = fmin(c->hi, fmax(c->lo, floor_to(c->a, cfg->resolution_a)));
-        }
+/* What is left above the minimums: max-min fair within each priority
+ * level, higher levels first, then rounded down to the resolution (never
+ * below the minimum, which is already reserved). */
+static void share_the_rest(tick *t)
+{
+    work *w = t->w;
+    const int *ord = t->ord;
+    int lvl[DLM_MAX_CHARGERS];
+    for (int k = 0; k < t->nc;) {
+        int nl = 0;
+        int32_t prio = w[ord[k]].in->priority;
+        for (; k < t->nc && w[ord[k]].in->priority == prio; k++)
+            if (w[ord[k]].admitted)
+                lvl[nl++] = ord[k];
+        if (nl)
+            fill_level(w, lvl, nl, t->R, t->used, t->ev);
     }
+    for (int k = 0; k < t->nc; k++) {
+        work *c = &w[ord[k]];
+        if (c->admitted)
+            c->a = fmin(c->hi, fmax(c->lo, floor_to(c->a, t->cfg->resolution_a)));
+    }
+}
 
-    /* Time rules. Reductions (and holding steady) take effect at once. */
+/* Time rules. Reductions (and holding steady) take effect at once; an
+ * increase is marked rising and held at the previous limit for now. */
+static void reduce_at_once(tick *t)
+{
     bool reduced = false;
-    for (size_t i = 0; i < n; i++) {
-        work *c = &w[i];
+    for (size_t i = 0; i < t->n; i++) {
+        work *c = &t->w[i];
         if (!c->valid)
             continue;
         if (c->a <= c->prev + EPS) {
@@ -533,29 +583,38 @@ int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64
             c->st->want_up_since = DLM_NO_TIME;
         } else {
             c->rising = true;
-            if (c->st->want_up_since == DLM_NO_TIME || c->st->want_up_since > now_ms)
-                c->st->want_up_since = now_ms;
+            if (c->st->want_up_since == DLM_NO_TIME || c->st->want_up_since > t->now)
+                c->st->want_up_since = t->now;
             c->limit = c->prev;
         }
     }
     if (reduced)
-        st->last_reduce_ms = now_ms;
+        t->st->last_reduce_ms = t->now;
+}
 
-    /* Increases only into room that exists now: a car still drawing more
-     * than its new lower limit counts with its draw until it follows. */
+/* Increases only into room that exists now: a car still drawing more
+ * than its new lower limit counts with its draw until it follows. Each
+ * waits for the settling time and is rate-limited (a start from 0 may
+ * jump to its minimum). */
+static void raise_into_room(tick *t)
+{
+    const dlm_config *cfg = t->cfg;
+    const dlm_state *st = t->st;
+    const int64_t now = t->now;
+    work *w = t->w;
     double W[DLM_PHASES] = { 0 };
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < t->n; i++)
         for (int p = 0; p < DLM_PHASES; p++)
             if (w[i].valid && (w[i].mask & (1u << p)))
                 W[p] += fmax(w[i].limit, w[i].draw[p]);
-    double dt_s = st->last_now_ms == DLM_NO_TIME || now_ms < st->last_now_ms
-                      ? 0 : (double)(now_ms - st->last_now_ms) / 1000.0;
-    for (int k = 0; k < nc; k++) {
-        work *c = &w[ord[k]];
+    double dt_s = st->last_now_ms == DLM_NO_TIME || now < st->last_now_ms
+                      ? 0 : (double)(now - st->last_now_ms) / 1000.0;
+    for (int k = 0; k < t->nc; k++) {
+        work *c = &w[t->ord[k]];
         if (!c->rising)
             continue;
-        if (since(now_ms, c->st->want_up_since) < cfg->settle_ms ||
-            since(now_ms, st->last_reduce_ms) < cfg->settle_ms) {
+        if (since(now, c->st->want_up_since) < cfg->settle_ms ||
+            since(now, st->last_reduce_ms) < cfg->settle_ms) {
             c->reason = DLM_R_SETTLING;
             continue;
         }
@@ -564,7 +623,7 @@ int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64
             cand = fmin(c->a, fmax(cand, c->lo));
         for (int p = 0; p < DLM_PHASES; p++)
             if (c->mask & (1u << p))
-                cand = fmin(cand, R[p] - (W[p] - fmax(c->prev, c->draw[p])));
+                cand = fmin(cand, t->R[p] - (W[p] - fmax(c->prev, c->draw[p])));
         if (cand < c->lo || cand <= c->prev) {
             c->reason = DLM_R_SETTLING;
             continue;
@@ -578,10 +637,14 @@ int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64
         else
             c->st->want_up_since = DLM_NO_TIME;
     }
+}
 
-commit:
-    for (size_t i = 0; i < n; i++) {
-        work *c = &w[i];
+/* Writes the limits into the output and the state (pause start, last
+ * limit), and the per-phase totals. */
+static void commit(tick *t, dlm_output *out)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        work *c = &t->w[i];
         dlm_charger_out *o = &out->chargers[i];
         o->reason = c->reason;
         if (!c->valid)
@@ -590,7 +653,7 @@ commit:
         if (c->limit > 0 || c->in->state == DLM_EV_IDLE)
             s->paused_since = DLM_NO_TIME;
         else if (c->prev > 0)
-            s->paused_since = now_ms;
+            s->paused_since = t->now;
         if (c->in->state == DLM_EV_IDLE)
             s->want_up_since = DLM_NO_TIME;
         s->limit_a = c->limit;
@@ -602,6 +665,39 @@ commit:
     }
     for (int p = 0; p < DLM_PHASES; p++)
         out->headroom_a[p] = out->budget_a[p] - out->allocated_a[p];
-    st->last_now_ms = now_ms;
+    t->st->last_now_ms = t->now;
+}
+
+int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64_t now_ms,
+                dlm_output *out)
+{
+    if (!out)
+        return -EINVAL;
+    int rc = start_output(cfg, in, st, out);
+    if (rc < 0)
+        return rc;
+    tick t; /* not zeroed as a whole (tens of KB per call): each phase sets what it reads */
+    t.cfg = cfg;
+    t.st = st;
+    t.now = now_ms;
+    t.n = in->n;
+    t.nc = 0;
+
+    read_chargers(&t, in, out);
+    budget_per_phase(&t, in, out);
+    demand(&t);
+    if (!cfg->enabled) {
+        pass_through(t.w, t.n);
+    } else {
+        order_wanting(&t);
+        if (t.stale)
+            stale_fallback(&t);
+        admit_minimums(&t);
+        if (!t.stale)
+            share_the_rest(&t);
+        reduce_at_once(&t);
+        raise_into_room(&t);
+    }
+    commit(&t, out);
     return 0;
 }

@@ -337,6 +337,136 @@ static int input_ok(const station_input *in)
 	       isfinite(in->grid_w) && isfinite(in->bat_w) && isfinite(in->ev_w);
 }
 
+/* The step's context before any decision: time, SOC, efficiencies. */
+static void start_ctx(station_ctx *c, const station_config *cfg, station_state *st, const station_input *in,
+		      int64_t now_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->st = st;
+	c->in = in;
+	c->now_ms = now_ms;
+	c->local_s = (now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000) + (int64_t)cfg->utc_offset_min * 60;
+	c->dt_s = st->last_ms >= 0 && now_ms > st->last_ms ? (double)(now_ms - st->last_ms) / 1000.0 : 0;
+	if (c->dt_s > 900)
+		c->dt_s = 900;
+	c->active = cfg->mode;
+	c->tou_period = -1;
+	c->import_cap = c->export_cap = -1;
+	c->soc = clampd(in->soc_pct, 0, 100);
+	c->on_grid = in->on_grid;
+	double eta = cfg->battery.round_trip_eff > 0 ? cfg->battery.round_trip_eff : 1;
+	c->eta_c = c->eta_d = sqrt(eta);
+}
+
+/* Battery limits: power limits, then taper so one step cannot cross a
+ * bound (the reserve on grid, the minimum off grid, the maximum). */
+static void battery_limits(station_ctx *c)
+{
+	const station_battery_cfg *b = &c->cfg->battery;
+	double floor_pct = c->on_grid ? maxd(b->backup_reserve_pct, b->soc_min_pct) : b->soc_min_pct;
+	double step_h = (c->dt_s > 0 ? c->dt_s : 60.0) / 3600.0;
+	double room_wh = maxd(0, (b->soc_max_pct - c->soc) / 100.0 * b->capacity_wh);
+	double avail_wh = maxd(0, (c->soc - floor_pct) / 100.0 * b->capacity_wh);
+	c->maxc = mind(b->max_charge_w, room_wh / c->eta_c / step_h);
+	c->maxd = mind(b->max_discharge_w, avail_wh * c->eta_d / step_h);
+	if (b->capacity_wh <= 0)
+		c->maxc = c->maxd = 0;
+	c->floor_pct = floor_pct;
+}
+
+/* The home load as measured, or derived from the grid meter when unknown
+ * (less what this station's own decisions of the last step added). */
+static void home_load(station_ctx *c, double pv, double pv3)
+{
+	const station_input *in = c->in;
+	double load = in->load_w;
+	if (load < 0)
+		load = maxd(0, in->grid_w + pv + pv3 + c->st->last_gen_w - in->bat_w - in->ev_w - c->st->last_loads_w);
+	c->load = load;
+	c->pv_own = pv;
+}
+
+/* Third-party inverter: off-grid it may run only while its power fits
+ * load + charging power, else it stops (manual 3.1.9.1). Then the surplus
+ * before EVs and battery. */
+static void third_party_inverter(station_ctx *c, station_output *out, double pv, double pv3)
+{
+	out->pv3_on = true;
+	if (!c->on_grid && pv3 > c->load + c->loads + c->maxc)
+		out->pv3_on = false;
+	c->pv = pv + (out->pv3_on ? pv3 : 0);
+	c->s0 = c->pv + c->gen - c->load - c->loads;
+}
+
+/* Priority SOC: what the battery takes from PV is the mode's own
+ * decision, so run the mode once without EVs to learn it. */
+static void priority_soc_take(station_ctx *c)
+{
+	const station_config *cfg = c->cfg;
+	c->bat_pv_take = 0;
+	if (c->soc < cfg->ev_priority_soc_pct && c->s0 > 0 && cfg->n_chargers > 0) {
+		c->ev = c->ev_bat_ok = 0;
+		mode_table[cfg->mode](c);
+		c->bat_pv_take = clampd(mind(c->bat, c->s0), 0, c->maxc);
+	}
+}
+
+/* Mode decision and caps; a cap that cuts EVs reruns the mode with the new
+ * EV power (three passes at most). */
+static void mode_and_caps(station_ctx *c, station_output *out)
+{
+	const station_config *cfg = c->cfg;
+	double ev_cut = 0;
+	for (int pass = 0; pass < 3; pass++) {
+		c->bat = 0;
+		c->curtail = 0;
+		c->grid_charge = false;
+		c->ems_fallback = false;
+		c->active = cfg->mode;
+		c->import_cap = c->export_cap = -1;
+		c->tou_period = -1;
+		mode_table[cfg->mode](c);
+		ev_cut = apply_caps(c, out);
+		if (ev_cut <= 1 || c->ev <= 0)
+			break;
+		station_ev_reduce(c, out, ev_cut);
+	}
+}
+
+/* The setpoints, and what the next step remembers of this one. */
+static void finish_step(const station_ctx *c, station_output *out)
+{
+	const station_config *cfg = c->cfg;
+	station_state *st = c->st;
+	double pv = c->pv_own;
+	out->bat_w = c->bat;
+	if (c->curtail > pv) /* only the own PV can be curtailed: the third-party inverter stops */
+		out->pv3_on = false;
+	out->pv_limit_w = maxd(0, pv - c->curtail);
+	out->gen_w = c->gen;
+	out->gen_on = c->gen > 0 || st->gen_on;
+	out->loads_w = c->loads;
+	out->ev_w = c->ev;
+	out->grid_w = c->on_grid ? c->ev - c->s0 + c->bat + c->curtail : 0;
+	if (!c->on_grid)
+		out->unserved_w = maxd(0, c->ev - c->s0 + c->bat + c->curtail);
+	out->active = c->active;
+	out->ems_fallback = c->ems_fallback;
+	out->grid_charging = c->grid_charge;
+	out->tou_period = c->tou_period;
+	if (cfg->mode != STATION_MODE_OPTIMISE)
+		out->plan_soc_pct = -1;
+	else
+		out->plan_soc_pct = c->plan_soc;
+	out->grid_valid = true;
+
+	st->last_ms = c->now_ms;
+	st->last_bat_w = c->bat;
+	st->last_loads_w = c->loads;
+	st->last_gen_w = c->gen;
+}
+
 int station_step(const station_config *cfg, station_state *st, const station_input *in, int64_t now_ms,
 		 station_output *out)
 {
@@ -344,106 +474,18 @@ int station_step(const station_config *cfg, station_state *st, const station_inp
 		return STATION_EINVAL;
 	memset(out, 0, sizeof(*out));
 	station_ctx c;
-	memset(&c, 0, sizeof(c));
-	c.cfg = cfg;
-	c.st = st;
-	c.in = in;
-	c.now_ms = now_ms;
-	c.local_s = (now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000) + (int64_t)cfg->utc_offset_min * 60;
-	c.dt_s = st->last_ms >= 0 && now_ms > st->last_ms ? (double)(now_ms - st->last_ms) / 1000.0 : 0;
-	if (c.dt_s > 900)
-		c.dt_s = 900;
-	c.active = cfg->mode;
-	c.tou_period = -1;
-	c.import_cap = c.export_cap = -1;
-	c.soc = clampd(in->soc_pct, 0, 100);
-	c.on_grid = in->on_grid;
-	double eta = cfg->battery.round_trip_eff > 0 ? cfg->battery.round_trip_eff : 1;
-	c.eta_c = c.eta_d = sqrt(eta);
-
-	/* battery limits: power limits, then taper so one step cannot cross a bound */
-	const station_battery_cfg *b = &cfg->battery;
-	double floor_pct = c.on_grid ? maxd(b->backup_reserve_pct, b->soc_min_pct) : b->soc_min_pct;
-	double step_h = (c.dt_s > 0 ? c.dt_s : 60.0) / 3600.0;
-	double room_wh = maxd(0, (b->soc_max_pct - c.soc) / 100.0 * b->capacity_wh);
-	double avail_wh = maxd(0, (c.soc - floor_pct) / 100.0 * b->capacity_wh);
-	c.maxc = mind(b->max_charge_w, room_wh / c.eta_c / step_h);
-	c.maxd = mind(b->max_discharge_w, avail_wh * c.eta_d / step_h);
-	if (b->capacity_wh <= 0)
-		c.maxc = c.maxd = 0;
-	c.floor_pct = floor_pct;
-
+	start_ctx(&c, cfg, st, in, now_ms);
+	battery_limits(&c);
 	double pv = maxd(0, in->pv_w), pv3 = maxd(0, in->pv3_w);
-	double load = in->load_w;
-	if (load < 0) /* derive the home load from the grid meter */
-		load = maxd(0, in->grid_w + pv + pv3 + st->last_gen_w - in->bat_w - in->ev_w - st->last_loads_w);
-	c.load = load;
-	c.pv_own = pv;
-
-	station_forecast_learn(&c, load + st->last_loads_w, pv + pv3);
+	home_load(&c, pv, pv3);
+	station_forecast_learn(&c, c.load + st->last_loads_w, pv + pv3);
 	station_loads_step(&c, out); /* smart loads, heat pump, generator -> c.loads, c.gen */
-
-	/* third-party inverter: off-grid it may run only while its power fits
-	 * load + charging power, else it stops (manual 3.1.9.1) */
-	out->pv3_on = true;
-	if (!c.on_grid && pv3 > c.load + c.loads + c.maxc)
-		out->pv3_on = false;
-	c.pv = pv + (out->pv3_on ? pv3 : 0);
-	c.s0 = c.pv + c.gen - c.load - c.loads;
-
-	/* priority SOC: what the battery takes from PV is the mode's own
-	 * decision, so run the mode once without EVs to learn it */
-	c.bat_pv_take = 0;
-	if (c.soc < cfg->ev_priority_soc_pct && c.s0 > 0 && cfg->n_chargers > 0) {
-		c.ev = c.ev_bat_ok = 0;
-		mode_table[cfg->mode](&c);
-		c.bat_pv_take = clampd(mind(c.bat, c.s0), 0, c.maxc);
-	}
+	third_party_inverter(&c, out, pv, pv3);
+	priority_soc_take(&c);
 	station_ev_plan(&c, out);
-
-	/* mode decision and caps; a cap that cuts EVs reruns the mode once with the new EV power */
-	double ev_cut = 0;
-	for (int pass = 0; pass < 3; pass++) {
-		c.bat = 0;
-		c.curtail = 0;
-		c.grid_charge = false;
-		c.ems_fallback = false;
-		c.active = cfg->mode;
-		c.import_cap = c.export_cap = -1;
-		c.tou_period = -1;
-		mode_table[cfg->mode](&c);
-		ev_cut = apply_caps(&c, out);
-		if (ev_cut <= 1 || c.ev <= 0)
-			break;
-		station_ev_reduce(&c, out, ev_cut);
-	}
+	mode_and_caps(&c, out);
 	/* breaker: grid import per phase; EVs are the only flexible consumers here */
 	station_ev_breaker(&c, out);
-
-	out->bat_w = c.bat;
-	if (c.curtail > pv) /* only the own PV can be curtailed: the third-party inverter stops */
-		out->pv3_on = false;
-	out->pv_limit_w = maxd(0, pv - c.curtail);
-	out->gen_w = c.gen;
-	out->gen_on = c.gen > 0 || st->gen_on;
-	out->loads_w = c.loads;
-	out->ev_w = c.ev;
-	out->grid_w = c.on_grid ? c.ev - c.s0 + c.bat + c.curtail : 0;
-	if (!c.on_grid)
-		out->unserved_w = maxd(0, c.ev - c.s0 + c.bat + c.curtail);
-	out->active = c.active;
-	out->ems_fallback = c.ems_fallback;
-	out->grid_charging = c.grid_charge;
-	out->tou_period = c.tou_period;
-	if (cfg->mode != STATION_MODE_OPTIMISE)
-		out->plan_soc_pct = -1;
-	else
-		out->plan_soc_pct = c.plan_soc;
-	out->grid_valid = true;
-
-	st->last_ms = now_ms;
-	st->last_bat_w = c.bat;
-	st->last_loads_w = c.loads;
-	st->last_gen_w = c.gen;
+	finish_step(&c, out);
 	return 0;
 }

@@ -226,56 +226,61 @@ static double stage_cost(double load, double pv, double b, double imp, double ex
 	return (cost + fabs(g) * 1e-5) * dt_h / 1000.0;
 }
 
-double station_plan_dp(const station_config *cfg, station_plan *p, int n, double dt_s, const float *load,
-		       const float *pv, const float *imp, const float *exp, double soc0_pct, double floor_pct,
-		       double ceil_pct, int levels, double terminal_per_wh, float *soc_out, float *bat_out)
+/* The SOC grid of one station_plan_dp() call and the battery on it. Lives
+ * on that call's stack. */
+typedef struct dp_grid {
+	const station_config *cfg;
+	int n, levels;
+	double dt_h;
+	double ec, ed;	 /* charge and discharge efficiency (sqrt of round trip) */
+	double emin, de; /* energy at level 0 and between two levels, Wh */
+	double peak;	 /* import cap of the stage cost, 0 = none */
+} dp_grid;
+
+/* No battery to plan (no capacity, or no SOC range): the cost of the load
+ * and PV as they come, the SOC standing still. */
+static double plan_without_battery(const dp_grid *g, const float *load, const float *pv, const float *imp,
+				   const float *exp, double soc0_pct, float *soc_out, float *bat_out)
 {
-	const station_battery_cfg *bc = &cfg->battery;
-	double eta = bc->round_trip_eff > 0 ? bc->round_trip_eff : 1;
-	double ec = sqrt(eta), ed = sqrt(eta);
-	double dt_h = dt_s / 3600.0, cap_wh = bc->capacity_wh;
-	double peak = cfg->max_peak_power_w;
-	if (n > STATION_PLAN_MAX_SLOTS)
-		n = STATION_PLAN_MAX_SLOTS;
-	if (levels > STATION_PLAN_MAX_LEVELS)
-		levels = STATION_PLAN_MAX_LEVELS;
-	if (levels < 2)
-		levels = 2;
-	if (floor_pct > soc0_pct)
-		floor_pct = soc0_pct;
-	if (ceil_pct < soc0_pct)
-		ceil_pct = soc0_pct;
-	double emin = floor_pct / 100.0 * cap_wh, emax = ceil_pct / 100.0 * cap_wh;
-	double e0 = soc0_pct / 100.0 * cap_wh;
-	double de = (emax - emin) / (levels - 1);
-	if (n <= 0)
-		return 0;
-	if (cap_wh <= 0 || de <= 1e-6) {
-		double total = 0;
-		for (int t = 0; t < n; t++) {
-			total += stage_cost(load[t], pv[t], 0, imp[t], exp[t], peak, dt_h);
-			if (soc_out)
-				soc_out[t] = (float)soc0_pct;
-			if (bat_out)
-				bat_out[t] = 0;
-		}
+	double total = 0;
+	for (int t = 0; t < g->n; t++) {
+		total += stage_cost(load[t], pv[t], 0, imp[t], exp[t], g->peak, g->dt_h);
 		if (soc_out)
-			soc_out[n] = (float)soc0_pct;
-		return total;
+			soc_out[t] = (float)soc0_pct;
+		if (bat_out)
+			bat_out[t] = 0;
 	}
-	p->emin_wh = emin;
-	p->level_wh = de;
-	p->levels = levels;
+	if (soc_out)
+		soc_out[g->n] = (float)soc0_pct;
+	return total;
+}
+
+/* Backward pass: the cost-to-go of every level at every slot, from the
+ * terminal value back to slot 0, keeping each slot's best move in
+ * p->choice and the first STATION_PLAN_KEEP cost-to-go rows in p->vnext
+ * (for execute()). Returns V_0 over the levels (one of p->value). */
+static const double *dp_backward(const dp_grid *g, station_plan *p, const float *load, const float *pv,
+				 const float *imp, const float *exp, double terminal_per_wh)
+{
+	const station_battery_cfg *bc = &g->cfg->battery;
+	const int levels = g->levels;
+	const double de = g->de, dt_h = g->dt_h, ec = g->ec, ed = g->ed;
 	int kc = (int)floor(bc->max_charge_w * ec * dt_h / de + 1e-9);
 	int kd = (int)floor(bc->max_discharge_w / ed * dt_h / de + 1e-9);
+	/* a move never spans more than the grid: this bounds sc[] below, and
+	 * changes nothing else (the moves are clamped to the grid anyway) */
+	if (kc > levels - 1)
+		kc = levels - 1;
+	if (kd > levels - 1)
+		kd = levels - 1;
 	double *vn = p->value[0], *vc = p->value[1];
 	for (int i = 0; i < levels; i++)
 		vn[i] = -terminal_per_wh * i * de / 1000.0;
 	double sc[2 * STATION_PLAN_MAX_LEVELS + 1]; /* stage cost per level change */
-	for (int t = n - 1; t >= 0; t--) {
+	for (int t = g->n - 1; t >= 0; t--) {
 		/* grid charging through the inverter is limited to pv + inverter max */
 		int kct = kc;
-		double inv_room = (pv[t] + cfg->inverter_max_w) * ec * dt_h / de;
+		double inv_room = (pv[t] + g->cfg->inverter_max_w) * ec * dt_h / de;
 		if (inv_room < kct)
 			kct = (int)floor(inv_room + 1e-9);
 		if (kct < 0)
@@ -283,7 +288,7 @@ double station_plan_dp(const station_config *cfg, station_plan *p, int n, double
 		for (int k = -kd; k <= kct; k++) {
 			double dE = k * de;
 			double b = dE > 0 ? dE / ec / dt_h : dE * ed / dt_h;
-			sc[k + kd] = stage_cost(load[t], pv[t], b, imp[t], exp[t], peak, dt_h);
+			sc[k + kd] = stage_cost(load[t], pv[t], b, imp[t], exp[t], g->peak, dt_h);
 		}
 		if (t >= 1 && t <= STATION_PLAN_KEEP)
 			for (int i = 0; i < levels; i++)
@@ -307,20 +312,30 @@ double station_plan_dp(const station_config *cfg, station_plan *p, int n, double
 		vn = vc;
 		vc = tmp;
 	}
-	/* vn now holds V_0 over levels; the first move starts from the exact SOC */
-	/* forward: follow the choices from the level nearest the exact SOC,
-	 * moving the exact energy (the first move absorbs the rounding) */
+	return vn;
+}
+
+/* Forward pass: follow the choices from the level nearest the exact SOC,
+ * moving the exact energy (the first move absorbs the rounding). Returns
+ * the plan's cost, V_0 at that level. */
+static double dp_forward(const dp_grid *g, const station_plan *p, const double *v0, double soc0_pct,
+			 float *soc_out, float *bat_out)
+{
+	const station_battery_cfg *bc = &g->cfg->battery;
+	const double de = g->de, dt_h = g->dt_h, ec = g->ec, ed = g->ed, emin = g->emin;
+	double cap_wh = bc->capacity_wh;
+	double e0 = soc0_pct / 100.0 * cap_wh;
 	int i0 = (int)floor((e0 - emin) / de + 0.5);
 	if (i0 < 0)
 		i0 = 0;
-	if (i0 >= levels)
-		i0 = levels - 1;
-	double total = vn[i0];
+	if (i0 >= g->levels)
+		i0 = g->levels - 1;
+	double total = v0[i0];
 	int i = i0;
 	double e = e0;
 	if (soc_out)
 		soc_out[0] = (float)soc0_pct;
-	for (int t = 0; t < n; t++) {
+	for (int t = 0; t < g->n; t++) {
 		int j = p->choice[t][i];
 		double ej = emin + j * de;
 		double dE = ej - e;
@@ -339,6 +354,44 @@ double station_plan_dp(const station_config *cfg, station_plan *p, int n, double
 		i = j;
 	}
 	return total;
+}
+
+double station_plan_dp(const station_config *cfg, station_plan *p, int n, double dt_s, const float *load,
+		       const float *pv, const float *imp, const float *exp, double soc0_pct, double floor_pct,
+		       double ceil_pct, int levels, double terminal_per_wh, float *soc_out, float *bat_out)
+{
+	const station_battery_cfg *bc = &cfg->battery;
+	double eta = bc->round_trip_eff > 0 ? bc->round_trip_eff : 1;
+	double cap_wh = bc->capacity_wh;
+	if (n > STATION_PLAN_MAX_SLOTS)
+		n = STATION_PLAN_MAX_SLOTS;
+	if (levels > STATION_PLAN_MAX_LEVELS)
+		levels = STATION_PLAN_MAX_LEVELS;
+	if (levels < 2)
+		levels = 2;
+	if (floor_pct > soc0_pct)
+		floor_pct = soc0_pct;
+	if (ceil_pct < soc0_pct)
+		ceil_pct = soc0_pct;
+	double emin = floor_pct / 100.0 * cap_wh, emax = ceil_pct / 100.0 * cap_wh;
+	dp_grid g = {.cfg = cfg,
+		     .n = n,
+		     .levels = levels,
+		     .dt_h = dt_s / 3600.0,
+		     .ec = sqrt(eta),
+		     .ed = sqrt(eta),
+		     .emin = emin,
+		     .de = (emax - emin) / (levels - 1),
+		     .peak = cfg->max_peak_power_w};
+	if (n <= 0)
+		return 0;
+	if (cap_wh <= 0 || g.de <= 1e-6)
+		return plan_without_battery(&g, load, pv, imp, exp, soc0_pct, soc_out, bat_out);
+	p->emin_wh = emin;
+	p->level_wh = g.de;
+	p->levels = levels;
+	const double *v0 = dp_backward(&g, p, load, pv, imp, exp, terminal_per_wh);
+	return dp_forward(&g, p, v0, soc0_pct, soc_out, bat_out);
 }
 
 /* Terminal value of energy left at the end of the horizon: what it saves at

@@ -1,5 +1,6 @@
 /* test_station_plan.c: the optimising mode's parts: the dynamic program
- * against brute force, forecasts learned from history (weekday/weekend,
+ * against brute force and against a plain reference DP when the battery can
+ * cross its whole SOC range in one slot, forecasts learned from history (weekday/weekend,
  * clear-sky PV, weather factor), the price list and its fallbacks, the
  * re-plan interval, and the mode's decisions on a dynamic tariff. */
 #include "station.h"
@@ -60,6 +61,55 @@ static void t_dp_brute_force(void)
 		cost += stage(load[t], pv[t], bat[t], imp[t], exp[t], 0.25);
 	CHECK(NEAR(cost, best, 1e-3), "trajectory cost %.5f", cost);
 	CHECK(soc[0] == 50 && bat[1] > 0 && bat[3] < 0, "stores the PV, discharges at 0.50 (%g, %g)", bat[1], bat[3]);
+}
+
+/* A battery that can cross its whole SOC range in one slot moves many more
+ * levels than the grid has (here 450 up, 555 down on 201 levels); the
+ * planner meets this with a small battery, or a SOC range narrowed by a
+ * high backup reserve. The DP must stay within its stage-cost table and
+ * still find the optimum: compared with a plain DP over every move. */
+static void t_dp_fast_battery(void)
+{
+	station_config c;
+	station_config_defaults(&c);
+	c.battery.capacity_wh = 1000;
+	c.battery.max_charge_w = 10000;
+	c.battery.max_discharge_w = 10000;
+	c.battery.round_trip_eff = 0.81;
+	c.inverter_max_w = 1e6;
+	enum { N = 8, L = STATION_PLAN_MAX_LEVELS };
+	float load[N] = {400, 300, 900, 1200, 200, 700, 2500, 100}, pv[N] = {0, 1500, 800, 0, 0, 3000, 0, 0};
+	float imp[N] = {0.10f, 0.30f, 0.25f, 0.50f, 0.20f, 0.05f, 0.60f, 0.30f};
+	float exp[N] = {0.05f, 0.05f, 0.10f, 0.10f, 0.02f, 0.01f, 0.10f, 0.05f};
+	float soc[N + 1], bat[N];
+	double dp = station_plan_dp(&c, &st->plan, N, 900, load, pv, imp, exp, 50, 0, 100, L, 0, soc, bat);
+	/* reference: every level reachable from every level (5 Wh apart) */
+	static double v[N + 1][L];
+	const double de = 1000.0 / (L - 1);
+	for (int i = 0; i < L; i++)
+		v[N][i] = 0;
+	for (int t = N - 1; t >= 0; t--)
+		for (int i = 0; i < L; i++) {
+			double best = 1e18;
+			for (int j = 0; j < L; j++) {
+				double dE = (j - i) * de;
+				double b = dE > 0 ? dE / 0.9 / 0.25 : dE * 0.9 / 0.25;
+				double x = stage(load[t], pv[t], b, imp[t], exp[t], 0.25) + v[t + 1][j];
+				if (x < best)
+					best = x;
+			}
+			v[t][i] = best;
+		}
+	double ref = v[0][(L - 1) / 2];
+	CHECK(NEAR(dp, ref, 1e-3), "fast battery: DP %.5f = reference %.5f", dp, ref);
+	double cost = 0;
+	for (int t = 0; t < N; t++)
+		cost += stage(load[t], pv[t], bat[t], imp[t], exp[t], 0.25);
+	CHECK(NEAR(cost, ref, 1e-3), "fast battery: trajectory cost %.5f", cost);
+	bool in_range = true;
+	for (int t = 0; t <= N; t++)
+		in_range &= soc[t] >= -1e-3 && soc[t] <= 100 + 1e-3;
+	CHECK(in_range && soc[0] == 50, "fast battery: SOC within 0..100 from 50");
 }
 
 static void t_forecast_learns(void)
@@ -192,6 +242,7 @@ int main(void)
 	if (!st)
 		return 1;
 	t_dp_brute_force();
+	t_dp_fast_battery();
 	t_forecast_learns();
 	t_prices();
 	t_optimise_mode();
