@@ -3,6 +3,7 @@
  * arguments against the row, and the help printed from the table. */
 #include "ctl.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@ enum { G_URL, G_TOKEN, G_JSON, G_TIMEOUT, G_HELP, G_N };
 static const struct {
 	const char *name, *meta, *help;
 } gopts[G_N] = {
-	[G_URL] = { "url", "URL", "admin API address (env CSMS_URL; default " DEFAULT_URL ")" },
+	[G_URL] = { "url", "URL", "admin API address (env CSMS_URL, else the file named by CSMS_URL_FILE; default "
+		    DEFAULT_URL ")" },
 	[G_TOKEN] = { "token", "T", "admin token, sent as 'Authorization: Bearer T' (env CSMS_TOKEN)" },
 	[G_JSON] = { "json", NULL, "print the API's JSON answer unchanged (for scripts)" },
 	[G_TIMEOUT] = { "timeout", "S", "seconds to wait for an answer (default 60)" },
@@ -23,6 +25,29 @@ static const struct {
 };
 
 static const char *gval[G_N];
+
+/* The first line of the file named by the environment variable env, into
+ * buf (the Docker image names the files its entrypoint writes: the URL and
+ * the admin token in effect). NULL when env is unset or the file is
+ * missing; a file there but unreadable is reported. */
+static const char *from_file_env(const char *env, char *buf, size_t len)
+{
+	const char *path = getenv(env);
+	if (!path || !*path)
+		return NULL;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno != ENOENT)
+			fprintf(stderr, "csmsctl: %s %s: %s\n", env, path, strerror(errno));
+		return NULL;
+	}
+	const char *line = fgets(buf, (int)len, f);
+	fclose(f);
+	if (!line)
+		return NULL;
+	buf[strcspn(buf, "\r\n")] = 0;
+	return *buf ? buf : NULL;
+}
 
 int ctl_usage_error(const struct ctl *c, const struct ctl_cmd *cmd, const char *fmt, ...)
 {
@@ -245,9 +270,12 @@ int main(int argc, char **argv)
 		return cmd->fn(&c, cmd, &a);
 
 	c.json = gval[G_JSON] != NULL;
+	static char url_buf[512];
 	const char *url = gval[G_URL] ? gval[G_URL] : getenv("CSMS_URL");
 	c.token = gval[G_TOKEN] ? gval[G_TOKEN] : getenv("CSMS_TOKEN");
 	if (!url || !*url)
+		url = from_file_env("CSMS_URL_FILE", url_buf, sizeof url_buf);
+	if (!url)
 		url = DEFAULT_URL;
 	if (ctl_url_parse(url, &c.url, err, sizeof err))
 		return ctl_usage_error(&c, NULL, "%s", err);
