@@ -18,7 +18,8 @@ static const struct {
 } gopts[G_N] = {
 	[G_URL] = { "url", "URL", "admin API address (env CSMS_URL, else the file named by CSMS_URL_FILE; default "
 		    DEFAULT_URL ")" },
-	[G_TOKEN] = { "token", "T", "admin token, sent as 'Authorization: Bearer T' (env CSMS_TOKEN)" },
+	[G_TOKEN] = { "token", "T", "admin token, sent as 'Authorization: Bearer T' (env CSMS_TOKEN, else the "
+		      "file named by CSMS_ADMIN_TOKEN_FILE)" },
 	[G_JSON] = { "json", NULL, "print the API's JSON answer unchanged (for scripts)" },
 	[G_TIMEOUT] = { "timeout", "S", "seconds to wait for an answer (default 60)" },
 	[G_HELP] = { "help", NULL, "this help (also -h and 'csmsctl help')" },
@@ -270,9 +271,11 @@ int main(int argc, char **argv)
 		return cmd->fn(&c, cmd, &a);
 
 	c.json = gval[G_JSON] != NULL;
-	static char url_buf[512];
+	static char url_buf[512], token_buf[512];
 	const char *url = gval[G_URL] ? gval[G_URL] : getenv("CSMS_URL");
 	c.token = gval[G_TOKEN] ? gval[G_TOKEN] : getenv("CSMS_TOKEN");
+	if (!c.token || !*c.token)
+		c.token = from_file_env("CSMS_ADMIN_TOKEN_FILE", token_buf, sizeof token_buf);
 	if (!url || !*url)
 		url = from_file_env("CSMS_URL_FILE", url_buf, sizeof url_buf);
 	if (!url)
