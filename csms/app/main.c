@@ -6,6 +6,7 @@
 #include "energy.h"
 #include "app.h"
 #include "csms.h"
+#include "csms_version.h"
 #include "log.h"
 #include "ocppj.h"
 #include "schema.h"
@@ -128,8 +129,8 @@ int main(int argc, char **argv)
 		snprintf(ws, sizeof ws, "ws://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.ws_port);
 	if (app.cfg.tls_port)
 		snprintf(wss, sizeof wss, "wss://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.tls_port);
-	LOGI("main", "csmsd listening: OCPP %s%s(security profile %d), admin http://%s:%d/api/v1", ws, wss,
-	     app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
+	LOGI("main", "csmsd %s listening: OCPP %s%s(security profile %d), admin http://%s:%d/api/v1", CSMS_VERSION,
+	     ws, wss, app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
 	server_run(app.server, &app.stopping);
 	LOGI("main", "shutting down");
 	server_destroy(app.server);   /* closes every connection */

@@ -2,6 +2,7 @@
  * finding the command in the table (two-word names first), checking its
  * arguments against the row, and the help printed from the table. */
 #include "ctl.h"
+#include "csms_version.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,7 +13,7 @@
 #define DEFAULT_TIMEOUT_S 60
 
 /* Options valid with every command. */
-enum { G_URL, G_TOKEN, G_JSON, G_TIMEOUT, G_HELP, G_N };
+enum { G_URL, G_TOKEN, G_JSON, G_TIMEOUT, G_HELP, G_VERSION, G_N };
 static const struct {
 	const char *name, *meta, *help;
 } gopts[G_N] = {
@@ -23,6 +24,7 @@ static const struct {
 	[G_JSON] = { "json", NULL, "print the API's JSON answer unchanged (for scripts)" },
 	[G_TIMEOUT] = { "timeout", "S", "seconds to wait for an answer (default 60)" },
 	[G_HELP] = { "help", NULL, "this help (also -h and 'csmsctl help')" },
+	[G_VERSION] = { "version", NULL, "print csmsctl's version (the csmsd it was built with)" },
 };
 
 static const char *gval[G_N];
@@ -243,6 +245,10 @@ int main(int argc, char **argv)
 		if (argv[i][0] == '-' && argv[i][1])
 			return ctl_usage_error(&c, NULL, "unknown option '%s'", argv[i]);
 		break;
+	}
+	if (gval[G_VERSION]) {
+		printf("%s %s\n", c.prog, CSMS_VERSION);
+		return CTL_EXIT_OK;
 	}
 	if (gval[G_HELP] && i >= argc) {
 		ctl_print_help(stdout, c.prog, NULL);
