@@ -26,6 +26,11 @@ case "$1" in
   *) exec "$@" ;;
 esac
 
+# Questions that need no data directory and no token.
+for a in "$@"; do
+  case "$a" in --version|--help|-h) exec "$@" ;; esac
+done
+
 # Started as root: hand the data directory to the service user, then run
 # this script again as that user (setpriv is in util-linux, which every
 # Debian has).

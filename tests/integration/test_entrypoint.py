@@ -160,6 +160,13 @@ def main():
     check(r.url_file() == "http://127.0.0.1:9100", "admin_url: the command line wins", out)
     rc, lines, err, out = r.run(env={"CSMS_ADMIN_PORT": "9200", "CSMS_ADMIN_BIND": "0.0.0.0"})
     check(r.url_file() == "http://127.0.0.1:9200", "admin_url: the environment's port", out)
+    for q in ("--version", "--help"):
+        os.remove(os.path.join(r.data, "admin_url"))
+        rc, lines, err, out = r.run(q)
+        check(rc == 0 and args_of(lines) == ["-c", r.conf, q]
+              and not os.path.exists(os.path.join(r.data, "admin_url")),
+              "%s goes straight to csmsd (no setup)" % q, out)
+        r.run()
     rc, lines, err, out = r.run("echo", "hello")
     check(rc == 0 and lines == ["hello"], "a command other than csmsd runs as given", out)
     r.done()
