@@ -70,7 +70,7 @@ setting() {
   envname=CSMS_$(printf '%s' "$key" | tr '[:lower:]' '[:upper:]')
   if eval "[ -n \"\${$envname+set}\" ]"; then eval "printf '%s' \"\$$envname\""; return; fi
   if [ -n "$conf" ] && [ -r "$conf" ]; then
-    sed -n "s/#.*//; s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*//p" "$conf" | tail -n 1 |
+    sed -n "s/#.*//; s/^[[:space:]]*${key}[[:space:]]*=[[:space:]]*//p" "$conf" | tail -n 1 |
       sed 's/[[:space:]]*$//; s/^"\(.*\)"$/\1/'
   fi
 }

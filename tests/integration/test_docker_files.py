@@ -60,4 +60,18 @@ if shutil.which("ldd") and shutil.which("dpkg"):
       % (set(pkgs) - owners - {"ca-certificates"}))
 else:
     print("skipped the ldd check: no ldd or dpkg here")
+
+# Without an engine the image check skips (77) and says why.
+r = subprocess.run(["sh", os.path.join(SRC, "scripts", "docker-check.sh")], capture_output=True, text=True,
+                   env=dict(os.environ, DOCKER="csms-no-such-docker"), timeout=30)
+c(r.returncode == 77 and "skipped" in r.stderr and "not built" in r.stderr,
+  "docker-check.sh without docker: 77 and a message: %d %r" % (r.returncode, r.stderr))
+
+sc = shutil.which("shellcheck")
+if sc:
+    for f in (("docker", "entrypoint.sh"), ("scripts", "docker-check.sh")):
+        r = subprocess.run([sc, "-s", "sh", os.path.join(SRC, *f)], capture_output=True, text=True)
+        c(r.returncode == 0, "shellcheck %s: %s" % ("/".join(f), r.stdout))
+else:
+    print("skipped shellcheck: not installed")
 c.done()
