@@ -1,5 +1,6 @@
 /* main.c: csmsd start-up and shutdown: config, store, schemas, server,
- * control; then the event loop until SIGTERM/SIGINT. */
+ * control; then the event loop until SIGTERM/SIGINT (SIGHUP is logged and
+ * otherwise ignored). */
 #include "charger.h"
 #include "config.h"
 #include "control.h"
@@ -21,6 +22,16 @@
 #include <string.h>
 
 static struct csms *the_app;   /* for the signal handler only */
+
+/* SIGHUP: only noted here (a handler may not log); csms_tick logs it. */
+static void on_hup(int sig)
+{
+	(void)sig;
+	if (the_app) {
+		the_app->hup = 1;
+		server_wake(the_app->server);
+	}
+}
 
 static void on_signal(int sig)
 {
@@ -121,6 +132,8 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Name only the listeners that exist (ws_port 0 with profiles 2 and 3). */
