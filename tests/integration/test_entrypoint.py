@@ -112,6 +112,15 @@ def main():
     check(args_of(lines) == ["-c", r.conf], "no arguments: csmsd -c the default config", out)
     r.done()
 
+    # 1. The image's own config file configures no token (its admin_token line is a comment).
+    r = Root()
+    with open(os.path.join(HERE, "..", "..", "docker", "csms.conf")) as f:
+        r.write_conf(f.read())
+    rc, lines, err, out = r.run()
+    check(rc == 0 and "generated admin token" in err and env_of(lines, "CSMS_ADMIN_TOKEN") == r.token_file(),
+          "docker/csms.conf: a token is generated", out)
+    r.done()
+
     # 1. A token in the config file wins: nothing generated, nothing exported.
     for conf_line in ("admin_token = fromconf\n", 'admin_token="fromconf"  # the admin\n'):
         r = Root()
