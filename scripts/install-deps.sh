@@ -10,7 +10,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-runtime_pkgs="libwebsockets17 libcjson1 libsqlite3-0 libssl3 libmodbus5 libglpk40 ca-certificates"
+# What `ldd csmsd csmsctl` lists (GLPK is linked only by station-sim, a
+# build-tree tool; libglpk-dev comes with the build packages).
+runtime_pkgs="libwebsockets17 libcjson1 libsqlite3-0 libssl3 libmodbus5 ca-certificates"
 build_pkgs="build-essential cmake pkg-config libwebsockets-dev libcjson-dev libsqlite3-dev libssl-dev libmodbus-dev libglpk-dev"
 # python3-pymodbus imports serial and serial_asyncio, which it only
 # recommends: --no-install-recommends would leave them out.

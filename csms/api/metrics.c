@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "control.h"
 #include "csms.h"
+#include "csms_version.h"
 #include "http.h"
 #include "session.h"
 #include "store.h"
@@ -117,6 +118,8 @@ void metrics_api(struct route_ctx *c)
 	int have_counts = store_counts(app->store, &sc) == 0;
 	if (have_counts)
 		gauge(&t, "csms_chargers_known", "chargers registered in the store", (double)sc.chargers);
+	head(&t, "csms_build_info", "gauge", "the version of the running csmsd (the value is always 1)");
+	put(&t, "csms_build_info{version=\"%s\"} 1\n", CSMS_VERSION);
 	gauge(&t, "csms_chargers_connected", "chargers with an open OCPP connection", (double)connected);
 	gauge(&t, "csms_uptime_seconds", "seconds since csmsd started",
 	      app->started_ms ? (double)(app->now_ms - app->started_ms) / 1000.0 : 0);

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "control.h"
 #include "energy.h"
+#include "log.h"
 #include "app.h"
 #include "csms.h"
 #include "server.h"
@@ -42,6 +43,14 @@ void csms_tick(struct csms *app)
 {
 	if (!app->started_ms)
 		app->started_ms = app->now_ms;
+	/* SIGHUP (main.c only sets the flag): nothing is reopened or reloaded:
+	 * logs go to stderr, which the supervisor owns, and settings change
+	 * through the API. A HUP from a terminal or a log rotator must not end
+	 * the daemon without its graceful shutdown. */
+	if (app->hup) {
+		app->hup = 0;
+		LOGI("main", "SIGHUP received: nothing to reload (settings change through the API); still running");
+	}
 	for (size_t i = 0; i < NDUTIES; i++) {
 		if (app->now_ms < app->duty_next_ms[i])
 			continue;

@@ -1,11 +1,13 @@
 /* main.c: csmsd start-up and shutdown: config, store, schemas, server,
- * control; then the event loop until SIGTERM/SIGINT. */
+ * control; then the event loop until SIGTERM/SIGINT (SIGHUP is logged and
+ * otherwise ignored). */
 #include "charger.h"
 #include "config.h"
 #include "control.h"
 #include "energy.h"
 #include "app.h"
 #include "csms.h"
+#include "csms_version.h"
 #include "log.h"
 #include "ocppj.h"
 #include "schema.h"
@@ -20,6 +22,16 @@
 #include <string.h>
 
 static struct csms *the_app;   /* for the signal handler only */
+
+/* SIGHUP: only noted here (a handler may not log); csms_tick logs it. */
+static void on_hup(int sig)
+{
+	(void)sig;
+	if (the_app) {
+		the_app->hup = 1;
+		server_wake(the_app->server);
+	}
+}
 
 static void on_signal(int sig)
 {
@@ -120,6 +132,8 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Name only the listeners that exist (ws_port 0 with profiles 2 and 3). */
@@ -128,8 +142,8 @@ int main(int argc, char **argv)
 		snprintf(ws, sizeof ws, "ws://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.ws_port);
 	if (app.cfg.tls_port)
 		snprintf(wss, sizeof wss, "wss://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.tls_port);
-	LOGI("main", "csmsd listening: OCPP %s%s(security profile %d), admin http://%s:%d/api/v1", ws, wss,
-	     app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
+	LOGI("main", "csmsd %s listening: OCPP %s%s(security profile %d), admin http://%s:%d/api/v1", CSMS_VERSION,
+	     ws, wss, app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
 	server_run(app.server, &app.stopping);
 	LOGI("main", "shutting down");
 	server_destroy(app.server);   /* closes every connection */

@@ -2,6 +2,7 @@
  * help; for DLM settings also the API field and the dlm_config field) and
  * the single loader behind --help, files, environment and argv. */
 #include "config.h"
+#include "csms_version.h"
 
 #include "dlm_sensor.h"
 #include "station_source.h"
@@ -249,7 +250,7 @@ int config_number(const struct csms_config *cfg, const char *key, double *v)
 
 void config_help(FILE *out)
 {
-	fprintf(out, "usage: csmsd [-c FILE] [--KEY VALUE]...\n"
+	fprintf(out, "usage: csmsd [-c FILE] [--KEY VALUE]... | --version\n"
 		     "Each KEY may also come from the environment (CSMS_KEY) or the file (KEY = VALUE).\n\n");
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct config_key *k = &keys[i];
@@ -324,6 +325,10 @@ int config_load(struct csms_config *cfg, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			config_help(stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("csmsd %s\n", CSMS_VERSION);
 			return 1;
 		}
 		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {

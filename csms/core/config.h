@@ -65,7 +65,7 @@ struct csms_config {
 enum { UNKNOWN_ACCEPT = 0, UNKNOWN_PENDING, UNKNOWN_REJECT };
 
 /* Fill cfg from defaults, file, environment and argv. Returns 0, 1 when
- * --help was printed, or -1 after printing one line naming the bad key. */
+ * --help or --version was printed, or -1 after printing one line naming the bad key. */
 int config_load(struct csms_config *cfg, int argc, char **argv);
 void config_free(struct csms_config *cfg);
 void config_help(FILE *out);

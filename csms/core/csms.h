@@ -55,6 +55,7 @@ struct csms {
 	int64_t duty_next_ms[8];        /* when each duty of app/duties.c's table is due */
 	int chargers_loaded;            /* every accepted charger is in the registry */
 	volatile int stopping;
+	volatile int hup;               /* SIGHUP seen and not yet logged (app/duties.c) */
 };
 
 /* End of a loop turn: commit the store, then release every held reply. */

@@ -2,7 +2,9 @@
  * finding the command in the table (two-word names first), checking its
  * arguments against the row, and the help printed from the table. */
 #include "ctl.h"
+#include "csms_version.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,18 +13,44 @@
 #define DEFAULT_TIMEOUT_S 60
 
 /* Options valid with every command. */
-enum { G_URL, G_TOKEN, G_JSON, G_TIMEOUT, G_HELP, G_N };
+enum { G_URL, G_TOKEN, G_JSON, G_TIMEOUT, G_HELP, G_VERSION, G_N };
 static const struct {
 	const char *name, *meta, *help;
 } gopts[G_N] = {
-	[G_URL] = { "url", "URL", "admin API address (env CSMS_URL; default " DEFAULT_URL ")" },
-	[G_TOKEN] = { "token", "T", "admin token, sent as 'Authorization: Bearer T' (env CSMS_TOKEN)" },
+	[G_URL] = { "url", "URL", "admin API address (env CSMS_URL, else the file named by CSMS_URL_FILE; default "
+		    DEFAULT_URL ")" },
+	[G_TOKEN] = { "token", "T", "admin token, sent as 'Authorization: Bearer T' (env CSMS_TOKEN, else the "
+		      "file named by CSMS_ADMIN_TOKEN_FILE)" },
 	[G_JSON] = { "json", NULL, "print the API's JSON answer unchanged (for scripts)" },
 	[G_TIMEOUT] = { "timeout", "S", "seconds to wait for an answer (default 60)" },
 	[G_HELP] = { "help", NULL, "this help (also -h and 'csmsctl help')" },
+	[G_VERSION] = { "version", NULL, "print csmsctl's version (the csmsd it was built with)" },
 };
 
 static const char *gval[G_N];
+
+/* The first line of the file named by the environment variable env, into
+ * buf (the Docker image names the files its entrypoint writes: the URL and
+ * the admin token in effect). NULL when env is unset or the file is
+ * missing; a file there but unreadable is reported. */
+static const char *from_file_env(const char *env, char *buf, size_t len)
+{
+	const char *path = getenv(env);
+	if (!path || !*path)
+		return NULL;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno != ENOENT)
+			fprintf(stderr, "csmsctl: %s %s: %s\n", env, path, strerror(errno));
+		return NULL;
+	}
+	const char *line = fgets(buf, (int)len, f);
+	fclose(f);
+	if (!line)
+		return NULL;
+	buf[strcspn(buf, "\r\n")] = 0;
+	return *buf ? buf : NULL;
+}
 
 int ctl_usage_error(const struct ctl *c, const struct ctl_cmd *cmd, const char *fmt, ...)
 {
@@ -218,6 +246,10 @@ int main(int argc, char **argv)
 			return ctl_usage_error(&c, NULL, "unknown option '%s'", argv[i]);
 		break;
 	}
+	if (gval[G_VERSION]) {
+		printf("%s %s\n", c.prog, CSMS_VERSION);
+		return CTL_EXIT_OK;
+	}
 	if (gval[G_HELP] && i >= argc) {
 		ctl_print_help(stdout, c.prog, NULL);
 		return CTL_EXIT_OK;
@@ -245,9 +277,14 @@ int main(int argc, char **argv)
 		return cmd->fn(&c, cmd, &a);
 
 	c.json = gval[G_JSON] != NULL;
+	static char url_buf[512], token_buf[512];
 	const char *url = gval[G_URL] ? gval[G_URL] : getenv("CSMS_URL");
 	c.token = gval[G_TOKEN] ? gval[G_TOKEN] : getenv("CSMS_TOKEN");
+	if (!c.token || !*c.token)
+		c.token = from_file_env("CSMS_ADMIN_TOKEN_FILE", token_buf, sizeof token_buf);
 	if (!url || !*url)
+		url = from_file_env("CSMS_URL_FILE", url_buf, sizeof url_buf);
+	if (!url)
 		url = DEFAULT_URL;
 	if (ctl_url_parse(url, &c.url, err, sizeof err))
 		return ctl_usage_error(&c, NULL, "%s", err);

@@ -9,8 +9,8 @@ from harness import Csmsd, Raw, Checks, boot_frame, handshake
 c = Checks()
 d = Csmsd(unknown_chargers="pending", call_timeout=2, admin_token="s3cret")
 try:
-    c.eq(d.get("/api/v1/health", token="")[0], 401, "no token: 401")
-    c.eq(d.get("/api/v1/health", token="wrong")[0], 401, "wrong token: 401")
+    c.eq(d.get("/api/v1/chargers", token="")[0], 401, "no token: 401")
+    c.eq(d.get("/api/v1/chargers", token="wrong")[0], 401, "wrong token: 401")
     c.eq(d.get("/api/v1/health"), (200, {"status": "ok"}), "health")
     c.eq(d.get("/api/v1/nothing")[0], 404, "unknown path 404")
     st, body = d.get("/api/v1/chargers/NOPE")
