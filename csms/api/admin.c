@@ -3,6 +3,7 @@
  * answers from the call's callback. Errors are {"error":{code,description}}. */
 #include "admin.h"
 #include "api_alarms.h"
+#include "api_json.h"
 #include "api_locallist.h"
 #include "api_records.h"
 #include "authkey.h"
@@ -158,13 +159,13 @@ static void charger_decorate(struct csms *app, cJSON *o)
 	if (ch) {
 		cJSON_ReplaceItemInObject(o, "settings", charger_settings_json(&ch->settings));
 		cJSON_AddItemToObject(o, "live", charger_live_json(ch));
-		cJSON_AddItemToObject(o, "availability", store_availability_json(app->store, ch->id));
+		cJSON_AddItemToObject(o, "availability", api_json_availability(app->store, ch->id));
 	}
 }
 
 static void r_chargers(struct route_ctx *c)
 {
-	cJSON *arr = store_charger_json(c->app->store, NULL), *o;
+	cJSON *arr = api_json_chargers(c->app->store, NULL), *o;
 	cJSON_ArrayForEach(o, arr)
 		charger_decorate(c->app, o);
 	admin_reply_json(c->t, 200, arr);
@@ -172,7 +173,7 @@ static void r_chargers(struct route_ctx *c)
 
 static void r_charger(struct route_ctx *c)
 {
-	cJSON *o = store_charger_json(c->app->store, c->params[0]);
+	cJSON *o = api_json_chargers(c->app->store, c->params[0]);
 	if (!o) {
 		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
 		return;
@@ -327,12 +328,12 @@ static const char *const tag_statuses[] = { "Accepted", "Blocked", "Expired", "I
 
 static void r_tags(struct route_ctx *c)
 {
-	admin_reply_json(c->t, 200, store_idtag_json(c->app->store, NULL));
+	admin_reply_json(c->t, 200, api_json_idtags(c->app->store, NULL));
 }
 
 static void r_tag_get(struct route_ctx *c)
 {
-	cJSON *o = store_idtag_json(c->app->store, c->params[0]);
+	cJSON *o = api_json_idtags(c->app->store, c->params[0]);
 	if (!o)
 		admin_error(c->t, 404, "NotFound", "no idTag '%s'", c->params[0]);
 	else
@@ -466,7 +467,7 @@ static void r_transactions(struct route_ctx *c)
 	struct store_tx_filter f;
 	char bufs[4][128];
 	if (!tx_filter(c, &f, bufs))
-		admin_reply_json(c->t, 200, store_tx_list(c->app->store, &f));
+		admin_reply_json(c->t, 200, api_json_transactions(c->app->store, &f));
 }
 
 /* One CSV cell. A text cell that a spreadsheet would take for a formula
@@ -516,7 +517,7 @@ static void r_transactions_csv(struct route_ctx *c)
 	char bufs[4][128];
 	if (tx_filter(c, &f, bufs))
 		return;
-	cJSON *arr = store_tx_list(c->app->store, &f), *o;
+	cJSON *arr = api_json_transactions(c->app->store, &f), *o;
 	size_t cap = 4096, len = 0;
 	char *out = malloc(cap);
 	if (!out) {
@@ -537,7 +538,7 @@ static void r_transaction(struct route_ctx *c)
 {
 	char *end;
 	long long id = strtoll(c->params[0], &end, 10);
-	cJSON *o = (*end || id <= 0) ? NULL : store_tx_json(c->app->store, id);
+	cJSON *o = (*end || id <= 0) ? NULL : api_json_transaction(c->app->store, id);
 	if (!o)
 		admin_error(c->t, 404, "NotFound", "no transaction '%s'", c->params[0]);
 	else
@@ -555,7 +556,7 @@ static int64_t json_int(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
 }
 
-/* The last energy register stored for the transaction (tx: store_tx_json's
+/* The last energy register stored for the transaction (tx: api_json_transaction's
  * object, with its meterValues), or its meterStart. */
 static int64_t tx_last_meter(const cJSON *tx)
 {
@@ -582,7 +583,7 @@ static int audit_admin(struct csms *app, const char *charger, const char *action
 	return rc;
 }
 
-/* Closes the active transaction tx (store_tx_json's object) as an admin:
+/* Closes the active transaction tx (api_json_transaction's object) as an admin:
  * stored with stoppedBy "admin" and audited. 0, 1 no longer active, -1
  * store error. The in-memory connector follows in tx_closed, after the commit. */
 static int tx_close(struct csms *app, const cJSON *tx, int64_t meter_stop, const char *reason)
@@ -624,7 +625,7 @@ static void r_transaction_stop(struct route_ctx *c)
 	char *end;
 	const char *reason = "Other", *bad = NULL;
 	long long id = strtoll(c->params[0], &end, 10);
-	cJSON *tx = (*end || id <= 0) ? NULL : store_tx_json(app->store, id), *body = NULL, *v;
+	cJSON *tx = (*end || id <= 0) ? NULL : api_json_transaction(app->store, id), *body = NULL, *v;
 	if (!tx) {
 		admin_error(c->t, 404, "NotFound", "no transaction '%s'", c->params[0]);
 		return;
@@ -709,7 +710,7 @@ static void r_charger_delete(struct route_ctx *c)
 	struct charger *ch = charger_find(app->chargers, app->store, id);
 	int connected = ch && ch->session;
 	struct store_tx_filter f = { .charger = id, .active = 1 };
-	cJSON *active = store_tx_list(app->store, &f), *tx, *o = NULL;
+	cJSON *active = api_json_transactions(app->store, &f), *tx, *o = NULL;
 	int n = cJSON_GetArraySize(active);
 	if ((connected || n) && !force) {
 		char why[64] = "";
@@ -725,7 +726,7 @@ static void r_charger_delete(struct route_ctx *c)
 	cJSON_AddBoolToObject(o, "disconnected", connected);
 	cJSON_ArrayForEach(tx, active) {
 		int64_t tid = json_int(tx, "id");
-		cJSON *full = store_tx_json(app->store, tid);
+		cJSON *full = api_json_transaction(app->store, tid);
 		rc = full ? tx_close(app, full, tx_last_meter(full), "Other") : -1;
 		cJSON_Delete(full);
 		if (rc < 0)

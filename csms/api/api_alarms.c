@@ -5,6 +5,7 @@
 #include "api_alarms.h"
 #include "admin.h"
 #include "alarms.h"
+#include "api_json.h"
 #include "control.h"
 #include "csms.h"
 #include "energy.h"
@@ -40,7 +41,7 @@ void api_alarms_list(struct route_ctx *c)
 		limit = (int)v;
 	}
 	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
-	admin_reply_json(c->t, 200, store_alarms_json(c->app->store, active, ch, limit));
+	admin_reply_json(c->t, 200, api_json_alarms(c->app->store, active, ch, limit));
 }
 
 static void add_time(cJSON *o, const char *k, int64_t ms)

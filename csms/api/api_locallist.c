@@ -12,10 +12,52 @@
 #include "ocppj.h"
 #include "session.h"
 #include "store.h"
+#include "timeutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static void add_time_or_null(cJSON *o, const char *key, int64_t ms)
+{
+	char buf[40];
+	if (ms)
+		cJSON_AddStringToObject(o, key, time_format_iso(ms, buf, sizeof buf));
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* {"version","updateType","updated","reportedVersion","reported","entries"}:
+ * what we last sent the charger and it accepted, what it last reported. */
+static cJSON *list_json(struct store *st, const char *charger)
+{
+	struct store_locallist l;
+	cJSON *o = cJSON_CreateObject();
+	if (store_locallist_read(st, charger, &l) == 0) {
+		if (l.version >= 0)
+			cJSON_AddNumberToObject(o, "version", l.version);
+		else
+			cJSON_AddNullToObject(o, "version");
+		if (l.update_type[0])
+			cJSON_AddStringToObject(o, "updateType", l.update_type);
+		else
+			cJSON_AddNullToObject(o, "updateType");
+		add_time_or_null(o, "updated", l.updated_ms);
+		if (l.has_reported)
+			cJSON_AddNumberToObject(o, "reportedVersion", l.reported_version);
+		else
+			cJSON_AddNullToObject(o, "reportedVersion");
+		add_time_or_null(o, "reported", l.reported_ms);
+	} else {
+		cJSON_AddNullToObject(o, "version");
+		cJSON_AddNullToObject(o, "updateType");
+		cJSON_AddNullToObject(o, "updated");
+		cJSON_AddNullToObject(o, "reportedVersion");
+		cJSON_AddNullToObject(o, "reported");
+	}
+	cJSON_AddItemToObject(o, "entries", locallist_held(st, charger));
+	return o;
+}
 
 void api_locallist_get(struct route_ctx *c)
 {
@@ -23,8 +65,8 @@ void api_locallist_get(struct route_ctx *c)
 	struct charger *ch = admin_route_charger(c);
 	if (!ch)
 		return;
-	cJSON *o = store_locallist_json(app->store, ch->id);
-	cJSON *wanted = store_locallist_wanted(app->store, ch->id, app->now_ms);
+	cJSON *o = list_json(app->store, ch->id);
+	cJSON *wanted = locallist_wanted(app->store, ch->id, app->now_ms);
 	int changed, removed;
 	cJSON *d = locallist_diff(cJSON_GetObjectItemCaseSensitive(o, "entries"), wanted, &changed, &removed);
 	cJSON_AddNumberToObject(o, "tableVersion", locallist_version(app->store));
@@ -86,8 +128,8 @@ void api_locallist_send(struct route_ctx *c)
 		goto out;
 	}
 	sc = calloc(1, sizeof *sc);
-	wanted = store_locallist_wanted(app->store, ch->id, app->now_ms);
-	held = store_locallist_entries(app->store, ch->id);
+	wanted = locallist_wanted(app->store, ch->id, app->now_ms);
+	held = locallist_held(app->store, ch->id);
 	req = cJSON_CreateObject();
 	if (!sc || !wanted || !held || !req) {
 		admin_error(c->t, 500, "InternalError", "out of memory");

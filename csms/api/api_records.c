@@ -4,6 +4,7 @@
  * reservations. */
 #include "api_records.h"
 #include "admin.h"
+#include "api_json.h"
 #include "charger.h"
 #include "csms.h"
 #include "http.h"
@@ -17,21 +18,21 @@ void api_records_audit(struct route_ctx *c)
 		return;
 	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
 	const char *ac = http_query(c->t, "action", action, sizeof action);
-	admin_reply_json(c->t, 200, store_audit_json(c->app->store, ch, ac, limit));
+	admin_reply_json(c->t, 200, api_json_audit(c->app->store, ch, ac, limit));
 }
 
 void api_records_configuration(struct route_ctx *c)
 {
 	struct charger *ch = admin_route_charger(c);
 	if (ch)
-		admin_reply_json(c->t, 200, store_config_json(c->app->store, ch->id));
+		admin_reply_json(c->t, 200, api_json_config(c->app->store, ch->id));
 }
 
 void api_records_profiles(struct route_ctx *c)
 {
 	struct charger *ch = admin_route_charger(c);
 	if (ch)
-		admin_reply_json(c->t, 200, store_profiles_json(c->app->store, ch->id));
+		admin_reply_json(c->t, 200, api_json_profiles(c->app->store, ch->id));
 }
 
 void api_records_firmware(struct route_ctx *c)
@@ -40,7 +41,7 @@ void api_records_firmware(struct route_ctx *c)
 	int limit;
 	if (!ch || admin_query_int(c, "limit", 100, 1, 10000, &limit))
 		return;
-	cJSON *one = store_charger_json(c->app->store, ch->id);
+	cJSON *one = api_json_chargers(c->app->store, ch->id);
 	cJSON *o = cJSON_CreateObject();
 	static const char *const keep[] = { "firmware", "firmwareStatus", "diagnosticsStatus" };
 	for (int i = 0; i < 3; i++) {
@@ -48,7 +49,7 @@ void api_records_firmware(struct route_ctx *c)
 		cJSON_AddItemToObject(o, keep[i], v ? v : cJSON_CreateNull());
 	}
 	cJSON_Delete(one);
-	cJSON_AddItemToObject(o, "history", store_firmware_history_json(c->app->store, ch->id, limit));
+	cJSON_AddItemToObject(o, "history", api_json_firmware_history(c->app->store, ch->id, limit));
 	admin_reply_json(c->t, 200, o);
 }
 
@@ -59,5 +60,5 @@ void api_records_reservations(struct route_ctx *c)
 	if (admin_query_bool(c, "active", &active) || admin_query_int(c, "limit", 0, 0, 100000, &limit))
 		return;
 	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
-	admin_reply_json(c->t, 200, store_reservations_json(c->app->store, ch, active, limit));
+	admin_reply_json(c->t, 200, api_json_reservations(c->app->store, ch, active, limit));
 }

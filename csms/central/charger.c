@@ -168,8 +168,8 @@ static int restore_status(void *arg, const struct store_conn_state *s)
 	struct charger *c = arg;
 	if (s->connector >= 0 && s->connector < CHARGER_MAX_CONN) {
 		struct charger_conn *cc = &c->conn[s->connector];
-		snprintf(cc->status, sizeof cc->status, "%s", s->status);
-		snprintf(cc->error_code, sizeof cc->error_code, "%s", s->error_code);
+		snprintf(cc->status, sizeof cc->status, "%s", s->status ? s->status : "");
+		snprintf(cc->error_code, sizeof cc->error_code, "%s", s->error_code ? s->error_code : "");
 	}
 	return 0;
 }

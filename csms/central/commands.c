@@ -300,33 +300,58 @@ void commands_tx_stopped(struct csms *app, struct charger *ch, int connector)
 		store_profile_clear_tx(app->store, ch->id, connector);
 }
 
+/* The profiles to send again, collected while the store walks its rows
+ * (a walk's callback may not call out), sent after it. */
+struct reinstall_walk {
+	int64_t booted_ms;
+	struct reinstall_item {
+		int profile_id;
+		cJSON *req;        /* a SetChargingProfile request, owned */
+	} *items;
+	size_t n, cap;
+};
+
+static int reinstall_row(void *arg, const struct store_profile_row *p)
+{
+	struct reinstall_walk *w = arg;
+	/* DLM's own is re-sent by control.c; a TxProfile ended with the
+	 * reboot; one installed since the boot is in place. */
+	if (p->profile_id == COMMANDS_DLM_PROFILE_ID || !p->purpose || !strcmp(p->purpose, "TxProfile") ||
+	    p->installed_ms >= w->booted_ms)
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 8;
+		struct reinstall_item *items = realloc(w->items, cap * sizeof *items);
+		if (!items)
+			return -1;
+		w->items = items;
+		w->cap = cap;
+	}
+	cJSON *req = cJSON_CreateObject(), *prof = p->profile_json ? cJSON_Parse(p->profile_json) : NULL;
+	cJSON_AddNumberToObject(req, "connectorId", p->connector);
+	cJSON_AddItemToObject(req, "csChargingProfiles", prof ? prof : cJSON_CreateNull());
+	w->items[w->n].profile_id = p->profile_id;
+	w->items[w->n++].req = req;
+	return 0;
+}
+
 static void reinstall(struct csms *app, struct charger *ch)
 {
 	char why[256];
-	cJSON *arr = store_profiles_json(app->store, ch->id), *p;
+	struct reinstall_walk w = { .booted_ms = ch->booted_ms };
 	int n = 0;
 	ch->reinstall_profiles = 0;
-	cJSON_ArrayForEach(p, arr) {
-		const char *purpose = jget_str(p, "chargingProfilePurpose");
-		int64_t installed = 0;
-		time_parse_iso(jget_str(p, "installed"), &installed);
-		/* DLM's own is re-sent by control.c; a TxProfile ended with the
-		 * reboot; one installed since the boot is in place. */
-		if (jget_int(p, "chargingProfileId", 0) == COMMANDS_DLM_PROFILE_ID || !purpose ||
-		    !strcmp(purpose, "TxProfile") || installed >= ch->booted_ms)
-			continue;
-		cJSON *req = cJSON_CreateObject();
-		cJSON_AddNumberToObject(req, "connectorId", jget_int(p, "connectorId", 0));
-		cJSON_AddItemReferenceToObject(req, "csChargingProfiles",
-					       cJSON_GetObjectItemCaseSensitive(p, "csChargingProfiles"));
-		if (ocppj_call_src(ch->session, "SetChargingProfile", req, "csms", NULL, NULL, why, sizeof why))
-			LOGW("commands", "%s: profile %d not re-installed: %s", ch->id,
-			     jget_int(p, "chargingProfileId", 0), why);
+	if (store_profile_each(app->store, ch->id, reinstall_row, &w))
+		LOGW("commands", "%s: not every charging profile could be read for the re-install", ch->id);
+	for (size_t i = 0; i < w.n; i++) {
+		if (ocppj_call_src(ch->session, "SetChargingProfile", w.items[i].req, "csms", NULL, NULL, why,
+				   sizeof why))
+			LOGW("commands", "%s: profile %d not re-installed: %s", ch->id, w.items[i].profile_id, why);
 		else
 			n++;
-		cJSON_Delete(req);
+		cJSON_Delete(w.items[i].req);
 	}
-	cJSON_Delete(arr);
+	free(w.items);
 	if (n)
 		LOGI("commands", "%s: %d charging profile(s) re-installed after the boot", ch->id, n);
 }

@@ -7,6 +7,7 @@
 #include "locallist.h"
 #include "csms.h"
 #include "store.h"
+#include "timeutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,62 @@ static const cJSON *find_entry(const cJSON *list, const char *tag)
 			return e;
 	}
 	return NULL;
+}
+
+/* One entry in SendLocalList form. */
+static cJSON *list_entry(const char *tag, const char *status, int64_t expiry_ms, const char *parent)
+{
+	char buf[40];
+	cJSON *o = cJSON_CreateObject(), *info;
+	cJSON_AddStringToObject(o, "idTag", tag);
+	info = cJSON_AddObjectToObject(o, "idTagInfo");
+	cJSON_AddStringToObject(info, "status", status);
+	if (expiry_ms > 0)
+		cJSON_AddStringToObject(info, "expiryDate", time_format_iso(expiry_ms, buf, sizeof buf));
+	if (parent && *parent)
+		cJSON_AddStringToObject(info, "parentIdTag", parent);
+	return o;
+}
+
+static int held_entry(void *arg, const struct store_locallist_entry *e)
+{
+	cJSON_AddItemToArray(arg, list_entry(e->id_tag, e->status, e->expiry_ms, e->parent));
+	return 0;
+}
+
+cJSON *locallist_held(struct store *st, const char *charger)
+{
+	cJSON *arr = cJSON_CreateArray();
+	store_locallist_each(st, charger, held_entry, arr);
+	return arr;
+}
+
+/* What locallist_wanted's walk needs. */
+struct wanted_walk {
+	cJSON *arr;
+	int64_t now_ms;
+};
+
+static int wanted_entry(void *arg, const struct store_locallist_wanted *w)
+{
+	struct wanted_walk *ww = arg;
+	const char *status = w->e.status;
+	int64_t exp = w->e.expiry_ms, now = ww->now_ms;
+	if (!strcmp(status, "Accepted") && exp && exp <= now)
+		status = "Expired";
+	else if (!strcmp(status, "Accepted") && w->parent_status &&
+		 (!strcmp(w->parent_status, "Blocked") || !strcmp(w->parent_status, "Expired") ||
+		  (w->parent_expiry_ms && w->parent_expiry_ms <= now)))
+		status = "Blocked";
+	cJSON_AddItemToArray(ww->arr, list_entry(w->e.id_tag, status, exp, w->e.parent));
+	return 0;
+}
+
+cJSON *locallist_wanted(struct store *st, const char *charger, int64_t now_ms)
+{
+	struct wanted_walk ww = { cJSON_CreateArray(), now_ms };
+	store_locallist_each_wanted(st, charger, wanted_entry, &ww);
+	return ww.arr;
 }
 
 /* Both lists are small (a home or small site): a quadratic scan is fine up

@@ -8,6 +8,7 @@
 #define CSMS_LOCALLIST_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 struct csms;
 struct store;
@@ -30,5 +31,14 @@ int locallist_send_version(struct store *st, int held_version, int *version);
  * *changed and *removed count the two kinds. Both lists are borrowed; the
  * result is new (the caller frees it). */
 cJSON *locallist_diff(const cJSON *held, const cJSON *wanted, int *changed, int *removed);
+
+/* The lists in that form, new (the caller frees them), by idTag: what the
+ * charger holds (as it accepted it), and what the id-tag table wants it to
+ * hold (unbound tags and tags bound to it) with the status the central
+ * system would answer at now_ms, as far as it does not depend on the
+ * moment: Expired past its expiry, Blocked under a blocked or expired
+ * parent. A store error leaves out the entries after it. */
+cJSON *locallist_held(struct store *st, const char *charger);
+cJSON *locallist_wanted(struct store *st, const char *charger, int64_t now_ms);
 
 #endif

@@ -1,10 +1,19 @@
 /* store.h: everything csmsd keeps, behind one interface. store_sqlite.c is
  * the embedded default; no SQL text lives outside it.
  *
+ * The store returns rows, never the admin API's JSON (api/ builds that):
+ * single rows fill a struct, lists go to a callback per row (the *_each
+ * functions). A walk calls fn(arg, row) for each row in order; the row and
+ * the strings it points to live until fn returns (copy what you keep; a
+ * NULL string is an empty column); fn must not call the store; a non-zero
+ * return stops the walk and is returned; 0 when every row was seen, <0 on
+ * error. What the store keeps as JSON text (a charger's settings, a
+ * profile, an audit row's request and answer, sampled values, an event's
+ * payload) comes back as that text. cJSON arguments are borrowed.
+ *
  * Writes open a transaction lazily; store_commit() ends it. The daemon calls
  * store_commit() once per loop turn and only then sends the answers that
- * depend on those rows (group commit: one fsync per turn).
- * cJSON results are new trees owned by the caller (cJSON_Delete). */
+ * depend on those rows (group commit: one fsync per turn). */
 #ifndef CSMS_STORE_H
 #define CSMS_STORE_H
 
@@ -60,9 +69,19 @@ int store_charger_set_settings(struct store *st, const char *id, const char *set
 /* Replaces the stored AuthorizationKey hash (a re-hash after a login). 0, 1 unknown. */
 int store_charger_set_auth_key(struct store *st, const char *id, const char *auth_key_hash);
 int store_charger_set_field(struct store *st, const char *id, const char *field, const char *value);
-/* [{"id","registration","vendor","model","firmware","serial","lastSeen","connectors":[...]}] ;
- * id NULL = all (array), else the one object or NULL when unknown. */
-cJSON *store_charger_json(struct store *st, const char *id);
+/* A charger as the admin reads it. Strings NULL: never sent or set. */
+struct store_charger_row {
+	const char *id;
+	enum store_registration registration;   /* REG_UNKNOWN: a value out of range */
+	const char *vendor, *model, *firmware, *serial;   /* of the last BootNotification */
+	int64_t last_seen_ms;                    /* 0: never seen */
+	const char *settings_json;
+	const char *firmware_status, *diagnostics_status;
+	const char *meter_type, *meter_serial;
+};
+/* id NULL: every charger, by id; else that one (no row when unknown). */
+int store_charger_each(struct store *st, const char *id,
+		       int (*fn)(void *arg, const struct store_charger_row *c), void *arg);
 int store_connector_status(struct store *st, const char *charger, int connector,
 			   const cJSON *status_req, int64_t now_ms);
 
@@ -80,7 +99,12 @@ int store_idtag_get(struct store *st, const char *tag, struct store_idtag *out);
 int store_idtag_put(struct store *st, const struct store_idtag *t, const cJSON *chargers);
 int store_idtag_delete(struct store *st, const char *tag);  /* 1 unknown */
 int store_idtag_bound_to(struct store *st, const char *tag, const char *charger); /* 1 yes */
-cJSON *store_idtag_json(struct store *st, const char *tag); /* tag NULL = list */
+/* tag NULL: every tag, by idTag; else that one (no row when unknown). */
+int store_idtag_each(struct store *st, const char *tag,
+		     int (*fn)(void *arg, const struct store_idtag *t), void *arg);
+/* The chargers a tag is bound to, by id. */
+int store_idtag_each_charger(struct store *st, const char *tag,
+			     int (*fn)(void *arg, const char *charger), void *arg);
 int store_active_tx_count(struct store *st, const char *tag);
 
 /* ---- transactions ---- */
@@ -122,9 +146,8 @@ int store_tx_get_tag(struct store *st, int64_t tx_id, char tag[STORE_TAG_MAX], i
  * another charger's), <0 error. */
 int store_tx_connector(struct store *st, const char *charger, int64_t tx_id, int *connector);
 /* What a restart must not forget (charger_restore): the charger's open
- * transactions, oldest first, and each connector's last status. fn gets a
- * row it may copy, must not call the store, and stops the walk by returning
- * non-zero (which is returned); 0 when all were seen, <0 error. */
+ * transactions, oldest first, and each connector's last status (walks, as
+ * above). */
 struct store_tx_open {
 	int64_t tx_id;
 	int connector;
@@ -133,10 +156,10 @@ struct store_tx_open {
 };
 int store_tx_each_open(struct store *st, const char *charger,
 		       int (*fn)(void *arg, const struct store_tx_open *t), void *arg);
+/* A connector's last StatusNotification, fields as sent (NULL: absent). */
 struct store_conn_state {
 	int connector;
-	char status[24];          /* ChargePointStatus, "" none */
-	char error_code[32];
+	const char *status, *error_code, *info, *vendor_id, *vendor_error_code, *timestamp;
 };
 int store_connector_each(struct store *st, const char *charger,
 			 int (*fn)(void *arg, const struct store_conn_state *c), void *arg);
@@ -152,17 +175,45 @@ struct store_tx_filter {
 	int active;               /* -1 any, 0 stopped, 1 active */
 	int64_t from_ms, to_ms;   /* 0 = open */
 	int limit;                /* 0 = no limit */
+	int64_t tx_id;            /* 0 = any */
 };
-cJSON *store_tx_list(struct store *st, const struct store_tx_filter *f);
-cJSON *store_tx_json(struct store *st, int64_t tx_id); /* with meterValues; NULL unknown */
+struct store_tx_row {
+	int64_t id;
+	const char *charger;
+	int connector;
+	const char *id_tag;
+	const char *start_ts, *stop_ts;   /* as sent; stop_ts NULL while active */
+	int64_t meter_start;
+	int stopped;                      /* meter_stop is set */
+	int64_t meter_stop;
+	const char *stop_reason, *auth_status;
+	int reservation_id;               /* -1: none */
+	const char *stop_source;          /* NULL: the charger's StopTransaction; "admin" */
+};
+/* By id; f NULL matches all. */
+int store_tx_each(struct store *st, const struct store_tx_filter *f,
+		  int (*fn)(void *arg, const struct store_tx_row *t), void *arg);
+/* A transaction's meter values, in the order stored. */
+struct store_mv_row {
+	const char *timestamp, *source;
+	const char *sampled_json;         /* the sampledValue array as sent */
+	int connector;
+};
+int store_meter_value_each(struct store *st, int64_t tx_id,
+			   int (*fn)(void *arg, const struct store_mv_row *m), void *arg);
 
 /* ---- other messages from chargers, kept as sent ---- */
 int store_event(struct store *st, const char *charger, const char *action,
 		const char *payload_json, int64_t now_ms);
-cJSON *store_events_json(struct store *st, const char *charger, const char *action, int limit);
-
-/* Firmware, diagnostics and log upload notifications of a charger, newest first. */
-cJSON *store_firmware_history_json(struct store *st, const char *charger, int limit);
+struct store_event_row {
+	const char *charger, *action;
+	int64_t received_ms;
+	const char *payload_json;
+};
+/* Firmware, diagnostics and log upload notifications of a charger, newest
+ * first; limit <= 0 means 100. */
+int store_firmware_history_each(struct store *st, const char *charger, int limit,
+				int (*fn)(void *arg, const struct store_event_row *e), void *arg);
 /* Calls fn for every accepted charger's id (stops at a non-zero return, which it returns). */
 int store_charger_each_accepted(struct store *st, int (*fn)(void *arg, const char *id), void *arg);
 
@@ -185,8 +236,13 @@ struct store_audit {
 	const char *error_code, *error_description;   /* NULL for a result */
 };
 int store_audit_add(struct store *st, const struct store_audit *a);
+struct store_audit_row {
+	int64_t id;
+	struct store_audit a;      /* response NULL: none; error_code NULL: not a CALLERROR */
+};
 /* Newest first; NULL filters match all; limit <= 0 means 100. */
-cJSON *store_audit_json(struct store *st, const char *charger, const char *action, int limit);
+int store_audit_each(struct store *st, const char *charger, const char *action, int limit,
+		     int (*fn)(void *arg, const struct store_audit_row *r), void *arg);
 int store_audit_prune(struct store *st, int keep);   /* rows removed, or <0 */
 
 /* ---- what chargers answered: configuration keys, availability ---- */
@@ -196,12 +252,27 @@ int store_config_key_set(struct store *st, const char *charger, const char *key,
 			 int set_value, int readonly, const char *status, const char *requested, int64_t now_ms);
 /* The charger booted: values that needed a reboot are now in force. Rows changed, or <0. */
 int store_config_rebooted(struct store *st, const char *charger, int64_t now_ms);
-/* [{"key","value","readonly","status","requestedValue","updated"}] by key. */
-cJSON *store_config_json(struct store *st, const char *charger);
+struct store_config_row {
+	const char *key, *value;   /* value NULL: not known */
+	int readonly;              /* -1: not known */
+	const char *status;        /* of the last ChangeConfiguration; NULL none */
+	const char *requested;     /* the value asked for; NULL none */
+	int64_t updated_ms;
+};
+/* By key. */
+int store_config_each(struct store *st, const char *charger,
+		      int (*fn)(void *arg, const struct store_config_row *k), void *arg);
 /* Connector 0 is the whole charger: every connector row follows it. */
 int store_availability_set(struct store *st, const char *charger, int connector, const char *type,
 			   const char *status, int64_t now_ms);
-cJSON *store_availability_json(struct store *st, const char *charger);
+struct store_availability_row {
+	int connector;
+	const char *type, *status;
+	int64_t changed_ms;
+};
+/* By connector. */
+int store_availability_each(struct store *st, const char *charger,
+			    int (*fn)(void *arg, const struct store_availability_row *a), void *arg);
 
 /* ---- reservations (status Reserved, Used, Expired, Cancelled) ---- */
 struct store_reservation {
@@ -220,22 +291,53 @@ int store_reservation_end(struct store *st, const char *charger, int reservation
 int store_reservation_use(struct store *st, const char *charger, int connector, int reservation_id,
 			  const char *id_tag, int64_t tx_id, int64_t now_ms);
 int store_reservation_expire(struct store *st, int64_t now_ms);   /* number expired, or <0 */
-/* charger NULL = all; active 1 Reserved only, 0 ended only, -1 all; limit <= 0 none. */
-cJSON *store_reservations_json(struct store *st, const char *charger, int active, int limit);
+struct store_reservation_row {
+	struct store_reservation r;   /* parent NULL: none */
+	const char *status;
+	int64_t created_ms, ended_ms; /* ended_ms 0: still Reserved */
+	int64_t tx_id;                /* the transaction that used it; 0 none */
+};
+/* Newest first. charger NULL = all; active 1 Reserved only, 0 ended only,
+ * -1 all; limit <= 0 none. */
+int store_reservation_each(struct store *st, const char *charger, int active, int limit,
+			   int (*fn)(void *arg, const struct store_reservation_row *r), void *arg);
 
 /* ---- local authorisation lists: what each charger holds ---- */
 int store_locallist_get(struct store *st, const char *charger, int *version);  /* 0, 1 none (version -1) */
-/* Entries in SendLocalList form ({"idTag","idTagInfo":{...}}), by idTag. */
-cJSON *store_locallist_entries(struct store *st, const char *charger);
-/* The list the id-tag table asks for this charger (unbound tags and tags
- * bound to it), same form. */
-cJSON *store_locallist_wanted(struct store *st, const char *charger, int64_t now_ms);
+/* What is known of a charger's list: what we last sent and it accepted,
+ * and what it last reported. */
+struct store_locallist {
+	int version;               /* -1: none sent */
+	char update_type[16];      /* "Full", "Differential"; "" none */
+	int64_t updated_ms;        /* 0: none sent */
+	int has_reported;
+	int reported_version;      /* a GetLocalListVersion answer (-1: no list support) */
+	int64_t reported_ms;       /* 0: none */
+};
+int store_locallist_read(struct store *st, const char *charger, struct store_locallist *out); /* 0, 1 none */
+/* An entry of a local list. */
+struct store_locallist_entry {
+	const char *id_tag, *status;
+	int64_t expiry_ms;         /* 0: none */
+	const char *parent;        /* "": none */
+};
+/* The entries the charger holds, by idTag. */
+int store_locallist_each(struct store *st, const char *charger,
+			 int (*fn)(void *arg, const struct store_locallist_entry *e), void *arg);
+/* The id tags the table asks this charger to hold (unbound tags and tags
+ * bound to it), by idTag, each with its parent's row: parent_status NULL
+ * when the parent is no tag of the table. */
+struct store_locallist_wanted {
+	struct store_locallist_entry e;   /* the tag's own status and expiry */
+	const char *parent_status;
+	int64_t parent_expiry_ms;
+};
+int store_locallist_each_wanted(struct store *st, const char *charger,
+				int (*fn)(void *arg, const struct store_locallist_wanted *w), void *arg);
 /* Records an accepted SendLocalList (list in its request form). */
 int store_locallist_apply(struct store *st, const char *charger, int version, int full,
 			  const cJSON *list, int64_t now_ms);
 int store_locallist_reported(struct store *st, const char *charger, int version, int64_t now_ms);
-/* {"version","updateType","updated","reportedVersion","reported","entries"} */
-cJSON *store_locallist_json(struct store *st, const char *charger);
 
 /* ---- charging profiles installed on chargers ---- */
 /* profile: the csChargingProfiles object of an accepted SetChargingProfile. */
@@ -244,9 +346,18 @@ int store_profile_put(struct store *st, const char *charger, int connector, cons
 int store_profile_clear(struct store *st, const char *charger, const cJSON *criteria);
 /* TxProfiles of a connector (-1: every connector) end with their transaction. */
 int store_profile_clear_tx(struct store *st, const char *charger, int connector);
-/* [{"connectorId","chargingProfileId","chargingProfilePurpose","stackLevel","transactionId",
- *   "csChargingProfiles","installed"}] */
-cJSON *store_profiles_json(struct store *st, const char *charger);
+struct store_profile_row {
+	int connector, profile_id;
+	const char *purpose;
+	int stack_level;
+	int has_tx_id;             /* the profile names a transactionId */
+	int64_t tx_id;
+	const char *profile_json;  /* the csChargingProfiles object as installed */
+	int64_t installed_ms;
+};
+/* By connector, purpose, stack level and id. */
+int store_profile_each(struct store *st, const char *charger,
+		       int (*fn)(void *arg, const struct store_profile_row *p), void *arg);
 
 /* ---- alarms ---- */
 #define STORE_NO_CONNECTOR (-1)     /* an alarm of the whole charger */
@@ -262,8 +373,13 @@ int store_alarm_raise(struct store *st, const struct store_alarm *a, int64_t now
  * except_code (NULL: all). Number cleared, or <0. */
 int store_alarm_clear(struct store *st, const char *source, const char *charger, int connector,
 		      const char *except_code, int64_t now_ms);
-/* Newest first: [{"id","source","charger","connectorId","code","info","vendorId",
- * "vendorErrorCode","raised","cleared"}]; limit <= 0 none. */
-cJSON *store_alarms_json(struct store *st, int active_only, const char *charger, int limit);
+struct store_alarm_row {
+	int64_t id;
+	struct store_alarm a;         /* connector STORE_NO_CONNECTOR: the whole charger; NULL: none */
+	int64_t raised_ms, cleared_ms; /* cleared_ms 0: active */
+};
+/* Newest first; charger NULL = all; limit <= 0 none. */
+int store_alarm_each(struct store *st, int active_only, const char *charger, int limit,
+		     int (*fn)(void *arg, const struct store_alarm_row *r), void *arg);
 
 #endif

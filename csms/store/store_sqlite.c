@@ -149,7 +149,9 @@ static const char *const migrations[] = {
 	X(TAG_UNBIND, "DELETE FROM id_tag_chargers WHERE id_tag=?1") \
 	X(TAG_BIND, "INSERT OR IGNORE INTO id_tag_chargers(id_tag, charger) VALUES(?1,?2)") \
 	X(TAG_BOUND, "SELECT 1 FROM id_tag_chargers WHERE id_tag=?1 AND charger=?2") \
-	X(TAG_LIST, "SELECT id_tag, status, expiry_ms, parent, max_active FROM id_tags WHERE (?1 IS NULL OR id_tag=?1) ORDER BY id_tag") \
+	X(TAG_LIST, "SELECT id_tag, status, expiry_ms, parent, max_active," \
+		" (SELECT count(*) FROM id_tag_chargers c WHERE c.id_tag=t.id_tag) FROM id_tags t" \
+		" WHERE (?1 IS NULL OR id_tag=?1) ORDER BY id_tag") \
 	X(TAG_CHARGERS, "SELECT charger FROM id_tag_chargers WHERE id_tag=?1 ORDER BY charger") \
 	X(TX_ACTIVE_COUNT, "SELECT count(*) FROM transactions WHERE id_tag=?1 AND stop_ms IS NULL") \
 	X(TX_FIND, "SELECT id, auth_status FROM transactions WHERE charger=?1 AND connector_id=?2 AND id_tag=?3 AND meter_start=?4 AND start_ts=?5") \
@@ -175,8 +177,6 @@ static const char *const migrations[] = {
 		" AND (?5 IS NULL OR start_ms < ?5) AND (?6 IS NULL OR id = ?6) ORDER BY id LIMIT ?7") \
 	X(TX_MV, "SELECT timestamp, source, sampled, connector_id FROM meter_values WHERE transaction_id=?1 ORDER BY id") \
 	X(EV_INSERT, "INSERT INTO events(charger, action, received_ms, payload) VALUES(?1,?2,?3,?4)") \
-	X(EV_LIST, "SELECT charger, action, received_ms, payload FROM events" \
-		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2) ORDER BY id DESC LIMIT ?3") \
 	X(EV_FIRMWARE, "SELECT action, received_ms, payload FROM events WHERE charger=?1 AND action IN" \
 		" ('FirmwareStatusNotification','DiagnosticsStatusNotification','SignedFirmwareStatusNotification'," \
 		" 'LogStatusNotification') ORDER BY id DESC LIMIT ?2") \
@@ -338,6 +338,22 @@ static void copy_col(char *dst, size_t len, sqlite3_stmt *s, int i)
 {
 	const char *v = col_text(s, i);
 	snprintf(dst, len, "%s", v ? v : "");
+}
+
+/* An integer column; none when it is NULL. */
+static int64_t col_int64_or(sqlite3_stmt *s, int i, int64_t none)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? none : sqlite3_column_int64(s, i);
+}
+
+/* The end of a row walk (store.h): the statement reset; fn's non-zero
+ * return, 0 after the last row, or -1. */
+static int walk_end(struct store *st, sqlite3_stmt *s, int rc, int stop, const char *what)
+{
+	if (!stop && rc != SQLITE_DONE)
+		log_err(st, what);
+	sqlite3_reset(s);
+	return stop ? stop : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* What makes a meter value row the same as another of its transaction:
@@ -665,77 +681,32 @@ int store_charger_set_field(struct store *st, const char *id, const char *field,
 	return exec_write(st, s, "charger field");
 }
 
-static void add_str_or_null(cJSON *o, const char *key, const char *v)
+int store_charger_each(struct store *st, const char *id,
+		       int (*fn)(void *arg, const struct store_charger_row *c), void *arg)
 {
-	if (v)
-		cJSON_AddStringToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-static void add_time_or_null(cJSON *o, const char *key, sqlite3_stmt *s, int col)
-{
-	char buf[40];
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
-		cJSON_AddNullToObject(o, key);
-	else
-		cJSON_AddStringToObject(o, key, time_format_iso(sqlite3_column_int64(s, col), buf, sizeof buf));
-}
-
-static cJSON *connectors_json(struct store *st, const char *charger)
-{
-	cJSON *arr = cJSON_CreateArray();
-	sqlite3_stmt *s = stmt(st, S_CONN_LIST);
-	bind_text(s, 1, charger);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *c = cJSON_CreateObject();
-		cJSON_AddNumberToObject(c, "connectorId", sqlite3_column_int(s, 0));
-		add_str_or_null(c, "status", col_text(s, 1));
-		add_str_or_null(c, "errorCode", col_text(s, 2));
-		add_str_or_null(c, "info", col_text(s, 3));
-		add_str_or_null(c, "vendorId", col_text(s, 4));
-		add_str_or_null(c, "vendorErrorCode", col_text(s, 5));
-		add_str_or_null(c, "timestamp", col_text(s, 6));
-		cJSON_AddItemToArray(arr, c);
-	}
-	sqlite3_reset(s);
-	return arr;
-}
-
-cJSON *store_charger_json(struct store *st, const char *id)
-{
-	cJSON *arr = cJSON_CreateArray();
 	sqlite3_stmt *s = stmt(st, S_CH_LIST);
 	bind_text(s, 1, id);
-	/* Collect rows first: connectors_json reuses another statement. */
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *c = cJSON_CreateObject();
-		cJSON_AddStringToObject(c, "id", col_text(s, 0));
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int reg = sqlite3_column_int(s, 1);
-		cJSON_AddStringToObject(c, "registration", store_registration_names[reg >= 0 && reg <= 2 ? reg : 3]);
-		add_str_or_null(c, "vendor", col_text(s, 2));
-		add_str_or_null(c, "model", col_text(s, 3));
-		add_str_or_null(c, "firmware", col_text(s, 4));
-		add_str_or_null(c, "serial", col_text(s, 5));
-		add_time_or_null(c, "lastSeen", s, 6);
-		cJSON *settings = col_text(s, 7) ? cJSON_Parse(col_text(s, 7)) : NULL;
-		cJSON_AddItemToObject(c, "settings", settings ? settings : cJSON_CreateObject());
-		add_str_or_null(c, "firmwareStatus", col_text(s, 8));
-		add_str_or_null(c, "diagnosticsStatus", col_text(s, 9));
-		add_str_or_null(c, "meterType", col_text(s, 10));
-		add_str_or_null(c, "meterSerial", col_text(s, 11));
-		cJSON_AddItemToArray(arr, c);
+		struct store_charger_row c = {
+			.id = col_text(s, 0),
+			.registration = reg >= REG_ACCEPTED && reg <= REG_REJECTED ? (enum store_registration)reg
+										    : REG_UNKNOWN,
+			.vendor = col_text(s, 2),
+			.model = col_text(s, 3),
+			.firmware = col_text(s, 4),
+			.serial = col_text(s, 5),
+			.last_seen_ms = col_int64_or(s, 6, 0),
+			.settings_json = col_text(s, 7),
+			.firmware_status = col_text(s, 8),
+			.diagnostics_status = col_text(s, 9),
+			.meter_type = col_text(s, 10),
+			.meter_serial = col_text(s, 11),
+		};
+		stop = fn(arg, &c);
 	}
-	sqlite3_reset(s);
-	cJSON *c;
-	cJSON_ArrayForEach(c, arr)
-		cJSON_AddItemToObject(c, "connectors",
-				      connectors_json(st, cJSON_GetObjectItem(c, "id")->valuestring));
-	if (!id)
-		return arr;
-	cJSON *one = cJSON_DetachItemFromArray(arr, 0);
-	cJSON_Delete(arr);
-	return one;
+	return walk_end(st, s, rc, stop, "chargers");
 }
 
 int store_connector_status(struct store *st, const char *charger, int connector,
@@ -822,46 +793,35 @@ int store_idtag_bound_to(struct store *st, const char *tag, const char *charger)
 	return found;
 }
 
-cJSON *store_idtag_json(struct store *st, const char *tag)
+int store_idtag_each(struct store *st, const char *tag,
+		     int (*fn)(void *arg, const struct store_idtag *t), void *arg)
 {
-	cJSON *arr = cJSON_CreateArray();
-	char buf[40];
 	sqlite3_stmt *s = stmt(st, S_TAG_LIST);
 	bind_text(s, 1, tag);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "idTag", col_text(s, 0));
-		cJSON_AddStringToObject(o, "status", col_text(s, 1));
-		int64_t exp = sqlite3_column_int64(s, 2);
-		if (exp)
-			cJSON_AddStringToObject(o, "expiryDate", time_format_iso(exp, buf, sizeof buf));
-		else
-			cJSON_AddNullToObject(o, "expiryDate");
-		const char *parent = col_text(s, 3);
-		add_str_or_null(o, "parentIdTag", parent && *parent ? parent : NULL);
-		int max = sqlite3_column_int(s, 4);
-		if (max)
-			cJSON_AddNumberToObject(o, "maxActiveTransactions", max);
-		else
-			cJSON_AddNullToObject(o, "maxActiveTransactions");
-		cJSON_AddItemToArray(arr, o);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_idtag t = {
+			.expiry_ms = sqlite3_column_int64(s, 2),
+			.max_active = sqlite3_column_int(s, 4),
+			.nchargers = sqlite3_column_int(s, 5),
+		};
+		copy_col(t.id_tag, sizeof t.id_tag, s, 0);
+		copy_col(t.status, sizeof t.status, s, 1);
+		copy_col(t.parent, sizeof t.parent, s, 3);
+		stop = fn(arg, &t);
 	}
-	sqlite3_reset(s);
-	cJSON *o;
-	cJSON_ArrayForEach(o, arr) {
-		cJSON *ch = cJSON_CreateArray();
-		s = stmt(st, S_TAG_CHARGERS);
-		bind_text(s, 1, cJSON_GetObjectItem(o, "idTag")->valuestring);
-		while (sqlite3_step(s) == SQLITE_ROW)
-			cJSON_AddItemToArray(ch, cJSON_CreateString(col_text(s, 0)));
-		sqlite3_reset(s);
-		cJSON_AddItemToObject(o, "chargers", ch);
-	}
-	if (!tag)
-		return arr;
-	cJSON *one = cJSON_DetachItemFromArray(arr, 0);
-	cJSON_Delete(arr);
-	return one;
+	return walk_end(st, s, rc, stop, "tags");
+}
+
+int store_idtag_each_charger(struct store *st, const char *tag,
+			     int (*fn)(void *arg, const char *charger), void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_TAG_CHARGERS);
+	bind_text(s, 1, tag);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		stop = fn(arg, col_text(s, 0));
+	return walk_end(st, s, rc, stop, "tag chargers");
 }
 
 int store_active_tx_count(struct store *st, const char *tag)
@@ -1034,13 +994,18 @@ int store_connector_each(struct store *st, const char *charger,
 	bind_text(s, 1, charger);
 	int rc = SQLITE_DONE, stop = 0;
 	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_conn_state c = { .connector = sqlite3_column_int(s, 0) };
-		copy_col(c.status, sizeof c.status, s, 1);
-		copy_col(c.error_code, sizeof c.error_code, s, 2);
+		struct store_conn_state c = {
+			.connector = sqlite3_column_int(s, 0),
+			.status = col_text(s, 1),
+			.error_code = col_text(s, 2),
+			.info = col_text(s, 3),
+			.vendor_id = col_text(s, 4),
+			.vendor_error_code = col_text(s, 5),
+			.timestamp = col_text(s, 6),
+		};
 		stop = fn(arg, &c);
 	}
-	sqlite3_reset(s);
-	return stop ? stop : rc == SQLITE_DONE ? 0 : -1;
+	return walk_end(st, s, rc, stop, "connectors");
 }
 
 int store_meter_value(struct store *st, const char *charger, int connector, int64_t tx_id,
@@ -1066,36 +1031,9 @@ int store_meter_value(struct store *st, const char *charger, int connector, int6
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-static cJSON *tx_row(sqlite3_stmt *s)
+int store_tx_each(struct store *st, const struct store_tx_filter *f,
+		  int (*fn)(void *arg, const struct store_tx_row *t), void *arg)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
-	cJSON_AddStringToObject(o, "charger", col_text(s, 1));
-	cJSON_AddNumberToObject(o, "connectorId", sqlite3_column_int(s, 2));
-	cJSON_AddStringToObject(o, "idTag", col_text(s, 3));
-	add_str_or_null(o, "start", col_text(s, 4));
-	add_str_or_null(o, "stop", col_text(s, 5));
-	cJSON_AddNumberToObject(o, "meterStart", (double)sqlite3_column_int64(s, 6));
-	int stopped = sqlite3_column_type(s, 7) != SQLITE_NULL;
-	if (stopped) {
-		cJSON_AddNumberToObject(o, "meterStop", (double)sqlite3_column_int64(s, 7));
-		cJSON_AddNumberToObject(o, "energyWh",
-					(double)(sqlite3_column_int64(s, 7) - sqlite3_column_int64(s, 6)));
-	} else {
-		cJSON_AddNullToObject(o, "meterStop");
-		cJSON_AddNullToObject(o, "energyWh");
-	}
-	add_str_or_null(o, "stopReason", col_text(s, 8));
-	add_str_or_null(o, "authStatus", col_text(s, 9));
-	if (sqlite3_column_type(s, 10) != SQLITE_NULL)
-		cJSON_AddNumberToObject(o, "reservationId", sqlite3_column_int(s, 10));
-	add_str_or_null(o, "stoppedBy", !stopped ? NULL : col_text(s, 11) ? col_text(s, 11) : "charger");
-	return o;
-}
-
-static cJSON *tx_query(struct store *st, const struct store_tx_filter *f, int64_t id)
-{
-	cJSON *arr = cJSON_CreateArray();
 	sqlite3_stmt *s = stmt(st, S_TX_LIST);
 	bind_text(s, 1, f ? f->charger : NULL);
 	bind_text(s, 2, f ? f->id_tag : NULL);
@@ -1105,41 +1043,49 @@ static cJSON *tx_query(struct store *st, const struct store_tx_filter *f, int64_
 		sqlite3_bind_int64(s, 4, f->from_ms);
 	if (f && f->to_ms)
 		sqlite3_bind_int64(s, 5, f->to_ms);
-	if (id)
-		sqlite3_bind_int64(s, 6, id);
+	if (f && f->tx_id)
+		sqlite3_bind_int64(s, 6, f->tx_id);
 	sqlite3_bind_int(s, 7, f && f->limit > 0 ? f->limit : -1);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		cJSON_AddItemToArray(arr, tx_row(s));
-	sqlite3_reset(s);
-	return arr;
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		/* Before any value is read: a read may convert it. */
+		int stopped = sqlite3_column_type(s, 7) != SQLITE_NULL;
+		struct store_tx_row t = {
+			.id = sqlite3_column_int64(s, 0),
+			.charger = col_text(s, 1),
+			.connector = sqlite3_column_int(s, 2),
+			.id_tag = col_text(s, 3),
+			.start_ts = col_text(s, 4),
+			.stop_ts = col_text(s, 5),
+			.meter_start = sqlite3_column_int64(s, 6),
+			.stopped = stopped,
+			.meter_stop = sqlite3_column_int64(s, 7),
+			.stop_reason = col_text(s, 8),
+			.auth_status = col_text(s, 9),
+			.reservation_id = (int)col_int64_or(s, 10, -1),
+			.stop_source = col_text(s, 11),
+		};
+		stop = fn(arg, &t);
+	}
+	return walk_end(st, s, rc, stop, "transactions");
 }
 
-cJSON *store_tx_list(struct store *st, const struct store_tx_filter *f)
+int store_meter_value_each(struct store *st, int64_t tx_id,
+			   int (*fn)(void *arg, const struct store_mv_row *m), void *arg)
 {
-	return tx_query(st, f, 0);
-}
-
-cJSON *store_tx_json(struct store *st, int64_t tx_id)
-{
-	cJSON *arr = tx_query(st, NULL, tx_id);
-	cJSON *o = cJSON_DetachItemFromArray(arr, 0);
-	cJSON_Delete(arr);
-	if (!o)
-		return NULL;
-	cJSON *mvs = cJSON_AddArrayToObject(o, "meterValues");
 	sqlite3_stmt *s = stmt(st, S_TX_MV);
 	sqlite3_bind_int64(s, 1, tx_id);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *mv = cJSON_CreateObject();
-		cJSON_AddStringToObject(mv, "timestamp", col_text(s, 0));
-		cJSON_AddStringToObject(mv, "source", col_text(s, 1));
-		cJSON *sv = cJSON_Parse(col_text(s, 2));
-		cJSON_AddItemToObject(mv, "sampledValue", sv ? sv : cJSON_CreateArray());
-		cJSON_AddNumberToObject(mv, "connectorId", sqlite3_column_int(s, 3));
-		cJSON_AddItemToArray(mvs, mv);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_mv_row m = {
+			.timestamp = col_text(s, 0),
+			.source = col_text(s, 1),
+			.sampled_json = col_text(s, 2),
+			.connector = sqlite3_column_int(s, 3),
+		};
+		stop = fn(arg, &m);
 	}
-	sqlite3_reset(s);
-	return o;
+	return walk_end(st, s, rc, stop, "meter values");
 }
 
 int store_event(struct store *st, const char *charger, const char *action,
@@ -1153,46 +1099,25 @@ int store_event(struct store *st, const char *charger, const char *action,
 	return exec_write(st, s, "event");
 }
 
-cJSON *store_events_json(struct store *st, const char *charger, const char *action, int limit)
-{
-	cJSON *arr = cJSON_CreateArray();
-	char buf[40];
-	sqlite3_stmt *s = stmt(st, S_EV_LIST);
-	bind_text(s, 1, charger);
-	bind_text(s, 2, action);
-	sqlite3_bind_int(s, 3, limit > 0 ? limit : 100);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "charger", col_text(s, 0));
-		cJSON_AddStringToObject(o, "action", col_text(s, 1));
-		cJSON_AddStringToObject(o, "received", time_format_iso(sqlite3_column_int64(s, 2), buf, sizeof buf));
-		cJSON *p = cJSON_Parse(col_text(s, 3));
-		cJSON_AddItemToObject(o, "payload", p ? p : cJSON_CreateNull());
-		cJSON_AddItemToArray(arr, o);
-	}
-	sqlite3_reset(s);
-	return arr;
-}
-
 /* ---- firmware and diagnostics progress, charger ids, counts ---- */
 
-cJSON *store_firmware_history_json(struct store *st, const char *charger, int limit)
+int store_firmware_history_each(struct store *st, const char *charger, int limit,
+				int (*fn)(void *arg, const struct store_event_row *e), void *arg)
 {
-	cJSON *arr = cJSON_CreateArray();
-	char buf[40];
 	sqlite3_stmt *s = stmt(st, S_EV_FIRMWARE);
 	bind_text(s, 1, charger);
 	sqlite3_bind_int(s, 2, limit > 0 ? limit : 100);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "action", col_text(s, 0));
-		cJSON_AddStringToObject(o, "received", time_format_iso(sqlite3_column_int64(s, 1), buf, sizeof buf));
-		cJSON *p = cJSON_Parse(col_text(s, 2));
-		cJSON_AddItemToObject(o, "payload", p ? p : cJSON_CreateNull());
-		cJSON_AddItemToArray(arr, o);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_event_row e = {
+			.charger = charger,
+			.action = col_text(s, 0),
+			.received_ms = sqlite3_column_int64(s, 1),
+			.payload_json = col_text(s, 2),
+		};
+		stop = fn(arg, &e);
 	}
-	sqlite3_reset(s);
-	return arr;
+	return walk_end(st, s, rc, stop, "firmware history");
 }
 
 int store_charger_each_accepted(struct store *st, int (*fn)(void *arg, const char *id), void *arg)
@@ -1258,46 +1183,36 @@ int store_audit_add(struct store *st, const struct store_audit *a)
 	return exec_write(st, s, "audit");
 }
 
-static void add_json_col(cJSON *o, const char *key, sqlite3_stmt *s, int col)
+int store_audit_each(struct store *st, const char *charger, const char *action, int limit,
+		     int (*fn)(void *arg, const struct store_audit_row *r), void *arg)
 {
-	cJSON *j = col_text(s, col) ? cJSON_Parse(col_text(s, col)) : NULL;
-	cJSON_AddItemToObject(o, key, j ? j : cJSON_CreateNull());
-}
-
-cJSON *store_audit_json(struct store *st, const char *charger, const char *action, int limit)
-{
-	cJSON *arr = cJSON_CreateArray();
 	sqlite3_stmt *s = stmt(st, S_AUDIT_LIST);
 	bind_text(s, 1, charger);
 	bind_text(s, 2, action);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : 100);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
-		cJSON_AddStringToObject(o, "charger", col_text(s, 1));
-		cJSON_AddStringToObject(o, "action", col_text(s, 2));
-		add_str_or_null(o, "messageId", col_text(s, 3));
-		cJSON_AddStringToObject(o, "source", col_text(s, 4));
-		add_time_or_null(o, "queued", s, 5);
-		add_time_or_null(o, "sent", s, 6);
-		add_time_or_null(o, "answered", s, 7);
-		if (sqlite3_column_type(s, 8) == SQLITE_NULL)
-			cJSON_AddNullToObject(o, "latencyMs");
-		else
-			cJSON_AddNumberToObject(o, "latencyMs", (double)sqlite3_column_int64(s, 8));
-		add_json_col(o, "request", s, 9);
-		cJSON_AddStringToObject(o, "outcome", col_text(s, 10));
-		add_json_col(o, "result", s, 11);
-		if (col_text(s, 12)) {
-			cJSON *e = cJSON_AddObjectToObject(o, "error");
-			cJSON_AddStringToObject(e, "code", col_text(s, 12));
-			add_str_or_null(e, "description", col_text(s, 13));
-		} else
-			cJSON_AddNullToObject(o, "error");
-		cJSON_AddItemToArray(arr, o);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_audit_row r = {
+			.id = sqlite3_column_int64(s, 0),
+			.a = {
+				.charger = col_text(s, 1),
+				.action = col_text(s, 2),
+				.message_id = col_text(s, 3),
+				.source = col_text(s, 4),
+				.queued_ms = sqlite3_column_int64(s, 5),
+				.sent_ms = col_int64_or(s, 6, 0),
+				.done_ms = sqlite3_column_int64(s, 7),
+				.latency_ms = col_int64_or(s, 8, -1),
+				.request = col_text(s, 9),
+				.outcome = col_text(s, 10),
+				.response = col_text(s, 11),
+				.error_code = col_text(s, 12),
+				.error_description = col_text(s, 13),
+			},
+		};
+		stop = fn(arg, &r);
 	}
-	sqlite3_reset(s);
-	return arr;
+	return walk_end(st, s, rc, stop, "audit");
 }
 
 int store_audit_prune(struct store *st, int keep)
@@ -1338,26 +1253,24 @@ int store_config_rebooted(struct store *st, const char *charger, int64_t now_ms)
 	return sqlite3_changes(st->db);
 }
 
-cJSON *store_config_json(struct store *st, const char *charger)
+int store_config_each(struct store *st, const char *charger,
+		      int (*fn)(void *arg, const struct store_config_row *k), void *arg)
 {
-	cJSON *arr = cJSON_CreateArray();
 	sqlite3_stmt *s = stmt(st, S_CFG_LIST);
 	bind_text(s, 1, charger);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "key", col_text(s, 0));
-		add_str_or_null(o, "value", col_text(s, 1));
-		if (sqlite3_column_type(s, 2) == SQLITE_NULL)
-			cJSON_AddNullToObject(o, "readonly");
-		else
-			cJSON_AddBoolToObject(o, "readonly", sqlite3_column_int(s, 2));
-		add_str_or_null(o, "status", col_text(s, 3));
-		add_str_or_null(o, "requestedValue", col_text(s, 4));
-		add_time_or_null(o, "updated", s, 5);
-		cJSON_AddItemToArray(arr, o);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_config_row k = {
+			.key = col_text(s, 0),
+			.value = col_text(s, 1),
+			.readonly = (int)col_int64_or(s, 2, -1),
+			.status = col_text(s, 3),
+			.requested = col_text(s, 4),
+			.updated_ms = sqlite3_column_int64(s, 5),
+		};
+		stop = fn(arg, &k);
 	}
-	sqlite3_reset(s);
-	return arr;
+	return walk_end(st, s, rc, stop, "configuration");
 }
 
 /* ---- availability ---- */
@@ -1385,21 +1298,22 @@ int store_availability_set(struct store *st, const char *charger, int connector,
 	return exec_write(st, s, "availability");
 }
 
-cJSON *store_availability_json(struct store *st, const char *charger)
+int store_availability_each(struct store *st, const char *charger,
+			    int (*fn)(void *arg, const struct store_availability_row *a), void *arg)
 {
-	cJSON *arr = cJSON_CreateArray();
 	sqlite3_stmt *s = stmt(st, S_AV_LIST);
 	bind_text(s, 1, charger);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "connectorId", sqlite3_column_int(s, 0));
-		cJSON_AddStringToObject(o, "type", col_text(s, 1));
-		cJSON_AddStringToObject(o, "status", col_text(s, 2));
-		add_time_or_null(o, "changed", s, 3);
-		cJSON_AddItemToArray(arr, o);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_availability_row a = {
+			.connector = sqlite3_column_int(s, 0),
+			.type = col_text(s, 1),
+			.status = col_text(s, 2),
+			.changed_ms = sqlite3_column_int64(s, 3),
+		};
+		stop = fn(arg, &a);
 	}
-	sqlite3_reset(s);
-	return arr;
+	return walk_end(st, s, rc, stop, "availability");
 }
 
 /* ---- reservations ---- */
@@ -1469,34 +1383,33 @@ int store_reservation_expire(struct store *st, int64_t now_ms)
 	return sqlite3_changes(st->db);
 }
 
-cJSON *store_reservations_json(struct store *st, const char *charger, int active, int limit)
+int store_reservation_each(struct store *st, const char *charger, int active, int limit,
+			   int (*fn)(void *arg, const struct store_reservation_row *r), void *arg)
 {
-	cJSON *arr = cJSON_CreateArray();
-	char buf[40];
 	sqlite3_stmt *s = stmt(st, S_RES_LIST);
 	bind_text(s, 1, charger);
 	if (active >= 0)
 		sqlite3_bind_int(s, 2, active);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "charger", col_text(s, 0));
-		cJSON_AddNumberToObject(o, "reservationId", sqlite3_column_int(s, 1));
-		cJSON_AddNumberToObject(o, "connectorId", sqlite3_column_int(s, 2));
-		cJSON_AddStringToObject(o, "idTag", col_text(s, 3));
-		add_str_or_null(o, "parentIdTag", col_text(s, 4));
-		cJSON_AddStringToObject(o, "expiryDate", time_format_iso(sqlite3_column_int64(s, 5), buf, sizeof buf));
-		cJSON_AddStringToObject(o, "status", col_text(s, 6));
-		add_time_or_null(o, "created", s, 7);
-		add_time_or_null(o, "ended", s, 8);
-		if (sqlite3_column_type(s, 9) == SQLITE_NULL)
-			cJSON_AddNullToObject(o, "transactionId");
-		else
-			cJSON_AddNumberToObject(o, "transactionId", (double)sqlite3_column_int64(s, 9));
-		cJSON_AddItemToArray(arr, o);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_reservation_row r = {
+			.r = {
+				.charger = col_text(s, 0),
+				.reservation_id = sqlite3_column_int(s, 1),
+				.connector = sqlite3_column_int(s, 2),
+				.id_tag = col_text(s, 3),
+				.parent = col_text(s, 4),
+				.expiry_ms = sqlite3_column_int64(s, 5),
+			},
+			.status = col_text(s, 6),
+			.created_ms = sqlite3_column_int64(s, 7),
+			.ended_ms = col_int64_or(s, 8, 0),
+			.tx_id = col_int64_or(s, 9, 0),
+		};
+		stop = fn(arg, &r);
 	}
-	sqlite3_reset(s);
-	return arr;
+	return walk_end(st, s, rc, stop, "reservations");
 }
 
 /* ---- local authorisation lists ---- */
@@ -1511,52 +1424,65 @@ int store_locallist_get(struct store *st, const char *charger, int *version)
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
-static cJSON *list_entry(const char *tag, const char *status, int64_t expiry_ms, const char *parent)
+int store_locallist_read(struct store *st, const char *charger, struct store_locallist *out)
 {
-	char buf[40];
-	cJSON *o = cJSON_CreateObject(), *info;
-	cJSON_AddStringToObject(o, "idTag", tag);
-	info = cJSON_AddObjectToObject(o, "idTagInfo");
-	cJSON_AddStringToObject(info, "status", status);
-	if (expiry_ms > 0)
-		cJSON_AddStringToObject(info, "expiryDate", time_format_iso(expiry_ms, buf, sizeof buf));
-	if (parent && *parent)
-		cJSON_AddStringToObject(info, "parentIdTag", parent);
-	return o;
-}
-
-cJSON *store_locallist_entries(struct store *st, const char *charger)
-{
-	cJSON *arr = cJSON_CreateArray();
-	sqlite3_stmt *s = stmt(st, S_LL_ENTRIES);
+	sqlite3_stmt *s = stmt(st, S_LL_GET);
 	bind_text(s, 1, charger);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		cJSON_AddItemToArray(arr, list_entry(col_text(s, 0), col_text(s, 1), sqlite3_column_int64(s, 2),
-						     col_text(s, 3)));
-	sqlite3_reset(s);
-	return arr;
-}
-
-cJSON *store_locallist_wanted(struct store *st, const char *charger, int64_t now_ms)
-{
-	cJSON *arr = cJSON_CreateArray();
-	sqlite3_stmt *s = stmt(st, S_LL_WANTED);
-	bind_text(s, 1, charger);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *status = col_text(s, 1);
-		int64_t exp = sqlite3_column_int64(s, 2);
-		/* What the central system would answer, as far as it does not
-		 * depend on the moment: expiry, and a blocked or expired parent. */
-		if (!strcmp(status, "Accepted") && exp && exp <= now_ms)
-			status = "Expired";
-		else if (!strcmp(status, "Accepted") && col_text(s, 4) &&
-			 (!strcmp(col_text(s, 4), "Blocked") || !strcmp(col_text(s, 4), "Expired") ||
-			  (sqlite3_column_int64(s, 5) && sqlite3_column_int64(s, 5) <= now_ms)))
-			status = "Blocked";
-		cJSON_AddItemToArray(arr, list_entry(col_text(s, 0), status, exp, col_text(s, 3)));
+	int rc = sqlite3_step(s);
+	memset(out, 0, sizeof *out);
+	out->version = -1;
+	if (rc == SQLITE_ROW) {
+		out->version = sqlite3_column_int(s, 0);
+		copy_col(out->update_type, sizeof out->update_type, s, 1);
+		out->updated_ms = col_int64_or(s, 2, 0);
+		out->has_reported = sqlite3_column_type(s, 3) != SQLITE_NULL;
+		out->reported_version = sqlite3_column_int(s, 3);
+		out->reported_ms = col_int64_or(s, 4, 0);
+	} else if (rc != SQLITE_DONE) {
+		log_err(st, "local list");
 	}
 	sqlite3_reset(s);
-	return arr;
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+int store_locallist_each(struct store *st, const char *charger,
+			 int (*fn)(void *arg, const struct store_locallist_entry *e), void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_LL_ENTRIES);
+	bind_text(s, 1, charger);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_locallist_entry e = {
+			.id_tag = col_text(s, 0),
+			.status = col_text(s, 1),
+			.expiry_ms = sqlite3_column_int64(s, 2),
+			.parent = col_text(s, 3),
+		};
+		stop = fn(arg, &e);
+	}
+	return walk_end(st, s, rc, stop, "local list entries");
+}
+
+int store_locallist_each_wanted(struct store *st, const char *charger,
+				int (*fn)(void *arg, const struct store_locallist_wanted *w), void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_LL_WANTED);
+	bind_text(s, 1, charger);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_locallist_wanted w = {
+			.e = {
+				.id_tag = col_text(s, 0),
+				.status = col_text(s, 1),
+				.expiry_ms = sqlite3_column_int64(s, 2),
+				.parent = col_text(s, 3),
+			},
+			.parent_status = col_text(s, 4),
+			.parent_expiry_ms = sqlite3_column_int64(s, 5),
+		};
+		stop = fn(arg, &w);
+	}
+	return walk_end(st, s, rc, stop, "wanted local list");
 }
 
 int store_locallist_apply(struct store *st, const char *charger, int version, int full,
@@ -1612,36 +1538,6 @@ int store_locallist_reported(struct store *st, const char *charger, int version,
 	sqlite3_bind_int(s, 2, version);
 	sqlite3_bind_int64(s, 3, now_ms);
 	return exec_write(st, s, "local list reported");
-}
-
-cJSON *store_locallist_json(struct store *st, const char *charger)
-{
-	cJSON *o = cJSON_CreateObject();
-	sqlite3_stmt *s = stmt(st, S_LL_GET);
-	bind_text(s, 1, charger);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		int v = sqlite3_column_int(s, 0);
-		if (v >= 0)
-			cJSON_AddNumberToObject(o, "version", v);
-		else
-			cJSON_AddNullToObject(o, "version");
-		add_str_or_null(o, "updateType", col_text(s, 1));
-		add_time_or_null(o, "updated", s, 2);
-		if (sqlite3_column_type(s, 3) == SQLITE_NULL)
-			cJSON_AddNullToObject(o, "reportedVersion");
-		else
-			cJSON_AddNumberToObject(o, "reportedVersion", sqlite3_column_int(s, 3));
-		add_time_or_null(o, "reported", s, 4);
-	} else {
-		cJSON_AddNullToObject(o, "version");
-		cJSON_AddNullToObject(o, "updateType");
-		cJSON_AddNullToObject(o, "updated");
-		cJSON_AddNullToObject(o, "reportedVersion");
-		cJSON_AddNullToObject(o, "reported");
-	}
-	sqlite3_reset(s);
-	cJSON_AddItemToObject(o, "entries", store_locallist_entries(st, charger));
-	return o;
 }
 
 /* ---- charging profiles ---- */
@@ -1710,27 +1606,27 @@ int store_profile_clear_tx(struct store *st, const char *charger, int connector)
 	return sqlite3_changes(st->db);
 }
 
-cJSON *store_profiles_json(struct store *st, const char *charger)
+int store_profile_each(struct store *st, const char *charger,
+		       int (*fn)(void *arg, const struct store_profile_row *p), void *arg)
 {
-	cJSON *arr = cJSON_CreateArray();
 	sqlite3_stmt *s = stmt(st, S_PROF_LIST);
 	bind_text(s, 1, charger);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "connectorId", sqlite3_column_int(s, 0));
-		cJSON_AddNumberToObject(o, "chargingProfileId", sqlite3_column_int(s, 1));
-		cJSON_AddStringToObject(o, "chargingProfilePurpose", col_text(s, 2));
-		cJSON_AddNumberToObject(o, "stackLevel", sqlite3_column_int(s, 3));
-		if (sqlite3_column_type(s, 4) == SQLITE_NULL)
-			cJSON_AddNullToObject(o, "transactionId");
-		else
-			cJSON_AddNumberToObject(o, "transactionId", (double)sqlite3_column_int64(s, 4));
-		add_json_col(o, "csChargingProfiles", s, 5);
-		add_time_or_null(o, "installed", s, 6);
-		cJSON_AddItemToArray(arr, o);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int has_tx_id = sqlite3_column_type(s, 4) != SQLITE_NULL;
+		struct store_profile_row p = {
+			.connector = sqlite3_column_int(s, 0),
+			.profile_id = sqlite3_column_int(s, 1),
+			.purpose = col_text(s, 2),
+			.stack_level = sqlite3_column_int(s, 3),
+			.has_tx_id = has_tx_id,
+			.tx_id = sqlite3_column_int64(s, 4),
+			.profile_json = col_text(s, 5),
+			.installed_ms = sqlite3_column_int64(s, 6),
+		};
+		stop = fn(arg, &p);
 	}
-	sqlite3_reset(s);
-	return arr;
+	return walk_end(st, s, rc, stop, "profiles");
 }
 
 /* ---- alarms ---- */
@@ -1768,30 +1664,30 @@ int store_alarm_clear(struct store *st, const char *source, const char *charger,
 	return sqlite3_changes(st->db);
 }
 
-cJSON *store_alarms_json(struct store *st, int active_only, const char *charger, int limit)
+int store_alarm_each(struct store *st, int active_only, const char *charger, int limit,
+		     int (*fn)(void *arg, const struct store_alarm_row *r), void *arg)
 {
-	cJSON *arr = cJSON_CreateArray();
 	sqlite3_stmt *s = stmt(st, S_AL_LIST);
 	sqlite3_bind_int(s, 1, active_only);
 	bind_text(s, 2, charger);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
-		cJSON_AddStringToObject(o, "source", col_text(s, 1));
-		cJSON_AddStringToObject(o, "charger", col_text(s, 2));
-		if (sqlite3_column_type(s, 3) == SQLITE_NULL)
-			cJSON_AddNullToObject(o, "connectorId");
-		else
-			cJSON_AddNumberToObject(o, "connectorId", sqlite3_column_int(s, 3));
-		cJSON_AddStringToObject(o, "code", col_text(s, 4));
-		add_str_or_null(o, "info", col_text(s, 5));
-		add_str_or_null(o, "vendorId", col_text(s, 6));
-		add_str_or_null(o, "vendorErrorCode", col_text(s, 7));
-		add_time_or_null(o, "raised", s, 8);
-		add_time_or_null(o, "cleared", s, 9);
-		cJSON_AddItemToArray(arr, o);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_alarm_row r = {
+			.id = sqlite3_column_int64(s, 0),
+			.a = {
+				.source = col_text(s, 1),
+				.charger = col_text(s, 2),
+				.connector = (int)col_int64_or(s, 3, STORE_NO_CONNECTOR),
+				.code = col_text(s, 4),
+				.info = col_text(s, 5),
+				.vendor_id = col_text(s, 6),
+				.vendor_error_code = col_text(s, 7),
+			},
+			.raised_ms = sqlite3_column_int64(s, 8),
+			.cleared_ms = col_int64_or(s, 9, 0),
+		};
+		stop = fn(arg, &r);
 	}
-	sqlite3_reset(s);
-	return arr;
+	return walk_end(st, s, rc, stop, "alarms");
 }

@@ -1,8 +1,11 @@
 /* test_locallist.c: what a SendLocalList computed from the id-tag table
- * carries. The Differential list: changed and new entries with their
- * idTagInfo, removed ones as a bare idTag, unchanged ones left out. The
- * listVersion: above what the charger holds, at least 1, and the table's
- * version follows only when it had to go up. */
+ * carries. The wanted list: unbound tags and tags bound to the charger,
+ * with the status the central system would answer (expired, or Blocked
+ * under a blocked or expired parent); the held list as accepted. The
+ * Differential list: changed and new entries with their idTagInfo, removed
+ * ones as a bare idTag, unchanged ones left out. The listVersion: above
+ * what the charger holds, at least 1, and the table's version follows only
+ * when it had to go up. */
 #include "locallist.h"
 #include "store.h"
 #include "check.h"
@@ -105,8 +108,67 @@ static void test_version(void)
 	unlink(path);
 }
 
+static void check_list(cJSON *list, const char *want)
+{
+	char *text = cJSON_PrintUnformatted(list);
+	CHECK_STR(text, want);
+	free(text);
+	cJSON_Delete(list);
+}
+
+static void test_lists(void)
+{
+	char path[] = "/tmp/csms-test-locallist-XXXXXX";
+	struct store *st = test_db_open(path);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	static const struct store_idtag tags[] = {
+		{ "A", "Accepted", 0, "", 0, 0 },
+		{ "B", "Accepted", 0, "", 0, 0 },       /* bound to CP2 */
+		{ "C", "Accepted", 0, "PB", 0, 0 },     /* under a blocked parent */
+		{ "D", "Accepted", 0, "PE", 0, 0 },     /* under an expired parent */
+		{ "E", "Accepted", 500, "", 0, 0 },     /* expired */
+		{ "F", "Invalid", 0, "PB", 0, 0 },      /* not Accepted: kept */
+		{ "G", "Accepted", 0, "GONE", 0, 0 },   /* a parent that is no tag */
+		{ "PB", "Blocked", 0, "", 0, 0 },
+		{ "PE", "Accepted", 900, "", 0, 0 },
+	};
+	cJSON *cp2 = cJSON_Parse("[\"CP2\"]");
+	for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+		CHECK(store_idtag_put(st, &tags[i], i == 1 ? cp2 : NULL) == 0);
+	cJSON_Delete(cp2);
+	check_list(locallist_wanted(st, "CP1", 1000),
+		   "[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\"}},"
+		   "{\"idTag\":\"C\",\"idTagInfo\":{\"status\":\"Blocked\",\"parentIdTag\":\"PB\"}},"
+		   "{\"idTag\":\"D\",\"idTagInfo\":{\"status\":\"Blocked\",\"parentIdTag\":\"PE\"}},"
+		   "{\"idTag\":\"E\",\"idTagInfo\":{\"status\":\"Expired\",\"expiryDate\":\"1970-01-01T00:00:00.500Z\"}},"
+		   "{\"idTag\":\"F\",\"idTagInfo\":{\"status\":\"Invalid\",\"parentIdTag\":\"PB\"}},"
+		   "{\"idTag\":\"G\",\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":\"GONE\"}},"
+		   "{\"idTag\":\"PB\",\"idTagInfo\":{\"status\":\"Blocked\"}},"
+		   "{\"idTag\":\"PE\",\"idTagInfo\":{\"status\":\"Expired\",\"expiryDate\":\"1970-01-01T00:00:00.900Z\"}}]");
+	/* Before the parent's expiry, and on the other charger: B is there. */
+	cJSON *w = locallist_wanted(st, "CP2", 800);
+	char *text = cJSON_PrintUnformatted(w);
+	CHECK_CONTAINS(text, "{\"idTag\":\"B\",\"idTagInfo\":{\"status\":\"Accepted\"}}");
+	CHECK_CONTAINS(text, "{\"idTag\":\"D\",\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":\"PE\"}}");
+	CHECK(cJSON_GetArraySize(w) == 9);
+	free(text);
+	check_list(locallist_held(st, "CP2"), "[]");
+	CHECK(store_locallist_apply(st, "CP2", 1, 1, w, 800) == 0);
+	cJSON_Delete(w);
+	w = locallist_held(st, "CP2");
+	CHECK(cJSON_GetArraySize(w) == 9);
+	check_list(cJSON_DetachItemFromArray(w, 4),
+		   "{\"idTag\":\"E\",\"idTagInfo\":{\"status\":\"Expired\",\"expiryDate\":\"1970-01-01T00:00:00.500Z\"}}");
+	cJSON_Delete(w);
+	store_close(st);
+	unlink(path);
+}
+
 int main(void)
 {
+	test_lists();
 	test_diff();
 	test_version();
 	return CHECK_DONE();

@@ -9,6 +9,68 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* What a walk saw: how many rows, and the first ones as a line of text. */
+struct seen {
+	int n;
+	char row[4][160];
+};
+
+static const char *nz(const char *s)
+{
+	return s ? s : "-";
+}
+
+static int on_charger(void *arg, const struct store_charger_row *c)
+{
+	struct seen *s = arg;
+	if (s->n < 4)
+		snprintf(s->row[s->n], sizeof s->row[0], "%s %s %s %s %s %s %lld %s", c->id,
+			 store_registration_names[c->registration], nz(c->vendor), nz(c->model), nz(c->firmware),
+			 nz(c->serial), (long long)c->last_seen_ms, nz(c->settings_json));
+	s->n++;
+	return 0;
+}
+
+static int on_tx(void *arg, const struct store_tx_row *t)
+{
+	struct seen *s = arg;
+	if (s->n < 4)
+		snprintf(s->row[s->n], sizeof s->row[0], "%s %d %s %s %s %lld %d %lld %s %s %d %s", t->charger,
+			 t->connector, t->id_tag, nz(t->start_ts), nz(t->stop_ts), (long long)t->meter_start,
+			 t->stopped, (long long)t->meter_stop, nz(t->stop_reason), nz(t->auth_status),
+			 t->reservation_id, nz(t->stop_source));
+	s->n++;
+	return 0;
+}
+
+static int on_mv(void *arg, const struct store_mv_row *m)
+{
+	struct seen *s = arg;
+	if (s->n < 4)
+		snprintf(s->row[s->n], sizeof s->row[0], "%s %s %s %d", m->timestamp, m->source, m->sampled_json,
+			 m->connector);
+	s->n++;
+	return 0;
+}
+
+static int on_tag(void *arg, const struct store_idtag *t)
+{
+	struct seen *s = arg;
+	if (s->n < 4)
+		snprintf(s->row[s->n], sizeof s->row[0], "%s %s %d", t->id_tag, t->status, t->nchargers);
+	s->n++;
+	return 0;
+}
+
+static int on_tag_charger(void *arg, const char *charger)
+{
+	struct seen *s = arg;
+	if (s->n < 4)
+		snprintf(s->row[s->n], sizeof s->row[0], "%s", charger);
+	s->n++;
+	return 0;
+}
+
 int main(void)
 {
 	char path[] = "/tmp/csms-test-store-XXXXXX";
@@ -28,6 +90,15 @@ int main(void)
 	CHECK(reg == REG_ACCEPTED);   /* a known charger keeps its registration */
 	CHECK(store_charger_set_registration(st, "NOPE", REG_ACCEPTED) == 1);
 	cJSON_Delete(boot);
+	struct seen seen = { 0 };
+	CHECK(store_charger_each(st, "CP1", on_charger, &seen) == 0 && seen.n == 1);
+	CHECK_STR(seen.row[0], "CP1 accepted V M 1.2 - 2000 -");
+	CHECK(store_charger_create(st, "CP0", REG_PENDING, 3000) == 0);
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_charger_each(st, NULL, on_charger, &seen) == 0 && seen.n == 2);   /* by id */
+	CHECK_STR(seen.row[0], "CP0 pending - - - - 0 -");
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_charger_each(st, "NOPE", on_charger, &seen) == 0 && seen.n == 0);
 
 	/* transactions: a retried start gets the same id and no second row */
 	struct store_tx_start s = { "CP1", 1, "TAG", 100, "2026-01-01T00:00:00Z", 0, -1, "Accepted" };
@@ -58,15 +129,31 @@ int main(void)
 				"[{\"value\":\"600\"}]", "MeterValues") == 0);
 	CHECK(store_commit(st) == 0);
 
-	cJSON *tx = store_tx_json(st, id1);
-	CHECK(tx != NULL);
-	CHECK(cJSON_GetObjectItem(tx, "energyWh")->valuedouble == 1000);
-	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(tx, "meterValues")) == 1);
-	cJSON_Delete(tx);
-	struct store_tx_filter f = { "CP1", NULL, 1, 0, 0, 0 };
-	cJSON *list = store_tx_list(st, &f);
-	CHECK(cJSON_GetArraySize(list) == 1);
-	cJSON_Delete(list);
+	struct store_tx_filter one = { .active = -1, .tx_id = id1 };
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_tx_each(st, &one, on_tx, &seen) == 0 && seen.n == 1);
+	CHECK_STR(seen.row[0], "CP1 1 TAG 2026-01-01T00:00:00Z 2026-01-01T01:00:00Z 100 1 1100 Local Accepted -1 -");
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_meter_value_each(st, id1, on_mv, &seen) == 0 && seen.n == 1);
+	CHECK_STR(seen.row[0], "2026-01-01T00:30:00Z MeterValues [{\"value\":\"600\"}] 1");
+	struct store_tx_filter f = { "CP1", NULL, 1, 0, 0, 0, 0 };
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_tx_each(st, &f, on_tx, &seen) == 0 && seen.n == 1);
+	CHECK_STR(seen.row[0], "CP1 1 TAG 2026-01-01T00:00:00Z - 101 0 0 - Accepted -1 -");
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_tx_each(st, NULL, on_tx, &seen) == 0 && seen.n == 2);
+	CHECK(store_tx_admin_stop(st, id3, 150, 4000, "2026-01-01T02:00:00Z", "Other") == 0);
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_tx_each(st, &f, on_tx, &seen) == 0 && seen.n == 0);
+	f.active = 0;
+	f.limit = 1;
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_tx_each(st, &f, on_tx, &seen) == 0 && seen.n == 1);
+	one.tx_id = id3;
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_tx_each(st, &one, on_tx, &seen) == 0 && seen.n == 1);
+	CHECK_STR(seen.row[0], "CP1 1 TAG 2026-01-01T00:00:00Z 2026-01-01T02:00:00Z 101 1 150 Other Accepted -1 admin");
+	CHECK(store_commit(st) == 0);
 
 	/* id tags and bindings */
 	struct store_idtag t = { "CARD", "Accepted", 0, "", 0, 0 };
@@ -75,6 +162,15 @@ int main(void)
 	cJSON_Delete(ch);
 	struct store_idtag got;
 	CHECK(store_idtag_get(st, "CARD", &got) == 0 && got.nchargers == 2);
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_idtag_each(st, NULL, on_tag, &seen) == 0 && seen.n == 1);
+	CHECK_STR(seen.row[0], "CARD Accepted 2");
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_idtag_each_charger(st, "CARD", on_tag_charger, &seen) == 0 && seen.n == 2);
+	CHECK_STR(seen.row[0], "CP1");
+	CHECK_STR(seen.row[1], "CP2");
+	memset(&seen, 0, sizeof seen);
+	CHECK(store_idtag_each(st, "NOPE", on_tag, &seen) == 0 && seen.n == 0);
 	CHECK(store_idtag_bound_to(st, "CARD", "CP2") == 1);
 	CHECK(store_idtag_bound_to(st, "CARD", "CP3") == 0);
 	CHECK(store_idtag_put(st, &t, NULL) == 0);
