@@ -12,8 +12,18 @@ from harness import Csmsd, Raw, Checks, boot_frame
 c = Checks()
 
 
+def answer_calls(r, f):
+    """A CALL of ours may come first on a slow machine (DLM's profile):
+    answer it and read on. Returns the next frame that is not a CALL."""
+    while f[0] == 2:
+        r.send(json.dumps([3, f[1], {"status": "Accepted"}]))
+        f = json.loads(r.line(10))
+    return f
+
+
 def authorize(r, tag):
-    return json.loads(r.call(json.dumps([2, "a-" + tag, "Authorize", {"idTag": tag}])))[2]["idTagInfo"]["status"]
+    f = answer_calls(r, json.loads(r.call(json.dumps([2, "a-" + tag, "Authorize", {"idTag": tag}]))))
+    return f[2]["idTagInfo"]["status"]
 
 
 d = Csmsd(unknown_chargers="accept")
@@ -34,9 +44,8 @@ try:
     # switch off: any card, even unknown or blocked
     c.eq(authorize(r1, "NOBODY"), "Accepted", "switch off: an unknown card is Accepted")
     c.eq(authorize(r1, "BLOCKED"), "Accepted", "switch off: any card is Accepted")
-    s1 = json.loads(r1.call(json.dumps([2, "st1", "StartTransaction", {"connectorId": 1, "idTag": "NOBODY",
-                                                                       "meterStart": 100,
-                                                                       "timestamp": "2026-03-01T10:00:00Z"}])))[2]
+    s1 = answer_calls(r1, json.loads(r1.call(json.dumps([2, "st1", "StartTransaction", {
+        "connectorId": 1, "idTag": "NOBODY", "meterStart": 100, "timestamp": "2026-03-01T10:00:00Z"}]))))[2]
     c.eq(s1["idTagInfo"]["status"], "Accepted", "switch off: start accepted")
     tx = d.get("/api/v1/transactions/%d" % s1["transactionId"])[1]
     c.eq(tx["idTag"], "HOUSE", "the transaction is recorded under the free idTag")
@@ -69,9 +78,8 @@ try:
     c.eq(authorize(r1, "BOUND"), "Accepted", "a bound card works on its charger")
     c.eq(authorize(r2, "BOUND"), "Invalid", "and is Invalid on another")
     c.eq((authorize(r1, "FREE1"), authorize(r2, "FREE1")), ("Accepted", "Accepted"), "an unbound card works anywhere")
-    s2 = json.loads(r2.call(json.dumps([2, "st2", "StartTransaction", {"connectorId": 1, "idTag": "BOUND",
-                                                                       "meterStart": 0,
-                                                                       "timestamp": "2026-03-01T11:00:00Z"}])))[2]
+    s2 = answer_calls(r2, json.loads(r2.call(json.dumps([2, "st2", "StartTransaction", {
+        "connectorId": 1, "idTag": "BOUND", "meterStart": 0, "timestamp": "2026-03-01T11:00:00Z"}]))))[2]
     c.eq(s2["idTagInfo"]["status"], "Invalid", "a start with a card bound elsewhere is Invalid (still recorded)")
 
     # real time info
@@ -87,7 +95,8 @@ try:
             {"value": "229.3", "measurand": "Voltage", "phase": "L3-N", "unit": "V"},
             {"value": "64", "measurand": "SoC", "unit": "Percent"},
             {"value": "41.5", "measurand": "Temperature", "unit": "Celsius"}]}]}
-    c.eq(json.loads(r1.call(json.dumps([2, "mv1", "MeterValues", mv])))[0], 3, "MeterValues answered")
+    c.eq(answer_calls(r1, json.loads(r1.call(json.dumps([2, "mv1", "MeterValues", mv]))))[0], 3,
+         "MeterValues answered")
     live = {x["connectorId"]: x for x in d.get("/api/v1/chargers/CM1")[1]["live"]}
     l1 = live.get(1, {})
     c.eq((l1.get("energyWh"), l1.get("powerW"), l1.get("currentA"), l1.get("voltageV"), l1.get("socPct"),
@@ -96,7 +105,7 @@ try:
     c(l1.get("time", "").startswith("2026-03-01T10:05:00"), "with their time: %s" % l1.get("time"))
     mv["meterValue"][0]["timestamp"] = "2026-03-01T10:06:00Z"
     mv["meterValue"][0]["sampledValue"] = [{"value": "1300", "measurand": "Energy.Active.Import.Register"}]
-    r1.call(json.dumps([2, "mv2", "MeterValues", mv]))
+    answer_calls(r1, json.loads(r1.call(json.dumps([2, "mv2", "MeterValues", mv]))))
     l1 = {x["connectorId"]: x for x in d.get("/api/v1/chargers/CM1")[1]["live"]}[1]
     c.eq((l1["energyWh"], l1["time"][:19]), (1300, "2026-03-01T10:06:00"), "the latest value wins")
     c.eq(d.get("/api/v1/chargers/CM2")[1]["live"], [], "no measurement, no live entry")
