@@ -63,17 +63,17 @@
  *  resolution_a    A     0.1      limits are rounded down to this step
  * ---------------------------------------------------------------------- */
 typedef struct dlm_config {
-    bool enabled;
-    double breaker_a;
-    double margin_a;
-    double fallback_a;
-    int64_t stale_ms;
-    int64_t settle_ms;
-    double ramp_a_per_s;
-    int64_t min_pause_ms;
-    double unused_slack_a;
-    int64_t unused_ms;
-    double resolution_a;
+	bool enabled;
+	double breaker_a;
+	double margin_a;
+	double fallback_a;
+	int64_t stale_ms;
+	int64_t settle_ms;
+	double ramp_a_per_s;
+	int64_t min_pause_ms;
+	double unused_slack_a;
+	int64_t unused_ms;
+	double resolution_a;
 } dlm_config;
 
 typedef enum dlm_field_type { DLM_F_BOOL, DLM_F_AMPS, DLM_F_MS, DLM_F_RATE } dlm_field_type;
@@ -82,13 +82,13 @@ typedef enum dlm_field_type { DLM_F_BOOL, DLM_F_AMPS, DLM_F_MS, DLM_F_RATE } dlm
  * The daemon's config rows (csms/config.c) name the field each sets, with
  * bounds inside these (a test checks it). */
 typedef struct dlm_config_field {
-    const char *name;   /* "breaker_a" */
-    const char *json;   /* "breakerA" */
-    const char *unit;   /* "A", "ms", "A/s", "" */
-    dlm_field_type type;
-    size_t offset;      /* into dlm_config */
-    double def, min, max;
-    const char *help;
+	const char *name; /* "breaker_a" */
+	const char *json; /* "breakerA" */
+	const char *unit; /* "A", "ms", "A/s", "" */
+	dlm_field_type type;
+	size_t offset; /* into dlm_config */
+	double def, min, max;
+	const char *help;
 } dlm_config_field;
 
 extern const dlm_config_field dlm_config_fields[];
@@ -111,76 +111,76 @@ int dlm_config_validate(const dlm_config *cfg, char *err, size_t errlen);
  * Inputs. Lifetime: owned by the caller, read-only during dlm_compute().
  * ---------------------------------------------------------------------- */
 typedef enum dlm_ev_state {
-    DLM_EV_IDLE = 0,      /* no car, or not authorised: gets 0 */
-    DLM_EV_CHARGING,      /* current flowing */
-    DLM_EV_SUSPENDED      /* car plugged in, not drawing (SuspendedEV/EVSE) */
+	DLM_EV_IDLE = 0, /* no car, or not authorised: gets 0 */
+	DLM_EV_CHARGING, /* current flowing */
+	DLM_EV_SUSPENDED /* car plugged in, not drawing (SuspendedEV/EVSE) */
 } dlm_ev_state;
 
 typedef struct dlm_charger_in {
-    uint32_t id;          /* caller's key (e.g. charger<<8 | connector): nonzero,
+	uint32_t id;        /* caller's key (e.g. charger<<8 | connector): nonzero,
                              unique within one input; keys the dlm_state */
-    uint8_t phases;       /* 1 or 3 */
-    uint8_t grid_phase;   /* single-phase chargers: 0..2 = L1..L3 it sits on */
-    dlm_ev_state state;
-    int32_t priority;     /* higher is served first; equal = equal shares */
-    double min_a;         /* minimum charging current, normally 6 (IEC 61851) */
-    double max_a;         /* min of rating, cable and manual cap */
-    double target_a;      /* from the charging mode; DLM_TARGET_MAX = as much
+	uint8_t phases;     /* 1 or 3 */
+	uint8_t grid_phase; /* single-phase chargers: 0..2 = L1..L3 it sits on */
+	dlm_ev_state state;
+	int32_t priority;          /* higher is served first; equal = equal shares */
+	double min_a;              /* minimum charging current, normally 6 (IEC 61851) */
+	double max_a;              /* min of rating, cable and manual cap */
+	double target_a;           /* from the charging mode; DLM_TARGET_MAX = as much
                              as allowed; below min_a means 0 */
-    double draw_a[DLM_PHASES]; /* what it draws now, by GRID phase; must be no
+	double draw_a[DLM_PHASES]; /* what it draws now, by GRID phase; must be no
                              older than the grid reading (dlm_draw_from_meter) */
 } dlm_charger_in;
 
 typedef struct dlm_input {
-    double grid_a[DLM_PHASES];  /* grid current, import positive */
-    int64_t grid_ts_ms;         /* when it was measured; DLM_NO_TIME = never */
-    size_t n;                   /* 0..DLM_MAX_CHARGERS */
-    const dlm_charger_in *chargers; /* n entries (may be NULL when n == 0) */
+	double grid_a[DLM_PHASES];      /* grid current, import positive */
+	int64_t grid_ts_ms;             /* when it was measured; DLM_NO_TIME = never */
+	size_t n;                       /* 0..DLM_MAX_CHARGERS */
+	const dlm_charger_in *chargers; /* n entries (may be NULL when n == 0) */
 } dlm_input;
 
 /* ------------------------------------------------------------------------
  * Outputs. Lifetime: owned by the caller, written by dlm_compute().
  * ---------------------------------------------------------------------- */
 typedef enum dlm_reason {
-    DLM_R_IDLE = 0,     /* no car / not charging */
-    DLM_R_FAIR_SHARE,   /* a phase is full: this is its share of it */
-    DLM_R_TARGET,       /* limited by the charging mode's target */
-    DLM_R_MAX,          /* limited by its maximum current */
-    DLM_R_HEADROOM,     /* 0: not enough room for its minimum current */
-    DLM_R_UNUSED,       /* held near its draw, the car takes less */
-    DLM_R_PAUSED,       /* 0: minimum pause time not over */
-    DLM_R_SETTLING,     /* increase waiting for the settling time */
-    DLM_R_RAMP,         /* increase under way, rate-limited */
-    DLM_R_STALE,        /* sensor stale: fallback current */
-    DLM_R_DISABLED,     /* DLM disabled: target passed through */
-    DLM_R_INVALID,      /* 0: bad charger input (see dlm_output.error) */
-    DLM_R_COUNT
+	DLM_R_IDLE = 0,   /* no car / not charging */
+	DLM_R_FAIR_SHARE, /* a phase is full: this is its share of it */
+	DLM_R_TARGET,     /* limited by the charging mode's target */
+	DLM_R_MAX,        /* limited by its maximum current */
+	DLM_R_HEADROOM,   /* 0: not enough room for its minimum current */
+	DLM_R_UNUSED,     /* held near its draw, the car takes less */
+	DLM_R_PAUSED,     /* 0: minimum pause time not over */
+	DLM_R_SETTLING,   /* increase waiting for the settling time */
+	DLM_R_RAMP,       /* increase under way, rate-limited */
+	DLM_R_STALE,      /* sensor stale: fallback current */
+	DLM_R_DISABLED,   /* DLM disabled: target passed through */
+	DLM_R_INVALID,    /* 0: bad charger input (see dlm_output.error) */
+	DLM_R_COUNT
 } dlm_reason;
 
 /* "fair share", "target", ... ; "?" for an out-of-range value. */
 const char *dlm_reason_str(dlm_reason r);
 
 typedef struct dlm_charger_out {
-    uint32_t id;         /* copied from the input */
-    double limit_a;      /* 0, or in [min_a, max_a] */
-    uint8_t phases;      /* number of phases to put in the profile */
-    dlm_reason reason;
-    double target_a;     /* where DLM wants to go (limit_a once settled) */
+	uint32_t id;    /* copied from the input */
+	double limit_a; /* 0, or in [min_a, max_a] */
+	uint8_t phases; /* number of phases to put in the profile */
+	dlm_reason reason;
+	double target_a; /* where DLM wants to go (limit_a once settled) */
 } dlm_charger_out;
 
 typedef struct dlm_output {
-    bool stale;                       /* fallback applied */
-    double house_a[DLM_PHASES];       /* grid minus EV draws (estimate);
+	bool stale;                                 /* fallback applied */
+	double house_a[DLM_PHASES];                 /* grid minus EV draws (estimate);
                                          NAN while stale */
-    double budget_a[DLM_PHASES];      /* breaker - margin - house: what EVs may
+	double budget_a[DLM_PHASES];                /* breaker - margin - house: what EVs may
                                          use in all; breaker - margin if stale */
-    double allocated_a[DLM_PHASES];   /* sum of limits per phase */
-    double headroom_a[DLM_PHASES];    /* budget - allocated: still free for
+	double allocated_a[DLM_PHASES];             /* sum of limits per phase */
+	double headroom_a[DLM_PHASES];              /* budget - allocated: still free for
                                          EVs; negative when the house alone
                                          is over breaker - margin */
-    size_t n;                         /* = input n */
-    dlm_charger_out chargers[DLM_MAX_CHARGERS]; /* same order as input */
-    char error[128];                  /* first bad input, "" if none */
+	size_t n;                                   /* = input n */
+	dlm_charger_out chargers[DLM_MAX_CHARGERS]; /* same order as input */
+	char error[128];                            /* first bad input, "" if none */
 } dlm_output;
 
 /* ------------------------------------------------------------------------
@@ -190,18 +190,18 @@ typedef struct dlm_output {
  * its entry.
  * ---------------------------------------------------------------------- */
 typedef struct dlm_charger_state {
-    uint32_t id;              /* 0 = free slot */
-    double limit_a;           /* last limit given */
-    int64_t want_up_since;    /* an increase possible since; DLM_NO_TIME */
-    int64_t paused_since;     /* limit went to 0 at; DLM_NO_TIME */
-    int64_t under_since;      /* drawing below limit - slack since */
-    bool capped;              /* held at draw + slack (not taking current) */
+	uint32_t id;           /* 0 = free slot */
+	double limit_a;        /* last limit given */
+	int64_t want_up_since; /* an increase possible since; DLM_NO_TIME */
+	int64_t paused_since;  /* limit went to 0 at; DLM_NO_TIME */
+	int64_t under_since;   /* drawing below limit - slack since */
+	bool capped;           /* held at draw + slack (not taking current) */
 } dlm_charger_state;
 
 typedef struct dlm_state {
-    int64_t last_now_ms;      /* DLM_NO_TIME before the first call */
-    int64_t last_reduce_ms;   /* last time any limit went down */
-    dlm_charger_state ch[DLM_MAX_CHARGERS];
+	int64_t last_now_ms;    /* DLM_NO_TIME before the first call */
+	int64_t last_reduce_ms; /* last time any limit went down */
+	dlm_charger_state ch[DLM_MAX_CHARGERS];
 } dlm_state;
 
 void dlm_state_init(dlm_state *st);
@@ -213,26 +213,25 @@ void dlm_state_init(dlm_state *st);
  * DLM_R_INVALID and the call still returns 0. Guarantees (enabled, valid input):
  * per phase the limits add up to at most max(0, budget_a); each limit is 0
  * or within [min_a, max_a]; a single-phase charger loads only its phase. */
-int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64_t now_ms,
-                dlm_output *out);
+int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64_t now_ms, dlm_output *out);
 
 /* ------------------------------------------------------------------------
  * Draw helper: what a charger draws per grid phase, from its MeterValues.
  * Each field is NAN when the charger did not report it.
  * ---------------------------------------------------------------------- */
 typedef struct dlm_meter_sample {
-    double current_a[DLM_PHASES]; /* Current.Import with phase L1..L3 (charger's) */
-    double current_any_a;         /* Current.Import without phase (per phase) */
-    double power_w[DLM_PHASES];   /* Power.Active.Import with phase */
-    double power_total_w;         /* Power.Active.Import without phase */
-    double voltage_v[DLM_PHASES]; /* Voltage, NAN -> 230 V */
+	double current_a[DLM_PHASES]; /* Current.Import with phase L1..L3 (charger's) */
+	double current_any_a;         /* Current.Import without phase (per phase) */
+	double power_w[DLM_PHASES];   /* Power.Active.Import with phase */
+	double power_total_w;         /* Power.Active.Import without phase */
+	double voltage_v[DLM_PHASES]; /* Voltage, NAN -> 230 V */
 } dlm_meter_sample;
 
 typedef enum dlm_draw_source {
-    DLM_DRAW_CURRENT,     /* from Current.Import */
-    DLM_DRAW_POWER,       /* from power / voltage */
-    DLM_DRAW_LIMIT,       /* charging, nothing measured: its last limit */
-    DLM_DRAW_NONE         /* idle or suspended: 0 */
+	DLM_DRAW_CURRENT, /* from Current.Import */
+	DLM_DRAW_POWER,   /* from power / voltage */
+	DLM_DRAW_LIMIT,   /* charging, nothing measured: its last limit */
+	DLM_DRAW_NONE     /* idle or suspended: 0 */
 } dlm_draw_source;
 
 /* Sets every field of m to NAN. */
@@ -242,9 +241,8 @@ void dlm_meter_sample_clear(dlm_meter_sample *m);
  * per-phase power / voltage, total power / (phases x voltage), and when
  * charging with nothing measured its last limit. src may be NULL.
  * Returns 0, or -EINVAL for phases not 1/3 or grid_phase > 2. */
-int dlm_draw_from_meter(const dlm_meter_sample *m, uint8_t phases, uint8_t grid_phase,
-                        dlm_ev_state state, double last_limit_a, double draw_a[DLM_PHASES],
-                        dlm_draw_source *src);
+int dlm_draw_from_meter(const dlm_meter_sample *m, uint8_t phases, uint8_t grid_phase, dlm_ev_state state,
+			double last_limit_a, double draw_a[DLM_PHASES], dlm_draw_source *src);
 
 /* ------------------------------------------------------------------------
  * Simulated house load (sensor "sim"): a pure function of time and seed.
@@ -253,11 +251,11 @@ int dlm_draw_from_meter(const dlm_meter_sample *m, uint8_t phases, uint8_t grid_
  * pseudo-random times within 5-minute slots. Same seed and time, same value.
  * ---------------------------------------------------------------------- */
 typedef struct dlm_sim_params {
-    uint64_t seed;
-    double base_a;        /* per-phase night base load, default 1.5 */
-    double peak_a;        /* extra at the evening peak, default 4 */
-    double step_scale;    /* multiplies appliance currents, default 1 */
-    double utc_offset_h;  /* local time = UTC + this, default 0 */
+	uint64_t seed;
+	double base_a;       /* per-phase night base load, default 1.5 */
+	double peak_a;       /* extra at the evening peak, default 4 */
+	double step_scale;   /* multiplies appliance currents, default 1 */
+	double utc_offset_h; /* local time = UTC + this, default 0 */
 } dlm_sim_params;
 
 void dlm_sim_defaults(dlm_sim_params *p);

@@ -30,45 +30,46 @@
 
 #include "dlm.h"
 
-#define DLM_SEND_STEP_A 1.0        /* a change this large goes out */
-#define DLM_SEND_CUT_A 0.1         /* smallest urgent cut */
-#define DLM_SEND_OVER_A 0.05       /* installed above budget by more: urgent */
-#define DLM_SEND_EPS_A 1e-6        /* limits differ in 0.1 A steps: a difference within this of a
+#define DLM_SEND_STEP_A 1.0  /* a change this large goes out */
+#define DLM_SEND_CUT_A 0.1   /* smallest urgent cut */
+#define DLM_SEND_OVER_A 0.05 /* installed above budget by more: urgent */
+#define DLM_SEND_EPS_A \
+	1e-6                    /* limits differ in 0.1 A steps: a difference within this of a
                                       threshold (16 - 15.9 is 0.0999... in binary) counts as reaching it */
-#define DLM_SEND_RETRY_MS 60000    /* a refused profile is tried again after this */
+#define DLM_SEND_RETRY_MS 60000 /* a refused profile is tried again after this */
 
 /* What is installed on one charger and what is under way. Lifetime: owned
  * by the caller from the charger's first decision on; initialise with
  * dlm_send_init(). */
 typedef struct dlm_send_state {
-    double sent_limit_a;   /* accepted by the charger; < 0 = nothing installed */
-    double prev_limit_a;   /* installed before the last change (0 if none) */
-    int64_t changed_ms;    /* when the installed limit last changed; DLM_NO_TIME = never */
-    int sent_phases;       /* phases of the installed limit */
-    bool need_send;        /* (re)install at the next decision (reconnect, profile cleared) */
-    bool in_flight;        /* a profile call awaits its answer */
-    bool rejected;         /* the charger refused the last profile */
-    int64_t rejected_ms;   /* when it refused */
+	double sent_limit_a; /* accepted by the charger; < 0 = nothing installed */
+	double prev_limit_a; /* installed before the last change (0 if none) */
+	int64_t changed_ms;  /* when the installed limit last changed; DLM_NO_TIME = never */
+	int sent_phases;     /* phases of the installed limit */
+	bool need_send;      /* (re)install at the next decision (reconnect, profile cleared) */
+	bool in_flight;      /* a profile call awaits its answer */
+	bool rejected;       /* the charger refused the last profile */
+	int64_t rejected_ms; /* when it refused */
 } dlm_send_state;
 
 /* Why a charger's limit goes out, or not, in one decision. */
 typedef enum dlm_send_why {
-    /* not sent */
-    DLM_SEND_NO_CHANGE = 0, /* changed by less than DLM_SEND_STEP_A */
-    DLM_SEND_HOLD,          /* a raise, held while a car is in its reaction window */
-    DLM_SEND_FAST_OFF,      /* DLM off, Fast mode, nothing installed: no profile */
-    DLM_SEND_IN_FLIGHT,     /* the last call has no answer yet */
-    DLM_SEND_OFFLINE,       /* not connected */
-    DLM_SEND_RETRY_WAIT,    /* refused less than DLM_SEND_RETRY_MS ago */
-    /* sent */
-    DLM_SEND_CUT,           /* urgent cut: stale sensor or a phase over budget */
-    DLM_SEND_REINSTALL,     /* need_send: reconnect, or our profile was cleared */
-    DLM_SEND_FIRST,         /* nothing installed yet */
-    DLM_SEND_RETRY,         /* refused DLM_SEND_RETRY_MS ago or more: again */
-    DLM_SEND_ZERO,          /* to or from 0 A */
-    DLM_SEND_PHASES,        /* the number of phases changed */
-    DLM_SEND_STEP,          /* changed by DLM_SEND_STEP_A or more */
-    DLM_SEND_WHY_COUNT
+	/* not sent */
+	DLM_SEND_NO_CHANGE = 0, /* changed by less than DLM_SEND_STEP_A */
+	DLM_SEND_HOLD,          /* a raise, held while a car is in its reaction window */
+	DLM_SEND_FAST_OFF,      /* DLM off, Fast mode, nothing installed: no profile */
+	DLM_SEND_IN_FLIGHT,     /* the last call has no answer yet */
+	DLM_SEND_OFFLINE,       /* not connected */
+	DLM_SEND_RETRY_WAIT,    /* refused less than DLM_SEND_RETRY_MS ago */
+	/* sent */
+	DLM_SEND_CUT,       /* urgent cut: stale sensor or a phase over budget */
+	DLM_SEND_REINSTALL, /* need_send: reconnect, or our profile was cleared */
+	DLM_SEND_FIRST,     /* nothing installed yet */
+	DLM_SEND_RETRY,     /* refused DLM_SEND_RETRY_MS ago or more: again */
+	DLM_SEND_ZERO,      /* to or from 0 A */
+	DLM_SEND_PHASES,    /* the number of phases changed */
+	DLM_SEND_STEP,      /* changed by DLM_SEND_STEP_A or more */
+	DLM_SEND_WHY_COUNT
 } dlm_send_why;
 
 /* "no change", "hold raise", ...; "?" for an out-of-range value. */
@@ -77,18 +78,18 @@ const char *dlm_send_why_str(dlm_send_why w);
 /* What the caller knows of one charger besides its dlm_charger_in.
  * Lifetime: the caller's, read-only during dlm_send_plan(). */
 typedef struct dlm_send_charger {
-    dlm_send_state st;
-    bool online;           /* connected: a call can go out */
-    bool fast;             /* charging mode Fast: with DLM off it runs on its
+	dlm_send_state st;
+	bool online; /* connected: a call can go out */
+	bool fast;   /* charging mode Fast: with DLM off it runs on its
                               own maximum and gets no profile unless one was
                               installed before (which must then be lifted) */
 } dlm_send_charger;
 
 /* The plan for one charger, same index as the decision's chargers. */
 typedef struct dlm_send_decision {
-    bool send;             /* send out->chargers[i].limit_a / .phases now */
-    dlm_send_why why;
-    bool urgent;           /* the urgent-cut condition holds for it (stale,
+	bool send; /* send out->chargers[i].limit_a / .phases now */
+	dlm_send_why why;
+	bool urgent; /* the urgent-cut condition holds for it (stale,
                               or a phase of it over budget) */
 } dlm_send_decision;
 
@@ -106,33 +107,30 @@ bool dlm_send_in_window(const dlm_send_state *s, int64_t react_ms, int64_t now_m
  * window's end, else as if nothing was measured (dlm_draw_from_meter with
  * the installed limit). m_ts_ms DLM_NO_TIME = no sample. Returns 0, or
  * -EINVAL for a NULL argument or bad phases (draw_a is then all 0). */
-int dlm_send_draw(const dlm_send_state *s, const dlm_charger_in *in, int64_t react_ms,
-                  int64_t now_ms, const dlm_meter_sample *m, int64_t m_ts_ms,
-                  double draw_a[DLM_PHASES]);
+int dlm_send_draw(const dlm_send_state *s, const dlm_charger_in *in, int64_t react_ms, int64_t now_ms,
+		  const dlm_meter_sample *m, int64_t m_ts_ms, double draw_a[DLM_PHASES]);
 
 /* Plans one decision: for each of the n chargers of in / out (out from
  * dlm_compute() over in), whether its limit goes out now and why. ch and
  * dec have n entries. Changes nothing. Returns 0, or -EINVAL for a NULL
  * argument, n != out->n or n > DLM_MAX_CHARGERS. */
-int dlm_send_plan(const dlm_output *out, const dlm_charger_in *in, const dlm_send_charger *ch,
-                  size_t n, bool dlm_enabled, int64_t react_ms, int64_t now_ms,
-                  dlm_send_decision *dec);
+int dlm_send_plan(const dlm_output *out, const dlm_charger_in *in, const dlm_send_charger *ch, size_t n,
+		  bool dlm_enabled, int64_t react_ms, int64_t now_ms, dlm_send_decision *dec);
 
 /* A profile call went out (the caller queued it): in flight, need_send done. */
 void dlm_send_started(dlm_send_state *s);
 
 typedef enum dlm_send_outcome {
-    DLM_SEND_ACCEPTED,  /* the charger installed limit_a / phases */
-    DLM_SEND_REFUSED,   /* Rejected, NotSupported, an error answer, a timeout */
-    DLM_SEND_CLOSED     /* the connection went away: says nothing of the profile */
+	DLM_SEND_ACCEPTED, /* the charger installed limit_a / phases */
+	DLM_SEND_REFUSED,  /* Rejected, NotSupported, an error answer, a timeout */
+	DLM_SEND_CLOSED    /* the connection went away: says nothing of the profile */
 } dlm_send_outcome;
 
 /* The answer to the call in flight. Accepted: installed = limit_a and
  * phases; when the limit changed, prev = the old one (0 if none) and
  * changed_ms = now_ms; rejected cleared. Refused: rejected at now_ms.
  * Closed: only no longer in flight. */
-void dlm_send_done(dlm_send_state *s, dlm_send_outcome o, double limit_a, int phases,
-                   int64_t now_ms);
+void dlm_send_done(dlm_send_state *s, dlm_send_outcome o, double limit_a, int phases, int64_t now_ms);
 
 /* The charger (re)connected: its profile is installed again at the next
  * decision, a refusal is forgotten, nothing is in flight. */

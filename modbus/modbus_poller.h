@@ -27,30 +27,30 @@
 
 /* ---------------------------------------------------------- read plan */
 
-#define MODBUS_MAX_BLOCKS 24      /* registers per map, hence blocks */
-#define MODBUS_BLOCK_WORDS 125    /* Modbus limit for one read */
+#define MODBUS_MAX_BLOCKS 24   /* registers per map, hence blocks */
+#define MODBUS_BLOCK_WORDS 125 /* Modbus limit for one read */
 
 /* One register of a map, as the plan sees it. */
 typedef struct modbus_span {
-    uint8_t fc;                   /* 3 holding, 4 input */
-    uint16_t addr;
-    modbus_reg_type type;
-    bool bad;                     /* the driver found it malformed otherwise */
+	uint8_t fc; /* 3 holding, 4 input */
+	uint16_t addr;
+	modbus_reg_type type;
+	bool bad; /* the driver found it malformed otherwise */
 } modbus_span;
 
 /* One read request covering one or more map registers. */
 typedef struct modbus_block {
-    uint8_t fc;
-    uint16_t addr, count;
+	uint8_t fc;
+	uint16_t addr, count;
 } modbus_block;
 
 /* Block reads for a map and the words they last returned. Plain data in
  * the driver's handle; written by the poller thread only. */
 typedef struct modbus_blocks {
-    size_t n;
-    modbus_block b[MODBUS_MAX_BLOCKS];
-    int reg_block[MODBUS_MAX_BLOCKS];          /* map register -> block */
-    uint16_t words[MODBUS_MAX_BLOCKS][MODBUS_BLOCK_WORDS];
+	size_t n;
+	modbus_block b[MODBUS_MAX_BLOCKS];
+	int reg_block[MODBUS_MAX_BLOCKS]; /* map register -> block */
+	uint16_t words[MODBUS_MAX_BLOCKS][MODBUS_BLOCK_WORDS];
 } modbus_blocks;
 
 /* Groups n (<= MODBUS_MAX_BLOCKS) registers into block reads; only
@@ -66,8 +66,8 @@ int modbus_blocks_read(modbus_blocks *bl, modbus_t *mb, char *why, size_t len);
 /* The words of map register reg (at addr) from the last read. */
 static inline const uint16_t *modbus_blocks_at(const modbus_blocks *bl, size_t reg, uint16_t addr)
 {
-    int b = bl->reg_block[reg];
-    return &bl->words[b][addr - bl->b[b].addr];
+	int b = bl->reg_block[reg];
+	return &bl->words[b][addr - bl->b[b].addr];
 }
 
 /* ------------------------------------------------------------- poller */
@@ -75,76 +75,76 @@ static inline const uint16_t *modbus_blocks_at(const modbus_blocks *bl, size_t r
 /* The health both drivers report; the driver's public health struct has
  * the same field names (MODBUS_HEALTH_COPY). */
 typedef struct modbus_health {
-    bool ok;                        /* the last poll succeeded */
-    char last_error[128];           /* "" when none yet */
-    uint32_t consecutive_failures;
-    int64_t last_success_ms;        /* as the driver initialised it before the first */
-    uint64_t readings, failures, connects;
-    uint64_t writes, write_failures;  /* kept by drivers that write */
+	bool ok;              /* the last poll succeeded */
+	char last_error[128]; /* "" when none yet */
+	uint32_t consecutive_failures;
+	int64_t last_success_ms; /* as the driver initialised it before the first */
+	uint64_t readings, failures, connects;
+	uint64_t writes, write_failures; /* kept by drivers that write */
 } modbus_health;
 
 /* Copies the common health fields into a driver's health struct. */
-#define MODBUS_HEALTH_COPY(dst, src)                                              \
-    do {                                                                          \
-        _Static_assert(sizeof (dst)->last_error == sizeof (src)->last_error, "");  \
-        (dst)->ok = (src)->ok;                                                    \
-        memcpy((dst)->last_error, (src)->last_error, sizeof (dst)->last_error);   \
-        (dst)->consecutive_failures = (src)->consecutive_failures;                \
-        (dst)->last_success_ms = (src)->last_success_ms;                          \
-        (dst)->readings = (src)->readings;                                        \
-        (dst)->failures = (src)->failures;                                        \
-        (dst)->connects = (src)->connects;                                        \
-    } while (0)
+#define MODBUS_HEALTH_COPY(dst, src)                                                    \
+	do {                                                                            \
+		_Static_assert(sizeof(dst)->last_error == sizeof(src)->last_error, ""); \
+		(dst)->ok = (src)->ok;                                                  \
+		memcpy((dst)->last_error, (src)->last_error, sizeof(dst)->last_error);  \
+		(dst)->consecutive_failures = (src)->consecutive_failures;              \
+		(dst)->last_success_ms = (src)->last_success_ms;                        \
+		(dst)->readings = (src)->readings;                                      \
+		(dst)->failures = (src)->failures;                                      \
+		(dst)->connects = (src)->connects;                                      \
+	} while (0)
 
 typedef enum modbus_link_kind { MODBUS_LINK_NONE, MODBUS_LINK_TCP, MODBUS_LINK_RTU } modbus_link_kind;
 
 /* Lifetime: copied by modbus_poller_init(); the pointers must outlive the
  * poller (they point into the driver's handle). */
 typedef struct modbus_poller_cfg {
-    modbus_link_kind link;          /* NONE: no connection (simulated device) */
-    const char *host;               /* TCP */
-    int port;
-    const char *device;             /* RTU */
-    int baud;
-    char parity;
-    int data_bits, stop_bits;
-    int unit;                       /* Modbus unit (slave) id */
-    int timeout_ms;                 /* response (and TCP connect) timeout */
-    int poll_ms, backoff_min_ms, backoff_max_ms;
+	modbus_link_kind link; /* NONE: no connection (simulated device) */
+	const char *host;      /* TCP */
+	int port;
+	const char *device; /* RTU */
+	int baud;
+	char parity;
+	int data_bits, stop_bits;
+	int unit;       /* Modbus unit (slave) id */
+	int timeout_ms; /* response (and TCP connect) timeout */
+	int poll_ms, backoff_min_ms, backoff_max_ms;
 
-    /* Poller thread: produces one reading into scratch and sets *ts_ms.
+	/* Poller thread: produces one reading into scratch and sets *ts_ms.
      * 0, or -1 with why: the link is dropped and the failure posted as
      * "poll: why". mb is NULL for link NONE. NULL poll = no thread. */
-    int (*poll)(void *drv, modbus_t *mb, char *why, size_t len, int64_t *ts_ms);
-    /* Poller thread, after a reading was posted and the owner woken (e.g.
+	int (*poll)(void *drv, modbus_t *mb, char *why, size_t len, int64_t *ts_ms);
+	/* Poller thread, after a reading was posted and the owner woken (e.g.
      * writes); < 0 drops the link. NULL = none. */
-    int (*after_post)(void *drv, modbus_t *mb);
-    /* Poller thread, after each successful connect. NULL = none. */
-    void (*on_connect)(void *drv);
-    void *drv;
+	int (*after_post)(void *drv, modbus_t *mb);
+	/* Poller thread, after each successful connect. NULL = none. */
+	void (*on_connect)(void *drv);
+	void *drv;
 
-    void *latest;                   /* mailbox reading, guarded by the mutex */
-    const void *scratch;            /* what poll fills */
-    size_t size;                    /* of each */
+	void *latest;        /* mailbox reading, guarded by the mutex */
+	const void *scratch; /* what poll fills */
+	size_t size;         /* of each */
 
-    int64_t (*clock_ms)(void *ctx); /* NULL = CLOCK_REALTIME in ms */
-    void (*wake)(void *ctx);        /* NULL = none */
-    void *ctx;
+	int64_t (*clock_ms)(void *ctx); /* NULL = CLOCK_REALTIME in ms */
+	void (*wake)(void *ctx);        /* NULL = none */
+	void *ctx;
 } modbus_poller_cfg;
 
 /* Lifetime: embedded in the driver's handle. Fields marked (mu) are
  * guarded by mu (modbus_poller_lock); drivers may keep more state under it. */
 typedef struct modbus_poller {
-    modbus_poller_cfg cfg;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_t thread;
-    bool has_thread;
-    bool stop;                      /* (mu) */
-    bool has_reading;               /* (mu) */
-    uint64_t seq;                   /* (mu) readings posted */
-    modbus_health health;           /* (mu) */
-    modbus_t *mb;                   /* poller thread only */
+	modbus_poller_cfg cfg;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	bool has_thread;
+	bool stop;            /* (mu) */
+	bool has_reading;     /* (mu) */
+	uint64_t seq;         /* (mu) readings posted */
+	modbus_health health; /* (mu) */
+	modbus_t *mb;         /* poller thread only */
 } modbus_poller;
 
 /* Copies cfg and creates the mutex and condition variable; no thread yet.

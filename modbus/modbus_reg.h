@@ -15,7 +15,11 @@
 #include <stdint.h>
 
 typedef enum modbus_reg_type {
-    MODBUS_REG_INT16, MODBUS_REG_UINT16, MODBUS_REG_INT32, MODBUS_REG_UINT32, MODBUS_REG_FLOAT32
+	MODBUS_REG_INT16,
+	MODBUS_REG_UINT16,
+	MODBUS_REG_INT32,
+	MODBUS_REG_UINT32,
+	MODBUS_REG_FLOAT32
 } modbus_reg_type;
 
 /* For 32-bit values: BIG = high word first ("abcd"), LITTLE = low word
@@ -29,7 +33,7 @@ int modbus_reg_words(modbus_reg_type t);
  * and multiplies by scale. -ERANGE when the result is not finite or the
  * type is unknown. */
 int modbus_reg_decode(modbus_reg_type t, modbus_word_order o, double scale, const uint16_t *words,
-                      double *value);
+		      double *value);
 
 /* How encode decides that value / scale fits an integer type.
  * EXACT: the unrounded raw value must lie within the type's range.
@@ -40,14 +44,13 @@ typedef enum modbus_reg_fit { MODBUS_FIT_EXACT, MODBUS_FIT_ROUNDED } modbus_reg_
 
 /* The inverse of decode: raw register words for value (rounded for integer
  * types). -ERANGE if it is not finite or does not fit. */
-int modbus_reg_encode(modbus_reg_type t, modbus_word_order o, double scale, double value,
-                      uint16_t *words, modbus_reg_fit fit);
+int modbus_reg_encode(modbus_reg_type t, modbus_word_order o, double scale, double value, uint16_t *words,
+		      modbus_reg_fit fit);
 
 /* ------------------------------------------------------------ parsing */
 
 /* Formats an error into err (if err && errlen) and returns -EINVAL. */
-int modbus_reg_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int modbus_reg_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* strtol with base 0 (decimal, 0x hex, 0 octal), the whole string, lo..hi. */
 bool modbus_reg_parse_long(const char *s, long lo, long hi, long *v);
@@ -67,24 +70,24 @@ int modbus_reg_next_item(char *buf, char **save, char **key, char **val, char *e
 
 /* One register as an item's value gives it. */
 typedef struct modbus_reg_item {
-    uint8_t fc;
-    uint16_t addr;
-    modbus_reg_type type;
-    modbus_word_order order;   /* MODBUS_WORD_BIG unless given */
-    double scale;              /* 1 unless given; never 0 */
+	uint8_t fc;
+	uint16_t addr;
+	modbus_reg_type type;
+	modbus_word_order order; /* MODBUS_WORD_BIG unless given */
+	double scale;            /* 1 unless given; never 0 */
 } modbus_reg_item;
 
 /* What an item may say; static tables in the drivers. */
 typedef struct modbus_reg_rules {
-    const char *fcs;        /* function codes allowed, as ",3,4," */
-    const char *fc_error;   /* message for another code: "%s: function code '%s' must be ..." */
-    size_t echo_max;        /* errors quote at most this many characters (< 256) of the value */
+	const char *fcs;      /* function codes allowed, as ",3,4," */
+	const char *fc_error; /* message for another code: "%s: function code '%s' must be ..." */
+	size_t echo_max;      /* errors quote at most this many characters (< 256) of the value */
 } modbus_reg_rules;
 
 /* Parses "FC:ADDR:TYPE[:ORDER[:SCALE]]" (val is modified) for the item
  * named key. Function code 6 takes one-register types only. Returns 0
  * with *out filled, or -EINVAL with a message naming key in err. */
-int modbus_reg_parse_item(const char *key, char *val, const modbus_reg_rules *rules,
-                          modbus_reg_item *out, char *err, size_t errlen);
+int modbus_reg_parse_item(const char *key, char *val, const modbus_reg_rules *rules, modbus_reg_item *out,
+			  char *err, size_t errlen);
 
 #endif

@@ -163,8 +163,9 @@ static void mode_feed_in(station_ctx *c)
 static void mode_remote_ems(station_ctx *c)
 {
 	const station_state *st = c->st;
-	bool fresh = st->ems_update_ms >= 0 && c->now_ms - st->ems_update_ms <= (int64_t)c->cfg->remote_ems_timeout_s * 1000 &&
-		     c->now_ms >= st->ems_update_ms;
+	bool fresh = st->ems_update_ms >= 0 &&
+		c->now_ms - st->ems_update_ms <= (int64_t)c->cfg->remote_ems_timeout_s * 1000 &&
+		c->now_ms >= st->ems_update_ms;
 	if (!fresh) {
 		c->ems_fallback = true;
 		c->active = STATION_MODE_SELF_CONSUMPTION;
@@ -334,7 +335,7 @@ static double apply_caps(station_ctx *c, station_output *out)
 static int input_ok(const station_input *in)
 {
 	return isfinite(in->pv_w) && isfinite(in->pv3_w) && isfinite(in->load_w) && isfinite(in->soc_pct) &&
-	       isfinite(in->grid_w) && isfinite(in->bat_w) && isfinite(in->ev_w);
+		isfinite(in->grid_w) && isfinite(in->bat_w) && isfinite(in->ev_w);
 }
 
 /* The step's context before any decision: time, SOC, efficiencies. */
@@ -346,7 +347,8 @@ static void start_ctx(station_ctx *c, const station_config *cfg, station_state *
 	c->st = st;
 	c->in = in;
 	c->now_ms = now_ms;
-	c->local_s = (now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000) + (int64_t)cfg->utc_offset_min * 60;
+	c->local_s =
+		(now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000) + (int64_t)cfg->utc_offset_min * 60;
 	c->dt_s = st->last_ms >= 0 && now_ms > st->last_ms ? (double)(now_ms - st->last_ms) / 1000.0 : 0;
 	if (c->dt_s > 900)
 		c->dt_s = 900;
@@ -382,7 +384,9 @@ static void home_load(station_ctx *c, double pv, double pv3)
 	const station_input *in = c->in;
 	double load = in->load_w;
 	if (load < 0)
-		load = maxd(0, in->grid_w + pv + pv3 + c->st->last_gen_w - in->bat_w - in->ev_w - c->st->last_loads_w);
+		load = maxd(0,
+			    in->grid_w + pv + pv3 + c->st->last_gen_w - in->bat_w - in->ev_w -
+				    c->st->last_loads_w);
 	c->load = load;
 	c->pv_own = pv;
 }

@@ -30,17 +30,17 @@ enum {
 
 #define STATION_MAX_CHARGERS 8
 #define STATION_MAX_SMART_LOADS 8
-#define STATION_MAX_PERIODS 16	  /* TOU periods, tariff periods, windows */
+#define STATION_MAX_PERIODS 16    /* TOU periods, tariff periods, windows */
 #define STATION_UNLIMITED (-1.0)  /* a "maximum" limit that does not apply */
 #define STATION_MIN_CURRENT_A 6.0 /* IEC 61851: below this a limit is 0 */
 
 /* Planner bounds (memory is preallocated in station_state). */
-#define STATION_SLOT_S 900			      /* plan and forecast slot, 15 min */
+#define STATION_SLOT_S 900                             /* plan and forecast slot, 15 min */
 #define STATION_SLOTS_PER_DAY (86400 / STATION_SLOT_S) /* 96 */
-#define STATION_PLAN_MAX_SLOTS 192			      /* 48 h */
-#define STATION_PLAN_MAX_LEVELS 201			      /* SOC grid points */
-#define STATION_PRICE_MAX_SLOTS 384			      /* 4 days of 15 min */
-#define STATION_PLAN_KEEP 4 /* slots of cost-to-go kept: re-plan at least hourly */
+#define STATION_PLAN_MAX_SLOTS 192                     /* 48 h */
+#define STATION_PLAN_MAX_LEVELS 201                    /* SOC grid points */
+#define STATION_PRICE_MAX_SLOTS 384                    /* 4 days of 15 min */
+#define STATION_PLAN_KEEP 4                            /* slots of cost-to-go kept: re-plan at least hourly */
 
 typedef enum {
 	STATION_MODE_SELF_CONSUMPTION = 0,
@@ -52,7 +52,12 @@ typedef enum {
 	STATION_MODE_COUNT
 } station_mode;
 
-typedef enum { STATION_EV_FAST = 0, STATION_EV_SOLAR_BOOST, STATION_EV_PV100, STATION_EV_MODE_COUNT } station_ev_mode;
+typedef enum {
+	STATION_EV_FAST = 0,
+	STATION_EV_SOLAR_BOOST,
+	STATION_EV_PV100,
+	STATION_EV_MODE_COUNT
+} station_ev_mode;
 
 /* The EV charging modes by name: ONE table for every place that names them.
  * `name` is the station's (its settings, GET /api/v1/station); `charger` is
@@ -82,13 +87,13 @@ typedef struct station_tou_period {
 	station_window w;
 	bool charge; /* true: charging period; false: discharging/self-consumption */
 	/* charging period */
-	double max_charge_w;		  /* "Maximum charging power for BAT" */
+	double max_charge_w;               /* "Maximum charging power for BAT" */
 	double grid_charge_cutoff_soc_pct; /* "Grid Charging Cut-off SOC" */
-	double max_import_w;		  /* "Maximum power for importing from grid" */
-	double max_grid_charge_w;	  /* "Maximum Charging Power from Grid to BAT" */
+	double max_import_w;               /* "Maximum power for importing from grid" */
+	double max_grid_charge_w;          /* "Maximum Charging Power from Grid to BAT" */
 	/* discharging period */
-	double max_discharge_w;	 /* "Maximum discharging power for BAT" */
-	double max_export_w;	 /* "Maximum power for exporting to grid" */
+	double max_discharge_w;   /* "Maximum discharging power for BAT" */
+	double max_export_w;      /* "Maximum power for exporting to grid" */
 	double max_bat_to_grid_w; /* "Maximum Discharging Power from BAT to Grid" (0 = none) */
 } station_tou_period;
 
@@ -101,8 +106,8 @@ typedef struct station_tariff_period {
 
 typedef struct station_battery_cfg {
 	double capacity_wh, max_charge_w, max_discharge_w;
-	double round_trip_eff;	  /* 0..1, split evenly between charge and discharge */
-	double soc_start_pct;	  /* used by the simulator only */
+	double round_trip_eff;     /* 0..1, split evenly between charge and discharge */
+	double soc_start_pct;      /* used by the simulator only */
 	double backup_reserve_pct; /* "Backup Reserve": on grid, no discharge below */
 	double soc_min_pct, soc_max_pct;
 } station_battery_cfg;
@@ -110,13 +115,13 @@ typedef struct station_battery_cfg {
 typedef struct station_charger_cfg {
 	char id[49];
 	station_ev_mode mode;
-	int phases;		 /* "Output Mode": 1 or 3 */
-	bool auto_phase_switch;	 /* "Output mode auto switch" (3-phase, 100% PV) */
-	double max_current_a;	 /* "Charging Current Adjustment", 6..80 */
-	int enable_delay_s;	 /* 100% PV: surplus above minimum this long -> start */
-	int disable_delay_s;	 /* 100% PV: surplus below minimum this long -> pause */
+	int phases;               /* "Output Mode": 1 or 3 */
+	bool auto_phase_switch;   /* "Output mode auto switch" (3-phase, 100% PV) */
+	double max_current_a;     /* "Charging Current Adjustment", 6..80 */
+	int enable_delay_s;       /* 100% PV: surplus above minimum this long -> start */
+	int disable_delay_s;      /* 100% PV: surplus below minimum this long -> pause */
 	int phase_switch_delay_s; /* 3->1 and 1->3 switching delay */
-	bool battery_to_ev;	 /* battery may discharge into this EV */
+	bool battery_to_ev;       /* battery may discharge into this EV */
 } station_charger_cfg;
 
 typedef enum { STATION_LOAD_MANUAL = 0, STATION_LOAD_AUTO_SOC } station_load_mode;
@@ -127,7 +132,7 @@ typedef struct station_smart_load_cfg {
 	station_load_mode mode;
 	bool manual_on;
 	double soc_threshold_pct; /* "SOC Threshold for Load Activation" */
-	station_window window;	  /* "Time of Use" for Auto SOC */
+	station_window window;    /* "Time of Use" for Auto SOC */
 } station_smart_load_cfg;
 
 typedef struct station_heat_pump_cfg {
@@ -135,11 +140,11 @@ typedef struct station_heat_pump_cfg {
 	bool auto_mode; /* false: "Manual" */
 	bool manual_on;
 	bool pv_residual_control; /* "PV Residual Power Control" */
-	double power_w;		  /* "SG Ready Heat Pump Power" */
+	double power_w;           /* "SG Ready Heat Pump Power" */
 	double min_start_power_w; /* "SG Ready Heat Pump Min Starting Power" */
-	int min_run_s;		  /* "Min Running Time" */
-	int max_daily_run_s;	  /* "Max Daily Running Time" (0 = no limit) */
-	bool window_enabled;	  /* "Time of Use": window + SOC threshold */
+	int min_run_s;            /* "Min Running Time" */
+	int max_daily_run_s;      /* "Max Daily Running Time" (0 = no limit) */
+	bool window_enabled;      /* "Time of Use": window + SOC threshold */
 	station_window window;
 	double soc_threshold_pct;
 } station_heat_pump_cfg;
@@ -153,8 +158,8 @@ typedef struct station_generator_cfg {
 	bool enabled;
 	bool auto_mode; /* false: "Manual" ("Generator Start") */
 	bool manual_on;
-	double rated_power_w;	      /* "Rated Power" */
-	bool best_power_duty;	      /* "Best Power Duty": output <= 80% of rated */
+	double rated_power_w;         /* "Rated Power" */
+	bool best_power_duty;         /* "Best Power Duty": output <= 80% of rated */
 	double charge_cutoff_soc_pct; /* "Battery Charging Cut-off SOC for Generator" */
 	int n_windows;
 	station_gen_window windows[STATION_MAX_PERIODS];
@@ -164,7 +169,7 @@ typedef struct station_generator_cfg {
  * during station_step(); station_config_defaults() fills sane values. */
 typedef struct station_config {
 	station_mode mode;
-	int utc_offset_min;	  /* local time = UTC + this (windows are local) */
+	int utc_offset_min;                 /* local time = UTC + this (windows are local) */
 	double latitude_deg, longitude_deg; /* for the clear-sky PV forecast */
 	station_battery_cfg battery;
 	double inverter_max_w; /* hybrid inverter AC limit, both directions */
@@ -172,7 +177,7 @@ typedef struct station_config {
 	int grid_phases;       /* 1 or 3 */
 	double breaker_a;      /* "Rated Household Circuit Breaker Current"; 0 = none */
 	/* peak shaving (self-consumption and TOU) */
-	double max_peak_power_w;    /* "Maximum Peak Power"; 0 = none */
+	double max_peak_power_w;     /* "Maximum Peak Power"; 0 = none */
 	double peak_shaving_soc_pct; /* "Peak shaving SOC": grid-charge to it off-peak */
 	int n_off_peak;
 	station_window off_peak[STATION_MAX_PERIODS];
@@ -186,17 +191,17 @@ typedef struct station_config {
 	int n_shed;
 	station_window shed[STATION_MAX_PERIODS];
 	double shed_target_soc_pct; /* charged to this before each window (100) */
-	int shed_margin_min;	    /* finish charging this long before the window */
+	int shed_margin_min;        /* finish charging this long before the window */
 	/* tariff (optimiser without a price list; sim uses CSV prices for cost) */
 	double import_price, export_price; /* outside the tariff periods */
-	double peak_charge_per_kw;	   /* per kW of the period's peak import */
+	double peak_charge_per_kw;         /* per kW of the period's peak import */
 	int n_tariff;
 	station_tariff_period tariff[STATION_MAX_PERIODS];
 	/* optimising mode */
-	int plan_horizon_h;  /* 24..48 */
-	int replan_min;	     /* 15 */
-	int plan_levels;     /* SOC grid points, 21..STATION_PLAN_MAX_LEVELS */
-	double learn_rate;   /* exponential smoothing of the forecasts, 0..1 */
+	int plan_horizon_h;    /* 24..48 */
+	int replan_min;        /* 15 */
+	int plan_levels;       /* SOC grid points, 21..STATION_PLAN_MAX_LEVELS */
+	double learn_rate;     /* exponential smoothing of the forecasts, 0..1 */
 	double weather_factor; /* expected clearness 0..1 for the PV forecast; < 0 = learned */
 	/* EV */
 	double ev_priority_soc_pct; /* below: battery takes PV first; above: EVs */
@@ -211,59 +216,59 @@ typedef struct station_config {
 
 /* Measurements at one instant. */
 typedef struct station_ev_input {
-	bool connected;	 /* a car is plugged in and wants energy */
+	bool connected;  /* a car is plugged in and wants energy */
 	double demand_w; /* what the car would take if offered (0 = unknown: charger max) */
 } station_ev_input;
 
 typedef struct station_input {
-	double pv_w;	/* own PV power available (DC or AC, before curtailment) */
-	double pv3_w;	/* third-party (AC-coupled) PV inverter power, 0 if none */
-	double load_w;	/* home AC load without EVs and controlled loads; < 0 = unknown,
+	double pv_w;    /* own PV power available (DC or AC, before curtailment) */
+	double pv3_w;   /* third-party (AC-coupled) PV inverter power, 0 if none */
+	double load_w;  /* home AC load without EVs and controlled loads; < 0 = unknown,
 			   then derived from grid_w and bat_w */
-	double grid_w;	/* measured grid power (only used when load_w < 0) */
-	double bat_w;	/* measured battery power (only used when load_w < 0) */
-	double ev_w;	/* measured total EV power (only used when load_w < 0) */
+	double grid_w;  /* measured grid power (only used when load_w < 0) */
+	double bat_w;   /* measured battery power (only used when load_w < 0) */
+	double ev_w;    /* measured total EV power (only used when load_w < 0) */
 	double soc_pct; /* battery state of charge */
-	bool on_grid;	/* false: outage or "Go-Off-Grid" */
+	bool on_grid;   /* false: outage or "Go-Off-Grid" */
 	station_ev_input ev[STATION_MAX_CHARGERS];
 } station_input;
 
 typedef enum {
 	STATION_EV_NOT_CONNECTED = 0,
 	STATION_EV_CHARGING,
-	STATION_EV_WAIT_ENABLE,	  /* 100% PV: surplus enough, enable delay running */
-	STATION_EV_PAUSED,	  /* 100% PV: not enough surplus */
+	STATION_EV_WAIT_ENABLE,   /* 100% PV: surplus enough, enable delay running */
+	STATION_EV_PAUSED,        /* 100% PV: not enough surplus */
 	STATION_EV_DISABLE_GRACE, /* 100% PV: surplus low, disable delay running */
-	STATION_EV_LIMITED,	  /* cut to 0 by the peak cap, breaker or off-grid */
+	STATION_EV_LIMITED,       /* cut to 0 by the peak cap, breaker or off-grid */
 } station_ev_reason;
 
 typedef struct station_ev_output {
 	double target_a; /* per phase, 0 or >= 6; DLM has the last word */
-	int phases;	 /* 1 or 3 */
-	double power_w;	 /* expected draw at target (min with demand) */
+	int phases;      /* 1 or 3 */
+	double power_w;  /* expected draw at target (min with demand) */
 	station_ev_reason reason;
 } station_ev_output;
 
 /* Setpoints for one step. Lifetime: filled by station_step(). */
 typedef struct station_output {
-	double bat_w;	   /* battery setpoint, > 0 charge */
+	double bat_w;      /* battery setpoint, > 0 charge */
 	double pv_limit_w; /* own PV may produce at most this (curtailment) */
-	bool pv3_on;	   /* third-party inverter allowed to run */
-	double gen_w;	   /* generator setpoint (0 = off) */
+	bool pv3_on;       /* third-party inverter allowed to run */
+	double gen_w;      /* generator setpoint (0 = off) */
 	bool gen_on;
 	bool smart_load_on[STATION_MAX_SMART_LOADS];
 	bool heat_pump_on;
 	double loads_w; /* smart loads + heat pump power at these decisions */
 	station_ev_output ev[STATION_MAX_CHARGERS];
-	double ev_w;	      /* total expected EV power */
-	double grid_w;	      /* expected grid power at these setpoints */
-	double unserved_w;    /* off-grid: load that cannot be supplied */
-	station_mode active;  /* the mode actually run (remote EMS may fall back) */
-	bool ems_fallback;    /* remote EMS timed out: running self-consumption */
-	bool grid_charging;   /* battery charged from the grid this step */
-	int tou_period;	      /* index of the active TOU period or -1 */
-	double plan_soc_pct;  /* optimiser: planned SOC at the end of this slot, else -1 */
-	bool grid_valid;      /* grid_w may be written as an inverter's grid setpoint; false on
+	double ev_w;         /* total expected EV power */
+	double grid_w;       /* expected grid power at these setpoints */
+	double unserved_w;   /* off-grid: load that cannot be supplied */
+	station_mode active; /* the mode actually run (remote EMS may fall back) */
+	bool ems_fallback;   /* remote EMS timed out: running self-consumption */
+	bool grid_charging;  /* battery charged from the grid this step */
+	int tou_period;      /* index of the active TOU period or -1 */
+	double plan_soc_pct; /* optimiser: planned SOC at the end of this slot, else -1 */
+	bool grid_valid;     /* grid_w may be written as an inverter's grid setpoint; false on
 				 safe outputs (the station runs blind: the device's own
 				 fallback is safer than a guess) */
 } station_output;
@@ -276,7 +281,7 @@ typedef struct station_forecast {
 	float pv_num[STATION_SLOTS_PER_DAY], pv_den[STATION_SLOTS_PER_DAY];
 	uint16_t pv_n[STATION_SLOTS_PER_DAY];
 	double pv_peak_ratio; /* slowly decaying upper envelope of pv / clear-sky (site size) */
-	double load_mean; /* running mean, the fallback before a slot has history */
+	double load_mean;     /* running mean, the fallback before a slot has history */
 	uint32_t load_mean_n;
 	/* accumulator of the slot in progress */
 	int64_t acc_slot; /* absolute slot number, -1 none */
@@ -294,7 +299,7 @@ typedef struct station_series {
 typedef struct station_plan {
 	int64_t made_slot; /* absolute slot the plan starts at, -1 none */
 	int64_t made_ms;   /* when it was made (re-plan every replan_min) */
-	int n;		   /* slots planned */
+	int n;             /* slots planned */
 	float soc_pct[STATION_PLAN_MAX_SLOTS + 1];
 	float bat_w[STATION_PLAN_MAX_SLOTS];
 	float load_w[STATION_PLAN_MAX_SLOTS], pv_w[STATION_PLAN_MAX_SLOTS];
@@ -336,7 +341,7 @@ typedef struct station_state {
 	bool gen_on;
 	/* optimiser */
 	station_forecast fc;
-	station_series prices;	/* a = import, b = export */
+	station_series prices;  /* a = import, b = export */
 	station_series weather; /* a = clearness factor 0..1 */
 	station_plan plan;
 } station_state;
@@ -360,8 +365,8 @@ int station_step(const station_config *cfg, station_state *st, const station_inp
 /* What the owner knows of the measurement a station_input was built from.
  * Lifetime: filled by the caller for one call. */
 typedef struct station_meas {
-	bool present;	/* a measurement has arrived at all */
-	bool timed;	/* its age counts (false: a simulated source, measured at every step) */
+	bool present;   /* a measurement has arrived at all */
+	bool timed;     /* its age counts (false: a simulated source, measured at every step) */
 	int64_t age_ms; /* now - when it was taken, on the owner's clock */
 	double stale_s; /* older than this (strictly) it is stale */
 	double soc_pct; /* the battery SOC as measured; not finite = the source gave none */

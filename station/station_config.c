@@ -12,9 +12,9 @@ static const char *const mode_names[STATION_MODE_COUNT] = {
 	"selfConsumption", "tou", "feedIn", "remoteEms", "loadShedding", "optimise",
 };
 const station_ev_mode_def station_ev_modes[STATION_EV_MODE_COUNT] = {
-	{STATION_EV_FAST, "fast", "fast"},
-	{STATION_EV_SOLAR_BOOST, "solarBoost", "solarBoost"},
-	{STATION_EV_PV100, "pv100", "pv"},
+	{ STATION_EV_FAST, "fast", "fast" },
+	{ STATION_EV_SOLAR_BOOST, "solarBoost", "solarBoost" },
+	{ STATION_EV_PV100, "pv100", "pv" },
 };
 
 const char *station_mode_name(station_mode m)
@@ -68,14 +68,14 @@ void station_config_defaults(station_config *c)
 	c->mode = STATION_MODE_SELF_CONSUMPTION;
 	c->latitude_deg = 50.0;
 	c->longitude_deg = 8.0;
-	c->battery = (station_battery_cfg){.capacity_wh = 10000,
-					   .max_charge_w = 5000,
-					   .max_discharge_w = 5000,
-					   .round_trip_eff = 0.9,
-					   .soc_start_pct = 50,
-					   .backup_reserve_pct = 10,
-					   .soc_min_pct = 0,
-					   .soc_max_pct = 100};
+	c->battery = (station_battery_cfg){ .capacity_wh = 10000,
+					    .max_charge_w = 5000,
+					    .max_discharge_w = 5000,
+					    .round_trip_eff = 0.9,
+					    .soc_start_pct = 50,
+					    .backup_reserve_pct = 10,
+					    .soc_min_pct = 0,
+					    .soc_max_pct = 100 };
 	c->inverter_max_w = 10000;
 	c->voltage_v = 230;
 	c->grid_phases = 3;
@@ -96,7 +96,7 @@ void station_config_defaults(station_config *c)
 	c->heat_pump.pv_residual_control = true;
 	c->heat_pump.auto_mode = true;
 	c->heat_pump.min_run_s = 1800;
-	c->heat_pump.window = (station_window){0, 0, STATION_EVERY_DAY};
+	c->heat_pump.window = (station_window){ 0, 0, STATION_EVERY_DAY };
 	c->generator.rated_power_w = 5000;
 	c->generator.best_power_duty = true;
 	c->generator.charge_cutoff_soc_pct = 80;
@@ -143,7 +143,7 @@ static bool limit_ok(double v)
 static bool window_ok(const station_window *w)
 {
 	return w->start_min >= 0 && w->start_min < 1440 && w->end_min >= 0 && w->end_min < 1440 &&
-	       (w->weekdays & ~STATION_EVERY_DAY) == 0;
+		(w->weekdays & ~STATION_EVERY_DAY) == 0;
 }
 
 int station_config_validate(const station_config *c, char *err, int errlen)
@@ -195,8 +195,9 @@ int station_config_validate(const station_config *c, char *err, int errlen)
 	for (int i = 0; i < c->n_tou; i++) {
 		const station_tou_period *p = &c->tou[i];
 		if (!window_ok(&p->w) || !limit_ok(p->max_charge_w) || !limit_ok(p->max_import_w) ||
-		    !limit_ok(p->max_grid_charge_w) || !limit_ok(p->max_discharge_w) || !limit_ok(p->max_export_w) ||
-		    !limit_ok(p->max_bat_to_grid_w) || !in_range(p->grid_charge_cutoff_soc_pct, 0, 100))
+		    !limit_ok(p->max_grid_charge_w) || !limit_ok(p->max_discharge_w) ||
+		    !limit_ok(p->max_export_w) || !limit_ok(p->max_bat_to_grid_w) ||
+		    !in_range(p->grid_charge_cutoff_soc_pct, 0, 100))
 			return bad(err, errlen, "tou.periods");
 	}
 	if (c->remote_ems_timeout_s < 1 || c->remote_ems_timeout_s > 86400)
@@ -326,12 +327,14 @@ double station_clearsky_ghi(double lat_deg, double lon_deg, int64_t unix_s)
 	int64_t doe = z - era * 146097;
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	int64_t doy_mar = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t doy = doy_mar >= 306 ? doy_mar - 306 : doy_mar + 59; /* days since Jan 1 (approx, ignores leap) */
+	int64_t doy =
+		doy_mar >= 306 ? doy_mar - 306 : doy_mar + 59; /* days since Jan 1 (approx, ignores leap) */
 	double g = 2 * pi / 365.0 * ((double)doy + (sec / 3600.0 - 12) / 24.0);
-	double eqt = 229.18 * (0.000075 + 0.001868 * cos(g) - 0.032077 * sin(g) - 0.014615 * cos(2 * g) -
-			       0.040849 * sin(2 * g));
+	double eqt = 229.18 *
+		(0.000075 + 0.001868 * cos(g) - 0.032077 * sin(g) - 0.014615 * cos(2 * g) -
+		 0.040849 * sin(2 * g));
 	double decl = 0.006918 - 0.399912 * cos(g) + 0.070257 * sin(g) - 0.006758 * cos(2 * g) +
-		      0.000907 * sin(2 * g) - 0.002697 * cos(3 * g) + 0.00148 * sin(3 * g);
+		0.000907 * sin(2 * g) - 0.002697 * cos(3 * g) + 0.00148 * sin(3 * g);
 	double tst = sec / 60.0 + eqt + 4 * lon_deg; /* true solar time, minutes */
 	double ha = (tst / 4 - 180) * pi / 180;
 	double lat = lat_deg * pi / 180;

@@ -28,8 +28,8 @@ static bool elapsed(int64_t since_ms, int64_t now_ms, int delay_s)
 }
 
 /* 100% PV: start/pause with delays, 3->1 / 1->3 switching with its delay. */
-static double pv100_current(const station_config *cfg, const station_charger_cfg *ch, station_charger_state *cs,
-			    double avail, int64_t now, station_ev_reason *reason)
+static double pv100_current(const station_config *cfg, const station_charger_cfg *ch,
+			    station_charger_state *cs, double avail, int64_t now, station_ev_reason *reason)
 {
 	double v = cfg->voltage_v;
 	double min1 = STATION_MIN_CURRENT_A * v, min3 = 3 * min1;

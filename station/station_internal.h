@@ -17,12 +17,12 @@ typedef struct station_ctx {
 	double soc, floor_pct;
 	bool on_grid;
 	double eta_c, eta_d;
-	double maxc, maxd; /* battery AC power limits now (SOC-tapered, reserve) */
-	double pv_own;	   /* own PV available */
+	double maxc, maxd;           /* battery AC power limits now (SOC-tapered, reserve) */
+	double pv_own;               /* own PV available */
 	double pv, load, loads, gen; /* pv = own + third-party (when running) */
-	double s0;		     /* pv + gen - load - loads */
-	double ev, ev_bat_ok;	     /* EV power, and the part the battery may cover */
-	double bat_pv_take;	     /* PV the mode charges with no EV (priority SOC) */
+	double s0;                   /* pv + gen - load - loads */
+	double ev, ev_bat_ok;        /* EV power, and the part the battery may cover */
+	double bat_pv_take;          /* PV the mode charges with no EV (priority SOC) */
 	/* decision */
 	double bat, curtail;
 	double import_cap, export_cap; /* this step's extra caps, < 0 none */

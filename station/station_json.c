@@ -12,21 +12,21 @@
 #include <string.h>
 
 typedef enum {
-	F_NUM,	  /* double */
-	F_LIMIT,  /* double, null = STATION_UNLIMITED */
-	F_OPTNUM, /* double, null = -1 (not set) */
-	F_INT,	  /* int */
-	F_BOOL,	  /* bool */
-	F_STR,	  /* char[len] */
-	F_TIME,	  /* int minutes, "HH:MM" */
-	F_DAYS,	  /* uint8_t weekday mask, "mon-fri", "sat,sun" or ["mon", ...] */
-	F_MODE,	  /* station_mode */
-	F_EVMODE, /* station_ev_mode */
+	F_NUM,      /* double */
+	F_LIMIT,    /* double, null = STATION_UNLIMITED */
+	F_OPTNUM,   /* double, null = -1 (not set) */
+	F_INT,      /* int */
+	F_BOOL,     /* bool */
+	F_STR,      /* char[len] */
+	F_TIME,     /* int minutes, "HH:MM" */
+	F_DAYS,     /* uint8_t weekday mask, "mon-fri", "sat,sun" or ["mon", ...] */
+	F_MODE,     /* station_mode */
+	F_EVMODE,   /* station_ev_mode */
 	F_LOADMODE, /* station_load_mode: "manual" | "autoSoc" */
-	F_AUTO,	  /* bool: "auto" | "manual" */
-	F_KIND,	  /* bool charge: "charge" | "discharge" */
-	F_OBJ,	  /* nested object at off */
-	F_ARR,	  /* array: count at off, elements at arr_off */
+	F_AUTO,     /* bool: "auto" | "manual" */
+	F_KIND,     /* bool charge: "charge" | "discharge" */
+	F_OBJ,      /* nested object at off */
+	F_ARR,      /* array: count at off, elements at arr_off */
 } fkind;
 
 typedef struct table table;
@@ -35,14 +35,14 @@ typedef struct field {
 	fkind kind;
 	size_t off;
 	const table *sub; /* F_OBJ, F_ARR */
-	size_t len;	  /* F_STR: buffer size; F_ARR: max elements */
-	size_t arr_off;	  /* F_ARR */
+	size_t len;       /* F_STR: buffer size; F_ARR: max elements */
+	size_t arr_off;   /* F_ARR */
 } field;
 
 struct table {
 	const field *f;
 	int n;
-	size_t elem_size;		 /* F_ARR elements */
+	size_t elem_size;             /* F_ARR elements */
 	void (*defaults)(void *elem); /* F_ARR element defaults */
 };
 
@@ -50,27 +50,29 @@ struct table {
 
 static void window_defaults(void *e)
 {
-	*(station_window *)e = (station_window){0, 0, STATION_EVERY_DAY};
+	*(station_window *)e = (station_window){ 0, 0, STATION_EVERY_DAY };
 }
 
 static void tou_defaults(void *e)
 {
 	station_tou_period *p = e;
-	*p = (station_tou_period){.w = {0, 0, STATION_EVERY_DAY},
-				  .charge = true,
-				  .max_charge_w = STATION_UNLIMITED,
-				  .grid_charge_cutoff_soc_pct = 100,
-				  .max_import_w = STATION_UNLIMITED,
-				  .max_grid_charge_w = STATION_UNLIMITED,
-				  .max_discharge_w = STATION_UNLIMITED,
-				  .max_export_w = STATION_UNLIMITED,
-				  .max_bat_to_grid_w = 0};
+	*p = (station_tou_period){ .w = { 0, 0, STATION_EVERY_DAY },
+				   .charge = true,
+				   .max_charge_w = STATION_UNLIMITED,
+				   .grid_charge_cutoff_soc_pct = 100,
+				   .max_import_w = STATION_UNLIMITED,
+				   .max_grid_charge_w = STATION_UNLIMITED,
+				   .max_discharge_w = STATION_UNLIMITED,
+				   .max_export_w = STATION_UNLIMITED,
+				   .max_bat_to_grid_w = 0 };
 }
 
 static void tariff_defaults(void *e)
 {
 	station_tariff_period *p = e;
-	*p = (station_tariff_period){.w = {0, 0, STATION_EVERY_DAY}, .import_price = 0.3, .export_price = 0.08};
+	*p = (station_tariff_period){ .w = { 0, 0, STATION_EVERY_DAY },
+				      .import_price = 0.3,
+				      .export_price = 0.08 };
 }
 
 static void charger_defaults(void *e)
@@ -85,187 +87,192 @@ static void smart_defaults(void *e)
 	l->mode = STATION_LOAD_MANUAL;
 	l->power_w = 1000;
 	l->soc_threshold_pct = 80;
-	l->window = (station_window){0, 0, STATION_EVERY_DAY};
+	l->window = (station_window){ 0, 0, STATION_EVERY_DAY };
 }
 
 static void gen_window_defaults(void *e)
 {
 	station_gen_window *w = e;
-	*w = (station_gen_window){.w = {0, 0, STATION_EVERY_DAY}, .start_soc_pct = 20, .stop_soc_pct = 80};
+	*w = (station_gen_window){ .w = { 0, 0, STATION_EVERY_DAY },
+				   .start_soc_pct = 20,
+				   .stop_soc_pct = 80 };
 }
 
-
 static const field window_f[] = {
-	{"start", F_TIME, offsetof(station_window, start_min), NULL, 0, 0},
-	{"end", F_TIME, offsetof(station_window, end_min), NULL, 0, 0},
-	{"weekdays", F_DAYS, offsetof(station_window, weekdays), NULL, 0, 0},
+	{ "start", F_TIME, offsetof(station_window, start_min), NULL, 0, 0 },
+	{ "end", F_TIME, offsetof(station_window, end_min), NULL, 0, 0 },
+	{ "weekdays", F_DAYS, offsetof(station_window, weekdays), NULL, 0, 0 },
 };
-static const table window_t = {window_f, N(window_f), sizeof(station_window), window_defaults};
+static const table window_t = { window_f, N(window_f), sizeof(station_window), window_defaults };
 
 static const field battery_f[] = {
-	{"capacityWh", F_NUM, offsetof(station_battery_cfg, capacity_wh), NULL, 0, 0},
-	{"maxChargeW", F_NUM, offsetof(station_battery_cfg, max_charge_w), NULL, 0, 0},
-	{"maxDischargeW", F_NUM, offsetof(station_battery_cfg, max_discharge_w), NULL, 0, 0},
-	{"roundTripEfficiency", F_NUM, offsetof(station_battery_cfg, round_trip_eff), NULL, 0, 0},
-	{"socStartPct", F_NUM, offsetof(station_battery_cfg, soc_start_pct), NULL, 0, 0},
-	{"backupReservePct", F_NUM, offsetof(station_battery_cfg, backup_reserve_pct), NULL, 0, 0},
-	{"socMinPct", F_NUM, offsetof(station_battery_cfg, soc_min_pct), NULL, 0, 0},
-	{"socMaxPct", F_NUM, offsetof(station_battery_cfg, soc_max_pct), NULL, 0, 0},
+	{ "capacityWh", F_NUM, offsetof(station_battery_cfg, capacity_wh), NULL, 0, 0 },
+	{ "maxChargeW", F_NUM, offsetof(station_battery_cfg, max_charge_w), NULL, 0, 0 },
+	{ "maxDischargeW", F_NUM, offsetof(station_battery_cfg, max_discharge_w), NULL, 0, 0 },
+	{ "roundTripEfficiency", F_NUM, offsetof(station_battery_cfg, round_trip_eff), NULL, 0, 0 },
+	{ "socStartPct", F_NUM, offsetof(station_battery_cfg, soc_start_pct), NULL, 0, 0 },
+	{ "backupReservePct", F_NUM, offsetof(station_battery_cfg, backup_reserve_pct), NULL, 0, 0 },
+	{ "socMinPct", F_NUM, offsetof(station_battery_cfg, soc_min_pct), NULL, 0, 0 },
+	{ "socMaxPct", F_NUM, offsetof(station_battery_cfg, soc_max_pct), NULL, 0, 0 },
 };
-static const table battery_t = {battery_f, N(battery_f), 0, NULL};
+static const table battery_t = { battery_f, N(battery_f), 0, NULL };
 
 static const field tou_period_f[] = {
-	{"start", F_TIME, offsetof(station_tou_period, w.start_min), NULL, 0, 0},
-	{"end", F_TIME, offsetof(station_tou_period, w.end_min), NULL, 0, 0},
-	{"weekdays", F_DAYS, offsetof(station_tou_period, w.weekdays), NULL, 0, 0},
-	{"type", F_KIND, offsetof(station_tou_period, charge), NULL, 0, 0},
-	{"maxChargeW", F_LIMIT, offsetof(station_tou_period, max_charge_w), NULL, 0, 0},
-	{"gridChargeCutoffSocPct", F_NUM, offsetof(station_tou_period, grid_charge_cutoff_soc_pct), NULL, 0, 0},
-	{"maxImportW", F_LIMIT, offsetof(station_tou_period, max_import_w), NULL, 0, 0},
-	{"maxGridChargeW", F_LIMIT, offsetof(station_tou_period, max_grid_charge_w), NULL, 0, 0},
-	{"maxDischargeW", F_LIMIT, offsetof(station_tou_period, max_discharge_w), NULL, 0, 0},
-	{"maxExportW", F_LIMIT, offsetof(station_tou_period, max_export_w), NULL, 0, 0},
-	{"maxBatToGridW", F_NUM, offsetof(station_tou_period, max_bat_to_grid_w), NULL, 0, 0},
+	{ "start", F_TIME, offsetof(station_tou_period, w.start_min), NULL, 0, 0 },
+	{ "end", F_TIME, offsetof(station_tou_period, w.end_min), NULL, 0, 0 },
+	{ "weekdays", F_DAYS, offsetof(station_tou_period, w.weekdays), NULL, 0, 0 },
+	{ "type", F_KIND, offsetof(station_tou_period, charge), NULL, 0, 0 },
+	{ "maxChargeW", F_LIMIT, offsetof(station_tou_period, max_charge_w), NULL, 0, 0 },
+	{ "gridChargeCutoffSocPct", F_NUM, offsetof(station_tou_period, grid_charge_cutoff_soc_pct), NULL, 0,
+	  0 },
+	{ "maxImportW", F_LIMIT, offsetof(station_tou_period, max_import_w), NULL, 0, 0 },
+	{ "maxGridChargeW", F_LIMIT, offsetof(station_tou_period, max_grid_charge_w), NULL, 0, 0 },
+	{ "maxDischargeW", F_LIMIT, offsetof(station_tou_period, max_discharge_w), NULL, 0, 0 },
+	{ "maxExportW", F_LIMIT, offsetof(station_tou_period, max_export_w), NULL, 0, 0 },
+	{ "maxBatToGridW", F_NUM, offsetof(station_tou_period, max_bat_to_grid_w), NULL, 0, 0 },
 };
-static const table tou_period_t = {tou_period_f, N(tou_period_f), sizeof(station_tou_period), tou_defaults};
+static const table tou_period_t = { tou_period_f, N(tou_period_f), sizeof(station_tou_period), tou_defaults };
 
 static const field tou_f[] = {
-	{"periods", F_ARR, offsetof(station_config, n_tou), &tou_period_t, STATION_MAX_PERIODS,
-	 offsetof(station_config, tou)},
+	{ "periods", F_ARR, offsetof(station_config, n_tou), &tou_period_t, STATION_MAX_PERIODS,
+	  offsetof(station_config, tou) },
 };
-static const table tou_t = {tou_f, N(tou_f), 0, NULL};
+static const table tou_t = { tou_f, N(tou_f), 0, NULL };
 
 static const field remote_f[] = {
-	{"timeoutS", F_INT, offsetof(station_config, remote_ems_timeout_s), NULL, 0, 0},
+	{ "timeoutS", F_INT, offsetof(station_config, remote_ems_timeout_s), NULL, 0, 0 },
 };
-static const table remote_t = {remote_f, N(remote_f), 0, NULL};
+static const table remote_t = { remote_f, N(remote_f), 0, NULL };
 
 static const field shed_f[] = {
-	{"region", F_STR, offsetof(station_config, shed_region), NULL, sizeof(((station_config *)0)->shed_region), 0},
-	{"windows", F_ARR, offsetof(station_config, n_shed), &window_t, STATION_MAX_PERIODS,
-	 offsetof(station_config, shed)},
-	{"targetSocPct", F_NUM, offsetof(station_config, shed_target_soc_pct), NULL, 0, 0},
-	{"marginMin", F_INT, offsetof(station_config, shed_margin_min), NULL, 0, 0},
+	{ "region", F_STR, offsetof(station_config, shed_region), NULL,
+	  sizeof(((station_config *)0)->shed_region), 0 },
+	{ "windows", F_ARR, offsetof(station_config, n_shed), &window_t, STATION_MAX_PERIODS,
+	  offsetof(station_config, shed) },
+	{ "targetSocPct", F_NUM, offsetof(station_config, shed_target_soc_pct), NULL, 0, 0 },
+	{ "marginMin", F_INT, offsetof(station_config, shed_margin_min), NULL, 0, 0 },
 };
-static const table shed_t = {shed_f, N(shed_f), 0, NULL};
+static const table shed_t = { shed_f, N(shed_f), 0, NULL };
 
 static const field tariff_period_f[] = {
-	{"start", F_TIME, offsetof(station_tariff_period, w.start_min), NULL, 0, 0},
-	{"end", F_TIME, offsetof(station_tariff_period, w.end_min), NULL, 0, 0},
-	{"weekdays", F_DAYS, offsetof(station_tariff_period, w.weekdays), NULL, 0, 0},
-	{"importPrice", F_NUM, offsetof(station_tariff_period, import_price), NULL, 0, 0},
-	{"exportPrice", F_NUM, offsetof(station_tariff_period, export_price), NULL, 0, 0},
+	{ "start", F_TIME, offsetof(station_tariff_period, w.start_min), NULL, 0, 0 },
+	{ "end", F_TIME, offsetof(station_tariff_period, w.end_min), NULL, 0, 0 },
+	{ "weekdays", F_DAYS, offsetof(station_tariff_period, w.weekdays), NULL, 0, 0 },
+	{ "importPrice", F_NUM, offsetof(station_tariff_period, import_price), NULL, 0, 0 },
+	{ "exportPrice", F_NUM, offsetof(station_tariff_period, export_price), NULL, 0, 0 },
 };
-static const table tariff_period_t = {tariff_period_f, N(tariff_period_f), sizeof(station_tariff_period),
-				      tariff_defaults};
+static const table tariff_period_t = { tariff_period_f, N(tariff_period_f), sizeof(station_tariff_period),
+				       tariff_defaults };
 
 static const field tariff_f[] = {
-	{"importPrice", F_NUM, offsetof(station_config, import_price), NULL, 0, 0},
-	{"exportPrice", F_NUM, offsetof(station_config, export_price), NULL, 0, 0},
-	{"peakChargePerKw", F_NUM, offsetof(station_config, peak_charge_per_kw), NULL, 0, 0},
-	{"periods", F_ARR, offsetof(station_config, n_tariff), &tariff_period_t, STATION_MAX_PERIODS,
-	 offsetof(station_config, tariff)},
+	{ "importPrice", F_NUM, offsetof(station_config, import_price), NULL, 0, 0 },
+	{ "exportPrice", F_NUM, offsetof(station_config, export_price), NULL, 0, 0 },
+	{ "peakChargePerKw", F_NUM, offsetof(station_config, peak_charge_per_kw), NULL, 0, 0 },
+	{ "periods", F_ARR, offsetof(station_config, n_tariff), &tariff_period_t, STATION_MAX_PERIODS,
+	  offsetof(station_config, tariff) },
 };
-static const table tariff_t = {tariff_f, N(tariff_f), 0, NULL};
+static const table tariff_t = { tariff_f, N(tariff_f), 0, NULL };
 
 static const field optimise_f[] = {
-	{"horizonH", F_INT, offsetof(station_config, plan_horizon_h), NULL, 0, 0},
-	{"replanMin", F_INT, offsetof(station_config, replan_min), NULL, 0, 0},
-	{"socLevels", F_INT, offsetof(station_config, plan_levels), NULL, 0, 0},
-	{"learnRate", F_NUM, offsetof(station_config, learn_rate), NULL, 0, 0},
-	{"weatherFactor", F_OPTNUM, offsetof(station_config, weather_factor), NULL, 0, 0},
+	{ "horizonH", F_INT, offsetof(station_config, plan_horizon_h), NULL, 0, 0 },
+	{ "replanMin", F_INT, offsetof(station_config, replan_min), NULL, 0, 0 },
+	{ "socLevels", F_INT, offsetof(station_config, plan_levels), NULL, 0, 0 },
+	{ "learnRate", F_NUM, offsetof(station_config, learn_rate), NULL, 0, 0 },
+	{ "weatherFactor", F_OPTNUM, offsetof(station_config, weather_factor), NULL, 0, 0 },
 };
-static const table optimise_t = {optimise_f, N(optimise_f), 0, NULL};
+static const table optimise_t = { optimise_f, N(optimise_f), 0, NULL };
 
 static const field charger_f[] = {
-	{"id", F_STR, offsetof(station_charger_cfg, id), NULL, sizeof(((station_charger_cfg *)0)->id), 0},
-	{"mode", F_EVMODE, offsetof(station_charger_cfg, mode), NULL, 0, 0},
-	{"phases", F_INT, offsetof(station_charger_cfg, phases), NULL, 0, 0},
-	{"autoPhaseSwitch", F_BOOL, offsetof(station_charger_cfg, auto_phase_switch), NULL, 0, 0},
-	{"maxCurrentA", F_NUM, offsetof(station_charger_cfg, max_current_a), NULL, 0, 0},
-	{"enableDelayS", F_INT, offsetof(station_charger_cfg, enable_delay_s), NULL, 0, 0},
-	{"disableDelayS", F_INT, offsetof(station_charger_cfg, disable_delay_s), NULL, 0, 0},
-	{"phaseSwitchDelayS", F_INT, offsetof(station_charger_cfg, phase_switch_delay_s), NULL, 0, 0},
-	{"batteryToEv", F_BOOL, offsetof(station_charger_cfg, battery_to_ev), NULL, 0, 0},
+	{ "id", F_STR, offsetof(station_charger_cfg, id), NULL, sizeof(((station_charger_cfg *)0)->id), 0 },
+	{ "mode", F_EVMODE, offsetof(station_charger_cfg, mode), NULL, 0, 0 },
+	{ "phases", F_INT, offsetof(station_charger_cfg, phases), NULL, 0, 0 },
+	{ "autoPhaseSwitch", F_BOOL, offsetof(station_charger_cfg, auto_phase_switch), NULL, 0, 0 },
+	{ "maxCurrentA", F_NUM, offsetof(station_charger_cfg, max_current_a), NULL, 0, 0 },
+	{ "enableDelayS", F_INT, offsetof(station_charger_cfg, enable_delay_s), NULL, 0, 0 },
+	{ "disableDelayS", F_INT, offsetof(station_charger_cfg, disable_delay_s), NULL, 0, 0 },
+	{ "phaseSwitchDelayS", F_INT, offsetof(station_charger_cfg, phase_switch_delay_s), NULL, 0, 0 },
+	{ "batteryToEv", F_BOOL, offsetof(station_charger_cfg, battery_to_ev), NULL, 0, 0 },
 };
-static const table charger_t = {charger_f, N(charger_f), sizeof(station_charger_cfg), charger_defaults};
+static const table charger_t = { charger_f, N(charger_f), sizeof(station_charger_cfg), charger_defaults };
 
 static const field smart_f[] = {
-	{"name", F_STR, offsetof(station_smart_load_cfg, name), NULL, sizeof(((station_smart_load_cfg *)0)->name), 0},
-	{"powerW", F_NUM, offsetof(station_smart_load_cfg, power_w), NULL, 0, 0},
-	{"mode", F_LOADMODE, offsetof(station_smart_load_cfg, mode), NULL, 0, 0},
-	{"on", F_BOOL, offsetof(station_smart_load_cfg, manual_on), NULL, 0, 0},
-	{"socThresholdPct", F_NUM, offsetof(station_smart_load_cfg, soc_threshold_pct), NULL, 0, 0},
-	{"window", F_OBJ, offsetof(station_smart_load_cfg, window), &window_t, 0, 0},
+	{ "name", F_STR, offsetof(station_smart_load_cfg, name), NULL,
+	  sizeof(((station_smart_load_cfg *)0)->name), 0 },
+	{ "powerW", F_NUM, offsetof(station_smart_load_cfg, power_w), NULL, 0, 0 },
+	{ "mode", F_LOADMODE, offsetof(station_smart_load_cfg, mode), NULL, 0, 0 },
+	{ "on", F_BOOL, offsetof(station_smart_load_cfg, manual_on), NULL, 0, 0 },
+	{ "socThresholdPct", F_NUM, offsetof(station_smart_load_cfg, soc_threshold_pct), NULL, 0, 0 },
+	{ "window", F_OBJ, offsetof(station_smart_load_cfg, window), &window_t, 0, 0 },
 };
-static const table smart_t = {smart_f, N(smart_f), sizeof(station_smart_load_cfg), smart_defaults};
+static const table smart_t = { smart_f, N(smart_f), sizeof(station_smart_load_cfg), smart_defaults };
 
 static const field hp_f[] = {
-	{"enabled", F_BOOL, offsetof(station_heat_pump_cfg, enabled), NULL, 0, 0},
-	{"mode", F_AUTO, offsetof(station_heat_pump_cfg, auto_mode), NULL, 0, 0},
-	{"on", F_BOOL, offsetof(station_heat_pump_cfg, manual_on), NULL, 0, 0},
-	{"pvResidualControl", F_BOOL, offsetof(station_heat_pump_cfg, pv_residual_control), NULL, 0, 0},
-	{"powerW", F_NUM, offsetof(station_heat_pump_cfg, power_w), NULL, 0, 0},
-	{"minStartPowerW", F_NUM, offsetof(station_heat_pump_cfg, min_start_power_w), NULL, 0, 0},
-	{"minRunS", F_INT, offsetof(station_heat_pump_cfg, min_run_s), NULL, 0, 0},
-	{"maxDailyRunS", F_INT, offsetof(station_heat_pump_cfg, max_daily_run_s), NULL, 0, 0},
-	{"windowEnabled", F_BOOL, offsetof(station_heat_pump_cfg, window_enabled), NULL, 0, 0},
-	{"window", F_OBJ, offsetof(station_heat_pump_cfg, window), &window_t, 0, 0},
-	{"socThresholdPct", F_NUM, offsetof(station_heat_pump_cfg, soc_threshold_pct), NULL, 0, 0},
+	{ "enabled", F_BOOL, offsetof(station_heat_pump_cfg, enabled), NULL, 0, 0 },
+	{ "mode", F_AUTO, offsetof(station_heat_pump_cfg, auto_mode), NULL, 0, 0 },
+	{ "on", F_BOOL, offsetof(station_heat_pump_cfg, manual_on), NULL, 0, 0 },
+	{ "pvResidualControl", F_BOOL, offsetof(station_heat_pump_cfg, pv_residual_control), NULL, 0, 0 },
+	{ "powerW", F_NUM, offsetof(station_heat_pump_cfg, power_w), NULL, 0, 0 },
+	{ "minStartPowerW", F_NUM, offsetof(station_heat_pump_cfg, min_start_power_w), NULL, 0, 0 },
+	{ "minRunS", F_INT, offsetof(station_heat_pump_cfg, min_run_s), NULL, 0, 0 },
+	{ "maxDailyRunS", F_INT, offsetof(station_heat_pump_cfg, max_daily_run_s), NULL, 0, 0 },
+	{ "windowEnabled", F_BOOL, offsetof(station_heat_pump_cfg, window_enabled), NULL, 0, 0 },
+	{ "window", F_OBJ, offsetof(station_heat_pump_cfg, window), &window_t, 0, 0 },
+	{ "socThresholdPct", F_NUM, offsetof(station_heat_pump_cfg, soc_threshold_pct), NULL, 0, 0 },
 };
-static const table hp_t = {hp_f, N(hp_f), 0, NULL};
+static const table hp_t = { hp_f, N(hp_f), 0, NULL };
 
 static const field gen_window_f[] = {
-	{"start", F_TIME, offsetof(station_gen_window, w.start_min), NULL, 0, 0},
-	{"end", F_TIME, offsetof(station_gen_window, w.end_min), NULL, 0, 0},
-	{"weekdays", F_DAYS, offsetof(station_gen_window, w.weekdays), NULL, 0, 0},
-	{"startSocPct", F_NUM, offsetof(station_gen_window, start_soc_pct), NULL, 0, 0},
-	{"stopSocPct", F_NUM, offsetof(station_gen_window, stop_soc_pct), NULL, 0, 0},
+	{ "start", F_TIME, offsetof(station_gen_window, w.start_min), NULL, 0, 0 },
+	{ "end", F_TIME, offsetof(station_gen_window, w.end_min), NULL, 0, 0 },
+	{ "weekdays", F_DAYS, offsetof(station_gen_window, w.weekdays), NULL, 0, 0 },
+	{ "startSocPct", F_NUM, offsetof(station_gen_window, start_soc_pct), NULL, 0, 0 },
+	{ "stopSocPct", F_NUM, offsetof(station_gen_window, stop_soc_pct), NULL, 0, 0 },
 };
-static const table gen_window_t = {gen_window_f, N(gen_window_f), sizeof(station_gen_window), gen_window_defaults};
+static const table gen_window_t = { gen_window_f, N(gen_window_f), sizeof(station_gen_window),
+				    gen_window_defaults };
 
 static const field gen_f[] = {
-	{"enabled", F_BOOL, offsetof(station_generator_cfg, enabled), NULL, 0, 0},
-	{"mode", F_AUTO, offsetof(station_generator_cfg, auto_mode), NULL, 0, 0},
-	{"on", F_BOOL, offsetof(station_generator_cfg, manual_on), NULL, 0, 0},
-	{"ratedPowerW", F_NUM, offsetof(station_generator_cfg, rated_power_w), NULL, 0, 0},
-	{"bestPowerDuty", F_BOOL, offsetof(station_generator_cfg, best_power_duty), NULL, 0, 0},
-	{"chargeCutoffSocPct", F_NUM, offsetof(station_generator_cfg, charge_cutoff_soc_pct), NULL, 0, 0},
-	{"windows", F_ARR, offsetof(station_generator_cfg, n_windows), &gen_window_t, STATION_MAX_PERIODS,
-	 offsetof(station_generator_cfg, windows)},
+	{ "enabled", F_BOOL, offsetof(station_generator_cfg, enabled), NULL, 0, 0 },
+	{ "mode", F_AUTO, offsetof(station_generator_cfg, auto_mode), NULL, 0, 0 },
+	{ "on", F_BOOL, offsetof(station_generator_cfg, manual_on), NULL, 0, 0 },
+	{ "ratedPowerW", F_NUM, offsetof(station_generator_cfg, rated_power_w), NULL, 0, 0 },
+	{ "bestPowerDuty", F_BOOL, offsetof(station_generator_cfg, best_power_duty), NULL, 0, 0 },
+	{ "chargeCutoffSocPct", F_NUM, offsetof(station_generator_cfg, charge_cutoff_soc_pct), NULL, 0, 0 },
+	{ "windows", F_ARR, offsetof(station_generator_cfg, n_windows), &gen_window_t, STATION_MAX_PERIODS,
+	  offsetof(station_generator_cfg, windows) },
 };
-static const table gen_t = {gen_f, N(gen_f), 0, NULL};
+static const table gen_t = { gen_f, N(gen_f), 0, NULL };
 
 static const field root_f[] = {
-	{"mode", F_MODE, offsetof(station_config, mode), NULL, 0, 0},
-	{"utcOffsetMin", F_INT, offsetof(station_config, utc_offset_min), NULL, 0, 0},
-	{"latitudeDeg", F_NUM, offsetof(station_config, latitude_deg), NULL, 0, 0},
-	{"longitudeDeg", F_NUM, offsetof(station_config, longitude_deg), NULL, 0, 0},
-	{"battery", F_OBJ, offsetof(station_config, battery), &battery_t, 0, 0},
-	{"inverterMaxW", F_NUM, offsetof(station_config, inverter_max_w), NULL, 0, 0},
-	{"voltageV", F_NUM, offsetof(station_config, voltage_v), NULL, 0, 0},
-	{"gridPhases", F_INT, offsetof(station_config, grid_phases), NULL, 0, 0},
-	{"breakerA", F_NUM, offsetof(station_config, breaker_a), NULL, 0, 0},
-	{"maxPeakPowerW", F_NUM, offsetof(station_config, max_peak_power_w), NULL, 0, 0},
-	{"peakShavingSocPct", F_NUM, offsetof(station_config, peak_shaving_soc_pct), NULL, 0, 0},
-	{"offPeakPeriods", F_ARR, offsetof(station_config, n_off_peak), &window_t, STATION_MAX_PERIODS,
-	 offsetof(station_config, off_peak)},
-	{"tou", F_OBJ, 0, &tou_t, 0, 0},
-	{"remoteEms", F_OBJ, 0, &remote_t, 0, 0},
-	{"loadShedding", F_OBJ, 0, &shed_t, 0, 0},
-	{"tariff", F_OBJ, 0, &tariff_t, 0, 0},
-	{"optimise", F_OBJ, 0, &optimise_t, 0, 0},
-	{"evPrioritySocPct", F_NUM, offsetof(station_config, ev_priority_soc_pct), NULL, 0, 0},
-	{"chargers", F_ARR, offsetof(station_config, n_chargers), &charger_t, STATION_MAX_CHARGERS,
-	 offsetof(station_config, chargers)},
-	{"smartLoads", F_ARR, offsetof(station_config, n_smart_loads), &smart_t, STATION_MAX_SMART_LOADS,
-	 offsetof(station_config, smart_loads)},
-	{"heatPump", F_OBJ, offsetof(station_config, heat_pump), &hp_t, 0, 0},
-	{"generator", F_OBJ, offsetof(station_config, generator), &gen_t, 0, 0},
+	{ "mode", F_MODE, offsetof(station_config, mode), NULL, 0, 0 },
+	{ "utcOffsetMin", F_INT, offsetof(station_config, utc_offset_min), NULL, 0, 0 },
+	{ "latitudeDeg", F_NUM, offsetof(station_config, latitude_deg), NULL, 0, 0 },
+	{ "longitudeDeg", F_NUM, offsetof(station_config, longitude_deg), NULL, 0, 0 },
+	{ "battery", F_OBJ, offsetof(station_config, battery), &battery_t, 0, 0 },
+	{ "inverterMaxW", F_NUM, offsetof(station_config, inverter_max_w), NULL, 0, 0 },
+	{ "voltageV", F_NUM, offsetof(station_config, voltage_v), NULL, 0, 0 },
+	{ "gridPhases", F_INT, offsetof(station_config, grid_phases), NULL, 0, 0 },
+	{ "breakerA", F_NUM, offsetof(station_config, breaker_a), NULL, 0, 0 },
+	{ "maxPeakPowerW", F_NUM, offsetof(station_config, max_peak_power_w), NULL, 0, 0 },
+	{ "peakShavingSocPct", F_NUM, offsetof(station_config, peak_shaving_soc_pct), NULL, 0, 0 },
+	{ "offPeakPeriods", F_ARR, offsetof(station_config, n_off_peak), &window_t, STATION_MAX_PERIODS,
+	  offsetof(station_config, off_peak) },
+	{ "tou", F_OBJ, 0, &tou_t, 0, 0 },
+	{ "remoteEms", F_OBJ, 0, &remote_t, 0, 0 },
+	{ "loadShedding", F_OBJ, 0, &shed_t, 0, 0 },
+	{ "tariff", F_OBJ, 0, &tariff_t, 0, 0 },
+	{ "optimise", F_OBJ, 0, &optimise_t, 0, 0 },
+	{ "evPrioritySocPct", F_NUM, offsetof(station_config, ev_priority_soc_pct), NULL, 0, 0 },
+	{ "chargers", F_ARR, offsetof(station_config, n_chargers), &charger_t, STATION_MAX_CHARGERS,
+	  offsetof(station_config, chargers) },
+	{ "smartLoads", F_ARR, offsetof(station_config, n_smart_loads), &smart_t, STATION_MAX_SMART_LOADS,
+	  offsetof(station_config, smart_loads) },
+	{ "heatPump", F_OBJ, offsetof(station_config, heat_pump), &hp_t, 0, 0 },
+	{ "generator", F_OBJ, offsetof(station_config, generator), &gen_t, 0, 0 },
 };
-static const table root_t = {root_f, N(root_f), 0, NULL};
+static const table root_t = { root_f, N(root_f), 0, NULL };
 
-static const char *const day_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+static const char *const day_names[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
 
 static int day_index(const char *s, size_t len)
 {
@@ -315,7 +322,8 @@ static int parse_time(const char *s, int *min)
 {
 	int h, m;
 	char tail;
-	if (sscanf(s, "%d:%d%c", &h, &m, &tail) != 2 || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0))
+	if (sscanf(s, "%d:%d%c", &h, &m, &tail) != 2 || h < 0 || h > 24 || m < 0 || m > 59 ||
+	    (h == 24 && m != 0))
 		return -1;
 	*min = (h * 60 + m) % 1440; /* "24:00" is midnight */
 	return 0;
@@ -355,7 +363,8 @@ static int apply_field(const field *f, const cJSON *v, char *base, const char *p
 		*(double *)p = v->valuedouble;
 		return 0;
 	case F_INT:
-		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) > 1e9)
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+		    fabs(v->valuedouble) > 1e9)
 			return fail(e, "bad value for", path, f->name);
 		*(int *)p = (int)v->valuedouble;
 		return 0;
@@ -384,7 +393,8 @@ static int apply_field(const field *f, const cJSON *v, char *base, const char *p
 			const cJSON *d;
 			cJSON_ArrayForEach(d, v)
 			{
-				int i = cJSON_IsString(d) ? day_index(d->valuestring, strlen(d->valuestring)) : -1;
+				int i = cJSON_IsString(d) ? day_index(d->valuestring, strlen(d->valuestring))
+							  : -1;
 				if (i < 0)
 					return fail(e, "bad value for", path, f->name);
 				m |= (uint8_t)(1u << i);
@@ -489,7 +499,7 @@ static int apply_table(const table *t, const cJSON *obj, char *base, const char 
 
 int station_json_apply(const cJSON *obj, station_config *cfg, bool *confirm, char *err, int errlen)
 {
-	perr e = {err, errlen};
+	perr e = { err, errlen };
 	if (err && errlen > 0)
 		err[0] = 0;
 	if (!cJSON_IsObject(obj)) {
@@ -558,36 +568,27 @@ static cJSON *field_json(const field *f, const char *base)
 	const char *p = base + f->off;
 	char buf[8];
 	switch (f->kind) {
-	case F_NUM:
-		return cJSON_CreateNumber(*(const double *)p);
+	case F_NUM: return cJSON_CreateNumber(*(const double *)p);
 	case F_LIMIT:
 	case F_OPTNUM:
 		return *(const double *)p < 0 ? cJSON_CreateNull() : cJSON_CreateNumber(*(const double *)p);
-	case F_INT:
-		return cJSON_CreateNumber(*(const int *)p);
-	case F_BOOL:
-		return cJSON_CreateBool(*(const bool *)p);
-	case F_STR:
-		return cJSON_CreateString(p);
+	case F_INT: return cJSON_CreateNumber(*(const int *)p);
+	case F_BOOL: return cJSON_CreateBool(*(const bool *)p);
+	case F_STR: return cJSON_CreateString(p);
 	case F_TIME: {
 		int m = *(const int *)p;
 		snprintf(buf, sizeof(buf), "%02d:%02d", (m / 60) % 100, m % 60);
 		return cJSON_CreateString(buf);
 	}
-	case F_DAYS:
-		return days_json(*(const uint8_t *)p);
-	case F_MODE:
-		return cJSON_CreateString(station_mode_name(*(const station_mode *)p));
-	case F_EVMODE:
-		return cJSON_CreateString(station_ev_mode_name(*(const station_ev_mode *)p));
+	case F_DAYS: return days_json(*(const uint8_t *)p);
+	case F_MODE: return cJSON_CreateString(station_mode_name(*(const station_mode *)p));
+	case F_EVMODE: return cJSON_CreateString(station_ev_mode_name(*(const station_ev_mode *)p));
 	case F_LOADMODE:
-		return cJSON_CreateString(*(const station_load_mode *)p == STATION_LOAD_AUTO_SOC ? "autoSoc" : "manual");
-	case F_AUTO:
-		return cJSON_CreateString(*(const bool *)p ? "auto" : "manual");
-	case F_KIND:
-		return cJSON_CreateString(*(const bool *)p ? "charge" : "discharge");
-	case F_OBJ:
-		return table_json(f->sub, p);
+		return cJSON_CreateString(*(const station_load_mode *)p == STATION_LOAD_AUTO_SOC ? "autoSoc"
+												 : "manual");
+	case F_AUTO: return cJSON_CreateString(*(const bool *)p ? "auto" : "manual");
+	case F_KIND: return cJSON_CreateString(*(const bool *)p ? "charge" : "discharge");
+	case F_OBJ: return table_json(f->sub, p);
 	case F_ARR: {
 		cJSON *a = cJSON_CreateArray();
 		int n = *(const int *)p;
@@ -636,8 +637,8 @@ char *station_json_print(const station_config *cfg)
 	return s;
 }
 
-static const char *const reason_names[] = {"notConnected", "charging", "waitEnable",
-					   "paused",	   "disableGrace", "limited"};
+static const char *const reason_names[] = { "notConnected", "charging",     "waitEnable",
+					    "paused",       "disableGrace", "limited" };
 
 cJSON *station_json_from_output(const station_config *cfg, const station_input *in, const station_output *out)
 {

@@ -29,6 +29,7 @@ char *station_json_print(const station_config *cfg); /* pretty-printed; NULL on 
 
 /* Live flows for GET /api/v1/station: the setpoints of one step and the
  * inputs they were computed from. */
-cJSON *station_json_from_output(const station_config *cfg, const station_input *in, const station_output *out);
+cJSON *station_json_from_output(const station_config *cfg, const station_input *in,
+				const station_output *out);
 
 #endif

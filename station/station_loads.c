@@ -56,10 +56,10 @@ static void heat_pump(station_ctx *c, station_output *out)
 		double charging = st->last_bat_w > 0 ? st->last_bat_w : 0;
 		double surplus = c->pv_own + c->in->pv3_w + c->gen - c->load - c->loads - charging;
 		bool allowed = !h->window_enabled ||
-			       (station_window_active(&h->window, c->local_s) && c->soc >= h->soc_threshold_pct);
+			(station_window_active(&h->window, c->local_s) && c->soc >= h->soc_threshold_pct);
 		bool want = allowed && (!h->pv_residual_control || surplus > h->min_start_power_w);
 		bool min_run = st->hp_on && st->hp_on_since_ms >= 0 &&
-			       c->now_ms - st->hp_on_since_ms < (int64_t)h->min_run_s * 1000;
+			c->now_ms - st->hp_on_since_ms < (int64_t)h->min_run_s * 1000;
 		on = want || min_run;
 		if (h->max_daily_run_s > 0 && st->hp_run_today_s >= h->max_daily_run_s)
 			on = false;

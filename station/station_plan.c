@@ -34,7 +34,8 @@ static void slot_kind(const station_config *cfg, int64_t slot, int *sod, int *we
 
 static double slot_clearsky(const station_config *cfg, int64_t slot)
 {
-	return station_clearsky_ghi(cfg->latitude_deg, cfg->longitude_deg, slot * STATION_SLOT_S + STATION_SLOT_S / 2);
+	return station_clearsky_ghi(cfg->latitude_deg, cfg->longitude_deg,
+				    slot * STATION_SLOT_S + STATION_SLOT_S / 2);
 }
 
 static void finish_slot(const station_config *cfg, station_forecast *f)
@@ -142,7 +143,8 @@ static bool tariff_price(const station_config *cfg, int64_t slot, double *imp, d
 	return false;
 }
 
-void station_price_slot(const station_config *cfg, const station_state *st, int64_t slot, double *imp, double *exp)
+void station_price_slot(const station_config *cfg, const station_state *st, int64_t slot, double *imp,
+			double *exp)
 {
 	float a, b;
 	/* the price list; beyond it, the same slot on an earlier known day; else the tariff */
@@ -157,7 +159,8 @@ void station_price_slot(const station_config *cfg, const station_state *st, int6
 
 /* Merge n values (slot_s = 900 or 3600 each) into a series, keeping older
  * slots that still fit. */
-static int series_set(station_series *s, int64_t start_ms, int slot_s, int n, const double *a, const double *b)
+static int series_set(station_series *s, int64_t start_ms, int slot_s, int n, const double *a,
+		      const double *b)
 {
 	if (n <= 0 || (slot_s != 900 && slot_s != 3600) || !a || start_ms % (1000LL * slot_s) != 0)
 		return STATION_EINVAL;
@@ -232,9 +235,9 @@ typedef struct dp_grid {
 	const station_config *cfg;
 	int n, levels;
 	double dt_h;
-	double ec, ed;	 /* charge and discharge efficiency (sqrt of round trip) */
+	double ec, ed;   /* charge and discharge efficiency (sqrt of round trip) */
 	double emin, de; /* energy at level 0 and between two levels, Wh */
-	double peak;	 /* import cap of the stage cost, 0 = none */
+	double peak;     /* import cap of the stage cost, 0 = none */
 } dp_grid;
 
 /* No battery to plan (no capacity, or no SOC range): the cost of the load
@@ -374,15 +377,15 @@ double station_plan_dp(const station_config *cfg, station_plan *p, int n, double
 	if (ceil_pct < soc0_pct)
 		ceil_pct = soc0_pct;
 	double emin = floor_pct / 100.0 * cap_wh, emax = ceil_pct / 100.0 * cap_wh;
-	dp_grid g = {.cfg = cfg,
-		     .n = n,
-		     .levels = levels,
-		     .dt_h = dt_s / 3600.0,
-		     .ec = sqrt(eta),
-		     .ed = sqrt(eta),
-		     .emin = emin,
-		     .de = (emax - emin) / (levels - 1),
-		     .peak = cfg->max_peak_power_w};
+	dp_grid g = { .cfg = cfg,
+		      .n = n,
+		      .levels = levels,
+		      .dt_h = dt_s / 3600.0,
+		      .ec = sqrt(eta),
+		      .ed = sqrt(eta),
+		      .emin = emin,
+		      .de = (emax - emin) / (levels - 1),
+		      .peak = cfg->max_peak_power_w };
 	if (n <= 0)
 		return 0;
 	if (cap_wh <= 0 || g.de <= 1e-6)
@@ -434,9 +437,9 @@ static void make_plan(station_ctx *c, int64_t slot)
 	p->n = n;
 	p->made_slot = slot;
 	p->made_ms = c->now_ms;
-	p->cost = station_plan_dp(cfg, p, n, STATION_SLOT_S, p->load_w, p->pv_w, p->imp, p->exp, c->soc, floor_pct,
-				  cfg->battery.soc_max_pct, cfg->plan_levels, terminal_value(p->imp, n, c->eta_d),
-				  p->soc_pct, p->bat_w);
+	p->cost = station_plan_dp(cfg, p, n, STATION_SLOT_S, p->load_w, p->pv_w, p->imp, p->exp, c->soc,
+				  floor_pct, cfg->battery.soc_max_pct, cfg->plan_levels,
+				  terminal_value(p->imp, n, c->eta_d), p->soc_pct, p->bat_w);
 }
 
 /* Cost-to-go at the end of plan slot k for stored energy e (Wh), linear
@@ -461,8 +464,8 @@ static double value_at(const station_plan *p, int k, double e)
  * the peak cap, a DP level, or a limit. This is the plan's own decision
  * with exact power instead of the DP's level steps, and it answers load
  * spikes and forecast errors at once by the value of stored energy. */
-static double execute(const station_ctx *c, const station_plan *p, int k, double slot_left_s, double imp, double exp,
-		      bool *grid_charge)
+static double execute(const station_ctx *c, const station_plan *p, int k, double slot_left_s, double imp,
+		      double exp, bool *grid_charge)
 {
 	const station_config *cfg = c->cfg;
 	double th = slot_left_s / 3600.0;
@@ -496,7 +499,7 @@ static double execute(const station_ctx *c, const station_plan *p, int k, double
 	cand[nc++] = 0;
 	if (cap > 0)
 		cand[nc++] = cap - g0;
-	int i0 = (int)floor((e + lo * th / c->eta_d - p->emin_wh) / p->level_wh) ;
+	int i0 = (int)floor((e + lo * th / c->eta_d - p->emin_wh) / p->level_wh);
 	int i1 = (int)ceil((e + hi * th * c->eta_c - p->emin_wh) / p->level_wh);
 	if (i0 < 0)
 		i0 = 0;

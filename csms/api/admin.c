@@ -32,7 +32,7 @@
 
 struct route {
 	enum http_method method;
-	const char *pattern;      /* '*' matches one path segment */
+	const char *pattern; /* '*' matches one path segment */
 	route_fn fn;
 };
 
@@ -60,10 +60,8 @@ static const struct {
 	int status;
 	const char *code;
 } err_answers[ERR_KINDS] = {
-	[ERR_BAD_REQUEST] = { 400, "BadRequest" },
-	[ERR_NOT_FOUND] = { 404, "NotFound" },
-	[ERR_CONFLICT] = { 409, "Conflict" },
-	[ERR_UNAVAILABLE] = { 503, "Unavailable" },
+	[ERR_BAD_REQUEST] = { 400, "BadRequest" }, [ERR_NOT_FOUND] = { 404, "NotFound" },
+	[ERR_CONFLICT] = { 409, "Conflict" },      [ERR_UNAVAILABLE] = { 503, "Unavailable" },
 	[ERR_INTERNAL] = { 500, "InternalError" },
 };
 
@@ -166,8 +164,7 @@ static void charger_decorate(struct csms *app, cJSON *o)
 static void r_chargers(struct route_ctx *c)
 {
 	cJSON *arr = api_json_chargers(c->app->store, NULL), *o;
-	cJSON_ArrayForEach(o, arr)
-		charger_decorate(c->app, o);
+	cJSON_ArrayForEach(o, arr) charger_decorate(c->app, o);
 	admin_reply_json(c->t, 200, arr);
 }
 
@@ -194,8 +191,14 @@ static void set_registration(struct route_ctx *c, enum store_registration reg)
 	r_charger(c);
 }
 
-static void r_accept(struct route_ctx *c) { set_registration(c, REG_ACCEPTED); }
-static void r_reject(struct route_ctx *c) { set_registration(c, REG_REJECTED); }
+static void r_accept(struct route_ctx *c)
+{
+	set_registration(c, REG_ACCEPTED);
+}
+static void r_reject(struct route_ctx *c)
+{
+	set_registration(c, REG_REJECTED);
+}
 
 static void r_charger_put(struct route_ctx *c)
 {
@@ -243,7 +246,7 @@ static void r_charger_put(struct route_ctx *c)
 	}
 	if (hash_arg) {
 		s.has_auth_key = hash_arg[0] != 0;
-		ch->auth_cache.valid = 0;     /* the cached password is not the key any more */
+		ch->auth_cache.valid = 0; /* the cached password is not the key any more */
 	}
 	cJSON *sj = charger_settings_json(&s);
 	cJSON_DeleteItemFromObject(sj, "authorizationKeySet");
@@ -273,7 +276,8 @@ void admin_call_reply(struct http_txn *t, const struct call_result *r, cJSON *ex
 		cJSON *e = cJSON_AddObjectToObject(o, "error");
 		cJSON_AddStringToObject(e, "code", r->code);
 		cJSON_AddStringToObject(e, "description", r->description ? r->description : "");
-		cJSON_AddItemToObject(e, "details", r->payload ? cJSON_Duplicate(r->payload, 1) : cJSON_CreateObject());
+		cJSON_AddItemToObject(e, "details",
+				      r->payload ? cJSON_Duplicate(r->payload, 1) : cJSON_CreateObject());
 	}
 	while (extra && (v = extra->child)) {
 		cJSON_DetachItemViaPointer(extra, v);
@@ -357,7 +361,8 @@ static void r_tag_put(struct route_ctx *c)
 	cJSON *fields = cJSON_IsObject(b) ? b : NULL;
 	if (!fields)
 		bad = "body: must be a JSON object";
-	cJSON_ArrayForEach(v, fields) {
+	cJSON_ArrayForEach(v, fields)
+	{
 		const char *k = v->string;
 		if (bad)
 			break;
@@ -373,7 +378,8 @@ static void r_tag_put(struct route_ctx *c)
 			else
 				snprintf(tag.status, sizeof tag.status, "%s", v->valuestring);
 		} else if (!strcmp(k, "expiryDate")) {
-			if (!cJSON_IsNull(v) && (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &tag.expiry_ms)))
+			if (!cJSON_IsNull(v) &&
+			    (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &tag.expiry_ms)))
 				bad = "expiryDate: an ISO 8601 time or null";
 		} else if (!strcmp(k, "parentIdTag")) {
 			if (cJSON_IsString(v) && *v->valuestring && strlen(v->valuestring) <= 20 &&
@@ -391,9 +397,9 @@ static void r_tag_put(struct route_ctx *c)
 			const cJSON *e, *list = cJSON_IsArray(v) ? v : NULL;
 			if (!list)
 				bad = "chargers: an array of charger ids";
-			cJSON_ArrayForEach(e, list)
-				if (!cJSON_IsString(e) || !*e->valuestring || strlen(e->valuestring) >= STORE_ID_MAX)
-					bad = "chargers: an array of charger ids";
+			cJSON_ArrayForEach(e, list) if (!cJSON_IsString(e) || !*e->valuestring ||
+							strlen(e->valuestring) >= STORE_ID_MAX) bad =
+				"chargers: an array of charger ids";
 		} else {
 			static char msg[96];
 			snprintf(msg, sizeof msg, "%.40s: unknown field", k);
@@ -511,8 +517,8 @@ static void csv_field(char **p, size_t *len, size_t *cap, const cJSON *v, int la
 
 static void r_transactions_csv(struct route_ctx *c)
 {
-	static const char *const cols[] = { "id", "charger", "connectorId", "idTag", "start", "stop",
-		"meterStart", "meterStop", "energyWh", "stopReason" };
+	static const char *const cols[] = { "id",   "charger",    "connectorId", "idTag",    "start",
+					    "stop", "meterStart", "meterStop",   "energyWh", "stopReason" };
 	struct store_tx_filter f;
 	char bufs[4][128];
 	if (tx_filter(c, &f, bufs))
@@ -525,10 +531,11 @@ static void r_transactions_csv(struct route_ctx *c)
 		admin_error(c->t, 500, "InternalError", "out of memory");
 		return;
 	}
-	len = (size_t)snprintf(out, cap, "id,charger,connectorId,idTag,start,stop,meterStart,meterStop,energyWh,stopReason\n");
-	cJSON_ArrayForEach(o, arr)
-		for (int i = 0; i < 10; i++)
-			csv_field(&out, &len, &cap, cJSON_GetObjectItem(o, cols[i]), i == 9);
+	len = (size_t)snprintf(
+		out, cap,
+		"id,charger,connectorId,idTag,start,stop,meterStart,meterStop,energyWh,stopReason\n");
+	cJSON_ArrayForEach(o, arr) for (int i = 0; i < 10; i++)
+		csv_field(&out, &len, &cap, cJSON_GetObjectItem(o, cols[i]), i == 9);
 	cJSON_Delete(arr);
 	c->t->disposition = "attachment; filename=\"transactions.csv\"";
 	http_respond(c->t, 200, "text/csv", out, len);
@@ -547,8 +554,9 @@ static void r_transaction(struct route_ctx *c)
 
 /* ---- admin closes: a transaction that will never stop, a charger gone for good ---- */
 
-static const char *const stop_reasons[] = { "EmergencyStop", "EVDisconnected", "HardReset", "Local",
-	"Other", "PowerLoss", "Reboot", "Remote", "SoftReset", "UnlockCommand", "DeAuthorized", NULL };
+static const char *const stop_reasons[] = { "EmergencyStop", "EVDisconnected", "HardReset",    "Local",
+					    "Other",         "PowerLoss",      "Reboot",       "Remote",
+					    "SoftReset",     "UnlockCommand",  "DeAuthorized", NULL };
 
 static int64_t json_int(const cJSON *o, const char *k)
 {
@@ -563,9 +571,9 @@ static int64_t tx_last_meter(const cJSON *tx)
 	int64_t start = json_int(tx, "meterStart");
 	double wh, last = NAN;
 	const cJSON *mv;
-	cJSON_ArrayForEach(mv, cJSON_GetObjectItemCaseSensitive(tx, "meterValues"))
-		if (!charger_energy_register(cJSON_GetObjectItemCaseSensitive(mv, "sampledValue"), &wh))
-			last = wh;
+	cJSON_ArrayForEach(mv, cJSON_GetObjectItemCaseSensitive(tx, "meterValues")) if (
+		!charger_energy_register(cJSON_GetObjectItemCaseSensitive(mv, "sampledValue"), &wh)) last =
+		wh;
 	return isfinite(last) && last >= (double)start && last < 9e15 ? llround(last) : start;
 }
 
@@ -575,9 +583,14 @@ static int audit_admin(struct csms *app, const char *charger, const char *action
 {
 	char *req = cJSON_PrintUnformatted(request);
 	cJSON_Delete(request);
-	struct store_audit a = { .charger = charger, .action = action, .source = "admin",
-		.queued_ms = app->now_ms, .done_ms = app->now_ms, .latency_ms = -1,
-		.request = req, .outcome = "result" };
+	struct store_audit a = { .charger = charger,
+				 .action = action,
+				 .source = "admin",
+				 .queued_ms = app->now_ms,
+				 .done_ms = app->now_ms,
+				 .latency_ms = -1,
+				 .request = req,
+				 .outcome = "result" };
 	int rc = req ? store_audit_add(app->store, &a) : -1;
 	free(req);
 	return rc;
@@ -636,7 +649,8 @@ static void r_transaction_stop(struct route_ctx *c)
 	cJSON *fields = cJSON_IsObject(body) ? body : NULL;
 	if (!fields)
 		bad = "body: must be a JSON object";
-	cJSON_ArrayForEach(v, fields) {
+	cJSON_ArrayForEach(v, fields)
+	{
 		if (bad)
 			break;
 		if (!strcmp(v->string, "meterStop")) {
@@ -651,7 +665,8 @@ static void r_transaction_stop(struct route_ctx *c)
 				if (!strcmp(stop_reasons[i], v->valuestring))
 					ok = 1, reason = stop_reasons[i];
 			if (!ok)
-				bad = "reason: an OCPP 1.6 stop reason (Other, Local, Remote, DeAuthorized, ...)";
+				bad = "reason: an OCPP 1.6 stop reason (Other, Local, Remote, DeAuthorized, "
+				      "...)";
 		} else {
 			bad = "unknown field (meterStop, reason)";
 		}
@@ -715,16 +730,20 @@ static void r_charger_delete(struct route_ctx *c)
 	if ((connected || n) && !force) {
 		char why[64] = "";
 		if (n)
-			snprintf(why, sizeof why, "%s%d active transaction(s)", connected ? " and has " : "has ", n);
-		admin_error(c->t, 409, "InUse", "charger '%s' %s%s; ?force=true closes its transactions and "
-			    "drops the connection", id, connected ? "is connected" : "", why);
+			snprintf(why, sizeof why, "%s%d active transaction(s)",
+				 connected ? " and has " : "has ", n);
+		admin_error(c->t, 409, "InUse",
+			    "charger '%s' %s%s; ?force=true closes its transactions and "
+			    "drops the connection",
+			    id, connected ? "is connected" : "", why);
 		goto out;
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", id);
 	cJSON *closed = cJSON_AddArrayToObject(o, "closedTransactions");
 	cJSON_AddBoolToObject(o, "disconnected", connected);
-	cJSON_ArrayForEach(tx, active) {
+	cJSON_ArrayForEach(tx, active)
+	{
 		int64_t tid = json_int(tx, "id");
 		cJSON *full = api_json_transaction(app->store, tid);
 		rc = full ? tx_close(app, full, tx_last_meter(full), "Other") : -1;
@@ -825,7 +844,7 @@ static int authorised(struct csms *app, struct http_txn *t)
 		return 1;
 	size_t n = strlen(tok);
 	return !strncmp(t->auth, "Bearer ", 7) && strlen(t->auth + 7) == n &&
-	       !CRYPTO_memcmp(t->auth + 7, tok, n);
+		!CRYPTO_memcmp(t->auth + 7, tok, n);
 }
 
 /* GET /api/v1/health needs no token: it says only "ok", and a container's
@@ -854,7 +873,8 @@ void admin_handle(struct csms *app, struct http_txn *t)
 	}
 	if (t->bad_target || !jtext_text_ok(t->path, strlen(t->path)) ||
 	    !jtext_text_ok(t->query, strlen(t->query))) {
-		admin_error(t, 400, "BadRequest", "the request target has a NUL or control character, or is not UTF-8");
+		admin_error(t, 400, "BadRequest",
+			    "the request target has a NUL or control character, or is not UTF-8");
 		return;
 	}
 	int path_found = 0;

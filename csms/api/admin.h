@@ -19,7 +19,7 @@ struct http_txn;
 struct route_ctx {
 	struct csms *app;
 	struct http_txn *t;
-	char params[ADMIN_MAX_PARAMS][256];   /* the '*' segments of the route */
+	char params[ADMIN_MAX_PARAMS][256]; /* the '*' segments of the route */
 	int nparams;
 };
 typedef void (*route_fn)(struct route_ctx *c);

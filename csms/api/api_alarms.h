@@ -5,7 +5,7 @@
 
 struct route_ctx;
 
-void api_alarms_list(struct route_ctx *c);       /* GET /api/v1/alarms?active=&charger=&limit= */
-void api_alarms_diagnosis(struct route_ctx *c);  /* GET /api/v1/diagnosis */
+void api_alarms_list(struct route_ctx *c);      /* GET /api/v1/alarms?active=&charger=&limit= */
+void api_alarms_diagnosis(struct route_ctx *c); /* GET /api/v1/diagnosis */
 
 #endif

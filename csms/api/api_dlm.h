@@ -6,8 +6,8 @@
 
 struct route_ctx;
 
-void api_dlm_get(struct route_ctx *c);        /* GET /api/v1/dlm */
-void api_dlm_put(struct route_ctx *c);        /* PUT /api/v1/dlm {partial settings} */
-void api_dlm_readings(struct route_ctx *c);   /* PUT /api/v1/dlm/readings {"current":[3],...} */
+void api_dlm_get(struct route_ctx *c);      /* GET /api/v1/dlm */
+void api_dlm_put(struct route_ctx *c);      /* PUT /api/v1/dlm {partial settings} */
+void api_dlm_readings(struct route_ctx *c); /* PUT /api/v1/dlm/readings {"current":[3],...} */
 
 #endif

@@ -87,7 +87,8 @@ cJSON *api_json_chargers(struct store *st, const char *id)
 {
 	cJSON *arr = cJSON_CreateArray(), *c;
 	store_charger_each(st, id, charger_row, arr);
-	cJSON_ArrayForEach(c, arr) {
+	cJSON_ArrayForEach(c, arr)
+	{
 		cJSON *conns = cJSON_CreateArray();
 		store_connector_each(st, cJSON_GetObjectItem(c, "id")->valuestring, connector_row, conns);
 		cJSON_AddItemToObject(c, "connectors", conns);
@@ -143,7 +144,8 @@ cJSON *api_json_idtags(struct store *st, const char *tag)
 {
 	cJSON *arr = cJSON_CreateArray(), *o;
 	store_idtag_each(st, tag, idtag_row, arr);
-	cJSON_ArrayForEach(o, arr) {
+	cJSON_ArrayForEach(o, arr)
+	{
 		cJSON *ch = cJSON_CreateArray();
 		store_idtag_each_charger(st, cJSON_GetObjectItem(o, "idTag")->valuestring, idtag_charger, ch);
 		cJSON_AddItemToObject(o, "chargers", ch);

@@ -71,7 +71,8 @@ void api_locallist_get(struct route_ctx *c)
 	cJSON *d = locallist_diff(cJSON_GetObjectItemCaseSensitive(o, "entries"), wanted, &changed, &removed);
 	cJSON_AddNumberToObject(o, "tableVersion", locallist_version(app->store));
 	cJSON_AddNumberToObject(o, "wantedEntries", cJSON_GetArraySize(wanted));
-	cJSON_AddBoolToObject(o, "upToDate", cJSON_IsNumber(cJSON_GetObjectItem(o, "version")) && !changed && !removed);
+	cJSON_AddBoolToObject(o, "upToDate",
+			      cJSON_IsNumber(cJSON_GetObjectItem(o, "version")) && !changed && !removed);
 	cJSON_Delete(d);
 	cJSON_Delete(wanted);
 	admin_reply_json(c->t, 200, o);
@@ -109,12 +110,13 @@ void api_locallist_send(struct route_ctx *c)
 	if (!body)
 		return;
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(body, "updateType"), *v;
-	cJSON_ArrayForEach(v, body)
-		if (strcmp(v->string, "updateType")) {
-			admin_error(c->t, 400, "BadRequest", "%.40s: unknown field", v->string);
-			goto out;
-		}
-	if (!cJSON_IsString(type) || (strcmp(type->valuestring, "Full") && strcmp(type->valuestring, "Differential"))) {
+	cJSON_ArrayForEach(v, body) if (strcmp(v->string, "updateType"))
+	{
+		admin_error(c->t, 400, "BadRequest", "%.40s: unknown field", v->string);
+		goto out;
+	}
+	if (!cJSON_IsString(type) ||
+	    (strcmp(type->valuestring, "Full") && strcmp(type->valuestring, "Differential"))) {
 		admin_error(c->t, 400, "BadRequest", "updateType: Full or Differential");
 		goto out;
 	}
@@ -160,9 +162,9 @@ void api_locallist_send(struct route_ctx *c)
 			    rc == -1 ? why : "out of memory");
 		goto out;
 	}
-	LOGI("locallist", "%s: SendLocalList %s version %d (%d entries, %d removed)", ch->id, sc->type, version,
-	     sc->entries, sc->removed);
-	sc = NULL;   /* the callback frees it */
+	LOGI("locallist", "%s: SendLocalList %s version %d (%d entries, %d removed)", ch->id, sc->type,
+	     version, sc->entries, sc->removed);
+	sc = NULL; /* the callback frees it */
 out:
 	free(sc);
 	cJSON_Delete(req);

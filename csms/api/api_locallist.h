@@ -5,7 +5,7 @@
 
 struct route_ctx;
 
-void api_locallist_get(struct route_ctx *c);    /* GET /api/v1/chargers/{id}/local-list */
-void api_locallist_send(struct route_ctx *c);   /* POST /api/v1/chargers/{id}/local-list {"updateType"} */
+void api_locallist_get(struct route_ctx *c);  /* GET /api/v1/chargers/{id}/local-list */
+void api_locallist_send(struct route_ctx *c); /* POST /api/v1/chargers/{id}/local-list {"updateType"} */
 
 #endif

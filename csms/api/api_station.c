@@ -11,7 +11,8 @@
 /* A PUT: once gate lets the request in, the body to apply, then the
  * answer() tree, or the refusal of either. */
 static void put(struct route_ctx *c, int (*gate)(struct csms *, struct err_info *),
-		int (*apply)(struct csms *, const cJSON *, struct err_info *), cJSON *(*answer)(struct csms *))
+		int (*apply)(struct csms *, const cJSON *, struct err_info *),
+		cJSON *(*answer)(struct csms *))
 {
 	struct err_info e;
 	if (gate(c->app, &e)) {

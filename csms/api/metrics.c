@@ -131,14 +131,18 @@ void metrics_api(struct route_ctx *c)
 		const char *name = r < nrows ? rows[r].name : "unknown";
 		for (int o = 0; o < OCPP_STATUS_COUNT; o++)
 			if (rs->in_msgs[row][o])
-				put(&t, "csms_ocpp_messages_total{direction=\"in\",action=\"%s\",outcome=\"%s\"} %llu\n",
+				put(&t,
+				    "csms_ocpp_messages_total{direction=\"in\",action=\"%s\",outcome=\"%s\"} "
+				    "%llu\n",
 				    name, o == OCPP_OK ? "result" : ocpp_error_code((enum ocpp_status)o),
 				    (unsigned long long)rs->in_msgs[row][o]);
 	}
 	for (int r = 0; r < nrows; r++)
 		for (int o = 0; o <= COMMANDS_OUT_CLOSED; o++)
 			if (st->out_msgs[r][o])
-				put(&t, "csms_ocpp_messages_total{direction=\"out\",action=\"%s\",outcome=\"%s\"} %llu\n",
+				put(&t,
+				    "csms_ocpp_messages_total{direction=\"out\",action=\"%s\",outcome=\"%s\"}"
+				    " %llu\n",
 				    rows[r].name, outcome_name(o), (unsigned long long)st->out_msgs[r][o]);
 
 	head(&t, "csms_cs_call_latency_seconds", "histogram",
@@ -152,31 +156,36 @@ void metrics_api(struct route_ctx *c)
 		cum = 0;
 		for (int b = 0; b < COMMANDS_LAT_BUCKETS; b++) {
 			cum += st->out_lat[r][b];
-			put(&t, "csms_cs_call_latency_seconds_bucket{action=\"%s\",le=\"%g\"} %llu\n", rows[r].name,
-			    commands_lat_bounds_s[b], (unsigned long long)cum);
+			put(&t, "csms_cs_call_latency_seconds_bucket{action=\"%s\",le=\"%g\"} %llu\n",
+			    rows[r].name, commands_lat_bounds_s[b], (unsigned long long)cum);
 		}
 		cum += st->out_lat[r][COMMANDS_LAT_BUCKETS];
 		put(&t, "csms_cs_call_latency_seconds_bucket{action=\"%s\",le=\"+Inf\"} %llu\n", rows[r].name,
 		    (unsigned long long)cum);
-		put(&t, "csms_cs_call_latency_seconds_sum{action=\"%s\"} %.6f\n", rows[r].name, st->out_lat_sum_s[r]);
+		put(&t, "csms_cs_call_latency_seconds_sum{action=\"%s\"} %.6f\n", rows[r].name,
+		    st->out_lat_sum_s[r]);
 		put(&t, "csms_cs_call_latency_seconds_count{action=\"%s\"} %llu\n", rows[r].name,
 		    (unsigned long long)cum);
 	}
 
-	gauge(&t, "csms_cs_calls_queued", "CALLs to chargers waiting behind the one in flight", (double)queued);
+	gauge(&t, "csms_cs_calls_queued", "CALLs to chargers waiting behind the one in flight",
+	      (double)queued);
 	gauge(&t, "csms_cs_calls_in_flight", "CALLs to chargers awaiting their answer", (double)inflight);
 	gauge(&t, "csms_cs_call_queue_max", "longest CALL queue of one charger", (double)qmax);
 	gauge(&t, "csms_replies_held", "answers to chargers waiting for the group commit", (double)held);
 	if (have_counts) {
-		gauge(&t, "csms_transactions_active", "transactions started and not stopped", (double)sc.tx_active);
-		counter(&t, "csms_energy_delivered_wh_total", "energy of stopped transactions, Wh", sc.energy_wh);
+		gauge(&t, "csms_transactions_active", "transactions started and not stopped",
+		      (double)sc.tx_active);
+		counter(&t, "csms_energy_delivered_wh_total", "energy of stopped transactions, Wh",
+			sc.energy_wh);
 		gauge(&t, "csms_alarms_active", "alarms raised and not cleared", (double)sc.alarms_active);
 	}
 	counter(&t, "csms_frames_received_total", "OCPP frames received", (double)rs->frames_in);
 	counter(&t, "csms_frames_sent_total", "OCPP frames sent (CALLs of ours)", (double)rs->frames_out);
 	counter(&t, "csms_callerrors_sent_total", "CALLERRORs sent to chargers", (double)rs->callerrors_out);
 	counter(&t, "csms_cs_calls_sent_total", "CALLs sent to chargers", (double)rs->calls_out);
-	counter(&t, "csms_cs_call_timeouts_total", "CALLs to chargers that timed out", (double)rs->call_timeouts);
+	counter(&t, "csms_cs_call_timeouts_total", "CALLs to chargers that timed out",
+		(double)rs->call_timeouts);
 	counter(&t, "csms_commits_total", "group commits of the store", (double)app->stats.commits);
 	counter(&t, "csms_commit_failures_total", "failed group commits", (double)app->stats.commit_failures);
 	struct control_sensor_info si;

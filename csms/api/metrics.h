@@ -7,6 +7,6 @@
 struct csms;
 struct route_ctx;
 
-void metrics_api(struct route_ctx *c);   /* GET /metrics */
+void metrics_api(struct route_ctx *c); /* GET /metrics */
 
 #endif

@@ -15,7 +15,7 @@
 
 static void sweep_registry(struct csms *app)
 {
-	charger_sweep(app->chargers);   /* chargers that lookups loaded and no one needs */
+	charger_sweep(app->chargers); /* chargers that lookups loaded and no one needs */
 }
 
 /* The loop's periodic duties, as data (after Redis's serverCron): each runs
@@ -37,7 +37,8 @@ static const struct duty {
 	{ "audit prune", 60000, commands_prune_audit },
 };
 #define NDUTIES (sizeof duties / sizeof duties[0])
-_Static_assert(NDUTIES <= sizeof(((struct csms *)0)->duty_next_ms) / sizeof(int64_t), "duty_next_ms too small");
+_Static_assert(NDUTIES <= sizeof(((struct csms *)0)->duty_next_ms) / sizeof(int64_t),
+	       "duty_next_ms too small");
 
 void csms_tick(struct csms *app)
 {
@@ -49,7 +50,8 @@ void csms_tick(struct csms *app)
 	 * the daemon without its graceful shutdown. */
 	if (app->hup) {
 		app->hup = 0;
-		LOGI("main", "SIGHUP received: nothing to reload (settings change through the API); still running");
+		LOGI("main",
+		     "SIGHUP received: nothing to reload (settings change through the API); still running");
 	}
 	for (size_t i = 0; i < NDUTIES; i++) {
 		if (app->now_ms < app->duty_next_ms[i])

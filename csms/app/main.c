@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct csms *the_app;   /* for the signal handler only */
+static struct csms *the_app; /* for the signal handler only */
 
 /* SIGHUP: only noted here (a handler may not log); csms_tick logs it. */
 static void on_hup(int sig)
@@ -51,15 +51,19 @@ static int is_loopback(const char *addr)
 static int check_listeners(const struct csms_config *c, char *err, size_t errlen)
 {
 	if (!c->admin_token[0] && !is_loopback(c->admin_bind))
-		snprintf(err, errlen, "admin_token: must be set when admin_bind (%s) is not a loopback address",
+		snprintf(err, errlen,
+			 "admin_token: must be set when admin_bind (%s) is not a loopback address",
 			 c->admin_bind);
 	else if (c->security_profile >= 2 && !c->tls_port)
 		snprintf(err, errlen, "security_profile %d needs tls_port", c->security_profile);
 	else if (c->security_profile >= 2 && c->ws_port)
-		snprintf(err, errlen, "security_profile %d: set ws_port to 0 (now %d): chargers must not "
-			 "connect over plain ws:// with this profile", c->security_profile, c->ws_port);
+		snprintf(err, errlen,
+			 "security_profile %d: set ws_port to 0 (now %d): chargers must not "
+			 "connect over plain ws:// with this profile",
+			 c->security_profile, c->ws_port);
 	else if (c->security_profile == 3 && !c->tls_ca[0])
-		snprintf(err, errlen, "security_profile 3 needs tls_ca (the CA of the chargers' certificates)");
+		snprintf(err, errlen,
+			 "security_profile 3 needs tls_ca (the CA of the chargers' certificates)");
 	else
 		return 0;
 	return -1;
@@ -142,11 +146,11 @@ int main(int argc, char **argv)
 		snprintf(ws, sizeof ws, "ws://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.ws_port);
 	if (app.cfg.tls_port)
 		snprintf(wss, sizeof wss, "wss://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.tls_port);
-	LOGI("main", "csmsd %s listening: OCPP %s%s(security profile %d), admin http://%s:%d/api/v1", CSMS_VERSION,
-	     ws, wss, app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
+	LOGI("main", "csmsd %s listening: OCPP %s%s(security profile %d), admin http://%s:%d/api/v1",
+	     CSMS_VERSION, ws, wss, app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
 	server_run(app.server, &app.stopping);
 	LOGI("main", "shutting down");
-	server_destroy(app.server);   /* closes every connection */
+	server_destroy(app.server); /* closes every connection */
 	app.server = NULL;
 	energy_free(&app);
 	control_free(&app);

@@ -83,7 +83,7 @@ static int ev_check_password(void *ctx, const char *id, const char *pw, size_t p
 		return -1;
 	if (rehashed[0]) {
 		if (store_charger_set_auth_key(app->store, id, rehashed))
-			ch->auth_cache.valid = 0;   /* verify (and re-hash) again next time */
+			ch->auth_cache.valid = 0; /* verify (and re-hash) again next time */
 		else
 			LOGI("server", "%s: AuthorizationKey re-hashed (pbkdf2-sha256, %d iterations)", id,
 			     app->cfg.auth_key_iterations);
@@ -198,11 +198,17 @@ int csms_server_start(struct csms *app, char *err, size_t errlen)
 {
 	const struct csms_config *c = &app->cfg;
 	struct server_opts o = {
-		.ws_bind = c->ws_bind, .ws_port = c->ws_port, .tls_port = c->tls_port,
-		.tls_cert = c->tls_cert, .tls_key = c->tls_key, .tls_ca = c->tls_ca,
+		.ws_bind = c->ws_bind,
+		.ws_port = c->ws_port,
+		.tls_port = c->tls_port,
+		.tls_cert = c->tls_cert,
+		.tls_key = c->tls_key,
+		.tls_ca = c->tls_ca,
 		.security_profile = c->security_profile,
-		.admin_bind = c->admin_bind, .admin_port = c->admin_port,
-		.ping_interval_s = c->ping_interval, .max_connections = c->max_connections,
+		.admin_bind = c->admin_bind,
+		.admin_port = c->admin_port,
+		.ping_interval_s = c->ping_interval,
+		.max_connections = c->max_connections,
 		.max_frame = (size_t)c->max_frame,
 	};
 	struct server_events ev = {

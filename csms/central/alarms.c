@@ -26,14 +26,19 @@ void alarms_status(struct csms *app, struct charger *ch, int connector, const cJ
 	}
 	/* One fault per connector at a time: a different code replaces it. */
 	store_alarm_clear(app->store, ALARM_SRC_STATUS, ch->id, connector, code, app->now_ms);
-	struct store_alarm a = { ALARM_SRC_STATUS, ch->id, connector, code, jget_str(req, "info"),
-				 jget_str(req, "vendorId"), jget_str(req, "vendorErrorCode") };
+	struct store_alarm a = { ALARM_SRC_STATUS,
+				 ch->id,
+				 connector,
+				 code,
+				 jget_str(req, "info"),
+				 jget_str(req, "vendorId"),
+				 jget_str(req, "vendorErrorCode") };
 	if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
 		LOGW("alarms", "%s connector %d: %s %s", ch->id, connector, code, a.info ? a.info : "");
 }
 
-void alarms_profile(struct csms *app, const char *charger, int connector, int profile_id,
-		    const char *purpose, const char *refused_code)
+void alarms_profile(struct csms *app, const char *charger, int connector, int profile_id, const char *purpose,
+		    const char *refused_code)
 {
 	if (!refused_code) {
 		store_alarm_clear(app->store, ALARM_SRC_PROFILE, charger, connector, NULL, app->now_ms);
@@ -72,14 +77,17 @@ void alarms_offline(struct csms *app)
 			continue;
 		ch->offline_state = want;
 		if (offline) {
-			snprintf(info, sizeof info, "not heard from for more than %d s (3 heartbeat intervals)",
+			snprintf(info, sizeof info,
+				 "not heard from for more than %d s (3 heartbeat intervals)",
 				 app->cfg.heartbeat_interval * 3);
-			struct store_alarm a = { ALARM_SRC_OFFLINE, ch->id, STORE_NO_CONNECTOR, "Offline", info,
-						 NULL, NULL };
+			struct store_alarm a = {
+				ALARM_SRC_OFFLINE, ch->id, STORE_NO_CONNECTOR, "Offline", info, NULL, NULL
+			};
 			if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
 				LOGW("alarms", "%s: offline", ch->id);
 		} else {
-			store_alarm_clear(app->store, ALARM_SRC_OFFLINE, ch->id, STORE_NO_CONNECTOR, NULL, app->now_ms);
+			store_alarm_clear(app->store, ALARM_SRC_OFFLINE, ch->id, STORE_NO_CONNECTOR, NULL,
+					  app->now_ms);
 		}
 	}
 }
@@ -104,7 +112,9 @@ cJSON *alarms_diagnosis_chargers(struct charger_registry *chargers)
 		struct session *s = ch->session;
 		cJSON *e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "id", ch->id);
-		cJSON_AddStringToObject(e, "registration", store_registration_names[ch->reg <= REG_UNKNOWN ? ch->reg : REG_UNKNOWN]);
+		cJSON_AddStringToObject(
+			e, "registration",
+			store_registration_names[ch->reg <= REG_UNKNOWN ? ch->reg : REG_UNKNOWN]);
 		cJSON_AddBoolToObject(e, "connected", s != NULL);
 		add_time(e, "lastSeen", ch->last_seen_ms);
 		add_time(e, "connectedSince", s ? s->connected_ms : 0);

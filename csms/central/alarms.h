@@ -20,8 +20,8 @@ struct charger_registry;
 void alarms_status(struct csms *app, struct charger *ch, int connector, const cJSON *status_req);
 /* A SetChargingProfile answer: refused (code = its status or error code)
  * raises, accepted clears the connector's profile alarm. */
-void alarms_profile(struct csms *app, const char *charger, int connector, int profile_id,
-		    const char *purpose, const char *refused_code);
+void alarms_profile(struct csms *app, const char *charger, int connector, int profile_id, const char *purpose,
+		    const char *refused_code);
 
 /* A duty of the loop (app/csms.c's table): the offline sweep. */
 void alarms_offline(struct csms *app);

@@ -27,7 +27,8 @@ void auth_decide(const struct auth_input *in, struct auth_result *out)
 	out->parent = t->parent[0] ? t->parent : NULL;
 	if (!strcmp(t->status, "Blocked") || !strcmp(t->status, "Expired") || !strcmp(t->status, "Invalid")) {
 		out->status = !strcmp(t->status, "Blocked") ? "Blocked"
-			      : !strcmp(t->status, "Expired") ? "Expired" : "Invalid";
+			: !strcmp(t->status, "Expired")     ? "Expired"
+							    : "Invalid";
 		return;
 	}
 	if (expired(t, in->now_ms)) {
@@ -38,8 +39,9 @@ void auth_decide(const struct auth_input *in, struct auth_result *out)
 		out->status = "Invalid";
 		return;
 	}
-	if (in->parent && (!strcmp(in->parent->status, "Blocked") || !strcmp(in->parent->status, "Expired") ||
-			   expired(in->parent, in->now_ms))) {
+	if (in->parent &&
+	    (!strcmp(in->parent->status, "Blocked") || !strcmp(in->parent->status, "Expired") ||
+	     expired(in->parent, in->now_ms))) {
 		out->status = "Blocked";
 		return;
 	}
@@ -54,7 +56,7 @@ void auth_decide(const struct auth_input *in, struct auth_result *out)
 const char *auth_check(struct csms *app, const struct charger *ch, const char *tag, cJSON *info)
 {
 	struct auth_result res;
-	struct store_idtag t, p;   /* res.parent may point into t */
+	struct store_idtag t, p; /* res.parent may point into t */
 	char buf[40];
 	if (!ch->settings.authorization_required) {
 		/* The charger's "Authorization" switch is off: every card charges. */

@@ -27,9 +27,12 @@ static void hex(const unsigned char *in, size_t n, char *out, int upper)
 
 static int hexval(unsigned char c)
 {
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
 	return -1;
 }
 
@@ -64,8 +67,8 @@ static int pbkdf2(const char *pw, size_t len, const unsigned char *salt, int ite
 	unsigned char buf[20];
 	const unsigned char *sec;
 	size_t n = secret(pw, len, buf, &sec);
-	int ok = PKCS5_PBKDF2_HMAC((const char *)sec, (int)n, salt, SALT_LEN, iter, EVP_sha256(),
-				   DK_LEN, dk) == 1;
+	int ok = PKCS5_PBKDF2_HMAC((const char *)sec, (int)n, salt, SALT_LEN, iter, EVP_sha256(), DK_LEN,
+				   dk) == 1;
 	OPENSSL_cleanse(buf, sizeof buf);
 	return ok ? 0 : -1;
 }
@@ -116,9 +119,8 @@ static int sha256_matches(const char *salt_hex, const char *pw, size_t len, cons
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
-		 EVP_DigestUpdate(c, salt_hex, 2 * SALT_LEN) &&
-		 EVP_DigestUpdate(c, pw, len) &&
-		 EVP_DigestFinal_ex(c, md, &mdlen);
+		EVP_DigestUpdate(c, salt_hex, 2 * SALT_LEN) && EVP_DigestUpdate(c, pw, len) &&
+		EVP_DigestFinal_ex(c, md, &mdlen);
 	EVP_MD_CTX_free(c);
 	return ok && mdlen == 32 && CRYPTO_memcmp(md, want, 32) == 0;
 }
@@ -130,8 +132,8 @@ static int verify_sha256(const char *pw, size_t len, const char *p)
 {
 	unsigned char salt[SALT_LEN], want[32];
 	char text[41];
-	if (strlen(p) != 2 * SALT_LEN + 1 + 64 || p[2 * SALT_LEN] != '$' ||
-	    unhex(p, 2 * SALT_LEN, salt) || unhex(p + 2 * SALT_LEN + 1, 64, want))
+	if (strlen(p) != 2 * SALT_LEN + 1 + 64 || p[2 * SALT_LEN] != '$' || unhex(p, 2 * SALT_LEN, salt) ||
+	    unhex(p + 2 * SALT_LEN + 1, 64, want))
 		return 0;
 	if (sha256_matches(p, pw, len, want))
 		return 1;
@@ -178,15 +180,15 @@ static int mac_of(const char *stored, const char *pw, size_t len, unsigned char 
 			return -1;
 		have_key = 1;
 	}
-	memcpy(msg, stored, sl);          /* the NUL separates the two */
+	memcpy(msg, stored, sl); /* the NUL separates the two */
 	memcpy(msg + sl, pw, len);
 	int ok = HMAC(EVP_sha256(), key, sizeof key, msg, sl + len, out, &n) != NULL;
 	OPENSSL_cleanse(msg, sizeof msg);
 	return ok && n == AUTHKEY_MAC_LEN ? 0 : -1;
 }
 
-int authkey_check(struct authkey_cache *cache, const char *pw, size_t len, const char *stored,
-		  int iterations, char *rehashed, size_t rlen)
+int authkey_check(struct authkey_cache *cache, const char *pw, size_t len, const char *stored, int iterations,
+		  char *rehashed, size_t rlen)
 {
 	unsigned char mac[AUTHKEY_MAC_LEN];
 	int rehash = 0;
@@ -197,9 +199,8 @@ int authkey_check(struct authkey_cache *cache, const char *pw, size_t len, const
 		return 1;
 	if (!authkey_verify(pw, len, stored, iterations, &rehash))
 		return 0;
-	if (rehash && (authkey_hash(pw, len, iterations, rehashed, rlen) ||
-		       mac_of(rehashed, pw, len, mac))) {
-		rehashed[0] = 0;     /* keep the old form; the next login tries again */
+	if (rehash && (authkey_hash(pw, len, iterations, rehashed, rlen) || mac_of(rehashed, pw, len, mac))) {
+		rehashed[0] = 0; /* keep the old form; the next login tries again */
 		cache->valid = 0;
 		return 1;
 	}

@@ -10,7 +10,7 @@
 #define CSMS_AUTHKEY_H
 #include <stddef.h>
 
-#define AUTHKEY_HASH_MAX 128     /* a stored hash string with its NUL fits */
+#define AUTHKEY_HASH_MAX 128 /* a stored hash string with its NUL fits */
 #define AUTHKEY_MAC_LEN 32
 #define AUTHKEY_ITER_MIN 1000
 #define AUTHKEY_ITER_MAX 10000000
@@ -39,7 +39,7 @@ struct authkey_cache {
  * through the KDF, and a match fills the cache. After a match that needs a
  * re-hash, rehashed (>= AUTHKEY_HASH_MAX bytes) holds the new stored
  * string (the cache already refers to it), else "". 1 match, 0 not. */
-int authkey_check(struct authkey_cache *cache, const char *pw, size_t len, const char *stored,
-		  int iterations, char *rehashed, size_t rlen);
+int authkey_check(struct authkey_cache *cache, const char *pw, size_t len, const char *stored, int iterations,
+		  char *rehashed, size_t rlen);
 
 #endif

@@ -16,7 +16,7 @@ struct charger_registry {
 	struct charger *buckets[NBUCKETS];
 	struct charger *all;
 	size_t count;
-	size_t unknown;             /* entries with reg REG_UNKNOWN (connected, not booted) */
+	size_t unknown; /* entries with reg REG_UNKNOWN (connected, not booted) */
 	struct charger_events ev;
 };
 
@@ -132,8 +132,8 @@ static void unlink_entry(struct charger_registry *r, struct charger *c)
 	c->removed = 1;
 }
 
-static struct charger *load(struct charger_registry *r, struct store *st, const char *id,
-			    uint32_t h, int create)
+static struct charger *load(struct charger_registry *r, struct store *st, const char *id, uint32_t h,
+			    int create)
 {
 	struct store_charger sc;
 	int rc = store_charger_get(st, id, &sc);
@@ -209,8 +209,14 @@ struct charger *charger_get(struct charger_registry *r, struct store *st, const 
 	return c ? c : load(r, st, id, h, 1);
 }
 
-struct charger *charger_first(struct charger_registry *r) { return r->all; }
-size_t charger_count(const struct charger_registry *r) { return r->count; }
+struct charger *charger_first(struct charger_registry *r)
+{
+	return r->all;
+}
+size_t charger_count(const struct charger_registry *r)
+{
+	return r->count;
+}
 
 void charger_set_reg(struct charger_registry *r, struct charger *c, enum store_registration reg)
 {
@@ -288,15 +294,16 @@ int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err
 		snprintf(err, errlen, "settings must be a JSON object");
 		return -1;
 	}
-	cJSON_ArrayForEach(v, j) {
+	cJSON_ArrayForEach(v, j)
+	{
 		const char *k = v->string;
 		if (!strcmp(k, "phases")) {
 			if (!cJSON_IsNumber(v) || (v->valuedouble != 1 && v->valuedouble != 3))
 				goto bad;
 			n.phases = v->valueint;
 		} else if (!strcmp(k, "gridPhase")) {
-			if (!cJSON_IsNumber(v) || v->valuedouble != (int)v->valuedouble ||
-			    v->valueint < 1 || v->valueint > 3)
+			if (!cJSON_IsNumber(v) || v->valuedouble != (int)v->valuedouble || v->valueint < 1 ||
+			    v->valueint > 3)
 				goto bad;
 			n.grid_phase = v->valueint;
 		} else if (!strcmp(k, "maxCurrentA")) {
@@ -325,8 +332,9 @@ int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err
 			/* hashed and stored by the caller; only checked here. 16 to 40
 			 * characters: the text of the key or its hex digits (OCPP 1.6
 			 * security whitepaper: 16 to 20 bytes, up to 40 hex digits). */
-			if (!cJSON_IsNull(v) && (!cJSON_IsString(v) || strlen(v->valuestring) < 16 ||
-						  strlen(v->valuestring) > 40))
+			if (!cJSON_IsNull(v) &&
+			    (!cJSON_IsString(v) || strlen(v->valuestring) < 16 ||
+			     strlen(v->valuestring) > 40))
 				goto bad;
 		} else {
 			snprintf(err, errlen, "%s: unknown setting", k);
@@ -402,17 +410,21 @@ static int phase_index(const char *phase)
 {
 	if (!phase)
 		return -1;
-	if (!strncmp(phase, "L1", 2)) return 0;
-	if (!strncmp(phase, "L2", 2)) return 1;
-	if (!strncmp(phase, "L3", 2)) return 2;
+	if (!strncmp(phase, "L1", 2))
+		return 0;
+	if (!strncmp(phase, "L2", 2))
+		return 1;
+	if (!strncmp(phase, "L3", 2))
+		return 2;
 	return -1;
 }
 
 /* Scales a value by its unit to the base unit (kW -> W, kWh -> Wh). */
 static double scaled(const char *unit, double v)
 {
-	if (unit && (!strcmp(unit, "kW") || !strcmp(unit, "kWh") || !strcmp(unit, "kvar") ||
-		     !strcmp(unit, "kvarh") || !strcmp(unit, "kVA")))
+	if (unit &&
+	    (!strcmp(unit, "kW") || !strcmp(unit, "kWh") || !strcmp(unit, "kvar") || !strcmp(unit, "kvarh") ||
+	     !strcmp(unit, "kVA")))
 		return v * 1000;
 	return v;
 }
@@ -420,7 +432,8 @@ static double scaled(const char *unit, double v)
 int charger_energy_register(const cJSON *sampled, double *wh)
 {
 	const cJSON *sv;
-	cJSON_ArrayForEach(sv, sampled) {
+	cJSON_ArrayForEach(sv, sampled)
+	{
 		const cJSON *val = cJSON_GetObjectItemCaseSensitive(sv, "value");
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(sv, "measurand");
 		const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(sv, "format");
@@ -445,7 +458,8 @@ void charger_live_update(struct charger *c, int connector, const cJSON *sampled,
 		return;
 	struct charger_live *l = &c->conn[connector].live;
 	const cJSON *sv;
-	cJSON_ArrayForEach(sv, sampled) {
+	cJSON_ArrayForEach(sv, sampled)
+	{
 		const cJSON *val = cJSON_GetObjectItemCaseSensitive(sv, "value");
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(sv, "measurand");
 		const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(sv, "format");
@@ -491,6 +505,6 @@ void charger_live_update(struct charger *c, int connector, const cJSON *sampled,
 	/* Power per phase given without a total: sum it. */
 	if (!isfinite(l->power_w) && isfinite(l->power_phase_w[0]))
 		l->power_w = l->power_phase_w[0] + (isfinite(l->power_phase_w[1]) ? l->power_phase_w[1] : 0) +
-			     (isfinite(l->power_phase_w[2]) ? l->power_phase_w[2] : 0);
+			(isfinite(l->power_phase_w[2]) ? l->power_phase_w[2] : 0);
 	l->ts_ms = ts_ms;
 }

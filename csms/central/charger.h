@@ -13,21 +13,21 @@
 #include "authkey.h"
 #include "store.h"
 
-#define CHARGER_MAX_CONN 16   /* connectors 0..15 tracked live; higher ids are still stored */
+#define CHARGER_MAX_CONN 16 /* connectors 0..15 tracked live; higher ids are still stored */
 
 /* Latest measurements of one connector (NAN = not reported). */
 struct charger_live {
 	double power_w, energy_wh, soc_pct, temperature_c, frequency_hz;
 	double current_a[3], voltage_v[3], power_phase_w[3];
 	double current_offered_a;
-	int64_t ts_ms;              /* 0 = nothing yet */
+	int64_t ts_ms; /* 0 = nothing yet */
 };
 
 struct charger_conn {
-	char status[24];            /* ChargePointStatus, "" unknown */
+	char status[24]; /* ChargePointStatus, "" unknown */
 	char error_code[32];
-	int64_t tx_id;              /* active transaction, 0 none */
-	char tx_id_tag[STORE_TAG_MAX];  /* its idTag and start, while tx_id */
+	int64_t tx_id;                 /* active transaction, 0 none */
+	char tx_id_tag[STORE_TAG_MAX]; /* its idTag and start, while tx_id */
 	int64_t tx_start_ms;
 	struct charger_live live;
 };
@@ -45,40 +45,40 @@ struct charger_settings {
 
 /* What DLM decided for a charger and what it holds (control.c). */
 struct charger_dlm {
-	uint32_t id;                /* stable key for the dlm state, 0 = none yet */
-	double limit_a;             /* last decision */
+	uint32_t id;    /* stable key for the dlm state, 0 = none yet */
+	double limit_a; /* last decision */
 	int phases;
 	const char *reason;
 	double draw_a[3];
-	double sent_limit_a;        /* installed on the charger; < 0 = nothing yet */
-	double prev_limit_a;        /* installed before the last change */
-	int64_t changed_ms;         /* when the installed limit last changed */
+	double sent_limit_a; /* installed on the charger; < 0 = nothing yet */
+	double prev_limit_a; /* installed before the last change */
+	int64_t changed_ms;  /* when the installed limit last changed */
 	int sent_phases;
-	int need_send;              /* (re)install at the next decision */
+	int need_send; /* (re)install at the next decision */
 	int in_flight;
-	unsigned call_gen;          /* which profile call in_flight refers to */
-	int rejected;               /* the charger refused our last profile */
+	unsigned call_gen; /* which profile call in_flight refers to */
+	int rejected;      /* the charger refused our last profile */
 	int64_t rejected_ms;
-	char profile_status[32];    /* its answer to our last SetChargingProfile */
+	char profile_status[32]; /* its answer to our last SetChargingProfile */
 };
 
 struct session;
 struct charger {
 	char id[STORE_ID_MAX];
 	enum store_registration reg;
-	struct session *session;    /* NULL when not connected */
+	struct session *session; /* NULL when not connected */
 	int64_t last_seen_ms;
 	struct charger_settings settings;
 	struct charger_conn conn[CHARGER_MAX_CONN];
 	struct charger_dlm dlm;
-	int reinstall_profiles;     /* send the stored charging profiles again (after a boot) */
-	int64_t booted_ms;          /* the boot they were lost in: later ones are not resent */
-	int offline_state;          /* offline alarm as last written: 0 unknown, 1 online, 2 raised */
+	int reinstall_profiles;          /* send the stored charging profiles again (after a boot) */
+	int64_t booted_ms;               /* the boot they were lost in: later ones are not resent */
+	int offline_state;               /* offline alarm as last written: 0 unknown, 1 online, 2 raised */
 	struct authkey_cache auth_cache; /* the password that last verified; memory only */
-	int nsessions;              /* connections pointing here (the current one and replaced ones closing) */
-	int removed;                /* out of the registry; freed when nsessions drops to 0 */
-	struct charger *hnext;      /* hash chain */
-	struct charger *next;       /* list of all, for iteration */
+	int nsessions;         /* connections pointing here (the current one and replaced ones closing) */
+	int removed;           /* out of the registry; freed when nsessions drops to 0 */
+	struct charger *hnext; /* hash chain */
+	struct charger *next;  /* list of all, for iteration */
 	struct charger *prev;
 };
 
@@ -88,8 +88,8 @@ struct charger_registry;
  * (app/wiring.c); either may be NULL. */
 struct charger_events {
 	void *ctx;
-	void (*booted)(void *ctx, struct charger *c);    /* accepted at a BootNotification */
-	void (*changed)(void *ctx, struct charger *c);   /* status, transaction or profiles changed */
+	void (*booted)(void *ctx, struct charger *c);  /* accepted at a BootNotification */
+	void (*changed)(void *ctx, struct charger *c); /* status, transaction or profiles changed */
 };
 
 struct charger_registry *charger_registry_new(void);

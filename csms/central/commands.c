@@ -17,17 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* One tracked CALL, from commands_track to the end of its callback. */
 struct cmd_track {
 	struct csms *app;
 	char charger[STORE_ID_MAX];
 	char action[48];
 	char msg_id[OCPP_MSGID_MAX];
-	const char *source;        /* static string */
-	char *request;             /* JSON text, owned */
+	const char *source; /* static string */
+	char *request;      /* JSON text, owned */
 	int64_t queued_ms;
-	int row;                   /* action table index */
+	int row; /* action table index */
 	call_cb cb;
 	void *arg;
 };
@@ -45,8 +44,9 @@ static int accepted(const struct call_result *r, const char *also)
 static void m_availability(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
 	if (accepted(r, "Scheduled"))
-		store_availability_set(tk->app->store, tk->charger, jget_int(req, "connectorId", 0), jget_str(req, "type"),
-				       jget_str(r->payload, "status"), tk->app->now_ms);
+		store_availability_set(tk->app->store, tk->charger, jget_int(req, "connectorId", 0),
+				       jget_str(req, "type"), jget_str(r->payload, "status"),
+				       tk->app->now_ms);
 }
 
 static void m_change_config(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
@@ -66,21 +66,26 @@ static void m_get_config(struct cmd_track *tk, const cJSON *req, const struct ca
 	if (r->status != OCPP_OK)
 		return;
 	const cJSON *e;
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r->payload, "configurationKey")) {
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r->payload, "configurationKey"))
+	{
 		const cJSON *ro = cJSON_GetObjectItemCaseSensitive(e, "readonly");
 		store_config_key_set(tk->app->store, tk->charger, jget_str(e, "key"), jget_str(e, "value"), 1,
 				     cJSON_IsBool(ro) ? cJSON_IsTrue(ro) : -1, NULL, NULL, tk->app->now_ms);
 	}
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r->payload, "unknownKey"))
-		if (cJSON_IsString(e))
-			store_config_key_set(tk->app->store, tk->charger, e->valuestring, NULL, 1, -1, "Unknown",
-					     NULL, tk->app->now_ms);
+	cJSON_ArrayForEach(e,
+			   cJSON_GetObjectItemCaseSensitive(r->payload, "unknownKey")) if (cJSON_IsString(e))
+		store_config_key_set(tk->app->store, tk->charger, e->valuestring, NULL, 1, -1, "Unknown",
+				     NULL, tk->app->now_ms);
 }
 
 static void m_reserve(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
-	struct store_reservation res = { tk->charger, jget_int(req, "reservationId", 0), jget_int(req, "connectorId", 0),
-					 jget_str(req, "idTag"), jget_str(req, "parentIdTag"), 0 };
+	struct store_reservation res = { tk->charger,
+					 jget_int(req, "reservationId", 0),
+					 jget_int(req, "connectorId", 0),
+					 jget_str(req, "idTag"),
+					 jget_str(req, "parentIdTag"),
+					 0 };
 	if (!accepted(r, NULL) || time_parse_iso(jget_str(req, "expiryDate"), &res.expiry_ms))
 		return;
 	store_reservation_add(tk->app->store, &res, tk->app->now_ms);
@@ -89,16 +94,17 @@ static void m_reserve(struct cmd_track *tk, const cJSON *req, const struct call_
 static void m_cancel_reservation(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
 	if (accepted(r, NULL))
-		store_reservation_end(tk->app->store, tk->charger, jget_int(req, "reservationId", 0), "Cancelled", 0,
-				      tk->app->now_ms);
+		store_reservation_end(tk->app->store, tk->charger, jget_int(req, "reservationId", 0),
+				      "Cancelled", 0, tk->app->now_ms);
 }
 
 static void m_send_local_list(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
 {
 	const char *type = jget_str(req, "updateType");
 	if (accepted(r, NULL) && type)
-		store_locallist_apply(tk->app->store, tk->charger, jget_int(req, "listVersion", 0), !strcmp(type, "Full"),
-				      cJSON_GetObjectItemCaseSensitive(req, "localAuthorizationList"), tk->app->now_ms);
+		store_locallist_apply(
+			tk->app->store, tk->charger, jget_int(req, "listVersion", 0), !strcmp(type, "Full"),
+			cJSON_GetObjectItemCaseSensitive(req, "localAuthorizationList"), tk->app->now_ms);
 }
 
 static void m_local_list_version(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
@@ -133,7 +139,7 @@ static int clears_dlm_profile(const cJSON *req)
 		return id->valueint == COMMANDS_DLM_PROFILE_ID;
 	const char *purpose = jget_str(req, "chargingProfilePurpose");
 	return jget_int(req, "connectorId", 0) == 0 && jget_int(req, "stackLevel", 0) == 0 &&
-	       (!purpose || !strcmp(purpose, "ChargePointMaxProfile"));
+		(!purpose || !strcmp(purpose, "ChargePointMaxProfile"));
 }
 
 static void m_clear_profile(struct cmd_track *tk, const cJSON *req, const struct call_result *r)
@@ -169,9 +175,8 @@ static const struct meaning {
 
 /* ---- tracking ---- */
 
-const double commands_lat_bounds_s[COMMANDS_LAT_BUCKETS] = {
-	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
-};
+const double commands_lat_bounds_s[COMMANDS_LAT_BUCKETS] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+							     0.5,   1,    2.5,   5,    10,  30 };
 
 /* A CALL of ours that ended; latency_ms < 0: not answered (not observed). */
 static void count_out(struct commands_stats *st, int row, int col, int64_t latency_ms)
@@ -194,8 +199,10 @@ static void track_done(void *arg, const struct call_result *r)
 	struct cmd_track *tk = arg;
 	struct csms *app = tk->app;
 	/* the audit's word and the counters' column for each outcome */
-	static const char *const words[] = { [CALL_ANSWERED] = "result", [CALL_ERROR] = "error",
-					     [CALL_TIMEOUT] = "timeout", [CALL_CLOSED] = "closed" };
+	static const char *const words[] = { [CALL_ANSWERED] = "result",
+					     [CALL_ERROR] = "error",
+					     [CALL_TIMEOUT] = "timeout",
+					     [CALL_CLOSED] = "closed" };
 	const char *outcome = words[r->outcome];
 	int col;
 	switch (r->outcome) {
@@ -203,19 +210,24 @@ static void track_done(void *arg, const struct call_result *r)
 	case CALL_TIMEOUT: col = COMMANDS_OUT_TIMEOUT; break;
 	case CALL_CLOSED: col = COMMANDS_OUT_CLOSED; break;
 	case CALL_ERROR:
-	default:
-		col = r->status > OCPP_OK && r->status < OCPP_STATUS_COUNT ? (int)r->status : OCPP_EGENERIC;
+	default: col = r->status > OCPP_OK && r->status < OCPP_STATUS_COUNT ? (int)r->status : OCPP_EGENERIC;
 	}
 	int answered = col != COMMANDS_OUT_TIMEOUT && col != COMMANDS_OUT_CLOSED;
 	count_out(&app->calls, tk->row, col, answered ? r->latency_ms : -1);
 
 	char *resp = r->payload ? cJSON_PrintUnformatted(r->payload) : NULL;
 	struct store_audit a = {
-		.charger = tk->charger, .action = tk->action, .message_id = tk->msg_id, .source = tk->source,
-		.queued_ms = tk->queued_ms, .done_ms = app->now_ms,
+		.charger = tk->charger,
+		.action = tk->action,
+		.message_id = tk->msg_id,
+		.source = tk->source,
+		.queued_ms = tk->queued_ms,
+		.done_ms = app->now_ms,
 		.sent_ms = col == COMMANDS_OUT_CLOSED ? 0 : app->now_ms - r->latency_ms,
 		.latency_ms = answered ? r->latency_ms : -1,
-		.request = tk->request, .outcome = outcome, .response = resp,
+		.request = tk->request,
+		.outcome = outcome,
+		.response = resp,
 		.error_code = r->status == OCPP_OK ? NULL : r->code,
 		.error_description = r->status == OCPP_OK ? NULL : r->description,
 	};
@@ -241,7 +253,8 @@ static void track_done(void *arg, const struct call_result *r)
 static const char *guess_source(const char *action, const cJSON *payload)
 {
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(payload, "csChargingProfiles");
-	if (!strcmp(action, "SetChargingProfile") && jget_int(p, "chargingProfileId", 0) == COMMANDS_DLM_PROFILE_ID)
+	if (!strcmp(action, "SetChargingProfile") &&
+	    jget_int(p, "chargingProfileId", 0) == COMMANDS_DLM_PROFILE_ID)
 		return "dlm";
 	return "csms";
 }
@@ -290,7 +303,8 @@ void commands_charger_booted(struct csms *app, struct charger *ch)
 void commands_tx_started(struct csms *app, struct charger *ch, int connector, int reservation_id,
 			 const char *id_tag, int64_t tx_id)
 {
-	if (store_reservation_use(app->store, ch->id, connector, reservation_id, id_tag, tx_id, app->now_ms) == 0)
+	if (store_reservation_use(app->store, ch->id, connector, reservation_id, id_tag, tx_id,
+				  app->now_ms) == 0)
 		LOGI("commands", "%s: transaction %lld used a reservation", ch->id, (long long)tx_id);
 }
 
@@ -306,8 +320,8 @@ struct reinstall_walk {
 	int64_t booted_ms;
 	struct reinstall_item {
 		int profile_id;
-		cJSON *req;        /* a SetChargingProfile request, owned */
-	} *items;
+		cJSON *req; /* a SetChargingProfile request, owned */
+	} * items;
 	size_t n, cap;
 };
 
@@ -346,7 +360,8 @@ static void reinstall(struct csms *app, struct charger *ch)
 	for (size_t i = 0; i < w.n; i++) {
 		if (ocppj_call_src(ch->session, "SetChargingProfile", w.items[i].req, "csms", NULL, NULL, why,
 				   sizeof why))
-			LOGW("commands", "%s: profile %d not re-installed: %s", ch->id, w.items[i].profile_id, why);
+			LOGW("commands", "%s: profile %d not re-installed: %s", ch->id, w.items[i].profile_id,
+			     why);
 		else
 			n++;
 		cJSON_Delete(w.items[i].req);

@@ -35,7 +35,7 @@ int commands_track(struct session *s, const char *action, const char *msg_id, co
 		   const char *source, call_cb *cb, void **arg);
 
 /* Charger events from the OCPP handlers. */
-void commands_charger_booted(struct csms *app, struct charger *ch);   /* BootNotification Accepted */
+void commands_charger_booted(struct csms *app, struct charger *ch); /* BootNotification Accepted */
 void commands_tx_started(struct csms *app, struct charger *ch, int connector, int reservation_id,
 			 const char *id_tag, int64_t tx_id);
 void commands_tx_stopped(struct csms *app, struct charger *ch, int connector);

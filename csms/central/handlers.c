@@ -19,8 +19,8 @@ enum ocpp_status h_none(const struct ocpp_req *r, cJSON *resp, const char **why)
 	return OCPP_ENOTSUPP;
 }
 
-enum ocpp_status handlers_dispatch(struct session *s, enum ocpp_action act, const cJSON *payload,
-				   cJSON *resp, const char **why)
+enum ocpp_status handlers_dispatch(struct session *s, enum ocpp_action act, const cJSON *payload, cJSON *resp,
+				   const char **why)
 {
 	const struct action_row *rows;
 	int n;

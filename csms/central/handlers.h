@@ -18,7 +18,7 @@ struct ocpp_req {
 	struct session *s;
 	struct charger *ch;
 	const char *action;
-	const cJSON *payload;     /* already validated against the schema */
+	const cJSON *payload; /* already validated against the schema */
 };
 
 /* Fills resp (an empty object it owns until return). On an error status,
@@ -27,8 +27,8 @@ typedef enum ocpp_status (*ocpp_handler)(const struct ocpp_req *r, cJSON *resp, 
 
 /* The rpc handle hook: runs the action's handler (NotSupported when a
  * charger may not send it). */
-enum ocpp_status handlers_dispatch(struct session *s, enum ocpp_action act, const cJSON *payload,
-				   cJSON *resp, const char **why);
+enum ocpp_status handlers_dispatch(struct session *s, enum ocpp_action act, const cJSON *payload, cJSON *resp,
+				   const char **why);
 
 /* One handler per row of actions.def (h_none for the actions only the
  * central system sends: NotSupported). */

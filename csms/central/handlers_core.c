@@ -38,7 +38,7 @@ enum ocpp_status h_boot_notification(const struct ocpp_req *r, cJSON *resp, cons
 	add_now(resp, app->now_ms);
 	int interval = app->cfg.heartbeat_interval;
 	if (reg != REG_ACCEPTED && interval > 60)
-		interval = 60;  /* retry a pending or rejected boot sooner */
+		interval = 60; /* retry a pending or rejected boot sooner */
 	cJSON_AddNumberToObject(resp, "interval", interval);
 	LOGI("ocpp", "%s booted (%s %s), %s", r->ch->id, jget_str(r->payload, "chargePointVendor"),
 	     jget_str(r->payload, "chargePointModel"), store_registration_names[reg]);
@@ -95,7 +95,8 @@ static int store_meter_list(const struct ocpp_req *r, int conn, int64_t tx, cons
 			    const char *source)
 {
 	const cJSON *mv;
-	cJSON_ArrayForEach(mv, list) {
+	cJSON_ArrayForEach(mv, list)
+	{
 		const char *ts = jget_str(mv, "timestamp");
 		const cJSON *sv = cJSON_GetObjectItemCaseSensitive(mv, "sampledValue");
 		int64_t ms = 0;
@@ -123,8 +124,11 @@ enum ocpp_status h_start_transaction(const struct ocpp_req *r, cJSON *resp, cons
 	if (!r->ch->settings.authorization_required)
 		tag = r->ch->settings.free_id_tag;
 	struct store_tx_start s = {
-		.charger = r->ch->id, .connector = (int)conn, .id_tag = tag,
-		.meter_start = (int64_t)meter, .timestamp = jget_str(r->payload, "timestamp"),
+		.charger = r->ch->id,
+		.connector = (int)conn,
+		.id_tag = tag,
+		.meter_start = (int64_t)meter,
+		.timestamp = jget_str(r->payload, "timestamp"),
 		.reservation_id = jget_num(r->payload, "reservationId", &resv) ? -1 : (int)resv,
 	};
 	if (s.connector < 1) {
@@ -168,8 +172,11 @@ enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const
 	jget_num(r->payload, "transactionId", &tx);
 	jget_num(r->payload, "meterStop", &meter);
 	struct store_tx_stop s = {
-		.charger = r->ch->id, .tx_id = (int64_t)tx, .id_tag = jget_str(r->payload, "idTag"),
-		.meter_stop = (int64_t)meter, .timestamp = jget_str(r->payload, "timestamp"),
+		.charger = r->ch->id,
+		.tx_id = (int64_t)tx,
+		.id_tag = jget_str(r->payload, "idTag"),
+		.meter_stop = (int64_t)meter,
+		.timestamp = jget_str(r->payload, "timestamp"),
 		.reason = jget_str(r->payload, "reason"),
 	};
 	time_parse_iso(s.timestamp, &s.stop_ms);
@@ -188,12 +195,14 @@ enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const
 	}
 	/* A retry's transactionData was stored with the stop it repeats. */
 	if (outcome != STOP_RETRY &&
-	    store_meter_list(r, conn, s.tx_id, cJSON_GetObjectItemCaseSensitive(r->payload, "transactionData"),
+	    store_meter_list(r, conn, s.tx_id,
+			     cJSON_GetObjectItemCaseSensitive(r->payload, "transactionData"),
 			     "StopTransaction")) {
 		*why = "could not record the stop";
 		return OCPP_EINTERNAL;
 	}
-	static const char *const outcome_names[] = { "stopped", "retry", "unknown transaction", "already stopped" };
+	static const char *const outcome_names[] = { "stopped", "retry", "unknown transaction",
+						     "already stopped" };
 	LOGI("ocpp", "%s: transaction %lld %s, meterStop %lld", r->ch->id, (long long)s.tx_id,
 	     outcome_names[outcome], (long long)s.meter_stop);
 	if (s.id_tag) {
@@ -226,8 +235,8 @@ enum ocpp_status h_meter_values(const struct ocpp_req *r, cJSON *resp, const cha
 		*why = "connectorId must not be negative";
 		return OCPP_EPROPERTY;
 	}
-	if (store_meter_list(r, (int)conn, (int64_t)tx, cJSON_GetObjectItemCaseSensitive(r->payload, "meterValue"),
-			     "MeterValues")) {
+	if (store_meter_list(r, (int)conn, (int64_t)tx,
+			     cJSON_GetObjectItemCaseSensitive(r->payload, "meterValue"), "MeterValues")) {
 		*why = "could not record the meter values";
 		return OCPP_EINTERNAL;
 	}

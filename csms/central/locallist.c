@@ -51,7 +51,8 @@ int locallist_send_version(struct store *st, int held_version, int *version)
 static const cJSON *find_entry(const cJSON *list, const char *tag)
 {
 	const cJSON *e;
-	cJSON_ArrayForEach(e, list) {
+	cJSON_ArrayForEach(e, list)
+	{
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "idTag");
 		if (cJSON_IsString(t) && !strcmp(t->valuestring, tag))
 			return e;
@@ -122,16 +123,19 @@ cJSON *locallist_diff(const cJSON *held, const cJSON *wanted, int *changed, int 
 	cJSON *out = cJSON_CreateArray();
 	const cJSON *e;
 	*changed = *removed = 0;
-	cJSON_ArrayForEach(e, wanted) {
+	cJSON_ArrayForEach(e, wanted)
+	{
 		const cJSON *tag = cJSON_GetObjectItemCaseSensitive(e, "idTag");
 		const cJSON *h = find_entry(held, tag->valuestring);
-		if (!h || !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(h, "idTagInfo"),
-					 cJSON_GetObjectItemCaseSensitive(e, "idTagInfo"), 1)) {
+		if (!h ||
+		    !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(h, "idTagInfo"),
+				   cJSON_GetObjectItemCaseSensitive(e, "idTagInfo"), 1)) {
 			cJSON_AddItemToArray(out, cJSON_Duplicate(e, 1));
 			(*changed)++;
 		}
 	}
-	cJSON_ArrayForEach(e, held) {
+	cJSON_ArrayForEach(e, held)
+	{
 		const cJSON *tag = cJSON_GetObjectItemCaseSensitive(e, "idTag");
 		if (!find_entry(wanted, tag->valuestring)) {
 			cJSON *r = cJSON_CreateObject();

@@ -23,21 +23,27 @@ struct names {
 	const void *rows;
 	size_t n, size, name_off;
 };
-#define NAMES(tab, type, field) { tab, sizeof tab / sizeof tab[0], sizeof tab[0], offsetof(type, field) }
-#define WORDS(tab) { tab, sizeof tab / sizeof tab[0], sizeof tab[0], 0 }
+#define NAMES(tab, type, field)                                                       \
+	{                                                                             \
+		tab, sizeof tab / sizeof tab[0], sizeof tab[0], offsetof(type, field) \
+	}
+#define WORDS(tab)                                                \
+	{                                                         \
+		tab, sizeof tab / sizeof tab[0], sizeof tab[0], 0 \
+	}
 
 struct config_key {
 	const char *name;
 	enum ctype type;
 	size_t off;
 	const char *def;
-	double min, max;         /* C_INT, C_DBL */
+	double min, max;             /* C_INT, C_DBL */
 	const struct names *choices; /* C_ENUM; --help lists them after the help */
 	const char *help;
-	const char *api;         /* its field in GET/PUT /api/v1/dlm ("sensor.host"); NULL: none */
-	const char *lib;         /* the dlm_config field it sets; NULL: none. The bounds
+	const char *api;  /* its field in GET/PUT /api/v1/dlm ("sensor.host"); NULL: none */
+	const char *lib;  /* the dlm_config field it sets; NULL: none. The bounds
 				    here lie inside the library's (tests/unit/csms/test_settings.c) */
-	double lib_scale;        /* dlm_config units per unit here (s -> ms: 1000) */
+	double lib_scale; /* dlm_config units per unit here (s -> ms: 1000) */
 };
 
 static const char *const unknown_words[] = { "accept", "pending", "reject" };
@@ -57,65 +63,132 @@ static const char *choice(const struct names *c, size_t i)
 
 #define O(f) offsetof(struct csms_config, f)
 static const struct config_key keys[] = {
-	{ "ws_bind", C_STR, O(ws_bind), "0.0.0.0", 0, 0, NULL, "address of the OCPP listener", NULL, NULL, 0 },
-	{ "ws_port", C_INT, O(ws_port), "8180", 0, 65535, NULL, "plain ws:// OCPP listener; 0 turns it off", NULL, NULL, 0 },
-	{ "tls_port", C_INT, O(tls_port), "0", 0, 65535, NULL, "wss:// OCPP listener; 0 = off", NULL, NULL, 0 },
+	{ "ws_bind", C_STR, O(ws_bind), "0.0.0.0", 0, 0, NULL, "address of the OCPP listener", NULL, NULL,
+	  0 },
+	{ "ws_port", C_INT, O(ws_port), "8180", 0, 65535, NULL, "plain ws:// OCPP listener; 0 turns it off",
+	  NULL, NULL, 0 },
+	{ "tls_port", C_INT, O(tls_port), "0", 0, 65535, NULL, "wss:// OCPP listener; 0 = off", NULL, NULL,
+	  0 },
 	{ "tls_cert", C_STR, O(tls_cert), "", 0, 0, NULL, "server certificate (PEM)", NULL, NULL, 0 },
 	{ "tls_key", C_STR, O(tls_key), "", 0, 0, NULL, "server private key (PEM)", NULL, NULL, 0 },
-	{ "tls_ca", C_STR, O(tls_ca), "", 0, 0, NULL, "CA for client certificates (security profile 3)", NULL, NULL, 0 },
-	{ "security_profile", C_INT, O(security_profile), "0", 0, 3, NULL, "0 none, 1 basic auth, 2 TLS + basic auth, 3 TLS + client certificate", NULL, NULL, 0 },
-	{ "auth_key_iterations", C_INT, O(auth_key_iterations), "10000", 1000, 10000000, NULL, "PBKDF2-HMAC-SHA256 rounds for stored AuthorizationKeys (older or weaker hashes are upgraded at the next login)", NULL, NULL, 0 },
-	{ "admin_bind", C_STR, O(admin_bind), "127.0.0.1", 0, 0, NULL, "address of the admin HTTP API", NULL, NULL, 0 },
+	{ "tls_ca", C_STR, O(tls_ca), "", 0, 0, NULL, "CA for client certificates (security profile 3)", NULL,
+	  NULL, 0 },
+	{ "security_profile", C_INT, O(security_profile), "0", 0, 3, NULL,
+	  "0 none, 1 basic auth, 2 TLS + basic auth, 3 TLS + client certificate", NULL, NULL, 0 },
+	{ "auth_key_iterations", C_INT, O(auth_key_iterations), "10000", 1000, 10000000, NULL,
+	  "PBKDF2-HMAC-SHA256 rounds for stored AuthorizationKeys (older or weaker hashes are upgraded at "
+	  "the next login)",
+	  NULL, NULL, 0 },
+	{ "admin_bind", C_STR, O(admin_bind), "127.0.0.1", 0, 0, NULL, "address of the admin HTTP API", NULL,
+	  NULL, 0 },
 	{ "admin_port", C_INT, O(admin_port), "8181", 1, 65535, NULL, "admin HTTP API port", NULL, NULL, 0 },
-	{ "admin_token", C_STR, O(admin_token), "", 0, 0, NULL, "when set, API requests need 'Authorization: Bearer <token>'", NULL, NULL, 0 },
+	{ "admin_token", C_STR, O(admin_token), "", 0, 0, NULL,
+	  "when set, API requests need 'Authorization: Bearer <token>'", NULL, NULL, 0 },
 	{ "db", C_STR, O(db), "csms.db", 0, 0, NULL, "SQLite database file", NULL, NULL, 0 },
-	{ "unknown_chargers", C_ENUM, O(unknown_chargers), "pending", 0, 0, &unknown_choices, "BootNotification of an unknown charger (pending: until an admin accepts)", NULL, NULL, 0 },
-	{ "max_pending_chargers", C_INT, O(max_pending_chargers), "1000", 0, 1000000, NULL, "unknown chargers let in at once (pending ones plus unknown ones connected); beyond it a new unknown id is refused at the handshake; 0 = only known chargers", NULL, NULL, 0 },
-	{ "heartbeat_interval", C_INT, O(heartbeat_interval), "300", 1, 86400, NULL, "seconds, sent in BootNotification.conf", NULL, NULL, 0 },
-	{ "call_timeout", C_INT, O(call_timeout), "30", 1, 3600, NULL, "seconds to wait for a charger's answer to our CALL", NULL, NULL, 0 },
-	{ "max_frame", C_INT, O(max_frame), "65536", 1024, 16777216, NULL, "largest OCPP frame accepted, bytes; larger ones get a CALLERROR", NULL, NULL, 0 },
-	{ "ping_interval", C_INT, O(ping_interval), "60", 0, 3600, NULL, "seconds between websocket pings to find dead peers; 0 = off", NULL, NULL, 0 },
-	{ "unknown_id_tags", C_ENUM, O(unknown_id_tags), "invalid", 0, 0, &idtag_choices, "idTags not in the table", NULL, NULL, 0 },
-	{ "max_active_tx", C_INT, O(max_active_tx), "1", 1, 1000, NULL, "default maximum of active transactions per idTag", NULL, NULL, 0 },
-	{ "log_level", C_ENUM, O(log_level), "info", 0, 0, &level_choices, "least severe level logged", NULL, NULL, 0 },
-	{ "max_connections", C_INT, O(max_connections), "20000", 16, 1000000, NULL, "open file limit asked for at start (chargers + API clients)", NULL, NULL, 0 },
-	{ "validate_outgoing", C_BOOL, O(validate_outgoing), "false", 0, 0, NULL, "validate our own OCPP answers against the schemas (tests)", NULL, NULL, 0 },
-	{ "audit_keep", C_INT, O(audit_keep), "100000", 100, 100000000, NULL, "audit rows of CS-initiated calls kept (the newest)", NULL, NULL, 0 },
+	{ "unknown_chargers", C_ENUM, O(unknown_chargers), "pending", 0, 0, &unknown_choices,
+	  "BootNotification of an unknown charger (pending: until an admin accepts)", NULL, NULL, 0 },
+	{ "max_pending_chargers", C_INT, O(max_pending_chargers), "1000", 0, 1000000, NULL,
+	  "unknown chargers let in at once (pending ones plus unknown ones connected); beyond it a new "
+	  "unknown id is refused at the handshake; 0 = only known chargers",
+	  NULL, NULL, 0 },
+	{ "heartbeat_interval", C_INT, O(heartbeat_interval), "300", 1, 86400, NULL,
+	  "seconds, sent in BootNotification.conf", NULL, NULL, 0 },
+	{ "call_timeout", C_INT, O(call_timeout), "30", 1, 3600, NULL,
+	  "seconds to wait for a charger's answer to our CALL", NULL, NULL, 0 },
+	{ "max_frame", C_INT, O(max_frame), "65536", 1024, 16777216, NULL,
+	  "largest OCPP frame accepted, bytes; larger ones get a CALLERROR", NULL, NULL, 0 },
+	{ "ping_interval", C_INT, O(ping_interval), "60", 0, 3600, NULL,
+	  "seconds between websocket pings to find dead peers; 0 = off", NULL, NULL, 0 },
+	{ "unknown_id_tags", C_ENUM, O(unknown_id_tags), "invalid", 0, 0, &idtag_choices,
+	  "idTags not in the table", NULL, NULL, 0 },
+	{ "max_active_tx", C_INT, O(max_active_tx), "1", 1, 1000, NULL,
+	  "default maximum of active transactions per idTag", NULL, NULL, 0 },
+	{ "log_level", C_ENUM, O(log_level), "info", 0, 0, &level_choices, "least severe level logged", NULL,
+	  NULL, 0 },
+	{ "max_connections", C_INT, O(max_connections), "20000", 16, 1000000, NULL,
+	  "open file limit asked for at start (chargers + API clients)", NULL, NULL, 0 },
+	{ "validate_outgoing", C_BOOL, O(validate_outgoing), "false", 0, 0, NULL,
+	  "validate our own OCPP answers against the schemas (tests)", NULL, NULL, 0 },
+	{ "audit_keep", C_INT, O(audit_keep), "100000", 100, 100000000, NULL,
+	  "audit rows of CS-initiated calls kept (the newest)", NULL, NULL, 0 },
 	/* DLM: one row per setting, in the order GET /api/v1/dlm answers them */
-	{ "dlm_enabled", C_BOOL, O(dlm_enabled), "true", 0, 0, NULL, "dynamic load management on/off", "enabled", "enabled", 1 },
-	{ "dlm_breaker_a", C_DBL, O(dlm_breaker_a), "25", 1, 1000, NULL, "rated household circuit breaker current per phase, A", "breakerA", "breaker_a", 1 },
-	{ "dlm_margin_a", C_DBL, O(dlm_margin_a), "1", 0, 100, NULL, "safety margin below the breaker rating, A", "marginA", "margin_a", 1 },
-	{ "dlm_fallback_a", C_DBL, O(dlm_fallback_a), "6", 0, 80, NULL, "current per charger while the sensor is stale (0 stops charging; the sum per phase stays under the breaker), A", "fallbackA", "fallback_a", 1 },
-	{ "dlm_stale_s", C_DBL, O(dlm_stale_s), "10", 0.1, 3600, NULL, "age after which a sensor reading is stale and the fallback applies, s", "staleS", "stale_ms", 1000 },
-	{ "dlm_settle_s", C_DBL, O(dlm_settle_s), "5", 0, 600, NULL, "wait after a change before a limit may rise again, s", "settleS", "settle_ms", 1000 },
-	{ "dlm_ramp_a_per_s", C_DBL, O(dlm_ramp_a_per_s), "2", 0.1, 100, NULL, "largest increase of a charger limit per second, A/s", "rampAPerS", "ramp_a_per_s", 1 },
-	{ "dlm_min_pause_s", C_DBL, O(dlm_min_pause_s), "60", 0, 3600, NULL, "a charger paused at 0 A stays paused at least this long, s", "minPauseS", "min_pause_ms", 1000 },
-	{ "dlm_react_s", C_DBL, O(dlm_react_s), "5", 0, 120, NULL, "time a car takes to follow a new limit (IEC 61851: 5 s); until then it is assumed to draw the larger of old and new limit, s", "reactS", NULL, 0 },
-	{ "dlm_tick_ms", C_INT, O(dlm_tick_ms), "1000", 50, 60000, NULL, "DLM control period, ms", "tickMs", NULL, 0 },
-	{ "dlm_poll_ms", C_INT, O(dlm_poll_ms), "1000", 50, 60000, NULL, "sensor polling interval, ms", "pollMs", NULL, 0 },
-	{ "dlm_default_max_a", C_DBL, O(dlm_default_max_a), "32", 6, 500, NULL, "maximum current of a charger without its own maxCurrentA, A", "defaultMaxA", NULL, 0 },
-	{ "dlm_sensor", C_ENUM, O(dlm_sensor), "sim", 0, 0, &sensor_choices, "grid sensor", "sensor.type", NULL, 0 },
-	{ "dlm_meter", C_ENUM, O(dlm_meter), "sdm630", 0, 0, &meter_choices, "meter register map", "sensor.meter", NULL, 0 },
-	{ "dlm_meter_map", C_STR, O(dlm_meter_map), "", 0, 0, NULL, "register map when dlm_meter = generic (see README)", "sensor.map", NULL, 0 },
-	{ "dlm_modbus_host", C_STR, O(dlm_modbus_host), "127.0.0.1", 0, 0, NULL, "Modbus TCP meter address", "sensor.host", NULL, 0 },
-	{ "dlm_modbus_port", C_INT, O(dlm_modbus_port), "502", 1, 65535, NULL, "Modbus TCP port", "sensor.port", NULL, 0 },
-	{ "dlm_modbus_unit", C_INT, O(dlm_modbus_unit), "1", 0, 247, NULL, "Modbus unit (slave) id", "sensor.unit", NULL, 0 },
-	{ "dlm_modbus_device", C_STR, O(dlm_modbus_device), "/dev/ttyUSB0", 0, 0, NULL, "serial device for Modbus RTU", "sensor.device", NULL, 0 },
-	{ "dlm_modbus_baud", C_INT, O(dlm_modbus_baud), "9600", 1200, 921600, NULL, "Modbus RTU baud rate", "sensor.baud", NULL, 0 },
-	{ "dlm_modbus_parity", C_STR, O(dlm_modbus_parity), "N", 0, 0, NULL, "Modbus RTU parity: N, E or O", "sensor.parity", NULL, 0 },
-	{ "station_source", C_ENUM, O(station_source), "sim", 0, 0, &station_src_choices, "station data source", NULL, NULL, 0 },
-	{ "station_speed", C_DBL, O(station_speed), "1", 0.01, 10000, NULL, "simulated house: time acceleration factor", NULL, NULL, 0 },
-	{ "station_settings", C_STR, O(station_settings), "", 0, 0, NULL, "station settings JSON file loaded at first start (later kept in the database)", NULL, NULL, 0 },
-	{ "station_tick_ms", C_INT, O(station_tick_ms), "1000", 100, 60000, NULL, "station control period (real time), ms", NULL, NULL, 0 },
-	{ "station_stale_s", C_DBL, O(station_stale_s), "30", 1, 3600, NULL, "station measurements (api, modbus) older than this are stale: battery idle, PV-mode chargers paused, s", NULL, NULL, 0 },
-	{ "station_map", C_STR, O(station_map), "victron-gx", 0, 0, NULL, "station_source modbus: register map, a preset (victron-gx) or a generic key=FC:ADDR:TYPE[:ORDER[:SCALE]] map (see station/source/README.md)", NULL, NULL, 0 },
-	{ "station_modbus_host", C_STR, O(station_modbus_host), "127.0.0.1", 0, 0, NULL, "station_source modbus: Modbus TCP address of the inverter / GX device", NULL, NULL, 0 },
-	{ "station_modbus_port", C_INT, O(station_modbus_port), "502", 1, 65535, NULL, "station_source modbus: Modbus TCP port", NULL, NULL, 0 },
-	{ "station_modbus_unit", C_INT, O(station_modbus_unit), "100", 0, 247, NULL, "station_source modbus: Modbus unit id (Victron GX system: 100)", NULL, NULL, 0 },
-	{ "station_poll_ms", C_INT, O(station_poll_ms), "1000", 50, 60000, NULL, "station_source modbus: polling interval, ms", NULL, NULL, 0 },
-	{ "station_sim_pv_w", C_DBL, O(station_sim_pv_w), "8000", 0, 1000000, NULL, "station_source sim: PV array peak power, W", NULL, NULL, 0 },
-	{ "station_sim_seed", C_INT, O(station_sim_seed), "1", 0, 2147483647, NULL, "station_source sim: seed of the simulated weather and load", NULL, NULL, 0 },
-	{ "station_sim_start", C_STR, O(station_sim_start), "", 0, 0, NULL, "station_source sim: ISO 8601 UTC time the simulated clock starts at (empty: now)", NULL, NULL, 0 },
+	{ "dlm_enabled", C_BOOL, O(dlm_enabled), "true", 0, 0, NULL, "dynamic load management on/off",
+	  "enabled", "enabled", 1 },
+	{ "dlm_breaker_a", C_DBL, O(dlm_breaker_a), "25", 1, 1000, NULL,
+	  "rated household circuit breaker current per phase, A", "breakerA", "breaker_a", 1 },
+	{ "dlm_margin_a", C_DBL, O(dlm_margin_a), "1", 0, 100, NULL,
+	  "safety margin below the breaker rating, A", "marginA", "margin_a", 1 },
+	{ "dlm_fallback_a", C_DBL, O(dlm_fallback_a), "6", 0, 80, NULL,
+	  "current per charger while the sensor is stale (0 stops charging; the sum per phase stays under "
+	  "the breaker), A",
+	  "fallbackA", "fallback_a", 1 },
+	{ "dlm_stale_s", C_DBL, O(dlm_stale_s), "10", 0.1, 3600, NULL,
+	  "age after which a sensor reading is stale and the fallback applies, s", "staleS", "stale_ms",
+	  1000 },
+	{ "dlm_settle_s", C_DBL, O(dlm_settle_s), "5", 0, 600, NULL,
+	  "wait after a change before a limit may rise again, s", "settleS", "settle_ms", 1000 },
+	{ "dlm_ramp_a_per_s", C_DBL, O(dlm_ramp_a_per_s), "2", 0.1, 100, NULL,
+	  "largest increase of a charger limit per second, A/s", "rampAPerS", "ramp_a_per_s", 1 },
+	{ "dlm_min_pause_s", C_DBL, O(dlm_min_pause_s), "60", 0, 3600, NULL,
+	  "a charger paused at 0 A stays paused at least this long, s", "minPauseS", "min_pause_ms", 1000 },
+	{ "dlm_react_s", C_DBL, O(dlm_react_s), "5", 0, 120, NULL,
+	  "time a car takes to follow a new limit (IEC 61851: 5 s); until then it is assumed to draw the "
+	  "larger of old and new limit, s",
+	  "reactS", NULL, 0 },
+	{ "dlm_tick_ms", C_INT, O(dlm_tick_ms), "1000", 50, 60000, NULL, "DLM control period, ms", "tickMs",
+	  NULL, 0 },
+	{ "dlm_poll_ms", C_INT, O(dlm_poll_ms), "1000", 50, 60000, NULL, "sensor polling interval, ms",
+	  "pollMs", NULL, 0 },
+	{ "dlm_default_max_a", C_DBL, O(dlm_default_max_a), "32", 6, 500, NULL,
+	  "maximum current of a charger without its own maxCurrentA, A", "defaultMaxA", NULL, 0 },
+	{ "dlm_sensor", C_ENUM, O(dlm_sensor), "sim", 0, 0, &sensor_choices, "grid sensor", "sensor.type",
+	  NULL, 0 },
+	{ "dlm_meter", C_ENUM, O(dlm_meter), "sdm630", 0, 0, &meter_choices, "meter register map",
+	  "sensor.meter", NULL, 0 },
+	{ "dlm_meter_map", C_STR, O(dlm_meter_map), "", 0, 0, NULL,
+	  "register map when dlm_meter = generic (see README)", "sensor.map", NULL, 0 },
+	{ "dlm_modbus_host", C_STR, O(dlm_modbus_host), "127.0.0.1", 0, 0, NULL, "Modbus TCP meter address",
+	  "sensor.host", NULL, 0 },
+	{ "dlm_modbus_port", C_INT, O(dlm_modbus_port), "502", 1, 65535, NULL, "Modbus TCP port",
+	  "sensor.port", NULL, 0 },
+	{ "dlm_modbus_unit", C_INT, O(dlm_modbus_unit), "1", 0, 247, NULL, "Modbus unit (slave) id",
+	  "sensor.unit", NULL, 0 },
+	{ "dlm_modbus_device", C_STR, O(dlm_modbus_device), "/dev/ttyUSB0", 0, 0, NULL,
+	  "serial device for Modbus RTU", "sensor.device", NULL, 0 },
+	{ "dlm_modbus_baud", C_INT, O(dlm_modbus_baud), "9600", 1200, 921600, NULL, "Modbus RTU baud rate",
+	  "sensor.baud", NULL, 0 },
+	{ "dlm_modbus_parity", C_STR, O(dlm_modbus_parity), "N", 0, 0, NULL, "Modbus RTU parity: N, E or O",
+	  "sensor.parity", NULL, 0 },
+	{ "station_source", C_ENUM, O(station_source), "sim", 0, 0, &station_src_choices,
+	  "station data source", NULL, NULL, 0 },
+	{ "station_speed", C_DBL, O(station_speed), "1", 0.01, 10000, NULL,
+	  "simulated house: time acceleration factor", NULL, NULL, 0 },
+	{ "station_settings", C_STR, O(station_settings), "", 0, 0, NULL,
+	  "station settings JSON file loaded at first start (later kept in the database)", NULL, NULL, 0 },
+	{ "station_tick_ms", C_INT, O(station_tick_ms), "1000", 100, 60000, NULL,
+	  "station control period (real time), ms", NULL, NULL, 0 },
+	{ "station_stale_s", C_DBL, O(station_stale_s), "30", 1, 3600, NULL,
+	  "station measurements (api, modbus) older than this are stale: battery idle, PV-mode chargers "
+	  "paused, s",
+	  NULL, NULL, 0 },
+	{ "station_map", C_STR, O(station_map), "victron-gx", 0, 0, NULL,
+	  "station_source modbus: register map, a preset (victron-gx) or a generic "
+	  "key=FC:ADDR:TYPE[:ORDER[:SCALE]] map (see station/source/README.md)",
+	  NULL, NULL, 0 },
+	{ "station_modbus_host", C_STR, O(station_modbus_host), "127.0.0.1", 0, 0, NULL,
+	  "station_source modbus: Modbus TCP address of the inverter / GX device", NULL, NULL, 0 },
+	{ "station_modbus_port", C_INT, O(station_modbus_port), "502", 1, 65535, NULL,
+	  "station_source modbus: Modbus TCP port", NULL, NULL, 0 },
+	{ "station_modbus_unit", C_INT, O(station_modbus_unit), "100", 0, 247, NULL,
+	  "station_source modbus: Modbus unit id (Victron GX system: 100)", NULL, NULL, 0 },
+	{ "station_poll_ms", C_INT, O(station_poll_ms), "1000", 50, 60000, NULL,
+	  "station_source modbus: polling interval, ms", NULL, NULL, 0 },
+	{ "station_sim_pv_w", C_DBL, O(station_sim_pv_w), "8000", 0, 1000000, NULL,
+	  "station_source sim: PV array peak power, W", NULL, NULL, 0 },
+	{ "station_sim_seed", C_INT, O(station_sim_seed), "1", 0, 2147483647, NULL,
+	  "station_source sim: seed of the simulated weather and load", NULL, NULL, 0 },
+	{ "station_sim_start", C_STR, O(station_sim_start), "", 0, 0, NULL,
+	  "station_source sim: ISO 8601 UTC time the simulated clock starts at (empty: now)", NULL, NULL, 0 },
 };
 #undef O
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -128,8 +201,8 @@ static const struct config_key *find_key(const char *name)
 	return NULL;
 }
 
-static int set_value(struct csms_config *cfg, const struct config_key *k,
-		     const char *v, char *err, size_t errlen)
+static int set_value(struct csms_config *cfg, const struct config_key *k, const char *v, char *err,
+		     size_t errlen)
 {
 	void *field = (char *)cfg + k->off;
 	char *end;
@@ -148,8 +221,8 @@ static int set_value(struct csms_config *cfg, const struct config_key *k,
 		errno = 0;
 		long n = strtol(v, &end, 10);
 		if (errno || end == v || *end || n < k->min || n > k->max) {
-			snprintf(err, errlen, "%s: '%s' is not a whole number from %.0f to %.0f",
-				 k->name, v, k->min, k->max);
+			snprintf(err, errlen, "%s: '%s' is not a whole number from %.0f to %.0f", k->name, v,
+				 k->min, k->max);
 			return -1;
 		}
 		*(int *)field = (int)n;
@@ -159,8 +232,8 @@ static int set_value(struct csms_config *cfg, const struct config_key *k,
 		errno = 0;
 		double d = strtod(v, &end);
 		if (errno || end == v || *end || !isfinite(d) || d < k->min || d > k->max) {
-			snprintf(err, errlen, "%s: '%s' is not a number from %g to %g",
-				 k->name, v, k->min, k->max);
+			snprintf(err, errlen, "%s: '%s' is not a number from %g to %g", k->name, v, k->min,
+				 k->max);
 			return -1;
 		}
 		*(double *)field = d;
@@ -192,8 +265,7 @@ static int set_value(struct csms_config *cfg, const struct config_key *k,
 	return -1;
 }
 
-int config_set(struct csms_config *cfg, const char *key, const char *value,
-	       char *err, size_t errlen)
+int config_set(struct csms_config *cfg, const char *key, const char *value, char *err, size_t errlen)
 {
 	const struct config_key *k = find_key(key);
 	if (!k) {
@@ -214,7 +286,7 @@ const char *config_get(const struct csms_config *cfg, const char *key, char *buf
 	case C_INT: snprintf(buf, len, "%d", *(const int *)field); break;
 	case C_DBL: snprintf(buf, len, "%g", *(const double *)field); break;
 	case C_BOOL: snprintf(buf, len, "%s", *(const int *)field ? "true" : "false"); break;
-	case C_ENUM: snprintf(buf, len, "%s", choice(k->choices, (size_t)*(const int *)field)); break;
+	case C_ENUM: snprintf(buf, len, "%s", choice(k->choices, (size_t) * (const int *)field)); break;
 	}
 	return buf;
 }
@@ -222,7 +294,7 @@ const char *config_get(const struct csms_config *cfg, const char *key, char *buf
 int config_info_at(size_t i, struct config_info *out)
 {
 	static const enum config_kind kinds[] = {
-		[C_STR] = CONFIG_TEXT, [C_INT] = CONFIG_NUMBER, [C_BOOL] = CONFIG_BOOL,
+		[C_STR] = CONFIG_TEXT,  [C_INT] = CONFIG_NUMBER, [C_BOOL] = CONFIG_BOOL,
 		[C_ENUM] = CONFIG_TEXT, [C_DBL] = CONFIG_NUMBER,
 	};
 	if (i >= NKEYS)
@@ -250,8 +322,9 @@ int config_number(const struct csms_config *cfg, const char *key, double *v)
 
 void config_help(FILE *out)
 {
-	fprintf(out, "usage: csmsd [-c FILE] [--KEY VALUE]... | --version\n"
-		     "Each KEY may also come from the environment (CSMS_KEY) or the file (KEY = VALUE).\n\n");
+	fprintf(out,
+		"usage: csmsd [-c FILE] [--KEY VALUE]... | --version\n"
+		"Each KEY may also come from the environment (CSMS_KEY) or the file (KEY = VALUE).\n\n");
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct config_key *k = &keys[i];
 		fprintf(out, "  --%-20s %s", k->name, k->help);

@@ -14,29 +14,29 @@ struct csms_config {
 	int tls_port;
 	char *tls_cert, *tls_key, *tls_ca;
 	int security_profile;
-	int auth_key_iterations;   /* PBKDF2 rounds of a newly stored AuthorizationKey */
+	int auth_key_iterations; /* PBKDF2 rounds of a newly stored AuthorizationKey */
 	char *admin_bind;
 	int admin_port;
 	char *admin_token;
 	char *db;
-	int unknown_chargers;      /* enum unknown_chargers_policy */
-	int max_pending_chargers;  /* pending + unknown connected chargers let in */
+	int unknown_chargers;     /* enum unknown_chargers_policy */
+	int max_pending_chargers; /* pending + unknown connected chargers let in */
 	int heartbeat_interval;
 	int call_timeout;
 	int max_frame;
 	int ping_interval;
-	int unknown_id_tags;       /* 0 invalid, 1 accept */
+	int unknown_id_tags; /* 0 invalid, 1 accept */
 	int max_active_tx;
 	int log_level;
 	int max_connections;
-	int validate_outgoing;     /* test builds: check our own answers */
-	int audit_keep;            /* audit rows kept (newest) */
+	int validate_outgoing; /* test builds: check our own answers */
+	int audit_keep;        /* audit rows kept (newest) */
 	/* DLM */
 	int dlm_enabled;
 	double dlm_breaker_a, dlm_margin_a, dlm_fallback_a;
 	double dlm_stale_s;
-	int dlm_sensor;            /* row of dlm_sensor_kinds[] (dlm_sensor.h) */
-	int dlm_meter;             /* row of dlm_meters[] (dlm_sensor.h) */
+	int dlm_sensor; /* row of dlm_sensor_kinds[] (dlm_sensor.h) */
+	int dlm_meter;  /* row of dlm_meters[] (dlm_sensor.h) */
 	char *dlm_meter_map;
 	int dlm_poll_ms;
 	char *dlm_modbus_host;
@@ -49,7 +49,7 @@ struct csms_config {
 	double dlm_settle_s, dlm_min_pause_s, dlm_react_s;
 	double dlm_default_max_a;
 	/* station */
-	int station_source;        /* row of station_src_kinds[] (station_source.h) */
+	int station_source; /* row of station_src_kinds[] (station_source.h) */
 	double station_speed;
 	char *station_settings;
 	int station_tick_ms;
@@ -72,23 +72,21 @@ void config_help(FILE *out);
 
 /* Set one key from a string (used by the loader and by run-time changes
  * through the API). Returns 0 or -1 with a message in err. */
-int config_set(struct csms_config *cfg, const char *key, const char *value,
-	       char *err, size_t errlen);
+int config_set(struct csms_config *cfg, const char *key, const char *value, char *err, size_t errlen);
 /* The value of one key as text (into buf); NULL for an unknown key. */
-const char *config_get(const struct csms_config *cfg, const char *key,
-		       char *buf, size_t len);
+const char *config_get(const struct csms_config *cfg, const char *key, char *buf, size_t len);
 
 /* A key as seen by the module that serves it through its own API resource
  * or feeds it to its library (control.c: GET/PUT /api/v1/dlm, dlm_config).
  * Strings are static. */
 enum config_kind { CONFIG_NUMBER, CONFIG_BOOL, CONFIG_TEXT };
 struct config_info {
-	const char *name;          /* "dlm_stale_s" */
-	enum config_kind kind;     /* numbers: int or double; text: strings and names */
-	double min, max;           /* CONFIG_NUMBER: the bounds config_set applies */
-	const char *api;           /* its field in its API resource ("staleS", "sensor.host"); NULL: none */
-	const char *lib;           /* the library setting it sets (dlm_config's "stale_ms"); NULL: none */
-	double lib_scale;          /* library units per unit of the key (s -> ms: 1000) */
+	const char *name;      /* "dlm_stale_s" */
+	enum config_kind kind; /* numbers: int or double; text: strings and names */
+	double min, max;       /* CONFIG_NUMBER: the bounds config_set applies */
+	const char *api;       /* its field in its API resource ("staleS", "sensor.host"); NULL: none */
+	const char *lib;       /* the library setting it sets (dlm_config's "stale_ms"); NULL: none */
+	double lib_scale;      /* library units per unit of the key (s -> ms: 1000) */
 };
 /* The i-th key of the table (0, 1, ...): 0, or -1 past the last. */
 int config_info_at(size_t i, struct config_info *out);

@@ -21,7 +21,6 @@ struct server;
 struct control;
 struct energy;
 
-
 /* Our CALLs by action and how they ended, for /metrics (kept by
  * central/commands.c): the columns are OCPP_OK (a CALLRESULT), a
  * CALLERROR's code, then these two. */
@@ -30,7 +29,7 @@ struct energy;
 #define COMMANDS_LAT_BUCKETS 12
 struct commands_stats {
 	uint64_t out_msgs[OCPP_ACT_COUNT][COMMANDS_OUT_CLOSED + 1];
-	uint64_t out_lat[OCPP_ACT_COUNT][COMMANDS_LAT_BUCKETS + 1];   /* answered calls; last = +Inf */
+	uint64_t out_lat[OCPP_ACT_COUNT][COMMANDS_LAT_BUCKETS + 1]; /* answered calls; last = +Inf */
 	double out_lat_sum_s[OCPP_ACT_COUNT];
 };
 
@@ -46,16 +45,16 @@ struct csms {
 	struct charger_registry *chargers;
 	struct server *server;
 	struct control *control;
-	struct energy *energy;          /* station glue (energy.c) */
-	int64_t now_ms;                 /* stamped once per loop turn */
-	struct rpc rpc;                 /* the RPC layer's settings, hooks, held replies, counters */
+	struct energy *energy; /* station glue (energy.c) */
+	int64_t now_ms;        /* stamped once per loop turn */
+	struct rpc rpc;        /* the RPC layer's settings, hooks, held replies, counters */
 	struct csms_stats stats;
-	struct commands_stats calls;    /* our CALLs by action and outcome */
+	struct commands_stats calls; /* our CALLs by action and outcome */
 	int64_t started_ms;
-	int64_t duty_next_ms[8];        /* when each duty of app/duties.c's table is due */
-	int chargers_loaded;            /* every accepted charger is in the registry */
+	int64_t duty_next_ms[8]; /* when each duty of app/duties.c's table is due */
+	int chargers_loaded;     /* every accepted charger is in the registry */
 	volatile int stopping;
-	volatile int hup;               /* SIGHUP seen and not yet logged (app/duties.c) */
+	volatile int hup; /* SIGHUP seen and not yet logged (app/duties.c) */
 };
 
 /* End of a loop turn: commit the store, then release every held reply. */

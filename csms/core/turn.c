@@ -52,4 +52,3 @@ void csms_end_of_turn(struct csms *app)
 		session_release_held(s);
 	}
 }
-

@@ -17,9 +17,11 @@ enum { G_URL, G_TOKEN, G_JSON, G_TIMEOUT, G_HELP, G_VERSION, G_N };
 static const struct {
 	const char *name, *meta, *help;
 } gopts[G_N] = {
-	[G_URL] = { "url", "URL", "admin API address (env CSMS_URL, else the file named by CSMS_URL_FILE; default "
-		    DEFAULT_URL ")" },
-	[G_TOKEN] = { "token", "T", "admin token, sent as 'Authorization: Bearer T' (env CSMS_TOKEN, else the "
+	[G_URL] = { "url", "URL",
+		    "admin API address (env CSMS_URL, else the file named by CSMS_URL_FILE; "
+		    "default " DEFAULT_URL ")" },
+	[G_TOKEN] = { "token", "T",
+		      "admin token, sent as 'Authorization: Bearer T' (env CSMS_TOKEN, else the "
 		      "file named by CSMS_ADMIN_TOKEN_FILE)" },
 	[G_JSON] = { "json", NULL, "print the API's JSON answer unchanged (for scripts)" },
 	[G_TIMEOUT] = { "timeout", "S", "seconds to wait for an answer (default 60)" },
@@ -64,7 +66,8 @@ int ctl_usage_error(const struct ctl *c, const struct ctl_cmd *cmd, const char *
 		fprintf(stderr, "usage: %s [--url URL] [--token T] [--json] %s%s%s\n", c->prog, cmd->name,
 			*cmd->usage ? " " : "", cmd->usage);
 	else
-		fprintf(stderr, "usage: %s [--url URL] [--token T] [--json] COMMAND [ARGS] ('%s help' lists them)\n",
+		fprintf(stderr,
+			"usage: %s [--url URL] [--token T] [--json] COMMAND [ARGS] ('%s help' lists them)\n",
 			c->prog, c->prog);
 	return CTL_EXIT_USAGE;
 }
@@ -81,7 +84,8 @@ int ctl_print_help(FILE *f, const char *prog, const char *only)
 	}
 	if (!only) {
 		fprintf(f, "usage: %s [--url URL] [--token T] [--json] [--timeout S] COMMAND [ARGS]\n", prog);
-		fprintf(f, "The admin client of csmsd's HTTP API.\n\nglobal options (anywhere on the line):\n");
+		fprintf(f,
+			"The admin client of csmsd's HTTP API.\n\nglobal options (anywhere on the line):\n");
 		for (int i = 0; i < G_N; i++) {
 			snprintf(line, sizeof line, "--%s%s%s", gopts[i].name, gopts[i].meta ? " " : "",
 				 gopts[i].meta ? gopts[i].meta : "");
@@ -109,8 +113,9 @@ int ctl_print_help(FILE *f, const char *prog, const char *only)
 		n++;
 	}
 	if (!only)
-		fprintf(f, "\nexit status: 0 success; 1 the server or the charger answered an error, or the\n"
-			   "server could not be reached; 2 bad usage.\n");
+		fprintf(f,
+			"\nexit status: 0 success; 1 the server or the charger answered an error, or the\n"
+			"server could not be reached; 2 bad usage.\n");
 	return n;
 }
 

@@ -17,11 +17,11 @@ enum { CTL_EXIT_OK = 0, CTL_EXIT_ERROR = 1, CTL_EXIT_USAGE = 2 };
 
 /* A parsed --url; plain data, lives as long as the invocation. */
 struct ctl_url {
-	int tls;                 /* https:// */
-	char host[256];          /* without the [] of an IPv6 literal */
+	int tls;        /* https:// */
+	char host[256]; /* without the [] of an IPv6 literal */
 	int port;
-	char prefix[256];        /* path before /api/..., without a trailing '/' */
-	char text[600];          /* scheme://host:port/prefix, for messages */
+	char prefix[256]; /* path before /api/..., without a trailing '/' */
+	char text[600];   /* scheme://host:port/prefix, for messages */
 };
 
 /* Parses "http[s]://host[:port][/prefix]". 0, or -1 with a reason in err. */
@@ -41,9 +41,8 @@ struct ctl_http_resp {
  * answer came (whatever its status); -1 when no connection could be made,
  * -2 when no (complete) answer came over it, with the reason in err
  * ("connection refused", "no answer within 60 s", ...). */
-int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s,
-		     const char *method, const char *path, const char *body,
-		     struct ctl_http_resp *out, char *err, size_t errlen);
+int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s, const char *method,
+		     const char *path, const char *body, struct ctl_http_resp *out, char *err, size_t errlen);
 void ctl_http_resp_free(struct ctl_http_resp *r);
 
 /* Appends s to buf (of size cap, NUL-terminated) percent-encoded for a
@@ -58,7 +57,7 @@ int ctl_urlenc(char *buf, size_t cap, const char *s);
 struct ctl_table {
 	size_t ncols, nrows, cap;
 	const char *const *heads;
-	char **cells;            /* nrows * ncols, owned */
+	char **cells; /* nrows * ncols, owned */
 	int oom;
 };
 
@@ -98,7 +97,7 @@ struct ctl_opt {
 struct ctl {
 	struct ctl_url url;
 	const char *token;
-	int json;                 /* --json: print the API's answer unchanged */
+	int json; /* --json: print the API's answer unchanged */
 	int timeout_s;
 	const char *prog;
 };
@@ -115,12 +114,12 @@ struct ctl_args {
  * Handlers return an exit code. */
 struct ctl_cmd {
 	const char *name;
-	const char *usage;        /* the arguments, for usage lines and help */
-	int min_pos, max_pos;     /* positional arguments after the name */
+	const char *usage;    /* the arguments, for usage lines and help */
+	int min_pos, max_pos; /* positional arguments after the name */
 	struct ctl_opt opts[CTL_MAX_OPTS];
 	int (*fn)(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a);
 	const char *help;
-	int local;                /* needs no server (help): --url is not checked */
+	int local; /* needs no server (help): --url is not checked */
 };
 
 extern const struct ctl_cmd ctl_cmds[];

@@ -52,7 +52,8 @@ static void print_error(struct ctl *c, const struct ctl_http_resp *r)
 		/* Not our JSON (a proxy, an old daemon): the first line of it. */
 		const char *b = r->body ? r->body : "";
 		int n = (int)strcspn(b, "\r\n");
-		fprintf(stderr, "%s: error %d%s%.*s\n", c->prog, r->status, n ? ": " : "", n > 200 ? 200 : n, b);
+		fprintf(stderr, "%s: error %d%s%.*s\n", c->prog, r->status, n ? ": " : "", n > 200 ? 200 : n,
+			b);
 	}
 	if (r->status == 401)
 		fprintf(stderr, "%s: give the admin token with --token or CSMS_TOKEN\n", c->prog);
@@ -165,7 +166,8 @@ static int addq(char *buf, size_t cap, const char *key, const char *val)
 static int too_long(struct ctl *c)
 {
 	if (bad_segment)
-		fprintf(stderr, "%s: '%s' cannot be named in an API path (empty, '.', '..' or containing '/')\n",
+		fprintf(stderr,
+			"%s: '%s' cannot be named in an API path (empty, '.', '..' or containing '/')\n",
 			c->prog, bad_segment);
 	else
 		fprintf(stderr, "%s: argument too long\n", c->prog);
@@ -207,14 +209,15 @@ static void connectors_text(const cJSON *ch, char *buf, size_t len)
 	const cJSON *con;
 	size_t n = 0;
 	buf[0] = 0;
-	cJSON_ArrayForEach(con, cJSON_GetObjectItemCaseSensitive(ch, "connectors")) {
+	cJSON_ArrayForEach(con, cJSON_GetObjectItemCaseSensitive(ch, "connectors"))
+	{
 		char id[32], st[64], ec[64];
 		ctl_field(con, "connectorId", id, sizeof id);
 		ctl_field(con, "status", st, sizeof st);
 		ctl_field(con, "errorCode", ec, sizeof ec);
 		int bad = strcmp(ec, "NoError") && strcmp(ec, "-");
-		int w = snprintf(buf + n, len - n, "%s%s:%s%s%s%s", n ? " " : "", id, st,
-				 bad ? "(" : "", bad ? ec : "", bad ? ")" : "");
+		int w = snprintf(buf + n, len - n, "%s%s:%s%s%s%s", n ? " " : "", id, st, bad ? "(" : "",
+				 bad ? ec : "", bad ? ")" : "");
 		if (w < 0 || (size_t)w >= len - n)
 			break;
 		n += (size_t)w;
@@ -225,8 +228,8 @@ static void connectors_text(const cJSON *ch, char *buf, size_t len)
 
 static int cmd_chargers(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	static const char *const heads[] = { "ID", "REGISTRATION", "CONNECTED", "VENDOR/MODEL",
-		"LAST SEEN", "CONNECTORS" };
+	static const char *const heads[] = { "ID",           "REGISTRATION", "CONNECTED",
+					     "VENDOR/MODEL", "LAST SEEN",    "CONNECTORS" };
 	cJSON *j, *ch;
 	(void)cmd;
 	(void)a;
@@ -235,7 +238,8 @@ static int cmd_chargers(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_arg
 		return rc;
 	struct ctl_table t;
 	ctl_table_init(&t, heads, 6);
-	cJSON_ArrayForEach(ch, j) {
+	cJSON_ArrayForEach(ch, j)
+	{
 		char id[64], reg[32], vendor[128], model[128], vm[260], seen[64], cons[1024];
 		const cJSON *conn = cJSON_GetObjectItemCaseSensitive(ch, "connected");
 		ctl_field(ch, "vendor", vendor, sizeof vendor);
@@ -243,9 +247,11 @@ static int cmd_chargers(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_arg
 		snprintf(vm, sizeof vm, "%s/%s", vendor, model);
 		connectors_text(ch, cons, sizeof cons);
 		const char *row[] = { ctl_field(ch, "id", id, sizeof id),
-			ctl_field(ch, "registration", reg, sizeof reg),
-			cJSON_IsTrue(conn) ? "yes" : "no", strcmp(vm, "-/-") ? vm : "-",
-			ctl_field(ch, "lastSeen", seen, sizeof seen), cons };
+				      ctl_field(ch, "registration", reg, sizeof reg),
+				      cJSON_IsTrue(conn) ? "yes" : "no",
+				      strcmp(vm, "-/-") ? vm : "-",
+				      ctl_field(ch, "lastSeen", seen, sizeof seen),
+				      cons };
 		ctl_table_row(&t, row);
 	}
 	ctl_table_print(&t, stdout);
@@ -273,7 +279,8 @@ static int registration(struct ctl *c, const char *id, const char *what)
 	char path[PATH_MAX_LEN], reg[32];
 	cJSON *j;
 	if (mkpath(path, sizeof path, "/api/v1/chargers/%s/", id) ||
-	    (size_t)snprintf(path + strlen(path), sizeof path - strlen(path), "%s", what) >= sizeof path - strlen(path))
+	    (size_t)snprintf(path + strlen(path), sizeof path - strlen(path), "%s", what) >=
+		    sizeof path - strlen(path))
 		return too_long(c);
 	int rc = api(c, "POST", path, NULL, &j);
 	if (rc || c->json)
@@ -310,7 +317,8 @@ static int cmd_charger_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_a
 	printf("%s: deleted", a->pos[0]);
 	const cJSON *closed = cJSON_GetObjectItemCaseSensitive(j, "closedTransactions");
 	int n = 0;
-	cJSON_ArrayForEach(e, closed) {
+	cJSON_ArrayForEach(e, closed)
+	{
 		char id[32];
 		printf("%s%s", n++ ? "," : "; transactions closed: ", ctl_str(e, id, sizeof id));
 	}
@@ -336,7 +344,8 @@ static int ocpp(struct ctl *c, const char *id, const char *action, cJSON *payloa
 		return CTL_EXIT_ERROR;
 	}
 	int rc = mkpath(path, sizeof path, "/api/v1/chargers/%s/ocpp/%s", id, action)
-			 ? too_long(c) : api(c, "POST", path, body, &j);
+		? too_long(c)
+		: api(c, "POST", path, body, &j);
 	free(body);
 	if (rc || c->json)
 		return rc;
@@ -406,7 +415,9 @@ static int cmd_remote_stop(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_
 
 static int cmd_reset(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	const char *type = !strcasecmp(a->pos[1], "soft") ? "Soft" : !strcasecmp(a->pos[1], "hard") ? "Hard" : NULL;
+	const char *type = !strcasecmp(a->pos[1], "soft") ? "Soft"
+		: !strcasecmp(a->pos[1], "hard")          ? "Hard"
+							  : NULL;
 	if (!type)
 		return ctl_usage_error(c, cmd, "reset type: soft or hard");
 	cJSON *p = cJSON_CreateObject();
@@ -419,7 +430,9 @@ static int cmd_reset(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *
 /* Prints id tags (an array, or one tag object) as a table. */
 static void tags_table(const cJSON *j)
 {
-	static const char *const heads[] = { "IDTAG", "STATUS", "EXPIRY", "PARENT", "MAX ACTIVE", "CHARGERS" };
+	static const char *const heads[] = {
+		"IDTAG", "STATUS", "EXPIRY", "PARENT", "MAX ACTIVE", "CHARGERS"
+	};
 	const cJSON *t;
 	struct ctl_table tab;
 	ctl_table_init(&tab, heads, 6);
@@ -427,12 +440,15 @@ static void tags_table(const cJSON *j)
 		char id[64], st[32], exp[64], par[64], max[32], chs[1024] = "";
 		const cJSON *e, *list = cJSON_GetObjectItemCaseSensitive(t, "chargers");
 		size_t n = 0;
-		cJSON_ArrayForEach(e, list)
-			if (cJSON_IsString(e) && n + strlen(e->valuestring) + 2 < sizeof chs)
-				n += (size_t)snprintf(chs + n, sizeof chs - n, "%s%s", n ? "," : "", e->valuestring);
-		const char *row[] = { ctl_field(t, "idTag", id, sizeof id), ctl_field(t, "status", st, sizeof st),
-			ctl_field(t, "expiryDate", exp, sizeof exp), ctl_field(t, "parentIdTag", par, sizeof par),
-			ctl_field(t, "maxActiveTransactions", max, sizeof max), n ? chs : "(all)" };
+		cJSON_ArrayForEach(e,
+				   list) if (cJSON_IsString(e) && n + strlen(e->valuestring) + 2 < sizeof chs)
+			n += (size_t)snprintf(chs + n, sizeof chs - n, "%s%s", n ? "," : "", e->valuestring);
+		const char *row[] = { ctl_field(t, "idTag", id, sizeof id),
+				      ctl_field(t, "status", st, sizeof st),
+				      ctl_field(t, "expiryDate", exp, sizeof exp),
+				      ctl_field(t, "parentIdTag", par, sizeof par),
+				      ctl_field(t, "maxActiveTransactions", max, sizeof max),
+				      n ? chs : "(all)" };
 		ctl_table_row(&tab, row);
 	}
 	ctl_table_print(&tab, stdout);
@@ -460,8 +476,8 @@ static int clears(const char *v)
  * PUT replaces the whole record) and keeps the fields the PUT knows. */
 static int cmd_tag_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	static const char *const fields[] = { "status", "expiryDate", "parentIdTag",
-		"maxActiveTransactions", "chargers" };
+	static const char *const fields[] = { "status", "expiryDate", "parentIdTag", "maxActiveTransactions",
+					      "chargers" };
 	static const char *const statuses[] = { "Accepted", "Blocked", "Expired", "Invalid" };
 	const char *tag = a->pos[0], *status = opt(cmd, a, "status"), *expiry = opt(cmd, a, "expiry");
 	const char *parent = opt(cmd, a, "parent"), *max = opt(cmd, a, "max-active");
@@ -498,17 +514,19 @@ static int cmd_tag_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args
 	if (status) {
 		for (size_t i = 0; i < 4; i++)
 			if (!strcasecmp(status, statuses[i]))
-				status = statuses[i];   /* "blocked" means Blocked */
+				status = statuses[i]; /* "blocked" means Blocked */
 		cJSON_DeleteItemFromObject(b, "status");
 		cJSON_AddStringToObject(b, "status", status);
 	}
 	if (expiry) {
 		cJSON_DeleteItemFromObject(b, "expiryDate");
-		cJSON_AddItemToObject(b, "expiryDate", clears(expiry) ? cJSON_CreateNull() : cJSON_CreateString(expiry));
+		cJSON_AddItemToObject(b, "expiryDate",
+				      clears(expiry) ? cJSON_CreateNull() : cJSON_CreateString(expiry));
 	}
 	if (parent) {
 		cJSON_DeleteItemFromObject(b, "parentIdTag");
-		cJSON_AddItemToObject(b, "parentIdTag", clears(parent) ? cJSON_CreateNull() : cJSON_CreateString(parent));
+		cJSON_AddItemToObject(b, "parentIdTag",
+				      clears(parent) ? cJSON_CreateNull() : cJSON_CreateString(parent));
 	}
 	if (max) {
 		cJSON_DeleteItemFromObject(b, "maxActiveTransactions");
@@ -555,8 +573,8 @@ static int cmd_tag_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args 
 
 static int cmd_transactions(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	static const char *const heads[] = { "ID", "CHARGER", "CONN", "IDTAG", "START", "STOP",
-		"ENERGY kWh", "STOP REASON" };
+	static const char *const heads[] = { "ID",    "CHARGER", "CONN",       "IDTAG",
+					     "START", "STOP",    "ENERGY kWh", "STOP REASON" };
 	char path[PATH_MAX_LEN];
 	int csv = opt(cmd, a, "csv") != NULL;
 	const char *limit = opt(cmd, a, "limit");
@@ -568,8 +586,7 @@ static int cmd_transactions(struct ctl *c, const struct ctl_cmd *cmd, struct ctl
 	    addq(path, sizeof path, "idTag", opt(cmd, a, "id-tag")) ||
 	    addq(path, sizeof path, "active", opt(cmd, a, "active") ? "true" : NULL) ||
 	    addq(path, sizeof path, "from", opt(cmd, a, "from")) ||
-	    addq(path, sizeof path, "to", opt(cmd, a, "to")) ||
-	    addq(path, sizeof path, "limit", limit))
+	    addq(path, sizeof path, "to", opt(cmd, a, "to")) || addq(path, sizeof path, "limit", limit))
 		return too_long(c);
 	if (csv)
 		return api_text(c, path);
@@ -579,7 +596,8 @@ static int cmd_transactions(struct ctl *c, const struct ctl_cmd *cmd, struct ctl
 		return rc;
 	struct ctl_table tab;
 	ctl_table_init(&tab, heads, 8);
-	cJSON_ArrayForEach(t, j) {
+	cJSON_ArrayForEach(t, j)
+	{
 		char id[32], ch[64], con[16], tag[64], start[64], stop[64], kwh[32], why[64];
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(t, "energyWh");
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "stop");
@@ -587,11 +605,14 @@ static int cmd_transactions(struct ctl *c, const struct ctl_cmd *cmd, struct ctl
 			snprintf(kwh, sizeof kwh, "%.3f", e->valuedouble / 1000.0);
 		else
 			snprintf(kwh, sizeof kwh, "-");
-		const char *row[] = { ctl_field(t, "id", id, sizeof id), ctl_field(t, "charger", ch, sizeof ch),
-			ctl_field(t, "connectorId", con, sizeof con), ctl_field(t, "idTag", tag, sizeof tag),
-			ctl_field(t, "start", start, sizeof start),
-			cJSON_IsString(st) ? ctl_str(st, stop, sizeof stop) : "(active)", kwh,
-			ctl_field(t, "stopReason", why, sizeof why) };
+		const char *row[] = { ctl_field(t, "id", id, sizeof id),
+				      ctl_field(t, "charger", ch, sizeof ch),
+				      ctl_field(t, "connectorId", con, sizeof con),
+				      ctl_field(t, "idTag", tag, sizeof tag),
+				      ctl_field(t, "start", start, sizeof start),
+				      cJSON_IsString(st) ? ctl_str(st, stop, sizeof stop) : "(active)",
+				      kwh,
+				      ctl_field(t, "stopReason", why, sizeof why) };
 		ctl_table_row(&tab, row);
 	}
 	ctl_table_print(&tab, stdout);
@@ -648,7 +669,9 @@ static int cmd_tx_stop(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args
 /* ---- generic views: dlm, station, alarms, diagnosis, health ---- */
 
 /* The API path of a command that just shows one resource. */
-static const struct { const char *cmd, *path; } views[] = {
+static const struct {
+	const char *cmd, *path;
+} views[] = {
 	{ "dlm", "/api/v1/dlm" },
 	{ "station", "/api/v1/station" },
 	{ "diagnosis", "/api/v1/diagnosis" },
@@ -754,10 +777,10 @@ static int cmd_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 
 static int cmd_alarms(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	static const char *const heads[] = { "ID", "SOURCE", "CHARGER", "CONN", "CODE", "INFO",
-		"RAISED", "CLEARED" };
-	static const char *const keys[] = { "id", "source", "charger", "connectorId", "code", "info",
-		"raised", "cleared" };
+	static const char *const heads[] = { "ID",   "SOURCE", "CHARGER", "CONN",
+					     "CODE", "INFO",   "RAISED",  "CLEARED" };
+	static const char *const keys[] = { "id",   "source", "charger", "connectorId",
+					    "code", "info",   "raised",  "cleared" };
 	char path[128] = "/api/v1/alarms";
 	cJSON *j, *al;
 	if (opt(cmd, a, "active"))
@@ -767,7 +790,8 @@ static int cmd_alarms(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args 
 		return rc;
 	struct ctl_table t;
 	ctl_table_init(&t, heads, 8);
-	cJSON_ArrayForEach(al, j) {
+	cJSON_ArrayForEach(al, j)
+	{
 		char cells[8][256];
 		const char *row[8];
 		for (int i = 0; i < 8; i++)
@@ -811,7 +835,12 @@ static int cmd_help(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a
 
 /* ---- the table ---- */
 
-#define NOOPTS { { NULL, 0, 0 } }
+#define NOOPTS                     \
+	{                          \
+		{                  \
+			NULL, 0, 0 \
+		}                  \
+	}
 
 const struct ctl_cmd ctl_cmds[] = {
 	{ "chargers", "", 0, 0, NOOPTS, cmd_chargers,
@@ -820,41 +849,84 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "one charger with its connectors, settings and latest measurements", 0 },
 	{ "accept", "ID", 1, 1, NOOPTS, cmd_accept, "accept a (pending) charger", 0 },
 	{ "reject", "ID", 1, 1, NOOPTS, cmd_reject, "reject a charger", 0 },
-	{ "charger-rm", "ID [--force]", 1, 1, { { "force", 0, 0 } }, cmd_charger_rm,
+	{ "charger-rm",
+	  "ID [--force]",
+	  1,
+	  1,
+	  { { "force", 0, 0 } },
+	  cmd_charger_rm,
 	  "forget a charger: settings, connectors, profiles go, transactions stay; refused while\n"
-	  "it is connected or has an active transaction unless --force (closes them, drops it)", 0 },
+	  "it is connected or has an active transaction unless --force (closes them, drops it)",
+	  0 },
 	{ "send", "ID ACTION [JSON|-]", 2, 3, NOOPTS, cmd_send,
 	  "send any CS-initiated OCPP 1.6 action; JSON is the payload (default {},\n"
-	  "'-' reads it from stdin); prints the charger's result", 0 },
-	{ "remote-start", "ID [--connector N] --id-tag TAG", 1, 1,
-	  { { "connector", 1, 0 }, { "id-tag", 1, 0 } }, cmd_remote_start,
-	  "RemoteStartTransaction (without --connector the charger picks one)", 0 },
+	  "'-' reads it from stdin); prints the charger's result",
+	  0 },
+	{ "remote-start",
+	  "ID [--connector N] --id-tag TAG",
+	  1,
+	  1,
+	  { { "connector", 1, 0 }, { "id-tag", 1, 0 } },
+	  cmd_remote_start,
+	  "RemoteStartTransaction (without --connector the charger picks one)",
+	  0 },
 	{ "remote-stop", "ID TXID", 2, 2, NOOPTS, cmd_remote_stop, "RemoteStopTransaction", 0 },
 	{ "reset", "ID soft|hard", 2, 2, NOOPTS, cmd_reset, "Reset the charger", 0 },
 	{ "tags", "", 0, 0, NOOPTS, cmd_tags, "list id tags (cards)", 0 },
-	{ "tag set", "TAG [--status S] [--expiry T] [--parent P] [--max-active N] [--charger ID]...", 1, 1,
-	  { { "status", 1, 0 }, { "expiry", 1, 0 }, { "parent", 1, 0 }, { "max-active", 1, 0 },
-	    { "charger", 1, 1 } }, cmd_tag_set,
+	{ "tag set",
+	  "TAG [--status S] [--expiry T] [--parent P] [--max-active N] [--charger ID]...",
+	  1,
+	  1,
+	  { { "status", 1, 0 },
+	    { "expiry", 1, 0 },
+	    { "parent", 1, 0 },
+	    { "max-active", 1, 0 },
+	    { "charger", 1, 1 } },
+	  cmd_tag_set,
 	  "create or change an id tag; fields not given keep their value, 'none' clears one;\n"
-	  "--charger (repeatable) binds the card to those chargers, --charger '' to all", 0 },
+	  "--charger (repeatable) binds the card to those chargers, --charger '' to all",
+	  0 },
 	{ "tag rm", "TAG", 1, 1, NOOPTS, cmd_tag_rm, "delete an id tag", 0 },
-	{ "transactions", "[--charger ID] [--id-tag TAG] [--active] [--from T] [--to T] [--limit N] [--csv]", 0, 0,
-	  { { "charger", 1, 0 }, { "id-tag", 1, 0 }, { "active", 0, 0 }, { "from", 1, 0 }, { "to", 1, 0 },
-	    { "limit", 1, 0 }, { "csv", 0, 0 } }, cmd_transactions,
-	  "list transactions (energy in kWh); --csv prints the API's CSV", 0 },
+	{ "transactions",
+	  "[--charger ID] [--id-tag TAG] [--active] [--from T] [--to T] [--limit N] [--csv]",
+	  0,
+	  0,
+	  { { "charger", 1, 0 },
+	    { "id-tag", 1, 0 },
+	    { "active", 0, 0 },
+	    { "from", 1, 0 },
+	    { "to", 1, 0 },
+	    { "limit", 1, 0 },
+	    { "csv", 0, 0 } },
+	  cmd_transactions,
+	  "list transactions (energy in kWh); --csv prints the API's CSV",
+	  0 },
 	{ "transaction", "TXID", 1, 1, NOOPTS, cmd_transaction, "one transaction with its meter values", 0 },
-	{ "tx-stop", "TXID [--meter-stop WH] [--reason R]", 1, 1, { { "meter-stop", 1, 0 }, { "reason", 1, 0 } },
-	  cmd_tx_stop, "close a transaction that will never stop (charger gone, stop lost), as an\n"
-	  "admin; meterStop defaults to its last meter value, reason to Other", 0 },
+	{ "tx-stop",
+	  "TXID [--meter-stop WH] [--reason R]",
+	  1,
+	  1,
+	  { { "meter-stop", 1, 0 }, { "reason", 1, 0 } },
+	  cmd_tx_stop,
+	  "close a transaction that will never stop (charger gone, stop lost), as an\n"
+	  "admin; meterStop defaults to its last meter value, reason to Other",
+	  0 },
 	{ "dlm", "", 0, 0, NOOPTS, cmd_view, "dynamic load management settings and live state", 0 },
 	{ "dlm set", "KEY=VALUE...", 1, CTL_MAX_POS, NOOPTS, cmd_set,
 	  "change DLM settings (values as JSON when they parse, else strings)", 0 },
 	{ "station", "", 0, 0, NOOPTS, cmd_view, "station mode, settings and live power flows", 0 },
 	{ "station set", "KEY=VALUE...", 1, CTL_MAX_POS, NOOPTS, cmd_set,
 	  "change station settings in one PUT (values as JSON when they parse, else strings;\n"
-	  "a.b=1 sets b inside object a)", 0 },
-	{ "alarms", "[--active]", 0, 0, { { "active", 0, 0 } }, cmd_alarms,
-	  "alarms (charger faults, offline chargers, rejected profiles); --active: not cleared", 0 },
+	  "a.b=1 sets b inside object a)",
+	  0 },
+	{ "alarms",
+	  "[--active]",
+	  0,
+	  0,
+	  { { "active", 0, 0 } },
+	  cmd_alarms,
+	  "alarms (charger faults, offline chargers, rejected profiles); --active: not cleared",
+	  0 },
 	{ "diagnosis", "", 0, 0, NOOPTS, cmd_view, "every charger and device with its health", 0 },
 	{ "health", "", 0, 0, NOOPTS, cmd_health, "is the daemon up", 0 },
 	{ "metrics", "", 0, 0, NOOPTS, cmd_metrics, "Prometheus metrics, as text", 0 },

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RESP_MAX (64u << 20)   /* larger answers are refused, not truncated */
+#define RESP_MAX (64u << 20) /* larger answers are refused, not truncated */
 #define BODY_CHUNK 16384
 
 /* The state of the one request; lives on ctl_http_request's stack and is
@@ -24,9 +24,9 @@ struct req {
 	size_t body_len, body_off;
 	struct ctl_http_resp *out;
 	size_t cap;
-	int done;                  /* 0 running, 1 answered, -1 failed */
-	int conn_failed;           /* lws said CLIENT_CONNECTION_ERROR */
-	int connected;             /* the failure came after connecting */
+	int done;        /* 0 running, 1 answered, -1 failed */
+	int conn_failed; /* lws said CLIENT_CONNECTION_ERROR */
+	int connected;   /* the failure came after connecting */
 	char lws_err[128];
 	char err[400];
 };
@@ -34,7 +34,7 @@ struct req {
 static void fail(struct req *r, const char *why)
 {
 	if (r->done == 1 || r->err[0])
-		return;   /* the first reason is the one to tell */
+		return; /* the first reason is the one to tell */
 	r->done = -1;
 	snprintf(r->err, sizeof r->err, "%s", why);
 }
@@ -100,15 +100,15 @@ static void connect_error(struct req *r, const struct ctl_url *u)
 	else if (err_no)
 		snprintf(why, sizeof why, "%s", strerror(err_no));
 	else {
-		r->connected = 1;   /* it listens: the failure came after connecting */
+		r->connected = 1; /* it listens: the failure came after connecting */
 		snprintf(why, sizeof why, "the server closed the connection without answering");
 	}
-	why[0] = (char)tolower((unsigned char)why[0]);   /* strerror's capital */
+	why[0] = (char)tolower((unsigned char)why[0]); /* strerror's capital */
 	fail(r, why);
 }
 
-static int add_header(struct lws *wsi, enum lws_token_indexes tok, const char *v,
-		      unsigned char **p, unsigned char *end)
+static int add_header(struct lws *wsi, enum lws_token_indexes tok, const char *v, unsigned char **p,
+		      unsigned char *end)
 {
 	return lws_add_http_header_by_token(wsi, tok, (const unsigned char *)v, (int)strlen(v), p, end);
 }
@@ -141,7 +141,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		}
 		if (r->body || !strcmp(r->method, "POST") || !strcmp(r->method, "PUT")) {
 			snprintf(cl, sizeof cl, "%zu", r->body_len);
-			if ((r->body && add_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, "application/json", p, end)) ||
+			if ((r->body &&
+			     add_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, "application/json", p, end)) ||
 			    add_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, p, end))
 				return -1;
 		}
@@ -161,7 +162,8 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 			n = BODY_CHUNK;
 		int last = r->body_off + n == r->body_len;
 		memcpy(buf + LWS_PRE, r->body + r->body_off, n);
-		if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) {
+		if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+		    (int)n) {
 			fail(r, "cannot send the request body");
 			return -1;
 		}
@@ -183,8 +185,7 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		return lws_http_client_read(wsi, &px, &n) < 0 ? -1 : 0;
 	}
 
-	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
-		return append(r, in, len) ? -1 : 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ: return append(r, in, len) ? -1 : 0;
 
 	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
 		if (!r->done)
@@ -201,16 +202,13 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		lws_cancel_service(lws_get_context(wsi));
 		return 0;
 
-	default:
-		break;
+	default: break;
 	}
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-static const struct lws_protocols protocols[] = {
-	{ "http", cb, 0, 0, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+static const struct lws_protocols protocols[] = { { "http", cb, 0, 0, 0, NULL, 0 },
+						  { NULL, NULL, 0, 0, 0, NULL, 0 } };
 
 static void lws_log_stderr(int level, const char *line)
 {
@@ -218,12 +216,14 @@ static void lws_log_stderr(int level, const char *line)
 	fprintf(stderr, "lws: %s", line);
 }
 
-int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s,
-		     const char *method, const char *path, const char *body,
-		     struct ctl_http_resp *out, char *err, size_t errlen)
+int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s, const char *method,
+		     const char *path, const char *body, struct ctl_http_resp *out, char *err, size_t errlen)
 {
-	struct req r = { .method = method, .token = token, .body = body,
-			 .body_len = body ? strlen(body) : 0, .out = out };
+	struct req r = { .method = method,
+			 .token = token,
+			 .body = body,
+			 .body_len = body ? strlen(body) : 0,
+			 .out = out };
 	char fullpath[4096];
 	int rc = -2;
 	memset(out, 0, sizeof *out);
@@ -371,7 +371,8 @@ int ctl_url_parse(const char *url, struct ctl_url *u, char *err, size_t errlen)
 	}
 	memcpy(u->prefix, p, pl);
 	snprintf(u->text, sizeof u->text, "%s://%s%s%s:%d%s", u->tls ? "https" : "http",
-		 strchr(u->host, ':') ? "[" : "", u->host, strchr(u->host, ':') ? "]" : "", u->port, u->prefix);
+		 strchr(u->host, ':') ? "[" : "", u->host, strchr(u->host, ':') ? "]" : "", u->port,
+		 u->prefix);
 	return 0;
 }
 

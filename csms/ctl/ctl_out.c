@@ -121,7 +121,8 @@ static int all_objects(const cJSON *arr)
 {
 	const cJSON *e;
 	int n = 0;
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		if (!cJSON_IsObject(e))
 			return 0;
 		n++;
@@ -136,8 +137,10 @@ static void print_object_array(const cJSON *arr, FILE *f, const char *indent)
 	const char *heads[32];
 	size_t nh = 0;
 	const cJSON *e, *k;
-	cJSON_ArrayForEach(e, arr) {
-		cJSON_ArrayForEach(k, e) {
+	cJSON_ArrayForEach(e, arr)
+	{
+		cJSON_ArrayForEach(k, e)
+		{
 			size_t i;
 			for (i = 0; i < nh && strcmp(heads[i], k->string); i++)
 				;
@@ -147,7 +150,8 @@ static void print_object_array(const cJSON *arr, FILE *f, const char *indent)
 	}
 	struct ctl_table t;
 	ctl_table_init(&t, heads, nh);
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach(e, arr)
+	{
 		char cells[32][256];
 		const char *row[32];
 		for (size_t i = 0; i < nh; i++)
@@ -175,7 +179,8 @@ static void kv_lines(const cJSON *obj, const char *prefix, FILE *f, size_t keyw)
 {
 	const cJSON *v;
 	char key[256], buf[1024];
-	cJSON_ArrayForEach(v, obj) {
+	cJSON_ArrayForEach(v, obj)
+	{
 		snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", v->string ? v->string : "?");
 		if (cJSON_IsObject(v) && v->child) {
 			kv_lines(v, key, f, keyw);
@@ -192,7 +197,8 @@ static size_t key_width(const cJSON *obj, size_t prefix_len)
 {
 	const cJSON *v;
 	size_t w = 0;
-	cJSON_ArrayForEach(v, obj) {
+	cJSON_ArrayForEach(v, obj)
+	{
 		size_t n = prefix_len + (prefix_len ? 1 : 0) + (v->string ? strlen(v->string) : 1);
 		if (cJSON_IsObject(v) && v->child)
 			n = key_width(v, n);
@@ -239,7 +245,7 @@ static void json_at(const cJSON *v, FILE *f, int depth)
 		fprintf(f, "\n%*s", 2 * (depth + 1), "");
 		if (obj) {
 			cJSON key = { .type = cJSON_String, .valuestring = e->string };
-			json_at(&key, f, depth + 1);   /* escaped like any string */
+			json_at(&key, f, depth + 1); /* escaped like any string */
 			fputs(": ", f);
 		}
 		json_at(e, f, depth + 1);

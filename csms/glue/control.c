@@ -34,7 +34,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PROFILE_ID 9000            /* our ChargePointMaxProfile */
+#define PROFILE_ID 9000 /* our ChargePointMaxProfile */
 
 /* One per daemon, from control_init to control_free. */
 struct control {
@@ -43,7 +43,7 @@ struct control {
 	dlm_charger_in chin[DLM_MAX_CHARGERS];
 	struct charger *chv[DLM_MAX_CHARGERS];
 	dlm_output out;
-	dlm_send_charger sch[DLM_MAX_CHARGERS];   /* chv's send states, for dlm_send_plan */
+	dlm_send_charger sch[DLM_MAX_CHARGERS]; /* chv's send states, for dlm_send_plan */
 	dlm_send_decision plan[DLM_MAX_CHARGERS];
 	dlm_sensor *sensor;
 	dlm_reading reading;
@@ -53,7 +53,7 @@ struct control {
 	uint32_t next_id;
 	int64_t next_tick_ms;
 	uint64_t decisions, profiles_sent;
-	double last_decide_us;     /* reading in -> every profile frame queued */
+	double last_decide_us; /* reading in -> every profile frame queued */
 	int last_decide_sent;
 };
 
@@ -64,7 +64,7 @@ struct control {
  * (with the scale, s -> ms). The command line, the API and dlm_config all
  * read them from there, so adding a setting is one row there plus its use. */
 
-#define MAX_FIELDS 32      /* tests/unit/csms/test_settings.c checks the table fits */
+#define MAX_FIELDS 32 /* tests/unit/csms/test_settings.c checks the table fits */
 
 /* The DLM rows, in the table's order. */
 static size_t dlm_fields(struct config_info *out)
@@ -95,7 +95,8 @@ static void name_fields(const char *msg, int api, char *out, size_t len)
 			if ((f[i].lib && strlen(f[i].lib) == w && !strncmp(p, f[i].lib, w)) ||
 			    (strlen(f[i].name) == w && !strncmp(p, f[i].name, w)))
 				to = api ? f[i].api : f[i].name;
-		int m = to ? snprintf(out + n, len - n, "%s", to) : snprintf(out + n, len - n, "%.*s", (int)w, p);
+		int m = to ? snprintf(out + n, len - n, "%s", to)
+			   : snprintf(out + n, len - n, "%.*s", (int)w, p);
 		n += (size_t)m < len - n ? (size_t)m : len - n - 1;
 		p += w;
 	}
@@ -111,8 +112,9 @@ static int build_dlm_config(const struct csms_config *c, dlm_config *d, char *er
 	dlm_config_defaults(d);
 	for (size_t i = 0; i < nf; i++) {
 		double v;
-		if (f[i].lib && (config_number(c, f[i].name, &v) ||
-				 dlm_config_set_num(d, f[i].lib, v * f[i].lib_scale, err, errlen)))
+		if (f[i].lib &&
+		    (config_number(c, f[i].name, &v) ||
+		     dlm_config_set_num(d, f[i].lib, v * f[i].lib_scale, err, errlen)))
 			return -1;
 	}
 	return 0;
@@ -170,8 +172,8 @@ static int sensor_opts(const struct csms_config *c, dlm_sensor_opts *o, char *er
  * rules (dlm_config_validate: ranges, margin below the breaker, fallback
  * within breaker - margin) and the sensor's options. Fills d and o; err
  * names config keys, or API fields when api is set. */
-static int check_settings(const struct csms_config *c, dlm_config *d, dlm_sensor_opts *o, int api,
-			  char *err, size_t errlen)
+static int check_settings(const struct csms_config *c, dlm_config *d, dlm_sensor_opts *o, int api, char *err,
+			  size_t errlen)
 {
 	char e[256];
 	if (build_dlm_config(c, d, e, sizeof e) || dlm_config_validate(d, e, sizeof e) ||
@@ -237,7 +239,8 @@ int control_init(struct csms *app, char *err, size_t errlen)
 	/* Settings changed through the API win over the file. */
 	cJSON *kept = stored_settings(app), *v;
 	int nkept = cJSON_GetArraySize(kept);
-	cJSON_ArrayForEach(v, kept) {
+	cJSON_ArrayForEach(v, kept)
+	{
 		char e[256];
 		if (cJSON_IsString(v) && config_set(&app->cfg, v->string, v->valuestring, e, sizeof e))
 			LOGW("dlm", "kept setting ignored: %s", e);
@@ -297,9 +300,11 @@ static void meter_sample(const struct charger *ch, dlm_meter_sample *m)
 			continue;
 		for (int p = 0; p < 3; p++) {
 			if (isfinite(l->current_a[p]))
-				m->current_a[p] = (isfinite(m->current_a[p]) ? m->current_a[p] : 0) + l->current_a[p];
+				m->current_a[p] =
+					(isfinite(m->current_a[p]) ? m->current_a[p] : 0) + l->current_a[p];
 			if (isfinite(l->power_phase_w[p]))
-				m->power_w[p] = (isfinite(m->power_w[p]) ? m->power_w[p] : 0) + l->power_phase_w[p];
+				m->power_w[p] =
+					(isfinite(m->power_w[p]) ? m->power_w[p] : 0) + l->power_phase_w[p];
 			if (isfinite(l->voltage_v[p]))
 				m->voltage_v[p] = l->voltage_v[p];
 		}
@@ -369,7 +374,7 @@ static void estimate_draw(struct csms *app, const struct charger *ch, dlm_charge
 
 struct profile_call {
 	struct csms *app;
-	unsigned gen;               /* ch->dlm.call_gen when sent */
+	unsigned gen; /* ch->dlm.call_gen when sent */
 	char id[STORE_ID_MAX];
 	double limit_a;
 	int phases;
@@ -429,11 +434,11 @@ static void profile_done(void *arg, const struct call_result *r)
 		const cJSON *st = r->status == OCPP_OK ? cJSON_GetObjectItem(r->payload, "status") : NULL;
 		const char *status = cJSON_IsString(st) ? st->valuestring : r->code;
 		snprintf(ch->dlm.profile_status, sizeof ch->dlm.profile_status, "%s", status ? status : "?");
-		dlm_send_outcome o = DLM_SEND_REFUSED;  /* Rejected, NotSupported, a CALLERROR, a timeout */
+		dlm_send_outcome o = DLM_SEND_REFUSED; /* Rejected, NotSupported, a CALLERROR, a timeout */
 		if (cJSON_IsString(st) && !strcmp(st->valuestring, "Accepted"))
 			o = DLM_SEND_ACCEPTED;
 		else if (r->outcome == CALL_CLOSED)
-			o = DLM_SEND_CLOSED;        /* the connection went away */
+			o = DLM_SEND_CLOSED; /* the connection went away */
 		dlm_send_state s;
 		send_state_get(&ch->dlm, &s);
 		dlm_send_done(&s, o, pc->limit_a, pc->phases, app->now_ms);
@@ -561,14 +566,14 @@ void control_wake(struct csms *app)
 	take_reading(ctl);
 	if (ctl->seq != before) {
 		app->now_ms = time_now_ms();
-		decide(app);  /* a new reading: decide now, do not wait for the tick */
+		decide(app); /* a new reading: decide now, do not wait for the tick */
 	}
 }
 
 void control_charger_online(struct csms *app, struct charger *ch)
 {
 	(void)app;
-	send_state_apply(&ch->dlm, dlm_send_online);  /* (re)install the profile after a boot or reconnect */
+	send_state_apply(&ch->dlm, dlm_send_online); /* (re)install the profile after a boot or reconnect */
 }
 
 void control_charger_offline(struct csms *app, struct charger *ch)
@@ -607,8 +612,8 @@ static cJSON *phases_json(const double v[3])
 {
 	cJSON *a = cJSON_CreateArray();
 	for (int i = 0; i < 3; i++)
-		cJSON_AddItemToArray(a, isfinite(v[i]) ? cJSON_CreateNumber(round(v[i] * 100) / 100)
-						       : cJSON_CreateNull());
+		cJSON_AddItemToArray(
+			a, isfinite(v[i]) ? cJSON_CreateNumber(round(v[i] * 100) / 100) : cJSON_CreateNull());
 	return a;
 }
 
@@ -717,7 +722,7 @@ static const cJSON *lookup(const cJSON *body, const char *path)
 	snprintf(head, sizeof head, "%.*s", (int)(dot - path), path);
 	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(body, head);
 	if (cJSON_IsString(sub) && !strcmp(dot + 1, "type"))
-		return sub;  /* "sensor": "api" is short for {"type": "api"} */
+		return sub; /* "sensor": "api" is short for {"type": "api"} */
 	return cJSON_IsObject(sub) ? cJSON_GetObjectItemCaseSensitive(sub, dot + 1) : NULL;
 }
 
@@ -744,14 +749,17 @@ int control_apply_settings(struct csms *app, const cJSON *body, struct err_info 
 		return err_set(e, ERR_UNAVAILABLE, "DLM is not running");
 	if (!cJSON_IsObject(body))
 		return err_set(e, ERR_BAD_REQUEST, "body: a JSON object");
-	cJSON_ArrayForEach(v, body) {
+	cJSON_ArrayForEach(v, body)
+	{
 		if (!known_field(fields, nfields, v->string, ""))
 			return err_set(e, ERR_BAD_REQUEST, "%s: unknown field", v->string);
 		if (!strcmp(v->string, "sensor") && cJSON_IsObject(v)) {
 			const cJSON *w;
-			cJSON_ArrayForEach(w, v)
-				if (!known_field(fields, nfields, w->string, "sensor."))
-					return err_set(e, ERR_BAD_REQUEST, "sensor.%s: unknown field", w->string);
+			cJSON_ArrayForEach(
+				w, v) if (!known_field(fields, nfields, w->string,
+						       "sensor.")) return err_set(e, ERR_BAD_REQUEST,
+										  "sensor.%s: unknown field",
+										  w->string);
 		}
 	}
 	/* Apply field by field (the bounds of the command line: config_set),
@@ -791,7 +799,8 @@ int control_apply_settings(struct csms *app, const cJSON *body, struct err_info 
 		if (touched[i]) {
 			char now[256];
 			cJSON_DeleteItemFromObject(kept, fields[i].name);
-			cJSON_AddStringToObject(kept, fields[i].name, config_get(&app->cfg, fields[i].name, now, sizeof now));
+			cJSON_AddStringToObject(kept, fields[i].name,
+						config_get(&app->cfg, fields[i].name, now, sizeof now));
 		}
 	char *text = cJSON_PrintUnformatted(kept);
 	cJSON_Delete(kept);
@@ -827,7 +836,8 @@ static int read_phases(const cJSON *a, double out[3], double lim)
 int control_accepts_readings(struct csms *app, struct err_info *e)
 {
 	if (dlm_sensor_kinds[app->cfg.dlm_sensor].kind != DLM_SENSOR_API)
-		return err_set(e, ERR_CONFLICT, "dlm_sensor is %s, not api", dlm_sensor_kinds[app->cfg.dlm_sensor].name);
+		return err_set(e, ERR_CONFLICT, "dlm_sensor is %s, not api",
+			       dlm_sensor_kinds[app->cfg.dlm_sensor].name);
 	if (!app->control)
 		return err_set(e, ERR_UNAVAILABLE, "DLM is not running");
 	return 0;
@@ -847,7 +857,8 @@ int control_push_readings(struct csms *app, const cJSON *body, struct err_info *
 		bad = "body: a JSON object";
 	else if (read_phases(cJSON_GetObjectItemCaseSensitive(body, "current"), r.current_a, 1000))
 		bad = "current: three numbers in A within +-1000";
-	else if ((v = cJSON_GetObjectItemCaseSensitive(body, "voltage")) && read_phases(v, r.voltage_v, 100000))
+	else if ((v = cJSON_GetObjectItemCaseSensitive(body, "voltage")) &&
+		 read_phases(v, r.voltage_v, 100000))
 		bad = "voltage: three numbers in V";
 	else if ((v = cJSON_GetObjectItemCaseSensitive(body, "power")) &&
 		 (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || fabs(v->valuedouble) > 1e7))
@@ -859,10 +870,9 @@ int control_push_readings(struct csms *app, const cJSON *body, struct err_info *
 	    (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &r.ts_ms)))
 		bad = "timestamp: an ISO 8601 UTC time";
 	if (!bad) {
-		cJSON_ArrayForEach(v, body)
-			if (strcmp(v->string, "current") && strcmp(v->string, "voltage") &&
-			    strcmp(v->string, "power") && strcmp(v->string, "timestamp"))
-				bad = "unknown field";
+		cJSON_ArrayForEach(v, body) if (strcmp(v->string, "current") &&
+						strcmp(v->string, "voltage") && strcmp(v->string, "power") &&
+						strcmp(v->string, "timestamp")) bad = "unknown field";
 	}
 	if (bad)
 		return err_set(e, ERR_BAD_REQUEST, "%s", bad);

@@ -33,14 +33,14 @@ void control_charger_changed(struct csms *app, struct charger *ch);
 /* The grid sensor's health, for the diagnosis and /metrics. Strings are
  * borrowed until the next loop turn. */
 struct control_sensor_info {
-	const char *type;           /* "sim", "api", "modbus-tcp", "modbus-rtu" */
+	const char *type; /* "sim", "api", "modbus-tcp", "modbus-rtu" */
 	int dlm_enabled;
-	int healthy;                /* a reading younger than dlm_stale_s */
-	double age_s;               /* < 0: no reading yet */
-	const char *error;          /* the driver's last error, "" none */
+	int healthy;       /* a reading younger than dlm_stale_s */
+	double age_s;      /* < 0: no reading yet */
+	const char *error; /* the driver's last error, "" none */
 	unsigned long long readings, failures;
 };
-int control_sensor_info(struct csms *app, struct control_sensor_info *out);   /* 0, -1 no control */
+int control_sensor_info(struct csms *app, struct control_sensor_info *out); /* 0, -1 no control */
 
 /* What the admin API reads and sets (api/api_dlm.c carries it over HTTP):
  * JSON in and out, refusals as an err_kind with a message naming the API

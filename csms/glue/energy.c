@@ -28,9 +28,9 @@
 
 #define META_SETTINGS "station"
 #define META_PRICES "station_prices"
-#define META_MAX (256 * 1024)	/* largest settings / price list text kept */
-#define MAX_POWER_W 1e7		/* plausibility bound of pushed powers */
-#define FUTURE_SLACK_MS 60000	/* a pushed timestamp may be this far ahead of us */
+#define META_MAX (256 * 1024) /* largest settings / price list text kept */
+#define MAX_POWER_W 1e7       /* plausibility bound of pushed powers */
+#define FUTURE_SLACK_MS 60000 /* a pushed timestamp may be this far ahead of us */
 
 /* One per daemon, from energy_init to energy_free. */
 struct energy {
@@ -44,7 +44,7 @@ struct energy {
 	int have_out;
 	const char *stale; /* why the last step ran on safe outputs, NULL when it did not */
 	int64_t next_tick_ms;
-	int64_t clock_ms;  /* station clock of the last step (simulated time with sim) */
+	int64_t clock_ms; /* station clock of the last step (simulated time with sim) */
 	uint64_t steps;
 	/* source */
 	station_src_kind kind;
@@ -134,7 +134,8 @@ static void build_effective(struct csms *app)
 		snprintf(cc->id, sizeof cc->id, "%s", c->id);
 		cc->mode = m;
 		cc->phases = c->settings.phases == 1 ? 1 : 3;
-		double max = c->settings.max_current_a > 0 ? c->settings.max_current_a : app->cfg.dlm_default_max_a;
+		double max = c->settings.max_current_a > 0 ? c->settings.max_current_a
+							   : app->cfg.dlm_default_max_a;
 		cc->max_current_a = max < 6 ? 6 : max > 80 ? 80 : max;
 		e->from_charger[i] = 1;
 	}
@@ -148,7 +149,8 @@ static void build_effective(struct csms *app)
 		} else {
 			memset(&e->st->ev[i], 0, sizeof e->st->ev[i]);
 			e->st->ev[i].phases = e->eff.chargers[i].phases;
-			e->st->ev[i].above_since_ms = e->st->ev[i].below_since_ms = e->st->ev[i].switch_since_ms = -1;
+			e->st->ev[i].above_since_ms = e->st->ev[i].below_since_ms =
+				e->st->ev[i].switch_since_ms = -1;
 		}
 	}
 }
@@ -241,8 +243,10 @@ static void energy_step(struct csms *app)
 	}
 	const station_src_reading *r = &e->rd;
 	/* the simulated house is measured at every step: its age does not count */
-	station_meas m = { .present = e->have_rd, .timed = e->kind != STATION_SRC_SIM,
-			   .age_ms = app->now_ms - r->ts_ms, .stale_s = app->cfg.station_stale_s,
+	station_meas m = { .present = e->have_rd,
+			   .timed = e->kind != STATION_SRC_SIM,
+			   .age_ms = app->now_ms - r->ts_ms,
+			   .stale_s = app->cfg.station_stale_s,
 			   .soc_pct = r->soc_pct };
 	in->pv_w = fmax(0, finite_or(r->pv_w, 0));
 	in->pv3_w = fmax(0, finite_or(r->pv3_w, 0));
@@ -349,8 +353,8 @@ static char *meta_text(struct csms *app, const char *key)
  * "exportPrice": [..] (optional: the tariff's export price)}. On success
  * the list is in force and *n, *start, *slot_s describe it; else err
  * names the field. */
-static int prices_apply(struct csms *app, const cJSON *b, int *n_out, int64_t *start_out, int *slot_out, char *err,
-			size_t errlen)
+static int prices_apply(struct csms *app, const cJSON *b, int *n_out, int64_t *start_out, int *slot_out,
+			char *err, size_t errlen)
 {
 	struct energy *e = app->energy;
 	double imp[STATION_PRICE_MAX_SLOTS], exp[STATION_PRICE_MAX_SLOTS];
@@ -360,14 +364,16 @@ static int prices_apply(struct csms *app, const cJSON *b, int *n_out, int64_t *s
 		snprintf(err, errlen, "body: a JSON object");
 		return -1;
 	}
-	cJSON_ArrayForEach(v, b) {
+	cJSON_ArrayForEach(v, b)
+	{
 		static const char *const known[] = { "start", "slotS", "importPrice", "exportPrice" };
 		size_t k;
 		for (k = 0; k < sizeof known / sizeof known[0]; k++)
 			if (!strcmp(known[k], v->string))
 				break;
 		if (k == sizeof known / sizeof known[0]) {
-			snprintf(err, errlen, "%s: unknown field (start, slotS, importPrice, exportPrice)", v->string);
+			snprintf(err, errlen, "%s: unknown field (start, slotS, importPrice, exportPrice)",
+				 v->string);
 			return -1;
 		}
 	}
@@ -385,7 +391,8 @@ static int prices_apply(struct csms *app, const cJSON *b, int *n_out, int64_t *s
 	if (v)
 		slot = (int)v->valuedouble;
 	if (start % (1000LL * slot)) {
-		snprintf(err, errlen, "start: must be on a %s boundary", slot == 900 ? "15-minute" : "full hour");
+		snprintf(err, errlen, "start: must be on a %s boundary",
+			 slot == 900 ? "15-minute" : "full hour");
 		return -1;
 	}
 	int max = STATION_PRICE_MAX_SLOTS / (slot / STATION_SLOT_S);
@@ -433,7 +440,8 @@ static int sim_start(const struct csms_config *c, int64_t now_ms, int64_t *t0, c
 {
 	*t0 = now_ms;
 	if (c->station_sim_start[0] && time_parse_iso(c->station_sim_start, t0)) {
-		snprintf(err, errlen, "station_sim_start: '%s' is not an ISO 8601 UTC time", c->station_sim_start);
+		snprintf(err, errlen, "station_sim_start: '%s' is not an ISO 8601 UTC time",
+			 c->station_sim_start);
 		return -1;
 	}
 	return 0;
@@ -521,7 +529,8 @@ static int start_source(struct csms *app, char *err, size_t errlen)
 			return -1;
 		e->sim_real0 = app->now_ms;
 		e->sim_t0 = t0;
-		station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed, t0);
+		station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed,
+				   t0);
 		return 0;
 	}
 	if (e->kind != STATION_SRC_MODBUS)
@@ -565,7 +574,8 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 		if (j && station_json_apply(j, &tmp, &confirm, e2, sizeof e2) == 0)
 			e->charger_default = tmp.chargers[0];
 		else
-			e->charger_default = (station_charger_cfg){ .mode = STATION_EV_FAST, .phases = 3,
+			e->charger_default = (station_charger_cfg){ .mode = STATION_EV_FAST,
+								    .phases = 3,
 								    .max_current_a = 16 };
 		cJSON_Delete(j);
 	}
@@ -595,8 +605,9 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 	}
 	energy_step(app); /* outputs from the start: safe ones until a measurement comes */
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
-	LOGI("station", "mode %s, source %s%s%s", station_mode_name(e->cfg.mode), station_src_kind_str(e->kind),
-	     e->kind == STATION_SRC_MODBUS ? " " : "", e->kind == STATION_SRC_MODBUS ? e->map_name : "");
+	LOGI("station", "mode %s, source %s%s%s", station_mode_name(e->cfg.mode),
+	     station_src_kind_str(e->kind), e->kind == STATION_SRC_MODBUS ? " " : "",
+	     e->kind == STATION_SRC_MODBUS ? e->map_name : "");
 	return 0;
 fail:
 	energy_free(app);
@@ -710,8 +721,10 @@ static cJSON *status_json(struct csms *app)
 			cJSON *chs = cJSON_GetObjectItemCaseSensitive(live, "chargers");
 			for (int i = 0; i < e->eff.n_chargers; i++) {
 				cJSON *ch = cJSON_GetArrayItem(chs, i);
-				cJSON_AddStringToObject(ch, "mode", station_ev_mode_name(e->eff.chargers[i].mode));
-				cJSON_AddStringToObject(ch, "from", e->from_charger[i] ? "chargerSetting" : "station");
+				cJSON_AddStringToObject(ch, "mode",
+							station_ev_mode_name(e->eff.chargers[i].mode));
+				cJSON_AddStringToObject(ch, "from",
+							e->from_charger[i] ? "chargerSetting" : "station");
 				cJSON_AddBoolToObject(ch, "carConnected", e->in.ev[i].connected);
 			}
 		}
@@ -724,7 +737,8 @@ static cJSON *status_json(struct csms *app)
 		cJSON *r = cJSON_AddObjectToObject(o, "remoteEms");
 		cJSON_AddStringToObject(r, "target", e->ems_grid ? "grid" : "battery");
 		cJSON_AddNumberToObject(r, "setpointW", e->ems_w);
-		cJSON_AddNumberToObject(r, "ageS", round((double)(station_clock(app) - e->ems_clock_ms)) / 1000);
+		cJSON_AddNumberToObject(r, "ageS",
+					round((double)(station_clock(app) - e->ems_clock_ms)) / 1000);
 		cJSON_AddBoolToObject(r, "fallback", e->have_out && e->out.ems_fallback);
 	} else
 		cJSON_AddNullToObject(o, "remoteEms");
@@ -784,7 +798,9 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 		err_set(er, ERR_BAD_REQUEST, "remoteEms.setpointW: a number of W within +-1000000");
 		goto out;
 	}
-	if (tg && (!cJSON_IsString(tg) || (strcmp(tg->valuestring, "battery") && strcmp(tg->valuestring, "grid")))) {
+	if (tg &&
+	    (!cJSON_IsString(tg) ||
+	     (strcmp(tg->valuestring, "battery") && strcmp(tg->valuestring, "grid")))) {
 		err_set(er, ERR_BAD_REQUEST, "remoteEms.target: \"battery\" or \"grid\"");
 		goto out;
 	}
@@ -799,7 +815,8 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 		goto out;
 	}
 	if (station_config_check_change(&e->cfg, nc, confirm) == STATION_ECONFIRM) {
-		err_set(er, ERR_BAD_REQUEST, "confirm: entering or leaving remoteEms needs \"confirm\": true");
+		err_set(er, ERR_BAD_REQUEST,
+			"confirm: entering or leaving remoteEms needs \"confirm\": true");
 		goto out;
 	}
 	if (sp && nc->mode != STATION_MODE_REMOTE_EMS) {
@@ -879,7 +896,8 @@ int energy_push_measurements(struct csms *app, const cJSON *b, struct err_info *
 	int64_t ts = app->now_ms;
 	if (!cJSON_IsObject(b))
 		return err_set(er, ERR_BAD_REQUEST, "body: a JSON object");
-	cJSON_ArrayForEach(v, b) {
+	cJSON_ArrayForEach(v, b)
+	{
 		size_t k;
 		for (k = 0; k < NMEAS; k++)
 			if (!strcmp(v->string, meas_fields[k].name) || !strcmp(v->string, meas_fields[k].alt))
@@ -888,26 +906,30 @@ int energy_push_measurements(struct csms *app, const cJSON *b, struct err_info *
 			const struct meas_field *f = &meas_fields[k];
 			if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < f->lo ||
 			    v->valuedouble > f->hi)
-				return err_set(er, ERR_BAD_REQUEST, "%s: a number from %g to %g", v->string, f->lo, f->hi);
+				return err_set(er, ERR_BAD_REQUEST, "%s: a number from %g to %g", v->string,
+					       f->lo, f->hi);
 			*(double *)((char *)&r + f->off) = v->valuedouble;
 		} else if (!strcmp(v->string, "timestamp")) {
-			if (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &ts) || ts > app->now_ms + FUTURE_SLACK_MS)
-				return err_set(er, ERR_BAD_REQUEST, "timestamp: an ISO 8601 UTC time, not in the future");
+			if (!cJSON_IsString(v) || time_parse_iso(v->valuestring, &ts) ||
+			    ts > app->now_ms + FUTURE_SLACK_MS)
+				return err_set(er, ERR_BAD_REQUEST,
+					       "timestamp: an ISO 8601 UTC time, not in the future");
 		} else if (!strcmp(v->string, "on_grid") || !strcmp(v->string, "onGrid")) {
 			if (!cJSON_IsBool(v))
 				return err_set(er, ERR_BAD_REQUEST, "%s: true or false", v->string);
 			on_grid = cJSON_IsTrue(v);
 		} else {
 			return err_set(er, ERR_BAD_REQUEST,
-				       "%s: unknown field (pv_w, pv3_w, load_w, grid_w, bat_w, soc_pct, on_grid, timestamp)",
+				       "%s: unknown field (pv_w, pv3_w, load_w, grid_w, bat_w, soc_pct, "
+				       "on_grid, timestamp)",
 				       v->string);
 		}
 	}
-	const char *missing = !isfinite(r.pv_w)					  ? "pv_w"
-			      : !isfinite(r.soc_pct)				  ? "soc_pct"
-			      : !isfinite(r.load_w) && !isfinite(r.grid_w)	  ? "load_w (or grid_w)"
-			      : !isfinite(r.load_w) && !isfinite(r.bat_w)	  ? "bat_w (to derive the load from grid_w)"
-										  : NULL;
+	const char *missing = !isfinite(r.pv_w)              ? "pv_w"
+		: !isfinite(r.soc_pct)                       ? "soc_pct"
+		: !isfinite(r.load_w) && !isfinite(r.grid_w) ? "load_w (or grid_w)"
+		: !isfinite(r.load_w) && !isfinite(r.bat_w)  ? "bat_w (to derive the load from grid_w)"
+							     : NULL;
 	if (missing)
 		return err_set(er, ERR_BAD_REQUEST, "%s: missing", missing);
 	r.ts_ms = ts;

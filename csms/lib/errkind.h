@@ -6,12 +6,12 @@
 #define CSMS_ERRKIND_H
 
 enum err_kind {
-	ERR_BAD_REQUEST,   /* the input is wrong; the message names the field */
-	ERR_NOT_FOUND,     /* what the input names does not exist */
-	ERR_CONFLICT,      /* the input is valid but the current state refuses it */
-	ERR_UNAVAILABLE,   /* the module that would answer is not running */
-	ERR_INTERNAL,      /* our side failed: the store, memory */
-	ERR_KINDS          /* the number of kinds, not a kind */
+	ERR_BAD_REQUEST, /* the input is wrong; the message names the field */
+	ERR_NOT_FOUND,   /* what the input names does not exist */
+	ERR_CONFLICT,    /* the input is valid but the current state refuses it */
+	ERR_UNAVAILABLE, /* the module that would answer is not running */
+	ERR_INTERNAL,    /* our side failed: the store, memory */
+	ERR_KINDS        /* the number of kinds, not a kind */
 };
 
 /* As large as the description http_verror formats, so a message is cut

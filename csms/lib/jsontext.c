@@ -20,15 +20,15 @@ static size_t utf8_seq(const unsigned char *s, size_t i, size_t n)
 	else if (c >= 0xe0 && c <= 0xef) {
 		len = 3;
 		if (c == 0xe0)
-			lo = 0xa0;           /* overlong */
+			lo = 0xa0; /* overlong */
 		else if (c == 0xed)
-			hi = 0x9f;           /* surrogates */
+			hi = 0x9f; /* surrogates */
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		len = 4;
 		if (c == 0xf0)
-			lo = 0x90;           /* overlong */
+			lo = 0x90; /* overlong */
 		else if (c == 0xf4)
-			hi = 0x8f;           /* past U+10FFFF */
+			hi = 0x8f; /* past U+10FFFF */
 	} else
 		return 0;
 	if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
@@ -91,7 +91,7 @@ static enum jtext_err scan(const unsigned char *s, size_t n)
 			if (i + 5 < n && s[i + 1] == 'u' && s[i + 2] == '0' && s[i + 3] == '0' &&
 			    s[i + 4] == '0' && s[i + 5] == '0')
 				return JTEXT_NUL;
-			i += 2;          /* the escaped byte is never a quote or a start byte */
+			i += 2; /* the escaped byte is never a quote or a start byte */
 		} else
 			return c || !in_str ? JTEXT_CONTROL : JTEXT_NUL;
 	}

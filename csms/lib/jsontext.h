@@ -10,12 +10,12 @@
 
 enum jtext_err {
 	JTEXT_OK,
-	JTEXT_SYNTAX,     /* not JSON (cJSON refused it) */
-	JTEXT_UTF8,       /* bytes that are not well-formed UTF-8 */
-	JTEXT_NUL,        /* "\u0000" or a NUL byte inside a string */
-	JTEXT_CONTROL,    /* a raw control byte (JSON allows none in strings,
+	JTEXT_SYNTAX,   /* not JSON (cJSON refused it) */
+	JTEXT_UTF8,     /* bytes that are not well-formed UTF-8 */
+	JTEXT_NUL,      /* "\u0000" or a NUL byte inside a string */
+	JTEXT_CONTROL,  /* a raw control byte (JSON allows none in strings,
 			     and only tab, CR, LF between tokens) */
-	JTEXT_TRAILING,   /* something after the JSON value */
+	JTEXT_TRAILING, /* something after the JSON value */
 };
 
 /* 1 when s[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms, no

@@ -11,27 +11,27 @@
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_OTHER };
 
 struct http_txn {
-	void *wsi;                 /* NULL once the client has gone */
+	void *wsi; /* NULL once the client has gone */
 	enum http_method method;
 	char path[512];
-	char query[1024];          /* "a=1&b=2", already url-decoded by lws */
-	int bad_target;            /* lws cut the target short or decoded a NUL into the query: a 400 */
-	const char *bad_target_why;   /* static; what reqline_check found, or NULL */
-	char auth[256];            /* Authorization header */
-	char *body;                /* request body, NUL-terminated */
+	char query[1024];           /* "a=1&b=2", already url-decoded by lws */
+	int bad_target;             /* lws cut the target short or decoded a NUL into the query: a 400 */
+	const char *bad_target_why; /* static; what reqline_check found, or NULL */
+	char auth[256];             /* Authorization header */
+	char *body;                 /* request body, NUL-terminated */
 	size_t body_len, body_cap;
 	int body_too_big;
 	/* answer */
 	int status;
 	const char *ctype;
-	const char *disposition;   /* static; Content-Disposition, or NULL */
-	char *resp;                /* owned */
+	const char *disposition; /* static; Content-Disposition, or NULL */
+	char *resp;              /* owned */
 	size_t resp_len, resp_off;
 	int answered;
-	int deferred;              /* the answer comes later (an OCPP call) */
-	int dispatched;            /* admin_handle ran: once per request */
+	int deferred;   /* the answer comes later (an OCPP call) */
+	int dispatched; /* admin_handle ran: once per request */
 	int head_sent;
-	int close_after;           /* close the connection once answered */
+	int close_after; /* close the connection once answered */
 };
 
 /* Sets the answer (takes ownership of body) and has it written. */

@@ -23,13 +23,13 @@ enum { RL_CAPTURING = 1, RL_DONE, RL_TOO_LONG };
 struct rl_slot {
 	int state;
 	size_t len, cap;
-	char *buf;   /* grows up to REQLINE_MAX: an idle connection costs little */
+	char *buf; /* grows up to REQLINE_MAX: an idle connection costs little */
 };
 
 static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rl_slot **rl_slots;
 static size_t rl_nslots;
-static size_t rl_live;   /* slots allocated: recv() skips the lock when 0 */
+static size_t rl_live; /* slots allocated: recv() skips the lock when 0 */
 
 static void slot_free_locked(int fd)
 {
@@ -120,7 +120,7 @@ static void seen(int fd, const void *data, ssize_t got)
 		if (s->len + n > REQLINE_MAX) {
 			s->state = RL_TOO_LONG;
 		} else if (s->len + n > s->cap && grow(s, s->len + n)) {
-			s->state = RL_TOO_LONG;   /* out of memory: refused, never routed */
+			s->state = RL_TOO_LONG; /* out of memory: refused, never routed */
 		} else {
 			memcpy(s->buf + s->len, p, n);
 			s->len += n;

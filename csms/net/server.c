@@ -36,7 +36,7 @@ struct server {
 struct ws_pss {
 	struct session *s;
 	struct server *srv;
-	lws_sorted_usec_list_t deadline;   /* of the CALL in flight (server_call_deadline) */
+	lws_sorted_usec_list_t deadline; /* of the CALL in flight (server_call_deadline) */
 	char id[SESSION_ID_MAX];
 };
 
@@ -158,8 +158,7 @@ static int verify_client_cert(X509_STORE_CTX *x, int preverify_ok)
 	if (cert)
 		X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
 	LOGW("server", "TLS handshake refused: client certificate '%s' (depth %d): %s", subject,
-	     X509_STORE_CTX_get_error_depth(x),
-	     X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
+	     X509_STORE_CTX_get_error_depth(x), X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
 	return 1;
 }
 
@@ -170,9 +169,8 @@ static int check_client_cert(struct lws *wsi, const char *id)
 	union lws_tls_cert_info_results *r;
 	char buf[sizeof(*r) + 128];
 	r = (union lws_tls_cert_info_results *)buf;
-	if (!lws_is_ssl(wsi) ||
-	    lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_VERIFIED, r, 0) || !r->verified ||
-	    lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, r, 128))
+	if (!lws_is_ssl(wsi) || lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_VERIFIED, r, 0) ||
+	    !r->verified || lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_COMMON_NAME, r, 128))
 		return -1;
 	return strcmp(r->ns.name, id) ? -1 : 0;
 }
@@ -195,13 +193,13 @@ static void on_receive(struct server *srv, struct session *s, struct lws *wsi, c
 		return;
 	}
 	if (!s->rx_overflow && s->rx_len + len > max) {
-		s->rx_overflow = 1;   /* keep what we have as the prefix, drop the rest */
+		s->rx_overflow = 1; /* keep what we have as the prefix, drop the rest */
 		if (!s->rx_len) {
 			size_t keep = len < 256 ? len : 256;
 			char *p = realloc(s->rx, keep);
 			if (p) {
 				s->rx = p;
-				s->rx_cap = keep;   /* the buffer is now this small */
+				s->rx_cap = keep; /* the buffer is now this small */
 				memcpy(p, in, keep);
 				s->rx_len = keep;
 			}
@@ -232,7 +230,7 @@ check_final:
 		ev->frame(ev->ctx, s, s->rx, s->rx_len, 0);
 	s->rx_len = 0;
 	s->rx_overflow = 0;
-	if (s->rx_cap > 65536) {     /* do not keep a huge buffer per idle charger */
+	if (s->rx_cap > 65536) { /* do not keep a huge buffer per idle charger */
 		free(s->rx);
 		s->rx = NULL;
 		s->rx_cap = 0;
@@ -286,8 +284,9 @@ static int handshake_filter(struct server *srv, struct ws_pss *p, struct lws *ws
 	 * beyond the bound costs neither memory nor a database row. */
 	int admit = srv->ev.admit(srv->ev.ctx, p->id);
 	if (admit) {
-		LOGW("server", "%s: handshake refused: %s", p->id, admit > 0 ?
-		     "unknown charger, max_pending_chargers pending chargers already" : "store error");
+		LOGW("server", "%s: handshake refused: %s", p->id,
+		     admit > 0 ? "unknown charger, max_pending_chargers pending chargers already"
+			       : "store error");
 		return 1;
 	}
 	return 0;
@@ -324,16 +323,12 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	struct ws_pss *p = user;
 
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		reqline_expect((int)(intptr_t)in);
-		break;
-	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return handshake_path(wsi);
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: reqline_expect((int)(intptr_t)in); break;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return handshake_path(wsi);
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		/* user is the X509_STORE_CTX, len OpenSSL's preverify_ok */
 		return verify_client_cert(user, (int)len);
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		return handshake_filter(srv, p, wsi);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return handshake_filter(srv, p, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
 		p->s = srv->ev.connected(srv->ev.ctx, p->id, wsi);
 		if (!p->s)
@@ -343,8 +338,7 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (p->s && !p->s->replaced)
 			on_receive(srv, p->s, wsi, in, len);
 		break;
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return ocpp_write(p, wsi);
+	case LWS_CALLBACK_SERVER_WRITEABLE: return ocpp_write(p, wsi);
 	case LWS_CALLBACK_CLOSED: {
 		struct session *sess = p->s;
 		lws_sul_cancel(&p->deadline);
@@ -362,8 +356,7 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		reqline_forget(lws_get_socket_fd(wsi));
 		lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "OCPP endpoint: ws://HOST:PORT/ocpp/<id>");
 		return -1;
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }
@@ -381,7 +374,7 @@ static void txn_free(struct http_txn *t)
 
 void http_respond(struct http_txn *t, int status, const char *ctype, char *body, size_t len)
 {
-	if (!t->wsi) {           /* the client went away while we waited */
+	if (!t->wsi) { /* the client went away while we waited */
 		free(body);
 		txn_free(t);
 		return;
@@ -527,7 +520,7 @@ static int http_begin(struct server *srv, struct http_pss *p, struct lws *wsi, c
 	}
 	char cl[32];
 	int has_body = (t->method == HTTP_POST || t->method == HTTP_PUT) &&
-		       lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atol(cl) > 0;
+		lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atol(cl) > 0;
 	if (!has_body)
 		dispatch(srv, t);
 	return 0;
@@ -567,14 +560,15 @@ static int write_head(struct lws *wsi, const struct http_txn *t)
 	unsigned char hbuf[LWS_PRE + 1024];
 	unsigned char *start = hbuf + LWS_PRE, *q = start, *end = hbuf + sizeof hbuf - 1;
 	if (lws_add_http_common_headers(wsi, (unsigned int)t->status, t->ctype, t->resp_len, &q, end) ||
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)"no-store", 8,
-					 &q, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)"no-store",
+					 8, &q, end) ||
 	    (t->close_after &&
-	     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &q, end)) ||
+	     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &q,
+					  end)) ||
 	    (t->disposition &&
 	     lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_DISPOSITION,
-					  (const unsigned char *)t->disposition, (int)strlen(t->disposition), &q,
-					  end)))
+					  (const unsigned char *)t->disposition, (int)strlen(t->disposition),
+					  &q, end)))
 		return -1;
 	return lws_finalize_write_http_header(wsi, start, &q, end) ? -1 : 0;
 }
@@ -625,19 +619,14 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	struct http_pss *p = user;
 
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-		reqline_expect((int)(intptr_t)in);
-		break;
-	case LWS_CALLBACK_HTTP:
-		return http_begin(srv, p, wsi, in);
-	case LWS_CALLBACK_HTTP_BODY:
-		return http_body(p, in, len);
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: reqline_expect((int)(intptr_t)in); break;
+	case LWS_CALLBACK_HTTP: return http_begin(srv, p, wsi, in);
+	case LWS_CALLBACK_HTTP_BODY: return http_body(p, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (p->txn)
 			dispatch(srv, p->txn);
 		break;
-	case LWS_CALLBACK_HTTP_WRITEABLE:
-		return http_write(p, wsi);
+	case LWS_CALLBACK_HTTP_WRITEABLE: return http_write(p, wsi);
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (p && p->txn) {
@@ -646,25 +635,21 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			if (t->answered || !t->deferred)
 				txn_free(t);
 			else
-				t->wsi = NULL;   /* the deferred answer frees it */
+				t->wsi = NULL; /* the deferred answer frees it */
 		}
 		break;
-	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		break;
-	default:
-		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED: break;
+	default: break;
 	}
 	return 0;
 }
 
 static const struct lws_protocols ocpp_protocols[] = {
-	{ "ocpp1.6", cb_ocpp, sizeof(struct ws_pss), 4096, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+	{ "ocpp1.6", cb_ocpp, sizeof(struct ws_pss), 4096, 0, NULL, 0 }, { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
 static const struct lws_protocols http_protocols[] = {
-	{ "http", cb_http, sizeof(struct http_pss), 4096, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+	{ "http", cb_http, sizeof(struct http_pss), 4096, 0, NULL, 0 }, { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
 static void tick_cb(lws_sorted_usec_list_t *sul)
@@ -674,8 +659,8 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_US);
 }
 
-static struct lws_vhost *make_vhost(struct server *srv, const char *name, const char *bind,
-				    int port, const struct lws_protocols *prot, int tls)
+static struct lws_vhost *make_vhost(struct server *srv, const char *name, const char *bind, int port,
+				    const struct lws_protocols *prot, int tls)
 {
 	const struct server_opts *o = &srv->o;
 	struct lws_context_creation_info info;

@@ -16,15 +16,15 @@ struct http_txn;
 /* What to listen on. The strings are borrowed: they outlive the server. */
 struct server_opts {
 	const char *ws_bind;
-	int ws_port;                /* plain ws://, 0 = off */
-	int tls_port;               /* wss://, 0 = off */
+	int ws_port;  /* plain ws://, 0 = off */
+	int tls_port; /* wss://, 0 = off */
 	const char *tls_cert, *tls_key, *tls_ca;
-	int security_profile;       /* 1, 2: Basic auth; 3: a client certificate whose CN is the id */
+	int security_profile; /* 1, 2: Basic auth; 3: a client certificate whose CN is the id */
 	const char *admin_bind;
 	int admin_port;
-	int ping_interval_s;        /* 0: no pings */
+	int ping_interval_s; /* 0: no pings */
 	int max_connections;
-	size_t max_frame;           /* larger frames reach frame() cut, as oversized */
+	size_t max_frame; /* larger frames reach frame() cut, as oversized */
 };
 
 /* The owner's side; every call is on the loop thread, ctx is its own. */
@@ -47,9 +47,9 @@ struct server_events {
 	void (*deadline)(void *ctx, struct session *s);
 	/* An admin request with its body: answered with http_respond, now or later. */
 	void (*http)(void *ctx, struct http_txn *t);
-	void (*wake)(void *ctx);          /* after server_wake */
-	void (*tick)(void *ctx);          /* every 250 ms */
-	void (*end_of_turn)(void *ctx);   /* after every loop turn */
+	void (*wake)(void *ctx);        /* after server_wake */
+	void (*tick)(void *ctx);        /* every 250 ms */
+	void (*end_of_turn)(void *ctx); /* after every loop turn */
 };
 
 /* Creates the context and listeners; NULL with err naming the setting. */

@@ -24,4 +24,7 @@ const struct action_row *actions_table(int *n)
 	return rows;
 }
 
-int actions_index(const struct action_row *row) { return (int)(row - rows); }
+int actions_index(const struct action_row *row)
+{
+	return (int)(row - rows);
+}

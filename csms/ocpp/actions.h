@@ -4,7 +4,7 @@
 #ifndef CSMS_ACTIONS_H
 #define CSMS_ACTIONS_H
 
-enum action_dir { CP_TO_CS = 1, CS_TO_CP = 2, BOTH_WAYS = 3 };   /* who may send it */
+enum action_dir { CP_TO_CS = 1, CS_TO_CP = 2, BOTH_WAYS = 3 }; /* who may send it */
 
 enum ocpp_action {
 #define OCPP_ACTION(name, dir, profile, before_accept, handler) OCPP_ACT_##name,
@@ -17,7 +17,7 @@ struct action_row {
 	const char *name;
 	enum action_dir dir;
 	const char *profile;
-	int before_accept;        /* a charger may send it before it is accepted */
+	int before_accept; /* a charger may send it before it is accepted */
 };
 
 /* The row of an action name, or NULL. */

@@ -117,14 +117,14 @@ static void guess_id(const char *buf, size_t len, char id[OCPP_MSGID_MAX])
 	if (i >= len || buf[i] != '"')
 		return;
 	for (i++; i < len && buf[i] != '"' && n + 1 < OCPP_MSGID_MAX; i++) {
-		if (buf[i] == '\\') {   /* an escaped id: give up, keep "-1" */
+		if (buf[i] == '\\') { /* an escaped id: give up, keep "-1" */
 			snprintf(id, OCPP_MSGID_MAX, "-1");
 			return;
 		}
 		id[n++] = buf[i];
 	}
 	if (i < len && buf[i] == '"' && n && utf8_valid(id, n)) {
-		id[n] = 0;   /* never echo bytes that are not UTF-8 */
+		id[n] = 0; /* never echo bytes that are not UTF-8 */
 	} else
 		snprintf(id, OCPP_MSGID_MAX, "-1");
 }
@@ -180,7 +180,8 @@ static enum ocpp_status handle_call_inner(struct session *s, const char *id, con
 		return from_schema(vr);
 	}
 	if (!row->before_accept && !s->rpc->hooks->accepted(s)) {
-		reply_error(s, id, OCPP_ESECURITY, "charge point is not accepted: send BootNotification first");
+		reply_error(s, id, OCPP_ESECURITY,
+			    "charge point is not accepted: send BootNotification first");
 		return OCPP_ESECURITY;
 	}
 	cJSON *resp = cJSON_CreateObject();
@@ -189,7 +190,7 @@ static enum ocpp_status handle_call_inner(struct session *s, const char *id, con
 		reply_error(s, id, OCPP_EINTERNAL, "out of memory");
 		return OCPP_EINTERNAL;
 	}
-	enum ocpp_status st = s->rpc->hooks->handle(s, (enum ocpp_action)*rowi, payload, resp, &hwhy);
+	enum ocpp_status st = s->rpc->hooks->handle(s, (enum ocpp_action) * rowi, payload, resp, &hwhy);
 	if (st != OCPP_OK) {
 		reply_error(s, id, st, hwhy ? hwhy : "");
 		goto out;
@@ -221,7 +222,6 @@ static void handle_call(struct session *s, const char *id, const char *action, c
 	enum ocpp_status st = handle_call_inner(s, id, action, payload, &rowi);
 	count_in(s, rowi, st);
 }
-
 
 static void send_next_call(struct session *s);
 
@@ -380,8 +380,8 @@ static void send_next_call(struct session *s)
 	arm(s);
 }
 
-int ocppj_call(struct session *s, const char *action, const cJSON *payload,
-	       call_cb cb, void *arg, char *why, size_t whylen)
+int ocppj_call(struct session *s, const char *action, const cJSON *payload, call_cb cb, void *arg, char *why,
+	       size_t whylen)
 {
 	return ocppj_call_src(s, action, payload, NULL, cb, arg, why, whylen);
 }
@@ -443,13 +443,15 @@ void ocppj_check_timeouts(struct session *s, int64_t now_ms)
 {
 	struct pending_call *c = s->inflight;
 	if (!c || now_ms < c->deadline_ms) {
-		arm(s);   /* early (clocks differ by a little): wait for the rest */
+		arm(s); /* early (clocks differ by a little): wait for the rest */
 		return;
 	}
 	s->inflight = NULL;
 	s->rpc->stats.call_timeouts++;
 	LOGW("ocppj", "%s: %s %s timed out", s->id, c->action, c->id);
-	struct call_result r = { .outcome = CALL_TIMEOUT, .status = OCPP_EINTERNAL, .code = "Timeout",
+	struct call_result r = { .outcome = CALL_TIMEOUT,
+				 .status = OCPP_EINTERNAL,
+				 .code = "Timeout",
 				 .description = "no answer from the charge point",
 				 .latency_ms = now_ms - c->sent_ms };
 	finish_call(s, c, &r);
@@ -458,7 +460,9 @@ void ocppj_check_timeouts(struct session *s, int64_t now_ms)
 
 void ocppj_fail_all(struct session *s, const char *code)
 {
-	struct call_result r = { .outcome = CALL_CLOSED, .status = OCPP_EINTERNAL, .code = code,
+	struct call_result r = { .outcome = CALL_CLOSED,
+				 .status = OCPP_EINTERNAL,
+				 .code = code,
 				 .description = "connection closed" };
 	struct pending_call *c = s->inflight, *n;
 	s->inflight = NULL;

@@ -21,8 +21,8 @@ void ocppj_oversized(struct session *s, const char *prefix, size_t prefix_len);
 /* Sends (or queues) a CALL. payload is borrowed (serialised at once).
  * Returns 0; -1 when the payload fails the request schema (why filled),
  * -2 on allocation failure. cb is called exactly once. */
-int ocppj_call(struct session *s, const char *action, const cJSON *payload,
-	       call_cb cb, void *arg, char *why, size_t whylen);
+int ocppj_call(struct session *s, const char *action, const cJSON *payload, call_cb cb, void *arg, char *why,
+	       size_t whylen);
 /* The same, naming who asked for the audit ("admin", "dlm", "csms"; NULL: guessed).
  * A "dlm" call goes ahead of the queued ones. */
 int ocppj_call_src(struct session *s, const char *action, const cJSON *payload, const char *source,

@@ -13,10 +13,10 @@ struct session;
 
 /* How a CALL we sent ended. */
 enum call_outcome {
-	CALL_ANSWERED,   /* a CALLRESULT that passed its schema (status OCPP_OK) */
-	CALL_ERROR,      /* a CALLERROR, or a CALLRESULT failing its schema */
-	CALL_TIMEOUT,    /* no answer before the deadline */
-	CALL_CLOSED      /* the connection went away first */
+	CALL_ANSWERED, /* a CALLRESULT that passed its schema (status OCPP_OK) */
+	CALL_ERROR,    /* a CALLERROR, or a CALLRESULT failing its schema */
+	CALL_TIMEOUT,  /* no answer before the deadline */
+	CALL_CLOSED    /* the connection went away first */
 };
 
 /* The result of a CALL we sent: its outcome; status OCPP_OK with the
@@ -26,9 +26,9 @@ enum call_outcome {
 struct call_result {
 	enum call_outcome outcome;
 	enum ocpp_status status;
-	const char *code;          /* wire code, "Timeout" or "Closed" */
+	const char *code; /* wire code, "Timeout" or "Closed" */
 	const char *description;
-	const cJSON *payload;      /* CALLRESULT payload or CALLERROR details */
+	const cJSON *payload; /* CALLRESULT payload or CALLERROR details */
 	int64_t latency_ms;
 };
 typedef void (*call_cb)(void *arg, const struct call_result *r);
@@ -36,8 +36,8 @@ typedef void (*call_cb)(void *arg, const struct call_result *r);
 struct rpc_hooks {
 	/* A charger's CALL, valid by its schema and allowed now: fill resp
 	 * (an empty object) or return an error status (*why: static text). */
-	enum ocpp_status (*handle)(struct session *s, enum ocpp_action act, const cJSON *payload,
-				   cJSON *resp, const char **why);
+	enum ocpp_status (*handle)(struct session *s, enum ocpp_action act, const cJSON *payload, cJSON *resp,
+				   const char **why);
 	/* May this charger send actions that need acceptance? */
 	int (*accepted)(const struct session *s);
 	/* Every CALL we send, before it is queued; may wrap *cb and *arg to
@@ -62,11 +62,11 @@ struct rpc_stats {
 
 struct rpc {
 	const struct rpc_hooks *hooks;
-	const int64_t *now_ms;          /* the loop's clock, stamped by its owner */
-	int max_frame;                  /* bytes, for the oversized-frame answer */
-	int call_timeout_s;             /* our CALLs' deadline */
-	int validate_outgoing;          /* check our own CALLRESULTs against their schema */
-	struct session *dirty;          /* sessions holding replies until the commit */
+	const int64_t *now_ms; /* the loop's clock, stamped by its owner */
+	int max_frame;         /* bytes, for the oversized-frame answer */
+	int call_timeout_s;    /* our CALLs' deadline */
+	int validate_outgoing; /* check our own CALLRESULTs against their schema */
+	struct session *dirty; /* sessions holding replies until the commit */
 	struct rpc_stats stats;
 };
 

@@ -11,9 +11,9 @@
 #include "ocpp.h"
 #include "rpc.h"
 
-#define SESSION_PRE 32   /* headroom before each frame, >= LWS_PRE */
+#define SESSION_PRE 32 /* headroom before each frame, >= LWS_PRE */
 #define OCPP_MSGID_MAX 37
-#define SESSION_ID_MAX 49   /* a chargePointId: 1 to 48 bytes and its NUL */
+#define SESSION_ID_MAX 49 /* a chargePointId: 1 to 48 bytes and its NUL */
 
 struct csms;
 struct charger;
@@ -22,7 +22,7 @@ struct charger;
 struct outmsg {
 	struct outmsg *next;
 	size_t len;
-	unsigned char data[];   /* SESSION_PRE bytes of headroom, then len bytes */
+	unsigned char data[]; /* SESSION_PRE bytes of headroom, then len bytes */
 };
 
 /* A CALL to the charger, queued or in flight; freed after its callback. */
@@ -30,7 +30,7 @@ struct pending_call {
 	struct pending_call *next;
 	char id[OCPP_MSGID_MAX];
 	char action[48];
-	struct outmsg *frame;      /* owned until sent */
+	struct outmsg *frame; /* owned until sent */
 	int64_t queued_ms, sent_ms, deadline_ms;
 	call_cb cb;
 	void *arg;
@@ -38,11 +38,11 @@ struct pending_call {
 
 struct session {
 	struct rpc *rpc;
-	struct csms *app;               /* the owner's: never used in ocpp/ */
-	void *wsi;                      /* struct lws *, opaque outside server.c */
+	struct csms *app; /* the owner's: never used in ocpp/ */
+	void *wsi;        /* struct lws *, opaque outside server.c */
 	char id[SESSION_ID_MAX];
-	struct charger *ch;             /* the owner's: never used in ocpp/ */
-	char *rx;                       /* reassembly of fragmented frames */
+	struct charger *ch; /* the owner's: never used in ocpp/ */
+	char *rx;           /* reassembly of fragmented frames */
 	size_t rx_len, rx_cap;
 	int rx_overflow;
 	struct outmsg *out_head, *out_tail;   /* ready to write */
@@ -52,8 +52,8 @@ struct session {
 	struct pending_call *inflight, *queue_head, *queue_tail;
 	unsigned call_seq;
 	int64_t connected_ms;
-	int replaced;                   /* a newer connection took over */
-	int booted;                     /* BootNotification accepted on this connection */
+	int replaced; /* a newer connection took over */
+	int booted;   /* BootNotification accepted on this connection */
 };
 
 struct outmsg *outmsg_new(size_t len);

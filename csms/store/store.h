@@ -23,12 +23,12 @@
 
 struct store;
 
-#define STORE_ID_MAX 49      /* chargePointId: 1..48 chars */
-#define STORE_TAG_MAX 21     /* idTag: CiString20 */
+#define STORE_ID_MAX 49  /* chargePointId: 1..48 chars */
+#define STORE_TAG_MAX 21 /* idTag: CiString20 */
 
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
-void store_close(struct store *st);   /* commits what is open */
-int store_commit(struct store *st);   /* 0, or -1 (the turn's writes are lost) */
+void store_close(struct store *st); /* commits what is open */
+int store_commit(struct store *st); /* 0, or -1 (the turn's writes are lost) */
 int store_rollback(struct store *st);
 int store_schema_version(struct store *st);
 int store_pending(const struct store *st); /* a write transaction is open */
@@ -44,9 +44,9 @@ extern const char *const store_registration_names[]; /* "accepted", "pending", "
 struct store_charger {
 	char id[STORE_ID_MAX];
 	enum store_registration registration;
-	char auth_key_hash[128];  /* "" when none */
+	char auth_key_hash[128]; /* "" when none */
 	int64_t last_seen_ms;
-	char *settings_json;      /* owned by caller after a get; free() it; may be NULL */
+	char *settings_json; /* owned by caller after a get; free() it; may be NULL */
 };
 /* 0 found, 1 unknown, <0 error. */
 int store_charger_get(struct store *st, const char *id, struct store_charger *out);
@@ -56,7 +56,8 @@ int store_charger_boot(struct store *st, const char *id, const cJSON *boot, int6
 		       enum store_registration reg_new, enum store_registration *reg);
 /* Creates a charger an admin provisions before it connects. 0, 1 exists. */
 int store_charger_create(struct store *st, const char *id, enum store_registration reg, int64_t now_ms);
-int store_charger_set_registration(struct store *st, const char *id, enum store_registration reg); /* 1 unknown */
+int store_charger_set_registration(struct store *st, const char *id,
+				   enum store_registration reg);            /* 1 unknown */
 int64_t store_charger_count(struct store *st, enum store_registration reg); /* <0 error */
 /* Forgets a charger: its row, connectors, charging profiles, configuration
  * keys, availability and local list go; its reservations still Reserved
@@ -72,9 +73,9 @@ int store_charger_set_field(struct store *st, const char *id, const char *field,
 /* A charger as the admin reads it. Strings NULL: never sent or set. */
 struct store_charger_row {
 	const char *id;
-	enum store_registration registration;   /* REG_UNKNOWN: a value out of range */
-	const char *vendor, *model, *firmware, *serial;   /* of the last BootNotification */
-	int64_t last_seen_ms;                    /* 0: never seen */
+	enum store_registration registration;           /* REG_UNKNOWN: a value out of range */
+	const char *vendor, *model, *firmware, *serial; /* of the last BootNotification */
+	int64_t last_seen_ms;                           /* 0: never seen */
 	const char *settings_json;
 	const char *firmware_status, *diagnostics_status;
 	const char *meter_type, *meter_serial;
@@ -82,29 +83,29 @@ struct store_charger_row {
 /* id NULL: every charger, by id; else that one (no row when unknown). */
 int store_charger_each(struct store *st, const char *id,
 		       int (*fn)(void *arg, const struct store_charger_row *c), void *arg);
-int store_connector_status(struct store *st, const char *charger, int connector,
-			   const cJSON *status_req, int64_t now_ms);
+int store_connector_status(struct store *st, const char *charger, int connector, const cJSON *status_req,
+			   int64_t now_ms);
 
 /* ---- id tags ---- */
 struct store_idtag {
 	char id_tag[STORE_TAG_MAX];
-	char status[16];              /* Accepted, Blocked, Expired, Invalid */
-	int64_t expiry_ms;            /* 0 = none */
-	char parent[STORE_TAG_MAX];   /* "" = none */
-	int max_active;               /* 0 = the default */
-	int nchargers;                /* chargers it is bound to; 0 = all */
+	char status[16];            /* Accepted, Blocked, Expired, Invalid */
+	int64_t expiry_ms;          /* 0 = none */
+	char parent[STORE_TAG_MAX]; /* "" = none */
+	int max_active;             /* 0 = the default */
+	int nchargers;              /* chargers it is bound to; 0 = all */
 };
 int store_idtag_get(struct store *st, const char *tag, struct store_idtag *out); /* 0, 1 unknown */
 /* Replaces the tag and its charger binding (chargers: array of strings or NULL). */
 int store_idtag_put(struct store *st, const struct store_idtag *t, const cJSON *chargers);
-int store_idtag_delete(struct store *st, const char *tag);  /* 1 unknown */
+int store_idtag_delete(struct store *st, const char *tag);                        /* 1 unknown */
 int store_idtag_bound_to(struct store *st, const char *tag, const char *charger); /* 1 yes */
 /* tag NULL: every tag, by idTag; else that one (no row when unknown). */
-int store_idtag_each(struct store *st, const char *tag,
-		     int (*fn)(void *arg, const struct store_idtag *t), void *arg);
+int store_idtag_each(struct store *st, const char *tag, int (*fn)(void *arg, const struct store_idtag *t),
+		     void *arg);
 /* The chargers a tag is bound to, by id. */
-int store_idtag_each_charger(struct store *st, const char *tag,
-			     int (*fn)(void *arg, const char *charger), void *arg);
+int store_idtag_each_charger(struct store *st, const char *tag, int (*fn)(void *arg, const char *charger),
+			     void *arg);
 int store_active_tx_count(struct store *st, const char *tag);
 
 /* ---- transactions ---- */
@@ -113,15 +114,14 @@ struct store_tx_start {
 	int connector;
 	const char *id_tag;
 	int64_t meter_start;
-	const char *timestamp;    /* as sent */
+	const char *timestamp; /* as sent */
 	int64_t start_ms;
-	int reservation_id;       /* -1 none */
-	const char *auth_status;  /* the idTagInfo.status we answered */
+	int reservation_id;      /* -1 none */
+	const char *auth_status; /* the idTagInfo.status we answered */
 };
 /* The same start sent again (charger, connector, idTag, meterStart,
  * timestamp): 0 with its id and the status answered then; 1 none. */
-int store_tx_find(struct store *st, const struct store_tx_start *s, int64_t *tx_id,
-		  char auth_status[16]);
+int store_tx_find(struct store *st, const struct store_tx_start *s, int64_t *tx_id, char auth_status[16]);
 /* Inserts, or finds the same start sent again: *retry = 1 then. */
 int store_tx_start(struct store *st, const struct store_tx_start *s, int64_t *tx_id, int *retry);
 
@@ -129,11 +129,11 @@ enum store_stop_outcome { STOP_OK = 0, STOP_RETRY, STOP_UNKNOWN, STOP_ALREADY };
 struct store_tx_stop {
 	const char *charger;
 	int64_t tx_id;
-	const char *id_tag;       /* may be NULL */
+	const char *id_tag; /* may be NULL */
 	int64_t meter_stop;
 	const char *timestamp;
 	int64_t stop_ms;
-	const char *reason;       /* NULL = Local (the spec's default) */
+	const char *reason; /* NULL = Local (the spec's default) */
 };
 int store_tx_stop(struct store *st, const struct store_tx_stop *s, enum store_stop_outcome *outcome);
 /* An admin closes an active transaction (stoppedBy "admin"). 0, 1 not
@@ -172,23 +172,23 @@ int store_meter_value(struct store *st, const char *charger, int connector, int6
 
 struct store_tx_filter {
 	const char *charger, *id_tag;
-	int active;               /* -1 any, 0 stopped, 1 active */
-	int64_t from_ms, to_ms;   /* 0 = open */
-	int limit;                /* 0 = no limit */
-	int64_t tx_id;            /* 0 = any */
+	int active;             /* -1 any, 0 stopped, 1 active */
+	int64_t from_ms, to_ms; /* 0 = open */
+	int limit;              /* 0 = no limit */
+	int64_t tx_id;          /* 0 = any */
 };
 struct store_tx_row {
 	int64_t id;
 	const char *charger;
 	int connector;
 	const char *id_tag;
-	const char *start_ts, *stop_ts;   /* as sent; stop_ts NULL while active */
+	const char *start_ts, *stop_ts; /* as sent; stop_ts NULL while active */
 	int64_t meter_start;
-	int stopped;                      /* meter_stop is set */
+	int stopped; /* meter_stop is set */
 	int64_t meter_stop;
 	const char *stop_reason, *auth_status;
-	int reservation_id;               /* -1: none */
-	const char *stop_source;          /* NULL: the charger's StopTransaction; "admin" */
+	int reservation_id;      /* -1: none */
+	const char *stop_source; /* NULL: the charger's StopTransaction; "admin" */
 };
 /* By id; f NULL matches all. */
 int store_tx_each(struct store *st, const struct store_tx_filter *f,
@@ -196,15 +196,15 @@ int store_tx_each(struct store *st, const struct store_tx_filter *f,
 /* A transaction's meter values, in the order stored. */
 struct store_mv_row {
 	const char *timestamp, *source;
-	const char *sampled_json;         /* the sampledValue array as sent */
+	const char *sampled_json; /* the sampledValue array as sent */
 	int connector;
 };
 int store_meter_value_each(struct store *st, int64_t tx_id,
 			   int (*fn)(void *arg, const struct store_mv_row *m), void *arg);
 
 /* ---- other messages from chargers, kept as sent ---- */
-int store_event(struct store *st, const char *charger, const char *action,
-		const char *payload_json, int64_t now_ms);
+int store_event(struct store *st, const char *charger, const char *action, const char *payload_json,
+		int64_t now_ms);
 struct store_event_row {
 	const char *charger, *action;
 	int64_t received_ms;
@@ -220,43 +220,44 @@ int store_charger_each_accepted(struct store *st, int (*fn)(void *arg, const cha
 /* Figures for /metrics. */
 struct store_counts {
 	int64_t chargers, tx_active, alarms_active;
-	double energy_wh;          /* delivered by stopped transactions */
+	double energy_wh; /* delivered by stopped transactions */
 };
 int store_counts(struct store *st, struct store_counts *out);
 
 /* ---- audit: every CALL the central system sent and its answer ---- */
 struct store_audit {
 	const char *charger, *action, *message_id;
-	const char *source;        /* "admin", "dlm", "csms" */
-	int64_t queued_ms, sent_ms, done_ms;   /* sent_ms 0: never sent */
-	int64_t latency_ms;        /* < 0: none */
-	const char *request;       /* JSON text */
-	const char *outcome;       /* "result", "error", "timeout", "closed" */
-	const char *response;      /* JSON text of the CALLRESULT or CALLERROR details; may be NULL */
-	const char *error_code, *error_description;   /* NULL for a result */
+	const char *source;                  /* "admin", "dlm", "csms" */
+	int64_t queued_ms, sent_ms, done_ms; /* sent_ms 0: never sent */
+	int64_t latency_ms;                  /* < 0: none */
+	const char *request;                 /* JSON text */
+	const char *outcome;                 /* "result", "error", "timeout", "closed" */
+	const char *response; /* JSON text of the CALLRESULT or CALLERROR details; may be NULL */
+	const char *error_code, *error_description; /* NULL for a result */
 };
 int store_audit_add(struct store *st, const struct store_audit *a);
 struct store_audit_row {
 	int64_t id;
-	struct store_audit a;      /* response NULL: none; error_code NULL: not a CALLERROR */
+	struct store_audit a; /* response NULL: none; error_code NULL: not a CALLERROR */
 };
 /* Newest first; NULL filters match all; limit <= 0 means 100. */
 int store_audit_each(struct store *st, const char *charger, const char *action, int limit,
 		     int (*fn)(void *arg, const struct store_audit_row *r), void *arg);
-int store_audit_prune(struct store *st, int keep);   /* rows removed, or <0 */
+int store_audit_prune(struct store *st, int keep); /* rows removed, or <0 */
 
 /* ---- what chargers answered: configuration keys, availability ---- */
 /* Upserts one key. value is written when set_value; readonly < 0 keeps it;
  * status / requested NULL keep theirs. */
 int store_config_key_set(struct store *st, const char *charger, const char *key, const char *value,
-			 int set_value, int readonly, const char *status, const char *requested, int64_t now_ms);
+			 int set_value, int readonly, const char *status, const char *requested,
+			 int64_t now_ms);
 /* The charger booted: values that needed a reboot are now in force. Rows changed, or <0. */
 int store_config_rebooted(struct store *st, const char *charger, int64_t now_ms);
 struct store_config_row {
-	const char *key, *value;   /* value NULL: not known */
-	int readonly;              /* -1: not known */
-	const char *status;        /* of the last ChangeConfiguration; NULL none */
-	const char *requested;     /* the value asked for; NULL none */
+	const char *key, *value; /* value NULL: not known */
+	int readonly;            /* -1: not known */
+	const char *status;      /* of the last ChangeConfiguration; NULL none */
+	const char *requested;   /* the value asked for; NULL none */
 	int64_t updated_ms;
 };
 /* By key. */
@@ -290,9 +291,9 @@ int store_reservation_end(struct store *st, const char *charger, int reservation
  * becomes Used. 0, 1 none. */
 int store_reservation_use(struct store *st, const char *charger, int connector, int reservation_id,
 			  const char *id_tag, int64_t tx_id, int64_t now_ms);
-int store_reservation_expire(struct store *st, int64_t now_ms);   /* number expired, or <0 */
+int store_reservation_expire(struct store *st, int64_t now_ms); /* number expired, or <0 */
 struct store_reservation_row {
-	struct store_reservation r;   /* parent NULL: none */
+	struct store_reservation r; /* parent NULL: none */
 	const char *status;
 	int64_t created_ms, ended_ms; /* ended_ms 0: still Reserved */
 	int64_t tx_id;                /* the transaction that used it; 0 none */
@@ -303,23 +304,23 @@ int store_reservation_each(struct store *st, const char *charger, int active, in
 			   int (*fn)(void *arg, const struct store_reservation_row *r), void *arg);
 
 /* ---- local authorisation lists: what each charger holds ---- */
-int store_locallist_get(struct store *st, const char *charger, int *version);  /* 0, 1 none (version -1) */
+int store_locallist_get(struct store *st, const char *charger, int *version); /* 0, 1 none (version -1) */
 /* What is known of a charger's list: what we last sent and it accepted,
  * and what it last reported. */
 struct store_locallist {
-	int version;               /* -1: none sent */
-	char update_type[16];      /* "Full", "Differential"; "" none */
-	int64_t updated_ms;        /* 0: none sent */
+	int version;          /* -1: none sent */
+	char update_type[16]; /* "Full", "Differential"; "" none */
+	int64_t updated_ms;   /* 0: none sent */
 	int has_reported;
-	int reported_version;      /* a GetLocalListVersion answer (-1: no list support) */
-	int64_t reported_ms;       /* 0: none */
+	int reported_version; /* a GetLocalListVersion answer (-1: no list support) */
+	int64_t reported_ms;  /* 0: none */
 };
 int store_locallist_read(struct store *st, const char *charger, struct store_locallist *out); /* 0, 1 none */
 /* An entry of a local list. */
 struct store_locallist_entry {
 	const char *id_tag, *status;
-	int64_t expiry_ms;         /* 0: none */
-	const char *parent;        /* "": none */
+	int64_t expiry_ms;  /* 0: none */
+	const char *parent; /* "": none */
 };
 /* The entries the charger holds, by idTag. */
 int store_locallist_each(struct store *st, const char *charger,
@@ -328,20 +329,21 @@ int store_locallist_each(struct store *st, const char *charger,
  * bound to it), by idTag, each with its parent's row: parent_status NULL
  * when the parent is no tag of the table. */
 struct store_locallist_wanted {
-	struct store_locallist_entry e;   /* the tag's own status and expiry */
+	struct store_locallist_entry e; /* the tag's own status and expiry */
 	const char *parent_status;
 	int64_t parent_expiry_ms;
 };
 int store_locallist_each_wanted(struct store *st, const char *charger,
 				int (*fn)(void *arg, const struct store_locallist_wanted *w), void *arg);
 /* Records an accepted SendLocalList (list in its request form). */
-int store_locallist_apply(struct store *st, const char *charger, int version, int full,
-			  const cJSON *list, int64_t now_ms);
+int store_locallist_apply(struct store *st, const char *charger, int version, int full, const cJSON *list,
+			  int64_t now_ms);
 int store_locallist_reported(struct store *st, const char *charger, int version, int64_t now_ms);
 
 /* ---- charging profiles installed on chargers ---- */
 /* profile: the csChargingProfiles object of an accepted SetChargingProfile. */
-int store_profile_put(struct store *st, const char *charger, int connector, const cJSON *profile, int64_t now_ms);
+int store_profile_put(struct store *st, const char *charger, int connector, const cJSON *profile,
+		      int64_t now_ms);
 /* criteria: a ClearChargingProfile request. Rows removed, or <0. */
 int store_profile_clear(struct store *st, const char *charger, const cJSON *criteria);
 /* TxProfiles of a connector (-1: every connector) end with their transaction. */
@@ -350,9 +352,9 @@ struct store_profile_row {
 	int connector, profile_id;
 	const char *purpose;
 	int stack_level;
-	int has_tx_id;             /* the profile names a transactionId */
+	int has_tx_id; /* the profile names a transactionId */
 	int64_t tx_id;
-	const char *profile_json;  /* the csChargingProfiles object as installed */
+	const char *profile_json; /* the csChargingProfiles object as installed */
 	int64_t installed_ms;
 };
 /* By connector, purpose, stack level and id. */
@@ -360,12 +362,12 @@ int store_profile_each(struct store *st, const char *charger,
 		       int (*fn)(void *arg, const struct store_profile_row *p), void *arg);
 
 /* ---- alarms ---- */
-#define STORE_NO_CONNECTOR (-1)     /* an alarm of the whole charger */
-#define STORE_ANY_CONNECTOR (-2)    /* store_alarm_clear: every connector */
+#define STORE_NO_CONNECTOR (-1)  /* an alarm of the whole charger */
+#define STORE_ANY_CONNECTOR (-2) /* store_alarm_clear: every connector */
 struct store_alarm {
 	const char *source, *charger;
-	int connector;              /* STORE_NO_CONNECTOR or >= 0 */
-	const char *code, *info, *vendor_id, *vendor_error_code;   /* may be NULL */
+	int connector;                                           /* STORE_NO_CONNECTOR or >= 0 */
+	const char *code, *info, *vendor_id, *vendor_error_code; /* may be NULL */
 };
 /* 0 raised, 1 the same alarm (source, charger, connector, code) is already active. */
 int store_alarm_raise(struct store *st, const struct store_alarm *a, int64_t now_ms);
@@ -375,7 +377,7 @@ int store_alarm_clear(struct store *st, const char *source, const char *charger,
 		      const char *except_code, int64_t now_ms);
 struct store_alarm_row {
 	int64_t id;
-	struct store_alarm a;         /* connector STORE_NO_CONNECTOR: the whole charger; NULL: none */
+	struct store_alarm a;          /* connector STORE_NO_CONNECTOR: the whole charger; NULL: none */
 	int64_t raised_ms, cleared_ms; /* cleared_ms 0: active */
 };
 /* Newest first; charger NULL = all; limit <= 0 none. */

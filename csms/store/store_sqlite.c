@@ -81,7 +81,8 @@ static const char *const migrations[] = {
 	" charger TEXT PRIMARY KEY, version INTEGER NOT NULL, update_type TEXT, updated_ms INTEGER,"
 	" reported_version INTEGER, reported_ms INTEGER);"
 	"CREATE TABLE local_list_entries ("
-	" charger TEXT NOT NULL, id_tag TEXT NOT NULL, status TEXT NOT NULL, expiry_ms INTEGER NOT NULL DEFAULT 0,"
+	" charger TEXT NOT NULL, id_tag TEXT NOT NULL, status TEXT NOT NULL, expiry_ms INTEGER NOT NULL "
+	"DEFAULT 0,"
 	" parent TEXT NOT NULL DEFAULT '', PRIMARY KEY (charger, id_tag));"
 	"CREATE TABLE charging_profiles ("
 	" charger TEXT NOT NULL, profile_id INTEGER NOT NULL, connector_id INTEGER NOT NULL,"
@@ -115,152 +116,234 @@ static const char *const migrations[] = {
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* Every statement, prepared once at open. */
-#define STMTS(X) \
-	X(BEGIN, "BEGIN IMMEDIATE") \
-	X(COMMIT, "COMMIT") \
-	X(ROLLBACK, "ROLLBACK") \
-	X(META_GET, "SELECT value FROM meta WHERE key=?1") \
-	X(META_SET, "INSERT INTO meta(key,value) VALUES(?1,?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value") \
-	X(CH_GET, "SELECT registration, auth_key_hash, last_seen_ms, settings FROM chargers WHERE id=?1") \
-	X(CH_INSERT, "INSERT OR IGNORE INTO chargers(id, registration, first_seen_ms) VALUES(?1,?2,?3)") \
-	X(CH_BOOT, "UPDATE chargers SET vendor=?2, model=?3, serial=?4, cb_serial=?5, firmware=?6," \
-		" iccid=?7, imsi=?8, meter_type=?9, meter_serial=?10, last_seen_ms=?11, last_boot_ms=?11 WHERE id=?1") \
-	X(CH_SET_REG, "UPDATE chargers SET registration=?2 WHERE id=?1") \
-	X(CH_SEEN, "UPDATE chargers SET last_seen_ms=?2 WHERE id=?1") \
-	X(CH_SET_SETTINGS, "UPDATE chargers SET settings=?2, auth_key_hash=coalesce(?3, auth_key_hash) WHERE id=?1") \
-	X(CH_SET_KEY, "UPDATE chargers SET auth_key_hash=?2 WHERE id=?1") \
-	X(CH_SET_FW, "UPDATE chargers SET firmware_status=?2 WHERE id=?1") \
-	X(CH_SET_DIAG, "UPDATE chargers SET diagnostics_status=?2 WHERE id=?1") \
-	X(CH_LIST, "SELECT id, registration, vendor, model, firmware, serial, last_seen_ms, settings," \
-		" firmware_status, diagnostics_status, meter_type, meter_serial FROM chargers WHERE (?1 IS NULL OR id=?1) ORDER BY id") \
-	X(CONN_LIST, "SELECT connector_id, status, error_code, info, vendor_id, vendor_error_code, timestamp" \
-		" FROM connectors WHERE charger=?1 ORDER BY connector_id") \
-	X(CONN_SET, "INSERT INTO connectors(charger, connector_id, status, error_code, info, vendor_id," \
-		" vendor_error_code, timestamp, updated_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)" \
-		" ON CONFLICT(charger, connector_id) DO UPDATE SET status=excluded.status, error_code=excluded.error_code," \
-		" info=excluded.info, vendor_id=excluded.vendor_id, vendor_error_code=excluded.vendor_error_code," \
-		" timestamp=excluded.timestamp, updated_ms=excluded.updated_ms") \
-	X(TAG_GET, "SELECT status, expiry_ms, parent, max_active," \
-		" (SELECT count(*) FROM id_tag_chargers c WHERE c.id_tag=t.id_tag) FROM id_tags t WHERE id_tag=?1") \
-	X(TAG_PUT, "INSERT INTO id_tags(id_tag, status, expiry_ms, parent, max_active) VALUES(?1,?2,?3,?4,?5)" \
-		" ON CONFLICT(id_tag) DO UPDATE SET status=excluded.status, expiry_ms=excluded.expiry_ms," \
-		" parent=excluded.parent, max_active=excluded.max_active") \
-	X(TAG_DEL, "DELETE FROM id_tags WHERE id_tag=?1") \
-	X(TAG_UNBIND, "DELETE FROM id_tag_chargers WHERE id_tag=?1") \
-	X(TAG_BIND, "INSERT OR IGNORE INTO id_tag_chargers(id_tag, charger) VALUES(?1,?2)") \
-	X(TAG_BOUND, "SELECT 1 FROM id_tag_chargers WHERE id_tag=?1 AND charger=?2") \
-	X(TAG_LIST, "SELECT id_tag, status, expiry_ms, parent, max_active," \
-		" (SELECT count(*) FROM id_tag_chargers c WHERE c.id_tag=t.id_tag) FROM id_tags t" \
-		" WHERE (?1 IS NULL OR id_tag=?1) ORDER BY id_tag") \
-	X(TAG_CHARGERS, "SELECT charger FROM id_tag_chargers WHERE id_tag=?1 ORDER BY charger") \
-	X(TX_ACTIVE_COUNT, "SELECT count(*) FROM transactions WHERE id_tag=?1 AND stop_ms IS NULL") \
-	X(TX_FIND, "SELECT id, auth_status FROM transactions WHERE charger=?1 AND connector_id=?2 AND id_tag=?3 AND meter_start=?4 AND start_ts=?5") \
-	X(TX_INSERT, "INSERT INTO transactions(charger, connector_id, id_tag, auth_status, reservation_id, start_ts," \
-		" start_ms, meter_start) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") \
-	X(TX_STOP, "UPDATE transactions SET stop_ts=?2, stop_ms=?3, meter_stop=?4, stop_reason=?5, stop_id_tag=?6" \
-		" WHERE id=?1 AND charger=?7 AND stop_ms IS NULL") \
-	X(TX_STOPPED, "SELECT meter_stop, stop_ts FROM transactions WHERE id=?1 AND charger=?2") \
-	X(TX_TAG, "SELECT id_tag, stop_ms IS NULL FROM transactions WHERE id=?1") \
-	X(TX_CONN, "SELECT connector_id FROM transactions WHERE id=?1 AND charger=?2") \
-	X(TX_OPEN, "SELECT id, connector_id, id_tag, start_ms FROM transactions WHERE charger=?1 AND stop_ms IS NULL" \
-		" ORDER BY id") \
-	X(TX_ADMIN_STOP, "UPDATE transactions SET stop_ts=?2, stop_ms=?3, meter_stop=?4, stop_reason=?5," \
-		" stop_source='admin' WHERE id=?1 AND stop_ms IS NULL") \
-	X(ORPHAN_STOP, "INSERT INTO orphan_stops(charger, transaction_id, id_tag, stop_ts, meter_stop, reason, outcome," \
-		" received_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") \
-	X(MV_INSERT, "INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, source, sampled," \
-		" digest) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT DO NOTHING") \
-	X(TX_LIST, "SELECT id, charger, connector_id, id_tag, start_ts, stop_ts, meter_start, meter_stop, stop_reason," \
-		" auth_status, reservation_id, stop_source FROM transactions" \
-		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR id_tag=?2)" \
-		" AND (?3 IS NULL OR (stop_ms IS NULL) = ?3) AND (?4 IS NULL OR start_ms >= ?4)" \
-		" AND (?5 IS NULL OR start_ms < ?5) AND (?6 IS NULL OR id = ?6) ORDER BY id LIMIT ?7") \
-	X(TX_MV, "SELECT timestamp, source, sampled, connector_id FROM meter_values WHERE transaction_id=?1 ORDER BY id") \
-	X(EV_INSERT, "INSERT INTO events(charger, action, received_ms, payload) VALUES(?1,?2,?3,?4)") \
-	X(EV_FIRMWARE, "SELECT action, received_ms, payload FROM events WHERE charger=?1 AND action IN" \
-		" ('FirmwareStatusNotification','DiagnosticsStatusNotification','SignedFirmwareStatusNotification'," \
-		" 'LogStatusNotification') ORDER BY id DESC LIMIT ?2") \
-	X(CH_IDS, "SELECT id FROM chargers WHERE registration=0 ORDER BY id") \
-	X(CH_COUNT_REG, "SELECT count(*) FROM chargers WHERE registration=?1") \
-	X(CH_DEL, "DELETE FROM chargers WHERE id=?1") \
-	X(CH_DEL_CONN, "DELETE FROM connectors WHERE charger=?1") \
-	X(CH_DEL_PROF, "DELETE FROM charging_profiles WHERE charger=?1") \
-	X(CH_DEL_CFG, "DELETE FROM charger_config WHERE charger=?1") \
-	X(CH_DEL_AV, "DELETE FROM availability WHERE charger=?1") \
-	X(CH_DEL_LL, "DELETE FROM local_lists WHERE charger=?1") \
-	X(CH_DEL_LLE, "DELETE FROM local_list_entries WHERE charger=?1") \
-	X(CH_DEL_RES, "UPDATE reservations SET status='Cancelled', ended_ms=?2 WHERE charger=?1 AND status='Reserved'") \
-	X(CH_DEL_ALARMS, "UPDATE alarms SET cleared_ms=?2 WHERE charger=?1 AND cleared_ms IS NULL") \
-	X(COUNTS, "SELECT (SELECT count(*) FROM chargers), (SELECT count(*) FROM transactions WHERE stop_ms IS NULL)," \
-		" (SELECT total(meter_stop - meter_start) FROM transactions WHERE stop_ms IS NOT NULL AND meter_stop >= meter_start)," \
-		" (SELECT count(*) FROM alarms WHERE cleared_ms IS NULL)") \
-	X(AUDIT_ADD, "INSERT INTO audit(charger, action, message_id, source, queued_ms, sent_ms, done_ms, latency_ms," \
-		" request, outcome, response, error_code, error_description) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)") \
-	X(AUDIT_LIST, "SELECT id, charger, action, message_id, source, queued_ms, sent_ms, done_ms, latency_ms, request," \
-		" outcome, response, error_code, error_description FROM audit" \
-		" WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2) ORDER BY id DESC LIMIT ?3") \
-	X(AUDIT_PRUNE, "DELETE FROM audit WHERE id <= (SELECT max(id) FROM audit) - ?1") \
-	X(CFG_SET, "INSERT INTO charger_config(charger, key, value, readonly, status, requested, updated_ms)" \
-		" VALUES(?1,?2,CASE WHEN ?8 THEN ?3 END,?4,?5,?6,?7) ON CONFLICT(charger, key) DO UPDATE SET" \
-		" value=CASE WHEN ?8 THEN excluded.value ELSE value END," \
-		" readonly=coalesce(excluded.readonly, readonly), status=coalesce(excluded.status, status)," \
-		" requested=CASE WHEN ?9 THEN excluded.requested ELSE requested END, updated_ms=excluded.updated_ms") \
-	X(CFG_REBOOTED, "UPDATE charger_config SET value=requested, status='Accepted', updated_ms=?2" \
-		" WHERE charger=?1 AND status='RebootRequired'") \
-	X(CFG_LIST, "SELECT key, value, readonly, status, requested, updated_ms FROM charger_config WHERE charger=?1 ORDER BY key") \
-	X(AV_SET, "INSERT INTO availability(charger, connector_id, type, status, changed_ms) VALUES(?1,?2,?3,?4,?5)" \
-		" ON CONFLICT(charger, connector_id) DO UPDATE SET type=excluded.type, status=excluded.status," \
-		" changed_ms=excluded.changed_ms") \
-	X(AV_ALL, "UPDATE availability SET type=?2, status=?3, changed_ms=?4 WHERE charger=?1") \
-	X(AV_LIST, "SELECT connector_id, type, status, changed_ms FROM availability WHERE charger=?1 ORDER BY connector_id") \
-	X(RES_ADD, "INSERT INTO reservations(charger, reservation_id, connector_id, id_tag, parent_id_tag, expiry_ms, status," \
-		" created_ms) VALUES(?1,?2,?3,?4,?5,?6,'Reserved',?7) ON CONFLICT(charger, reservation_id) DO UPDATE SET" \
-		" connector_id=excluded.connector_id, id_tag=excluded.id_tag, parent_id_tag=excluded.parent_id_tag," \
-		" expiry_ms=excluded.expiry_ms, status='Reserved', created_ms=excluded.created_ms, ended_ms=NULL," \
-		" transaction_id=NULL") \
-	X(RES_END, "UPDATE reservations SET status=?3, ended_ms=?4, transaction_id=?5" \
-		" WHERE charger=?1 AND reservation_id=?2 AND status='Reserved'") \
-	X(RES_USE_TAG, "UPDATE reservations SET status='Used', ended_ms=?4, transaction_id=?5 WHERE rowid=(SELECT rowid" \
-		" FROM reservations WHERE charger=?1 AND status='Reserved' AND (connector_id=?2 OR connector_id=0)" \
-		" AND id_tag=?3 ORDER BY connector_id DESC, created_ms LIMIT 1)") \
-	X(RES_DUE, "SELECT 1 FROM reservations WHERE status='Reserved' AND expiry_ms <= ?1 LIMIT 1") \
-	X(RES_EXPIRE, "UPDATE reservations SET status='Expired', ended_ms=?1 WHERE status='Reserved' AND expiry_ms <= ?1") \
-	X(RES_LIST, "SELECT charger, reservation_id, connector_id, id_tag, parent_id_tag, expiry_ms, status, created_ms," \
-		" ended_ms, transaction_id FROM reservations WHERE (?1 IS NULL OR charger=?1)" \
-		" AND (?2 IS NULL OR (status='Reserved') = ?2) ORDER BY created_ms DESC, charger, reservation_id LIMIT ?3") \
-	X(LL_GET, "SELECT version, update_type, updated_ms, reported_version, reported_ms FROM local_lists WHERE charger=?1") \
-	X(LL_SET, "INSERT INTO local_lists(charger, version, update_type, updated_ms) VALUES(?1,?2,?3,?4)" \
-		" ON CONFLICT(charger) DO UPDATE SET version=excluded.version, update_type=excluded.update_type," \
-		" updated_ms=excluded.updated_ms") \
-	X(LL_REPORTED, "INSERT INTO local_lists(charger, version, reported_version, reported_ms) VALUES(?1,-1,?2,?3)" \
-		" ON CONFLICT(charger) DO UPDATE SET reported_version=excluded.reported_version, reported_ms=excluded.reported_ms") \
-	X(LL_CLEAR, "DELETE FROM local_list_entries WHERE charger=?1") \
-	X(LL_PUT, "INSERT INTO local_list_entries(charger, id_tag, status, expiry_ms, parent) VALUES(?1,?2,?3,?4,?5)" \
-		" ON CONFLICT(charger, id_tag) DO UPDATE SET status=excluded.status, expiry_ms=excluded.expiry_ms," \
-		" parent=excluded.parent") \
-	X(LL_DEL, "DELETE FROM local_list_entries WHERE charger=?1 AND id_tag=?2") \
-	X(LL_ENTRIES, "SELECT id_tag, status, expiry_ms, parent FROM local_list_entries WHERE charger=?1 ORDER BY id_tag") \
-	X(LL_WANTED, "SELECT t.id_tag, t.status, t.expiry_ms, t.parent, p.status, p.expiry_ms FROM id_tags t" \
-		" LEFT JOIN id_tags p ON p.id_tag=t.parent" \
-		" WHERE NOT EXISTS (SELECT 1 FROM id_tag_chargers c WHERE c.id_tag=t.id_tag)" \
-		" OR EXISTS (SELECT 1 FROM id_tag_chargers c WHERE c.id_tag=t.id_tag AND c.charger=?1) ORDER BY t.id_tag") \
-	X(PROF_DEL_SAME, "DELETE FROM charging_profiles WHERE charger=?1 AND (profile_id=?2 OR" \
-		" (connector_id=?3 AND purpose=?4 AND stack_level=?5))") \
-	X(PROF_ADD, "INSERT INTO charging_profiles(charger, profile_id, connector_id, purpose, stack_level, transaction_id," \
-		" profile, installed_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)") \
-	X(PROF_CLEAR, "DELETE FROM charging_profiles WHERE charger=?1 AND (CASE WHEN ?2 IS NOT NULL THEN profile_id=?2" \
-		" ELSE (?3 IS NULL OR connector_id=?3) AND (?4 IS NULL OR purpose=?4) AND (?5 IS NULL OR stack_level=?5) END)") \
-	X(PROF_CLEAR_TX, "DELETE FROM charging_profiles WHERE charger=?1 AND purpose='TxProfile'" \
-		" AND (?2 IS NULL OR connector_id=?2)") \
-	X(PROF_LIST, "SELECT connector_id, profile_id, purpose, stack_level, transaction_id, profile, installed_ms" \
-		" FROM charging_profiles WHERE charger=?1 ORDER BY connector_id, purpose, stack_level, profile_id") \
-	X(AL_RAISE, "INSERT INTO alarms(source, charger, connector_id, code, info, vendor_id, vendor_error_code, raised_ms)" \
-		" SELECT ?1,?2,?3,?4,?5,?6,?7,?8 WHERE NOT EXISTS (SELECT 1 FROM alarms WHERE cleared_ms IS NULL" \
-		" AND charger=?2 AND source=?1 AND connector_id IS ?3 AND code=?4)") \
-	X(AL_CLEAR, "UPDATE alarms SET cleared_ms=?6 WHERE cleared_ms IS NULL AND charger=?2 AND source=?1" \
-		" AND (?4 OR connector_id IS ?3) AND (?5 IS NULL OR code<>?5)") \
-	X(AL_LIST, "SELECT id, source, charger, connector_id, code, info, vendor_id, vendor_error_code, raised_ms, cleared_ms" \
-		" FROM alarms WHERE (?1 = 0 OR cleared_ms IS NULL) AND (?2 IS NULL OR charger=?2) ORDER BY id DESC LIMIT ?3")
+#define STMTS(X)                                                                                             \
+	X(BEGIN, "BEGIN IMMEDIATE")                                                                          \
+	X(COMMIT, "COMMIT")                                                                                  \
+	X(ROLLBACK, "ROLLBACK")                                                                              \
+	X(META_GET, "SELECT value FROM meta WHERE key=?1")                                                   \
+	X(META_SET,                                                                                          \
+	  "INSERT INTO meta(key,value) VALUES(?1,?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value")   \
+	X(CH_GET, "SELECT registration, auth_key_hash, last_seen_ms, settings FROM chargers WHERE id=?1")    \
+	X(CH_INSERT, "INSERT OR IGNORE INTO chargers(id, registration, first_seen_ms) VALUES(?1,?2,?3)")     \
+	X(CH_BOOT,                                                                                           \
+	  "UPDATE chargers SET vendor=?2, model=?3, serial=?4, cb_serial=?5, firmware=?6,"                   \
+	  " iccid=?7, imsi=?8, meter_type=?9, meter_serial=?10, last_seen_ms=?11, last_boot_ms=?11 WHERE "   \
+	  "id=?1")                                                                                           \
+	X(CH_SET_REG, "UPDATE chargers SET registration=?2 WHERE id=?1")                                     \
+	X(CH_SEEN, "UPDATE chargers SET last_seen_ms=?2 WHERE id=?1")                                        \
+	X(CH_SET_SETTINGS,                                                                                   \
+	  "UPDATE chargers SET settings=?2, auth_key_hash=coalesce(?3, auth_key_hash) WHERE id=?1")          \
+	X(CH_SET_KEY, "UPDATE chargers SET auth_key_hash=?2 WHERE id=?1")                                    \
+	X(CH_SET_FW, "UPDATE chargers SET firmware_status=?2 WHERE id=?1")                                   \
+	X(CH_SET_DIAG, "UPDATE chargers SET diagnostics_status=?2 WHERE id=?1")                              \
+	X(CH_LIST,                                                                                           \
+	  "SELECT id, registration, vendor, model, firmware, serial, last_seen_ms, settings,"                \
+	  " firmware_status, diagnostics_status, meter_type, meter_serial FROM chargers WHERE (?1 IS NULL "  \
+	  "OR id=?1) ORDER BY id")                                                                           \
+	X(CONN_LIST,                                                                                         \
+	  "SELECT connector_id, status, error_code, info, vendor_id, vendor_error_code, timestamp"           \
+	  " FROM connectors WHERE charger=?1 ORDER BY connector_id")                                         \
+	X(CONN_SET,                                                                                          \
+	  "INSERT INTO connectors(charger, connector_id, status, error_code, info, vendor_id,"               \
+	  " vendor_error_code, timestamp, updated_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"                    \
+	  " ON CONFLICT(charger, connector_id) DO UPDATE SET status=excluded.status, "                       \
+	  "error_code=excluded.error_code,"                                                                  \
+	  " info=excluded.info, vendor_id=excluded.vendor_id, vendor_error_code=excluded.vendor_error_code," \
+	  " timestamp=excluded.timestamp, updated_ms=excluded.updated_ms")                                   \
+	X(TAG_GET,                                                                                           \
+	  "SELECT status, expiry_ms, parent, max_active,"                                                    \
+	  " (SELECT count(*) FROM id_tag_chargers c WHERE c.id_tag=t.id_tag) FROM id_tags t WHERE "          \
+	  "id_tag=?1")                                                                                       \
+	X(TAG_PUT,                                                                                           \
+	  "INSERT INTO id_tags(id_tag, status, expiry_ms, parent, max_active) VALUES(?1,?2,?3,?4,?5)"        \
+	  " ON CONFLICT(id_tag) DO UPDATE SET status=excluded.status, expiry_ms=excluded.expiry_ms,"         \
+	  " parent=excluded.parent, max_active=excluded.max_active")                                         \
+	X(TAG_DEL, "DELETE FROM id_tags WHERE id_tag=?1")                                                    \
+	X(TAG_UNBIND, "DELETE FROM id_tag_chargers WHERE id_tag=?1")                                         \
+	X(TAG_BIND, "INSERT OR IGNORE INTO id_tag_chargers(id_tag, charger) VALUES(?1,?2)")                  \
+	X(TAG_BOUND, "SELECT 1 FROM id_tag_chargers WHERE id_tag=?1 AND charger=?2")                         \
+	X(TAG_LIST,                                                                                          \
+	  "SELECT id_tag, status, expiry_ms, parent, max_active,"                                            \
+	  " (SELECT count(*) FROM id_tag_chargers c WHERE c.id_tag=t.id_tag) FROM id_tags t"                 \
+	  " WHERE (?1 IS NULL OR id_tag=?1) ORDER BY id_tag")                                                \
+	X(TAG_CHARGERS, "SELECT charger FROM id_tag_chargers WHERE id_tag=?1 ORDER BY charger")              \
+	X(TX_ACTIVE_COUNT, "SELECT count(*) FROM transactions WHERE id_tag=?1 AND stop_ms IS NULL")          \
+	X(TX_FIND,                                                                                           \
+	  "SELECT id, auth_status FROM transactions WHERE charger=?1 AND connector_id=?2 AND id_tag=?3 AND " \
+	  "meter_start=?4 AND start_ts=?5")                                                                  \
+	X(TX_INSERT,                                                                                         \
+	  "INSERT INTO transactions(charger, connector_id, id_tag, auth_status, reservation_id, start_ts,"   \
+	  " start_ms, meter_start) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)")                                         \
+	X(TX_STOP,                                                                                           \
+	  "UPDATE transactions SET stop_ts=?2, stop_ms=?3, meter_stop=?4, stop_reason=?5, stop_id_tag=?6"    \
+	  " WHERE id=?1 AND charger=?7 AND stop_ms IS NULL")                                                 \
+	X(TX_STOPPED, "SELECT meter_stop, stop_ts FROM transactions WHERE id=?1 AND charger=?2")             \
+	X(TX_TAG, "SELECT id_tag, stop_ms IS NULL FROM transactions WHERE id=?1")                            \
+	X(TX_CONN, "SELECT connector_id FROM transactions WHERE id=?1 AND charger=?2")                       \
+	X(TX_OPEN,                                                                                           \
+	  "SELECT id, connector_id, id_tag, start_ms FROM transactions WHERE charger=?1 AND stop_ms IS NULL" \
+	  " ORDER BY id")                                                                                    \
+	X(TX_ADMIN_STOP,                                                                                     \
+	  "UPDATE transactions SET stop_ts=?2, stop_ms=?3, meter_stop=?4, stop_reason=?5,"                   \
+	  " stop_source='admin' WHERE id=?1 AND stop_ms IS NULL")                                            \
+	X(ORPHAN_STOP,                                                                                       \
+	  "INSERT INTO orphan_stops(charger, transaction_id, id_tag, stop_ts, meter_stop, reason, outcome,"  \
+	  " received_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)")                                                   \
+	X(MV_INSERT,                                                                                         \
+	  "INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, source, "       \
+	  "sampled,"                                                                                         \
+	  " digest) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT DO NOTHING")                                 \
+	X(TX_LIST,                                                                                           \
+	  "SELECT id, charger, connector_id, id_tag, start_ts, stop_ts, meter_start, meter_stop, "           \
+	  "stop_reason,"                                                                                     \
+	  " auth_status, reservation_id, stop_source FROM transactions"                                      \
+	  " WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR id_tag=?2)"                                  \
+	  " AND (?3 IS NULL OR (stop_ms IS NULL) = ?3) AND (?4 IS NULL OR start_ms >= ?4)"                   \
+	  " AND (?5 IS NULL OR start_ms < ?5) AND (?6 IS NULL OR id = ?6) ORDER BY id LIMIT ?7")             \
+	X(TX_MV,                                                                                             \
+	  "SELECT timestamp, source, sampled, connector_id FROM meter_values WHERE transaction_id=?1 ORDER " \
+	  "BY id")                                                                                           \
+	X(EV_INSERT, "INSERT INTO events(charger, action, received_ms, payload) VALUES(?1,?2,?3,?4)")        \
+	X(EV_FIRMWARE,                                                                                       \
+	  "SELECT action, received_ms, payload FROM events WHERE charger=?1 AND action IN"                   \
+	  " ('FirmwareStatusNotification','DiagnosticsStatusNotification','"                                 \
+	  "SignedFirmwareStatusNotification',"                                                               \
+	  " 'LogStatusNotification') ORDER BY id DESC LIMIT ?2")                                             \
+	X(CH_IDS, "SELECT id FROM chargers WHERE registration=0 ORDER BY id")                                \
+	X(CH_COUNT_REG, "SELECT count(*) FROM chargers WHERE registration=?1")                               \
+	X(CH_DEL, "DELETE FROM chargers WHERE id=?1")                                                        \
+	X(CH_DEL_CONN, "DELETE FROM connectors WHERE charger=?1")                                            \
+	X(CH_DEL_PROF, "DELETE FROM charging_profiles WHERE charger=?1")                                     \
+	X(CH_DEL_CFG, "DELETE FROM charger_config WHERE charger=?1")                                         \
+	X(CH_DEL_AV, "DELETE FROM availability WHERE charger=?1")                                            \
+	X(CH_DEL_LL, "DELETE FROM local_lists WHERE charger=?1")                                             \
+	X(CH_DEL_LLE, "DELETE FROM local_list_entries WHERE charger=?1")                                     \
+	X(CH_DEL_RES,                                                                                        \
+	  "UPDATE reservations SET status='Cancelled', ended_ms=?2 WHERE charger=?1 AND status='Reserved'")  \
+	X(CH_DEL_ALARMS, "UPDATE alarms SET cleared_ms=?2 WHERE charger=?1 AND cleared_ms IS NULL")          \
+	X(COUNTS,                                                                                            \
+	  "SELECT (SELECT count(*) FROM chargers), (SELECT count(*) FROM transactions WHERE stop_ms IS "     \
+	  "NULL),"                                                                                           \
+	  " (SELECT total(meter_stop - meter_start) FROM transactions WHERE stop_ms IS NOT NULL AND "        \
+	  "meter_stop >= meter_start),"                                                                      \
+	  " (SELECT count(*) FROM alarms WHERE cleared_ms IS NULL)")                                         \
+	X(AUDIT_ADD,                                                                                         \
+	  "INSERT INTO audit(charger, action, message_id, source, queued_ms, sent_ms, done_ms, latency_ms,"  \
+	  " request, outcome, response, error_code, error_description) "                                     \
+	  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)")                                              \
+	X(AUDIT_LIST,                                                                                        \
+	  "SELECT id, charger, action, message_id, source, queued_ms, sent_ms, done_ms, latency_ms, "        \
+	  "request,"                                                                                         \
+	  " outcome, response, error_code, error_description FROM audit"                                     \
+	  " WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2) ORDER BY id DESC LIMIT ?3")       \
+	X(AUDIT_PRUNE, "DELETE FROM audit WHERE id <= (SELECT max(id) FROM audit) - ?1")                     \
+	X(CFG_SET,                                                                                           \
+	  "INSERT INTO charger_config(charger, key, value, readonly, status, requested, updated_ms)"         \
+	  " VALUES(?1,?2,CASE WHEN ?8 THEN ?3 END,?4,?5,?6,?7) ON CONFLICT(charger, key) DO UPDATE SET"      \
+	  " value=CASE WHEN ?8 THEN excluded.value ELSE value END,"                                          \
+	  " readonly=coalesce(excluded.readonly, readonly), status=coalesce(excluded.status, status),"       \
+	  " requested=CASE WHEN ?9 THEN excluded.requested ELSE requested END, "                             \
+	  "updated_ms=excluded.updated_ms")                                                                  \
+	X(CFG_REBOOTED,                                                                                      \
+	  "UPDATE charger_config SET value=requested, status='Accepted', updated_ms=?2"                      \
+	  " WHERE charger=?1 AND status='RebootRequired'")                                                   \
+	X(CFG_LIST,                                                                                          \
+	  "SELECT key, value, readonly, status, requested, updated_ms FROM charger_config WHERE charger=?1 " \
+	  "ORDER BY key")                                                                                    \
+	X(AV_SET,                                                                                            \
+	  "INSERT INTO availability(charger, connector_id, type, status, changed_ms) VALUES(?1,?2,?3,?4,?5)" \
+	  " ON CONFLICT(charger, connector_id) DO UPDATE SET type=excluded.type, status=excluded.status,"    \
+	  " changed_ms=excluded.changed_ms")                                                                 \
+	X(AV_ALL, "UPDATE availability SET type=?2, status=?3, changed_ms=?4 WHERE charger=?1")              \
+	X(AV_LIST,                                                                                           \
+	  "SELECT connector_id, type, status, changed_ms FROM availability WHERE charger=?1 ORDER BY "       \
+	  "connector_id")                                                                                    \
+	X(RES_ADD,                                                                                           \
+	  "INSERT INTO reservations(charger, reservation_id, connector_id, id_tag, parent_id_tag, "          \
+	  "expiry_ms, status,"                                                                               \
+	  " created_ms) VALUES(?1,?2,?3,?4,?5,?6,'Reserved',?7) ON CONFLICT(charger, reservation_id) DO "    \
+	  "UPDATE SET"                                                                                       \
+	  " connector_id=excluded.connector_id, id_tag=excluded.id_tag, "                                    \
+	  "parent_id_tag=excluded.parent_id_tag,"                                                            \
+	  " expiry_ms=excluded.expiry_ms, status='Reserved', created_ms=excluded.created_ms, ended_ms=NULL," \
+	  " transaction_id=NULL")                                                                            \
+	X(RES_END,                                                                                           \
+	  "UPDATE reservations SET status=?3, ended_ms=?4, transaction_id=?5"                                \
+	  " WHERE charger=?1 AND reservation_id=?2 AND status='Reserved'")                                   \
+	X(RES_USE_TAG,                                                                                       \
+	  "UPDATE reservations SET status='Used', ended_ms=?4, transaction_id=?5 WHERE rowid=(SELECT rowid"  \
+	  " FROM reservations WHERE charger=?1 AND status='Reserved' AND (connector_id=?2 OR "               \
+	  "connector_id=0)"                                                                                  \
+	  " AND id_tag=?3 ORDER BY connector_id DESC, created_ms LIMIT 1)")                                  \
+	X(RES_DUE, "SELECT 1 FROM reservations WHERE status='Reserved' AND expiry_ms <= ?1 LIMIT 1")         \
+	X(RES_EXPIRE,                                                                                        \
+	  "UPDATE reservations SET status='Expired', ended_ms=?1 WHERE status='Reserved' AND expiry_ms <= "  \
+	  "?1")                                                                                              \
+	X(RES_LIST,                                                                                          \
+	  "SELECT charger, reservation_id, connector_id, id_tag, parent_id_tag, expiry_ms, status, "         \
+	  "created_ms,"                                                                                      \
+	  " ended_ms, transaction_id FROM reservations WHERE (?1 IS NULL OR charger=?1)"                     \
+	  " AND (?2 IS NULL OR (status='Reserved') = ?2) ORDER BY created_ms DESC, charger, reservation_id " \
+	  "LIMIT ?3")                                                                                        \
+	X(LL_GET,                                                                                            \
+	  "SELECT version, update_type, updated_ms, reported_version, reported_ms FROM local_lists WHERE "   \
+	  "charger=?1")                                                                                      \
+	X(LL_SET,                                                                                            \
+	  "INSERT INTO local_lists(charger, version, update_type, updated_ms) VALUES(?1,?2,?3,?4)"           \
+	  " ON CONFLICT(charger) DO UPDATE SET version=excluded.version, update_type=excluded.update_type,"  \
+	  " updated_ms=excluded.updated_ms")                                                                 \
+	X(LL_REPORTED,                                                                                       \
+	  "INSERT INTO local_lists(charger, version, reported_version, reported_ms) VALUES(?1,-1,?2,?3)"     \
+	  " ON CONFLICT(charger) DO UPDATE SET reported_version=excluded.reported_version, "                 \
+	  "reported_ms=excluded.reported_ms")                                                                \
+	X(LL_CLEAR, "DELETE FROM local_list_entries WHERE charger=?1")                                       \
+	X(LL_PUT,                                                                                            \
+	  "INSERT INTO local_list_entries(charger, id_tag, status, expiry_ms, parent) "                      \
+	  "VALUES(?1,?2,?3,?4,?5)"                                                                           \
+	  " ON CONFLICT(charger, id_tag) DO UPDATE SET status=excluded.status, "                             \
+	  "expiry_ms=excluded.expiry_ms,"                                                                    \
+	  " parent=excluded.parent")                                                                         \
+	X(LL_DEL, "DELETE FROM local_list_entries WHERE charger=?1 AND id_tag=?2")                           \
+	X(LL_ENTRIES,                                                                                        \
+	  "SELECT id_tag, status, expiry_ms, parent FROM local_list_entries WHERE charger=?1 ORDER BY "      \
+	  "id_tag")                                                                                          \
+	X(LL_WANTED,                                                                                         \
+	  "SELECT t.id_tag, t.status, t.expiry_ms, t.parent, p.status, p.expiry_ms FROM id_tags t"           \
+	  " LEFT JOIN id_tags p ON p.id_tag=t.parent"                                                        \
+	  " WHERE NOT EXISTS (SELECT 1 FROM id_tag_chargers c WHERE c.id_tag=t.id_tag)"                      \
+	  " OR EXISTS (SELECT 1 FROM id_tag_chargers c WHERE c.id_tag=t.id_tag AND c.charger=?1) ORDER BY "  \
+	  "t.id_tag")                                                                                        \
+	X(PROF_DEL_SAME,                                                                                     \
+	  "DELETE FROM charging_profiles WHERE charger=?1 AND (profile_id=?2 OR"                             \
+	  " (connector_id=?3 AND purpose=?4 AND stack_level=?5))")                                           \
+	X(PROF_ADD,                                                                                          \
+	  "INSERT INTO charging_profiles(charger, profile_id, connector_id, purpose, stack_level, "          \
+	  "transaction_id,"                                                                                  \
+	  " profile, installed_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)")                                         \
+	X(PROF_CLEAR,                                                                                        \
+	  "DELETE FROM charging_profiles WHERE charger=?1 AND (CASE WHEN ?2 IS NOT NULL THEN profile_id=?2"  \
+	  " ELSE (?3 IS NULL OR connector_id=?3) AND (?4 IS NULL OR purpose=?4) AND (?5 IS NULL OR "         \
+	  "stack_level=?5) END)")                                                                            \
+	X(PROF_CLEAR_TX,                                                                                     \
+	  "DELETE FROM charging_profiles WHERE charger=?1 AND purpose='TxProfile'"                           \
+	  " AND (?2 IS NULL OR connector_id=?2)")                                                            \
+	X(PROF_LIST,                                                                                         \
+	  "SELECT connector_id, profile_id, purpose, stack_level, transaction_id, profile, installed_ms"     \
+	  " FROM charging_profiles WHERE charger=?1 ORDER BY connector_id, purpose, stack_level, "           \
+	  "profile_id")                                                                                      \
+	X(AL_RAISE,                                                                                          \
+	  "INSERT INTO alarms(source, charger, connector_id, code, info, vendor_id, vendor_error_code, "     \
+	  "raised_ms)"                                                                                       \
+	  " SELECT ?1,?2,?3,?4,?5,?6,?7,?8 WHERE NOT EXISTS (SELECT 1 FROM alarms WHERE cleared_ms IS NULL"  \
+	  " AND charger=?2 AND source=?1 AND connector_id IS ?3 AND code=?4)")                               \
+	X(AL_CLEAR,                                                                                          \
+	  "UPDATE alarms SET cleared_ms=?6 WHERE cleared_ms IS NULL AND charger=?2 AND source=?1"            \
+	  " AND (?4 OR connector_id IS ?3) AND (?5 IS NULL OR code<>?5)")                                    \
+	X(AL_LIST,                                                                                           \
+	  "SELECT id, source, charger, connector_id, code, info, vendor_id, vendor_error_code, raised_ms, "  \
+	  "cleared_ms"                                                                                       \
+	  " FROM alarms WHERE (?1 = 0 OR cleared_ms IS NULL) AND (?2 IS NULL OR charger=?2) ORDER BY id "    \
+	  "DESC LIMIT ?3")
 
 #define X_ENUM(name, sql) S_##name,
 enum stmt_id { STMTS(X_ENUM) S_COUNT };
@@ -272,7 +355,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *s[S_COUNT];
 	int in_tx;
-	EVP_MD *sha256;            /* fetched once: MeterValues is the hot path */
+	EVP_MD *sha256; /* fetched once: MeterValues is the hot path */
 	EVP_MD_CTX *mdctx;
 };
 
@@ -362,8 +445,9 @@ static int walk_end(struct store *st, sqlite3_stmt *s, int rc, int stop, const c
  * different rows meet, not even ones a charger crafts. */
 #define DIGEST_LEN 16
 
-static int mv_digest(struct store *st, const char *charger, int connector, int64_t tx_id, const char *timestamp,
-		     const char *source, const char *sampled, unsigned char out[DIGEST_LEN])
+static int mv_digest(struct store *st, const char *charger, int connector, int64_t tx_id,
+		     const char *timestamp, const char *source, const char *sampled,
+		     unsigned char out[DIGEST_LEN])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
@@ -374,7 +458,8 @@ static int mv_digest(struct store *st, const char *charger, int connector, int64
 	if (!EVP_DigestInit_ex(st->mdctx, st->sha256, NULL))
 		return -1;
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-		if (!EVP_DigestUpdate(st->mdctx, parts[i] ? parts[i] : "", (parts[i] ? strlen(parts[i]) : 0) + 1))
+		if (!EVP_DigestUpdate(st->mdctx, parts[i] ? parts[i] : "",
+				      (parts[i] ? strlen(parts[i]) : 0) + 1))
 			return -1;
 	if (!EVP_DigestFinal_ex(st->mdctx, md, &len) || len < DIGEST_LEN)
 		return -1;
@@ -387,9 +472,10 @@ static void sql_mv_digest(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	unsigned char d[DIGEST_LEN];
 	(void)argc;
-	if (mv_digest(sqlite3_user_data(ctx), (const char *)sqlite3_value_text(argv[0]), sqlite3_value_int(argv[1]),
-		      sqlite3_value_int64(argv[2]), (const char *)sqlite3_value_text(argv[3]),
-		      (const char *)sqlite3_value_text(argv[4]), (const char *)sqlite3_value_text(argv[5]), d))
+	if (mv_digest(sqlite3_user_data(ctx), (const char *)sqlite3_value_text(argv[0]),
+		      sqlite3_value_int(argv[1]), sqlite3_value_int64(argv[2]),
+		      (const char *)sqlite3_value_text(argv[3]), (const char *)sqlite3_value_text(argv[4]),
+		      (const char *)sqlite3_value_text(argv[5]), d))
 		sqlite3_result_error(ctx, "no digest", -1);
 	else
 		sqlite3_result_blob(ctx, d, DIGEST_LEN, SQLITE_TRANSIENT);
@@ -405,7 +491,8 @@ static int migrate(struct store *st, char *err, size_t errlen)
 		ver = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
 	if (ver > NMIGRATIONS) {
-		snprintf(err, errlen, "database schema version %d is newer than this csmsd (%d)", ver, NMIGRATIONS);
+		snprintf(err, errlen, "database schema version %d is newer than this csmsd (%d)", ver,
+			 NMIGRATIONS);
 		return -1;
 	}
 	for (; ver < NMIGRATIONS; ver++) {
@@ -439,8 +526,10 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-			 " PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(st->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 " PRAGMA foreign_keys=ON;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
 		goto fail;
 	}
@@ -458,7 +547,8 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	if (migrate(st, err, errlen))
 		goto fail;
 	for (int i = 0; i < S_COUNT; i++)
-		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->s[i], NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->s[i], NULL) !=
+		    SQLITE_OK) {
 			snprintf(err, errlen, "prepare %d: %s", i, sqlite3_errmsg(st->db));
 			goto fail;
 		}
@@ -504,7 +594,10 @@ int store_rollback(struct store *st)
 	return sqlite3_step(stmt(st, S_ROLLBACK)) == SQLITE_DONE ? 0 : -1;
 }
 
-int store_pending(const struct store *st) { return st->in_tx; }
+int store_pending(const struct store *st)
+{
+	return st->in_tx;
+}
 
 int store_schema_version(struct store *st)
 {
@@ -572,9 +665,15 @@ int store_charger_boot(struct store *st, const char *id, const cJSON *boot, int6
 		return -1;
 	s = stmt(st, S_CH_BOOT);
 	bind_text(s, 1, id);
-	static const char *const fields[] = { "chargePointVendor", "chargePointModel",
-		"chargePointSerialNumber", "chargeBoxSerialNumber", "firmwareVersion", "iccid",
-		"imsi", "meterType", "meterSerialNumber" };
+	static const char *const fields[] = { "chargePointVendor",
+					      "chargePointModel",
+					      "chargePointSerialNumber",
+					      "chargeBoxSerialNumber",
+					      "firmwareVersion",
+					      "iccid",
+					      "imsi",
+					      "meterType",
+					      "meterSerialNumber" };
 	for (int i = 0; i < 9; i++)
 		bind_json_str(s, i + 2, boot, fields[i]);
 	sqlite3_bind_int64(s, 11, now_ms);
@@ -611,10 +710,12 @@ int64_t store_charger_count(struct store *st, enum store_registration reg)
 int store_charger_delete(struct store *st, const char *id, int64_t now_ms)
 {
 	/* The charger row last: its changes() tells whether it existed. */
-	static const struct { enum stmt_id stmt; int stamped; } gone[] = {
-		{ S_CH_DEL_CONN, 0 }, { S_CH_DEL_PROF, 0 }, { S_CH_DEL_CFG, 0 }, { S_CH_DEL_AV, 0 },
-		{ S_CH_DEL_LL, 0 }, { S_CH_DEL_LLE, 0 }, { S_CH_DEL_RES, 1 }, { S_CH_DEL_ALARMS, 1 },
-		{ S_CH_DEL, 0 } };
+	static const struct {
+		enum stmt_id stmt;
+		int stamped;
+	} gone[] = { { S_CH_DEL_CONN, 0 }, { S_CH_DEL_PROF, 0 },   { S_CH_DEL_CFG, 0 },
+		     { S_CH_DEL_AV, 0 },   { S_CH_DEL_LL, 0 },     { S_CH_DEL_LLE, 0 },
+		     { S_CH_DEL_RES, 1 },  { S_CH_DEL_ALARMS, 1 }, { S_CH_DEL, 0 } };
 	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
 		sqlite3_stmt *s = stmt(st, gone[i].stmt);
 		bind_text(s, 1, id);
@@ -691,8 +792,9 @@ int store_charger_each(struct store *st, const char *id,
 		int reg = sqlite3_column_int(s, 1);
 		struct store_charger_row c = {
 			.id = col_text(s, 0),
-			.registration = reg >= REG_ACCEPTED && reg <= REG_REJECTED ? (enum store_registration)reg
-										    : REG_UNKNOWN,
+			.registration = reg >= REG_ACCEPTED && reg <= REG_REJECTED
+				? (enum store_registration)reg
+				: REG_UNKNOWN,
 			.vendor = col_text(s, 2),
 			.model = col_text(s, 3),
 			.firmware = col_text(s, 4),
@@ -709,8 +811,8 @@ int store_charger_each(struct store *st, const char *id,
 	return walk_end(st, s, rc, stop, "chargers");
 }
 
-int store_connector_status(struct store *st, const char *charger, int connector,
-			   const cJSON *req, int64_t now_ms)
+int store_connector_status(struct store *st, const char *charger, int connector, const cJSON *req,
+			   int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_CONN_SET);
 	bind_text(s, 1, charger);
@@ -762,7 +864,8 @@ int store_idtag_put(struct store *st, const struct store_idtag *t, const cJSON *
 	if (exec_write(st, s, "tag unbind"))
 		return -1;
 	const cJSON *c;
-	cJSON_ArrayForEach(c, chargers) {
+	cJSON_ArrayForEach(c, chargers)
+	{
 		if (!cJSON_IsString(c))
 			continue;
 		s = stmt(st, S_TAG_BIND);
@@ -793,8 +896,8 @@ int store_idtag_bound_to(struct store *st, const char *tag, const char *charger)
 	return found;
 }
 
-int store_idtag_each(struct store *st, const char *tag,
-		     int (*fn)(void *arg, const struct store_idtag *t), void *arg)
+int store_idtag_each(struct store *st, const char *tag, int (*fn)(void *arg, const struct store_idtag *t),
+		     void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_TAG_LIST);
 	bind_text(s, 1, tag);
@@ -813,8 +916,8 @@ int store_idtag_each(struct store *st, const char *tag,
 	return walk_end(st, s, rc, stop, "tags");
 }
 
-int store_idtag_each_charger(struct store *st, const char *tag,
-			     int (*fn)(void *arg, const char *charger), void *arg)
+int store_idtag_each_charger(struct store *st, const char *tag, int (*fn)(void *arg, const char *charger),
+			     void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_TAG_CHARGERS);
 	bind_text(s, 1, tag);
@@ -835,8 +938,7 @@ int store_active_tx_count(struct store *st, const char *tag)
 
 /* ---- transactions ---- */
 
-int store_tx_find(struct store *st, const struct store_tx_start *t, int64_t *tx_id,
-		  char auth_status[16])
+int store_tx_find(struct store *st, const struct store_tx_start *t, int64_t *tx_id, char auth_status[16])
 {
 	sqlite3_stmt *s = stmt(st, S_TX_FIND);
 	bind_text(s, 1, t->charger);
@@ -913,8 +1015,8 @@ int store_tx_stop(struct store *st, const struct store_tx_stop *t, enum store_st
 	sqlite3_bind_int64(s, 1, t->tx_id);
 	bind_text(s, 2, t->charger);
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		int same = sqlite3_column_int64(s, 0) == t->meter_stop && col_text(s, 1) &&
-			   t->timestamp && !strcmp(col_text(s, 1), t->timestamp);
+		int same = sqlite3_column_int64(s, 0) == t->meter_stop && col_text(s, 1) && t->timestamp &&
+			!strcmp(col_text(s, 1), t->timestamp);
 		sqlite3_reset(s);
 		*outcome = same ? STOP_RETRY : STOP_ALREADY;
 	} else {
@@ -1012,7 +1114,8 @@ int store_meter_value(struct store *st, const char *charger, int connector, int6
 		      const char *timestamp, int64_t ts_ms, const char *sampled_json, const char *source)
 {
 	unsigned char digest[DIGEST_LEN];
-	if (!sampled_json || mv_digest(st, charger, connector, tx_id, timestamp, source, sampled_json, digest)) {
+	if (!sampled_json ||
+	    mv_digest(st, charger, connector, tx_id, timestamp, source, sampled_json, digest)) {
 		LOGE("store", "meter value: no digest");
 		return -1;
 	}
@@ -1088,8 +1191,8 @@ int store_meter_value_each(struct store *st, int64_t tx_id,
 	return walk_end(st, s, rc, stop, "meter values");
 }
 
-int store_event(struct store *st, const char *charger, const char *action,
-		const char *payload_json, int64_t now_ms)
+int store_event(struct store *st, const char *charger, const char *action, const char *payload_json,
+		int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_EV_INSERT);
 	bind_text(s, 1, charger);
@@ -1131,9 +1234,7 @@ int store_charger_each_accepted(struct store *st, int (*fn)(void *arg, const cha
 		cJSON_AddItemToArray(ids, cJSON_CreateString(col_text(s, 0)));
 	sqlite3_reset(s);
 	int rc = 0;
-	cJSON_ArrayForEach(e, ids)
-		if (cJSON_IsString(e) && (rc = fn(arg, e->valuestring)))
-			break;
+	cJSON_ArrayForEach(e, ids) if (cJSON_IsString(e) && (rc = fn(arg, e->valuestring))) break;
 	cJSON_Delete(ids);
 	return rc;
 }
@@ -1227,7 +1328,8 @@ int store_audit_prune(struct store *st, int keep)
 /* ---- configuration keys ---- */
 
 int store_config_key_set(struct store *st, const char *charger, const char *key, const char *value,
-			 int set_value, int readonly, const char *status, const char *requested, int64_t now_ms)
+			 int set_value, int readonly, const char *status, const char *requested,
+			 int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_CFG_SET);
 	bind_text(s, 1, charger);
@@ -1485,8 +1587,8 @@ int store_locallist_each_wanted(struct store *st, const char *charger,
 	return walk_end(st, s, rc, stop, "wanted local list");
 }
 
-int store_locallist_apply(struct store *st, const char *charger, int version, int full,
-			  const cJSON *list, int64_t now_ms)
+int store_locallist_apply(struct store *st, const char *charger, int version, int full, const cJSON *list,
+			  int64_t now_ms)
 {
 	sqlite3_stmt *s;
 	if (full) {
@@ -1496,7 +1598,8 @@ int store_locallist_apply(struct store *st, const char *charger, int version, in
 			return -1;
 	}
 	const cJSON *e;
-	cJSON_ArrayForEach(e, list) {
+	cJSON_ArrayForEach(e, list)
+	{
 		const cJSON *tag = cJSON_GetObjectItemCaseSensitive(e, "idTag");
 		const cJSON *info = cJSON_GetObjectItemCaseSensitive(e, "idTagInfo");
 		if (!cJSON_IsString(tag))
@@ -1542,7 +1645,8 @@ int store_locallist_reported(struct store *st, const char *charger, int version,
 
 /* ---- charging profiles ---- */
 
-int store_profile_put(struct store *st, const char *charger, int connector, const cJSON *profile, int64_t now_ms)
+int store_profile_put(struct store *st, const char *charger, int connector, const cJSON *profile,
+		      int64_t now_ms)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(profile, "chargingProfileId");
 	const cJSON *purpose = cJSON_GetObjectItemCaseSensitive(profile, "chargingProfilePurpose");

@@ -46,32 +46,32 @@ typedef modbus_word_order dlm_word_order;
 #define DLM_WORD_LITTLE MODBUS_WORD_LITTLE
 
 typedef enum dlm_quantity {
-    DLM_Q_CURRENT,      /* A, per phase */
-    DLM_Q_VOLTAGE,      /* V, per phase (line to neutral) */
-    DLM_Q_POWER,        /* W, per phase, import positive */
-    DLM_Q_POWER_TOTAL   /* W, all phases, import positive */
+	DLM_Q_CURRENT,    /* A, per phase */
+	DLM_Q_VOLTAGE,    /* V, per phase (line to neutral) */
+	DLM_Q_POWER,      /* W, per phase, import positive */
+	DLM_Q_POWER_TOTAL /* W, all phases, import positive */
 } dlm_quantity;
 
 typedef struct dlm_meter_reg {
-    dlm_quantity q;
-    uint8_t phase;        /* 0..2 = L1..L3; 0 for DLM_Q_POWER_TOTAL */
-    uint8_t fc;           /* 3 = holding registers, 4 = input registers */
-    uint16_t addr;        /* protocol address (register 30007 is 6) */
-    dlm_reg_type type;
-    dlm_word_order order;
-    double scale;         /* value in A, V or W = raw x scale */
+	dlm_quantity q;
+	uint8_t phase; /* 0..2 = L1..L3; 0 for DLM_Q_POWER_TOTAL */
+	uint8_t fc;    /* 3 = holding registers, 4 = input registers */
+	uint16_t addr; /* protocol address (register 30007 is 6) */
+	dlm_reg_type type;
+	dlm_word_order order;
+	double scale; /* value in A, V or W = raw x scale */
 } dlm_meter_reg;
 
 #define DLM_METER_MAX_REGS 16
 
 /* A meter's register map. Plain data, copied by value. */
 typedef struct dlm_meter_map {
-    char name[32];
-    /* The meter's currents are unsigned: take each phase current's sign from
+	char name[32];
+	/* The meter's currents are unsigned: take each phase current's sign from
      * that phase's active power (import positive) when the map has it. */
-    bool sign_from_power;
-    size_t n;
-    dlm_meter_reg regs[DLM_METER_MAX_REGS];
+	bool sign_from_power;
+	size_t n;
+	dlm_meter_reg regs[DLM_METER_MAX_REGS];
 } dlm_meter_map;
 
 /* "sdm630" or "dtsu666" (case-insensitive); NULL if unknown. The returned
@@ -83,9 +83,9 @@ const dlm_meter_map *dlm_meter_preset(const char *name);
  * row). preset NULL: a generic map, given as text (dlm_meter_parse()). */
 typedef enum dlm_meter_kind { DLM_METER_SDM630, DLM_METER_DTSU666, DLM_METER_GENERIC } dlm_meter_kind;
 typedef struct dlm_meter_def {
-    dlm_meter_kind kind;
-    const char *name;             /* "sdm630", "dtsu666", "generic" */
-    const dlm_meter_map *preset;  /* static; NULL for generic */
+	dlm_meter_kind kind;
+	const char *name;            /* "sdm630", "dtsu666", "generic" */
+	const dlm_meter_map *preset; /* static; NULL for generic */
 } dlm_meter_def;
 #define DLM_METER_NKINDS 3
 extern const dlm_meter_def dlm_meters[DLM_METER_NKINDS];
@@ -109,38 +109,41 @@ int dlm_meter_encode(const dlm_meter_reg *reg, double value, uint16_t *words);
 
 /* One grid reading. NAN marks what the meter does not provide. */
 typedef struct dlm_reading {
-    double current_a[DLM_PHASES];   /* import positive */
-    double voltage_v[DLM_PHASES];
-    double power_w[DLM_PHASES];
-    double power_total_w;
-    int64_t ts_ms;                  /* when it was read (owner's clock) */
+	double current_a[DLM_PHASES]; /* import positive */
+	double voltage_v[DLM_PHASES];
+	double power_w[DLM_PHASES];
+	double power_total_w;
+	int64_t ts_ms; /* when it was read (owner's clock) */
 } dlm_reading;
 
 /* Sets every value to NAN and ts_ms to DLM_NO_TIME. */
 void dlm_reading_clear(dlm_reading *r);
 
 typedef struct dlm_sensor_health {
-    bool ok;                        /* the last poll succeeded */
-    char last_error[128];           /* "" when none yet */
-    uint32_t consecutive_failures;
-    int64_t last_success_ms;        /* DLM_NO_TIME before the first */
-    uint64_t readings;              /* successful polls / pushes */
-    uint64_t failures;              /* failed polls and connects */
-    uint64_t connects;              /* successful (re)connections */
+	bool ok;              /* the last poll succeeded */
+	char last_error[128]; /* "" when none yet */
+	uint32_t consecutive_failures;
+	int64_t last_success_ms; /* DLM_NO_TIME before the first */
+	uint64_t readings;       /* successful polls / pushes */
+	uint64_t failures;       /* failed polls and connects */
+	uint64_t connects;       /* successful (re)connections */
 } dlm_sensor_health;
 
 /* ---------------------------------------------------------------- driver */
 
 typedef enum dlm_sensor_kind {
-    DLM_SENSOR_SIM, DLM_SENSOR_API, DLM_SENSOR_MODBUS_TCP, DLM_SENSOR_MODBUS_RTU
+	DLM_SENSOR_SIM,
+	DLM_SENSOR_API,
+	DLM_SENSOR_MODBUS_TCP,
+	DLM_SENSOR_MODBUS_RTU
 } dlm_sensor_kind;
 
 /* The kinds by name: ONE table ("sim", "api", "modbus-tcp", "modbus-rtu"),
  * which the daemon's dlm_sensor setting and API read (the setting holds the
  * row); the two functions below look it up. */
 typedef struct dlm_sensor_kind_name {
-    dlm_sensor_kind kind;
-    const char *name;
+	dlm_sensor_kind kind;
+	const char *name;
 } dlm_sensor_kind_name;
 #define DLM_SENSOR_NKINDS 4
 extern const dlm_sensor_kind_name dlm_sensor_kinds[DLM_SENSOR_NKINDS];
@@ -152,32 +155,32 @@ int dlm_sensor_kind_parse(const char *s, dlm_sensor_kind *k);
 
 /* Lifetime: read by dlm_sensor_start(), which copies what it needs. */
 typedef struct dlm_sensor_opts {
-    dlm_sensor_kind kind;       /* default sim */
-    dlm_meter_map map;          /* modbus: register map (default sdm630) */
-    char host[128];             /* modbus-tcp: host or address, "127.0.0.1" */
-    int port;                   /* modbus-tcp: 502 */
-    char device[128];           /* modbus-rtu: "/dev/ttyUSB0" */
-    int baud;                   /* modbus-rtu: 9600 */
-    char parity;                /* modbus-rtu: 'N', 'E' or 'O' */
-    int data_bits, stop_bits;   /* modbus-rtu: 8, 1 */
-    int unit;                   /* Modbus unit (slave) id, 1 */
-    int poll_ms;                /* poll interval, 1000 */
-    int timeout_ms;             /* response (and TCP connect) timeout, 1000 */
-    int backoff_min_ms;         /* first reconnect delay, 500; doubles */
-    int backoff_max_ms;         /* up to this, 30000 */
-    dlm_sim_params sim;         /* sim: load parameters */
-    /* Owner's clock for timestamps, called in the driver thread; NULL =
+	dlm_sensor_kind kind;     /* default sim */
+	dlm_meter_map map;        /* modbus: register map (default sdm630) */
+	char host[128];           /* modbus-tcp: host or address, "127.0.0.1" */
+	int port;                 /* modbus-tcp: 502 */
+	char device[128];         /* modbus-rtu: "/dev/ttyUSB0" */
+	int baud;                 /* modbus-rtu: 9600 */
+	char parity;              /* modbus-rtu: 'N', 'E' or 'O' */
+	int data_bits, stop_bits; /* modbus-rtu: 8, 1 */
+	int unit;                 /* Modbus unit (slave) id, 1 */
+	int poll_ms;              /* poll interval, 1000 */
+	int timeout_ms;           /* response (and TCP connect) timeout, 1000 */
+	int backoff_min_ms;       /* first reconnect delay, 500; doubles */
+	int backoff_max_ms;       /* up to this, 30000 */
+	dlm_sim_params sim;       /* sim: load parameters */
+	/* Owner's clock for timestamps, called in the driver thread; NULL =
      * CLOCK_REALTIME in ms. */
-    int64_t (*clock_ms)(void *ctx);
-    /* Called in the driver thread after each reading or health change;
+	int64_t (*clock_ms)(void *ctx);
+	/* Called in the driver thread after each reading or health change;
      * must be thread-safe and quick (e.g. lws_cancel_service). NULL = none. */
-    void (*wake)(void *ctx);
-    void *ctx;
+	void (*wake)(void *ctx);
+	void *ctx;
 } dlm_sensor_opts;
 
 void dlm_sensor_opts_defaults(dlm_sensor_opts *o);
 
-typedef struct dlm_sensor dlm_sensor;   /* opaque, owned by the caller */
+typedef struct dlm_sensor dlm_sensor; /* opaque, owned by the caller */
 
 /* Validates o and starts the driver (a thread except for api). Does not
  * wait for the meter: connection problems show in the health. Returns 0,

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FREE(p)                 \
-	do {                    \
-		free(p);        \
-		(p) = NULL;     \
+#define FREE(p)             \
+	do {                \
+		free(p);    \
+		(p) = NULL; \
 	} while (0)
 
 void sim_day_free(sim_day *d)
@@ -75,9 +75,9 @@ static int classify(const char *name, col *c)
 	static const struct {
 		const char *name;
 		int kind;
-	} fixed[] = {{"time", C_TIME},		     {"pv_w", C_PV},	       {"load_w", C_LOAD},
-		     {"import_price", C_IMP}, {"export_price", C_EXP}, {"pv3_w", C_PV3},
-		     {"outage", C_OUTAGE}};
+	} fixed[] = { { "time", C_TIME },        { "pv_w", C_PV },          { "load_w", C_LOAD },
+		      { "import_price", C_IMP }, { "export_price", C_EXP }, { "pv3_w", C_PV3 },
+		      { "outage", C_OUTAGE } };
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (strcmp(name, fixed[i].name) == 0) {
 			c->kind = fixed[i].kind;
@@ -90,7 +90,8 @@ static int classify(const char *name, col *c)
 		c->ev = k - 1;
 		return 0;
 	}
-	if (sscanf(name, "ev%d_need_wh%n", &k, &n) == 1 && name[n] == 0 && k >= 1 && k <= STATION_MAX_CHARGERS) {
+	if (sscanf(name, "ev%d_need_wh%n", &k, &n) == 1 && name[n] == 0 && k >= 1 &&
+	    k <= STATION_MAX_CHARGERS) {
 		c->kind = C_NEED;
 		c->ev = k - 1;
 		return 0;
@@ -129,12 +130,12 @@ static int split(char *line, char **f, int max)
 
 static int grow(sim_day *d, int cap, bool ev_cols[], bool need_cols[])
 {
-#define G(p)                                                          \
-	do {                                                          \
-		void *q = realloc((p), (size_t)cap * sizeof(*(p)));   \
-		if (!q)                                               \
-			return -1;                                    \
-		(p) = q;                                              \
+#define G(p)                                                        \
+	do {                                                        \
+		void *q = realloc((p), (size_t)cap * sizeof(*(p))); \
+		if (!q)                                             \
+			return -1;                                  \
+		(p) = q;                                            \
 	} while (0)
 	G(d->t_ms);
 	G(d->pv);
@@ -161,8 +162,8 @@ int sim_day_load(const char *path, sim_day *d, char *err, int errlen)
 	size_t linecap = 0;
 	int rc = -1, lineno = 0, cap = 0, ncol = 0;
 	col cols[MAX_COLS];
-	bool ev_cols[STATION_MAX_CHARGERS] = {0}, need_cols[STATION_MAX_CHARGERS] = {0};
-	bool have[C_NONE] = {0};
+	bool ev_cols[STATION_MAX_CHARGERS] = { 0 }, need_cols[STATION_MAX_CHARGERS] = { 0 };
+	bool have[C_NONE] = { 0 };
 	char *fld[MAX_COLS + 1];
 	if (!f) {
 		snprintf(err, (size_t)errlen, "%s: %s", path, strerror(errno));
@@ -190,22 +191,26 @@ int sim_day_load(const char *path, sim_day *d, char *err, int errlen)
 			goto out;
 		}
 		int k = cols[i].kind;
-		bool *seen = k == C_EV ? &ev_cols[cols[i].ev] : k == C_NEED ? &need_cols[cols[i].ev] : &have[k];
+		bool *seen = k == C_EV ? &ev_cols[cols[i].ev]
+			: k == C_NEED  ? &need_cols[cols[i].ev]
+				       : &have[k];
 		if (*seen) {
 			snprintf(err, (size_t)errlen, "%s:%d: duplicate column '%s'", path, lineno, fld[i]);
 			goto out;
 		}
 		*seen = true;
 	}
-	static const char *const required[] = {"time", "pv_w", "load_w", "import_price", "export_price"};
+	static const char *const required[] = { "time", "pv_w", "load_w", "import_price", "export_price" };
 	for (int k = C_TIME; k <= C_EXP; k++)
 		if (!have[k]) {
-			snprintf(err, (size_t)errlen, "%s:%d: missing column '%s'", path, lineno, required[k]);
+			snprintf(err, (size_t)errlen, "%s:%d: missing column '%s'", path, lineno,
+				 required[k]);
 			goto out;
 		}
 	for (int k = 0; k < STATION_MAX_CHARGERS; k++) {
 		if (need_cols[k] && !ev_cols[k]) {
-			snprintf(err, (size_t)errlen, "%s:%d: ev%d_need_wh without ev%d_w", path, lineno, k + 1, k + 1);
+			snprintf(err, (size_t)errlen, "%s:%d: ev%d_need_wh without ev%d_w", path, lineno,
+				 k + 1, k + 1);
 			goto out;
 		}
 		if (ev_cols[k])
@@ -213,8 +218,9 @@ int sim_day_load(const char *path, sim_day *d, char *err, int errlen)
 	}
 	for (int k = 0; k < d->n_ev; k++)
 		if (!ev_cols[k]) {
-			snprintf(err, (size_t)errlen, "%s:%d: ev%d_w missing (ev columns must be numbered from 1)", path,
-				 lineno, k + 1);
+			snprintf(err, (size_t)errlen,
+				 "%s:%d: ev%d_w missing (ev columns must be numbered from 1)", path, lineno,
+				 k + 1);
 			goto out;
 		}
 	while (getline(&line, &linecap, f) >= 0) {
@@ -224,8 +230,8 @@ int sim_day_load(const char *path, sim_day *d, char *err, int errlen)
 			continue;
 		int nf = split(line, fld, MAX_COLS);
 		if (nf != ncol) {
-			snprintf(err, (size_t)errlen, "%s:%d: %d fields, the header has %d", path, lineno, nf < 0 ? 0 : nf,
-				 ncol);
+			snprintf(err, (size_t)errlen, "%s:%d: %d fields, the header has %d", path, lineno,
+				 nf < 0 ? 0 : nf, ncol);
 			goto out;
 		}
 		if (d->n == cap) {
@@ -241,8 +247,9 @@ int sim_day_load(const char *path, sim_day *d, char *err, int errlen)
 		for (int i = 0; i < ncol; i++) {
 			if (cols[i].kind == C_TIME) {
 				if (parse_time(fld[i], &d->t_ms[r]) < 0) {
-					snprintf(err, (size_t)errlen, "%s:%d: bad time '%s' (ISO 8601 UTC expected)", path,
-						 lineno, fld[i]);
+					snprintf(err, (size_t)errlen,
+						 "%s:%d: bad time '%s' (ISO 8601 UTC expected)", path, lineno,
+						 fld[i]);
 					goto out;
 				}
 				continue;
@@ -251,12 +258,14 @@ int sim_day_load(const char *path, sim_day *d, char *err, int errlen)
 			errno = 0;
 			double v = strtod(fld[i], &end);
 			if (!fld[i][0] || *end || errno || !isfinite(v)) {
-				snprintf(err, (size_t)errlen, "%s:%d: bad number '%s' in column %d", path, lineno, fld[i], i + 1);
+				snprintf(err, (size_t)errlen, "%s:%d: bad number '%s' in column %d", path,
+					 lineno, fld[i], i + 1);
 				goto out;
 			}
 			bool neg_ok = cols[i].kind == C_IMP || cols[i].kind == C_EXP;
 			if (v < 0 && !neg_ok) {
-				snprintf(err, (size_t)errlen, "%s:%d: negative value in column %d", path, lineno, i + 1);
+				snprintf(err, (size_t)errlen, "%s:%d: negative value in column %d", path,
+					 lineno, i + 1);
 				goto out;
 			}
 			switch (cols[i].kind) {
@@ -267,7 +276,8 @@ int sim_day_load(const char *path, sim_day *d, char *err, int errlen)
 			case C_PV3: d->pv3[r] = v; break;
 			case C_OUTAGE:
 				if (v != 0 && v != 1) {
-					snprintf(err, (size_t)errlen, "%s:%d: outage must be 0 or 1", path, lineno);
+					snprintf(err, (size_t)errlen, "%s:%d: outage must be 0 or 1", path,
+						 lineno);
 					goto out;
 				}
 				d->outage[r] = (unsigned char)v;
@@ -280,12 +290,14 @@ int sim_day_load(const char *path, sim_day *d, char *err, int errlen)
 			int64_t step = d->t_ms[r] - d->t_ms[r - 1];
 			if (r == 1) {
 				if (step < 60000 || step > 900000 || step % 1000) {
-					snprintf(err, (size_t)errlen, "%s:%d: step must be 1 to 15 minutes", path, lineno);
+					snprintf(err, (size_t)errlen, "%s:%d: step must be 1 to 15 minutes",
+						 path, lineno);
 					goto out;
 				}
 				d->step_s = (int)(step / 1000);
 			} else if (step != (int64_t)d->step_s * 1000) {
-				snprintf(err, (size_t)errlen, "%s:%d: time step changes (fixed step required)", path, lineno);
+				snprintf(err, (size_t)errlen,
+					 "%s:%d: time step changes (fixed step required)", path, lineno);
 				goto out;
 			}
 		}
@@ -370,7 +382,8 @@ static void feed_prices(const station_config *cfg, station_state *st, const sim_
 		m = i - start + 1;
 	}
 	if (m > 0)
-		station_prices_set(st, (s0 + start) * STATION_SLOT_S * 1000LL, STATION_SLOT_S, m, imp + start, exp + start);
+		station_prices_set(st, (s0 + start) * STATION_SLOT_S * 1000LL, STATION_SLOT_S, m, imp + start,
+				   exp + start);
 }
 
 static void kpi_add(sim_kpi *k, const sim_step_rec *r, double imp_price, double exp_price)
@@ -399,7 +412,8 @@ static void kpi_finish(sim_kpi *k, double peak_charge_per_kw)
 	k->self_consumption = k->pv_wh > 0 ? (k->pv_wh - k->export_wh) / k->pv_wh : 0;
 	if (k->self_consumption < 0)
 		k->self_consumption = 0;
-	k->self_sufficiency = k->consumption_wh > 0 ? (k->consumption_wh - k->import_wh) / k->consumption_wh : 0;
+	k->self_sufficiency =
+		k->consumption_wh > 0 ? (k->consumption_wh - k->import_wh) / k->consumption_wh : 0;
 	if (k->self_sufficiency < 0)
 		k->self_sufficiency = 0;
 	if (k->self_sufficiency > 1)
@@ -433,8 +447,8 @@ static void dlm_clamp(const station_config *cfg, double grid0, double *a, const 
 	}
 }
 
-int sim_run(const station_config *cfg, const sim_day *d, sim_step_cb cb, void *user, sim_result *res, char *err,
-	    int errlen)
+int sim_run(const station_config *cfg, const sim_day *d, sim_step_cb cb, void *user, sim_result *res,
+	    char *err, int errlen)
 {
 	memset(res, 0, sizeof(*res));
 	station_state *st = calloc(1, sizeof(*st));
@@ -521,8 +535,8 @@ int sim_run(const station_config *cfg, const sim_day *d, sim_step_cb cb, void *u
 		double loads = out.loads_w;
 		double grid0 = d->load[r] + loads + bat - pv - pv3 - gen;
 		/* EVs: the station's targets through the local DLM clamp, then what the car takes */
-		double a[STATION_MAX_CHARGERS] = {0};
-		int ph[STATION_MAX_CHARGERS] = {0};
+		double a[STATION_MAX_CHARGERS] = { 0 };
+		int ph[STATION_MAX_CHARGERS] = { 0 };
 		for (int k = 0; k < cfg->n_chargers; k++) {
 			a[k] = out.ev[k].target_a;
 			ph[k] = out.ev[k].phases ? out.ev[k].phases : 1;
@@ -580,7 +594,8 @@ int sim_run(const station_config *cfg, const sim_day *d, sim_step_cb cb, void *u
 		rec.soc = soc;
 		/* highest phase current at the grid point */
 		if (in.on_grid) {
-			double base = (grid - ev) / (cfg->grid_phases * cfg->voltage_v), l1 = base, l23 = base;
+			double base = (grid - ev) / (cfg->grid_phases * cfg->voltage_v), l1 = base,
+			       l23 = base;
 			for (int k = 0; k < cfg->n_chargers; k++) {
 				double ak = rec.ev_a[k];
 				l1 += ak;
@@ -629,14 +644,16 @@ static void kpi_json(FILE *f, const sim_kpi *k)
 		"\"exportWh\":%.3f,\"peakImportW\":%.3f,\"batteryThroughputWh\":%.3f,\"evEnergyWh\":%.3f,"
 		"\"evPvShare\":%.6f,\"secondsOverBreaker\":%.0f,\"pvWh\":%.3f,\"consumptionWh\":%.3f,"
 		"\"curtailedWh\":%.3f,\"unservedWh\":%.3f",
-		k->self_consumption, k->self_sufficiency, k->cost_total, k->import_wh, k->export_wh, k->peak_import_w,
-		k->battery_throughput_wh, k->ev_energy_wh, k->ev_pv_share, k->seconds_over_breaker, k->pv_wh,
-		k->consumption_wh, k->curtailed_wh, k->unserved_wh);
+		k->self_consumption, k->self_sufficiency, k->cost_total, k->import_wh, k->export_wh,
+		k->peak_import_w, k->battery_throughput_wh, k->ev_energy_wh, k->ev_pv_share,
+		k->seconds_over_breaker, k->pv_wh, k->consumption_wh, k->curtailed_wh, k->unserved_wh);
 }
 
-void sim_print_json(FILE *f, const station_config *cfg, const sim_day *d, const sim_result *res, const sim_opt *opt)
+void sim_print_json(FILE *f, const station_config *cfg, const sim_day *d, const sim_result *res,
+		    const sim_opt *opt)
 {
-	fprintf(f, "{\"mode\":\"%s\",\"steps\":%d,\"stepS\":%d,", station_mode_name(cfg->mode), d->n, d->step_s);
+	fprintf(f, "{\"mode\":\"%s\",\"steps\":%d,\"stepS\":%d,", station_mode_name(cfg->mode), d->n,
+		d->step_s);
 	kpi_json(f, &res->all);
 	fprintf(f, ",\"socEndPct\":%.4f", res->soc_end_pct);
 	if (opt)

@@ -15,12 +15,12 @@
 
 /* One CSV file, column-wise. Lifetime: sim_day_load() .. sim_day_free(). */
 typedef struct sim_day {
-	int n;		 /* rows */
-	int step_s;	 /* 60..900 */
-	int64_t *t_ms;	 /* UTC */
+	int n;         /* rows */
+	int step_s;    /* 60..900 */
+	int64_t *t_ms; /* UTC */
 	double *pv, *load, *imp, *exp, *pv3;
 	unsigned char *outage; /* 1 = off grid (outage column) */
-	int n_ev;		/* ev<k>_w columns present: k = 1..n_ev */
+	int n_ev;              /* ev<k>_w columns present: k = 1..n_ev */
 	double *ev_w[STATION_MAX_CHARGERS];
 	double *ev_need_wh[STATION_MAX_CHARGERS]; /* NULL when the column is absent */
 } sim_day;
@@ -54,7 +54,7 @@ typedef struct sim_kpi {
 /* What a run produced. Lifetime: sim_run() .. sim_result_free(). */
 typedef struct sim_result {
 	sim_kpi all, last_day;
-	int last_day_row;     /* first row of the last 24 h */
+	int last_day_row; /* first row of the last 24 h */
 	double soc_start_pct, soc_last_day_start_pct, soc_end_pct;
 	/* per row, for the optimum: the consumption as realised (home load +
 	 * controlled loads + EVs), PV available (own + third party) and generator */
@@ -66,8 +66,8 @@ typedef void (*sim_step_cb)(void *user, const sim_step_rec *r);
 
 /* Runs the whole day file. cb (may be NULL) sees every step. Returns 0 or -1
  * with err set. */
-int sim_run(const station_config *cfg, const sim_day *d, sim_step_cb cb, void *user, sim_result *res, char *err,
-	    int errlen);
+int sim_run(const station_config *cfg, const sim_day *d, sim_step_cb cb, void *user, sim_result *res,
+	    char *err, int errlen);
 void sim_result_free(sim_result *res);
 
 /* Perfect-foresight minimum cost over rows [from, to): the same battery,
@@ -76,7 +76,8 @@ void sim_result_free(sim_result *res);
  * program, when GLPK is not built in). soc_out (NULL or to - from values)
  * receives the optimal SOC at the end of each row. Returns 0 or -1. */
 int sim_optimum(const station_config *cfg, const sim_day *d, const sim_result *res, int from, int to,
-		double soc_start_pct, double soc_end_min_pct, double *cost, const char **method, double *soc_out);
+		double soc_start_pct, double soc_end_min_pct, double *cost, const char **method,
+		double *soc_out);
 
 /* The same optimum by the station's dynamic program on a fine SOC grid
  * (levels points), for cross-checking the LP. */
@@ -93,6 +94,7 @@ typedef struct sim_opt {
 	double cost_all, cost_last;
 	const char *method;
 } sim_opt;
-void sim_print_json(FILE *f, const station_config *cfg, const sim_day *d, const sim_result *res, const sim_opt *opt);
+void sim_print_json(FILE *f, const station_config *cfg, const sim_day *d, const sim_result *res,
+		    const sim_opt *opt);
 
 #endif

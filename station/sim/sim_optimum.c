@@ -54,7 +54,7 @@ static int optimum_lp(const station_config *cfg, const sim_day *d, const sim_res
 		glp_set_col_bnds(lp, pcol, GLP_LO, 0, 0);
 		glp_set_obj_coef(lp, pcol, cfg->peak_charge_per_kw / 1000.0);
 	}
-#define COL(i, v) ((i) * NV + (v) + 1)
+#define COL(i, v) ((i)*NV + (v) + 1)
 #define ADD(row, col, val) (ia[++nz] = (row), ja[nz] = (col), ar[nz] = (val))
 	for (int i = 0; i < T; i++) {
 		int r = from + i;
@@ -132,7 +132,7 @@ static int optimum_lp(const station_config *cfg, const sim_day *d, const sim_res
 	double obj = glp_get_obj_val(lp);
 	for (int i = 0; i < T; i++) /* report the money, not the penalties */
 		obj -= UNSERVED_PENALTY * d->step_s / 3600.0 / 1000.0 * glp_get_col_prim(lp, COL(i, UNS)) +
-		       1e-7 * (glp_get_col_prim(lp, COL(i, C)) + glp_get_col_prim(lp, COL(i, D)));
+			1e-7 * (glp_get_col_prim(lp, COL(i, C)) + glp_get_col_prim(lp, COL(i, D)));
 	*cost = obj;
 	for (int i = 0; soc_out && i < T; i++)
 		soc_out[i] = glp_get_col_prim(lp, COL(i, E)) / cap * 100.0;
@@ -223,7 +223,8 @@ int sim_optimum_dp(const station_config *cfg, const sim_day *d, const sim_result
 }
 
 int sim_optimum(const station_config *cfg, const sim_day *d, const sim_result *res, int from, int to,
-		double soc_start_pct, double soc_end_min_pct, double *cost, const char **method, double *soc_out)
+		double soc_start_pct, double soc_end_min_pct, double *cost, const char **method,
+		double *soc_out)
 {
 #ifdef STATION_HAVE_GLPK
 	if (method)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const days[] = {"summer_sunny", "spring_cloudy", "winter", "dynamic_price"};
+static const char *const days[] = { "summer_sunny", "spring_cloudy", "winter", "dynamic_price" };
 
 static double now_s(void)
 {
@@ -51,8 +51,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("Last day of each reference file (3 learning days before it), KPIs per storage mode\n");
-	printf("%-14s %-16s %7s %7s %8s %8s %8s %8s %8s %6s %6s %5s %5s %9s %6s\n", "day", "mode", "selfC", "selfS",
-	       "cost", "impWh", "expWh", "peakW", "batThrWh", "evWh", "evPV", "soc0", "soc1", "optimum", "ratio");
+	printf("%-14s %-16s %7s %7s %8s %8s %8s %8s %8s %6s %6s %5s %5s %9s %6s\n", "day", "mode", "selfC",
+	       "selfS", "cost", "impWh", "expWh", "peakW", "batThrWh", "evWh", "evPV", "soc0", "soc1",
+	       "optimum", "ratio");
 	double ratios[8];
 	int nr = 0;
 	double times[64];
@@ -77,15 +78,17 @@ int main(int argc, char **argv)
 				times[nt++] = now_s() - t0;
 			double opt = 0;
 			const char *method = "";
-			int ok = sim_optimum(cfg, &d, &res, res.last_day_row, d.n, res.soc_last_day_start_pct, res.soc_end_pct,
-					     &opt, &method, NULL);
+			int ok = sim_optimum(cfg, &d, &res, res.last_day_row, d.n, res.soc_last_day_start_pct,
+					     res.soc_end_pct, &opt, &method, NULL);
 			const sim_kpi *k = &res.last_day;
 			double ratio = sim_cost_ratio(k->cost_total, opt);
-			printf("%-14s %-16s %7.3f %7.3f %8.3f %8.0f %8.0f %8.0f %8.0f %6.0f %6.2f %5.1f %5.1f %9.3f %6.3f\n",
-			       days[di], station_mode_name(cfg->mode), k->self_consumption, k->self_sufficiency,
-			       k->cost_total, k->import_wh, k->export_wh, k->peak_import_w, k->battery_throughput_wh,
-			       k->ev_energy_wh, k->ev_pv_share, res.soc_last_day_start_pct, res.soc_end_pct,
-			       ok == 0 ? opt : -1, ok == 0 ? ratio : -1);
+			printf("%-14s %-16s %7.3f %7.3f %8.3f %8.0f %8.0f %8.0f %8.0f %6.0f %6.2f %5.1f "
+			       "%5.1f %9.3f %6.3f\n",
+			       days[di], station_mode_name(cfg->mode), k->self_consumption,
+			       k->self_sufficiency, k->cost_total, k->import_wh, k->export_wh,
+			       k->peak_import_w, k->battery_throughput_wh, k->ev_energy_wh, k->ev_pv_share,
+			       res.soc_last_day_start_pct, res.soc_end_pct, ok == 0 ? opt : -1,
+			       ok == 0 ? ratio : -1);
 			if (m == STATION_MODE_OPTIMISE && nr < 8)
 				ratios[nr++] = ratio;
 			sim_result_free(&res);

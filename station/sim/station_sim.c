@@ -58,10 +58,13 @@ static void write_step(void *user, const sim_step_rec *r)
 	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
 	int64_t dd = doy - (153 * mp + 2) / 5 + 1, mm = mp < 10 ? mp + 3 : mp - 9;
 	y += mm <= 2;
-	fprintf(o->f, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.3f,%d,%.1f,%.2f",
-		(long long)y, (long long)mm, (long long)dd, (long long)(sod / 3600), (long long)(sod / 60 % 60),
-		(long long)(sod % 60), r->pv_avail, r->pv, r->pv3, r->load, r->loads, r->ev, r->gen, r->bat, r->grid,
-		r->unserved, r->soc, r->on_grid ? 1 : 0, r->curtailed, r->out->plan_soc_pct);
+	fprintf(o->f,
+		"%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%."
+		"1f,%.3f,%d,%.1f,%.2f",
+		(long long)y, (long long)mm, (long long)dd, (long long)(sod / 3600),
+		(long long)(sod / 60 % 60), (long long)(sod % 60), r->pv_avail, r->pv, r->pv3, r->load,
+		r->loads, r->ev, r->gen, r->bat, r->grid, r->unserved, r->soc, r->on_grid ? 1 : 0,
+		r->curtailed, r->out->plan_soc_pct);
 	for (int k = 0; k < o->cfg->n_chargers; k++)
 		fprintf(o->f, ",%.1f,%d", r->ev_a[k], r->ev_phases[k]);
 	fputc('\n', o->f);
@@ -114,7 +117,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "station-sim: %s\n", err);
 		goto out;
 	}
-	out_ctx oc = {NULL, cfg, &day};
+	out_ctx oc = { NULL, cfg, &day };
 	if (out_path) {
 		of = fopen(out_path, "w");
 		if (!of) {
@@ -122,8 +125,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		oc.f = of;
-		fprintf(of, "time,pv_avail_w,pv_w,pv3_w,load_w,loads_w,ev_w,gen_w,bat_w,grid_w,unserved_w,soc_pct,on_grid,"
-			    "curtailed_w,plan_soc_pct");
+		fprintf(of,
+			"time,pv_avail_w,pv_w,pv3_w,load_w,loads_w,ev_w,gen_w,bat_w,grid_w,unserved_w,soc_"
+			"pct,on_grid,"
+			"curtailed_w,plan_soc_pct");
 		for (int k = 0; k < cfg->n_chargers; k++)
 			fprintf(of, ",ev%d_a,ev%d_phases", k + 1, k + 1);
 		fputc('\n', of);
@@ -132,12 +137,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "station-sim: %s\n", err);
 		goto out;
 	}
-	sim_opt opt = {0, 0, "none"};
+	sim_opt opt = { 0, 0, "none" };
 	if (optimum) {
-		if (sim_optimum(cfg, &day, &res, 0, day.n, res.soc_start_pct, res.soc_end_pct, &opt.cost_all, &opt.method, NULL) <
-			    0 ||
-		    sim_optimum(cfg, &day, &res, res.last_day_row, day.n, res.soc_last_day_start_pct, res.soc_end_pct,
-				&opt.cost_last, &opt.method, NULL) < 0) {
+		if (sim_optimum(cfg, &day, &res, 0, day.n, res.soc_start_pct, res.soc_end_pct, &opt.cost_all,
+				&opt.method, NULL) < 0 ||
+		    sim_optimum(cfg, &day, &res, res.last_day_row, day.n, res.soc_last_day_start_pct,
+				res.soc_end_pct, &opt.cost_last, &opt.method, NULL) < 0) {
 			fprintf(stderr, "station-sim: the optimum could not be computed\n");
 			rc = 1;
 			goto out;

@@ -43,7 +43,8 @@ void station_house_set_battery(station_house *h, const station_battery_cfg *b)
 	h->soc_pct = clampd(h->soc_pct, b->soc_min_pct, b->soc_max_pct);
 }
 
-void station_house_init(station_house *h, const station_config *cfg, double pv_peak_w, uint32_t seed, int64_t t_ms)
+void station_house_init(station_house *h, const station_config *cfg, double pv_peak_w, uint32_t seed,
+			int64_t t_ms)
 {
 	memset(h, 0, sizeof *h);
 	h->seed = seed;
@@ -89,7 +90,8 @@ void station_house_sample(const station_house *h, int64_t t_ms, double *pv_w, do
 	int64_t local = t_s + (int64_t)h->utc_offset_min * 60;
 	double hour = (double)(local - floordiv(local, 86400) * 86400) / 3600.0;
 	/* shape mean ~410 W and appliances ~200 W make ~5330 kWh a year */
-	double shape = 180 + 500 * bump(hour, 7.5, 1.0) + 300 * bump(hour, 12.5, 1.2) + 900 * bump(hour, 19.0, 1.5);
+	double shape =
+		180 + 500 * bump(hour, 7.5, 1.0) + 300 * bump(hour, 12.5, 1.2) + 900 * bump(hour, 19.0, 1.5);
 	int64_t slot = floordiv(local, 900);
 	double appl = 0;
 	if (u01(h->seed, slot, 3) < 0.12 && hour > 6 && hour < 23)

@@ -220,9 +220,18 @@ static int mb_write(void *arg, modbus_t *mb)
 				v = c.grid_w;
 				break;
 			case SSRC_O_PV_LIMIT: v = c.pv_limit_w; break;
-			case SSRC_O_LOAD: v = c.load_on[w->index]; sw = true; break;
-			case SSRC_O_HEAT_PUMP: v = c.heat_pump_on; sw = true; break;
-			case SSRC_O_GENERATOR: v = c.generator_on; sw = true; break;
+			case SSRC_O_LOAD:
+				v = c.load_on[w->index];
+				sw = true;
+				break;
+			case SSRC_O_HEAT_PUMP:
+				v = c.heat_pump_on;
+				sw = true;
+				break;
+			case SSRC_O_GENERATOR:
+				v = c.generator_on;
+				sw = true;
+				break;
 			default: continue;
 			}
 			if (sw && !refresh && s->written[i] == (int)v)
@@ -254,7 +263,8 @@ static int check_opts(const station_src_opts *o, char *err, size_t errlen)
 		bad = "poll_ms must be 50..3600000";
 	else if (o->timeout_ms < 10 || o->timeout_ms > 60000)
 		bad = "timeout_ms must be 10..60000";
-	else if (o->backoff_min_ms < 10 || o->backoff_max_ms < o->backoff_min_ms || o->backoff_max_ms > 3600000)
+	else if (o->backoff_min_ms < 10 || o->backoff_max_ms < o->backoff_min_ms ||
+		 o->backoff_max_ms > 3600000)
 		bad = "backoff must be 10 <= backoff_min_ms <= backoff_max_ms <= 3600000";
 	else if (o->refresh_ms < 100)
 		bad = "refresh_ms must be at least 100";

@@ -54,12 +54,12 @@ typedef modbus_word_order station_src_order;
  * (battery > 0 charging, grid > 0 import); a negative scale flips a
  * device's own convention. */
 typedef enum station_src_quantity {
-	SSRC_Q_PV,	  /* own PV power, W */
-	SSRC_Q_PV3,	  /* third-party PV inverter power, W (optional) */
-	SSRC_Q_BAT_SOC,	  /* battery state of charge, % */
+	SSRC_Q_PV,        /* own PV power, W */
+	SSRC_Q_PV3,       /* third-party PV inverter power, W (optional) */
+	SSRC_Q_BAT_SOC,   /* battery state of charge, % */
 	SSRC_Q_BAT_POWER, /* battery power, W, > 0 charging */
-	SSRC_Q_GRID,	  /* grid power, W, > 0 import */
-	SSRC_Q_LOAD,	  /* house load, W */
+	SSRC_Q_GRID,      /* grid power, W, > 0 import */
+	SSRC_Q_LOAD,      /* house load, W */
 	SSRC_Q_COUNT
 } station_src_quantity;
 
@@ -68,10 +68,10 @@ typedef enum station_src_output {
 	SSRC_O_BAT_SETPOINT,  /* battery power setpoint, W, > 0 charge */
 	SSRC_O_GRID_SETPOINT, /* grid power setpoint, W, > 0 import (ESS-style inverters) */
 	SSRC_O_PV_LIMIT,      /* PV power limit, W */
-	SSRC_O_LOAD,	      /* smart load k (index), on/off */
+	SSRC_O_LOAD,          /* smart load k (index), on/off */
 	SSRC_O_HEAT_PUMP,     /* SG-ready heat pump, on/off */
 	SSRC_O_GENERATOR,     /* generator start, on/off */
-	SSRC_O_ENABLE,	      /* a constant written before the setpoints ("remote control enable") */
+	SSRC_O_ENABLE,        /* a constant written before the setpoints ("remote control enable") */
 	SSRC_O_COUNT
 } station_src_output;
 
@@ -82,7 +82,7 @@ typedef struct station_src_reg {
 	uint16_t addr; /* protocol address (datasheet register 40001 is 0) */
 	station_src_type type;
 	station_src_order order;
-	double scale;	/* physical value = raw x scale; never 0 */
+	double scale;   /* physical value = raw x scale; never 0 */
 	uint16_t value; /* SSRC_O_ENABLE: the constant */
 } station_src_reg;
 
@@ -134,8 +134,8 @@ void station_source_reading_clear(station_src_reading *r);
 
 /* What the owner wants written. Lifetime: copied by station_source_command(). */
 typedef struct station_src_command {
-	double bat_w;	/* battery setpoint */
-	double grid_w;	/* expected grid power at the setpoints (grid_setpoint maps) */
+	double bat_w;    /* battery setpoint */
+	double grid_w;   /* expected grid power at the setpoints (grid_setpoint maps) */
 	bool grid_valid; /* false: do not write a grid setpoint (the station runs blind:
 			    the device's own fallback is safer than a guess) */
 	double pv_limit_w;
@@ -144,8 +144,8 @@ typedef struct station_src_command {
 } station_src_command;
 
 typedef struct station_src_health {
-	bool ok;		/* the last poll succeeded */
-	char last_error[128];	/* "" when none yet */
+	bool ok;              /* the last poll succeeded */
+	char last_error[128]; /* "" when none yet */
 	uint32_t consecutive_failures;
 	int64_t last_success_ms; /* -1 before the first */
 	uint64_t readings, failures, connects;
@@ -171,18 +171,18 @@ const char *station_src_kind_str(station_src_kind k);
 /* Lifetime: read by station_source_start(), which copies it. */
 typedef struct station_src_opts {
 	station_src_map map;
-	char host[128]; /* "127.0.0.1" */
-	int port;	/* 502 */
-	int unit;	/* Modbus unit id, 1 */
-	int poll_ms;	/* 1000 */
-	int timeout_ms; /* response and connect timeout, 1000 */
+	char host[128];                     /* "127.0.0.1" */
+	int port;                           /* 502 */
+	int unit;                           /* Modbus unit id, 1 */
+	int poll_ms;                        /* 1000 */
+	int timeout_ms;                     /* response and connect timeout, 1000 */
 	int backoff_min_ms, backoff_max_ms; /* reconnect delay, doubling: 500 .. 30000 */
 	/* Switch outputs are written when they change, after a reconnect and
 	 * at least this often (some devices forget); setpoints on every poll
 	 * (inverters with a watchdog fall back when not refreshed). 60000. */
 	int refresh_ms;
 	int64_t (*clock_ms)(void *ctx); /* NULL = CLOCK_REALTIME in ms; driver thread */
-	void (*wake)(void *ctx);	/* driver thread, after a reading or a health change */
+	void (*wake)(void *ctx);        /* driver thread, after a reading or a health change */
 	void *ctx;
 } station_src_opts;
 
@@ -212,14 +212,14 @@ void station_source_command(station_source *s, const station_src_command *cmd);
 /* Lifetime: owned by the caller; station_house_init() fills it. */
 typedef struct station_house {
 	uint32_t seed;
-	double pv_peak_w;	  /* PV array at clear sky noon-ish, 8000 */
-	double lat_deg, lon_deg;  /* from the station settings */
+	double pv_peak_w;        /* PV array at clear sky noon-ish, 8000 */
+	double lat_deg, lon_deg; /* from the station settings */
 	int utc_offset_min;
-	double annual_kwh;	  /* household consumption, 4500 */
-	station_battery_cfg bat;  /* capacity, power limits, efficiency, SOC bounds */
-	double soc_pct;		  /* state */
-	double bat_w;		  /* battery power as applied in the last interval */
-	int64_t t_ms;		  /* time of the state, -1 before the first advance */
+	double annual_kwh;       /* household consumption, 4500 */
+	station_battery_cfg bat; /* capacity, power limits, efficiency, SOC bounds */
+	double soc_pct;          /* state */
+	double bat_w;            /* battery power as applied in the last interval */
+	int64_t t_ms;            /* time of the state, -1 before the first advance */
 } station_house;
 
 void station_house_init(station_house *h, const station_config *cfg, double pv_peak_w, uint32_t seed,

@@ -13,8 +13,14 @@
 #include <string.h>
 #include <strings.h>
 
-#define RD(q, fc, addr, type, scale) { q, 0, fc, addr, type, SSRC_WORD_BIG, scale, 0 }
-#define WR(o, idx, fc, addr, type, scale) { o, idx, fc, addr, type, SSRC_WORD_BIG, scale, 0 }
+#define RD(q, fc, addr, type, scale)                          \
+	{                                                     \
+		q, 0, fc, addr, type, SSRC_WORD_BIG, scale, 0 \
+	}
+#define WR(o, idx, fc, addr, type, scale)                       \
+	{                                                       \
+		o, idx, fc, addr, type, SSRC_WORD_BIG, scale, 0 \
+	}
 
 /* Victron Venus OS / GX device, "com.victronenergy.system" on Modbus TCP
  * unit 100 (registers of Victron's CCGX Modbus-TCP register list), ESS
@@ -26,15 +32,23 @@
  *   charging positive); 843 SOC (uint16, %); 2700 ESS control loop setpoint
  *   (/Settings/CGwacs/AcPowerSetPoint, int16, W, import positive). */
 static const station_src_map victron_gx = {
-	"victron-gx", true, 15, 1,
+	"victron-gx",
+	true,
+	15,
+	1,
 	{
-		RD(SSRC_Q_PV, 3, 808, SSRC_UINT16, 1), RD(SSRC_Q_PV, 3, 809, SSRC_UINT16, 1),
-		RD(SSRC_Q_PV, 3, 810, SSRC_UINT16, 1), RD(SSRC_Q_PV, 3, 811, SSRC_UINT16, 1),
-		RD(SSRC_Q_PV, 3, 812, SSRC_UINT16, 1), RD(SSRC_Q_PV, 3, 813, SSRC_UINT16, 1),
+		RD(SSRC_Q_PV, 3, 808, SSRC_UINT16, 1),
+		RD(SSRC_Q_PV, 3, 809, SSRC_UINT16, 1),
+		RD(SSRC_Q_PV, 3, 810, SSRC_UINT16, 1),
+		RD(SSRC_Q_PV, 3, 811, SSRC_UINT16, 1),
+		RD(SSRC_Q_PV, 3, 812, SSRC_UINT16, 1),
+		RD(SSRC_Q_PV, 3, 813, SSRC_UINT16, 1),
 		RD(SSRC_Q_PV, 3, 850, SSRC_UINT16, 1),
-		RD(SSRC_Q_LOAD, 3, 817, SSRC_UINT16, 1), RD(SSRC_Q_LOAD, 3, 818, SSRC_UINT16, 1),
+		RD(SSRC_Q_LOAD, 3, 817, SSRC_UINT16, 1),
+		RD(SSRC_Q_LOAD, 3, 818, SSRC_UINT16, 1),
 		RD(SSRC_Q_LOAD, 3, 819, SSRC_UINT16, 1),
-		RD(SSRC_Q_GRID, 3, 820, SSRC_INT16, 1), RD(SSRC_Q_GRID, 3, 821, SSRC_INT16, 1),
+		RD(SSRC_Q_GRID, 3, 820, SSRC_INT16, 1),
+		RD(SSRC_Q_GRID, 3, 821, SSRC_INT16, 1),
 		RD(SSRC_Q_GRID, 3, 822, SSRC_INT16, 1),
 		RD(SSRC_Q_BAT_POWER, 3, 842, SSRC_INT16, 1),
 		RD(SSRC_Q_BAT_SOC, 3, 843, SSRC_UINT16, 1),
@@ -90,9 +104,8 @@ static const key_def keys[] = {
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 /* Reads take function codes 3 and 4, setpoints 6 and 16. */
-static const modbus_reg_rules read_rules = {
-	",3,4,", "%s: function code '%s' must be 3 (holding) or 4 (input)", 127
-};
+static const modbus_reg_rules read_rules = { ",3,4,",
+					     "%s: function code '%s' must be 3 (holding) or 4 (input)", 127 };
 static const modbus_reg_rules setpoint_rules = {
 	",6,16,", "%s: function code '%s' must be 6 (one register) or 16 (several)", 127
 };
@@ -106,8 +119,8 @@ int station_source_words(station_src_type t)
 static int parse_value_reg(const key_def *k, char *val, station_src_reg *r, char *err, size_t errlen)
 {
 	modbus_reg_item it;
-	int rc = modbus_reg_parse_item(k->name, val, k->kind == K_READ ? &read_rules : &setpoint_rules, &it, err,
-				       errlen);
+	int rc = modbus_reg_parse_item(k->name, val, k->kind == K_READ ? &read_rules : &setpoint_rules, &it,
+				       err, errlen);
 	if (rc < 0)
 		return rc;
 	r->fc = it.fc;
@@ -127,15 +140,16 @@ static int parse_switch(const key_def *k, char *val, station_src_reg *r, char *e
 	int nf = modbus_reg_split(val, f);
 	long fc, addr, v = 0;
 	if (k->kind == K_SWITCH && nf != 2)
-		return modbus_reg_fail(err, errlen, "%s: expected FC:ADDR (5 coil, 6 register), got '%s'", k->name, orig);
+		return modbus_reg_fail(err, errlen, "%s: expected FC:ADDR (5 coil, 6 register), got '%s'",
+				       k->name, orig);
 	if (k->kind == K_ENABLE && nf != 3)
 		return modbus_reg_fail(err, errlen, "%s: expected 6:ADDR:VALUE, got '%s'", k->name, orig);
 	if (!modbus_reg_parse_long(f[0], 1, 16, &fc) || (k->kind == K_SWITCH ? fc != 5 && fc != 6 : fc != 6))
 		return modbus_reg_fail(err, errlen, "%s: function code '%s' must be %s", k->name, f[0],
 				       k->kind == K_SWITCH ? "5 (coil) or 6 (register)" : "6");
 	if (!modbus_reg_parse_long(f[1], 0, 65535, &addr))
-		return modbus_reg_fail(err, errlen, "%s: address '%s' must be 0..65535 (decimal or 0x hex)", k->name,
-				       f[1]);
+		return modbus_reg_fail(err, errlen, "%s: address '%s' must be 0..65535 (decimal or 0x hex)",
+				       k->name, f[1]);
 	if (k->kind == K_ENABLE && !modbus_reg_parse_long(f[2], 0, 65535, &v))
 		return modbus_reg_fail(err, errlen, "%s: value '%s' must be 0..65535", k->name, f[2]);
 	r->fc = (uint8_t)fc;
@@ -177,17 +191,19 @@ int station_source_map_parse(const char *spec, station_src_map *map, char *err, 
 			if (!strcmp(keys[k].name, item))
 				break;
 		if (k == NKEYS)
-			return modbus_reg_fail(err, errlen,
-					       "'%s': unknown key (pv_power, pv3_power, bat_soc, bat_power, grid_power, "
-					       "load_power, bat_setpoint, grid_setpoint, pv_limit, load1..load8, heat_pump, "
-					       "generator, enable, load)",
-					       item);
+			return modbus_reg_fail(
+				err, errlen,
+				"'%s': unknown key (pv_power, pv3_power, bat_soc, bat_power, grid_power, "
+				"load_power, bat_setpoint, grid_setpoint, pv_limit, load1..load8, heat_pump, "
+				"generator, enable, load)",
+				item);
 		const key_def *kd = &keys[k];
 		station_src_reg *r;
 		int rc;
 		if (kd->kind == K_READ) {
 			if (map->n_reads == STATION_SRC_MAX_READS)
-				return modbus_reg_fail(err, errlen, "%s: more than 24 registers to read", item);
+				return modbus_reg_fail(err, errlen, "%s: more than 24 registers to read",
+						       item);
 			r = &map->reads[map->n_reads];
 			rc = parse_value_reg(kd, val, r, err, errlen);
 		} else {
@@ -223,9 +239,11 @@ int station_source_map_parse(const char *spec, station_src_map *map, char *err, 
 	if (!have[SSRC_Q_BAT_SOC])
 		return modbus_reg_fail(err, errlen, "missing bat_soc");
 	if (!have[SSRC_Q_GRID] && !have[SSRC_Q_LOAD])
-		return modbus_reg_fail(err, errlen, "missing grid_power or load_power (one is needed for the house load)");
+		return modbus_reg_fail(err, errlen,
+				       "missing grid_power or load_power (one is needed for the house load)");
 	if (!have[SSRC_Q_LOAD] && !have[SSRC_Q_BAT_POWER])
-		return modbus_reg_fail(err, errlen, "missing bat_power (needed to derive the load from grid_power)");
+		return modbus_reg_fail(err, errlen,
+				       "missing bat_power (needed to derive the load from grid_power)");
 	if (bat_sp && grid_sp)
 		return modbus_reg_fail(err, errlen, "bat_setpoint and grid_setpoint: give one, not both");
 	return 0;

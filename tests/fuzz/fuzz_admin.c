@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char client[64];   /* the dummy wsi of the HTTP client */
+static char client[64]; /* the dummy wsi of the HTTP client */
 
 static void copy_part(char *dst, size_t cap, const uint8_t *p, size_t n)
 {
@@ -36,12 +36,14 @@ static void finish_call(struct csms *app, struct session *s, unsigned flags)
 			char frame[256], id[OCPP_MSGID_MAX];
 			snprintf(id, sizeof id, "%s", s->inflight->id);
 			if (flags & 64)
-				snprintf(frame, sizeof frame, "[4,\"%s\",\"InternalError\",\"x\",{}]", s->inflight->id);
+				snprintf(frame, sizeof frame, "[4,\"%s\",\"InternalError\",\"x\",{}]",
+					 s->inflight->id);
 			else
-				snprintf(frame, sizeof frame, "[3,\"%s\",{\"status\":\"Accepted\"}]", s->inflight->id);
+				snprintf(frame, sizeof frame, "[3,\"%s\",{\"status\":\"Accepted\"}]",
+					 s->inflight->id);
 			ocppj_receive(s, frame, strlen(frame));
 			if (s->inflight && !strcmp(id, s->inflight->id))
-				abort();   /* the answer to the call in flight was not taken */
+				abort(); /* the answer to the call in flight was not taken */
 		}
 		fuzz_end_turn();
 	}
@@ -87,16 +89,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	store_commit(app->store);
 	fuzz_end_turn();
 	if (!t->answered && !t->deferred)
-		abort();   /* a request left without an answer */
+		abort(); /* a request left without an answer */
 	int gone = 0;
 	if (!t->answered) {
 		if (flags & 32) {
-			t->wsi = NULL;   /* the client went away: the answer frees t */
+			t->wsi = NULL; /* the client went away: the answer frees t */
 			gone = 1;
 		}
 		finish_call(app, s, flags);
 		if (!gone && !t->answered)
-			abort();   /* the deferred answer never came */
+			abort(); /* the deferred answer never came */
 	}
 	if (!gone) {
 		if (t->status < 100 || t->status > 599)

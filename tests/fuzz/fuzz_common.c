@@ -45,7 +45,11 @@ static struct session sess;
 static int ready;
 static char dummy_wsi[64];
 
-#define DIE(...) do { fprintf(stderr, "fuzz_common: " __VA_ARGS__); abort(); } while (0)
+#define DIE(...)                                              \
+	do {                                                  \
+		fprintf(stderr, "fuzz_common: " __VA_ARGS__); \
+		abort();                                      \
+	} while (0)
 
 static void setup(void)
 {
@@ -57,7 +61,7 @@ static void setup(void)
 	if (config_load(&app.cfg, 1, (char *[]){ "csmsd", NULL }))
 		DIE("config_load\n");
 	app.cfg.unknown_chargers = UNKNOWN_ACCEPT;
-	app.cfg.validate_outgoing = 1;       /* our own answers are checked too */
+	app.cfg.validate_outgoing = 1; /* our own answers are checked too */
 	app.cfg.dlm_enabled = 1;
 	if (config_set(&app.cfg, "dlm_sensor", "api", err, sizeof err) ||
 	    config_set(&app.cfg, "station_source", "api", err, sizeof err))

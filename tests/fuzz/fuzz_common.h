@@ -15,7 +15,7 @@
 
 /* Set up once (aborts on failure: a harness bug, not a finding). */
 struct csms *fuzz_app(void);
-struct session *fuzz_session(void);   /* "CP1", accepted and booted */
+struct session *fuzz_session(void); /* "CP1", accepted and booted */
 
 /* Frees every frame queued for writing on s; returns how many there were. */
 int fuzz_drain(struct session *s);

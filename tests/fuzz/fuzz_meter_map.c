@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				station_config back;
 				station_config_defaults(&back);
 				if (p && station_json_parse(p, &back, &confirm, err, sizeof err) != 0)
-					abort();   /* what we print must parse back */
+					abort(); /* what we print must parse back */
 				free(p);
 			}
 			cJSON_Delete(j);

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct { const char *action, *payload; } calls[] = {
+static const struct {
+	const char *action, *payload;
+} calls[] = {
 	{ "Reset", "{\"type\":\"Soft\"}" },
 	{ "ClearCache", "{}" },
 	{ "GetConfiguration", "{}" },
@@ -21,24 +23,28 @@ static const struct { const char *action, *payload; } calls[] = {
 	{ "RemoteStopTransaction", "{\"transactionId\":1}" },
 	{ "TriggerMessage", "{\"requestedMessage\":\"StatusNotification\",\"connectorId\":1}" },
 	{ "GetLocalListVersion", "{}" },
-	{ "SendLocalList", "{\"listVersion\":3,\"updateType\":\"Full\",\"localAuthorizationList\":"
-			   "[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\"}}]}" },
+	{ "SendLocalList",
+	  "{\"listVersion\":3,\"updateType\":\"Full\",\"localAuthorizationList\":"
+	  "[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\"}}]}" },
 	{ "DataTransfer", "{\"vendorId\":\"v\",\"messageId\":\"m\",\"data\":\"d\"}" },
 	{ "UnlockConnector", "{\"connectorId\":1}" },
 	{ "ChangeAvailability", "{\"connectorId\":0,\"type\":\"Inoperative\"}" },
 	{ "GetCompositeSchedule", "{\"connectorId\":1,\"duration\":3600}" },
-	{ "ReserveNow", "{\"connectorId\":1,\"expiryDate\":\"2030-01-01T00:00:00Z\",\"idTag\":\"X\","
-			"\"reservationId\":5}" },
+	{ "ReserveNow",
+	  "{\"connectorId\":1,\"expiryDate\":\"2030-01-01T00:00:00Z\",\"idTag\":\"X\","
+	  "\"reservationId\":5}" },
 	{ "CancelReservation", "{\"reservationId\":5}" },
-	{ "SetChargingProfile", "{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":7,"
-				"\"stackLevel\":1,\"chargingProfilePurpose\":\"TxDefaultProfile\","
-				"\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":{\"chargingRateUnit\":\"A\","
-				"\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":16}]}}}" },
+	{ "SetChargingProfile",
+	  "{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":7,"
+	  "\"stackLevel\":1,\"chargingProfilePurpose\":\"TxDefaultProfile\","
+	  "\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":{\"chargingRateUnit\":\"A\","
+	  "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":16}]}}}" },
 	{ "ClearChargingProfile", "{\"id\":7}" },
 	{ "GetDiagnostics", "{\"location\":\"ftp://x/y\"}" },
 	{ "UpdateFirmware", "{\"location\":\"http://x/fw\",\"retrieveDate\":\"2030-01-01T00:00:00Z\"}" },
 	{ "ExtendedTriggerMessage", "{\"requestedMessage\":\"Heartbeat\"}" },
-	{ "GetLog", "{\"logType\":\"DiagnosticsLog\",\"requestId\":1,\"log\":{\"remoteLocation\":\"http://x/\"}}" },
+	{ "GetLog",
+	  "{\"logType\":\"DiagnosticsLog\",\"requestId\":1,\"log\":{\"remoteLocation\":\"http://x/\"}}" },
 	{ "GetInstalledCertificateIds", "{\"certificateType\":\"CentralSystemRootCertificate\"}" },
 };
 #define NCALLS (sizeof calls / sizeof calls[0])
@@ -86,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cJSON *p = cJSON_Parse(calls[which].payload);
 		char why[256];
 		if (p && ocppj_call(s, calls[which].action, p, on_result, NULL, why, sizeof why) == -1)
-			abort();   /* the table above must stay valid */
+			abort(); /* the table above must stay valid */
 		cJSON_Delete(p);
 		fuzz_drain(s);
 	}

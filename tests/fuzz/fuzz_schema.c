@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memset(why, 'x', sizeof why);
 			schema_result r = schema_validate(s, j, why, sizeof why);
 			if (strnlen(why, sizeof why) == sizeof why || (r == SCHEMA_OK) != (why[0] == 0))
-				abort();   /* the contract of schema.h */
+				abort(); /* the contract of schema.h */
 			/* a short buffer must truncate, not overflow */
 			char tiny[3];
 			schema_validate(s, j, tiny, sizeof tiny);
@@ -42,9 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			/* members are validated on their own too (nested objects) */
 			const cJSON *m;
-			cJSON_ArrayForEach(m, j)
-				if (cJSON_IsObject(m))
-					schema_validate(s, m, why, sizeof why);
+			cJSON_ArrayForEach(m, j) if (cJSON_IsObject(m))
+				schema_validate(s, m, why, sizeof why);
 		}
 	}
 	cJSON_Delete(j);

@@ -59,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			time_format_iso(ms, buf, sizeof buf);
 			/* fractions below 1 ms are dropped: compare at ms */
 			if (time_parse_iso(buf, &back) != 0 || back != ms)
-				fprintf(stderr, "round trip: '%s' -> %lld -> '%s'\n", text, (long long)ms, buf);
+				fprintf(stderr, "round trip: '%s' -> %lld -> '%s'\n", text, (long long)ms,
+					buf);
 		}
 	} else {
 		char err[256], out[512];
@@ -70,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (!memchr(err, 0, sizeof err)) {
 			abort();
 		}
-		config_set(&cfg, text, "1", err, sizeof err);   /* the value as a key name */
+		config_set(&cfg, text, "1", err, sizeof err); /* the value as a key name */
 	}
 	free(text);
 	return 0;

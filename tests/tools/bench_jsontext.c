@@ -12,8 +12,10 @@
 static const char frame[] =
 	"[2,\"mv-123456\",\"MeterValues\",{\"connectorId\":1,\"transactionId\":4711,\"meterValue\":"
 	"[{\"timestamp\":\"2026-05-01T10:00:00.000Z\",\"sampledValue\":["
-	"{\"value\":\"12345.6\",\"context\":\"Sample.Periodic\",\"measurand\":\"Energy.Active.Import.Register\",\"unit\":\"Wh\"},"
-	"{\"value\":\"7360\",\"context\":\"Sample.Periodic\",\"measurand\":\"Power.Active.Import\",\"unit\":\"W\"},"
+	"{\"value\":\"12345.6\",\"context\":\"Sample.Periodic\",\"measurand\":\"Energy.Active.Import."
+	"Register\",\"unit\":\"Wh\"},"
+	"{\"value\":\"7360\",\"context\":\"Sample.Periodic\",\"measurand\":\"Power.Active.Import\",\"unit\":"
+	"\"W\"},"
 	"{\"value\":\"16.0\",\"measurand\":\"Current.Import\",\"phase\":\"L1\",\"unit\":\"A\"},"
 	"{\"value\":\"16.0\",\"measurand\":\"Current.Import\",\"phase\":\"L2\",\"unit\":\"A\"},"
 	"{\"value\":\"16.0\",\"measurand\":\"Current.Import\",\"phase\":\"L3\",\"unit\":\"A\"},"
@@ -40,8 +42,10 @@ int main(int argc, char **argv)
 		for (long i = 0; i < n; i++)
 			cJSON_Delete(jtext_parse(frame, len, &e));
 		double t2 = now_ns();
-		printf("MeterValues frame, %zu bytes: cJSON_ParseWithLength %.0f ns, jtext_parse %.0f ns (+%.1f%%)\n",
-		       len, (t1 - t0) / (double)n, (t2 - t1) / (double)n, 100.0 * ((t2 - t1) - (t1 - t0)) / (t1 - t0));
+		printf("MeterValues frame, %zu bytes: cJSON_ParseWithLength %.0f ns, jtext_parse %.0f ns "
+		       "(+%.1f%%)\n",
+		       len, (t1 - t0) / (double)n, (t2 - t1) / (double)n,
+		       100.0 * ((t2 - t1) - (t1 - t0)) / (t1 - t0));
 	}
 	return e != JTEXT_OK;
 }

@@ -14,10 +14,10 @@ enum cliopt_type { CLIOPT_INT, CLIOPT_STR, CLIOPT_FLAG };
 
 /* One option. Lifetime: static tables; values written through ptr. */
 struct cliopt {
-	const char *name;             /* without the leading "--" */
+	const char *name; /* without the leading "--" */
 	enum cliopt_type type;
-	void *ptr;                    /* int * or const char ** */
-	long min, max;                /* CLIOPT_INT bounds */
+	void *ptr;     /* int * or const char ** */
+	long min, max; /* CLIOPT_INT bounds */
 	const char *help;
 };
 
@@ -25,15 +25,16 @@ static inline void cliopt_usage(FILE *f, const struct cliopt *t)
 {
 	for (; t->name; t++)
 		fprintf(f, "  --%-18s %s%s\n", t->name,
-			t->type == CLIOPT_INT ? "N  " : t->type == CLIOPT_STR ? "S  " : "   ",
+			t->type == CLIOPT_INT           ? "N  "
+				: t->type == CLIOPT_STR ? "S  "
+							: "   ",
 			t->help);
 }
 
 /* Parses argv[from..argc); prints one clear line and returns -EINVAL on a
  * bad option; prints the table and returns 1 on --help. Values point into
  * argv. */
-static inline int cliopt_parse(const struct cliopt *tab, int argc, char **argv, int from,
-			       const char *prog)
+static inline int cliopt_parse(const struct cliopt *tab, int argc, char **argv, int from, const char *prog)
 {
 	for (int i = from; i < argc; i++) {
 		const struct cliopt *t = tab;

@@ -30,8 +30,7 @@ static const char *get_int(const cJSON *req, const char *name, int required, int
 	return NULL;
 }
 
-static const char *get_str(const cJSON *req, const char *name, int required,
-			   size_t maxlen, const char **out)
+static const char *get_str(const cJSON *req, const char *name, int required, size_t maxlen, const char **out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
 
@@ -45,8 +44,8 @@ static const char *get_str(const cJSON *req, const char *name, int required,
 	return NULL;
 }
 
-static const char *get_enum(const cJSON *req, const char *name, int required,
-			    const char *const *values, int *idx)
+static const char *get_enum(const cJSON *req, const char *name, int required, const char *const *values,
+			    int *idx)
 {
 	const char *s = NULL, *e = get_str(req, name, required, 0, &s);
 
@@ -60,8 +59,7 @@ static const char *get_enum(const cJSON *req, const char *name, int required,
 	return E_PROP;
 }
 
-static const char *get_obj(const cJSON *req, const char *name, int required,
-			   const cJSON **out)
+static const char *get_obj(const cJSON *req, const char *name, int required, const cJSON **out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
 
@@ -73,7 +71,12 @@ static const char *get_obj(const cJSON *req, const char *name, int required,
 	return NULL;
 }
 
-#define TRY(x) do { const char *e_ = (x); if (e_) return e_; } while (0)
+#define TRY(x)                        \
+	do {                          \
+		const char *e_ = (x); \
+		if (e_)               \
+			return e_;    \
+	} while (0)
 
 static void set_status(cJSON *resp, const char *status)
 {
@@ -90,7 +93,7 @@ static int conn_free(const struct cpsim_connector *c)
 struct cfgkey {
 	const char *name;
 	int readonly;
-	int integer;                  /* value must be a non-negative integer */
+	int integer; /* value must be a non-negative integer */
 	const char *def;
 };
 
@@ -99,14 +102,14 @@ static const struct cfgkey cfgkeys[] = {
 	{ "ClockAlignedDataInterval", 0, 1, "0" },
 	{ "ConnectionTimeOut", 0, 1, "60" },
 	{ "GetConfigurationMaxKeys", 1, 1, "50" },
-	{ "HeartbeatInterval", 0, 1, NULL },             /* from the model */
+	{ "HeartbeatInterval", 0, 1, NULL }, /* from the model */
 	{ "LocalAuthorizeOffline", 0, 0, "true" },
 	{ "LocalPreAuthorize", 0, 0, "false" },
 	{ "MeterValuesAlignedData", 0, 0, "Energy.Active.Import.Register" },
 	{ "MeterValuesSampledData", 0, 0,
 	  "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC,Temperature" },
 	{ "MeterValueSampleInterval", 0, 1, "60" },
-	{ "NumberOfConnectors", 1, 1, NULL },            /* from the model */
+	{ "NumberOfConnectors", 1, 1, NULL }, /* from the model */
 	{ "ResetRetries", 0, 1, "3" },
 	{ "StopTransactionOnEVSideDisconnect", 0, 0, "true" },
 	{ "StopTransactionOnInvalidId", 0, 0, "true" },
@@ -195,7 +198,8 @@ static const char *h_get_configuration(struct cpsim_cp *cp, const cJSON *req, cJ
 		for (size_t i = 0; i < NCFG; i++)
 			cfg_add(cp, known, (int)i);
 	} else {
-		cJSON_ArrayForEach(k, keys) {
+		cJSON_ArrayForEach(k, keys)
+		{
 			int i;
 
 			if (!cJSON_IsString(k) || strlen(k->valuestring) > 50) {
@@ -363,8 +367,8 @@ static const char *h_unlock(struct cpsim_cp *cp, const cJSON *req, cJSON *resp)
 
 static const char *h_set_charging_profile(struct cpsim_cp *cp, const cJSON *req, cJSON *resp)
 {
-	static const char *const purposes[] = { "ChargePointMaxProfile", "TxDefaultProfile",
-						"TxProfile", NULL };
+	static const char *const purposes[] = { "ChargePointMaxProfile", "TxDefaultProfile", "TxProfile",
+						NULL };
 	static const char *const kinds[] = { "Absolute", "Recurring", "Relative", NULL };
 	static const char *const units[] = { "A", "W", NULL };
 	const cJSON *prof = NULL, *sched = NULL, *periods, *p, *first = NULL;
@@ -387,7 +391,8 @@ static const char *h_set_charging_profile(struct cpsim_cp *cp, const cJSON *req,
 		return E_TYPE;
 	if (!cJSON_GetArraySize(periods))
 		return E_OCC;
-	cJSON_ArrayForEach(p, periods) {
+	cJSON_ArrayForEach(p, periods)
+	{
 		const cJSON *l = cJSON_GetObjectItemCaseSensitive(p, "limit");
 
 		start = -1;
@@ -401,8 +406,7 @@ static const char *h_set_charging_profile(struct cpsim_cp *cp, const cJSON *req,
 		if (!first || start == 0)
 			first = p;
 	}
-	if (id < 0 || id > cp->model.connectors ||
-	    (purpose == 0 && id != 0) ||
+	if (id < 0 || id > cp->model.connectors || (purpose == 0 && id != 0) ||
 	    (purpose == 2 && (id == 0 || !cp->model.conn[id].has_tx))) {
 		/* OCPP 1.6 3.13.x: ChargePointMaxProfile only on 0, TxProfile
 		 * only with a transaction running on that connector */
@@ -433,8 +437,7 @@ static const char *h_clear_charging_profile(struct cpsim_cp *cp, const cJSON *re
 	for (int c = 0; c <= cp->model.connectors; c++) {
 		struct cpsim_connector *k = &cp->model.conn[c];
 
-		if (!k->has_limit || (id >= 0 && id != c) ||
-		    (pid >= 0 && pid != k->limit_profile_id) ||
+		if (!k->has_limit || (id >= 0 && id != c) || (pid >= 0 && pid != k->limit_profile_id) ||
 		    (stack >= 0 && stack != k->limit_stack))
 			continue;
 		k->has_limit = 0;
@@ -546,7 +549,8 @@ static const char *h_send_local_list(struct cpsim_cp *cp, const cJSON *req, cJSO
 	TRY(get_enum(req, "updateType", 1, types, &type));
 	if (list && !cJSON_IsArray(list))
 		return E_TYPE;
-	cJSON_ArrayForEach(e, list) {
+	cJSON_ArrayForEach(e, list)
+	{
 		const char *tag = NULL;
 
 		TRY(get_str(e, "idTag", 1, 20, &tag));
@@ -589,17 +593,19 @@ static const char *h_update_firmware(struct cpsim_cp *cp, const cJSON *req, cJSO
 
 /* ---------------------------------------------------------------- Remote trigger */
 
-static const char *const trigger_msgs[] = {
-	"BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification",
-	"Heartbeat", "MeterValues", "StatusNotification", NULL
-};
+static const char *const trigger_msgs[] = { "BootNotification",
+					    "DiagnosticsStatusNotification",
+					    "FirmwareStatusNotification",
+					    "Heartbeat",
+					    "MeterValues",
+					    "StatusNotification",
+					    NULL };
 static const char *const ext_trigger_msgs[] = {
-	"BootNotification", "LogStatusNotification", "FirmwareStatusNotification",
-	"Heartbeat", "MeterValues", "SignChargePointCertificate", "StatusNotification", NULL
+	"BootNotification", "LogStatusNotification",      "FirmwareStatusNotification", "Heartbeat",
+	"MeterValues",      "SignChargePointCertificate", "StatusNotification",         NULL
 };
 
-static const char *h_trigger(struct cpsim_cp *cp, const cJSON *req, cJSON *resp,
-			     const char *const *msgs)
+static const char *h_trigger(struct cpsim_cp *cp, const cJSON *req, cJSON *resp, const char *const *msgs)
 {
 	int m = 0, id = -1;
 
@@ -642,11 +648,10 @@ static const char *h_delete_certificate(struct cpsim_cp *cp, const cJSON *req, c
 	return NULL;
 }
 
-static const char *const cert_types[] = { "CentralSystemRootCertificate",
-					  "ManufacturerRootCertificate", NULL };
+static const char *const cert_types[] = { "CentralSystemRootCertificate", "ManufacturerRootCertificate",
+					  NULL };
 
-static const char *h_get_installed_certificate_ids(struct cpsim_cp *cp, const cJSON *req,
-						   cJSON *resp)
+static const char *h_get_installed_certificate_ids(struct cpsim_cp *cp, const cJSON *req, cJSON *resp)
 {
 	int t = 0;
 
@@ -708,15 +713,14 @@ static const char *h_signed_update_firmware(struct cpsim_cp *cp, const cJSON *re
 static void notify(struct cpsim_cp *cp, const char *action, const char *status, int request_id)
 {
 	char p[96];
-	int n = request_id >= 0 ?
-		snprintf(p, sizeof(p), "{\"status\":\"%s\",\"requestId\":%d}", status, request_id) :
-		snprintf(p, sizeof(p), "{\"status\":\"%s\"}", status);
+	int n = request_id >= 0
+		? snprintf(p, sizeof(p), "{\"status\":\"%s\",\"requestId\":%d}", status, request_id)
+		: snprintf(p, sizeof(p), "{\"status\":\"%s\"}", status);
 
 	cpsim_call(cp, action, p, (size_t)n, cpsim_reply_expect_ok, NULL);
 }
 
-static void notify_seq(struct cpsim_cp *cp, const char *action, const char *const *st,
-		       int request_id)
+static void notify_seq(struct cpsim_cp *cp, const char *action, const char *const *st, int request_id)
 {
 	for (; *st; st++)
 		notify(cp, action, *st, request_id);
@@ -731,7 +735,7 @@ static void status_all(struct cpsim_cp *cp, int id)
 }
 
 static const char csr[] = "{\"csr\":\"-----BEGIN CERTIFICATE REQUEST-----\\n"
-	"Y3BzaW0=\\n-----END CERTIFICATE REQUEST-----\"}";
+			  "Y3BzaW0=\\n-----END CERTIFICATE REQUEST-----\"}";
 
 static void send_triggered(struct cpsim_cp *cp, const char *msg, int id)
 {
@@ -775,8 +779,9 @@ static void after_availability(struct cpsim_cp *cp, const cJSON *req)
 
 	for (int c = lo; c <= hi; c++)
 		if (!cp->model.conn[c].has_tx && !cp->model.conn[c].busy)
-			cpsim_send_status(cp, c, cp->model.conn[c].unavailable ?
-					  CPSIM_ST_UNAVAILABLE : CPSIM_ST_AVAILABLE,
+			cpsim_send_status(cp, c,
+					  cp->model.conn[c].unavailable ? CPSIM_ST_UNAVAILABLE
+									: CPSIM_ST_AVAILABLE,
 					  cpsim_reply_expect_ok, NULL);
 }
 
@@ -792,8 +797,7 @@ static void after_cancel_reservation(struct cpsim_cp *cp, const cJSON *req)
 {
 	(void)req;
 	for (int c = 1; c <= cp->model.connectors; c++)
-		if (cp->model.conn[c].status == CPSIM_ST_RESERVED &&
-		    !cp->model.conn[c].has_reservation)
+		if (cp->model.conn[c].status == CPSIM_ST_RESERVED && !cp->model.conn[c].has_reservation)
 			cpsim_send_status(cp, c, CPSIM_ST_AVAILABLE, cpsim_reply_expect_ok, NULL);
 }
 
@@ -807,8 +811,7 @@ static void after_diagnostics(struct cpsim_cp *cp, const cJSON *req)
 
 static void after_firmware(struct cpsim_cp *cp, const cJSON *req)
 {
-	static const char *const st[] = { "Downloading", "Downloaded", "Installing",
-					  "Installed", NULL };
+	static const char *const st[] = { "Downloading", "Downloaded", "Installing", "Installed", NULL };
 
 	(void)req;
 	notify_seq(cp, "FirmwareStatusNotification", st, -1);
@@ -824,7 +827,7 @@ static void after_get_log(struct cpsim_cp *cp, const cJSON *req)
 static void after_signed_firmware(struct cpsim_cp *cp, const cJSON *req)
 {
 	static const char *const st[] = { "Downloading", "Downloaded", "SignatureVerified",
-					  "Installing", "Installed", NULL };
+					  "Installing",  "Installed",  NULL };
 
 	notify_seq(cp, "SignedFirmwareStatusNotification", st, int_field(req, "requestId", 0));
 }
@@ -875,8 +878,7 @@ static const struct answer *find_answer(const char *action)
 	return NULL;
 }
 
-const char *cpsim_answer(struct cpsim_cp *cp, const char *action, const cJSON *req,
-			 cJSON **resp)
+const char *cpsim_answer(struct cpsim_cp *cp, const char *action, const cJSON *req, cJSON **resp)
 {
 	const struct answer *a = find_answer(action);
 	const char *code;
@@ -895,8 +897,7 @@ const char *cpsim_answer(struct cpsim_cp *cp, const char *action, const cJSON *r
 	return code;
 }
 
-void cpsim_answers_after(struct cpsim_cp *cp, const char *action, const cJSON *req,
-			 const cJSON *resp)
+void cpsim_answers_after(struct cpsim_cp *cp, const char *action, const cJSON *req, const cJSON *resp)
 {
 	const struct answer *a = find_answer(action);
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(resp, "status");

@@ -14,37 +14,37 @@ struct field {
 	const char *name;
 	enum ftype type;
 	int required;
-	const char *const *values;     /* F_ENUM: NULL-terminated */
-	int maxlen;                    /* F_STR: 0 = any */
+	const char *const *values; /* F_ENUM: NULL-terminated */
+	int maxlen;                /* F_STR: 0 = any */
 };
 
 #define MAXF 4
 struct shape {
 	const char *action;
-	struct field f[MAXF];          /* unused rows have name NULL */
-	int closed;                    /* no other properties allowed */
+	struct field f[MAXF]; /* unused rows have name NULL */
+	int closed;           /* no other properties allowed */
 };
 
-static const char *const auth_st[] = { "Accepted", "Blocked", "Expired", "Invalid",
-				       "ConcurrentTx", NULL };
+static const char *const auth_st[] = { "Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx", NULL };
 static const char *const boot_st[] = { "Accepted", "Pending", "Rejected", NULL };
-static const char *const dt_st[] = { "Accepted", "Rejected", "UnknownMessageId",
-				     "UnknownVendorId", NULL };
+static const char *const dt_st[] = { "Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId", NULL };
 static const char *const acc_rej[] = { "Accepted", "Rejected", NULL };
 
 static const struct shape shapes[] = {
 	{ "Authorize", { { "idTagInfo", F_IDTAGINFO, 1, NULL, 0 } }, 1 },
-	{ "BootNotification", { { "status", F_ENUM, 1, boot_st, 0 },
-				{ "currentTime", F_TIME, 1, NULL, 0 },
-				{ "interval", F_INT, 1, NULL, 0 } }, 1 },
-	{ "DataTransfer", { { "status", F_ENUM, 1, dt_st, 0 },
-			    { "data", F_STR, 0, NULL, 0 } }, 1 },
+	{ "BootNotification",
+	  { { "status", F_ENUM, 1, boot_st, 0 },
+	    { "currentTime", F_TIME, 1, NULL, 0 },
+	    { "interval", F_INT, 1, NULL, 0 } },
+	  1 },
+	{ "DataTransfer", { { "status", F_ENUM, 1, dt_st, 0 }, { "data", F_STR, 0, NULL, 0 } }, 1 },
 	{ "DiagnosticsStatusNotification", { { NULL, 0, 0, NULL, 0 } }, 1 },
 	{ "FirmwareStatusNotification", { { NULL, 0, 0, NULL, 0 } }, 1 },
 	{ "Heartbeat", { { "currentTime", F_TIME, 1, NULL, 0 } }, 1 },
 	{ "MeterValues", { { NULL, 0, 0, NULL, 0 } }, 1 },
-	{ "StartTransaction", { { "idTagInfo", F_IDTAGINFO, 1, NULL, 0 },
-				{ "transactionId", F_INT, 1, NULL, 0 } }, 1 },
+	{ "StartTransaction",
+	  { { "idTagInfo", F_IDTAGINFO, 1, NULL, 0 }, { "transactionId", F_INT, 1, NULL, 0 } },
+	  1 },
 	{ "StatusNotification", { { NULL, 0, 0, NULL, 0 } }, 1 },
 	{ "StopTransaction", { { "idTagInfo", F_IDTAGINFO, 0, NULL, 0 } }, 1 },
 	/* security extension */
@@ -98,12 +98,12 @@ static int check_idtaginfo(const cJSON *o, char *err, size_t errlen)
 		snprintf(err, errlen, "idTagInfo.parentIdTag is not a string of <= 20");
 		return -EINVAL;
 	}
-	cJSON_ArrayForEach(it, o)
-		if (strcmp(it->string, "status") && strcmp(it->string, "expiryDate") &&
-		    strcmp(it->string, "parentIdTag")) {
-			snprintf(err, errlen, "idTagInfo has unknown property \"%.40s\"", it->string);
-			return -EINVAL;
-		}
+	cJSON_ArrayForEach(it, o) if (strcmp(it->string, "status") && strcmp(it->string, "expiryDate") &&
+				      strcmp(it->string, "parentIdTag"))
+	{
+		snprintf(err, errlen, "idTagInfo has unknown property \"%.40s\"", it->string);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -130,14 +130,12 @@ static int check_field(const struct field *f, const cJSON *v, char *err, size_t 
 			return 0;
 		snprintf(err, errlen, "%s is not one of its allowed values", f->name);
 		return -EINVAL;
-	case F_IDTAGINFO:
-		return check_idtaginfo(v, err, errlen);
+	case F_IDTAGINFO: return check_idtaginfo(v, err, errlen);
 	}
 	return -EINVAL;
 }
 
-int cpsim_check_result(const char *action, const cJSON *payload, char *err,
-		       size_t errlen)
+int cpsim_check_result(const char *action, const cJSON *payload, char *err, size_t errlen)
 {
 	const struct shape *s = NULL;
 	const cJSON *it;
@@ -165,7 +163,8 @@ int cpsim_check_result(const char *action, const cJSON *payload, char *err,
 			return -EINVAL;
 	}
 	if (s->closed)
-		cJSON_ArrayForEach(it, payload) {
+		cJSON_ArrayForEach(it, payload)
+		{
 			int known = 0;
 
 			for (int i = 0; i < MAXF && s->f[i].name; i++)

@@ -16,8 +16,7 @@
 
 _Static_assert(CPSIM_PRE >= LWS_PRE, "CPSIM_PRE must cover LWS_PRE");
 
-static void went_down(struct cpsim_cp *cp, enum cpsim_conn_event ev, int code,
-		      const char *reason);
+static void went_down(struct cpsim_cp *cp, enum cpsim_conn_event ev, int code, const char *reason);
 
 int64_t cpsim_now_us(void)
 {
@@ -36,7 +35,7 @@ int cpsim_url_parse(const char *url, struct cpsim_url *out)
 
 	memset(out, 0, sizeof(*out));
 	if (!url || strncmp(url, "ws://", 5))
-		return -EINVAL;     /* wss:// is not needed by the tests yet */
+		return -EINVAL; /* wss:// is not needed by the tests yet */
 	host = url + 5;
 	slash = strchr(host, '/');
 	p = slash ? slash : host + strlen(host);
@@ -91,20 +90,64 @@ const char *const *cpsim_cp_errlog(const struct cpsim_cp *cp)
 	return (const char *const *)cp->errlog;
 }
 
-const struct cpsim_stats *cpsim_cp_stats(const struct cpsim_cp *cp) { return &cp->stats; }
-const char *cpsim_cp_id(const struct cpsim_cp *cp) { return cp->id; }
-int cpsim_cp_index(const struct cpsim_cp *cp) { return cp->index; }
-int cpsim_ctx_count(const struct cpsim_ctx *ctx) { return ctx->ncps; }
-struct cpsim_cp *cpsim_ctx_cp(struct cpsim_ctx *ctx, int i) { return i >= 0 && i < ctx->ncps ? ctx->cps[i] : NULL; }
-struct cpsim_ctx *cpsim_cp_ctx(struct cpsim_cp *cp) { return cp->ctx; }
-void *cpsim_cp_user(struct cpsim_cp *cp) { return cp->user; }
-void cpsim_cp_set_user(struct cpsim_cp *cp, void *user) { cp->user = user; }
-void *cpsim_ctx_user(struct cpsim_ctx *ctx) { return ctx->o.user; }
-struct cpsim_model *cpsim_cp_model(struct cpsim_cp *cp) { return &cp->model; }
-int cpsim_is_open(const struct cpsim_cp *cp) { return cp->state == CPSIM_OPEN; }
-void cpsim_cp_wake_at(struct cpsim_cp *cp, int64_t at_us) { cp->wake_us = at_us; }
-void cpsim_ctx_stop(struct cpsim_ctx *ctx) { ctx->stop = 1; if (ctx->lws) lws_cancel_service(ctx->lws); }
-void cpsim_ctx_wake(struct cpsim_ctx *ctx) { lws_cancel_service(ctx->lws); }
+const struct cpsim_stats *cpsim_cp_stats(const struct cpsim_cp *cp)
+{
+	return &cp->stats;
+}
+const char *cpsim_cp_id(const struct cpsim_cp *cp)
+{
+	return cp->id;
+}
+int cpsim_cp_index(const struct cpsim_cp *cp)
+{
+	return cp->index;
+}
+int cpsim_ctx_count(const struct cpsim_ctx *ctx)
+{
+	return ctx->ncps;
+}
+struct cpsim_cp *cpsim_ctx_cp(struct cpsim_ctx *ctx, int i)
+{
+	return i >= 0 && i < ctx->ncps ? ctx->cps[i] : NULL;
+}
+struct cpsim_ctx *cpsim_cp_ctx(struct cpsim_cp *cp)
+{
+	return cp->ctx;
+}
+void *cpsim_cp_user(struct cpsim_cp *cp)
+{
+	return cp->user;
+}
+void cpsim_cp_set_user(struct cpsim_cp *cp, void *user)
+{
+	cp->user = user;
+}
+void *cpsim_ctx_user(struct cpsim_ctx *ctx)
+{
+	return ctx->o.user;
+}
+struct cpsim_model *cpsim_cp_model(struct cpsim_cp *cp)
+{
+	return &cp->model;
+}
+int cpsim_is_open(const struct cpsim_cp *cp)
+{
+	return cp->state == CPSIM_OPEN;
+}
+void cpsim_cp_wake_at(struct cpsim_cp *cp, int64_t at_us)
+{
+	cp->wake_us = at_us;
+}
+void cpsim_ctx_stop(struct cpsim_ctx *ctx)
+{
+	ctx->stop = 1;
+	if (ctx->lws)
+		lws_cancel_service(ctx->lws);
+}
+void cpsim_ctx_wake(struct cpsim_ctx *ctx)
+{
+	lws_cancel_service(ctx->lws);
+}
 
 int cpsim_calls_pending(const struct cpsim_cp *cp)
 {
@@ -117,8 +160,7 @@ int cpsim_calls_pending(const struct cpsim_cp *cp)
 
 int cpsim_tx_idle(const struct cpsim_cp *cp)
 {
-	return !cp->fq_head && !cp->call_unsent &&
-	       (!cp->wsi || !lws_send_pipe_choked(cp->wsi));
+	return !cp->fq_head && !cp->call_unsent && (!cp->wsi || !lws_send_pipe_choked(cp->wsi));
 }
 
 /* ---------------------------------------------------------------- chargers */
@@ -130,8 +172,8 @@ static int pct_encode(const char *in, char *out, size_t len)
 
 	for (; *in; in++) {
 		unsigned char c = (unsigned char)*in;
-		int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			    (c >= '0' && c <= '9') || strchr("-._~", c);
+		int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			strchr("-._~", c);
 
 		if (o + 4 > len)
 			return -ENAMETOOLONG;
@@ -147,8 +189,8 @@ static int pct_encode(const char *in, char *out, size_t len)
 	return 0;
 }
 
-struct cpsim_cp *cpsim_cp_new(struct cpsim_ctx *ctx, const struct cpsim_url *url,
-			      const char *id, const char *path)
+struct cpsim_cp *cpsim_cp_new(struct cpsim_ctx *ctx, const struct cpsim_url *url, const char *id,
+			      const char *path)
 {
 	struct cpsim_cp *cp = NULL;
 	char enc[3 * CPSIM_ID_MAX + 1];
@@ -313,8 +355,8 @@ int cpsim_send_ping(struct cpsim_cp *cp)
 
 /* Frame the CALL into the charger's call buffer, which is kept between
  * calls: a closed-loop sender never allocates. */
-static int call_start(struct cpsim_cp *cp, const char *action, const char *payload,
-		      size_t len, cpsim_reply_fn cb, void *arg)
+static int call_start(struct cpsim_cp *cp, const char *action, const char *payload, size_t len,
+		      cpsim_reply_fn cb, void *arg)
 {
 	size_t need = CPSIM_PRE + len + strlen(action) + 48;
 	int n;
@@ -329,8 +371,8 @@ static int call_start(struct cpsim_cp *cp, const char *action, const char *paylo
 	}
 	snprintf(cp->call_id, sizeof(cp->call_id), "%u", ++cp->next_msgid);
 	snprintf(cp->call_action, sizeof(cp->call_action), "%s", action);
-	n = snprintf((char *)cp->callbuf + CPSIM_PRE, need - CPSIM_PRE,
-		     "[2,\"%s\",\"%s\",", cp->call_id, action);
+	n = snprintf((char *)cp->callbuf + CPSIM_PRE, need - CPSIM_PRE, "[2,\"%s\",\"%s\",", cp->call_id,
+		     action);
 	memcpy(cp->callbuf + CPSIM_PRE + n, payload, len);
 	cp->callbuf[CPSIM_PRE + (size_t)n + len] = ']';
 	cp->call_len = (size_t)n + len + 1;
@@ -342,8 +384,8 @@ static int call_start(struct cpsim_cp *cp, const char *action, const char *paylo
 	return 0;
 }
 
-int cpsim_call(struct cpsim_cp *cp, const char *action, const char *payload,
-	       size_t len, cpsim_reply_fn cb, void *arg)
+int cpsim_call(struct cpsim_cp *cp, const char *action, const char *payload, size_t len, cpsim_reply_fn cb,
+	       void *arg)
 {
 	struct cpsim_qcall *q;
 
@@ -371,8 +413,7 @@ int cpsim_call(struct cpsim_cp *cp, const char *action, const char *payload,
 	return 0;
 }
 
-int cpsim_call_json(struct cpsim_cp *cp, const char *action, cJSON *payload,
-		    cpsim_reply_fn cb, void *arg)
+int cpsim_call_json(struct cpsim_cp *cp, const char *action, cJSON *payload, cpsim_reply_fn cb, void *arg)
 {
 	char *txt;
 	int ret;
@@ -406,8 +447,7 @@ static void call_finish(struct cpsim_cp *cp, struct cpsim_reply *r)
 	else if (r->kind == CPSIM_REPLY_INVALID)
 		cpsim_cp_error(cp, "%s: invalid CALLRESULT: %s", action, r->error_desc);
 	else if (r->kind == CPSIM_REPLY_ERROR)
-		cpsim_cp_error(cp, "%s: CALLERROR %s: %s", action,
-			       r->error_code ? r->error_code : "?",
+		cpsim_cp_error(cp, "%s: CALLERROR %s: %s", action, r->error_code ? r->error_code : "?",
 			       r->error_desc ? r->error_desc : "");
 	else if (r->kind == CPSIM_REPLY_TIMEOUT)
 		cpsim_cp_error(cp, "%s: no answer in time", action);
@@ -461,8 +501,7 @@ static void fail_all(struct cpsim_cp *cp)
 
 /* ---------------------------------------------------------------- receiving */
 
-static void send_callerror(struct cpsim_cp *cp, const char *id, const char *code,
-			   const char *desc)
+static void send_callerror(struct cpsim_cp *cp, const char *id, const char *code, const char *desc)
 {
 	cJSON *a = cJSON_CreateArray();
 	char *t;
@@ -482,8 +521,7 @@ static void send_callerror(struct cpsim_cp *cp, const char *id, const char *code
 	}
 }
 
-static void on_server_call(struct cpsim_cp *cp, const char *id, const char *action,
-			   const cJSON *req)
+static void on_server_call(struct cpsim_cp *cp, const char *id, const char *action, const cJSON *req)
 {
 	const char *code;
 	cJSON *resp = NULL, *a;
@@ -515,8 +553,7 @@ static void on_server_call(struct cpsim_cp *cp, const char *id, const char *acti
 	if (cp->ctx->o.hooks.server_call) {
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(resp, "status");
 
-		cp->ctx->o.hooks.server_call(cp, action, req,
-					     cJSON_IsString(st) ? st->valuestring : NULL);
+		cp->ctx->o.hooks.server_call(cp, action, req, cJSON_IsString(st) ? st->valuestring : NULL);
 	}
 	cJSON_Delete(a);
 }
@@ -557,8 +594,7 @@ static void on_frame(struct cpsim_cp *cp, const char *buf, size_t len)
 		char why[160];
 
 		if (!cp->call_active || cp->call_unsent || strcmp(id->valuestring, cp->call_id)) {
-			cpsim_cp_error(cp, "reply with unexpected message id \"%.40s\"",
-				       id->valuestring);
+			cpsim_cp_error(cp, "reply with unexpected message id \"%.40s\"", id->valuestring);
 			goto out;
 		}
 		if (t == 3) {
@@ -595,7 +631,7 @@ static void on_receive(struct cpsim_cp *cp, struct lws *wsi, const char *in, siz
 		return;
 	}
 	if (first && final && !lws_remaining_packet_payload(wsi)) {
-		on_frame(cp, in, len);     /* the common case: no copy */
+		on_frame(cp, in, len); /* the common case: no copy */
 		return;
 	}
 	if (first) {
@@ -657,8 +693,7 @@ static int on_writable(struct cpsim_cp *cp, struct lws *wsi)
 		free(f);
 	} else if (cp->call_unsent) {
 		cp->call_sent_us = cpsim_now_us();
-		if (lws_write(wsi, cp->callbuf + CPSIM_PRE, cp->call_len, LWS_WRITE_TEXT) <
-		    (int)cp->call_len)
+		if (lws_write(wsi, cp->callbuf + CPSIM_PRE, cp->call_len, LWS_WRITE_TEXT) < (int)cp->call_len)
 			return -1;
 		cp->call_unsent = 0;
 		cp->stats.calls++;
@@ -686,8 +721,7 @@ static void schedule_reconnect(struct cpsim_cp *cp)
 	cp->rc_at_us = cpsim_now_us() + backoff * 1000;
 }
 
-static void went_down(struct cpsim_cp *cp, enum cpsim_conn_event ev, int code,
-		      const char *reason)
+static void went_down(struct cpsim_cp *cp, enum cpsim_conn_event ev, int code, const char *reason)
 {
 	struct cpsim_hooks *h = &cp->ctx->o.hooks;
 
@@ -702,8 +736,7 @@ static void went_down(struct cpsim_cp *cp, enum cpsim_conn_event ev, int code,
 		h->conn(cp, ev, code, reason);
 }
 
-static int cb_cpsim(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-		    void *in, size_t len)
+static int cb_cpsim(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct cpsim_cp *cp = user;
 
@@ -713,8 +746,8 @@ static int cb_cpsim(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			unsigned char **p = in, *end = *p + len;
 
 			if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
-							 (unsigned char *)cp->auth,
-							 (int)strlen(cp->auth), p, end))
+							 (unsigned char *)cp->auth, (int)strlen(cp->auth), p,
+							 end))
 				return -1;
 		}
 		break;
@@ -746,8 +779,7 @@ static int cb_cpsim(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		if (!cp)
 			break;
-		went_down(cp, CPSIM_EV_CLOSED, cp->stats.close_code ? cp->stats.close_code : 1006,
-			  NULL);
+		went_down(cp, CPSIM_EV_CLOSED, cp->stats.close_code ? cp->stats.close_code : 1006, NULL);
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		if (cp)
@@ -764,16 +796,13 @@ static int cb_cpsim(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			ctx->o.hooks.tick(ctx, cpsim_now_us());
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }
 
-static const struct lws_protocols protocols[] = {
-	{ "cpsim", cb_cpsim, 0, 0, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+static const struct lws_protocols protocols[] = { { "cpsim", cb_cpsim, 0, 0, 0, NULL, 0 },
+						  { NULL, NULL, 0, 0, 0, NULL, 0 } };
 
 /* ---------------------------------------------------------------- the loop */
 
@@ -806,8 +835,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 	if (ctx->o.hooks.tick && !ctx->stop)
 		ctx->o.hooks.tick(ctx, now);
 	if (!ctx->stop)
-		lws_sul_schedule(ctx->lws, 0, sul, on_tick,
-				 (lws_usec_t)ctx->o.tick_ms * 1000);
+		lws_sul_schedule(ctx->lws, 0, sul, on_tick, (lws_usec_t)ctx->o.tick_ms * 1000);
 }
 
 struct cpsim_ctx *cpsim_ctx_create(const struct cpsim_ctx_opts *o)

@@ -6,17 +6,21 @@
 
 #include "cpsim.h"
 
-#define CPSIM_PRE 16              /* >= LWS_PRE; checked in cpsim_core.c */
+#define CPSIM_PRE 16 /* >= LWS_PRE; checked in cpsim_core.c */
 
-#define FREE(p) do { free(p); (p) = NULL; } while (0)
+#define FREE(p)             \
+	do {                \
+		free(p);    \
+		(p) = NULL; \
+	} while (0)
 
 /* One frame waiting to be written (answers, raw frames, pings).
  * Lifetime: malloc'd when queued, freed once written or on close. */
 struct cpsim_frame {
 	struct cpsim_frame *next;
-	int kind;                     /* 0 text, 1 ping, 2 close */
+	int kind; /* 0 text, 1 ping, 2 close */
 	size_t len;
-	unsigned char buf[];          /* CPSIM_PRE headroom, then len bytes */
+	unsigned char buf[]; /* CPSIM_PRE headroom, then len bytes */
 };
 
 /* A CALL waiting behind the one in flight. Lifetime: as struct cpsim_frame. */
@@ -39,8 +43,8 @@ struct cpsim_cp {
 	enum cpsim_conn_state state;
 	char id[CPSIM_ID_MAX + 1];
 	char *path;
-	char *auth;                   /* "Basic xxx" or NULL */
-	char *source;                 /* local address to bind or NULL */
+	char *auth;   /* "Basic xxx" or NULL */
+	char *source; /* local address to bind or NULL */
 	const struct cpsim_url *url;
 
 	uint32_t next_msgid;
@@ -51,14 +55,14 @@ struct cpsim_cp {
 	cpsim_reply_fn call_cb;
 	void *call_arg;
 	int64_t call_sent_us;
-	unsigned char *callbuf;       /* CPSIM_PRE + frame */
+	unsigned char *callbuf; /* CPSIM_PRE + frame */
 	size_t callbuf_cap, call_len;
 	struct cpsim_qcall *cq_head, *cq_tail;
 
 	struct cpsim_frame *fq_head, *fq_tail;
 	int want_close, close_code_req;
 
-	char *rx;                     /* reassembly of fragmented frames */
+	char *rx; /* reassembly of fragmented frames */
 	size_t rx_len, rx_cap;
 	int rx_overflow;
 
@@ -87,7 +91,6 @@ struct cpsim_ctx {
 };
 
 /* Count a server-call answer consequence failure etc. */
-void cpsim_answers_after(struct cpsim_cp *cp, const char *action,
-			 const cJSON *req, const cJSON *resp);
+void cpsim_answers_after(struct cpsim_cp *cp, const char *action, const cJSON *req, const cJSON *resp);
 
 #endif

@@ -215,7 +215,8 @@ static int run_raw(int argc, char **argv)
 		{ "no-subprotocol", CLIOPT_FLAG, &no_sub, 0, 0, "do not offer ocpp1.6" },
 		{ "basic", CLIOPT_STR, &basic, 0, 0, "USER:PASSWORD for HTTP Basic auth" },
 		{ "drain-ms", CLIOPT_INT, &drain_ms, 0, 60000, "wait after stdin ends (300)" },
-		{ "max-frame-kib", CLIOPT_INT, &max_frame_kib, 1, 1 << 20, "largest frame received and #big (16384)" },
+		{ "max-frame-kib", CLIOPT_INT, &max_frame_kib, 1, 1 << 20,
+		  "largest frame received and #big (16384)" },
 		{ "verbose", CLIOPT_FLAG, &verbose, 0, 0, "lws warnings and notices on stderr" },
 		{ NULL, 0, NULL, 0, 0, NULL }
 	};
@@ -301,8 +302,12 @@ static void session_tick(struct cpsim_ctx *ctx, int64_t now)
 
 static int run_session(int argc, char **argv)
 {
-	struct cpsim_session_opts so = { .connectors = 2, .transactions = 1, .meter_values = 3,
-					 .interval_ms = 100, .boot_retries = 5, .heartbeat_max_s = 60 };
+	struct cpsim_session_opts so = { .connectors = 2,
+					 .transactions = 1,
+					 .meter_values = 3,
+					 .interval_ms = 100,
+					 .boot_retries = 5,
+					 .heartbeat_max_s = 60 };
 	const char *url_s = NULL, *id = "CP", *tag = "TAG1", *basic = NULL, *password = NULL;
 	int nids = 1, timeout_s = 120, call_timeout_ms = 30000, no_sub = 0, verbose = 0;
 	int pretty = 0, reconnect = 0;
@@ -310,23 +315,32 @@ static int run_session(int argc, char **argv)
 		{ "url", CLIOPT_STR, &url_s, 0, 0, "ws://HOST:PORT/PATH; the id is appended (required)" },
 		{ "id", CLIOPT_STR, &id, 0, 0, "charger id, or prefix with --ids > 1 (CP)" },
 		{ "ids", CLIOPT_INT, &nids, 1, 20000, "number of chargers ID1..IDN (1)" },
-		{ "connectors", CLIOPT_INT, &so.connectors, 1, CPSIM_MAX_CONNECTORS, "connectors per charger (2)" },
+		{ "connectors", CLIOPT_INT, &so.connectors, 1, CPSIM_MAX_CONNECTORS,
+		  "connectors per charger (2)" },
 		{ "transactions", CLIOPT_INT, &so.transactions, 0, 100000, "transactions per connector (1)" },
 		{ "id-tag", CLIOPT_STR, &tag, 0, 0, "idTag used (TAG1)" },
-		{ "meter-values", CLIOPT_INT, &so.meter_values, 0, 100000, "MeterValues per transaction (3)" },
+		{ "meter-values", CLIOPT_INT, &so.meter_values, 0, 100000,
+		  "MeterValues per transaction (3)" },
 		{ "interval-ms", CLIOPT_INT, &so.interval_ms, 0, 3600000, "between MeterValues (100)" },
-		{ "boot-retries", CLIOPT_INT, &so.boot_retries, 0, 1000, "Pending/Rejected boots tolerated (5)" },
-		{ "boot-retry-ms", CLIOPT_INT, &so.boot_retry_ms, 1, 3600000, "longest wait between boots (2000)" },
-		{ "heartbeat-max-s", CLIOPT_INT, &so.heartbeat_max_s, 1, 86400, "bound on the heartbeat interval (60)" },
-		{ "stay", CLIOPT_INT, &so.stay_s, 0, 86400, "seconds to stay connected after the script (0)" },
-		{ "remote-mv-ms", CLIOPT_INT, &so.remote_mv_ms, 1, 3600000, "MeterValues period of remote transactions (1000)" },
-		{ "remote-max-s", CLIOPT_INT, &so.remote_max_s, 0, 86400, "stop remote transactions after (0: on request)" },
+		{ "boot-retries", CLIOPT_INT, &so.boot_retries, 0, 1000,
+		  "Pending/Rejected boots tolerated (5)" },
+		{ "boot-retry-ms", CLIOPT_INT, &so.boot_retry_ms, 1, 3600000,
+		  "longest wait between boots (2000)" },
+		{ "heartbeat-max-s", CLIOPT_INT, &so.heartbeat_max_s, 1, 86400,
+		  "bound on the heartbeat interval (60)" },
+		{ "stay", CLIOPT_INT, &so.stay_s, 0, 86400,
+		  "seconds to stay connected after the script (0)" },
+		{ "remote-mv-ms", CLIOPT_INT, &so.remote_mv_ms, 1, 3600000,
+		  "MeterValues period of remote transactions (1000)" },
+		{ "remote-max-s", CLIOPT_INT, &so.remote_max_s, 0, 86400,
+		  "stop remote transactions after (0: on request)" },
 		{ "allow-refused", CLIOPT_FLAG, &so.allow_refused, 0, 0, "a refused idTag is not a failure" },
 		{ "reconnect", CLIOPT_FLAG, &reconnect, 0, 0, "reconnect with backoff, re-boot, resend" },
 		{ "password", CLIOPT_STR, &password, 0, 0, "HTTP Basic auth as ID:PASSWORD" },
 		{ "basic", CLIOPT_STR, &basic, 0, 0, "HTTP Basic auth USER:PASSWORD verbatim" },
 		{ "no-subprotocol", CLIOPT_FLAG, &no_sub, 0, 0, "do not offer ocpp1.6" },
-		{ "call-timeout-ms", CLIOPT_INT, &call_timeout_ms, 100, 600000, "wait for an answer (30000)" },
+		{ "call-timeout-ms", CLIOPT_INT, &call_timeout_ms, 100, 600000,
+		  "wait for an answer (30000)" },
 		{ "timeout", CLIOPT_INT, &timeout_s, 1, 86400, "give up after this many seconds (120)" },
 		{ "pretty", CLIOPT_FLAG, &pretty, 0, 0, "indent the summary" },
 		{ "verbose", CLIOPT_FLAG, &verbose, 0, 0, "lws warnings and notices on stderr" },

@@ -24,16 +24,19 @@ void cpsim_iso_time(int64_t wall_us, char *buf, size_t len)
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(wall_us / 1000 % 1000));
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_us / 1000 % 1000));
 }
 
 static const char *const status_names[] = {
-	[CPSIM_ST_AVAILABLE] = "Available", [CPSIM_ST_PREPARING] = "Preparing",
-	[CPSIM_ST_CHARGING] = "Charging", [CPSIM_ST_SUSPENDED_EV] = "SuspendedEV",
-	[CPSIM_ST_SUSPENDED_EVSE] = "SuspendedEVSE", [CPSIM_ST_FINISHING] = "Finishing",
-	[CPSIM_ST_RESERVED] = "Reserved", [CPSIM_ST_UNAVAILABLE] = "Unavailable",
+	[CPSIM_ST_AVAILABLE] = "Available",
+	[CPSIM_ST_PREPARING] = "Preparing",
+	[CPSIM_ST_CHARGING] = "Charging",
+	[CPSIM_ST_SUSPENDED_EV] = "SuspendedEV",
+	[CPSIM_ST_SUSPENDED_EVSE] = "SuspendedEVSE",
+	[CPSIM_ST_FINISHING] = "Finishing",
+	[CPSIM_ST_RESERVED] = "Reserved",
+	[CPSIM_ST_UNAVAILABLE] = "Unavailable",
 	[CPSIM_ST_FAULTED] = "Faulted",
 };
 
@@ -51,8 +54,7 @@ struct sbuf {
 	int over;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void sb_add(struct sbuf *b, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void sb_add(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -68,12 +70,13 @@ static void sb_add(struct sbuf *b, const char *fmt, ...)
 		b->used += (size_t)n;
 }
 
-static void sv(struct sbuf *b, int *first, double value, const char *context,
-	       const char *measurand, const char *phase, const char *location,
-	       const char *unit, int decimals)
+static void sv(struct sbuf *b, int *first, double value, const char *context, const char *measurand,
+	       const char *phase, const char *location, const char *unit, int decimals)
 {
-	sb_add(b, "%s{\"value\":\"%.*f\",\"context\":\"%s\",\"format\":\"Raw\","
-	       "\"measurand\":\"%s\"", *first ? "" : ",", decimals, value, context, measurand);
+	sb_add(b,
+	       "%s{\"value\":\"%.*f\",\"context\":\"%s\",\"format\":\"Raw\","
+	       "\"measurand\":\"%s\"",
+	       *first ? "" : ",", decimals, value, context, measurand);
 	if (phase)
 		sb_add(b, ",\"phase\":\"%s\"", phase);
 	sb_add(b, ",\"location\":\"%s\"", location);
@@ -83,9 +86,8 @@ static void sv(struct sbuf *b, int *first, double value, const char *context,
 	*first = 0;
 }
 
-int cpsim_format_meter_values(char *buf, size_t len, int connector, int tx_id,
-			      int64_t ts_us, double energy_wh, double amps,
-			      unsigned m, const char *context)
+int cpsim_format_meter_values(char *buf, size_t len, int connector, int tx_id, int64_t ts_us,
+			      double energy_wh, double amps, unsigned m, const char *context)
 {
 	static const char *const ph[3] = { "L1", "L2", "L3" };
 	static const char *const phn[3] = { "L1-N", "L2-N", "L3-N" };
@@ -99,19 +101,16 @@ int cpsim_format_meter_values(char *buf, size_t len, int connector, int tx_id,
 		sb_add(&b, "\"transactionId\":%d,", tx_id);
 	sb_add(&b, "\"meterValue\":[{\"timestamp\":\"%s\",\"sampledValue\":[", ts);
 	if (m & CPSIM_MV_ENERGY)
-		sv(&b, &first, energy_wh, context, "Energy.Active.Import.Register", NULL,
-		   "Outlet", "Wh", 0);
+		sv(&b, &first, energy_wh, context, "Energy.Active.Import.Register", NULL, "Outlet", "Wh", 0);
 	if (m & CPSIM_MV_POWER) {
-		sv(&b, &first, 3 * 230.0 * amps, context, "Power.Active.Import", NULL,
-		   "Outlet", "W", 0);
+		sv(&b, &first, 3 * 230.0 * amps, context, "Power.Active.Import", NULL, "Outlet", "W", 0);
 		for (int i = 0; i < 3; i++)
-			sv(&b, &first, (229.0 + i) * amps, context, "Power.Active.Import", ph[i],
-			   "Outlet", "W", 0);
+			sv(&b, &first, (229.0 + i) * amps, context, "Power.Active.Import", ph[i], "Outlet",
+			   "W", 0);
 	}
 	if (m & CPSIM_MV_CURRENT)
 		for (int i = 0; i < 3; i++)
-			sv(&b, &first, amps - 0.1 * i, context, "Current.Import", ph[i],
-			   "Outlet", "A", 1);
+			sv(&b, &first, amps - 0.1 * i, context, "Current.Import", ph[i], "Outlet", "A", 1);
 	if (m & CPSIM_MV_VOLTAGE)
 		for (int i = 0; i < 3; i++)
 			sv(&b, &first, 229.0 + i, context, "Voltage", phn[i], "Outlet", "V", 1);
@@ -121,8 +120,8 @@ int cpsim_format_meter_values(char *buf, size_t len, int connector, int tx_id,
 	if (m & CPSIM_MV_FREQUENCY)
 		sv(&b, &first, 50.0, context, "Frequency", NULL, "Inlet", NULL, 2);
 	if (m & CPSIM_MV_SOC)
-		sv(&b, &first, 20.0 + (energy_wh / 1000.0 > 79 ? 79 : energy_wh / 1000.0),
-		   context, "SoC", NULL, "EV", "Percent", 0);
+		sv(&b, &first, 20.0 + (energy_wh / 1000.0 > 79 ? 79 : energy_wh / 1000.0), context, "SoC",
+		   NULL, "EV", "Percent", 0);
 	if (m & CPSIM_MV_TEMPERATURE)
 		sv(&b, &first, 31.5, context, "Temperature", NULL, "Body", "Celsius", 1);
 	sb_add(&b, "]}]}");
@@ -155,8 +154,7 @@ int cpsim_send_heartbeat(struct cpsim_cp *cp, cpsim_reply_fn cb, void *arg)
 	return cpsim_call(cp, "Heartbeat", "{}", 2, cb, arg);
 }
 
-int cpsim_send_status(struct cpsim_cp *cp, int connector, int status,
-		      cpsim_reply_fn cb, void *arg)
+int cpsim_send_status(struct cpsim_cp *cp, int connector, int status, cpsim_reply_fn cb, void *arg)
 {
 	char p[256], ts[32];
 	int n;
@@ -171,8 +169,8 @@ int cpsim_send_status(struct cpsim_cp *cp, int connector, int status,
 	return cpsim_call(cp, "StatusNotification", p, (size_t)n, cb, arg);
 }
 
-int cpsim_send_meter_values(struct cpsim_cp *cp, int connector, const char *context,
-			    cpsim_reply_fn cb, void *arg)
+int cpsim_send_meter_values(struct cpsim_cp *cp, int connector, const char *context, cpsim_reply_fn cb,
+			    void *arg)
 {
 	struct cpsim_connector *c;
 	char p[4096];
@@ -181,9 +179,8 @@ int cpsim_send_meter_values(struct cpsim_cp *cp, int connector, const char *cont
 	if (connector < 0 || connector > cp->model.connectors)
 		return -EINVAL;
 	c = &cp->model.conn[connector];
-	n = cpsim_format_meter_values(p, sizeof(p), connector, c->has_tx ? c->tx_id : -1,
-				      cpsim_wall_us(), c->energy_wh, c->has_tx ? 16.0 : 0.0,
-				      CPSIM_MV_SESSION, context);
+	n = cpsim_format_meter_values(p, sizeof(p), connector, c->has_tx ? c->tx_id : -1, cpsim_wall_us(),
+				      c->energy_wh, c->has_tx ? 16.0 : 0.0, CPSIM_MV_SESSION, context);
 	if (n < 0)
 		return n;
 	return cpsim_call(cp, "MeterValues", p, (size_t)n, cb, arg);

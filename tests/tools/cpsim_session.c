@@ -15,13 +15,13 @@
 
 #include "cpsim_int.h"
 
-#define WH_PER_METER_VALUE 37.0   /* odd on purpose: a lost value shows */
+#define WH_PER_METER_VALUE 37.0 /* odd on purpose: a lost value shows */
 #define AMPS 16.0
 
-enum step { ST_IDLE, ST_AUTH, ST_PREP, ST_START, ST_CHARGING, ST_METER, ST_STOP,
-	    ST_AVAIL, ST_DONE };
-static const char *const step_names[] = { "idle", "Authorize", "Preparing",
-	"StartTransaction", "Charging", "MeterValues", "StopTransaction", "Available", "done" };
+enum step { ST_IDLE, ST_AUTH, ST_PREP, ST_START, ST_CHARGING, ST_METER, ST_STOP, ST_AVAIL, ST_DONE };
+static const char *const step_names[] = { "idle",     "Authorize",   "Preparing",       "StartTransaction",
+					  "Charging", "MeterValues", "StopTransaction", "Available",
+					  "done" };
 
 /* One transaction (or attempt) for the summary. Lifetime: session. */
 struct job_rec {
@@ -39,11 +39,11 @@ struct job_rec {
 /* What one connector is doing. Lifetime: session. */
 struct conn_run {
 	enum step step;
-	int jobs_left;                /* scripted transactions still to run */
-	int job;                      /* index in recs, -1 when none */
-	int mv_left;                  /* -1: until stopped (remote) */
-	int64_t next_us;              /* the current step waits until then */
-	int waiting;                  /* its CALL is in flight or queued */
+	int jobs_left;   /* scripted transactions still to run */
+	int job;         /* index in recs, -1 when none */
+	int mv_left;     /* -1: until stopped (remote) */
+	int64_t next_us; /* the current step waits until then */
+	int waiting;     /* its CALL is in flight or queued */
 	int stop_req;
 	const char *stop_reason;
 	int64_t start_wall, stop_wall;
@@ -57,9 +57,9 @@ struct cpsim_session {
 	enum phase phase;
 	int boot_tries;
 	char boot_status[16];
-	int accepted;                 /* a boot was Accepted at least once */
-	int booted;                   /* booted on the current connection */
-	int rebooting;                /* Reset accepted: re-boot once idle */
+	int accepted;  /* a boot was Accepted at least once */
+	int booted;    /* booted on the current connection */
+	int rebooting; /* Reset accepted: re-boot once idle */
 	const char *reset_reason;
 	int heartbeats;
 	int64_t next_hb_us, boot_retry_us, stay_until_us;
@@ -143,7 +143,7 @@ static void step_reply(struct cpsim_cp *cp, void *arg, const struct cpsim_reply 
 				       step_names[run->step]);
 			fail(cp);
 		}
-		return;                   /* the step is resent after the next boot */
+		return; /* the step is resent after the next boot */
 	}
 	if (r->kind != CPSIM_REPLY_RESULT) {
 		/* counted by the core; the transaction cannot go on sensibly */
@@ -204,23 +204,22 @@ static void step_reply(struct cpsim_cp *cp, void *arg, const struct cpsim_reply 
 		rec->meter_values++;
 		if (run->mv_left > 0)
 			run->mv_left--;
-		if (run->stop_req || run->mv_left == 0 ||
-		    (run->remote_end_us && now >= run->remote_end_us)) {
+		if (run->stop_req || run->mv_left == 0 || (run->remote_end_us && now >= run->remote_end_us)) {
 			run->step = ST_STOP;
 			run->stop_wall = cpsim_wall_us();
 			if (!run->stop_reason)
 				run->stop_reason = "Local";
 			rec->meter_stop = k->energy_wh;
 		} else {
-			run->next_us = now + (int64_t)(rec->remote ? s->o.remote_mv_ms :
-						       s->o.interval_ms) * 1000;
+			run->next_us =
+				now + (int64_t)(rec->remote ? s->o.remote_mv_ms : s->o.interval_ms) * 1000;
 			k->energy_wh += WH_PER_METER_VALUE;
 		}
 		break;
 	case ST_STOP:
 		snprintf(rec->stop_status, sizeof(rec->stop_status), "%s",
-			 cJSON_GetObjectItemCaseSensitive(r->payload, "idTagInfo") ?
-			 tag_status(r->payload) : "");
+			 cJSON_GetObjectItemCaseSensitive(r->payload, "idTagInfo") ? tag_status(r->payload)
+										   : "");
 		rec->completed = 1;
 		k->has_tx = 0;
 		run->step = ST_AVAIL;
@@ -233,8 +232,7 @@ static void step_reply(struct cpsim_cp *cp, void *arg, const struct cpsim_reply 
 		run->step = ST_IDLE;
 		k->busy = 0;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	advance(cp, c);
 	schedule(cp);
@@ -298,12 +296,13 @@ static int send_step(struct cpsim_cp *cp, int c)
 	case ST_AUTH:
 		n = snprintf(p, sizeof(p), "{\"idTag\":\"%s\"}", rec->id_tag);
 		return cpsim_call(cp, "Authorize", p, (size_t)n, step_reply, arg);
-	case ST_PREP:
-		return cpsim_send_status(cp, c, CPSIM_ST_PREPARING, step_reply, arg);
+	case ST_PREP: return cpsim_send_status(cp, c, CPSIM_ST_PREPARING, step_reply, arg);
 	case ST_START:
 		cpsim_iso_time(run->start_wall, ts, sizeof(ts));
-		n = snprintf(p, sizeof(p), "{\"connectorId\":%d,\"idTag\":\"%s\",\"meterStart\":%d,"
-			     "\"timestamp\":\"%s\"", c, rec->id_tag, (int)rec->meter_start, ts);
+		n = snprintf(p, sizeof(p),
+			     "{\"connectorId\":%d,\"idTag\":\"%s\",\"meterStart\":%d,"
+			     "\"timestamp\":\"%s\"",
+			     c, rec->id_tag, (int)rec->meter_start, ts);
 		if (cp->model.conn[c].has_reservation) {
 			n += snprintf(p + n, sizeof(p) - (size_t)n, ",\"reservationId\":%d",
 				      cp->model.conn[c].reservation_id);
@@ -311,17 +310,14 @@ static int send_step(struct cpsim_cp *cp, int c)
 		}
 		n += snprintf(p + n, sizeof(p) - (size_t)n, "}");
 		return cpsim_call(cp, "StartTransaction", p, (size_t)n, step_reply, arg);
-	case ST_CHARGING:
-		return cpsim_send_status(cp, c, CPSIM_ST_CHARGING, step_reply, arg);
-	case ST_METER:
-		return cpsim_send_meter_values(cp, c, "Sample.Periodic", step_reply, arg);
-	case ST_STOP:
-		return send_stop(cp, c);
+	case ST_CHARGING: return cpsim_send_status(cp, c, CPSIM_ST_CHARGING, step_reply, arg);
+	case ST_METER: return cpsim_send_meter_values(cp, c, "Sample.Periodic", step_reply, arg);
+	case ST_STOP: return send_stop(cp, c);
 	case ST_AVAIL:
-		return cpsim_send_status(cp, c, cp->model.conn[c].unavailable ?
-					 CPSIM_ST_UNAVAILABLE : CPSIM_ST_AVAILABLE, step_reply, arg);
-	default:
-		return 0;
+		return cpsim_send_status(
+			cp, c, cp->model.conn[c].unavailable ? CPSIM_ST_UNAVAILABLE : CPSIM_ST_AVAILABLE,
+			step_reply, arg);
+	default: return 0;
 	}
 }
 
@@ -339,10 +335,9 @@ static int start_job(struct cpsim_cp *cp, int c, int remote, const char *tag)
 	run->stop_req = 0;
 	run->stop_reason = NULL;
 	if (remote) {
-		snprintf(s->recs[run->job].auth_status, sizeof(s->recs[run->job].auth_status),
-			 "Remote");
-		run->remote_end_us = s->o.remote_max_s > 0 ?
-			cpsim_now_us() + (int64_t)s->o.remote_max_s * 1000000 : 0;
+		snprintf(s->recs[run->job].auth_status, sizeof(s->recs[run->job].auth_status), "Remote");
+		run->remote_end_us =
+			s->o.remote_max_s > 0 ? cpsim_now_us() + (int64_t)s->o.remote_max_s * 1000000 : 0;
 	}
 	cp->model.conn[c].busy = 1;
 	return 0;
@@ -488,7 +483,11 @@ static void schedule(struct cpsim_cp *cp)
 	struct cpsim_session *s = cp->session;
 	int64_t now = cpsim_now_us(), wake = 0;
 
-#define WAKE(t) do { if ((t) && (!wake || (t) < wake)) wake = (t); } while (0)
+#define WAKE(t)                                   \
+	do {                                      \
+		if ((t) && (!wake || (t) < wake)) \
+			wake = (t);               \
+	} while (0)
 	if (s->phase == PH_DONE)
 		return;
 	if (s->phase == PH_BOOT_WAIT) {
@@ -563,8 +562,7 @@ static void schedule(struct cpsim_cp *cp)
 
 /* ---------------------------------------------------------------- hooks */
 
-static void on_conn(struct cpsim_cp *cp, enum cpsim_conn_event ev, int code,
-		    const char *reason)
+static void on_conn(struct cpsim_cp *cp, enum cpsim_conn_event ev, int code, const char *reason)
 {
 	struct cpsim_session *s = cp->session;
 
@@ -592,8 +590,7 @@ static void on_conn(struct cpsim_cp *cp, enum cpsim_conn_event ev, int code,
 	s->phase = PH_DONE;
 }
 
-static void on_server_call(struct cpsim_cp *cp, const char *action, const cJSON *req,
-			   const char *status)
+static void on_server_call(struct cpsim_cp *cp, const char *action, const cJSON *req, const char *status)
 {
 	struct cpsim_session *s = cp->session;
 	int accepted = status && (!strcmp(status, "Accepted") || !strcmp(status, "Unlocked"));
@@ -657,9 +654,8 @@ int cpsim_session_attach(struct cpsim_cp *cp, const struct cpsim_session_opts *o
 {
 	struct cpsim_session *s;
 
-	if (o->connectors < 1 || o->connectors > CPSIM_MAX_CONNECTORS ||
-	    o->transactions < 0 || o->meter_values < 0 || o->interval_ms < 0 ||
-	    !o->id_tag || strlen(o->id_tag) > 20)
+	if (o->connectors < 1 || o->connectors > CPSIM_MAX_CONNECTORS || o->transactions < 0 ||
+	    o->meter_values < 0 || o->interval_ms < 0 || !o->id_tag || strlen(o->id_tag) > 20)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)

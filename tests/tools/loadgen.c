@@ -51,8 +51,9 @@ static double hist_quantile(uint64_t total, double q)
 	for (size_t i = 0; i < H_N; i++) {
 		seen += hist[i];
 		if (seen > want)
-			return i < H_FINE ? (double)(i + 1) * 0.01 :
-			       i < H_N - 1 ? 100.0 + (double)(i - H_FINE + 1) : 10000.0;
+			return i < H_FINE     ? (double)(i + 1) * 0.01
+				: i < H_N - 1 ? 100.0 + (double)(i - H_FINE + 1)
+					      : 10000.0;
 	}
 	return 10000.0;
 }
@@ -137,8 +138,7 @@ static void send_mv(struct cpsim_cp *cp)
 
 	c->energy_wh += 3.0;
 	n = cpsim_format_meter_values(lg.mvbuf, sizeof(lg.mvbuf), 1, lg.with_tx ? c->tx_id : -1,
-				      cpsim_wall_us(), c->energy_wh, 16.0, CPSIM_MV_LOAD,
-				      "Sample.Periodic");
+				      cpsim_wall_us(), c->energy_wh, 16.0, CPSIM_MV_LOAD, "Sample.Periodic");
 	if (n < 0 || cpsim_call(cp, "MeterValues", lg.mvbuf, (size_t)n, mv_reply, c)) {
 		lg.errors++;
 		c->phase = LG_FAILED;
@@ -174,7 +174,8 @@ static void boot_reply(struct cpsim_cp *cp, void *arg, const struct cpsim_reply 
 	}
 	st = cJSON_GetObjectItemCaseSensitive(r->payload, "status");
 	if (strcmp(st->valuestring, "Accepted")) {
-		fprintf(stderr, "loadgen: %s: BootNotification %s (run csmsd with --unknown_chargers accept)\n",
+		fprintf(stderr,
+			"loadgen: %s: BootNotification %s (run csmsd with --unknown_chargers accept)\n",
 			cpsim_cp_id(cp), st->valuestring);
 		lg.failed++;
 		c->phase = LG_FAILED;
@@ -188,8 +189,10 @@ static void boot_reply(struct cpsim_cp *cp, void *arg, const struct cpsim_reply 
 	}
 	c->phase = LG_STARTING;
 	cpsim_iso_time(cpsim_wall_us(), ts, sizeof(ts));
-	n = snprintf(p, sizeof(p), "{\"connectorId\":1,\"idTag\":\"LOAD\",\"meterStart\":0,"
-		     "\"timestamp\":\"%s\"}", ts);
+	n = snprintf(p, sizeof(p),
+		     "{\"connectorId\":1,\"idTag\":\"LOAD\",\"meterStart\":0,"
+		     "\"timestamp\":\"%s\"}",
+		     ts);
 	if (cpsim_call(cp, "StartTransaction", p, (size_t)n, start_reply, c)) {
 		lg.errors++;
 		c->phase = LG_FAILED;
@@ -260,8 +263,8 @@ static void on_tick(struct cpsim_ctx *ctx, int64_t now)
 		/* measure once everyone is in (half a second to settle) */
 		lg.meas_start = now + 500000;
 		lg.meas_end = lg.meas_start + (int64_t)lg.duration_s * 1000000;
-		fprintf(stderr, "loadgen: %d connected, %d booted, %d failed; measuring %d s\n",
-			lg.open, lg.booted, lg.failed, lg.duration_s);
+		fprintf(stderr, "loadgen: %d connected, %d booted, %d failed; measuring %d s\n", lg.open,
+			lg.booted, lg.failed, lg.duration_s);
 	}
 	if (now >= lg.next_report) {
 		lg.next_report = now + 1000000;
@@ -272,8 +275,8 @@ static void on_tick(struct cpsim_ctx *ctx, int64_t now)
 		}
 		fprintf(stderr, "loadgen: t=%.0fs open=%d booted=%d acks/s=%llu errors=%llu rss=%ldKiB\n",
 			(double)(now - lg.t0) / 1e6, lg.open, lg.booted,
-			(unsigned long long)(lg.acked - lg.acked_last_report),
-			(unsigned long long)lg.errors, lg.rss_kib);
+			(unsigned long long)(lg.acked - lg.acked_last_report), (unsigned long long)lg.errors,
+			lg.rss_kib);
 		lg.acked_last_report = lg.acked;
 	}
 	if (lg.meas_start && now >= lg.meas_end) {
@@ -289,14 +292,18 @@ int main(int argc, char **argv)
 	const struct cliopt opts[] = {
 		{ "url", CLIOPT_STR, &url_s, 0, 0, "ws://HOST:PORT/PATH; ids are appended (required)" },
 		{ "chargers", CLIOPT_INT, &lg.n, 1, 100000, "number of chargers (100)" },
-		{ "duration", CLIOPT_INT, &lg.duration_s, 1, 86400, "seconds measured after all booted (10)" },
+		{ "duration", CLIOPT_INT, &lg.duration_s, 1, 86400,
+		  "seconds measured after all booted (10)" },
 		{ "pid", CLIOPT_INT, &lg.pid, 1, 1 << 30, "csmsd's pid, for its VmRSS" },
 		{ "ramp-per-s", CLIOPT_INT, &lg.ramp_per_s, 1, 100000, "new connections per second (1000)" },
 		{ "prefix", CLIOPT_STR, &prefix, 0, 0, "charger ids are PREFIX1..PREFIXN (LG)" },
-		{ "transaction", CLIOPT_FLAG, &lg.with_tx, 0, 0, "start a transaction, send MeterValues in it" },
-		{ "source-addrs", CLIOPT_INT, &source_addrs, 0, 254, "bind to 127.0.0.1..K in turn (0: any)" },
+		{ "transaction", CLIOPT_FLAG, &lg.with_tx, 0, 0,
+		  "start a transaction, send MeterValues in it" },
+		{ "source-addrs", CLIOPT_INT, &source_addrs, 0, 254,
+		  "bind to 127.0.0.1..K in turn (0: any)" },
 		{ "call-timeout-ms", CLIOPT_INT, &call_timeout_ms, 100, 600000, "per message (10000)" },
-		{ "boot-wait", CLIOPT_INT, &lg.boot_wait_s, 1, 3600, "seconds to wait for boots after the ramp (10)" },
+		{ "boot-wait", CLIOPT_INT, &lg.boot_wait_s, 1, 3600,
+		  "seconds to wait for boots after the ramp (10)" },
 		{ "verbose", CLIOPT_FLAG, &verbose, 0, 0, "lws warnings on stderr" },
 		{ NULL, 0, NULL, 0, 0, NULL }
 	};
@@ -334,13 +341,14 @@ int main(int argc, char **argv)
 	co.tick_ms = 20;
 	co.hooks.conn = on_conn;
 	co.hooks.tick = on_tick;
-	lg.ctx = cpsim_ctx_create(&co);   /* raises RLIMIT_NOFILE as far as allowed */
+	lg.ctx = cpsim_ctx_create(&co); /* raises RLIMIT_NOFILE as far as allowed */
 	if (!lg.ctx) {
 		fprintf(stderr, "loadgen: cannot create the lws context\n");
 		return 1;
 	}
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < (rlim_t)lg.n + 64)
-		fprintf(stderr, "loadgen: RLIMIT_NOFILE is %llu (hard %llu): not enough for %d "
+		fprintf(stderr,
+			"loadgen: RLIMIT_NOFILE is %llu (hard %llu): not enough for %d "
 			"chargers; raise the hard limit (ulimit -Hn)\n",
 			(unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, lg.n);
 	for (int i = 0; i < lg.n; i++) {
@@ -370,28 +378,25 @@ int main(int argc, char **argv)
 		if (lg.rss_kib > lg.rss_peak_kib)
 			lg.rss_peak_kib = lg.rss_kib;
 	}
-	secs = lg.meas_start && lg.meas_end > lg.meas_start ?
-	       (double)(lg.meas_end - lg.meas_start) / 1e6 : 0;
+	secs = lg.meas_start && lg.meas_end > lg.meas_start ? (double)(lg.meas_end - lg.meas_start) / 1e6 : 0;
 	rate = secs > 0 ? (double)lg.acked_window / secs : 0;
 	p50 = hist_quantile(lg.acked_window, 0.50);
 	p99 = hist_quantile(lg.acked_window, 0.99);
 	printf("chargers        %d (booted %d, failed %d)\n", lg.n, lg.booted, lg.failed);
 	printf("connections     %d held at the end\n", held);
-	printf("acked messages  %llu in %.1f s = %.0f/s\n", (unsigned long long)lg.acked_window,
-	       secs, rate);
+	printf("acked messages  %llu in %.1f s = %.0f/s\n", (unsigned long long)lg.acked_window, secs, rate);
 	printf("ack latency     p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", p50, p99,
 	       (double)lg.max_us / 1000.0);
-	printf("errors          %llu (connect failures %llu, closed %llu)\n",
-	       (unsigned long long)lg.errors, (unsigned long long)lg.conn_failures,
-	       (unsigned long long)lg.closed);
+	printf("errors          %llu (connect failures %llu, closed %llu)\n", (unsigned long long)lg.errors,
+	       (unsigned long long)lg.conn_failures, (unsigned long long)lg.closed);
 	if (lg.pid > 0)
 		printf("csmsd VmRSS     %ld KiB (peak seen %ld KiB)\n", lg.rss_kib, lg.rss_peak_kib);
 	printf("{\"chargers\":%d,\"booted\":%d,\"failed\":%d,\"connected\":%d,\"seconds\":%.2f,"
 	       "\"acked\":%llu,\"ackPerS\":%.1f,\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"maxMs\":%.3f,"
 	       "\"errors\":%llu,\"connectFailures\":%llu,\"closed\":%llu,\"rssKiB\":%ld,"
 	       "\"rssPeakKiB\":%ld,\"transaction\":%s}\n",
-	       lg.n, lg.booted, lg.failed, held, secs, (unsigned long long)lg.acked_window, rate,
-	       p50, p99, (double)lg.max_us / 1000.0, (unsigned long long)lg.errors,
+	       lg.n, lg.booted, lg.failed, held, secs, (unsigned long long)lg.acked_window, rate, p50, p99,
+	       (double)lg.max_us / 1000.0, (unsigned long long)lg.errors,
 	       (unsigned long long)lg.conn_failures, (unsigned long long)lg.closed,
 	       lg.pid > 0 ? lg.rss_kib : -1L, lg.pid > 0 ? lg.rss_peak_kib : -1L,
 	       lg.with_tx ? "true" : "false");

@@ -12,8 +12,13 @@
 
 static int failures;
 
-#define CHECK(c) do { if (!(c)) { failures++; \
-	fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); } } while (0)
+#define CHECK(c)                                                                              \
+	do {                                                                                  \
+		if (!(c)) {                                                                   \
+			failures++;                                                           \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
+		}                                                                             \
+	} while (0)
 
 static int shape_ok(const char *action, const char *json)
 {
@@ -41,24 +46,30 @@ static void test_url(void)
 
 static void test_shapes(void)
 {
-	CHECK(shape_ok("BootNotification",
-		       "{\"status\":\"Accepted\",\"currentTime\":\"2024-01-01T00:00:00Z\",\"interval\":300}"));
-	CHECK(!shape_ok("BootNotification", "{\"status\":\"Accepted\",\"currentTime\":\"2024-01-01T00:00:00Z\"}"));
+	CHECK(shape_ok(
+		"BootNotification",
+		"{\"status\":\"Accepted\",\"currentTime\":\"2024-01-01T00:00:00Z\",\"interval\":300}"));
+	CHECK(!shape_ok("BootNotification",
+			"{\"status\":\"Accepted\",\"currentTime\":\"2024-01-01T00:00:00Z\"}"));
 	CHECK(!shape_ok("BootNotification",
 			"{\"status\":\"OK\",\"currentTime\":\"2024-01-01T00:00:00Z\",\"interval\":300}"));
 	CHECK(!shape_ok("BootNotification",
 			"{\"status\":\"Accepted\",\"currentTime\":\"yesterday\",\"interval\":300}"));
-	CHECK(!shape_ok("BootNotification",
-			"{\"status\":\"Accepted\",\"currentTime\":\"2024-01-01T00:00:00Z\",\"interval\":1.5}"));
+	CHECK(!shape_ok(
+		"BootNotification",
+		"{\"status\":\"Accepted\",\"currentTime\":\"2024-01-01T00:00:00Z\",\"interval\":1.5}"));
 	CHECK(shape_ok("StartTransaction", "{\"transactionId\":5,\"idTagInfo\":{\"status\":\"Accepted\"}}"));
-	CHECK(!shape_ok("StartTransaction", "{\"transactionId\":\"5\",\"idTagInfo\":{\"status\":\"Accepted\"}}"));
+	CHECK(!shape_ok("StartTransaction",
+			"{\"transactionId\":\"5\",\"idTagInfo\":{\"status\":\"Accepted\"}}"));
 	CHECK(!shape_ok("StartTransaction", "{\"idTagInfo\":{\"status\":\"Accepted\"}}"));
 	CHECK(!shape_ok("StartTransaction", "{\"transactionId\":5,\"idTagInfo\":{}}"));
-	CHECK(shape_ok("Authorize", "{\"idTagInfo\":{\"status\":\"Blocked\",\"expiryDate\":"
-			"\"2030-01-01T00:00:00.000Z\",\"parentIdTag\":\"P\"}}"));
+	CHECK(shape_ok("Authorize",
+		       "{\"idTagInfo\":{\"status\":\"Blocked\",\"expiryDate\":"
+		       "\"2030-01-01T00:00:00.000Z\",\"parentIdTag\":\"P\"}}"));
 	CHECK(!shape_ok("Authorize", "{\"idTagInfo\":{\"status\":\"Accepted\",\"expiryDate\":5}}"));
 	CHECK(!shape_ok("Authorize", "{\"idTagInfo\":{\"status\":\"Accepted\",\"colour\":\"red\"}}"));
-	CHECK(!shape_ok("Authorize", "{\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":"
+	CHECK(!shape_ok("Authorize",
+			"{\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":"
 			"\"123456789012345678901\"}}"));
 	CHECK(shape_ok("StopTransaction", "{}"));
 	CHECK(shape_ok("StopTransaction", "{\"idTagInfo\":{\"status\":\"Invalid\"}}"));
@@ -73,8 +84,7 @@ static void test_shapes(void)
 }
 
 /* Answer a request; returns the CALLERROR code or NULL, the status in st. */
-static const char *ask(struct cpsim_cp *cp, const char *action, const char *req, char *st,
-		       cJSON **keep)
+static const char *ask(struct cpsim_cp *cp, const char *action, const char *req, char *st, cJSON **keep)
 {
 	cJSON *r = cJSON_Parse(req), *resp = NULL;
 	const char *code;
@@ -141,28 +151,40 @@ static void test_answers(void)
 	CHECK(!ask(cp, "Reset", "{\"type\":\"Soft\"}", st, NULL) && is(st, "Accepted"));
 
 	/* smart charging: the limit is remembered and reported back */
-	CHECK(!ask(cp, "SetChargingProfile", "{\"connectorId\":0,\"csChargingProfiles\":{"
+	CHECK(!ask(cp, "SetChargingProfile",
+		   "{\"connectorId\":0,\"csChargingProfiles\":{"
 		   "\"chargingProfileId\":3,\"stackLevel\":2,\"chargingProfilePurpose\":"
 		   "\"ChargePointMaxProfile\",\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":"
 		   "{\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,"
-		   "\"limit\":11.5,\"numberPhases\":1}]}}}", st, NULL) && is(st, "Accepted"));
+		   "\"limit\":11.5,\"numberPhases\":1}]}}}",
+		   st, NULL) &&
+	      is(st, "Accepted"));
 	CHECK(m->conn[0].has_limit && m->conn[0].limit == 11.5 && m->conn[0].limit_phases == 1);
-	CHECK(!ask(cp, "SetChargingProfile", "{\"connectorId\":1,\"csChargingProfiles\":{"
+	CHECK(!ask(cp, "SetChargingProfile",
+		   "{\"connectorId\":1,\"csChargingProfiles\":{"
 		   "\"chargingProfileId\":4,\"stackLevel\":0,\"chargingProfilePurpose\":\"TxProfile\","
 		   "\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":{\"chargingRateUnit\":\"A\","
-		   "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":6}]}}}", st, NULL) &&
-	      is(st, "Rejected"));     /* no transaction on connector 1 */
-	CHECK(is(ask(cp, "SetChargingProfile", "{\"connectorId\":1,\"csChargingProfiles\":{"
+		   "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":6}]}}}",
+		   st, NULL) &&
+	      is(st, "Rejected")); /* no transaction on connector 1 */
+	CHECK(is(ask(cp, "SetChargingProfile",
+		     "{\"connectorId\":1,\"csChargingProfiles\":{"
 		     "\"chargingProfileId\":4,\"stackLevel\":0,\"chargingProfilePurpose\":\"TxProfile\","
 		     "\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":{\"chargingRateUnit\":\"A\","
-		     "\"chargingSchedulePeriod\":[{\"startPeriod\":0}]}}}", st, NULL),
+		     "\"chargingSchedulePeriod\":[{\"startPeriod\":0}]}}}",
+		     st, NULL),
 		 "OccurenceConstraintViolation"));
 	CHECK(!ask(cp, "GetCompositeSchedule", "{\"connectorId\":2,\"duration\":60}", st, &resp) &&
 	      is(st, "Accepted"));
 	CHECK(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(resp, "chargingSchedule"),
-						     "chargingSchedulePeriod"), 0) &&
-	      cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(resp,
-			"chargingSchedule"), "chargingSchedulePeriod"), 0), "limit")->valuedouble == 11.5);
+						     "chargingSchedulePeriod"),
+				 0) &&
+	      cJSON_GetObjectItem(
+		      cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(resp, "chargingSchedule"),
+							     "chargingSchedulePeriod"),
+					 0),
+		      "limit")
+			      ->valuedouble == 11.5);
 	cJSON_Delete(resp);
 	CHECK(!ask(cp, "ClearChargingProfile", "{\"id\":99}", st, NULL) && is(st, "Unknown"));
 	CHECK(!ask(cp, "ClearChargingProfile", "{\"id\":3}", st, NULL) && is(st, "Accepted"));
@@ -170,25 +192,31 @@ static void test_answers(void)
 
 	/* configuration */
 	CHECK(!ask(cp, "ChangeConfiguration", "{\"key\":\"HeartbeatInterval\",\"value\":\"abc\"}", st,
-		   NULL) && is(st, "Rejected"));
-	CHECK(!ask(cp, "ChangeConfiguration", "{\"key\":\"HeartbeatInterval\",\"value\":\"60\"}", st,
-		   NULL) && is(st, "Accepted"));
+		   NULL) &&
+	      is(st, "Rejected"));
+	CHECK(!ask(cp, "ChangeConfiguration", "{\"key\":\"HeartbeatInterval\",\"value\":\"60\"}", st, NULL) &&
+	      is(st, "Accepted"));
 	CHECK(m->heartbeat_interval == 60);
-	CHECK(!ask(cp, "ChangeConfiguration", "{\"key\":\"NumberOfConnectors\",\"value\":\"4\"}", st,
-		   NULL) && is(st, "Rejected"));
+	CHECK(!ask(cp, "ChangeConfiguration", "{\"key\":\"NumberOfConnectors\",\"value\":\"4\"}", st, NULL) &&
+	      is(st, "Rejected"));
 	CHECK(!ask(cp, "ChangeConfiguration", "{\"key\":\"Nope\",\"value\":\"4\"}", st, NULL) &&
 	      is(st, "NotSupported"));
 	CHECK(!ask(cp, "GetConfiguration", "{\"key\":[\"HeartbeatInterval\",\"Nope\"]}", st, &resp));
 	CHECK(is(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(resp, "configurationKey"), 0),
-				     "value")->valuestring, "60"));
+				     "value")
+			 ->valuestring,
+		 "60"));
 	CHECK(is(cJSON_GetArrayItem(cJSON_GetObjectItem(resp, "unknownKey"), 0)->valuestring, "Nope"));
 	cJSON_Delete(resp);
 	CHECK(is(ask(cp, "GetConfiguration", "{\"key\":\"HeartbeatInterval\"}", st, NULL),
 		 "TypeConstraintViolation"));
 
 	/* reservations, transactions, local list, availability */
-	CHECK(!ask(cp, "ReserveNow", "{\"connectorId\":1,\"expiryDate\":\"2030-01-01T00:00:00Z\","
-		   "\"idTag\":\"R\",\"reservationId\":9}", st, NULL) && is(st, "Accepted"));
+	CHECK(!ask(cp, "ReserveNow",
+		   "{\"connectorId\":1,\"expiryDate\":\"2030-01-01T00:00:00Z\","
+		   "\"idTag\":\"R\",\"reservationId\":9}",
+		   st, NULL) &&
+	      is(st, "Accepted"));
 	CHECK(!ask(cp, "CancelReservation", "{\"reservationId\":8}", st, NULL) && is(st, "Rejected"));
 	CHECK(!ask(cp, "CancelReservation", "{\"reservationId\":9}", st, NULL) && is(st, "Accepted"));
 	m->conn[2].has_tx = 1;
@@ -202,16 +230,21 @@ static void test_answers(void)
 	CHECK(!ask(cp, "GetLocalListVersion", "{}", st, &resp) &&
 	      cJSON_GetObjectItem(resp, "listVersion")->valueint == 3);
 	cJSON_Delete(resp);
-	CHECK(is(ask(cp, "SendLocalList", "{\"listVersion\":3,\"updateType\":\"Full\","
-		     "\"localAuthorizationList\":[{\"idTagInfo\":{}}]}", st, NULL),
+	CHECK(is(ask(cp, "SendLocalList",
+		     "{\"listVersion\":3,\"updateType\":\"Full\","
+		     "\"localAuthorizationList\":[{\"idTagInfo\":{}}]}",
+		     st, NULL),
 		 "OccurenceConstraintViolation"));
 	CHECK(!ask(cp, "UnlockConnector", "{\"connectorId\":3}", st, NULL) && is(st, "NotSupported"));
 	CHECK(!ask(cp, "TriggerMessage", "{\"requestedMessage\":\"Heartbeat\"}", st, NULL) &&
 	      is(st, "Accepted"));
 	CHECK(is(ask(cp, "TriggerMessage", "{\"requestedMessage\":\"Coffee\"}", st, NULL),
 		 "PropertyConstraintViolation"));
-	CHECK(!ask(cp, "GetLog", "{\"logType\":\"SecurityLog\",\"requestId\":1,\"log\":"
-		   "{\"remoteLocation\":\"ftp://x/\"}}", st, NULL) && is(st, "Accepted"));
+	CHECK(!ask(cp, "GetLog",
+		   "{\"logType\":\"SecurityLog\",\"requestId\":1,\"log\":"
+		   "{\"remoteLocation\":\"ftp://x/\"}}",
+		   st, NULL) &&
+	      is(st, "Accepted"));
 	CHECK(is(ask(cp, "GetLog", "{\"logType\":\"SecurityLog\",\"requestId\":1}", st, NULL),
 		 "OccurenceConstraintViolation"));
 	cpsim_ctx_destroy(ctx);
@@ -230,7 +263,8 @@ static void test_meter_values(void)
 	mv = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "meterValue"), 0);
 	CHECK(is(cJSON_GetObjectItem(mv, "timestamp")->valuestring, "2023-11-14T22:13:20.123Z"));
 	svs = cJSON_GetObjectItem(mv, "sampledValue");
-	cJSON_ArrayForEach(sv, svs) {
+	cJSON_ArrayForEach(sv, svs)
+	{
 		count++;
 		phases += cJSON_GetObjectItem(sv, "phase") != NULL;
 		CHECK(cJSON_IsString(cJSON_GetObjectItem(sv, "value")));

@@ -23,11 +23,13 @@
  * those the API has always answered with. */
 static void test_table(void)
 {
-	static const struct { enum err_kind kind; int status; const char *code; } want[] = {
-		{ ERR_BAD_REQUEST, 400, "BadRequest" },
-		{ ERR_NOT_FOUND, 404, "NotFound" },
-		{ ERR_CONFLICT, 409, "Conflict" },
-		{ ERR_UNAVAILABLE, 503, "Unavailable" },
+	static const struct {
+		enum err_kind kind;
+		int status;
+		const char *code;
+	} want[] = {
+		{ ERR_BAD_REQUEST, 400, "BadRequest" }, { ERR_NOT_FOUND, 404, "NotFound" },
+		{ ERR_CONFLICT, 409, "Conflict" },      { ERR_UNAVAILABLE, 503, "Unavailable" },
 		{ ERR_INTERNAL, 500, "InternalError" },
 	};
 	CHECK(sizeof want / sizeof want[0] == ERR_KINDS);
@@ -39,7 +41,8 @@ static void test_table(void)
 	for (int a = 0; a < ERR_KINDS; a++)
 		for (int b = 0; b < a; b++) {
 			const char *ca = NULL, *cb = NULL;
-			int sa = admin_err_answer((enum err_kind)a, &ca), sb = admin_err_answer((enum err_kind)b, &cb);
+			int sa = admin_err_answer((enum err_kind)a, &ca),
+			    sb = admin_err_answer((enum err_kind)b, &cb);
 			CHECK(sa != sb);
 			CHECK(ca && cb && strcmp(ca, cb) != 0);
 			CHECK(sa >= 400 && sa <= 599);
@@ -48,7 +51,7 @@ static void test_table(void)
 	const char *code = NULL;
 	CHECK(admin_err_answer((enum err_kind)ERR_KINDS, &code) == 500);
 	CHECK_STR(code, "InternalError");
-	CHECK(admin_err_answer((enum err_kind)-1, &code) == 500);
+	CHECK(admin_err_answer((enum err_kind) - 1, &code) == 500);
 }
 
 /* err_set: -1, the kind, the message cut where http_verror cuts it. */
@@ -202,8 +205,9 @@ static void test_energy(void)
 	cJSON_Delete(b);
 	o = energy_prices_json(&app);
 	char *text = cJSON_PrintUnformatted(o);
-	CHECK_STR(text, "{\"start\":\"2024-01-01T00:00:00.000Z\",\"slotS\":900,\"count\":3,"
-			"\"end\":\"2024-01-01T00:45:00.000Z\"}");
+	CHECK_STR(text,
+		  "{\"start\":\"2024-01-01T00:00:00.000Z\",\"slotS\":900,\"count\":3,"
+		  "\"end\":\"2024-01-01T00:45:00.000Z\"}");
 	free(text);
 	cJSON_Delete(o);
 	CHECK(!meta_absent("station_prices"));

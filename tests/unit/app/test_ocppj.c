@@ -37,7 +37,7 @@ static const char *sent(void)
 static const char *rx(const char *frame)
 {
 	ocppj_receive(&sess, frame, strlen(frame));
-	CHECK(sess.out_head == NULL);          /* nothing goes out before the commit */
+	CHECK(sess.out_head == NULL); /* nothing goes out before the commit */
 	csms_end_of_turn(&app);
 	sent();
 	CHECK(sess.out_head == NULL);
@@ -93,25 +93,31 @@ int main(void)
 	CHECK_CONTAINS(rx("[1e300,\"m4a\",\"Heartbeat\",{}]"), "[4,\"m4a\",\"ProtocolError\"");
 	CHECK_CONTAINS(rx("[2.5,\"m4b\",\"Heartbeat\",{}]"), "[4,\"m4b\",\"ProtocolError\"");
 	CHECK_STR(rx("[2,\"abcdefgh\\"), "[4,\"-1\",\"FormationViolation\",\"frame is not valid JSON\",{}]");
-	CHECK_CONTAINS(rx("[2,\"big\",\"StatusNotification\",{\"connectorId\":1e11,\"errorCode\":\"NoError\",\"status\":\"Available\"}]"),
+	CHECK_CONTAINS(rx("[2,\"big\",\"StatusNotification\",{\"connectorId\":1e11,\"errorCode\":\"NoError\","
+			  "\"status\":\"Available\"}]"),
 		       "[4,\"big\",\"PropertyConstraintViolation\"");
 	CHECK_CONTAINS(rx("[2,\"m5\",\"FlyToTheMoon\",{}]"), "[4,\"m5\",\"NotImplemented\"");
 	CHECK_CONTAINS(rx("[2,\"m6\",\"Reset\",{\"type\":\"Hard\"}]"), "[4,\"m6\",\"NotSupported\"");
 	/* schema violations map to their codes */
 	CHECK_CONTAINS(rx("[2,\"v1\",\"BootNotification\",{\"chargePointVendor\":\"V\"}]"),
 		       "[4,\"v1\",\"OccurenceConstraintViolation\"");
-	CHECK_CONTAINS(rx("[2,\"v2\",\"BootNotification\",{\"chargePointVendor\":1,\"chargePointModel\":\"M\"}]"),
-		       "[4,\"v2\",\"TypeConstraintViolation\"");
-	CHECK_CONTAINS(rx("[2,\"v3\",\"BootNotification\",{\"chargePointVendor\":\"VVVVVVVVVVVVVVVVVVVVVVVVV\",\"chargePointModel\":\"M\"}]"),
+	CHECK_CONTAINS(
+		rx("[2,\"v2\",\"BootNotification\",{\"chargePointVendor\":1,\"chargePointModel\":\"M\"}]"),
+		"[4,\"v2\",\"TypeConstraintViolation\"");
+	CHECK_CONTAINS(rx("[2,\"v3\",\"BootNotification\",{\"chargePointVendor\":"
+			  "\"VVVVVVVVVVVVVVVVVVVVVVVVV\",\"chargePointModel\":\"M\"}]"),
 		       "[4,\"v3\",\"PropertyConstraintViolation\"");
-	CHECK_CONTAINS(rx("[2,\"v4\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\",\"x\":1}]"),
+	CHECK_CONTAINS(rx("[2,\"v4\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":"
+			  "\"M\",\"x\":1}]"),
 		       "[4,\"v4\",\"FormationViolation\"");
 	/* not accepted yet: only BootNotification */
 	CHECK_CONTAINS(rx("[2,\"h0\",\"Heartbeat\",{}]"), "[4,\"h0\",\"SecurityError\"");
-	CHECK_CONTAINS(rx("[2,\"b1\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\"}]"),
+	CHECK_CONTAINS(rx("[2,\"b1\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":"
+			  "\"M\"}]"),
 		       "[3,\"b1\",{\"status\":\"Pending\"");
 	CHECK(store_charger_set_registration(app.store, "CP1", REG_ACCEPTED) == 0);
-	CHECK_CONTAINS(rx("[2,\"b2\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\"}]"),
+	CHECK_CONTAINS(rx("[2,\"b2\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":"
+			  "\"M\"}]"),
 		       "[3,\"b2\",{\"status\":\"Accepted\"");
 	CHECK_CONTAINS(rx("[2,\"h1\",\"Heartbeat\",{}]"), "[3,\"h1\",{\"currentTime\":\"");
 	/* text cJSON would let through: data after the value, two CALLs in
@@ -119,30 +125,37 @@ int main(void)
 	 * bytes, bytes that are not UTF-8 (never echoed back) */
 	CHECK_STR(rx("[2,\"g1\",\"Heartbeat\",{}]garbage"),
 		  "[4,\"g1\",\"FormationViolation\",\"frame has data after the JSON value\",{}]");
-	CHECK_CONTAINS(rx("[2,\"g2\",\"Heartbeat\",{}][2,\"g3\",\"Heartbeat\",{}]"), "[4,\"g2\",\"FormationViolation\"");
+	CHECK_CONTAINS(rx("[2,\"g2\",\"Heartbeat\",{}][2,\"g3\",\"Heartbeat\",{}]"),
+		       "[4,\"g2\",\"FormationViolation\"");
 	CHECK_CONTAINS(rx("[2,\"g4\",\"Heartbeat\",{}] \r\n"), "[3,\"g4\",{\"currentTime\"");
 	CHECK_STR(rx("[2,\"g5\",\"Authorize\",{\"idTag\":\"ABC\\u0000DEFGHIJKLMNOPQRSTUVWXYZ0123\"}]"),
 		  "[4,\"g5\",\"FormationViolation\",\"frame has a NUL (\\\\u0000) in a string\",{}]");
-	CHECK_CONTAINS(rxn("[2,\"g6\",\"Authorize\",{\"idTag\":\"ABC\0DEF\"}]", 40), "[4,\"g6\",\"FormationViolation\"");
-	CHECK_CONTAINS(rx("[2,\"g7\",\"Authorize\",{\"idTag\":\"AB\x01\"}]"), "[4,\"g7\",\"FormationViolation\"");
+	CHECK_CONTAINS(rxn("[2,\"g6\",\"Authorize\",{\"idTag\":\"ABC\0DEF\"}]", 40),
+		       "[4,\"g6\",\"FormationViolation\"");
+	CHECK_CONTAINS(rx("[2,\"g7\",\"Authorize\",{\"idTag\":\"AB\x01\"}]"),
+		       "[4,\"g7\",\"FormationViolation\"");
 	CHECK_STR(rx("[2,\"g8\",\"Authorize\",{\"idTag\":\"AB\xff\"}]"),
 		  "[4,\"g8\",\"FormationViolation\",\"frame is not valid UTF-8\",{}]");
 	CHECK_STR(rx("[2,\"g9\xc3\",\"Heartbeat\",{}]"),
 		  "[4,\"-1\",\"FormationViolation\",\"frame is not valid UTF-8\",{}]");
-	CHECK_CONTAINS(rx("[2,\"g10\",\"Authorize\",{\"idTag\":\"A\\\\u0000\"}]"), "[3,\"g10\",{\"idTagInfo\"");
-	CHECK_CONTAINS(rx("[2,\"g11\",\"Authorize\",{\"idTag\":\"K\xc3\xb6ln\"}]"), "[3,\"g11\",{\"idTagInfo\"");
+	CHECK_CONTAINS(rx("[2,\"g10\",\"Authorize\",{\"idTag\":\"A\\\\u0000\"}]"),
+		       "[3,\"g10\",{\"idTagInfo\"");
+	CHECK_CONTAINS(rx("[2,\"g11\",\"Authorize\",{\"idTag\":\"K\xc3\xb6ln\"}]"),
+		       "[3,\"g11\",{\"idTagInfo\"");
 	/* an oversized frame gets its id back when it can be read */
 	ocppj_oversized(&sess, "[2,\"big1\",\"DataTransfer\",{\"vendorId\":\"", 36);
 	csms_end_of_turn(&app);
 	CHECK_CONTAINS(sent(), "[4,\"big1\",\"FormationViolation\"");
 
 	/* transactions: retry gets the same id; unknown stop still answered */
-	const char *start = "[2,\"s1\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"X\",\"meterStart\":10,\"timestamp\":\"2026-01-01T00:00:00Z\"}]";
+	const char *start = "[2,\"s1\",\"StartTransaction\",{\"connectorId\":1,\"idTag\":\"X\","
+			    "\"meterStart\":10,\"timestamp\":\"2026-01-01T00:00:00Z\"}]";
 	char first[256];
 	snprintf(first, sizeof first, "%s", rx(start));
 	CHECK_CONTAINS(first, "\"transactionId\":1");
 	CHECK_STR(rx(start), first);
-	CHECK_CONTAINS(rx("[2,\"t1\",\"StopTransaction\",{\"transactionId\":77,\"meterStop\":5,\"timestamp\":\"2026-01-01T00:00:00Z\"}]"),
+	CHECK_CONTAINS(rx("[2,\"t1\",\"StopTransaction\",{\"transactionId\":77,\"meterStop\":5,\"timestamp\":"
+			  "\"2026-01-01T00:00:00Z\"}]"),
 		       "[3,\"t1\",{}]");
 
 	/* CALLs we send: one in flight, the rest queued in order */
@@ -157,7 +170,7 @@ int main(void)
 	CHECK(ocppj_call(&sess, "Heartbeat", p, on_result, "x", err, sizeof err) == -1);
 	cJSON_Delete(p);
 	CHECK_STR(sent(), "[2,\"cs-1\",\"Reset\",{\"type\":\"Soft\"}]");
-	CHECK_STR(sent(), "");                      /* b waits for a's answer */
+	CHECK_STR(sent(), ""); /* b waits for a's answer */
 	ocppj_receive(&sess, "[3,\"cs-1\",{\"status\":\"Accepted\"}]", 32);
 	CHECK_STR(results[0], "a:OK:{\"status\":\"Accepted\"}");
 	CHECK_STR(sent(), "[2,\"cs-2\",\"Reset\",{\"type\":\"Soft\"}]");
@@ -165,7 +178,7 @@ int main(void)
 	ocppj_receive(&sess, e, strlen(e));
 	CHECK_STR(results[1], "b:NotSupported:{\"k\":1}");
 	CHECK_STR(sent(), "[2,\"cs-3\",\"Reset\",{\"type\":\"Soft\"}]");
-	ocppj_receive(&sess, "[3,\"cs-9\",{}]", 13);      /* a stray answer is ignored */
+	ocppj_receive(&sess, "[3,\"cs-9\",{}]", 13); /* a stray answer is ignored */
 	CHECK(nresults == 2);
 	/* an answer that breaks the response schema is an error */
 	ocppj_receive(&sess, "[3,\"cs-3\",{\"status\":\"Maybe\"}]", 29);
@@ -181,7 +194,7 @@ int main(void)
 	p = cJSON_Parse("{}");
 	CHECK(ocppj_call(&sess, "ClearCache", p, on_result, "e", err, sizeof err) == 0);
 	cJSON_Delete(p);
-	session_destroy(&sess);                       /* pending calls end as Closed */
+	session_destroy(&sess); /* pending calls end as Closed */
 	CHECK_STR(results[4], "e:Closed:");
 
 	store_close(app.store);

@@ -2,8 +2,8 @@
 #include "auth.h"
 #include "check.h"
 
-static const char *decide(struct store_idtag *tag, struct store_idtag *parent, int active,
-			  int bound, int unknown_accept, int64_t now)
+static const char *decide(struct store_idtag *tag, struct store_idtag *parent, int active, int bound,
+			  int unknown_accept, int64_t now)
 {
 	struct auth_input in = { tag, parent, active, 1, unknown_accept, bound, now };
 	static struct auth_result r;

@@ -75,7 +75,8 @@ static void test_hex_keys(void)
 	/* a 40-digit key set as text */
 	const char *k40 = "00112233445566778899AABBCCDDEEFF01234567";
 	CHECK(authkey_hash(k40, strlen(k40), 1000, h, sizeof h) == 0);
-	CHECK(ok_bytes("\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff\x01\x23\x45\x67", 20, h));
+	CHECK(ok_bytes("\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff\x01\x23\x45\x67", 20,
+		       h));
 	CHECK(ok("00112233445566778899aabbccddeeff01234567", h));
 	/* 34 digits: 17 bytes */
 	const char *k34 = "0102030405060708090a0b0c0d0e0f1011";
@@ -89,7 +90,9 @@ static void test_hex_keys(void)
 	const char *k42 = "00112233445566778899aabbccddeeff0123456789";
 	CHECK(authkey_hash(k42, strlen(k42), 1000, h, sizeof h) == 0);
 	CHECK(ok(k42, h));
-	CHECK(!ok_bytes("\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff\x01\x23\x45\x67\x89", 21, h));
+	CHECK(!ok_bytes(
+		"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff\x01\x23\x45\x67\x89", 21,
+		h));
 	const char *nothex = "3a00ff10c0ffee7f80aa55e1d2c3b4ag";
 	CHECK(authkey_hash(nothex, strlen(nothex), 1000, h, sizeof h) == 0);
 	CHECK(ok(nothex, h) && !ok("3A00FF10C0FFEE7F80AA55E1D2C3B4AG", h));
@@ -98,25 +101,44 @@ static void test_hex_keys(void)
 static void test_malformed(void)
 {
 	static const char *const bad[] = {
-		"", "$", "pbkdf2-sha256", "pbkdf2-sha256$", "pbkdf2-sha256$1000", "pbkdf2-sha256$1000$",
-		"pbkdf2-sha256$1000$" SALT, "pbkdf2-sha256$1000$" SALT "$",
+		"",
+		"$",
+		"pbkdf2-sha256",
+		"pbkdf2-sha256$",
+		"pbkdf2-sha256$1000",
+		"pbkdf2-sha256$1000$",
+		"pbkdf2-sha256$1000$" SALT,
+		"pbkdf2-sha256$1000$" SALT "$",
 		"pbkdf2-sha256$0$" SALT "$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
-		"pbkdf2-sha256$-1000$" SALT "$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
-		"pbkdf2-sha256$99999999$" SALT "$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
-		"pbkdf2-sha256$999999999999$" SALT "$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
-		"pbkdf2-sha256$1000x$" SALT "$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
-		"pbkdf2-sha256$1000$0011223344556677$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
+		"pbkdf2-sha256$-1000$" SALT
+		"$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
+		"pbkdf2-sha256$99999999$" SALT
+		"$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
+		"pbkdf2-sha256$999999999999$" SALT
+		"$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
+		"pbkdf2-sha256$1000x$" SALT
+		"$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
+		"pbkdf2-sha256$1000$0011223344556677$"
+		"000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
 		"pbkdf2-sha256$1000$" SALT "$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4",
-		"pbkdf2-sha256$1000$" SALT "$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e0",
-		"pbkdf2-sha256$1000$" SALT "$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4g",
-		"pbkdf2-sha256$1000$0011223344556677889zaabbccddeeff$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
-		"pbkdf2-sha256$1000$" SALT "x000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
-		"pbkdf2-sha512$1000$" SALT "$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
-		"sha256$", "sha256$" SALT, "sha256$" SALT "$",
+		"pbkdf2-sha256$1000$" SALT
+		"$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e0",
+		"pbkdf2-sha256$1000$" SALT
+		"$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4g",
+		"pbkdf2-sha256$1000$0011223344556677889zaabbccddeeff$"
+		"000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
+		"pbkdf2-sha256$1000$" SALT
+		"x000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
+		"pbkdf2-sha512$1000$" SALT
+		"$000f7dffb534e398c85e6425027531dbcfd6ee4029f8134865b3eb3732776d4e",
+		"sha256$",
+		"sha256$" SALT,
+		"sha256$" SALT "$",
 		"sha256$" SALT "$1a1d15b1917d409ff48ac18fab6d70fc1c504a4183d40093c4aaf723778feab",
 		"sha256$" SALT "$1a1d15b1917d409ff48ac18fab6d70fc1c504a4183d40093c4aaf723778feab2 ",
 		"sha256$" SALT "x1a1d15b1917d409ff48ac18fab6d70fc1c504a4183d40093c4aaf723778feab2",
-		"sha256$0011223344556677889zaabbccddeeff$1a1d15b1917d409ff48ac18fab6d70fc1c504a4183d40093c4aaf723778feab2",
+		"sha256$0011223344556677889zaabbccddeeff$"
+		"1a1d15b1917d409ff48ac18fab6d70fc1c504a4183d40093c4aaf723778feab2",
 		"md5$" SALT "$1a1d15b1917d409ff48ac18fab6d70fc",
 		"secret-key-000016",
 	};

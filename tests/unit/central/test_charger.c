@@ -55,12 +55,12 @@ int main(void)
 	charger_hold(c);
 	charger_remove(r, c);
 	CHECK(!in_registry(r, "A1") && charger_count(r) == 0);
-	CHECK(charger_find(r, st, "A1") != c);   /* still in the store: loaded anew */
-	c->conn[1].tx_id = 7;                     /* the session may still touch it */
+	CHECK(charger_find(r, st, "A1") != c); /* still in the store: loaded anew */
+	c->conn[1].tx_id = 7;                  /* the session may still touch it */
 	charger_release(r, c);
 	CHECK(in_registry(r, "A1"));
 	c = charger_find(r, st, "A1");
-	charger_remove(r, c);                     /* not connected: freed now */
+	charger_remove(r, c); /* not connected: freed now */
 	CHECK(!in_registry(r, "A1"));
 
 	/* Pending chargers loaded by lookups go at the sweep; connected ones stay. */
@@ -79,15 +79,15 @@ int main(void)
 	struct charger *u = charger_get(r, st, "U3");
 	charger_hold(u);
 	CHECK(charger_admit(r, st, "NEW", 3) == 1);
-	CHECK(charger_admit(r, st, "P1", 3) == 0);    /* known in the store */
-	CHECK(charger_admit(r, st, "U3", 3) == 0);    /* known in memory */
-	CHECK(charger_admit(r, st, "NEW", 0) == 1);   /* 0: only known ones */
+	CHECK(charger_admit(r, st, "P1", 3) == 0);  /* known in the store */
+	CHECK(charger_admit(r, st, "U3", 3) == 0);  /* known in memory */
+	CHECK(charger_admit(r, st, "NEW", 0) == 1); /* 0: only known ones */
 	CHECK(charger_admit(r, st, "P1", 0) == 0);
 	/* A boot makes it pending: counted in the store, no longer in memory. */
 	charger_set_reg(r, u, REG_PENDING);
 	CHECK(charger_admit(r, st, "NEW", 3) == 0);
 	charger_set_reg(r, u, REG_UNKNOWN);
-	charger_release(r, u);                         /* unknown leaves: room again */
+	charger_release(r, u); /* unknown leaves: room again */
 	CHECK(charger_admit(r, st, "NEW", 3) == 0);
 	CHECK(store_charger_set_registration(st, "P1", REG_ACCEPTED) == 0);
 	CHECK(store_charger_count(st, REG_PENDING) == 1);

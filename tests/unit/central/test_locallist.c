@@ -48,15 +48,18 @@ static void test_diff(void)
 		   "[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\"}},"
 		   "{\"idTag\":\"B\",\"idTagInfo\":{\"status\":\"Blocked\"}},"
 		   "{\"idTag\":\"D\",\"idTagInfo\":{\"status\":\"Accepted\"}},"
-		   "{\"idTag\":\"E\",\"idTagInfo\":{\"status\":\"Accepted\",\"expiryDate\":\"2030-01-01T00:00:00.000Z\"}}]",
+		   "{\"idTag\":\"E\",\"idTagInfo\":{\"status\":\"Accepted\",\"expiryDate\":\"2030-01-01T00:"
+		   "00:00.000Z\"}}]",
 		   "[{\"idTag\":\"B\",\"idTagInfo\":{\"status\":\"Blocked\"}},"
 		   "{\"idTag\":\"D\",\"idTagInfo\":{\"status\":\"Accepted\"}},"
-		   "{\"idTag\":\"E\",\"idTagInfo\":{\"status\":\"Accepted\",\"expiryDate\":\"2030-01-01T00:00:00.000Z\"}},"
+		   "{\"idTag\":\"E\",\"idTagInfo\":{\"status\":\"Accepted\",\"expiryDate\":\"2030-01-01T00:"
+		   "00:00.000Z\"}},"
 		   "{\"idTag\":\"C\"}]",
 		   3, 1);
 	/* The same list: nothing to send. */
 	check_diff("[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":\"P\"}}]",
-		   "[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":\"P\"}}]", "[]", 0, 0);
+		   "[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":\"P\"}}]", "[]",
+		   0, 0);
 	/* A parent added is a change (idTagInfo compared whole). */
 	check_diff("[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\"}}]",
 		   "[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":\"P\"}}]",
@@ -94,15 +97,15 @@ static void test_version(void)
 	CHECK(st != NULL);
 	if (!st)
 		return;
-	CHECK(locallist_version(st) == 0);   /* no tag ever changed */
-	check_version(st, -1, 1, 1);          /* no list held, table 0: at least 1, stored */
-	check_version(st, -1, 1, 1);          /* the table's version is enough */
+	CHECK(locallist_version(st) == 0); /* no tag ever changed */
+	check_version(st, -1, 1, 1);       /* no list held, table 0: at least 1, stored */
+	check_version(st, -1, 1, 1);       /* the table's version is enough */
 	check_version(st, 0, 1, 1);
-	check_version(st, 1, 2, 2);           /* the charger holds it: one more */
-	check_version(st, 7, 8, 8);           /* a raw SendLocalList left it ahead */
-	check_version(st, 3, 8, 8);           /* behind: the table's version, unchanged */
+	check_version(st, 1, 2, 2); /* the charger holds it: one more */
+	check_version(st, 7, 8, 8); /* a raw SendLocalList left it ahead */
+	check_version(st, 3, 8, 8); /* behind: the table's version, unchanged */
 	CHECK(store_meta_set(st, "localListVersion", "20") == 0);
-	CHECK(locallist_version(st) == 20);   /* the version lives in the store's meta */
+	CHECK(locallist_version(st) == 20); /* the version lives in the store's meta */
 	check_version(st, 19, 20, 20);
 	store_close(st);
 	unlink(path);
@@ -124,15 +127,13 @@ static void test_lists(void)
 	if (!st)
 		return;
 	static const struct store_idtag tags[] = {
-		{ "A", "Accepted", 0, "", 0, 0 },
-		{ "B", "Accepted", 0, "", 0, 0 },       /* bound to CP2 */
-		{ "C", "Accepted", 0, "PB", 0, 0 },     /* under a blocked parent */
-		{ "D", "Accepted", 0, "PE", 0, 0 },     /* under an expired parent */
-		{ "E", "Accepted", 500, "", 0, 0 },     /* expired */
-		{ "F", "Invalid", 0, "PB", 0, 0 },      /* not Accepted: kept */
-		{ "G", "Accepted", 0, "GONE", 0, 0 },   /* a parent that is no tag */
-		{ "PB", "Blocked", 0, "", 0, 0 },
-		{ "PE", "Accepted", 900, "", 0, 0 },
+		{ "A", "Accepted", 0, "", 0, 0 },     { "B", "Accepted", 0, "", 0, 0 }, /* bound to CP2 */
+		{ "C", "Accepted", 0, "PB", 0, 0 },   /* under a blocked parent */
+		{ "D", "Accepted", 0, "PE", 0, 0 },   /* under an expired parent */
+		{ "E", "Accepted", 500, "", 0, 0 },   /* expired */
+		{ "F", "Invalid", 0, "PB", 0, 0 },    /* not Accepted: kept */
+		{ "G", "Accepted", 0, "GONE", 0, 0 }, /* a parent that is no tag */
+		{ "PB", "Blocked", 0, "", 0, 0 },     { "PE", "Accepted", 900, "", 0, 0 },
 	};
 	cJSON *cp2 = cJSON_Parse("[\"CP2\"]");
 	for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
@@ -142,16 +143,19 @@ static void test_lists(void)
 		   "[{\"idTag\":\"A\",\"idTagInfo\":{\"status\":\"Accepted\"}},"
 		   "{\"idTag\":\"C\",\"idTagInfo\":{\"status\":\"Blocked\",\"parentIdTag\":\"PB\"}},"
 		   "{\"idTag\":\"D\",\"idTagInfo\":{\"status\":\"Blocked\",\"parentIdTag\":\"PE\"}},"
-		   "{\"idTag\":\"E\",\"idTagInfo\":{\"status\":\"Expired\",\"expiryDate\":\"1970-01-01T00:00:00.500Z\"}},"
+		   "{\"idTag\":\"E\",\"idTagInfo\":{\"status\":\"Expired\",\"expiryDate\":\"1970-01-01T00:00:"
+		   "00.500Z\"}},"
 		   "{\"idTag\":\"F\",\"idTagInfo\":{\"status\":\"Invalid\",\"parentIdTag\":\"PB\"}},"
 		   "{\"idTag\":\"G\",\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":\"GONE\"}},"
 		   "{\"idTag\":\"PB\",\"idTagInfo\":{\"status\":\"Blocked\"}},"
-		   "{\"idTag\":\"PE\",\"idTagInfo\":{\"status\":\"Expired\",\"expiryDate\":\"1970-01-01T00:00:00.900Z\"}}]");
+		   "{\"idTag\":\"PE\",\"idTagInfo\":{\"status\":\"Expired\",\"expiryDate\":\"1970-01-01T00:"
+		   "00:00.900Z\"}}]");
 	/* Before the parent's expiry, and on the other charger: B is there. */
 	cJSON *w = locallist_wanted(st, "CP2", 800);
 	char *text = cJSON_PrintUnformatted(w);
 	CHECK_CONTAINS(text, "{\"idTag\":\"B\",\"idTagInfo\":{\"status\":\"Accepted\"}}");
-	CHECK_CONTAINS(text, "{\"idTag\":\"D\",\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":\"PE\"}}");
+	CHECK_CONTAINS(text,
+		       "{\"idTag\":\"D\",\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":\"PE\"}}");
 	CHECK(cJSON_GetArraySize(w) == 9);
 	free(text);
 	check_list(locallist_held(st, "CP2"), "[]");
@@ -160,7 +164,8 @@ static void test_lists(void)
 	w = locallist_held(st, "CP2");
 	CHECK(cJSON_GetArraySize(w) == 9);
 	check_list(cJSON_DetachItemFromArray(w, 4),
-		   "{\"idTag\":\"E\",\"idTagInfo\":{\"status\":\"Expired\",\"expiryDate\":\"1970-01-01T00:00:00.500Z\"}}");
+		   "{\"idTag\":\"E\",\"idTagInfo\":{\"status\":\"Expired\",\"expiryDate\":\"1970-01-01T00:00:"
+		   "00.500Z\"}}");
 	cJSON_Delete(w);
 	store_close(st);
 	unlink(path);

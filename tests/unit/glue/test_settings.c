@@ -69,16 +69,16 @@ static void test_table(void)
 			continue;
 		if (k.kind == CONFIG_NUMBER) {
 			if (!(k.min * k.lib_scale >= f->min && k.max * k.lib_scale <= f->max))
-				fprintf(stderr, "%s: %g..%g is not inside %s's %g..%g %s\n", k.name, k.min, k.max,
-					f->name, f->min, f->max, f->unit);
+				fprintf(stderr, "%s: %g..%g is not inside %s's %g..%g %s\n", k.name, k.min,
+					k.max, f->name, f->min, f->max, f->unit);
 			CHECK(k.min * k.lib_scale >= f->min && k.max * k.lib_scale <= f->max);
 		}
 		double v;
 		CHECK(config_number(&cfg, k.name, &v) == 0);
 		CHECK(fabs(v * k.lib_scale - f->def) < 1e-9);
 	}
-	CHECK(linked >= 8);   /* enabled, breaker, margin, fallback, stale, settle, ramp, min pause */
-	CHECK(api >= 21 && api <= 32);   /* control.c has room for 32 (MAX_FIELDS) */
+	CHECK(linked >= 8); /* enabled, breaker, margin, fallback, stale, settle, ramp, min pause */
+	CHECK(api >= 21 && api <= 32); /* control.c has room for 32 (MAX_FIELDS) */
 	CHECK(config_info_at(1000, &k) == -1);
 }
 
@@ -110,11 +110,12 @@ static void test_bounds(void)
 }
 
 struct check_case {
-	const char *keys[6];   /* key, value, ... */
-	const char *want;      /* in the message; NULL: accepted */
+	const char *keys[6]; /* key, value, ... */
+	const char *want;    /* in the message; NULL: accepted */
 };
 
-static void run_cases(const struct check_case *cs, size_t n, int (*check)(const struct csms_config *, char *, size_t))
+static void run_cases(const struct check_case *cs, size_t n,
+		      int (*check)(const struct csms_config *, char *, size_t))
 {
 	for (size_t i = 0; i < n; i++) {
 		char err[512] = "";
@@ -144,10 +145,11 @@ static void test_control_check(void)
 		{ { "dlm_breaker_a", "10", "dlm_fallback_a", "9", NULL }, NULL },
 		{ { "dlm_meter", "generic", NULL }, "dlm_meter_map: " },
 		{ { "dlm_meter", "generic", "dlm_meter_map",
-		    "l1_current=4:6:float32,l2_current=4:8:float32,l3_current=4:10:float32", NULL }, NULL },
+		    "l1_current=4:6:float32,l2_current=4:8:float32,l3_current=4:10:float32", NULL },
+		  NULL },
 		{ { "dlm_sensor", "modbus-rtu", "dlm_modbus_parity", "X", NULL }, "dlm_modbus_parity" },
 		{ { "dlm_sensor", "modbus-rtu", "dlm_modbus_parity", "E", NULL }, NULL },
-		{ { "dlm_sensor", "sim", "dlm_modbus_parity", "X", NULL }, NULL },   /* not used: as before */
+		{ { "dlm_sensor", "sim", "dlm_modbus_parity", "X", NULL }, NULL }, /* not used: as before */
 		{ { "dlm_sensor", "modbus-rtu", "dlm_modbus_device", "", NULL }, "dlm_modbus_device" },
 		{ { "dlm_sensor", "modbus-tcp", "dlm_modbus_host", "", NULL }, "dlm_modbus_host" },
 		{ { "dlm_sensor", "modbus-tcp", "dlm_meter", "dtsu666", NULL }, NULL },
@@ -161,7 +163,8 @@ static void test_energy_check(void)
 	int fb = mkstemp(bad), fg = mkstemp(good);
 	CHECK(fb >= 0 && fg >= 0);
 	static const char bad_text[] = "{\"battery\":{\"capacityWh\":-5}}";
-	static const char good_text[] = "{\"battery\":{\"capacityWh\":5000},\"chargers\":[{\"id\":\"A\",\"mode\":\"pv\"}]}";
+	static const char good_text[] =
+		"{\"battery\":{\"capacityWh\":5000},\"chargers\":[{\"id\":\"A\",\"mode\":\"pv\"}]}";
 	CHECK(write(fb, bad_text, strlen(bad_text)) == (ssize_t)strlen(bad_text));
 	CHECK(write(fg, good_text, strlen(good_text)) == (ssize_t)strlen(good_text));
 	close(fb);
@@ -173,7 +176,7 @@ static void test_energy_check(void)
 		{ { "station_source", "modbus", "station_map", "sma", NULL }, "station_map" },
 		{ { "station_source", "modbus", "station_modbus_host", "", NULL }, "station_modbus_host" },
 		{ { "station_source", "modbus", NULL }, NULL },
-		{ { "station_source", "api", "station_map", "sma", NULL }, NULL },   /* not used: as before */
+		{ { "station_source", "api", "station_map", "sma", NULL }, NULL }, /* not used: as before */
 		{ { "station_settings", bad, NULL }, "battery.capacityWh" },
 		{ { "station_settings", good, NULL }, NULL },
 		{ { "station_settings", "/nonexistent/station.json", NULL }, "station_settings" },
@@ -192,7 +195,8 @@ static void test_vocabularies(void)
 		CHECK_STR(config_get(&cfg, "dlm_sensor", buf, sizeof buf), dlm_sensor_kinds[i].name);
 		CHECK(&dlm_sensor_kinds[cfg.dlm_sensor] == &dlm_sensor_kinds[i]);
 		dlm_sensor_kind k;
-		CHECK(dlm_sensor_kind_parse(dlm_sensor_kinds[i].name, &k) == 0 && k == dlm_sensor_kinds[i].kind);
+		CHECK(dlm_sensor_kind_parse(dlm_sensor_kinds[i].name, &k) == 0 &&
+		      k == dlm_sensor_kinds[i].kind);
 		CHECK_STR(dlm_sensor_kind_str(k), dlm_sensor_kinds[i].name);
 	}
 	int generic = 0;
@@ -208,7 +212,8 @@ static void test_vocabularies(void)
 	for (size_t i = 0; i < STATION_SRC_NKINDS; i++) {
 		set("station_source", station_src_kinds[i].name);
 		CHECK_STR(config_get(&cfg, "station_source", buf, sizeof buf), station_src_kinds[i].name);
-		CHECK_STR(station_src_kind_str(station_src_kinds[cfg.station_source].kind), station_src_kinds[i].name);
+		CHECK_STR(station_src_kind_str(station_src_kinds[cfg.station_source].kind),
+			  station_src_kinds[i].name);
 	}
 	char err[256];
 	CHECK(config_set(&cfg, "dlm_sensor", "zigbee", err, sizeof err) == -1);
@@ -220,9 +225,13 @@ static void test_vocabularies(void)
  * charger's setting its own. */
 static void test_charging_modes(void)
 {
-	static const struct { const char *in, *station, *charger; } cs[] = {
-		{ "fast", "fast", "fast" }, { "solarBoost", "solarBoost", "solarBoost" },
-		{ "pv100", "pv100", "pv" }, { "pv", "pv100", "pv" },
+	static const struct {
+		const char *in, *station, *charger;
+	} cs[] = {
+		{ "fast", "fast", "fast" },
+		{ "solarBoost", "solarBoost", "solarBoost" },
+		{ "pv100", "pv100", "pv" },
+		{ "pv", "pv100", "pv" },
 	};
 	char err[128];
 	for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {

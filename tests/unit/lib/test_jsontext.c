@@ -19,17 +19,17 @@ int main(void)
 	/* UTF-8 */
 	CHECK(utf8_valid("", 0));
 	CHECK(utf8_valid("abc", 3));
-	CHECK(utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x8c", 9));   /* é € 🔌 */
-	CHECK(utf8_valid("\xf4\x8f\xbf\xbf", 4));                       /* U+10FFFF */
+	CHECK(utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x8c", 9)); /* é € 🔌 */
+	CHECK(utf8_valid("\xf4\x8f\xbf\xbf", 4));                     /* U+10FFFF */
 	CHECK(!utf8_valid("\xff", 1));
-	CHECK(!utf8_valid("\x80", 1));                                   /* lone continuation */
-	CHECK(!utf8_valid("\xc0\x80", 2));                               /* overlong NUL */
+	CHECK(!utf8_valid("\x80", 1));     /* lone continuation */
+	CHECK(!utf8_valid("\xc0\x80", 2)); /* overlong NUL */
 	CHECK(!utf8_valid("\xc1\xbf", 2));
-	CHECK(!utf8_valid("\xe0\x80\xaf", 3));                           /* overlong '/' */
-	CHECK(!utf8_valid("\xed\xa0\x80", 3));                           /* surrogate */
-	CHECK(!utf8_valid("\xf4\x90\x80\x80", 4));                       /* past U+10FFFF */
-	CHECK(!utf8_valid("\xf0\x8f\xbf\xbf", 4));                       /* overlong */
-	CHECK(!utf8_valid("\xe2\x82", 2));                               /* cut short */
+	CHECK(!utf8_valid("\xe0\x80\xaf", 3));     /* overlong '/' */
+	CHECK(!utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	CHECK(!utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+	CHECK(!utf8_valid("\xf0\x8f\xbf\xbf", 4)); /* overlong */
+	CHECK(!utf8_valid("\xe2\x82", 2));         /* cut short */
 	CHECK(!utf8_valid("\xc3\x28", 2));
 
 	/* names from a request target */
@@ -45,13 +45,13 @@ int main(void)
 	CHECK(P("{}") == JTEXT_OK);
 	CHECK(P(" [2,\"a\",\"Heartbeat\",{}] \r\n\t") == JTEXT_OK);
 	CHECK(P("{\"s\":\"caf\xc3\xa9 \\\" \\\\ \\n \\u00e9 \\ud83d\\udd0c\"}") == JTEXT_OK);
-	CHECK(P("{\"s\":\"a\\\\u0000\"}") == JTEXT_OK);          /* a backslash, then "u0000" */
+	CHECK(P("{\"s\":\"a\\\\u0000\"}") == JTEXT_OK); /* a backslash, then "u0000" */
 	CHECK(P("{\"s\":\"a\\u0000b\"}") == JTEXT_NUL);
-	CHECK(P("{\"s\\u0000\":1}") == JTEXT_NUL);                /* in a key too */
-	CHECK(P("{\"s\":\"a\0b\"}") == JTEXT_NUL);                 /* a raw NUL byte */
+	CHECK(P("{\"s\\u0000\":1}") == JTEXT_NUL); /* in a key too */
+	CHECK(P("{\"s\":\"a\0b\"}") == JTEXT_NUL); /* a raw NUL byte */
 	CHECK(P("{\"s\":\"a\x01\"}") == JTEXT_CONTROL);
-	CHECK(P("{\"s\":\"a\tb\"}") == JTEXT_CONTROL);             /* JSON wants \t escaped */
-	CHECK(P("[1,\x01 2]") == JTEXT_CONTROL);                   /* cJSON skips it as space */
+	CHECK(P("{\"s\":\"a\tb\"}") == JTEXT_CONTROL); /* JSON wants \t escaped */
+	CHECK(P("[1,\x01 2]") == JTEXT_CONTROL);       /* cJSON skips it as space */
 	CHECK(P("[1]\0") == JTEXT_CONTROL);
 	CHECK(P("{\"s\":\"\xff\"}") == JTEXT_UTF8);
 	CHECK(P("{\"s\":\"\xc0\xaf\"}") == JTEXT_UTF8);
@@ -62,7 +62,7 @@ int main(void)
 	CHECK(P("{} {}") == JTEXT_TRAILING);
 	CHECK(P("{\"a\":1") == JTEXT_SYNTAX);
 	CHECK(P("") == JTEXT_SYNTAX);
-	CHECK(P("\"\\") == JTEXT_SYNTAX);                          /* a trailing backslash */
+	CHECK(P("\"\\") == JTEXT_SYNTAX); /* a trailing backslash */
 	CHECK(P("{\"s\":\"\\u12\"}") == JTEXT_SYNTAX);
 	/* only the given length counts: what follows in memory is not read */
 	CHECK(parse("{}xyz", 2) == JTEXT_OK);

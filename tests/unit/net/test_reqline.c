@@ -19,7 +19,7 @@ static void check_targets(void)
 	OK("GET /api/v1/chargers/ HTTP/1.1", "/api/v1/chargers/");
 	OK("GET /api/v1/transactions?idTag=a%2Fb&x=.. HTTP/1.1", "/api/v1/transactions");
 	OK("DELETE /api/v1/id-tags/A%20B HTTP/1.1", "/api/v1/id-tags/A B");
-	OK("PUT /api/v1/id-tags/A%252FB HTTP/1.1", "/api/v1/id-tags/A%2FB");   /* decoded once */
+	OK("PUT /api/v1/id-tags/A%252FB HTTP/1.1", "/api/v1/id-tags/A%2FB"); /* decoded once */
 	OK("GET /ocpp/K%C3%B6ln HTTP/1.1", "/ocpp/K\xc3\xb6ln");
 	OK("GET /ocpp/.hidden HTTP/1.1", "/ocpp/.hidden");
 	OK("GET /ocpp/a..b HTTP/1.0", "/ocpp/a..b");
@@ -59,7 +59,7 @@ static void check_capture(void)
 
 	/* Across reads, only the first line, once. */
 	reqline_expect(sv[1]);
-	CHECK(reqline_take(sv[1], buf, sizeof buf) == -1);   /* nothing seen yet */
+	CHECK(reqline_take(sv[1], buf, sizeof buf) == -1); /* nothing seen yet */
 	reqline_expect(sv[1]);
 	CHECK(write(sv[0], "GET /ocpp/A%2F", 14) == 14);
 	CHECK(recv(sv[1], rx, sizeof rx, 0) == 14);
@@ -67,7 +67,7 @@ static void check_capture(void)
 	CHECK(recv(sv[1], rx, sizeof rx, 0) == 45);
 	CHECK(reqline_take(sv[1], buf, sizeof buf) == 24);
 	CHECK_STR(buf, "GET /ocpp/A%2FB HTTP/1.1");
-	CHECK(reqline_take(sv[1], buf, sizeof buf) == -1);   /* taken once */
+	CHECK(reqline_take(sv[1], buf, sizeof buf) == -1); /* taken once */
 
 	/* MSG_PEEK does not count; a later read does. */
 	reqline_expect(sv[1]);
@@ -76,7 +76,7 @@ static void check_capture(void)
 	CHECK(reqline_take(sv[1], buf, sizeof buf) == -1);
 	reqline_expect(sv[1]);
 	CHECK(recv(sv[1], rx, sizeof rx, 0) == 16);
-	CHECK(reqline_take(sv[1], buf, sizeof buf) == 15);   /* bare LF ends it too */
+	CHECK(reqline_take(sv[1], buf, sizeof buf) == 15); /* bare LF ends it too */
 	CHECK_STR(buf, "GET /a HTTP/1.1");
 
 	/* Too long: refused rather than cut. */

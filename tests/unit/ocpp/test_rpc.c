@@ -15,8 +15,8 @@ static int64_t now = 1700000000000;
 static int is_accepted;
 static int wakes;
 static enum ocpp_action last_act = OCPP_ACT_COUNT;
-static const char *handler_error;        /* a handler that refuses */
-static int bad_heartbeat;                /* a handler whose answer fails its schema */
+static const char *handler_error; /* a handler that refuses */
+static int bad_heartbeat;         /* a handler whose answer fails its schema */
 static int track_refuses, tracked;
 static char tracked_source[16];
 
@@ -95,7 +95,7 @@ static void want_write(void *wsi)
 	wakes++;
 }
 
-static int64_t armed = -2;   /* the last delay given to the deadline hook; -2 never */
+static int64_t armed = -2; /* the last delay given to the deadline hook; -2 never */
 static void deadline(void *wsi, int64_t delay_ms)
 {
 	(void)wsi;
@@ -143,7 +143,7 @@ static void release(void)
 static const char *rx(const char *frame)
 {
 	ocppj_receive(&sess, frame, strlen(frame));
-	CHECK(sess.out_head == NULL);   /* nothing goes out before the owner's commit */
+	CHECK(sess.out_head == NULL); /* nothing goes out before the owner's commit */
 	release();
 	sent();
 	CHECK(sess.out_head == NULL);
@@ -162,15 +162,17 @@ static void check_calls_in(void)
 	CHECK_CONTAINS(rx("[2,\"m6\",\"Reset\",{\"type\":\"Hard\"}]"), "[4,\"m6\",\"NotSupported\"");
 	CHECK_CONTAINS(rx("[2,\"m7\",\"BootNotification\",{\"chargePointVendor\":\"V\"}]"),
 		       "[4,\"m7\",\"OccurenceConstraintViolation\"");
-	CHECK_CONTAINS(rx("[2,\"m8\",\"BootNotification\",{\"chargePointVendor\":1,\"chargePointModel\":\"M\"}]"),
-		       "[4,\"m8\",\"TypeConstraintViolation\"");
-	CHECK(last_act == OCPP_ACT_COUNT);   /* no handler ran for any of these */
+	CHECK_CONTAINS(
+		rx("[2,\"m8\",\"BootNotification\",{\"chargePointVendor\":1,\"chargePointModel\":\"M\"}]"),
+		"[4,\"m8\",\"TypeConstraintViolation\"");
+	CHECK(last_act == OCPP_ACT_COUNT); /* no handler ran for any of these */
 
 	/* the acceptance gate: only rows allowed before acceptance pass */
 	is_accepted = 0;
 	CHECK_CONTAINS(rx("[2,\"g1\",\"Heartbeat\",{}]"), "[4,\"g1\",\"SecurityError\"");
 	CHECK(last_act == OCPP_ACT_COUNT);
-	CHECK_CONTAINS(rx("[2,\"g2\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\"}]"),
+	CHECK_CONTAINS(rx("[2,\"g2\",\"BootNotification\",{\"chargePointVendor\":\"V\",\"chargePointModel\":"
+			  "\"M\"}]"),
 		       "[3,\"g2\",{\"status\":\"Accepted\"");
 	CHECK(last_act == OCPP_ACT_BootNotification);
 	is_accepted = 1;
@@ -179,7 +181,8 @@ static void check_calls_in(void)
 	CHECK_STR(rx("[2,\"h1\",\"Heartbeat\",{}]"), "[3,\"h1\",{\"currentTime\":\"2026-12-04T10:00:00Z\"}]");
 	CHECK(last_act == OCPP_ACT_Heartbeat);
 	handler_error = "no such connector";
-	CHECK_STR(rx("[2,\"h2\",\"Heartbeat\",{}]"), "[4,\"h2\",\"PropertyConstraintViolation\",\"no such connector\",{}]");
+	CHECK_STR(rx("[2,\"h2\",\"Heartbeat\",{}]"),
+		  "[4,\"h2\",\"PropertyConstraintViolation\",\"no such connector\",{}]");
 	handler_error = NULL;
 	bad_heartbeat = 1;
 	CHECK_CONTAINS(rx("[2,\"h3\",\"Heartbeat\",{}]"), "[4,\"h3\",\"InternalError\"");
@@ -206,7 +209,7 @@ static void check_calls_in(void)
 	CHECK(rpc.stats.in_msgs[OCPP_ACT_COUNT][OCPP_ENOTIMPL] == 1);
 	CHECK(rpc.stats.in_msgs[OCPP_ACT_Reset][OCPP_ENOTSUPP] == 1);
 	CHECK(rpc.stats.in_msgs[OCPP_ACT_COUNT][OCPP_EFORMATION] == 5);
-	CHECK(rpc.stats.frames_in == 16);   /* the oversized one was never a frame */
+	CHECK(rpc.stats.frames_in == 16); /* the oversized one was never a frame */
 }
 
 static void check_calls_out(void)
@@ -214,16 +217,17 @@ static void check_calls_out(void)
 	char why[256];
 	cJSON *reset = cJSON_Parse("{\"type\":\"Soft\"}");
 	cJSON *bad = cJSON_Parse("{\"type\":\"Medium\"}");
-	cJSON *prof = cJSON_Parse("{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":1,"
-				  "\"stackLevel\":0,\"chargingProfilePurpose\":\"ChargePointMaxProfile\","
-				  "\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":{\"chargingRateUnit\":\"A\","
-				  "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":6}]}}}");
+	cJSON *prof = cJSON_Parse(
+		"{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":1,"
+		"\"stackLevel\":0,\"chargingProfilePurpose\":\"ChargePointMaxProfile\","
+		"\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":{\"chargingRateUnit\":\"A\","
+		"\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":6}]}}}");
 
 	/* refused before anything is queued */
 	CHECK(ocppj_call(&sess, "Reset", bad, on_result, "x", why, sizeof why) == -1);
 	CHECK(ocppj_call(&sess, "Heartbeat", reset, on_result, "x", why, sizeof why) == -1);
 	CHECK_CONTAINS(why, "not an action the central system sends");
-	track_refuses = 1;   /* (it has used message id cs-1) */
+	track_refuses = 1; /* (it has used message id cs-1) */
 	CHECK(ocppj_call(&sess, "Reset", reset, on_result, "x", why, sizeof why) == -2);
 	track_refuses = 0;
 	CHECK(sess.out_head == NULL && !sess.inflight && nresults == 0);
@@ -234,15 +238,15 @@ static void check_calls_out(void)
 	CHECK(!strcmp(tracked_source, "-"));
 	CHECK(wakes == w + 1);
 	CHECK_STR(sent(), "[2,\"cs-2\",\"Reset\",{\"type\":\"Soft\"}]");
-	CHECK(armed == 30000);               /* its own timer, for its deadline */
+	CHECK(armed == 30000); /* its own timer, for its deadline */
 	CHECK(ocppj_call_src(&sess, "Reset", reset, "admin", on_result, "b", why, sizeof why) == 0);
 	CHECK(ocppj_call_src(&sess, "SetChargingProfile", prof, "dlm", on_result, "c", why, sizeof why) == 0);
 	CHECK(!strcmp(tracked_source, "dlm"));
-	CHECK(sess.out_head == NULL);        /* one in flight per charger */
+	CHECK(sess.out_head == NULL); /* one in flight per charger */
 	now += 120;
 	in("[3,\"cs-2\",{\"status\":\"Accepted\"}]");
 	CHECK_STR(results[0], "a:OK:{\"status\":\"Accepted\"}:120");
-	CHECK_CONTAINS(sent(), "[2,\"cs-4\",\"SetChargingProfile\"");   /* the DLM's, ahead of b */
+	CHECK_CONTAINS(sent(), "[2,\"cs-4\",\"SetChargingProfile\""); /* the DLM's, ahead of b */
 
 	/* an answer to another id is ignored; a CALLERROR is a result with its code */
 	in("[3,\"cs-9\",{\"status\":\"Accepted\"}]");
@@ -255,14 +259,14 @@ static void check_calls_out(void)
 	in("[3,\"cs-3\",{\"status\":\"Maybe\"}]");
 	CHECK_CONTAINS(results[2], "b:PropertyConstraintViolation:");
 
-	CHECK(armed == -1);                  /* nothing in flight: no timer */
+	CHECK(armed == -1); /* nothing in flight: no timer */
 
 	/* a timeout at the deadline, not before */
 	CHECK(ocppj_call(&sess, "Reset", reset, on_result, "d", why, sizeof why) == 0);
 	CHECK(ocppj_call(&sess, "Reset", reset, on_result, "e", why, sizeof why) == 0);
 	CHECK_CONTAINS(sent(), "cs-5");
 	CHECK(armed == 30000);
-	ocppj_check_timeouts(&sess, now + 30000 - 1);   /* a timer a little early: wait for the rest */
+	ocppj_check_timeouts(&sess, now + 30000 - 1); /* a timer a little early: wait for the rest */
 	CHECK(nresults == 3);
 	now += 29990;
 	ocppj_check_timeouts(&sess, now);
@@ -271,8 +275,8 @@ static void check_calls_out(void)
 	now += 30000;
 	ocppj_check_timeouts(&sess, now);
 	CHECK_STR(results[3], "d:Timeout::30000");
-	CHECK_CONTAINS(sent(), "cs-6");       /* the next one goes out */
-	CHECK(armed == 30000);                /* with a timer of its own */
+	CHECK_CONTAINS(sent(), "cs-6"); /* the next one goes out */
+	CHECK(armed == 30000);          /* with a timer of its own */
 	CHECK(rpc.stats.call_timeouts == 1);
 
 	/* closing fails what is in flight and queued */
@@ -282,7 +286,7 @@ static void check_calls_out(void)
 	CHECK_STR(results[5], "f:Closed::0");
 	CHECK(armed == -1);
 	CHECK(!sess.inflight && !sess.queue_head);
-	CHECK(tracked == 0);                  /* every tracked CALL ended exactly once */
+	CHECK(tracked == 0); /* every tracked CALL ended exactly once */
 	/* typed outcomes: a, c, b, d, e, f */
 	CHECK(outcomes[0] == CALL_ANSWERED && outcomes[1] == CALL_ERROR && outcomes[2] == CALL_ERROR);
 	CHECK(outcomes[3] == CALL_TIMEOUT && outcomes[4] == CALL_CLOSED && outcomes[5] == CALL_CLOSED);

@@ -18,15 +18,15 @@ typedef struct ctx {
 	int steps;
 } ctx;
 
-#define STEP_CHECK(c, cond, ...)                                                   \
-	do {                                                                      \
-		if (!(cond) && (c)->bad++ < 5) {                                  \
-			CHECK(cond, __VA_ARGS__);                                 \
-		} else if (cond) {                                                \
-			t_checks++;                                               \
-		} else {                                                          \
-			t_fail++;                                                 \
-		}                                                                 \
+#define STEP_CHECK(c, cond, ...)                  \
+	do {                                      \
+		if (!(cond) && (c)->bad++ < 5) {  \
+			CHECK(cond, __VA_ARGS__); \
+		} else if (cond) {                \
+			t_checks++;               \
+		} else {                          \
+			t_fail++;                 \
+		}                                 \
 	} while (0)
 
 static void on_step(void *user, const sim_step_rec *r)
@@ -40,38 +40,43 @@ static void on_step(void *user, const sim_step_rec *r)
 	STEP_CHECK(c, r->soc >= -1e-9 && r->soc <= 100 + 1e-9, "%s row %d: SOC %g", c->what, r->row, r->soc);
 	double floor_pct = fmax(b->backup_reserve_pct, b->soc_min_pct);
 	if (r->on_grid && r->soc_before >= floor_pct - 1e-9)
-		STEP_CHECK(c, r->soc >= floor_pct - 1e-6, "%s row %d: reserve broken on grid: %g -> %g", c->what, r->row,
-			   r->soc_before, r->soc);
+		STEP_CHECK(c, r->soc >= floor_pct - 1e-6, "%s row %d: reserve broken on grid: %g -> %g",
+			   c->what, r->row, r->soc_before, r->soc);
 	if (r->on_grid && r->soc_before < floor_pct)
 		STEP_CHECK(c, r->bat >= -1e-9, "%s row %d: discharge below the reserve", c->what, r->row);
-	STEP_CHECK(c, r->bat <= b->max_charge_w + 1e-6 && -r->bat <= b->max_discharge_w + 1e-6, "%s row %d: battery %g",
-		   c->what, r->row, r->bat);
-	STEP_CHECK(c, r->pv - r->bat <= cfg->inverter_max_w + 1e-6 && r->bat - r->pv <= cfg->inverter_max_w + 1e-6,
+	STEP_CHECK(c, r->bat <= b->max_charge_w + 1e-6 && -r->bat <= b->max_discharge_w + 1e-6,
+		   "%s row %d: battery %g", c->what, r->row, r->bat);
+	STEP_CHECK(c,
+		   r->pv - r->bat <= cfg->inverter_max_w + 1e-6 &&
+			   r->bat - r->pv <= cfg->inverter_max_w + 1e-6,
 		   "%s row %d: inverter %g", c->what, r->row, r->pv - r->bat);
-	STEP_CHECK(c, r->pv <= r->pv_avail + 1e-9 && r->curtailed >= -1e-9, "%s row %d: PV %g of %g", c->what, r->row, r->pv,
-		   r->pv_avail);
+	STEP_CHECK(c, r->pv <= r->pv_avail + 1e-9 && r->curtailed >= -1e-9, "%s row %d: PV %g of %g", c->what,
+		   r->row, r->pv, r->pv_avail);
 	if (!r->on_grid)
 		STEP_CHECK(c, r->grid == 0, "%s row %d: grid %g off grid", c->what, r->row, r->grid);
 	for (int k = 0; k < cfg->n_chargers; k++) {
 		double a = r->out->ev[k].target_a;
-		STEP_CHECK(c, a == 0 || (a >= STATION_MIN_CURRENT_A && a <= cfg->chargers[k].max_current_a + 1e-9),
+		STEP_CHECK(c,
+			   a == 0 ||
+				   (a >= STATION_MIN_CURRENT_A && a <= cfg->chargers[k].max_current_a + 1e-9),
 			   "%s row %d: EV target %g A", c->what, r->row, a);
 	}
 	if (cfg->breaker_a > 0)
-		STEP_CHECK(c, r->breaker_phase_a <= cfg->breaker_a + 1e-6, "%s row %d: %g A over the %g A breaker", c->what,
-			   r->row, r->breaker_phase_a, cfg->breaker_a);
+		STEP_CHECK(c, r->breaker_phase_a <= cfg->breaker_a + 1e-6,
+			   "%s row %d: %g A over the %g A breaker", c->what, r->row, r->breaker_phase_a,
+			   cfg->breaker_a);
 	if (cfg->max_peak_power_w > 0 && r->on_grid && r->grid > cfg->max_peak_power_w + 1) {
 		/* over the cap only when nothing is left to give: battery at its
 		 * limit (or reserve), EVs at 0 */
 		bool bat_maxed = r->bat <= -b->max_discharge_w + 1 || r->soc_before <= floor_pct + 0.5;
-		STEP_CHECK(c, bat_maxed && r->ev == 0, "%s row %d: import %g over the cap (bat %g ev %g)", c->what, r->row,
-			   r->grid, r->bat, r->ev);
+		STEP_CHECK(c, bat_maxed && r->ev == 0, "%s row %d: import %g over the cap (bat %g ev %g)",
+			   c->what, r->row, r->grid, r->bat, r->ev);
 	}
 	if (cfg->mode == STATION_MODE_TOU && r->out->tou_period >= 0) {
 		const station_tou_period *p = &cfg->tou[r->out->tou_period];
 		if (!p->charge && p->max_export_w >= 0)
-			STEP_CHECK(c, r->grid >= -p->max_export_w - 1, "%s row %d: export %g over the TOU cap", c->what, r->row,
-				   -r->grid);
+			STEP_CHECK(c, r->grid >= -p->max_export_w - 1,
+				   "%s row %d: export %g over the TOU cap", c->what, r->row, -r->grid);
 	}
 }
 
@@ -96,7 +101,7 @@ static int load_settings(const char *path, station_config *cfg)
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : ".";
-	static const char *const days[] = {"summer_sunny", "spring_cloudy", "winter", "dynamic_price"};
+	static const char *const days[] = { "summer_sunny", "spring_cloudy", "winter", "dynamic_price" };
 	char path[1024], err[512], what[128];
 	station_config *base = malloc(sizeof(*base)), *cfg = malloc(sizeof(*cfg));
 	if (!base || !cfg)
@@ -124,26 +129,30 @@ int main(int argc, char **argv)
 					cfg->heat_pump.enabled = true;
 					cfg->peak_shaving_soc_pct = 60;
 				}
-				snprintf(what, sizeof(what), "%s/%s%s", days[di], station_mode_name(cfg->mode),
-					 variant ? "+stress" : "");
-				ctx c = {cfg, what, 0, 0};
+				snprintf(what, sizeof(what), "%s/%s%s", days[di],
+					 station_mode_name(cfg->mode), variant ? "+stress" : "");
+				ctx c = { cfg, what, 0, 0 };
 				sim_result res;
 				int rc = sim_run(cfg, &d, on_step, &c, &res, err, sizeof(err));
 				CHECK(rc == 0 && c.steps == d.n, "%s: ran %d steps", what, c.steps);
 				if (rc < 0)
 					continue;
 				const sim_kpi *k = &res.all;
-				CHECK(k->self_consumption >= 0 && k->self_consumption <= 1 && k->self_sufficiency >= 0 &&
-					      k->self_sufficiency <= 1 && k->ev_pv_share >= 0 && k->ev_pv_share <= 1,
+				CHECK(k->self_consumption >= 0 && k->self_consumption <= 1 &&
+					      k->self_sufficiency >= 0 && k->self_sufficiency <= 1 &&
+					      k->ev_pv_share >= 0 && k->ev_pv_share <= 1,
 				      "%s: ratios in 0..1", what);
-				CHECK(k->seconds_over_breaker == 0, "%s: %g s over the breaker", what, k->seconds_over_breaker);
+				CHECK(k->seconds_over_breaker == 0, "%s: %g s over the breaker", what,
+				      k->seconds_over_breaker);
 				/* the optimum is a lower bound of every mode's cost */
 				double opt;
 				const char *method;
-				CHECK(sim_optimum(cfg, &d, &res, res.last_day_row, d.n, res.soc_last_day_start_pct, res.soc_end_pct,
-						  &opt, &method, NULL) == 0,
+				CHECK(sim_optimum(cfg, &d, &res, res.last_day_row, d.n,
+						  res.soc_last_day_start_pct, res.soc_end_pct, &opt, &method,
+						  NULL) == 0,
 				      "%s: optimum", what);
-				CHECK(opt <= res.last_day.cost_total + 1e-6, "%s: optimum %.4f above the run's %.4f", what, opt,
+				CHECK(opt <= res.last_day.cost_total + 1e-6,
+				      "%s: optimum %.4f above the run's %.4f", what, opt,
 				      res.last_day.cost_total);
 				sim_result_free(&res);
 			}

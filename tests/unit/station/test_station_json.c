@@ -45,16 +45,19 @@ int main(int argc, char **argv)
 	station_config_defaults(a);
 	CHECK(station_json_parse(text, a, NULL, err, sizeof(err)) == 0, "reference settings: %s", err);
 	CHECK(a->mode == STATION_MODE_SELF_CONSUMPTION && a->battery.capacity_wh == 10000 && a->n_tou == 2 &&
-		      a->tou[0].charge && a->tou[0].w.start_min == 22 * 60 && a->tou[0].max_grid_charge_w == 3000 &&
-		      a->tou[1].max_discharge_w == 5000 && a->n_chargers == 1 && a->chargers[0].mode == STATION_EV_PV100 &&
+		      a->tou[0].charge && a->tou[0].w.start_min == 22 * 60 &&
+		      a->tou[0].max_grid_charge_w == 3000 && a->tou[1].max_discharge_w == 5000 &&
+		      a->n_chargers == 1 && a->chargers[0].mode == STATION_EV_PV100 &&
 		      strcmp(a->chargers[0].id, "CP1") == 0 && a->n_smart_loads == 1 &&
-		      a->smart_loads[0].mode == STATION_LOAD_AUTO_SOC && a->weather_factor < 0 && a->n_shed == 1,
+		      a->smart_loads[0].mode == STATION_LOAD_AUTO_SOC && a->weather_factor < 0 &&
+		      a->n_shed == 1,
 	      "fields read");
 
 	/* print -> parse -> print is the identity */
 	char *p1 = station_json_print(a);
 	station_config_defaults(b);
-	CHECK(p1 && station_json_parse(p1, b, NULL, err, sizeof(err)) == 0, "printed settings parse: %s", err);
+	CHECK(p1 && station_json_parse(p1, b, NULL, err, sizeof(err)) == 0, "printed settings parse: %s",
+	      err);
 	char *p2 = station_json_print(b);
 	CHECK(p1 && p2 && strcmp(p1, p2) == 0, "round trip");
 	CHECK(p1 && strstr(p1, "\"maxPeakPowerW\"") && strstr(p1, "\"gridChargeCutoffSocPct\""),
@@ -64,19 +67,24 @@ int main(int argc, char **argv)
 
 	/* partial update: only the keys given change; arrays replace */
 	*b = *a;
-	CHECK(station_json_parse("{\"battery\":{\"backupReservePct\":25},\"chargers\":[]}", b, NULL, err, sizeof(err)) == 0,
+	CHECK(station_json_parse("{\"battery\":{\"backupReservePct\":25},\"chargers\":[]}", b, NULL, err,
+				 sizeof(err)) == 0,
 	      "partial: %s", err);
-	CHECK(b->battery.backup_reserve_pct == 25 && b->battery.capacity_wh == 10000 && b->n_chargers == 0 && b->n_tou == 2,
+	CHECK(b->battery.backup_reserve_pct == 25 && b->battery.capacity_wh == 10000 && b->n_chargers == 0 &&
+		      b->n_tou == 2,
 	      "partial update");
-	CHECK(station_json_parse("{\"tou\":{\"periods\":[{\"start\":\"01:00\",\"end\":\"05:30\",\"weekdays\":\"mon-fri\","
+	CHECK(station_json_parse("{\"tou\":{\"periods\":[{\"start\":\"01:00\",\"end\":\"05:30\",\"weekdays\":"
+				 "\"mon-fri\","
 				 "\"type\":\"charge\",\"maxImportW\":null}]}}",
 				 b, NULL, err, sizeof(err)) == 0,
 	      "tou: %s", err);
 	CHECK(b->n_tou == 1 && b->tou[0].w.end_min == 330 && b->tou[0].w.weekdays == 0x1f &&
-		      b->tou[0].max_import_w == STATION_UNLIMITED && b->tou[0].grid_charge_cutoff_soc_pct == 100,
+		      b->tou[0].max_import_w == STATION_UNLIMITED &&
+		      b->tou[0].grid_charge_cutoff_soc_pct == 100,
 	      "tou period with defaults");
-	CHECK(station_json_parse("{\"tou\":{\"periods\":[{\"weekdays\":[\"sat\",\"sun\"]}]}}", b, NULL, err, sizeof(err)) ==
-		      0 && b->tou[0].w.weekdays == 0x60,
+	CHECK(station_json_parse("{\"tou\":{\"periods\":[{\"weekdays\":[\"sat\",\"sun\"]}]}}", b, NULL, err,
+				 sizeof(err)) == 0 &&
+		      b->tou[0].w.weekdays == 0x60,
 	      "weekday array");
 
 	/* errors name the key */
@@ -98,8 +106,9 @@ int main(int argc, char **argv)
 	/* remote EMS: the confirmation flag is reported, not stored */
 	bool confirm = false;
 	*b = *a;
-	CHECK(station_json_parse("{\"mode\":\"remoteEms\",\"confirm\":true}", b, &confirm, err, sizeof(err)) == 0 && confirm &&
-		      b->mode == STATION_MODE_REMOTE_EMS,
+	CHECK(station_json_parse("{\"mode\":\"remoteEms\",\"confirm\":true}", b, &confirm, err,
+				 sizeof(err)) == 0 &&
+		      confirm && b->mode == STATION_MODE_REMOTE_EMS,
 	      "confirm read");
 	CHECK(station_config_check_change(a, b, confirm) == 0, "confirmed change accepted");
 	CHECK(station_config_check_change(a, b, false) == STATION_ECONFIRM, "unconfirmed change refused");

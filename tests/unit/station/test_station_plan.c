@@ -31,8 +31,8 @@ static void t_dp_brute_force(void)
 	c.battery.round_trip_eff = 0.81; /* 0.9 each way */
 	c.inverter_max_w = 1e6;
 	enum { N = 5, L = 5 };
-	float load[N] = {400, 300, 900, 1200, 200}, pv[N] = {0, 1500, 800, 0, 0};
-	float imp[N] = {0.10f, 0.30f, 0.25f, 0.50f, 0.20f}, exp[N] = {0.05f, 0.05f, 0.10f, 0.10f, 0.02f};
+	float load[N] = { 400, 300, 900, 1200, 200 }, pv[N] = { 0, 1500, 800, 0, 0 };
+	float imp[N] = { 0.10f, 0.30f, 0.25f, 0.50f, 0.20f }, exp[N] = { 0.05f, 0.05f, 0.10f, 0.10f, 0.02f };
 	float soc[N + 1], bat[N];
 	double dp = station_plan_dp(&c, &st->plan, N, 900, load, pv, imp, exp, 50, 0, 100, L, 0, soc, bat);
 	/* brute force over every level sequence (levels 0, 25, 50, 75, 100 %) */
@@ -60,7 +60,8 @@ static void t_dp_brute_force(void)
 	for (int t = 0; t < N; t++)
 		cost += stage(load[t], pv[t], bat[t], imp[t], exp[t], 0.25);
 	CHECK(NEAR(cost, best, 1e-3), "trajectory cost %.5f", cost);
-	CHECK(soc[0] == 50 && bat[1] > 0 && bat[3] < 0, "stores the PV, discharges at 0.50 (%g, %g)", bat[1], bat[3]);
+	CHECK(soc[0] == 50 && bat[1] > 0 && bat[3] < 0, "stores the PV, discharges at 0.50 (%g, %g)", bat[1],
+	      bat[3]);
 }
 
 /* A battery that can cross its whole SOC range in one slot moves many more
@@ -78,9 +79,10 @@ static void t_dp_fast_battery(void)
 	c.battery.round_trip_eff = 0.81;
 	c.inverter_max_w = 1e6;
 	enum { N = 8, L = STATION_PLAN_MAX_LEVELS };
-	float load[N] = {400, 300, 900, 1200, 200, 700, 2500, 100}, pv[N] = {0, 1500, 800, 0, 0, 3000, 0, 0};
-	float imp[N] = {0.10f, 0.30f, 0.25f, 0.50f, 0.20f, 0.05f, 0.60f, 0.30f};
-	float exp[N] = {0.05f, 0.05f, 0.10f, 0.10f, 0.02f, 0.01f, 0.10f, 0.05f};
+	float load[N] = { 400, 300, 900, 1200, 200, 700, 2500, 100 },
+	      pv[N] = { 0, 1500, 800, 0, 0, 3000, 0, 0 };
+	float imp[N] = { 0.10f, 0.30f, 0.25f, 0.50f, 0.20f, 0.05f, 0.60f, 0.30f };
+	float exp[N] = { 0.05f, 0.05f, 0.10f, 0.10f, 0.02f, 0.01f, 0.10f, 0.05f };
 	float soc[N + 1], bat[N];
 	double dp = station_plan_dp(&c, &st->plan, N, 900, load, pv, imp, exp, 50, 0, 100, L, 0, soc, bat);
 	/* reference: every level reachable from every level (5 Wh apart) */
@@ -140,19 +142,21 @@ static void t_forecast_learns(void)
 	station_forecast_slot(&c, st, day13 + 96 + 3 * 4, &l, &p);
 	CHECK(NEAR(l, 400, 5), "weekday night slot learned: %.0f", l);
 	station_forecast_slot(&c, st, day13 + 96 + 12 * 4, &l, &p);
-	double cs = 6 * station_clearsky_ghi(c.latitude_deg, c.longitude_deg, (day13 + 96 + 12 * 4) * 900 + 450);
+	double cs =
+		6 * station_clearsky_ghi(c.latitude_deg, c.longitude_deg, (day13 + 96 + 12 * 4) * 900 + 450);
 	CHECK(NEAR(p, cs, cs * 0.03) && p > 1000, "PV follows the clear-sky curve: %.0f vs %.0f", p, cs);
 	/* weather factor scales the learned site size */
 	c.weather_factor = 0.3;
 	station_forecast_slot(&c, st, day13 + 96 + 12 * 4, &l, &p);
 	CHECK(NEAR(p, 0.3 * cs, cs * 0.03), "weather factor 0.3: %.0f", p);
 	c.weather_factor = -1;
-	double k[4] = {0.5, 0.5, 0.5, 0.5};
+	double k[4] = { 0.5, 0.5, 0.5, 0.5 };
 	CHECK(station_weather_set(st, (day13 + 96 + 48) * 900000LL, 3600, 1, k) == 0, "weather list set");
 	station_forecast_slot(&c, st, day13 + 96 + 48, &l, &p);
 	CHECK(NEAR(p, 0.5 * cs, cs * 0.03), "weather list 0.5: %.0f", p);
 	k[0] = 2;
-	CHECK(station_weather_set(st, (day13 + 96) * 900000LL, 3600, 1, k) == STATION_EINVAL, "bad weather rejected");
+	CHECK(station_weather_set(st, (day13 + 96) * 900000LL, 3600, 1, k) == STATION_EINVAL,
+	      "bad weather rejected");
 }
 
 static void t_prices(void)
@@ -160,7 +164,7 @@ static void t_prices(void)
 	station_config c;
 	station_config_defaults(&c);
 	c.n_tariff = 1;
-	c.tariff[0] = (station_tariff_period){{22 * 60, 6 * 60, STATION_EVERY_DAY}, 0.2, 0.05};
+	c.tariff[0] = (station_tariff_period){ { 22 * 60, 6 * 60, STATION_EVERY_DAY }, 0.2, 0.05 };
 	station_state_init(st, &c);
 	double imp, exp;
 	station_price_slot(&c, st, SLOT0 + 4 * 23, &imp, &exp);
@@ -177,14 +181,15 @@ static void t_prices(void)
 	CHECK(NEAR(imp, 0.15, 1e-6), "hour 5 covers its 4 slots: %.3f", imp);
 	station_price_slot(&c, st, SLOT0 + 96 + 4 * 7, &imp, &exp);
 	CHECK(NEAR(imp, 0.17, 1e-6), "beyond the list: the same slot a day earlier: %.3f", imp);
-	CHECK(station_prices_set(st, MON0 + 1000, 3600, 24, a, b) == STATION_EINVAL, "unaligned start rejected");
+	CHECK(station_prices_set(st, MON0 + 1000, 3600, 24, a, b) == STATION_EINVAL,
+	      "unaligned start rejected");
 	CHECK(station_prices_set(st, MON0, 600, 24, a, b) == STATION_EINVAL, "slot length rejected");
 	CHECK(station_prices_set(st, MON0, 900, 400, a, b) == STATION_EINVAL, "too long rejected");
 	a[3] = NAN;
 	CHECK(station_prices_set(st, MON0, 3600, 24, a, b) == STATION_EINVAL, "NaN rejected");
 	/* a newer list keeps the older slots that still fit */
 	a[3] = 0.13;
-	double a2[4] = {1, 1, 1, 1};
+	double a2[4] = { 1, 1, 1, 1 };
 	CHECK(station_prices_set(st, MON0 + 86400000LL, 3600, 4, a2, b) == 0, "second list");
 	station_price_slot(&c, st, SLOT0 + 4 * 5, &imp, &exp);
 	CHECK(NEAR(imp, 0.15, 1e-6), "older slots kept: %.3f", imp);
@@ -218,9 +223,11 @@ static void t_optimise_mode(void)
 		in.soc_pct = 20;
 	}
 	station_step(&c, st, &in, MON0 + 2 * 3600000LL, &o);
-	CHECK(NEAR(o.bat_w, 0, 1e-6), "cheap night, early: waits, charging as late as it can (%.0f)", o.bat_w);
+	CHECK(NEAR(o.bat_w, 0, 1e-6), "cheap night, early: waits, charging as late as it can (%.0f)",
+	      o.bat_w);
 	station_step(&c, st, &in, MON0 + 5 * 3600000LL + 30 * 60000, &o);
-	CHECK(o.bat_w > 1000 && o.grid_charging, "cheap night, last hour: charges from the grid (%.0f)", o.bat_w);
+	CHECK(o.bat_w > 1000 && o.grid_charging, "cheap night, last hour: charges from the grid (%.0f)",
+	      o.bat_w);
 	CHECK(o.plan_soc_pct > 20, "plan SOC rises: %.1f", o.plan_soc_pct);
 	int64_t made = st->plan.made_ms;
 	station_step(&c, st, &in, MON0 + 5 * 3600000LL + 44 * 60000, &o);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define MON0 1718582400000LL /* 2024-06-17T00:00Z, a Monday */
-#define AT(d, h, m) (MON0 + (int64_t)(d) * 86400000LL + (int64_t)(h) * 3600000LL + (int64_t)(m) * 60000LL)
+#define AT(d, h, m) (MON0 + (int64_t)(d)*86400000LL + (int64_t)(h)*3600000LL + (int64_t)(m)*60000LL)
 
 static station_state *st;
 
@@ -60,7 +60,8 @@ static void t_self_consumption(void)
 	CHECK(NEAR(o.grid_w, 0, 1), "no export: %.0f", o.grid_w);
 	in = inp(9000, 1000, 50);
 	o = run(&c, &in, AT(0, 12, 0));
-	CHECK(NEAR(o.bat_w, 5000, 1) && NEAR(o.grid_w, -3000, 1), "max charge then export: %.0f %.0f", o.bat_w, o.grid_w);
+	CHECK(NEAR(o.bat_w, 5000, 1) && NEAR(o.grid_w, -3000, 1), "max charge then export: %.0f %.0f",
+	      o.bat_w, o.grid_w);
 	in = inp(0, 2000, 50);
 	o = run(&c, &in, AT(0, 22, 0));
 	CHECK(NEAR(o.bat_w, -2000, 1) && NEAR(o.grid_w, 0, 1), "deficit discharges: %.0f", o.bat_w);
@@ -73,7 +74,8 @@ static void t_backup_reserve(void)
 	c.battery.backup_reserve_pct = 30;
 	station_input in = inp(0, 2000, 30);
 	station_output o = run(&c, &in, AT(0, 22, 0));
-	CHECK(NEAR(o.bat_w, 0, 1e-6) && NEAR(o.grid_w, 2000, 1), "on grid: stops at the reserve: %.0f", o.bat_w);
+	CHECK(NEAR(o.bat_w, 0, 1e-6) && NEAR(o.grid_w, 2000, 1), "on grid: stops at the reserve: %.0f",
+	      o.bat_w);
 	in.soc_pct = 25;
 	in.on_grid = false;
 	o = run(&c, &in, AT(0, 22, 0));
@@ -82,7 +84,8 @@ static void t_backup_reserve(void)
 	in = inp(9000, 1000, 99.99);
 	in.on_grid = false;
 	o = run(&c, &in, AT(0, 12, 0));
-	CHECK(o.grid_w == 0 && o.pv_limit_w < 9000 - 1, "off grid curtails: pv limit %.0f bat %.0f", o.pv_limit_w, o.bat_w);
+	CHECK(o.grid_w == 0 && o.pv_limit_w < 9000 - 1, "off grid curtails: pv limit %.0f bat %.0f",
+	      o.pv_limit_w, o.bat_w);
 	CHECK(NEAR(o.pv_limit_w - o.bat_w, 1000, 1), "off grid balance: %.0f", o.pv_limit_w - o.bat_w);
 	/* off grid, battery empty: unserved load */
 	in = inp(0, 3000, 0);
@@ -121,7 +124,8 @@ static void t_peak_shaving(void)
 	c.battery.max_discharge_w = 8000;
 	station_input in = inp(0, 9000, 50);
 	station_output o = run(&c, &in, AT(0, 18, 0));
-	CHECK(o.grid_w <= 3000 + 1 && NEAR(o.bat_w, -8000, 1), "cap: the battery discharges: grid %.0f", o.grid_w);
+	CHECK(o.grid_w <= 3000 + 1 && NEAR(o.bat_w, -8000, 1), "cap: the battery discharges: grid %.0f",
+	      o.grid_w);
 	/* a cap below what self-consumption leaves: the battery does more */
 	c.battery.max_discharge_w = 5000;
 	c.battery.backup_reserve_pct = 10;
@@ -137,10 +141,11 @@ static void t_peak_shaving(void)
 	c.max_peak_power_w = 4000;
 	c.peak_shaving_soc_pct = 80;
 	c.n_off_peak = 1;
-	c.off_peak[0] = (station_window){22 * 60, 6 * 60, STATION_EVERY_DAY};
+	c.off_peak[0] = (station_window){ 22 * 60, 6 * 60, STATION_EVERY_DAY };
 	in = inp(0, 1000, 40);
 	o = run(&c, &in, AT(0, 23, 0));
-	CHECK(NEAR(o.bat_w, 3000, 1) && NEAR(o.grid_w, 4000, 1) && o.grid_charging, "off-peak charge: %.0f", o.bat_w);
+	CHECK(NEAR(o.bat_w, 3000, 1) && NEAR(o.grid_w, 4000, 1) && o.grid_charging, "off-peak charge: %.0f",
+	      o.bat_w);
 	in.soc_pct = 85;
 	o = run(&c, &in, AT(0, 23, 0));
 	CHECK(o.bat_w < 0, "above peak shaving SOC: no grid charging: %.0f", o.bat_w);
@@ -154,22 +159,22 @@ static void tou_cfg(station_config *c)
 	base(c);
 	c->mode = STATION_MODE_TOU;
 	c->n_tou = 2;
-	station_tou_period ch = {.w = {0, 6 * 60, 1 /* Monday only */},
-				 .charge = true,
-				 .max_charge_w = STATION_UNLIMITED,
-				 .grid_charge_cutoff_soc_pct = 80,
-				 .max_import_w = STATION_UNLIMITED,
-				 .max_grid_charge_w = 2000,
-				 .max_discharge_w = STATION_UNLIMITED,
-				 .max_export_w = STATION_UNLIMITED};
-	station_tou_period dis = {.w = {17 * 60, 22 * 60, STATION_EVERY_DAY},
-				  .charge = false,
+	station_tou_period ch = { .w = { 0, 6 * 60, 1 /* Monday only */ },
+				  .charge = true,
 				  .max_charge_w = STATION_UNLIMITED,
+				  .grid_charge_cutoff_soc_pct = 80,
 				  .max_import_w = STATION_UNLIMITED,
-				  .max_grid_charge_w = STATION_UNLIMITED,
+				  .max_grid_charge_w = 2000,
 				  .max_discharge_w = STATION_UNLIMITED,
-				  .max_export_w = STATION_UNLIMITED,
-				  .max_bat_to_grid_w = 0};
+				  .max_export_w = STATION_UNLIMITED };
+	station_tou_period dis = { .w = { 17 * 60, 22 * 60, STATION_EVERY_DAY },
+				   .charge = false,
+				   .max_charge_w = STATION_UNLIMITED,
+				   .max_import_w = STATION_UNLIMITED,
+				   .max_grid_charge_w = STATION_UNLIMITED,
+				   .max_discharge_w = STATION_UNLIMITED,
+				   .max_export_w = STATION_UNLIMITED,
+				   .max_bat_to_grid_w = 0 };
 	c->tou[0] = ch;
 	c->tou[1] = dis;
 }
@@ -180,14 +185,16 @@ static void t_tou(void)
 	tou_cfg(&c);
 	station_input in = inp(0, 500, 50);
 	station_output o = run(&c, &in, AT(0, 2, 0));
-	CHECK(o.tou_period == 0 && NEAR(o.bat_w, 2000, 1), "Max Charging Power from Grid to BAT: %.0f", o.bat_w);
+	CHECK(o.tou_period == 0 && NEAR(o.bat_w, 2000, 1), "Max Charging Power from Grid to BAT: %.0f",
+	      o.bat_w);
 	c.tou[0].max_charge_w = 1500;
 	o = run(&c, &in, AT(0, 2, 0));
 	CHECK(NEAR(o.bat_w, 1500, 1), "Maximum charging power for BAT: %.0f", o.bat_w);
 	c.tou[0].max_charge_w = STATION_UNLIMITED;
 	c.tou[0].max_import_w = 1500;
 	o = run(&c, &in, AT(0, 2, 0));
-	CHECK(NEAR(o.bat_w, 1000, 1) && NEAR(o.grid_w, 1500, 1), "Maximum power for importing from grid: %.0f", o.grid_w);
+	CHECK(NEAR(o.bat_w, 1000, 1) && NEAR(o.grid_w, 1500, 1),
+	      "Maximum power for importing from grid: %.0f", o.grid_w);
 	c.tou[0].max_import_w = STATION_UNLIMITED;
 	in.soc_pct = 85;
 	o = run(&c, &in, AT(0, 2, 0));
@@ -202,7 +209,8 @@ static void t_tou(void)
 	/* outside every period: PV charges, no discharge */
 	in = inp(0, 2000, 60);
 	o = run(&c, &in, AT(0, 12, 0));
-	CHECK(o.tou_period == -1 && NEAR(o.bat_w, 0, 1e-6) && NEAR(o.grid_w, 2000, 1), "outside: no discharge");
+	CHECK(o.tou_period == -1 && NEAR(o.bat_w, 0, 1e-6) && NEAR(o.grid_w, 2000, 1),
+	      "outside: no discharge");
 	in = inp(4000, 1000, 60);
 	o = run(&c, &in, AT(0, 12, 0));
 	CHECK(NEAR(o.bat_w, 3000, 1), "outside: surplus charges %.0f", o.bat_w);
@@ -217,15 +225,15 @@ static void t_tou(void)
 	c.tou[1].max_bat_to_grid_w = 2000;
 	in = inp(0, 500, 60);
 	o = run(&c, &in, AT(0, 18, 0));
-	CHECK(NEAR(o.bat_w, -2500, 1) && NEAR(o.grid_w, -2000, 1), "Maximum Discharging Power from BAT to Grid: %.0f",
-	      o.grid_w);
+	CHECK(NEAR(o.bat_w, -2500, 1) && NEAR(o.grid_w, -2000, 1),
+	      "Maximum Discharging Power from BAT to Grid: %.0f", o.grid_w);
 	c.tou[1].max_export_w = 800;
 	o = run(&c, &in, AT(0, 18, 0));
 	CHECK(NEAR(o.grid_w, -800, 1), "Maximum power for exporting to grid: %.0f", o.grid_w);
 	in = inp(5000, 500, 99.9);
 	o = run(&c, &in, AT(0, 18, 0));
-	CHECK(o.grid_w >= -800 - 1 && o.pv_limit_w < 5000, "export cap curtails PV: grid %.0f pv %.0f", o.grid_w,
-	      o.pv_limit_w);
+	CHECK(o.grid_w >= -800 - 1 && o.pv_limit_w < 5000, "export cap curtails PV: grid %.0f pv %.0f",
+	      o.grid_w, o.pv_limit_w);
 	/* peak shaving applies in TOU as well */
 	c.max_peak_power_w = 1000;
 	in = inp(0, 3000, 60);
@@ -241,10 +249,12 @@ static void t_feed_in(void)
 	c.inverter_max_w = 8000;
 	station_input in = inp(12000, 1000, 50);
 	station_output o = run(&c, &in, AT(0, 12, 0));
-	CHECK(NEAR(o.bat_w, 4000, 1) && NEAR(o.pv_limit_w - o.bat_w, 8000, 1), "PV above max charges: %.0f", o.bat_w);
+	CHECK(NEAR(o.bat_w, 4000, 1) && NEAR(o.pv_limit_w - o.bat_w, 8000, 1), "PV above max charges: %.0f",
+	      o.bat_w);
 	in = inp(4000, 1000, 50);
 	o = run(&c, &in, AT(0, 12, 0));
-	CHECK(NEAR(o.bat_w, -4000, 1) && NEAR(o.grid_w, -7000, 1), "battery tops up to max output: %.0f", o.bat_w);
+	CHECK(NEAR(o.bat_w, -4000, 1) && NEAR(o.grid_w, -7000, 1), "battery tops up to max output: %.0f",
+	      o.bat_w);
 	in = inp(0, 1000, 50);
 	o = run(&c, &in, AT(0, 2, 0));
 	CHECK(NEAR(o.bat_w, -5000, 1), "night: battery at its limit: %.0f", o.bat_w);
@@ -253,7 +263,8 @@ static void t_feed_in(void)
 	CHECK(NEAR(o.bat_w, 0, 1e-6), "down to the reserve only: %.0f", o.bat_w);
 	in = inp(20000, 1000, 99.99);
 	o = run(&c, &in, AT(0, 12, 0));
-	CHECK(o.pv_limit_w - o.bat_w <= 8000 + 1e-6, "inverter max never exceeded: %.0f", o.pv_limit_w - o.bat_w);
+	CHECK(o.pv_limit_w - o.bat_w <= 8000 + 1e-6, "inverter max never exceeded: %.0f",
+	      o.pv_limit_w - o.bat_w);
 }
 
 static void t_remote_ems(void)
@@ -267,8 +278,8 @@ static void t_remote_ems(void)
 	station_state_init(st, &c);
 	station_remote_ems_set(st, false, 3000, AT(0, 12, 0));
 	station_step(&c, st, &in, AT(0, 12, 1), &o);
-	CHECK(NEAR(o.bat_w, 3000, 1) && !o.ems_fallback && o.active == STATION_MODE_REMOTE_EMS, "battery setpoint %.0f",
-	      o.bat_w);
+	CHECK(NEAR(o.bat_w, 3000, 1) && !o.ems_fallback && o.active == STATION_MODE_REMOTE_EMS,
+	      "battery setpoint %.0f", o.bat_w);
 	station_remote_ems_set(st, true, -2000, AT(0, 12, 5));
 	station_step(&c, st, &in, AT(0, 12, 6), &o);
 	CHECK(NEAR(o.grid_w, -2000, 1) && NEAR(o.bat_w, -3000, 1), "grid setpoint: grid %.0f", o.grid_w);
@@ -291,7 +302,7 @@ static void t_load_shedding(void)
 	base(&c);
 	c.mode = STATION_MODE_LOAD_SHEDDING;
 	c.n_shed = 1;
-	c.shed[0] = (station_window){18 * 60, 20 * 60, STATION_EVERY_DAY};
+	c.shed[0] = (station_window){ 18 * 60, 20 * 60, STATION_EVERY_DAY };
 	c.shed_margin_min = 30;
 	station_input in = inp(0, 1000, 30);
 	/* 70% of 10 kWh at 5 kW: ~1.5 h, plus 10% and 30 min: start by ~16:10 */
@@ -315,13 +326,13 @@ static void ev_cfg(station_config *c, station_ev_mode m)
 {
 	base(c);
 	c->n_chargers = 1;
-	station_charger_cfg ch = {.mode = m,
-				  .phases = 3,
-				  .auto_phase_switch = true,
-				  .max_current_a = 16,
-				  .enable_delay_s = 60,
-				  .disable_delay_s = 300,
-				  .phase_switch_delay_s = 120};
+	station_charger_cfg ch = { .mode = m,
+				   .phases = 3,
+				   .auto_phase_switch = true,
+				   .max_current_a = 16,
+				   .enable_delay_s = 60,
+				   .disable_delay_s = 300,
+				   .phase_switch_delay_s = 120 };
 	strcpy(ch.id, "CP1");
 	c->chargers[0] = ch;
 }
@@ -353,15 +364,15 @@ static void t_ev_fast_boost(void)
 	c.max_peak_power_w = 6000;
 	in.soc_pct = 10; /* battery at the reserve: nothing to shave with */
 	o = run(&c, &in, AT(0, 20, 0));
-	CHECK(o.grid_w <= 6000 + 1 && o.ev[0].target_a >= 6 && o.ev[0].target_a < 16, "fast within the peak cap: %.1f A, grid %.0f",
-	      o.ev[0].target_a, o.grid_w);
+	CHECK(o.grid_w <= 6000 + 1 && o.ev[0].target_a >= 6 && o.ev[0].target_a < 16,
+	      "fast within the peak cap: %.1f A, grid %.0f", o.ev[0].target_a, o.grid_w);
 	c.max_peak_power_w = 0;
 	/* Solar Boost: surplus, never below the minimum */
 	ev_cfg(&c, STATION_EV_SOLAR_BOOST);
 	in = ev_in(3000, 1000, 60);
 	o = run(&c, &in, AT(0, 12, 0));
-	CHECK(o.ev[0].target_a == 6 && NEAR(o.grid_w, 4140 - 2000, 2), "boost: minimum, grid tops up: %.1f A grid %.0f",
-	      o.ev[0].target_a, o.grid_w);
+	CHECK(o.ev[0].target_a == 6 && NEAR(o.grid_w, 4140 - 2000, 2),
+	      "boost: minimum, grid tops up: %.1f A grid %.0f", o.ev[0].target_a, o.grid_w);
 	in = ev_in(9000, 1000, 60);
 	o = run(&c, &in, AT(0, 12, 0));
 	CHECK(NEAR(o.ev[0].target_a, 11.5, 0.11), "boost follows surplus: %.1f", o.ev[0].target_a);
@@ -383,8 +394,8 @@ static void t_ev_pv100(void)
 	/* surplus for one phase only: stays 3-phase at the minimum until the switch delay */
 	in = ev_in(3500, 1000, 80);
 	o = again(&c, &in, AT(0, 12, 2));
-	CHECK(o.ev[0].phases == 3 && o.ev[0].target_a == 6, "switch pending: 3 x 6 A (%d, %.1f)", o.ev[0].phases,
-	      o.ev[0].target_a);
+	CHECK(o.ev[0].phases == 3 && o.ev[0].target_a == 6, "switch pending: 3 x 6 A (%d, %.1f)",
+	      o.ev[0].phases, o.ev[0].target_a);
 	o = again(&c, &in, AT(0, 12, 3));
 	CHECK(o.ev[0].phases == 3, "switch pending at 60 s");
 	o = again(&c, &in, AT(0, 12, 4));
@@ -419,14 +430,16 @@ static void t_ev_priority(void)
 	c.ev_priority_soc_pct = 50;
 	station_input in = ev_in(6000, 1000, 30);
 	station_output o = run(&c, &in, AT(0, 12, 0));
-	CHECK(o.ev[0].target_a == 0 && NEAR(o.bat_w, 5000, 1), "below priority SOC: battery first (%.0f)", o.bat_w);
+	CHECK(o.ev[0].target_a == 0 && NEAR(o.bat_w, 5000, 1), "below priority SOC: battery first (%.0f)",
+	      o.bat_w);
 	in = ev_in(12000, 1000, 30);
 	o = run(&c, &in, AT(0, 12, 0));
-	CHECK(NEAR(o.ev[0].target_a, 8.6, 0.11) && NEAR(o.bat_w, 5000, 1), "EV gets the rest: %.1f", o.ev[0].target_a);
+	CHECK(NEAR(o.ev[0].target_a, 8.6, 0.11) && NEAR(o.bat_w, 5000, 1), "EV gets the rest: %.1f",
+	      o.ev[0].target_a);
 	in = ev_in(6000, 1000, 60);
 	o = run(&c, &in, AT(0, 12, 0));
-	CHECK(NEAR(o.ev[0].target_a, 7.2, 0.11) && NEAR(o.bat_w, 40, 40), "above: EV first (%.1f A, bat %.0f)",
-	      o.ev[0].target_a, o.bat_w);
+	CHECK(NEAR(o.ev[0].target_a, 7.2, 0.11) && NEAR(o.bat_w, 40, 40),
+	      "above: EV first (%.1f A, bat %.0f)", o.ev[0].target_a, o.bat_w);
 	/* below it the EV gets what the battery actually takes, not what exceeds
 	 * its maximum charge power: feed-in charges only pv - inverter max */
 	c.mode = STATION_MODE_FEED_IN;
@@ -434,8 +447,8 @@ static void t_ev_priority(void)
 	in = ev_in(6000, 1000, 30);
 	o = run(&c, &in, AT(0, 12, 0));
 	CHECK(o.ev[0].target_a >= 6 && NEAR(o.bat_w, 3000, 1) && NEAR(o.grid_w, 0, 150),
-	      "battery takes 3 kW of 5: EV gets the rest (%.1f A, bat %.0f, grid %.0f)", o.ev[0].target_a, o.bat_w,
-	      o.grid_w);
+	      "battery takes 3 kW of 5: EV gets the rest (%.1f A, bat %.0f, grid %.0f)", o.ev[0].target_a,
+	      o.bat_w, o.grid_w);
 	c.mode = STATION_MODE_SELF_CONSUMPTION;
 	c.inverter_max_w = 10000;
 	/* battery-to-EV in 100% PV */
@@ -444,7 +457,8 @@ static void t_ev_priority(void)
 	CHECK(o.ev[0].target_a == 0, "1 kW surplus: no start");
 	c.chargers[0].battery_to_ev = true;
 	o = run(&c, &in, AT(0, 12, 0));
-	CHECK(o.ev[0].target_a > 6 && o.bat_w < 0, "battery may feed the EV: %.1f A bat %.0f", o.ev[0].target_a, o.bat_w);
+	CHECK(o.ev[0].target_a > 6 && o.bat_w < 0, "battery may feed the EV: %.1f A bat %.0f",
+	      o.ev[0].target_a, o.bat_w);
 }
 
 static void t_ev_min_current_breaker(void)
@@ -457,7 +471,8 @@ static void t_ev_min_current_breaker(void)
 	CHECK(NEAR(o.ev[0].target_a, 11.3, 0.11), "breaker headroom: %.1f", o.ev[0].target_a);
 	in = ev_in(0, 10500, 10); /* 15.2 A: 4.8 A left, below 6 A -> 0 */
 	o = run(&c, &in, AT(0, 20, 0));
-	CHECK(o.ev[0].target_a == 0 && o.ev[0].reason == STATION_EV_LIMITED, "below 6 A is 0: %.1f", o.ev[0].target_a);
+	CHECK(o.ev[0].target_a == 0 && o.ev[0].reason == STATION_EV_LIMITED, "below 6 A is 0: %.1f",
+	      o.ev[0].target_a);
 	in.ev[0].connected = false;
 	o = run(&c, &in, AT(0, 20, 0));
 	CHECK(o.ev[0].target_a == 0 && o.ev[0].reason == STATION_EV_NOT_CONNECTED, "no car, no current");
@@ -470,15 +485,18 @@ static void t_smart_loads(void)
 	station_config c;
 	base(&c);
 	c.n_smart_loads = 2;
-	c.smart_loads[0] = (station_smart_load_cfg){.name = "m", .power_w = 500, .mode = STATION_LOAD_MANUAL, .manual_on = true};
-	c.smart_loads[1] = (station_smart_load_cfg){.name = "a",
-						    .power_w = 2000,
-						    .mode = STATION_LOAD_AUTO_SOC,
-						    .soc_threshold_pct = 80,
-						    .window = {10 * 60, 16 * 60, STATION_EVERY_DAY}};
+	c.smart_loads[0] = (station_smart_load_cfg){
+		.name = "m", .power_w = 500, .mode = STATION_LOAD_MANUAL, .manual_on = true
+	};
+	c.smart_loads[1] = (station_smart_load_cfg){ .name = "a",
+						     .power_w = 2000,
+						     .mode = STATION_LOAD_AUTO_SOC,
+						     .soc_threshold_pct = 80,
+						     .window = { 10 * 60, 16 * 60, STATION_EVERY_DAY } };
 	station_input in = inp(3000, 500, 90);
 	station_output o = run(&c, &in, AT(0, 12, 0));
-	CHECK(o.smart_load_on[0] && o.smart_load_on[1] && NEAR(o.loads_w, 2500, 1e-6), "manual on, auto above threshold");
+	CHECK(o.smart_load_on[0] && o.smart_load_on[1] && NEAR(o.loads_w, 2500, 1e-6),
+	      "manual on, auto above threshold");
 	c.smart_loads[0].manual_on = false;
 	in.soc_pct = 70;
 	o = run(&c, &in, AT(0, 12, 0));
@@ -496,14 +514,14 @@ static void t_heat_pump(void)
 {
 	station_config c;
 	base(&c);
-	c.heat_pump = (station_heat_pump_cfg){.enabled = true,
-					      .auto_mode = true,
-					      .pv_residual_control = true,
-					      .power_w = 2000,
-					      .min_start_power_w = 1500,
-					      .min_run_s = 1800,
-					      .max_daily_run_s = 3600,
-					      .window = {0, 0, STATION_EVERY_DAY}};
+	c.heat_pump = (station_heat_pump_cfg){ .enabled = true,
+					       .auto_mode = true,
+					       .pv_residual_control = true,
+					       .power_w = 2000,
+					       .min_start_power_w = 1500,
+					       .min_run_s = 1800,
+					       .max_daily_run_s = 3600,
+					       .window = { 0, 0, STATION_EVERY_DAY } };
 	station_input in = inp(4000, 1000, 100); /* battery full: the surplus is 3 kW */
 	station_output o = run(&c, &in, AT(0, 10, 0));
 	CHECK(o.heat_pump_on, "surplus above Min Starting Power: on");
@@ -529,7 +547,7 @@ static void t_heat_pump(void)
 	CHECK(!o.heat_pump_on, "surplus taken by the battery: stays off");
 	/* Time of Use window with SOC threshold */
 	c.heat_pump.window_enabled = true;
-	c.heat_pump.window = (station_window){12 * 60, 14 * 60, STATION_EVERY_DAY};
+	c.heat_pump.window = (station_window){ 12 * 60, 14 * 60, STATION_EVERY_DAY };
 	c.heat_pump.soc_threshold_pct = 90;
 	in = inp(4000, 1000, 100);
 	o = run(&c, &in, AT(0, 10, 0));
@@ -551,16 +569,17 @@ static void t_generator(void)
 {
 	station_config c;
 	base(&c);
-	c.generator = (station_generator_cfg){.enabled = true,
-					      .auto_mode = false,
-					      .manual_on = true,
-					      .rated_power_w = 5000,
-					      .best_power_duty = true,
-					      .charge_cutoff_soc_pct = 80};
+	c.generator = (station_generator_cfg){ .enabled = true,
+					       .auto_mode = false,
+					       .manual_on = true,
+					       .rated_power_w = 5000,
+					       .best_power_duty = true,
+					       .charge_cutoff_soc_pct = 80 };
 	station_input in = inp(0, 2000, 30);
 	in.on_grid = false;
 	station_output o = run(&c, &in, AT(0, 3, 0));
-	CHECK(NEAR(o.gen_w, 4000, 1) && NEAR(o.bat_w, 2000, 1), "below cut-off: charges, within 80%%: %.0f", o.gen_w);
+	CHECK(NEAR(o.gen_w, 4000, 1) && NEAR(o.bat_w, 2000, 1), "below cut-off: charges, within 80%%: %.0f",
+	      o.gen_w);
 	c.generator.best_power_duty = false;
 	o = run(&c, &in, AT(0, 3, 0));
 	CHECK(NEAR(o.gen_w, 5000, 1), "without Best Power Duty: rated: %.0f", o.gen_w);
@@ -573,7 +592,7 @@ static void t_generator(void)
 	/* auto: window with start/stop SOC */
 	c.generator.auto_mode = true;
 	c.generator.n_windows = 1;
-	c.generator.windows[0] = (station_gen_window){{6 * 60, 22 * 60, STATION_EVERY_DAY}, 20, 60};
+	c.generator.windows[0] = (station_gen_window){ { 6 * 60, 22 * 60, STATION_EVERY_DAY }, 20, 60 };
 	in.soc_pct = 25;
 	o = run(&c, &in, AT(0, 8, 0));
 	CHECK(o.gen_w == 0, "above start SOC: off");
@@ -602,7 +621,8 @@ static void t_bad_input(void)
 	CHECK(station_step(NULL, st, &in, 0, &o) == STATION_EINVAL, "NULL rejected");
 	c.battery.round_trip_eff = 2;
 	char err[64] = "";
-	CHECK(station_config_validate(&c, err, sizeof(err)) == STATION_EINVAL && strcmp(err, "battery.roundTripEfficiency") == 0,
+	CHECK(station_config_validate(&c, err, sizeof(err)) == STATION_EINVAL &&
+		      strcmp(err, "battery.roundTripEfficiency") == 0,
 	      "validate names the setting: %s", err);
 	/* load derived from the grid meter when not measured */
 	base(&c);
@@ -622,14 +642,22 @@ int main(void)
 		const char *name;
 		void (*fn)(void);
 	} cases[] = {
-		{"self-consumption", t_self_consumption}, {"backup reserve / off-grid", t_backup_reserve},
-		{"third-party inverter", t_third_party},  {"peak shaving", t_peak_shaving},
-		{"TOU", t_tou},				  {"full feed-in", t_feed_in},
-		{"remote EMS", t_remote_ems},		  {"load shedding", t_load_shedding},
-		{"EV fast / solar boost", t_ev_fast_boost}, {"EV 100% PV", t_ev_pv100},
-		{"EV priority SOC", t_ev_priority},	  {"EV min current / breaker", t_ev_min_current_breaker},
-		{"smart loads", t_smart_loads},		  {"heat pump", t_heat_pump},
-		{"generator", t_generator},		  {"bad input", t_bad_input},
+		{ "self-consumption", t_self_consumption },
+		{ "backup reserve / off-grid", t_backup_reserve },
+		{ "third-party inverter", t_third_party },
+		{ "peak shaving", t_peak_shaving },
+		{ "TOU", t_tou },
+		{ "full feed-in", t_feed_in },
+		{ "remote EMS", t_remote_ems },
+		{ "load shedding", t_load_shedding },
+		{ "EV fast / solar boost", t_ev_fast_boost },
+		{ "EV 100% PV", t_ev_pv100 },
+		{ "EV priority SOC", t_ev_priority },
+		{ "EV min current / breaker", t_ev_min_current_breaker },
+		{ "smart loads", t_smart_loads },
+		{ "heat pump", t_heat_pump },
+		{ "generator", t_generator },
+		{ "bad input", t_bad_input },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int before = t_fail;

@@ -26,15 +26,15 @@ static void t_reasons(void)
 		const char *want;
 	} rows[] = {
 		{ false, true, 0, 30, 50, "no measurement yet" },
-		{ false, true, 999999, 30, NAN, "no measurement yet" },	 /* first reason wins */
+		{ false, true, 999999, 30, NAN, "no measurement yet" }, /* first reason wins */
 		{ false, false, 0, 30, 50, "no measurement yet" },
 		{ true, true, 30001, 30, 50, "measurements stale" },
-		{ true, true, 30000, 30, 50, NULL },			 /* exactly stale_s: still fresh */
-		{ true, true, 30001, 30, NAN, "measurements stale" },	 /* stale before SOC */
+		{ true, true, 30000, 30, 50, NULL },                  /* exactly stale_s: still fresh */
+		{ true, true, 30001, 30, NAN, "measurements stale" }, /* stale before SOC */
 		{ true, true, 1501, 1.5, 0, "measurements stale" },
 		{ true, true, 1500, 1.5, 0, NULL },
-		{ true, true, -60000, 30, 50, NULL },			 /* stamped ahead of our clock */
-		{ true, false, 1000000000, 30, 50, NULL },		 /* simulated: age does not count */
+		{ true, true, -60000, 30, 50, NULL },      /* stamped ahead of our clock */
+		{ true, false, 1000000000, 30, 50, NULL }, /* simulated: age does not count */
 		{ true, false, 1000000000, 30, NAN, "no battery SOC" },
 		{ true, true, 0, 30, NAN, "no battery SOC" },
 		{ true, true, 0, 30, INFINITY, "no battery SOC" },
@@ -42,7 +42,8 @@ static void t_reasons(void)
 		{ true, true, 0, 30, 100, NULL },
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		station_meas m = { rows[i].present, rows[i].timed, rows[i].age_ms, rows[i].stale_s, rows[i].soc };
+		station_meas m = { rows[i].present, rows[i].timed, rows[i].age_ms, rows[i].stale_s,
+				   rows[i].soc };
 		const char *got = station_measurements_usable(&m);
 		CHECK(same_str(got, rows[i].want), "row %zu: %s, want %s", i, got ? got : "NULL",
 		      rows[i].want ? rows[i].want : "NULL");
@@ -58,11 +59,16 @@ static void house(station_config *c, station_state *st)
 	c->mode = STATION_MODE_TOU;
 	c->inverter_max_w = 8000;
 	c->n_smart_loads = 3;
-	c->smart_loads[0] = (station_smart_load_cfg){ .name = "on", .power_w = 1500, .mode = STATION_LOAD_MANUAL,
-						       .manual_on = true };
-	c->smart_loads[1] = (station_smart_load_cfg){ .name = "off", .power_w = 700, .mode = STATION_LOAD_MANUAL };
-	c->smart_loads[2] = (station_smart_load_cfg){ .name = "auto", .power_w = 900, .mode = STATION_LOAD_AUTO_SOC,
-						       .manual_on = true, .soc_threshold_pct = 10 };
+	c->smart_loads[0] = (station_smart_load_cfg){
+		.name = "on", .power_w = 1500, .mode = STATION_LOAD_MANUAL, .manual_on = true
+	};
+	c->smart_loads[1] =
+		(station_smart_load_cfg){ .name = "off", .power_w = 700, .mode = STATION_LOAD_MANUAL };
+	c->smart_loads[2] = (station_smart_load_cfg){ .name = "auto",
+						      .power_w = 900,
+						      .mode = STATION_LOAD_AUTO_SOC,
+						      .manual_on = true,
+						      .soc_threshold_pct = 10 };
 	c->heat_pump.enabled = true;
 	c->heat_pump.auto_mode = false;
 	c->heat_pump.manual_on = true;
@@ -75,8 +81,9 @@ static void house(station_config *c, station_state *st)
 		int phases;
 		double max_a;
 	} ch[] = {
-		{ STATION_EV_FAST, 3, 16 },	   { STATION_EV_FAST, 1, 32 },	  { STATION_EV_SOLAR_BOOST, 3, 20 },
-		{ STATION_EV_SOLAR_BOOST, 3, 20 }, { STATION_EV_PV100, 3, 16 }, { STATION_EV_PV100, 3, 16 },
+		{ STATION_EV_FAST, 3, 16 },        { STATION_EV_FAST, 1, 32 },
+		{ STATION_EV_SOLAR_BOOST, 3, 20 }, { STATION_EV_SOLAR_BOOST, 3, 20 },
+		{ STATION_EV_PV100, 3, 16 },       { STATION_EV_PV100, 3, 16 },
 	};
 	c->n_chargers = (int)(sizeof ch / sizeof ch[0]);
 	for (int i = 0; i < c->n_chargers; i++) {
@@ -122,8 +129,8 @@ static void t_outputs(station_state *st)
 	CHECK(!o.grid_valid, "no grid setpoint");
 	CHECK(o.grid_w == 0 && o.unserved_w == 0, "grid %g unserved %g", o.grid_w, o.unserved_w);
 	CHECK(o.smart_load_on[0] && !o.smart_load_on[1] && !o.smart_load_on[2],
-	      "smart loads: manual on, manual off, auto off: %d %d %d", o.smart_load_on[0], o.smart_load_on[1],
-	      o.smart_load_on[2]);
+	      "smart loads: manual on, manual off, auto off: %d %d %d", o.smart_load_on[0],
+	      o.smart_load_on[1], o.smart_load_on[2]);
 	for (int i = 3; i < STATION_MAX_SMART_LOADS; i++)
 		CHECK(!o.smart_load_on[i], "unconfigured load %d off", i);
 	CHECK(o.heat_pump_on, "heat pump on by hand stays on");
@@ -135,25 +142,27 @@ static void t_outputs(station_state *st)
 		double w;
 		station_ev_reason reason;
 	} want[] = {
-		{ 16, 3, 0, STATION_EV_NOT_CONNECTED },	   /* Fast, no car: its maximum, no power expected */
+		{ 16, 3, 0, STATION_EV_NOT_CONNECTED },    /* Fast, no car: its maximum, no power expected */
 		{ 32, 1, 32 * 230.0, STATION_EV_LIMITED }, /* Fast, car */
 		{ 6, 3, 6 * 230.0 * 3, STATION_EV_LIMITED }, /* Solar Boost, car: the minimum */
-		{ 0, 3, 0, STATION_EV_NOT_CONNECTED },	   /* Solar Boost, no car */
-		{ 0, 3, 0, STATION_EV_LIMITED },	   /* 100% PV, car: paused */
-		{ 0, 1, 0, STATION_EV_LIMITED },	   /* 100% PV on one phase by its state */
+		{ 0, 3, 0, STATION_EV_NOT_CONNECTED },       /* Solar Boost, no car */
+		{ 0, 3, 0, STATION_EV_LIMITED },             /* 100% PV, car: paused */
+		{ 0, 1, 0, STATION_EV_LIMITED },             /* 100% PV on one phase by its state */
 	};
 	double ev = 0;
 	for (int i = 0; i < 6; i++) {
 		CHECK(o.ev[i].target_a == want[i].a && o.ev[i].phases == want[i].phases &&
 			      o.ev[i].power_w == want[i].w && o.ev[i].reason == want[i].reason,
-		      "charger %d: %g A %d ph %g W reason %d", i, o.ev[i].target_a, o.ev[i].phases, o.ev[i].power_w,
-		      (int)o.ev[i].reason);
+		      "charger %d: %g A %d ph %g W reason %d", i, o.ev[i].target_a, o.ev[i].phases,
+		      o.ev[i].power_w, (int)o.ev[i].reason);
 		ev += want[i].w;
 	}
 	for (int i = 6; i < STATION_MAX_CHARGERS; i++)
-		CHECK(o.ev[i].target_a == 0 && o.ev[i].phases == 0 && o.ev[i].power_w == 0, "unconfigured charger %d", i);
+		CHECK(o.ev[i].target_a == 0 && o.ev[i].phases == 0 && o.ev[i].power_w == 0,
+		      "unconfigured charger %d", i);
 	CHECK(o.ev_w == ev && ev == 32 * 230.0 + 6 * 230.0 * 3, "ev_w %g", o.ev_w);
-	CHECK(o.active == STATION_MODE_TOU && !o.ems_fallback && !o.grid_charging, "mode as set, no fallback");
+	CHECK(o.active == STATION_MODE_TOU && !o.ems_fallback && !o.grid_charging,
+	      "mode as set, no fallback");
 	CHECK(o.tou_period == -1 && o.plan_soc_pct == -1, "no TOU period, no plan: %d %g", o.tou_period,
 	      o.plan_soc_pct);
 
@@ -169,7 +178,7 @@ static void t_outputs(station_state *st)
 	static const struct {
 		bool enabled, auto_mode, on, want;
 	} sw[] = {
-		{ true, false, true, true },  { false, false, true, false }, { true, true, true, false },
+		{ true, false, true, true },   { false, false, true, false }, { true, true, true, false },
 		{ true, false, false, false }, { true, true, false, false },
 	};
 	for (size_t k = 0; k < sizeof sw / sizeof sw[0]; k++) {
@@ -178,8 +187,8 @@ static void t_outputs(station_state *st)
 		c.heat_pump.auto_mode = c.generator.auto_mode = sw[k].auto_mode;
 		c.heat_pump.manual_on = c.generator.manual_on = sw[k].on;
 		station_safe_output(&c, st, &in, &o);
-		CHECK(o.heat_pump_on == sw[k].want && o.gen_on == sw[k].want, "row %zu: heat pump %d generator %d", k,
-		      o.heat_pump_on, o.gen_on);
+		CHECK(o.heat_pump_on == sw[k].want && o.gen_on == sw[k].want,
+		      "row %zu: heat pump %d generator %d", k, o.heat_pump_on, o.gen_on);
 		CHECK(o.loads_w == 1500 + (sw[k].want ? 2000 : 0), "row %zu: loads %g", k, o.loads_w);
 	}
 	/* the measurements play no part: the same outputs at night, off grid, empty */

@@ -46,24 +46,31 @@ static int fails_by[16];
 
 enum { P_REPLACED, P_STEPPED, P_BATTERY, P_CURTAIL, P_AUTOLOAD, P_PV100, P_BOOST, P_GRID, P_REST, P_NPROP };
 static const char *const prop_names[P_NPROP] = {
-	"unusable -> safe outputs, state untouched", "usable -> station_step", "battery idle", "no curtailment",
-	"no automatic load on", "100% PV no current", "Solar Boost minimum only with a car", "no grid setpoint",
+	"unusable -> safe outputs, state untouched",
+	"usable -> station_step",
+	"battery idle",
+	"no curtailment",
+	"no automatic load on",
+	"100% PV no current",
+	"Solar Boost minimum only with a car",
+	"no grid setpoint",
 	"the rest as documented",
 };
 
-#define FAIL(p, ...)                                                      \
-	do {                                                              \
-		fails_by[p]++;                                            \
-		if (failures++ < 20) {                                    \
+#define FAIL(p, ...)                                                                 \
+	do {                                                                         \
+		fails_by[p]++;                                                       \
+		if (failures++ < 20) {                                               \
 			fprintf(stderr, "case %ld [%s]: ", cur_case, prop_names[p]); \
-			fprintf(stderr, __VA_ARGS__);                     \
-			fputc('\n', stderr);                              \
-		}                                                         \
+			fprintf(stderr, __VA_ARGS__);                                \
+			fputc('\n', stderr);                                         \
+		}                                                                    \
 	} while (0)
 
 static station_window random_window(void)
 {
-	station_window w = { pick(1440), pick(1440), (uint8_t)(chance(50) ? STATION_EVERY_DAY : 1 + pick(127)) };
+	station_window w = { pick(1440), pick(1440),
+			     (uint8_t)(chance(50) ? STATION_EVERY_DAY : 1 + pick(127)) };
 	return w;
 }
 
@@ -181,7 +188,9 @@ static void random_input(const station_config *c, station_input *in)
 static void spoil(station_input *in)
 {
 	double bad = chance(50) ? NAN : (chance(50) ? INFINITY : -INFINITY);
-	double *f[] = { &in->pv_w, &in->pv3_w, &in->load_w, &in->grid_w, &in->bat_w, &in->ev_w, &in->soc_pct };
+	double *f[] = {
+		&in->pv_w, &in->pv3_w, &in->load_w, &in->grid_w, &in->bat_w, &in->ev_w, &in->soc_pct
+	};
 	*f[pick((int)(sizeof f / sizeof f[0]))] = bad;
 }
 
@@ -194,8 +203,8 @@ static const char *random_meas(station_meas *m)
 	double lim_ms = m->stale_s * 1000;
 	int k = pick(4);
 	m->age_ms = k == 0 ? (int64_t)ceil(lim_ms) + pick(3) - 1 /* at the edge */
-		    : k == 1 ? -(int64_t)pick(60000)
-		    : (int64_t)uni(0, 2.5 * lim_ms);
+		: k == 1   ? -(int64_t)pick(60000)
+			   : (int64_t)uni(0, 2.5 * lim_ms);
 	m->soc_pct = chance(10) ? (chance(50) ? NAN : INFINITY) : uni(0, 100);
 	if (!m->present)
 		return "no measurement yet";
@@ -209,17 +218,18 @@ static const char *random_meas(station_meas *m)
 static bool outputs_equal(const station_config *c, const station_output *a, const station_output *b)
 {
 	bool eq = a->bat_w == b->bat_w && a->pv_limit_w == b->pv_limit_w && a->pv3_on == b->pv3_on &&
-		  a->gen_w == b->gen_w && a->gen_on == b->gen_on && a->heat_pump_on == b->heat_pump_on &&
-		  a->loads_w == b->loads_w && a->ev_w == b->ev_w && a->grid_w == b->grid_w &&
-		  a->unserved_w == b->unserved_w && a->active == b->active && a->ems_fallback == b->ems_fallback &&
-		  a->grid_charging == b->grid_charging && a->tou_period == b->tou_period &&
-		  (a->plan_soc_pct == b->plan_soc_pct || (isnan(a->plan_soc_pct) && isnan(b->plan_soc_pct))) &&
-		  a->grid_valid == b->grid_valid;
+		a->gen_w == b->gen_w && a->gen_on == b->gen_on && a->heat_pump_on == b->heat_pump_on &&
+		a->loads_w == b->loads_w && a->ev_w == b->ev_w && a->grid_w == b->grid_w &&
+		a->unserved_w == b->unserved_w && a->active == b->active &&
+		a->ems_fallback == b->ems_fallback && a->grid_charging == b->grid_charging &&
+		a->tou_period == b->tou_period &&
+		(a->plan_soc_pct == b->plan_soc_pct || (isnan(a->plan_soc_pct) && isnan(b->plan_soc_pct))) &&
+		a->grid_valid == b->grid_valid;
 	for (int i = 0; i < c->n_smart_loads; i++)
 		eq = eq && a->smart_load_on[i] == b->smart_load_on[i];
 	for (int i = 0; i < c->n_chargers; i++)
 		eq = eq && a->ev[i].target_a == b->ev[i].target_a && a->ev[i].phases == b->ev[i].phases &&
-		     a->ev[i].power_w == b->ev[i].power_w && a->ev[i].reason == b->ev[i].reason;
+			a->ev[i].power_w == b->ev[i].power_w && a->ev[i].reason == b->ev[i].reason;
 	return eq;
 }
 
@@ -240,15 +250,15 @@ static void check_safe(const station_config *c, const station_state *st, const s
 		const station_smart_load_cfg *l = &c->smart_loads[i];
 		bool by_hand = i < c->n_smart_loads && l->mode == STATION_LOAD_MANUAL && l->manual_on;
 		if (o->smart_load_on[i] != by_hand)
-			FAIL(P_AUTOLOAD, "smart load %d (mode %d, on %d) -> %d", i, (int)l->mode, l->manual_on,
-			     o->smart_load_on[i]);
+			FAIL(P_AUTOLOAD, "smart load %d (mode %d, on %d) -> %d", i, (int)l->mode,
+			     l->manual_on, o->smart_load_on[i]);
 		loads += by_hand ? l->power_w : 0;
 	}
 	const station_heat_pump_cfg *h = &c->heat_pump;
 	bool hp = h->enabled && !h->auto_mode && h->manual_on;
 	if (o->heat_pump_on != hp)
-		FAIL(P_AUTOLOAD, "heat pump (enabled %d auto %d on %d) -> %d", h->enabled, h->auto_mode, h->manual_on,
-		     o->heat_pump_on);
+		FAIL(P_AUTOLOAD, "heat pump (enabled %d auto %d on %d) -> %d", h->enabled, h->auto_mode,
+		     h->manual_on, o->heat_pump_on);
 	loads += hp ? h->power_w : 0;
 	const station_generator_cfg *g = &c->generator;
 	bool gen = g->enabled && !g->auto_mode && g->manual_on;
@@ -272,17 +282,18 @@ static void check_safe(const station_config *c, const station_state *st, const s
 		double w = car ? e->target_a * c->voltage_v * ph : 0;
 		if (e->phases != ph || e->power_w != w ||
 		    e->reason != (car ? STATION_EV_LIMITED : STATION_EV_NOT_CONNECTED))
-			FAIL(P_REST, "charger %d: %d ph %g W reason %d", i, e->phases, e->power_w, (int)e->reason);
+			FAIL(P_REST, "charger %d: %d ph %g W reason %d", i, e->phases, e->power_w,
+			     (int)e->reason);
 		ev_w += w;
 	}
 	if (fabs(o->ev_w - ev_w) > 1e-9)
 		FAIL(P_REST, "ev_w %g, want %g", o->ev_w, ev_w);
 	if (o->grid_valid)
 		FAIL(P_GRID, "a grid setpoint (%g W) offered on safe outputs", o->grid_w);
-	if (o->grid_w != 0 || o->unserved_w != 0 || o->active != c->mode || o->ems_fallback || o->grid_charging ||
-	    o->tou_period != -1 || o->plan_soc_pct != -1)
-		FAIL(P_REST, "grid %g unserved %g active %d fallback %d tou %d plan %g", o->grid_w, o->unserved_w,
-		     (int)o->active, o->ems_fallback, o->tou_period, o->plan_soc_pct);
+	if (o->grid_w != 0 || o->unserved_w != 0 || o->active != c->mode || o->ems_fallback ||
+	    o->grid_charging || o->tou_period != -1 || o->plan_soc_pct != -1)
+		FAIL(P_REST, "grid %g unserved %g active %d fallback %d tou %d plan %g", o->grid_w,
+		     o->unserved_w, (int)o->active, o->ems_fallback, o->tou_period, o->plan_soc_pct);
 }
 
 static const char *const reason_names[3] = { "no measurement yet", "measurements stale", "no battery SOC" };

@@ -31,8 +31,6 @@
 
 #define NEAR(a, b, tol) (fabs((double)(a) - (double)(b)) <= (tol))
 
-
-
 /* ---------------------------------------------------------------- parser */
 
 static void test_parser(void)
@@ -48,19 +46,23 @@ static void test_parser(void)
 	CHECK(rc == 0, "good spec: %s", err);
 	CHECK(m.n_reads == 6 && m.n_writes == 7 && m.load_gross, "counts %zu %zu", m.n_reads, m.n_writes);
 	CHECK(m.reads[0].what == SSRC_Q_PV && m.reads[0].fc == 4 && m.reads[0].addr == 0x10 &&
-		      m.reads[0].type == SSRC_UINT32 && m.reads[0].order == SSRC_WORD_LITTLE && m.reads[0].scale == 1,
+		      m.reads[0].type == SSRC_UINT32 && m.reads[0].order == SSRC_WORD_LITTLE &&
+		      m.reads[0].scale == 1,
 	      "pv_power[0]");
 	CHECK(m.reads[1].what == SSRC_Q_PV && m.reads[1].scale == 10 && m.reads[1].order == SSRC_WORD_BIG,
 	      "pv_power[1]: empty order keeps the default");
 	CHECK(m.reads[3].what == SSRC_Q_BAT_POWER && m.reads[3].scale == -1, "negative scale flips the sign");
 	CHECK(m.reads[5].what == SSRC_Q_LOAD && m.reads[5].order == SSRC_WORD_LITTLE, "load_power");
-	CHECK(m.writes[0].what == SSRC_O_BAT_SETPOINT && m.writes[0].fc == 16 && m.writes[0].type == SSRC_INT32,
+	CHECK(m.writes[0].what == SSRC_O_BAT_SETPOINT && m.writes[0].fc == 16 &&
+		      m.writes[0].type == SSRC_INT32,
 	      "bat_setpoint");
 	CHECK(m.writes[1].what == SSRC_O_LOAD && m.writes[1].index == 0 && m.writes[1].fc == 5 &&
 		      m.writes[1].addr == 10,
 	      "load1 coil");
-	CHECK(m.writes[2].what == SSRC_O_LOAD && m.writes[2].index == 1 && m.writes[2].fc == 6, "load2 register");
-	CHECK(m.writes[6].what == SSRC_O_ENABLE && m.writes[6].value == 0xA5 && m.writes[6].addr == 301, "enable");
+	CHECK(m.writes[2].what == SSRC_O_LOAD && m.writes[2].index == 1 && m.writes[2].fc == 6,
+	      "load2 register");
+	CHECK(m.writes[6].what == SSRC_O_ENABLE && m.writes[6].value == 0xA5 && m.writes[6].addr == 301,
+	      "enable");
 
 	static const struct {
 		const char *spec, *msg;
@@ -93,8 +95,8 @@ static void test_parser(void)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		err[0] = 0;
 		rc = station_source_map_parse(bad[i].spec, &m, err, sizeof err);
-		CHECK(rc == -EINVAL && strstr(err, bad[i].msg), "spec '%s': rc %d err '%s', want '%s'", bad[i].spec,
-		      rc, err, bad[i].msg);
+		CHECK(rc == -EINVAL && strstr(err, bad[i].msg), "spec '%s': rc %d err '%s', want '%s'",
+		      bad[i].spec, rc, err, bad[i].msg);
 	}
 	CHECK(station_source_map_parse(NULL, &m, err, sizeof err) == -EINVAL, "NULL spec");
 
@@ -111,19 +113,22 @@ static void test_parser(void)
 	/* presets and resolve */
 	const station_src_map *v = station_source_preset("VICTRON-GX");
 	CHECK(v && v->n_reads == 15 && v->n_writes == 1 && v->load_gross, "victron-gx preset");
-	CHECK(v && v->writes[0].what == SSRC_O_GRID_SETPOINT && v->writes[0].addr == 2700, "victron grid setpoint");
-	CHECK(station_source_map_resolve("victron-gx", &m, err, sizeof err) == 0 && m.n_reads == 15, "resolve preset");
+	CHECK(v && v->writes[0].what == SSRC_O_GRID_SETPOINT && v->writes[0].addr == 2700,
+	      "victron grid setpoint");
+	CHECK(station_source_map_resolve("victron-gx", &m, err, sizeof err) == 0 && m.n_reads == 15,
+	      "resolve preset");
 	CHECK(station_source_map_resolve("sma", &m, err, sizeof err) == -EINVAL && strstr(err, "victron-gx"),
 	      "unknown preset lists the presets: %s", err);
-	CHECK(station_source_map_resolve("pv_power=4:0:uint16 bat_soc=4:1:uint16 load_power=4:2:uint16", &m, err,
-					 sizeof err) == 0 &&
+	CHECK(station_source_map_resolve("pv_power=4:0:uint16 bat_soc=4:1:uint16 load_power=4:2:uint16", &m,
+					 err, sizeof err) == 0 &&
 		      m.n_reads == 3,
 	      "resolve generic: %s", err);
 }
 
 static void test_codec(void)
 {
-	static const station_src_type types[] = { SSRC_INT16, SSRC_UINT16, SSRC_INT32, SSRC_UINT32, SSRC_FLOAT32 };
+	static const station_src_type types[] = { SSRC_INT16, SSRC_UINT16, SSRC_INT32, SSRC_UINT32,
+						  SSRC_FLOAT32 };
 	static const double values[] = { 0, 1, 1234, 32000, 70000, -1, -5000 };
 	for (size_t t = 0; t < 5; t++)
 		for (int o = 0; o < 2; o++)
@@ -133,12 +138,13 @@ static void test_codec(void)
 				double v = values[k], back = NAN;
 				int rc = station_source_encode(&r, v, w);
 				bool fits = types[t] == SSRC_FLOAT32 ||
-					    (types[t] == SSRC_INT16 && fabs(v * 10) < 32767) ||
-					    (types[t] == SSRC_UINT16 && v >= 0 && v * 10 <= 65535) ||
-					    (types[t] == SSRC_INT32) || (types[t] == SSRC_UINT32 && v >= 0);
+					(types[t] == SSRC_INT16 && fabs(v * 10) < 32767) ||
+					(types[t] == SSRC_UINT16 && v >= 0 && v * 10 <= 65535) ||
+					(types[t] == SSRC_INT32) || (types[t] == SSRC_UINT32 && v >= 0);
 				CHECK((rc == 0) == fits, "type %zu order %d value %g: rc %d", t, o, v, rc);
 				if (rc == 0) {
-					CHECK(station_source_decode(&r, w, &back) == 0 && NEAR(back, v, 1e-3 * fmax(1, fabs(v))),
+					CHECK(station_source_decode(&r, w, &back) == 0 &&
+						      NEAR(back, v, 1e-3 * fmax(1, fabs(v))),
 					      "type %zu order %d: %g -> %g", t, o, v, back);
 				}
 			}
@@ -227,11 +233,11 @@ static bool wait_reading(station_source *s, uint64_t *seq, station_src_reading *
 }
 
 /* Waits until cond holds, at most timeout_s; res tells whether it did. */
-#define WAIT_FOR(res, cond, timeout_s)                                   \
-	do {                                                             \
-		double end_ = mono_s() + (timeout_s);                    \
-		while (!((res) = (cond)) && mono_s() < end_)             \
-			sleep_ms(10);                                    \
+#define WAIT_FOR(res, cond, timeout_s)                       \
+	do {                                                 \
+		double end_ = mono_s() + (timeout_s);        \
+		while (!((res) = (cond)) && mono_s() < end_) \
+			sleep_ms(10);                        \
 	} while (0)
 
 static const char *spec = "pv_power=4:0x10:uint32:cdab:1, pv_power=4:0x12:uint16::10,"
@@ -283,13 +289,14 @@ static void test_roundtrip(mbtest_server *sv)
 	sleep_ms(300);
 	CHECK(get_word(sv, 301) == 0 && get_bit(sv, 10) == 0, "nothing written before a command");
 
-	station_src_command cmd = { .bat_w = -2500, .pv_limit_w = 4000, .heat_pump_on = false, .grid_valid = true };
+	station_src_command cmd = {
+		.bat_w = -2500, .pv_limit_w = 4000, .heat_pump_on = false, .grid_valid = true
+	};
 	cmd.load_on[0] = true;
 	cmd.load_on[1] = true;
 	station_source_command(s, &cmd);
 	WAIT_FOR(ok, get_reg(sv, &m.writes[0]) == -2500, 3);
-	CHECK(ok, "battery setpoint written: %g",
-	      get_reg(sv, &m.writes[0]));
+	CHECK(ok, "battery setpoint written: %g", get_reg(sv, &m.writes[0]));
 	WAIT_FOR(ok, get_word(sv, 202) == 400, 3);
 	CHECK(ok, "pv limit in 10 W steps: %u", get_word(sv, 202));
 	WAIT_FOR(ok, get_bit(sv, 10) == 1, 3);
@@ -328,8 +335,8 @@ static void test_roundtrip(mbtest_server *sv)
 	CHECK(strstr(h.last_error, "does not fit") != NULL, "error says why: %s", h.last_error);
 	CHECK(wait_reading(s, &seq, &r, 2), "readings go on");
 	station_source_latest(s, NULL, &h, NULL);
-	CHECK(h.connects == connects && h.ok, "link kept: connects %llu -> %llu", (unsigned long long)connects,
-	      (unsigned long long)h.connects);
+	CHECK(h.connects == connects && h.ok, "link kept: connects %llu -> %llu",
+	      (unsigned long long)connects, (unsigned long long)h.connects);
 	cmd.pv_limit_w = 4000;
 	station_source_command(s, &cmd);
 
@@ -360,11 +367,12 @@ static void test_start_errors(void)
 	char err[128];
 	station_source_opts_defaults(&o);
 	o.port = 0;
-	CHECK(station_source_start(&s, &o, err, sizeof err) == -EINVAL && !s && strstr(err, "port"), "port 0: %s",
-	      err);
+	CHECK(station_source_start(&s, &o, err, sizeof err) == -EINVAL && !s && strstr(err, "port"),
+	      "port 0: %s", err);
 	station_source_opts_defaults(&o);
 	o.poll_ms = 1;
-	CHECK(station_source_start(&s, &o, err, sizeof err) == -EINVAL && strstr(err, "poll_ms"), "poll: %s", err);
+	CHECK(station_source_start(&s, &o, err, sizeof err) == -EINVAL && strstr(err, "poll_ms"), "poll: %s",
+	      err);
 	station_source_opts_defaults(&o);
 	o.map.n_reads = 0;
 	CHECK(station_source_start(&s, &o, err, sizeof err) == -EINVAL, "empty map");
@@ -387,7 +395,7 @@ static void test_house(void)
 	cfg.battery.soc_min_pct = 5;
 	cfg.battery.soc_max_pct = 100;
 	cfg.battery.soc_start_pct = 50;
-	const int64_t noon = 1718618400000LL;	 /* 2024-06-17T10:00:00Z, 12:00 local */
+	const int64_t noon = 1718618400000LL;        /* 2024-06-17T10:00:00Z, 12:00 local */
 	const int64_t night = noon - 12 * 3600000LL; /* midnight local */
 
 	station_house a, b, c;
@@ -403,7 +411,8 @@ static void test_house(void)
 		station_house_sample(&c, t, &pc, &lc);
 		CHECK(pa == pb && la == lb, "same seed, same values at %d", i);
 		differ += pa != pc || la != lc;
-		CHECK(pa >= 0 && pa <= 8000 && la > 0 && la < 10000, "bounds at %d: pv %g load %g", i, pa, la);
+		CHECK(pa >= 0 && pa <= 8000 && la > 0 && la < 10000, "bounds at %d: pv %g load %g", i, pa,
+		      la);
 	}
 	CHECK(differ > 10, "another seed gives another day (%d differ)", differ);
 	station_house_sample(&a, night, &pa, &la);
@@ -417,10 +426,12 @@ static void test_house(void)
 
 	/* battery: 10 kW asked for 1 h charges at 5 kW x 0.9 */
 	station_house_advance(&a, noon + 3600000LL, 10000);
-	CHECK(NEAR(a.bat_w, 5000, 1e-6) && NEAR(a.soc_pct, 50 + 45, 1e-6), "charge: %g W, %g %%", a.bat_w, a.soc_pct);
+	CHECK(NEAR(a.bat_w, 5000, 1e-6) && NEAR(a.soc_pct, 50 + 45, 1e-6), "charge: %g W, %g %%", a.bat_w,
+	      a.soc_pct);
 	/* another hour: only 5 % room left */
 	station_house_advance(&a, noon + 7200000LL, 5000);
-	CHECK(NEAR(a.soc_pct, 100, 1e-9) && NEAR(a.bat_w, 500 / 0.9, 1e-6), "full: %g %%, %g W", a.soc_pct, a.bat_w);
+	CHECK(NEAR(a.soc_pct, 100, 1e-9) && NEAR(a.bat_w, 500 / 0.9, 1e-6), "full: %g %%, %g W", a.soc_pct,
+	      a.bat_w);
 	/* discharge to the floor: 95 % of 10 kWh x 0.9 delivered */
 	station_house_advance(&a, noon + 5 * 3600000LL, -5000);
 	CHECK(NEAR(a.soc_pct, 5, 1e-9), "floor: %g %%", a.soc_pct);

@@ -25,8 +25,8 @@ static int on_charger(void *arg, const struct store_charger_row *c)
 	struct seen *s = arg;
 	if (s->n < 4)
 		snprintf(s->row[s->n], sizeof s->row[0], "%s %s %s %s %s %s %lld %s", c->id,
-			 store_registration_names[c->registration], nz(c->vendor), nz(c->model), nz(c->firmware),
-			 nz(c->serial), (long long)c->last_seen_ms, nz(c->settings_json));
+			 store_registration_names[c->registration], nz(c->vendor), nz(c->model),
+			 nz(c->firmware), nz(c->serial), (long long)c->last_seen_ms, nz(c->settings_json));
 	s->n++;
 	return 0;
 }
@@ -35,10 +35,10 @@ static int on_tx(void *arg, const struct store_tx_row *t)
 {
 	struct seen *s = arg;
 	if (s->n < 4)
-		snprintf(s->row[s->n], sizeof s->row[0], "%s %d %s %s %s %lld %d %lld %s %s %d %s", t->charger,
-			 t->connector, t->id_tag, nz(t->start_ts), nz(t->stop_ts), (long long)t->meter_start,
-			 t->stopped, (long long)t->meter_stop, nz(t->stop_reason), nz(t->auth_status),
-			 t->reservation_id, nz(t->stop_source));
+		snprintf(s->row[s->n], sizeof s->row[0], "%s %d %s %s %s %lld %d %lld %s %s %d %s",
+			 t->charger, t->connector, t->id_tag, nz(t->start_ts), nz(t->stop_ts),
+			 (long long)t->meter_start, t->stopped, (long long)t->meter_stop, nz(t->stop_reason),
+			 nz(t->auth_status), t->reservation_id, nz(t->stop_source));
 	s->n++;
 	return 0;
 }
@@ -47,8 +47,8 @@ static int on_mv(void *arg, const struct store_mv_row *m)
 {
 	struct seen *s = arg;
 	if (s->n < 4)
-		snprintf(s->row[s->n], sizeof s->row[0], "%s %s %s %d", m->timestamp, m->source, m->sampled_json,
-			 m->connector);
+		snprintf(s->row[s->n], sizeof s->row[0], "%s %s %s %d", m->timestamp, m->source,
+			 m->sampled_json, m->connector);
 	s->n++;
 	return 0;
 }
@@ -81,13 +81,14 @@ int main(void)
 	CHECK(ver >= 1);
 
 	/* chargers */
-	cJSON *boot = cJSON_Parse("{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\",\"firmwareVersion\":\"1.2\"}");
+	cJSON *boot = cJSON_Parse(
+		"{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\",\"firmwareVersion\":\"1.2\"}");
 	enum store_registration reg;
 	CHECK(store_charger_boot(st, "CP1", boot, 1000, REG_PENDING, &reg) == 0);
 	CHECK(reg == REG_PENDING);
 	CHECK(store_charger_set_registration(st, "CP1", REG_ACCEPTED) == 0);
 	CHECK(store_charger_boot(st, "CP1", boot, 2000, REG_PENDING, &reg) == 0);
-	CHECK(reg == REG_ACCEPTED);   /* a known charger keeps its registration */
+	CHECK(reg == REG_ACCEPTED); /* a known charger keeps its registration */
 	CHECK(store_charger_set_registration(st, "NOPE", REG_ACCEPTED) == 1);
 	cJSON_Delete(boot);
 	struct seen seen = { 0 };
@@ -95,7 +96,7 @@ int main(void)
 	CHECK_STR(seen.row[0], "CP1 accepted V M 1.2 - 2000 -");
 	CHECK(store_charger_create(st, "CP0", REG_PENDING, 3000) == 0);
 	memset(&seen, 0, sizeof seen);
-	CHECK(store_charger_each(st, NULL, on_charger, &seen) == 0 && seen.n == 2);   /* by id */
+	CHECK(store_charger_each(st, NULL, on_charger, &seen) == 0 && seen.n == 2); /* by id */
 	CHECK_STR(seen.row[0], "CP0 pending - - - - 0 -");
 	memset(&seen, 0, sizeof seen);
 	CHECK(store_charger_each(st, "NOPE", on_charger, &seen) == 0 && seen.n == 0);
@@ -125,14 +126,15 @@ int main(void)
 	stop.tx_id = 9999;
 	CHECK(store_tx_stop(st, &stop, &out) == 0 && out == STOP_UNKNOWN);
 	CHECK(store_active_tx_count(st, "TAG") == 1);
-	CHECK(store_meter_value(st, "CP1", 1, id1, "2026-01-01T00:30:00Z", 0,
-				"[{\"value\":\"600\"}]", "MeterValues") == 0);
+	CHECK(store_meter_value(st, "CP1", 1, id1, "2026-01-01T00:30:00Z", 0, "[{\"value\":\"600\"}]",
+				"MeterValues") == 0);
 	CHECK(store_commit(st) == 0);
 
 	struct store_tx_filter one = { .active = -1, .tx_id = id1 };
 	memset(&seen, 0, sizeof seen);
 	CHECK(store_tx_each(st, &one, on_tx, &seen) == 0 && seen.n == 1);
-	CHECK_STR(seen.row[0], "CP1 1 TAG 2026-01-01T00:00:00Z 2026-01-01T01:00:00Z 100 1 1100 Local Accepted -1 -");
+	CHECK_STR(seen.row[0],
+		  "CP1 1 TAG 2026-01-01T00:00:00Z 2026-01-01T01:00:00Z 100 1 1100 Local Accepted -1 -");
 	memset(&seen, 0, sizeof seen);
 	CHECK(store_meter_value_each(st, id1, on_mv, &seen) == 0 && seen.n == 1);
 	CHECK_STR(seen.row[0], "2026-01-01T00:30:00Z MeterValues [{\"value\":\"600\"}] 1");
@@ -152,7 +154,8 @@ int main(void)
 	one.tx_id = id3;
 	memset(&seen, 0, sizeof seen);
 	CHECK(store_tx_each(st, &one, on_tx, &seen) == 0 && seen.n == 1);
-	CHECK_STR(seen.row[0], "CP1 1 TAG 2026-01-01T00:00:00Z 2026-01-01T02:00:00Z 101 1 150 Other Accepted -1 admin");
+	CHECK_STR(seen.row[0],
+		  "CP1 1 TAG 2026-01-01T00:00:00Z 2026-01-01T02:00:00Z 101 1 150 Other Accepted -1 admin");
 	CHECK(store_commit(st) == 0);
 
 	/* id tags and bindings */

@@ -104,9 +104,12 @@ int main(void)
 	CHECK(store_commit(st) == 0);
 
 	/* what a restart rebuilds */
-	struct store_tx_start a = { "CP1", 1, "TAGA", 100, "2026-01-01T00:00:00Z", 1767225600000, -1, "Accepted" };
-	struct store_tx_start b = { "CP1", 2, "TAGB", 200, "2026-01-01T00:01:00Z", 1767225660000, -1, "Accepted" };
-	struct store_tx_start o = { "CP9", 1, "TAGO", 300, "2026-01-01T00:02:00Z", 1767225720000, -1, "Accepted" };
+	struct store_tx_start a = { "CP1",         1,  "TAGA",    100, "2026-01-01T00:00:00Z",
+				    1767225600000, -1, "Accepted" };
+	struct store_tx_start b = { "CP1",         2,  "TAGB",    200, "2026-01-01T00:01:00Z",
+				    1767225660000, -1, "Accepted" };
+	struct store_tx_start o = { "CP9",         1,  "TAGO",    300, "2026-01-01T00:02:00Z",
+				    1767225720000, -1, "Accepted" };
 	int64_t ida, idb, ido;
 	int retry;
 	CHECK(store_tx_start(st, &a, &ida, &retry) == 0);
@@ -114,7 +117,7 @@ int main(void)
 	CHECK(store_tx_start(st, &o, &ido, &retry) == 0);
 	int conn = -1;
 	CHECK(store_tx_connector(st, "CP1", idb, &conn) == 0 && conn == 2);
-	CHECK(store_tx_connector(st, "CP1", ido, &conn) == 1);   /* another charger's */
+	CHECK(store_tx_connector(st, "CP1", ido, &conn) == 1); /* another charger's */
 	CHECK(store_tx_connector(st, "CP1", 99999, &conn) == 1);
 	struct seen s = { 0 };
 	CHECK(store_tx_each_open(st, "CP1", on_tx, &s) == 0);
@@ -129,11 +132,12 @@ int main(void)
 	memset(&s, 0, sizeof s);
 	CHECK(store_tx_each_open(st, "CP1", on_tx, &s) == 0);
 	CHECK(s.n == 1 && s.tx[0] == idb);
-	CHECK(store_tx_connector(st, "CP1", ida, &conn) == 0 && conn == 1);   /* stopped: still known */
+	CHECK(store_tx_connector(st, "CP1", ida, &conn) == 0 && conn == 1); /* stopped: still known */
 	int calls = 0;
 	CHECK(store_tx_each_open(st, "CP9", stop_at_first, &calls) == 7 && calls == 1);
 
-	cJSON *charging = cJSON_Parse("{\"connectorId\":2,\"errorCode\":\"NoError\",\"status\":\"Charging\"}");
+	cJSON *charging =
+		cJSON_Parse("{\"connectorId\":2,\"errorCode\":\"NoError\",\"status\":\"Charging\"}");
 	cJSON *avail = cJSON_Parse("{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\"}");
 	CHECK(store_connector_status(st, "CP1", 2, charging, 1000) == 0);
 	CHECK(store_connector_status(st, "CP1", 1, avail, 1000) == 0);
@@ -151,10 +155,12 @@ int main(void)
 	/* An older database (schema 2) holding copies: migration 3 keeps one
 	 * of each and then refuses new ones. Schema 2 is this one without
 	 * what migrations 3 and 4 added. */
-	CHECK(exec(path, "DROP INDEX meter_values_once; DROP INDEX transactions_open;"
+	CHECK(exec(path,
+		   "DROP INDEX meter_values_once; DROP INDEX transactions_open;"
 		   " DROP INDEX chargers_registration; ALTER TABLE transactions DROP COLUMN stop_source;"
 		   " ALTER TABLE meter_values DROP COLUMN digest; DELETE FROM meter_values;"
-		   " INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, source, sampled)"
+		   " INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, "
+		   "source, sampled)"
 		   " VALUES('CP1',1,7,'T1',0,'MeterValues','[1]'), ('CP1',1,7,'T1',0,'MeterValues','[1]'),"
 		   " ('CP1',1,7,'T1',5,'MeterValues','[1]'), ('CP1',1,7,'T1',0,'MeterValues','[2]'),"
 		   " ('CP1',1,NULL,'T1',0,'MeterValues','[1]'), ('CP1',1,NULL,'T1',0,'MeterValues','[1]'),"
@@ -182,8 +188,10 @@ int main(void)
 		sqlite3_stmt *q;
 		char plan[256] = "";
 		sqlite3_open(path, &db);
-		if (sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT timestamp FROM meter_values"
-				       " WHERE transaction_id=?1 ORDER BY id", -1, &q, NULL) == SQLITE_OK &&
+		if (sqlite3_prepare_v2(db,
+				       "EXPLAIN QUERY PLAN SELECT timestamp FROM meter_values"
+				       " WHERE transaction_id=?1 ORDER BY id",
+				       -1, &q, NULL) == SQLITE_OK &&
 		    sqlite3_step(q) == SQLITE_ROW)
 			snprintf(plan, sizeof plan, "%s", (const char *)sqlite3_column_text(q, 3));
 		sqlite3_finalize(q);
