@@ -3,6 +3,7 @@
  * central/alarms.c), the DLM grid sensor and the station's data source
  * (from glue/), and the store. */
 #include "api_alarms.h"
+#include "jget.h"
 #include "admin.h"
 #include "alarms.h"
 #include "api_json.h"
@@ -44,20 +45,11 @@ void api_alarms_list(struct route_ctx *c)
 	admin_reply_json(c->t, 200, api_json_alarms(c->app->store, active, ch, limit));
 }
 
-static void add_time(cJSON *o, const char *k, int64_t ms)
-{
-	char buf[40];
-	if (ms > 0)
-		cJSON_AddStringToObject(o, k, time_format_iso(ms, buf, sizeof buf));
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
 void api_alarms_diagnosis(struct route_ctx *c)
 {
 	struct csms *app = c->app;
 	cJSON *o = cJSON_CreateObject();
-	add_time(o, "time", app->now_ms);
+	jput_time(o, "time", app->now_ms);
 	cJSON_AddItemToObject(o, "chargers", alarms_diagnosis_chargers(app->chargers));
 	cJSON *devs = cJSON_AddArrayToObject(o, "devices");
 	struct control_sensor_info si;
@@ -70,7 +62,7 @@ void api_alarms_diagnosis(struct route_ctx *c)
 		cJSON_AddBoolToObject(d, "healthy", si.healthy);
 		if (si.age_s >= 0) {
 			cJSON_AddNumberToObject(d, "ageS", round(si.age_s * 1000) / 1000);
-			add_time(d, "lastSeen", app->now_ms - (int64_t)(si.age_s * 1000));
+			jput_time(d, "lastSeen", app->now_ms - (int64_t)(si.age_s * 1000));
 		} else {
 			cJSON_AddNullToObject(d, "ageS");
 			cJSON_AddNullToObject(d, "lastSeen");

@@ -94,15 +94,6 @@ void alarms_offline(struct csms *app)
 
 /* ---- diagnosis ---- */
 
-static void add_time(cJSON *o, const char *k, int64_t ms)
-{
-	char buf[40];
-	if (ms > 0)
-		cJSON_AddStringToObject(o, k, time_format_iso(ms, buf, sizeof buf));
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
 cJSON *alarms_diagnosis_chargers(struct charger_registry *chargers)
 {
 	cJSON *chs = cJSON_CreateArray();
@@ -116,8 +107,8 @@ cJSON *alarms_diagnosis_chargers(struct charger_registry *chargers)
 			e, "registration",
 			store_registration_names[ch->reg <= REG_UNKNOWN ? ch->reg : REG_UNKNOWN]);
 		cJSON_AddBoolToObject(e, "connected", s != NULL);
-		add_time(e, "lastSeen", ch->last_seen_ms);
-		add_time(e, "connectedSince", s ? s->connected_ms : 0);
+		jput_time(e, "lastSeen", ch->last_seen_ms);
+		jput_time(e, "connectedSince", s ? s->connected_ms : 0);
 		cJSON_AddBoolToObject(e, "healthy", s && ch->reg == REG_ACCEPTED && ch->offline_state != 2);
 		cJSON_AddBoolToObject(e, "offlineAlarm", ch->offline_state == 2);
 		int q = 0;

@@ -25,24 +25,14 @@ static void hex(const unsigned char *in, size_t n, char *out, int upper)
 	out[2 * n] = 0;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* n hex digits into n / 2 bytes; -1 when one is not a hex digit. */
 static int unhex(const char *in, size_t n, unsigned char *out)
 {
 	if (n & 1)
 		return -1;
 	for (size_t i = 0; i < n; i += 2) {
-		int h = hexval((unsigned char)in[i]), l = hexval((unsigned char)in[i + 1]);
+		int h = OPENSSL_hexchar2int((unsigned char)in[i]),
+		    l = OPENSSL_hexchar2int((unsigned char)in[i + 1]);
 		if (h < 0 || l < 0)
 			return -1;
 		out[i / 2] = (unsigned char)(h * 16 + l);

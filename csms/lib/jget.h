@@ -1,10 +1,13 @@
 /* jget.h: the few getters of an object's members that the handlers and
  * the meanings of answers use, once (cJSON's own return NULL or need two
- * steps). The payloads they read have passed their schema. */
+ * steps; the payloads they read have passed their schema), and the one
+ * putter of a time. */
 #ifndef CSMS_JGET_H
 #define CSMS_JGET_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
+#include "timeutil.h"
 
 /* A string member, or NULL. */
 static inline const char *jget_str(const cJSON *o, const char *k)
@@ -28,6 +31,16 @@ static inline int jget_num(const cJSON *o, const char *k, double *out)
 		return -1;
 	*out = v->valuedouble;
 	return 0;
+}
+
+/* A time as ISO 8601 UTC, or null when ms <= 0 (never). */
+static inline void jput_time(cJSON *o, const char *k, int64_t ms)
+{
+	char buf[40];
+	if (ms > 0)
+		cJSON_AddStringToObject(o, k, time_format_iso(ms, buf, sizeof buf));
+	else
+		cJSON_AddNullToObject(o, k);
 }
 
 #endif

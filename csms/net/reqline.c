@@ -11,6 +11,7 @@
 #include "reqline.h"
 
 #include <dlfcn.h>
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -160,17 +161,6 @@ int SSL_read(SSL *ssl, void *buf, int num)
 	return got;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 const char *reqline_check(const char *line, size_t len, const char *lws_path)
 {
 	/* METHOD SP target SP HTTP/x.y */
@@ -198,8 +188,8 @@ const char *reqline_check(const char *line, size_t len, const char *lws_path)
 		for (const char *c = seg; c < segend; c++) {
 			unsigned char b = (unsigned char)*c;
 			if (b == '%') {
-				int h = c + 2 < segend ? hexval(c[1]) : -1;
-				int l = h >= 0 ? hexval(c[2]) : -1;
+				int h = c + 2 < segend ? OPENSSL_hexchar2int((unsigned char)c[1]) : -1;
+				int l = h >= 0 ? OPENSSL_hexchar2int((unsigned char)c[2]) : -1;
 				if (l < 0)
 					return "a '%' in the path is not followed by two hex digits";
 				b = (unsigned char)(h * 16 + l);

@@ -4,6 +4,7 @@
  * commit, and the queue of CALLs we send (order, answer, error, timeout). */
 #include "charger.h"
 #include "check.h"
+#include "session_out.h"
 #include "app.h"
 #include "csms.h"
 #include "ocppj.h"
@@ -21,16 +22,7 @@ static char last[4096];
 /* Takes the next frame queued for writing, or "". */
 static const char *sent(void)
 {
-	last[0] = 0;
-	struct outmsg *m = sess.out_head;
-	if (m) {
-		snprintf(last, sizeof last, "%.*s", (int)m->len, (char *)m->data + SESSION_PRE);
-		sess.out_head = m->next;
-		if (!sess.out_head)
-			sess.out_tail = NULL;
-		free(m);
-	}
-	return last;
+	return session_take(&sess, last, sizeof last);
 }
 
 /* Sends one frame and returns the single answer (after the commit). */

@@ -4,6 +4,7 @@
  * queue (order, the DLM's place in it, answers, errors, timeouts, close),
  * the tracking hook and the counters by action. */
 #include "check.h"
+#include "session_out.h"
 #include "ocppj.h"
 #include "rpc.h"
 #include "schema.h"
@@ -110,16 +111,7 @@ static char last[4096];
 /* The next frame queued for writing, or "". */
 static const char *sent(void)
 {
-	last[0] = 0;
-	struct outmsg *m = sess.out_head;
-	if (m) {
-		snprintf(last, sizeof last, "%.*s", (int)m->len, (char *)m->data + SESSION_PRE);
-		sess.out_head = m->next;
-		if (!sess.out_head)
-			sess.out_tail = NULL;
-		free(m);
-	}
-	return last;
+	return session_take(&sess, last, sizeof last);
 }
 
 static void in(const char *frame)
