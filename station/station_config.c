@@ -5,6 +5,7 @@
 #include "station.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,138 +147,221 @@ static bool window_ok(const station_window *w)
 		(w->weekdays & ~STATION_EVERY_DAY) == 0;
 }
 
-int station_config_validate(const station_config *c, char *err, int errlen)
+/* ---- the rules that are more than a range, each naming what it refuses ---- */
+
+static const char *mode_ok(const station_config *c)
 {
-	const station_battery_cfg *b = &c->battery;
-	if ((unsigned)c->mode >= STATION_MODE_COUNT)
-		return bad(err, errlen, "mode");
-	if (c->utc_offset_min < -900 || c->utc_offset_min > 900)
-		return bad(err, errlen, "utcOffsetMin");
-	if (!in_range(c->latitude_deg, -90, 90))
-		return bad(err, errlen, "latitudeDeg");
-	if (!in_range(c->longitude_deg, -180, 180))
-		return bad(err, errlen, "longitudeDeg");
-	if (!in_range(b->capacity_wh, 0, 1e7))
-		return bad(err, errlen, "battery.capacityWh");
-	if (!in_range(b->max_charge_w, 0, 1e7))
-		return bad(err, errlen, "battery.maxChargeW");
-	if (!in_range(b->max_discharge_w, 0, 1e7))
-		return bad(err, errlen, "battery.maxDischargeW");
-	if (!in_range(b->round_trip_eff, 0.01, 1))
-		return bad(err, errlen, "battery.roundTripEfficiency");
-	if (!in_range(b->soc_min_pct, 0, 100))
-		return bad(err, errlen, "battery.socMinPct");
-	if (!in_range(b->soc_max_pct, b->soc_min_pct, 100))
-		return bad(err, errlen, "battery.socMaxPct");
-	if (!in_range(b->soc_start_pct, 0, 100))
-		return bad(err, errlen, "battery.socStartPct");
-	if (!in_range(b->backup_reserve_pct, 0, 100))
-		return bad(err, errlen, "battery.backupReservePct");
-	if (!in_range(c->inverter_max_w, 0, 1e7))
-		return bad(err, errlen, "inverterMaxW");
-	if (!in_range(c->voltage_v, 50, 500))
-		return bad(err, errlen, "voltageV");
-	if (c->grid_phases != 1 && c->grid_phases != 3)
-		return bad(err, errlen, "gridPhases");
-	if (!in_range(c->breaker_a, 0, 10000))
-		return bad(err, errlen, "breakerA");
-	if (!in_range(c->max_peak_power_w, 0, 1e7))
-		return bad(err, errlen, "maxPeakPowerW");
-	if (!in_range(c->peak_shaving_soc_pct, 0, 100))
-		return bad(err, errlen, "peakShavingSocPct");
-	if (c->n_off_peak < 0 || c->n_off_peak > STATION_MAX_PERIODS)
-		return bad(err, errlen, "offPeakPeriods");
-	for (int i = 0; i < c->n_off_peak; i++)
-		if (!window_ok(&c->off_peak[i]))
-			return bad(err, errlen, "offPeakPeriods");
+	return (unsigned)c->mode < STATION_MODE_COUNT ? NULL : "mode";
+}
+
+static const char *soc_max_ok(const station_config *c)
+{
+	return in_range(c->battery.soc_max_pct, c->battery.soc_min_pct, 100) ? NULL : "battery.socMaxPct";
+}
+
+static const char *grid_phases_ok(const station_config *c)
+{
+	return c->grid_phases == 1 || c->grid_phases == 3 ? NULL : "gridPhases";
+}
+
+static bool windows_ok(const station_window *w, int n)
+{
+	if (n < 0 || n > STATION_MAX_PERIODS)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (!window_ok(&w[i]))
+			return false;
+	return true;
+}
+
+static const char *off_peak_ok(const station_config *c)
+{
+	return windows_ok(c->off_peak, c->n_off_peak) ? NULL : "offPeakPeriods";
+}
+
+static const char *tou_ok(const station_config *c)
+{
 	if (c->n_tou < 0 || c->n_tou > STATION_MAX_PERIODS)
-		return bad(err, errlen, "tou.periods");
+		return "tou.periods";
 	for (int i = 0; i < c->n_tou; i++) {
 		const station_tou_period *p = &c->tou[i];
 		if (!window_ok(&p->w) || !limit_ok(p->max_charge_w) || !limit_ok(p->max_import_w) ||
 		    !limit_ok(p->max_grid_charge_w) || !limit_ok(p->max_discharge_w) ||
 		    !limit_ok(p->max_export_w) || !limit_ok(p->max_bat_to_grid_w) ||
 		    !in_range(p->grid_charge_cutoff_soc_pct, 0, 100))
-			return bad(err, errlen, "tou.periods");
+			return "tou.periods";
 	}
-	if (c->remote_ems_timeout_s < 1 || c->remote_ems_timeout_s > 86400)
-		return bad(err, errlen, "remoteEms.timeoutS");
-	if (c->n_shed < 0 || c->n_shed > STATION_MAX_PERIODS)
-		return bad(err, errlen, "loadShedding.windows");
-	for (int i = 0; i < c->n_shed; i++)
-		if (!window_ok(&c->shed[i]))
-			return bad(err, errlen, "loadShedding.windows");
-	if (!in_range(c->shed_target_soc_pct, 0, 100))
-		return bad(err, errlen, "loadShedding.targetSocPct");
-	if (c->shed_margin_min < 0 || c->shed_margin_min > 1440)
-		return bad(err, errlen, "loadShedding.marginMin");
-	if (!in_range(c->import_price, -10, 100))
-		return bad(err, errlen, "tariff.importPrice");
-	if (!in_range(c->export_price, -10, 100))
-		return bad(err, errlen, "tariff.exportPrice");
-	if (!in_range(c->peak_charge_per_kw, 0, 1e4))
-		return bad(err, errlen, "tariff.peakChargePerKw");
+	return NULL;
+}
+
+static const char *shed_ok(const station_config *c)
+{
+	return windows_ok(c->shed, c->n_shed) ? NULL : "loadShedding.windows";
+}
+
+static const char *tariff_ok(const station_config *c)
+{
 	if (c->n_tariff < 0 || c->n_tariff > STATION_MAX_PERIODS)
-		return bad(err, errlen, "tariff.periods");
+		return "tariff.periods";
 	for (int i = 0; i < c->n_tariff; i++)
 		if (!window_ok(&c->tariff[i].w) || !in_range(c->tariff[i].import_price, -10, 100) ||
 		    !in_range(c->tariff[i].export_price, -10, 100))
-			return bad(err, errlen, "tariff.periods");
-	if (c->plan_horizon_h < 24 || c->plan_horizon_h > 48)
-		return bad(err, errlen, "optimise.horizonH");
-	if (c->replan_min < 1 || c->replan_min > 60)
-		return bad(err, errlen, "optimise.replanMin");
-	if (c->plan_levels < 21 || c->plan_levels > STATION_PLAN_MAX_LEVELS)
-		return bad(err, errlen, "optimise.socLevels");
-	if (!in_range(c->learn_rate, 0.01, 1))
-		return bad(err, errlen, "optimise.learnRate");
-	if (!(c->weather_factor < 0 || in_range(c->weather_factor, 0, 1.5)) || !isfinite(c->weather_factor))
-		return bad(err, errlen, "optimise.weatherFactor");
-	if (!in_range(c->ev_priority_soc_pct, 0, 100))
-		return bad(err, errlen, "evPrioritySocPct");
+			return "tariff.periods";
+	return NULL;
+}
+
+static const char *weather_ok(const station_config *c)
+{
+	double w = c->weather_factor;
+	return (w < 0 || in_range(w, 0, 1.5)) && isfinite(w) ? NULL : "optimise.weatherFactor";
+}
+
+static const char *chargers_ok(const station_config *c)
+{
 	if (c->n_chargers < 0 || c->n_chargers > STATION_MAX_CHARGERS)
-		return bad(err, errlen, "chargers");
+		return "chargers";
 	for (int i = 0; i < c->n_chargers; i++) {
 		const station_charger_cfg *ch = &c->chargers[i];
 		if ((unsigned)ch->mode >= STATION_EV_MODE_COUNT)
-			return bad(err, errlen, "chargers.mode");
+			return "chargers.mode";
 		if (ch->phases != 1 && ch->phases != 3)
-			return bad(err, errlen, "chargers.phases");
+			return "chargers.phases";
 		if (!in_range(ch->max_current_a, STATION_MIN_CURRENT_A, 80))
-			return bad(err, errlen, "chargers.maxCurrentA");
+			return "chargers.maxCurrentA";
 		if (ch->enable_delay_s < 0 || ch->enable_delay_s > 86400)
-			return bad(err, errlen, "chargers.enableDelayS");
+			return "chargers.enableDelayS";
 		if (ch->disable_delay_s < 0 || ch->disable_delay_s > 86400)
-			return bad(err, errlen, "chargers.disableDelayS");
+			return "chargers.disableDelayS";
 		if (ch->phase_switch_delay_s < 0 || ch->phase_switch_delay_s > 86400)
-			return bad(err, errlen, "chargers.phaseSwitchDelayS");
+			return "chargers.phaseSwitchDelayS";
 	}
+	return NULL;
+}
+
+static const char *smart_loads_ok(const station_config *c)
+{
 	if (c->n_smart_loads < 0 || c->n_smart_loads > STATION_MAX_SMART_LOADS)
-		return bad(err, errlen, "smartLoads");
+		return "smartLoads";
 	for (int i = 0; i < c->n_smart_loads; i++) {
 		const station_smart_load_cfg *l = &c->smart_loads[i];
 		if (!in_range(l->power_w, 0, 1e6) || !in_range(l->soc_threshold_pct, 0, 100) ||
 		    !window_ok(&l->window) || (unsigned)l->mode > STATION_LOAD_AUTO_SOC)
-			return bad(err, errlen, "smartLoads");
+			return "smartLoads";
 	}
+	return NULL;
+}
+
+static const char *heat_pump_ok(const station_config *c)
+{
 	const station_heat_pump_cfg *h = &c->heat_pump;
 	if (!in_range(h->power_w, 0, 1e6) || !in_range(h->min_start_power_w, 0, 1e6))
-		return bad(err, errlen, "heatPump.powerW");
+		return "heatPump.powerW";
 	if (h->min_run_s < 0 || h->min_run_s > 86400 || h->max_daily_run_s < 0 || h->max_daily_run_s > 86400)
-		return bad(err, errlen, "heatPump.minRunS");
+		return "heatPump.minRunS";
 	if (!window_ok(&h->window) || !in_range(h->soc_threshold_pct, 0, 100))
-		return bad(err, errlen, "heatPump.window");
+		return "heatPump.window";
+	return NULL;
+}
+
+static const char *generator_windows_ok(const station_config *c)
+{
 	const station_generator_cfg *g = &c->generator;
-	if (!in_range(g->rated_power_w, 0, 1e7))
-		return bad(err, errlen, "generator.ratedPowerW");
-	if (!in_range(g->charge_cutoff_soc_pct, 0, 100))
-		return bad(err, errlen, "generator.chargeCutoffSocPct");
 	if (g->n_windows < 0 || g->n_windows > STATION_MAX_PERIODS)
-		return bad(err, errlen, "generator.windows");
+		return "generator.windows";
 	for (int i = 0; i < g->n_windows; i++)
 		if (!window_ok(&g->windows[i].w) || !in_range(g->windows[i].start_soc_pct, 0, 100) ||
 		    !in_range(g->windows[i].stop_soc_pct, 0, 100))
-			return bad(err, errlen, "generator.windows");
+			return "generator.windows";
+	return NULL;
+}
+
+/* What station_config_validate checks, in the order it reports: a number
+ * within its bounds (the first failing one is named), or a rule. */
+enum vkind { V_DBL, V_INT, V_RULE };
+static const struct vcheck {
+	const char *name;
+	enum vkind kind;
+	size_t off;
+	double lo, hi;
+	const char *(*rule)(const station_config *c);
+} checks[] = {
+#define DBL(n, f, lo, hi)                                           \
+	{                                                           \
+		n, V_DBL, offsetof(station_config, f), lo, hi, NULL \
+	}
+#define INT(n, f, lo, hi)                                           \
+	{                                                           \
+		n, V_INT, offsetof(station_config, f), lo, hi, NULL \
+	}
+#define RULE(fn)                          \
+	{                                 \
+		NULL, V_RULE, 0, 0, 0, fn \
+	}
+	RULE(mode_ok),
+	INT("utcOffsetMin", utc_offset_min, -900, 900),
+	DBL("latitudeDeg", latitude_deg, -90, 90),
+	DBL("longitudeDeg", longitude_deg, -180, 180),
+	DBL("battery.capacityWh", battery.capacity_wh, 0, 1e7),
+	DBL("battery.maxChargeW", battery.max_charge_w, 0, 1e7),
+	DBL("battery.maxDischargeW", battery.max_discharge_w, 0, 1e7),
+	DBL("battery.roundTripEfficiency", battery.round_trip_eff, 0.01, 1),
+	DBL("battery.socMinPct", battery.soc_min_pct, 0, 100),
+	RULE(soc_max_ok),
+	DBL("battery.socStartPct", battery.soc_start_pct, 0, 100),
+	DBL("battery.backupReservePct", battery.backup_reserve_pct, 0, 100),
+	DBL("inverterMaxW", inverter_max_w, 0, 1e7),
+	DBL("voltageV", voltage_v, 50, 500),
+	RULE(grid_phases_ok),
+	DBL("breakerA", breaker_a, 0, 10000),
+	DBL("maxPeakPowerW", max_peak_power_w, 0, 1e7),
+	DBL("peakShavingSocPct", peak_shaving_soc_pct, 0, 100),
+	RULE(off_peak_ok),
+	RULE(tou_ok),
+	INT("remoteEms.timeoutS", remote_ems_timeout_s, 1, 86400),
+	RULE(shed_ok),
+	DBL("loadShedding.targetSocPct", shed_target_soc_pct, 0, 100),
+	INT("loadShedding.marginMin", shed_margin_min, 0, 1440),
+	DBL("tariff.importPrice", import_price, -10, 100),
+	DBL("tariff.exportPrice", export_price, -10, 100),
+	DBL("tariff.peakChargePerKw", peak_charge_per_kw, 0, 1e4),
+	RULE(tariff_ok),
+	INT("optimise.horizonH", plan_horizon_h, 24, 48),
+	INT("optimise.replanMin", replan_min, 1, 60),
+	INT("optimise.socLevels", plan_levels, 21, STATION_PLAN_MAX_LEVELS),
+	DBL("optimise.learnRate", learn_rate, 0.01, 1),
+	RULE(weather_ok),
+	DBL("evPrioritySocPct", ev_priority_soc_pct, 0, 100),
+	RULE(chargers_ok),
+	RULE(smart_loads_ok),
+	RULE(heat_pump_ok),
+	DBL("generator.ratedPowerW", generator.rated_power_w, 0, 1e7),
+	DBL("generator.chargeCutoffSocPct", generator.charge_cutoff_soc_pct, 0, 100),
+	RULE(generator_windows_ok),
+#undef DBL
+#undef INT
+#undef RULE
+};
+
+int station_config_validate(const station_config *c, char *err, int errlen)
+{
+	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+		const struct vcheck *k = &checks[i];
+		const char *field = (const char *)c + k->off;
+		const char *why = NULL;
+		switch (k->kind) {
+		case V_DBL:
+			if (!in_range(*(const double *)(const void *)field, k->lo, k->hi))
+				why = k->name;
+			break;
+		case V_INT:
+			if (!in_range(*(const int *)(const void *)field, k->lo, k->hi))
+				why = k->name;
+			break;
+		case V_RULE: why = k->rule(c); break;
+		}
+		if (why)
+			return bad(err, errlen, why);
+	}
 	return 0;
 }
 
