@@ -6,6 +6,7 @@
  * the minimum or above the maximum, single-phase chargers only on their
  * phase, reductions at once. Usage: test_dlm_property [situations] [seed]
  */
+#include "prop_rng.h"
 #include "dlm.h"
 
 #include <math.h>
@@ -14,33 +15,6 @@
 #include <string.h>
 
 #define TOL 1e-6
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t x = rng_state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
-static double uni(double lo, double hi)
-{
-	return lo + (hi - lo) * ((double)(rnd() >> 11) / 9007199254740992.0);
-}
-
-static int pick(int n)
-{
-	return (int)(rnd() % (uint64_t)n);
-}
-
-static bool chance(int percent)
-{
-	return pick(100) < percent;
-}
 
 static long failures;
 

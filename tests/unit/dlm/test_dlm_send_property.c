@@ -17,6 +17,8 @@
  *  - no send to an offline charger, nor while a call is in flight.
  * Usage: test_dlm_send_property [sequences] [seed]
  */
+/* (chance_f: a fractional percent, chance_f(0.5) is one in 200) */
+#include "prop_rng.h"
 #include "dlm_send.h"
 
 #include <math.h>
@@ -27,34 +29,6 @@
 #define NCH 8
 #define STEPS 3000
 #define TOL 1e-9
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t x = rng_state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
-static double uni(double lo, double hi)
-{
-	return lo + (hi - lo) * ((double)(rnd() >> 11) / 9007199254740992.0);
-}
-
-static int pick(int n)
-{
-	return (int)(rnd() % (uint64_t)n);
-}
-
-/* percent may be fractional: chance(0.5) is one in 200 */
-static bool chance(double percent)
-{
-	return uni(0, 100) < percent;
-}
 
 static long failures;
 
@@ -110,14 +84,14 @@ static bool on_phase(const dlm_charger_in *c, int p)
 static void random_config(void)
 {
 	dlm_config_defaults(&cfg);
-	cfg.enabled = !chance(20);
+	cfg.enabled = !chance_f(20);
 	cfg.breaker_a = 16 + pick(48);
 	cfg.margin_a = uni(0, 2);
-	cfg.fallback_a = chance(30) ? 0 : fmin(uni(6, 16), cfg.breaker_a - cfg.margin_a);
+	cfg.fallback_a = chance_f(30) ? 0 : fmin(uni(6, 16), cfg.breaker_a - cfg.margin_a);
 	cfg.stale_ms = 3000 + pick(12000);
-	cfg.settle_ms = chance(30) ? 0 : pick(10000);
+	cfg.settle_ms = chance_f(30) ? 0 : pick(10000);
 	cfg.ramp_a_per_s = uni(0.5, 20);
-	cfg.min_pause_ms = chance(30) ? 0 : pick(120000);
+	cfg.min_pause_ms = chance_f(30) ? 0 : pick(120000);
 	char err[160];
 	if (dlm_config_validate(&cfg, err, sizeof err))
 		dlm_config_defaults(&cfg);
@@ -130,19 +104,19 @@ static void random_charger(size_t i)
 	memset(c, 0, sizeof *c);
 	memset(s, 0, sizeof *s);
 	c->id = (uint32_t)(i + 1);
-	c->phases = s->base_phases = chance(40) ? 1 : 3;
+	c->phases = s->base_phases = chance_f(40) ? 1 : 3;
 	c->grid_phase = (uint8_t)pick(3);
 	c->state = (dlm_ev_state)pick(3);
-	c->priority = chance(70) ? 0 : pick(3);
+	c->priority = chance_f(70) ? 0 : pick(3);
 	c->min_a = 6;
 	c->max_a = 10 + pick(23);
-	c->target_a = chance(60) ? DLM_TARGET_MAX : uni(0, 32);
+	c->target_a = chance_f(60) ? DLM_TARGET_MAX : uni(0, 32);
 	dlm_send_init(&sc[i].st);
-	sc[i].online = chance(70);
-	sc[i].fast = chance(30);
+	sc[i].online = chance_f(70);
+	sc[i].fast = chance_f(30);
 	if (sc[i].online)
 		dlm_send_online(&sc[i].st);
-	s->reports = chance(70);
+	s->reports = chance_f(70);
 	s->wants = uni(6, 40);
 	s->limit_on_charger = c->max_a; /* no profile yet */
 	s->draw = s->next_draw = c->state == DLM_EV_CHARGING ? fmin(s->wants, c->max_a) : 0;
@@ -169,12 +143,12 @@ static void charger_events(size_t i, int64_t now, int64_t react_ms)
 {
 	sim_ch *s = &sim[i];
 	dlm_send_state *st = &sc[i].st;
-	if (sc[i].online && chance(0.5)) {
+	if (sc[i].online && chance_f(0.5)) {
 		sc[i].online = false;
 		dlm_send_offline(st);
 		s->call = false; /* its answer is lost with the connection */
 		s->installed = -1;
-	} else if (!sc[i].online && chance(5)) {
+	} else if (!sc[i].online && chance_f(5)) {
 		sc[i].online = true;
 		dlm_send_online(st);
 		s->need = true;
@@ -195,21 +169,21 @@ static void charger_events(size_t i, int64_t now, int64_t react_ms)
 			s->refused_at = now;
 		}
 	}
-	if (chance(2)) {
+	if (chance_f(2)) {
 		in[i].state = (dlm_ev_state)pick(3);
 		s->wants = uni(6, 40);
 		s->next_draw = car_target(i);
 		s->follow_at = now + pick(3000);
 	}
-	if (chance(1))
-		in[i].target_a = chance(60) ? DLM_TARGET_MAX : uni(0, 32);
-	if (s->base_phases == 3 && chance(1))
+	if (chance_f(1))
+		in[i].target_a = chance_f(60) ? DLM_TARGET_MAX : uni(0, 32);
+	if (s->base_phases == 3 && chance_f(1))
 		in[i].phases = in[i].phases == 3 ? 1 : 3;
 	if (s->follow_at != DLM_NO_TIME && now >= s->follow_at) {
 		s->draw = s->next_draw;
 		s->follow_at = DLM_NO_TIME;
 	}
-	if (s->reports && chance(40)) {
+	if (s->reports && chance_f(40)) {
 		dlm_meter_sample_clear(&s->m);
 		for (int p = 0; p < 3; p++)
 			s->m.current_a[p] = in[i].phases == 3 || p == 0 ? s->draw : 0;
@@ -228,7 +202,7 @@ int main(int argc, char **argv)
 	for (long seq = 0; seq < n_seq; seq++) {
 		int step = 0;
 		random_config();
-		int64_t react_ms = chance(10) ? 0 : chance(50) ? 5000 : 1000 + pick(10000);
+		int64_t react_ms = chance_f(10) ? 0 : chance_f(50) ? 5000 : 1000 + pick(10000);
 		size_t n = 1 + (size_t)pick(NCH);
 		for (size_t i = 0; i < n; i++)
 			random_charger(i);
@@ -242,15 +216,15 @@ int main(int argc, char **argv)
 		double grid[3] = { 0, 0, 0 };
 
 		for (step = 0; step < STEPS; step++) {
-			now += chance(5)     ? 20000 + pick(50000)
-				: chance(25) ? 1000 + pick(5000)
-					     : 200 + pick(1300);
+			now += chance_f(5)     ? 20000 + pick(50000)
+				: chance_f(25) ? 1000 + pick(5000)
+					       : 200 + pick(1300);
 			for (size_t i = 0; i < n; i++)
 				charger_events(i, now, react_ms);
 			for (int p = 0; p < 3; p++)
-				house[p] = chance(3) ? uni(0, cfg.breaker_a)
-						     : fmax(0, house[p] + uni(-0.5, 0.5));
-			if (sensor_ok ? chance(1) : chance(5))
+				house[p] = chance_f(3) ? uni(0, cfg.breaker_a)
+						       : fmax(0, house[p] + uni(-0.5, 0.5));
+			if (sensor_ok ? chance_f(1) : chance_f(5))
 				sensor_ok = !sensor_ok;
 			if (sensor_ok) {
 				grid_ts = now - pick(300);
@@ -343,7 +317,7 @@ int main(int argc, char **argv)
 					: r < 95   ? DLM_SEND_REFUSED
 						   : DLM_SEND_CLOSED;
 				/* now and then no answer: the call times out as refused */
-				if (chance(3)) {
+				if (chance_f(3)) {
 					s->answer = DLM_SEND_REFUSED;
 					s->answer_at = now + 30000;
 				} else {

@@ -7,39 +7,13 @@
  * charger a current, give Solar Boost exactly its minimum only with a car,
  * and never offer a grid setpoint. Usage: test_station_safe_property [cases] [seed]
  */
+#include "prop_rng.h"
 #include "station.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t x = rng_state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
-static double uni(double lo, double hi)
-{
-	return lo + (hi - lo) * ((double)(rnd() >> 11) / 9007199254740992.0);
-}
-
-static int pick(int n)
-{
-	return (int)(rnd() % (uint64_t)n);
-}
-
-static bool chance(int percent)
-{
-	return pick(100) < percent;
-}
 
 static long failures, cur_case;
 static int fails_by[16];
