@@ -150,7 +150,10 @@ int main(int argc, char **argv)
 	     CSMS_VERSION, ws, wss, app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
 	server_run(app.server, &app.stopping);
 	LOGI("main", "shutting down");
-	server_destroy(app.server); /* closes every connection */
+	/* Chargers see a clean close (1001), not a dropped connection; a
+	 * charger that does not answer costs at most a second. */
+	server_close_all(app.server, 1000);
+	server_destroy(app.server); /* closes what is left */
 	app.server = NULL;
 	energy_free(&app);
 	control_free(&app);

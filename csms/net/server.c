@@ -30,6 +30,8 @@ struct server {
 	struct server_events ev;
 	lws_sorted_usec_list_t tick;
 	lws_retry_bo_t retry;
+	int n_ocpp;     /* OCPP connections with a session (ESTABLISHED, not yet CLOSED) */
+	int going_away; /* shutting down: each OCPP connection closes with 1001 */
 };
 
 /* Per OCPP connection, owned by lws: points to our session. */
@@ -38,6 +40,7 @@ struct ws_pss {
 	struct server *srv;
 	lws_sorted_usec_list_t deadline; /* of the CALL in flight (server_call_deadline) */
 	char id[SESSION_ID_MAX];
+	int closing; /* our close frame is on its way (server_close_all) */
 };
 
 /* Per admin HTTP connection, owned by lws. */
@@ -302,6 +305,18 @@ static int ocpp_write(struct ws_pss *p, struct lws *wsi)
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"replaced", 8);
 		return -1;
 	}
+	if (p->srv && p->srv->going_away) {
+		/* Returning -1 here would send the close frame and drop the
+		 * socket at once, and so would a timeout. Closing from the timer
+		 * callback (LWS_CALLBACK_TIMER) takes lws's polite way: it sends
+		 * the close frame and waits for the charger's. */
+		if (!p->closing) {
+			p->closing = 1;
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"going away", 10);
+			lws_set_timer_usecs(wsi, 1);
+		}
+		return 0;
+	}
 	struct outmsg *m = s->out_head;
 	if (!m)
 		return 0;
@@ -330,21 +345,27 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return verify_client_cert(user, (int)len);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return handshake_filter(srv, p, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
+		p->srv = srv;
 		p->s = srv->ev.connected(srv->ev.ctx, p->id, wsi);
 		if (!p->s)
 			return -1;
+		srv->n_ocpp++;
 		break;
 	case LWS_CALLBACK_RECEIVE:
-		if (p->s && !p->s->replaced)
+		/* shutting down: no new work, the charger sends it again elsewhere */
+		if (p->s && !p->s->replaced && !srv->going_away)
 			on_receive(srv, p->s, wsi, in, len);
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE: return ocpp_write(p, wsi);
+	case LWS_CALLBACK_TIMER: return p && p->closing ? -1 : 0; /* see ocpp_write */
 	case LWS_CALLBACK_CLOSED: {
 		struct session *sess = p->s;
 		lws_sul_cancel(&p->deadline);
 		p->s = NULL;
-		if (sess)
+		if (sess) {
+			srv->n_ocpp--;
 			srv->ev.closed(srv->ev.ctx, sess);
+		}
 		break;
 	}
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -771,6 +792,24 @@ void server_run(struct server *srv, volatile int *stopping)
 			break;
 		srv->ev.end_of_turn(srv->ev.ctx);
 	}
+}
+
+void server_close_all(struct server *srv, int wait_ms)
+{
+	if (!srv || !srv->ctx)
+		return;
+	srv->going_away = 1;
+	if (!srv->n_ocpp)
+		return;
+	lws_callback_on_writable_all_protocol(srv->ctx, &ocpp_protocols[0]);
+	lws_usec_t until = lws_now_usecs() + (lws_usec_t)wait_ms * LWS_US_PER_MS;
+	while (srv->n_ocpp > 0 && lws_now_usecs() < until) {
+		if (lws_service(srv->ctx, 0) < 0)
+			break;
+		srv->ev.end_of_turn(srv->ev.ctx);
+	}
+	if (srv->n_ocpp)
+		LOGI("server", "%d charger(s) did not answer the close within %d ms", srv->n_ocpp, wait_ms);
 }
 
 void server_destroy(struct server *srv)
