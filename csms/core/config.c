@@ -3,6 +3,7 @@
  * the single loader behind --help, files, environment and argv. */
 #include "config.h"
 #include "csms_version.h"
+#include "log.h"
 
 #include "dlm_sensor.h"
 #include "station_source.h"
@@ -12,6 +13,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+extern char **environ;
 
 enum ctype { C_STR, C_INT, C_BOOL, C_ENUM, C_DBL };
 
@@ -384,6 +387,78 @@ static int load_file(struct csms_config *cfg, const char *path)
 	return rc;
 }
 
+/* CSMS_ variables that are not settings but belong to the project's other
+ * pieces, which share csmsd's environment in the image: the entrypoint's
+ * and csmsctl's. */
+static const char *const env_not_settings[] = {
+	"CSMS_DATA_DIR",         "CSMS_UID", "CSMS_GID", "CSMS_URL", "CSMS_URL_FILE", "CSMS_TOKEN",
+	"CSMS_ADMIN_TOKEN_FILE",
+};
+
+/* Edit distance between a and the lower-cased b (both short). */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+	if (la >= 63 || lb >= 63)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = a[i - 1] == (char)tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			size_t best = diag + cost;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* A CSMS_ variable that names no setting is most likely a misspelt one:
+ * say so, with the closest key when it is close. */
+static void warn_unknown_env(void)
+{
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (strncmp(*e, "CSMS_", 5) || !eq)
+			continue;
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
+		int known = 0;
+		for (size_t i = 0; i < sizeof env_not_settings / sizeof env_not_settings[0] && !known; i++)
+			known = !strcmp(name, env_not_settings[i]);
+		for (size_t i = 0; i < NKEYS && !known; i++)
+			known = !distance(keys[i].name, name + 5);
+		if (known)
+			continue;
+		size_t best = (size_t)-1, bi = 0;
+		for (size_t i = 0; i < NKEYS; i++) {
+			size_t d = distance(keys[i].name, name + 5);
+			if (d < best) {
+				best = d;
+				bi = i;
+			}
+		}
+		char upper[64];
+		size_t n = 0;
+		for (const char *p = keys[bi].name; *p && n + 1 < sizeof upper; p++)
+			upper[n++] = (char)toupper((unsigned char)*p);
+		upper[n] = 0;
+		if (best <= 3 && best * 3 <= strlen(name + 5)) /* not every short name is a typo */
+			LOGW("config", "%s is not a setting and is ignored (did you mean CSMS_%s?)", name,
+			     upper);
+		else
+			LOGW("config", "%s is not a setting and is ignored (csmsd --help lists them)", name);
+	}
+}
+
 int config_load(struct csms_config *cfg, int argc, char **argv)
 {
 	char err[256], env[128];
@@ -425,6 +500,7 @@ int config_load(struct csms_config *cfg, int argc, char **argv)
 			return -1;
 		}
 	}
+	warn_unknown_env();
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
 			i++;

@@ -8,6 +8,7 @@
 #include "http.h"
 #include "jsontext.h"
 #include "log.h"
+#include "ocppj.h"
 #include "lws_compat.h"
 #include "reqline.h"
 #include "session.h"
@@ -181,6 +182,16 @@ static int check_client_cert(struct lws *wsi, const char *id)
 /* Reassembles a frame from its fragments (or takes it in place, the
  * common case) and hands it on; past max_frame only its first 256 bytes
  * are kept, for the answer's message id. */
+/* A whole frame (or an oversized one's prefix) goes to the owner; at
+ * debug level it is traced first, with the size it had on the wire. */
+static void frame_in(const struct server_events *ev, struct session *s, const char *buf, size_t len,
+		     int oversized)
+{
+	if (log_enabled(LOG_DEBUG))
+		ocppj_trace(s->id, 0, buf, len);
+	ev->frame(ev->ctx, s, buf, len, oversized);
+}
+
 static void on_receive(struct server *srv, struct session *s, struct lws *wsi, const char *in, size_t len)
 {
 	const struct server_events *ev = &srv->ev;
@@ -190,9 +201,9 @@ static void on_receive(struct server *srv, struct session *s, struct lws *wsi, c
 		LOGW("ocppj", "%s: binary frame (OCPP-J is text)", s->id);
 	if (!s->rx_len && !s->rx_overflow && final) {
 		if (len > max)
-			ev->frame(ev->ctx, s, in, len < 256 ? len : 256, 1);
+			frame_in(ev, s, in, len < 256 ? len : 256, 1);
 		else
-			ev->frame(ev->ctx, s, in, len, 0);
+			frame_in(ev, s, in, len, 0);
 		return;
 	}
 	if (!s->rx_overflow && s->rx_len + len > max) {
@@ -228,9 +239,9 @@ check_final:
 	if (!final)
 		return;
 	if (s->rx_overflow)
-		ev->frame(ev->ctx, s, s->rx ? s->rx : "", s->rx_len < 256 ? s->rx_len : 256, 1);
+		frame_in(ev, s, s->rx ? s->rx : "", s->rx_len < 256 ? s->rx_len : 256, 1);
 	else
-		ev->frame(ev->ctx, s, s->rx, s->rx_len, 0);
+		frame_in(ev, s, s->rx, s->rx_len, 0);
 	s->rx_len = 0;
 	s->rx_overflow = 0;
 	if (s->rx_cap > 65536) { /* do not keep a huge buffer per idle charger */
@@ -240,12 +251,28 @@ check_final:
 	}
 }
 
+/* "from ADDR path PATH" for a refused handshake: who knocked, and where.
+ * The path as lws decoded it, with anything unprintable shown as '?'. */
+static const char *who(struct lws *wsi, char *out, size_t cap)
+{
+	char addr[64] = "?", path[256] = "";
+	lws_get_peer_simple(wsi, addr, sizeof addr);
+	if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) < 0)
+		path[0] = 0;
+	for (char *q = path; *q; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+			*q = '?';
+	const char *a = strncmp(addr, "::ffff:", 7) || !strchr(addr + 7, '.') ? addr : addr + 7; /* IPv4 */
+	snprintf(out, cap, "from %s path %s", a, path[0] ? path : "(none)");
+	return out;
+}
+
 /* Before any protocol is chosen: a path that is not one clean /.../<id>
  * is a 400 (the connection's user space is not ours yet). 0 lets the
  * upgrade go on. */
 static int handshake_path(struct lws *wsi)
 {
-	char buf[512];
+	char buf[512], w[384];
 	const char *why = NULL;
 	char id[SESSION_ID_MAX];
 	if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0)
@@ -254,7 +281,7 @@ static int handshake_path(struct lws *wsi)
 		why = "no valid chargePointId in the path";
 	if (!why)
 		return 0;
-	LOGW("server", "handshake refused (400): %s", why);
+	LOGW("server", "handshake refused (400) %s: %s", who(wsi, w, sizeof w), why);
 	lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, why);
 	return 1;
 }
@@ -263,31 +290,35 @@ static int handshake_path(struct lws *wsi)
  * the security profile, then the owner's admission. 0 accepts. */
 static int handshake_filter(struct server *srv, struct ws_pss *p, struct lws *wsi)
 {
-	char buf[512];
+	char buf[512], w[384];
 	if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_PROTOCOL) <= 0 || !has_ocpp16(buf)) {
-		LOGW("server", "handshake refused: subprotocol ocpp1.6 not offered");
+		LOGW("server", "handshake refused %s: subprotocol ocpp1.6 not offered",
+		     who(wsi, w, sizeof w));
 		return 1;
 	}
 	/* no HTTP version: lws cut the path at a decoded CR or LF */
 	if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) ||
 	    lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0 || id_from_path(buf, p->id)) {
-		LOGW("server", "handshake refused: no valid chargePointId in the path");
+		LOGW("server", "handshake refused %s: no valid chargePointId in the path",
+		     who(wsi, w, sizeof w));
 		return 1;
 	}
 	int profile = srv->o.security_profile;
 	if ((profile == 1 || profile == 2) && check_basic_auth(srv, wsi, p->id)) {
-		LOGW("server", "%s: handshake refused: bad or missing Basic credentials", p->id);
+		LOGW("server", "%s: handshake refused %s: bad or missing Basic credentials", p->id,
+		     who(wsi, w, sizeof w));
 		return 1;
 	}
 	if (profile == 3 && check_client_cert(wsi, p->id)) {
-		LOGW("server", "%s: handshake refused: client certificate is not for this charger", p->id);
+		LOGW("server", "%s: handshake refused %s: client certificate is not for this charger", p->id,
+		     who(wsi, w, sizeof w));
 		return 1;
 	}
 	/* Refused before anything is allocated for it: an unknown id
 	 * beyond the bound costs neither memory nor a database row. */
 	int admit = srv->ev.admit(srv->ev.ctx, p->id);
 	if (admit) {
-		LOGW("server", "%s: handshake refused: %s", p->id,
+		LOGW("server", "%s: handshake refused %s: %s", p->id, who(wsi, w, sizeof w),
 		     admit > 0 ? "unknown charger, max_pending_chargers pending chargers already"
 			       : "store error");
 		return 1;
@@ -323,6 +354,8 @@ static int ocpp_write(struct ws_pss *p, struct lws *wsi)
 	int n = lws_write(wsi, m->data + SESSION_PRE, m->len, LWS_WRITE_TEXT);
 	if (n < (int)m->len)
 		return -1;
+	if (log_enabled(LOG_DEBUG))
+		ocppj_trace(s->id, 1, (const char *)m->data + SESSION_PRE, m->len);
 	s->out_head = m->next;
 	if (!s->out_head)
 		s->out_tail = NULL;
