@@ -52,9 +52,11 @@ struct config_key {
 static const char *const unknown_words[] = { "accept", "pending", "reject" };
 static const char *const idtag_words[] = { "invalid", "accept" };
 static const char *const level_words[] = { "error", "warn", "info", "debug" };
+static const char *const format_words[] = { "text", "json" }; /* enum log_format */
 static const struct names unknown_choices = WORDS(unknown_words);
 static const struct names idtag_choices = WORDS(idtag_words);
 static const struct names level_choices = WORDS(level_words);
+static const struct names format_choices = WORDS(format_words);
 static const struct names sensor_choices = NAMES(dlm_sensor_kinds, dlm_sensor_kind_name, name);
 static const struct names meter_choices = NAMES(dlm_meters, dlm_meter_def, name);
 static const struct names station_src_choices = NAMES(station_src_kinds, station_src_kind_name, name);
@@ -108,6 +110,9 @@ static const struct config_key keys[] = {
 	  "default maximum of active transactions per idTag", NULL, NULL, 0 },
 	{ "log_level", C_ENUM, O(log_level), "info", 0, 0, &level_choices, "least severe level logged", NULL,
 	  NULL, 0 },
+	{ "log_format", C_ENUM, O(log_format), "text", 0, 0, &format_choices,
+	  "text: one readable line per event; json: one JSON object per line (log collectors)", NULL, NULL,
+	  0 },
 	{ "max_connections", C_INT, O(max_connections), "20000", 16, 1000000, NULL,
 	  "open file limit asked for at start (chargers + API clients)", NULL, NULL, 0 },
 	{ "validate_outgoing", C_BOOL, O(validate_outgoing), "false", 0, 0, NULL,
@@ -423,7 +428,7 @@ static size_t distance(const char *a, const char *b)
 
 /* A CSMS_ variable that names no setting is most likely a misspelt one:
  * say so, with the closest key when it is close. */
-static void warn_unknown_env(void)
+void config_warn_unknown_env(void)
 {
 	for (char **e = environ; e && *e; e++) {
 		const char *eq = strchr(*e, '=');
@@ -500,7 +505,6 @@ int config_load(struct csms_config *cfg, int argc, char **argv)
 			return -1;
 		}
 	}
-	warn_unknown_env();
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
 			i++;

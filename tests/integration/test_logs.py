@@ -4,7 +4,8 @@ message type, message id, size in bytes; never the payload); at info there
 are none. Refused handshakes name the peer address and the path; refused
 authorisations (Authorize, StartTransaction) the charger, idTag and status;
 an unknown CSMS_ environment variable is named at start, with the closest
-setting when there is one, and the image's own variables are not."""
+setting when there is one, and the image's own variables are not.
+log_format json: every line is one JSON object."""
 import json
 import os
 import re
@@ -74,6 +75,35 @@ try:
     log = d.logtext()
     c(" in BootNotification" not in log and "CALLRESULT" not in log, "no frame traced at info: " + log[-800:])
     c("CP-QUIET booted" in log, "the info lines are there")
+finally:
+    if r:
+        r.close()
+    c.eq(d.stop(), 0, "exit status")
+    d.cleanup()
+# log_format json: every line one JSON object, quotes in an id escaped,
+# the warnings about the environment included.
+d = Csmsd(unknown_chargers="accept", log_level="debug", log_format="json",
+          env=dict(os.environ, CSMS_ZZZ="1"))
+r = None
+try:
+    r = Raw(d.url + "/CP%22Q%5CJ")
+    r.call(boot_frame())
+    lines = [l for l in d.logtext().splitlines() if l]
+    objs = []
+    for l in lines:
+        try:
+            objs.append(json.loads(l))
+        except ValueError:
+            c(False, "not a JSON line: %r" % l)
+    c(len(objs) > 5 and all(set(o) == {"time", "level", "module", "msg"} for o in objs),
+      "each line has time, level, module, msg: %r" % objs[:3])
+    c(all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", o["time"]) for o in objs), "UTC times")
+    msgs = [(o["level"], o["module"], o["msg"]) for o in objs]
+    c(("INFO", "server", 'CP"Q\\J connected') in msgs, "an id with a quote and a backslash: %r" % msgs[-6:])
+    c(any(m[0] == "DEBUG" and m[2].startswith('CP"Q\\J in BootNotification CALL b1') for m in msgs),
+      "frames traced in JSON too")
+    c(any(m[0] == "WARN" and m[2].startswith("CSMS_ZZZ is not a setting") for m in msgs),
+      "the environment warning is a JSON line too")
 finally:
     if r:
         r.close()
