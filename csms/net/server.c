@@ -291,6 +291,8 @@ static int handshake_path(struct lws *wsi)
 static int handshake_filter(struct server *srv, struct ws_pss *p, struct lws *wsi)
 {
 	char buf[512], w[384];
+	if (srv->going_away) /* shutting down: server_close_all waits for no newcomer */
+		return 1;
 	if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_PROTOCOL) <= 0 || !has_ocpp16(buf)) {
 		LOGW("server", "handshake refused %s: subprotocol ocpp1.6 not offered",
 		     who(wsi, w, sizeof w));
