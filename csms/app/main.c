@@ -88,6 +88,8 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return 2;
 	log_set_level((enum log_level)app.cfg.log_level);
+	log_set_format((enum log_format)app.cfg.log_format);
+	config_warn_unknown_env();
 	for (size_t i = 0; i < sizeof settings_checks / sizeof settings_checks[0]; i++)
 		if (settings_checks[i](&app.cfg, err, sizeof err)) {
 			fprintf(stderr, "csmsd: %s\n", err);
@@ -150,7 +152,10 @@ int main(int argc, char **argv)
 	     CSMS_VERSION, ws, wss, app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
 	server_run(app.server, &app.stopping);
 	LOGI("main", "shutting down");
-	server_destroy(app.server); /* closes every connection */
+	/* Chargers see a clean close (1001), not a dropped connection; a
+	 * charger that does not answer costs at most a second. */
+	server_close_all(app.server, 1000);
+	server_destroy(app.server); /* closes what is left */
 	app.server = NULL;
 	energy_free(&app);
 	control_free(&app);

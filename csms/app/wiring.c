@@ -140,10 +140,33 @@ static void ev_frame(void *ctx, struct session *s, const char *buf, size_t len, 
 		ocppj_receive(s, buf, len);
 }
 
+/* lastSeen follows every message without a store write per message: the
+ * chargers answered in this turn have it written into the turn's commit
+ * when there is one anyway, else at most once a minute, and at the end of
+ * the connection. */
+#define SEEN_STORE_MS 60000
+
+static void store_seen(struct csms *app, struct charger *ch)
+{
+	if (ch->last_seen_ms > ch->seen_stored_ms &&
+	    !store_charger_seen(app->store, ch->id, ch->last_seen_ms))
+		ch->seen_stored_ms = ch->last_seen_ms;
+}
+
+static void store_seen_in_turn(struct csms *app)
+{
+	int committing = store_pending(app->store);
+	for (struct session *s = app->rpc.dirty; s; s = s->dirty_next)
+		if (s->ch && (committing || app->now_ms - s->ch->seen_stored_ms >= SEEN_STORE_MS))
+			store_seen(app, s->ch);
+}
+
 static void ev_closed(void *ctx, struct session *s)
 {
 	struct csms *app = ctx;
 	LOGI("server", "%s disconnected", s->id);
+	if (s->ch && app->store)
+		store_seen(app, s->ch);
 	if (s->ch && s->ch->session == s) {
 		s->ch->session = NULL;
 		control_charger_offline(app, s->ch);
@@ -191,6 +214,8 @@ static void ev_end_of_turn(void *ctx)
 {
 	struct csms *app = ctx;
 	app->now_ms = time_now_ms();
+	if (app->store)
+		store_seen_in_turn(app);
 	csms_end_of_turn(app);
 }
 

@@ -147,6 +147,7 @@ static struct charger *load(struct charger_registry *r, struct store *st, const 
 	if (rc == 0) {
 		charger_set_reg(r, c, sc.registration);
 		c->last_seen_ms = sc.last_seen_ms;
+		c->seen_stored_ms = sc.last_seen_ms;
 		if (sc.settings_json) {
 			cJSON *j = cJSON_Parse(sc.settings_json);
 			char err[128];

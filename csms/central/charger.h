@@ -67,7 +67,8 @@ struct charger {
 	char id[STORE_ID_MAX];
 	enum store_registration reg;
 	struct session *session; /* NULL when not connected */
-	int64_t last_seen_ms;
+	int64_t last_seen_ms;    /* its last message (or connection) */
+	int64_t seen_stored_ms;  /* last_seen_ms as last written to the store */
 	struct charger_settings settings;
 	struct charger_conn conn[CHARGER_MAX_CONN];
 	struct charger_dlm dlm;

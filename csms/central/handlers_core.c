@@ -86,7 +86,10 @@ enum ocpp_status h_authorize(const struct ocpp_req *r, cJSON *resp, const char *
 {
 	(void)why;
 	cJSON *info = cJSON_AddObjectToObject(resp, "idTagInfo");
-	auth_check(r->app, r->ch, jget_str(r->payload, "idTag"), info);
+	const char *tag = jget_str(r->payload, "idTag");
+	const char *status = auth_check(r->app, r->ch, tag, info);
+	if (strcmp(status, "Accepted"))
+		LOGI("ocpp", "%s: Authorize refused for idTag %s: %s", r->ch->id, tag, status);
 	return OCPP_OK;
 }
 
@@ -145,6 +148,9 @@ enum ocpp_status h_start_transaction(const struct ocpp_req *r, cJSON *resp, cons
 		cJSON_AddStringToObject(info, "status", status);
 	} else {
 		s.auth_status = auth_check(app, r->ch, tag, info);
+		if (strcmp(s.auth_status, "Accepted"))
+			LOGI("ocpp", "%s: StartTransaction refused for idTag %s on connector %d: %s",
+			     r->ch->id, tag, s.connector, s.auth_status);
 		int retry;
 		if (rc < 0 || store_tx_start(app->store, &s, &id, &retry)) {
 			*why = "could not record the transaction";

@@ -3,6 +3,7 @@
  * the single loader behind --help, files, environment and argv. */
 #include "config.h"
 #include "csms_version.h"
+#include "log.h"
 
 #include "dlm_sensor.h"
 #include "station_source.h"
@@ -12,6 +13,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+extern char **environ;
 
 enum ctype { C_STR, C_INT, C_BOOL, C_ENUM, C_DBL };
 
@@ -49,9 +52,11 @@ struct config_key {
 static const char *const unknown_words[] = { "accept", "pending", "reject" };
 static const char *const idtag_words[] = { "invalid", "accept" };
 static const char *const level_words[] = { "error", "warn", "info", "debug" };
+static const char *const format_words[] = { "text", "json" }; /* enum log_format */
 static const struct names unknown_choices = WORDS(unknown_words);
 static const struct names idtag_choices = WORDS(idtag_words);
 static const struct names level_choices = WORDS(level_words);
+static const struct names format_choices = WORDS(format_words);
 static const struct names sensor_choices = NAMES(dlm_sensor_kinds, dlm_sensor_kind_name, name);
 static const struct names meter_choices = NAMES(dlm_meters, dlm_meter_def, name);
 static const struct names station_src_choices = NAMES(station_src_kinds, station_src_kind_name, name);
@@ -105,6 +110,9 @@ static const struct config_key keys[] = {
 	  "default maximum of active transactions per idTag", NULL, NULL, 0 },
 	{ "log_level", C_ENUM, O(log_level), "info", 0, 0, &level_choices, "least severe level logged", NULL,
 	  NULL, 0 },
+	{ "log_format", C_ENUM, O(log_format), "text", 0, 0, &format_choices,
+	  "text: one readable line per event; json: one JSON object per line (log collectors)", NULL, NULL,
+	  0 },
 	{ "max_connections", C_INT, O(max_connections), "20000", 16, 1000000, NULL,
 	  "open file limit asked for at start (chargers + API clients)", NULL, NULL, 0 },
 	{ "validate_outgoing", C_BOOL, O(validate_outgoing), "false", 0, 0, NULL,
@@ -382,6 +390,78 @@ static int load_file(struct csms_config *cfg, const char *path)
 	}
 	fclose(f);
 	return rc;
+}
+
+/* CSMS_ variables that are not settings but belong to the project's other
+ * pieces, which share csmsd's environment in the image: the entrypoint's
+ * and csmsctl's. */
+static const char *const env_not_settings[] = {
+	"CSMS_DATA_DIR",         "CSMS_UID", "CSMS_GID", "CSMS_URL", "CSMS_URL_FILE", "CSMS_TOKEN",
+	"CSMS_ADMIN_TOKEN_FILE",
+};
+
+/* Edit distance between a and the lower-cased b (both short). */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+	if (la >= 63 || lb >= 63)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = a[i - 1] == (char)tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			size_t best = diag + cost;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* A CSMS_ variable that names no setting is most likely a misspelt one:
+ * say so, with the closest key when it is close. */
+void config_warn_unknown_env(void)
+{
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (strncmp(*e, "CSMS_", 5) || !eq)
+			continue;
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
+		int known = 0;
+		for (size_t i = 0; i < sizeof env_not_settings / sizeof env_not_settings[0] && !known; i++)
+			known = !strcmp(name, env_not_settings[i]);
+		for (size_t i = 0; i < NKEYS && !known; i++)
+			known = !distance(keys[i].name, name + 5);
+		if (known)
+			continue;
+		size_t best = (size_t)-1, bi = 0;
+		for (size_t i = 0; i < NKEYS; i++) {
+			size_t d = distance(keys[i].name, name + 5);
+			if (d < best) {
+				best = d;
+				bi = i;
+			}
+		}
+		char upper[64];
+		size_t n = 0;
+		for (const char *p = keys[bi].name; *p && n + 1 < sizeof upper; p++)
+			upper[n++] = (char)toupper((unsigned char)*p);
+		upper[n] = 0;
+		if (best <= 3 && best * 3 <= strlen(name + 5)) /* not every short name is a typo */
+			LOGW("config", "%s is not a setting and is ignored (did you mean CSMS_%s?)", name,
+			     upper);
+		else
+			LOGW("config", "%s is not a setting and is ignored (csmsd --help lists them)", name);
+	}
 }
 
 int config_load(struct csms_config *cfg, int argc, char **argv)

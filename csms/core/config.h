@@ -28,6 +28,7 @@ struct csms_config {
 	int unknown_id_tags; /* 0 invalid, 1 accept */
 	int max_active_tx;
 	int log_level;
+	int log_format; /* enum log_format */
 	int max_connections;
 	int validate_outgoing; /* test builds: check our own answers */
 	int audit_keep;        /* audit rows kept (newest) */
@@ -67,6 +68,9 @@ enum { UNKNOWN_ACCEPT = 0, UNKNOWN_PENDING, UNKNOWN_REJECT };
 /* Fill cfg from defaults, file, environment and argv. Returns 0, 1 when
  * --help or --version was printed, or -1 after printing one line naming the bad key. */
 int config_load(struct csms_config *cfg, int argc, char **argv);
+/* Warns (log) about each CSMS_ environment variable that is no setting,
+ * naming the closest key; called once the log format is set. */
+void config_warn_unknown_env(void);
 void config_free(struct csms_config *cfg);
 void config_help(FILE *out);
 

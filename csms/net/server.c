@@ -8,6 +8,7 @@
 #include "http.h"
 #include "jsontext.h"
 #include "log.h"
+#include "ocppj.h"
 #include "lws_compat.h"
 #include "reqline.h"
 #include "session.h"
@@ -30,6 +31,8 @@ struct server {
 	struct server_events ev;
 	lws_sorted_usec_list_t tick;
 	lws_retry_bo_t retry;
+	int n_ocpp;     /* OCPP connections with a session (ESTABLISHED, not yet CLOSED) */
+	int going_away; /* shutting down: each OCPP connection closes with 1001 */
 };
 
 /* Per OCPP connection, owned by lws: points to our session. */
@@ -38,6 +41,7 @@ struct ws_pss {
 	struct server *srv;
 	lws_sorted_usec_list_t deadline; /* of the CALL in flight (server_call_deadline) */
 	char id[SESSION_ID_MAX];
+	int closing; /* our close frame is on its way (server_close_all) */
 };
 
 /* Per admin HTTP connection, owned by lws. */
@@ -178,6 +182,16 @@ static int check_client_cert(struct lws *wsi, const char *id)
 /* Reassembles a frame from its fragments (or takes it in place, the
  * common case) and hands it on; past max_frame only its first 256 bytes
  * are kept, for the answer's message id. */
+/* A whole frame (or an oversized one's prefix) goes to the owner; at
+ * debug level it is traced first, with the size it had on the wire. */
+static void frame_in(const struct server_events *ev, struct session *s, const char *buf, size_t len,
+		     int oversized)
+{
+	if (log_enabled(LOG_DEBUG))
+		ocppj_trace(s->id, 0, buf, len);
+	ev->frame(ev->ctx, s, buf, len, oversized);
+}
+
 static void on_receive(struct server *srv, struct session *s, struct lws *wsi, const char *in, size_t len)
 {
 	const struct server_events *ev = &srv->ev;
@@ -187,9 +201,9 @@ static void on_receive(struct server *srv, struct session *s, struct lws *wsi, c
 		LOGW("ocppj", "%s: binary frame (OCPP-J is text)", s->id);
 	if (!s->rx_len && !s->rx_overflow && final) {
 		if (len > max)
-			ev->frame(ev->ctx, s, in, len < 256 ? len : 256, 1);
+			frame_in(ev, s, in, len < 256 ? len : 256, 1);
 		else
-			ev->frame(ev->ctx, s, in, len, 0);
+			frame_in(ev, s, in, len, 0);
 		return;
 	}
 	if (!s->rx_overflow && s->rx_len + len > max) {
@@ -225,9 +239,9 @@ check_final:
 	if (!final)
 		return;
 	if (s->rx_overflow)
-		ev->frame(ev->ctx, s, s->rx ? s->rx : "", s->rx_len < 256 ? s->rx_len : 256, 1);
+		frame_in(ev, s, s->rx ? s->rx : "", s->rx_len < 256 ? s->rx_len : 256, 1);
 	else
-		ev->frame(ev->ctx, s, s->rx, s->rx_len, 0);
+		frame_in(ev, s, s->rx, s->rx_len, 0);
 	s->rx_len = 0;
 	s->rx_overflow = 0;
 	if (s->rx_cap > 65536) { /* do not keep a huge buffer per idle charger */
@@ -237,12 +251,28 @@ check_final:
 	}
 }
 
+/* "from ADDR path PATH" for a refused handshake: who knocked, and where.
+ * The path as lws decoded it, with anything unprintable shown as '?'. */
+static const char *who(struct lws *wsi, char *out, size_t cap)
+{
+	char addr[64] = "?", path[256] = "";
+	lws_get_peer_simple(wsi, addr, sizeof addr);
+	if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) < 0)
+		path[0] = 0;
+	for (char *q = path; *q; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+			*q = '?';
+	const char *a = strncmp(addr, "::ffff:", 7) || !strchr(addr + 7, '.') ? addr : addr + 7; /* IPv4 */
+	snprintf(out, cap, "from %s path %s", a, path[0] ? path : "(none)");
+	return out;
+}
+
 /* Before any protocol is chosen: a path that is not one clean /.../<id>
  * is a 400 (the connection's user space is not ours yet). 0 lets the
  * upgrade go on. */
 static int handshake_path(struct lws *wsi)
 {
-	char buf[512];
+	char buf[512], w[384];
 	const char *why = NULL;
 	char id[SESSION_ID_MAX];
 	if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0)
@@ -251,7 +281,7 @@ static int handshake_path(struct lws *wsi)
 		why = "no valid chargePointId in the path";
 	if (!why)
 		return 0;
-	LOGW("server", "handshake refused (400): %s", why);
+	LOGW("server", "handshake refused (400) %s: %s", who(wsi, w, sizeof w), why);
 	lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, why);
 	return 1;
 }
@@ -260,31 +290,37 @@ static int handshake_path(struct lws *wsi)
  * the security profile, then the owner's admission. 0 accepts. */
 static int handshake_filter(struct server *srv, struct ws_pss *p, struct lws *wsi)
 {
-	char buf[512];
+	char buf[512], w[384];
+	if (srv->going_away) /* shutting down: server_close_all waits for no newcomer */
+		return 1;
 	if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_PROTOCOL) <= 0 || !has_ocpp16(buf)) {
-		LOGW("server", "handshake refused: subprotocol ocpp1.6 not offered");
+		LOGW("server", "handshake refused %s: subprotocol ocpp1.6 not offered",
+		     who(wsi, w, sizeof w));
 		return 1;
 	}
 	/* no HTTP version: lws cut the path at a decoded CR or LF */
 	if (!lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) ||
 	    lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_GET_URI) <= 0 || id_from_path(buf, p->id)) {
-		LOGW("server", "handshake refused: no valid chargePointId in the path");
+		LOGW("server", "handshake refused %s: no valid chargePointId in the path",
+		     who(wsi, w, sizeof w));
 		return 1;
 	}
 	int profile = srv->o.security_profile;
 	if ((profile == 1 || profile == 2) && check_basic_auth(srv, wsi, p->id)) {
-		LOGW("server", "%s: handshake refused: bad or missing Basic credentials", p->id);
+		LOGW("server", "%s: handshake refused %s: bad or missing Basic credentials", p->id,
+		     who(wsi, w, sizeof w));
 		return 1;
 	}
 	if (profile == 3 && check_client_cert(wsi, p->id)) {
-		LOGW("server", "%s: handshake refused: client certificate is not for this charger", p->id);
+		LOGW("server", "%s: handshake refused %s: client certificate is not for this charger", p->id,
+		     who(wsi, w, sizeof w));
 		return 1;
 	}
 	/* Refused before anything is allocated for it: an unknown id
 	 * beyond the bound costs neither memory nor a database row. */
 	int admit = srv->ev.admit(srv->ev.ctx, p->id);
 	if (admit) {
-		LOGW("server", "%s: handshake refused: %s", p->id,
+		LOGW("server", "%s: handshake refused %s: %s", p->id, who(wsi, w, sizeof w),
 		     admit > 0 ? "unknown charger, max_pending_chargers pending chargers already"
 			       : "store error");
 		return 1;
@@ -302,12 +338,26 @@ static int ocpp_write(struct ws_pss *p, struct lws *wsi)
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"replaced", 8);
 		return -1;
 	}
+	if (p->srv && p->srv->going_away) {
+		/* Returning -1 here would send the close frame and drop the
+		 * socket at once, and so would a timeout. Closing from the timer
+		 * callback (LWS_CALLBACK_TIMER) takes lws's polite way: it sends
+		 * the close frame and waits for the charger's. */
+		if (!p->closing) {
+			p->closing = 1;
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"going away", 10);
+			lws_set_timer_usecs(wsi, 1);
+		}
+		return 0;
+	}
 	struct outmsg *m = s->out_head;
 	if (!m)
 		return 0;
 	int n = lws_write(wsi, m->data + SESSION_PRE, m->len, LWS_WRITE_TEXT);
 	if (n < (int)m->len)
 		return -1;
+	if (log_enabled(LOG_DEBUG))
+		ocppj_trace(s->id, 1, (const char *)m->data + SESSION_PRE, m->len);
 	s->out_head = m->next;
 	if (!s->out_head)
 		s->out_tail = NULL;
@@ -330,21 +380,27 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return verify_client_cert(user, (int)len);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return handshake_filter(srv, p, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
+		p->srv = srv;
 		p->s = srv->ev.connected(srv->ev.ctx, p->id, wsi);
 		if (!p->s)
 			return -1;
+		srv->n_ocpp++;
 		break;
 	case LWS_CALLBACK_RECEIVE:
-		if (p->s && !p->s->replaced)
+		/* shutting down: no new work, the charger sends it again elsewhere */
+		if (p->s && !p->s->replaced && !srv->going_away)
 			on_receive(srv, p->s, wsi, in, len);
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE: return ocpp_write(p, wsi);
+	case LWS_CALLBACK_TIMER: return p && p->closing ? -1 : 0; /* see ocpp_write */
 	case LWS_CALLBACK_CLOSED: {
 		struct session *sess = p->s;
 		lws_sul_cancel(&p->deadline);
 		p->s = NULL;
-		if (sess)
+		if (sess) {
+			srv->n_ocpp--;
 			srv->ev.closed(srv->ev.ctx, sess);
+		}
 		break;
 	}
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -771,6 +827,24 @@ void server_run(struct server *srv, volatile int *stopping)
 			break;
 		srv->ev.end_of_turn(srv->ev.ctx);
 	}
+}
+
+void server_close_all(struct server *srv, int wait_ms)
+{
+	if (!srv || !srv->ctx)
+		return;
+	srv->going_away = 1;
+	if (!srv->n_ocpp)
+		return;
+	lws_callback_on_writable_all_protocol(srv->ctx, &ocpp_protocols[0]);
+	lws_usec_t until = lws_now_usecs() + (lws_usec_t)wait_ms * LWS_US_PER_MS;
+	while (srv->n_ocpp > 0 && lws_now_usecs() < until) {
+		if (lws_service(srv->ctx, 0) < 0)
+			break;
+		srv->ev.end_of_turn(srv->ev.ctx);
+	}
+	if (srv->n_ocpp)
+		LOGI("server", "%d charger(s) did not answer the close within %d ms", srv->n_ocpp, wait_ms);
 }
 
 void server_destroy(struct server *srv)

@@ -57,6 +57,10 @@ struct server *server_start(const struct server_opts *o, const struct server_eve
 			    size_t errlen);
 /* Runs the loop until *stopping. */
 void server_run(struct server *srv, volatile int *stopping);
+/* Shutting down: sends each OCPP connection a close frame (1001, going
+ * away) and runs the loop until every charger has answered it or wait_ms
+ * have passed; frames received meanwhile are dropped. */
+void server_close_all(struct server *srv, int wait_ms);
 /* Closes every connection (closed() for each session) and frees. */
 void server_destroy(struct server *srv);
 /* Safe from any thread: wakes the loop (sensor mailboxes); srv may be NULL. */

@@ -274,6 +274,45 @@ static void handle_answer(struct session *s, int type, const char *id, const cJS
 	send_next_call(s);
 }
 
+/* The next JSON string of a frame's head, up to cap - 1 bytes of name
+ * characters (anything else ends it: a trace line is not a validator).
+ * Returns where it stopped. */
+static const char *trace_str(const char *p, const char *end, char *out, size_t cap)
+{
+	size_t n = 0;
+	while (p < end && (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	if (p < end && *p == '"')
+		for (p++; p < end && *p != '"' && n + 1 < cap; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (c < 0x21 || c > 0x7e || c == '\\')
+				break;
+			out[n++] = (char)c;
+		}
+	out[n] = 0;
+	return p < end && *p == '"' ? p + 1 : end;
+}
+
+void ocppj_trace(const char *charger, int out, const char *buf, size_t len)
+{
+	static const char *const types[] = { [2] = "CALL", [3] = "CALLRESULT", [4] = "CALLERROR" };
+	const char *p = buf, *end = buf + len;
+	char msgid[OCPP_MSGID_MAX], action[48];
+	const char *type = "not an OCPP-J message";
+	while (p < end && (*p == '[' || *p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	int t = p < end && p + 1 < end && p[1] != '.' && (p[1] < '0' || p[1] > '9') ? *p - '0' : -1;
+	if (t >= 2 && t <= 4)
+		type = types[t];
+	p = p < end ? trace_str(p + 1, end, msgid, sizeof msgid) : end;
+	if (t == 2)
+		trace_str(p, end, action, sizeof action);
+	else
+		action[0] = 0;
+	LOGD("ocppj", "%s %s %s%s%s %s, %zu bytes", charger, out ? "out" : "in", action[0] ? action : type,
+	     action[0] ? " " : "", action[0] ? type : "", msgid[0] ? msgid : "-", len);
+}
+
 void ocppj_receive(struct session *s, const char *buf, size_t len)
 {
 	char id[OCPP_MSGID_MAX];

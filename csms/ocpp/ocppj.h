@@ -32,6 +32,12 @@ void ocppj_check_timeouts(struct session *s, int64_t now_ms);
 /* Fails every queued and in-flight call with "Closed". */
 void ocppj_fail_all(struct session *s, const char *code);
 
+/* One debug line for a frame on the wire: the charger, in or out, the
+ * action of a CALL (else the message type) and message id, the size in
+ * bytes; never the payload. The caller checks log_enabled(LOG_DEBUG) first:
+ * with debug off a frame costs that one test. */
+void ocppj_trace(const char *charger, int out, const char *buf, size_t len);
+
 struct outmsg *ocppj_frame_result(const char *id, const cJSON *payload);
 struct outmsg *ocppj_frame_error(const char *id, enum ocpp_status st, const char *desc);
 

@@ -205,6 +205,82 @@ class Raw:
             self.proc.kill()
 
 
+class Ws:
+    """A bare websocket client (stdlib only) that shows every frame the
+    server sends, close frames included, and answers a close only when told."""
+
+    def __init__(self, port, path, protocol="ocpp1.6", timeout=5):
+        import base64
+        import struct
+        self._struct = struct
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+                        "Sec-WebSocket-Protocol: %s\r\n\r\n" % (path, key, protocol)).encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self.s.recv(4096)
+            if not chunk:
+                raise AssertionError("handshake refused")
+            data += chunk
+        head, self.buf = data.split(b"\r\n\r\n", 1)
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            raise AssertionError("handshake: %r" % head)
+
+    def send(self, payload, opcode=1):
+        if isinstance(payload, str):
+            payload = payload.encode()
+        mask = os.urandom(4)
+        n = len(payload)
+        hdr = bytes([0x80 | opcode])
+        if n < 126:
+            hdr += bytes([0x80 | n])
+        else:
+            hdr += bytes([0x80 | 126]) + self._struct.pack(">H", n)
+        self.s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+
+    def recv(self):
+        """(opcode, payload) of the next frame; (None, b"") when the
+        connection ended without one."""
+        try:
+            self._need(2)
+            op, n = self.buf[0] & 0x0f, self.buf[1] & 0x7f
+            pos = 2
+            if n == 126:
+                self._need(4)
+                n, pos = self._struct.unpack(">H", self.buf[2:4])[0], 4
+            elif n == 127:
+                self._need(10)
+                n, pos = self._struct.unpack(">Q", self.buf[2:10])[0], 10
+            self._need(pos + n)
+            payload, self.buf = self.buf[pos:pos + n], self.buf[pos + n:]
+            return op, payload
+        except (EOFError, OSError):
+            return None, b""
+
+    def call(self, payload):
+        """Sends a frame; the next text frame (pings skipped)."""
+        self.send(payload)
+        while True:
+            op, p = self.recv()
+            if op != 9:
+                return p.decode() if op == 1 else None
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+
 def boot_frame(mid="b1", vendor="V", model="M"):
     return json.dumps([2, mid, "BootNotification", {"chargePointVendor": vendor, "chargePointModel": model}])
 
