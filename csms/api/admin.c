@@ -877,18 +877,26 @@ void admin_handle(struct csms *app, struct http_txn *t)
 			    "the request target has a NUL or control character, or is not UTF-8");
 		return;
 	}
-	int path_found = 0;
+	/* the methods the path has, in the table's order: a 405's Allow */
+	static const char *const method_names[] = {
+		[HTTP_GET] = "GET", [HTTP_POST] = "POST", [HTTP_PUT] = "PUT", [HTTP_DELETE] = "DELETE"
+	};
+	char allow[64] = "";
 	for (size_t i = 0; i < NROUTES; i++) {
 		if (!match(routes[i].pattern, t->path, &c))
 			continue;
-		path_found = 1;
-		if (routes[i].method != t->method)
-			continue;
-		routes[i].fn(&c);
-		return;
+		if (routes[i].method == t->method) {
+			routes[i].fn(&c);
+			return;
+		}
+		const char *m = method_names[routes[i].method];
+		if (!strstr(allow, m))
+			snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
+				 *allow ? ", " : "", m);
 	}
-	if (path_found)
+	if (*allow) {
+		http_add_header(t, "Allow:", allow);
 		admin_error(t, 405, "MethodNotAllowed", "method not allowed on %s", t->path);
-	else
+	} else
 		admin_error(t, 404, "NotFound", "no such path %s", t->path);
 }
