@@ -34,6 +34,7 @@ struct route {
 	enum http_method method;
 	const char *pattern; /* '*' matches one path segment */
 	route_fn fn;
+	const char *query; /* the query parameters it takes, space-separated; NULL: none */
 };
 
 /* ---- answers ---- */
@@ -781,40 +782,43 @@ out:
 
 /* ---- the table ---- */
 
+/* the filters of the transaction lists (tx_filter) */
+#define TX_QUERY "charger idTag active from to limit"
+
 static const struct route routes[] = {
-	{ HTTP_GET, "/api/v1/health", r_health },
-	{ HTTP_GET, "/api/v1/chargers", r_chargers },
-	{ HTTP_GET, "/api/v1/chargers/*", r_charger },
-	{ HTTP_PUT, "/api/v1/chargers/*", r_charger_put },
-	{ HTTP_DELETE, "/api/v1/chargers/*", r_charger_delete },
-	{ HTTP_POST, "/api/v1/chargers/*/accept", r_accept },
-	{ HTTP_POST, "/api/v1/chargers/*/reject", r_reject },
-	{ HTTP_POST, "/api/v1/chargers/*/ocpp/*", r_ocpp_call },
-	{ HTTP_GET, "/api/v1/chargers/*/configuration", api_records_configuration },
-	{ HTTP_GET, "/api/v1/chargers/*/profiles", api_records_profiles },
-	{ HTTP_GET, "/api/v1/chargers/*/firmware", api_records_firmware },
-	{ HTTP_GET, "/api/v1/chargers/*/local-list", api_locallist_get },
-	{ HTTP_POST, "/api/v1/chargers/*/local-list", api_locallist_send },
-	{ HTTP_GET, "/api/v1/reservations", api_records_reservations },
-	{ HTTP_GET, "/api/v1/audit", api_records_audit },
-	{ HTTP_GET, "/api/v1/alarms", api_alarms_list },
-	{ HTTP_GET, "/api/v1/diagnosis", api_alarms_diagnosis },
-	{ HTTP_GET, "/metrics", metrics_api },
-	{ HTTP_GET, "/api/v1/id-tags", r_tags },
-	{ HTTP_GET, "/api/v1/id-tags/*", r_tag_get },
-	{ HTTP_PUT, "/api/v1/id-tags/*", r_tag_put },
-	{ HTTP_DELETE, "/api/v1/id-tags/*", r_tag_delete },
-	{ HTTP_GET, "/api/v1/transactions", r_transactions },
-	{ HTTP_GET, "/api/v1/transactions.csv", r_transactions_csv },
-	{ HTTP_GET, "/api/v1/transactions/*", r_transaction },
-	{ HTTP_POST, "/api/v1/transactions/*/stop", r_transaction_stop },
-	{ HTTP_GET, "/api/v1/dlm", api_dlm_get },
-	{ HTTP_PUT, "/api/v1/dlm", api_dlm_put },
-	{ HTTP_PUT, "/api/v1/dlm/readings", api_dlm_readings },
-	{ HTTP_GET, "/api/v1/station", api_station_get },
-	{ HTTP_PUT, "/api/v1/station", api_station_put },
-	{ HTTP_PUT, "/api/v1/station/measurements", api_station_measurements },
-	{ HTTP_PUT, "/api/v1/station/prices", api_station_prices },
+	{ HTTP_GET, "/api/v1/health", r_health, NULL },
+	{ HTTP_GET, "/api/v1/chargers", r_chargers, NULL },
+	{ HTTP_GET, "/api/v1/chargers/*", r_charger, NULL },
+	{ HTTP_PUT, "/api/v1/chargers/*", r_charger_put, NULL },
+	{ HTTP_DELETE, "/api/v1/chargers/*", r_charger_delete, "force" },
+	{ HTTP_POST, "/api/v1/chargers/*/accept", r_accept, NULL },
+	{ HTTP_POST, "/api/v1/chargers/*/reject", r_reject, NULL },
+	{ HTTP_POST, "/api/v1/chargers/*/ocpp/*", r_ocpp_call, NULL },
+	{ HTTP_GET, "/api/v1/chargers/*/configuration", api_records_configuration, NULL },
+	{ HTTP_GET, "/api/v1/chargers/*/profiles", api_records_profiles, NULL },
+	{ HTTP_GET, "/api/v1/chargers/*/firmware", api_records_firmware, "limit" },
+	{ HTTP_GET, "/api/v1/chargers/*/local-list", api_locallist_get, NULL },
+	{ HTTP_POST, "/api/v1/chargers/*/local-list", api_locallist_send, NULL },
+	{ HTTP_GET, "/api/v1/reservations", api_records_reservations, "active charger limit" },
+	{ HTTP_GET, "/api/v1/audit", api_records_audit, "charger action limit" },
+	{ HTTP_GET, "/api/v1/alarms", api_alarms_list, "active charger limit" },
+	{ HTTP_GET, "/api/v1/diagnosis", api_alarms_diagnosis, NULL },
+	{ HTTP_GET, "/metrics", metrics_api, NULL },
+	{ HTTP_GET, "/api/v1/id-tags", r_tags, NULL },
+	{ HTTP_GET, "/api/v1/id-tags/*", r_tag_get, NULL },
+	{ HTTP_PUT, "/api/v1/id-tags/*", r_tag_put, NULL },
+	{ HTTP_DELETE, "/api/v1/id-tags/*", r_tag_delete, NULL },
+	{ HTTP_GET, "/api/v1/transactions", r_transactions, TX_QUERY },
+	{ HTTP_GET, "/api/v1/transactions.csv", r_transactions_csv, TX_QUERY },
+	{ HTTP_GET, "/api/v1/transactions/*", r_transaction, NULL },
+	{ HTTP_POST, "/api/v1/transactions/*/stop", r_transaction_stop, NULL },
+	{ HTTP_GET, "/api/v1/dlm", api_dlm_get, NULL },
+	{ HTTP_PUT, "/api/v1/dlm", api_dlm_put, NULL },
+	{ HTTP_PUT, "/api/v1/dlm/readings", api_dlm_readings, NULL },
+	{ HTTP_GET, "/api/v1/station", api_station_get, NULL },
+	{ HTTP_PUT, "/api/v1/station", api_station_put, NULL },
+	{ HTTP_PUT, "/api/v1/station/measurements", api_station_measurements, NULL },
+	{ HTTP_PUT, "/api/v1/station/prices", api_station_prices, NULL },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -835,6 +839,30 @@ static int match(const char *pattern, const char *path, struct route_ctx *c)
 			return 0;
 	}
 	return !*pattern && (!*path || !strcmp(path, "/"));
+}
+
+/* The first parameter of query that the space-separated list takes does not
+ * name, copied into name; NULL when it names them all. */
+static const char *unknown_param(const char *takes, const char *query, char *name, size_t len)
+{
+	for (const char *p = query; *p;) {
+		size_t seg = strcspn(p, "&"), nl = strcspn(p, "=&");
+		int known = !seg; /* the '&' between two */
+		for (const char *w = takes ? takes : ""; *w && !known;) {
+			size_t wl = strcspn(w, " ");
+			known = wl == nl && !strncmp(w, p, nl);
+			w += wl;
+			w += strspn(w, " ");
+		}
+		if (!known) {
+			snprintf(name, len, "%.*s", (int)(nl < 64 ? nl : 64), p);
+			return name;
+		}
+		p += seg;
+		if (*p)
+			p++;
+	}
+	return NULL;
 }
 
 static int authorised(struct csms *app, struct http_txn *t)
@@ -886,6 +914,12 @@ void admin_handle(struct csms *app, struct http_txn *t)
 		if (!match(routes[i].pattern, t->path, &c))
 			continue;
 		if (routes[i].method == t->method) {
+			char name[72];
+			if (unknown_param(routes[i].query, t->query, name, sizeof name)) {
+				admin_error(t, 400, "BadRequest", "%s: unknown query parameter (%s takes %s)",
+					    name, t->path, routes[i].query ? routes[i].query : "none");
+				return;
+			}
 			routes[i].fn(&c);
 			return;
 		}

@@ -11,16 +11,24 @@ import os
 import re
 from harness import Csmsd, Checks, HERE
 
-ROUTE = re.compile(r'\{\s*HTTP_(GET|POST|PUT|DELETE),\s*"(/[^"]*)"')
+ROUTE = re.compile(r'\{\s*HTTP_(GET|POST|PUT|DELETE),\s*"(/[^"]*)",\s*\w+,\s*(NULL|"[^"]*"|\w+)\s*\}')
+MACRO = re.compile(r'#define\s+(\w+)\s+"([^"]*)"')
 ALL = ("GET", "POST", "PUT", "DELETE")
 
 c = Checks()
-table = {}
+table = {}    # path: [methods]
+takes = {}    # (method, path): [query parameters]
 for f in sorted(glob.glob(os.path.join(HERE, "..", "..", "csms", "api", "*.c"))):
     with open(f) as fh:
-        for m, p in ROUTE.findall(fh.read()):
-            table.setdefault(p, []).append(m)
+        text = fh.read()
+    macros = dict(MACRO.findall(text))
+    for m, p, q in ROUTE.findall(text):
+        table.setdefault(p, []).append(m)
+        q = macros.get(q, q).strip('"')
+        takes[(m, p)] = [] if q == "NULL" else q.split()
 c(len(table) > 20, "the route table was read: %d paths" % len(table))
+c(takes.get(("GET", "/api/v1/transactions")) and takes.get(("GET", "/api/v1/chargers")) == [],
+  "the query lists were read")
 
 
 def call(d, method, path, body=None, token="s3cret"):
@@ -68,6 +76,33 @@ try:
     c(st == 404 and "allow" not in h, "a 404 has no Allow header")
     st, h, _ = call(d, "PATCH", "/api/v1/dlm", body={})
     c.eq((st, h.get("allow")), (405, "GET, PUT"), "PATCH /api/v1/dlm: 405, Allow: GET, PUT")
+
+    # ---- 2. unknown query parameters ----
+    for (m, path), params in sorted(takes.items()):
+        p = path.replace("*", "x")
+        body = {} if m in ("PUT", "POST") else None
+        st, _, text = call(d, m, p + "?bogus=1", body=body)
+        c.eq(st, 400, "%s %s?bogus=1 is a 400" % (m, p))
+        desc = description(text) or ""
+        c(desc.startswith("bogus: unknown query parameter"), "%s %s?bogus=1 names it: %r" % (m, p, desc))
+        for q in params:
+            c(q in desc, "%s %s: the refusal lists %s: %r" % (m, p, q, desc))
+        # an unknown one behind known ones, and one without a value
+        known = "&".join("%s=" % q for q in params)
+        st, _, text = call(d, m, p + "?" + (known + "&" if known else "") + "zz", body=body)
+        c(st == 400 and (description(text) or "").startswith("zz: unknown query parameter"),
+          "%s %s?%s&zz: 400 naming zz, got %d %r" % (m, p, known, st, text[:200]))
+    c.eq(call(d, "GET", "/api/v1/health?x=1", token="")[0], 400, "health takes no parameter either")
+    c.eq(call(d, "GET", "/api/v1/chargers?limit=5")[0], 400, "chargers takes no limit")
+    c.eq(call(d, "GET", "/api/v1/transactions?charger=&idTag=&active=true&limit=3")[0], 200,
+         "transactions with known parameters: 200")
+    c.eq(call(d, "GET", "/api/v1/alarms?active=true&charger=X&limit=2")[0], 200,
+         "alarms with known parameters: 200")
+    c.eq(call(d, "GET", "/api/v1/audit?charger=X&action=Reset&limit=2")[0], 200,
+         "audit with known parameters: 200")
+    c.eq(call(d, "GET", "/api/v1/transactions?Charger=x")[0], 400, "names are case-sensitive")
+    st, _, text = call(d, "DELETE", "/api/v1/chargers/NOPE?force=true&x=1")
+    c.eq(st, 400, "DELETE with force and an unknown one: 400 before the 404")
 finally:
     c.eq(d.stop(), 0, "csmsd exits 0")
     d.cleanup()
