@@ -876,10 +876,14 @@ static int authorised(struct csms *app, struct http_txn *t)
 }
 
 /* GET /api/v1/health needs no token: it says only "ok", and a container's
- * HEALTHCHECK or a load balancer can ask it without the secret. */
-static int public_route(struct http_txn *t, struct route_ctx *c)
+ * HEALTHCHECK or a load balancer can ask it without the secret. GET
+ * /metrics neither when metrics_public says so: a scraper then needs no
+ * secret (counts and gauges, no ids). */
+static int public_route(struct csms *app, struct http_txn *t, struct route_ctx *c)
 {
-	return t->method == HTTP_GET && match("/api/v1/health", t->path, c);
+	return t->method == HTTP_GET &&
+		(match("/api/v1/health", t->path, c) ||
+		 (app->cfg.metrics_public && match("/metrics", t->path, c)));
 }
 
 void admin_handle(struct csms *app, struct http_txn *t)
@@ -888,7 +892,7 @@ void admin_handle(struct csms *app, struct http_txn *t)
 	memset(&c, 0, sizeof c);
 	c.app = app;
 	c.t = t;
-	if (!authorised(app, t) && !public_route(t, &c)) {
+	if (!authorised(app, t) && !public_route(app, t, &c)) {
 		admin_error(t, 401, "Unauthorized", "missing or wrong bearer token");
 		return;
 	}

@@ -9,7 +9,8 @@ import http.client
 import json
 import os
 import re
-from harness import Csmsd, Checks, HERE
+import subprocess
+from harness import BUILD, Csmsd, Checks, HERE
 
 ROUTE = re.compile(r'\{\s*HTTP_(GET|POST|PUT|DELETE),\s*"(/[^"]*)",\s*\w+,\s*(NULL|"[^"]*"|\w+)\s*\}')
 MACRO = re.compile(r'#define\s+(\w+)\s+"([^"]*)"')
@@ -103,6 +104,33 @@ try:
     c.eq(call(d, "GET", "/api/v1/transactions?Charger=x")[0], 400, "names are case-sensitive")
     st, _, text = call(d, "DELETE", "/api/v1/chargers/NOPE?force=true&x=1")
     c.eq(st, 400, "DELETE with force and an unknown one: 400 before the 404")
+
+    # ---- 3. metrics_public, default false ----
+    c.eq(call(d, "GET", "/metrics", token="")[0], 401, "metrics_public off: /metrics needs the token")
+    st, _, text = call(d, "GET", "/metrics")
+    c(st == 200 and "csms_build_info" in text, "with the token /metrics answers")
+finally:
+    c.eq(d.stop(), 0, "csmsd exits 0")
+    d.cleanup()
+
+help_text = subprocess.run([os.path.join(BUILD, "csmsd"), "--help"], capture_output=True, text=True)
+c(re.search(r"metrics_public\b.*false", help_text.stdout + help_text.stderr),
+  "--help lists metrics_public with its default false")
+d = Csmsd(admin_token="s3cret", metrics_public="true")
+try:
+    for tok in ("", "wrong", "s3cret"):
+        st, h, text = call(d, "GET", "/metrics", token=tok)
+        c(st == 200 and "csms_build_info" in text and h.get("content-type", "").startswith("text/plain"),
+          "metrics_public: GET /metrics with token %r: 200 %r" % (tok, text[:80]))
+    c.eq(call(d, "GET", "/metrics/", token="")[0], 200, "GET /metrics/ too")
+    c.eq(call(d, "GET", "/metrics?x=1", token="")[0], 400, "its query is checked like any other")
+    c.eq(call(d, "POST", "/metrics", body={}, token="")[0], 401, "POST /metrics without the token: 401")
+    for m, path in sorted((m, p) for p, ms in table.items() for m in ms):
+        if path in ("/metrics", "/api/v1/health"):
+            continue
+        st, _, _ = call(d, m, path.replace("*", "x"), body={} if m in ("PUT", "POST") else None, token="")
+        c.eq(st, 401, "metrics_public: %s %s without the token is still a 401" % (m, path))
+    c.eq(call(d, "GET", "/metricsx", token="")[0], 401, "only /metrics itself")
 finally:
     c.eq(d.stop(), 0, "csmsd exits 0")
     d.cleanup()
