@@ -665,9 +665,14 @@ static void r_transaction_stop(struct route_ctx *c)
 			for (int i = 0; cJSON_IsString(v) && stop_reasons[i]; i++)
 				if (!strcmp(stop_reasons[i], v->valuestring))
 					ok = 1, reason = stop_reasons[i];
-			if (!ok)
-				bad = "reason: an OCPP 1.6 stop reason (Other, Local, Remote, DeAuthorized, "
-				      "...)";
+			if (!ok) {
+				static char msg[256];
+				int n = snprintf(msg, sizeof msg, "reason: an OCPP 1.6 stop reason, one of");
+				for (int i = 0; stop_reasons[i] && n > 0 && (size_t)n < sizeof msg; i++)
+					n += snprintf(msg + n, sizeof msg - (size_t)n, "%s %s", i ? "," : "",
+						      stop_reasons[i]);
+				bad = msg;
+			}
 		} else {
 			bad = "unknown field (meterStop, reason)";
 		}

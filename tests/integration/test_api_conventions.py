@@ -10,7 +10,7 @@ import json
 import os
 import re
 import subprocess
-from harness import BUILD, Csmsd, Checks, HERE
+from harness import BUILD, Csmsd, Checks, HERE, Raw, boot_frame
 
 ROUTE = re.compile(r'\{\s*HTTP_(GET|POST|PUT|DELETE),\s*"(/[^"]*)",\s*\w+,\s*(NULL|"[^"]*"|\w+)\s*\}')
 MACRO = re.compile(r'#define\s+(\w+)\s+"([^"]*)"')
@@ -104,6 +104,47 @@ try:
     c.eq(call(d, "GET", "/api/v1/transactions?Charger=x")[0], 400, "names are case-sensitive")
     st, _, text = call(d, "DELETE", "/api/v1/chargers/NOPE?force=true&x=1")
     c.eq(st, 400, "DELETE with force and an unknown one: 400 before the 404")
+
+    # ---- 4. an invalid enum value lists the valid ones ----
+    def refused(method, path, body, what):
+        st, _, text = call(d, method, path, body=body)
+        desc = description(text) or ""
+        c(st == 400, "%s: 400, got %d %r" % (what, st, text[:200]))
+        return desc
+
+    def listed(desc, names, what):
+        for n in names:
+            c(re.search(r"\b%s\b" % re.escape(n), desc), "%s: the refusal names %s: %r" % (what, n, desc))
+
+    desc = refused("PUT", "/api/v1/chargers/EN1", {"chargingMode": "turbo"}, "chargingMode turbo")
+    c(desc.startswith("chargingMode: invalid value"), "chargingMode: the old start kept: %r" % desc)
+    listed(desc, ["fast", "solarBoost", "pv"], "chargingMode")
+    for mode in re.findall(r"one of (.*)$", desc)[0].split(", "):
+        st, _, text = call(d, "PUT", "/api/v1/chargers/EN1", body={"chargingMode": mode})
+        c.eq((st, json.loads(text)["settings"]["chargingMode"] if st == 200 else text), (200, mode),
+             "chargingMode %s, as listed, is accepted" % mode)
+    desc = refused("PUT", "/api/v1/id-tags/EN", {"status": "Lost"}, "id-tag status Lost")
+    listed(desc, ["Accepted", "Blocked", "Expired", "Invalid"], "id-tag status")
+    desc = refused("PUT", "/api/v1/dlm", {"sensor": "bogus"}, "DLM sensor bogus")
+    listed(desc, ["sim", "api", "modbus-tcp", "modbus-rtu"], "DLM sensor")
+    desc = refused("PUT", "/api/v1/station", {"mode": "bogus"}, "station mode bogus")
+    listed(desc, ["selfConsumption", "tou", "feedIn", "remoteEms", "loadShedding", "optimise"], "station mode")
+    st, _, text = call(d, "GET", "/api/v1/station")
+    c(st == 200 and json.loads(text)["mode"] in desc, "the station's mode is among those listed")
+    desc = refused("PUT", "/api/v1/station", {"chargers": [{"id": "EN1", "mode": "warp"}]}, "station EV mode")
+    listed(desc, ["fast", "solarBoost", "pv100"], "station EV mode")
+    r = Raw(d.url + "/EN1")
+    try:
+        r.call(boot_frame())
+        call(d, "PUT", "/api/v1/id-tags/ENCARD", body={})
+        tx = json.loads(r.call(json.dumps([2, "s1", "StartTransaction", {
+            "connectorId": 1, "idTag": "ENCARD", "meterStart": 0, "timestamp": "2026-06-01T10:00:00Z"}])))[2]
+        desc = refused("POST", "/api/v1/transactions/%d/stop" % tx["transactionId"], {"reason": "Bored"},
+                       "stop reason Bored")
+        listed(desc, ["EmergencyStop", "EVDisconnected", "HardReset", "Local", "Other", "PowerLoss", "Reboot",
+                      "Remote", "SoftReset", "UnlockCommand", "DeAuthorized"], "stop reason")
+    finally:
+        r.close()
 
     # ---- 3. metrics_public, default false ----
     c.eq(call(d, "GET", "/metrics", token="")[0], 401, "metrics_public off: /metrics needs the token")
