@@ -24,6 +24,7 @@
 #include "store.h"
 #include "timeutil.h"
 
+#include <limits.h>
 #include <math.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -141,6 +142,57 @@ int admin_query_bool(struct route_ctx *c, const char *name, int *out)
 	return 0;
 }
 
+int admin_query_page(struct route_ctx *c, int store_desc, int dflt_limit, struct admin_page *pg)
+{
+	char buf[16];
+	pg->limit = dflt_limit;
+	pg->reverse = 0;
+	if (admin_query_int(c, "offset", 0, 0, INT_MAX, &pg->offset))
+		return -1;
+	if (!http_query(c->t, "order", buf, sizeof buf))
+		return 0;
+	if (strcmp(buf, "asc") && strcmp(buf, "desc")) {
+		admin_error(c->t, 400, "BadRequest", "order: one of asc, desc");
+		return -1;
+	}
+	pg->reverse = !strcmp(buf, "desc") != !!store_desc;
+	return 0;
+}
+
+void admin_page_apply(struct route_ctx *c, cJSON *arr, const struct admin_page *pg, long long total)
+{
+	char total_text[24];
+	int n = cJSON_GetArraySize(arr), i = 0;
+	cJSON *rows = cJSON_CreateArray(), *item;
+	if (total < 0)
+		total = n;
+	snprintf(total_text, sizeof total_text, "%lld", total);
+	http_add_header(c->t, "X-Total-Count:", total_text);
+	if (!rows)
+		return;
+	/* taken from the front, each at its place in the asked order */
+	while ((item = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
+		int pos = pg->reverse ? n - 1 - i : i;
+		i++;
+		if (pos < pg->offset || (pg->limit > 0 && pos - pg->offset >= pg->limit))
+			cJSON_Delete(item);
+		else if (pg->reverse)
+			cJSON_InsertItemInArray(rows, 0, item);
+		else
+			cJSON_AddItemToArray(rows, item);
+	}
+	while ((item = cJSON_DetachItemFromArray(rows, 0)) != NULL)
+		cJSON_AddItemToArray(arr, item);
+	cJSON_Delete(rows);
+}
+
+void admin_reply_page(struct route_ctx *c, cJSON *arr, const struct admin_page *pg)
+{
+	if (arr)
+		admin_page_apply(c, arr, pg, -1);
+	admin_reply_json(c->t, 200, arr);
+}
+
 /* ---- health and chargers ---- */
 
 static void r_health(struct route_ctx *c)
@@ -164,7 +216,12 @@ static void charger_decorate(struct csms *app, cJSON *o)
 
 static void r_chargers(struct route_ctx *c)
 {
+	struct admin_page pg;
+	if (admin_query_page(c, 0, 0, &pg) || admin_query_int(c, "limit", 0, 0, INT_MAX, &pg.limit))
+		return;
 	cJSON *arr = api_json_chargers(c->app->store, NULL), *o;
+	if (arr)
+		admin_page_apply(c, arr, &pg, -1); /* decorate only the page */
 	cJSON_ArrayForEach(o, arr) charger_decorate(c->app, o);
 	admin_reply_json(c->t, 200, arr);
 }
@@ -333,7 +390,10 @@ static const char *const tag_statuses[] = { "Accepted", "Blocked", "Expired", "I
 
 static void r_tags(struct route_ctx *c)
 {
-	admin_reply_json(c->t, 200, api_json_idtags(c->app->store, NULL));
+	struct admin_page pg;
+	if (admin_query_page(c, 0, 0, &pg) || admin_query_int(c, "limit", 0, 0, INT_MAX, &pg.limit))
+		return;
+	admin_reply_page(c, api_json_idtags(c->app->store, NULL), &pg);
 }
 
 static void r_tag_get(struct route_ctx *c)
@@ -439,7 +499,9 @@ static void r_tag_delete(struct route_ctx *c)
 
 /* ---- transactions ---- */
 
-static int tx_filter(struct route_ctx *c, struct store_tx_filter *f, char bufs[4][128])
+/* The filters into f, the page into pg (the store gives the oldest first;
+ * limit 0 or absent: all). 0, or -1 after answering 400. */
+static int tx_filter(struct route_ctx *c, struct store_tx_filter *f, char bufs[4][128], struct admin_page *pg)
 {
 	char tmp[128];
 	memset(f, 0, sizeof *f);
@@ -464,17 +526,21 @@ static int tx_filter(struct route_ctx *c, struct store_tx_filter *f, char bufs[4
 		admin_error(c->t, 400, "BadRequest", "to: an ISO 8601 time");
 		return -1;
 	}
-	if (http_query(c->t, "limit", tmp, sizeof tmp))
-		f->limit = atoi(tmp);
+	if (admin_query_page(c, 0, 0, pg))
+		return -1;
+	/* negative or 0: all, as before pages */
+	if (admin_query_int(c, "limit", 0, INT_MIN, INT_MAX, &pg->limit))
+		return -1;
 	return 0;
 }
 
 static void r_transactions(struct route_ctx *c)
 {
 	struct store_tx_filter f;
+	struct admin_page pg;
 	char bufs[4][128];
-	if (!tx_filter(c, &f, bufs))
-		admin_reply_json(c->t, 200, api_json_transactions(c->app->store, &f));
+	if (!tx_filter(c, &f, bufs, &pg))
+		admin_reply_page(c, api_json_transactions(c->app->store, &f), &pg);
 }
 
 /* One CSV cell. A text cell that a spreadsheet would take for a formula
@@ -521,10 +587,13 @@ static void r_transactions_csv(struct route_ctx *c)
 	static const char *const cols[] = { "id",   "charger",    "connectorId", "idTag",    "start",
 					    "stop", "meterStart", "meterStop",   "energyWh", "stopReason" };
 	struct store_tx_filter f;
+	struct admin_page pg;
 	char bufs[4][128];
-	if (tx_filter(c, &f, bufs))
+	if (tx_filter(c, &f, bufs, &pg))
 		return;
 	cJSON *arr = api_json_transactions(c->app->store, &f), *o;
+	if (arr)
+		admin_page_apply(c, arr, &pg, -1);
 	size_t cap = 4096, len = 0;
 	char *out = malloc(cap);
 	if (!out) {
@@ -788,11 +857,11 @@ out:
 /* ---- the table ---- */
 
 /* the filters of the transaction lists (tx_filter) */
-#define TX_QUERY "charger idTag active from to limit"
+#define TX_QUERY "charger idTag active from to limit offset order"
 
 static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/health", r_health, NULL },
-	{ HTTP_GET, "/api/v1/chargers", r_chargers, NULL },
+	{ HTTP_GET, "/api/v1/chargers", r_chargers, "limit offset" },
 	{ HTTP_GET, "/api/v1/chargers/*", r_charger, NULL },
 	{ HTTP_PUT, "/api/v1/chargers/*", r_charger_put, NULL },
 	{ HTTP_DELETE, "/api/v1/chargers/*", r_charger_delete, "force" },
@@ -804,12 +873,12 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/chargers/*/firmware", api_records_firmware, "limit" },
 	{ HTTP_GET, "/api/v1/chargers/*/local-list", api_locallist_get, NULL },
 	{ HTTP_POST, "/api/v1/chargers/*/local-list", api_locallist_send, NULL },
-	{ HTTP_GET, "/api/v1/reservations", api_records_reservations, "active charger limit" },
-	{ HTTP_GET, "/api/v1/audit", api_records_audit, "charger action limit" },
-	{ HTTP_GET, "/api/v1/alarms", api_alarms_list, "active charger limit" },
+	{ HTTP_GET, "/api/v1/reservations", api_records_reservations, "active charger limit offset order" },
+	{ HTTP_GET, "/api/v1/audit", api_records_audit, "charger action limit offset order" },
+	{ HTTP_GET, "/api/v1/alarms", api_alarms_list, "active charger limit offset order" },
 	{ HTTP_GET, "/api/v1/diagnosis", api_alarms_diagnosis, NULL },
 	{ HTTP_GET, "/metrics", metrics_api, NULL },
-	{ HTTP_GET, "/api/v1/id-tags", r_tags, NULL },
+	{ HTTP_GET, "/api/v1/id-tags", r_tags, "limit offset" },
 	{ HTTP_GET, "/api/v1/id-tags/*", r_tag_get, NULL },
 	{ HTTP_PUT, "/api/v1/id-tags/*", r_tag_put, NULL },
 	{ HTTP_DELETE, "/api/v1/id-tags/*", r_tag_delete, NULL },

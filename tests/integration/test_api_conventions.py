@@ -3,7 +3,9 @@ the methods the path has, read from the route table in csms/api/admin.c;
 an unknown query parameter is a 400 naming it, on every route, and a route
 that takes none refuses any; `metrics_public` lets /metrics be scraped
 without the token and nothing else; an invalid enum value is refused with
-the accepted values in the description."""
+the accepted values in the description; lists take offset beside limit
+(and order where ordered by time) with the total in X-Total-Count, their
+answers still plain arrays."""
 import glob
 import http.client
 import json
@@ -28,7 +30,7 @@ for f in sorted(glob.glob(os.path.join(HERE, "..", "..", "csms", "api", "*.c")))
         q = macros.get(q, q).strip('"')
         takes[(m, p)] = [] if q == "NULL" else q.split()
 c(len(table) > 20, "the route table was read: %d paths" % len(table))
-c(takes.get(("GET", "/api/v1/transactions")) and takes.get(("GET", "/api/v1/chargers")) == [],
+c(takes.get(("GET", "/api/v1/transactions")) and takes.get(("GET", "/api/v1/health")) == [],
   "the query lists were read")
 
 
@@ -94,7 +96,7 @@ try:
         c(st == 400 and (description(text) or "").startswith("zz: unknown query parameter"),
           "%s %s?%s&zz: 400 naming zz, got %d %r" % (m, p, known, st, text[:200]))
     c.eq(call(d, "GET", "/api/v1/health?x=1", token="")[0], 400, "health takes no parameter either")
-    c.eq(call(d, "GET", "/api/v1/chargers?limit=5")[0], 400, "chargers takes no limit")
+    c.eq(call(d, "GET", "/api/v1/diagnosis?limit=5")[0], 400, "the diagnosis takes no limit")
     c.eq(call(d, "GET", "/api/v1/transactions?charger=&idTag=&active=true&limit=3")[0], 200,
          "transactions with known parameters: 200")
     c.eq(call(d, "GET", "/api/v1/alarms?active=true&charger=X&limit=2")[0], 200,
@@ -172,6 +174,88 @@ try:
         st, _, _ = call(d, m, path.replace("*", "x"), body={} if m in ("PUT", "POST") else None, token="")
         c.eq(st, 401, "metrics_public: %s %s without the token is still a 401" % (m, path))
     c.eq(call(d, "GET", "/metricsx", token="")[0], 401, "only /metrics itself")
+finally:
+    c.eq(d.stop(), 0, "csmsd exits 0")
+    d.cleanup()
+
+# ---- 5. pages: offset, limit, order, X-Total-Count ----
+def page(d, path):
+    st, h, text = call(d, "GET", path, token="")
+    body = json.loads(text) if text and h.get("content-type", "").startswith("application/json") else text
+    return st, h.get("x-total-count"), body
+
+
+d = Csmsd(unknown_chargers="accept")
+try:
+    for i in range(1, 6):
+        call(d, "PUT", "/api/v1/id-tags/T%d" % i, body={}, token="")
+    st, total, tags = page(d, "/api/v1/id-tags")
+    c.eq((st, total, [t["idTag"] for t in tags]), (200, "5", ["T1", "T2", "T3", "T4", "T5"]),
+         "id-tags: the whole array, total 5")
+    st, total, tags = page(d, "/api/v1/id-tags?limit=2&offset=1")
+    c.eq((st, total, [t["idTag"] for t in tags]), (200, "5", ["T2", "T3"]), "id-tags limit 2 offset 1")
+    c.eq(page(d, "/api/v1/id-tags?offset=9")[:3], (200, "5", []), "id-tags offset past the end: []")
+    c.eq(page(d, "/api/v1/id-tags?order=desc")[0], 400, "id-tags are not ordered by time: no order")
+    c.eq(page(d, "/api/v1/id-tags?offset=-1")[0], 400, "a negative offset is a 400")
+    for cid in ("C1", "C2", "C3"):
+        call(d, "PUT", "/api/v1/chargers/" + cid, body={}, token="")
+    st, total, chs = page(d, "/api/v1/chargers?offset=1&limit=1")
+    c.eq((st, total, [x["id"] for x in chs]), (200, "3", ["C2"]), "chargers offset 1 limit 1")
+    c(chs and "connected" in chs[0] and "settings" in chs[0], "a paged charger is decorated as before")
+
+    r = Raw(d.url + "/C1")
+    try:
+        r.call(boot_frame())
+        ids = []
+        for i in range(1, 5):
+            f = json.loads(r.call(json.dumps([2, "s%d" % i, "StartTransaction", {
+                "connectorId": i, "idTag": "T%d" % i, "meterStart": 0,
+                "timestamp": "2026-06-01T1%d:00:00Z" % i}])))
+            ids.append(f[2]["transactionId"])
+    finally:
+        r.close()
+    c.eq(len(ids), 4, "four transactions")
+    st, total, txs = page(d, "/api/v1/transactions")
+    c.eq((st, total, [t["id"] for t in txs]), (200, "4", ids), "transactions: oldest first as before, total 4")
+    c.eq([t["id"] for t in page(d, "/api/v1/transactions?order=desc")[2]], ids[::-1], "order=desc: newest first")
+    c.eq([t["id"] for t in page(d, "/api/v1/transactions?order=asc")[2]], ids, "order=asc: oldest first")
+    st, total, txs = page(d, "/api/v1/transactions?order=desc&limit=2&offset=1")
+    c.eq((total, [t["id"] for t in txs]), ("4", [ids[2], ids[1]]), "desc, limit 2 offset 1")
+    st, total, txs = page(d, "/api/v1/transactions?limit=2&offset=3")
+    c.eq((total, [t["id"] for t in txs]), ("4", [ids[3]]), "asc, limit 2 offset 3: the last one")
+    st, total, txs = page(d, "/api/v1/transactions?idTag=T2&offset=0")
+    c.eq((total, [t["id"] for t in txs]), ("1", [ids[1]]), "the total counts what the filter keeps")
+    c.eq(len(page(d, "/api/v1/transactions?limit=0")[2]), 4, "limit=0 is still all")
+    st, _, text = call(d, "GET", "/api/v1/transactions?order=newest", token="")
+    c(st == 400 and "asc" in (description(text) or "") and "desc" in description(text),
+      "order=newest: 400 naming asc and desc: %r" % text)
+    c.eq(page(d, "/api/v1/transactions?limit=x")[0], 400, "limit=x is a 400")
+    st, total, text = page(d, "/api/v1/transactions.csv?order=desc&limit=1")
+    rows = text.strip().split("\n")
+    c.eq((st, total, len(rows), rows[1].split(",")[0] if len(rows) > 1 else None), (200, "4", 2, str(ids[3])),
+         "CSV: header and the newest row, total 4")
+
+    for t in ids[:3]:
+        call(d, "POST", "/api/v1/transactions/%d/stop" % t, body={}, token="")
+    st, total, audit = page(d, "/api/v1/audit?action=AdminStopTransaction")
+    got = [a["request"]["transactionId"] for a in audit]
+    c.eq((st, total, got), (200, "3", ids[:3][::-1]), "audit: newest first as before, total 3")
+    c.eq([a["request"]["transactionId"] for a in page(d, "/api/v1/audit?action=AdminStopTransaction&order=asc")[2]],
+         ids[:3], "audit order=asc: oldest first")
+    st, total, audit = page(d, "/api/v1/audit?action=AdminStopTransaction&limit=1&offset=1")
+    c.eq((total, [a["request"]["transactionId"] for a in audit]), ("3", [ids[1]]), "audit limit 1 offset 1")
+    st, total, all_audit = page(d, "/api/v1/audit")
+    c(st == 200 and int(total) >= 3 and len(all_audit) == int(total), "audit total %s" % total)
+    st, total1, one = page(d, "/api/v1/audit?limit=1&offset=1")
+    c.eq((total1, [a["id"] for a in one]), (total, [a["id"] for a in all_audit[1:2]]),
+         "audit limit 1 offset 1: the second newest, the total of all")
+    st, total1, rest = page(d, "/api/v1/audit?order=asc&limit=2")
+    c.eq((total1, [a["id"] for a in rest]), (total, [a["id"] for a in all_audit[::-1][:2]]),
+         "audit order=asc limit 2: the two oldest")
+    for path in ("/api/v1/alarms", "/api/v1/reservations"):
+        st, total, rows = page(d, path + "?order=asc&offset=0&limit=5")
+        c(st == 200 and isinstance(rows, list) and total == str(len(rows)), "%s paged: %d %r" % (path, st, total))
+        c.eq(page(d, path + "?order=up")[0], 400, path + "?order=up: 400")
 finally:
     c.eq(d.stop(), 0, "csmsd exits 0")
     d.cleanup()
