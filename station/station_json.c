@@ -341,6 +341,34 @@ static int fail(perr *e, const char *what, const char *path, const char *name)
 	return STATION_EINVAL;
 }
 
+/* fail for a value outside a vocabulary: "bad value for 'path.name': one
+ * of a, b, c", the names of kind's vocabulary, so the caller's user sees
+ * what is accepted. */
+static int fail_enum(perr *e, int kind, const char *path, const char *name)
+{
+	static const char *const load_modes[] = { "manual", "autoSoc", NULL };
+	static const char *const auto_modes[] = { "manual", "auto", NULL };
+	static const char *const kinds[] = { "charge", "discharge", NULL };
+	const char *names[STATION_MODE_COUNT + STATION_EV_MODE_COUNT + 1] = { NULL };
+	const char *const *list = names;
+	if (kind == F_MODE)
+		for (int i = 0; i < STATION_MODE_COUNT; i++)
+			names[i] = station_mode_name((station_mode)i);
+	else if (kind == F_EVMODE)
+		for (int i = 0; i < STATION_EV_MODE_COUNT; i++)
+			names[i] = station_ev_modes[i].name;
+	else
+		list = kind == F_LOADMODE ? load_modes : kind == F_AUTO ? auto_modes : kinds;
+	fail(e, "bad value for", path, name);
+	if (!e->buf || e->len <= 0)
+		return STATION_EINVAL;
+	for (int i = 0; list[i]; i++) {
+		size_t n = strlen(e->buf);
+		snprintf(e->buf + n, (size_t)e->len - n, "%s%s", i ? ", " : ": one of ", list[i]);
+	}
+	return STATION_EINVAL;
+}
+
 static int apply_table(const table *t, const cJSON *obj, char *base, const char *path, perr *e);
 
 static int apply_field(const field *f, const cJSON *v, char *base, const char *path, perr *e)
@@ -407,11 +435,11 @@ static int apply_field(const field *f, const cJSON *v, char *base, const char *p
 		return fail(e, "bad value for", path, f->name);
 	case F_MODE:
 		if (!cJSON_IsString(v) || station_mode_parse(v->valuestring, (station_mode *)p) < 0)
-			return fail(e, "bad value for", path, f->name);
+			return fail_enum(e, f->kind, path, f->name);
 		return 0;
 	case F_EVMODE:
 		if (!cJSON_IsString(v) || station_ev_mode_parse(v->valuestring, (station_ev_mode *)p) < 0)
-			return fail(e, "bad value for", path, f->name);
+			return fail_enum(e, f->kind, path, f->name);
 		return 0;
 	case F_LOADMODE:
 		if (cJSON_IsString(v) && strcmp(v->valuestring, "manual") == 0)
@@ -419,7 +447,7 @@ static int apply_field(const field *f, const cJSON *v, char *base, const char *p
 		else if (cJSON_IsString(v) && strcmp(v->valuestring, "autoSoc") == 0)
 			*(station_load_mode *)p = STATION_LOAD_AUTO_SOC;
 		else
-			return fail(e, "bad value for", path, f->name);
+			return fail_enum(e, f->kind, path, f->name);
 		return 0;
 	case F_AUTO:
 		if (cJSON_IsString(v) && strcmp(v->valuestring, "manual") == 0)
@@ -427,7 +455,7 @@ static int apply_field(const field *f, const cJSON *v, char *base, const char *p
 		else if (cJSON_IsString(v) && strcmp(v->valuestring, "auto") == 0)
 			*(bool *)p = true;
 		else
-			return fail(e, "bad value for", path, f->name);
+			return fail_enum(e, f->kind, path, f->name);
 		return 0;
 	case F_KIND:
 		if (cJSON_IsString(v) && strcmp(v->valuestring, "charge") == 0)
@@ -435,7 +463,7 @@ static int apply_field(const field *f, const cJSON *v, char *base, const char *p
 		else if (cJSON_IsString(v) && strcmp(v->valuestring, "discharge") == 0)
 			*(bool *)p = false;
 		else
-			return fail(e, "bad value for", path, f->name);
+			return fail_enum(e, f->kind, path, f->name);
 		return 0;
 	case F_OBJ: {
 		if (!cJSON_IsObject(v))

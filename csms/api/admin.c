@@ -24,6 +24,7 @@
 #include "store.h"
 #include "timeutil.h"
 
+#include <limits.h>
 #include <math.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@ struct route {
 	enum http_method method;
 	const char *pattern; /* '*' matches one path segment */
 	route_fn fn;
+	const char *query; /* the query parameters it takes, space-separated; NULL: none */
 };
 
 /* ---- answers ---- */
@@ -140,6 +142,57 @@ int admin_query_bool(struct route_ctx *c, const char *name, int *out)
 	return 0;
 }
 
+int admin_query_page(struct route_ctx *c, int store_desc, int dflt_limit, struct admin_page *pg)
+{
+	char buf[16];
+	pg->limit = dflt_limit;
+	pg->reverse = 0;
+	if (admin_query_int(c, "offset", 0, 0, INT_MAX, &pg->offset))
+		return -1;
+	if (!http_query(c->t, "order", buf, sizeof buf))
+		return 0;
+	if (strcmp(buf, "asc") && strcmp(buf, "desc")) {
+		admin_error(c->t, 400, "BadRequest", "order: one of asc, desc");
+		return -1;
+	}
+	pg->reverse = !strcmp(buf, "desc") != !!store_desc;
+	return 0;
+}
+
+void admin_page_apply(struct route_ctx *c, cJSON *arr, const struct admin_page *pg, long long total)
+{
+	char total_text[24];
+	int n = cJSON_GetArraySize(arr), i = 0;
+	cJSON *rows = cJSON_CreateArray(), *item;
+	if (total < 0)
+		total = n;
+	snprintf(total_text, sizeof total_text, "%lld", total);
+	http_add_header(c->t, "X-Total-Count:", total_text);
+	if (!rows)
+		return;
+	/* taken from the front, each at its place in the asked order */
+	while ((item = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
+		int pos = pg->reverse ? n - 1 - i : i;
+		i++;
+		if (pos < pg->offset || (pg->limit > 0 && pos - pg->offset >= pg->limit))
+			cJSON_Delete(item);
+		else if (pg->reverse)
+			cJSON_InsertItemInArray(rows, 0, item);
+		else
+			cJSON_AddItemToArray(rows, item);
+	}
+	while ((item = cJSON_DetachItemFromArray(rows, 0)) != NULL)
+		cJSON_AddItemToArray(arr, item);
+	cJSON_Delete(rows);
+}
+
+void admin_reply_page(struct route_ctx *c, cJSON *arr, const struct admin_page *pg)
+{
+	if (arr)
+		admin_page_apply(c, arr, pg, -1);
+	admin_reply_json(c->t, 200, arr);
+}
+
 /* ---- health and chargers ---- */
 
 static void r_health(struct route_ctx *c)
@@ -163,7 +216,12 @@ static void charger_decorate(struct csms *app, cJSON *o)
 
 static void r_chargers(struct route_ctx *c)
 {
+	struct admin_page pg;
+	if (admin_query_page(c, 0, 0, &pg) || admin_query_int(c, "limit", 0, 0, INT_MAX, &pg.limit))
+		return;
 	cJSON *arr = api_json_chargers(c->app->store, NULL), *o;
+	if (arr)
+		admin_page_apply(c, arr, &pg, -1); /* decorate only the page */
 	cJSON_ArrayForEach(o, arr) charger_decorate(c->app, o);
 	admin_reply_json(c->t, 200, arr);
 }
@@ -332,7 +390,10 @@ static const char *const tag_statuses[] = { "Accepted", "Blocked", "Expired", "I
 
 static void r_tags(struct route_ctx *c)
 {
-	admin_reply_json(c->t, 200, api_json_idtags(c->app->store, NULL));
+	struct admin_page pg;
+	if (admin_query_page(c, 0, 0, &pg) || admin_query_int(c, "limit", 0, 0, INT_MAX, &pg.limit))
+		return;
+	admin_reply_page(c, api_json_idtags(c->app->store, NULL), &pg);
 }
 
 static void r_tag_get(struct route_ctx *c)
@@ -438,7 +499,9 @@ static void r_tag_delete(struct route_ctx *c)
 
 /* ---- transactions ---- */
 
-static int tx_filter(struct route_ctx *c, struct store_tx_filter *f, char bufs[4][128])
+/* The filters into f, the page into pg (the store gives the oldest first;
+ * limit 0 or absent: all). 0, or -1 after answering 400. */
+static int tx_filter(struct route_ctx *c, struct store_tx_filter *f, char bufs[4][128], struct admin_page *pg)
 {
 	char tmp[128];
 	memset(f, 0, sizeof *f);
@@ -463,17 +526,21 @@ static int tx_filter(struct route_ctx *c, struct store_tx_filter *f, char bufs[4
 		admin_error(c->t, 400, "BadRequest", "to: an ISO 8601 time");
 		return -1;
 	}
-	if (http_query(c->t, "limit", tmp, sizeof tmp))
-		f->limit = atoi(tmp);
+	if (admin_query_page(c, 0, 0, pg))
+		return -1;
+	/* negative or 0: all, as before pages */
+	if (admin_query_int(c, "limit", 0, INT_MIN, INT_MAX, &pg->limit))
+		return -1;
 	return 0;
 }
 
 static void r_transactions(struct route_ctx *c)
 {
 	struct store_tx_filter f;
+	struct admin_page pg;
 	char bufs[4][128];
-	if (!tx_filter(c, &f, bufs))
-		admin_reply_json(c->t, 200, api_json_transactions(c->app->store, &f));
+	if (!tx_filter(c, &f, bufs, &pg))
+		admin_reply_page(c, api_json_transactions(c->app->store, &f), &pg);
 }
 
 /* One CSV cell. A text cell that a spreadsheet would take for a formula
@@ -520,10 +587,13 @@ static void r_transactions_csv(struct route_ctx *c)
 	static const char *const cols[] = { "id",   "charger",    "connectorId", "idTag",    "start",
 					    "stop", "meterStart", "meterStop",   "energyWh", "stopReason" };
 	struct store_tx_filter f;
+	struct admin_page pg;
 	char bufs[4][128];
-	if (tx_filter(c, &f, bufs))
+	if (tx_filter(c, &f, bufs, &pg))
 		return;
 	cJSON *arr = api_json_transactions(c->app->store, &f), *o;
+	if (arr)
+		admin_page_apply(c, arr, &pg, -1);
 	size_t cap = 4096, len = 0;
 	char *out = malloc(cap);
 	if (!out) {
@@ -664,9 +734,14 @@ static void r_transaction_stop(struct route_ctx *c)
 			for (int i = 0; cJSON_IsString(v) && stop_reasons[i]; i++)
 				if (!strcmp(stop_reasons[i], v->valuestring))
 					ok = 1, reason = stop_reasons[i];
-			if (!ok)
-				bad = "reason: an OCPP 1.6 stop reason (Other, Local, Remote, DeAuthorized, "
-				      "...)";
+			if (!ok) {
+				static char msg[256];
+				int n = snprintf(msg, sizeof msg, "reason: an OCPP 1.6 stop reason, one of");
+				for (int i = 0; stop_reasons[i] && n > 0 && (size_t)n < sizeof msg; i++)
+					n += snprintf(msg + n, sizeof msg - (size_t)n, "%s %s", i ? "," : "",
+						      stop_reasons[i]);
+				bad = msg;
+			}
 		} else {
 			bad = "unknown field (meterStop, reason)";
 		}
@@ -781,40 +856,43 @@ out:
 
 /* ---- the table ---- */
 
+/* the filters of the transaction lists (tx_filter) */
+#define TX_QUERY "charger idTag active from to limit offset order"
+
 static const struct route routes[] = {
-	{ HTTP_GET, "/api/v1/health", r_health },
-	{ HTTP_GET, "/api/v1/chargers", r_chargers },
-	{ HTTP_GET, "/api/v1/chargers/*", r_charger },
-	{ HTTP_PUT, "/api/v1/chargers/*", r_charger_put },
-	{ HTTP_DELETE, "/api/v1/chargers/*", r_charger_delete },
-	{ HTTP_POST, "/api/v1/chargers/*/accept", r_accept },
-	{ HTTP_POST, "/api/v1/chargers/*/reject", r_reject },
-	{ HTTP_POST, "/api/v1/chargers/*/ocpp/*", r_ocpp_call },
-	{ HTTP_GET, "/api/v1/chargers/*/configuration", api_records_configuration },
-	{ HTTP_GET, "/api/v1/chargers/*/profiles", api_records_profiles },
-	{ HTTP_GET, "/api/v1/chargers/*/firmware", api_records_firmware },
-	{ HTTP_GET, "/api/v1/chargers/*/local-list", api_locallist_get },
-	{ HTTP_POST, "/api/v1/chargers/*/local-list", api_locallist_send },
-	{ HTTP_GET, "/api/v1/reservations", api_records_reservations },
-	{ HTTP_GET, "/api/v1/audit", api_records_audit },
-	{ HTTP_GET, "/api/v1/alarms", api_alarms_list },
-	{ HTTP_GET, "/api/v1/diagnosis", api_alarms_diagnosis },
-	{ HTTP_GET, "/metrics", metrics_api },
-	{ HTTP_GET, "/api/v1/id-tags", r_tags },
-	{ HTTP_GET, "/api/v1/id-tags/*", r_tag_get },
-	{ HTTP_PUT, "/api/v1/id-tags/*", r_tag_put },
-	{ HTTP_DELETE, "/api/v1/id-tags/*", r_tag_delete },
-	{ HTTP_GET, "/api/v1/transactions", r_transactions },
-	{ HTTP_GET, "/api/v1/transactions.csv", r_transactions_csv },
-	{ HTTP_GET, "/api/v1/transactions/*", r_transaction },
-	{ HTTP_POST, "/api/v1/transactions/*/stop", r_transaction_stop },
-	{ HTTP_GET, "/api/v1/dlm", api_dlm_get },
-	{ HTTP_PUT, "/api/v1/dlm", api_dlm_put },
-	{ HTTP_PUT, "/api/v1/dlm/readings", api_dlm_readings },
-	{ HTTP_GET, "/api/v1/station", api_station_get },
-	{ HTTP_PUT, "/api/v1/station", api_station_put },
-	{ HTTP_PUT, "/api/v1/station/measurements", api_station_measurements },
-	{ HTTP_PUT, "/api/v1/station/prices", api_station_prices },
+	{ HTTP_GET, "/api/v1/health", r_health, NULL },
+	{ HTTP_GET, "/api/v1/chargers", r_chargers, "limit offset" },
+	{ HTTP_GET, "/api/v1/chargers/*", r_charger, NULL },
+	{ HTTP_PUT, "/api/v1/chargers/*", r_charger_put, NULL },
+	{ HTTP_DELETE, "/api/v1/chargers/*", r_charger_delete, "force" },
+	{ HTTP_POST, "/api/v1/chargers/*/accept", r_accept, NULL },
+	{ HTTP_POST, "/api/v1/chargers/*/reject", r_reject, NULL },
+	{ HTTP_POST, "/api/v1/chargers/*/ocpp/*", r_ocpp_call, NULL },
+	{ HTTP_GET, "/api/v1/chargers/*/configuration", api_records_configuration, NULL },
+	{ HTTP_GET, "/api/v1/chargers/*/profiles", api_records_profiles, NULL },
+	{ HTTP_GET, "/api/v1/chargers/*/firmware", api_records_firmware, "limit" },
+	{ HTTP_GET, "/api/v1/chargers/*/local-list", api_locallist_get, NULL },
+	{ HTTP_POST, "/api/v1/chargers/*/local-list", api_locallist_send, NULL },
+	{ HTTP_GET, "/api/v1/reservations", api_records_reservations, "active charger limit offset order" },
+	{ HTTP_GET, "/api/v1/audit", api_records_audit, "charger action limit offset order" },
+	{ HTTP_GET, "/api/v1/alarms", api_alarms_list, "active charger limit offset order" },
+	{ HTTP_GET, "/api/v1/diagnosis", api_alarms_diagnosis, NULL },
+	{ HTTP_GET, "/metrics", metrics_api, NULL },
+	{ HTTP_GET, "/api/v1/id-tags", r_tags, "limit offset" },
+	{ HTTP_GET, "/api/v1/id-tags/*", r_tag_get, NULL },
+	{ HTTP_PUT, "/api/v1/id-tags/*", r_tag_put, NULL },
+	{ HTTP_DELETE, "/api/v1/id-tags/*", r_tag_delete, NULL },
+	{ HTTP_GET, "/api/v1/transactions", r_transactions, TX_QUERY },
+	{ HTTP_GET, "/api/v1/transactions.csv", r_transactions_csv, TX_QUERY },
+	{ HTTP_GET, "/api/v1/transactions/*", r_transaction, NULL },
+	{ HTTP_POST, "/api/v1/transactions/*/stop", r_transaction_stop, NULL },
+	{ HTTP_GET, "/api/v1/dlm", api_dlm_get, NULL },
+	{ HTTP_PUT, "/api/v1/dlm", api_dlm_put, NULL },
+	{ HTTP_PUT, "/api/v1/dlm/readings", api_dlm_readings, NULL },
+	{ HTTP_GET, "/api/v1/station", api_station_get, NULL },
+	{ HTTP_PUT, "/api/v1/station", api_station_put, NULL },
+	{ HTTP_PUT, "/api/v1/station/measurements", api_station_measurements, NULL },
+	{ HTTP_PUT, "/api/v1/station/prices", api_station_prices, NULL },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -837,6 +915,30 @@ static int match(const char *pattern, const char *path, struct route_ctx *c)
 	return !*pattern && (!*path || !strcmp(path, "/"));
 }
 
+/* The first parameter of query that the space-separated list takes does not
+ * name, copied into name; NULL when it names them all. */
+static const char *unknown_param(const char *takes, const char *query, char *name, size_t len)
+{
+	for (const char *p = query; *p;) {
+		size_t seg = strcspn(p, "&"), nl = strcspn(p, "=&");
+		int known = !seg; /* the '&' between two */
+		for (const char *w = takes ? takes : ""; *w && !known;) {
+			size_t wl = strcspn(w, " ");
+			known = wl == nl && !strncmp(w, p, nl);
+			w += wl;
+			w += strspn(w, " ");
+		}
+		if (!known) {
+			snprintf(name, len, "%.*s", (int)(nl < 64 ? nl : 64), p);
+			return name;
+		}
+		p += seg;
+		if (*p)
+			p++;
+	}
+	return NULL;
+}
+
 static int authorised(struct csms *app, struct http_txn *t)
 {
 	const char *tok = app->cfg.admin_token;
@@ -848,10 +950,14 @@ static int authorised(struct csms *app, struct http_txn *t)
 }
 
 /* GET /api/v1/health needs no token: it says only "ok", and a container's
- * HEALTHCHECK or a load balancer can ask it without the secret. */
-static int public_route(struct http_txn *t, struct route_ctx *c)
+ * HEALTHCHECK or a load balancer can ask it without the secret. GET
+ * /metrics neither when metrics_public says so: a scraper then needs no
+ * secret (counts and gauges, no ids). */
+static int public_route(struct csms *app, struct http_txn *t, struct route_ctx *c)
 {
-	return t->method == HTTP_GET && match("/api/v1/health", t->path, c);
+	return t->method == HTTP_GET &&
+		(match("/api/v1/health", t->path, c) ||
+		 (app->cfg.metrics_public && match("/metrics", t->path, c)));
 }
 
 void admin_handle(struct csms *app, struct http_txn *t)
@@ -860,7 +966,7 @@ void admin_handle(struct csms *app, struct http_txn *t)
 	memset(&c, 0, sizeof c);
 	c.app = app;
 	c.t = t;
-	if (!authorised(app, t) && !public_route(t, &c)) {
+	if (!authorised(app, t) && !public_route(app, t, &c)) {
 		admin_error(t, 401, "Unauthorized", "missing or wrong bearer token");
 		return;
 	}
@@ -877,18 +983,32 @@ void admin_handle(struct csms *app, struct http_txn *t)
 			    "the request target has a NUL or control character, or is not UTF-8");
 		return;
 	}
-	int path_found = 0;
+	/* the methods the path has, in the table's order: a 405's Allow */
+	static const char *const method_names[] = {
+		[HTTP_GET] = "GET", [HTTP_POST] = "POST", [HTTP_PUT] = "PUT", [HTTP_DELETE] = "DELETE"
+	};
+	char allow[64] = "";
 	for (size_t i = 0; i < NROUTES; i++) {
 		if (!match(routes[i].pattern, t->path, &c))
 			continue;
-		path_found = 1;
-		if (routes[i].method != t->method)
-			continue;
-		routes[i].fn(&c);
-		return;
+		if (routes[i].method == t->method) {
+			char name[72];
+			if (unknown_param(routes[i].query, t->query, name, sizeof name)) {
+				admin_error(t, 400, "BadRequest", "%s: unknown query parameter (%s takes %s)",
+					    name, t->path, routes[i].query ? routes[i].query : "none");
+				return;
+			}
+			routes[i].fn(&c);
+			return;
+		}
+		const char *m = method_names[routes[i].method];
+		if (!strstr(allow, m))
+			snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
+				 *allow ? ", " : "", m);
 	}
-	if (path_found)
+	if (*allow) {
+		http_add_header(t, "Allow:", allow);
 		admin_error(t, 405, "MethodNotAllowed", "method not allowed on %s", t->path);
-	else
+	} else
 		admin_error(t, 404, "NotFound", "no such path %s", t->path);
 }

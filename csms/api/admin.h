@@ -51,5 +51,23 @@ struct charger *admin_route_charger(struct route_ctx *c);
  * after answering 400. */
 int admin_query_int(struct route_ctx *c, const char *name, int dflt, int lo, int hi, int *out);
 int admin_query_bool(struct route_ctx *c, const char *name, int *out);
+/* One page of a list answer: the rows from offset, at most limit (0: all),
+ * in the store's order or its reverse (reverse). */
+struct admin_page {
+	int offset, limit, reverse;
+};
+/* Reads offset (0 when absent) and, for a list ordered by time, order
+ * (asc or desc; store_desc: the store gives newest first, the default)
+ * into pg; pg->limit is set to dflt_limit, for the caller to read. 0, or -1
+ * after answering 400. */
+int admin_query_page(struct route_ctx *c, int store_desc, int dflt_limit, struct admin_page *pg);
+/* Answers 200 with pg's page of arr (taken; the whole filtered list in the
+ * store's order), its size before paging in X-Total-Count. */
+void admin_reply_page(struct route_ctx *c, cJSON *arr, const struct admin_page *pg);
+/* The same page of arr, in place, and X-Total-Count (for an answer that is
+ * not JSON, or one fetched in part): total is the list's size before paging
+ * (< 0: arr's size; arr then holds the whole list, else its first rows in
+ * the store's order, and pg is not reversed). */
+void admin_page_apply(struct route_ctx *c, cJSON *arr, const struct admin_page *pg, long long total);
 
 #endif

@@ -21,6 +21,7 @@
 void api_alarms_list(struct route_ctx *c)
 {
 	char buf[16], charger[STORE_ID_MAX + 1];
+	struct admin_page pg;
 	int active = 0, limit = 0;
 	if (http_query(c->t, "active", buf, sizeof buf)) {
 		if (!strcmp(buf, "true"))
@@ -41,8 +42,10 @@ void api_alarms_list(struct route_ctx *c)
 		}
 		limit = (int)v;
 	}
+	if (admin_query_page(c, 1, limit, &pg))
+		return;
 	const char *ch = http_query(c->t, "charger", charger, sizeof charger);
-	admin_reply_json(c->t, 200, api_json_alarms(c->app->store, active, ch, limit));
+	admin_reply_page(c, api_json_alarms(c->app->store, active, ch, 0), &pg);
 }
 
 void api_alarms_diagnosis(struct route_ctx *c)

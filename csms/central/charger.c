@@ -318,8 +318,14 @@ int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err
 		} else if (!strcmp(k, "chargingMode")) {
 			/* either spelling of station_ev_modes in, the setting's own out */
 			station_ev_mode m;
-			if (!cJSON_IsString(v) || station_ev_mode_parse(v->valuestring, &m))
-				goto bad;
+			if (!cJSON_IsString(v) || station_ev_mode_parse(v->valuestring, &m)) {
+				int len = snprintf(err, errlen, "%s: invalid value; one of", k);
+				for (int i = 0; i < STATION_EV_MODE_COUNT && len > 0 && (size_t)len < errlen;
+				     i++)
+					len += snprintf(err + len, errlen - (size_t)len, "%s %s",
+							i ? "," : "", station_ev_modes[i].charger);
+				return -1;
+			}
 			snprintf(n.charging_mode, sizeof n.charging_mode, "%s", station_ev_mode_charger(m));
 		} else if (!strcmp(k, "authorizationRequired")) {
 			if (!cJSON_IsBool(v))

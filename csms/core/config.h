@@ -18,6 +18,7 @@ struct csms_config {
 	char *admin_bind;
 	int admin_port;
 	char *admin_token;
+	int metrics_public; /* GET /metrics needs no token */
 	char *db;
 	int unknown_chargers;     /* enum unknown_chargers_policy */
 	int max_pending_chargers; /* pending + unknown connected chargers let in */

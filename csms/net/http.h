@@ -25,7 +25,11 @@ struct http_txn {
 	int status;
 	const char *ctype;
 	const char *disposition; /* static; Content-Disposition, or NULL */
-	char *resp;              /* owned */
+	struct http_header {
+		const char *name; /* static, with its colon ("Allow:"); NULL: unused */
+		char value[64];
+	} extra[2]; /* further answer headers (http_add_header) */
+	char *resp; /* owned */
 	size_t resp_len, resp_off;
 	int answered;
 	int deferred;   /* the answer comes later (an OCPP call) */
@@ -40,6 +44,9 @@ void http_respond(struct http_txn *t, int status, const char *ctype, char *body,
 void http_error(struct http_txn *t, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void http_verror(struct http_txn *t, int status, const char *code, const char *fmt, va_list ap);
+/* Adds the answer header name (static, "Name:") with value, written with
+ * the head. 0, or -1 when the slots are full or value does not fit. */
+int http_add_header(struct http_txn *t, const char *name, const char *value);
 /* Value of a query parameter into buf; NULL when absent. */
 const char *http_query(const struct http_txn *t, const char *name, char *buf, size_t len);
 

@@ -465,6 +465,19 @@ void http_error(struct http_txn *t, int status, const char *code, const char *fm
 	va_end(ap);
 }
 
+int http_add_header(struct http_txn *t, const char *name, const char *value)
+{
+	for (size_t i = 0; i < sizeof t->extra / sizeof t->extra[0]; i++)
+		if (!t->extra[i].name) {
+			if (strlen(value) >= sizeof t->extra[i].value)
+				return -1;
+			t->extra[i].name = name;
+			strcpy(t->extra[i].value, value);
+			return 0;
+		}
+	return -1;
+}
+
 const char *http_query(const struct http_txn *t, const char *name, char *buf, size_t len)
 {
 	size_t nl = strlen(name);
@@ -626,6 +639,11 @@ static int write_head(struct lws *wsi, const struct http_txn *t)
 					  (const unsigned char *)t->disposition, (int)strlen(t->disposition),
 					  &q, end)))
 		return -1;
+	for (size_t i = 0; i < sizeof t->extra / sizeof t->extra[0] && t->extra[i].name; i++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)t->extra[i].name,
+						(const unsigned char *)t->extra[i].value,
+						(int)strlen(t->extra[i].value), &q, end))
+			return -1;
 	return lws_finalize_write_http_header(wsi, start, &q, end) ? -1 : 0;
 }
 

@@ -243,6 +243,8 @@ struct store_audit_row {
 /* Newest first; NULL filters match all; limit <= 0 means 100. */
 int store_audit_each(struct store *st, const char *charger, const char *action, int limit,
 		     int (*fn)(void *arg, const struct store_audit_row *r), void *arg);
+/* How many rows store_audit_each would give without a limit, or -1. */
+int64_t store_audit_count(struct store *st, const char *charger, const char *action);
 int store_audit_prune(struct store *st, int keep); /* rows removed, or <0 */
 
 /* ---- what chargers answered: configuration keys, availability ---- */

@@ -236,6 +236,8 @@ static const char *const migrations[] = {
 	  "request,"                                                                                         \
 	  " outcome, response, error_code, error_description FROM audit"                                     \
 	  " WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2) ORDER BY id DESC LIMIT ?3")       \
+	X(AUDIT_COUNT,                                                                                       \
+	  "SELECT count(*) FROM audit WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR action=?2)")       \
 	X(AUDIT_PRUNE, "DELETE FROM audit WHERE id <= (SELECT max(id) FROM audit) - ?1")                     \
 	X(CFG_SET,                                                                                           \
 	  "INSERT INTO charger_config(charger, key, value, readonly, status, requested, updated_ms)"         \
@@ -1282,6 +1284,16 @@ int store_audit_add(struct store *st, const struct store_audit *a)
 	bind_text(s, 12, a->error_code);
 	bind_text(s, 13, a->error_description);
 	return exec_write(st, s, "audit");
+}
+
+int64_t store_audit_count(struct store *st, const char *charger, const char *action)
+{
+	sqlite3_stmt *s = stmt(st, S_AUDIT_COUNT);
+	bind_text(s, 1, charger);
+	bind_text(s, 2, action);
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return n;
 }
 
 int store_audit_each(struct store *st, const char *charger, const char *action, int limit,
