@@ -156,7 +156,12 @@ class Raw:
                 self.q.put(l.rstrip("\n"))
             self.q.put(None)
         threading.Thread(target=pump, daemon=True).start()
-        self.first = self.line(10)
+        try:
+            self.first = self.line(10)
+        except AssertionError:   # no handshake result: do not leave the peer running
+            self.proc.kill()
+            self.proc.wait()
+            raise
 
     def line(self, timeout=10):
         import queue

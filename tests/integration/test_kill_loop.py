@@ -123,7 +123,11 @@ class Charger(threading.Thread):
 
     def connect(self):
         while True:
-            r = Raw(self.url)
+            try:
+                r = Raw(self.url)
+            except AssertionError:   # no handshake result in 10 s (a killed csmsd's backlog,
+                time.sleep(0.05)     # a loaded machine): give up on it and dial again, as a charger does
+                continue
             if r.first == "#connected":
                 return r
             r.close()
