@@ -13,6 +13,7 @@
 #include "api_dlm.h"
 #include "api_station.h"
 #include "csms.h"
+#include "jget.h"
 #include "http.h"
 #include "jsontext.h"
 #include "locallist.h"
@@ -208,6 +209,11 @@ static void charger_decorate(struct csms *app, cJSON *o)
 	struct charger *ch = charger_find(app->chargers, app->store, id->valuestring);
 	cJSON_AddBoolToObject(o, "connected", ch && ch->session);
 	if (ch) {
+		/* the registry's lastSeen follows every message; the row's lags by up to a minute */
+		if (ch->last_seen_ms > 0) {
+			cJSON_DeleteItemFromObjectCaseSensitive(o, "lastSeen");
+			jput_time(o, "lastSeen", ch->last_seen_ms);
+		}
 		cJSON_ReplaceItemInObject(o, "settings", charger_settings_json(&ch->settings));
 		cJSON_AddItemToObject(o, "live", charger_live_json(ch));
 		cJSON_AddItemToObject(o, "availability", api_json_availability(app->store, ch->id));

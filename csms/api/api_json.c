@@ -4,6 +4,7 @@
  * chargers, a transaction's meter values) after its walk, since a walk's
  * callback may not call the store. Times are ISO 8601 with milliseconds. */
 #include "api_json.h"
+#include "jget.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -21,15 +22,6 @@ static void add_time(cJSON *o, const char *key, int64_t ms)
 {
 	char buf[40];
 	cJSON_AddStringToObject(o, key, time_format_iso(ms, buf, sizeof buf));
-}
-
-/* A time the row may not have (0: none). */
-static void add_time_or_null(cJSON *o, const char *key, int64_t ms)
-{
-	if (ms)
-		add_time(o, key, ms);
-	else
-		cJSON_AddNullToObject(o, key);
 }
 
 /* JSON the store keeps as text; null when there is none or it does not parse. */
@@ -72,7 +64,7 @@ static int charger_row(void *arg, const struct store_charger_row *r)
 	add_str_or_null(c, "model", r->model);
 	add_str_or_null(c, "firmware", r->firmware);
 	add_str_or_null(c, "serial", r->serial);
-	add_time_or_null(c, "lastSeen", r->last_seen_ms);
+	jput_time(c, "lastSeen", r->last_seen_ms);
 	cJSON *settings = r->settings_json ? cJSON_Parse(r->settings_json) : NULL;
 	cJSON_AddItemToObject(c, "settings", settings ? settings : cJSON_CreateObject());
 	add_str_or_null(c, "firmwareStatus", r->firmware_status);
@@ -239,7 +231,7 @@ static int audit_row(void *arg, const struct store_audit_row *r)
 	add_str_or_null(o, "messageId", a->message_id);
 	cJSON_AddStringToObject(o, "source", a->source);
 	add_time(o, "queued", a->queued_ms);
-	add_time_or_null(o, "sent", a->sent_ms);
+	jput_time(o, "sent", a->sent_ms);
 	add_time(o, "answered", a->done_ms);
 	if (a->latency_ms < 0)
 		cJSON_AddNullToObject(o, "latencyMs");
@@ -300,7 +292,7 @@ static int reservation_row(void *arg, const struct store_reservation_row *row)
 	add_time(o, "expiryDate", r->expiry_ms);
 	cJSON_AddStringToObject(o, "status", row->status);
 	add_time(o, "created", row->created_ms);
-	add_time_or_null(o, "ended", row->ended_ms);
+	jput_time(o, "ended", row->ended_ms);
 	if (row->tx_id)
 		cJSON_AddNumberToObject(o, "transactionId", (double)row->tx_id);
 	else
@@ -358,7 +350,7 @@ static int alarm_row(void *arg, const struct store_alarm_row *r)
 	add_str_or_null(o, "vendorId", a->vendor_id);
 	add_str_or_null(o, "vendorErrorCode", a->vendor_error_code);
 	add_time(o, "raised", r->raised_ms);
-	add_time_or_null(o, "cleared", r->cleared_ms);
+	jput_time(o, "cleared", r->cleared_ms);
 	cJSON_AddItemToArray(arg, o);
 	return 0;
 }

@@ -140,10 +140,9 @@ static void ev_frame(void *ctx, struct session *s, const char *buf, size_t len, 
 		ocppj_receive(s, buf, len);
 }
 
-/* lastSeen follows every message without a store write per message: the
- * chargers answered in this turn have it written into the turn's commit
- * when there is one anyway, else at most once a minute, and at the end of
- * the connection. */
+/* lastSeen follows every message in the registry (what the API shows);
+ * the store gets it at most once a minute per charger, in a turn's commit,
+ * and at the end of the connection: no row write per message. */
 #define SEEN_STORE_MS 60000
 
 static void store_seen(struct csms *app, struct charger *ch)
@@ -155,9 +154,8 @@ static void store_seen(struct csms *app, struct charger *ch)
 
 static void store_seen_in_turn(struct csms *app)
 {
-	int committing = store_pending(app->store);
 	for (struct session *s = app->rpc.dirty; s; s = s->dirty_next)
-		if (s->ch && (committing || app->now_ms - s->ch->seen_stored_ms >= SEEN_STORE_MS))
+		if (s->ch && app->now_ms - s->ch->seen_stored_ms >= SEEN_STORE_MS)
 			store_seen(app, s->ch);
 }
 

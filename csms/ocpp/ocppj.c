@@ -400,8 +400,10 @@ static void arm(struct session *s)
 
 static void send_next_call(struct session *s)
 {
-	if (s->inflight || !s->queue_head) {
-		arm(s);
+	if (s->inflight)
+		return; /* its timer runs */
+	if (!s->queue_head) {
+		arm(s); /* nothing in flight: no timer */
 		return;
 	}
 	struct pending_call *c = s->queue_head;
