@@ -25,6 +25,7 @@
 #include "store.h"
 #include "timeutil.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <openssl/crypto.h>
@@ -232,7 +233,27 @@ static void r_chargers(struct route_ctx *c)
 	admin_reply_json(c->t, 200, arr);
 }
 
-static void r_charger(struct route_ctx *c)
+/* A PUT that created what it names answers 201 with its Location. */
+static void reply_created(struct route_ctx *c, const char *collection, cJSON *o)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char loc[320];
+	size_t n = (size_t)snprintf(loc, sizeof loc, "/api/v1/%s/", collection);
+	for (const unsigned char *p = (const unsigned char *)c->params[0]; *p && n + 4 < sizeof loc; p++) {
+		if (isalnum(*p) || strchr("-._~", *p)) {
+			loc[n++] = (char)*p;
+		} else { /* percent-encoded: the id as a path segment */
+			loc[n++] = '%';
+			loc[n++] = hex[*p >> 4];
+			loc[n++] = hex[*p & 15];
+		}
+	}
+	loc[n] = 0;
+	http_add_header(c->t, "Location:", loc);
+	admin_reply_json(c->t, 201, o);
+}
+
+static void charger_reply(struct route_ctx *c, int created)
 {
 	cJSON *o = api_json_chargers(c->app->store, c->params[0]);
 	if (!o) {
@@ -240,7 +261,15 @@ static void r_charger(struct route_ctx *c)
 		return;
 	}
 	charger_decorate(c->app, o);
-	admin_reply_json(c->t, 200, o);
+	if (created)
+		reply_created(c, "chargers", o);
+	else
+		admin_reply_json(c->t, 200, o);
+}
+
+static void r_charger(struct route_ctx *c)
+{
+	charger_reply(c, 0);
 }
 
 static void set_registration(struct route_ctx *c, enum store_registration reg)
@@ -299,6 +328,7 @@ static void r_charger_put(struct route_ctx *c)
 	} else if (cJSON_IsNull(key))
 		hash_arg = "";
 	cJSON_Delete(body);
+	int created = !ch;
 	if (!ch || ch->reg == REG_UNKNOWN) {
 		/* Provisioning a charger before it first connects (or boots). */
 		if (store_charger_create(app->store, c->params[0], REG_ACCEPTED, app->now_ms) < 0 ||
@@ -324,7 +354,7 @@ static void r_charger_put(struct route_ctx *c)
 	}
 	ch->settings = s;
 	control_charger_changed(app, ch);
-	r_charger(c);
+	charger_reply(c, created);
 }
 
 /* ---- OCPP calls to a charger ---- */
@@ -402,13 +432,20 @@ static void r_tags(struct route_ctx *c)
 	admin_reply_page(c, api_json_idtags(c->app->store, NULL), &pg);
 }
 
-static void r_tag_get(struct route_ctx *c)
+static void tag_reply(struct route_ctx *c, int created)
 {
 	cJSON *o = api_json_idtags(c->app->store, c->params[0]);
 	if (!o)
 		admin_error(c->t, 404, "NotFound", "no idTag '%s'", c->params[0]);
+	else if (created)
+		reply_created(c, "id-tags", o);
 	else
 		admin_reply_json(c->t, 200, o);
+}
+
+static void r_tag_get(struct route_ctx *c)
+{
+	tag_reply(c, 0);
 }
 
 static void r_tag_put(struct route_ctx *c)
@@ -478,6 +515,8 @@ static void r_tag_put(struct route_ctx *c)
 		admin_error(c->t, 400, "BadRequest", "%s", bad);
 		return;
 	}
+	struct store_idtag old;
+	int created = store_idtag_get(c->app->store, tag.id_tag, &old) == 1;
 	int rc = store_idtag_put(c->app->store, &tag, cJSON_GetObjectItemCaseSensitive(b, "chargers"));
 	cJSON_Delete(b);
 	if (!rc)
@@ -487,7 +526,7 @@ static void r_tag_put(struct route_ctx *c)
 		admin_error(c->t, 500, "InternalError", "cannot store the idTag");
 		return;
 	}
-	r_tag_get(c);
+	tag_reply(c, created);
 }
 
 static void r_tag_delete(struct route_ctx *c)

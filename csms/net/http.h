@@ -27,9 +27,9 @@ struct http_txn {
 	const char *disposition; /* static; Content-Disposition, or NULL */
 	struct http_header {
 		const char *name; /* static, with its colon ("Allow:"); NULL: unused */
-		char value[64];
-	} extra[2]; /* further answer headers (http_add_header) */
-	char *resp; /* owned */
+		char value[320];  /* a Location: /api/v1/id-tags/ + 3 x 48 */
+	} extra[2];               /* further answer headers (http_add_header) */
+	char *resp;               /* owned */
 	size_t resp_len, resp_off;
 	int answered;
 	int deferred;   /* the answer comes later (an OCPP call) */

@@ -153,15 +153,16 @@ static int check_basic_auth(struct server *srv, struct lws *wsi, const char *id)
  * validity dates, CA flags) and says so in preverify_ok. lws would let a
  * certificate through whatever OpenSSL found unless we refuse it here.
  * 0 accepted, 1 refused. */
-static int verify_client_cert(X509_STORE_CTX *x, int preverify_ok)
+static int verify_client_cert(struct lws *wsi, X509_STORE_CTX *x, int preverify_ok)
 {
 	if (preverify_ok)
 		return 0;
-	char subject[256] = "";
+	char subject[256] = "", addr[64] = "?";
+	lws_get_peer_simple(wsi, addr, sizeof addr);
 	X509 *cert = X509_STORE_CTX_get_current_cert(x);
 	if (cert)
 		X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
-	LOGW("server", "TLS handshake refused: client certificate '%s' (depth %d): %s", subject,
+	LOGW("server", "TLS handshake refused from %s: client certificate '%s' (depth %d): %s", addr, subject,
 	     X509_STORE_CTX_get_error_depth(x), X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
 	return 1;
 }
@@ -377,7 +378,7 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return handshake_path(wsi);
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		/* user is the X509_STORE_CTX, len OpenSSL's preverify_ok */
-		return verify_client_cert(user, (int)len);
+		return verify_client_cert(wsi, user, (int)len);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return handshake_filter(srv, p, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
 		p->srv = srv;

@@ -32,10 +32,10 @@ try:
     c.eq(lst[0]["connectors"][0]["status"], "Available", "connector status in list")
 
     # Id tags: put, get, list, validation, delete.
-    c.eq(d.put("/api/v1/id-tags/PARENT", {"status": "Accepted"})[0], 200, "put parent")
+    c.eq(d.put("/api/v1/id-tags/PARENT", {"status": "Accepted"})[0], 201, "put parent (new: 201)")
     st, t = d.put("/api/v1/id-tags/CARD1", {"status": "Accepted", "expiryDate": "2099-01-01T00:00:00Z",
                                            "parentIdTag": "PARENT", "maxActiveTransactions": 2, "chargers": ["CP-A"]})
-    c.eq(st, 200, "put card")
+    c.eq(st, 201, "put card (new: 201)")
     c.eq((t["parentIdTag"], t["maxActiveTransactions"], t["chargers"]), ("PARENT", 2, ["CP-A"]), "card fields")
     c(t["expiryDate"].startswith("2099-01-01T00:00:00"), "expiry kept")
     for bad, field in [({"status": "Maybe"}, "status"), ({"expiryDate": "tomorrow"}, "expiryDate"),
@@ -45,7 +45,7 @@ try:
         c(st == 400 and field in e["error"]["description"], "400 naming %s: %s" % (field, e))
     c.eq(d.request("PUT", "/api/v1/id-tags/CARD1", "{not json")[0], 400, "bad JSON 400")
     c.eq(d.get("/api/v1/id-tags/CARD1")[1]["maxActiveTransactions"], 2, "bad input changed nothing")
-    c.eq(d.put("/api/v1/id-tags/BLOCKED", {"status": "Blocked"})[0], 200, "put blocked")
+    c.eq(d.put("/api/v1/id-tags/BLOCKED", {"status": "Blocked"})[0], 201, "put blocked (new: 201)")
     c.eq(len(d.get("/api/v1/id-tags")[1]), 3, "tag list")
 
     def authorize(tag):
@@ -141,7 +141,7 @@ finally:
 # Security profile 1: Basic auth with the charger's AuthorizationKey.
 d = Csmsd(security_profile=1, unknown_chargers="accept")
 try:
-    c.eq(d.put("/api/v1/chargers/CP-S", {"authorizationKey": "0123456789abcdef"})[0], 200, "provision key")
+    c.eq(d.put("/api/v1/chargers/CP-S", {"authorizationKey": "0123456789abcdef"})[0], 201, "provision key (new: 201)")
     c.eq(handshake(d.ws_port, "/ocpp/CP-S"), 0, "no credentials refused")
     c.eq(handshake(d.ws_port, "/ocpp/CP-S", auth="CP-S:wrongwrongwrong"), 0, "wrong password refused")
     c.eq(handshake(d.ws_port, "/ocpp/CP-S", auth="CP-X:0123456789abcdef"), 0, "wrong user refused")

@@ -121,9 +121,10 @@ try:
     desc = refused("PUT", "/api/v1/chargers/EN1", {"chargingMode": "turbo"}, "chargingMode turbo")
     c(desc.startswith("chargingMode: invalid value"), "chargingMode: the old start kept: %r" % desc)
     listed(desc, ["fast", "solarBoost", "pv"], "chargingMode")
-    for mode in re.findall(r"one of (.*)$", desc)[0].split(", "):
+    for i, mode in enumerate(re.findall(r"one of (.*)$", desc)[0].split(", ")):
         st, _, text = call(d, "PUT", "/api/v1/chargers/EN1", body={"chargingMode": mode})
-        c.eq((st, json.loads(text)["settings"]["chargingMode"] if st == 200 else text), (200, mode),
+        want = 201 if i == 0 else 200  # the first PUT creates EN1
+        c.eq((st, json.loads(text)["settings"]["chargingMode"] if st in (200, 201) else text), (want, mode),
              "chargingMode %s, as listed, is accepted" % mode)
     desc = refused("PUT", "/api/v1/id-tags/EN", {"status": "Lost"}, "id-tag status Lost")
     listed(desc, ["Accepted", "Blocked", "Expired", "Invalid"], "id-tag status")
@@ -147,6 +148,23 @@ try:
                       "Remote", "SoftReset", "UnlockCommand", "DeAuthorized"], "stop reason")
     finally:
         r.close()
+
+    # ---- 6. a PUT that creates answers 201 with a Location; one that changes, 200 ----
+    st, h, text = call(d, "PUT", "/api/v1/id-tags/NEW-1", body={"status": "Accepted"})
+    c.eq((st, h.get("location"), json.loads(text)["idTag"]), (201, "/api/v1/id-tags/NEW-1", "NEW-1"),
+         "PUT of a new idTag: 201, Location, the tag")
+    st, h, text = call(d, "PUT", "/api/v1/id-tags/NEW-1", body={"status": "Blocked"})
+    c.eq((st, "location" in h, json.loads(text)["status"]), (200, False, "Blocked"),
+         "PUT of an existing idTag: 200, no Location")
+    c.eq(call(d, "PUT", "/api/v1/id-tags/NEW-2", body={"status": "Lost"})[0], 400, "a refused PUT creates nothing")
+    c.eq(call(d, "PUT", "/api/v1/id-tags/NEW-2", body={})[0], 201, "... so the next one creates it: 201")
+    st, h, text = call(d, "PUT", "/api/v1/chargers/NEW%20CP", body={"maxCurrentA": 16})
+    c.eq((st, h.get("location"), json.loads(text)["id"]), (201, "/api/v1/chargers/NEW%20CP", "NEW CP"),
+         "PUT provisioning a new charger: 201, its Location percent-encoded")
+    st, h, _ = call(d, "PUT", "/api/v1/chargers/NEW%20CP", body={"maxCurrentA": 20})
+    c.eq((st, "location" in h), (200, False), "PUT of the same charger again: 200")
+    st, _, _ = call(d, "PUT", "/api/v1/chargers/EN1", body={"maxCurrentA": 20})
+    c.eq(st, 200, "PUT of a charger that has booted: 200")
 
     # ---- 3. metrics_public, default false ----
     c.eq(call(d, "GET", "/metrics", token="")[0], 401, "metrics_public off: /metrics needs the token")

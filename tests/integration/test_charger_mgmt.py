@@ -30,7 +30,7 @@ d = Csmsd(unknown_chargers="accept")
 try:
     st, ch = d.put("/api/v1/chargers/CM1", {"authorizationRequired": False, "freeIdTag": "HOUSE", "phases": 1,
                                             "gridPhase": 2, "maxCurrentA": 16, "chargingMode": "pv"})
-    c.eq(st, 200, "settings of a charger provisioned before it connects")
+    c.eq(st, 201, "settings of a charger provisioned before it connects (created: 201)")
     s = d.get("/api/v1/chargers/CM1")[1]["settings"]
     c.eq((s["authorizationRequired"], s["freeIdTag"], s["phases"], s["gridPhase"], s["maxCurrentA"],
           s["chargingMode"]), (False, "HOUSE", 1, 2, 16, "pv"), "settings returned")

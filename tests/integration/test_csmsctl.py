@@ -359,7 +359,7 @@ def test_with_charger(tmp):
 
         # A second charger provisioned through the API, never connected.
         st, body = d.api("PUT", "/api/v1/chargers/CP2", {"maxCurrentA": 16})
-        check(st == 200, "provision CP2", body)
+        check(st == 201, "provision CP2 (new: 201)", body)
         expect(ctl("reject", "CP2", url=u), 0, "reject", out=["CP2: registration rejected"])
         rc, out, _ = ctl("--json", "charger", "CP2", url=u)
         check(rc == 0 and json.loads(out)["registration"] == "rejected", "reject stored", out)

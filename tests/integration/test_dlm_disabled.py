@@ -8,7 +8,7 @@ from harness import Csmsd, Raw, Checks
 c = Checks()
 d = Csmsd(unknown_chargers="accept", dlm_enabled="false", station_source="api", dlm_tick_ms=200)
 try:
-    c.eq(d.put("/api/v1/chargers/PV1", {"chargingMode": "pv"})[0], 200, "pv mode set")
+    c.eq(d.put("/api/v1/chargers/PV1", {"chargingMode": "pv"})[0], 201, "pv mode set (provisioned: 201)")
     d.put("/api/v1/station/measurements", {"pv_w": 0, "load_w": 500, "soc_pct": 50})
     chargers = {}
     for cid in ("PV1", "FAST1"):

@@ -70,7 +70,7 @@ def strict_json(path):
 
 try:
     # ---- item 4: a chunked body is refused (411), not ignored ----
-    c.eq(d.put("/api/v1/id-tags/X", {"status": "Accepted"})[0], 200, "put X")
+    c.eq(d.put("/api/v1/id-tags/X", {"status": "Accepted"})[0], 201, "put X")
     body = b'{"status":"Blocked"}'
     chunked = (b"PUT /api/v1/id-tags/X HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n"
@@ -110,7 +110,7 @@ try:
     strict_json("/api/v1/id-tags")
 
     # ---- item 5: what lws decodes in the request target ----
-    c.eq(d.put("/api/v1/id-tags/VICTIM", {"status": "Accepted"})[0], 200, "put VICTIM")
+    c.eq(d.put("/api/v1/id-tags/VICTIM", {"status": "Accepted"})[0], 201, "put VICTIM")
     # lws refuses %00 in the path itself (no answer); nothing is deleted.
     st, _, _, _ = raw(b"DELETE /api/v1/id-tags/VICTIM%00 HTTP/1.1\r\nHost: x\r\n\r\n")
     c(st == 0 or st >= 400, "DELETE .../VICTIM%%00: refused, got %d" % st)
@@ -171,14 +171,14 @@ try:
     c(tag("VICTIM") is not None, "VICTIM still there after the pipelined DELETE")
     # Decoded once: double encoding stays a literal %2F in the id.
     st, t = d.put("/api/v1/id-tags/A%252FB", {"status": "Accepted"})
-    c.eq((st, t and t["idTag"]), (200, "A%2FB"), "%252F is a literal %2F")
+    c.eq((st, t and t["idTag"]), (201, "A%2FB"), "%252F is a literal %2F")
     c.eq(d.get("/api/v1/id-tags/A%252FB")[1]["idTag"], "A%2FB", "and reads back")
     c.eq(tag("B"), None, "no tag B")
     st, t = d.put("/api/v1/id-tags/A%20B", {"status": "Accepted"})
-    c.eq((st, t and t["idTag"]), (200, "A B"), "%20 still works")
+    c.eq((st, t and t["idTag"]), (201, "A B"), "%20 still works")
     c.eq(d.delete("/api/v1/id-tags/A%20B")[0], 204, "and deletes")
     st, t = d.put("/api/v1/id-tags/K%C3%B6ln", {"status": "Accepted"})
-    c.eq((st, t and t["idTag"]), (200, "K\u00f6ln"), "UTF-8 in an id works")
+    c.eq((st, t and t["idTag"]), (201, "K\u00f6ln"), "UTF-8 in an id works")
 
     # ---- item 4 (cont.): an OCPP call needs a payload ----
     r = Raw(d.url + "/CP-H")

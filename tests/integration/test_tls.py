@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -204,6 +205,8 @@ try:
     legit.close()
     log = d.logtext()
     c("certificate has expired" in log and "not yet valid" in log, "the log says why a certificate was refused")
+    c(re.search(r"TLS handshake refused from (::ffff:)?127\.0\.0\.1: client certificate", log),
+      "... and from which peer address")
     c.eq(d.stop(), 0, "stop")
 finally:
     d.cleanup()
@@ -257,7 +260,7 @@ opts = dict(security_profile=2, ws_port=0, tls_port=tls_port, tls_cert=p("server
 d = Csmsd(db=db, tmp=work, **opts)
 try:
     c.eq(d.put("/api/v1/chargers/CP-T2", {"authorizationKey": "secret-key-0015"})[0], 400, "15-character key refused")
-    c.eq(d.put("/api/v1/chargers/CP-T2", {"authorizationKey": "secret-key-000016"})[0], 200, "key set")
+    c.eq(d.put("/api/v1/chargers/CP-T2", {"authorizationKey": "secret-key-000016"})[0], 201, "key set (provisioned: 201)")
     c.eq(handshake(tls_port, "/ocpp/CP-T2", auth="CP-T2:secret-key-000016", tls=ctx()), 101, "wss with the key")
     c.eq(login(tls_port, "CP-T2", "secret-key-000016"), 101, "again (the cached password)")
     c.eq(handshake(tls_port, "/ocpp/CP-T2", auth="CP-T2:wrong-key-0000000", tls=ctx()), 0, "wss with a wrong key")
@@ -275,7 +278,7 @@ try:
     c.eq(login(tls_port, "CP-T2", "secret-key-000017"), 101, "the new key")
     # Hex keys: the charger sends the hex text or the bytes it encodes.
     for cid, key in (("CP-H16", HEX16), ("CP-H20", HEX20)):
-        c.eq(d.put("/api/v1/chargers/" + cid, {"authorizationKey": key})[0], 200, cid + " hex key set")
+        c.eq(d.put("/api/v1/chargers/" + cid, {"authorizationKey": key})[0], 201, cid + " hex key set")
         c.eq(login(tls_port, cid, bytes.fromhex(key)), 101, cid + ": the decoded bytes")
         c.eq(login(tls_port, cid, key), 101, cid + ": the hex text")
         c.eq(login(tls_port, cid, key.swapcase()), 101, cid + ": the hex text in the other case")
