@@ -9,6 +9,7 @@
 #include "csms.h"
 #include "csms_version.h"
 #include "log.h"
+#include "notify.h"
 #include "ocppj.h"
 #include "schema.h"
 #include "server.h"
@@ -150,8 +151,13 @@ int main(int argc, char **argv)
 		snprintf(wss, sizeof wss, "wss://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.tls_port);
 	LOGI("main", "csmsd %s listening: OCPP %s%s(security profile %d), admin http://%s:%d/api/v1",
 	     CSMS_VERSION, ws, wss, app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
+	char status[160];
+	snprintf(status, sizeof status, "OCPP %s%sadmin http://%s:%d", ws, wss, app.cfg.admin_bind,
+		 app.cfg.admin_port);
+	notify_ready(status);
 	server_run(app.server, &app.stopping);
 	LOGI("main", "shutting down");
+	notify_stopping();
 	/* Chargers see a clean close (1001), not a dropped connection; a
 	 * charger that does not answer costs at most a second. */
 	server_close_all(app.server, 1000);

@@ -54,11 +54,22 @@ if shutil.which("ldd") and shutil.which("dpkg"):
                 break
         else:
             c(False, "no package owns %s" % lib)
-    base_pkgs = {"libc6", "libcap2", "zlib1g"}   # in debian:bookworm-slim or pulled by the others
+    # what installing the runtime packages brings: them and their dependencies
+    closure, todo = set(), [p for p in pkgs]
+    while todo:
+        p = todo.pop()
+        if p in closure:
+            continue
+        closure.add(p)
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Depends}, ${Pre-Depends}", p], capture_output=True, text=True)
+        todo += [re.split(r"[\s:(]", alt.strip())[0] for dep in r.stdout.split(",") if dep.strip()
+                 for alt in dep.split("|")[:1]]
+    base_pkgs = {"libc6"}   # in every Debian image
     if any("libasan" in lib for lib in libs):
         # the sanitizer build links its runtimes; the image is built without them
         base_pkgs |= {"libasan8", "libubsan1", "libstdc++6", "libgcc-s1"}
-    c(not (owners - set(pkgs) - base_pkgs), "every library's package is installed: %s" % (owners - set(pkgs)))
+    c(not (owners - closure - base_pkgs), "every library's package is installed with the runtime packages: %s"
+      % (owners - closure - base_pkgs))
     c(not (set(pkgs) - owners - {"ca-certificates"}), "every runtime package is linked: %s"
       % (set(pkgs) - owners - {"ca-certificates"}))
 else:
