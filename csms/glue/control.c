@@ -3,7 +3,8 @@
  * control tick; each charger's limit goes out as a ChargePointMaxProfile
  * (connector 0, amps, numberPhases) when it changed by 1 A, crossed 0, or
  * the charger (re)connected. Settings changed through the API are kept in
- * the store (meta "dlm") and win over the config file at the next start.
+ * the store (meta "dlm") and win over the config file at the next start
+ * (not over the command line or the environment: config_set_stored).
  * The API's routes (api/api_dlm.c) only carry JSON to and from here.
  *
  * Why ChargePointMaxProfile: it caps the whole charger whatever
