@@ -19,11 +19,16 @@ void api_dlm_put(struct route_ctx *c)
 	if (!body)
 		return;
 	int rc = control_apply_settings(c->app, body, &e);
-	cJSON_Delete(body);
-	if (rc)
+	if (rc) {
 		admin_fail(c->t, &e);
-	else
-		api_dlm_get(c);
+	} else {
+		/* the GET answer, and what will not last over a restart */
+		cJSON *o = control_status_json(c->app);
+		if (o)
+			cJSON_AddItemToObject(o, "warnings", control_put_warnings(c->app, body));
+		admin_reply_json(c->t, 200, o);
+	}
+	cJSON_Delete(body);
 }
 
 void api_dlm_readings(struct route_ctx *c)

@@ -91,6 +91,7 @@ int main(int argc, char **argv)
 	log_set_level((enum log_level)app.cfg.log_level);
 	log_set_format((enum log_format)app.cfg.log_format);
 	config_warn_unknown_env();
+	config_log_origins(&app.cfg);
 	for (size_t i = 0; i < sizeof settings_checks / sizeof settings_checks[0]; i++)
 		if (settings_checks[i](&app.cfg, err, sizeof err)) {
 			fprintf(stderr, "csmsd: %s\n", err);

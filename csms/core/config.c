@@ -203,6 +203,21 @@ static const struct config_key keys[] = {
 };
 #undef O
 #define NKEYS (sizeof keys / sizeof keys[0])
+_Static_assert(NKEYS <= CONFIG_MAX_KEYS, "raise CONFIG_MAX_KEYS (config.h)");
+
+static const char *const origin_names[CONFIG_ORIGIN_COUNT] = {
+	[CONFIG_ORIGIN_DEFAULT] = "default",
+	[CONFIG_ORIGIN_FILE] = "file",
+	[CONFIG_ORIGIN_API] = "api",
+	[CONFIG_ORIGIN_ENV] = "environment",
+	[CONFIG_ORIGIN_CMDLINE] = "commandLine",
+};
+/* The same, as a log line says where a value came from. */
+static const char *const origin_words[CONFIG_ORIGIN_COUNT] = {
+	[CONFIG_ORIGIN_DEFAULT] = "the default",      [CONFIG_ORIGIN_FILE] = "the config file",
+	[CONFIG_ORIGIN_API] = "the API (stored)",     [CONFIG_ORIGIN_ENV] = "the environment",
+	[CONFIG_ORIGIN_CMDLINE] = "the command line",
+};
 
 static const struct config_key *find_key(const char *name)
 {
@@ -286,11 +301,9 @@ int config_set(struct csms_config *cfg, const char *key, const char *value, char
 	return set_value(cfg, k, value, err, errlen);
 }
 
-const char *config_get(const struct csms_config *cfg, const char *key, char *buf, size_t len)
+static const char *value_text(const struct csms_config *cfg, const struct config_key *k, char *buf,
+			      size_t len)
 {
-	const struct config_key *k = find_key(key);
-	if (!k)
-		return NULL;
 	const void *field = (const char *)cfg + k->off;
 	switch (k->type) {
 	case C_STR: snprintf(buf, len, "%s", *(char *const *)field ? *(char *const *)field : ""); break;
@@ -300,6 +313,88 @@ const char *config_get(const struct csms_config *cfg, const char *key, char *buf
 	case C_ENUM: snprintf(buf, len, "%s", choice(k->choices, (size_t) * (const int *)field)); break;
 	}
 	return buf;
+}
+
+const char *config_get(const struct csms_config *cfg, const char *key, char *buf, size_t len)
+{
+	const struct config_key *k = find_key(key);
+	return k ? value_text(cfg, k, buf, len) : NULL;
+}
+
+/* Sets k from source o: the value, its origin and the sources that gave
+ * one; at start (not from the API) also the text of the value it beat. */
+static int set_from(struct csms_config *cfg, const struct config_key *k, const char *v, enum config_origin o,
+		    char *err, size_t errlen)
+{
+	size_t i = (size_t)(k - keys);
+	char old[256];
+	int beat = o != CONFIG_ORIGIN_API && cfg->given[i];
+	if (beat)
+		value_text(cfg, k, old, sizeof old);
+	if (set_value(cfg, k, v, err, errlen))
+		return -1;
+	if (beat) {
+		free(cfg->overridden[i]);
+		cfg->overridden[i] = strdup(old);
+	}
+	cfg->given[i] = (unsigned char)(cfg->given[i] | 1u << o);
+	cfg->origin[i] = (unsigned char)o;
+	return 0;
+}
+
+int config_set_from(struct csms_config *cfg, const char *key, const char *value, enum config_origin origin,
+		    char *err, size_t errlen)
+{
+	const struct config_key *k = find_key(key);
+	if (!k || origin >= CONFIG_ORIGIN_COUNT) {
+		snprintf(err, errlen, "unknown setting '%s'", key);
+		return -1;
+	}
+	return set_from(cfg, k, value, origin, err, errlen);
+}
+
+int config_set_stored(struct csms_config *cfg, const char *key, const char *value, char *other,
+		      size_t otherlen, char *err, size_t errlen)
+{
+	const struct config_key *k = find_key(key);
+	if (!k) {
+		snprintf(err, errlen, "unknown setting '%s'", key);
+		return -1;
+	}
+	value_text(cfg, k, other, otherlen);
+	if (cfg->origin[k - keys] > CONFIG_ORIGIN_API)
+		return 1;
+	return set_from(cfg, k, value, CONFIG_ORIGIN_API, err, errlen);
+}
+
+int config_origin_of(const struct csms_config *cfg, const char *key, int at_start)
+{
+	const struct config_key *k = find_key(key);
+	if (!k)
+		return -1;
+	return at_start ? cfg->start_origin[k - keys] : cfg->origin[k - keys];
+}
+
+const char *config_origin_name(int origin)
+{
+	return origin >= 0 && origin < CONFIG_ORIGIN_COUNT ? origin_names[origin] : "?";
+}
+
+void config_log_origins(const struct csms_config *cfg)
+{
+	char now[256];
+	for (size_t i = 0; i < NKEYS; i++) {
+		unsigned given = cfg->given[i] & ~(1u << CONFIG_ORIGIN_DEFAULT), o = cfg->origin[i],
+			 lower = 0;
+		if (!(given & (given - 1)) || !cfg->overridden[i])
+			continue; /* one source or none: nothing to choose */
+		for (unsigned b = 0; b < o; b++)
+			if (given & 1u << b)
+				lower = b;
+		LOGI("config", "%s = %s from %s wins over %s from %s", keys[i].name,
+		     value_text(cfg, &keys[i], now, sizeof now), origin_words[o], cfg->overridden[i],
+		     origin_words[lower]);
+	}
 }
 
 int config_info_at(size_t i, struct config_info *out)
@@ -385,7 +480,7 @@ static int load_file(struct csms_config *cfg, const char *path)
 			val[vl - 1] = 0;
 			val++;
 		}
-		if (config_set(cfg, key, val, err, sizeof err)) {
+		if (config_set_from(cfg, key, val, CONFIG_ORIGIN_FILE, err, sizeof err)) {
 			fprintf(stderr, "csmsd: %s:%d: %s\n", path, lineno, err);
 			rc = -1;
 			break;
@@ -503,7 +598,7 @@ int config_load(struct csms_config *cfg, int argc, char **argv)
 			env[n++] = (char)toupper((unsigned char)*p);
 		env[n] = 0;
 		const char *v = getenv(env);
-		if (v && set_value(cfg, &keys[i], v, err, sizeof err)) {
+		if (v && set_from(cfg, &keys[i], v, CONFIG_ORIGIN_ENV, err, sizeof err)) {
 			fprintf(stderr, "csmsd: %s: %s\n", env, err);
 			return -1;
 		}
@@ -533,16 +628,21 @@ int config_load(struct csms_config *cfg, int argc, char **argv)
 			}
 			val = argv[++i];
 		}
-		if (config_set(cfg, key, val, err, sizeof err)) {
+		if (config_set_from(cfg, key, val, CONFIG_ORIGIN_CMDLINE, err, sizeof err)) {
 			fprintf(stderr, "csmsd: %s\n", err);
 			return -1;
 		}
 	}
+	memcpy(cfg->start_origin, cfg->origin, sizeof cfg->start_origin);
 	return 0;
 }
 
 void config_free(struct csms_config *cfg)
 {
+	for (size_t i = 0; i < NKEYS; i++) {
+		free(cfg->overridden[i]);
+		cfg->overridden[i] = NULL;
+	}
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].type == C_STR) {
 			char **p = (char **)((char *)cfg + keys[i].off);

@@ -1,11 +1,27 @@
 /* config.h: every csmsd setting, from ONE table (config.c).
  * A value comes from, in falling order: command line (--key value),
- * environment (CSMS_KEY), config file (key = value), default. */
+ * environment (CSMS_KEY), a value stored through the API (the modules that
+ * keep one apply it with config_set_stored), config file (key = value),
+ * default. Each key remembers where its value came from (its origin). */
 #ifndef CSMS_CONFIG_H
 #define CSMS_CONFIG_H
 
 #include <stddef.h>
 #include <stdio.h>
+
+/* Where a key's value came from, in rising precedence: a value of a higher
+ * origin beats one of a lower. A value stored through the API beats the
+ * file and the default, and yields to what an installer gives explicitly
+ * at start (environment, command line). */
+enum config_origin {
+	CONFIG_ORIGIN_DEFAULT = 0,
+	CONFIG_ORIGIN_FILE,
+	CONFIG_ORIGIN_API,
+	CONFIG_ORIGIN_ENV,
+	CONFIG_ORIGIN_CMDLINE,
+	CONFIG_ORIGIN_COUNT
+};
+#define CONFIG_MAX_KEYS 128 /* rows of config.c's table fit (checked there) */
 
 /* Lives for the whole process; strings are owned by the struct (config_free). */
 struct csms_config {
@@ -62,6 +78,11 @@ struct csms_config {
 	double station_sim_pv_w;
 	int station_sim_seed;
 	char *station_sim_start;
+	/* Per row of the table (config.c), filled by config_load: */
+	unsigned char origin[CONFIG_MAX_KEYS];       /* enum config_origin of the value in force */
+	unsigned char start_origin[CONFIG_MAX_KEYS]; /* ... as config_load left it (never API) */
+	unsigned char given[CONFIG_MAX_KEYS];        /* bit (1 << origin) per source that gave one */
+	char *overridden[CONFIG_MAX_KEYS]; /* text of the value the winner beat at start; NULL none */
 };
 
 enum { UNKNOWN_ACCEPT = 0, UNKNOWN_PENDING, UNKNOWN_REJECT };
@@ -78,6 +99,26 @@ void config_help(FILE *out);
 /* Set one key from a string (used by the loader and by run-time changes
  * through the API). Returns 0 or -1 with a message in err. */
 int config_set(struct csms_config *cfg, const char *key, const char *value, char *err, size_t errlen);
+/* config_set that records the origin of the new value. */
+int config_set_from(struct csms_config *cfg, const char *key, const char *value, enum config_origin origin,
+		    char *err, size_t errlen);
+/* A value stored through the API, applied at start by the module that kept
+ * it: it wins (and becomes the value, origin API) over a value from the
+ * file or the default; it yields to one from the environment or the
+ * command line. 0 applied, 1 not applied (a higher origin holds the key; a
+ * caller logs both), -1 bad key or value (err says which). other gets the
+ * text of the value in force before the call (the one that lost, or won). */
+int config_set_stored(struct csms_config *cfg, const char *key, const char *value, char *other,
+		      size_t otherlen, char *err, size_t errlen);
+/* The origin of a key's value in force; -1 for an unknown key. With
+ * at_start, where the value config_load settled on came from. */
+int config_origin_of(const struct csms_config *cfg, const char *key, int at_start);
+/* "default", "file", "api", "environment", "commandLine" ("?" out of range). */
+const char *config_origin_name(int origin);
+/* Logs, once the log is set up, every key that more than one source gave
+ * (file, environment, command line): which value won and over what. */
+void config_log_origins(const struct csms_config *cfg);
+
 /* The value of one key as text (into buf); NULL for an unknown key. */
 const char *config_get(const struct csms_config *cfg, const char *key, char *buf, size_t len);
 

@@ -3,7 +3,8 @@
  * control tick; each charger's limit goes out as a ChargePointMaxProfile
  * (connector 0, amps, numberPhases) when it changed by 1 A, crossed 0, or
  * the charger (re)connected. Settings changed through the API are kept in
- * the store (meta "dlm") and win over the config file at the next start.
+ * the store (meta "dlm") and win over the config file at the next start
+ * (not over the command line or the environment: config_set_stored).
  * The API's routes (api/api_dlm.c) only carry JSON to and from here.
  *
  * Why ChargePointMaxProfile: it caps the whole charger whatever
@@ -28,6 +29,7 @@
 #include "dlm_send.h"
 #include "dlm_sensor.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -236,14 +238,30 @@ int control_init(struct csms *app, char *err, size_t errlen)
 		return -1;
 	}
 	app->control = ctl;
-	/* Settings changed through the API win over the file. */
+	/* Settings changed through the API win over the file and the
+	 * defaults, and yield to the environment and the command line
+	 * (config_set_stored); each choice is logged with both values. */
 	cJSON *kept = stored_settings(app), *v;
 	int nkept = cJSON_GetArraySize(kept);
 	cJSON_ArrayForEach(v, kept)
 	{
-		char e[256];
-		if (cJSON_IsString(v) && config_set(&app->cfg, v->string, v->valuestring, e, sizeof e))
+		char e[256], other[256];
+		if (!cJSON_IsString(v))
+			continue;
+		int o = config_origin_of(&app->cfg, v->string, 0);
+		int rc = config_set_stored(&app->cfg, v->string, v->valuestring, other, sizeof other, e,
+					   sizeof e);
+		if (rc < 0)
 			LOGW("dlm", "kept setting ignored: %s", e);
+		else if (rc == 1 && strcmp(other, v->valuestring))
+			LOGW("dlm",
+			     "%s = %s from the %s wins over %s stored through the API (PUT /api/v1/dlm): "
+			     "an explicit start value comes first",
+			     v->string, other, o == CONFIG_ORIGIN_CMDLINE ? "command line" : "environment",
+			     v->valuestring);
+		else if (rc == 0 && strcmp(other, v->valuestring))
+			LOGI("dlm", "%s = %s stored through the API wins over %s from the %s", v->string,
+			     v->valuestring, other, o == CONFIG_ORIGIN_FILE ? "config file" : "default");
 	}
 	cJSON_Delete(kept);
 	/* The settings alone were checked before the store was opened
@@ -529,6 +547,14 @@ static void decide_inner(struct csms *app)
 		send_state_get(&ch->dlm, &ctl->sch[i].st);
 		ctl->sch[i].online = ch->session != NULL;
 		ctl->sch[i].fast = !strcmp(ch->settings.charging_mode, "fast");
+		/* DLM off: a Fast charger's limit is what its mode asks (its
+		 * maximum), not DLM's share; sent only over one installed before */
+		if (!app->cfg.dlm_enabled && ctl->sch[i].fast) {
+			const dlm_charger_in *ci = &ctl->chin[i];
+			ctl->out.chargers[i].limit_a =
+				ci->target_a < 0 ? ci->max_a : fmin(ci->target_a, ci->max_a);
+			ctl->out.chargers[i].phases = ci->phases;
+		}
 	}
 	if (dlm_send_plan(&ctl->out, ctl->chin, ctl->sch, n, app->cfg.dlm_enabled, react_ms(app), app->now_ms,
 			  ctl->plan)) {
@@ -570,10 +596,34 @@ void control_wake(struct csms *app)
 	}
 }
 
+/* store_profile_each: the limit of our profile as the charger last accepted it. */
+static int stored_limit(void *arg, const struct store_profile_row *p)
+{
+	double *lim = arg;
+	if (p->profile_id != PROFILE_ID || !p->profile_json)
+		return 0;
+	cJSON *j = cJSON_Parse(p->profile_json);
+	const cJSON *sched = cJSON_GetObjectItemCaseSensitive(j, "chargingSchedule");
+	const cJSON *per =
+		cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sched, "chargingSchedulePeriod"), 0);
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(per, "limit");
+	if (cJSON_IsNumber(l) && isfinite(l->valuedouble) && l->valuedouble >= 0)
+		*lim = l->valuedouble;
+	cJSON_Delete(j);
+	return 0;
+}
+
 void control_charger_online(struct csms *app, struct charger *ch)
 {
-	(void)app;
 	send_state_apply(&ch->dlm, dlm_send_online); /* (re)install the profile after a boot or reconnect */
+	/* What we installed before this connection may still be on the
+	 * charger (across a reconnect, or a restart of ours): the store knows
+	 * what it last accepted. Without it a rule that only lifts a profile
+	 * installed before (DLM off, Fast) would leave an old limit in place. */
+	double lim = -1;
+	if (ch->dlm.sent_limit_a < 0 && app->store &&
+	    store_profile_each(app->store, ch->id, stored_limit, &lim) >= 0 && lim >= 0)
+		ch->dlm.sent_limit_a = lim;
 }
 
 void control_charger_offline(struct csms *app, struct charger *ch)
@@ -643,6 +693,11 @@ cJSON *control_status_json(struct csms *app)
 		else
 			cJSON_AddNumberToObject(o, f[i].api, v);
 	}
+	/* where each setting's value came from (config_origin_name) */
+	cJSON *org = cJSON_AddObjectToObject(o, "origin");
+	for (size_t i = 0; i < nf; i++)
+		cJSON_AddStringToObject(org, f[i].api,
+					config_origin_name(config_origin_of(cfg, f[i].name, 0)));
 	const dlm_sensor_kind kind = dlm_sensor_kinds[cfg->dlm_sensor].kind;
 	cJSON *s = cJSON_AddObjectToObject(o, "sensor");
 	cJSON_AddStringToObject(s, "type", dlm_sensor_kinds[cfg->dlm_sensor].name);
@@ -743,7 +798,7 @@ int control_apply_settings(struct csms *app, const cJSON *body, struct err_info 
 	struct config_info fields[MAX_FIELDS];
 	const size_t nfields = dlm_fields(fields);
 	char buf[64], err[256], old[MAX_FIELDS][256];
-	int touched[MAX_FIELDS] = { 0 };
+	int touched[MAX_FIELDS] = { 0 }, old_origin[MAX_FIELDS];
 	const cJSON *v;
 	if (!ctl)
 		return err_set(e, ERR_UNAVAILABLE, "DLM is not running");
@@ -770,7 +825,9 @@ int control_apply_settings(struct csms *app, const cJSON *body, struct err_info 
 			continue;
 		const char *text = field_text(&fields[i], val, buf, sizeof buf);
 		config_get(&app->cfg, fields[i].name, old[i], sizeof old[i]);
-		if (!text || config_set(&app->cfg, fields[i].name, text, err, sizeof err)) {
+		old_origin[i] = config_origin_of(&app->cfg, fields[i].name, 0);
+		if (!text ||
+		    config_set_from(&app->cfg, fields[i].name, text, CONFIG_ORIGIN_API, err, sizeof err)) {
 			err_set(e, ERR_BAD_REQUEST, "%s: %s", fields[i].api,
 				text ? strchr(err, ':') ? strchr(err, ':') + 2 : err : "wrong type");
 			goto undo;
@@ -811,13 +868,46 @@ int control_apply_settings(struct csms *app, const cJSON *body, struct err_info 
 	}
 	free(text);
 	LOGI("dlm", "settings changed through the API");
+	for (size_t i = 0; i < nfields; i++)
+		if (touched[i] && config_origin_of(&app->cfg, fields[i].name, 1) > CONFIG_ORIGIN_API)
+			LOGW("dlm", "%s: in force now; at the next start the %s's value wins over it",
+			     fields[i].name,
+			     config_origin_of(&app->cfg, fields[i].name, 1) == CONFIG_ORIGIN_CMDLINE
+				     ? "command line"
+				     : "environment");
 	ctl->next_tick_ms = 0;
 	return 0;
 undo:
 	for (size_t i = 0; i < nfields; i++)
 		if (touched[i])
-			config_set(&app->cfg, fields[i].name, old[i], err, sizeof err);
+			config_set_from(&app->cfg, fields[i].name, old[i], (enum config_origin)old_origin[i],
+					err, sizeof err);
 	return -1;
+}
+
+cJSON *control_put_warnings(struct csms *app, const cJSON *body)
+{
+	struct config_info f[MAX_FIELDS];
+	size_t nf = dlm_fields(f);
+	cJSON *w = cJSON_CreateArray();
+	for (size_t i = 0; i < nf && w; i++) {
+		int o = config_origin_of(&app->cfg, f[i].name, 1);
+		char msg[256];
+		if (!lookup(body, f[i].api) || o <= CONFIG_ORIGIN_API)
+			continue;
+		char flag[64];
+		size_t n = (size_t)snprintf(flag, sizeof flag, "%s",
+					    o == CONFIG_ORIGIN_CMDLINE ? "--" : "CSMS_");
+		for (const char *p = f[i].name; *p && n + 1 < sizeof flag; p++)
+			flag[n++] = o == CONFIG_ORIGIN_CMDLINE ? *p : (char)toupper((unsigned char)*p);
+		flag[n] = 0;
+		snprintf(msg, sizeof msg,
+			 "%s: in force now, but at the next start %s from the %s wins over the value stored "
+			 "through the API",
+			 f[i].api, flag, o == CONFIG_ORIGIN_CMDLINE ? "command line" : "environment");
+		cJSON_AddItemToArray(w, cJSON_CreateString(msg));
+	}
+	return w;
 }
 
 static int read_phases(const cJSON *a, double out[3], double lim)

@@ -55,6 +55,10 @@ cJSON *control_status_json(struct csms *app);
  * (ERR_BAD_REQUEST naming the field, ERR_INTERNAL when the store fails)
  * and every setting as it was. */
 int control_apply_settings(struct csms *app, const cJSON *body, struct err_info *e);
+/* After a PUT of body: one line per field it set that an explicit start
+ * value (command line, environment) will win over at the next start; a
+ * new array (empty when none). */
+cJSON *control_put_warnings(struct csms *app, const cJSON *body);
 /* 0 when readings may be pushed (dlm_sensor api), else -1 with e
  * (ERR_CONFLICT): asked before the request body is read. */
 int control_accepts_readings(struct csms *app, struct err_info *e);

@@ -8,6 +8,7 @@
  * The API's routes (api/api_station.c) only carry JSON to and from here. */
 #include "energy.h"
 #include "charger.h"
+#include "control.h"
 #include "csms.h"
 #include "errkind.h"
 #include "log.h"
@@ -38,7 +39,9 @@ struct energy {
 	station_config eff; /* cfg + chargers known only through their chargingMode setting */
 	unsigned char from_charger[STATION_MAX_CHARGERS]; /* eff entry came from a charger setting */
 	station_charger_cfg charger_default;
-	station_state *st; /* ~100 KB: the planner's tables */
+	station_config *file_cfg; /* defaults + the station_settings file: what "api" differs from */
+	cJSON *file_keys;         /* the top-level keys the file gives (an object of true) */
+	station_state *st;        /* ~100 KB: the planner's tables */
 	station_input in;
 	station_output out;
 	int have_out;
@@ -102,8 +105,46 @@ static const struct charger *find_charger(struct csms *app, const char *id)
 	return NULL;
 }
 
-/* eff = the settings' chargers, then every accepted connected charger not
- * listed there, with its chargingMode setting. The station state is per
+/* ---- a charger's mode, phases and maximum current: its own settings ----
+ * They live in ONE place, the charger's settings (PUT /api/v1/chargers/{id}):
+ * a charger exists before the station lists it, DLM reads its phases and
+ * maximum there, and it is where an installer sets up a wallbox. An entry
+ * of the station's chargers[] is a view of them (plus the station's own
+ * per-charger parameters: autoPhaseSwitch, delays, batteryToEv); a PUT of
+ * /api/v1/station that sets them writes the charger's settings. */
+
+/* A charger's settings as its station entry shows them (the station's
+ * bounds: 6..80 A). */
+static void entry_from_settings(const struct csms *app, const struct charger_settings *s,
+				station_charger_cfg *cc)
+{
+	station_ev_mode m;
+	if (station_ev_mode_parse(s->charging_mode, &m) == 0)
+		cc->mode = m;
+	cc->phases = s->phases == 1 ? 1 : 3;
+	double max = s->max_current_a > 0 ? s->max_current_a : app->cfg.dlm_default_max_a;
+	cc->max_current_a = max < 6 ? 6 : max > 80 ? 80 : max;
+}
+
+/* The charger an entry names, when it is known (in memory or the store). */
+static struct charger *known_charger(struct csms *app, const char *id)
+{
+	struct charger *ch = id[0] ? charger_find(app->chargers, app->store, id) : NULL;
+	return ch && ch->reg != REG_UNKNOWN ? ch : NULL;
+}
+
+/* Every entry of c that names a known charger takes its settings. */
+static void derive_entries(struct csms *app, station_config *c)
+{
+	for (int i = 0; i < c->n_chargers; i++) {
+		const struct charger *ch = known_charger(app, c->chargers[i].id);
+		if (ch)
+			entry_from_settings(app, &ch->settings, &c->chargers[i]);
+	}
+}
+
+/* eff = the settings' chargers (with their own settings), then every
+ * accepted connected charger not listed there. The station state is per
  * list position: entries that moved keep their state, new ones start fresh. */
 static void build_effective(struct csms *app)
 {
@@ -120,6 +161,7 @@ static void build_effective(struct csms *app)
 	 * currents; the station's own clamp works on modelled loads and would
 	 * cut the cars a second time. */
 	e->eff.breaker_a = 0;
+	derive_entries(app, &e->eff);
 	memset(e->from_charger, 0, sizeof e->from_charger);
 	for (const struct charger *c = charger_first(app->chargers); c; c = c->next) {
 		if (e->eff.n_chargers >= STATION_MAX_CHARGERS)
@@ -132,11 +174,7 @@ static void build_effective(struct csms *app)
 		station_charger_cfg *cc = &e->eff.chargers[i];
 		*cc = e->charger_default;
 		snprintf(cc->id, sizeof cc->id, "%s", c->id);
-		cc->mode = m;
-		cc->phases = c->settings.phases == 1 ? 1 : 3;
-		double max = c->settings.max_current_a > 0 ? c->settings.max_current_a
-							   : app->cfg.dlm_default_max_a;
-		cc->max_current_a = max < 6 ? 6 : max > 80 ? 80 : max;
+		entry_from_settings(app, &c->settings, cc);
 		e->from_charger[i] = 1;
 	}
 	for (int i = 0; i < e->eff.n_chargers; i++) {
@@ -581,6 +619,18 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 	}
 	if (settings_file(app->cfg.station_settings, &e->cfg, err, errlen))
 		goto fail;
+	/* what the file gave, for the origin of each setting in GET */
+	e->file_cfg = malloc(sizeof *e->file_cfg);
+	e->file_keys = cJSON_CreateObject();
+	if (e->file_cfg)
+		*e->file_cfg = e->cfg;
+	if (app->cfg.station_settings[0]) {
+		char *ftext = read_text_file(app->cfg.station_settings, e2, sizeof e2);
+		cJSON *fj = ftext ? cJSON_Parse(ftext) : NULL, *k;
+		cJSON_ArrayForEach(k, fj) cJSON_AddTrueToObject(e->file_keys, k->string);
+		cJSON_Delete(fj);
+		free(ftext);
+	}
 	char *kept = meta_text(app, META_SETTINGS);
 	if (kept) {
 		station_config tmp = e->cfg;
@@ -589,6 +639,22 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 		else
 			e->cfg = tmp;
 		free(kept);
+	}
+	/* A charger's own settings decide its mode, phases and maximum: say
+	 * so where the station's list (file or kept) says otherwise. */
+	for (int i = 0; i < e->cfg.n_chargers; i++) {
+		station_charger_cfg own = e->cfg.chargers[i], *cc = &e->cfg.chargers[i];
+		const struct charger *ch = known_charger(app, cc->id);
+		if (!ch)
+			continue;
+		entry_from_settings(app, &ch->settings, &own);
+		if (own.mode != cc->mode || own.phases != cc->phases ||
+		    fabs(own.max_current_a - cc->max_current_a) > 1e-9)
+			LOGW("station",
+			     "%s: the station settings say %s, %d phases, %g A; its own settings (%s, %d "
+			     "phases, %g A) are used: PUT /api/v1/chargers/%s changes them",
+			     cc->id, station_ev_mode_name(cc->mode), cc->phases, cc->max_current_a,
+			     station_ev_mode_name(own.mode), own.phases, own.max_current_a, cc->id);
 	}
 	station_state_init(e->st, &e->cfg);
 	if (start_source(app, err, errlen))
@@ -620,6 +686,8 @@ void energy_free(struct csms *app)
 	if (!e)
 		return;
 	station_source_stop(e->src);
+	free(e->file_cfg);
+	cJSON_Delete(e->file_keys);
 	free(e->st);
 	free(e);
 	app->energy = NULL;
@@ -706,13 +774,67 @@ static cJSON *outputs_json(struct energy *e)
 	return o;
 }
 
+/* Where each setting GET /api/v1/station shows came from: a top-level
+ * settings key is "api" where it differs from the station_settings file
+ * over the defaults, else "file" when the file gives it, else "default";
+ * chargers[]' mode, phases and maxCurrentA are the chargers' own settings
+ * ("chargerSettings"); the source's fields are config keys
+ * (config_origin_name). */
+static cJSON *origin_json(struct csms *app, const cJSON *settings)
+{
+	static const struct {
+		const char *api, *key;
+	} source_keys[] = {
+		{ "source.type", "station_source" },      { "source.staleS", "station_stale_s" },
+		{ "source.speed", "station_speed" },      { "source.pvPeakW", "station_sim_pv_w" },
+		{ "source.host", "station_modbus_host" }, { "source.port", "station_modbus_port" },
+		{ "source.unit", "station_modbus_unit" }, { "source.map", "station_map" },
+	};
+	struct energy *e = app->energy;
+	cJSON *o = cJSON_CreateObject();
+	station_config *fc = e->file_cfg ? malloc(sizeof *fc) : NULL;
+	if (fc) {
+		*fc = *e->file_cfg;
+		derive_entries(app, fc); /* chargers[] compared as both views show them */
+	}
+	cJSON *base = fc ? station_json_from_config(fc) : NULL;
+	free(fc);
+	const cJSON *v;
+	cJSON_ArrayForEach(v, settings)
+	{
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(base, v->string);
+		const char *from = !b || !cJSON_Compare(v, b, 1)                    ? "api"
+			: cJSON_GetObjectItemCaseSensitive(e->file_keys, v->string) ? "file"
+										    : "default";
+		cJSON_AddStringToObject(o, v->string, from);
+	}
+	cJSON_Delete(base);
+	cJSON_AddStringToObject(o, "chargers.mode", "chargerSettings");
+	cJSON_AddStringToObject(o, "chargers.phases", "chargerSettings");
+	cJSON_AddStringToObject(o, "chargers.maxCurrentA", "chargerSettings");
+	for (size_t i = 0; i < sizeof source_keys / sizeof source_keys[0]; i++)
+		cJSON_AddStringToObject(
+			o, source_keys[i].api,
+			config_origin_name(config_origin_of(&app->cfg, source_keys[i].key, 0)));
+	return o;
+}
+
 static cJSON *status_json(struct csms *app)
 {
 	struct energy *e = app->energy;
 	char ts[40];
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "mode", station_mode_name(e->cfg.mode));
-	cJSON_AddItemToObject(o, "settings", station_json_from_config(&e->cfg));
+	station_config *view = malloc(sizeof *view);
+	if (view) {
+		/* chargers[]' mode, phases and maxCurrentA as the chargers' own settings say */
+		*view = e->cfg;
+		derive_entries(app, view);
+	}
+	cJSON *settings = station_json_from_config(view ? view : &e->cfg);
+	free(view);
+	cJSON_AddItemToObject(o, "settings", settings);
+	cJSON_AddItemToObject(o, "origin", origin_json(app, settings));
 	if (e->have_out) {
 		cJSON *live = station_json_from_output(&e->eff, &e->in, &e->out);
 		if (live) {
@@ -766,6 +888,96 @@ cJSON *energy_status_json(struct csms *app)
 	return status_json(app);
 }
 
+/* One charger whose settings a PUT of the station changes. */
+struct charger_write {
+	char id[STORE_ID_MAX];
+	struct charger_settings s;
+	int create; /* not known yet: provisioned as PUT /api/v1/chargers/{id} does */
+};
+
+/* The chargers whose mode, phases or maxCurrentA body's chargers[] sets
+ * (nc holds the parsed list, same order), with their new settings: an
+ * entry for a known charger writes the fields it gives where they differ
+ * from what the station shows; one for a charger not known yet provisions
+ * it with the entry's values, so that the two views agree from then on. */
+static int plan_charger_writes(struct csms *app, const cJSON *body, const station_config *nc,
+			       struct charger_write *w, int *nw)
+{
+	static const char *const fields[] = { "mode", "phases", "maxCurrentA" };
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(body, "chargers"), *el;
+	int i = 0;
+	*nw = 0;
+	cJSON_ArrayForEach(el, arr)
+	{
+		if (i >= nc->n_chargers)
+			break;
+		const station_charger_cfg *cc = &nc->chargers[i++];
+		const struct charger *ch = known_charger(app, cc->id);
+		struct charger_write *x = &w[*nw];
+		station_charger_cfg view = *cc;
+		int given[3], change = 0;
+		if (!cc->id[0])
+			continue;
+		for (int f = 0; f < 3; f++)
+			given[f] = !ch || cJSON_GetObjectItemCaseSensitive(el, fields[f]) != NULL;
+		if (ch)
+			x->s = ch->settings;
+		else
+			charger_settings_default(&x->s);
+		entry_from_settings(app, &x->s, &view);
+		if (given[0] && view.mode != cc->mode) {
+			snprintf(x->s.charging_mode, sizeof x->s.charging_mode, "%s",
+				 station_ev_mode_charger(cc->mode));
+			change = 1;
+		}
+		if (given[1] && view.phases != cc->phases) {
+			x->s.phases = cc->phases;
+			change = 1;
+		}
+		if (given[2] && fabs(view.max_current_a - cc->max_current_a) > 1e-9) {
+			x->s.max_current_a = cc->max_current_a;
+			change = 1;
+		}
+		if (!change && ch)
+			continue;
+		snprintf(x->id, sizeof x->id, "%s", cc->id);
+		x->create = !ch;
+		(*nw)++;
+	}
+	return 0;
+}
+
+/* Writes one planned change: the store, then the registry (as PUT
+ * /api/v1/chargers/{id} does). */
+static int write_charger(struct csms *app, const struct charger_write *w)
+{
+	struct charger *ch = NULL;
+	if (w->create) {
+		if (store_charger_create(app->store, w->id, REG_ACCEPTED, app->now_ms) < 0 ||
+		    !(ch = charger_get(app->chargers, app->store, w->id)))
+			return -1;
+		charger_set_reg(app->chargers, ch, REG_ACCEPTED);
+	} else if (!(ch = known_charger(app, w->id)))
+		return -1;
+	struct charger_settings s = w->s;
+	s.has_auth_key = ch->settings.has_auth_key;
+	cJSON *sj = charger_settings_json(&s);
+	cJSON_DeleteItemFromObject(sj, "authorizationKeySet");
+	char *text = sj ? cJSON_PrintUnformatted(sj) : NULL;
+	cJSON_Delete(sj);
+	int rc = text ? store_charger_set_settings(app->store, ch->id, text, NULL) : -1;
+	free(text);
+	if (rc)
+		return -1;
+	LOGI("station",
+	     "%s: chargingMode %s, phases %d, maxCurrentA %g written to the charger's own settings "
+	     "(PUT /api/v1/station chargers[]%s)",
+	     ch->id, s.charging_mode, s.phases, s.max_current_a, w->create ? "; charger provisioned" : "");
+	ch->settings = s;
+	control_charger_changed(app, ch);
+	return 0;
+}
+
 /* A partial settings object (station/README.md names), "confirm": true to
  * enter or leave remoteEms, and the remote EMS setpoint as "remoteEms":
  * {"setpointW": W, "target": "battery"|"grid"}. */
@@ -777,6 +989,7 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 	station_config *nc = NULL;
 	char *text = NULL;
 	int rc = -1;
+	struct charger_write writes[STATION_MAX_CHARGERS];
 	if (energy_running(app, er))
 		return -1;
 	if (!cJSON_IsObject(body))
@@ -824,6 +1037,15 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 			station_mode_name(nc->mode));
 		goto out;
 	}
+	/* mode, phases, maxCurrentA of chargers[]: into the chargers' settings */
+	int nw = 0;
+	plan_charger_writes(app, copy, nc, writes, &nw);
+	for (int i = 0; i < nw; i++)
+		if (write_charger(app, &writes[i])) {
+			err_set(er, ERR_INTERNAL, "cannot store the settings of charger %s", writes[i].id);
+			goto out;
+		}
+	derive_entries(app, nc);
 	cJSON *kept = station_json_from_config(nc);
 	text = kept ? cJSON_PrintUnformatted(kept) : NULL;
 	cJSON_Delete(kept);

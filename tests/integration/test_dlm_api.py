@@ -113,10 +113,12 @@ try:
     r.close()
     c.eq(d.stop(), 0, "stop")
 
-    # kept over a restart, and the file/command line value is overridden
+    # kept over a restart; a value given on the command line wins over the
+    # stored one (issue 11: command line > environment > API > file > default)
     d = Csmsd(ws_port=ws, admin_port=admin, db=db, tmp=tmp, dlm_sensor="api", dlm_breaker_a=16)
     st, g = d.get("/api/v1/dlm")
-    c.eq((g["breakerA"], g["marginA"], g["staleS"]), (32, 2, 30), "API settings kept over a restart")
+    c.eq((g["breakerA"], g["marginA"], g["staleS"]), (16, 2, 30), "API settings kept over a restart, "
+         "the command line's breaker wins")
     c.eq(d.stop(), 0, "stop again")
 except Exception as e:
     import traceback

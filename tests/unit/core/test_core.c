@@ -2,7 +2,9 @@
  * the settings table (every key's default within its own bounds, the
  * bounds applied and named, values read back) and the turn (a commit
  * releases the held replies and counts; an aborted turn answers nothing:
- * its sessions are closed, the writes rolled back). */
+ * its sessions are closed, the writes rolled back), and where each value
+ * comes from (command line > environment > stored through the API > file >
+ * default; issue 11). */
 #include "check.h"
 #include "config.h"
 #include "csms.h"
@@ -10,6 +12,9 @@
 #include "test_db.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 static void check_settings(void)
 {
@@ -110,9 +115,75 @@ static void check_turn(void)
 	unlink(path);
 }
 
+/* Origins: each source recorded per key; a value stored through the API
+ * beats the file and the default, yields to the environment and the
+ * command line; the value a winner beat at start is kept for the log. */
+static void check_origins(void)
+{
+	struct csms_config cfg;
+	char path[] = "/tmp/csms-core-origin-XXXXXX", err[256], other[64], buf[64];
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	CHECK(f != NULL);
+	fprintf(f, "dlm_breaker_a = 20\ndlm_margin_a = 3\nheartbeat_interval = 111\n");
+	fclose(f);
+	setenv("CSMS_DLM_MARGIN_A", "2", 1);
+	setenv("CSMS_DLM_FALLBACK_A", "7", 1);
+	char *argv[] = { "csmsd", "-c", path, "--dlm_fallback_a", "5", "--heartbeat_interval", "333", NULL };
+	memset(&cfg, 0, sizeof cfg);
+	CHECK(config_load(&cfg, 7, argv) == 0);
+	unsetenv("CSMS_DLM_MARGIN_A");
+	unsetenv("CSMS_DLM_FALLBACK_A");
+	unlink(path);
+	CHECK(config_origin_of(&cfg, "dlm_breaker_a", 0) == CONFIG_ORIGIN_FILE);
+	CHECK(config_origin_of(&cfg, "dlm_margin_a", 0) == CONFIG_ORIGIN_ENV);
+	CHECK(config_origin_of(&cfg, "dlm_fallback_a", 0) == CONFIG_ORIGIN_CMDLINE);
+	CHECK(config_origin_of(&cfg, "heartbeat_interval", 0) == CONFIG_ORIGIN_CMDLINE);
+	CHECK(config_origin_of(&cfg, "dlm_stale_s", 0) == CONFIG_ORIGIN_DEFAULT);
+	CHECK(config_origin_of(&cfg, "no_such_key", 0) == -1);
+	CHECK_STR(config_origin_name(CONFIG_ORIGIN_CMDLINE), "commandLine");
+	CHECK_STR(config_origin_name(CONFIG_ORIGIN_ENV), "environment");
+	CHECK_STR(config_origin_name(CONFIG_ORIGIN_API), "api");
+	CHECK_STR(config_origin_name(CONFIG_ORIGIN_FILE), "file");
+	CHECK_STR(config_origin_name(CONFIG_ORIGIN_DEFAULT), "default");
+	CHECK_STR(config_origin_name(99), "?");
+	/* the value each winner beat at start */
+	CHECK(cfg.overridden[0] == NULL);
+	int beaten = 0;
+	for (size_t i = 0; i < CONFIG_MAX_KEYS; i++)
+		if (cfg.overridden[i])
+			beaten += !strcmp(cfg.overridden[i], "3") || !strcmp(cfg.overridden[i], "7") ||
+				!strcmp(cfg.overridden[i], "111");
+	CHECK(beaten == 3);
+
+	/* stored through the API: wins over file and default, yields to env and argv */
+	CHECK(config_set_stored(&cfg, "dlm_breaker_a", "32", other, sizeof other, err, sizeof err) == 0);
+	CHECK_STR(other, "20");
+	CHECK_STR(config_get(&cfg, "dlm_breaker_a", buf, sizeof buf), "32");
+	CHECK(config_origin_of(&cfg, "dlm_breaker_a", 0) == CONFIG_ORIGIN_API);
+	CHECK(config_origin_of(&cfg, "dlm_breaker_a", 1) == CONFIG_ORIGIN_FILE);
+	CHECK(config_set_stored(&cfg, "dlm_stale_s", "20", other, sizeof other, err, sizeof err) == 0);
+	CHECK(config_origin_of(&cfg, "dlm_stale_s", 0) == CONFIG_ORIGIN_API);
+	CHECK(config_set_stored(&cfg, "dlm_margin_a", "4", other, sizeof other, err, sizeof err) == 1);
+	CHECK_STR(other, "2");
+	CHECK_STR(config_get(&cfg, "dlm_margin_a", buf, sizeof buf), "2");
+	CHECK(config_origin_of(&cfg, "dlm_margin_a", 0) == CONFIG_ORIGIN_ENV);
+	CHECK(config_set_stored(&cfg, "dlm_fallback_a", "6", other, sizeof other, err, sizeof err) == 1);
+	CHECK_STR(config_get(&cfg, "dlm_fallback_a", buf, sizeof buf), "5");
+	CHECK(config_set_stored(&cfg, "dlm_breaker_a", "x", other, sizeof other, err, sizeof err) == -1);
+	CHECK(config_set_stored(&cfg, "nope", "1", other, sizeof other, err, sizeof err) == -1);
+	/* a run-time change from the API: origin api now, the start origin kept */
+	CHECK(config_set_from(&cfg, "dlm_fallback_a", "6", CONFIG_ORIGIN_API, err, sizeof err) == 0);
+	CHECK(config_origin_of(&cfg, "dlm_fallback_a", 0) == CONFIG_ORIGIN_API);
+	CHECK(config_origin_of(&cfg, "dlm_fallback_a", 1) == CONFIG_ORIGIN_CMDLINE);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	check_settings();
+	check_origins();
 	check_turn();
 	return CHECK_DONE();
 }
