@@ -94,7 +94,7 @@ static void cell(FILE *f, const char *s, size_t w, int last)
  * max columns (0: no limit) or every column is down to a few characters. */
 static void fit(size_t *w, size_t nc, size_t max)
 {
-	enum { MIN_COL = 5 };
+	enum { MIN_COL = 3 }; /* two characters and the ellipsis */
 	size_t total = nc ? 2 * (nc - 1) : 0;
 	for (size_t c = 0; c < nc; c++)
 		total += w[c];
