@@ -41,7 +41,8 @@ if [ -n "$(echo "$missing" | tr -d ' ')" ]; then
 fi
 
 if [ "$what" = test ] && [ -f "$here/tests/integration/package.json" ]; then
-  if [ ! -d "$here/tests/integration/node_modules/ocpp-rpc" ]; then
+  if [ ! -d "$here/tests/integration/node_modules/ocpp-rpc" ] ||
+     [ ! -d "$here/tests/integration/node_modules/@apidevtools/swagger-parser" ]; then
     (cd "$here/tests/integration" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

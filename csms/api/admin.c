@@ -899,6 +899,24 @@ out:
 	cJSON_Delete(active);
 }
 
+/* ---- the description of this API ---- */
+
+/* csms/api/openapi.json, compiled in (embed_file.cmake); test_openapi.py
+ * keeps it and the table below in step. */
+extern const char api_openapi_json[];
+extern const size_t api_openapi_json_len;
+
+static void r_openapi(struct route_ctx *c)
+{
+	char *body = malloc(api_openapi_json_len);
+	if (!body) {
+		admin_error(c->t, 500, "InternalError", "out of memory");
+		return;
+	}
+	memcpy(body, api_openapi_json, api_openapi_json_len);
+	http_respond(c->t, 200, "application/json", body, api_openapi_json_len);
+}
+
 /* ---- the table ---- */
 
 /* the filters of the transaction lists (tx_filter) */
@@ -906,6 +924,7 @@ out:
 
 static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/health", r_health, NULL },
+	{ HTTP_GET, "/api/v1/openapi.json", r_openapi, NULL },
 	{ HTTP_GET, "/api/v1/chargers", r_chargers, "limit offset" },
 	{ HTTP_GET, "/api/v1/chargers/*", r_charger, NULL },
 	{ HTTP_PUT, "/api/v1/chargers/*", r_charger_put, NULL },

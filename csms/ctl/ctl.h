@@ -45,6 +45,12 @@ int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s, 
 		     const char *path, const char *body, struct ctl_http_resp *out, char *err, size_t errlen);
 void ctl_http_resp_free(struct ctl_http_resp *r);
 
+/* A request still unanswered after CTL_WAIT_NOTE_S says on stderr what it
+ * waits for: note ("waiting for CP1 to answer Reset"), for the next
+ * ctl_http_request only (borrowed until then). */
+#define CTL_WAIT_NOTE_S 2
+void ctl_http_wait_note(const char *note);
+
 /* Appends s to buf (of size cap, NUL-terminated) percent-encoded for a
  * path segment or query value. -1 when it does not fit. */
 int ctl_urlenc(char *buf, size_t cap, const char *s);
@@ -64,8 +70,16 @@ struct ctl_table {
 void ctl_table_init(struct ctl_table *t, const char *const *heads, size_t ncols);
 /* Adds one row of ncols strings (NULL prints as "-"). */
 void ctl_table_row(struct ctl_table *t, const char *const *row);
-/* Prints to f ("(none)" when empty) and frees the cells. */
+/* Prints to f ("(none)" when empty) and frees the cells. On a terminal
+ * the table fits its width ($COLUMNS, else the terminal's): the widest
+ * columns narrow and their long cells end in an ellipsis; elsewhere (a
+ * pipe, a file) cells are printed whole. */
 void ctl_table_print(struct ctl_table *t, FILE *f);
+/* The same within max columns (0: no limit). */
+void ctl_table_print_width(struct ctl_table *t, FILE *f, size_t max);
+/* The width tables fit on f: $COLUMNS or the terminal's when f is a
+ * terminal (80 when neither says), 0 (no limit) when it is not. */
+size_t ctl_term_width(FILE *f);
 
 /* Text of a scalar JSON value into buf: strings as is, numbers without
  * needless decimals, true/false, "-" for null or missing; objects and

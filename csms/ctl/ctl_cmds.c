@@ -331,6 +331,17 @@ static int cmd_charger_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_a
 
 /* ---- OCPP calls ---- */
 
+/* Says, if the charger is slow to answer, what csmsctl is waiting for. */
+static void wait_for(const char *id, const char *action)
+{
+	static char note[400];
+	snprintf(note, sizeof note,
+		 "waiting for charger %.100s to answer %.60s (a charger takes one call at a time: "
+		 "this one may be queued behind others)",
+		 id, action);
+	ctl_http_wait_note(note);
+}
+
 /* POSTs payload (consumed) as ACTION to the charger. full: print the whole
  * result as indented JSON; else one line with its status. */
 static int ocpp(struct ctl *c, const char *id, const char *action, cJSON *payload, int full)
@@ -343,9 +354,11 @@ static int ocpp(struct ctl *c, const char *id, const char *action, cJSON *payloa
 		fprintf(stderr, "%s: out of memory\n", c->prog);
 		return CTL_EXIT_ERROR;
 	}
-	int rc = mkpath(path, sizeof path, "/api/v1/chargers/%s/ocpp/%s", id, action)
-		? too_long(c)
-		: api(c, "POST", path, body, &j);
+	int rc = mkpath(path, sizeof path, "/api/v1/chargers/%s/ocpp/%s", id, action) ? too_long(c) : 0;
+	if (!rc) {
+		wait_for(id, action);
+		rc = api(c, "POST", path, body, &j);
+	}
 	free(body);
 	if (rc || c->json)
 		return rc;
@@ -666,6 +679,133 @@ static int cmd_tx_stop(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args
 	return 0;
 }
 
+/* ---- charger settings, configuration keys, the audit ---- */
+
+static int set_kv(cJSON *root, const char *arg, char *why, size_t whylen);
+
+/* PUT /api/v1/chargers/{id} with the KEY=VALUE settings; prints the
+ * settings the charger has then. */
+static int cmd_charger_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char path[PATH_MAX_LEN], why[300];
+	cJSON *b = cJSON_CreateObject(), *j = NULL;
+	if (!b)
+		return CTL_EXIT_ERROR;
+	for (int i = 1; i < a->npos; i++)
+		if (set_kv(b, a->pos[i], why, sizeof why)) {
+			cJSON_Delete(b);
+			return ctl_usage_error(c, cmd, "%s", why);
+		}
+	char *body = cJSON_PrintUnformatted(b);
+	cJSON_Delete(b);
+	int rc = !body                                                        ? CTL_EXIT_ERROR
+		: mkpath(path, sizeof path, "/api/v1/chargers/%s", a->pos[0]) ? too_long(c)
+									      : api(c, "PUT", path, body, &j);
+	free(body);
+	if (rc || c->json)
+		return rc;
+	printf("%s: settings\n", a->pos[0]);
+	ctl_print_any(cJSON_GetObjectItemCaseSensitive(j, "settings"), stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+/* GetConfiguration through the API, the keys as a table; keys the charger
+ * does not know are named on stderr and make the exit status 1. */
+static int cmd_configuration(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	static const char *const heads[] = { "KEY", "VALUE", "READONLY" };
+	char path[PATH_MAX_LEN];
+	cJSON *p = cJSON_CreateObject(), *j = NULL, *k;
+	(void)cmd;
+	if (!p)
+		return CTL_EXIT_ERROR;
+	if (a->npos > 1) {
+		cJSON *keys = cJSON_AddArrayToObject(p, "key");
+		for (int i = 1; i < a->npos; i++)
+			cJSON_AddItemToArray(keys, cJSON_CreateString(a->pos[i]));
+	}
+	char *body = cJSON_PrintUnformatted(p);
+	cJSON_Delete(p);
+	int rc = !body ? CTL_EXIT_ERROR
+		: mkpath(path, sizeof path, "/api/v1/chargers/%s/ocpp/GetConfiguration", a->pos[0])
+		? too_long(c)
+		: 0;
+	if (!rc) {
+		wait_for(a->pos[0], "GetConfiguration");
+		rc = api(c, "POST", path, body, &j);
+	}
+	free(body);
+	if (rc || c->json)
+		return rc;
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(j, "result");
+	struct ctl_table t;
+	ctl_table_init(&t, heads, 3);
+	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(res, "configurationKey"))
+	{
+		char key[128], val[1024];
+		const char *row[] = { ctl_field(k, "key", key, sizeof key),
+				      ctl_field(k, "value", val, sizeof val),
+				      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(k, "readonly")) ? "yes"
+												    : "no" };
+		ctl_table_row(&t, row);
+	}
+	ctl_table_print(&t, stdout);
+	int unknown = 0;
+	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(res, "unknownKey")) if (cJSON_IsString(k))
+		fprintf(stderr, "%s%s",
+			unknown++ ? ", " : "csmsctl: unknown to the charger: ", k->valuestring);
+	if (unknown)
+		fputc('\n', stderr);
+	cJSON_Delete(j);
+	return unknown ? CTL_EXIT_ERROR : 0;
+}
+
+/* The calls sent to chargers (and admins' closes), newest first. */
+static int cmd_audit(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	static const char *const heads[] = { "ID",     "QUEUED",  "CHARGER", "ACTION",
+					     "SOURCE", "OUTCOME", "MS",      "ANSWER" };
+	char path[PATH_MAX_LEN] = "/api/v1/audit";
+	const char *limit = opt(cmd, a, "limit");
+	long lim;
+	cJSON *j, *e;
+	if (limit && parse_int(limit, 1, 10000, &lim))
+		return ctl_usage_error(c, cmd, "--limit: a whole number from 1 to 10000");
+	if (addq(path, sizeof path, "charger", opt(cmd, a, "charger")) ||
+	    addq(path, sizeof path, "action", opt(cmd, a, "action")) ||
+	    addq(path, sizeof path, "limit", limit))
+		return too_long(c);
+	int rc = api(c, "GET", path, NULL, &j);
+	if (rc || c->json)
+		return rc;
+	struct ctl_table t;
+	ctl_table_init(&t, heads, 8);
+	cJSON_ArrayForEach(e, j)
+	{
+		char id[32], q[64], ch[64], ac[64], src[32], out[32], ms[32], ans[512];
+		const cJSON *err = cJSON_GetObjectItemCaseSensitive(e, "error");
+		const cJSON *res = cJSON_GetObjectItemCaseSensitive(e, "result");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(res, "status");
+		if (cJSON_IsObject(err))
+			ctl_field(err, "code", ans, sizeof ans);
+		else if (cJSON_IsString(st))
+			snprintf(ans, sizeof ans, "%s", st->valuestring);
+		else
+			ctl_str(res, ans, sizeof ans);
+		const char *row[] = {
+			ctl_field(e, "id", id, sizeof id),        ctl_field(e, "queued", q, sizeof q),
+			ctl_field(e, "charger", ch, sizeof ch),   ctl_field(e, "action", ac, sizeof ac),
+			ctl_field(e, "source", src, sizeof src),  ctl_field(e, "outcome", out, sizeof out),
+			ctl_field(e, "latencyMs", ms, sizeof ms), ans
+		};
+		ctl_table_row(&t, row);
+	}
+	ctl_table_print(&t, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
 /* ---- generic views: dlm, station, alarms, diagnosis, health ---- */
 
 /* The API path of a command that just shows one resource. */
@@ -849,7 +989,11 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "one charger with its connectors, settings and latest measurements", 0 },
 	{ "accept", "ID", 1, 1, NOOPTS, cmd_accept, "accept a (pending) charger", 0 },
 	{ "reject", "ID", 1, 1, NOOPTS, cmd_reject, "reject a charger", 0 },
-	{ "charger-rm",
+	{ "charger set", "ID KEY=VALUE...", 2, CTL_MAX_POS, NOOPTS, cmd_charger_set,
+	  "change a charger's settings (phases, gridPhase, maxCurrentA, chargingMode,\n"
+	  "authorizationRequired, freeIdTag, authorizationKey; values as JSON when they parse)",
+	  0 },
+	{ "charger rm",
 	  "ID [--force]",
 	  1,
 	  1,
@@ -858,6 +1002,16 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "forget a charger: settings, connectors, profiles go, transactions stay; refused while\n"
 	  "it is connected or has an active transaction unless --force (closes them, drops it)",
 	  0 },
+	{ "charger-rm",
+	  "ID [--force]",
+	  1,
+	  1,
+	  { { "force", 0, 0 } },
+	  cmd_charger_rm,
+	  "the same as charger rm",
+	  0 },
+	{ "configuration", "ID [KEY...]", 1, CTL_MAX_POS, NOOPTS, cmd_configuration,
+	  "the charger's configuration keys (GetConfiguration; all, or the KEYs named)", 0 },
 	{ "send", "ID ACTION [JSON|-]", 2, 3, NOOPTS, cmd_send,
 	  "send any CS-initiated OCPP 1.6 action; JSON is the payload (default {},\n"
 	  "'-' reads it from stdin); prints the charger's result",
@@ -902,7 +1056,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "list transactions (energy in kWh); --csv prints the API's CSV",
 	  0 },
 	{ "transaction", "TXID", 1, 1, NOOPTS, cmd_transaction, "one transaction with its meter values", 0 },
-	{ "tx-stop",
+	{ "transaction stop",
 	  "TXID [--meter-stop WH] [--reason R]",
 	  1,
 	  1,
@@ -910,6 +1064,14 @@ const struct ctl_cmd ctl_cmds[] = {
 	  cmd_tx_stop,
 	  "close a transaction that will never stop (charger gone, stop lost), as an\n"
 	  "admin; meterStop defaults to its last meter value, reason to Other",
+	  0 },
+	{ "tx-stop",
+	  "TXID [--meter-stop WH] [--reason R]",
+	  1,
+	  1,
+	  { { "meter-stop", 1, 0 }, { "reason", 1, 0 } },
+	  cmd_tx_stop,
+	  "the same as transaction stop",
 	  0 },
 	{ "dlm", "", 0, 0, NOOPTS, cmd_view, "dynamic load management settings and live state", 0 },
 	{ "dlm set", "KEY=VALUE...", 1, CTL_MAX_POS, NOOPTS, cmd_set,
@@ -926,6 +1088,14 @@ const struct ctl_cmd ctl_cmds[] = {
 	  { { "active", 0, 0 } },
 	  cmd_alarms,
 	  "alarms (charger faults, offline chargers, rejected profiles); --active: not cleared",
+	  0 },
+	{ "audit",
+	  "[--charger ID] [--action A] [--limit N]",
+	  0,
+	  0,
+	  { { "charger", 1, 0 }, { "action", 1, 0 }, { "limit", 1, 0 } },
+	  cmd_audit,
+	  "the calls sent to chargers and admins' closes, newest first (100 unless --limit)",
 	  0 },
 	{ "diagnosis", "", 0, 0, NOOPTS, cmd_view, "every charger and device with its health", 0 },
 	{ "health", "", 0, 0, NOOPTS, cmd_health, "is the daemon up", 0 },

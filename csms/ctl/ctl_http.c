@@ -216,6 +216,14 @@ static void lws_log_stderr(int level, const char *line)
 	fprintf(stderr, "lws: %s", line);
 }
 
+/* What the next request waits for, said once it has taken a while. */
+static const char *wait_note;
+
+void ctl_http_wait_note(const char *note)
+{
+	wait_note = note;
+}
+
 int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s, const char *method,
 		     const char *path, const char *body, struct ctl_http_resp *out, char *err, size_t errlen)
 {
@@ -274,14 +282,20 @@ int ctl_http_request(const struct ctl_url *u, const char *token, int timeout_s, 
 	/* lws enforces timeout_secs per phase; this bounds the whole request
 	 * too (lws_service wakes at least once a second for its timers). */
 	time_t start = time(NULL), deadline = start + timeout_s + 1;
+	int noted = !wait_note;
 	while (!r.done) {
 		if (lws_service(ctx, 0) < 0) {
 			fail(&r, "HTTP client failed");
 			break;
 		}
+		if (!noted && time(NULL) - start >= CTL_WAIT_NOTE_S) {
+			fprintf(stderr, "csmsctl: %s (at most %d s)...\n", wait_note, timeout_s);
+			noted = 1;
+		}
 		if (time(NULL) > deadline)
 			fail(&r, "no answer in time");
 	}
+	wait_note = NULL;
 	lws_context_destroy(ctx);
 
 	if (r.done == 1)

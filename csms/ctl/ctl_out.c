@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 void ctl_table_init(struct ctl_table *t, const char *const *heads, size_t ncols)
 {
@@ -50,15 +52,70 @@ static size_t width(const char *s)
 	return w;
 }
 
+size_t ctl_term_width(FILE *f)
+{
+	struct winsize ws;
+	const char *cols = getenv("COLUMNS");
+	char *end;
+	if (!f || !isatty(fileno(f)))
+		return 0;
+	long n = cols ? strtol(cols, &end, 10) : 0;
+	if (cols && *cols && !*end && n >= 10 && n <= 10000)
+		return (size_t)n;
+	if (!ioctl(fileno(f), TIOCGWINSZ, &ws) && ws.ws_col >= 10)
+		return ws.ws_col;
+	return 80;
+}
+
+/* s in w columns: as is, or cut with an ellipsis (UTF-8: a character is
+ * one column, as width() counts). */
 static void cell(FILE *f, const char *s, size_t w, int last)
 {
-	fputs(s, f);
+	size_t n = width(s);
+	if (n > w) {
+		size_t keep = w ? w - 1 : 0, cols = 0;
+		const char *p = s;
+		for (; *p; p++) {
+			if (((unsigned char)*p & 0xC0) != 0x80 && cols++ == keep)
+				break;
+		}
+		fwrite(s, 1, (size_t)(p - s), f);
+		if (w)
+			fputs("\xe2\x80\xa6", f); /* ... */
+		n = w;
+	} else
+		fputs(s, f);
 	if (!last)
-		for (size_t n = width(s); n < w + 2; n++)
+		for (; n < w + 2; n++)
 			fputc(' ', f);
 }
 
+/* Narrows the widest columns, one column at a time, until the row fits in
+ * max columns (0: no limit) or every column is down to a few characters. */
+static void fit(size_t *w, size_t nc, size_t max)
+{
+	enum { MIN_COL = 3 }; /* two characters and the ellipsis */
+	size_t total = nc ? 2 * (nc - 1) : 0;
+	for (size_t c = 0; c < nc; c++)
+		total += w[c];
+	while (max && total > max) {
+		size_t widest = 0;
+		for (size_t c = 1; c < nc; c++)
+			if (w[c] > w[widest])
+				widest = c;
+		if (w[widest] <= MIN_COL)
+			break;
+		w[widest]--;
+		total--;
+	}
+}
+
 void ctl_table_print(struct ctl_table *t, FILE *f)
+{
+	ctl_table_print_width(t, f, ctl_term_width(f));
+}
+
+void ctl_table_print_width(struct ctl_table *t, FILE *f, size_t max)
 {
 	size_t w[32] = { 0 }, nc = t->ncols < 32 ? t->ncols : 32;
 	if (t->oom)
@@ -71,6 +128,7 @@ void ctl_table_print(struct ctl_table *t, FILE *f)
 				w[c] = n;
 		}
 	}
+	fit(w, nc, max);
 	for (size_t c = 0; c < nc; c++)
 		cell(f, t->heads[c], w[c], c + 1 == nc);
 	fputc('\n', f);
@@ -160,13 +218,13 @@ static void print_object_array(const cJSON *arr, FILE *f, const char *indent)
 	}
 	/* The indent goes before every line: print into memory first. */
 	char *mem = NULL;
-	size_t mlen = 0;
+	size_t mlen = 0, max = ctl_term_width(f);
 	FILE *m = open_memstream(&mem, &mlen);
 	if (!m) {
 		ctl_table_print(&t, f);
 		return;
 	}
-	ctl_table_print(&t, m);
+	ctl_table_print_width(&t, m, max > strlen(indent) ? max - strlen(indent) : max);
 	fclose(m);
 	for (char *line = mem, *nl; line && *line; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
