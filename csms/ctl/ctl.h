@@ -72,8 +72,10 @@ void ctl_table_init(struct ctl_table *t, const char *const *heads, size_t ncols)
 void ctl_table_row(struct ctl_table *t, const char *const *row);
 /* Prints to f ("(none)" when empty) and frees the cells. On a terminal
  * the table fits its width ($COLUMNS, else the terminal's): the widest
- * columns narrow and their long cells end in an ellipsis; elsewhere (a
- * pipe, a file) cells are printed whole. */
+ * columns narrow and their long cells end in an ellipsis; where columns
+ * would be cut below 8 characters, each row is printed as a record (a
+ * "HEAD  value" line per column); elsewhere (a pipe, a file) cells are
+ * printed whole. */
 void ctl_table_print(struct ctl_table *t, FILE *f);
 /* The same within max columns (0: no limit). */
 void ctl_table_print_width(struct ctl_table *t, FILE *f, size_t max);

@@ -115,6 +115,37 @@ void ctl_table_print(struct ctl_table *t, FILE *f)
 	ctl_table_print_width(t, f, ctl_term_width(f));
 }
 
+/* Too narrow for columns (some column would be cut below READABLE
+ * characters, or below its own width when that is less): one record per
+ * row, a "HEAD  value" line per column, values cut to the width, as psql's
+ * expanded mode. */
+static int too_narrow(const size_t *natural, size_t nc, size_t max)
+{
+	enum { READABLE = 8 };
+	size_t need = nc ? 2 * (nc - 1) : 0;
+	for (size_t c = 0; c < nc; c++)
+		need += natural[c] < READABLE ? natural[c] : READABLE;
+	return max && need > max;
+}
+
+static void print_records(const struct ctl_table *t, FILE *f, size_t nc, size_t max)
+{
+	size_t kw = 0;
+	for (size_t c = 0; c < nc; c++)
+		if (width(t->heads[c]) > kw)
+			kw = width(t->heads[c]);
+	size_t vw = max > kw + 2 + 3 ? max - kw - 2 : 3;
+	for (size_t r = 0; r < t->nrows; r++) {
+		if (r)
+			fputc('\n', f);
+		for (size_t c = 0; c < nc; c++) {
+			cell(f, t->heads[c], kw, 0);
+			cell(f, t->cells[r * t->ncols + c], vw, 1);
+			fputc('\n', f);
+		}
+	}
+}
+
 void ctl_table_print_width(struct ctl_table *t, FILE *f, size_t max)
 {
 	size_t w[32] = { 0 }, nc = t->ncols < 32 ? t->ncols : 32;
@@ -128,14 +159,18 @@ void ctl_table_print_width(struct ctl_table *t, FILE *f, size_t max)
 				w[c] = n;
 		}
 	}
-	fit(w, nc, max);
-	for (size_t c = 0; c < nc; c++)
-		cell(f, t->heads[c], w[c], c + 1 == nc);
-	fputc('\n', f);
-	for (size_t r = 0; r < t->nrows; r++) {
+	if (t->nrows && too_narrow(w, nc, max)) {
+		print_records(t, f, nc, max);
+	} else {
+		fit(w, nc, max);
 		for (size_t c = 0; c < nc; c++)
-			cell(f, t->cells[r * t->ncols + c], w[c], c + 1 == nc);
+			cell(f, t->heads[c], w[c], c + 1 == nc);
 		fputc('\n', f);
+		for (size_t r = 0; r < t->nrows; r++) {
+			for (size_t c = 0; c < nc; c++)
+				cell(f, t->cells[r * t->ncols + c], w[c], c + 1 == nc);
+			fputc('\n', f);
+		}
 	}
 	if (!t->nrows)
 		fputs("(none)\n", f);

@@ -10,6 +10,7 @@ usage: /usr/bin/python3 test_csmsctl_cmds.py [BUILD_DIR]   (or env CSMS_BUILD)""
 import fcntl
 import json
 import os
+import re
 import pty
 import struct
 import subprocess
@@ -204,12 +205,18 @@ try:
     piped = expect(ctl(d, "chargers"), 0, "chargers through a pipe")
     c(VENDOR + "/" + MODEL in piped and "\u2026" not in piped, "through a pipe cells are whole")
     c(max(len(l) for l in piped.splitlines()) > 100, "the whole table is wider than 100 columns")
+    c(rc == 0 and rc40 == 0, "chargers in a terminal exits 0")
     for cols, lines in ((80, lines80), (40, lines40), (60, lines_cols)):
-        c(rc == 0 and rc40 == 0, "chargers in a terminal exits 0")
         c(lines and max(len(l) for l in lines) <= cols, "%d columns: every line fits: %r" % (cols, lines))
+    for cols, lines in ((80, lines80), (60, lines_cols)):
         c(any("\u2026" in l for l in lines), "%d columns: cut cells end in an ellipsis" % cols)
         c(lines[0].startswith("ID"), "%d columns: the header first: %r" % (cols, lines[0]))
         c(any(l.startswith("CP1") for l in lines), "%d columns: short cells stay whole" % cols)
+    # too narrow for columns: one record per charger, a line per column
+    c(re.match(r"ID\s+CP1$", lines40[0]), "40 columns: records, the first line 'ID  CP1': %r" % lines40[:2])
+    c(any(re.match(r"REGISTRATION\s+accepted$", l) for l in lines40), "40 columns: REGISTRATION  accepted")
+    c(any(re.match(r"VENDOR/MODEL\s+\S+", l) for l in lines40), "40 columns: the vendor on its own line")
+    c("" in lines40, "40 columns: a blank line between two chargers")
     print("--- csmsctl chargers, 80 columns:\n" + "\n".join(lines80))
     print("--- csmsctl chargers, 40 columns:\n" + "\n".join(lines40))
     _, lines = in_pty(d, ["audit"], 80)
