@@ -104,7 +104,7 @@ d = Csmsd(unknown_chargers="accept", dlm_enabled="true", dlm_sensor="modbus-tcp"
 try:
     for cid, ph, gp in (("EV1", 3, 0), ("EV2", 3, 0), ("EV3", 1, 1)):
         st, _ = d.put("/api/v1/chargers/" + cid, {"phases": ph, "gridPhase": gp + 1, "maxCurrentA": WANT})
-        c.eq(st, 200, "settings for " + cid)
+        c.eq(st, 201, "settings for " + cid + " (provisioned: 201)")
     evs = [Charger(d, "EV1", 3, 0), Charger(d, "EV2", 3, 0), Charger(d, "EV3", 1, 1)]
 
     def world(t0, until, samples):
