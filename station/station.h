@@ -283,6 +283,11 @@ typedef struct station_forecast {
 	double pv_peak_ratio; /* slowly decaying upper envelope of pv / clear-sky (site size) */
 	double load_mean;     /* running mean, the fallback before a slot has history */
 	uint32_t load_mean_n;
+	/* how wrong it has been: smoothed |actual - forecast| of the net load
+	 * (load - PV) per slot of the day, W, taken when a slot closes (the
+	 * optimiser's guard); err_n 0 = not known yet */
+	float err_w[STATION_SLOTS_PER_DAY];
+	uint16_t err_n[STATION_SLOTS_PER_DAY];
 	/* accumulator of the slot in progress */
 	int64_t acc_slot; /* absolute slot number, -1 none */
 	double acc_load, acc_pv, acc_cs, acc_s;
@@ -305,6 +310,14 @@ typedef struct station_plan {
 	float load_w[STATION_PLAN_MAX_SLOTS], pv_w[STATION_PLAN_MAX_SLOTS];
 	float imp[STATION_PLAN_MAX_SLOTS], exp[STATION_PLAN_MAX_SLOTS];
 	double cost; /* planned cost over the horizon */
+	/* the guard: the self-consumption rule on the same forecast; the plan is
+	 * followed only when it saves more than the forecast error can explain */
+	double rule_cost, gain, margin;
+	bool follow_rule;
+	/* Auto-SOC smart loads whose window is open in each slot (bit i =
+	 * smart_loads[i]); the plan knows that SOC above their threshold switches
+	 * them on */
+	uint8_t load_mask[STATION_PLAN_MAX_SLOTS];
 	/* cost-to-go at the end of the first slots (what the step follows):
 	 * vnext[j][i] = value at the end of slot j at SOC level i */
 	double emin_wh, level_wh;

@@ -5,6 +5,19 @@
  * exact dynamic program over a discretised SOC (memory preallocated in
  * station_plan), re-plans every replan_min minutes and executes each step
  * by minimising the slot's grid cost plus the plan's cost-to-go.
+ *
+ * Controlled loads in the model: the forecast learns the home load without
+ * the Auto-SOC smart loads, and the plan switches them on itself wherever its
+ * SOC is above a load's threshold inside the load's window, as the load rule
+ * will. Their energy is credited at the feed-in price: a surplus load running
+ * on PV that would have been exported costs the plan nothing, one running on
+ * stored or bought energy costs the difference. So the plan never lifts the
+ * SOC into a load's band with grid energy unless that pays, and still lets
+ * PV surplus reach the load.
+ *
+ * The guard: each plan is compared with the self-consumption rule run on
+ * the same forecast; where the plan's expected gain is within what the
+ * learned forecast error can explain, the mode follows the rule.
  */
 #include "station_internal.h"
 
@@ -38,14 +51,40 @@ static double slot_clearsky(const station_config *cfg, int64_t slot)
 				    slot * STATION_SLOT_S + STATION_SLOT_S / 2);
 }
 
-static void finish_slot(const station_config *cfg, station_forecast *f)
+/* Power of the Auto-SOC smart loads switched on in st: the plan models
+ * them, so the learned load leaves them out. */
+static double auto_loads_on_w(const station_config *cfg, const station_state *st)
 {
+	double w = 0;
+	for (int i = 0; i < cfg->n_smart_loads && i < STATION_MAX_SMART_LOADS; i++)
+		if (cfg->smart_loads[i].mode == STATION_LOAD_AUTO_SOC && st->smart_on[i])
+			w += cfg->smart_loads[i].power_w;
+	return w;
+}
+
+#define ERR_RATE 0.2 /* smoothing of the forecast residuals: about the last 5 days */
+
+static void finish_slot(const station_config *cfg, station_state *st)
+{
+	station_forecast *f = &st->fc;
 	if (f->acc_slot < 0 || f->acc_s < STATION_SLOT_S / 2)
 		return;
 	int sod, we;
 	slot_kind(cfg, f->acc_slot, &sod, &we);
 	double a = cfg->learn_rate;
 	double load = f->acc_load / f->acc_s, pv = f->acc_pv / f->acc_s, cs = f->acc_cs / f->acc_s;
+	/* the residual of what the model would have said, before it learns the slot */
+	if (f->load_n[we][sod] || f->load_n[!we][sod]) {
+		double fl, fp;
+		station_forecast_slot(cfg, st, f->acc_slot, &fl, &fp);
+		double r = fabs((load - pv) - (fl - fp));
+		if (f->err_n[sod] == 0)
+			f->err_w[sod] = (float)r;
+		else
+			f->err_w[sod] += (float)(ERR_RATE * (r - f->err_w[sod]));
+		if (f->err_n[sod] < UINT16_MAX)
+			f->err_n[sod]++;
+	}
 	float *lp = &f->load[we][sod];
 	if (f->load_n[we][sod] == 0)
 		*lp = (float)load;
@@ -77,10 +116,15 @@ void station_forecast_learn(station_ctx *c, double load_w, double pv_w)
 	station_forecast *f = &c->st->fc;
 	int64_t slot = floordiv64(c->now_ms, 1000LL * STATION_SLOT_S);
 	if (slot != f->acc_slot) {
-		finish_slot(c->cfg, f);
+		finish_slot(c->cfg, c->st);
 		f->acc_slot = slot;
 		f->acc_load = f->acc_pv = f->acc_cs = f->acc_s = 0;
 	}
+	/* the Auto-SOC loads are the plan's own decisions (modelled, not learned);
+	 * st->smart_on still holds the previous step's, which load_w includes */
+	load_w -= auto_loads_on_w(c->cfg, c->st);
+	if (load_w < 0)
+		load_w = 0;
 	/* each measurement stands for the time since the previous one */
 	double w = c->dt_s > 0 ? c->dt_s : 0;
 	f->acc_load += load_w * w;
@@ -235,10 +279,31 @@ typedef struct dp_grid {
 	const station_config *cfg;
 	int n, levels;
 	double dt_h;
-	double ec, ed;   /* charge and discharge efficiency (sqrt of round trip) */
-	double emin, de; /* energy at level 0 and between two levels, Wh */
-	double peak;     /* import cap of the stage cost, 0 = none */
+	double ec, ed;       /* charge and discharge efficiency (sqrt of round trip) */
+	double emin, de;     /* energy at level 0 and between two levels, Wh */
+	double peak;         /* import cap of the stage cost, 0 = none */
+	const uint8_t *mask; /* Auto-SOC loads open per slot (NULL: none) */
 } dp_grid;
+
+/* The Auto-SOC loads a slot with open-window mask `mask` runs at stored
+ * energy e (Wh): on above the threshold, as station_loads.c decides. */
+static double loads_at(const dp_grid *g, uint8_t mask, double e)
+{
+	const station_config *cfg = g->cfg;
+	double soc = cfg->battery.capacity_wh > 0 ? e / cfg->battery.capacity_wh * 100.0 : 0, w = 0;
+	for (int i = 0; mask && i < cfg->n_smart_loads && i < STATION_MAX_SMART_LOADS; i++)
+		if ((mask >> i) & 1 && soc > cfg->smart_loads[i].soc_threshold_pct + 1e-9)
+			w += cfg->smart_loads[i].power_w;
+	return w;
+}
+
+/* Stage cost with the Auto-SOC loads `extra` on, their energy credited at
+ * the feed-in price (see the file comment). */
+static double stage_cost_loads(double load, double pv, double b, double extra, double imp, double exp,
+			       double cap, double dt_h)
+{
+	return stage_cost(load + extra, pv, b, imp, exp, cap, dt_h) - extra * exp * dt_h / 1000.0;
+}
 
 /* No battery to plan (no capacity, or no SOC range): the cost of the load
  * and PV as they come, the SOC standing still. */
@@ -288,15 +353,22 @@ static const double *dp_backward(const dp_grid *g, station_plan *p, const float 
 			kct = (int)floor(inv_room + 1e-9);
 		if (kct < 0)
 			kct = 0;
-		for (int k = -kd; k <= kct; k++) {
-			double dE = k * de;
-			double b = dE > 0 ? dE / ec / dt_h : dE * ed / dt_h;
-			sc[k + kd] = stage_cost(load[t], pv[t], b, imp[t], exp[t], g->peak, dt_h);
-		}
+		uint8_t mask = g->mask ? g->mask[t] : 0;
+		double band = -1; /* the loads' power sc[] was computed for */
 		if (t >= 1 && t <= STATION_PLAN_KEEP)
 			for (int i = 0; i < levels; i++)
 				p->vnext[t - 1][i] = (float)vn[i];
 		for (int i = 0; i < levels; i++) {
+			double extra = loads_at(g, mask, g->emin + i * de);
+			if (extra != band) {
+				band = extra;
+				for (int k = -kd; k <= kct; k++) {
+					double dE = k * de;
+					double b = dE > 0 ? dE / ec / dt_h : dE * ed / dt_h;
+					sc[k + kd] = stage_cost_loads(load[t], pv[t], b, extra, imp[t],
+								      exp[t], g->peak, dt_h);
+				}
+			}
 			int lo = i - kd < 0 ? 0 : i - kd, hi = i + kct >= levels ? levels - 1 : i + kct;
 			double best = INFINITY;
 			int bj = i;
@@ -359,9 +431,11 @@ static double dp_forward(const dp_grid *g, const station_plan *p, const double *
 	return total;
 }
 
-double station_plan_dp(const station_config *cfg, station_plan *p, int n, double dt_s, const float *load,
-		       const float *pv, const float *imp, const float *exp, double soc0_pct, double floor_pct,
-		       double ceil_pct, int levels, double terminal_per_wh, float *soc_out, float *bat_out)
+/* station_plan_dp() with the Auto-SOC loads of mask (NULL: none). */
+static double plan_dp(const station_config *cfg, station_plan *p, int n, double dt_s, const float *load,
+		      const float *pv, const float *imp, const float *exp, const uint8_t *mask,
+		      double soc0_pct, double floor_pct, double ceil_pct, int levels, double terminal_per_wh,
+		      float *soc_out, float *bat_out)
 {
 	const station_battery_cfg *bc = &cfg->battery;
 	double eta = bc->round_trip_eff > 0 ? bc->round_trip_eff : 1;
@@ -385,7 +459,8 @@ double station_plan_dp(const station_config *cfg, station_plan *p, int n, double
 		      .ed = sqrt(eta),
 		      .emin = emin,
 		      .de = (emax - emin) / (levels - 1),
-		      .peak = cfg->max_peak_power_w };
+		      .peak = cfg->max_peak_power_w,
+		      .mask = mask };
 	if (n <= 0)
 		return 0;
 	if (cap_wh <= 0 || g.de <= 1e-6)
@@ -395,6 +470,14 @@ double station_plan_dp(const station_config *cfg, station_plan *p, int n, double
 	p->levels = levels;
 	const double *v0 = dp_backward(&g, p, load, pv, imp, exp, terminal_per_wh);
 	return dp_forward(&g, p, v0, soc0_pct, soc_out, bat_out);
+}
+
+double station_plan_dp(const station_config *cfg, station_plan *p, int n, double dt_s, const float *load,
+		       const float *pv, const float *imp, const float *exp, double soc0_pct, double floor_pct,
+		       double ceil_pct, int levels, double terminal_per_wh, float *soc_out, float *bat_out)
+{
+	return plan_dp(cfg, p, n, dt_s, load, pv, imp, exp, NULL, soc0_pct, floor_pct, ceil_pct, levels,
+		       terminal_per_wh, soc_out, bat_out);
 }
 
 /* Terminal value of energy left at the end of the horizon: what it saves at
@@ -410,6 +493,129 @@ static double terminal_value(const float *imp, int n, double eta_d)
 	return m * eta_d;
 }
 
+/* The self-consumption rule's battery power at stored energy e in slot t
+ * with the Auto-SOC loads `extra` on: surplus charges, deficits discharge,
+ * within the power, SOC and inverter limits. */
+static double rule_power(const dp_grid *g, double load, double pv, double extra, double e, double emax)
+{
+	const station_battery_cfg *bc = &g->cfg->battery;
+	double net = pv - load - extra;
+	double hi = fmin(bc->max_charge_w, fmax(0, emax - e) / g->ec / g->dt_h);
+	double lo = -fmin(bc->max_discharge_w, fmax(0, e - g->emin) * g->ed / g->dt_h);
+	lo = fmax(lo, fmin(pv - g->cfg->inverter_max_w, 0));
+	return net > hi ? hi : net < lo ? lo : net;
+}
+
+/* The cost on the forecast of a policy, counted as the DP counts it (stage
+ * costs, the Auto-SOC loads by the SOC at each slot's start with their
+ * credit, the terminal value), from stored energy e0 (Wh). p NULL: the
+ * self-consumption rule. Else the plan's policy (its choice table from the
+ * level nearest the exact energy) executed with exact energy: where the
+ * rule lands within one level of the plan's target, the difference is the
+ * level grid's rounding, not a decision, and the rule's move is taken (as
+ * execute() does with its dead band). Writes the stored energy at each
+ * slot's end into e_out (n values). */
+static double eval_policy(const dp_grid *g, const station_plan *p, const float *load, const float *pv,
+			  const float *imp, const float *exp, double e0, double emax, double terminal_per_wh,
+			  float *e_out)
+{
+	const station_battery_cfg *bc = &g->cfg->battery;
+	double e = e0, total = 0, dt_h = g->dt_h;
+	for (int t = 0; t < g->n; t++) {
+		double extra = loads_at(g, g->mask ? g->mask[t] : 0, e);
+		double b = rule_power(g, load[t], pv[t], extra, e, emax);
+		if (p) {
+			int i = (int)floor((e - g->emin) / g->de + 0.5);
+			i = i < 0 ? 0 : i >= g->levels ? g->levels - 1 : i;
+			double ej = g->emin + p->choice[t][i] * g->de;
+			double er = e + (b > 0 ? b * g->ec * dt_h : b / g->ed * dt_h);
+			if (fabs(er - ej) > g->de) {
+				double dE = fmin(fmax(ej - e, -bc->max_discharge_w / g->ed * dt_h),
+						 bc->max_charge_w * g->ec * dt_h);
+				b = dE > 0 ? dE / g->ec / dt_h : dE * g->ed / dt_h;
+			}
+		}
+		total += stage_cost_loads(load[t], pv[t], b, extra, imp[t], exp[t], g->peak, dt_h);
+		e += b > 0 ? b * g->ec * dt_h : b / g->ed * dt_h;
+		e_out[t] = (float)e;
+	}
+	return total - terminal_per_wh * (e - g->emin) / 1000.0;
+}
+
+#define GUARD_MIN 0.005 /* currency: a gain below this is a tie, and the rule wins ties */
+#define GUARD_BIAS 0.5  /* the perturbed forecasts: half the learned error, in every slot */
+
+/* The guard (see the file comment). The plan's policy and the rule are
+ * costed on the forecast and on two forecasts that are off by half the
+ * learned error (per slot of the day, |actual - forecast| of the net load,
+ * smoothed) in every slot, once each way: more load / less PV, and less load / more
+ * PV. The plan is followed only when it beats the rule by GUARD_MIN in all
+ * three; margin = how much of the nominal gain the worse of the two
+ * perturbed cases takes away. Without a learned error yet, a prior of a
+ * quarter of the forecast net load plus 100 W. */
+static void guard(station_ctx *c, int64_t slot, double term)
+{
+	const station_config *cfg = c->cfg;
+	station_state *st = c->st;
+	station_plan *p = &st->plan;
+	const station_battery_cfg *bc = &cfg->battery;
+	p->follow_rule = false;
+	p->gain = p->margin = 0;
+	p->rule_cost = p->cost;
+	if (bc->capacity_wh <= 0 || p->levels < 2)
+		return;
+	double eta = bc->round_trip_eff > 0 ? bc->round_trip_eff : 1;
+	dp_grid g = { .cfg = cfg,
+		      .n = p->n,
+		      .levels = p->levels,
+		      .dt_h = STATION_SLOT_S / 3600.0,
+		      .ec = sqrt(eta),
+		      .ed = sqrt(eta),
+		      .emin = p->emin_wh,
+		      .de = p->level_wh,
+		      .peak = cfg->max_peak_power_w,
+		      .mask = p->load_mask };
+	double e0 = c->soc / 100.0 * bc->capacity_wh, emax = p->emin_wh + (p->levels - 1) * p->level_wh;
+	/* scratch on the stack (~5 KB): trajectories and a perturbed forecast */
+	float ep[STATION_PLAN_MAX_SLOTS], er[STATION_PLAN_MAX_SLOTS];
+	float ld[STATION_PLAN_MAX_SLOTS], pvd[STATION_PLAN_MAX_SLOTS], err[STATION_PLAN_MAX_SLOTS];
+	for (int t = 0; t < p->n; t++) {
+		int sod, we;
+		slot_kind(cfg, slot + t, &sod, &we);
+		err[t] = st->fc.err_n[sod] ? st->fc.err_w[sod]
+					   : (float)(0.25 * fabs(p->load_w[t] - p->pv_w[t]) + 100.0);
+	}
+	double worst = INFINITY;
+	for (int sc = -1; sc <= 1; sc++) {
+		for (int t = 0; t < p->n; t++) {
+			double l = p->load_w[t] + (double)sc * GUARD_BIAS * err[t], v = p->pv_w[t];
+			if (l < 0) { /* less net load than the whole load: the rest is more PV */
+				v -= l;
+				l = 0;
+			}
+			ld[t] = (float)l;
+			pvd[t] = (float)v;
+		}
+		double plan_cost = eval_policy(&g, p, ld, pvd, p->imp, p->exp, e0, emax, term, ep);
+		double rule_cost = eval_policy(&g, NULL, ld, pvd, p->imp, p->exp, e0, emax, term, er);
+		double gain = rule_cost - plan_cost;
+		if (sc == 0) {
+			p->gain = gain;
+			p->rule_cost = rule_cost;
+			for (int t = 0; t < p->n; t++) /* the rule's SOC, shown if it is followed */
+				err[t] = er[t];
+		}
+		if (gain < worst)
+			worst = gain;
+	}
+	p->margin = p->gain - worst;
+	if (worst > GUARD_MIN)
+		return;
+	p->follow_rule = true;
+	for (int t = 0; t < p->n; t++)
+		p->soc_pct[t + 1] = (float)(err[t] / bc->capacity_wh * 100.0);
+}
+
 static void make_plan(station_ctx *c, int64_t slot)
 {
 	const station_config *cfg = c->cfg;
@@ -418,12 +624,14 @@ static void make_plan(station_ctx *c, int64_t slot)
 	int n = cfg->plan_horizon_h * 3600 / STATION_SLOT_S;
 	if (n > STATION_PLAN_MAX_SLOTS)
 		n = STATION_PLAN_MAX_SLOTS;
+	double auto_now = auto_loads_on_w(cfg, st);
 	for (int t = 0; t < n; t++) {
 		double l, v, a, b;
 		station_forecast_slot(cfg, st, slot + t, &l, &v);
 		if (t == 0 && st->fc.load_mean_n > 0) {
-			/* the slot in progress: blend in what is measured now */
-			l = 0.5 * l + 0.5 * (c->load + c->loads);
+			/* the slot in progress: blend in what is measured now (the
+			 * Auto-SOC loads are the plan's, not the forecast's) */
+			l = 0.5 * l + 0.5 * fmax(c->load + c->loads - auto_now, 0);
 			v = 0.5 * v + 0.5 * c->pv;
 		}
 		station_price_slot(cfg, st, slot + t, &a, &b);
@@ -431,15 +639,24 @@ static void make_plan(station_ctx *c, int64_t slot)
 		p->pv_w[t] = (float)v;
 		p->imp[t] = (float)a;
 		p->exp[t] = (float)b;
+		uint8_t mask = 0;
+		int64_t ls = local_of_slot(cfg, slot + t);
+		for (int i = 0; i < cfg->n_smart_loads && i < STATION_MAX_SMART_LOADS; i++) {
+			const station_smart_load_cfg *sl = &cfg->smart_loads[i];
+			if (sl->mode == STATION_LOAD_AUTO_SOC && station_window_active(&sl->window, ls))
+				mask |= (uint8_t)(1u << i);
+		}
+		p->load_mask[t] = mask;
 	}
 	double floor_pct = c->on_grid ? fmax(cfg->battery.backup_reserve_pct, cfg->battery.soc_min_pct)
 				      : cfg->battery.soc_min_pct;
+	double term = terminal_value(p->imp, n, c->eta_d);
 	p->n = n;
 	p->made_slot = slot;
 	p->made_ms = c->now_ms;
-	p->cost = station_plan_dp(cfg, p, n, STATION_SLOT_S, p->load_w, p->pv_w, p->imp, p->exp, c->soc,
-				  floor_pct, cfg->battery.soc_max_pct, cfg->plan_levels,
-				  terminal_value(p->imp, n, c->eta_d), p->soc_pct, p->bat_w);
+	p->cost = plan_dp(cfg, p, n, STATION_SLOT_S, p->load_w, p->pv_w, p->imp, p->exp, p->load_mask, c->soc,
+			  floor_pct, cfg->battery.soc_max_pct, cfg->plan_levels, term, p->soc_pct, p->bat_w);
+	guard(c, slot, term);
 }
 
 /* Cost-to-go at the end of plan slot k for stored energy e (Wh), linear
@@ -552,6 +769,8 @@ void station_mode_optimise(station_ctx *c)
 	double sc = station_ctx_self_consumption(c);
 	c->plan_soc = p->soc_pct[k + 1];
 	c->bat = sc;
+	if (p->follow_rule)
+		return;
 	if (p->levels < 2 || p->level_wh <= 0 || k >= STATION_PLAN_KEEP || cfg->battery.capacity_wh <= 0)
 		return;
 	double imp, exp;

@@ -16,8 +16,16 @@ Model (see station/README.md, "Reference days"):
   spot curve (night trough, morning and evening peaks, a midday solar dip,
   day-to-day variation) plus fixed fees and VAT, with export at the spot price.
 - Optional columns: ev1_w / ev1_need_wh (a car plugged in) and outage.
-Each file holds 4 days at a 5-minute step, UTC; the KPIs of interest are the
-last day's, the three before let the forecasts learn.
+Each reference file holds 4 days at a 5-minute step, UTC; the KPIs of
+interest are the last day's, the three before let the forecasts learn.
+
+Multi-day sets (runs_*.csv, the optimiser's targets in station-bench and
+tests/unit/station/test_station_targets.c): 10 days each, the first 3 for
+learning and 7 judged, one per day kind, each day's mean clearness drawn from
+random.Random(seed + 1000) within the kind's range, the rest as above with
+the same seed. Seeds: summer_flat 101 (the held-out summer week: flat
+prices, where self-consumption is optimal), spring_tou 102, winter_tou 103,
+dynamic 104.
 """
 import math
 import os
@@ -157,6 +165,16 @@ def main():
         make("winter.csv", datetime(2024, 1, 15, tzinfo=utc), 4, [0.3, 0.7, 0.2, 0.5], 33, "tou"),
         make("dynamic_price.csv", datetime(2024, 10, 14, tzinfo=utc), 4, [0.6, 0.8, 0.5, 0.75], 44, "spot"),
     ]
+    runs = [  # name, start, price, clearness range, seed
+        ("runs_summer_flat.csv", datetime(2024, 7, 1, tzinfo=utc), "flat", (0.35, 1.0), 101),
+        ("runs_spring_tou.csv", datetime(2024, 4, 15, tzinfo=utc), "tou", (0.25, 0.9), 102),
+        ("runs_winter_tou.csv", datetime(2024, 2, 5, tzinfo=utc), "tou", (0.1, 0.8), 103),
+        ("runs_dynamic.csv", datetime(2024, 10, 7, tzinfo=utc), "spot", (0.3, 0.95), 104),
+    ]
+    for name, start, price, (lo, hi), seed in runs:
+        crng = random.Random(seed + 1000)
+        clear = [round(crng.uniform(lo, hi), 2) for _ in range(10)]
+        files.append(make(name, start, 10, clear, seed, price))
     for name, header, rows in files:
         with open(os.path.join(out, name), "w", newline="\n") as f:
             f.write(",".join(header) + "\n")

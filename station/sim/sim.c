@@ -404,6 +404,8 @@ static void kpi_add(sim_kpi *k, const sim_step_rec *r, double imp_price, double 
 	k->consumption_wh += (r->load + r->loads + r->ev - r->unserved) * h;
 	k->curtailed_wh += r->curtailed * h;
 	k->unserved_wh += r->unserved * h;
+	k->flex_wh += r->flex * h;
+	k->flex_credit += r->flex * exp_price * h / 1000.0;
 }
 
 static void kpi_finish(sim_kpi *k, double peak_charge_per_kw)
@@ -447,8 +449,31 @@ static void dlm_clamp(const station_config *cfg, double grid0, double *a, const 
 	}
 }
 
+double sim_cost_comparable(const sim_kpi *k)
+{
+	return k->cost_total - k->flex_credit;
+}
+
+/* The automatic controlled loads of one step's decisions, W. */
+static double flex_w(const station_config *cfg, const station_output *out)
+{
+	double w = 0;
+	for (int i = 0; i < cfg->n_smart_loads; i++)
+		if (cfg->smart_loads[i].mode == STATION_LOAD_AUTO_SOC && out->smart_load_on[i])
+			w += cfg->smart_loads[i].power_w;
+	if (cfg->heat_pump.enabled && cfg->heat_pump.auto_mode && out->heat_pump_on)
+		w += cfg->heat_pump.power_w;
+	return w;
+}
+
 int sim_run(const station_config *cfg, const sim_day *d, sim_step_cb cb, void *user, sim_result *res,
 	    char *err, int errlen)
+{
+	return sim_run_judged(cfg, d, -1, 0, cb, user, res, err, errlen);
+}
+
+int sim_run_judged(const station_config *cfg, const sim_day *d, int judge_row, double judge_soc_pct,
+		   sim_step_cb cb, void *user, sim_result *res, char *err, int errlen)
 {
 	memset(res, 0, sizeof(*res));
 	station_state *st = calloc(1, sizeof(*st));
@@ -477,6 +502,10 @@ int sim_run(const station_config *cfg, const sim_day *d, sim_step_cb cb, void *u
 			res->last_day_row = r;
 			break;
 		}
+	if (judge_row >= 0 && judge_row < d->n)
+		res->last_day_row = judge_row;
+	else
+		judge_row = -1;
 	res->soc_start_pct = soc;
 	int64_t last_feed_hour = INT64_MIN;
 	for (int r = 0; r < d->n; r++) {
@@ -487,6 +516,8 @@ int sim_run(const station_config *cfg, const sim_day *d, sim_step_cb cb, void *u
 			feed_prices(cfg, st, d, r);
 			last_feed_hour = hour;
 		}
+		if (r == judge_row)
+			soc = judge_soc_pct;
 		if (r == res->last_day_row)
 			res->soc_last_day_start_pct = soc;
 		station_input in;
@@ -606,7 +637,9 @@ int sim_run(const station_config *cfg, const sim_day *d, sim_step_cb cb, void *u
 				l23 = l1;
 			rec.breaker_phase_a = fmax(fmax(fabs(l1), fabs(l23)), 0);
 		}
-		res->fixed_load[r] = d->load[r] + loads + ev;
+		double flex = fmin(flex_w(cfg, &out), loads);
+		rec.flex = flex;
+		res->fixed_load[r] = d->load[r] + loads - flex + ev;
 		res->pv_avail[r] = d->pv[r] + (out.pv3_on || in.on_grid ? d->pv3[r] : 0);
 		res->gen[r] = gen;
 		res->soc[r] = soc;
@@ -643,10 +676,11 @@ static void kpi_json(FILE *f, const sim_kpi *k)
 		"\"selfConsumption\":%.6f,\"selfSufficiency\":%.6f,\"costTotal\":%.6f,\"importWh\":%.3f,"
 		"\"exportWh\":%.3f,\"peakImportW\":%.3f,\"batteryThroughputWh\":%.3f,\"evEnergyWh\":%.3f,"
 		"\"evPvShare\":%.6f,\"secondsOverBreaker\":%.0f,\"pvWh\":%.3f,\"consumptionWh\":%.3f,"
-		"\"curtailedWh\":%.3f,\"unservedWh\":%.3f",
+		"\"curtailedWh\":%.3f,\"unservedWh\":%.3f,\"autoLoadsWh\":%.3f,\"comparableCost\":%.6f",
 		k->self_consumption, k->self_sufficiency, k->cost_total, k->import_wh, k->export_wh,
 		k->peak_import_w, k->battery_throughput_wh, k->ev_energy_wh, k->ev_pv_share,
-		k->seconds_over_breaker, k->pv_wh, k->consumption_wh, k->curtailed_wh, k->unserved_wh);
+		k->seconds_over_breaker, k->pv_wh, k->consumption_wh, k->curtailed_wh, k->unserved_wh,
+		k->flex_wh, sim_cost_comparable(k));
 }
 
 void sim_print_json(FILE *f, const station_config *cfg, const sim_day *d, const sim_result *res,
@@ -658,12 +692,50 @@ void sim_print_json(FILE *f, const station_config *cfg, const sim_day *d, const 
 	fprintf(f, ",\"socEndPct\":%.4f", res->soc_end_pct);
 	if (opt)
 		fprintf(f, ",\"optimumCost\":%.6f,\"costRatio\":%.6f,\"optimumMethod\":\"%s\"", opt->cost_all,
-			sim_cost_ratio(res->all.cost_total, opt->cost_all), opt->method);
+			sim_cost_ratio(sim_cost_comparable(&res->all), opt->cost_all), opt->method);
 	fprintf(f, ",\"lastDay\":{");
 	kpi_json(f, &res->last_day);
 	fprintf(f, ",\"socStartPct\":%.4f", res->soc_last_day_start_pct);
 	if (opt)
 		fprintf(f, ",\"optimumCost\":%.6f,\"costRatio\":%.6f", opt->cost_last,
-			sim_cost_ratio(res->last_day.cost_total, opt->cost_last));
+			sim_cost_ratio(sim_cost_comparable(&res->last_day), opt->cost_last));
 	fprintf(f, "}}\n");
+}
+
+int sim_row_after_days(const sim_day *d, int days)
+{
+	int64_t t = d->t_ms[0] + (int64_t)days * 86400000LL;
+	for (int r = 0; r < d->n; r++)
+		if (d->t_ms[r] >= t)
+			return r;
+	return d->n;
+}
+
+int sim_judge(const station_config *cfg, const sim_day *d, int judge_row, sim_judged *j, char *err,
+	      int errlen)
+{
+	sim_result res;
+	memset(j, 0, sizeof(*j));
+	double soc0 = cfg->battery.soc_start_pct;
+	if (judge_row < 0 || judge_row >= d->n) {
+		snprintf(err, (size_t)errlen, "judged row %d outside the file", judge_row);
+		return -1;
+	}
+	if (sim_run_judged(cfg, d, judge_row, soc0, NULL, NULL, &res, err, errlen) < 0)
+		return -1;
+	j->cost = res.last_day.cost_total;
+	j->comparable = sim_cost_comparable(&res.last_day);
+	j->flex_wh = res.last_day.flex_wh;
+	j->soc_start = res.soc_last_day_start_pct;
+	j->soc_end = res.soc_end_pct;
+	int rc = 0;
+	if (sim_optimum(cfg, d, &res, judge_row, d->n, soc0, res.soc_end_pct, &j->optimum, NULL, NULL) < 0 ||
+	    sim_optimum(cfg, d, &res, judge_row, d->n, soc0, soc0, &j->optimum_eq, NULL, NULL) < 0) {
+		snprintf(err, (size_t)errlen, "the optimum could not be computed");
+		rc = -1;
+	}
+	j->regret = j->comparable - j->optimum;
+	j->cost_eq = j->optimum_eq + j->regret;
+	sim_result_free(&res);
+	return rc;
 }

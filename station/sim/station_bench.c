@@ -2,7 +2,12 @@
  * day (days/NAME.csv with days/settings.json, mode replaced), prints the KPIs of
  * the last day (the days before it let the forecasts learn) and the
  * optimising mode's cost against the perfect-foresight optimum, with the
- * median wall time per run. Built, not a test.
+ * median wall time per run. Then, per day kind (the reference days and the
+ * 10-day seeded runs, 3 learning days each), the optimiser's cost against
+ * each rule-based mode and the optimum, all from the same SOC at the start
+ * of the judged days and priced at equal end SOC (sim_judge()), and the
+ * share of the possible saving over self-consumption it captured. Built,
+ * not a test.
  * Usage: station-bench [DAYS_DIR]
  */
 #include "sim.h"
@@ -14,6 +19,54 @@
 #include <time.h>
 
 static const char *const days[] = { "summer_sunny", "spring_cloudy", "winter", "dynamic_price" };
+
+/* per day kind: a reference day, then its 10-day seeded run */
+static const char *const judged[] = { "summer_sunny", "runs_summer_flat", "spring_cloudy", "runs_spring_tou",
+				      "winter",       "runs_winter_tou",  "dynamic_price", "runs_dynamic" };
+/* the rule-based modes compared (remoteEms without setpoints is selfConsumption) */
+static const station_mode rules[] = { STATION_MODE_SELF_CONSUMPTION, STATION_MODE_TOU, STATION_MODE_FEED_IN,
+				      STATION_MODE_LOAD_SHEDDING };
+#define N_RULES (int)(sizeof(rules) / sizeof(rules[0]))
+
+/* The judged comparison of one file; prints one line. Returns 0 or -1. */
+static int judge_file(const char *dir, const char *name, const station_config *base, station_config *cfg,
+		      double *sum_sc, double *sum_opt, double *sum_best)
+{
+	char path[1024], err[512];
+	sim_day d;
+	snprintf(path, sizeof(path), "%s/%s.csv", dir, name);
+	if (sim_day_load(path, &d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "station-bench: %s\n", err);
+		return -1;
+	}
+	int row = sim_row_after_days(&d, 3);
+	sim_judged r[N_RULES], o;
+	double best = 1e300;
+	for (int i = 0; i <= N_RULES; i++) {
+		*cfg = *base;
+		cfg->mode = i < N_RULES ? rules[i] : STATION_MODE_OPTIMISE;
+		sim_judged *j = i < N_RULES ? &r[i] : &o;
+		if (sim_judge(cfg, &d, row, j, err, sizeof(err)) < 0) {
+			fprintf(stderr, "station-bench: %s: %s\n", name, err);
+			sim_day_free(&d);
+			return -1;
+		}
+		if (i < N_RULES && j->cost_eq < best)
+			best = j->cost_eq;
+	}
+	double possible = r[0].cost_eq - o.optimum_eq;
+	double captured = possible > 1e-9 ? (r[0].cost_eq - o.cost_eq) / possible : 1.0;
+	printf("%-17s %5.1f %8.3f", name, (double)(d.n - row) * d.step_s / 86400.0, o.cost_eq);
+	for (int i = 0; i < N_RULES; i++)
+		printf(" %8.3f", r[i].cost_eq);
+	printf(" %8.3f %+7.3f %8.3f %7.1f%% %6.0f %6.0f\n", best, o.cost_eq - best, o.optimum_eq,
+	       captured * 100, o.flex_wh, r[0].flex_wh);
+	*sum_sc += r[0].cost_eq;
+	*sum_opt += o.cost_eq;
+	*sum_best += o.optimum_eq;
+	sim_day_free(&d);
+	return 0;
+}
 
 static double now_s(void)
 {
@@ -81,7 +134,7 @@ int main(int argc, char **argv)
 			int ok = sim_optimum(cfg, &d, &res, res.last_day_row, d.n, res.soc_last_day_start_pct,
 					     res.soc_end_pct, &opt, &method, NULL);
 			const sim_kpi *k = &res.last_day;
-			double ratio = sim_cost_ratio(k->cost_total, opt);
+			double ratio = sim_cost_ratio(sim_cost_comparable(k), opt);
 			printf("%-14s %-16s %7.3f %7.3f %8.3f %8.0f %8.0f %8.0f %8.0f %6.0f %6.2f %5.1f "
 			       "%5.1f %9.3f %6.3f\n",
 			       days[di], station_mode_name(cfg->mode), k->self_consumption,
@@ -98,6 +151,21 @@ int main(int argc, char **argv)
 	printf("\noptimising mode vs perfect-foresight optimum (GLPK LP, same day, same end SOC):\n");
 	for (int i = 0; i < nr; i++)
 		printf("  %-14s costRatio %.4f (%+.2f%%)\n", days[i], ratios[i], (ratios[i] - 1) * 100);
+	printf("\nPer day kind: the judged days (after 3 learning days) from socStartPct in every mode,\n"
+	       "costs at equal end SOC (cost - optimum to the run's own end SOC + optimum back to the\n"
+	       "start SOC), on the base consumption: Auto-SOC loads' energy credited at the feed-in\n"
+	       "price (sim_judge()); captured = (selfConsumption - optimise) / (selfConsumption - "
+	       "optimum)\n");
+	printf("%-17s %5s %8s %8s %8s %8s %8s %8s %7s %8s %8s %6s %6s\n", "file", "days", "optimise",
+	       "selfCons", "tou", "feedIn", "loadShed", "bestRule", "vsBest", "optimum", "captured", "autoWh",
+	       "scAuto");
+	double ssc = 0, sopt = 0, sbest = 0;
+	for (size_t i = 0; i < sizeof(judged) / sizeof(judged[0]); i++)
+		if (judge_file(dir, judged[i], base, cfg, &ssc, &sopt, &sbest) < 0)
+			return 2;
+	printf("all judged days: optimise %.3f, selfConsumption %.3f, optimum %.3f: %.1f%% of the possible "
+	       "saving captured\n",
+	       sopt, ssc, sbest, ssc - sbest > 1e-9 ? (ssc - sopt) / (ssc - sbest) * 100 : 100.0);
 	qsort(times, (size_t)nt, sizeof(double), cmpd);
 	printf("\nmedian wall time per 4-day run: %.1f ms (max %.1f ms, %d runs)\n", times[nt / 2] * 1e3,
 	       times[nt - 1] * 1e3, nt);
