@@ -266,8 +266,11 @@ int energy_house_grid(struct csms *app, double grid_a[3], double gen_a[3])
 double energy_generation_w(struct csms *app)
 {
 	const struct energy *e = app->energy;
-	if (!e || !e->have_rd || !e->have_out || e->stale)
-		return 0; /* unknown: DLM trusts no negative house current */
+	/* unknown: DLM trusts no negative house current. A simulated house's
+	 * PV explains only the simulated grid (energy_house_grid), not a
+	 * real meter's reading. */
+	if (!e || e->kind == STATION_SRC_SIM || !e->have_rd || !e->have_out || e->stale)
+		return 0;
 	const station_src_reading *r = &e->rd;
 	if (e->kind != STATION_SRC_SIM &&
 	    (double)(app->now_ms - r->ts_ms) / 1000.0 > app->cfg.station_stale_s)

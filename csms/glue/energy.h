@@ -53,7 +53,8 @@ int energy_ev_target(struct csms *app, const char *charger_id, double *target_a,
 int energy_house_grid(struct csms *app, double grid_a[3], double gen_a[3]);
 /* The local generation the station measures now, W (PV, third-party PV,
  * battery discharge, the generator when on); 0 when it does not know
- * (not running, no or stale measurement). For DLM's trust in a negative
+ * (not running, no or stale measurement, or a simulated house, whose PV
+ * explains nothing a real meter reads). For DLM's trust in a negative
  * house current behind a real grid meter. */
 double energy_generation_w(struct csms *app);
 

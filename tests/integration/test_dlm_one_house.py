@@ -31,6 +31,10 @@ DELAY = 0.5         # a car follows a new limit after this
 REPORT = 0.5        # MeterValues interval
 ALLOWED = TICK + DELAY + 2 * REPORT + 0.3   # the cars report and are sampled every REPORT s
 RUN = 45.0
+# DLM fills a phase up to breaker - margin in 0.1 A steps and re-sends a
+# small cut once the installed limits overfill a phase by 0.05 A; the API
+# and the MeterValues round to 0.01 A
+SLACK = 0.3
 V = 230.0
 
 c = Checks()
@@ -113,7 +117,7 @@ def check_overshoot(name, samples, series):
     print("%s: max %.2f A against breaker - margin %.1f A (longest time above %.2f s); worst excess beyond "
           "the house's rise in the last %.2f s: %.2f A at %.1f s" % (name, peak, LIMIT, longest, ALLOWED,
                                                                      worst[0], worst[1]))
-    c(worst[0] <= 0.15, "%s: %.2f A above breaker - margin beyond the house's own rise within %.2f s (at %.1f s)"
+    c(worst[0] <= SLACK, "%s: %.2f A above breaker - margin beyond the house's own rise within %.2f s (at %.1f s)"
       % (name, worst[0], ALLOWED, worst[1]))
 
 
@@ -201,6 +205,21 @@ finally:
 d = Csmsd(unknown_chargers="accept", dlm_enabled="true", dlm_sensor="api", station_source="api",
           dlm_tick_ms=int(TICK * 1000), dlm_disagree_s=1)
 try:
+    # no charger yet: a negative grid current is trusted only as far as the
+    # station's measured generation explains it (10 A a phase here)
+    for body, house, gen in ((None, 0.0, 0.0), ({"pv_w": 6900, "load_w": 300, "bat_w": 0, "soc_pct": 50}, -8.0, 10.0)):
+        if body:
+            st, _ = d.put("/api/v1/station/measurements", body)
+            c.eq(st, 200, "station measurement pushed")
+        st, _ = d.put("/api/v1/dlm/readings", {"current": [-8, -8, -8]})
+        c.eq(st, 204, "reading pushed")
+        st, dl = d.get("/api/v1/dlm")
+        c(dl["houseA"] == [house] * 3 and dl["generationA"] == [gen] * 3 and
+          dl["houseMeasuredA"] == [-8.0] * 3 and dl["disagreement"]["unexplainedA"] == [max(0.0, 8.0 - gen)] * 3,
+          "generation %g A: house %s, generation %s, %s" % (gen, dl["houseA"], dl["generationA"],
+                                                              dl["disagreement"]))
+    st, _ = d.put("/api/v1/station/measurements", {"pv_w": 0, "load_w": 300, "bat_w": 0, "soc_pct": 50})
+    c.eq(st, 200, "station measurement without generation")
     st, _ = d.put("/api/v1/chargers/MISSED", {"phases": 3, "maxCurrentA": 16})
     c.eq(st, 200, "settings for MISSED")
     ev = Charger(d, "MISSED", 3, 0, car_max=16)
