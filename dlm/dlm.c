@@ -40,6 +40,8 @@ void dlm_state_init(dlm_state *st)
 	memset(st, 0, sizeof *st);
 	st->last_now_ms = DLM_NO_TIME;
 	st->last_reduce_ms = DLM_NO_TIME;
+	st->over_since = DLM_NO_TIME;
+	st->agree_since = DLM_NO_TIME;
 }
 
 static void slot_reset(dlm_charger_state *s, uint32_t id)
@@ -408,7 +410,26 @@ static void read_chargers(tick *t, const dlm_input *in, dlm_output *out)
 	map_slots(t->st, t->w, t->n, out);
 }
 
-/* Budget per phase: what the breaker leaves for all EVs together. */
+/* A generation figure as amps DLM may count on: 0 for none, negative or
+ * not a number; at most MAX_AMPS. */
+static double gen_amps(double v)
+{
+	return isfinite(v) && v > 0 ? fmin(v, MAX_AMPS) : 0;
+}
+
+/* Local generation on phase p: its own figure plus a third of the total. */
+static double generation(const dlm_input *in, int p)
+{
+	return fmin(MAX_AMPS, gen_amps(in->gen_a[p]) + gen_amps(in->gen_w / (DLM_PHASES * DLM_NOMINAL_V)));
+}
+
+/* Budget per phase: what the breaker leaves for all EVs together.
+ * A negative house current (grid - EV draws) means current flows out of
+ * the house: real only as far as local generation can push it out. Any
+ * more is the grid meter reading less than the chargers say they draw (a
+ * meter that misses them, chargers that over-report, a lagging sample);
+ * believing it would hand the chargers current the breaker has not got,
+ * so it counts as 0 and is reported as unexplained. */
 static void budget_per_phase(tick *t, const dlm_input *in, dlm_output *out)
 {
 	const dlm_config *cfg = t->cfg;
@@ -422,13 +443,43 @@ static void budget_per_phase(tick *t, const dlm_input *in, dlm_output *out)
 		for (size_t i = 0; i < t->n; i++)
 			if (t->w[i].valid)
 				ev_p += t->w[i].draw[p];
-		out->house_a[p] = stale ? NAN : in->grid_a[p] - ev_p;
+		double gen = generation(in, p), raw = in->grid_a[p] - ev_p;
+		out->gen_a[p] = gen;
+		out->house_raw_a[p] = stale ? NAN : raw;
+		out->unexplained_a[p] = stale ? NAN : fmax(0, -gen - raw);
+		out->house_a[p] = stale ? NAN : fmax(raw, -gen);
 		out->budget_a[p] = cfg->breaker_a - cfg->margin_a - (stale ? 0 : out->house_a[p]);
 		t->R[p] = fmax(0, out->budget_a[p]);
 		t->used[p] = 0;
 	}
 	out->stale = stale;
 	t->stale = stale;
+}
+
+/* The meter and the chargers disagree once some phase's unexplained
+ * current has stayed above disagree_a for disagree_ms, and agree again
+ * once no phase has been above it for as long: a car still reacting or a
+ * charger's late MeterValues flag nothing. A stale reading is evidence of
+ * neither: the flag holds and both clocks restart. */
+static void track_disagreement(const dlm_config *cfg, dlm_state *st, int64_t now, dlm_output *out)
+{
+	if (out->stale) {
+		st->over_since = st->agree_since = DLM_NO_TIME;
+	} else {
+		bool over = false;
+		for (int p = 0; p < DLM_PHASES; p++)
+			over |= out->unexplained_a[p] > cfg->disagree_a;
+		int64_t *since_p = over ? &st->over_since : &st->agree_since;
+		if (over)
+			st->agree_since = DLM_NO_TIME;
+		else
+			st->over_since = DLM_NO_TIME;
+		if (*since_p == DLM_NO_TIME || *since_p > now)
+			*since_p = now;
+		if (now - *since_p >= cfg->disagree_ms)
+			st->disagree = over;
+	}
+	out->disagree = st->disagree;
 }
 
 /* "Not taking current": a car drawing less than its limit - slack for
@@ -690,6 +741,7 @@ int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64
 
 	read_chargers(&t, in, out);
 	budget_per_phase(&t, in, out);
+	track_disagreement(cfg, st, now_ms, out);
 	demand(&t);
 	if (!cfg->enabled) {
 		pass_through(t.w, t.n);

@@ -61,6 +61,17 @@
  *                                 more than limit - slack/2
  *  unused_ms       ms    60000    see unused_slack_a
  *  resolution_a    A     0.1      limits are rounded down to this step
+ *  disagree_a      A     2        a phase's house current (grid - EV draws)
+ *                                 more than this below what local generation
+ *                                 explains counts as the meter and the
+ *                                 chargers disagreeing: above a meter's and a
+ *                                 charger's measuring error together at a
+ *                                 home's currents
+ *  disagree_ms     ms    60000    how long that must hold (and then end) before
+ *                                 dlm_output.disagree changes: a charger's
+ *                                 MeterValues lag its draw by up to one sample
+ *                                 interval (60 s is a common one) and a car
+ *                                 takes dlm_react to follow a new limit
  * ---------------------------------------------------------------------- */
 typedef struct dlm_config {
 	bool enabled;
@@ -74,6 +85,8 @@ typedef struct dlm_config {
 	double unused_slack_a;
 	int64_t unused_ms;
 	double resolution_a;
+	double disagree_a;
+	int64_t disagree_ms;
 } dlm_config;
 
 typedef enum dlm_field_type { DLM_F_BOOL, DLM_F_AMPS, DLM_F_MS, DLM_F_RATE } dlm_field_type;
@@ -136,7 +149,18 @@ typedef struct dlm_input {
 	int64_t grid_ts_ms;             /* when it was measured; DLM_NO_TIME = never */
 	size_t n;                       /* 0..DLM_MAX_CHARGERS */
 	const dlm_charger_in *chargers; /* n entries (may be NULL when n == 0) */
+	/* Local generation behind the grid meter that the owner knows of (PV,
+	 * battery discharge, a generator): the only thing that can make a
+	 * phase's house current (grid - EV draws) negative. gen_a per phase in
+	 * A where the owner knows the split; gen_w a total in W, spread evenly
+	 * over the three phases at DLM_NOMINAL_V. Both are added; 0, negative
+	 * or NAN = none, so a zeroed input knows of no generation. */
+	double gen_a[DLM_PHASES];
+	double gen_w;
 } dlm_input;
+
+/* The voltage that turns dlm_input.gen_w into amps. */
+#define DLM_NOMINAL_V 230.0
 
 /* ------------------------------------------------------------------------
  * Outputs. Lifetime: owned by the caller, written by dlm_compute().
@@ -170,8 +194,23 @@ typedef struct dlm_charger_out {
 
 typedef struct dlm_output {
 	bool stale;                                 /* fallback applied */
-	double house_a[DLM_PHASES];                 /* grid minus EV draws (estimate);
-                                         NAN while stale */
+	double house_a[DLM_PHASES];                 /* the house current DLM counts with:
+                                         house_raw_a, but never below
+                                         -gen_a (a negative house current is
+                                         trusted only as far as local
+                                         generation explains it); NAN while
+                                         stale */
+	double house_raw_a[DLM_PHASES];             /* grid minus EV draws; NAN while stale */
+	double gen_a[DLM_PHASES];                   /* local generation per phase, from the
+                                         input (0 where none is known) */
+	double unexplained_a[DLM_PHASES];           /* how far house_raw_a is below -gen_a:
+                                         the grid meter reads less than the
+                                         chargers say they draw (0 when it is
+                                         not, NAN while stale) */
+	bool disagree;                              /* unexplained_a above disagree_a on some
+                                         phase for disagree_ms (and not yet
+                                         below it on every phase as long):
+                                         the meter and the chargers disagree */
 	double budget_a[DLM_PHASES];                /* breaker - margin - house: what EVs may
                                          use in all; breaker - margin if stale */
 	double allocated_a[DLM_PHASES];             /* sum of limits per phase */
@@ -201,6 +240,9 @@ typedef struct dlm_charger_state {
 typedef struct dlm_state {
 	int64_t last_now_ms;    /* DLM_NO_TIME before the first call */
 	int64_t last_reduce_ms; /* last time any limit went down */
+	int64_t over_since;     /* unexplained_a above disagree_a since; DLM_NO_TIME */
+	int64_t agree_since;    /* ... not above it on any phase since; DLM_NO_TIME */
+	bool disagree;          /* dlm_output.disagree */
 	dlm_charger_state ch[DLM_MAX_CHARGERS];
 } dlm_state;
 
@@ -212,7 +254,10 @@ void dlm_state_init(dlm_state *st);
  * (phases, grid_phase, min/max, NaN, duplicate id) gets 0 with reason
  * DLM_R_INVALID and the call still returns 0. Guarantees (enabled, valid input):
  * per phase the limits add up to at most max(0, budget_a); each limit is 0
- * or within [min_a, max_a]; a single-phase charger loads only its phase. */
+ * or within [min_a, max_a]; a single-phase charger loads only its phase;
+ * budget_a is never above breaker - margin + the phase's generation (a
+ * house current below -generation adds no budget, whatever the grid
+ * meter and the chargers' draws say). */
 int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64_t now_ms, dlm_output *out);
 
 /* ------------------------------------------------------------------------
@@ -243,23 +288,5 @@ void dlm_meter_sample_clear(dlm_meter_sample *m);
  * Returns 0, or -EINVAL for phases not 1/3 or grid_phase > 2. */
 int dlm_draw_from_meter(const dlm_meter_sample *m, uint8_t phases, uint8_t grid_phase, dlm_ev_state state,
 			double last_limit_a, double draw_a[DLM_PHASES], dlm_draw_source *src);
-
-/* ------------------------------------------------------------------------
- * Simulated house load (sensor "sim"): a pure function of time and seed.
- * A daily profile (night base, morning and evening peaks) plus appliance
- * steps (kettle, oven, washing machine, heat pump) switching on and off at
- * pseudo-random times within 5-minute slots. Same seed and time, same value.
- * ---------------------------------------------------------------------- */
-typedef struct dlm_sim_params {
-	uint64_t seed;
-	double base_a;       /* per-phase night base load, default 1.5 */
-	double peak_a;       /* extra at the evening peak, default 4 */
-	double step_scale;   /* multiplies appliance currents, default 1 */
-	double utc_offset_h; /* local time = UTC + this, default 0 */
-} dlm_sim_params;
-
-void dlm_sim_defaults(dlm_sim_params *p);
-/* House current per phase (A, >= 0) at t_ms (ms since the Unix epoch). */
-void dlm_sim_load(const dlm_sim_params *p, int64_t t_ms, double out_a[DLM_PHASES]);
 
 #endif

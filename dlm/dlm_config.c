@@ -37,6 +37,11 @@ const dlm_config_field dlm_config_fields[] = {
 	  "how long a car must draw less before its unused current is shared out"),
 	F(resolution_a, "resolutionA", "A", DLM_F_AMPS, 0.1, 0.001, 1,
 	  "limits are rounded down to this step"),
+	F(disagree_a, "disagreeA", "A", DLM_F_AMPS, 2, 0.1, 1000,
+	  "house current below what local generation explains by more than this: meter and chargers "
+	  "disagree"),
+	F(disagree_ms, "disagreeMs", "ms", DLM_F_MS, 60000, 0, 86400000,
+	  "how long a disagreement (or its end) must last before it is reported"),
 };
 #undef F
 

@@ -340,7 +340,10 @@ static int alarm_row(void *arg, const struct store_alarm_row *r)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)r->id);
 	cJSON_AddStringToObject(o, "source", a->source);
-	cJSON_AddStringToObject(o, "charger", a->charger);
+	if (a->charger && *a->charger)
+		cJSON_AddStringToObject(o, "charger", a->charger);
+	else
+		cJSON_AddNullToObject(o, "charger"); /* an alarm of the site (alarms_site) */
 	if (a->connector < 0)
 		cJSON_AddNullToObject(o, "connectorId");
 	else

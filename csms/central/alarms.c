@@ -1,6 +1,7 @@
 /* alarms.c: alarms raised and cleared from what chargers report (faults in
  * StatusNotification, refused charging profiles) and from what they do not
- * (silence longer than three heartbeat intervals), and the chargers' part
+ * (silence longer than three heartbeat intervals), alarms of the site the
+ * glue raises (DLM: meter and chargers disagree), and the chargers' part
  * of the diagnosis (api/api_alarms.c adds the other devices). */
 #include "alarms.h"
 #include "charger.h"
@@ -50,6 +51,17 @@ void alarms_profile(struct csms *app, const char *charger, int connector, int pr
 	struct store_alarm a = { ALARM_SRC_PROFILE, charger, connector, refused_code, info, NULL, NULL };
 	if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
 		LOGW("alarms", "%s: %s", charger, info);
+}
+
+int alarms_site(struct csms *app, const char *source, const char *code, const char *info)
+{
+	if (!info) {
+		int n = store_alarm_clear(app->store, source, "", STORE_NO_CONNECTOR, NULL, app->now_ms);
+		return n < 0 ? -1 : n > 0;
+	}
+	struct store_alarm a = { source, "", STORE_NO_CONNECTOR, code, info, NULL, NULL };
+	int rc = store_alarm_raise(app->store, &a, app->now_ms);
+	return rc < 0 ? -1 : rc == 0;
 }
 
 static int load_one(void *arg, const char *id)

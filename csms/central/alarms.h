@@ -14,6 +14,14 @@ struct charger_registry;
 #define ALARM_SRC_STATUS "statusNotification"
 #define ALARM_SRC_OFFLINE "offline"
 #define ALARM_SRC_PROFILE "chargingProfile"
+#define ALARM_SRC_DLM "dlm"
+
+/* An alarm of the site rather than of a charger (stored with charger "",
+ * shown with "charger": null): info non-NULL raises source/code (nothing
+ * when it is already active), NULL clears it. Returns 1 when an alarm was
+ * raised or cleared, 0 when nothing changed, -1 on a store error. The
+ * caller logs what it means. */
+int alarms_site(struct csms *app, const char *source, const char *code, const char *info);
 
 /* A StatusNotification (validated payload): errorCode other than NoError
  * raises an alarm on that connector, NoError clears its alarms. */

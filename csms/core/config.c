@@ -152,6 +152,13 @@ static const struct config_key keys[] = {
 	  "pollMs", NULL, 0 },
 	{ "dlm_default_max_a", C_DBL, O(dlm_default_max_a), "32", 6, 500, NULL,
 	  "maximum current of a charger without its own maxCurrentA, A", "defaultMaxA", NULL, 0 },
+	{ "dlm_disagree_a", C_DBL, O(dlm_disagree_a), "2", 0.1, 1000, NULL,
+	  "a house current (grid - EV) more than this below what local generation explains means the grid "
+	  "meter and the chargers disagree (alarm MeterChargersDisagree), A",
+	  "disagreeA", "disagree_a", 1 },
+	{ "dlm_disagree_s", C_DBL, O(dlm_disagree_s), "60", 0, 86400, NULL,
+	  "how long a disagreement, and its end, must last before the alarm is raised or cleared, s",
+	  "disagreeS", "disagree_ms", 1000 },
 	{ "dlm_sensor", C_ENUM, O(dlm_sensor), "sim", 0, 0, &sensor_choices, "grid sensor", "sensor.type",
 	  NULL, 0 },
 	{ "dlm_meter", C_ENUM, O(dlm_meter), "sdm630", 0, 0, &meter_choices, "meter register map",

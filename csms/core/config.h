@@ -66,6 +66,7 @@ struct csms_config {
 	double dlm_ramp_a_per_s;
 	double dlm_settle_s, dlm_min_pause_s, dlm_react_s;
 	double dlm_default_max_a;
+	double dlm_disagree_a, dlm_disagree_s;
 	/* station */
 	int station_source; /* row of station_src_kinds[] (station_source.h) */
 	double station_speed;

@@ -14,6 +14,7 @@
  * TxProfile would also vanish when the transaction ends. It uses one
  * fixed chargingProfileId at stackLevel 0, so each send replaces the last. */
 #include "control.h"
+#include "alarms.h"
 #include "charger.h"
 #include "csms.h"
 #include "energy.h"
@@ -57,6 +58,8 @@ struct control {
 	uint64_t decisions, profiles_sent;
 	double last_decide_us; /* reading in -> every profile frame queued */
 	int last_decide_sent;
+	double sim_gen_a[3]; /* sensor sim: the house's generation at its last reading */
+	int disagree_shown;  /* the meter-vs-chargers alarm as last raised (1) or cleared (0); -1 not yet */
 };
 
 /* ---- settings ----
@@ -275,6 +278,7 @@ int control_init(struct csms *app, char *err, size_t errlen)
 	dlm_state_init(&ctl->st);
 	dlm_reading_clear(&ctl->reading);
 	ctl->next_id = 1;
+	ctl->disagree_shown = -1;
 	if (start_sensor(app, &o, err, errlen))
 		return -1;
 	LOGI("dlm", "%s, breaker %.1f A, margin %.1f A, sensor %s", app->cfg.dlm_enabled ? "on" : "off",
@@ -468,6 +472,50 @@ static void profile_done(void *arg, const struct call_result *r)
 	free(pc);
 }
 
+void control_ev_draw_a(struct csms *app, double ev_a[3])
+{
+	ev_a[0] = ev_a[1] = ev_a[2] = 0;
+	for (const struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
+		dlm_ev_state s = ch->session && ch->reg == REG_ACCEPTED ? ev_state(ch) : DLM_EV_IDLE;
+		if (s == DLM_EV_IDLE)
+			continue; /* no car: nothing flows */
+		dlm_meter_sample m;
+		double d[3];
+		uint8_t gp = (uint8_t)(ch->settings.grid_phase >= 1 && ch->settings.grid_phase <= 3
+					       ? ch->settings.grid_phase - 1
+					       : 0);
+		meter_sample(ch, &m);
+		if (dlm_draw_from_meter(&m, ch->settings.phases == 1 ? 1 : 3, gp, s,
+					ch->dlm.sent_limit_a > 0 ? ch->dlm.sent_limit_a : 0, d, NULL) == 0)
+			for (int p = 0; p < 3; p++)
+				ev_a[p] += d[p];
+	}
+}
+
+/* Sensor sim: the reading of the simulated house now (energy.c owns it:
+ * the station's house), pushed as a meter would post it. No station
+ * running: no reading, and DLM falls back once the last one is stale. */
+static void sim_reading(struct csms *app)
+{
+	struct control *ctl = app->control;
+	dlm_reading r;
+	char err[128];
+	if (!ctl->sensor || dlm_sensor_kind_of(ctl->sensor) != DLM_SENSOR_SIM)
+		return;
+	dlm_reading_clear(&r);
+	if (energy_house_grid(app, r.current_a, ctl->sim_gen_a))
+		return;
+	r.power_total_w = 0;
+	for (int p = 0; p < 3; p++) {
+		r.voltage_v[p] = 230;
+		r.power_w[p] = r.current_a[p] * 230;
+		r.power_total_w += r.power_w[p];
+	}
+	r.ts_ms = app->now_ms;
+	if (dlm_sensor_push(ctl->sensor, &r, err, sizeof err))
+		LOGW("dlm", "simulated reading refused: %s", err);
+}
+
 static void take_reading(struct control *ctl)
 {
 	uint64_t seq;
@@ -480,6 +528,32 @@ static void take_reading(struct control *ctl)
 }
 
 static void decide_inner(struct csms *app);
+
+/* The decision's meter-vs-chargers flag as an alarm and one log line, each
+ * time it changes (and at the first decision: clearing one an earlier run
+ * left active). */
+static void disagreement_alarm(struct csms *app)
+{
+	struct control *ctl = app->control;
+	const dlm_output *o = &ctl->out;
+	int now = o->disagree ? 1 : 0;
+	if (now == ctl->disagree_shown)
+		return;
+	char info[192];
+	snprintf(info, sizeof info,
+		 "grid current minus the chargers' draws is below what local generation explains by L1 %.1f "
+		 "A, "
+		 "L2 %.1f A, L3 %.1f A: DLM counts that part as 0",
+		 o->unexplained_a[0], o->unexplained_a[1], o->unexplained_a[2]);
+	int rc = alarms_site(app, ALARM_SRC_DLM, "MeterChargersDisagree", now ? info : NULL);
+	if (rc < 0)
+		return; /* the store failed: try again at the next decision */
+	if (now)
+		LOGW("dlm", "meter and chargers disagree: %s", info);
+	else if (ctl->disagree_shown == 1 || rc > 0)
+		LOGI("dlm", "meter and chargers agree again");
+	ctl->disagree_shown = now;
+}
 
 /* Times one decision: from the reading to every SetChargingProfile frame
  * queued for writing (the bench figure of GET /api/v1/dlm "lastDecisionUs"). */
@@ -529,17 +603,24 @@ static void decide_inner(struct csms *app)
 		estimate_draw(app, ch, in);
 		ctl->chv[n++] = ch;
 	}
-	dlm_input in = { { 0, 0, 0 }, DLM_NO_TIME, n, ctl->chin };
+	dlm_input in = { .grid_ts_ms = DLM_NO_TIME, .n = n, .chargers = ctl->chin };
 	if (ctl->have_reading) {
 		for (int p = 0; p < 3; p++)
 			in.grid_a[p] = isfinite(ctl->reading.current_a[p]) ? ctl->reading.current_a[p] : 0;
 		in.grid_ts_ms = ctl->reading.ts_ms;
 	}
+	/* What may explain a negative house current: the simulated house's
+	 * own PV and battery, else what the station measures. */
+	if (dlm_sensor_kind_of(ctl->sensor) == DLM_SENSOR_SIM)
+		memcpy(in.gen_a, ctl->sim_gen_a, sizeof in.gen_a);
+	else
+		in.gen_w = energy_generation_w(app);
 	if (dlm_compute(&ctl->dcfg, &in, &ctl->st, app->now_ms, &ctl->out)) {
 		LOGE("dlm", "compute failed: %s", ctl->out.error);
 		return;
 	}
 	ctl->decisions++;
+	disagreement_alarm(app);
 	/* Which limits go out (1 A steps, cuts at once, raises held while a car
 	 * reacts, refusals retried after a minute): dlm_send_plan. */
 	for (size_t i = 0; i < n; i++) {
@@ -579,6 +660,7 @@ void control_tick(struct csms *app)
 	if (!ctl || app->now_ms < ctl->next_tick_ms)
 		return;
 	ctl->next_tick_ms = app->now_ms + app->cfg.dlm_tick_ms;
+	sim_reading(app);
 	take_reading(ctl);
 	decide(app);
 }
@@ -729,6 +811,15 @@ cJSON *control_status_json(struct csms *app)
 			cJSON_AddNumberToObject(g, "power", ctl->reading.power_total_w);
 	}
 	cJSON_AddItemToObject(o, "headroomA", phases_json(ctl->decisions ? ctl->out.headroom_a : nan3));
+	/* the house current DLM counts with (never below -generation), what
+	 * grid - EV measured, the generation, and how far they disagree */
+	cJSON_AddItemToObject(o, "houseA", phases_json(ctl->decisions ? ctl->out.house_a : nan3));
+	cJSON_AddItemToObject(o, "houseMeasuredA", phases_json(ctl->decisions ? ctl->out.house_raw_a : nan3));
+	cJSON_AddItemToObject(o, "generationA", phases_json(ctl->decisions ? ctl->out.gen_a : nan3));
+	cJSON *dis = cJSON_AddObjectToObject(o, "disagreement");
+	cJSON_AddBoolToObject(dis, "active", ctl->decisions && ctl->out.disagree);
+	cJSON_AddItemToObject(dis, "unexplainedA",
+			      phases_json(ctl->decisions ? ctl->out.unexplained_a : nan3));
 	cJSON_AddBoolToObject(o, "stale", !healthy);
 	cJSON_AddNumberToObject(o, "lastDecisionUs", round(ctl->last_decide_us * 10) / 10);
 	cJSON_AddNumberToObject(o, "lastDecisionProfiles", ctl->last_decide_sent);

@@ -30,6 +30,12 @@ void control_charger_online(struct csms *app, struct charger *ch);
 void control_charger_offline(struct csms *app, struct charger *ch);
 void control_charger_changed(struct csms *app, struct charger *ch);
 
+/* What the chargers draw now per grid phase, A, from their MeterValues
+ * (Current.Import per phase, else power / voltage on their phases; a
+ * charging one that reports nothing: its installed limit; no car: 0): the
+ * chargers' part of the simulated house (energy.c). */
+void control_ev_draw_a(struct csms *app, double ev_a[3]);
+
 /* The grid sensor's health, for the diagnosis and /metrics. Strings are
  * borrowed until the next loop turn. */
 struct control_sensor_info {

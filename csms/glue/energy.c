@@ -59,7 +59,8 @@ struct energy {
 	uint64_t seq;
 	station_src_health health;
 	int on_grid; /* api may report an outage */
-	/* sim */
+	/* the simulated house: the source sim's, and the DLM sensor sim's
+	 * whatever the source (then with an idle battery) */
 	station_house house;
 	int64_t sim_real0, sim_t0;
 	/* remote EMS setpoint as last given, for GET */
@@ -73,13 +74,17 @@ struct energy {
 
 /* ---- clocks ---- */
 
-/* The station's clock: the simulated house runs station_speed times real time. */
-static int64_t station_clock(const struct csms *app)
+/* The simulated house runs station_speed times real time. */
+static int64_t house_clock(const struct csms *app)
 {
 	const struct energy *e = app->energy;
-	if (e->kind == STATION_SRC_SIM)
-		return e->sim_t0 + (int64_t)((double)(app->now_ms - e->sim_real0) * app->cfg.station_speed);
-	return app->now_ms;
+	return e->sim_t0 + (int64_t)((double)(app->now_ms - e->sim_real0) * app->cfg.station_speed);
+}
+
+/* The station's clock: the simulated house's when it is the source. */
+static int64_t station_clock(const struct csms *app)
+{
+	return app->energy->kind == STATION_SRC_SIM ? house_clock(app) : app->now_ms;
 }
 
 static void wake(void *ctx)
@@ -261,6 +266,56 @@ static void apply_outputs(struct csms *app)
 	station_source_command(e->src, &cmd);
 }
 
+/* The one simulated house at its time t, advanced with the station's
+ * battery setpoint when the station runs on it (else the battery idles),
+ * measured with every charger's draw per phase from its MeterValues (the
+ * same draws whichever side asks). r: the station's view; grid_a (may be
+ * NULL) the grid meter's; pv_used_w (may be NULL) the PV the inverter
+ * delivers. */
+static void house_measure(struct csms *app, int64_t t, station_src_reading *r, double grid_a[3],
+			  double *pv_used_w)
+{
+	struct energy *e = app->energy;
+	const int own = e->kind == STATION_SRC_SIM && e->have_out;
+	double ev_a[3], pv_limit = own ? e->out.pv_limit_w : -1;
+	control_ev_draw_a(app, ev_a);
+	station_house_advance(&e->house, t, own && !e->stale ? e->out.bat_w : 0);
+	station_house_measure_phases(&e->house, pv_limit, ev_a, own ? e->out.loads_w : 0, STATION_HOUSE_V, r,
+				     grid_a);
+	if (pv_used_w)
+		*pv_used_w = pv_limit >= 0 && pv_limit < r->pv_w ? pv_limit : r->pv_w;
+}
+
+int energy_house_grid(struct csms *app, double grid_a[3], double gen_a[3])
+{
+	struct energy *e = app->energy;
+	if (!e)
+		return -1;
+	station_src_reading r;
+	double pv;
+	house_measure(app, house_clock(app), &r, grid_a, &pv);
+	/* a three-phase inverter: a third of PV and of the battery's discharge on each phase */
+	for (int p = 0; p < 3; p++)
+		gen_a[p] = (pv + fmax(0, -r.bat_w)) / 3 / STATION_HOUSE_V;
+	return 0;
+}
+
+double energy_generation_w(struct csms *app)
+{
+	const struct energy *e = app->energy;
+	/* unknown: DLM trusts no negative house current. A simulated house's
+	 * PV explains only the simulated grid (energy_house_grid), not a
+	 * real meter's reading. */
+	if (!e || e->kind == STATION_SRC_SIM || !e->have_rd || !e->have_out || e->stale)
+		return 0;
+	const station_src_reading *r = &e->rd;
+	if (e->kind != STATION_SRC_SIM &&
+	    (double)(app->now_ms - r->ts_ms) / 1000.0 > app->cfg.station_stale_s)
+		return 0;
+	double pv = fmax(0, finite_or(r->pv_w, 0)) + fmax(0, finite_or(r->pv3_w, 0));
+	return pv + fmax(0, -finite_or(r->bat_w, 0)) + (e->out.gen_on ? fmax(0, e->out.gen_w) : 0);
+}
+
 static void energy_step(struct csms *app)
 {
 	struct energy *e = app->energy;
@@ -270,10 +325,7 @@ static void energy_step(struct csms *app)
 	memset(in, 0, sizeof *in);
 	double ev_w = ev_inputs(app, in);
 	if (e->kind == STATION_SRC_SIM) {
-		double bat = e->have_out && !e->stale ? e->out.bat_w : 0;
-		station_house_advance(&e->house, t, bat);
-		station_house_measure(&e->house, e->have_out ? e->out.pv_limit_w : -1,
-				      ev_w + (e->have_out ? e->out.loads_w : 0), &e->rd);
+		house_measure(app, t, &e->rd, NULL, NULL);
 		e->rd.ts_ms = app->now_ms;
 		e->have_rd = 1;
 	} else if (e->kind == STATION_SRC_MODBUS) {
@@ -542,7 +594,7 @@ int energy_check_config(const struct csms_config *c, char *err, size_t errlen)
 	const station_src_kind kind = station_src_kinds[c->station_source].kind;
 	int64_t t0;
 	station_src_opts o;
-	if (kind == STATION_SRC_SIM && sim_start(c, 0, &t0, err, errlen))
+	if (sim_start(c, 0, &t0, err, errlen)) /* the house runs for the DLM sensor sim too */
 		return -1;
 	if (kind == STATION_SRC_MODBUS && source_opts(c, &o, err, errlen))
 		return -1;
@@ -561,16 +613,13 @@ static int start_source(struct csms *app, char *err, size_t errlen)
 {
 	struct energy *e = app->energy;
 	const struct csms_config *c = &app->cfg;
-	if (e->kind == STATION_SRC_SIM) {
-		int64_t t0;
-		if (sim_start(c, app->now_ms, &t0, err, errlen))
-			return -1;
-		e->sim_real0 = app->now_ms;
-		e->sim_t0 = t0;
-		station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed,
-				   t0);
-		return 0;
-	}
+	/* the simulated house, also for the DLM sensor sim with another source */
+	int64_t t0;
+	if (sim_start(c, app->now_ms, &t0, err, errlen))
+		return -1;
+	e->sim_real0 = app->now_ms;
+	e->sim_t0 = t0;
+	station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed, t0);
 	if (e->kind != STATION_SRC_MODBUS)
 		return 0;
 	station_src_opts o;

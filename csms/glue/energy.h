@@ -45,6 +45,19 @@ cJSON *energy_source_json(struct csms *app);
 
 int energy_ev_target(struct csms *app, const char *charger_id, double *target_a, int *phases);
 
+/* The DLM grid sensor "sim": the simulated house (the station source sim's
+ * one) now, with every charger's measured draw (control_ev_draw_a): grid
+ * current per phase, import positive, and the local generation on each
+ * phase (PV delivered and battery discharge, a third each). 0, or -1 when
+ * the station is not running. */
+int energy_house_grid(struct csms *app, double grid_a[3], double gen_a[3]);
+/* The local generation the station measures now, W (PV, third-party PV,
+ * battery discharge, the generator when on); 0 when it does not know
+ * (not running, no or stale measurement, or a simulated house, whose PV
+ * explains nothing a real meter reads). For DLM's trust in a negative
+ * house current behind a real grid meter. */
+double energy_generation_w(struct csms *app);
+
 /* What the admin API reads and sets (api/api_station.c carries it over
  * HTTP): JSON in and out (bodies borrowed, trees returned new for the
  * caller to free), refusals as an err_kind with a message naming the field.

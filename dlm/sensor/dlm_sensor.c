@@ -1,8 +1,8 @@
 /*
- * Sensor driver: polls a Modbus meter (TCP or RTU, libmodbus) or the
- * simulated load through the shared poller thread (modbus/modbus_poller:
- * fixed rate, backoff, mailbox, wake) and turns the meter's registers into
- * a dlm_reading. The api kind has no thread; the owner pushes into the mailbox.
+ * Sensor driver: polls a Modbus meter (TCP or RTU, libmodbus) through the
+ * shared poller thread (modbus/modbus_poller: fixed rate, backoff, mailbox,
+ * wake) and turns the meter's registers into a dlm_reading. The api and
+ * sim kinds have no thread; the owner pushes into the mailbox.
  */
 #include "dlm_sensor.h"
 
@@ -71,7 +71,6 @@ void dlm_sensor_opts_defaults(dlm_sensor_opts *o)
 	o->timeout_ms = 1000;
 	o->backoff_min_ms = 500;
 	o->backoff_max_ms = 30000;
-	dlm_sim_defaults(&o->sim);
 }
 
 /* ------------------------------------------------------------- mailbox */
@@ -100,9 +99,9 @@ int dlm_sensor_push(dlm_sensor *s, const dlm_reading *r, char *err, size_t errle
 	const char *bad = NULL, *which = "";
 	if (!s || !r)
 		bad = "missing reading";
-	else if (s->o.kind != DLM_SENSOR_API) {
+	else if (s->o.kind != DLM_SENSOR_API && s->o.kind != DLM_SENSOR_SIM) {
 		if (err && errlen)
-			snprintf(err, errlen, "sensor is %s, not api", dlm_sensor_kind_str(s->o.kind));
+			snprintf(err, errlen, "sensor is %s, not api or sim", dlm_sensor_kind_str(s->o.kind));
 		return -EPERM;
 	} else if (r->ts_ms == DLM_NO_TIME)
 		bad = "timestamp missing";
@@ -147,18 +146,12 @@ static int plan_blocks(const dlm_meter_map *m, modbus_blocks *blocks, char *err,
 }
 
 /* Poller thread: reads every block and decodes the map into the scratch
- * reading; the sim kind evaluates the simulated load instead. */
+ * reading. */
 static int poll_meter(void *arg, modbus_t *mb, char *why, size_t len, int64_t *ts)
 {
 	dlm_sensor *s = arg;
 	dlm_reading *r = &s->scratch;
 	const dlm_meter_map *m = &s->o.map;
-	if (s->o.kind == DLM_SENSOR_SIM) {
-		dlm_reading_clear(r);
-		r->ts_ms = *ts = modbus_poller_now(&s->poll);
-		dlm_sim_load(&s->o.sim, r->ts_ms, r->current_a);
-		return 0;
-	}
 	if (modbus_blocks_read(&s->blocks, mb, why, len) < 0)
 		return -1;
 	dlm_reading_clear(r);
@@ -301,7 +294,7 @@ int dlm_sensor_start(dlm_sensor **out, const dlm_sensor_opts *o, char *err, size
 		.poll_ms = o->poll_ms,
 		.backoff_min_ms = o->backoff_min_ms,
 		.backoff_max_ms = o->backoff_max_ms,
-		.poll = o->kind == DLM_SENSOR_API ? NULL : poll_meter, /* api: the owner pushes */
+		.poll = is_modbus(o->kind) ? poll_meter : NULL, /* api, sim: the owner pushes */
 		.drv = s,
 		.latest = &s->latest,
 		.scratch = &s->scratch,

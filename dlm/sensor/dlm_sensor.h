@@ -4,8 +4,10 @@
  * the owner (the daemon's control loop) to feed into dlm_compute().
  *
  * Kinds: modbus-tcp and modbus-rtu (libmodbus, polled by a thread of their
- * own), sim (the same thread evaluates dlm_sim_load()), api (no thread: the
- * owner pushes readings it received, e.g. PUT /api/v1/dlm/readings).
+ * own); api and sim have no thread: the owner pushes the readings, for api
+ * those it received (e.g. PUT /api/v1/dlm/readings), for sim those of the
+ * simulated house the station also measures (the daemon's glue computes
+ * them with the chargers' draws, so both see one house).
  *
  * Threading: the driver thread only polls and posts each reading into a
  * mutex-protected mailbox ("latest reading" + health counters), then calls
@@ -168,7 +170,6 @@ typedef struct dlm_sensor_opts {
 	int timeout_ms;           /* response (and TCP connect) timeout, 1000 */
 	int backoff_min_ms;       /* first reconnect delay, 500; doubles */
 	int backoff_max_ms;       /* up to this, 30000 */
-	dlm_sim_params sim;       /* sim: load parameters */
 	/* Owner's clock for timestamps, called in the driver thread; NULL =
      * CLOCK_REALTIME in ms. */
 	int64_t (*clock_ms)(void *ctx);
@@ -201,10 +202,11 @@ void dlm_sensor_stop(dlm_sensor *s);
  * Returns 0, or -EAGAIN when there has been no reading yet. */
 int dlm_sensor_latest(dlm_sensor *s, dlm_reading *r, dlm_sensor_health *h, uint64_t *seq);
 
-/* Owner thread: posts a reading received from outside (kind api). Checks
- * it: currents finite and within +-1000 A, voltages and powers NAN or
- * finite; ts_ms must be set. -EINVAL with a message in err otherwise,
- * -EPERM when the sensor is not of kind api. Does not call wake. */
+/* Owner thread: posts a reading received from outside (kind api) or
+ * simulated (kind sim). Checks it: currents finite and within +-1000 A,
+ * voltages and powers NAN or finite; ts_ms must be set. -EINVAL with a
+ * message in err otherwise, -EPERM when the sensor is of a polled kind
+ * (modbus). Does not call wake. */
 int dlm_sensor_push(dlm_sensor *s, const dlm_reading *r, char *err, size_t errlen);
 
 dlm_sensor_kind dlm_sensor_kind_of(const dlm_sensor *s);

@@ -1,9 +1,11 @@
 /*
- * The simulated house behind station_source "sim": PV from the clear-sky
- * model with deterministic clouds, a household load with morning, noon and
- * evening peaks plus appliances, and a battery that follows the setpoint
- * within its limits. Everything is a function of (seed, time): no clock,
- * no randomness state, so an accelerated run is reproducible.
+ * The simulated house behind station_source "sim" and the DLM grid sensor
+ * "sim" (one house for both): PV from the clear-sky model with
+ * deterministic clouds, a household load with morning, noon and evening
+ * peaks plus appliances on their phases, a battery that follows the
+ * setpoint within its limits, and the grid current per phase with the
+ * chargers' measured draws. Everything is a function of (seed, time): no
+ * clock, no randomness state, so an accelerated run is reproducible.
  */
 #include "station_source.h"
 
@@ -80,13 +82,20 @@ static double bump(double h, double mu, double sigma)
 	return exp(-0.5 * d * d / (sigma * sigma));
 }
 
-void station_house_sample(const station_house *h, int64_t t_ms, double *pv_w, double *load_w)
-{
-	int64_t t_s = floordiv(t_ms, 1000);
-	double ghi = station_clearsky_ghi(h->lat_deg, h->lon_deg, t_s);
-	double pv = h->pv_peak_w * ghi / 1000.0 * cloud(h, t_s);
-	*pv_w = clampd(pv, 0, h->pv_peak_w);
+/* The base load's share per phase: lighting, fridge and sockets are seldom
+ * wired evenly; L1 usually carries the most. */
+static const double base_share[3] = { 0.37, 0.30, 0.33 };
 
+/* Where an appliance of the 15-minute slot is wired, drawn by the slot's
+ * hash: kettle or washing machine on one phase, or an oven or heat pump
+ * on all three. Phase masks, bit k = L(k+1). */
+static const uint8_t appliance_phases[] = { 1u << 0, 1u << 1, 1u << 2, 1u << 0, 7u };
+#define N_PLACES (sizeof appliance_phases / sizeof appliance_phases[0])
+
+/* The household load at t_s in W, as its base part and the slot's
+ * appliance (0 when none), and the appliance's phases. */
+static void house_load(const station_house *h, int64_t t_s, double *base_w, double *appl_w, uint8_t *mask)
+{
 	int64_t local = t_s + (int64_t)h->utc_offset_min * 60;
 	double hour = (double)(local - floordiv(local, 86400) * 86400) / 3600.0;
 	/* shape mean ~410 W and appliances ~200 W make ~5330 kWh a year */
@@ -97,7 +106,31 @@ void station_house_sample(const station_house *h, int64_t t_ms, double *pv_w, do
 	if (u01(h->seed, slot, 3) < 0.12 && hour > 6 && hour < 23)
 		appl = 800 + 1700 * u01(h->seed, slot, 4);
 	double noise = 1 + 0.1 * (u01(h->seed, floordiv(local, 60), 5) - 0.5);
-	*load_w = (shape * noise + appl) * h->annual_kwh / 5330.0;
+	*base_w = shape * noise * h->annual_kwh / 5330.0;
+	*appl_w = appl * h->annual_kwh / 5330.0;
+	*mask = appliance_phases[(size_t)(u01(h->seed, slot, 6) * N_PLACES) % N_PLACES];
+}
+
+void station_house_sample(const station_house *h, int64_t t_ms, double *pv_w, double *load_w)
+{
+	int64_t t_s = floordiv(t_ms, 1000);
+	double ghi = station_clearsky_ghi(h->lat_deg, h->lon_deg, t_s);
+	double pv = h->pv_peak_w * ghi / 1000.0 * cloud(h, t_s);
+	*pv_w = clampd(pv, 0, h->pv_peak_w);
+	double base, appl;
+	uint8_t mask;
+	house_load(h, t_s, &base, &appl, &mask);
+	*load_w = base + appl;
+}
+
+void station_house_load_phases(const station_house *h, int64_t t_ms, double load_w[3])
+{
+	double base, appl;
+	uint8_t mask;
+	house_load(h, floordiv(t_ms, 1000), &base, &appl, &mask);
+	int on = (mask & 1) + (mask >> 1 & 1) + (mask >> 2 & 1);
+	for (int k = 0; k < 3; k++)
+		load_w[k] = base * base_share[k] + ((mask >> k & 1) ? appl / on : 0);
 }
 
 void station_house_advance(station_house *h, int64_t t_ms, double bat_w)
@@ -134,14 +167,32 @@ void station_house_advance(station_house *h, int64_t t_ms, double bat_w)
 
 void station_house_measure(const station_house *h, double pv_limit_w, double extra_w, station_src_reading *r)
 {
-	double pv, load;
+	station_house_measure_phases(h, pv_limit_w, NULL, extra_w, STATION_HOUSE_V, r, NULL);
+}
+
+void station_house_measure_phases(const station_house *h, double pv_limit_w, const double ev_a[3],
+				  double extra_w, double volt_v, station_src_reading *r, double grid_a[3])
+{
+	double pv, load, load_ph[3];
 	station_house_sample(h, h->t_ms, &pv, &load);
+	station_house_load_phases(h, h->t_ms, load_ph);
 	double used = pv_limit_w >= 0 && pv_limit_w < pv ? pv_limit_w : pv;
+	double v = isfinite(volt_v) && volt_v > 0 ? volt_v : STATION_HOUSE_V;
+	double extra = isfinite(extra_w) && extra_w > 0 ? extra_w : 0, ev_w = 0;
 	station_source_reading_clear(r);
+	/* PV, battery and the controlled loads through three-phase
+	 * connections: a third on each phase; the household load by where its
+	 * appliances are wired; the chargers where they draw. */
+	for (int k = 0; k < 3; k++) {
+		double ev = ev_a && isfinite(ev_a[k]) && ev_a[k] > 0 ? ev_a[k] * v : 0;
+		ev_w += ev;
+		if (grid_a)
+			grid_a[k] = (load_ph[k] + ev + (extra + h->bat_w - used) / 3) / v;
+	}
 	r->pv_w = pv;
 	r->load_w = load;
 	r->soc_pct = h->soc_pct;
 	r->bat_w = h->bat_w;
-	r->grid_w = load + (extra_w > 0 ? extra_w : 0) + h->bat_w - used;
+	r->grid_w = load + extra + ev_w + h->bat_w - used;
 	r->ts_ms = h->t_ms;
 }

@@ -10,8 +10,10 @@
  *   loads' coils or relay registers that the owner last commanded.
  * - house: a simulated house (PV on a clear-sky curve with deterministic
  *   clouds, a household load profile with appliances, a battery model that
- *   applies the setpoints). Pure functions, no thread, no clock: the owner
- *   passes the (possibly accelerated) simulated time.
+ *   applies the setpoints, the grid current per phase with the chargers'
+ *   draws). Pure functions, no thread, no clock: the owner passes the
+ *   (possibly accelerated) simulated time. The daemon's DLM grid sensor
+ *   "sim" reads the same house.
  *
  * Threading (modbus): the driver thread only polls, writes and posts each
  * reading into a mutex-protected mailbox ("latest reading" + health), then
@@ -235,5 +237,24 @@ void station_house_advance(station_house *h, int64_t t_ms, double bat_w);
  * applied battery power and the grid power that balances them with the
  * extra consumption extra_w (EVs, controlled loads). */
 void station_house_measure(const station_house *h, double pv_limit_w, double extra_w, station_src_reading *r);
+
+/* Line-to-neutral voltage of the simulated house. */
+#define STATION_HOUSE_V 230.0
+
+/* The household load of station_house_sample() per phase, W (adds up to
+ * its load_w): the base load in fixed shares, each appliance on the
+ * phase or phases it is wired to. */
+void station_house_load_phases(const station_house *h, int64_t t_ms, double load_w[3]);
+
+/* station_house_measure() with the chargers' draws per phase ev_a (A,
+ * measured; NULL = none; counted in r->grid_w at volt_v), and the grid
+ * current per phase into grid_a (may be NULL), import positive:
+ * (load + EV + controlled loads + battery charge - PV - battery discharge)
+ * / volt_v, with the household load per phase as
+ * station_house_load_phases() and PV, battery and extra_w (controlled
+ * loads) in equal thirds (three-phase inverter and loads). volt_v <= 0 =
+ * STATION_HOUSE_V. */
+void station_house_measure_phases(const station_house *h, double pv_limit_w, const double ev_a[3],
+				  double extra_w, double volt_v, station_src_reading *r, double grid_a[3]);
 
 #endif

@@ -454,21 +454,20 @@ static void test_api_and_sim(void)
 	CHECK(dlm_sensor_push(s, &r, err, sizeof err) == -EINVAL && strstr(err, "timestamp"), "ts");
 	dlm_sensor_stop(s);
 
-	/* sim: the thread evaluates the pure profile at the owner's clock */
+	/* sim: no thread either; the owner pushes its simulated house's
+	 * readings, checked the same way */
 	o.kind = DLM_SENSOR_SIM;
 	o.poll_ms = 50;
-	o.sim.seed = 7;
-	o.clock_ms = test_clock;
-	atomic_store(&fake_clock, 1700000000000LL);
 	CHECK(dlm_sensor_start(&s, &o, err, sizeof err) == 0, "sim start: %s", err);
-	seq = 0;
-	CHECK(wait_reading(s, &seq, &got, 3), "sim reading");
-	double want[3];
-	dlm_sim_load(&o.sim, got.ts_ms, want);
-	CHECK(got.current_a[0] == want[0] && got.current_a[2] == want[2], "sim value %g vs %g",
-	      got.current_a[0], want[0]);
-	r.ts_ms = 1;
-	CHECK(dlm_sensor_push(s, &r, err, sizeof err) == -EPERM, "push to sim refused");
+	sleep_ms(150);
+	CHECK(dlm_sensor_latest(s, &got, &h, &seq) == -EAGAIN && seq == 0, "sim: nothing until pushed");
+	r.current_a[2] = -7.5;
+	r.ts_ms = 1700000000000LL;
+	CHECK(dlm_sensor_push(s, &r, err, sizeof err) == 0, "push to sim: %s", err);
+	CHECK(dlm_sensor_latest(s, &got, &h, &seq) == 0 && seq == 1 && got.current_a[2] == -7.5,
+	      "sim reading");
+	r.current_a[2] = INFINITY;
+	CHECK(dlm_sensor_push(s, &r, err, sizeof err) == -EINVAL, "sim: checked as api");
 	dlm_sensor_stop(s);
 
 	/* bad options are refused with a message */
@@ -593,6 +592,11 @@ static void test_rtu_missing_device(void)
 	dlm_sensor_health h;
 	CHECK(wait_health(s, false, 2, &h) >= 0 && strstr(h.last_error, "connect"), "rtu error '%s'",
 	      h.last_error);
+	dlm_reading r;
+	dlm_reading_clear(&r);
+	r.current_a[0] = r.current_a[1] = r.current_a[2] = 1;
+	r.ts_ms = 1;
+	CHECK(dlm_sensor_push(s, &r, err, sizeof err) == -EPERM, "push to a polled meter refused");
 	dlm_sensor_stop(s);
 }
 

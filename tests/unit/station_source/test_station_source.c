@@ -448,6 +448,35 @@ static void test_house(void)
 	station_house_measure(&b, 1500, 700, &r);
 	CHECK(NEAR(r.grid_w, r.load_w + 700 + r.bat_w - fmin(r.pv_w, 1500), 1e-6), "balance with a PV limit");
 	CHECK(NEAR(r.bat_w, 2000, 1e-6) && r.soc_pct > 50 && r.ts_ms == noon + 60000, "reading of the state");
+
+	/* per phase (the DLM sensor's view of the same house): the load adds
+	 * up to the total, appliances sit on their phases, the grid current
+	 * balances the grid power, a charger counts where it draws and PV,
+	 * battery and controlled loads in thirds */
+	int one_phase = 0;
+	for (int i = 0; i < 5 * 96; i++) {
+		int64_t t = night + i * 900000LL + 450000;
+		double lp[3];
+		station_house_load_phases(&b, t, lp);
+		station_house_sample(&b, t, &pb, &lb);
+		CHECK(NEAR(lp[0] + lp[1] + lp[2], lb, 1e-6) && lp[0] > 0 && lp[1] > 0 && lp[2] > 0,
+		      "phases add up at %d: %g %g %g vs %g", i, lp[0], lp[1], lp[2], lb);
+		double share_max = fmax(lp[0] / lb - 0.37, fmax(lp[1] / lb - 0.30, lp[2] / lb - 0.33));
+		one_phase += share_max > 0.15;
+	}
+	CHECK(one_phase > 5, "slots with an appliance on one phase: %d", one_phase);
+	double g[3], lp[3], ev[3] = { 16, 0, 0 };
+	station_house_measure_phases(&b, 1500, ev, 300, 230, &r, g);
+	station_house_load_phases(&b, b.t_ms, lp);
+	CHECK(NEAR((g[0] + g[1] + g[2]) * 230, r.grid_w, 1e-6), "phases balance the grid power: %g vs %g",
+	      (g[0] + g[1] + g[2]) * 230, r.grid_w);
+	CHECK(NEAR(r.grid_w, r.load_w + 16 * 230 + 300 + r.bat_w - fmin(r.pv_w, 1500), 1e-6),
+	      "EV in the balance");
+	CHECK(NEAR(g[0] - g[1], (lp[0] - lp[1]) / 230 + 16, 1e-9) &&
+		      NEAR(g[2] - g[1], (lp[2] - lp[1]) / 230, 1e-9),
+	      "the EV on L1, the rest in thirds: %g %g %g", g[0], g[1], g[2]);
+	station_house_measure_phases(&b, -1, NULL, 0, 0, &r, g);
+	CHECK(NEAR(g[0] * 230, lp[0] + (r.bat_w - r.pv_w) / 3, 1e-6), "no EV, nominal voltage: %g", g[0]);
 }
 
 int main(void)
