@@ -62,6 +62,9 @@ struct csms_config {
 	double station_sim_pv_w;
 	int station_sim_seed;
 	char *station_sim_start;
+	/* history (glue/history.c) */
+	int history_step_s;
+	int history_fine_days, history_15min_days, history_hourly_days;
 };
 
 enum { UNKNOWN_ACCEPT = 0, UNKNOWN_PENDING, UNKNOWN_REJECT };

@@ -20,6 +20,7 @@ struct charger_registry;
 struct server;
 struct control;
 struct energy;
+struct history;
 
 /* Our CALLs by action and how they ended, for /metrics (kept by
  * central/commands.c): the columns are OCPP_OK (a CALLRESULT), a
@@ -45,9 +46,10 @@ struct csms {
 	struct charger_registry *chargers;
 	struct server *server;
 	struct control *control;
-	struct energy *energy; /* station glue (energy.c) */
-	int64_t now_ms;        /* stamped once per loop turn */
-	struct rpc rpc;        /* the RPC layer's settings, hooks, held replies, counters */
+	struct energy *energy;   /* station glue (energy.c) */
+	struct history *history; /* measured history (history.c), made at the first station step */
+	int64_t now_ms;          /* stamped once per loop turn */
+	struct rpc rpc;          /* the RPC layer's settings, hooks, held replies, counters */
 	struct csms_stats stats;
 	struct commands_stats calls; /* our CALLs by action and outcome */
 	int64_t started_ms;

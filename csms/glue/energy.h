@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct csms;
 struct csms_config;
@@ -44,6 +45,11 @@ void energy_wake(struct csms *app);
 cJSON *energy_source_json(struct csms *app);
 
 int energy_ev_target(struct csms *app, const char *charger_id, double *target_a, int *phases);
+
+/* The import and export price per kWh in force at ms: the price list, else
+ * the tariff (station_price_slot, the price the station plans with). 0, or
+ * -1 when the station is not running. */
+int energy_price_at(struct csms *app, int64_t ms, double *import_price, double *export_price);
 
 /* What the admin API reads and sets (api/api_station.c carries it over
  * HTTP): JSON in and out (bodies borrowed, trees returned new for the
