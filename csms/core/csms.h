@@ -46,12 +46,13 @@ struct csms {
 	struct charger_registry *chargers;
 	struct server *server;
 	struct control *control;
-	struct energy *energy;   /* station glue (energy.c) */
-	struct history *history; /* measured history (history.c), made at the first station step */
-	int64_t now_ms;          /* stamped once per loop turn */
-	struct rpc rpc;          /* the RPC layer's settings, hooks, held replies, counters */
+	struct energy *energy; /* station glue (energy.c) */
+	int64_t now_ms;        /* stamped once per loop turn */
+	struct rpc rpc;        /* the RPC layer's settings, hooks, held replies, counters */
 	struct csms_stats stats;
 	struct commands_stats calls; /* our CALLs by action and outcome */
+	/* measured history (glue/history.c), made at the first station step */
+	struct history *history;
 	int64_t started_ms;
 	int64_t duty_next_ms[8]; /* when each duty of app/duties.c's table is due */
 	int chargers_loaded;     /* every accepted charger is in the registry */

@@ -187,12 +187,14 @@ struct store_tx_row {
 	int stopped; /* meter_stop is set */
 	int64_t meter_stop;
 	const char *stop_reason, *auth_status;
-	int reservation_id;            /* -1: none */
-	const char *stop_source;       /* NULL: the charger's StopTransaction; "admin" */
-	int has_last;                  /* a meter value gave its energy register */
-	double meter_last_wh;          /* that register, Wh */
-	int has_cost;                  /* cost, pv_wh and shared_wh have been computed */
-	double cost, pv_wh, shared_wh; /* see store_tx_meter */
+	int reservation_id;      /* -1: none */
+	const char *stop_source; /* NULL: the charger's StopTransaction; "admin" */
+	/* the running figures (store_tx_meter): has_last 0, no energy register
+	 * yet; has_cost 0, cost, pv_wh and shared_wh never computed */
+	int has_last;
+	double meter_last_wh;
+	int has_cost;
+	double cost, pv_wh, shared_wh;
 };
 /* By id; f NULL matches all. */
 int store_tx_each(struct store *st, const struct store_tx_filter *f,
