@@ -1018,9 +1018,12 @@ void admin_handle(struct csms *app, struct http_txn *t)
 	memset(&c, 0, sizeof c);
 	c.app = app;
 	c.t = t;
-	if (!authorised(app, t) && !public_route(app, t, &c)) {
-		admin_error(t, 401, "Unauthorized", "missing or wrong bearer token");
-		return;
+	if (!authorised(app, t)) {
+		if (!public_route(app, t, &c)) {
+			admin_error(t, 401, "Unauthorized", "missing or wrong bearer token");
+			return;
+		}
+		c.anonymous = 1;
 	}
 	/* lws has percent-decoded the target once; what it decoded must be
 	 * text (no NUL, no control character, UTF-8) before we route on it,
