@@ -446,7 +446,7 @@ static void series_put(struct series_walk *w)
 			cJSON_AddItemToArray(a, cJSON_CreateNumber(round(v.grid_a[p] * 100) / 100));
 	} else
 		cJSON_AddNullToObject(o, "gridA");
-	cJSON_AddNumberToObject(o, "coverS", r1(v.cover_s));
+	cJSON_AddNumberToObject(o, "coverS", round(v.cover_s * 1000) / 1000);
 	cJSON_AddItemToArray(w->arr, o);
 }
 
