@@ -908,7 +908,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	    { "limit", 1, 0 },
 	    { "csv", 0, 0 } },
 	  cmd_transactions,
-	  "list transactions (energy in kWh); --csv prints the API's CSV",
+	  "list transactions (cost, PV share in %, energy in kWh); --csv prints the API's CSV",
 	  0 },
 	{ "transaction", "TXID", 1, 1, NOOPTS, cmd_transaction, "one transaction with its meter values", 0 },
 	{ "tx-stop",

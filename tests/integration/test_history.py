@@ -14,12 +14,13 @@ the same row (no second row, nothing lost); the query is checked."""
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Csmsd, Checks, Ws, boot_frame  # noqa: E402
+from harness import BUILD, Csmsd, Checks, Ws  # noqa: E402
 
 STEP = 5
 c = Checks()
@@ -155,6 +156,13 @@ c(head[-2:] == ["cost", "pvShare"], "CSV has the columns: " + lines[0])
 if len(lines) > 1 and head[-2:] == ["cost", "pvShare"]:
     cells = lines[1].split(",")
     c(near(float(cells[-2]), one["cost"], 1e-6) and near(float(cells[-1]), one["pvShare"], 1e-6), "CSV values: " + lines[1])
+
+# csmsctl's table: COST and PV % beside the energy
+out = subprocess.run([os.path.join(BUILD, "csmsctl"), "--url", "http://127.0.0.1:%d" % d.admin_port, "transactions",
+                      "--charger", "CPH"], capture_output=True, text=True).stdout
+lines = out.strip().split("\n")
+c(len(lines) == 2 and "COST" in lines[0] and "PV %" in lines[0] and
+  ("%.2f" % one.get("cost", 0)) in lines[1] and " 75 " in lines[1], "csmsctl transactions: " + out)
 
 # ---- gauges ----
 st, m = d.get("/metrics", raw=True)
