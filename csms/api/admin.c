@@ -3,6 +3,7 @@
  * answers from the call's callback. Errors are {"error":{code,description}}. */
 #include "admin.h"
 #include "api_alarms.h"
+#include "api_history.h"
 #include "api_json.h"
 #include "api_locallist.h"
 #include "api_records.h"
@@ -600,7 +601,9 @@ static void csv_field(char **p, size_t *len, size_t *cap, const cJSON *v, int la
 		s = v->valuestring;
 		formula = *s && strchr("=+-@\t\r", *s);
 	} else if (cJSON_IsNumber(v)) {
-		snprintf(num, sizeof num, "%.0f", v->valuedouble);
+		/* whole numbers as they always were; fractions (cost, pvShare) as they are */
+		snprintf(num, sizeof num, v->valuedouble == floor(v->valuedouble) ? "%.0f" : "%.10g",
+			 v->valuedouble);
 		s = num;
 	}
 	size_t need = 2 * strlen(s) + 5;
@@ -629,8 +632,10 @@ static void csv_field(char **p, size_t *len, size_t *cap, const cJSON *v, int la
 
 static void r_transactions_csv(struct route_ctx *c)
 {
-	static const char *const cols[] = { "id",   "charger",    "connectorId", "idTag",    "start",
-					    "stop", "meterStart", "meterStop",   "energyWh", "stopReason" };
+	static const char *const cols[] = { "id",       "charger",    "connectorId", "idTag",
+					    "start",    "stop",       "meterStart",  "meterStop",
+					    "energyWh", "stopReason", "cost",        "pvShare" };
+	const int ncols = (int)(sizeof cols / sizeof cols[0]);
 	struct store_tx_filter f;
 	struct admin_page pg;
 	char bufs[4][128];
@@ -646,11 +651,11 @@ static void r_transactions_csv(struct route_ctx *c)
 		admin_error(c->t, 500, "InternalError", "out of memory");
 		return;
 	}
-	len = (size_t)snprintf(
-		out, cap,
-		"id,charger,connectorId,idTag,start,stop,meterStart,meterStop,energyWh,stopReason\n");
-	cJSON_ArrayForEach(o, arr) for (int i = 0; i < 10; i++)
-		csv_field(&out, &len, &cap, cJSON_GetObjectItem(o, cols[i]), i == 9);
+	len = (size_t)snprintf(out, cap,
+			       "id,charger,connectorId,idTag,start,stop,meterStart,meterStop,energyWh,"
+			       "stopReason,cost,pvShare\n");
+	cJSON_ArrayForEach(o, arr) for (int i = 0; i < ncols; i++)
+		csv_field(&out, &len, &cap, cJSON_GetObjectItem(o, cols[i]), i == ncols - 1);
 	cJSON_Delete(arr);
 	c->t->disposition = "attachment; filename=\"transactions.csv\"";
 	http_respond(c->t, 200, "text/csv", out, len);
@@ -957,6 +962,8 @@ static const struct route routes[] = {
 	{ HTTP_PUT, "/api/v1/station", api_station_put, NULL },
 	{ HTTP_PUT, "/api/v1/station/measurements", api_station_measurements, NULL },
 	{ HTTP_PUT, "/api/v1/station/prices", api_station_prices, NULL },
+	{ HTTP_GET, "/api/v1/history", api_history_series, "from to step" },
+	{ HTTP_GET, "/api/v1/energy", api_history_energy, "from to period" },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -1030,9 +1037,12 @@ void admin_handle(struct csms *app, struct http_txn *t)
 	memset(&c, 0, sizeof c);
 	c.app = app;
 	c.t = t;
-	if (!authorised(app, t) && !public_route(app, t, &c)) {
-		admin_error(t, 401, "Unauthorized", "missing or wrong bearer token");
-		return;
+	if (!authorised(app, t)) {
+		if (!public_route(app, t, &c)) {
+			admin_error(t, 401, "Unauthorized", "missing or wrong bearer token");
+			return;
+		}
+		c.anonymous = 1;
 	}
 	/* lws has percent-decoded the target once; what it decoded must be
 	 * text (no NUL, no control character, UTF-8) before we route on it,

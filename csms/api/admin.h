@@ -21,6 +21,7 @@ struct route_ctx {
 	struct http_txn *t;
 	char params[ADMIN_MAX_PARAMS][256]; /* the '*' segments of the route */
 	int nparams;
+	int anonymous; /* without the token (a public route): no charger ids in the answer */
 };
 typedef void (*route_fn)(struct route_ctx *c);
 

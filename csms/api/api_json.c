@@ -8,6 +8,7 @@
 #include "store.h"
 #include "timeutil.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 static void add_str_or_null(cJSON *o, const char *key, const char *v)
@@ -161,14 +162,28 @@ static int tx_row(void *arg, const struct store_tx_row *t)
 		cJSON_AddNumberToObject(o, "meterStop", (double)t->meter_stop);
 		cJSON_AddNumberToObject(o, "energyWh", (double)(t->meter_stop - t->meter_start));
 	} else {
+		/* so far: from the latest energy register of its meter values (null: none yet) */
 		cJSON_AddNullToObject(o, "meterStop");
-		cJSON_AddNullToObject(o, "energyWh");
+		if (t->has_last)
+			cJSON_AddNumberToObject(o, "energyWh",
+						round(t->meter_last_wh - (double)t->meter_start));
+		else
+			cJSON_AddNullToObject(o, "energyWh");
 	}
 	add_str_or_null(o, "stopReason", t->stop_reason);
 	add_str_or_null(o, "authStatus", t->auth_status);
 	if (t->reservation_id >= 0)
 		cJSON_AddNumberToObject(o, "reservationId", t->reservation_id);
 	add_str_or_null(o, "stoppedBy", !t->stopped ? NULL : t->stop_source ? t->stop_source : "charger");
+	/* kept with the transaction at each meter value (glue/history.c); null: none computed */
+	if (t->has_cost)
+		cJSON_AddNumberToObject(o, "cost", round(t->cost * 10000) / 10000);
+	else
+		cJSON_AddNullToObject(o, "cost");
+	if (t->has_cost && t->shared_wh > 0)
+		cJSON_AddNumberToObject(o, "pvShare", round(t->pv_wh / t->shared_wh * 10000) / 10000);
+	else
+		cJSON_AddNullToObject(o, "pvShare");
 	cJSON_AddItemToArray(arg, o);
 	return 0;
 }

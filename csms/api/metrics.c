@@ -9,10 +9,12 @@
 #include "control.h"
 #include "csms.h"
 #include "csms_version.h"
+#include "history.h"
 #include "http.h"
 #include "session.h"
 #include "store.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +71,69 @@ static void counter(struct text *t, const char *name, const char *help, double v
 {
 	head(t, name, "counter", help);
 	put(t, "%s %.17g\n", name, v);
+}
+
+/* A charger's id as a label value: backslash, quote and newline escaped (text format 0.0.4). */
+static const char *label(const char *id, char *buf, size_t len)
+{
+	size_t n = 0;
+	for (; *id && n + 3 < len; id++) {
+		if (*id == '\\' || *id == '"' || *id == '\n')
+			buf[n++] = '\\';
+		buf[n++] = *id == '\n' ? 'n' : *id;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+/* One gauge per phase (NAN: the series is left out). */
+static void phases(struct text *t, const char *name, const char *help, const double v[3])
+{
+	head(t, name, "gauge", help);
+	for (int p = 0; p < 3; p++)
+		if (isfinite(v[p]))
+			put(t, "%s{phase=\"L%d\"} %.17g\n", name, p + 1, v[p]);
+}
+
+/* The live flows: the grid per phase and DLM's headroom, the station's
+ * measured flows (glue/history.c), and per charger (only with the token:
+ * ids) its DLM limit and power. */
+static void flows(struct text *t, struct csms *app, int with_ids)
+{
+	double a[3], head_a[3];
+	char id[2 * STORE_ID_MAX];
+	if (control_grid(app, a, head_a) >= 0) {
+		phases(t, "csms_grid_current_amperes",
+		       "grid current per phase at the connection point, import > 0", a);
+		phases(t, "csms_dlm_headroom_amperes", "current DLM may still give per phase", head_a);
+	}
+	struct history_live l;
+	if (history_live(app, &l) == 0) {
+		gauge(t, "csms_pv_power_watts", "PV power", l.pv_w);
+		gauge(t, "csms_battery_power_watts", "battery power, charging > 0", l.bat_w);
+		gauge(t, "csms_battery_soc_percent", "battery state of charge", l.soc_pct);
+		gauge(t, "csms_home_load_watts", "home consumption without the chargers", l.load_w);
+		gauge(t, "csms_grid_power_watts", "grid power, import > 0", l.grid_w);
+		gauge(t, "csms_ev_power_watts", "power of all chargers", l.ev_w);
+	}
+	if (!with_ids)
+		return;
+	head(t, "csms_charger_limit_amperes", "gauge",
+	     "the limit DLM decided for a connected charger, per phase");
+	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next)
+		if (ch->session && ch->reg == REG_ACCEPTED && ch->dlm.id)
+			put(t, "csms_charger_limit_amperes{charger=\"%s\"} %.17g\n",
+			    label(ch->id, id, sizeof id), ch->dlm.limit_a);
+	head(t, "csms_charger_power_watts", "gauge", "what a connected charger draws (its meter values)");
+	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
+		if (!ch->session)
+			continue;
+		double w = 0;
+		for (int k = 1; k < CHARGER_MAX_CONN; k++)
+			if (ch->conn[k].live.ts_ms && isfinite(ch->conn[k].live.power_w))
+				w += ch->conn[k].live.power_w;
+		put(t, "csms_charger_power_watts{charger=\"%s\"} %.17g\n", label(ch->id, id, sizeof id), w);
+	}
 }
 
 static const char *outcome_name(int col)
@@ -188,6 +253,7 @@ void metrics_api(struct route_ctx *c)
 		(double)rs->call_timeouts);
 	counter(&t, "csms_commits_total", "group commits of the store", (double)app->stats.commits);
 	counter(&t, "csms_commit_failures_total", "failed group commits", (double)app->stats.commit_failures);
+	flows(&t, app, !c->anonymous);
 	struct control_sensor_info si;
 	if (control_sensor_info(app, &si) == 0) {
 		head(&t, "csms_dlm_sensor_healthy", "gauge", "1 when the grid sensor's reading is fresh");

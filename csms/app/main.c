@@ -5,6 +5,7 @@
 #include "config.h"
 #include "control.h"
 #include "energy.h"
+#include "history.h"
 #include "app.h"
 #include "csms.h"
 #include "csms_version.h"
@@ -77,6 +78,7 @@ static int (*const settings_checks[])(const struct csms_config *, char *, size_t
 	check_listeners,
 	control_check_config,
 	energy_check_config,
+	history_check_config,
 };
 
 int main(int argc, char **argv)
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
 	server_close_all(app.server, 1000);
 	server_destroy(app.server); /* closes what is left */
 	app.server = NULL;
+	history_free(&app); /* the bucket being filled, before the station goes */
 	energy_free(&app);
 	control_free(&app);
 	csms_end_of_turn(&app);

@@ -14,6 +14,7 @@
 #include "csms.h"
 #include "energy.h"
 #include "handlers.h"
+#include "history.h"
 #include "http.h"
 #include "log.h"
 #include "ocppj.h"
@@ -50,9 +51,14 @@ static void ev_changed(void *ctx, struct charger *ch)
 	control_charger_changed(ctx, ch);
 }
 
+static void ev_metered(void *ctx, struct charger *ch, int connector, int64_t tx_id, double wh, int64_t ts_ms)
+{
+	history_tx_meter(ctx, ch, connector, tx_id, wh, ts_ms);
+}
+
 void csms_wire(struct csms *app)
 {
-	struct charger_events cev = { app, ev_booted, ev_changed };
+	struct charger_events cev = { app, ev_booted, ev_changed, ev_metered };
 	if (app->chargers)
 		charger_registry_set_events(app->chargers, &cev);
 	app->rpc.hooks = &rpc_hooks;

@@ -50,6 +50,13 @@ void charger_changed(struct charger_registry *r, struct charger *c)
 		r->ev.changed(r->ev.ctx, c);
 }
 
+void charger_metered(struct charger_registry *r, struct charger *c, int connector, int64_t tx_id, double wh,
+		     int64_t ts_ms)
+{
+	if (r->ev.metered)
+		r->ev.metered(r->ev.ctx, c, connector, tx_id, wh, ts_ms);
+}
+
 void charger_registry_free(struct charger_registry *r)
 {
 	if (!r)

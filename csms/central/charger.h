@@ -91,6 +91,9 @@ struct charger_events {
 	void *ctx;
 	void (*booted)(void *ctx, struct charger *c);  /* accepted at a BootNotification */
 	void (*changed)(void *ctx, struct charger *c); /* status, transaction or profiles changed */
+	/* a new energy register reading (Wh) of a transaction (tx_id 0: none
+	 * named) on a connector, at ts_ms: a meter value or the meterStop */
+	void (*metered)(void *ctx, struct charger *c, int connector, int64_t tx_id, double wh, int64_t ts_ms);
 };
 
 struct charger_registry *charger_registry_new(void);
@@ -98,6 +101,8 @@ void charger_registry_set_events(struct charger_registry *r, const struct charge
 /* Tell the listeners (DLM re-decides). */
 void charger_booted(struct charger_registry *r, struct charger *c);
 void charger_changed(struct charger_registry *r, struct charger *c);
+void charger_metered(struct charger_registry *r, struct charger *c, int connector, int64_t tx_id, double wh,
+		     int64_t ts_ms);
 void charger_registry_free(struct charger_registry *r);
 /* Looks up a charger in memory, loading it from the store when it is known
  * there; creates nothing. NULL when unknown. */

@@ -113,6 +113,10 @@ static int store_meter_list(const struct ocpp_req *r, int conn, int64_t tx, cons
 		if (rc < 0)
 			return -1;
 		charger_live_update(r->ch, conn, sv, ms ? ms : r->app->now_ms);
+		double wh;
+		/* a new element's energy register: the transaction's running figures */
+		if (rc == 0 && charger_energy_register(sv, &wh) == 0)
+			charger_metered(r->app->chargers, r->ch, conn, tx, wh, ms ? ms : r->app->now_ms);
 	}
 	return 0;
 }
@@ -207,6 +211,9 @@ enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const
 		*why = "could not record the stop";
 		return OCPP_EINTERNAL;
 	}
+	if (outcome == STOP_OK)
+		charger_metered(app->chargers, r->ch, conn, s.tx_id, (double)s.meter_stop,
+				s.stop_ms ? s.stop_ms : app->now_ms);
 	static const char *const outcome_names[] = { "stopped", "retry", "unknown transaction",
 						     "already stopped" };
 	LOGI("ocpp", "%s: transaction %lld %s, meterStop %lld", r->ch->id, (long long)s.tx_id,

@@ -207,6 +207,15 @@ static const struct config_key keys[] = {
 	  "station_source sim: seed of the simulated weather and load", NULL, NULL, 0 },
 	{ "station_sim_start", C_STR, O(station_sim_start), "", 0, 0, NULL,
 	  "station_source sim: ISO 8601 UTC time the simulated clock starts at (empty: now)", NULL, NULL, 0 },
+	{ "history_step_s", C_INT, O(history_step_s), "60", 1, 900, NULL,
+	  "step of the station's measured history (averages over each step), s; must divide 900", NULL, NULL,
+	  0 },
+	{ "history_fine_days", C_INT, O(history_fine_days), "30", 1, 36500, NULL,
+	  "days the history keeps its rows of history_step_s", NULL, NULL, 0 },
+	{ "history_15min_days", C_INT, O(history_15min_days), "400", 1, 36500, NULL,
+	  "days the history keeps its 15-minute rows", NULL, NULL, 0 },
+	{ "history_hourly_days", C_INT, O(history_hourly_days), "0", 0, 36500, NULL,
+	  "days the history keeps its hourly rows; 0 = for ever", NULL, NULL, 0 },
 };
 #undef O
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -84,6 +84,9 @@ struct csms_config {
 	unsigned char start_origin[CONFIG_MAX_KEYS]; /* ... as config_load left it (never API) */
 	unsigned char given[CONFIG_MAX_KEYS];        /* bit (1 << origin) per source that gave one */
 	char *overridden[CONFIG_MAX_KEYS]; /* text of the value the winner beat at start; NULL none */
+	/* history (glue/history.c) */
+	int history_step_s;
+	int history_fine_days, history_15min_days, history_hourly_days;
 };
 
 enum { UNKNOWN_ACCEPT = 0, UNKNOWN_PENDING, UNKNOWN_REJECT };

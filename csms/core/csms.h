@@ -20,6 +20,7 @@ struct charger_registry;
 struct server;
 struct control;
 struct energy;
+struct history;
 
 /* Our CALLs by action and how they ended, for /metrics (kept by
  * central/commands.c): the columns are OCPP_OK (a CALLRESULT), a
@@ -50,6 +51,8 @@ struct csms {
 	struct rpc rpc;        /* the RPC layer's settings, hooks, held replies, counters */
 	struct csms_stats stats;
 	struct commands_stats calls; /* our CALLs by action and outcome */
+	/* measured history (glue/history.c), made at the first station step */
+	struct history *history;
 	int64_t started_ms;
 	int64_t duty_next_ms[8]; /* when each duty of app/duties.c's table is due */
 	int chargers_loaded;     /* every accepted charger is in the registry */

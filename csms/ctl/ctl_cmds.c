@@ -586,8 +586,8 @@ static int cmd_tag_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args 
 
 static int cmd_transactions(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	static const char *const heads[] = { "ID",    "CHARGER", "CONN",       "IDTAG",
-					     "START", "STOP",    "ENERGY kWh", "STOP REASON" };
+	static const char *const heads[] = { "ID",   "CHARGER", "CONN", "IDTAG",      "START",
+					     "STOP", "COST",    "PV %", "ENERGY kWh", "STOP REASON" };
 	char path[PATH_MAX_LEN];
 	int csv = opt(cmd, a, "csv") != NULL;
 	const char *limit = opt(cmd, a, "limit");
@@ -608,10 +608,17 @@ static int cmd_transactions(struct ctl *c, const struct ctl_cmd *cmd, struct ctl
 	if (rc || c->json)
 		return rc;
 	struct ctl_table tab;
-	ctl_table_init(&tab, heads, 8);
+	ctl_table_init(&tab, heads, 10);
 	cJSON_ArrayForEach(t, j)
 	{
-		char id[32], ch[64], con[16], tag[64], start[64], stop[64], kwh[32], why[64];
+		char id[32], ch[64], con[16], tag[64], start[64], stop[64], kwh[32], why[64], cost[32],
+			pv[16];
+		const cJSON *co = cJSON_GetObjectItemCaseSensitive(t, "cost");
+		const cJSON *sh = cJSON_GetObjectItemCaseSensitive(t, "pvShare");
+		snprintf(cost, sizeof cost, cJSON_IsNumber(co) ? "%.2f" : "-",
+			 cJSON_IsNumber(co) ? co->valuedouble : 0);
+		snprintf(pv, sizeof pv, cJSON_IsNumber(sh) ? "%.0f" : "-",
+			 cJSON_IsNumber(sh) ? sh->valuedouble * 100 : 0);
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(t, "energyWh");
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "stop");
 		if (cJSON_IsNumber(e))
@@ -624,6 +631,8 @@ static int cmd_transactions(struct ctl *c, const struct ctl_cmd *cmd, struct ctl
 				      ctl_field(t, "idTag", tag, sizeof tag),
 				      ctl_field(t, "start", start, sizeof start),
 				      cJSON_IsString(st) ? ctl_str(st, stop, sizeof stop) : "(active)",
+				      cost,
+				      pv,
 				      kwh,
 				      ctl_field(t, "stopReason", why, sizeof why) };
 		ctl_table_row(&tab, row);
@@ -1053,7 +1062,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	    { "limit", 1, 0 },
 	    { "csv", 0, 0 } },
 	  cmd_transactions,
-	  "list transactions (energy in kWh); --csv prints the API's CSV",
+	  "list transactions (cost, PV share in %, energy in kWh); --csv prints the API's CSV",
 	  0 },
 	{ "transaction", "TXID", 1, 1, NOOPTS, cmd_transaction, "one transaction with its meter values", 0 },
 	{ "transaction stop",

@@ -740,6 +740,21 @@ int control_sensor_info(struct csms *app, struct control_sensor_info *out)
 	return 0;
 }
 
+int control_grid(struct csms *app, double current_a[3], double headroom_a[3])
+{
+	struct control *ctl = app->control;
+	if (!ctl)
+		return -1;
+	take_reading(ctl);
+	int healthy = ctl->have_reading &&
+		(double)(app->now_ms - ctl->reading.ts_ms) / 1000.0 <= app->cfg.dlm_stale_s;
+	for (int p = 0; p < 3; p++) {
+		current_a[p] = healthy ? ctl->reading.current_a[p] : NAN;
+		headroom_a[p] = ctl->decisions ? ctl->out.headroom_a[p] : NAN;
+	}
+	return healthy ? 0 : 1;
+}
+
 static cJSON *phases_json(const double v[3])
 {
 	cJSON *a = cJSON_CreateArray();

@@ -48,6 +48,11 @@ struct control_sensor_info {
 };
 int control_sensor_info(struct csms *app, struct control_sensor_info *out); /* 0, -1 no control */
 
+/* The grid's phase currents (A, import positive; NAN each while the
+ * sensor's reading is stale or absent) and DLM's last headroom per phase
+ * (NAN before the first decision). 0 fresh, 1 stale, -1 no control. */
+int control_grid(struct csms *app, double current_a[3], double headroom_a[3]);
+
 /* What the admin API reads and sets (api/api_dlm.c carries it over HTTP):
  * JSON in and out, refusals as an err_kind with a message naming the API
  * field. */

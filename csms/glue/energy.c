@@ -11,6 +11,7 @@
 #include "control.h"
 #include "csms.h"
 #include "errkind.h"
+#include "history.h"
 #include "log.h"
 #include "server.h"
 #include "session.h"
@@ -360,6 +361,7 @@ static void energy_step(struct csms *app)
 	e->clock_ms = t;
 	e->steps++;
 	apply_outputs(app);
+	history_station_step(app, t, &e->eff, e->st, in, &e->rd, &e->out, e->stale);
 }
 
 void energy_tick(struct csms *app)
@@ -390,6 +392,17 @@ int energy_ev_target(struct csms *app, const char *charger_id, double *target_a,
 	*target_a = e->out.ev[i].target_a;
 	if (phases)
 		*phases = e->out.ev[i].phases == 1 ? 1 : 3;
+	return 0;
+}
+
+int energy_price_at(struct csms *app, int64_t ms, double *import_price, double *export_price)
+{
+	struct energy *e = app->energy;
+	if (!e)
+		return -1;
+	int64_t s = ms / 1000;
+	int64_t slot = s / STATION_SLOT_S - (s % STATION_SLOT_S < 0);
+	station_price_slot(&e->cfg, e->st, slot, import_price, export_price);
 	return 0;
 }
 

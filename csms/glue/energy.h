@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct csms;
 struct csms_config;
@@ -57,6 +58,10 @@ int energy_house_grid(struct csms *app, double grid_a[3], double gen_a[3]);
  * explains nothing a real meter reads). For DLM's trust in a negative
  * house current behind a real grid meter. */
 double energy_generation_w(struct csms *app);
+/* The import and export price per kWh in force at ms: the price list, else
+ * the tariff (station_price_slot, the price the station plans with). 0, or
+ * -1 when the station is not running. */
+int energy_price_at(struct csms *app, int64_t ms, double *import_price, double *export_price);
 
 /* What the admin API reads and sets (api/api_station.c carries it over
  * HTTP): JSON in and out (bodies borrowed, trees returned new for the

@@ -189,10 +189,34 @@ struct store_tx_row {
 	const char *stop_reason, *auth_status;
 	int reservation_id;      /* -1: none */
 	const char *stop_source; /* NULL: the charger's StopTransaction; "admin" */
+	/* the running figures (store_tx_meter): has_last 0, no energy register
+	 * yet; has_cost 0, cost, pv_wh and shared_wh never computed */
+	int has_last;
+	double meter_last_wh;
+	int has_cost;
+	double cost, pv_wh, shared_wh;
 };
 /* By id; f NULL matches all. */
 int store_tx_each(struct store *st, const struct store_tx_filter *f,
 		  int (*fn)(void *arg, const struct store_tx_row *t), void *arg);
+/* A transaction's running figures (csms/glue/history.c keeps them at each
+ * meter value): its latest energy register and when, its cost so far, the
+ * energy whose origin was known (shared_wh) and of that the part from PV
+ * or the battery (pv_wh). has_last 0: no register yet (meter_start and
+ * start_ms are the baseline). */
+struct store_tx_meter {
+	int64_t tx_id;
+	char charger[STORE_ID_MAX];
+	int connector, active;
+	int64_t meter_start, start_ms;
+	int has_last;
+	double meter_last_wh;
+	int64_t last_ms;
+	double cost, pv_wh, shared_wh;
+};
+int store_tx_meter_get(struct store *st, int64_t tx_id, struct store_tx_meter *out); /* 0, 1 unknown */
+/* Writes meter_last_wh, last_ms, cost, pv_wh, shared_wh. 0, 1 unknown. */
+int store_tx_meter_set(struct store *st, const struct store_tx_meter *m);
 /* A transaction's meter values, in the order stored. */
 struct store_mv_row {
 	const char *timestamp, *source;
@@ -201,6 +225,27 @@ struct store_mv_row {
 };
 int store_meter_value_each(struct store *st, int64_t tx_id,
 			   int (*fn)(void *arg, const struct store_mv_row *m), void *arg);
+
+/* ---- the station's measured history ---- */
+/* One bucket of res seconds from t_s (unix s): integrals over the seconds
+ * it covers (cover_s), W.s kept whole. chargers_json: {"id": W.s, ...} or
+ * NULL. */
+struct store_history_row {
+	int res;
+	int64_t t_s;
+	double cover_s;
+	double pv_ws, load_ws, bat_in_ws, bat_out_ws, import_ws, export_ws, ev_ws, soc_s;
+	double grid_as[3], grid_cover_s; /* phase currents, A.s over grid_cover_s (0: none) */
+	double peak_import_w, cost;
+	const char *chargers_json;
+};
+/* Writes the bucket, replacing a row of the same res and t_s. */
+int store_history_put(struct store *st, const struct store_history_row *r);
+/* The buckets of res with from_s <= t_s < to_s, by time. */
+int store_history_each(struct store *st, int res, int64_t from_s, int64_t to_s,
+		       int (*fn)(void *arg, const struct store_history_row *r), void *arg);
+/* Removes the buckets of res before before_s: the number removed, or <0. */
+int store_history_prune(struct store *st, int res, int64_t before_s);
 
 /* ---- other messages from chargers, kept as sent ---- */
 int store_event(struct store *st, const char *charger, const char *action, const char *payload_json,

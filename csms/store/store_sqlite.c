@@ -112,6 +112,23 @@ static const char *const migrations[] = {
 	 * transaction (NULL: the charger's StopTransaction, 'admin'). */
 	"CREATE INDEX chargers_registration ON chargers(registration);"
 	"ALTER TABLE transactions ADD COLUMN stop_source TEXT;",
+	/* 4 -> 5: the station's measured history, one row per bucket of res
+	 * seconds starting at t (unix s, the station's clock): integrals
+	 * (W.s as integers, SOC %.s, phase A.s) and the seconds covered, so
+	 * that merging is adding (csms/glue/history.c); the key is the bucket,
+	 * so a bucket written again replaces its row. A transaction's running
+	 * figures: its latest energy register, cost, and the energy of known
+	 * origin with the part from PV or the battery. */
+	"CREATE TABLE history ("
+	" res INTEGER NOT NULL, t INTEGER NOT NULL, cover REAL NOT NULL,"
+	" pv INTEGER, load INTEGER, bat_in INTEGER, bat_out INTEGER, imp INTEGER, exp INTEGER,"
+	" ev INTEGER, soc REAL, ia1 REAL, ia2 REAL, ia3 REAL, icover REAL, peak INTEGER, cost REAL,"
+	" chargers TEXT, PRIMARY KEY (res, t)) WITHOUT ROWID;"
+	"ALTER TABLE transactions ADD COLUMN meter_last REAL;"
+	"ALTER TABLE transactions ADD COLUMN meter_last_ms INTEGER;"
+	"ALTER TABLE transactions ADD COLUMN cost REAL;"
+	"ALTER TABLE transactions ADD COLUMN pv_wh REAL;"
+	"ALTER TABLE transactions ADD COLUMN shared_wh REAL;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -196,10 +213,24 @@ static const char *const migrations[] = {
 	X(TX_LIST,                                                                                           \
 	  "SELECT id, charger, connector_id, id_tag, start_ts, stop_ts, meter_start, meter_stop, "           \
 	  "stop_reason,"                                                                                     \
-	  " auth_status, reservation_id, stop_source FROM transactions"                                      \
+	  " auth_status, reservation_id, stop_source, meter_last, cost, pv_wh, shared_wh FROM transactions"  \
 	  " WHERE (?1 IS NULL OR charger=?1) AND (?2 IS NULL OR id_tag=?2)"                                  \
 	  " AND (?3 IS NULL OR (stop_ms IS NULL) = ?3) AND (?4 IS NULL OR start_ms >= ?4)"                   \
 	  " AND (?5 IS NULL OR start_ms < ?5) AND (?6 IS NULL OR id = ?6) ORDER BY id LIMIT ?7")             \
+	X(TX_METER_GET,                                                                                      \
+	  "SELECT charger, connector_id, stop_ms IS NULL, meter_start, start_ms, meter_last, meter_last_ms," \
+	  " cost, pv_wh, shared_wh FROM transactions WHERE id=?1")                                           \
+	X(TX_METER_SET,                                                                                      \
+	  "UPDATE transactions SET meter_last=?2, meter_last_ms=?3, cost=?4, pv_wh=?5, shared_wh=?6 WHERE "  \
+	  "id=?1")                                                                                           \
+	X(HIST_PUT,                                                                                          \
+	  "INSERT OR REPLACE INTO history(res, t, cover, pv, load, bat_in, bat_out, imp, exp, ev, soc, ia1," \
+	  " ia2, ia3, icover, peak, cost, chargers) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"  \
+	  "?15,?16,?17,?18)")                                                                                \
+	X(HIST_LIST,                                                                                         \
+	  "SELECT res, t, cover, pv, load, bat_in, bat_out, imp, exp, ev, soc, ia1, ia2, ia3, icover, peak," \
+	  " cost, chargers FROM history WHERE res=?1 AND t >= ?2 AND t < ?3 ORDER BY t")                     \
+	X(HIST_PRUNE, "DELETE FROM history WHERE res=?1 AND t < ?2")                                         \
 	X(TX_MV,                                                                                             \
 	  "SELECT timestamp, source, sampled, connector_id FROM meter_values WHERE transaction_id=?1 ORDER " \
 	  "BY id")                                                                                           \
@@ -1169,10 +1200,129 @@ int store_tx_each(struct store *st, const struct store_tx_filter *f,
 			.auth_status = col_text(s, 9),
 			.reservation_id = (int)col_int64_or(s, 10, -1),
 			.stop_source = col_text(s, 11),
+			.has_last = sqlite3_column_type(s, 12) != SQLITE_NULL,
+			.meter_last_wh = sqlite3_column_double(s, 12),
+			.has_cost = sqlite3_column_type(s, 13) != SQLITE_NULL,
+			.cost = sqlite3_column_double(s, 13),
+			.pv_wh = sqlite3_column_double(s, 14),
+			.shared_wh = sqlite3_column_double(s, 15),
 		};
 		stop = fn(arg, &t);
 	}
 	return walk_end(st, s, rc, stop, "transactions");
+}
+
+int store_tx_meter_get(struct store *st, int64_t tx_id, struct store_tx_meter *out)
+{
+	sqlite3_stmt *s = stmt(st, S_TX_METER_GET);
+	sqlite3_bind_int64(s, 1, tx_id);
+	int rc = sqlite3_step(s);
+	memset(out, 0, sizeof *out);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? 1 : -1;
+	}
+	out->tx_id = tx_id;
+	copy_col(out->charger, sizeof out->charger, s, 0);
+	out->connector = sqlite3_column_int(s, 1);
+	out->active = sqlite3_column_int(s, 2);
+	out->meter_start = sqlite3_column_int64(s, 3);
+	out->start_ms = sqlite3_column_int64(s, 4);
+	out->has_last = sqlite3_column_type(s, 5) != SQLITE_NULL;
+	out->meter_last_wh = sqlite3_column_double(s, 5);
+	out->last_ms = sqlite3_column_int64(s, 6);
+	out->cost = sqlite3_column_double(s, 7);
+	out->pv_wh = sqlite3_column_double(s, 8);
+	out->shared_wh = sqlite3_column_double(s, 9);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int store_tx_meter_set(struct store *st, const struct store_tx_meter *m)
+{
+	sqlite3_stmt *s = stmt(st, S_TX_METER_SET);
+	sqlite3_bind_int64(s, 1, m->tx_id);
+	sqlite3_bind_double(s, 2, m->meter_last_wh);
+	sqlite3_bind_int64(s, 3, m->last_ms);
+	sqlite3_bind_double(s, 4, m->cost);
+	sqlite3_bind_double(s, 5, m->pv_wh);
+	sqlite3_bind_double(s, 6, m->shared_wh);
+	if (exec_write(st, s, "transaction meter"))
+		return -1;
+	return sqlite3_changes(st->db) ? 0 : 1;
+}
+
+/* ---- the station's history ---- */
+
+static int64_t whole(double v)
+{
+	return (int64_t)(v < 0 ? v - 0.5 : v + 0.5);
+}
+
+int store_history_put(struct store *st, const struct store_history_row *r)
+{
+	sqlite3_stmt *s = stmt(st, S_HIST_PUT);
+	const double ws[] = { r->pv_ws,     r->load_ws,   r->bat_in_ws, r->bat_out_ws,
+			      r->import_ws, r->export_ws, r->ev_ws };
+	sqlite3_bind_int(s, 1, r->res);
+	sqlite3_bind_int64(s, 2, r->t_s);
+	sqlite3_bind_double(s, 3, r->cover_s);
+	/* whole W.s: a varint of a few bytes where a REAL takes eight */
+	for (int i = 0; i < 7; i++)
+		sqlite3_bind_int64(s, 4 + i, whole(ws[i]));
+	sqlite3_bind_double(s, 11, r->soc_s);
+	if (r->grid_cover_s > 0) {
+		for (int p = 0; p < 3; p++)
+			sqlite3_bind_double(s, 12 + p, r->grid_as[p]);
+		sqlite3_bind_double(s, 15, r->grid_cover_s);
+	}
+	sqlite3_bind_int64(s, 16, whole(r->peak_import_w));
+	sqlite3_bind_double(s, 17, r->cost);
+	bind_text(s, 18, r->chargers_json);
+	return exec_write(st, s, "history");
+}
+
+int store_history_each(struct store *st, int res, int64_t from_s, int64_t to_s,
+		       int (*fn)(void *arg, const struct store_history_row *r), void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_HIST_LIST);
+	sqlite3_bind_int(s, 1, res);
+	sqlite3_bind_int64(s, 2, from_s);
+	sqlite3_bind_int64(s, 3, to_s);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_history_row r = {
+			.res = sqlite3_column_int(s, 0),
+			.t_s = sqlite3_column_int64(s, 1),
+			.cover_s = sqlite3_column_double(s, 2),
+			.pv_ws = sqlite3_column_double(s, 3),
+			.load_ws = sqlite3_column_double(s, 4),
+			.bat_in_ws = sqlite3_column_double(s, 5),
+			.bat_out_ws = sqlite3_column_double(s, 6),
+			.import_ws = sqlite3_column_double(s, 7),
+			.export_ws = sqlite3_column_double(s, 8),
+			.ev_ws = sqlite3_column_double(s, 9),
+			.soc_s = sqlite3_column_double(s, 10),
+			.grid_as = { sqlite3_column_double(s, 11), sqlite3_column_double(s, 12),
+				     sqlite3_column_double(s, 13) },
+			.grid_cover_s = sqlite3_column_double(s, 14),
+			.peak_import_w = sqlite3_column_double(s, 15),
+			.cost = sqlite3_column_double(s, 16),
+			.chargers_json = col_text(s, 17),
+		};
+		stop = fn(arg, &r);
+	}
+	return walk_end(st, s, rc, stop, "history");
+}
+
+int store_history_prune(struct store *st, int res, int64_t before_s)
+{
+	sqlite3_stmt *s = stmt(st, S_HIST_PRUNE);
+	sqlite3_bind_int(s, 1, res);
+	sqlite3_bind_int64(s, 2, before_s);
+	if (exec_write(st, s, "history prune"))
+		return -1;
+	return sqlite3_changes(st->db);
 }
 
 int store_meter_value_each(struct store *st, int64_t tx_id,

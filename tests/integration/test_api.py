@@ -79,7 +79,9 @@ try:
     c.eq(d.get("/api/v1/transactions?active=maybe")[0], 400, "bad filter 400")
     st, csv = d.get("/api/v1/transactions.csv?active=false", raw=True)
     lines = csv.strip().split("\n")
-    c.eq(lines[0], "id,charger,connectorId,idTag,start,stop,meterStart,meterStop,energyWh,stopReason", "CSV header")
+    # issue 12 added cost and pvShare at the end (the contract grows only by adding)
+    c.eq(lines[0], "id,charger,connectorId,idTag,start,stop,meterStart,meterStop,energyWh,stopReason,cost,pvShare",
+         "CSV header")
     c.eq(lines[1].split(",")[8], "12345", "CSV energy")
     c.eq(d.get("/api/v1/transactions/999")[0], 404, "unknown transaction 404")
 

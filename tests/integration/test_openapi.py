@@ -293,6 +293,12 @@ try:
     call(d, "PUT", "/api/v1/station", {"inverterMaxW": 8000, "battery": {"capacityWh": 12000}})
     call(d, "PUT", "/api/v1/station", {"mode": "warp"})
     call(d, "GET", "/api/v1/station")
+    call(d, "GET", "/api/v1/history")
+    call(d, "GET", "/api/v1/history?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&step=86400")
+    call(d, "GET", "/api/v1/history?step=7")
+    call(d, "GET", "/api/v1/energy")
+    call(d, "GET", "/api/v1/energy?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&period=month")
+    call(d, "GET", "/api/v1/energy?period=week")
     call(d, "GET", "/metrics")
 
     # forgetting chargers: refused while connected, then forced

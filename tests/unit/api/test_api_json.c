@@ -101,16 +101,18 @@ static void transactions(struct store *st)
 		"[{\"id\":1,\"charger\":\"CP1\",\"connectorId\":1,\"idTag\":\"T1\","
 		"\"start\":\"2026-01-01T00:00:00Z\",\"stop\":\"2026-01-01T01:00:00Z\",\"meterStart\":100,"
 		"\"meterStop\":1100,\"energyWh\":1000,\"stopReason\":\"Local\",\"authStatus\":\"Accepted\","
-		"\"stoppedBy\":\"charger\"},{\"id\":2,\"charger\":\"CP1\",\"connectorId\":2,\"idTag\":\"P\","
+		"\"stoppedBy\":\"charger\",\"cost\":null,\"pvShare\":null},{\"id\":2,\"charger\":\"CP1\","
+		"\"connectorId\":2,\"idTag\":\"P\","
 		"\"start\":\"2026-01-01T00:10:00Z\",\"stop\":null,\"meterStart\":5,\"meterStop\":null,"
 		"\"energyWh\":null,\"stopReason\":null,\"authStatus\":\"Blocked\",\"reservationId\":3,"
-		"\"stoppedBy\":null}]");
+		"\"stoppedBy\":null,\"cost\":null,\"pvShare\":null}]");
 	check_json(
 		api_json_transaction(st, ia),
 		"{\"id\":1,\"charger\":\"CP1\",\"connectorId\":1,\"idTag\":\"T1\","
 		"\"start\":\"2026-01-01T00:00:00Z\",\"stop\":\"2026-01-01T01:00:00Z\",\"meterStart\":100,"
 		"\"meterStop\":1100,\"energyWh\":1000,\"stopReason\":\"Local\",\"authStatus\":\"Accepted\","
-		"\"stoppedBy\":\"charger\",\"meterValues\":[{\"timestamp\":\"2026-01-01T00:05:00Z\","
+		"\"stoppedBy\":\"charger\",\"cost\":null,\"pvShare\":null,\"meterValues\":[{\"timestamp\":"
+		"\"2026-01-01T00:05:00Z\","
 		"\"source\":\"MeterValues\",\"sampledValue\":[{\"value\":\"150\"}],\"connectorId\":1},"
 		"{\"timestamp\":\"2026-01-01T00:06:00Z\",\"source\":\"StopTransaction\",\"sampledValue\":[],"
 		"\"connectorId\":1}]}");
@@ -118,14 +120,15 @@ static void transactions(struct store *st)
 		   "{\"id\":2,\"charger\":\"CP1\",\"connectorId\":2,\"idTag\":\"P\","
 		   "\"start\":\"2026-01-01T00:10:00Z\",\"stop\":null,\"meterStart\":5,\"meterStop\":null,"
 		   "\"energyWh\":null,\"stopReason\":null,\"authStatus\":\"Blocked\",\"reservationId\":3,"
-		   "\"stoppedBy\":null,\"meterValues\":[]}");
+		   "\"stoppedBy\":null,\"cost\":null,\"pvShare\":null,\"meterValues\":[]}");
 	CHECK(store_tx_admin_stop(st, ib, 7, T0 + 3700000, "2026-01-01T01:01:40.000Z", "Other") == 0);
 	check_json(
 		api_json_transaction(st, ib),
 		"{\"id\":2,\"charger\":\"CP1\",\"connectorId\":2,\"idTag\":\"P\","
 		"\"start\":\"2026-01-01T00:10:00Z\",\"stop\":\"2026-01-01T01:01:40.000Z\",\"meterStart\":5,"
 		"\"meterStop\":7,\"energyWh\":2,\"stopReason\":\"Other\",\"authStatus\":\"Blocked\","
-		"\"reservationId\":3,\"stoppedBy\":\"admin\",\"meterValues\":[]}");
+		"\"reservationId\":3,\"stoppedBy\":\"admin\",\"cost\":null,\"pvShare\":null,\"meterValues\":["
+		"]}");
 	CHECK(api_json_transaction(st, 999) == NULL);
 }
 

@@ -154,9 +154,14 @@ int main(void)
 
 	/* An older database (schema 2) holding copies: migration 3 keeps one
 	 * of each and then refuses new ones. Schema 2 is this one without
-	 * what migrations 3 and 4 added. */
+	 * what migrations 3, 4 and 5 added. */
 	CHECK(exec(path,
-		   "DROP INDEX meter_values_once; DROP INDEX transactions_open;"
+		   "DROP TABLE history; ALTER TABLE transactions DROP COLUMN meter_last;"
+		   " ALTER TABLE transactions DROP COLUMN meter_last_ms; ALTER TABLE transactions DROP "
+		   "COLUMN cost;"
+		   " ALTER TABLE transactions DROP COLUMN pv_wh; ALTER TABLE transactions DROP COLUMN "
+		   "shared_wh;"
+		   " DROP INDEX meter_values_once; DROP INDEX transactions_open;"
 		   " DROP INDEX chargers_registration; ALTER TABLE transactions DROP COLUMN stop_source;"
 		   " ALTER TABLE meter_values DROP COLUMN digest; DELETE FROM meter_values;"
 		   " INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, "
