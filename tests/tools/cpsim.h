@@ -190,12 +190,12 @@ struct cpsim_connector {
 	int reservation_id;
 	/* the wallbox's car (cpsim_wallbox.c): what it draws now and what it
 	 * will draw once its reaction time is over */
-	double draw_a;          /* per phase (AC) or DC current */
-	int draw_phases;        /* phases it draws on now (AC) */
-	double next_a;          /* where it goes */
+	double draw_a;   /* per phase (AC) or DC current */
+	int draw_phases; /* phases it draws on now (AC) */
+	double next_a;   /* where it goes */
 	int next_phases;
-	int64_t next_at_us;     /* when it gets there; 0 = nothing pending */
-	int64_t sampled_us;     /* last energy integration */
+	int64_t next_at_us; /* when it gets there; 0 = nothing pending */
+	int64_t sampled_us; /* last energy integration */
 };
 
 enum cpsim_status {

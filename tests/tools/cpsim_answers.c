@@ -179,8 +179,9 @@ static const char *wallbox_value(const struct cpsim_cp *cp, const char *name, ch
 	if (!strcmp(name, "ChargingScheduleAllowedChargingRateUnit"))
 		return units[wb->units & 3u];
 	if (!strcmp(name, "SupportedFeatureProfiles"))
-		return wb->no_smart ? "Core,FirmwareManagement,LocalAuthListManagement,Reservation,RemoteTrigger"
-				    : NULL;
+		return wb->no_smart
+			? "Core,FirmwareManagement,LocalAuthListManagement,Reservation,RemoteTrigger"
+			: NULL;
 	if (!strcmp(name, "ConnectorSwitch3to1PhaseSupported"))
 		return wb->phases == 3 && !wb->dc && !wb->ignore_phases ? "true" : "false";
 	if (!strcmp(name, "ConnectorPhaseRotation")) {

@@ -391,7 +391,7 @@ static int run_session(int argc, char **argv)
 	wallbox |= wb_ignore || wb_dc || wb_no_smart || wb_units || wb_phases != 3;
 	unsigned units = CPSIM_UNIT_A | CPSIM_UNIT_W;
 	if (wb_units) {
-		units = !strcmp(wb_units, "A")	  ? CPSIM_UNIT_A
+		units = !strcmp(wb_units, "A")    ? CPSIM_UNIT_A
 			: !strcmp(wb_units, "W")  ? CPSIM_UNIT_W
 			: !strcmp(wb_units, "AW") ? CPSIM_UNIT_A | CPSIM_UNIT_W
 						  : 0;

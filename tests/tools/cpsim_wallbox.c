@@ -121,8 +121,8 @@ int cpsim_wallbox_meter_values(const struct cpsim_cp *cp, int c, char *buf, size
 	if (n > 0 && k->has_tx)
 		n += snprintf(buf + n, len - (size_t)n, "\"transactionId\":%d,", k->tx_id);
 	if (n > 0)
-		n += snprintf(buf + n, len - (size_t)n, "\"meterValue\":[{\"timestamp\":\"%s\",\"sampledValue\":[",
-			      ts);
+		n += snprintf(buf + n, len - (size_t)n,
+			      "\"meterValue\":[{\"timestamp\":\"%s\",\"sampledValue\":[", ts);
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	b.used = (size_t)n;
@@ -133,7 +133,8 @@ int cpsim_wallbox_meter_values(const struct cpsim_cp *cp, int c, char *buf, size
 		add_sv(&b, k->draw_a, context, "Current.Import", NULL, "A", 1);
 		add_sv(&b, CPSIM_DC_V, context, "Voltage", NULL, "V", 1);
 	} else {
-		add_sv(&b, k->draw_a * CPSIM_AC_V * k->draw_phases, context, "Power.Active.Import", NULL, "W", 0);
+		add_sv(&b, k->draw_a * CPSIM_AC_V * k->draw_phases, context, "Power.Active.Import", NULL, "W",
+		       0);
 		for (int i = 0; i < 3; i++) {
 			double a = i < k->draw_phases ? k->draw_a : 0;
 

@@ -432,10 +432,13 @@ static void test_wallbox(void)
 
 	/* MeterValues: per-phase current of what it draws; energy integrated */
 	n = cpsim_wallbox_meter_values(one, 1, buf, sizeof(buf), 0, "Sample.Periodic");
-	CHECK(n > 0 && strstr(buf, "\"value\":\"13.0\",\"context\":\"Sample.Periodic\",\"format\":\"Raw\","
-				   "\"measurand\":\"Current.Import\",\"phase\":\"L1\""));
-	CHECK(strstr(buf, "\"value\":\"0.0\",\"context\":\"Sample.Periodic\",\"format\":\"Raw\","
-			  "\"measurand\":\"Current.Import\",\"phase\":\"L2\""));
+	CHECK(n > 0 &&
+	      strstr(buf,
+		     "\"value\":\"13.0\",\"context\":\"Sample.Periodic\",\"format\":\"Raw\","
+		     "\"measurand\":\"Current.Import\",\"phase\":\"L1\""));
+	CHECK(strstr(buf,
+		     "\"value\":\"0.0\",\"context\":\"Sample.Periodic\",\"format\":\"Raw\","
+		     "\"measurand\":\"Current.Import\",\"phase\":\"L2\""));
 	{
 		double e0 = cpsim_cp_model(one)->conn[1].energy_wh;
 

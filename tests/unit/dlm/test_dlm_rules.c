@@ -382,7 +382,8 @@ static void test_target(void)
 	CHECK(lim(&w, 1) == 0 && why(&w, 1) == DLM_R_TARGET, "%g", lim(&w, 1));
 	w.ch[0].state = DLM_EV_IDLE;
 	tick(&w, 1000);
-	CHECK(lim(&w, 0) == 0 && why(&w, 0) == DLM_R_IDLE, "%g", lim(&w, 0));
+	/* idle: its standing limit, the minimum a car may start with at once */
+	CHECK(lim(&w, 0) == 6 && why(&w, 0) == DLM_R_IDLE, "%g", lim(&w, 0));
 	/* disabled: targets pass through */
 	w.cfg.enabled = false;
 	w.ch[0].state = DLM_EV_CHARGING;
