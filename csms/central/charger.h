@@ -81,6 +81,8 @@ struct charger_dlm {
 	char sent_unit;          /* 'A' or 'W' of the last profile sent, 0 none */
 	double sent_rate;        /* its limit in that unit */
 	int64_t phase_cmd_ms;    /* when a change of numberPhases was accepted, 0 never */
+	int lang_asked;          /* GetConfiguration sent on this connection (before its first limit) */
+	int lang_pending;        /* and not answered yet: the limit waits for it */
 };
 
 struct session;

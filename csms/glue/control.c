@@ -13,8 +13,8 @@
  * TxProfile would also vanish when the transaction ends. It uses one
  * fixed chargingProfileId at stackLevel 0, so each send replaces the last.
  *
- * Each charger in its own language: after its boot it is asked
- * (GetConfiguration) which units its schedules take, whether it has
+ * Each charger in its own language: on each connection, before its first
+ * limit, it is asked (GetConfiguration) which units its schedules take, whether it has
  * SmartCharging at all, how its connectors are wired and whether it
  * switches phases; the answer is kept (charger_caps, in the store). A limit
  * goes out in A with numberPhases where A is taken, else in W
@@ -369,6 +369,7 @@ static void caps_changed(struct csms *app, struct charger *ch, int smart_now, co
 
 struct config_call {
 	struct csms *app;
+	unsigned gen; /* ch->dlm.call_gen when sent: an answer from an old connection does not count */
 	char id[STORE_ID_MAX];
 };
 
@@ -378,6 +379,10 @@ static void config_done(void *arg, const struct call_result *r)
 	struct config_call *cc = arg;
 	struct csms *app = cc->app;
 	struct charger *ch = charger_find(app->chargers, app->store, cc->id);
+	if (ch && cc->gen == ch->dlm.call_gen) {
+		ch->dlm.lang_pending = 0; /* its limit may go out now */
+		app->control->next_tick_ms = 0;
+	}
 	if (ch && r->status == OCPP_OK) {
 		int was_smart = ch->caps.smart;
 		charger_caps_from_config(&ch->caps,
@@ -402,7 +407,10 @@ static void config_done(void *arg, const struct call_result *r)
 	free(cc);
 }
 
-/* Asks a charger that has just booted what it can do (OCPP 1.6 9.1/9.4 keys). */
+/* Asks a charger what it can do (OCPP 1.6 9.1/9.4 keys), once per
+ * connection, just before its first limit would go out: a charger DLM never
+ * commands (DLM off, Fast mode) is not asked at all, and the limit waits
+ * only for this one answer (or its error or timeout). */
 static void ask_config(struct csms *app, struct charger *ch)
 {
 	static const char *const keys[] = { "ChargingScheduleAllowedChargingRateUnit",
@@ -416,10 +424,13 @@ static void ask_config(struct csms *app, struct charger *ch)
 	if (cc) {
 		cc->app = app;
 		snprintf(cc->id, sizeof cc->id, "%s", ch->id);
+		cc->gen = ++ch->dlm.call_gen;
 		if (ocppj_call_src(ch->session, "GetConfiguration", req, "dlm", config_done, cc, why,
 				   sizeof why)) {
 			LOGW("dlm", "%s: cannot ask GetConfiguration: %s", ch->id, why);
 			free(cc);
+		} else {
+			ch->dlm.lang_pending = 1;
 		}
 	}
 	cJSON_Delete(req);
@@ -737,7 +748,11 @@ static void decide_inner(struct csms *app)
 		ch->dlm.phases = o->phases;
 		ch->dlm.reason = dlm_reason_str(o->reason);
 		memcpy(ch->dlm.draw_a, ctl->chin[i].draw_a, sizeof ch->dlm.draw_a);
-		if (ctl->plan[i].send)
+		if (ctl->plan[i].send && !ch->dlm.lang_asked) {
+			ch->dlm.lang_asked = 1; /* its language first; the limit at the answer */
+			ask_config(app, ch);
+		}
+		if (ctl->plan[i].send && !ch->dlm.lang_pending)
 			send_profile(app, ch, o->limit_a, o->phases, ctl->plan[i].why);
 	}
 }
@@ -768,9 +783,9 @@ void control_wake(struct csms *app)
 void control_charger_online(struct csms *app, struct charger *ch)
 {
 	send_state_apply(&ch->dlm, dlm_send_online); /* (re)install the profile after a boot or reconnect */
+	(void)app;
 	ch->dlm.phase_cmd_ms = 0;
-	if (app->control && ch->session && ch->session->booted)
-		ask_config(app, ch); /* after its boot: what it is may have changed */
+	ch->dlm.lang_asked = ch->dlm.lang_pending = 0; /* asked again: after a boot it may have changed */
 }
 
 void control_charger_settings(struct csms *app, struct charger *ch, const struct charger_settings *old)
