@@ -635,8 +635,9 @@ static void profile_done(void *arg, const struct call_result *r)
 			o = DLM_SEND_CLOSED; /* the connection went away */
 		dlm_send_state s;
 		send_state_get(&ch->dlm, &s);
-		if (o == DLM_SEND_ACCEPTED && s.sent_phases && pc->phases != s.sent_phases)
-			ch->dlm.phase_cmd_ms = app->now_ms; /* the car must follow from now */
+		if (o == DLM_SEND_ACCEPTED && pc->phases != s.sent_phases)
+			ch->dlm.phase_cmd_ms = app->now_ms; /* the car must follow from now (the first
+							      limit too: it drew on its wired phases) */
 		dlm_send_done(&s, o, pc->limit_a, pc->phases, app->now_ms);
 		send_state_put(&ch->dlm, &s);
 		if (o == DLM_SEND_REFUSED)

@@ -228,6 +228,8 @@ struct cpsim_wallbox {
 	double max_a;      /* the charger's own rating, same unit */
 	int react_ms;      /* the car follows a new limit after this */
 	unsigned profiles, rejected, not_supported; /* SetChargingProfile calls seen */
+	unsigned phases_seen; /* bit n: a profile accepted with numberPhases n (bit 0: none given) */
+	unsigned units_seen;  /* CPSIM_UNIT_* of the profiles accepted */
 };
 
 /* Lifetime: inside struct cpsim_cp; conn[0] is the charger as a whole. */

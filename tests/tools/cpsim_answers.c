@@ -476,6 +476,8 @@ static const char *h_set_charging_profile(struct cpsim_cp *cp, const cJSON *req,
 	c->limit = limit;
 	c->limit_unit = unit ? 'W' : 'A';
 	c->limit_phases = phases;
+	cp->model.wb.phases_seen |= 1u << (phases >= 0 && phases <= 3 ? phases : 0);
+	cp->model.wb.units_seen |= unit ? CPSIM_UNIT_W : CPSIM_UNIT_A;
 	c->limit_stack = stack;
 	c->limit_profile_id = pid;
 	set_status(resp, "Accepted");

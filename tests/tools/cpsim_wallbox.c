@@ -165,6 +165,15 @@ cJSON *cpsim_wallbox_summary(const struct cpsim_cp *cp)
 	cJSON_AddNumberToObject(o, "profiles", wb->profiles);
 	cJSON_AddNumberToObject(o, "rejected", wb->rejected);
 	cJSON_AddNumberToObject(o, "notSupported", wb->not_supported);
+	a = cJSON_AddArrayToObject(o, "phasesSeen"); /* numberPhases accepted; 0: none given */
+	for (int n = 0; a && n <= 3; n++)
+		if (wb->phases_seen & (1u << n))
+			cJSON_AddItemToArray(a, cJSON_CreateNumber(n));
+	a = cJSON_AddArrayToObject(o, "unitsSeen");
+	if (a && (wb->units_seen & CPSIM_UNIT_A))
+		cJSON_AddItemToArray(a, cJSON_CreateString("A"));
+	if (a && (wb->units_seen & CPSIM_UNIT_W))
+		cJSON_AddItemToArray(a, cJSON_CreateString("W"));
 	a = cJSON_AddArrayToObject(o, "connectors");
 	for (int c = 1; a && c <= cp->model.connectors; c++) {
 		const struct cpsim_connector *k = &cp->model.conn[c];
