@@ -694,7 +694,7 @@ static void stand_idle(tick *t)
 	ord_sort(w, idle, ni);
 	for (int k = 0; k < ni; k++) {
 		work *c = &w[idle[k]];
-		bool fits = true;
+		bool fits = c->hi >= c->in->min_a - EPS; /* its mode would not start a car (PV, no surplus) */
 		for (int p = 0; p < DLM_PHASES; p++)
 			if ((c->mask & (1u << p)) && W[p] + c->draw[p] + c->in->min_a > t->R[p] + EPS)
 				fits = false;

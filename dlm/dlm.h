@@ -221,7 +221,8 @@ void dlm_state_init(dlm_state *st);
  * Chargers marked fixed are counted at max_a first, whatever the budget:
  * the limits of the others add up to at most max(0, budget_a - fixed).
  *
- * Standing limit of an idle charger: min_a when, after every charger that
+ * Standing limit of an idle charger whose target allows min_a (a 100% PV
+ * charger without surplus stands at 0): min_a when, after every charger that
  * is not idle has its target, its limit and its draw counted (the largest
  * of the three per phase), min_a still fits on each of its phases; else 0.
  * Idle chargers are served in admission order and each one's standing

@@ -385,8 +385,13 @@ static void config_done(void *arg, const struct call_result *r)
 	}
 	if (ch && r->status == OCPP_OK) {
 		int was_smart = ch->caps.smart;
-		charger_caps_from_config(&ch->caps,
-					 cJSON_GetObjectItemCaseSensitive(r->payload, "configurationKey"));
+		int changed = charger_caps_from_config(
+			&ch->caps, cJSON_GetObjectItemCaseSensitive(r->payload, "configurationKey"));
+		if (changed && ch->dlm.sent_unit) {
+			/* a limit already went out in what was known before: again in its language */
+			ch->dlm.need_send = 1;
+			ch->dlm.rejected = 0;
+		}
 		int smart = ch->caps.smart;
 		ch->caps.smart = was_smart; /* caps_changed compares with what it was */
 		caps_changed(app, ch, smart, "SupportedFeatureProfiles without SmartCharging");
@@ -753,7 +758,8 @@ static void decide_inner(struct csms *app)
 			ch->dlm.lang_asked = 1; /* its language first; the limit at the answer */
 			ask_config(app, ch);
 		}
-		if (ctl->plan[i].send && !ch->dlm.lang_pending)
+		/* an urgent cut does not wait for the answer: it goes in what is known */
+		if (ctl->plan[i].send && (!ch->dlm.lang_pending || ctl->plan[i].urgent))
 			send_profile(app, ch, o->limit_a, o->phases, ctl->plan[i].why);
 	}
 }

@@ -218,7 +218,8 @@ int main(int argc, char **argv)
 					continue;
 				}
 				if (ch[i].state == DLM_EV_IDLE && l != 0 &&
-				    (stale || fabs(l - ch[i].min_a) > TOL))
+				    (stale || fabs(l - ch[i].min_a) > TOL ||
+				     (ch[i].target_a >= 0 && ch[i].target_a < ch[i].min_a - TOL)))
 					FAIL("idle charger %zu got %g", i, l);
 				if (o->phases != ch[i].phases)
 					FAIL("charger %zu phases %d", i, o->phases);

@@ -601,6 +601,13 @@ static void test_idle_standing(void)
 	w.grid_ts_lag = 60000;
 	tick(&w, 1000);
 	CHECK(lim(&w, 1) == 0 && lim(&w, 2) == 0, "stale idle got %g %g", lim(&w, 1), lim(&w, 2));
+	/* a mode that would not start a car (100% PV without surplus): 0 */
+	world_init(&w);
+	add(&w, 3, 0, 0)->state = DLM_EV_IDLE;
+	w.ch[0].target_a = 0;
+	w.car_takes[0] = 0;
+	tick(&w, 1000);
+	CHECK(lim(&w, 0) == 0, "idle PV charger got %g", lim(&w, 0));
 }
 
 /* A charger DLM cannot limit is counted at its maximum before the others. */
