@@ -28,6 +28,7 @@ static const char *const reason_names[DLM_R_COUNT] = {
 	[DLM_R_STALE] = "stale sensor fallback",
 	[DLM_R_DISABLED] = "dlm disabled",
 	[DLM_R_INVALID] = "invalid input",
+	[DLM_R_FIXED] = "not controllable: counted at max",
 };
 
 const char *dlm_reason_str(dlm_reason r)
@@ -539,7 +540,12 @@ static void demand(tick *t)
 
 		if (!cfg->enabled)
 			continue;
-		if (ci->state == DLM_EV_IDLE) {
+		if (ci->fixed) {
+			/* it draws what its car wants: reserve its maximum */
+			c->lo = c->hi = ci->max_a;
+			c->reason = DLM_R_FIXED;
+			c->wants = true;
+		} else if (ci->state == DLM_EV_IDLE) {
 			c->reason = DLM_R_IDLE;
 		} else if (d < ci->min_a) {
 			c->reason = DLM_R_TARGET;
@@ -567,6 +573,8 @@ static void stale_fallback(tick *t)
 {
 	for (int k = 0; k < t->nc; k++) {
 		work *c = &t->w[t->ord[k]];
+		if (c->in->fixed)
+			continue;
 		double f = fmin(t->cfg->fallback_a, c->hi);
 		if (f < c->lo)
 			f = 0;
@@ -579,8 +587,21 @@ static void stale_fallback(tick *t)
  * the others reach their minimum instead of everyone getting 0. */
 static void admit_minimums(tick *t)
 {
+	/* what DLM cannot limit is there whether it fits or not */
 	for (int k = 0; k < t->nc; k++) {
 		work *c = &t->w[t->ord[k]];
+		if (!c->in->fixed)
+			continue;
+		c->admitted = true;
+		c->a = c->lo;
+		for (int p = 0; p < DLM_PHASES; p++)
+			if (c->mask & (1u << p))
+				t->used[p] += c->lo;
+	}
+	for (int k = 0; k < t->nc; k++) {
+		work *c = &t->w[t->ord[k]];
+		if (c->in->fixed)
+			continue;
 		bool fits = c->lo > 0;
 		for (int p = 0; p < DLM_PHASES && fits; p++)
 			if ((c->mask & (1u << p)) && t->used[p] + c->lo > t->R[p] + EPS)
@@ -611,7 +632,7 @@ static void share_the_rest(tick *t)
 		int nl = 0;
 		int32_t prio = w[ord[k]].in->priority;
 		for (; k < t->nc && w[ord[k]].in->priority == prio; k++)
-			if (w[ord[k]].admitted)
+			if (w[ord[k]].admitted && !w[ord[k]].in->fixed)
 				lvl[nl++] = ord[k];
 		if (nl)
 			fill_level(w, lvl, nl, t->R, t->used, t->ev);
@@ -632,9 +653,15 @@ static void reduce_at_once(tick *t)
 		work *c = &t->w[i];
 		if (!c->valid)
 			continue;
+		if (c->in->fixed) {
+			c->limit = c->a;
+			continue;
+		}
 		if (c->a <= c->prev + EPS) {
 			c->limit = c->a;
-			if (c->a < c->prev - EPS)
+			/* a standing limit of an idle charger draws nothing: giving
+			 * it up is no cut a car must settle after */
+			if (c->a < c->prev - EPS && c->in->state != DLM_EV_IDLE)
 				reduced = true;
 			c->st->want_up_since = DLM_NO_TIME;
 		} else {
@@ -696,6 +723,41 @@ static void raise_into_room(tick *t)
 	}
 }
 
+/* Standing limits of idle chargers (see dlm.h): min_a each, in admission
+ * order, where it fits beside the largest of target, limit and draw of
+ * every charger that is not idle. */
+static void stand_idle(tick *t)
+{
+	work *w = t->w;
+	double W[DLM_PHASES] = { 0 };
+	int idle[DLM_MAX_CHARGERS], ni = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (!w[i].valid)
+			continue;
+		if (w[i].in->state == DLM_EV_IDLE && !w[i].in->fixed) {
+			idle[ni++] = (int)i;
+			continue;
+		}
+		for (int p = 0; p < DLM_PHASES; p++)
+			if (w[i].mask & (1u << p))
+				W[p] += fmax(fmax(w[i].a, w[i].limit), w[i].draw[p]);
+	}
+	ord_sort(w, idle, ni);
+	for (int k = 0; k < ni; k++) {
+		work *c = &w[idle[k]];
+		bool fits = c->hi >= c->in->min_a - EPS; /* its mode would not start a car (PV, no surplus) */
+		for (int p = 0; p < DLM_PHASES; p++)
+			if ((c->mask & (1u << p)) && W[p] + c->draw[p] + c->in->min_a > t->R[p] + EPS)
+				fits = false;
+		if (!fits)
+			continue;
+		c->limit = c->a = c->in->min_a;
+		for (int p = 0; p < DLM_PHASES; p++)
+			if (c->mask & (1u << p))
+				W[p] += c->draw[p] + c->in->min_a;
+	}
+}
+
 /* Writes the limits into the output and the state (pause start, last
  * limit), and the per-phase totals. */
 static void commit(tick *t, dlm_output *out)
@@ -754,6 +816,8 @@ int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64
 			share_the_rest(&t);
 		reduce_at_once(&t);
 		raise_into_room(&t);
+		if (!t.stale)
+			stand_idle(&t);
 	}
 	commit(&t, out);
 	return 0;

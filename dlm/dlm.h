@@ -124,7 +124,7 @@ int dlm_config_validate(const dlm_config *cfg, char *err, size_t errlen);
  * Inputs. Lifetime: owned by the caller, read-only during dlm_compute().
  * ---------------------------------------------------------------------- */
 typedef enum dlm_ev_state {
-	DLM_EV_IDLE = 0, /* no car, or not authorised: gets 0 */
+	DLM_EV_IDLE = 0, /* no car, or not authorised: a standing limit (below) */
 	DLM_EV_CHARGING, /* current flowing */
 	DLM_EV_SUSPENDED /* car plugged in, not drawing (SuspendedEV/EVSE) */
 } dlm_ev_state;
@@ -142,6 +142,10 @@ typedef struct dlm_charger_in {
                              as allowed; below min_a means 0 */
 	double draw_a[DLM_PHASES]; /* what it draws now, by GRID phase; must be no
                              older than the grid reading (dlm_draw_from_meter) */
+	bool fixed;                /* DLM cannot limit it (it takes no charging
+                             profile): counted at max_a on its phases, idle
+                             or not, before any other charger; its limit is
+                             max_a, reason DLM_R_FIXED */
 } dlm_charger_in;
 
 typedef struct dlm_input {
@@ -178,6 +182,7 @@ typedef enum dlm_reason {
 	DLM_R_STALE,      /* sensor stale: fallback current */
 	DLM_R_DISABLED,   /* DLM disabled: target passed through */
 	DLM_R_INVALID,    /* 0: bad charger input (see dlm_output.error) */
+	DLM_R_FIXED,      /* cannot be limited: counted at its maximum */
 	DLM_R_COUNT
 } dlm_reason;
 
@@ -257,7 +262,21 @@ void dlm_state_init(dlm_state *st);
  * or within [min_a, max_a]; a single-phase charger loads only its phase;
  * budget_a is never above breaker - margin + the phase's generation (a
  * house current below -generation adds no budget, whatever the grid
- * meter and the chargers' draws say). */
+ * meter and the chargers' draws say).
+ * Chargers marked fixed are counted at max_a first, whatever the budget:
+ * the limits of the others add up to at most max(0, budget_a - fixed).
+ *
+ * Standing limit of an idle charger whose target allows min_a (a 100% PV
+ * charger without surplus stands at 0): min_a when, after every charger that
+ * is not idle has its target, its limit and its draw counted (the largest
+ * of the three per phase), min_a still fits on each of its phases; else 0.
+ * Idle chargers are served in admission order and each one's standing
+ * limit counts against the next, so the idle chargers together can never
+ * take a phase over the budget: a car that plugs in may start at min_a at
+ * once (without waiting for a decision and a profile) and the breaker
+ * still holds. The standing limit gives way at once (it is not a
+ * reduction that delays raises) when a charging car needs the room; not
+ * given while the sensor is stale or DLM is disabled. */
 int dlm_compute(const dlm_config *cfg, const dlm_input *in, dlm_state *st, int64_t now_ms, dlm_output *out);
 
 /* ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ static const struct {
 	[DLM_SEND_IN_FLIGHT] = { "call in flight", false },
 	[DLM_SEND_OFFLINE] = { "offline", false },
 	[DLM_SEND_RETRY_WAIT] = { "refused, retry later", false },
+	[DLM_SEND_UNSUPPORTED] = { "takes no charging profiles", false },
 	[DLM_SEND_CUT] = { "urgent cut", true },
 	[DLM_SEND_REINSTALL] = { "reinstall", true },
 	[DLM_SEND_FIRST] = { "first limit", true },
@@ -129,7 +130,9 @@ int dlm_send_plan(const dlm_output *out, const dlm_charger_in *in, const dlm_sen
 			if (on_phase(&in[i], p) && installed[p] > out->budget_a[p] + DLM_SEND_OVER_A)
 				urgent = true;
 		dlm_send_why w;
-		if (hold_raises && s->sent_limit_a >= 0 && o->limit_a > s->sent_limit_a && !s->need_send)
+		if (ch[i].no_profiles)
+			w = DLM_SEND_UNSUPPORTED;
+		else if (hold_raises && s->sent_limit_a >= 0 && o->limit_a > s->sent_limit_a && !s->need_send)
 			w = DLM_SEND_HOLD;
 		else if (!dlm_enabled && ch[i].fast && s->sent_limit_a < 0)
 			w = DLM_SEND_FAST_OFF;
@@ -167,6 +170,33 @@ void dlm_send_done(dlm_send_state *s, dlm_send_outcome o, double limit_a, int ph
 		break;
 	case DLM_SEND_CLOSED: break;
 	}
+}
+
+int dlm_send_rate_for(double limit_a, int phases, double volts, unsigned units, bool dc, dlm_send_rate *out)
+{
+	if (!out || (phases != 1 && phases != 3) || !(limit_a >= 0))
+		return -EINVAL;
+	if (!isfinite(volts) || volts < 150 || volts > 300)
+		volts = DLM_VOLTS_DEFAULT;
+	bool watts = dc || (units && !(units & DLM_UNIT_A));
+	out->unit = watts ? 'W' : 'A';
+	out->limit = watts ? floor(limit_a * phases * volts + 1e-6) : limit_a;
+	out->phases = dc ? 0 : phases;
+	return 0;
+}
+
+dlm_phase_check dlm_send_phase_check(int cmd_phases, int64_t cmd_ms, int64_t react_ms,
+				     const dlm_meter_sample *m, int64_t m_ts_ms)
+{
+	if (!m || cmd_phases < 1 || cmd_ms == DLM_NO_TIME || m_ts_ms == DLM_NO_TIME ||
+	    m_ts_ms < cmd_ms + react_ms)
+		return DLM_PHASES_UNKNOWN;
+	int on = 0;
+	for (int p = 0; p < DLM_PHASES; p++)
+		on += isfinite(m->current_a[p]) && m->current_a[p] >= DLM_PHASE_ON_A;
+	if (!on)
+		return DLM_PHASES_UNKNOWN;
+	return on > cmd_phases ? DLM_PHASES_IGNORED : DLM_PHASES_FOLLOWED;
 }
 
 void dlm_send_online(dlm_send_state *s)

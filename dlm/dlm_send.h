@@ -61,6 +61,7 @@ typedef enum dlm_send_why {
 	DLM_SEND_IN_FLIGHT,     /* the last call has no answer yet */
 	DLM_SEND_OFFLINE,       /* not connected */
 	DLM_SEND_RETRY_WAIT,    /* refused less than DLM_SEND_RETRY_MS ago */
+	DLM_SEND_UNSUPPORTED,   /* the charger takes no charging profiles */
 	/* sent */
 	DLM_SEND_CUT,       /* urgent cut: stale sensor or a phase over budget */
 	DLM_SEND_REINSTALL, /* need_send: reconnect, or our profile was cleared */
@@ -79,10 +80,13 @@ const char *dlm_send_why_str(dlm_send_why w);
  * Lifetime: the caller's, read-only during dlm_send_plan(). */
 typedef struct dlm_send_charger {
 	dlm_send_state st;
-	bool online; /* connected: a call can go out */
-	bool fast;   /* charging mode Fast: with DLM off it runs on its
+	bool online;      /* connected: a call can go out */
+	bool fast;        /* charging mode Fast: with DLM off it runs on its
                               own maximum and gets no profile unless one was
                               installed before (which must then be lifted) */
+	bool no_profiles; /* it takes no charging profile (no SmartCharging, or it
+                              answered NotSupported): never sent one, so no
+                              resend loop; dlm_compute counts it as fixed */
 } dlm_send_charger;
 
 /* The plan for one charger, same index as the decision's chargers. */
@@ -131,6 +135,46 @@ typedef enum dlm_send_outcome {
  * changed_ms = now_ms; rejected cleared. Refused: rejected at now_ms.
  * Closed: only no longer in flight. */
 void dlm_send_done(dlm_send_state *s, dlm_send_outcome o, double limit_a, int phases, int64_t now_ms);
+
+/* ---- the charger's language: unit and phases of a limit ----
+ *
+ * A limit leaves DLM in A per phase; a charger may take only W
+ * (ChargingScheduleAllowedChargingRateUnit "Power"), and a DC charger reads
+ * A as DC current (at some 400 V: a 16 A AC share would hold a 50 kW DC
+ * charger to 6.4 kW). So:
+ *  - AC that takes A (or has not said): A, numberPhases = phases;
+ *  - AC that takes only W: W = A x phases x volts, numberPhases = phases;
+ *  - DC: W = A x phases x volts (the AC power the share allows),
+ *    numberPhases not given (0).
+ * W is rounded down to whole watts, so the power never exceeds the share. */
+#define DLM_UNIT_A 1u /* "Current" */
+#define DLM_UNIT_W 2u /* "Power" */
+#define DLM_VOLTS_DEFAULT 230.0
+typedef struct dlm_send_rate {
+	char unit;    /* 'A' or 'W' */
+	double limit; /* in unit */
+	int phases;   /* numberPhases to send, 0 = leave it out */
+} dlm_send_rate;
+/* units: DLM_UNIT_* the charger takes, 0 = unknown (taken as A). volts: the
+ * charger's phase voltage; not finite or outside 150..300 V: 230 V.
+ * Returns 0, or -EINVAL for phases not 1/3 or a negative limit. */
+int dlm_send_rate_for(double limit_a, int phases, double volts, unsigned units, bool dc, dlm_send_rate *out);
+
+/* ---- does a charger follow a phase switch? ----
+ * After a profile with cmd_phases was accepted at cmd_ms, a sample taken
+ * react_ms or more later that shows current on more phases than commanded
+ * (each with at least DLM_PHASE_ON_A) says the charger ignored the
+ * switch: it draws up to three times the power planned. Fewer phases than
+ * commanded is no danger (a car or a wiring that uses less). No current
+ * at all, or a sample from inside the reaction time, says nothing. */
+#define DLM_PHASE_ON_A 2.0
+typedef enum dlm_phase_check {
+	DLM_PHASES_UNKNOWN = 0, /* nothing to judge by yet */
+	DLM_PHASES_FOLLOWED,
+	DLM_PHASES_IGNORED
+} dlm_phase_check;
+dlm_phase_check dlm_send_phase_check(int cmd_phases, int64_t cmd_ms, int64_t react_ms,
+				     const dlm_meter_sample *m, int64_t m_ts_ms);
 
 /* The charger (re)connected: its profile is installed again at the next
  * decision, a refusal is forgotten, nothing is in flight. */

@@ -353,8 +353,9 @@ static void r_charger_put(struct route_ctx *c)
 		admin_error(c->t, 500, "InternalError", "cannot store the settings");
 		return;
 	}
+	struct charger_settings old = ch->settings;
 	ch->settings = s;
-	control_charger_changed(app, ch);
+	control_charger_settings(app, ch, &old);
 	charger_reply(c, created);
 }
 

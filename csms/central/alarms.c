@@ -64,6 +64,19 @@ int alarms_site(struct csms *app, const char *source, const char *code, const ch
 	return rc < 0 ? -1 : rc == 0;
 }
 
+void alarms_capability(struct csms *app, const char *charger, const char *source, const char *code,
+		       const char *info)
+{
+	if (!info) {
+		if (store_alarm_clear(app->store, source, charger, STORE_NO_CONNECTOR, NULL, app->now_ms) > 0)
+			LOGI("alarms", "%s: %s cleared", charger, code);
+		return;
+	}
+	struct store_alarm a = { source, charger, STORE_NO_CONNECTOR, code, info, NULL, NULL };
+	if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
+		LOGW("alarms", "%s: %s: %s", charger, code, info);
+}
+
 static int load_one(void *arg, const char *id)
 {
 	struct csms *app = arg;

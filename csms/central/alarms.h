@@ -23,6 +23,12 @@ struct charger_registry;
  * caller logs what it means. */
 int alarms_site(struct csms *app, const char *source, const char *code, const char *info);
 
+/* What DLM cannot do with a charger: source, and the one code each raises. */
+#define ALARM_SRC_CONTROL "dlmControl" /* takes no charging profiles */
+#define ALARM_CODE_NOT_CONTROLLABLE "NotControllable"
+#define ALARM_SRC_PHASES "phaseSwitch" /* did not follow numberPhases */
+#define ALARM_CODE_PHASES_IGNORED "PhaseSwitchIgnored"
+
 /* A StatusNotification (validated payload): errorCode other than NoError
  * raises an alarm on that connector, NoError clears its alarms. */
 void alarms_status(struct csms *app, struct charger *ch, int connector, const cJSON *status_req);
@@ -30,6 +36,12 @@ void alarms_status(struct csms *app, struct charger *ch, int connector, const cJ
  * raises, accepted clears the connector's profile alarm. */
 void alarms_profile(struct csms *app, const char *charger, int connector, int profile_id, const char *purpose,
 		    const char *refused_code);
+
+/* A capability alarm of a whole charger (source ALARM_SRC_CONTROL or
+ * ALARM_SRC_PHASES with its code): info raises it (once: an active one
+ * stays as it is), NULL clears the source's alarm. */
+void alarms_capability(struct csms *app, const char *charger, const char *source, const char *code,
+		       const char *info);
 
 /* A duty of the loop (app/csms.c's table): the offline sweep. */
 void alarms_offline(struct csms *app);

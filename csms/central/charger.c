@@ -6,7 +6,9 @@
 #include "station.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +75,7 @@ static void live_reset(struct charger_live *l)
 {
 	l->power_w = l->energy_wh = l->soc_pct = l->temperature_c = l->frequency_hz = NAN;
 	l->current_offered_a = NAN;
+	l->voltage_any_v = NAN;
 	for (int i = 0; i < 3; i++)
 		l->current_a[i] = l->voltage_v[i] = l->power_phase_w[i] = NAN;
 	l->ts_ms = 0;
@@ -86,6 +89,15 @@ void charger_settings_default(struct charger_settings *s)
 	snprintf(s->charging_mode, sizeof s->charging_mode, "%s", station_ev_mode_charger(STATION_EV_FAST));
 	s->authorization_required = 1;
 	snprintf(s->free_id_tag, sizeof s->free_id_tag, "FREE");
+	snprintf(s->phase_switching, sizeof s->phase_switching, "none");
+	snprintf(s->kind, sizeof s->kind, "auto");
+}
+
+void charger_caps_default(struct charger_caps *c)
+{
+	memset(c, 0, sizeof *c);
+	c->smart = -1;
+	c->switch3to1 = -1;
 }
 
 static struct charger *lookup(struct charger_registry *r, const char *id, uint32_t h)
@@ -104,6 +116,7 @@ static struct charger *insert(struct charger_registry *r, const char *id, uint32
 	snprintf(c->id, sizeof c->id, "%s", id);
 	c->reg = REG_UNKNOWN;
 	charger_settings_default(&c->settings);
+	charger_caps_default(&c->caps);
 	for (int i = 0; i < CHARGER_MAX_CONN; i++)
 		live_reset(&c->conn[i].live);
 	c->dlm.sent_limit_a = -1;
@@ -164,6 +177,13 @@ static struct charger *load(struct charger_registry *r, struct store *st, const 
 		}
 		c->settings.has_auth_key = sc.auth_key_hash[0] != 0;
 		free(sc.settings_json);
+		char key[STORE_ID_MAX + 8], buf[512];
+		snprintf(key, sizeof key, "caps.%s", id);
+		if (store_meta_get(st, key, buf, sizeof buf) == 0) {
+			cJSON *j = cJSON_Parse(buf);
+			charger_caps_parse(&c->caps, j);
+			cJSON_Delete(j);
+		}
 		charger_restore(c, st);
 	}
 	return c;
@@ -294,6 +314,42 @@ int charger_admit(struct charger_registry *r, struct store *st, const char *id, 
 
 /* ---- settings ---- */
 
+/* The settings that take one of a few words: the field, where it goes, the words. */
+static const char *const phase_switching_values[] = { "none", "profile", NULL };
+static const char *const kind_values[] = { "auto", "ac", "dc", NULL };
+static const struct {
+	const char *name;
+	size_t offset, size;
+	const char *const *values;
+} word_settings[] = {
+	{ "phaseSwitching", offsetof(struct charger_settings, phase_switching),
+	  sizeof(((struct charger_settings *)0)->phase_switching), phase_switching_values },
+	{ "kind", offsetof(struct charger_settings, kind), sizeof(((struct charger_settings *)0)->kind),
+	  kind_values },
+};
+
+/* 1 when k is one of the word settings (set in n, or err filled: -1); 0 not one. */
+static int parse_word(struct charger_settings *n, const char *k, const cJSON *v, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof word_settings / sizeof word_settings[0]; i++) {
+		if (strcmp(k, word_settings[i].name))
+			continue;
+		const char *const *w = word_settings[i].values;
+		for (; *w; w++)
+			if (cJSON_IsString(v) && !strcmp(v->valuestring, *w)) {
+				snprintf((char *)n + word_settings[i].offset, word_settings[i].size, "%s",
+					 *w);
+				return 1;
+			}
+		int len = snprintf(err, errlen, "%s: invalid value; one of", k);
+		for (w = word_settings[i].values; *w && len > 0 && (size_t)len < errlen; w++)
+			len += snprintf(err + len, errlen - (size_t)len, "%s %s",
+					w == word_settings[i].values ? "" : ",", *w);
+		return -1;
+	}
+	return 0;
+}
+
 int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err, size_t errlen)
 {
 	struct charger_settings n = *s;
@@ -305,6 +361,11 @@ int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err
 	cJSON_ArrayForEach(v, j)
 	{
 		const char *k = v->string;
+		int w = parse_word(&n, k, v, err, errlen);
+		if (w < 0)
+			return -1;
+		if (w)
+			continue;
 		if (!strcmp(k, "phases")) {
 			if (!cJSON_IsNumber(v) || (v->valuedouble != 1 && v->valuedouble != 3))
 				goto bad;
@@ -375,7 +436,156 @@ cJSON *charger_settings_json(const struct charger_settings *s)
 	cJSON_AddBoolToObject(o, "authorizationRequired", s->authorization_required);
 	cJSON_AddStringToObject(o, "freeIdTag", s->free_id_tag);
 	cJSON_AddBoolToObject(o, "authorizationKeySet", s->has_auth_key);
+	cJSON_AddStringToObject(o, "phaseSwitching", s->phase_switching);
+	cJSON_AddStringToObject(o, "kind", s->kind);
 	return o;
+}
+
+/* ---- what the charger says of itself ---- */
+
+static void add_tristate(cJSON *o, const char *k, int v)
+{
+	if (v < 0)
+		cJSON_AddNullToObject(o, k);
+	else
+		cJSON_AddBoolToObject(o, k, v);
+}
+
+cJSON *charger_caps_json(const struct charger_caps *c)
+{
+	cJSON *o = cJSON_CreateObject(), *u = cJSON_AddArrayToObject(o, "chargingRateUnits");
+	if (c->units & CHARGER_UNIT_A)
+		cJSON_AddItemToArray(u, cJSON_CreateString("A"));
+	if (c->units & CHARGER_UNIT_W)
+		cJSON_AddItemToArray(u, cJSON_CreateString("W"));
+	add_tristate(o, "smartCharging", c->smart);
+	add_tristate(o, "switch3to1", c->switch3to1);
+	if (c->wired_phases)
+		cJSON_AddNumberToObject(o, "wiredPhases", c->wired_phases);
+	else
+		cJSON_AddNullToObject(o, "wiredPhases");
+	cJSON_AddBoolToObject(o, "dcSeen", c->dc_seen);
+	cJSON_AddBoolToObject(o, "phaseFault", c->phase_fault);
+	return o;
+}
+
+static int tristate(const cJSON *v, int dflt)
+{
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : cJSON_IsNull(v) ? -1 : dflt;
+}
+
+void charger_caps_parse(struct charger_caps *c, const cJSON *j)
+{
+	const cJSON *v;
+	if (!cJSON_IsObject(j))
+		return;
+	c->units = 0;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(j, "chargingRateUnits"))
+	{
+		if (cJSON_IsString(v) && !strcmp(v->valuestring, "A"))
+			c->units |= CHARGER_UNIT_A;
+		else if (cJSON_IsString(v) && !strcmp(v->valuestring, "W"))
+			c->units |= CHARGER_UNIT_W;
+	}
+	c->smart = tristate(cJSON_GetObjectItemCaseSensitive(j, "smartCharging"), c->smart);
+	c->switch3to1 = tristate(cJSON_GetObjectItemCaseSensitive(j, "switch3to1"), c->switch3to1);
+	v = cJSON_GetObjectItemCaseSensitive(j, "wiredPhases");
+	c->wired_phases = cJSON_IsNumber(v) && (v->valueint == 1 || v->valueint == 3) ? v->valueint : 0;
+	c->dc_seen = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "dcSeen"));
+	c->phase_fault = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "phaseFault"));
+}
+
+/* Whether a comma-separated list holds word (OCPP's CSL values). */
+static int csl_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, word, n) && (p[n] == ',' || p[n] == ' ' || !p[n]))
+			return 1;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+/* ConnectorPhaseRotation "0.RST,1.NotApplicable,2.RST": 1 when every
+ * connector (index >= 1) is NotApplicable (single phase, or DC), 3 when
+ * each has a rotation, 0 when unknown or mixed. */
+static int rotation_phases(const char *v)
+{
+	int na = 0, rot = 0;
+	for (const char *p = v; p && *p;) {
+		char *end;
+		long idx = strtol(p, &end, 10);
+		if (end != p && *end == '.' && idx >= 1) {
+			const char *r = end + 1;
+			if (!strncmp(r, "NotApplicable", 13))
+				na++;
+			else if (strchr("RST", r[0]) && strchr("RST", r[1]) && strchr("RST", r[2]))
+				rot++;
+		}
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return na && !rot ? 1 : rot && !na ? 3 : 0;
+}
+
+int charger_caps_from_config(struct charger_caps *c, const cJSON *keys)
+{
+	struct charger_caps old = *c;
+	const cJSON *k;
+	cJSON_ArrayForEach(k, keys)
+	{
+		const cJSON *kk = cJSON_GetObjectItemCaseSensitive(k, "key");
+		const cJSON *vv = cJSON_GetObjectItemCaseSensitive(k, "value");
+		if (!cJSON_IsString(kk) || !cJSON_IsString(vv))
+			continue;
+		const char *key = kk->valuestring, *val = vv->valuestring;
+		if (!strcmp(key, "ChargingScheduleAllowedChargingRateUnit"))
+			c->units = (csl_has(val, "Current") ? CHARGER_UNIT_A : 0u) |
+				(csl_has(val, "Power") ? CHARGER_UNIT_W : 0u);
+		else if (!strcmp(key, "SupportedFeatureProfiles"))
+			c->smart = csl_has(val, "SmartCharging");
+		else if (!strcmp(key, "ConnectorSwitch3to1PhaseSupported"))
+			c->switch3to1 = !strcasecmp(val, "true");
+		else if (!strcmp(key, "ConnectorPhaseRotation"))
+			c->wired_phases = rotation_phases(val);
+	}
+	return memcmp(&old, c, sizeof old) != 0;
+}
+
+int charger_caps_save(struct store *st, const struct charger *c)
+{
+	char key[STORE_ID_MAX + 8];
+	snprintf(key, sizeof key, "caps.%s", c->id);
+	cJSON *j = charger_caps_json(&c->caps);
+	char *text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	int rc = text ? store_meta_set(st, key, text) : -1;
+	free(text);
+	return rc;
+}
+
+int charger_is_dc(const struct charger *c)
+{
+	return !strcmp(c->settings.kind, "dc") || (!strcmp(c->settings.kind, "auto") && c->caps.dc_seen);
+}
+
+int charger_phases(const struct charger *c)
+{
+	if (c->settings.phases == 3 && c->caps.wired_phases == 1 && !charger_is_dc(c))
+		return 1;
+	return c->settings.phases == 1 ? 1 : 3;
+}
+
+int charger_can_switch_phases(const struct charger *c)
+{
+	return !strcmp(c->settings.phase_switching, "profile") && !c->caps.phase_fault && !charger_is_dc(c) &&
+		charger_phases(c) == 3;
 }
 
 /* ---- live measurements ---- */
@@ -506,6 +716,8 @@ void charger_live_update(struct charger *c, int connector, const cJSON *sampled,
 		} else if (!strcmp(meas, "Voltage")) {
 			if (p >= 0)
 				l->voltage_v[p] = v;
+			else
+				l->voltage_any_v = v;
 		} else if (!strcmp(meas, "SoC")) {
 			l->soc_pct = v;
 		} else if (!strcmp(meas, "Temperature")) {

@@ -20,7 +20,8 @@ struct charger_live {
 	double power_w, energy_wh, soc_pct, temperature_c, frequency_hz;
 	double current_a[3], voltage_v[3], power_phase_w[3];
 	double current_offered_a;
-	int64_t ts_ms; /* 0 = nothing yet */
+	double voltage_any_v; /* Voltage without a phase (a DC charger's, or a single-phase one's) */
+	int64_t ts_ms;        /* 0 = nothing yet */
 };
 
 struct charger_conn {
@@ -41,6 +42,23 @@ struct charger_settings {
 	int authorization_required; /* 0: any car charges without a card */
 	char free_id_tag[STORE_TAG_MAX];
 	int has_auth_key;
+	char phase_switching[12]; /* how it switches 1/3 phases: "none" (it cannot, or we do
+				     not know), "profile" (it follows numberPhases) */
+	char kind[8];             /* "auto" (from its meter values), "ac", "dc" */
+};
+
+/* What a charger says of itself (GetConfiguration after its boot, OCPP 1.6
+ * 9.1/9.4) and what it showed: kept in the store (meta "caps.<id>") so that
+ * a restart knows it before the charger is asked again. */
+#define CHARGER_UNIT_A 1u /* ChargingScheduleAllowedChargingRateUnit "Current" */
+#define CHARGER_UNIT_W 2u /* "Power" */
+struct charger_caps {
+	unsigned units; /* CHARGER_UNIT_*, 0 = not known (amps are sent) */
+	int smart;      /* SmartCharging: 1 listed, 0 not listed or answered NotSupported, -1 not known */
+	int switch3to1; /* ConnectorSwitch3to1PhaseSupported: 1, 0, -1 not known */
+	int wired_phases; /* ConnectorPhaseRotation: 1 NotApplicable (single phase or DC), 3 a rotation, 0 not known */
+	int dc_seen;     /* its MeterValues show a DC charger (Voltage without phase above 260 V) */
+	int phase_fault; /* it did not follow a phase switch: none until an admin changes phaseSwitching */
 };
 
 /* What DLM decided for a charger and what it holds (control.c). */
@@ -60,6 +78,11 @@ struct charger_dlm {
 	int rejected;      /* the charger refused our last profile */
 	int64_t rejected_ms;
 	char profile_status[32]; /* its answer to our last SetChargingProfile */
+	char sent_unit;          /* 'A' or 'W' of the last profile sent, 0 none */
+	double sent_rate;        /* its limit in that unit */
+	int64_t phase_cmd_ms;    /* when a change of numberPhases was accepted, 0 never */
+	int lang_asked;          /* GetConfiguration sent on this connection (before its first limit) */
+	int lang_pending;        /* and not answered yet: the limit waits for it */
 };
 
 struct session;
@@ -70,6 +93,7 @@ struct charger {
 	int64_t last_seen_ms;    /* its last message (or connection) */
 	int64_t seen_stored_ms;  /* last_seen_ms as last written to the store */
 	struct charger_settings settings;
+	struct charger_caps caps;
 	struct charger_conn conn[CHARGER_MAX_CONN];
 	struct charger_dlm dlm;
 	int reinstall_profiles;          /* send the stored charging profiles again (after a boot) */
@@ -135,6 +159,24 @@ void charger_settings_default(struct charger_settings *s);
 /* Parses settings JSON (the API's names) over *s. 0, or -1 with err naming the field. */
 int charger_settings_parse(struct charger_settings *s, const cJSON *json, char *err, size_t errlen);
 cJSON *charger_settings_json(const struct charger_settings *s);
+
+void charger_caps_default(struct charger_caps *c);
+/* The capabilities as JSON (the API's names) and back; parse ignores what it
+ * does not know (a newer version's fields). */
+cJSON *charger_caps_json(const struct charger_caps *c);
+void charger_caps_parse(struct charger_caps *c, const cJSON *j);
+/* Reads a GetConfiguration answer's configurationKey array into c; 1 when
+ * something changed, else 0. */
+int charger_caps_from_config(struct charger_caps *c, const cJSON *keys);
+/* Keeps c->caps in the store. 0 or <0. */
+int charger_caps_save(struct store *st, const struct charger *c);
+/* A DC charger: kind "dc", or "auto" and its meter values showed one. */
+int charger_is_dc(const struct charger *c);
+/* The phases it draws on: its setting, or 1 when it says it is wired on one (AC). */
+int charger_phases(const struct charger *c);
+/* May its phases be switched (1 <-> 3)? Only when phaseSwitching says how,
+ * it is a three-phase AC charger, and it has not been seen to ignore a switch. */
+int charger_can_switch_phases(const struct charger *c);
 cJSON *charger_live_json(const struct charger *c);
 
 /* Rebuilds what the connectors were doing from the store (last status, the

@@ -12,7 +12,21 @@
  * §3.13.2: the composite is the minimum of the max profile and the tx
  * profile), so no other profile can lift a charger over its DLM limit; a
  * TxProfile would also vanish when the transaction ends. It uses one
- * fixed chargingProfileId at stackLevel 0, so each send replaces the last. */
+ * fixed chargingProfileId at stackLevel 0, so each send replaces the last.
+ *
+ * Each charger in its own language: on each connection, before its first
+ * limit, it is asked (GetConfiguration) which units its schedules take, whether it has
+ * SmartCharging at all, how its connectors are wired and whether it
+ * switches phases; the answer is kept (charger_caps, in the store). A limit
+ * goes out in A with numberPhases where A is taken, else in W
+ * (dlm_send_rate_for); a DC charger (setting kind, or kind auto and a
+ * Voltage without phase above 260 V in its MeterValues) always gets W; a
+ * charger without SmartCharging (or that answered NotSupported) gets no
+ * profile and DLM counts it at its maximum (dlm_charger_in.fixed), with an
+ * alarm. A phase switch (numberPhases 1) goes only to a charger whose
+ * phaseSwitching says it follows it; one seen drawing on more phases than
+ * asked after its reaction time is put back on its wired phases, with one
+ * log line and an alarm, until an admin changes phaseSwitching. */
 #include "control.h"
 #include "alarms.h"
 #include "charger.h"
@@ -320,6 +334,13 @@ static void meter_sample(const struct charger *ch, dlm_meter_sample *m)
 		const struct charger_live *l = &ch->conn[i].live;
 		if (!l->ts_ms)
 			continue;
+		if (charger_is_dc(ch)) {
+			/* DC current says nothing of the grid: its power does */
+			if (isfinite(l->power_w))
+				m->power_total_w =
+					(isfinite(m->power_total_w) ? m->power_total_w : 0) + l->power_w;
+			continue;
+		}
 		for (int p = 0; p < 3; p++) {
 			if (isfinite(l->current_a[p]))
 				m->current_a[p] =
@@ -336,6 +357,157 @@ static void meter_sample(const struct charger *ch, dlm_meter_sample *m)
 }
 
 static void profile_done(void *arg, const struct call_result *r);
+static int64_t react_ms(const struct csms *app);
+
+/* DLM's limit in force on a charger that takes no profile is its maximum. */
+static double charger_max_a(const struct csms *app, const struct charger *ch)
+{
+	return ch->settings.max_current_a > 0 ? ch->settings.max_current_a : app->cfg.dlm_default_max_a;
+}
+
+/* After a change of what a charger can do: keep it, and raise or clear the
+ * alarm of a charger DLM cannot limit. smart_now: -1 keep, 0/1 set. */
+static void caps_changed(struct csms *app, struct charger *ch, int smart_now, const char *why)
+{
+	char info[160];
+	int was = ch->caps.smart;
+	if (smart_now >= 0)
+		ch->caps.smart = smart_now;
+	if (charger_caps_save(app->store, ch))
+		LOGW("dlm", "%s: cannot store what it can do", ch->id);
+	if (ch->caps.smart == 0) {
+		snprintf(info, sizeof info,
+			 "takes no charging profiles (%s): DLM cannot limit it and counts it at its maximum "
+			 "%.1f A",
+			 why, charger_max_a(app, ch));
+		if (was != 0)
+			LOGW("dlm", "%s: %s", ch->id, info);
+		alarms_capability(app, ch->id, ALARM_SRC_CONTROL, ALARM_CODE_NOT_CONTROLLABLE, info);
+	} else if (ch->caps.smart == 1 && was == 0) {
+		alarms_capability(app, ch->id, ALARM_SRC_CONTROL, ALARM_CODE_NOT_CONTROLLABLE, NULL);
+	}
+}
+
+struct config_call {
+	struct csms *app;
+	unsigned gen; /* ch->dlm.call_gen when sent: an answer from an old connection does not count */
+	char id[STORE_ID_MAX];
+};
+
+/* The charger's answer to what it is (GetConfiguration after its boot). */
+static void config_done(void *arg, const struct call_result *r)
+{
+	struct config_call *cc = arg;
+	struct csms *app = cc->app;
+	struct charger *ch = charger_find(app->chargers, app->store, cc->id);
+	if (ch && cc->gen == ch->dlm.call_gen) {
+		ch->dlm.lang_pending = 0; /* its limit may go out now */
+		app->control->next_tick_ms = 0;
+	}
+	if (ch && r->status == OCPP_OK) {
+		int was_smart = ch->caps.smart;
+		int changed = charger_caps_from_config(
+			&ch->caps, cJSON_GetObjectItemCaseSensitive(r->payload, "configurationKey"));
+		if (changed && ch->dlm.sent_unit) {
+			/* a limit already went out in what was known before: again in its language */
+			ch->dlm.need_send = 1;
+			ch->dlm.rejected = 0;
+		}
+		int smart = ch->caps.smart;
+		ch->caps.smart = was_smart; /* caps_changed compares with what it was */
+		caps_changed(app, ch, smart, "SupportedFeatureProfiles without SmartCharging");
+		LOGI("dlm", "%s: units %s%s, SmartCharging %s, wired phases %d, switch 3to1 %s", ch->id,
+		     ch->caps.units & CHARGER_UNIT_A ? "A" : "", ch->caps.units & CHARGER_UNIT_W ? "W" : "",
+		     ch->caps.smart < 0       ? "?"
+			     : ch->caps.smart ? "yes"
+					      : "no",
+		     ch->caps.wired_phases,
+		     ch->caps.switch3to1 < 0       ? "?"
+			     : ch->caps.switch3to1 ? "yes"
+						   : "no");
+		app->control->next_tick_ms = 0;
+	} else if (ch) {
+		LOGI("dlm", "%s: GetConfiguration answered %s: its language stays as known", ch->id,
+		     r->code ? r->code : "?");
+	}
+	free(cc);
+}
+
+/* Asks a charger what it can do (OCPP 1.6 9.1/9.4 keys), once per
+ * connection, just before its first limit would go out: a charger DLM never
+ * commands (DLM off, Fast mode) is not asked at all, and the limit waits
+ * only for this one answer (or its error or timeout). */
+static void ask_config(struct csms *app, struct charger *ch)
+{
+	static const char *const keys[] = { "ChargingScheduleAllowedChargingRateUnit",
+					    "SupportedFeatureProfiles", "ConnectorPhaseRotation",
+					    "ConnectorSwitch3to1PhaseSupported" };
+	char why[256];
+	cJSON *req = cJSON_CreateObject(), *k = cJSON_AddArrayToObject(req, "key");
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		cJSON_AddItemToArray(k, cJSON_CreateString(keys[i]));
+	struct config_call *cc = calloc(1, sizeof *cc);
+	if (cc) {
+		cc->app = app;
+		snprintf(cc->id, sizeof cc->id, "%s", ch->id);
+		cc->gen = ++ch->dlm.call_gen;
+		if (ocppj_call_src(ch->session, "GetConfiguration", req, "dlm", config_done, cc, why,
+				   sizeof why)) {
+			LOGW("dlm", "%s: cannot ask GetConfiguration: %s", ch->id, why);
+			free(cc);
+		} else {
+			ch->dlm.lang_pending = 1;
+		}
+	}
+	cJSON_Delete(req);
+}
+
+/* Its MeterValues show a DC charger: a Voltage without phase above what
+ * any AC phase has (DC link voltages are 200-1000 V; AC meters report
+ * L-N ~230 V with a phase). */
+static void infer_dc(struct csms *app, struct charger *ch)
+{
+	if (ch->caps.dc_seen || strcmp(ch->settings.kind, "auto"))
+		return;
+	for (int i = 1; i < CHARGER_MAX_CONN; i++)
+		if (ch->conn[i].live.ts_ms && ch->conn[i].live.voltage_any_v > 260) {
+			ch->caps.dc_seen = 1;
+			LOGI("dlm", "%s: a DC charger (%.0f V without phase): limits in W", ch->id,
+			     ch->conn[i].live.voltage_any_v);
+			caps_changed(app, ch, -1, "");
+			return;
+		}
+}
+
+/* A charger told to draw on one phase that draws on more after its
+ * reaction time: back to its wired phases, one line, an alarm; no more
+ * switching until an admin changes phaseSwitching. */
+static void check_phases(struct csms *app, struct charger *ch)
+{
+	if (!ch->dlm.phase_cmd_ms || ch->caps.phase_fault || ch->dlm.sent_limit_a <= 0 || ch->dlm.in_flight)
+		return;
+	int64_t newest = 0;
+	for (int i = 1; i < CHARGER_MAX_CONN; i++)
+		if (ch->conn[i].live.ts_ms > newest)
+			newest = ch->conn[i].live.ts_ms;
+	dlm_meter_sample m;
+	meter_sample(ch, &m);
+	if (dlm_send_phase_check(ch->dlm.sent_phases, ch->dlm.phase_cmd_ms, react_ms(app), &m,
+				 newest ? newest : DLM_NO_TIME) != DLM_PHASES_IGNORED)
+		return;
+	char info[200];
+	snprintf(info, sizeof info,
+		 "told numberPhases %d, drew %.1f/%.1f/%.1f A on L1/L2/L3 after %.0f s: back on %d phases, "
+		 "no switching until phaseSwitching is changed",
+		 ch->dlm.sent_phases, isfinite(m.current_a[0]) ? m.current_a[0] : 0,
+		 isfinite(m.current_a[1]) ? m.current_a[1] : 0, isfinite(m.current_a[2]) ? m.current_a[2] : 0,
+		 (double)react_ms(app) / 1000, charger_phases(ch));
+	ch->caps.phase_fault = 1;
+	LOGW("dlm", "%s does not follow a phase switch: %s", ch->id, info);
+	if (charger_caps_save(app->store, ch))
+		LOGW("dlm", "%s: cannot store what it can do", ch->id);
+	alarms_capability(app, ch->id, ALARM_SRC_PHASES, ALARM_CODE_PHASES_IGNORED, info);
+}
 
 /* struct charger_dlm holds the send state (the API and commands.c read it
  * there); the rules on it are dlm/dlm_send's. 0 = never in changed_ms. */
@@ -402,10 +574,31 @@ struct profile_call {
 	int phases;
 };
 
+/* The charger's phase voltage from its MeterValues (NAN: not reported). */
+static double charger_volts(const struct charger *ch)
+{
+	double sum = 0;
+	int n = 0;
+	for (int i = 1; i < CHARGER_MAX_CONN; i++)
+		for (int p = 0; p < 3; p++)
+			if (ch->conn[i].live.ts_ms && isfinite(ch->conn[i].live.voltage_v[p])) {
+				sum += ch->conn[i].live.voltage_v[p];
+				n++;
+			}
+	return n ? sum / n : NAN;
+}
+
 static void send_profile(struct csms *app, struct charger *ch, double limit, int phases,
 			 dlm_send_why why_send)
 {
 	char ts[40], why[256];
+	dlm_send_rate rate;
+	unsigned units = (ch->caps.units & CHARGER_UNIT_A ? DLM_UNIT_A : 0u) |
+		(ch->caps.units & CHARGER_UNIT_W ? DLM_UNIT_W : 0u);
+	if (dlm_send_rate_for(limit, phases, charger_volts(ch), units, charger_is_dc(ch), &rate)) {
+		LOGE("dlm", "%s: no rate for %.1f A x%d", ch->id, limit, phases);
+		return;
+	}
 	cJSON *req = cJSON_CreateObject();
 	cJSON_AddNumberToObject(req, "connectorId", 0);
 	cJSON *p = cJSON_AddObjectToObject(req, "csChargingProfiles");
@@ -416,11 +609,14 @@ static void send_profile(struct csms *app, struct charger *ch, double limit, int
 	cJSON *s = cJSON_AddObjectToObject(p, "chargingSchedule");
 	/* Starts a minute back so a charger clock slightly behind ours applies it at once. */
 	cJSON_AddStringToObject(s, "startSchedule", time_format_iso(app->now_ms - 60000, ts, sizeof ts));
-	cJSON_AddStringToObject(s, "chargingRateUnit", "A");
+	char unit[2] = { rate.unit, 0 };
+	cJSON_AddStringToObject(s, "chargingRateUnit", unit);
 	cJSON *per = cJSON_AddArrayToObject(s, "chargingSchedulePeriod"), *e = cJSON_CreateObject();
 	cJSON_AddNumberToObject(e, "startPeriod", 0);
-	cJSON_AddNumberToObject(e, "limit", floor(limit * 10 + 1e-9) / 10);
-	cJSON_AddNumberToObject(e, "numberPhases", phases);
+	cJSON_AddNumberToObject(e, "limit",
+				rate.unit == 'A' ? floor(rate.limit * 10 + 1e-9) / 10 : rate.limit);
+	if (rate.phases)
+		cJSON_AddNumberToObject(e, "numberPhases", rate.phases);
 	cJSON_AddItemToArray(per, e);
 	struct profile_call *pc = calloc(1, sizeof *pc);
 	if (pc) {
@@ -434,8 +630,10 @@ static void send_profile(struct csms *app, struct charger *ch, double limit, int
 			LOGE("dlm", "%s: cannot send SetChargingProfile: %s", ch->id, why);
 			free(pc);
 		} else {
-			LOGD("dlm", "%s: SetChargingProfile %.1f A x%d (%s)", ch->id, limit, phases,
-			     dlm_send_why_str(why_send));
+			LOGD("dlm", "%s: SetChargingProfile %.1f A x%d as %.1f %c (%s)", ch->id, limit,
+			     phases, rate.limit, rate.unit, dlm_send_why_str(why_send));
+			ch->dlm.sent_unit = rate.unit;
+			ch->dlm.sent_rate = rate.limit;
 			send_state_apply(&ch->dlm, dlm_send_started);
 			app->control->profiles_sent++;
 		}
@@ -463,11 +661,19 @@ static void profile_done(void *arg, const struct call_result *r)
 			o = DLM_SEND_CLOSED; /* the connection went away */
 		dlm_send_state s;
 		send_state_get(&ch->dlm, &s);
+		if (o == DLM_SEND_ACCEPTED && pc->phases != s.sent_phases)
+			ch->dlm.phase_cmd_ms = app->now_ms; /* the car must follow from now (the first
+							      limit too: it drew on its wired phases) */
 		dlm_send_done(&s, o, pc->limit_a, pc->phases, app->now_ms);
 		send_state_put(&ch->dlm, &s);
 		if (o == DLM_SEND_REFUSED)
 			LOGW("dlm", "%s refused its charging profile (%.1f A): %s", ch->id, pc->limit_a,
 			     status ? status : "?");
+		/* NotSupported: it has no SmartCharging whatever it said; no
+		 * NotImplemented either (an action it does not know) */
+		if (r->outcome == CALL_ERROR && r->code &&
+		    (!strcmp(r->code, "NotSupported") || !strcmp(r->code, "NotImplemented")))
+			caps_changed(app, ch, 0, "answered NotSupported to SetChargingProfile");
 	}
 	free(pc);
 }
@@ -585,19 +791,23 @@ static void decide_inner(struct csms *app)
 		const struct charger_settings *s = &ch->settings;
 		memset(in, 0, sizeof *in);
 		in->id = ch->dlm.id;
-		in->phases = (uint8_t)s->phases;
+		infer_dc(app, ch);
+		check_phases(app, ch);
+		in->phases = (uint8_t)charger_phases(ch);
 		in->grid_phase = (uint8_t)(s->grid_phase - 1);
 		in->state = ev_state(ch);
 		in->min_a = 6;
-		in->max_a = s->max_current_a > 0 ? s->max_current_a : app->cfg.dlm_default_max_a;
+		in->max_a = charger_max_a(app, ch);
 		in->target_a = DLM_TARGET_MAX;
+		in->fixed = ch->caps.smart == 0; /* it takes no profiles: it draws what it wants */
 		/* The station's charging mode (Solar Boost, 100% PV) sets the target;
 		 * DLM keeps the last word. */
 		double target;
 		int ph;
 		if (energy_ev_target(app, ch->id, &target, &ph) == 0) {
 			in->target_a = target;
-			if (ph == 1 && in->phases == 3)
+			/* a switch to one phase only where it is known to work */
+			if (ph == 1 && in->phases == 3 && charger_can_switch_phases(ch))
 				in->phases = 1;
 		}
 		estimate_draw(app, ch, in);
@@ -636,6 +846,7 @@ static void decide_inner(struct csms *app)
 				ci->target_a < 0 ? ci->max_a : fmin(ci->target_a, ci->max_a);
 			ctl->out.chargers[i].phases = ci->phases;
 		}
+		ctl->sch[i].no_profiles = ch->caps.smart == 0;
 	}
 	if (dlm_send_plan(&ctl->out, ctl->chin, ctl->sch, n, app->cfg.dlm_enabled, react_ms(app), app->now_ms,
 			  ctl->plan)) {
@@ -649,7 +860,12 @@ static void decide_inner(struct csms *app)
 		ch->dlm.phases = o->phases;
 		ch->dlm.reason = dlm_reason_str(o->reason);
 		memcpy(ch->dlm.draw_a, ctl->chin[i].draw_a, sizeof ch->dlm.draw_a);
-		if (ctl->plan[i].send)
+		if (ctl->plan[i].send && !ch->dlm.lang_asked) {
+			ch->dlm.lang_asked = 1; /* its language first; the limit at the answer */
+			ask_config(app, ch);
+		}
+		/* an urgent cut does not wait for the answer: it goes in what is known */
+		if (ctl->plan[i].send && (!ch->dlm.lang_pending || ctl->plan[i].urgent))
 			send_profile(app, ch, o->limit_a, o->phases, ctl->plan[i].why);
 	}
 }
@@ -689,8 +905,15 @@ static int stored_limit(void *arg, const struct store_profile_row *p)
 	const cJSON *per =
 		cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sched, "chargingSchedulePeriod"), 0);
 	const cJSON *l = cJSON_GetObjectItemCaseSensitive(per, "limit");
-	if (cJSON_IsNumber(l) && isfinite(l->valuedouble) && l->valuedouble >= 0)
+	const cJSON *unit = cJSON_GetObjectItemCaseSensitive(sched, "chargingRateUnit");
+	const cJSON *np = cJSON_GetObjectItemCaseSensitive(per, "numberPhases");
+	if (cJSON_IsNumber(l) && isfinite(l->valuedouble) && l->valuedouble >= 0) {
 		*lim = l->valuedouble;
+		/* a limit sent in W (a charger that takes no A, a DC charger):
+		 * its amps at the nominal 230 V, as dlm_send_rate_for converts */
+		if (cJSON_IsString(unit) && !strcmp(unit->valuestring, "W"))
+			*lim /= 230.0 * (cJSON_IsNumber(np) && np->valueint == 1 ? 1 : 3);
+	}
 	cJSON_Delete(j);
 	return 0;
 }
@@ -706,6 +929,24 @@ void control_charger_online(struct csms *app, struct charger *ch)
 	if (ch->dlm.sent_limit_a < 0 && app->store &&
 	    store_profile_each(app->store, ch->id, stored_limit, &lim) >= 0 && lim >= 0)
 		ch->dlm.sent_limit_a = lim;
+	ch->dlm.phase_cmd_ms = 0;
+	ch->dlm.lang_asked = ch->dlm.lang_pending = 0; /* asked again: after a boot it may have changed */
+}
+
+void control_charger_settings(struct csms *app, struct charger *ch, const struct charger_settings *old)
+{
+	/* a charger that ignored a phase switch gets another chance only when
+	 * an admin says again how it switches */
+	if (strcmp(old->phase_switching, ch->settings.phase_switching) && ch->caps.phase_fault) {
+		ch->caps.phase_fault = 0;
+		ch->dlm.phase_cmd_ms = 0;
+		if (charger_caps_save(app->store, ch))
+			LOGW("dlm", "%s: cannot store what it can do", ch->id);
+		alarms_capability(app, ch->id, ALARM_SRC_PHASES, ALARM_CODE_PHASES_IGNORED, NULL);
+		LOGI("dlm", "%s: phaseSwitching now %s: phase switching allowed again", ch->id,
+		     ch->settings.phase_switching);
+	}
+	control_charger_changed(app, ch);
 }
 
 void control_charger_offline(struct csms *app, struct charger *ch)
@@ -855,6 +1096,20 @@ cJSON *control_status_json(struct csms *app)
 			cJSON_AddNullToObject(e, "installedA");
 		cJSON_AddStringToObject(e, "profileStatus", ch->dlm.profile_status);
 		cJSON_AddBoolToObject(e, "profileRejected", ch->dlm.rejected);
+		/* the charger's language: how its limit goes out, and what it can do */
+		cJSON_AddBoolToObject(e, "controllable", ch->caps.smart != 0);
+		if (ch->dlm.sent_unit) {
+			char u[2] = { ch->dlm.sent_unit, 0 };
+			cJSON_AddStringToObject(e, "profileUnit", u);
+			cJSON_AddNumberToObject(e, "profileLimit", ch->dlm.sent_rate);
+		} else {
+			cJSON_AddNullToObject(e, "profileUnit");
+			cJSON_AddNullToObject(e, "profileLimit");
+		}
+		cJSON_AddStringToObject(e, "kind", charger_is_dc(ch) ? "dc" : "ac");
+		cJSON_AddStringToObject(e, "phaseSwitching", ch->settings.phase_switching);
+		cJSON_AddBoolToObject(e, "phaseSwitchAllowed", charger_can_switch_phases(ch));
+		cJSON_AddItemToObject(e, "capabilities", charger_caps_json(&ch->caps));
 		cJSON_AddItemToArray(arr, e);
 	}
 	return o;

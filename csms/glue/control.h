@@ -29,6 +29,10 @@ void control_wake(struct csms *app);
 void control_charger_online(struct csms *app, struct charger *ch);
 void control_charger_offline(struct csms *app, struct charger *ch);
 void control_charger_changed(struct csms *app, struct charger *ch);
+struct charger_settings;
+/* Its settings changed through the API (old: as they were): a changed
+ * phaseSwitching lifts a phase fault; then as control_charger_changed. */
+void control_charger_settings(struct csms *app, struct charger *ch, const struct charger_settings *old);
 
 /* What the chargers draw now per grid phase, A, from their MeterValues
  * (Current.Import per phase, else power / voltage on their phases; a

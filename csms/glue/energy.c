@@ -199,6 +199,23 @@ static void build_effective(struct csms *app)
 	}
 }
 
+/* The station switches a charger between 1 and 3 phases only where the
+ * charger is known to follow the switch (charger_can_switch_phases: its
+ * phaseSwitching setting, and no switch seen ignored); a charger wired on
+ * one phase is planned on one. */
+static void phase_switch_gate(struct csms *app)
+{
+	struct energy *e = app->energy;
+	for (int i = 0; i < e->eff.n_chargers; i++) {
+		station_charger_cfg *cc = &e->eff.chargers[i];
+		const struct charger *c = charger_find(app->chargers, app->store, cc->id);
+		if (!c || !charger_can_switch_phases(c))
+			cc->auto_phase_switch = false;
+		if (c && charger_phases(c) == 1)
+			cc->phases = 1;
+	}
+}
+
 static int car_plugged(const struct charger *c)
 {
 	static const char *const wanting[] = { "Preparing", "Charging", "SuspendedEV", "SuspendedEVSE" };
@@ -322,6 +339,7 @@ static void energy_step(struct csms *app)
 	struct energy *e = app->energy;
 	int64_t t = station_clock(app);
 	build_effective(app);
+	phase_switch_gate(app);
 	station_input *in = &e->in;
 	memset(in, 0, sizeof *in);
 	double ev_w = ev_inputs(app, in);

@@ -4,7 +4,8 @@
 if(NOT SYS_PYTHON3)
   set(SYS_PYTHON3 /usr/bin/python3)
 endif()
-foreach(t test_commands test_command_meaning test_alarms test_charger_mgmt test_registry test_admin_close)
+foreach(t test_commands test_command_meaning test_alarms test_charger_mgmt test_registry test_admin_close
+    test_charger_language)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${t}.py)
     add_test(NAME it_${t}
       COMMAND ${SYS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/${t}.py ${CMAKE_BINARY_DIR})

@@ -109,7 +109,9 @@ try:
     end = time.time() + 10
     while time.time() < end:
         f = json.loads(r.line(10))
-        if f[0] == 2:
+        if f[0] == 2 and f[2] == "GetConfiguration":   # its language, asked before its first limit
+            r.send(json.dumps([3, f[1], {}]))
+        elif f[0] == 2:
             break
     c.eq((f[2], f[3]["csChargingProfiles"]["chargingProfileId"]), ("SetChargingProfile", 9000), "DLM's profile")
     r.send(json.dumps([3, f[1], {"status": "Accepted"}]))

@@ -49,6 +49,8 @@ try:
         for line in r.poll():
             if line.startswith("[2"):
                 f = json.loads(line)
+                if f[2] == "GetConfiguration":   # its language, asked before its first limit
+                    r.send(json.dumps([3, f[1], {}]))
                 if f[2] == "SetChargingProfile":
                     seen = f
                     r.send(json.dumps([3, f[1], {"status": "Rejected"}]))
@@ -78,7 +80,11 @@ try:
         while time.time() - t0 < timeout:
             for line in r.poll():
                 if line.startswith("[2"):
-                    return json.loads(line)
+                    f = json.loads(line)
+                    if f[2] == "GetConfiguration":   # its language, asked before its first limit
+                        r.send(json.dumps([3, f[1], {}]))
+                        continue
+                    return f
             time.sleep(0.02)
         return None
     t0 = time.time()

@@ -188,6 +188,14 @@ struct cpsim_connector {
 	int limit_profile_id;
 	int has_reservation;
 	int reservation_id;
+	/* the wallbox's car (cpsim_wallbox.c): what it draws now and what it
+	 * will draw once its reaction time is over */
+	double draw_a;   /* per phase (AC) or DC current */
+	int draw_phases; /* phases it draws on now (AC) */
+	double next_a;   /* where it goes */
+	int next_phases;
+	int64_t next_at_us; /* when it gets there; 0 = nothing pending */
+	int64_t sampled_us; /* last energy integration */
 };
 
 enum cpsim_status {
@@ -203,6 +211,27 @@ enum cpsim_status {
 };
 const char *cpsim_status_name(int status);
 
+/* How a wallbox with a car behaves (cpsim_wallbox.c). Lifetime: inside
+ * struct cpsim_model; all 0 (on = 0) is the plain simulator. */
+#define CPSIM_UNIT_A 1u /* ChargingScheduleAllowedChargingRateUnit "Current" */
+#define CPSIM_UNIT_W 2u /* "Power" */
+#define CPSIM_AC_V 230.0
+#define CPSIM_DC_V 400.0
+struct cpsim_wallbox {
+	int on;
+	int phases;        /* wired: 1 or 3 */
+	int ignore_phases; /* draws on its wired phases whatever numberPhases says */
+	unsigned units;    /* CPSIM_UNIT_A | CPSIM_UNIT_W it accepts in a profile */
+	int dc;            /* DC: an A limit is DC current at CPSIM_DC_V, a W limit power */
+	int no_smart;      /* no SmartCharging: profile calls answered NotSupported */
+	double car_max_a;  /* the car's maximum (AC per phase, or DC current) */
+	double max_a;      /* the charger's own rating, same unit */
+	int react_ms;      /* the car follows a new limit after this */
+	unsigned profiles, rejected, not_supported; /* SetChargingProfile calls seen */
+	unsigned phases_seen; /* bit n: a profile accepted with numberPhases n (bit 0: none given) */
+	unsigned units_seen;  /* CPSIM_UNIT_* of the profiles accepted */
+};
+
 /* Lifetime: inside struct cpsim_cp; conn[0] is the charger as a whole. */
 struct cpsim_model {
 	int connectors; /* 1..CPSIM_MAX_CONNECTORS */
@@ -213,6 +242,7 @@ struct cpsim_model {
 	int heartbeat_interval; /* s, from BootNotification.conf or ChangeConfiguration */
 	char vendor[21], model[21];
 	struct cpsim_cfg *cfg; /* configuration keys, created on first use */
+	struct cpsim_wallbox wb;
 };
 struct cpsim_model *cpsim_cp_model(struct cpsim_cp *cp);
 
@@ -258,6 +288,24 @@ int cpsim_send_meter_values(struct cpsim_cp *cp, int connector, const char *cont
 			    void *arg);
 /* A reply callback that only counts non-RESULT replies as errors. */
 void cpsim_reply_expect_ok(struct cpsim_cp *cp, void *arg, const struct cpsim_reply *r);
+
+/* ---- the wallbox with a car (cpsim_wallbox.c) ---- */
+
+/* The limit in force on connector c (min of its own profile and the
+ * ChargePointMaxProfile on 0), in A per phase (AC) or DC A, with the
+ * phases the car would draw on; no profile: the charger's rating. */
+double cpsim_wallbox_limit(const struct cpsim_cp *cp, int c, int *phases);
+/* Brings connector c's car up to now_us: what it is to draw (the limit in
+ * force, the car's maximum, 0 without a transaction or below 6 A on AC)
+ * reached after react_ms; integrates the energy register. */
+void cpsim_wallbox_update(struct cpsim_cp *cp, int c, int64_t now_us);
+/* MeterValues of connector c as the wallbox measures it: AC Current.Import
+ * and Power.Active.Import per phase L1..L3, Voltage, the total power and
+ * the energy register; DC the same without phases. Length or -ENOSPC. */
+int cpsim_wallbox_meter_values(const struct cpsim_cp *cp, int c, char *buf, size_t len, int64_t ts_us,
+			       const char *context);
+/* The wallbox summary (drawA, phases, powerW, profiles...); caller frees. */
+cJSON *cpsim_wallbox_summary(const struct cpsim_cp *cp);
 
 /* ---- the scripted session engine (cpsim_session.c) ---- */
 

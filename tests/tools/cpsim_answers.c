@@ -129,7 +129,11 @@ static const struct cfgkey cfgkeys[] = {
 	{ "ChargingScheduleMaxPeriods", 1, 1, "24" },
 	{ "MaxChargingProfilesInstalled", 1, 1, "10" },
 	{ "SecurityProfile", 0, 1, "0" },
+	/* a wallbox's (cpsim_wallbox.c): NULL, from struct cpsim_wallbox */
+	{ "ConnectorPhaseRotation", 0, 0, NULL },
+	{ "ConnectorSwitch3to1PhaseSupported", 1, 0, NULL },
 };
+#define WALLBOX_KEYS 2 /* the last rows: only a wallbox has them */
 #define NCFG (sizeof(cfgkeys) / sizeof(cfgkeys[0]))
 
 /* Values changed by ChangeConfiguration. Lifetime: with the model. */
@@ -146,18 +150,58 @@ void cpsim_model_free(struct cpsim_model *m)
 	FREE(m->cfg);
 }
 
-static int cfg_find(const char *key)
+/* The rows this charger has: a plain one lacks the wallbox's keys. */
+static size_t cfg_count(const struct cpsim_cp *cp)
 {
-	for (size_t i = 0; i < NCFG; i++)
+	return cp->model.wb.on ? NCFG : NCFG - WALLBOX_KEYS;
+}
+
+static int cfg_find(const struct cpsim_cp *cp, const char *key)
+{
+	for (size_t i = 0; i < cfg_count(cp); i++)
 		if (!strcmp(cfgkeys[i].name, key))
 			return (int)i;
 	return -1;
 }
 
+/* What a wallbox says about itself, as real chargers say it (OCPP 1.6
+ * 9.1 and 9.4): the units its schedules take, its feature profiles (no
+ * SmartCharging when it has none), its phase rotation (NotApplicable for a
+ * single-phase or DC connector) and whether it switches 3 to 1 phase. */
+static const char *wallbox_value(const struct cpsim_cp *cp, const char *name, char *tmp, size_t len)
+{
+	const struct cpsim_wallbox *wb = &cp->model.wb;
+	static const char *const units[4] = { "", "Current", "Power", "Current,Power" };
+	size_t n = 0;
+
+	if (!wb->on)
+		return NULL;
+	if (!strcmp(name, "ChargingScheduleAllowedChargingRateUnit"))
+		return units[wb->units & 3u];
+	if (!strcmp(name, "SupportedFeatureProfiles"))
+		return wb->no_smart
+			? "Core,FirmwareManagement,LocalAuthListManagement,Reservation,RemoteTrigger"
+			: NULL;
+	if (!strcmp(name, "ConnectorSwitch3to1PhaseSupported"))
+		return wb->phases == 3 && !wb->dc && !wb->ignore_phases ? "true" : "false";
+	if (!strcmp(name, "ConnectorPhaseRotation")) {
+		tmp[0] = 0;
+		for (int c = 1; c <= cp->model.connectors && n + 20 < len; c++)
+			n += (size_t)snprintf(tmp + n, len - n, "%s%d.%s", c > 1 ? "," : "", c,
+					      wb->phases == 3 && !wb->dc ? "RST" : "NotApplicable");
+		return tmp;
+	}
+	return NULL;
+}
+
 static const char *cfg_value(struct cpsim_cp *cp, int i, char *tmp, size_t len)
 {
+	const char *w;
+
 	if (cp->model.cfg && cp->model.cfg->val[i])
 		return cp->model.cfg->val[i];
+	if ((w = wallbox_value(cp, cfgkeys[i].name, tmp, len)))
+		return w;
 	if (!strcmp(cfgkeys[i].name, "HeartbeatInterval")) {
 		snprintf(tmp, len, "%d", cp->model.heartbeat_interval);
 		return tmp;
@@ -172,7 +216,7 @@ static const char *cfg_value(struct cpsim_cp *cp, int i, char *tmp, size_t len)
 static void cfg_add(struct cpsim_cp *cp, cJSON *arr, int i)
 {
 	cJSON *o = cJSON_CreateObject();
-	char tmp[16];
+	char tmp[160];
 
 	if (!o)
 		return;
@@ -195,7 +239,7 @@ static const char *h_get_configuration(struct cpsim_cp *cp, const cJSON *req, cJ
 		return E_TYPE;
 	}
 	if (!keys || !cJSON_GetArraySize(keys)) {
-		for (size_t i = 0; i < NCFG; i++)
+		for (size_t i = 0; i < cfg_count(cp); i++)
 			cfg_add(cp, known, (int)i);
 	} else {
 		cJSON_ArrayForEach(k, keys)
@@ -207,7 +251,7 @@ static const char *h_get_configuration(struct cpsim_cp *cp, const cJSON *req, cJ
 				cJSON_Delete(unknown);
 				return cJSON_IsString(k) ? E_PROP : E_TYPE;
 			}
-			i = cfg_find(k->valuestring);
+			i = cfg_find(cp, k->valuestring);
 			if (i >= 0)
 				cfg_add(cp, known, i);
 			else
@@ -238,7 +282,7 @@ static const char *h_change_configuration(struct cpsim_cp *cp, const cJSON *req,
 
 	TRY(get_str(req, "key", 1, 50, &key));
 	TRY(get_str(req, "value", 1, 500, &value));
-	i = cfg_find(key);
+	i = cfg_find(cp, key);
 	if (i < 0) {
 		set_status(resp, "NotSupported");
 		return NULL;
@@ -376,6 +420,11 @@ static const char *h_set_charging_profile(struct cpsim_cp *cp, const cJSON *req,
 	double limit;
 	struct cpsim_connector *c;
 
+	if (cp->model.wb.on && cp->model.wb.no_smart) {
+		cp->model.wb.not_supported++;
+		return "NotSupported"; /* no SmartCharging profile at all */
+	}
+	cp->model.wb.profiles++;
 	TRY(get_int(req, "connectorId", 1, &id));
 	TRY(get_obj(req, "csChargingProfiles", 1, &prof));
 	TRY(get_int(prof, "chargingProfileId", 1, &pid));
@@ -413,6 +462,12 @@ static const char *h_set_charging_profile(struct cpsim_cp *cp, const cJSON *req,
 		set_status(resp, "Rejected");
 		return NULL;
 	}
+	if (cp->model.wb.on && !(cp->model.wb.units & (unit ? CPSIM_UNIT_W : CPSIM_UNIT_A))) {
+		/* a unit its ChargingScheduleAllowedChargingRateUnit does not list */
+		cp->model.wb.rejected++;
+		set_status(resp, "Rejected");
+		return NULL;
+	}
 	limit = cJSON_GetObjectItemCaseSensitive(first, "limit")->valuedouble;
 	phases = 0;
 	get_int(first, "numberPhases", 0, &phases);
@@ -421,6 +476,8 @@ static const char *h_set_charging_profile(struct cpsim_cp *cp, const cJSON *req,
 	c->limit = limit;
 	c->limit_unit = unit ? 'W' : 'A';
 	c->limit_phases = phases;
+	cp->model.wb.phases_seen |= 1u << (phases >= 0 && phases <= 3 ? phases : 0);
+	cp->model.wb.units_seen |= unit ? CPSIM_UNIT_W : CPSIM_UNIT_A;
 	c->limit_stack = stack;
 	c->limit_profile_id = pid;
 	set_status(resp, "Accepted");
@@ -431,6 +488,8 @@ static const char *h_clear_charging_profile(struct cpsim_cp *cp, const cJSON *re
 {
 	int id = -1, pid = -1, stack = -1, cleared = 0;
 
+	if (cp->model.wb.on && cp->model.wb.no_smart)
+		return "NotSupported";
 	TRY(get_int(req, "id", 0, &pid));
 	TRY(get_int(req, "connectorId", 0, &id));
 	TRY(get_int(req, "stackLevel", 0, &stack));
@@ -456,6 +515,8 @@ static const char *h_get_composite_schedule(struct cpsim_cp *cp, const cJSON *re
 	cJSON *sched, *periods, *p;
 	char ts[32];
 
+	if (cp->model.wb.on && cp->model.wb.no_smart)
+		return "NotSupported";
 	TRY(get_int(req, "connectorId", 1, &id));
 	TRY(get_int(req, "duration", 1, &duration));
 	TRY(get_enum(req, "chargingRateUnit", 0, units, &unit));

@@ -311,6 +311,10 @@ static int run_session(int argc, char **argv)
 	const char *url_s = NULL, *id = "CP", *tag = "TAG1", *basic = NULL, *password = NULL;
 	int nids = 1, timeout_s = 120, call_timeout_ms = 30000, no_sub = 0, verbose = 0;
 	int pretty = 0, reconnect = 0;
+	/* the wallbox with a car (cpsim_wallbox.c) */
+	int wallbox = 0, wb_phases = 3, wb_ignore = 0, wb_dc = 0, wb_no_smart = 0, wb_car_max = 32,
+	    wb_max = 0, wb_react = 1000;
+	const char *wb_units = NULL;
 	const struct cliopt opts[] = {
 		{ "url", CLIOPT_STR, &url_s, 0, 0, "ws://HOST:PORT/PATH; the id is appended (required)" },
 		{ "id", CLIOPT_STR, &id, 0, 0, "charger id, or prefix with --ids > 1 (CP)" },
@@ -342,6 +346,21 @@ static int run_session(int argc, char **argv)
 		{ "call-timeout-ms", CLIOPT_INT, &call_timeout_ms, 100, 600000,
 		  "wait for an answer (30000)" },
 		{ "timeout", CLIOPT_INT, &timeout_s, 1, 86400, "give up after this many seconds (120)" },
+		{ "wallbox", CLIOPT_FLAG, &wallbox, 0, 0,
+		  "a wallbox with a car: draws min(limit, car max) after --react-ms" },
+		{ "phases", CLIOPT_INT, &wb_phases, 1, 3, "wallbox: wired phases, 1 or 3 (3)" },
+		{ "ignore-phases", CLIOPT_FLAG, &wb_ignore, 0, 0,
+		  "wallbox: ignores numberPhases, draws on its wired phases" },
+		{ "units", CLIOPT_STR, &wb_units, 0, 0,
+		  "wallbox: profile units it takes, A, W or AW (AW); others Rejected" },
+		{ "dc", CLIOPT_FLAG, &wb_dc, 0, 0, "wallbox: DC, an A limit is DC current at 400 V" },
+		{ "no-smart-charging", CLIOPT_FLAG, &wb_no_smart, 0, 0,
+		  "wallbox: no SmartCharging profile (profile calls NotSupported)" },
+		{ "car-max-a", CLIOPT_INT, &wb_car_max, 1, 1000,
+		  "wallbox: the car's maximum, A per phase or DC A (32)" },
+		{ "max-a", CLIOPT_INT, &wb_max, 0, 1000,
+		  "wallbox: its rating without a profile (0: 32 AC, 125 DC)" },
+		{ "react-ms", CLIOPT_INT, &wb_react, 0, 600000, "wallbox: the car's reaction time (1000)" },
 		{ "pretty", CLIOPT_FLAG, &pretty, 0, 0, "indent the summary" },
 		{ "verbose", CLIOPT_FLAG, &verbose, 0, 0, "lws warnings and notices on stderr" },
 		{ NULL, 0, NULL, 0, 0, NULL }
@@ -367,6 +386,22 @@ static int run_session(int argc, char **argv)
 	}
 	if (!*id || strlen(id) > CPSIM_ID_MAX - (nids > 1 ? 5 : 0)) {
 		fprintf(stderr, "cpsim session: --id must be 1 to 48 characters with its number\n");
+		return EXIT_USAGE;
+	}
+	wallbox |= wb_ignore || wb_dc || wb_no_smart || wb_units || wb_phases != 3;
+	unsigned units = CPSIM_UNIT_A | CPSIM_UNIT_W;
+	if (wb_units) {
+		units = !strcmp(wb_units, "A")    ? CPSIM_UNIT_A
+			: !strcmp(wb_units, "W")  ? CPSIM_UNIT_W
+			: !strcmp(wb_units, "AW") ? CPSIM_UNIT_A | CPSIM_UNIT_W
+						  : 0;
+		if (!units) {
+			fprintf(stderr, "cpsim session: --units must be A, W or AW\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (wb_phases == 2) {
+		fprintf(stderr, "cpsim session: --phases must be 1 or 3\n");
 		return EXIT_USAGE;
 	}
 	so.id_tag = tag;
@@ -404,6 +439,19 @@ static int run_session(int argc, char **argv)
 		}
 		if (reconnect)
 			cpsim_cp_set_reconnect(cp, 5000, 0);
+		if (wallbox) {
+			struct cpsim_wallbox *wb = &cpsim_cp_model(cp)->wb;
+
+			wb->on = 1;
+			wb->phases = wb_dc ? 3 : wb_phases;
+			wb->ignore_phases = wb_ignore;
+			wb->units = units;
+			wb->dc = wb_dc;
+			wb->no_smart = wb_no_smart;
+			wb->car_max_a = wb_car_max;
+			wb->max_a = wb_max ? wb_max : wb_dc ? 125 : 32;
+			wb->react_ms = wb_react;
+		}
 	}
 	t0 = cpsim_now_us();
 	ses.deadline_us = t0 + (int64_t)timeout_s * 1000000;

@@ -179,6 +179,15 @@ int cpsim_send_meter_values(struct cpsim_cp *cp, int connector, const char *cont
 	if (connector < 0 || connector > cp->model.connectors)
 		return -EINVAL;
 	c = &cp->model.conn[connector];
+	if (cp->model.wb.on) {
+		int64_t now = cpsim_now_us();
+
+		cpsim_wallbox_update(cp, connector, now);
+		n = cpsim_wallbox_meter_values(cp, connector, p, sizeof(p), cpsim_wall_us(), context);
+		if (n < 0)
+			return n;
+		return cpsim_call(cp, "MeterValues", p, (size_t)n, cb, arg);
+	}
 	n = cpsim_format_meter_values(p, sizeof(p), connector, c->has_tx ? c->tx_id : -1, cpsim_wall_us(),
 				      c->energy_wh, c->has_tx ? 16.0 : 0.0, CPSIM_MV_SESSION, context);
 	if (n < 0)

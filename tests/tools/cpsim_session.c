@@ -182,6 +182,7 @@ static void step_reply(struct cpsim_cp *cp, void *arg, const struct cpsim_reply 
 		snprintf(rec->start_status, sizeof(rec->start_status), "%s", tag_status(r->payload));
 		k->has_tx = 1;
 		k->tx_id = rec->tx_id;
+		cpsim_wallbox_update(cp, c, now); /* the car starts to draw */
 		if (strcmp(rec->start_status, "Accepted")) {
 			/* OCPP 1.6 4.8: a refused tag ends the transaction at once */
 			if (!s->o.allow_refused) {
@@ -198,7 +199,8 @@ static void step_reply(struct cpsim_cp *cp, void *arg, const struct cpsim_reply 
 	case ST_CHARGING:
 		run->step = ST_METER;
 		run->next_us = now + (int64_t)(rec->remote ? s->o.remote_mv_ms : s->o.interval_ms) * 1000;
-		k->energy_wh += WH_PER_METER_VALUE;
+		if (!cp->model.wb.on) /* a wallbox integrates what its car draws */
+			k->energy_wh += WH_PER_METER_VALUE;
 		break;
 	case ST_METER:
 		rec->meter_values++;
@@ -209,11 +211,13 @@ static void step_reply(struct cpsim_cp *cp, void *arg, const struct cpsim_reply 
 			run->stop_wall = cpsim_wall_us();
 			if (!run->stop_reason)
 				run->stop_reason = "Local";
+			cpsim_wallbox_update(cp, c, now);
 			rec->meter_stop = k->energy_wh;
 		} else {
 			run->next_us =
 				now + (int64_t)(rec->remote ? s->o.remote_mv_ms : s->o.interval_ms) * 1000;
-			k->energy_wh += WH_PER_METER_VALUE;
+			if (!cp->model.wb.on)
+				k->energy_wh += WH_PER_METER_VALUE;
 		}
 		break;
 	case ST_STOP:
@@ -221,7 +225,9 @@ static void step_reply(struct cpsim_cp *cp, void *arg, const struct cpsim_reply 
 			 cJSON_GetObjectItemCaseSensitive(r->payload, "idTagInfo") ? tag_status(r->payload)
 										   : "");
 		rec->completed = 1;
+		cpsim_wallbox_update(cp, c, now);
 		k->has_tx = 0;
+		cpsim_wallbox_update(cp, c, now); /* and stops */
 		run->step = ST_AVAIL;
 		break;
 	case ST_AVAIL:
@@ -368,6 +374,7 @@ static void advance(struct cpsim_cp *cp, int c)
 		/* stop asked while waiting for the next sample: stop now */
 		run->step = ST_STOP;
 		run->stop_wall = cpsim_wall_us();
+		cpsim_wallbox_update(cp, c, now);
 		rec_of(s, c)->meter_stop = cp->model.conn[c].energy_wh;
 		run->next_us = 0;
 	}
@@ -595,6 +602,9 @@ static void on_server_call(struct cpsim_cp *cp, const char *action, const cJSON 
 	struct cpsim_session *s = cp->session;
 	int accepted = status && (!strcmp(status, "Accepted") || !strcmp(status, "Unlocked"));
 
+	if (s && (!strcmp(action, "SetChargingProfile") || !strcmp(action, "ClearChargingProfile")))
+		for (int c = 1; c <= cp->model.connectors; c++)
+			cpsim_wallbox_update(cp, c, cpsim_now_us()); /* the car reacts from now */
 	if (!s || !accepted)
 		return;
 	if (!strcmp(action, "RemoteStartTransaction")) {
@@ -765,6 +775,8 @@ cJSON *cpsim_session_summary(const struct cpsim_cp *cp)
 		cJSON_AddItemToArray(a, l);
 	}
 	cJSON_AddNumberToObject(o, "localListVersion", cp->model.local_list_version);
+	if (cp->model.wb.on)
+		cJSON_AddItemToObject(o, "wallbox", cpsim_wallbox_summary(cp));
 	return o;
 }
 

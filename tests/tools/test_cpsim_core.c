@@ -278,12 +278,189 @@ static void test_meter_values(void)
 	CHECK(cpsim_format_meter_values(buf, 100, 1, 1, 0, 0, 0, CPSIM_MV_LOAD, "x") == -ENOSPC);
 }
 
+/* A ChargePointMaxProfile of limit (unit "A"/"W"), numberPhases phases (0: none). */
+static const char *profile(struct cpsim_cp *cp, double limit, const char *unit, int phases, char *st)
+{
+	char req[512];
+
+	char ph[32] = "";
+
+	if (phases)
+		snprintf(ph, sizeof(ph), ",\"numberPhases\":%d", phases);
+	snprintf(req, sizeof(req),
+		 "{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":9000,\"stackLevel\":0,"
+		 "\"chargingProfilePurpose\":\"ChargePointMaxProfile\",\"chargingProfileKind\":\"Absolute\","
+		 "\"chargingSchedule\":{\"chargingRateUnit\":\"%s\",\"chargingSchedulePeriod\":[{"
+		 "\"startPeriod\":0,\"limit\":%g%s}]}}}",
+		 unit, limit, ph);
+	return ask(cp, "SetChargingProfile", req, st, NULL);
+}
+
+static const char *config_value(struct cpsim_cp *cp, const char *key)
+{
+	static char val[200];
+	char req[128], st[32];
+	cJSON *resp = NULL;
+	const cJSON *k;
+
+	snprintf(req, sizeof(req), "{\"key\":[\"%s\"]}", key);
+	val[0] = 0;
+	if (ask(cp, "GetConfiguration", req, st, &resp))
+		return NULL;
+	k = cJSON_GetArrayItem(cJSON_GetObjectItem(resp, "configurationKey"), 0);
+	if (k)
+		snprintf(val, sizeof(val), "%s", cJSON_GetObjectItem(k, "value")->valuestring);
+	cJSON_Delete(resp);
+	return k ? val : NULL;
+}
+
+/* A wallbox with a car: what it draws for each profile, after its reaction
+ * time, and how it refuses what it cannot take. */
+static struct cpsim_cp *wallbox(struct cpsim_ctx *ctx, const char *id, int phases, unsigned units, int dc,
+				int ignore, int no_smart)
+{
+	struct cpsim_url u;
+	struct cpsim_cp *cp;
+	struct cpsim_wallbox *wb;
+
+	cpsim_url_parse("ws://127.0.0.1:9/ocpp", &u);
+	cp = cpsim_cp_new(ctx, &u, id, NULL);
+	if (!cp)
+		return NULL;
+	cpsim_cp_model(cp)->connectors = 1;
+	wb = &cpsim_cp_model(cp)->wb;
+	wb->on = 1;
+	wb->phases = phases;
+	wb->units = units;
+	wb->dc = dc;
+	wb->ignore_phases = ignore;
+	wb->no_smart = no_smart;
+	wb->car_max_a = dc ? 125 : 16;
+	wb->max_a = dc ? 125 : 32;
+	wb->react_ms = 1000;
+	cpsim_cp_model(cp)->conn[1].has_tx = 1;
+	cpsim_cp_model(cp)->conn[1].tx_id = 7;
+	cpsim_wallbox_update(cp, 1, 1000000000); /* the car is plugged in at t */
+	return cp;
+}
+
+static double draw(struct cpsim_cp *cp, int64_t t_us, int *phases)
+{
+	cpsim_wallbox_update(cp, 1, t_us);
+	*phases = cpsim_cp_model(cp)->conn[1].draw_phases;
+	return cpsim_cp_model(cp)->conn[1].draw_a;
+}
+
+static void test_wallbox(void)
+{
+	struct cpsim_ctx_opts o = { .max_chargers = 8 };
+	struct cpsim_ctx *ctx = cpsim_ctx_create(&o);
+	struct cpsim_cp *ac, *one, *ign, *wonly, *dc, *dumb;
+	char st[32], buf[4096];
+	int ph = -1, n;
+	int64_t t = 1000000000;
+
+	CHECK(ctx);
+	if (!ctx)
+		return;
+	ac = wallbox(ctx, "AC", 3, CPSIM_UNIT_A | CPSIM_UNIT_W, 0, 0, 0);
+	one = wallbox(ctx, "ONE", 1, CPSIM_UNIT_A, 0, 0, 0);
+	ign = wallbox(ctx, "IGN", 3, CPSIM_UNIT_A, 0, 1, 0);
+	wonly = wallbox(ctx, "W", 3, CPSIM_UNIT_W, 0, 0, 0);
+	dc = wallbox(ctx, "DC", 3, CPSIM_UNIT_A | CPSIM_UNIT_W, 1, 0, 0);
+	dumb = wallbox(ctx, "DUMB", 3, CPSIM_UNIT_A | CPSIM_UNIT_W, 0, 0, 1);
+	CHECK(ac && one && ign && wonly && dc && dumb);
+	if (!ac || !one || !ign || !wonly || !dc || !dumb)
+		goto out;
+
+	/* no profile: the car's maximum on the wired phases, after its reaction */
+	CHECK(draw(ac, t, &ph) == 0);
+	CHECK(draw(ac, t + 999000, &ph) == 0);
+	CHECK(draw(ac, t + 1000000, &ph) == 16 && ph == 3);
+	/* 10 A on one phase: follows after the reaction time, not before */
+	CHECK(!profile(ac, 10, "A", 1, st) && is(st, "Accepted"));
+	CHECK(draw(ac, t + 1500000, &ph) == 16 && ph == 3);
+	CHECK(draw(ac, t + 2500000, &ph) == 10 && ph == 1);
+	/* a W limit over the phases in force: 6900 W on 3 phases = 10 A */
+	CHECK(!profile(ac, 6900, "W", 3, st) && is(st, "Accepted"));
+	draw(ac, t + 2600000, &ph);
+	CHECK(draw(ac, t + 4000000, &ph) == 10 && ph == 3);
+	/* below 6 A an AC car stops, at once */
+	CHECK(!profile(ac, 5, "A", 3, st) && is(st, "Accepted"));
+	CHECK(draw(ac, t + 4000001, &ph) == 0);
+
+	/* wired on one phase: numberPhases 3 cannot add phases */
+	CHECK(!profile(one, 13, "A", 3, st) && is(st, "Accepted"));
+	draw(one, t + 500000, &ph);
+	CHECK(draw(one, t + 2000000, &ph) == 13 && ph == 1);
+	CHECK(is(config_value(one, "ConnectorPhaseRotation"), "1.NotApplicable"));
+	CHECK(is(config_value(one, "ChargingScheduleAllowedChargingRateUnit"), "Current"));
+	CHECK(is(config_value(ac, "ConnectorPhaseRotation"), "1.RST"));
+	CHECK(is(config_value(ac, "ConnectorSwitch3to1PhaseSupported"), "true"));
+
+	/* ignores numberPhases: 1 phase asked, 3 drawn */
+	CHECK(!profile(ign, 10, "A", 1, st) && is(st, "Accepted"));
+	draw(ign, t + 500000, &ph);
+	CHECK(draw(ign, t + 2000000, &ph) == 10 && ph == 3);
+	CHECK(is(config_value(ign, "ConnectorSwitch3to1PhaseSupported"), "false"));
+
+	/* W only: an A profile is Rejected and changes nothing */
+	CHECK(!profile(wonly, 6, "A", 3, st) && is(st, "Rejected"));
+	CHECK(draw(wonly, t + 2000000, &ph) == 16);
+	CHECK(!profile(wonly, 4140, "W", 3, st) && is(st, "Accepted"));
+	draw(wonly, t + 2500000, &ph);
+	CHECK(draw(wonly, t + 4000000, &ph) == 6 && ph == 3);
+	CHECK(is(config_value(wonly, "ChargingScheduleAllowedChargingRateUnit"), "Power"));
+
+	/* DC: 16 A is DC current (6.4 kW); 50 kW is 125 A */
+	CHECK(!profile(dc, 16, "A", 3, st) && is(st, "Accepted"));
+	draw(dc, t + 500000, &ph);
+	CHECK(draw(dc, t + 2000000, &ph) == 16);
+	CHECK(!profile(dc, 20000, "W", 0, st) && is(st, "Accepted"));
+	draw(dc, t + 2500000, &ph);
+	CHECK(draw(dc, t + 4000000, &ph) == 50);
+	n = cpsim_wallbox_meter_values(dc, 1, buf, sizeof(buf), 0, "Sample.Periodic");
+	CHECK(n > 0 && strstr(buf, "\"value\":\"20000\"") && !strstr(buf, "\"phase\""));
+	CHECK(is(config_value(dc, "ConnectorPhaseRotation"), "1.NotApplicable"));
+
+	/* no SmartCharging: NotSupported, and not among its profiles */
+	CHECK(is(profile(dumb, 10, "A", 3, st), "NotSupported"));
+	CHECK(is(ask(dumb, "ClearChargingProfile", "{}", st, NULL), "NotSupported"));
+	CHECK(!strstr(config_value(dumb, "SupportedFeatureProfiles"), "SmartCharging"));
+	CHECK(strstr(config_value(ac, "SupportedFeatureProfiles"), "SmartCharging") != NULL);
+	CHECK(cpsim_cp_model(dumb)->wb.not_supported == 1);
+
+	/* MeterValues: per-phase current of what it draws; energy integrated */
+	n = cpsim_wallbox_meter_values(one, 1, buf, sizeof(buf), 0, "Sample.Periodic");
+	CHECK(n > 0 &&
+	      strstr(buf,
+		     "\"value\":\"13.0\",\"context\":\"Sample.Periodic\",\"format\":\"Raw\","
+		     "\"measurand\":\"Current.Import\",\"phase\":\"L1\""));
+	CHECK(strstr(buf,
+		     "\"value\":\"0.0\",\"context\":\"Sample.Periodic\",\"format\":\"Raw\","
+		     "\"measurand\":\"Current.Import\",\"phase\":\"L2\""));
+	{
+		double e0 = cpsim_cp_model(one)->conn[1].energy_wh;
+
+		cpsim_wallbox_update(one, 1, t + 2000000 + 3600000000LL);
+		e0 = cpsim_cp_model(one)->conn[1].energy_wh - e0;
+		CHECK(e0 > 13 * 230 - 1 && e0 < 13 * 230 + 1); /* 13 A x 230 V for an hour */
+	}
+	/* no transaction: nothing drawn */
+	cpsim_cp_model(one)->conn[1].has_tx = 0;
+	CHECK(draw(one, t + 3600000000LL + 3000000, &ph) == 0);
+	CHECK(cpsim_wallbox_meter_values(one, 1, buf, 100, 0, "x") == -ENOSPC);
+out:
+	cpsim_ctx_destroy(ctx);
+}
+
 int main(void)
 {
 	test_url();
 	test_shapes();
 	test_answers();
 	test_meter_values();
+	test_wallbox();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;

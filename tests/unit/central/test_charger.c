@@ -1,7 +1,9 @@
 /* test_charger.c: the charger registry's lifetimes: an entry that is not
  * accepted goes with its last connection, a removed one lives until then,
  * the sweep frees what lookups loaded, and charger_admit's bound on
- * pending plus unknown chargers. Run under ASan, a wrong free shows. */
+ * pending plus unknown chargers. Run under ASan, a wrong free shows.
+ * Also what a charger says of itself (GetConfiguration keys -> caps),
+ * kept over a restart, and the settings phaseSwitching and kind. */
 #include "charger.h"
 #include "store.h"
 #include "check.h"
@@ -16,6 +18,94 @@ static int in_registry(struct charger_registry *r, const char *id)
 		if (!strcmp(c->id, id))
 			return 1;
 	return 0;
+}
+
+static cJSON *keys(const char *json)
+{
+	cJSON *j = cJSON_Parse(json);
+	CHECK(j != NULL);
+	return j;
+}
+
+static void test_caps(struct store *st)
+{
+	struct charger_caps c;
+	charger_caps_default(&c);
+	CHECK(c.units == 0 && c.smart == -1 && c.switch3to1 == -1 && c.wired_phases == 0);
+	cJSON *k = keys("[{\"key\":\"ChargingScheduleAllowedChargingRateUnit\",\"value\":\"Power\"},"
+			"{\"key\":\"SupportedFeatureProfiles\",\"value\":\"Core, RemoteTrigger\"},"
+			"{\"key\":\"ConnectorPhaseRotation\",\"value\":\"0.RST,1.NotApplicable\"},"
+			"{\"key\":\"ConnectorSwitch3to1PhaseSupported\",\"value\":\"TRUE\"}]");
+	CHECK(charger_caps_from_config(&c, k) == 1);
+	CHECK(c.units == CHARGER_UNIT_W && c.smart == 0 && c.wired_phases == 1 && c.switch3to1 == 1);
+	CHECK(charger_caps_from_config(&c, k) == 0); /* the same again: nothing changed */
+	cJSON_Delete(k);
+	k = keys("[{\"key\":\"ChargingScheduleAllowedChargingRateUnit\",\"value\":\"Current,Power\"},"
+		 "{\"key\":\"SupportedFeatureProfiles\",\"value\":\"Core,SmartChargingX\"},"
+		 "{\"key\":\"ConnectorPhaseRotation\",\"value\":\"1.RST,2.TSR\"}]");
+	charger_caps_from_config(&c, k);
+	CHECK(c.units == (CHARGER_UNIT_A | CHARGER_UNIT_W) && c.smart == 0 && c.wired_phases == 3);
+	cJSON_Delete(k);
+	k = keys("[{\"key\":\"SupportedFeatureProfiles\",\"value\":\"Core,SmartCharging\"},"
+		 "{\"key\":\"ConnectorPhaseRotation\",\"value\":\"1.RST,2.NotApplicable\"}]");
+	charger_caps_from_config(&c, k);
+	CHECK(c.smart == 1 && c.wired_phases == 0); /* mixed connectors: not known */
+	cJSON_Delete(k);
+
+	/* kept in the store: a restart knows it */
+	struct charger_registry *r = charger_registry_new();
+	CHECK(store_charger_create(st, "CAPS", REG_ACCEPTED, 1) >= 0);
+	struct charger *ch = charger_get(r, st, "CAPS");
+	CHECK(ch != NULL);
+	ch->caps = c;
+	ch->caps.units = CHARGER_UNIT_W;
+	ch->caps.wired_phases = 1;
+	ch->caps.phase_fault = 1;
+	CHECK(charger_caps_save(st, ch) == 0);
+	charger_registry_free(r);
+	r = charger_registry_new();
+	ch = charger_get(r, st, "CAPS");
+	CHECK(ch && ch->caps.units == CHARGER_UNIT_W && ch->caps.smart == 1 && ch->caps.wired_phases == 1 &&
+	      ch->caps.phase_fault == 1);
+	/* what it may do: one phase wired, no switching; DC from the setting */
+	CHECK(charger_phases(ch) == 1 && !charger_can_switch_phases(ch));
+	ch->caps.wired_phases = 3;
+	CHECK(charger_phases(ch) == 3 && !charger_can_switch_phases(ch)); /* none, and a fault */
+	snprintf(ch->settings.phase_switching, sizeof ch->settings.phase_switching, "profile");
+	CHECK(!charger_can_switch_phases(ch));
+	ch->caps.phase_fault = 0;
+	CHECK(charger_can_switch_phases(ch));
+	CHECK(!charger_is_dc(ch));
+	ch->caps.dc_seen = 1;
+	CHECK(charger_is_dc(ch) && !charger_can_switch_phases(ch));
+	snprintf(ch->settings.kind, sizeof ch->settings.kind, "ac");
+	CHECK(!charger_is_dc(ch));
+	charger_registry_free(r);
+
+	/* the settings: the words they take, 400-style errors naming them */
+	struct charger_settings s;
+	char err[160];
+	charger_settings_default(&s);
+	CHECK_STR(s.phase_switching, "none");
+	CHECK_STR(s.kind, "auto");
+	k = keys("{\"phaseSwitching\":\"profile\",\"kind\":\"dc\"}");
+	CHECK(charger_settings_parse(&s, k, err, sizeof err) == 0);
+	CHECK_STR(s.phase_switching, "profile");
+	CHECK_STR(s.kind, "dc");
+	cJSON_Delete(k);
+	k = keys("{\"phaseSwitching\":\"relay\"}");
+	CHECK(charger_settings_parse(&s, k, err, sizeof err) == -1);
+	CHECK_STR(err, "phaseSwitching: invalid value; one of none, profile");
+	CHECK_STR(s.phase_switching, "profile");
+	cJSON_Delete(k);
+	k = keys("{\"kind\":3}");
+	CHECK(charger_settings_parse(&s, k, err, sizeof err) == -1);
+	CHECK_STR(err, "kind: invalid value; one of auto, ac, dc");
+	cJSON_Delete(k);
+	cJSON *j = charger_settings_json(&s);
+	CHECK_STR(cJSON_GetObjectItem(j, "phaseSwitching")->valuestring, "profile");
+	CHECK_STR(cJSON_GetObjectItem(j, "kind")->valuestring, "dc");
+	cJSON_Delete(j);
 }
 
 int main(void)
@@ -95,6 +185,7 @@ int main(void)
 	charger_release(r, p2);
 	CHECK(!in_registry(r, "P2"));
 	charger_registry_free(r);
+	test_caps(st);
 	store_close(st);
 	unlink(path);
 	return CHECK_DONE();

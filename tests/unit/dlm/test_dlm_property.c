@@ -8,6 +8,9 @@
  * as the local generation in the input explains it. Then the same rule
  * against a true world whose grid meter or chargers are wrong by any
  * amount, and the disagreement flag against a model of its hold times.
+ * Also: an idle charger gets 0 or its minimum (a standing limit, within
+ * the same phase budget); a fixed charger (DLM cannot limit it) its
+ * maximum, and the others share what it leaves.
  * Usage: test_dlm_property [situations] [seed]
  */
 #include "prop_rng.h"
@@ -64,6 +67,7 @@ static void random_charger(dlm_charger_in *c, uint32_t id, bool *ok)
 	c->target_a = chance(50) ? DLM_TARGET_MAX : uni(0, 40);
 	for (int p = 0; p < 3; p++)
 		c->draw_a[p] = chance(20) ? 0 : uni(0, c->max_a + 2);
+	c->fixed = chance(3);
 	*ok = true;
 	if (chance(2)) { /* a few invalid inputs: they must get 0 */
 		switch (pick(4)) {
@@ -198,20 +202,29 @@ static void prop_wrong_world(long n_sit)
 		}
 		under += !meter_low;
 		over += meter_low;
-		double sum[3] = { 0, 0, 0 };
+		/* a fixed charger (DLM cannot limit it) is counted at its
+		 * maximum whatever the budget: the property holds for the
+		 * others, within what it leaves */
+		double sum[3] = { 0, 0, 0 }, fix[3] = { 0, 0, 0 };
 		for (size_t i = 0; i < n; i++)
 			for (int p = 0; p < 3; p++)
-				if (ch[i].phases == 3 || ch[i].grid_phase == p)
-					sum[p] += out.chargers[i].limit_a;
+				if (ch[i].phases == 3 || ch[i].grid_phase == p) {
+					if (ch[i].fixed)
+						fix[p] += ch[i].max_a;
+					else
+						sum[p] += out.chargers[i].limit_a;
+				}
 		const double room = cfg.breaker_a - cfg.margin_a;
 		for (int p = 0; p < 3; p++) {
 			double gen = gen_on(&in, p);
-			if (!meter_low && sum[p] > fmax(0, room - house[p]) + TOL)
-				FAIL("L%d: draws under-reported, limits %g + true house %g over %g", p + 1,
-				     sum[p], house[p], room);
-			if (meter_low && sum[p] > fmax(0, room + gen) + TOL)
-				FAIL("L%d: meter low, limits %g beyond breaker - margin %g + generation %g",
-				     p + 1, sum[p], room, gen);
+			if (!meter_low && sum[p] > fmax(0, room - house[p] - fix[p]) + TOL)
+				FAIL("L%d: draws under-reported, limits %g + true house %g + fixed %g over "
+				     "%g",
+				     p + 1, sum[p], house[p], fix[p], room);
+			if (meter_low && sum[p] > fmax(0, room + gen - fix[p]) + TOL)
+				FAIL("L%d: meter low, limits %g + fixed %g beyond breaker - margin %g + "
+				     "generation %g",
+				     p + 1, sum[p], fix[p], room, gen);
 			clamped += out.unexplained_a[p] > 0;
 		}
 		/* the same without generation: never more budget, and the
@@ -362,7 +375,7 @@ int main(int argc, char **argv)
 
 			/* headroom per phase, computed here independently: a negative
 			 * house current counts down to -generation, no further */
-			double budget[3], sum[3] = { 0, 0, 0 };
+			double budget[3], sum[3] = { 0, 0, 0 }, fixed[3] = { 0, 0, 0 };
 			for (int p = 0; p < 3; p++) {
 				double ev = 0;
 				for (size_t i = 0; i < n; i++)
@@ -389,8 +402,11 @@ int main(int argc, char **argv)
 			for (size_t i = 0; i < n; i++) {
 				double l = out.chargers[i].limit_a,
 				       pl = prev[i] < ch[i].min_a - TOL ? 0 : prev[i];
-				any_down |= valid[i] && l < pl - TOL;
-				any_up |= valid[i] && l > pl + TOL;
+				/* standing limits of idle chargers draw nothing: they
+				 * come and go with the room (dlm.h) */
+				bool car = valid[i] && ch[i].state != DLM_EV_IDLE && !ch[i].fixed;
+				any_down |= car && l < pl - TOL;
+				any_up |= car && l > pl + TOL;
 			}
 			/* no increase in the tick of a reduction, nor within settle_ms of one */
 			if (any_up && cfg.settle_ms > 0 &&
@@ -414,7 +430,19 @@ int main(int argc, char **argv)
 					FAIL("charger %zu limit %g below min %g", i, l, ch[i].min_a);
 				if (l > ch[i].max_a + TOL)
 					FAIL("charger %zu limit %g above max %g", i, l, ch[i].max_a);
-				if (ch[i].state == DLM_EV_IDLE && l != 0)
+				if (ch[i].fixed) {
+					if (cfg.enabled &&
+					    (fabs(l - ch[i].max_a) > TOL || o->reason != DLM_R_FIXED))
+						FAIL("fixed charger %zu got %g (%s)", i, l,
+						     dlm_reason_str(o->reason));
+					for (int p = 0; p < 3; p++)
+						if (ch[i].phases == 3 || ch[i].grid_phase == p)
+							fixed[p] += l;
+					continue;
+				}
+				if (ch[i].state == DLM_EV_IDLE && l != 0 &&
+				    (stale || fabs(l - ch[i].min_a) > TOL ||
+				     (ch[i].target_a >= 0 && ch[i].target_a < ch[i].min_a - TOL)))
 					FAIL("idle charger %zu got %g", i, l);
 				if (o->phases != ch[i].phases)
 					FAIL("charger %zu phases %d", i, o->phases);
@@ -433,10 +461,10 @@ int main(int argc, char **argv)
 						sum[p] += l;
 			}
 			for (int p = 0; p < 3; p++) {
-				if (sum[p] > fmax(0, budget[p]) + TOL)
-					FAIL("phase L%d allocated %g over headroom %g", p + 1, sum[p],
-					     budget[p]);
-				if (fabs(sum[p] - out.allocated_a[p]) > TOL)
+				if (sum[p] > fmax(0, budget[p] - fixed[p]) + TOL)
+					FAIL("phase L%d allocated %g over headroom %g (fixed %g)", p + 1,
+					     sum[p], budget[p], fixed[p]);
+				if (fabs(sum[p] + fixed[p] - out.allocated_a[p]) > TOL)
 					FAIL("phase L%d reported %g, limits add up to %g", p + 1,
 					     out.allocated_a[p], sum[p]);
 				if (fabs(out.budget_a[p] - budget[p]) > TOL)

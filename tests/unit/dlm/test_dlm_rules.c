@@ -388,7 +388,8 @@ static void test_target(void)
 	CHECK(lim(&w, 1) == 0 && why(&w, 1) == DLM_R_TARGET, "%g", lim(&w, 1));
 	w.ch[0].state = DLM_EV_IDLE;
 	tick(&w, 1000);
-	CHECK(lim(&w, 0) == 0 && why(&w, 0) == DLM_R_IDLE, "%g", lim(&w, 0));
+	/* idle: its standing limit, the minimum a car may start with at once */
+	CHECK(lim(&w, 0) == 6 && why(&w, 0) == DLM_R_IDLE, "%g", lim(&w, 0));
 	/* disabled: targets pass through */
 	w.cfg.enabled = false;
 	w.ch[0].state = DLM_EV_CHARGING;
@@ -568,8 +569,93 @@ static void test_negative_house(void)
 	}
 }
 
+/* Idle chargers stand at their minimum where it fits beside the cars, so a
+ * new session starts at once; they give way when there is no room. */
+static void test_idle_standing(void)
+{
+	world w;
+	world_init(&w);
+	add(&w, 3, 0, 0);
+	add(&w, 3, 0, 0)->state = DLM_EV_IDLE;
+	add(&w, 3, 0, 0)->state = DLM_EV_IDLE;
+	w.car_takes[1] = w.car_takes[2] = 0; /* no car: nothing drawn */
+	ticks(&w, 3, 1000);
+	/* 24 A: the car takes 16, 8 left: one idle charger stands at 6, not two */
+	CHECK(NEAR(lim(&w, 0), 16), "car got %g", lim(&w, 0));
+	CHECK(NEAR(lim(&w, 1), 6) && why(&w, 1) == DLM_R_IDLE, "idle got %g %s", lim(&w, 1),
+	      dlm_reason_str(why(&w, 1)));
+	CHECK(lim(&w, 2) == 0, "second idle got %g", lim(&w, 2));
+	CHECK(w.out.allocated_a[0] <= w.out.budget_a[0] + 1e-9, "allocated %g", w.out.allocated_a[0]);
+	/* the house takes 3 A: 5 A left, no standing limit */
+	for (int p = 0; p < 3; p++)
+		w.house[p] = 3;
+	tick(&w, 1000);
+	CHECK(lim(&w, 1) == 0 && lim(&w, 2) == 0, "idle got %g %g", lim(&w, 1), lim(&w, 2));
+	/* the room is back: standing again, and a car that plugs in keeps it
+	 * (no 0 A start, no settling wait) */
+	for (int p = 0; p < 3; p++)
+		w.house[p] = 0;
+	w.cfg.settle_ms = 5000;
+	tick(&w, 1000);
+	CHECK(NEAR(lim(&w, 1), 6), "idle got %g", lim(&w, 1));
+	w.ch[1].state = DLM_EV_CHARGING;
+	w.car_takes[1] = -1;
+	tick(&w, 1000);
+	CHECK(lim(&w, 1) >= 6 - 1e-9, "new session got %g", lim(&w, 1));
+	/* a standing limit that gives way is no reduction holding the cars back */
+	w.ch[1].state = DLM_EV_IDLE;
+	w.car_takes[1] = 0;
+	ticks(&w, 8, 1000);
+	CHECK(NEAR(lim(&w, 1), 6) && NEAR(lim(&w, 0), 16), "got %g %g", lim(&w, 0), lim(&w, 1));
+	int64_t reduced = w.st.last_reduce_ms;
+	for (int p = 0; p < 3; p++)
+		w.house[p] = 3;
+	tick(&w, 1000);
+	CHECK(lim(&w, 1) == 0 && w.st.last_reduce_ms == reduced, "idle %g, reduce at %lld", lim(&w, 1),
+	      (long long)w.st.last_reduce_ms);
+	/* stale sensor: no standing limits */
+	w.grid_ts_lag = 60000;
+	tick(&w, 1000);
+	CHECK(lim(&w, 1) == 0 && lim(&w, 2) == 0, "stale idle got %g %g", lim(&w, 1), lim(&w, 2));
+	/* a mode that would not start a car (100% PV without surplus): 0 */
+	world_init(&w);
+	add(&w, 3, 0, 0)->state = DLM_EV_IDLE;
+	w.ch[0].target_a = 0;
+	w.car_takes[0] = 0;
+	tick(&w, 1000);
+	CHECK(lim(&w, 0) == 0, "idle PV charger got %g", lim(&w, 0));
+}
+
+/* A charger DLM cannot limit is counted at its maximum before the others. */
+static void test_fixed(void)
+{
+	world w;
+	world_init(&w);
+	dlm_charger_in *f = add(&w, 3, 0, 0);
+	f->fixed = true;
+	f->state = DLM_EV_IDLE;
+	w.car_takes[0] = 0;
+	add(&w, 3, 0, 5); /* a higher priority does not put it before the fixed one */
+	ticks(&w, 3, 1000);
+	CHECK(NEAR(lim(&w, 0), 16) && why(&w, 0) == DLM_R_FIXED, "fixed got %g %s", lim(&w, 0),
+	      dlm_reason_str(why(&w, 0)));
+	CHECK(NEAR(lim(&w, 1), 8), "other got %g", lim(&w, 1));
+	/* house 10 A: 14 A left, less than the fixed maximum: the other gets 0 */
+	for (int p = 0; p < 3; p++)
+		w.house[p] = 10;
+	tick(&w, 1000);
+	CHECK(NEAR(lim(&w, 0), 16) && lim(&w, 1) == 0 && why(&w, 1) == DLM_R_HEADROOM, "got %g %g %s",
+	      lim(&w, 0), lim(&w, 1), dlm_reason_str(why(&w, 1)));
+	/* stale: still its maximum (no fallback reaches it) */
+	w.grid_ts_lag = 60000;
+	tick(&w, 1000);
+	CHECK(NEAR(lim(&w, 0), 16), "stale fixed got %g", lim(&w, 0));
+}
+
 int main(void)
 {
+	test_idle_standing();
+	test_fixed();
 	test_fair_share();
 	test_priority();
 	test_single_phase_l2();

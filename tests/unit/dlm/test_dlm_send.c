@@ -431,6 +431,65 @@ static void test_fast_dlm_off(void)
 	EXPECT(0, DLM_SEND_FIRST); /* DLM on: every charger gets its limit */
 }
 
+/* A charger that takes no profiles is never sent one: no refusal loop. */
+static void test_no_profiles(void)
+{
+	pc_init(2);
+	pc.ch[0].no_profiles = true;
+	pc.ch[0].st.sent_limit_a = -1;
+	set_limit(0, 16);
+	EXPECT(0, DLM_SEND_UNSUPPORTED);
+	pc.ch[0].st.need_send = true; /* not even after a reconnect */
+	EXPECT(0, DLM_SEND_UNSUPPORTED);
+	pc.out.stale = true; /* nor as an urgent cut */
+	pc.ch[0].st.sent_limit_a = 32;
+	EXPECT(0, DLM_SEND_UNSUPPORTED);
+}
+
+/* The unit and phases a limit goes out in. */
+static void test_rate(void)
+{
+	dlm_send_rate r;
+	/* AC that takes A, or did not say: amps and numberPhases as decided */
+	CHECK(dlm_send_rate_for(16, 3, 230, DLM_UNIT_A | DLM_UNIT_W, false, &r) == 0 && r.unit == 'A' &&
+		      r.limit == 16 && r.phases == 3,
+	      "%c %g %d", r.unit, r.limit, r.phases);
+	CHECK(dlm_send_rate_for(10, 1, NAN, 0, false, &r) == 0 && r.unit == 'A' && r.phases == 1, "%c",
+	      r.unit);
+	/* W only: A x phases x volts, measured or 230 V, rounded down */
+	CHECK(dlm_send_rate_for(16, 3, 230, DLM_UNIT_W, false, &r) == 0 && r.unit == 'W' &&
+		      r.limit == 11040 && r.phases == 3,
+	      "%c %g %d", r.unit, r.limit, r.phases);
+	CHECK(dlm_send_rate_for(6.1, 1, 231.5, DLM_UNIT_W, false, &r) == 0 && r.limit == 1412, "%g", r.limit);
+	CHECK(dlm_send_rate_for(10, 3, 5, DLM_UNIT_W, false, &r) == 0 && r.limit == 6900, "%g", r.limit);
+	/* DC: always W, no phases */
+	CHECK(dlm_send_rate_for(16, 3, 230, DLM_UNIT_A | DLM_UNIT_W, true, &r) == 0 && r.unit == 'W' &&
+		      r.limit == 11040 && r.phases == 0,
+	      "%c %g %d", r.unit, r.limit, r.phases);
+	CHECK(dlm_send_rate_for(0, 3, 230, DLM_UNIT_A, true, &r) == 0 && r.limit == 0, "%g", r.limit);
+	CHECK(dlm_send_rate_for(16, 2, 230, 0, false, &r) == -EINVAL, "phases 2");
+	CHECK(dlm_send_rate_for(-1, 3, 230, 0, false, &r) == -EINVAL, "negative");
+	CHECK(dlm_send_rate_for(NAN, 3, 230, 0, false, &r) == -EINVAL, "NaN");
+}
+
+/* Does the charger follow a switch to one phase? */
+static void test_phase_check(void)
+{
+	dlm_meter_sample m;
+	dlm_meter_sample_clear(&m);
+	m.current_a[0] = m.current_a[1] = m.current_a[2] = 10;
+	CHECK(dlm_send_phase_check(1, T0, REACT, &m, T0 + REACT) == DLM_PHASES_IGNORED, "three drawn");
+	CHECK(dlm_send_phase_check(1, T0, REACT, &m, T0 + REACT - 1) == DLM_PHASES_UNKNOWN, "too early");
+	CHECK(dlm_send_phase_check(3, T0, REACT, &m, T0 + REACT) == DLM_PHASES_FOLLOWED, "three asked");
+	m.current_a[1] = m.current_a[2] = 0.5; /* stray current is not a phase */
+	CHECK(dlm_send_phase_check(1, T0, REACT, &m, T0 + REACT) == DLM_PHASES_FOLLOWED, "one drawn");
+	CHECK(dlm_send_phase_check(3, T0, REACT, &m, T0 + REACT) == DLM_PHASES_FOLLOWED, "fewer is safe");
+	m.current_a[0] = 0;
+	CHECK(dlm_send_phase_check(1, T0, REACT, &m, T0 + REACT) == DLM_PHASES_UNKNOWN, "nothing drawn");
+	CHECK(dlm_send_phase_check(1, T0, REACT, NULL, T0 + REACT) == DLM_PHASES_UNKNOWN, "no sample");
+	CHECK(dlm_send_phase_check(1, DLM_NO_TIME, REACT, &m, T0) == DLM_PHASES_UNKNOWN, "no command");
+}
+
 static void test_plan_errors(void)
 {
 	pc_init(2);
@@ -465,6 +524,9 @@ int main(void)
 	test_urgent_over_budget();
 	test_retry();
 	test_fast_dlm_off();
+	test_no_profiles();
+	test_rate();
+	test_phase_check();
 	test_plan_errors();
 	test_why_str();
 	if (failures) {

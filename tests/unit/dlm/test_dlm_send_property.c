@@ -114,6 +114,7 @@ static void random_charger(size_t i)
 	dlm_send_init(&sc[i].st);
 	sc[i].online = chance_f(70);
 	sc[i].fast = chance_f(30);
+	sc[i].no_profiles = chance_f(3);
 	if (sc[i].online)
 		dlm_send_online(&sc[i].st);
 	s->reports = chance_f(70);
@@ -277,8 +278,10 @@ int main(int argc, char **argv)
 					continue;
 				}
 				count[dec[i].why]++;
+				if (sc[i].no_profiles && dec[i].send)
+					FAIL("charger %zu takes no profiles: sent %g", i, lim);
 				if (!dec[i].send) {
-					if (cut && sc[i].online && !s->call)
+					if (cut && sc[i].online && !s->call && !sc[i].no_profiles)
 						FAIL("charger %zu: urgent cut %g -> %g not sent (%s)", i,
 						     s->installed, lim, dlm_send_why_str(dec[i].why));
 					continue;
