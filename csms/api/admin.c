@@ -11,6 +11,8 @@
 #include "commands.h"
 #include "control.h"
 #include "api_dlm.h"
+#include "api_events.h"
+#include "api_web.h"
 #include "api_station.h"
 #include "csms.h"
 #include "jget.h"
@@ -906,6 +908,7 @@ out:
 
 static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/health", r_health, NULL },
+	{ HTTP_GET, "/api/v1/events", api_events_open, NULL },
 	{ HTTP_GET, "/api/v1/chargers", r_chargers, "limit offset" },
 	{ HTTP_GET, "/api/v1/chargers/*", r_charger, NULL },
 	{ HTTP_PUT, "/api/v1/chargers/*", r_charger_put, NULL },
@@ -997,11 +1000,12 @@ static int authorised(struct csms *app, struct http_txn *t)
 /* GET /api/v1/health needs no token: it says only "ok", and a container's
  * HEALTHCHECK or a load balancer can ask it without the secret. GET
  * /metrics neither when metrics_public says so: a scraper then needs no
- * secret (counts and gauges, no ids). */
+ * secret (counts and gauges, no ids). Nor the dashboard's own files (the
+ * page asks for the token and sends it with every API call). */
 static int public_route(struct csms *app, struct http_txn *t, struct route_ctx *c)
 {
 	return t->method == HTTP_GET &&
-		(match("/api/v1/health", t->path, c) ||
+		(match("/api/v1/health", t->path, c) || api_web_find(t->path) ||
 		 (app->cfg.metrics_public && match("/metrics", t->path, c)));
 }
 
@@ -1026,6 +1030,11 @@ void admin_handle(struct csms *app, struct http_txn *t)
 	    !jtext_text_ok(t->query, strlen(t->query))) {
 		admin_error(t, 400, "BadRequest",
 			    "the request target has a NUL or control character, or is not UTF-8");
+		return;
+	}
+	const struct web_asset *asset = t->method == HTTP_GET ? api_web_find(t->path) : NULL;
+	if (asset) {
+		api_web_serve(t, asset);
 		return;
 	}
 	/* the methods the path has, in the table's order: a 405's Allow */

@@ -13,6 +13,7 @@
 #include "app.h"
 #include "csms.h"
 #include "energy.h"
+#include "api_events.h"
 #include "handlers.h"
 #include "http.h"
 #include "log.h"
@@ -206,6 +207,7 @@ static void ev_tick(void *ctx)
 	struct csms *app = ctx;
 	app->now_ms = time_now_ms();
 	csms_tick(app);
+	api_events_tick(app);
 }
 
 static void ev_end_of_turn(void *ctx)
