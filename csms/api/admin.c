@@ -223,6 +223,11 @@ static void charger_decorate(struct csms *app, cJSON *o)
 	}
 }
 
+void admin_decorate_charger(struct csms *app, cJSON *o)
+{
+	charger_decorate(app, o);
+}
+
 static void r_chargers(struct route_ctx *c)
 {
 	struct admin_page pg;

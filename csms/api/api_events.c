@@ -110,6 +110,8 @@ void api_events_tick(struct csms *app)
 	if (!ev.n)
 		return;
 	cJSON *chargers = api_json_chargers(app->store, NULL);
+	cJSON *ch;
+	cJSON_ArrayForEach(ch, chargers) admin_decorate_charger(app, ch);
 	char *sig = chargers ? chargers_signature(chargers) : NULL;
 	int changed = sig && (!ev.last_sig || strcmp(sig, ev.last_sig));
 	if (!ev.fresh && !changed && app->now_ms - ev.last_sent_ms < API_EVENTS_PERIOD_MS) {
