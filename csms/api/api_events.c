@@ -21,6 +21,7 @@
 #include "csms.h"
 #include "energy.h"
 #include "http.h"
+#include "log.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -145,7 +146,9 @@ void api_events_tick(struct csms *app)
 		int n = snprintf(msg, len, "event: state\ndata: %s\n\n", data);
 		/* a client over its bound is dropped: gone() removes it later */
 		for (size_t i = 0; i < ev.n; i++)
-			http_stream_send(ev.clients[i], msg, (size_t)n);
+			if (http_stream_send(ev.clients[i], msg, (size_t)n))
+				LOGI("api", "an event stream client is dropped: it left %d KiB unread",
+				     API_EVENTS_CLIENT_MAX / 1024);
 	}
 	free(msg);
 	free(data);

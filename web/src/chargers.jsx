@@ -29,7 +29,7 @@ const answer = (r) => 'answer: ' + JSON.stringify(r && r.result !== undefined ? 
 
 function Connector({ ch, c, dlm, tx, setMsg }) {
   const [tag, setTag] = useState('WEB');
-  const d = (dlm || []).find((x) => x.id === ch.id && (x.connectorId === c.connectorId || x.connectorId == null));
+  const d = (dlm || []).find((x) => x.id === ch.id && (x.connectorId === c.connectorId || !x.connectorId)); // 0: the whole charger
   const draw = d && d.drawA ? d.drawA.map((a) => (a == null ? '–' : a.toFixed(1))).join(' / ') + ' A' : '–';
   return (
     <div class="conn" data-connector={c.connectorId}>

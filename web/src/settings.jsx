@@ -9,6 +9,10 @@ import { MODE_KEYS, modeName } from './home.jsx';
 import { Panel, Msg, act, useLoad } from './ui.jsx';
 
 const LABELS = {
+  utcOffsetMin: 'UTC offset of local time (min)',
+  socStartPct: 'SOC at start (%)',
+  socMinPct: 'Minimum SOC (%)',
+  socMaxPct: 'Maximum SOC (%)',
   backupReservePct: 'Backup Reserve SOC (%)',
   maxPeakPowerW: 'Maximum Peak Power (W, 0 = none)',
   peakShavingSocPct: 'Peak shaving SOC (%)',
@@ -49,7 +53,20 @@ const EXAMPLES = {
   smartLoads: '[{"name":"Immersion heater","powerW":2000,"mode":"autoSoc","socThresholdPct":80}]',
 };
 
-const label = (k) => LABELS[k] || k.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
+// A name without a label of its own: words, and its unit suffix in brackets.
+const UNITS = [['Pct', '%'], ['Wh', 'Wh'], ['W', 'W'], ['A', 'A'], ['S', 's'], ['Min', 'min'], ['H', 'h'], ['Deg', '°'], ['V', 'V']];
+function label(k) {
+  if (LABELS[k]) return LABELS[k];
+  let unit = '';
+  for (const [suf, u] of UNITS)
+    if (k.endsWith(suf) && k.length > suf.length) {
+      unit = ' (' + u + ')';
+      k = k.slice(0, -suf.length);
+      break;
+    }
+  const words = k.replace(/([A-Z])/g, ' $1').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1) + unit;
+}
 
 function range(k) {
   if (/Pct$/.test(k)) return { min: 0, max: 100, step: 'any' };
@@ -101,7 +118,7 @@ function Field({ path, v, onChange }) {
       </label>
     );
   }
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string'))
+  if (Array.isArray(v) && (k === 'weekdays' || (v.length && v.every((x) => typeof x === 'string'))))
     return (
       <label>
         {label(k)}
