@@ -90,7 +90,7 @@ export function PowerFlow({ live }) {
         {s.loadsW ? 'Smart loads ' + kW(s.loadsW) + ' · ' : ''}
         {s.heatPumpOn ? 'Heat pump on · ' : ''}
         {s.stale ? 'measurements stale · ' : ''}
-        {s.time ? 'at ' + new Date(s.time).toLocaleTimeString() : ''}
+        {s.time ? 'station time ' + new Date(s.time).toLocaleTimeString() : ''}
       </p>
     </div>
   );

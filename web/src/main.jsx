@@ -65,13 +65,16 @@ function App() {
       setAuth('out');
     });
     (async () => {
-      if (await tryToken(token.get())) setAuth('in');
-      else if (await tryToken('')) setAuth('in');
+      // a csmsd without a token lets an empty one in: no sign-in then
+      if (token.get() && (await tryToken(token.get()))) setAuth('in');
+      else if (await tryToken('')) {
+        token.clear();
+        setAuth('in');
+      }
       else {
         token.clear();
         setAuth('out');
       }
-      setNeedsToken(!(await tryToken('')));
     })();
     const onHash = () => setPage(route());
     addEventListener('hashchange', onHash);
@@ -79,6 +82,7 @@ function App() {
   }, []);
 
   useEffect(() => {
+    setNeedsToken(auth === 'in' && !!token.get());
     if (auth !== 'in') return undefined;
     return liveFeed(setLive, setOnline);
   }, [auth]);

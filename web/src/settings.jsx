@@ -180,10 +180,9 @@ function setIn(obj, path, val) {
   return out;
 }
 
-function SettingsForm({ st, reload }) {
+function SettingsForm({ st, reload, msg, setMsg }) {
   const [draft, setDraft] = useState(st.settings);
   const [errors, setErrors] = useState({});
-  const [msg, setMsg] = useState(null);
   const onChange = (path, val, err) => {
     setErrors((e) => ({ ...e, [path.join('.')]: err }));
     if (!err) setDraft((d) => setIn(d, path, val));
@@ -264,7 +263,8 @@ function Fields({ path, v, onChange }) {
 export function Settings() {
   const st = useLoad(() => get('/station'), []);
   const [gen, setGen] = useState(0);
+  const [msg, setMsg] = useState(null); // outlives the form, which is redrawn after a save
   if (st.error) return <p class="msg err">{st.error.status === 409 || st.error.status === 503 ? 'The station is not running.' : st.error.message}</p>;
   if (!st.data) return <p class="muted">Loading…</p>;
-  return <SettingsForm key={gen} st={st.data} reload={() => st.reload().then(() => setGen(gen + 1))} />;
+  return <SettingsForm key={gen} st={st.data} msg={msg} setMsg={setMsg} reload={() => st.reload().then(() => setGen(gen + 1))} />;
 }
