@@ -30,7 +30,9 @@ const answer = (r) => 'answer: ' + JSON.stringify(r && r.result !== undefined ? 
 function Connector({ ch, c, dlm, tx, setMsg }) {
   const [tag, setTag] = useState('WEB');
   const d = (dlm || []).find((x) => x.id === ch.id && (x.connectorId === c.connectorId || !x.connectorId)); // 0: the whole charger
-  const draw = d && d.drawA ? d.drawA.map((a) => (a == null ? '–' : a.toFixed(1))).join(' / ') + ' A' : '–';
+  // what the car draws: only while it may (the last reading stays after a stop)
+  const drawing = tx || /^(Charging|SuspendedEV|SuspendedEVSE)$/.test(c.status);
+  const draw = drawing && d && d.drawA ? d.drawA.map((a) => (a == null ? '–' : a.toFixed(1))).join(' / ') + ' A' : '–';
   return (
     <div class="conn" data-connector={c.connectorId}>
       <div class="connhead">
