@@ -16,7 +16,8 @@ runtime_pkgs="libwebsockets17 libcjson1 libsqlite3-0 libssl3 libmodbus5 libsyste
 build_pkgs="build-essential cmake pkg-config libwebsockets-dev libcjson-dev libsqlite3-dev libssl-dev libmodbus-dev libsystemd-dev libglpk-dev"
 # python3-pymodbus imports serial and serial_asyncio, which it only
 # recommends: --no-install-recommends would leave them out.
-test_pkgs="python3 python3-pymodbus python3-serial python3-serial-asyncio nodejs npm sqlite3 curl openssl clang-format"
+# chromium: the dashboard's browser test (tests/integration/test_web_ui.py).
+test_pkgs="python3 python3-pymodbus python3-serial python3-serial-asyncio nodejs npm sqlite3 curl openssl clang-format chromium"
 
 case "$what" in
   runtime) pkgs=$runtime_pkgs ;;
@@ -42,7 +43,12 @@ fi
 
 if [ "$what" = test ] && [ -f "$here/tests/integration/package.json" ]; then
   if [ ! -d "$here/tests/integration/node_modules/ocpp-rpc" ] ||
-     [ ! -d "$here/tests/integration/node_modules/@apidevtools/swagger-parser" ]; then
+     [ ! -d "$here/tests/integration/node_modules/@apidevtools/swagger-parser" ] ||
+     [ ! -d "$here/tests/integration/node_modules/playwright-core" ]; then
     (cd "$here/tests/integration" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  # the dashboard's bundler (scripts/build-web.sh --check, a ctest)
+  if [ ! -d "$here/web/node_modules/esbuild" ]; then
+    (cd "$here/web" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

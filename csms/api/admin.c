@@ -12,6 +12,8 @@
 #include "commands.h"
 #include "control.h"
 #include "api_dlm.h"
+#include "api_events.h"
+#include "api_web.h"
 #include "api_station.h"
 #include "csms.h"
 #include "jget.h"
@@ -220,6 +222,11 @@ static void charger_decorate(struct csms *app, cJSON *o)
 		cJSON_AddItemToObject(o, "live", charger_live_json(ch));
 		cJSON_AddItemToObject(o, "availability", api_json_availability(app->store, ch->id));
 	}
+}
+
+void admin_decorate_charger(struct csms *app, cJSON *o)
+{
+	charger_decorate(app, o);
 }
 
 static void r_chargers(struct route_ctx *c)
@@ -931,6 +938,7 @@ static void r_openapi(struct route_ctx *c)
 static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/health", r_health, NULL },
 	{ HTTP_GET, "/api/v1/openapi.json", r_openapi, NULL },
+	{ HTTP_GET, "/api/v1/events", api_events_open, NULL },
 	{ HTTP_GET, "/api/v1/chargers", r_chargers, "limit offset" },
 	{ HTTP_GET, "/api/v1/chargers/*", r_charger, NULL },
 	{ HTTP_PUT, "/api/v1/chargers/*", r_charger_put, NULL },
@@ -1024,11 +1032,12 @@ static int authorised(struct csms *app, struct http_txn *t)
 /* GET /api/v1/health needs no token: it says only "ok", and a container's
  * HEALTHCHECK or a load balancer can ask it without the secret. GET
  * /metrics neither when metrics_public says so: a scraper then needs no
- * secret (counts and gauges, no ids). */
+ * secret (counts and gauges, no ids). Nor the dashboard's own files (the
+ * page asks for the token and sends it with every API call). */
 static int public_route(struct csms *app, struct http_txn *t, struct route_ctx *c)
 {
 	return t->method == HTTP_GET &&
-		(match("/api/v1/health", t->path, c) ||
+		(match("/api/v1/health", t->path, c) || api_web_find(t->path) ||
 		 (app->cfg.metrics_public && match("/metrics", t->path, c)));
 }
 
@@ -1056,6 +1065,11 @@ void admin_handle(struct csms *app, struct http_txn *t)
 	    !jtext_text_ok(t->query, strlen(t->query))) {
 		admin_error(t, 400, "BadRequest",
 			    "the request target has a NUL or control character, or is not UTF-8");
+		return;
+	}
+	const struct web_asset *asset = t->method == HTTP_GET ? api_web_find(t->path) : NULL;
+	if (asset) {
+		api_web_serve(t, asset);
 		return;
 	}
 	/* the methods the path has, in the table's order: a 405's Allow */

@@ -43,6 +43,9 @@ int admin_err_answer(enum err_kind kind, const char **code);
  * members of extra (may be NULL; taken) are added to the answer. */
 struct call_result;
 void admin_call_reply(struct http_txn *t, const struct call_result *r, cJSON *extra);
+/* Adds to a charger of api_json_chargers what the registry knows:
+ * connected, the live lastSeen, settings, live measurements, availability. */
+void admin_decorate_charger(struct csms *app, cJSON *o);
 /* The request body as JSON (new tree, caller frees), or NULL after answering 400. */
 cJSON *admin_parse_body(struct route_ctx *c, int allow_empty);
 /* The charger named by the route's first '*', or NULL after answering 404. */

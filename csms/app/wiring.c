@@ -13,6 +13,7 @@
 #include "app.h"
 #include "csms.h"
 #include "energy.h"
+#include "api_events.h"
 #include "handlers.h"
 #include "history.h"
 #include "http.h"
@@ -212,6 +213,7 @@ static void ev_tick(void *ctx)
 	struct csms *app = ctx;
 	app->now_ms = time_now_ms();
 	csms_tick(app);
+	api_events_tick(app);
 }
 
 static void ev_end_of_turn(void *ctx)

@@ -13,11 +13,13 @@
 #include "reqline.h"
 #include "session.h"
 
+#include <limits.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 _Static_assert(LWS_PRE <= SESSION_PRE, "SESSION_PRE must cover LWS_PRE");
 
@@ -578,6 +580,11 @@ static int http_begin(struct server *srv, struct http_pss *p, struct lws *wsi, c
 	read_query(wsi, t);
 	if (lws_hdr_copy(wsi, t->auth, sizeof t->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
 		t->auth[0] = 0;
+	char enc[256];
+	t->accept_gzip = lws_hdr_copy(wsi, enc, sizeof enc, WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0 &&
+		strstr(enc, "gzip") != NULL;
+	if (lws_hdr_copy(wsi, t->if_none_match, sizeof t->if_none_match, WSI_TOKEN_HTTP_IF_NONE_MATCH) < 0)
+		t->if_none_match[0] = 0;
 	/* lws 4.1 hands a chunked request body over still framed and never
 	 * reports its end: refuse it (411) and close, since the unread chunks
 	 * would be taken for the next request. A body with a Content-Length
@@ -625,14 +632,32 @@ static int http_body(struct http_pss *p, const void *in, size_t len)
 	return 0;
 }
 
+/* On every admin answer: the dashboard's page may load only its own files
+ * (no inline script, no other host) and may not be framed; the JSON
+ * answers are never sniffed as something else. */
+static const struct {
+	const char *name, *value;
+} security_headers[] = {
+	{ "Content-Security-Policy:",
+	  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+	  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+	  "frame-ancestors 'none'" },
+	{ "X-Content-Type-Options:", "nosniff" },
+	{ "Referrer-Policy:", "no-referrer" },
+	{ "X-Frame-Options:", "DENY" },
+};
+
 static int write_head(struct lws *wsi, const struct http_txn *t)
 {
-	unsigned char hbuf[LWS_PRE + 1024];
+	unsigned char hbuf[LWS_PRE + 2048];
 	unsigned char *start = hbuf + LWS_PRE, *q = start, *end = hbuf + sizeof hbuf - 1;
-	if (lws_add_http_common_headers(wsi, (unsigned int)t->status, t->ctype, t->resp_len, &q, end) ||
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)"no-store",
-					 8, &q, end) ||
-	    (t->close_after &&
+	const char *cc = t->cache_control ? t->cache_control : "no-store";
+	/* a stream has no length: lws says "connection: close" itself */
+	if (lws_add_http_common_headers(wsi, (unsigned int)t->status, t->ctype,
+					t->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN : t->resp_len, &q, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)cc,
+					 (int)strlen(cc), &q, end) ||
+	    (t->close_after && !t->streaming &&
 	     lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &q,
 					  end)) ||
 	    (t->disposition &&
@@ -645,7 +670,84 @@ static int write_head(struct lws *wsi, const struct http_txn *t)
 						(const unsigned char *)t->extra[i].value,
 						(int)strlen(t->extra[i].value), &q, end))
 			return -1;
+	for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)security_headers[i].name,
+						(const unsigned char *)security_headers[i].value,
+						(int)strlen(security_headers[i].value), &q, end))
+			return -1;
 	return lws_finalize_write_http_header(wsi, start, &q, end) ? -1 : 0;
+}
+
+int http_stream_begin(struct http_txn *t, const char *ctype, size_t max,
+		      void (*gone)(struct http_txn *t, void *arg), void *arg)
+{
+	if (!t->wsi || t->answered)
+		return -1;
+	t->streaming = 1;
+	t->deferred = 1;
+	t->stream_max = max;
+	t->gone = gone;
+	t->gone_arg = arg;
+	t->status = 200;
+	t->ctype = ctype;
+	t->answered = 1;
+	/* The kernel's buffer bounded too (a fixed SO_SNDBUF turns its
+	 * autotuning off, which would let a client that stops reading hold
+	 * megabytes there before the queue above fills): a slow client is
+	 * found in seconds and costs at most about 3 x max. */
+	int fd = lws_get_socket_fd((struct lws *)t->wsi);
+	int sb = max > (size_t)INT_MAX ? INT_MAX : (int)max;
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb))
+		LOGD("server", "stream: SO_SNDBUF not set");
+	lws_callback_on_writable((struct lws *)t->wsi);
+	return 0;
+}
+
+int http_stream_send(struct http_txn *t, const char *data, size_t len)
+{
+	if (!t->wsi || !t->streaming || t->stream_drop)
+		return -1;
+	if (t->resp_len + len > t->stream_max) {
+		t->stream_drop = 1;
+		lws_callback_on_writable((struct lws *)t->wsi);
+		return -1;
+	}
+	char *b = realloc(t->resp, t->resp_len + len);
+	if (!b)
+		return -1;
+	memcpy(b + t->resp_len, data, len);
+	t->resp = b;
+	t->resp_len += len;
+	lws_callback_on_writable((struct lws *)t->wsi);
+	return 0;
+}
+
+/* A stream's queued bytes, as far as the socket takes them; -1 closes
+ * (a client over its bound). */
+static int stream_write(struct http_txn *t, struct lws *wsi)
+{
+	if (t->stream_drop)
+		return -1;
+	size_t chunk = t->resp_len - t->resp_off;
+	if (!chunk)
+		return 0;
+	if (chunk > 16384)
+		chunk = 16384;
+	unsigned char *b = malloc(LWS_PRE + chunk);
+	if (!b)
+		return -1;
+	memcpy(b + LWS_PRE, t->resp + t->resp_off, chunk);
+	int n = lws_write(wsi, b + LWS_PRE, chunk, LWS_WRITE_HTTP);
+	free(b);
+	if (n < (int)chunk)
+		return -1;
+	t->resp_off += chunk;
+	memmove(t->resp, t->resp + t->resp_off, t->resp_len - t->resp_off);
+	t->resp_len -= t->resp_off;
+	t->resp_off = 0;
+	if (t->resp_len)
+		lws_callback_on_writable(wsi);
+	return 0;
 }
 
 /* The answer goes out: the head, then the body in pieces of 64 KiB, each
@@ -655,6 +757,19 @@ static int http_write(struct http_pss *p, struct lws *wsi)
 	struct http_txn *t = p->txn;
 	if (!t || !t->answered)
 		return 0;
+	if (t->streaming) {
+		if (!t->head_sent) {
+			if (write_head(wsi, t))
+				return -1;
+			t->head_sent = 1;
+			if (t->resp_len)
+				lws_callback_on_writable(wsi);
+		} else if (stream_write(t, wsi))
+			return -1;
+		/* lws would end an HTTP answer that takes more than a few seconds */
+		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+		return 0;
+	}
 	if (!t->head_sent) {
 		if (write_head(wsi, t))
 			return -1;
@@ -707,6 +822,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (p && p->txn) {
 			struct http_txn *t = p->txn;
 			p->txn = NULL;
+			if (t->streaming && t->gone)
+				t->gone(t, t->gone_arg);
 			if (t->answered || !t->deferred)
 				txn_free(t);
 			else

@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,27 @@ def call(d, method, path, body=None, token=TOKEN, raw_body=None):
         return resp.status, (json.loads(text) if text and "json" in ctype else text)
     except ValueError:
         return resp.status, text
+
+
+def events_call(d, token=TOKEN):
+    """GET /api/v1/events: a stream that does not end; its head and first
+    event are kept for the check."""
+    s = socket.create_connection(("127.0.0.1", d.admin_port), timeout=10)
+    s.sendall(("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % token).encode())
+    data = b""
+    while b"event: state" not in data and b"\r\n\r\n{" not in data:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    ctype = re.search(rb"(?im)^content-type:\s*(\S+)", head)
+    seen.append({"method": "GET", "pattern": "/api/v1/events", "status": status,
+                 "type": ctype.group(1).decode() if ctype else "", "body": body.decode(errors="replace"),
+                 "what": "GET /api/v1/events"})
+    return status, body
 
 
 def answering(d, cp, method, path, body, reply):
@@ -293,6 +315,8 @@ try:
     call(d, "PUT", "/api/v1/station", {"inverterMaxW": 8000, "battery": {"capacityWh": 12000}})
     call(d, "PUT", "/api/v1/station", {"mode": "warp"})
     call(d, "GET", "/api/v1/station")
+    st, body = events_call(d)
+    c(st == 200 and b"event: state" in body, "the event stream answers with a state event")
     call(d, "GET", "/api/v1/history")
     call(d, "GET", "/api/v1/history?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&step=86400")
     call(d, "GET", "/api/v1/history?step=7")

@@ -1,0 +1,269 @@
+// web_e2e.js: the dashboard in headless Chromium (playwright-core driving
+// Debian's chromium) against a real csmsd with a simulated charger
+// (test_web_ui.py starts both). Usage:
+//   node web_e2e.js full URL TOKEN CHARGER SHOTS_DIR
+//   node web_e2e.js notoken URL
+// Prints one line per check; exit 0 when every check passed.
+'use strict';
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const path = require('path');
+
+const [mode, base, tok, chargerId, shots] = process.argv.slice(2);
+let failed = 0;
+function check(cond, what) {
+  console.log((cond ? 'ok   ' : 'FAIL ') + what);
+  if (!cond) failed++;
+}
+const host = new URL(base).host;
+let expect400 = false; // the deliberate 400 of the settings check
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function api(method, p, body) {
+  const r = await fetch(base + '/api/v1' + p, {
+    method,
+    headers: { Authorization: 'Bearer ' + tok, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: r.status, json: await r.json().catch(() => null) };
+}
+
+// Polls fn until it returns a truthy value or ms pass.
+async function until(fn, ms = 15000, step = 250) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v || Date.now() > end) return v;
+    await sleep(step);
+  }
+}
+
+async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+}
+
+// Every page: console errors and requests to another host are failures.
+// The expected ones: the 401 of a refused token at sign-in, and the 404 of
+// the history routes on a csmsd that has none yet.
+function watch(page, errors) {
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const url = (m.location() && m.location().url) || '';
+    if (/status of 401/.test(m.text()) && /\/api\/v1\/(chargers|events)/.test(url)) return;
+    if (/status of 404/.test(m.text()) && /\/api\/v1\/(history|energy)\b/.test(url)) return;
+    if (/status of 400/.test(m.text()) && expect400 && /\/api\/v1\/station$/.test(url)) return;
+    errors.push(m.text() + ' ' + url);
+  });
+  page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol.startsWith('http') && u.host !== host) errors.push('request to another host: ' + r.url());
+  });
+}
+
+const SCREENS = ['home', 'chargers', 'records', 'cards', 'dlm', 'settings', 'alarms'];
+
+async function screenshots(browser, errors) {
+  fs.mkdirSync(shots, { recursive: true });
+  for (const width of [360, 1280]) {
+    const ctx = await browser.newContext({ viewport: { width, height: width < 500 ? 740 : 800 }, deviceScaleFactor: 1 });
+    await ctx.addInitScript((t) => sessionStorage.setItem('csms.token', t), tok);
+    const page = await ctx.newPage();
+    watch(page, errors);
+    for (const s of SCREENS) {
+      await page.goto(base + '/#/' + s);
+      await page.waitForSelector('nav.top');
+      await page.waitForTimeout(s === 'home' || s === 'records' ? 1800 : 1200);
+      if (s === 'records') {
+        const row = page.locator('tr[data-tx]').first();
+        if (await row.count()) {
+          await row.click();
+          await page.waitForSelector('#session .uplot, #session .muted', { timeout: 5000 }).catch(() => {});
+        }
+      }
+      const file = path.join(shots, `${s}-${width}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      check(over <= 0, `${s} at ${width} px: no sideways scrolling (${over} px too wide)`);
+    }
+    await ctx.close();
+  }
+}
+
+async function full() {
+  const browser = await launch();
+  const errors = [];
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  watch(page, errors);
+  try {
+    await fullSteps(browser, page, errors);
+  } catch (e) {
+    fs.mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+}
+
+async function fullSteps(browser, page, errors) {
+
+  // The page and its files come without the token; the page asks for it.
+  const res = await page.goto(base + '/');
+  check(res.status() === 200, 'GET / answers 200 without the token');
+  check(/default-src 'self'/.test(res.headers()['content-security-policy'] || ''), 'the page has its CSP');
+  await page.waitForSelector('form input[name=token]');
+  check(true, 'sign-in asks for the token');
+  fs.mkdirSync(shots, { recursive: true });
+  for (const w of [360, 1280]) {
+    await page.setViewportSize({ width: w, height: 700 });
+    await page.screenshot({ path: path.join(shots, `signin-${w}.png`) });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.fill('input[name=token]', 'wrong');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('text=That token was refused.');
+  check(true, 'a wrong token is refused');
+  await page.fill('input[name=token]', tok);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('nav.top');
+  check(true, 'signed in with the token');
+  check((await page.evaluate(() => sessionStorage.getItem('csms.token'))) === tok, 'the token is kept in sessionStorage');
+  await page.waitForSelector('[data-testid=live-dot].live', { timeout: 10000 });
+  check(true, 'the live feed is connected');
+
+  // Home: the power flow follows the simulated house.
+  const flow = () => page.evaluate(() => [...document.querySelectorAll('[data-value]')].map((e) => e.textContent).join('|'));
+  await page.waitForSelector('[data-value=home]');
+  const first = await flow();
+  check(/\d/.test(first), 'the power flow shows figures: ' + first);
+  const changed = await until(async () => {
+    const now = await flow();
+    return now !== first ? now : null;
+  }, 15000);
+  check(!!changed, 'the power flow changes with the simulated house: ' + first + ' -> ' + changed);
+  const st = await api('GET', '/station');
+  const homeText = await page.textContent('[data-value=pv]');
+  check(/W/.test(homeText), 'PV shown in W/kW: ' + homeText + ' (API pvW ' + Math.round(st.json.live.pvW) + ')');
+  const noHist = await page.locator('[data-testid=no-history]').count();
+  const chart = await page.locator('#today-chart .uplot').count();
+  check(noHist + chart === 1, "today's chart drawn, or 'No history yet' when the route is missing");
+
+  // Cards: add one from the page; it is stored.
+  await page.click('a[href="#/cards"]');
+  await page.fill('form.cardform input[name=idTag]', 'WEBCARD');
+  await page.fill('form.cardform input[name=parentIdTag]', 'FAMILY');
+  await page.click('form.cardform button[type=submit]');
+  await page.waitForSelector('tr[data-card=WEBCARD]');
+  const card = await api('GET', '/id-tags/WEBCARD');
+  check(card.status === 200 && card.json.status === 'Accepted' && card.json.parentIdTag === 'FAMILY', 'the card added on the page is stored: ' + JSON.stringify(card.json));
+  await page.click('tr[data-card=WEBCARD] >> text=Block');
+  await until(async () => (await api('GET', '/id-tags/WEBCARD')).json.status === 'Blocked', 5000);
+  check((await api('GET', '/id-tags/WEBCARD')).json.status === 'Blocked', 'Block from the page blocks the card');
+  await page.click('tr[data-card=WEBCARD] >> text=Unblock');
+  check(!!(await until(async () => (await api('GET', '/id-tags/WEBCARD')).json.status === 'Accepted', 5000)), 'Unblock from the page');
+
+  // Chargers: the simulated charger appears; start a session from the page.
+  await page.click('a[href="#/chargers"]');
+  const panel = '#charger-' + chargerId;
+  await page.waitForSelector(panel + ' >> text=online', { timeout: 20000 });
+  check(true, 'the simulated charger appears online');
+  const conn = panel + ' [data-connector="1"]';
+  await page.fill(conn + ' input', 'WEBCARD');
+  await page.click(conn + ' >> text=Start');
+  await page.waitForSelector(panel + ' .msg.ok', { timeout: 10000 });
+  check(/Accepted/.test(await page.textContent(panel + ' .msg')), 'RemoteStartTransaction answered Accepted: ' + (await page.textContent(panel + ' .msg')));
+  await page.waitForSelector(conn + ' >> text=Session', { timeout: 15000 });
+  check(true, 'the session shows on the connector');
+  await page.waitForTimeout(2500); // meter values come every 500 ms
+  await page.click(conn + ' >> text=Stop');
+  await until(async () => (await api('GET', '/transactions?active=true')).json.length === 0, 15000);
+  const txs = (await api('GET', '/transactions?charger=' + encodeURIComponent(chargerId))).json;
+  check(txs.length >= 1 && txs[0].stop && txs[0].energyWh > 0, 'the transaction stopped with energy: ' + JSON.stringify(txs[0]));
+
+  // OCPP console: any action, its answer shown.
+  await page.click(panel + ' >> text=OCPP console…');
+  await page.fill(panel + ' .console input', 'GetConfiguration');
+  await page.fill(panel + ' .console textarea', '{"key":["HeartbeatInterval"]}');
+  await page.click(panel + ' .console button[type=submit]');
+  await page.waitForSelector(panel + ' pre.answer');
+  check(/HeartbeatInterval/.test(await page.textContent(panel + ' pre.answer')), 'the OCPP console shows the answer');
+
+  // Charging mode from the page.
+  await page.selectOption(panel + ' [data-testid=charging-mode]', 'pv');
+  check(!!(await until(async () => (await api('GET', '/chargers/' + chargerId)).json.settings.chargingMode === 'pv', 5000)), 'the charging mode switched to 100% PV');
+
+  // Records: the session with its energy, its chart.
+  await page.click('a[href="#/records"]');
+  const row = `tr[data-tx="${txs[0].id}"]`;
+  await page.waitForSelector(row);
+  const shown = await page.getAttribute(row + ' td[data-energy]', 'data-energy');
+  check(Number(shown) === txs[0].energyWh, `the record shows the energy of the API (${shown} Wh)`);
+  check((await page.textContent(row)).includes('kWh'), 'energy in kWh');
+  await page.click(row);
+  await page.waitForSelector('#session .uplot', { timeout: 5000 });
+  check(true, "one session's meter values as a chart");
+
+  // Station settings: the working mode is stored; the API's 400 is shown.
+  await page.click('a[href="#/settings"]');
+  await page.waitForSelector('#working-mode');
+  await page.check('input[name=mode][value=tou]');
+  await page.click('#working-mode button[type=submit]');
+  await page.waitForSelector('#working-mode .msg.ok');
+  const stored = await api('GET', '/station');
+  check(stored.json.settings.mode === 'tou', 'the working mode chosen on the page is stored: ' + stored.json.settings.mode);
+  expect400 = true;
+  await page.fill('input[name="battery.socMinPct"]', '90');
+  await page.fill('input[name="battery.socMaxPct"]', '50');
+  await page.click('#working-mode button[type=submit]');
+  await page.waitForSelector('#working-mode .msg.err');
+  const err = await page.textContent('#working-mode .msg.err');
+  check(/400/.test(err) && /socMaxPct/.test(err), "the API's 400 text is shown: " + err);
+  expect400 = false;
+  await page.fill('input[name="battery.backupReservePct"]', '150');
+  const valid = await page.evaluate(() => document.querySelector('form.settings').checkValidity());
+  check(!valid, 'the form refuses a SOC of 150 % itself');
+
+  // DLM: three phase bars, the sensor.
+  await page.click('a[href="#/dlm"]');
+  await page.waitForSelector('.phase[data-phase="3"]');
+  check((await page.locator('.phase').count()) === 3, 'DLM shows three phase bars');
+
+  // Alarms and diagnosis.
+  await page.click('a[href="#/alarms"]');
+  await page.waitForSelector('#diagnosis table');
+  check((await page.textContent('#diagnosis')).includes(chargerId), 'the diagnosis lists the charger');
+
+  // A token that no longer works sends the user back to sign-in.
+  await page.evaluate(() => sessionStorage.setItem('csms.token', 'stale'));
+  await page.reload();
+  await page.waitForSelector('form input[name=token]');
+  check(true, 'a refused token returns to sign-in');
+
+  await screenshots(browser, errors);
+  check(errors.length === 0, 'no console errors, no request to another host' + (errors.length ? ': ' + errors.join('; ') : ''));
+}
+
+async function notoken() {
+  const browser = await launch();
+  const errors = [];
+  const page = await browser.newPage();
+  watch(page, errors);
+  await page.goto(base + '/');
+  await page.waitForSelector('nav.top');
+  check((await page.locator('input[name=token]').count()) === 0, 'a csmsd without a token needs no sign-in');
+  await page.waitForSelector('[data-testid=live-dot].live', { timeout: 10000 });
+  check(true, 'the live feed is connected without a token');
+  check(errors.length === 0, 'no console errors' + (errors.length ? ': ' + errors.join('; ') : ''));
+  await browser.close();
+}
+
+(mode === 'full' ? full() : notoken())
+  .catch((e) => {
+    check(false, 'the run ended early: ' + (e.stack || e));
+  })
+  .finally(() => process.exit(failed ? 1 : 0));
