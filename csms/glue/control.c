@@ -532,9 +532,10 @@ static void check_follow(struct csms *app, struct charger *ch)
 	dlm_meter_sample m;
 	meter_sample(ch, &m);
 	int64_t since = ch->dlm.over_since_ms ? ch->dlm.over_since_ms : DLM_NO_TIME;
-	dlm_follow_check f = dlm_send_follow_check(
-		ch->dlm.sent_limit_a, ch->dlm.changed_ms ? ch->dlm.changed_ms : DLM_NO_TIME, react_ms(app),
-		&m, newest ? newest : DLM_NO_TIME, app->now_ms, &since);
+	dlm_follow_check f =
+		dlm_send_follow_check(ch->dlm.sent_limit_a, ch->dlm.prev_limit_a,
+				      ch->dlm.changed_ms ? ch->dlm.changed_ms : DLM_NO_TIME, react_ms(app),
+				      &m, newest ? newest : DLM_NO_TIME, app->now_ms, &since);
 	ch->dlm.over_since_ms = since == DLM_NO_TIME ? 0 : since;
 	if (f == DLM_FOLLOW_IGNORED && ch->dlm.follow_shown != 2) {
 		char info[200];
