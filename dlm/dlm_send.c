@@ -199,6 +199,44 @@ dlm_phase_check dlm_send_phase_check(int cmd_phases, int64_t cmd_ms, int64_t rea
 	return on > cmd_phases ? DLM_PHASES_IGNORED : DLM_PHASES_FOLLOWED;
 }
 
+dlm_follow_check dlm_send_follow_check(double limit_a, double prev_limit_a, int64_t changed_ms,
+				       int64_t react_ms, const dlm_meter_sample *m, int64_t m_ts_ms,
+				       int64_t now_ms, int64_t *over_since_ms)
+{
+	if (!over_since_ms)
+		return DLM_FOLLOW_UNKNOWN;
+	if (!m || limit_a < 0 || m_ts_ms == DLM_NO_TIME) {
+		*over_since_ms = DLM_NO_TIME;
+		return DLM_FOLLOW_UNKNOWN;
+	}
+	/* a raise excuses no draw over the old limit: the run goes on */
+	bool raised = changed_ms != DLM_NO_TIME && limit_a >= prev_limit_a;
+	/* a sample from before the limit says nothing of how it follows it */
+	if (changed_ms != DLM_NO_TIME && m_ts_ms < changed_ms) {
+		if (!raised)
+			*over_since_ms = DLM_NO_TIME;
+		return DLM_FOLLOW_UNKNOWN;
+	}
+	double most = -1;
+	for (int p = 0; p < DLM_PHASES; p++)
+		if (isfinite(m->current_a[p]) && m->current_a[p] > most)
+			most = m->current_a[p];
+	if (most < 0) {
+		*over_since_ms = DLM_NO_TIME;
+		return DLM_FOLLOW_UNKNOWN;
+	}
+	if (most <= limit_a + DLM_FOLLOW_TOL_A + DLM_SEND_EPS_A) {
+		*over_since_ms = DLM_NO_TIME;
+		return DLM_FOLLOW_OK;
+	}
+	/* a run that began under a higher limit starts again at this cut */
+	if (*over_since_ms == DLM_NO_TIME ||
+	    (!raised && changed_ms != DLM_NO_TIME && *over_since_ms < changed_ms))
+		*over_since_ms = m_ts_ms;
+	return now_ms - *over_since_ms >= react_ms + DLM_FOLLOW_MARGIN_MS ? DLM_FOLLOW_IGNORED
+									  : DLM_FOLLOW_OVER;
+}
+
 void dlm_send_online(dlm_send_state *s)
 {
 	s->need_send = true;

@@ -176,6 +176,30 @@ typedef enum dlm_phase_check {
 dlm_phase_check dlm_send_phase_check(int cmd_phases, int64_t cmd_ms, int64_t react_ms,
 				     const dlm_meter_sample *m, int64_t m_ts_ms);
 
+/* ---- does a charger follow its limit? ----
+ * A charger whose limit limit_a (A per phase, as it accepted it at
+ * changed_ms) stands draws, on its most loaded phase, more than limit_a +
+ * DLM_FOLLOW_TOL_A: the draw is "over". Over for react_ms +
+ * DLM_FOLLOW_MARGIN_MS or longer (counted from the first over sample, and
+ * never from before the limit it is judged against) says it does not
+ * follow; a sample within the limit says it does. A cut (limit_a below
+ * prev_limit_a, the one before changed_ms) starts the run again: the car
+ * has its reaction time to come down; a raise does not. *over_since_ms is
+ * the caller's (DLM_NO_TIME at first): the first over sample of the
+ * current run. No limit installed (limit_a < 0), no sample, or a sample
+ * older than the limit says nothing (a cut also forgets the run). */
+#define DLM_FOLLOW_TOL_A 1.0
+#define DLM_FOLLOW_MARGIN_MS 5000
+typedef enum dlm_follow_check {
+	DLM_FOLLOW_UNKNOWN = 0, /* nothing to judge by */
+	DLM_FOLLOW_OK,          /* within its limit */
+	DLM_FOLLOW_OVER,        /* over, not for long enough yet */
+	DLM_FOLLOW_IGNORED      /* over for longer than its reaction time + margin */
+} dlm_follow_check;
+dlm_follow_check dlm_send_follow_check(double limit_a, double prev_limit_a, int64_t changed_ms,
+				       int64_t react_ms, const dlm_meter_sample *m, int64_t m_ts_ms,
+				       int64_t now_ms, int64_t *over_since_ms);
+
 /* The charger (re)connected: its profile is installed again at the next
  * decision, a refusal is forgotten, nothing is in flight. */
 void dlm_send_online(dlm_send_state *s);

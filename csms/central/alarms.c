@@ -64,6 +64,32 @@ int alarms_site(struct csms *app, const char *source, const char *code, const ch
 	return rc < 0 ? -1 : rc == 0;
 }
 
+int alarms_site_watch(struct csms *app, struct alarms_watch *w, const char *module, const char *code,
+		      const char *info)
+{
+	if (code && w->shown == 1 && !strcmp(w->code, code))
+		return 0;
+	if (!code && w->shown == 0)
+		return 0;
+	if (w->shown != 0) {
+		/* clear (also what an earlier run left, or the other code) */
+		int rc = alarms_site(app, w->source, NULL, NULL);
+		if (rc < 0)
+			return -1;
+		if (w->shown == 1 || rc > 0)
+			LOGI(module, "%s cleared", w->shown == 1 ? w->code : w->source);
+		w->shown = 0;
+		if (!code)
+			return 2;
+	}
+	if (alarms_site(app, w->source, code, info ? info : "") < 0)
+		return -1;
+	LOGW(module, "%s: %s", code, info ? info : "");
+	w->shown = 1;
+	snprintf(w->code, sizeof w->code, "%s", code);
+	return 1;
+}
+
 void alarms_capability(struct csms *app, const char *charger, const char *source, const char *code,
 		       const char *info)
 {

@@ -23,6 +23,38 @@ struct charger_registry;
  * caller logs what it means. */
 int alarms_site(struct csms *app, const char *source, const char *code, const char *info);
 
+/* Site alarms of the energy world, one source each (alarms_site clears a
+ * source's alarm whatever its code), and the charger alarm of DLM. */
+#define ALARM_SRC_SENSOR "gridSensor" /* DLM's grid sensor */
+#define ALARM_CODE_SENSOR_STALE "SensorStale"
+#define ALARM_CODE_SENSOR_ERROR "SensorError"
+#define ALARM_SRC_SOURCE "stationSource" /* the station's measurements */
+#define ALARM_CODE_SOURCE_STALE "SourceStale"
+#define ALARM_SRC_EMS "remoteEms"
+#define ALARM_CODE_EMS_FALLBACK "RemoteEmsFallback"
+#define ALARM_SRC_PEAK "peakPower"
+#define ALARM_CODE_PEAK_EXCEEDED "PeakPowerExceeded"
+#define ALARM_SRC_OFFGRID "offGrid"
+#define ALARM_CODE_OFFGRID_OVERLOAD "OffGridOverload"
+#define ALARM_CODE_LIMIT_NOT_FOLLOWED "LimitNotFollowed" /* ALARM_SRC_DLM, per charger */
+
+/* One watched condition of the site and what was last written for it:
+ * shown -1 not yet (the first call clears one an earlier run left
+ * active), 0 clear, 1 raised with code. Lifetime: its owner's (a glue
+ * module's state), zeroed with shown = -1. */
+struct alarms_watch {
+	const char *source;
+	int shown;
+	char code[40];
+};
+/* The condition now: code non-NULL raises it with info (a different code
+ * of the same source first clears the old one), NULL clears it. One log
+ * line under module each time it is raised ("<code>: <info>") and cleared
+ * ("<code> cleared"). Returns 1 raised, 2 cleared, 0 nothing changed, -1
+ * on a store error (tried again at the next call). */
+int alarms_site_watch(struct csms *app, struct alarms_watch *w, const char *module, const char *code,
+		      const char *info);
+
 /* What DLM cannot do with a charger: source, and the one code each raises. */
 #define ALARM_SRC_CONTROL "dlmControl" /* takes no charging profiles */
 #define ALARM_CODE_NOT_CONTROLLABLE "NotControllable"

@@ -120,6 +120,7 @@ static struct charger *insert(struct charger_registry *r, const char *id, uint32
 	for (int i = 0; i < CHARGER_MAX_CONN; i++)
 		live_reset(&c->conn[i].live);
 	c->dlm.sent_limit_a = -1;
+	c->dlm.last_sent_a = -1;
 	c->dlm.reason = "idle";
 	c->hnext = r->buckets[h % NBUCKETS];
 	r->buckets[h % NBUCKETS] = c;

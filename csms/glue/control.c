@@ -74,7 +74,15 @@ struct control {
 	int last_decide_sent;
 	double sim_gen_a[3]; /* sensor sim: the house's generation at its last reading */
 	int disagree_shown;  /* the meter-vs-chargers alarm as last raised (1) or cleared (0); -1 not yet */
+	int64_t started_ms;  /* control_init: a sensor that never read is stale dlm_stale_s after it */
+	int sensor_state;    /* enum sensor_state as last logged */
+	struct alarms_watch sensor_alarm;
 };
+
+/* The grid sensor as the log and the alarms see it. */
+enum sensor_state { SENSOR_HEALTHY, SENSOR_STALE, SENSOR_ERRORING };
+static const char *const sensor_state_names[] = { "healthy", "stale", "erroring" };
+#define SENSOR_ERR_POLLS 3 /* failed polls in a row that make a sensor "erroring" */
 
 /* ---- settings ----
  * The DLM settings are the rows of config.c's table that have an API
@@ -293,6 +301,9 @@ int control_init(struct csms *app, char *err, size_t errlen)
 	dlm_reading_clear(&ctl->reading);
 	ctl->next_id = 1;
 	ctl->disagree_shown = -1;
+	ctl->started_ms = time_now_ms();
+	ctl->sensor_alarm.source = ALARM_SRC_SENSOR;
+	ctl->sensor_alarm.shown = -1;
 	if (start_sensor(app, &o, err, errlen))
 		return -1;
 	LOGI("dlm", "%s, breaker %.1f A, margin %.1f A, sensor %s", app->cfg.dlm_enabled ? "on" : "off",
@@ -509,6 +520,40 @@ static void check_phases(struct csms *app, struct charger *ch)
 	alarms_capability(app, ch->id, ALARM_SRC_PHASES, ALARM_CODE_PHASES_IGNORED, info);
 }
 
+/* A charger that draws more than its installed limit (+ tolerance) for
+ * longer than its reaction time + a margin (dlm_send_follow_check): an
+ * alarm and one line; cleared, with one line, once it draws within it. */
+static void check_follow(struct csms *app, struct charger *ch)
+{
+	int64_t newest = 0;
+	for (int i = 1; i < CHARGER_MAX_CONN; i++)
+		if (ch->conn[i].live.ts_ms > newest)
+			newest = ch->conn[i].live.ts_ms;
+	dlm_meter_sample m;
+	meter_sample(ch, &m);
+	int64_t since = ch->dlm.over_since_ms ? ch->dlm.over_since_ms : DLM_NO_TIME;
+	dlm_follow_check f =
+		dlm_send_follow_check(ch->dlm.sent_limit_a, ch->dlm.prev_limit_a,
+				      ch->dlm.changed_ms ? ch->dlm.changed_ms : DLM_NO_TIME, react_ms(app),
+				      &m, newest ? newest : DLM_NO_TIME, app->now_ms, &since);
+	ch->dlm.over_since_ms = since == DLM_NO_TIME ? 0 : since;
+	if (f == DLM_FOLLOW_IGNORED && ch->dlm.follow_shown != 2) {
+		char info[200];
+		snprintf(info, sizeof info,
+			 "limit %.1f A acknowledged, draws %.1f/%.1f/%.1f A on L1/L2/L3 for %.0f s (reaction "
+			 "time %.0f s)",
+			 ch->dlm.sent_limit_a, isfinite(m.current_a[0]) ? m.current_a[0] : 0,
+			 isfinite(m.current_a[1]) ? m.current_a[1] : 0,
+			 isfinite(m.current_a[2]) ? m.current_a[2] : 0, (double)(app->now_ms - since) / 1000,
+			 (double)react_ms(app) / 1000);
+		alarms_capability(app, ch->id, ALARM_SRC_DLM, ALARM_CODE_LIMIT_NOT_FOLLOWED, info);
+		ch->dlm.follow_shown = 2;
+	} else if (f == DLM_FOLLOW_OK && ch->dlm.follow_shown != 1) {
+		alarms_capability(app, ch->id, ALARM_SRC_DLM, ALARM_CODE_LIMIT_NOT_FOLLOWED, NULL);
+		ch->dlm.follow_shown = 1;
+	}
+}
+
 /* struct charger_dlm holds the send state (the API and commands.c read it
  * there); the rules on it are dlm/dlm_send's. 0 = never in changed_ms. */
 static void send_state_get(const struct charger_dlm *d, dlm_send_state *s)
@@ -634,6 +679,7 @@ static void send_profile(struct csms *app, struct charger *ch, double limit, int
 			     phases, rate.limit, rate.unit, dlm_send_why_str(why_send));
 			ch->dlm.sent_unit = rate.unit;
 			ch->dlm.sent_rate = rate.limit;
+			ch->dlm.last_sent_a = limit;
 			send_state_apply(&ch->dlm, dlm_send_started);
 			app->control->profiles_sent++;
 		}
@@ -793,6 +839,7 @@ static void decide_inner(struct csms *app)
 		in->id = ch->dlm.id;
 		infer_dc(app, ch);
 		check_phases(app, ch);
+		check_follow(app, ch);
 		in->phases = (uint8_t)charger_phases(ch);
 		in->grid_phase = (uint8_t)(s->grid_phase - 1);
 		in->state = ev_state(ch);
@@ -870,6 +917,47 @@ static void decide_inner(struct csms *app)
 	}
 }
 
+/* The grid sensor's state: erroring (its driver failed SENSOR_ERR_POLLS
+ * polls in a row), stale (no reading for dlm_stale_s; one that never read
+ * counts from the start), else healthy. Each change is one log line with
+ * the error text; while DLM is on, stale and erroring are a site alarm. */
+static void sensor_watch(struct csms *app)
+{
+	struct control *ctl = app->control;
+	double age =
+		(double)(app->now_ms - (ctl->have_reading ? ctl->reading.ts_ms : ctl->started_ms)) / 1000.0;
+	int st = !ctl->health.ok && ctl->health.consecutive_failures >= SENSOR_ERR_POLLS ? SENSOR_ERRORING
+		: age > app->cfg.dlm_stale_s                                             ? SENSOR_STALE
+											 : SENSOR_HEALTHY;
+	char info[256];
+	if (st == SENSOR_ERRORING)
+		snprintf(info, sizeof info, "grid sensor %s: %s (%u failures in a row)",
+			 dlm_sensor_kinds[app->cfg.dlm_sensor].name, ctl->health.last_error,
+			 (unsigned)ctl->health.consecutive_failures);
+	else if (st == SENSOR_STALE)
+		snprintf(info, sizeof info, "grid sensor %s: %s for %.0f s%s%s: DLM runs on its fallback",
+			 dlm_sensor_kinds[app->cfg.dlm_sensor].name,
+			 ctl->have_reading ? "no new reading" : "no reading", age,
+			 *ctl->health.last_error ? ", last error: " : "", ctl->health.last_error);
+	else
+		snprintf(info, sizeof info, "grid sensor %s: readings again",
+			 dlm_sensor_kinds[app->cfg.dlm_sensor].name);
+	if (st != ctl->sensor_state) {
+		if (st == SENSOR_HEALTHY)
+			LOGI("dlm", "sensor %s -> %s: %s", sensor_state_names[ctl->sensor_state],
+			     sensor_state_names[st], info);
+		else
+			LOGW("dlm", "sensor %s -> %s: %s", sensor_state_names[ctl->sensor_state],
+			     sensor_state_names[st], info);
+		ctl->sensor_state = st;
+	}
+	const char *code = !app->cfg.dlm_enabled ? NULL
+		: st == SENSOR_ERRORING          ? ALARM_CODE_SENSOR_ERROR
+		: st == SENSOR_STALE             ? ALARM_CODE_SENSOR_STALE
+						 : NULL;
+	alarms_site_watch(app, &ctl->sensor_alarm, "alarms", code, info);
+}
+
 void control_tick(struct csms *app)
 {
 	struct control *ctl = app->control;
@@ -878,6 +966,7 @@ void control_tick(struct csms *app)
 	ctl->next_tick_ms = app->now_ms + app->cfg.dlm_tick_ms;
 	sim_reading(app);
 	take_reading(ctl);
+	sensor_watch(app);
 	decide(app);
 }
 
@@ -1003,6 +1092,32 @@ static cJSON *phases_json(const double v[3])
 		cJSON_AddItemToArray(
 			a, isfinite(v[i]) ? cJSON_CreateNumber(round(v[i] * 100) / 100) : cJSON_CreateNull());
 	return a;
+}
+
+cJSON *control_charger_flow_json(struct csms *app, const char *charger_id)
+{
+	if (!app->control)
+		return NULL;
+	struct charger *ch = charger_find(app->chargers, NULL, charger_id);
+	if (!ch)
+		return NULL;
+	cJSON *o = cJSON_CreateObject();
+	if (ch->dlm.last_sent_a >= 0)
+		cJSON_AddNumberToObject(o, "limitSentA", floor(ch->dlm.last_sent_a * 10 + 1e-9) / 10);
+	else
+		cJSON_AddNullToObject(o, "limitSentA");
+	if (ch->dlm.sent_limit_a >= 0)
+		cJSON_AddNumberToObject(o, "limitAckA", floor(ch->dlm.sent_limit_a * 10 + 1e-9) / 10);
+	else
+		cJSON_AddNullToObject(o, "limitAckA");
+	dlm_meter_sample m;
+	meter_sample(ch, &m);
+	cJSON_AddItemToObject(o, "drawA", phases_json(m.current_a));
+	if (ch->dlm.follow_shown)
+		cJSON_AddBoolToObject(o, "followsLimit", ch->dlm.follow_shown == 1);
+	else
+		cJSON_AddNullToObject(o, "followsLimit");
+	return o;
 }
 
 cJSON *control_status_json(struct csms *app)

@@ -40,6 +40,14 @@ void control_charger_settings(struct csms *app, struct charger *ch, const struct
  * chargers' part of the simulated house (energy.c). */
 void control_ev_draw_a(struct csms *app, double ev_a[3]);
 
+/* One charger's limit and draw, for GET /api/v1/station's "measured":
+ * {"limitSentA" (the last profile sent, null none), "limitAckA" (what it
+ * accepted and runs on, null none), "drawA": [L1, L2, L3] (its MeterValues'
+ * current, null where not reported), "followsLimit" (false while its
+ * LimitNotFollowed alarm is raised, null when not judged)}. New tree (the
+ * caller frees it); NULL for an unknown charger or without control. */
+cJSON *control_charger_flow_json(struct csms *app, const char *charger_id);
+
 /* The grid sensor's health, for the diagnosis and /metrics. Strings are
  * borrowed until the next loop turn. */
 struct control_sensor_info {

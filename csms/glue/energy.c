@@ -8,6 +8,7 @@
  * The API's routes (api/api_station.c) only carry JSON to and from here. */
 #include "energy.h"
 #include "charger.h"
+#include "alarms.h"
 #include "control.h"
 #include "csms.h"
 #include "errkind.h"
@@ -71,7 +72,12 @@ struct energy {
 	/* price list summary, for GET */
 	int64_t prices_start_ms;
 	int prices_slot_s, prices_n;
+	/* the site alarms of the station (energy_alarms), from energy_init on */
+	int64_t started_ms;
+	struct alarms_watch alarm_source, alarm_ems, alarm_peak, alarm_offgrid;
 };
+
+#define OFFGRID_UNSERVED_MIN_W 1.0 /* unserved power below this is rounding, not an overload */
 
 /* ---- clocks ---- */
 
@@ -334,6 +340,8 @@ double energy_generation_w(struct csms *app)
 	return pv + fmax(0, -finite_or(r->bat_w, 0)) + (e->out.gen_on ? fmax(0, e->out.gen_w) : 0);
 }
 
+static void energy_alarms(struct csms *app);
+
 static void energy_step(struct csms *app)
 {
 	struct energy *e = app->energy;
@@ -379,7 +387,40 @@ static void energy_step(struct csms *app)
 	e->clock_ms = t;
 	e->steps++;
 	apply_outputs(app);
+	energy_alarms(app);
 	history_station_step(app, t, &e->eff, e->st, in, &e->rd, &e->out, e->stale);
+}
+
+/* The station's site alarms after a step, each raised and cleared with
+ * one log line (alarms_site_watch): the source stale (the step ran on
+ * safe outputs; one that never delivered counts from the start), the
+ * remote EMS fallen back, the measured grid import above the maximum peak
+ * power, load unserved off-grid. */
+static void energy_alarms(struct csms *app)
+{
+	struct energy *e = app->energy;
+	const station_input *in = &e->in;
+	const station_output *out = &e->out;
+	char info[200];
+	int stale = e->stale && e->kind != STATION_SRC_SIM &&
+		(e->have_rd || app->now_ms - e->started_ms > (int64_t)(app->cfg.station_stale_s * 1000));
+	snprintf(info, sizeof info, "station source %s: %s: the station runs on safe outputs",
+		 station_src_kind_str(e->kind), e->stale ? e->stale : "");
+	alarms_site_watch(app, &e->alarm_source, "station", stale ? ALARM_CODE_SOURCE_STALE : NULL, info);
+	snprintf(info, sizeof info, "no remote EMS setpoint for more than %d s: running %s",
+		 e->eff.remote_ems_timeout_s, station_mode_name(out->active));
+	alarms_site_watch(app, &e->alarm_ems, "station", out->ems_fallback ? ALARM_CODE_EMS_FALLBACK : NULL,
+			  info);
+	double grid = e->have_rd ? e->rd.grid_w : NAN;
+	int peak =
+		!e->stale && e->eff.max_peak_power_w > 0 && isfinite(grid) && grid > e->eff.max_peak_power_w;
+	snprintf(info, sizeof info, "grid import %.0f W above the maximum peak power %.0f W", grid,
+		 e->eff.max_peak_power_w);
+	alarms_site_watch(app, &e->alarm_peak, "station", peak ? ALARM_CODE_PEAK_EXCEEDED : NULL, info);
+	int over = !in->on_grid && out->unserved_w >= OFFGRID_UNSERVED_MIN_W;
+	snprintf(info, sizeof info, "off-grid: %.0f W of load cannot be served by battery, PV and generator",
+		 out->unserved_w);
+	alarms_site_watch(app, &e->alarm_offgrid, "station", over ? ALARM_CODE_OFFGRID_OVERLOAD : NULL, info);
 }
 
 void energy_tick(struct csms *app)
@@ -684,6 +725,11 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 	app->energy = e;
 	e->kind = station_src_kinds[app->cfg.station_source].kind;
 	e->on_grid = 1;
+	e->started_ms = time_now_ms();
+	e->alarm_source = (struct alarms_watch){ .source = ALARM_SRC_SOURCE, .shown = -1 };
+	e->alarm_ems = (struct alarms_watch){ .source = ALARM_SRC_EMS, .shown = -1 };
+	e->alarm_peak = (struct alarms_watch){ .source = ALARM_SRC_PEAK, .shown = -1 };
+	e->alarm_offgrid = (struct alarms_watch){ .source = ALARM_SRC_OFFGRID, .shown = -1 };
 	station_config_defaults(&e->cfg);
 	{
 		/* the element defaults of a charger listed with only its id */
@@ -899,6 +945,75 @@ static cJSON *origin_json(struct csms *app, const cJSON *settings)
 	return o;
 }
 
+/* What the station measured at its last step ("live" shows the plan's
+ * flows): the source's reading, the EVs' measured power, and per charger
+ * the limit DLM sent, the one it acknowledged and what it draws. */
+static cJSON *measured_json(struct csms *app)
+{
+	struct energy *e = app->energy;
+	const station_input *in = &e->in;
+	char ts[40];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "time", time_format_iso(e->clock_ms, ts, sizeof ts));
+	cJSON_AddNumberToObject(o, "ageS", round((double)(app->now_ms - e->rd.ts_ms)) / 1000);
+	cJSON_AddBoolToObject(o, "stale", e->stale != NULL);
+	cJSON_AddBoolToObject(o, "onGrid", in->on_grid);
+	add_num_or_null(o, "pvW", e->rd.pv_w);
+	add_num_or_null(o, "pv3W", e->rd.pv3_w);
+	add_num_or_null(o, "gridW", e->rd.grid_w);
+	add_num_or_null(o, "batW", e->rd.bat_w);
+	add_num_or_null(o, "socPct", e->rd.soc_pct);
+	add_num_or_null(o, "loadW", in->load_w); /* the house without EVs and controlled loads */
+	cJSON_AddBoolToObject(o, "loadDerived", !isfinite(e->rd.load_w));
+	cJSON_AddNumberToObject(o, "evW", r1(in->ev_w));
+	cJSON *chs = cJSON_AddArrayToObject(o, "chargers");
+	for (const struct charger *c = charger_first(app->chargers); c; c = c->next) {
+		if (c->reg != REG_ACCEPTED || !c->session)
+			continue;
+		cJSON *f = control_charger_flow_json(app, c->id);
+		if (!f)
+			f = cJSON_CreateObject();
+		double w = 0;
+		int any = 0;
+		for (int k = 1; k < CHARGER_MAX_CONN; k++)
+			if (c->conn[k].live.ts_ms && isfinite(c->conn[k].live.power_w)) {
+				w += c->conn[k].live.power_w;
+				any = 1;
+			}
+		cJSON_AddStringToObject(f, "id", c->id);
+		add_num_or_null(f, "powerW", any ? w : NAN);
+		cJSON_AddItemToArray(chs, f);
+	}
+	return o;
+}
+
+/* What the station commands at its last step: setpoints and the flows it
+ * expects from them (the same numbers "live" shows, under a clear name). */
+static cJSON *plan_json(struct energy *e)
+{
+	const station_output *out = &e->out;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "activeMode", station_mode_name(out->active));
+	cJSON_AddNumberToObject(o, "batW", r1(out->bat_w));
+	cJSON_AddNumberToObject(o, "gridW", r1(out->grid_w));
+	cJSON_AddNumberToObject(o, "pvLimitW", r1(out->pv_limit_w));
+	cJSON_AddNumberToObject(o, "evW", r1(out->ev_w));
+	cJSON_AddNumberToObject(o, "loadsW", r1(out->loads_w));
+	cJSON_AddNumberToObject(o, "generatorW", r1(out->gen_w));
+	cJSON_AddNumberToObject(o, "unservedW", r1(out->unserved_w));
+	cJSON_AddBoolToObject(o, "safe", e->stale != NULL);
+	cJSON *chs = cJSON_AddArrayToObject(o, "chargers");
+	for (int i = 0; i < e->eff.n_chargers; i++) {
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "id", e->eff.chargers[i].id);
+		cJSON_AddNumberToObject(c, "targetA", r1(out->ev[i].target_a));
+		cJSON_AddNumberToObject(c, "phases", out->ev[i].phases);
+		cJSON_AddNumberToObject(c, "powerW", r1(out->ev[i].power_w));
+		cJSON_AddItemToArray(chs, c);
+	}
+	return o;
+}
+
 static cJSON *status_json(struct csms *app)
 {
 	struct energy *e = app->energy;
@@ -933,6 +1048,9 @@ static cJSON *status_json(struct csms *app)
 		cJSON_AddItemToObject(o, "live", live ? live : cJSON_CreateNull());
 	} else
 		cJSON_AddNullToObject(o, "live");
+	cJSON_AddItemToObject(o, "measured",
+			      e->have_out && e->have_rd ? measured_json(app) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "plan", e->have_out ? plan_json(e) : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "source", energy_source_json(app));
 	cJSON_AddItemToObject(o, "outputs", outputs_json(e));
 	if (e->ems_set) {

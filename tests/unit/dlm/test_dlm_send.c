@@ -490,6 +490,72 @@ static void test_phase_check(void)
 	CHECK(dlm_send_phase_check(1, DLM_NO_TIME, REACT, &m, T0) == DLM_PHASES_UNKNOWN, "no command");
 }
 
+/* Does the charger follow its limit? Over limit + tolerance for its
+ * reaction time + the margin: it does not; within it again: it does. */
+static void test_follow_check(void)
+{
+	dlm_meter_sample m;
+	dlm_meter_sample_clear(&m);
+	int64_t since = DLM_NO_TIME;
+	const int64_t long_ms = REACT + DLM_FOLLOW_MARGIN_MS;
+	m.current_a[0] = m.current_a[1] = m.current_a[2] = 10;
+	CHECK(dlm_send_follow_check(10, 10, T0, REACT, &m, T0 + 100, T0 + 100, &since) == DLM_FOLLOW_OK,
+	      "at limit");
+	m.current_a[1] = 10 + DLM_FOLLOW_TOL_A; /* within the tolerance */
+	CHECK(dlm_send_follow_check(10, 10, T0, REACT, &m, T0 + 100, T0 + 100, &since) == DLM_FOLLOW_OK,
+	      "tolerance");
+	m.current_a[1] = 16; /* one phase over is enough */
+	CHECK(dlm_send_follow_check(10, 10, T0, REACT, &m, T0 + 1000, T0 + 1000, &since) == DLM_FOLLOW_OVER,
+	      "over");
+	CHECK(since == T0 + 1000, "run starts at the first over sample: %lld", (long long)since);
+	CHECK(dlm_send_follow_check(10, 10, T0, REACT, &m, T0 + 1000, T0 + 1000 + long_ms - 1, &since) ==
+		      DLM_FOLLOW_OVER,
+	      "not long enough yet");
+	CHECK(dlm_send_follow_check(10, 10, T0, REACT, &m, T0 + 2000, T0 + 1000 + long_ms, &since) ==
+		      DLM_FOLLOW_IGNORED,
+	      "over for reaction time + margin");
+	/* a new limit: the run starts again, and a sample from before it says nothing */
+	CHECK(dlm_send_follow_check(6, 10, T0 + 9000, REACT, &m, T0 + 2000, T0 + 20000, &since) ==
+		      DLM_FOLLOW_UNKNOWN,
+	      "sample older than the limit");
+	CHECK(since == DLM_NO_TIME, "run forgotten");
+	since = T0 + 1000; /* a run under the old limit */
+	CHECK(dlm_send_follow_check(6, 10, T0 + 9000, REACT, &m, T0 + 9500, T0 + 9500, &since) ==
+		      DLM_FOLLOW_OVER,
+	      "over the new limit: a new run");
+	CHECK(since == T0 + 9500, "run restarted at the new limit: %lld", (long long)since);
+	/* a raise (6 -> 8 A) does not restart a run of drawing over both */
+	since = T0 + 9500;
+	CHECK(dlm_send_follow_check(8, 6, T0 + 12000, REACT, &m, T0 + 11000, T0 + 12000, &since) ==
+		      DLM_FOLLOW_UNKNOWN,
+	      "sample before the raise");
+	CHECK(since == T0 + 9500, "run kept over a raise");
+	CHECK(dlm_send_follow_check(8, 6, T0 + 12000, REACT, &m, T0 + 12500, T0 + 9500 + long_ms, &since) ==
+		      DLM_FOLLOW_IGNORED,
+	      "over the old and the raised limit: still judged from the run's start");
+	/* back within the limit */
+	m.current_a[0] = m.current_a[1] = m.current_a[2] = 5.5;
+	CHECK(dlm_send_follow_check(6, 10, T0 + 9000, REACT, &m, T0 + 30000, T0 + 30000, &since) ==
+		      DLM_FOLLOW_OK,
+	      "follows again");
+	CHECK(since == DLM_NO_TIME, "run ended");
+	/* a 0 A limit: any real draw is over */
+	m.current_a[0] = 3;
+	CHECK(dlm_send_follow_check(0, 10, T0, REACT, &m, T0, T0 + long_ms, &since) == DLM_FOLLOW_IGNORED,
+	      "0 A limit");
+	/* nothing to judge by */
+	CHECK(dlm_send_follow_check(-1, 10, T0, REACT, &m, T0, T0 + long_ms, &since) == DLM_FOLLOW_UNKNOWN,
+	      "no limit");
+	CHECK(dlm_send_follow_check(6, 10, T0, REACT, NULL, T0, T0 + long_ms, &since) == DLM_FOLLOW_UNKNOWN,
+	      "no sample");
+	CHECK(dlm_send_follow_check(6, 10, T0, REACT, &m, DLM_NO_TIME, T0, &since) == DLM_FOLLOW_UNKNOWN,
+	      "no time");
+	CHECK(dlm_send_follow_check(6, 10, T0, REACT, &m, T0, T0, NULL) == DLM_FOLLOW_UNKNOWN, "no state");
+	dlm_meter_sample_clear(&m);
+	CHECK(dlm_send_follow_check(6, 10, T0, REACT, &m, T0, T0, &since) == DLM_FOLLOW_UNKNOWN,
+	      "no current");
+}
+
 static void test_plan_errors(void)
 {
 	pc_init(2);
@@ -527,6 +593,7 @@ int main(void)
 	test_no_profiles();
 	test_rate();
 	test_phase_check();
+	test_follow_check();
 	test_plan_errors();
 	test_why_str();
 	if (failures) {
