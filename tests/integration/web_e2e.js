@@ -253,6 +253,11 @@ async function fullSteps(browser, page, errors) {
   await page.fill(`input[name="${lp}.socThresholdPct"]`, '70');
   await page.fill(`input[name="${lp}.window.start"]`, '10:00');
   await page.fill(`input[name="${lp}.window.end"]`, '16:00');
+  // The simulated charger gets the station's own options from its row; its
+  // mode stays its own setting (100% PV, set on the Chargers screen above).
+  const nCh = stored.json.settings.chargers.filter((x) => x.id !== chargerId).length;
+  if (!stored.json.settings.chargers.some((x) => x.id === chargerId)) await page.click(`[data-add="chargers:${chargerId}"]`);
+  await page.fill(`input[name="chargers.${nCh}.enableDelayS"]`, '120');
   await page.click('#working-mode button[type=submit]');
   await page.waitForSelector('#working-mode .msg.ok >> text=smartLoads');
   const canon = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
@@ -261,6 +266,9 @@ async function fullSteps(browser, page, errors) {
   check(lists.tou.periods.length === nTou + 1 && canon(lists.tou.periods[nTou]) === canon(wantTou), 'the Time-based Control period is stored exactly: ' + JSON.stringify(lists.tou.periods[nTou]));
   const wantLoad = { name: 'Immersion heater', powerW: 2000, mode: 'autoSoc', on: false, socThresholdPct: 70, window: { start: '10:00', end: '16:00', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] } };
   check(lists.smartLoads.length === nLoads + 1 && canon(lists.smartLoads[nLoads]) === canon(wantLoad), 'the smart load is stored exactly: ' + JSON.stringify(lists.smartLoads[nLoads]));
+  const ch = lists.chargers.find((x) => x.id === chargerId);
+  check(!!ch && ch.enableDelayS === 120 && ch.mode === 'pv100', "the charger's station options are stored, its mode kept: " + JSON.stringify(ch));
+  check((await api('GET', '/chargers/' + chargerId)).json.settings.chargingMode === 'pv', "the charger's own mode is untouched");
   await page.waitForSelector(`input[name="${tp}.start"]`); // the form drawn again from the stored settings
   check((await page.inputValue(`input[name="${tp}.start"]`)) === '02:00', 'the stored period is shown in its row');
   check((await page.locator('textarea').count()) === 0, 'no JSON to type on the settings screen');

@@ -56,7 +56,7 @@ const everyDay = () => [...DAYS];
 const win = (start, end) => ({ start, end, weekdays: everyDay(), _overnight: false });
 
 export const LISTS = {
-  offPeakPeriods: { title: 'Off-peak periods', noun: 'off-peak period', window: true, fields: [], make: () => win('00:00', '06:00') },
+  offPeakPeriods: { noun: 'off-peak period', window: true, fields: [], make: () => win('00:00', '06:00') },
   'tou.periods': {
     noun: 'period',
     window: true,
@@ -111,11 +111,14 @@ export const LISTS = {
     make: () => ({ ...win('00:00', '00:00'), startSocPct: 20, stopSocPct: 80 }),
     check: (r) => (r.startSocPct >= r.stopSocPct ? 'the start SOC must be below the stop SOC' : null),
   },
-  // chargers[]: rows come from the chargers csmsd knows; mode, phases and
+  // chargers[]: one row per charger the station lists; mode, phases and
   // maximum current are the charger's own settings (the Chargers screen),
-  // shown here; the fields below are the station's alone.
+  // shown here, not edited; the fields below are the station's alone. A
+  // charger csmsd knows but the station does not list yet gets a button: its
+  // new row sends no mode, phases or current, so its own settings stay.
   chargers: {
     fixed: true,
+    make: (rows, id) => ({ id, autoPhaseSwitch: true, batteryToEv: false, enableDelayS: 60, disableDelayS: 300, phaseSwitchDelayS: 300 }),
     fields: [
       { key: 'autoPhaseSwitch', kind: 'bool', label: 'Output mode auto switch (3 ↔ 1 phase)' },
       { key: 'batteryToEv', kind: 'bool', label: 'Home battery may charge the car' },
@@ -261,6 +264,7 @@ function RowCheck({ msg, name }) {
 }
 
 function ChargerHead({ r }) {
+  if (r.mode === undefined) return <p class="small muted wide">Mode, phases and current: the charger's own settings (Chargers screen).</p>;
   return (
     <p class="small muted wide">
       {EV_MODE_NAMES[r.mode] || r.mode} · {r.phases === 1 ? 'single-phase' : 'three-phase'} · up to {r.maxCurrentA} A —{' '}
@@ -270,7 +274,7 @@ function ChargerHead({ r }) {
 }
 
 // The editor of the list at dotted path `name`; onChange(list).
-export function ListEditor({ name, spec, rows, onChange }) {
+export function ListEditor({ name, spec, rows, onChange, known }) {
   const max = spec.max || MAX_PERIODS;
   const setRow = (i, r) => onChange(rows.map((x, j) => (j === i ? r : x)));
   return (
@@ -305,6 +309,14 @@ export function ListEditor({ name, spec, rows, onChange }) {
           </div>
         );
       })}
+      {spec.fixed &&
+        (known || [])
+          .filter((id) => !rows.some((r) => r.id === id))
+          .map((id) => (
+            <button type="button" key={id} data-add={name + ':' + id} disabled={rows.length >= 8} onClick={() => onChange([...rows, spec.make(rows, id)])}>
+              + Station options for {id}
+            </button>
+          ))}
       {!spec.fixed && (
         <button type="button" data-add={name} disabled={rows.length >= max} onClick={() => onChange([...rows, spec.make(rows)])}>
           + Add {spec.noun}

@@ -76,7 +76,7 @@ function range(k) {
 }
 
 // One value at path (an array of keys) of the draft.
-function Field({ path, v, onChange }) {
+function Field({ path, v, onChange, known }) {
   const k = path[path.length - 1];
   const id = 'f-' + path.join('-');
   const dotted = path.join('.');
@@ -118,7 +118,7 @@ function Field({ path, v, onChange }) {
       </label>
     );
   }
-  if (Array.isArray(v) && LISTS[dotted]) return <ListEditor name={dotted} spec={LISTS[dotted]} rows={v} onChange={(rows) => onChange(path, rows)} />;
+  if (Array.isArray(v) && LISTS[dotted]) return <ListEditor name={dotted} spec={LISTS[dotted]} rows={v} known={known} onChange={(rows) => onChange(path, rows)} />;
   if (isWindow(v))
     return (
       <div class="wide">
@@ -187,7 +187,7 @@ function setIn(obj, path, val) {
   return out;
 }
 
-function SettingsForm({ st, reload, msg, setMsg }) {
+function SettingsForm({ st, reload, msg, setMsg, known }) {
   const [draft, setDraft] = useState(() => decorate(st.settings));
   const [errors, setErrors] = useState({});
   const onChange = (path, val, err) => {
@@ -252,7 +252,7 @@ function SettingsForm({ st, reload, msg, setMsg }) {
       </Panel>
       {groups.map((k) => (
         <Panel key={k} title={SECTIONS[k] || label(k)}>
-          {Array.isArray(draft[k]) ? <Field path={[k]} v={draft[k]} onChange={onChange} /> : <Fields path={[k]} v={draft[k]} onChange={onChange} />}
+          {Array.isArray(draft[k]) ? <Field path={[k]} v={draft[k]} onChange={onChange} known={known} /> : <Fields path={[k]} v={draft[k]} onChange={onChange} />}
         </Panel>
       ))}
       <div class="row sticky">
@@ -275,11 +275,12 @@ function Fields({ path, v, onChange }) {
   );
 }
 
-export function Settings() {
+export function Settings({ live }) {
   const st = useLoad(() => get('/station'), []);
   const [gen, setGen] = useState(0);
   const [msg, setMsg] = useState(null); // outlives the form, which is redrawn after a save
   if (st.error) return <p class="msg err">{st.error.status === 409 || st.error.status === 503 ? 'The station is not running.' : st.error.message}</p>;
   if (!st.data) return <p class="muted">Loading…</p>;
-  return <SettingsForm key={gen} st={st.data} msg={msg} setMsg={setMsg} reload={() => st.reload().then(() => setGen(gen + 1))} />;
+  const known = ((live && live.chargers) || []).filter((c) => c.registration === 'accepted').map((c) => c.id);
+  return <SettingsForm key={gen} st={st.data} known={known} msg={msg} setMsg={setMsg} reload={() => st.reload().then(() => setGen(gen + 1))} />;
 }
