@@ -216,6 +216,62 @@ async function fullSteps(browser, page, errors) {
   await page.waitForSelector('#working-mode .msg.ok');
   const stored = await api('GET', '/station');
   check(stored.json.settings.mode === 'tou', 'the working mode chosen on the page is stored: ' + stored.json.settings.mode);
+
+  // The list editors: a Time-based Control period and a smart load added
+  // through their rows are stored exactly; an end before the start is
+  // refused in the form (nothing is sent).
+  const nTou = stored.json.settings.tou.periods.length;
+  const nLoads = stored.json.settings.smartLoads.length;
+  const tp = 'tou.periods.' + nTou;
+  await page.click('[data-add="tou.periods"]');
+  await page.fill(`input[name="${tp}.start"]`, '02:00');
+  await page.fill(`input[name="${tp}.end"]`, '05:30');
+  for (const d of ['sat', 'sun']) await page.click(`[data-name="${tp}.weekdays"] [data-day=${d}]`);
+  await page.fill(`input[name="${tp}.maxChargeW"]`, '3000');
+  await page.fill(`input[name="${tp}.gridChargeCutoffSocPct"]`, '90');
+  await page.fill(`input[name="${tp}.maxImportW"]`, '6000');
+  const bp = 'tou.periods.' + (nTou + 1);
+  await page.click('[data-add="tou.periods"]');
+  await page.fill(`input[name="${bp}.start"]`, '06:00');
+  await page.fill(`input[name="${bp}.end"]`, '04:00');
+  await page.waitForSelector(`[data-error="${bp}"]`);
+  const badText = await page.textContent(`[data-error="${bp}"]`);
+  check(/before it starts/.test(badText), 'a period ending before it starts is named in the form: ' + badText);
+  check(!(await page.evaluate(() => document.querySelector('form.settings').checkValidity())), 'the form refuses it');
+  await page.click('#working-mode button[type=submit]');
+  await page.waitForTimeout(500);
+  check((await api('GET', '/station')).json.settings.tou.periods.length === nTou, 'nothing is sent while the period is wrong');
+  await page.check(`input[name="${bp}._overnight"]`);
+  check((await page.locator(`[data-error="${bp}"]`).count()) === 0, '"Ends next day" makes 06:00-04:00 an overnight period');
+  await page.click(`[data-remove="${bp}"]`);
+  check((await page.locator(`input[name="${bp}.start"]`).count()) === 0, 'Remove takes the row away');
+  const lp = 'smartLoads.' + nLoads;
+  await page.click('[data-add="smartLoads"]');
+  await page.fill(`input[name="${lp}.name"]`, 'Immersion heater');
+  await page.fill(`input[name="${lp}.powerW"]`, '2000');
+  await page.selectOption(`select[name="${lp}.mode"]`, 'autoSoc');
+  await page.fill(`input[name="${lp}.socThresholdPct"]`, '70');
+  await page.fill(`input[name="${lp}.window.start"]`, '10:00');
+  await page.fill(`input[name="${lp}.window.end"]`, '16:00');
+  // The simulated charger gets the station's own options from its row; its
+  // mode stays its own setting (100% PV, set on the Chargers screen above).
+  const nCh = stored.json.settings.chargers.filter((x) => x.id !== chargerId).length;
+  if (!stored.json.settings.chargers.some((x) => x.id === chargerId)) await page.click(`[data-add="chargers:${chargerId}"]`);
+  await page.fill(`input[name="chargers.${nCh}.enableDelayS"]`, '120');
+  await page.click('#working-mode button[type=submit]');
+  await page.waitForSelector('#working-mode .msg.ok >> text=smartLoads');
+  const canon = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
+  const lists = (await api('GET', '/station')).json.settings;
+  const wantTou = { start: '02:00', end: '05:30', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'], type: 'charge', maxChargeW: 3000, gridChargeCutoffSocPct: 90, maxImportW: 6000, maxGridChargeW: null, maxDischargeW: null, maxExportW: null, maxBatToGridW: 0 };
+  check(lists.tou.periods.length === nTou + 1 && canon(lists.tou.periods[nTou]) === canon(wantTou), 'the Time-based Control period is stored exactly: ' + JSON.stringify(lists.tou.periods[nTou]));
+  const wantLoad = { name: 'Immersion heater', powerW: 2000, mode: 'autoSoc', on: false, socThresholdPct: 70, window: { start: '10:00', end: '16:00', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] } };
+  check(lists.smartLoads.length === nLoads + 1 && canon(lists.smartLoads[nLoads]) === canon(wantLoad), 'the smart load is stored exactly: ' + JSON.stringify(lists.smartLoads[nLoads]));
+  const ch = lists.chargers.find((x) => x.id === chargerId);
+  check(!!ch && ch.enableDelayS === 120 && ch.mode === 'pv100', "the charger's station options are stored, its mode kept: " + JSON.stringify(ch));
+  check((await api('GET', '/chargers/' + chargerId)).json.settings.chargingMode === 'pv', "the charger's own mode is untouched");
+  await page.waitForSelector(`input[name="${tp}.start"]`); // the form drawn again from the stored settings
+  check((await page.inputValue(`input[name="${tp}.start"]`)) === '02:00', 'the stored period is shown in its row');
+  check((await page.locator('textarea').count()) === 0, 'no JSON to type on the settings screen');
   expect400 = true;
   await page.fill('input[name="battery.socMinPct"]', '90');
   await page.fill('input[name="battery.socMaxPct"]', '50');

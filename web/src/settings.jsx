@@ -1,10 +1,12 @@
 // settings.jsx: the station's working mode and every parameter of GET
 // /api/v1/station's "settings", as a form drawn from the settings
 // themselves (so a parameter added to the API shows up here), with the
-// manual's names where it has one. Checked in the form (types, ranges,
-// JSON of lists) and by the API: its 400 text is shown as it is.
+// manual's names where it has one; the lists are row editors (lists.jsx).
+// Checked in the form (types, ranges, periods) and by the API: its 400 text
+// is shown as it is.
 import { useState } from 'preact/hooks';
 import { get, put } from './api.js';
+import { LISTS, ListEditor, WindowFields, decorate, draftError, isWindow, strip } from './lists.jsx';
 import { MODE_KEYS, modeName } from './home.jsx';
 import { Panel, Msg, act, useLoad } from './ui.jsx';
 
@@ -46,12 +48,10 @@ const SECTIONS = {
   smartLoads: 'Smart loads',
   heatPump: 'SG-ready heat pump',
   generator: 'Generator',
+  offPeakPeriods: 'Off-peak periods (peak shaving)',
+  chargers: 'Chargers (station settings)',
 };
 const ENUMS = { 'heatPump.mode': ['manual', 'auto'], 'generator.mode': ['manual', 'auto'] };
-const EXAMPLES = {
-  'tou.periods': '[{"start":"01:00","end":"05:00","weekdays":["mon","tue"],"type":"charge","maxChargeW":3000,"cutoffSocPct":90}]',
-  smartLoads: '[{"name":"Immersion heater","powerW":2000,"mode":"autoSoc","socThresholdPct":80}]',
-};
 
 // A name without a label of its own: words, and its unit suffix in brackets.
 const UNITS = [['Pct', '%'], ['Wh', 'Wh'], ['W', 'W'], ['A', 'A'], ['S', 's'], ['Min', 'min'], ['H', 'h'], ['Deg', '°'], ['V', 'V']];
@@ -76,7 +76,7 @@ function range(k) {
 }
 
 // One value at path (an array of keys) of the draft.
-function Field({ path, v, onChange }) {
+function Field({ path, v, onChange, known }) {
   const k = path[path.length - 1];
   const id = 'f-' + path.join('-');
   const dotted = path.join('.');
@@ -118,6 +118,13 @@ function Field({ path, v, onChange }) {
       </label>
     );
   }
+  if (Array.isArray(v) && LISTS[dotted]) return <ListEditor name={dotted} spec={LISTS[dotted]} rows={v} known={known} onChange={(rows) => onChange(path, rows)} />;
+  if (isWindow(v))
+    return (
+      <div class="wide">
+        <WindowFields name={dotted} w={v} label={label(k) === 'Window' ? 'Time of Use' : label(k)} onChange={(w) => onChange(path, w)} />
+      </div>
+    );
   if (Array.isArray(v) && (k === 'weekdays' || (v.length && v.every((x) => typeof x === 'string'))))
     return (
       <label>
@@ -129,7 +136,7 @@ function Field({ path, v, onChange }) {
   return <Group path={path} v={v} onChange={onChange} />;
 }
 
-// A list of objects (periods, windows, smart loads): edited as JSON.
+// A list that lists.jsx does not know (one added to the API later): JSON.
 function JsonList({ path, v, onChange }) {
   const [text, setText] = useState(JSON.stringify(v, null, 1));
   const [bad, setBad] = useState(null);
@@ -141,7 +148,7 @@ function JsonList({ path, v, onChange }) {
         name={dotted}
         rows={Math.min(8, 2 + v.length * 2)}
         value={text}
-        placeholder={EXAMPLES[dotted] || '[]'}
+        placeholder="[]"
         class={bad ? 'invalid' : ''}
         onInput={(e) => {
           setText(e.target.value);
@@ -180,8 +187,8 @@ function setIn(obj, path, val) {
   return out;
 }
 
-function SettingsForm({ st, reload, msg, setMsg }) {
-  const [draft, setDraft] = useState(st.settings);
+function SettingsForm({ st, reload, msg, setMsg, known }) {
+  const [draft, setDraft] = useState(() => decorate(st.settings));
   const [errors, setErrors] = useState({});
   const onChange = (path, val, err) => {
     setErrors((e) => ({ ...e, [path.join('.')]: err }));
@@ -194,8 +201,16 @@ function SettingsForm({ st, reload, msg, setMsg }) {
       setMsg({ ok: false, text: bad[0][0] + ': ' + bad[0][1] });
       return;
     }
+    const wrong = draftError(draft);
+    if (wrong) {
+      setMsg({ ok: false, text: wrong });
+      return;
+    }
     const changed = {};
-    for (const k of Object.keys(draft)) if (JSON.stringify(draft[k]) !== JSON.stringify(st.settings[k])) changed[k] = draft[k];
+    for (const k of Object.keys(draft)) {
+      const s = JSON.stringify(draft[k], strip);
+      if (s !== JSON.stringify(st.settings[k])) changed[k] = JSON.parse(s);
+    }
     if (!Object.keys(changed).length) {
       setMsg({ ok: true, text: 'nothing changed' });
       return;
@@ -237,7 +252,7 @@ function SettingsForm({ st, reload, msg, setMsg }) {
       </Panel>
       {groups.map((k) => (
         <Panel key={k} title={SECTIONS[k] || label(k)}>
-          {Array.isArray(draft[k]) ? <JsonList path={[k]} v={draft[k]} onChange={onChange} /> : <Fields path={[k]} v={draft[k]} onChange={onChange} />}
+          {Array.isArray(draft[k]) ? <Field path={[k]} v={draft[k]} onChange={onChange} known={known} /> : <Fields path={[k]} v={draft[k]} onChange={onChange} />}
         </Panel>
       ))}
       <div class="row sticky">
@@ -260,11 +275,12 @@ function Fields({ path, v, onChange }) {
   );
 }
 
-export function Settings() {
+export function Settings({ live }) {
   const st = useLoad(() => get('/station'), []);
   const [gen, setGen] = useState(0);
   const [msg, setMsg] = useState(null); // outlives the form, which is redrawn after a save
   if (st.error) return <p class="msg err">{st.error.status === 409 || st.error.status === 503 ? 'The station is not running.' : st.error.message}</p>;
   if (!st.data) return <p class="muted">Loading…</p>;
-  return <SettingsForm key={gen} st={st.data} msg={msg} setMsg={setMsg} reload={() => st.reload().then(() => setGen(gen + 1))} />;
+  const known = ((live && live.chargers) || []).filter((c) => c.registration === 'accepted').map((c) => c.id);
+  return <SettingsForm key={gen} st={st.data} known={known} msg={msg} setMsg={setMsg} reload={() => st.reload().then(() => setGen(gen + 1))} />;
 }
