@@ -4,6 +4,7 @@
  * CALLs we send to a charger. */
 #include "ocppj.h"
 #include "actions.h"
+#include "jarena.h"
 #include "jsontext.h"
 #include "log.h"
 #include "rpc.h"
@@ -319,7 +320,9 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 	s->rpc->stats.frames_in++;
 	enum jtext_err jerr;
 	char why[96];
-	cJSON *root = jtext_parse(buf, len, &jerr);
+	/* The tree lives in the frame arena until the jarena_delete below:
+	 * handlers and answer callbacks only look at it (jarena.h). */
+	cJSON *root = jarena_parse(buf, len, &jerr);
 	if (!root || !cJSON_IsArray(root)) {
 		guess_id(buf, len, id);
 		snprintf(why, sizeof why, "frame %s", root ? "is not a JSON array" : jtext_strerror(jerr));
@@ -379,7 +382,7 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 		count_in(s, -1, OCPP_EPROTOCOL);
 	}
 out:
-	cJSON_Delete(root);
+	jarena_delete(root);
 }
 
 /* ---- CALLs we send ---- */
