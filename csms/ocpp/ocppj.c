@@ -24,13 +24,17 @@ struct outmsg *outmsg_new(size_t len)
 	return m;
 }
 
-/* Builds "[prefix...payload]" into an outmsg without a second copy of the
- * payload text: cJSON prints into our buffer directly. */
+/* Builds "[prefix...payload]" into an outmsg. The payload is printed into
+ * a stack buffer (no allocation for the usual small answer), a larger one
+ * on the heap; the bytes are cJSON_PrintUnformatted's either way. */
 static struct outmsg *frame_with_payload(const char *head, size_t headlen, const cJSON *payload)
 {
-	char *p = cJSON_PrintUnformatted(payload);
-	if (!p)
-		return NULL;
+	char text[2048], *heap = NULL, *p = text;
+	if (!cJSON_PrintPreallocated((cJSON *)payload, text, (int)sizeof text, 0)) {
+		p = heap = cJSON_PrintUnformatted(payload);
+		if (!p)
+			return NULL;
+	}
 	size_t plen = strlen(p);
 	struct outmsg *m = outmsg_new(headlen + plen + 1);
 	if (m) {
@@ -39,7 +43,7 @@ static struct outmsg *frame_with_payload(const char *head, size_t headlen, const
 		memcpy(d + headlen, p, plen);
 		d[headlen + plen] = ']';
 	}
-	cJSON_free(p);
+	cJSON_free(heap);
 	return m;
 }
 

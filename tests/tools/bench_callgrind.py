@@ -12,7 +12,10 @@ requests. Instruction counts do not depend on the machine's load (CPU time
 does): they are the stable measure on a shared machine. Kernel time
 (syscalls, fsync) is not counted by callgrind.
 
-Prints Ir per frame in total and per group (the table of PROFILE.md), then
+Prints Ir per frame in total, of the frame path alone (ocppj_receive and
+the end of turn, inclusive: stable, unlike the total, which carries the
+once-a-second timers spread over however many frames the run got), per
+group (the table of PROFILE.md), then
 the top functions. --keep leaves the callgrind.out file and prints its path."""
 import argparse
 import os
@@ -153,6 +156,16 @@ for ir, what in rows:
 print("csmsd under callgrind: %d chargers, %d frames received in the window (/metrics: %.0f)" %
       (a.chargers, frames, f1 - f0))
 print("total %.0f Ir per received frame (%d Ir)" % (total / frames, total))
+# The frame path alone (inclusive): timer work (DLM, energy, history ticks)
+# runs per second, not per frame, so its share of the total per frame moves
+# with the frame rate callgrind's slowness allows; these two do not.
+inc = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out], capture_output=True,
+                     text=True, check=True).stdout
+for fn, label in (("ocppj.c:ocppj_receive", "receive (parse, validate, handle, store, answer)"),
+                  ("turn.c:csms_end_of_turn", "end of turn (commit, release answers)")):
+    m = re.search(r"^\s*([\d,]+)\s+\([^)]*\)\s+\S*" + re.escape(fn) + r" \[", inc, re.M)
+    ir = int(m.group(1).replace(",", "")) if m else 0
+    print("%-50s %.0f Ir per frame" % (label, ir / frames))
 print()
 print("| group | Ir per frame | share |")
 print("|---|---:|---:|")
