@@ -180,6 +180,7 @@ rows = [
     ("ack latency p99 ms", "%.2f" % fig["p99Ms"], "%.2f" % fig["peerP99Ms"]),
     ("TLS reconnect %d cold s" % tls["n"], "%.2f" % tls["coldS"], "-"),
     ("TLS reconnect %d warm s" % tls["n"], "%.2f" % tls["warmS"], "-"),
+    ("TLS connections refused/failed", "%d" % fig["tlsRefused"], "-"),
 ]
 for r in rows:
     print("%-34s %12s %12s" % r)
