@@ -1,5 +1,8 @@
 /* jarena.c: one incoming frame's cJSON tree in a bump arena (see jarena.h
- * for why no tree outlives its frame). Single-threaded, as csmsd's loop. */
+ * for why no tree outlives its frame). Used by the loop thread only; the
+ * hooks are process-wide, so "inside a parse" is per thread: another
+ * thread's cJSON allocations (the Modbus poller has none today) always go
+ * to malloc, never into the arena. */
 #include "jarena.h"
 
 #include <stdint.h>
@@ -9,11 +12,13 @@ static _Alignas(16) unsigned char arena[JARENA_CAP];
 
 static struct {
 	size_t used;       /* bytes handed out from arena[] */
-	int filling;       /* inside jarena_parse: allocations come from arena[] */
 	const cJSON *root; /* the tree arena[] holds, or NULL */
 	int hooked;        /* cJSON_InitHooks done */
 	unsigned long spills;
 } A;
+
+/* inside jarena_parse on this thread: cJSON allocations come from arena[] */
+static _Thread_local int filling;
 
 int jarena_owns(const void *p)
 {
@@ -23,7 +28,7 @@ int jarena_owns(const void *p)
 
 static void *j_alloc(size_t n)
 {
-	if (A.filling) {
+	if (filling) {
 		size_t need = (n + 15u) & ~(size_t)15u;
 		if (need >= n && need <= JARENA_CAP - A.used) {
 			void *p = arena + A.used;
@@ -51,9 +56,9 @@ cJSON *jarena_parse(const char *buf, size_t len, enum jtext_err *err)
 	if (A.root)
 		return jtext_parse(buf, len, err); /* the arena is taken: the heap */
 	A.used = 0;
-	A.filling = 1;
+	filling = 1;
 	cJSON *j = jtext_parse(buf, len, err);
-	A.filling = 0;
+	filling = 0;
 	if (j)
 		A.root = j;
 	else
