@@ -104,12 +104,20 @@ static int store_meter_list(const struct ocpp_req *r, int conn, int64_t tx, cons
 		const cJSON *sv = cJSON_GetObjectItemCaseSensitive(mv, "sampledValue");
 		int64_t ms = 0;
 		time_parse_iso(ts, &ms);
-		char *json = cJSON_PrintUnformatted(sv);
-		if (!json)
-			return -1;
+		/* The sampled values' text: the bytes cJSON_PrintUnformatted gives
+		 * (the stored text and its digest must not change), printed into
+		 * a stack buffer without allocations; a longer list on the heap. */
+		char text[8192], *heap = NULL;
+		const char *json = text;
+		if (!cJSON_PrintPreallocated((cJSON *)sv, text, (int)sizeof text, 0)) {
+			heap = cJSON_PrintUnformatted(sv);
+			if (!heap)
+				return -1;
+			json = heap;
+		}
 		/* 1: the same element again (our answer was lost): kept once. */
 		int rc = store_meter_value(r->app->store, r->ch->id, conn, tx, ts, ms, json, source);
-		cJSON_free(json);
+		cJSON_free(heap);
 		if (rc < 0)
 			return -1;
 		charger_live_update(r->ch, conn, sv, ms ? ms : r->app->now_ms);

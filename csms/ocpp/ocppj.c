@@ -4,6 +4,7 @@
  * CALLs we send to a charger. */
 #include "ocppj.h"
 #include "actions.h"
+#include "jarena.h"
 #include "jsontext.h"
 #include "log.h"
 #include "rpc.h"
@@ -23,13 +24,17 @@ struct outmsg *outmsg_new(size_t len)
 	return m;
 }
 
-/* Builds "[prefix...payload]" into an outmsg without a second copy of the
- * payload text: cJSON prints into our buffer directly. */
+/* Builds "[prefix...payload]" into an outmsg. The payload is printed into
+ * a stack buffer (no allocation for the usual small answer), a larger one
+ * on the heap; the bytes are cJSON_PrintUnformatted's either way. */
 static struct outmsg *frame_with_payload(const char *head, size_t headlen, const cJSON *payload)
 {
-	char *p = cJSON_PrintUnformatted(payload);
-	if (!p)
-		return NULL;
+	char text[2048], *heap = NULL, *p = text;
+	if (!cJSON_PrintPreallocated((cJSON *)payload, text, (int)sizeof text, 0)) {
+		p = heap = cJSON_PrintUnformatted(payload);
+		if (!p)
+			return NULL;
+	}
 	size_t plen = strlen(p);
 	struct outmsg *m = outmsg_new(headlen + plen + 1);
 	if (m) {
@@ -38,7 +43,7 @@ static struct outmsg *frame_with_payload(const char *head, size_t headlen, const
 		memcpy(d + headlen, p, plen);
 		d[headlen + plen] = ']';
 	}
-	cJSON_free(p);
+	cJSON_free(heap);
 	return m;
 }
 
@@ -319,7 +324,9 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 	s->rpc->stats.frames_in++;
 	enum jtext_err jerr;
 	char why[96];
-	cJSON *root = jtext_parse(buf, len, &jerr);
+	/* The tree lives in the frame arena until the jarena_delete below:
+	 * handlers and answer callbacks only look at it (jarena.h). */
+	cJSON *root = jarena_parse(buf, len, &jerr);
 	if (!root || !cJSON_IsArray(root)) {
 		guess_id(buf, len, id);
 		snprintf(why, sizeof why, "frame %s", root ? "is not a JSON array" : jtext_strerror(jerr));
@@ -379,7 +386,7 @@ void ocppj_receive(struct session *s, const char *buf, size_t len)
 		count_in(s, -1, OCPP_EPROTOCOL);
 	}
 out:
-	cJSON_Delete(root);
+	jarena_delete(root);
 }
 
 /* ---- CALLs we send ---- */

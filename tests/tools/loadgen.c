@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cliopt.h"
 #include "cpsim.h"
@@ -71,13 +72,15 @@ struct lg_cp {
 static struct {
 	struct cpsim_ctx *ctx;
 	struct lg_cp *cps;
-	int n, started, booted, failed, open, ramp_per_s, duration_s, pid, with_tx;
+	int n, started, booted, failed, open, ramp_per_s, duration_s, pid, with_tx, idle;
 	int boot_wait_s;
 	int64_t t0, meas_start, meas_end, next_report;
 	uint64_t acked, acked_window, errors, conn_failures, closed;
 	uint64_t acked_last_report;
 	int64_t max_us;
 	long rss_kib, rss_peak_kib;
+	double cpu0_s, cpu1_s; /* csmsd's CPU time (user+sys) at the window's ends */
+	int cpu0_taken, cpu1_taken;
 	int stopping;
 	char mvbuf[4096];
 } lg;
@@ -99,6 +102,27 @@ static long read_rss_kib(int pid)
 		}
 	fclose(f);
 	return kib;
+}
+
+/* utime + stime of PID in seconds, -1 if unreadable. */
+static double read_cpu_s(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* the command name may hold spaces */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void send_mv(struct cpsim_cp *cp);
@@ -182,6 +206,11 @@ static void boot_reply(struct cpsim_cp *cp, void *arg, const struct cpsim_reply 
 		return;
 	}
 	lg.booted++;
+	if (lg.idle) {
+		/* --idle: booted and held, nothing sent (memory per idle charger) */
+		c->phase = LG_RUNNING;
+		return;
+	}
 	if (!lg.with_tx) {
 		c->phase = LG_RUNNING;
 		send_mv(cp);
@@ -279,7 +308,15 @@ static void on_tick(struct cpsim_ctx *ctx, int64_t now)
 			lg.rss_kib);
 		lg.acked_last_report = lg.acked;
 	}
+	if (lg.pid > 0 && lg.meas_start && now >= lg.meas_start && !lg.cpu0_taken) {
+		lg.cpu0_s = read_cpu_s(lg.pid);
+		lg.cpu0_taken = 1;
+	}
 	if (lg.meas_start && now >= lg.meas_end) {
+		if (lg.pid > 0 && !lg.cpu1_taken) {
+			lg.cpu1_s = read_cpu_s(lg.pid);
+			lg.cpu1_taken = 1;
+		}
 		lg.stopping = 1;
 		cpsim_ctx_stop(ctx);
 	}
@@ -299,6 +336,7 @@ int main(int argc, char **argv)
 		{ "prefix", CLIOPT_STR, &prefix, 0, 0, "charger ids are PREFIX1..PREFIXN (LG)" },
 		{ "transaction", CLIOPT_FLAG, &lg.with_tx, 0, 0,
 		  "start a transaction, send MeterValues in it" },
+		{ "idle", CLIOPT_FLAG, &lg.idle, 0, 0, "boot and hold the connections, send no MeterValues" },
 		{ "source-addrs", CLIOPT_INT, &source_addrs, 0, 254,
 		  "bind to 127.0.0.1..K in turn (0: any)" },
 		{ "call-timeout-ms", CLIOPT_INT, &call_timeout_ms, 100, 600000, "per message (10000)" },
@@ -310,7 +348,7 @@ int main(int argc, char **argv)
 	struct cpsim_ctx_opts co = { 0 };
 	struct cpsim_url url;
 	struct rlimit rl;
-	double secs, rate, p50, p99;
+	double secs, rate, p50, p99, cpu_us = -1;
 	int ret, held = 0;
 
 	lg.n = 100;
@@ -389,19 +427,23 @@ int main(int argc, char **argv)
 	       (double)lg.max_us / 1000.0);
 	printf("errors          %llu (connect failures %llu, closed %llu)\n", (unsigned long long)lg.errors,
 	       (unsigned long long)lg.conn_failures, (unsigned long long)lg.closed);
+	if (lg.cpu0_taken && lg.cpu1_taken && lg.cpu0_s >= 0 && lg.cpu1_s >= 0 && lg.acked_window)
+		cpu_us = (lg.cpu1_s - lg.cpu0_s) * 1e6 / (double)lg.acked_window;
 	if (lg.pid > 0)
 		printf("csmsd VmRSS     %ld KiB (peak seen %ld KiB)\n", lg.rss_kib, lg.rss_peak_kib);
+	if (cpu_us >= 0)
+		printf("csmsd CPU       %.1f us per acked message in the window\n", cpu_us);
 	printf("{\"chargers\":%d,\"booted\":%d,\"failed\":%d,\"connected\":%d,\"seconds\":%.2f,"
 	       "\"acked\":%llu,\"ackPerS\":%.1f,\"p50Ms\":%.3f,\"p99Ms\":%.3f,\"maxMs\":%.3f,"
 	       "\"errors\":%llu,\"connectFailures\":%llu,\"closed\":%llu,\"rssKiB\":%ld,"
-	       "\"rssPeakKiB\":%ld,\"transaction\":%s}\n",
+	       "\"rssPeakKiB\":%ld,\"transaction\":%s,\"idle\":%s,\"pidCpuUsPerMsg\":%.2f}\n",
 	       lg.n, lg.booted, lg.failed, held, secs, (unsigned long long)lg.acked_window, rate, p50, p99,
 	       (double)lg.max_us / 1000.0, (unsigned long long)lg.errors,
 	       (unsigned long long)lg.conn_failures, (unsigned long long)lg.closed,
 	       lg.pid > 0 ? lg.rss_kib : -1L, lg.pid > 0 ? lg.rss_peak_kib : -1L,
-	       lg.with_tx ? "true" : "false");
+	       lg.with_tx ? "true" : "false", lg.idle ? "true" : "false", cpu_us);
 	fflush(stdout);
 	cpsim_ctx_destroy(lg.ctx);
 	free(lg.cps);
-	return lg.acked_window ? 0 : 1;
+	return (lg.idle ? lg.booted : (int)!!lg.acked_window) ? 0 : 1;
 }

@@ -45,6 +45,50 @@ static const char *rxn(const char *frame, size_t len)
 	return last;
 }
 
+/* The sampledValue texts stored for a transaction, in order. */
+static char stored[4][32768];
+static int nstored;
+static int on_mv(void *arg, const struct store_mv_row *m)
+{
+	(void)arg;
+	snprintf(stored[nstored++ % 4], sizeof stored[0], "%s", m->sampled_json);
+	return 0;
+}
+
+/* A MeterValues frame for transaction 1 with n sampled values. The stored
+ * text must be cJSON_PrintUnformatted's bytes of the list sent, whether it
+ * is printed on the stack (short) or on the heap (longer than 8 KiB). */
+static void meter_values_stored_as_printed(int n)
+{
+	static char frame[65536];
+	size_t len = (size_t)snprintf(
+		frame, sizeof frame,
+		"[2,\"mv%d\",\"MeterValues\",{\"connectorId\":1,\"transactionId\":1,"
+		"\"meterValue\":[{\"timestamp\":\"2026-01-01T00:%02d:00Z\",\"sampledValue\":[",
+		n, n % 60);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(frame + len, sizeof frame - len,
+					"%s{\"value\":\"%d.5\",\"context\":\"Sample.Periodic\",\"measurand\":"
+					"\"Energy.Active.Import.Register\",\"unit\":\"Wh\"}",
+					i ? "," : "", 1000 + i);
+	len += (size_t)snprintf(frame + len, sizeof frame - len, "]}]}]");
+	char want_id[32];
+	snprintf(want_id, sizeof want_id, "[3,\"mv%d\",{}]", n);
+	CHECK_STR(rx(frame), want_id);
+	cJSON *f = cJSON_Parse(frame);
+	char *want = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(f, 3), "meterValue"),
+				   0),
+		"sampledValue"));
+	nstored = 0;
+	CHECK(store_meter_value_each(app.store, 1, on_mv, NULL) == 0);
+	CHECK(nstored >= 1);
+	CHECK(want && strlen(want) == strlen(stored[(nstored - 1) % 4]));
+	CHECK_STR(stored[(nstored - 1) % 4], want);
+	free(want);
+	cJSON_Delete(f);
+}
+
 static char results[8][256];
 static int nresults;
 static void on_result(void *arg, const struct call_result *r)
@@ -146,6 +190,8 @@ int main(void)
 	snprintf(first, sizeof first, "%s", rx(start));
 	CHECK_CONTAINS(first, "\"transactionId\":1");
 	CHECK_STR(rx(start), first);
+	meter_values_stored_as_printed(3);   /* printed on the stack */
+	meter_values_stored_as_printed(150); /* ~14 KiB: on the heap */
 	CHECK_CONTAINS(rx("[2,\"t1\",\"StopTransaction\",{\"transactionId\":77,\"meterStop\":5,\"timestamp\":"
 			  "\"2026-01-01T00:00:00Z\"}]"),
 		       "[3,\"t1\",{}]");
