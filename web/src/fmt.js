@@ -13,9 +13,3 @@ export function duration(a, b) {
   const m = Math.floor((s % 3600) / 60);
   return h ? `${h} h ${m} min` : m ? `${m} min` : `${Math.round(s)} s`;
 }
-// Start of today (local) as ISO.
-export function todayStart() {
-  const d = new Date();
-  d.setHours(0, 0, 0, 0);
-  return d.toISOString();
-}

@@ -3,7 +3,7 @@
 // the history (GET /api/v1/history, /api/v1/energy).
 import { get } from './api.js';
 import { Chart } from './chart.jsx';
-import { kW, kWh, pct, ratio, money, todayStart } from './fmt.js';
+import { kW, kWh, pct, ratio, money } from './fmt.js';
 import { Panel, useLoad } from './ui.jsx';
 
 const MODES = {
@@ -96,9 +96,22 @@ export function PowerFlow({ live }) {
   );
 }
 
+/* Today on the station's clock: its day (utcOffsetMin) up to its time now.
+ * The simulated house's clock may run ahead of the browser's (a start
+ * time, a speed factor), and history is kept on the station's clock. */
+async function stationToday() {
+  const st = await get('/station');
+  const now = st && st.live && st.live.time ? Date.parse(st.live.time) : Date.now();
+  const off = ((st && st.settings && st.settings.utcOffsetMin) || 0) * 60000;
+  const day = 86400000;
+  const start = Math.floor((now + off) / day) * day - off;
+  return { from: new Date(start).toISOString(), to: new Date(now).toISOString() };
+}
+
 async function history() {
   try {
-    const h = await get(`/history?from=${encodeURIComponent(todayStart())}&to=${encodeURIComponent(new Date().toISOString())}&step=300`);
+    const t = await stationToday();
+    const h = await get(`/history?from=${encodeURIComponent(t.from)}&to=${encodeURIComponent(t.to)}&step=300`);
     return h && h.series && h.series.length ? h : null;
   } catch (e) {
     if (e.status === 404) return null; // no history on this csmsd yet
@@ -108,7 +121,8 @@ async function history() {
 
 async function totals() {
   try {
-    const rows = await get(`/energy?from=${encodeURIComponent(todayStart())}&to=${encodeURIComponent(new Date().toISOString())}&period=day`);
+    const t = await stationToday();
+    const rows = await get(`/energy?from=${encodeURIComponent(t.from)}&to=${encodeURIComponent(t.to)}&period=day`);
     return rows && rows.length ? rows[rows.length - 1] : null;
   } catch (e) {
     if (e.status === 404) return null;

@@ -136,8 +136,12 @@ export function Records() {
                   <td class="num" data-energy={t.energyWh}>
                     {kWh(t.energyWh)}
                   </td>
-                  <td class="num">{t.cost === undefined ? '–' : money(t.cost)}</td>
-                  <td class="num">{t.pvShare === undefined ? '–' : ratio(t.pvShare)}</td>
+                  <td class="num" data-cost={t.cost}>
+                    {t.cost === undefined ? '–' : money(t.cost)}
+                  </td>
+                  <td class="num" data-pv={t.pvShare}>
+                    {t.pvShare === undefined ? '–' : ratio(t.pvShare)}
+                  </td>
                 </tr>
               ))}
             </tbody>
