@@ -33,6 +33,7 @@
 #define META_MAX (256 * 1024) /* largest settings / price list text kept */
 #define MAX_POWER_W 1e7       /* plausibility bound of pushed powers */
 #define FUTURE_SLACK_MS 60000 /* a pushed timestamp may be this far ahead of us */
+#define ENERGY_MAX_OUTAGES 16 /* station_sim_outages entries */
 
 /* One per daemon, from energy_init to energy_free. */
 struct energy {
@@ -59,7 +60,11 @@ struct energy {
 	int have_rd;
 	uint64_t seq;
 	station_src_health health;
-	int on_grid; /* api may report an outage */
+	int on_grid;      /* api may report an outage */
+	int last_on_grid; /* of the last step, to log a change */
+	/* the simulated house's outages (station_sim_outages): [start, end) ms, simulated time */
+	int n_outages;
+	int64_t outages[ENERGY_MAX_OUTAGES][2];
 	/* the simulated house: the source sim's, and the DLM sensor sim's
 	 * whatever the source (then with an idle battery) */
 	station_house house;
@@ -284,6 +289,90 @@ static void apply_outputs(struct csms *app)
 	station_source_command(e->src, &cmd);
 }
 
+/* ---- simulated outages (station_sim_outages) ---- */
+
+/* An ISO 8601 duration "P[nD][T[nH][nM][nS]]" in ms (> 0), or -1. */
+static int64_t duration_ms(const char *s)
+{
+	static const struct {
+		char unit;
+		int64_t ms;
+		int in_time; /* after 'T' */
+	} units[] = { { 'D', 86400000, 0 }, { 'H', 3600000, 1 }, { 'M', 60000, 1 }, { 'S', 1000, 1 } };
+	if (*s++ != 'P' || !*s)
+		return -1;
+	int64_t total = 0;
+	int in_time = 0;
+	size_t next = 0; /* units in order, each once */
+	while (*s) {
+		if (*s == 'T' && !in_time) {
+			in_time = 1;
+			s++;
+			continue;
+		}
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 0 || v > 100000)
+			return -1;
+		size_t u;
+		for (u = next; u < sizeof units / sizeof units[0]; u++)
+			if (units[u].unit == *end && units[u].in_time == in_time)
+				break;
+		if (u == sizeof units / sizeof units[0])
+			return -1;
+		total += v * units[u].ms;
+		next = u + 1;
+		s = end + 1;
+	}
+	return total > 0 ? total : -1;
+}
+
+/* "START/DURATION" items separated by commas or white space. */
+static int outages_parse(const char *spec, int64_t (*o)[2], int *n, char *err, size_t errlen)
+{
+	char buf[1024], *save = NULL;
+	*n = 0;
+	if (!spec || !spec[0])
+		return 0;
+	if (strlen(spec) >= sizeof buf) {
+		snprintf(err, errlen, "station_sim_outages: longer than %zu characters", sizeof buf - 1);
+		return -1;
+	}
+	strcpy(buf, spec);
+	for (char *it = strtok_r(buf, ", \t", &save); it; it = strtok_r(NULL, ", \t", &save)) {
+		char *slash = strchr(it, '/');
+		int64_t start, len = -1;
+		if (slash) {
+			*slash = 0;
+			len = duration_ms(slash + 1);
+		}
+		if (!slash || time_parse_iso(it, &start) || len < 0) {
+			snprintf(err, errlen,
+				 "station_sim_outages: '%s%s%s' is not START/DURATION (e.g. "
+				 "2026-06-21T18:00:00Z/PT2H)",
+				 it, slash ? "/" : "", slash ? slash + 1 : "");
+			return -1;
+		}
+		if (*n == ENERGY_MAX_OUTAGES) {
+			snprintf(err, errlen, "station_sim_outages: more than %d outages",
+				 ENERGY_MAX_OUTAGES);
+			return -1;
+		}
+		o[*n][0] = start;
+		o[*n][1] = start + len;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int outage_at(const struct energy *e, int64_t t)
+{
+	for (int i = 0; i < e->n_outages; i++)
+		if (t >= e->outages[i][0] && t < e->outages[i][1])
+			return 1;
+	return 0;
+}
+
 /* The one simulated house at its time t, advanced with the station's
  * battery setpoint when the station runs on it (else the battery idles),
  * measured with every charger's draw per phase from its MeterValues (the
@@ -298,6 +387,7 @@ static void house_measure(struct csms *app, int64_t t, station_src_reading *r, d
 	double ev_a[3], pv_limit = own ? e->out.pv_limit_w : -1;
 	control_ev_draw_a(app, ev_a);
 	station_house_advance(&e->house, t, own && !e->stale ? e->out.bat_w : 0);
+	e->house.off_grid = outage_at(e, t);
 	station_house_measure_phases(&e->house, pv_limit, ev_a, own ? e->out.loads_w : 0, STATION_HOUSE_V, r,
 				     grid_a);
 	if (pv_used_w)
@@ -334,6 +424,16 @@ double energy_generation_w(struct csms *app)
 	return pv + fmax(0, -finite_or(r->bat_w, 0)) + (e->out.gen_on ? fmax(0, e->out.gen_w) : 0);
 }
 
+int energy_grid_state(struct csms *app, int *on_grid, double *unserved_w)
+{
+	const struct energy *e = app->energy;
+	if (!e || !e->have_out)
+		return -1;
+	*on_grid = e->in.on_grid;
+	*unserved_w = e->stale ? 0 : e->out.unserved_w;
+	return 0;
+}
+
 static void energy_step(struct csms *app)
 {
 	struct energy *e = app->energy;
@@ -363,7 +463,12 @@ static void energy_step(struct csms *app)
 	in->bat_w = finite_or(r->bat_w, 0);
 	in->grid_w = finite_or(r->grid_w, 0);
 	in->ev_w = ev_w;
-	in->on_grid = e->kind == STATION_SRC_API ? e->on_grid : 1;
+	/* the grid state the source measures (sim: its outages; modbus: the
+	 * map's grid_state, on grid without one); api: what was pushed */
+	in->on_grid = e->kind == STATION_SRC_API ? e->on_grid : r->on_grid != 0;
+	if (e->steps && in->on_grid != e->last_on_grid)
+		LOGW("station", "%s", in->on_grid ? "grid back: on grid" : "grid lost: off grid");
+	e->last_on_grid = in->on_grid;
 	double loads = e->st->last_loads_w, gen = e->st->last_gen_w;
 	if (isfinite(r->load_w)) {
 		in->load_w = r->load_w;
@@ -627,6 +732,10 @@ int energy_check_config(const struct csms_config *c, char *err, size_t errlen)
 	station_src_opts o;
 	if (sim_start(c, 0, &t0, err, errlen)) /* the house runs for the DLM sensor sim too */
 		return -1;
+	int64_t outages[ENERGY_MAX_OUTAGES][2];
+	int n_outages;
+	if (outages_parse(c->station_sim_outages, outages, &n_outages, err, errlen))
+		return -1;
 	if (kind == STATION_SRC_MODBUS && source_opts(c, &o, err, errlen))
 		return -1;
 	station_config *sc = malloc(sizeof *sc);
@@ -650,6 +759,8 @@ static int start_source(struct csms *app, char *err, size_t errlen)
 		return -1;
 	e->sim_real0 = app->now_ms;
 	e->sim_t0 = t0;
+	if (outages_parse(c->station_sim_outages, e->outages, &e->n_outages, err, errlen))
+		return -1;
 	station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed, t0);
 	if (e->kind != STATION_SRC_MODBUS)
 		return 0;
@@ -683,7 +794,7 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 	}
 	app->energy = e;
 	e->kind = station_src_kinds[app->cfg.station_source].kind;
-	e->on_grid = 1;
+	e->on_grid = e->last_on_grid = 1;
 	station_config_defaults(&e->cfg);
 	{
 		/* the element defaults of a charger listed with only its id */
