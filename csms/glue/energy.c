@@ -30,10 +30,12 @@
 
 #define META_SETTINGS "station"
 #define META_PRICES "station_prices"
-#define META_MAX (256 * 1024) /* largest settings / price list text kept */
-#define MAX_POWER_W 1e7       /* plausibility bound of pushed powers */
-#define FUTURE_SLACK_MS 60000 /* a pushed timestamp may be this far ahead of us */
-#define ENERGY_MAX_OUTAGES 16 /* station_sim_outages entries */
+#define META_FORECAST "station_forecast" /* what the optimiser learned (station_forecast_io.c) */
+#define FORECAST_SAVE_MS (10 * 60000)    /* kept at most this often (real time), and at the end */
+#define META_MAX (256 * 1024)            /* largest settings / price list text kept */
+#define MAX_POWER_W 1e7                  /* plausibility bound of pushed powers */
+#define FUTURE_SLACK_MS 60000            /* a pushed timestamp may be this far ahead of us */
+#define ENERGY_MAX_OUTAGES 16            /* station_sim_outages entries */
 
 /* One per daemon, from energy_init to energy_free. */
 struct energy {
@@ -73,6 +75,11 @@ struct energy {
 	int ems_set, ems_grid;
 	double ems_w;
 	int64_t ems_clock_ms;
+	/* the learned forecast as kept in the store */
+	int fc_restored;     /* it was loaded at start */
+	int fc_started;      /* init finished: energy_free may save */
+	int64_t fc_saved_ms; /* real time of the last save */
+	uint32_t fc_saved_n; /* fc.load_mean_n then: nothing new, nothing written */
 	/* price list summary, for GET */
 	int64_t prices_start_ms;
 	int prices_slot_s, prices_n;
@@ -424,6 +431,10 @@ double energy_generation_w(struct csms *app)
 	return pv + fmax(0, -finite_or(r->bat_w, 0)) + (e->out.gen_on ? fmax(0, e->out.gen_w) : 0);
 }
 
+/* The learned forecast over a restart (below, with the API). */
+static void forecast_load(struct csms *app);
+static void forecast_save(struct csms *app, int force);
+
 int energy_grid_state(struct csms *app, int *on_grid, double *unserved_w)
 {
 	const struct energy *e = app->energy;
@@ -485,6 +496,8 @@ static void energy_step(struct csms *app)
 	e->steps++;
 	apply_outputs(app);
 	history_station_step(app, t, &e->eff, e->st, in, &e->rd, &e->out, e->stale);
+	if (e->fc_started)
+		forecast_save(app, 0);
 }
 
 void energy_tick(struct csms *app)
@@ -848,6 +861,8 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 			     station_ev_mode_name(own.mode), own.phases, own.max_current_a, cc->id);
 	}
 	station_state_init(e->st, &e->cfg);
+	e->fc_saved_ms = app->now_ms;
+	forecast_load(app);
 	if (start_source(app, err, errlen))
 		goto fail;
 	char *prices = meta_text(app, META_PRICES);
@@ -861,6 +876,7 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 		free(prices);
 	}
 	energy_step(app); /* outputs from the start: safe ones until a measurement comes */
+	e->fc_started = 1;
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
 	LOGI("station", "mode %s, source %s%s%s", station_mode_name(e->cfg.mode),
 	     station_src_kind_str(e->kind), e->kind == STATION_SRC_MODBUS ? " " : "",
@@ -876,6 +892,8 @@ void energy_free(struct csms *app)
 	struct energy *e = app->energy;
 	if (!e)
 		return;
+	if (e->fc_started)
+		forecast_save(app, 1); /* committed by the last turn's commit */
 	station_source_stop(e->src);
 	free(e->file_cfg);
 	cJSON_Delete(e->file_keys);
@@ -897,6 +915,82 @@ static void add_num_or_null(cJSON *o, const char *k, double v)
 		cJSON_AddNumberToObject(o, k, r1(v));
 	else
 		cJSON_AddNullToObject(o, k);
+}
+
+/* ---- the learned forecast over a restart (meta "station_forecast") ---- */
+
+static void forecast_load(struct csms *app)
+{
+	struct energy *e = app->energy;
+	char *text = meta_text(app, META_FORECAST);
+	if (!text) {
+		LOGI("station", "no learned forecast kept: learning from the measurements");
+		return;
+	}
+	int rc = station_forecast_from_text(&e->st->fc, text);
+	free(text);
+	if (rc == STATION_EVERSION)
+		LOGW("station", "kept forecast ignored: another format version (this is %d)",
+		     STATION_FORECAST_VERSION);
+	else if (rc)
+		LOGW("station", "kept forecast ignored: not an intact forecast");
+	else {
+		int l, p;
+		station_forecast_counts(&e->st->fc, &l, &p);
+		e->fc_restored = 1;
+		e->fc_saved_n = e->st->fc.load_mean_n;
+		LOGI("station", "learned forecast restored: %d load slots, %d PV slots", l, p);
+	}
+}
+
+/* Into the store's meta table, committed with the loop turn. force: at the
+ * end, whatever the interval. */
+static void forecast_save(struct csms *app, int force)
+{
+	struct energy *e = app->energy;
+	if (e->st->fc.load_mean_n == e->fc_saved_n ||
+	    (!force && app->now_ms - e->fc_saved_ms < FORECAST_SAVE_MS))
+		return;
+	char text[STATION_FORECAST_TEXT_MAX];
+	if (station_forecast_to_text(&e->st->fc, text, sizeof text) ||
+	    store_meta_set(app->store, META_FORECAST, text)) {
+		LOGW("station", "learned forecast not kept (store error)");
+		return;
+	}
+	e->fc_saved_ms = app->now_ms;
+	e->fc_saved_n = e->st->fc.load_mean_n;
+}
+
+/* GET /api/v1/station "forecast": how much is learned and the next hours. */
+static cJSON *forecast_json(struct csms *app)
+{
+	struct energy *e = app->energy;
+	char ts[40];
+	int l, p;
+	station_forecast_counts(&e->st->fc, &l, &p);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "loadSlotsLearned", l);
+	cJSON_AddNumberToObject(o, "pvSlotsLearned", p);
+	cJSON_AddNumberToObject(o, "slotsSeen", e->st->fc.load_mean_n);
+	cJSON_AddBoolToObject(o, "restored", e->fc_restored);
+	cJSON *next = cJSON_AddArrayToObject(o, "next");
+	int64_t slot = (e->clock_ms >= 0 ? e->clock_ms : 0) / (1000LL * STATION_SLOT_S);
+	for (int h = 0; h < 6; h++) {
+		double load = 0, pv = 0;
+		for (int k = 0; k < 4; k++) { /* hourly means of the 15-minute slots */
+			double lw, pw;
+			station_forecast_slot(&e->eff, e->st, slot + h * 4 + k, &lw, &pw);
+			load += lw / 4;
+			pv += pw / 4;
+		}
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(
+			x, "start", time_format_iso((slot + h * 4) * 1000LL * STATION_SLOT_S, ts, sizeof ts));
+		cJSON_AddNumberToObject(x, "loadW", r1(load));
+		cJSON_AddNumberToObject(x, "pvW", r1(pv));
+		cJSON_AddItemToArray(next, x);
+	}
+	return o;
 }
 
 cJSON *energy_source_json(struct csms *app)
@@ -1062,6 +1156,7 @@ static cJSON *status_json(struct csms *app)
 		cJSON_AddNumberToObject(p, "count", e->prices_n);
 	} else
 		cJSON_AddNullToObject(o, "prices");
+	cJSON_AddItemToObject(o, "forecast", forecast_json(app));
 	return o;
 }
 
