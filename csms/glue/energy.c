@@ -475,8 +475,9 @@ static void energy_step(struct csms *app)
 	in->grid_w = finite_or(r->grid_w, 0);
 	in->ev_w = ev_w;
 	/* the grid state the source measures (sim: its outages; modbus: the
-	 * map's grid_state, on grid without one); api: what was pushed */
-	in->on_grid = e->kind == STATION_SRC_API ? e->on_grid : r->on_grid != 0;
+	 * map's grid_state, on grid without one or before a reading); api:
+	 * what was pushed */
+	in->on_grid = e->kind == STATION_SRC_API ? e->on_grid : !e->have_rd || r->on_grid != 0;
 	if (e->steps && in->on_grid != e->last_on_grid)
 		LOGW("station", "%s", in->on_grid ? "grid back: on grid" : "grid lost: off grid");
 	e->last_on_grid = in->on_grid;
