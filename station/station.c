@@ -273,19 +273,34 @@ static double apply_caps(station_ctx *c, station_output *out)
 	const station_config *cfg = c->cfg;
 	c->bat = clampd(c->bat, -c->maxd, c->maxc);
 	if (!c->on_grid) {
-		/* no import, no export: the battery balances; deficits are EVs first, then unserved */
-		double b = c->s0 - c->ev;
-		if (b > c->maxc) {
-			c->curtail += b - c->maxc;
-			b = c->maxc;
+		/* no import, no export: the battery inverter forms the grid and
+		 * balances. Its AC output o = own PV used - battery, within
+		 * +-inverterMaxW, at most own PV + the discharge limit (SOC above
+		 * soc_min), at least -(what the battery takes). The AC side
+		 * (third-party PV, generator) serves the rest. A deficit is cut
+		 * by the caller (EVs, then controlled loads); what is left is
+		 * unserved (finish_step). */
+		double inv = cfg->inverter_max_w;
+		double need = c->ev - c->s0 + c->pv_own; /* load + loads + EVs - third-party PV - generator */
+		double o_max = mind(inv, c->pv_own + c->maxd), o_min = -mind(inv, c->maxc);
+		if (need < o_min) { /* AC surplus the battery cannot take: less generator, */
+			double g_cut = mind(c->gen, o_min - need);
+			c->gen -= g_cut;
+			c->s0 -= g_cut;
+			need += g_cut;
 		}
-		double short_w = 0;
-		if (b < -c->maxd) {
-			short_w = -c->maxd - b;
-			b = -c->maxd;
+		if (need < o_min && out->pv3_on) { /* then the third-party inverter trips */
+			double pv3 = c->pv - c->pv_own;
+			out->pv3_on = false;
+			c->pv -= pv3;
+			c->s0 -= pv3;
+			need += pv3;
 		}
-		c->bat = b;
-		return short_w; /* caller removes EVs, then reports the rest unserved */
+		double o = clampd(need, o_min, o_max);
+		double pv_used = clampd(c->maxc + o, 0, c->pv_own);
+		c->curtail = c->pv_own - pv_used;
+		c->bat = pv_used - o;
+		return maxd(0, need - o_max);
 	}
 	double excess_ev = 0;
 	double inv = cfg->inverter_max_w;
@@ -416,13 +431,16 @@ static void priority_soc_take(station_ctx *c)
 	}
 }
 
-/* Mode decision and caps; a cap that cuts EVs reruns the mode with the new
- * EV power (three passes at most). */
+/* Mode decision and caps; a cap that cuts EVs (off grid: then controlled
+ * loads) reruns the mode with the new power (three passes at most on grid,
+ * six off grid). */
 static void mode_and_caps(station_ctx *c, station_output *out)
 {
 	const station_config *cfg = c->cfg;
 	double ev_cut = 0;
-	for (int pass = 0; pass < 3; pass++) {
+	/* off grid the last pass never cuts: what it leaves short is unserved */
+	const int passes = c->on_grid ? 3 : 6;
+	for (int pass = 0; pass < passes; pass++) {
 		c->bat = 0;
 		c->curtail = 0;
 		c->grid_charge = false;
@@ -432,9 +450,14 @@ static void mode_and_caps(station_ctx *c, station_output *out)
 		c->tou_period = -1;
 		mode_table[cfg->mode](c);
 		ev_cut = apply_caps(c, out);
-		if (ev_cut <= 1 || c->ev <= 0)
+		if (ev_cut <= 1 || (!c->on_grid && pass == passes - 1))
 			break;
-		station_ev_reduce(c, out, ev_cut);
+		if (c->ev > (c->on_grid ? 0 : 1)) /* off grid: rounding left by a cut is not an EV */
+			station_ev_reduce(c, out, ev_cut);
+		else if (!c->on_grid && c->loads > 0)
+			station_loads_shed(c, out, ev_cut); /* off grid: controlled loads next */
+		else
+			break;
 	}
 }
 

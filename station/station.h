@@ -19,6 +19,7 @@
 #define STATION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Return codes: 0 or one of these. */
@@ -26,6 +27,7 @@ enum {
 	STATION_OK = 0,
 	STATION_EINVAL = -1,   /* a setting or an argument out of range */
 	STATION_ECONFIRM = -2, /* entering/leaving remote EMS without confirmation */
+	STATION_EVERSION = -3, /* a kept forecast blob of another format version */
 };
 
 #define STATION_MAX_CHARGERS 8
@@ -421,9 +423,31 @@ int station_prices_set(station_state *st, int64_t start_ms, int slot_s, int n, c
 int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *clearness);
 
 /* Forecast of the home load and own PV for the 15-min slot starting at slot
- * (absolute, unix_s / 900), as learned so far. */
+ * (absolute, unix_s / 900), as learned so far. Before any slot is complete
+ * the load is the mean measured in the slot in progress (not 0). */
 void station_forecast_slot(const station_config *cfg, const station_state *st, int64_t slot, double *load_w,
 			   double *pv_w);
+/* ---- what the optimiser learned, kept over a restart (station_forecast_io.c) ---- */
+
+#define STATION_FORECAST_VERSION 1
+#define STATION_FORECAST_BLOB_SIZE 2718 /* bytes of a version-1 blob */
+#define STATION_FORECAST_TEXT_MAX 3628  /* its base64 text with the NUL */
+
+/* The learned forecast as a versioned little-endian blob (the slot in
+ * progress is not kept). Returns its size, or 0 when len is too small. */
+size_t station_forecast_encode(const station_forecast *f, unsigned char *buf, size_t len);
+/* The inverse: STATION_OK with *f replaced; STATION_EVERSION for a blob of
+ * another version; STATION_EINVAL for anything else that is not an intact
+ * blob (size, checksum, a number not finite or negative). *f untouched on
+ * error. */
+int station_forecast_decode(station_forecast *f, const unsigned char *buf, size_t n);
+/* The same as base64 text (out: at least STATION_FORECAST_TEXT_MAX). */
+int station_forecast_to_text(const station_forecast *f, char *out, size_t len);
+int station_forecast_from_text(station_forecast *f, const char *text);
+/* Slots of the day with a learned load (weekday and weekend counted
+ * apart, 0..192) and with learned PV (0..96). */
+void station_forecast_counts(const station_forecast *f, int *load_slots, int *pv_slots);
+
 /* Price of an absolute slot as the planner sees it. */
 void station_price_slot(const station_config *cfg, const station_state *st, int64_t slot, double *imp,
 			double *exp);

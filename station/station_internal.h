@@ -38,6 +38,7 @@ double station_ctx_grid(const station_ctx *c);
 void station_forecast_learn(station_ctx *c, double load_w, double pv_w);
 void station_mode_optimise(station_ctx *c);
 void station_loads_step(station_ctx *c, station_output *out);
+void station_loads_shed(station_ctx *c, station_output *out, double cut_w);
 void station_ev_plan(station_ctx *c, station_output *out);
 void station_ev_reduce(station_ctx *c, station_output *out, double cut_w);
 void station_ev_breaker(station_ctx *c, station_output *out);

@@ -689,6 +689,7 @@ cJSON *station_json_from_output(const station_config *cfg, const station_input *
 	ok &= cJSON_AddBoolToObject(o, "heatPumpOn", out->heat_pump_on) != NULL;
 	ok &= cJSON_AddBoolToObject(o, "thirdPartyPvOn", out->pv3_on) != NULL;
 	ok &= cJSON_AddBoolToObject(o, "gridCharging", out->grid_charging) != NULL;
+	ok &= cJSON_AddNumberToObject(o, "unservedW", out->unserved_w) != NULL;
 	if (out->plan_soc_pct >= 0)
 		ok &= cJSON_AddNumberToObject(o, "planSocPct", out->plan_soc_pct) != NULL;
 	cJSON *sl = cJSON_AddArrayToObject(o, "smartLoadsOn");

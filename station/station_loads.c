@@ -114,3 +114,32 @@ void station_loads_step(station_ctx *c, station_output *out)
 	heat_pump(c, out);
 	generator(c);
 }
+
+/* Off grid, when battery, PV and generator cannot carry the house: switch
+ * off controlled loads until cut_w is freed, the heat pump first, then the
+ * smart loads from the last (the first listed is the most wanted). The
+ * generator keeps its setpoint. */
+void station_loads_shed(station_ctx *c, station_output *out, double cut_w)
+{
+	const station_config *cfg = c->cfg;
+	station_state *st = c->st;
+	double freed = 0;
+	if (out->heat_pump_on && cut_w > 1e-6) {
+		out->heat_pump_on = false;
+		st->hp_on = false;
+		freed += cfg->heat_pump.power_w;
+		cut_w -= cfg->heat_pump.power_w;
+	}
+	for (int i = cfg->n_smart_loads - 1; i >= 0 && cut_w > 1e-6; i--) {
+		if (!out->smart_load_on[i])
+			continue;
+		out->smart_load_on[i] = false;
+		st->smart_on[i] = false;
+		freed += cfg->smart_loads[i].power_w;
+		cut_w -= cfg->smart_loads[i].power_w;
+	}
+	if (freed > c->loads)
+		freed = c->loads;
+	c->loads -= freed;
+	c->s0 += freed;
+}

@@ -153,6 +153,8 @@ void station_forecast_slot(const station_config *cfg, const station_state *st, i
 		*load_w = f->load[we][sod];
 	else if (f->load_n[!we][sod])
 		*load_w = f->load[!we][sod];
+	else if (f->load_mean_n == 0 && f->acc_s > 0)
+		*load_w = f->acc_load / f->acc_s; /* the prior: what is measured so far */
 	else
 		*load_w = f->load_mean;
 	double cs = slot_clearsky(cfg, slot);

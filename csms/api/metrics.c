@@ -9,6 +9,7 @@
 #include "control.h"
 #include "csms.h"
 #include "csms_version.h"
+#include "energy.h"
 #include "history.h"
 #include "http.h"
 #include "session.h"
@@ -115,6 +116,12 @@ static void flows(struct text *t, struct csms *app, int with_ids)
 		gauge(t, "csms_home_load_watts", "home consumption without the chargers", l.load_w);
 		gauge(t, "csms_grid_power_watts", "grid power, import > 0", l.grid_w);
 		gauge(t, "csms_ev_power_watts", "power of all chargers", l.ev_w);
+	}
+	int on_grid;
+	double unserved;
+	if (energy_grid_state(app, &on_grid, &unserved) == 0) {
+		gauge(t, "csms_station_on_grid", "1 while the grid is there, 0 off grid (outage)", on_grid);
+		gauge(t, "csms_station_unserved_watts", "off grid: load the station cannot serve", unserved);
 	}
 	if (!with_ids)
 		return;

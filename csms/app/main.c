@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 		snprintf(wss, sizeof wss, "wss://%s:%d/ocpp/<id> ", app.cfg.ws_bind, app.cfg.tls_port);
 	LOGI("main", "csmsd %s listening: OCPP %s%s(security profile %d), admin http://%s:%d/api/v1",
 	     CSMS_VERSION, ws, wss, app.cfg.security_profile, app.cfg.admin_bind, app.cfg.admin_port);
-	char status[160];
+	char status[320]; /* both listeners (96 each), the admin address */
 	snprintf(status, sizeof status, "OCPP %s%sadmin http://%s:%d", ws, wss, app.cfg.admin_bind,
 		 app.cfg.admin_port);
 	notify_ready(status);

@@ -207,6 +207,10 @@ static const struct config_key keys[] = {
 	  "station_source sim: seed of the simulated weather and load", NULL, NULL, 0 },
 	{ "station_sim_start", C_STR, O(station_sim_start), "", 0, 0, NULL,
 	  "station_source sim: ISO 8601 UTC time the simulated clock starts at (empty: now)", NULL, NULL, 0 },
+	{ "station_sim_outages", C_STR, O(station_sim_outages), "", 0, 0, NULL,
+	  "station_source sim: grid outages, ISO 8601 START/DURATION list in simulated time (e.g. "
+	  "2026-06-21T18:00:00Z/PT2H)",
+	  NULL, NULL, 0 },
 	{ "history_step_s", C_INT, O(history_step_s), "60", 1, 900, NULL,
 	  "step of the station's measured history (averages over each step), s; must divide 900", NULL, NULL,
 	  0 },

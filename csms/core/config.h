@@ -79,6 +79,7 @@ struct csms_config {
 	double station_sim_pv_w;
 	int station_sim_seed;
 	char *station_sim_start;
+	char *station_sim_outages; /* "START/DURATION, ..." (energy.c parses it) */
 	/* Per row of the table (config.c), filled by config_load: */
 	unsigned char origin[CONFIG_MAX_KEYS];       /* enum config_origin of the value in force */
 	unsigned char start_origin[CONFIG_MAX_KEYS]; /* ... as config_load left it (never API) */

@@ -31,9 +31,12 @@
 
 #define META_SETTINGS "station"
 #define META_PRICES "station_prices"
-#define META_MAX (256 * 1024) /* largest settings / price list text kept */
-#define MAX_POWER_W 1e7       /* plausibility bound of pushed powers */
-#define FUTURE_SLACK_MS 60000 /* a pushed timestamp may be this far ahead of us */
+#define META_FORECAST "station_forecast" /* what the optimiser learned (station_forecast_io.c) */
+#define FORECAST_SAVE_MS (10 * 60000)    /* kept at most this often (real time), and at the end */
+#define META_MAX (256 * 1024)            /* largest settings / price list text kept */
+#define MAX_POWER_W 1e7                  /* plausibility bound of pushed powers */
+#define FUTURE_SLACK_MS 60000            /* a pushed timestamp may be this far ahead of us */
+#define ENERGY_MAX_OUTAGES 16            /* station_sim_outages entries */
 
 /* One per daemon, from energy_init to energy_free. */
 struct energy {
@@ -60,7 +63,11 @@ struct energy {
 	int have_rd;
 	uint64_t seq;
 	station_src_health health;
-	int on_grid; /* api may report an outage */
+	int on_grid;      /* api may report an outage */
+	int last_on_grid; /* of the last step, to log a change */
+	/* the simulated house's outages (station_sim_outages): [start, end) ms, simulated time */
+	int n_outages;
+	int64_t outages[ENERGY_MAX_OUTAGES][2];
 	/* the simulated house: the source sim's, and the DLM sensor sim's
 	 * whatever the source (then with an idle battery) */
 	station_house house;
@@ -69,6 +76,11 @@ struct energy {
 	int ems_set, ems_grid;
 	double ems_w;
 	int64_t ems_clock_ms;
+	/* the learned forecast as kept in the store */
+	int fc_restored;     /* it was loaded at start */
+	int fc_started;      /* init finished: energy_free may save */
+	int64_t fc_saved_ms; /* real time of the last save */
+	uint32_t fc_saved_n; /* fc.load_mean_n then: nothing new, nothing written */
 	/* price list summary, for GET */
 	int64_t prices_start_ms;
 	int prices_slot_s, prices_n;
@@ -290,6 +302,90 @@ static void apply_outputs(struct csms *app)
 	station_source_command(e->src, &cmd);
 }
 
+/* ---- simulated outages (station_sim_outages) ---- */
+
+/* An ISO 8601 duration "P[nD][T[nH][nM][nS]]" in ms (> 0), or -1. */
+static int64_t duration_ms(const char *s)
+{
+	static const struct {
+		char unit;
+		int64_t ms;
+		int in_time; /* after 'T' */
+	} units[] = { { 'D', 86400000, 0 }, { 'H', 3600000, 1 }, { 'M', 60000, 1 }, { 'S', 1000, 1 } };
+	if (*s++ != 'P' || !*s)
+		return -1;
+	int64_t total = 0;
+	int in_time = 0;
+	size_t next = 0; /* units in order, each once */
+	while (*s) {
+		if (*s == 'T' && !in_time) {
+			in_time = 1;
+			s++;
+			continue;
+		}
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 0 || v > 100000)
+			return -1;
+		size_t u;
+		for (u = next; u < sizeof units / sizeof units[0]; u++)
+			if (units[u].unit == *end && units[u].in_time == in_time)
+				break;
+		if (u == sizeof units / sizeof units[0])
+			return -1;
+		total += v * units[u].ms;
+		next = u + 1;
+		s = end + 1;
+	}
+	return total > 0 ? total : -1;
+}
+
+/* "START/DURATION" items separated by commas or white space. */
+static int outages_parse(const char *spec, int64_t (*o)[2], int *n, char *err, size_t errlen)
+{
+	char buf[1024], *save = NULL;
+	*n = 0;
+	if (!spec || !spec[0])
+		return 0;
+	if (strlen(spec) >= sizeof buf) {
+		snprintf(err, errlen, "station_sim_outages: longer than %zu characters", sizeof buf - 1);
+		return -1;
+	}
+	strcpy(buf, spec);
+	for (char *it = strtok_r(buf, ", \t", &save); it; it = strtok_r(NULL, ", \t", &save)) {
+		char *slash = strchr(it, '/');
+		int64_t start, len = -1;
+		if (slash) {
+			*slash = 0;
+			len = duration_ms(slash + 1);
+		}
+		if (!slash || time_parse_iso(it, &start) || len < 0) {
+			snprintf(err, errlen,
+				 "station_sim_outages: '%s%s%s' is not START/DURATION (e.g. "
+				 "2026-06-21T18:00:00Z/PT2H)",
+				 it, slash ? "/" : "", slash ? slash + 1 : "");
+			return -1;
+		}
+		if (*n == ENERGY_MAX_OUTAGES) {
+			snprintf(err, errlen, "station_sim_outages: more than %d outages",
+				 ENERGY_MAX_OUTAGES);
+			return -1;
+		}
+		o[*n][0] = start;
+		o[*n][1] = start + len;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int outage_at(const struct energy *e, int64_t t)
+{
+	for (int i = 0; i < e->n_outages; i++)
+		if (t >= e->outages[i][0] && t < e->outages[i][1])
+			return 1;
+	return 0;
+}
+
 /* The one simulated house at its time t, advanced with the station's
  * battery setpoint when the station runs on it (else the battery idles),
  * measured with every charger's draw per phase from its MeterValues (the
@@ -304,6 +400,7 @@ static void house_measure(struct csms *app, int64_t t, station_src_reading *r, d
 	double ev_a[3], pv_limit = own ? e->out.pv_limit_w : -1;
 	control_ev_draw_a(app, ev_a);
 	station_house_advance(&e->house, t, own && !e->stale ? e->out.bat_w : 0);
+	e->house.off_grid = outage_at(e, t);
 	station_house_measure_phases(&e->house, pv_limit, ev_a, own ? e->out.loads_w : 0, STATION_HOUSE_V, r,
 				     grid_a);
 	if (pv_used_w)
@@ -341,6 +438,19 @@ double energy_generation_w(struct csms *app)
 }
 
 static void energy_alarms(struct csms *app);
+/* The learned forecast over a restart (below, with the API). */
+static void forecast_load(struct csms *app);
+static void forecast_save(struct csms *app, int force);
+
+int energy_grid_state(struct csms *app, int *on_grid, double *unserved_w)
+{
+	const struct energy *e = app->energy;
+	if (!e || !e->have_out)
+		return -1;
+	*on_grid = e->in.on_grid;
+	*unserved_w = e->stale ? 0 : e->out.unserved_w;
+	return 0;
+}
 
 static void energy_step(struct csms *app)
 {
@@ -371,7 +481,13 @@ static void energy_step(struct csms *app)
 	in->bat_w = finite_or(r->bat_w, 0);
 	in->grid_w = finite_or(r->grid_w, 0);
 	in->ev_w = ev_w;
-	in->on_grid = e->kind == STATION_SRC_API ? e->on_grid : 1;
+	/* the grid state the source measures (sim: its outages; modbus: the
+	 * map's grid_state, on grid without one or before a reading); api:
+	 * what was pushed */
+	in->on_grid = e->kind == STATION_SRC_API ? e->on_grid : !e->have_rd || r->on_grid != 0;
+	if (e->steps && in->on_grid != e->last_on_grid)
+		LOGW("station", "%s", in->on_grid ? "grid back: on grid" : "grid lost: off grid");
+	e->last_on_grid = in->on_grid;
 	double loads = e->st->last_loads_w, gen = e->st->last_gen_w;
 	if (isfinite(r->load_w)) {
 		in->load_w = r->load_w;
@@ -389,6 +505,8 @@ static void energy_step(struct csms *app)
 	apply_outputs(app);
 	energy_alarms(app);
 	history_station_step(app, t, &e->eff, e->st, in, &e->rd, &e->out, e->stale);
+	if (e->fc_started)
+		forecast_save(app, 0);
 }
 
 /* The station's site alarms after a step, each raised and cleared with
@@ -668,6 +786,10 @@ int energy_check_config(const struct csms_config *c, char *err, size_t errlen)
 	station_src_opts o;
 	if (sim_start(c, 0, &t0, err, errlen)) /* the house runs for the DLM sensor sim too */
 		return -1;
+	int64_t outages[ENERGY_MAX_OUTAGES][2];
+	int n_outages;
+	if (outages_parse(c->station_sim_outages, outages, &n_outages, err, errlen))
+		return -1;
 	if (kind == STATION_SRC_MODBUS && source_opts(c, &o, err, errlen))
 		return -1;
 	station_config *sc = malloc(sizeof *sc);
@@ -691,6 +813,8 @@ static int start_source(struct csms *app, char *err, size_t errlen)
 		return -1;
 	e->sim_real0 = app->now_ms;
 	e->sim_t0 = t0;
+	if (outages_parse(c->station_sim_outages, e->outages, &e->n_outages, err, errlen))
+		return -1;
 	station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed, t0);
 	if (e->kind != STATION_SRC_MODBUS)
 		return 0;
@@ -724,7 +848,7 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 	}
 	app->energy = e;
 	e->kind = station_src_kinds[app->cfg.station_source].kind;
-	e->on_grid = 1;
+	e->on_grid = e->last_on_grid = 1;
 	e->started_ms = time_now_ms();
 	e->alarm_source = (struct alarms_watch){ .source = ALARM_SRC_SOURCE, .shown = -1 };
 	e->alarm_ems = (struct alarms_watch){ .source = ALARM_SRC_EMS, .shown = -1 };
@@ -783,6 +907,8 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 			     station_ev_mode_name(own.mode), own.phases, own.max_current_a, cc->id);
 	}
 	station_state_init(e->st, &e->cfg);
+	e->fc_saved_ms = app->now_ms;
+	forecast_load(app);
 	if (start_source(app, err, errlen))
 		goto fail;
 	char *prices = meta_text(app, META_PRICES);
@@ -796,6 +922,7 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 		free(prices);
 	}
 	energy_step(app); /* outputs from the start: safe ones until a measurement comes */
+	e->fc_started = 1;
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
 	LOGI("station", "mode %s, source %s%s%s", station_mode_name(e->cfg.mode),
 	     station_src_kind_str(e->kind), e->kind == STATION_SRC_MODBUS ? " " : "",
@@ -811,6 +938,8 @@ void energy_free(struct csms *app)
 	struct energy *e = app->energy;
 	if (!e)
 		return;
+	if (e->fc_started)
+		forecast_save(app, 1); /* committed by the last turn's commit */
 	station_source_stop(e->src);
 	free(e->file_cfg);
 	cJSON_Delete(e->file_keys);
@@ -832,6 +961,82 @@ static void add_num_or_null(cJSON *o, const char *k, double v)
 		cJSON_AddNumberToObject(o, k, r1(v));
 	else
 		cJSON_AddNullToObject(o, k);
+}
+
+/* ---- the learned forecast over a restart (meta "station_forecast") ---- */
+
+static void forecast_load(struct csms *app)
+{
+	struct energy *e = app->energy;
+	char *text = meta_text(app, META_FORECAST);
+	if (!text) {
+		LOGI("station", "no learned forecast kept: learning from the measurements");
+		return;
+	}
+	int rc = station_forecast_from_text(&e->st->fc, text);
+	free(text);
+	if (rc == STATION_EVERSION)
+		LOGW("station", "kept forecast ignored: another format version (this is %d)",
+		     STATION_FORECAST_VERSION);
+	else if (rc)
+		LOGW("station", "kept forecast ignored: not an intact forecast");
+	else {
+		int l, p;
+		station_forecast_counts(&e->st->fc, &l, &p);
+		e->fc_restored = 1;
+		e->fc_saved_n = e->st->fc.load_mean_n;
+		LOGI("station", "learned forecast restored: %d load slots, %d PV slots", l, p);
+	}
+}
+
+/* Into the store's meta table, committed with the loop turn. force: at the
+ * end, whatever the interval. */
+static void forecast_save(struct csms *app, int force)
+{
+	struct energy *e = app->energy;
+	if (e->st->fc.load_mean_n == e->fc_saved_n ||
+	    (!force && app->now_ms - e->fc_saved_ms < FORECAST_SAVE_MS))
+		return;
+	char text[STATION_FORECAST_TEXT_MAX];
+	if (station_forecast_to_text(&e->st->fc, text, sizeof text) ||
+	    store_meta_set(app->store, META_FORECAST, text)) {
+		LOGW("station", "learned forecast not kept (store error)");
+		return;
+	}
+	e->fc_saved_ms = app->now_ms;
+	e->fc_saved_n = e->st->fc.load_mean_n;
+}
+
+/* GET /api/v1/station "forecast": how much is learned and the next hours. */
+static cJSON *forecast_json(struct csms *app)
+{
+	struct energy *e = app->energy;
+	char ts[40];
+	int l, p;
+	station_forecast_counts(&e->st->fc, &l, &p);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "loadSlotsLearned", l);
+	cJSON_AddNumberToObject(o, "pvSlotsLearned", p);
+	cJSON_AddNumberToObject(o, "slotsSeen", e->st->fc.load_mean_n);
+	cJSON_AddBoolToObject(o, "restored", e->fc_restored);
+	cJSON *next = cJSON_AddArrayToObject(o, "next");
+	int64_t slot = (e->clock_ms >= 0 ? e->clock_ms : 0) / (1000LL * STATION_SLOT_S);
+	for (int h = 0; h < 6; h++) {
+		double load = 0, pv = 0;
+		for (int k = 0; k < 4; k++) { /* hourly means of the 15-minute slots */
+			double lw, pw;
+			station_forecast_slot(&e->eff, e->st, slot + h * 4 + k, &lw, &pw);
+			load += lw / 4;
+			pv += pw / 4;
+		}
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(
+			x, "start", time_format_iso((slot + h * 4) * 1000LL * STATION_SLOT_S, ts, sizeof ts));
+		cJSON_AddNumberToObject(x, "loadW", r1(load));
+		cJSON_AddNumberToObject(x, "pvW", r1(pv));
+		cJSON_AddItemToArray(next, x);
+	}
+	return o;
 }
 
 cJSON *energy_source_json(struct csms *app)
@@ -1069,6 +1274,7 @@ static cJSON *status_json(struct csms *app)
 		cJSON_AddNumberToObject(p, "count", e->prices_n);
 	} else
 		cJSON_AddNullToObject(o, "prices");
+	cJSON_AddItemToObject(o, "forecast", forecast_json(app));
 	return o;
 }
 

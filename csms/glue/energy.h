@@ -58,6 +58,11 @@ int energy_house_grid(struct csms *app, double grid_a[3], double gen_a[3]);
  * explains nothing a real meter reads). For DLM's trust in a negative
  * house current behind a real grid meter. */
 double energy_generation_w(struct csms *app);
+/* Whether the station runs on grid now (1) or off grid (0: an outage the
+ * source reports, or the api source's on_grid false), and the load it
+ * cannot serve then, W (station_output.unserved_w; 0 on grid). 0, or -1
+ * when the station is not running or has no outputs yet. */
+int energy_grid_state(struct csms *app, int *on_grid, double *unserved_w);
 /* The import and export price per kWh in force at ms: the price list, else
  * the tariff (station_price_slot, the price the station plans with). 0, or
  * -1 when the station is not running. */

@@ -187,12 +187,13 @@ void station_house_measure_phases(const station_house *h, double pv_limit_w, con
 		double ev = ev_a && isfinite(ev_a[k]) && ev_a[k] > 0 ? ev_a[k] * v : 0;
 		ev_w += ev;
 		if (grid_a)
-			grid_a[k] = (load_ph[k] + ev + (extra + h->bat_w - used) / 3) / v;
+			grid_a[k] = h->off_grid ? 0 : (load_ph[k] + ev + (extra + h->bat_w - used) / 3) / v;
 	}
 	r->pv_w = pv;
 	r->load_w = load;
 	r->soc_pct = h->soc_pct;
 	r->bat_w = h->bat_w;
-	r->grid_w = load + extra + ev_w + h->bat_w - used;
+	r->grid_w = h->off_grid ? 0 : load + extra + ev_w + h->bat_w - used;
+	r->on_grid = !h->off_grid;
 	r->ts_ms = h->t_ms;
 }

@@ -149,10 +149,14 @@ static int poll_device(void *arg, modbus_t *mb, char *why, size_t len, int64_t *
 		have[g->what] = true;
 	}
 	station_source_reading_clear(r);
-	double *dst[SSRC_Q_COUNT] = { &r->pv_w, &r->pv3_w, &r->soc_pct, &r->bat_w, &r->grid_w, &r->load_w };
-	for (int q = 0; q < SSRC_Q_COUNT; q++)
+	double *dst[SSRC_Q_GRID_STATE] = {
+		&r->pv_w, &r->pv3_w, &r->soc_pct, &r->bat_w, &r->grid_w, &r->load_w
+	};
+	for (int q = 0; q < SSRC_Q_GRID_STATE; q++)
 		if (have[q])
 			*dst[q] = sum[q];
+	if (have[SSRC_Q_GRID_STATE]) /* the state register against the map's value */
+		r->on_grid = (fabs(sum[SSRC_Q_GRID_STATE] - m->grid_value) < 1e-6) == m->grid_value_on;
 	r->ts_ms = *ts = modbus_poller_now(&s->poll);
 	return 0;
 }

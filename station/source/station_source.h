@@ -56,12 +56,13 @@ typedef modbus_word_order station_src_order;
  * (battery > 0 charging, grid > 0 import); a negative scale flips a
  * device's own convention. */
 typedef enum station_src_quantity {
-	SSRC_Q_PV,        /* own PV power, W */
-	SSRC_Q_PV3,       /* third-party PV inverter power, W (optional) */
-	SSRC_Q_BAT_SOC,   /* battery state of charge, % */
-	SSRC_Q_BAT_POWER, /* battery power, W, > 0 charging */
-	SSRC_Q_GRID,      /* grid power, W, > 0 import */
-	SSRC_Q_LOAD,      /* house load, W */
+	SSRC_Q_PV,         /* own PV power, W */
+	SSRC_Q_PV3,        /* third-party PV inverter power, W (optional) */
+	SSRC_Q_BAT_SOC,    /* battery state of charge, % */
+	SSRC_Q_BAT_POWER,  /* battery power, W, > 0 charging */
+	SSRC_Q_GRID,       /* grid power, W, > 0 import */
+	SSRC_Q_LOAD,       /* house load, W */
+	SSRC_Q_GRID_STATE, /* grid present or not: a state register compared with the map's grid_value */
 	SSRC_Q_COUNT
 } station_src_quantity;
 
@@ -97,6 +98,11 @@ typedef struct station_src_map {
 	/* The load register is the whole AC consumption, EVs and controlled
 	 * loads included (the owner subtracts those it knows of). */
 	bool load_gross;
+	/* SSRC_Q_GRID_STATE: the value (after scaling) that means off grid
+	 * (grid_off) or, with grid_value_on, on grid (grid_on); any other
+	 * value means the opposite. */
+	double grid_value;
+	bool grid_value_on;
 	size_t n_reads, n_writes;
 	station_src_reg reads[STATION_SRC_MAX_READS];
 	station_src_reg writes[STATION_SRC_MAX_WRITES];
@@ -129,6 +135,7 @@ int station_source_encode(const station_src_reg *reg, double value, uint16_t *wo
 /* One set of measurements. NAN marks what the map does not provide. */
 typedef struct station_src_reading {
 	double pv_w, pv3_w, soc_pct, bat_w, grid_w, load_w;
+	int on_grid;   /* 1 grid present, 0 off grid (outage), -1 not measured */
 	int64_t ts_ms; /* when it was read (owner's clock) */
 } station_src_reading;
 
@@ -221,6 +228,7 @@ typedef struct station_house {
 	station_battery_cfg bat; /* capacity, power limits, efficiency, SOC bounds */
 	double soc_pct;          /* state */
 	double bat_w;            /* battery power as applied in the last interval */
+	bool off_grid;           /* a simulated outage: the battery forms the grid, grid power 0 */
 	int64_t t_ms;            /* time of the state, -1 before the first advance */
 } station_house;
 
@@ -235,7 +243,9 @@ void station_house_sample(const station_house *h, int64_t t_ms, double *pv_w, do
 void station_house_advance(station_house *h, int64_t t_ms, double bat_w);
 /* Measurements at h->t_ms: PV (limited by pv_limit_w), load, SOC, the
  * applied battery power and the grid power that balances them with the
- * extra consumption extra_w (EVs, controlled loads). */
+ * extra consumption extra_w (EVs, controlled loads). During an outage
+ * (off_grid) the grid power and currents are 0 and on_grid is 0: the battery
+ * follows the station's setpoint, which off grid is the balance. */
 void station_house_measure(const station_house *h, double pv_limit_w, double extra_w, station_src_reading *r);
 
 /* Line-to-neutral voltage of the simulated house. */

@@ -30,11 +30,15 @@
  *   whole consumption, EV chargers on the AC output included); 820-822 grid
  *   L1-L3 (int16, W, import positive); 842 battery power (int16, W,
  *   charging positive); 843 SOC (uint16, %); 2700 ESS control loop setpoint
- *   (/Settings/CGwacs/AcPowerSetPoint, int16, W, import positive). */
+ *   (/Settings/CGwacs/AcPowerSetPoint, int16, W, import positive); 826
+ *   active input source (/Ac/ActiveIn/Source, int16: 0 unknown, 1 grid,
+ *   2 generator, 3 shore, 240 not connected = off grid). */
 static const station_src_map victron_gx = {
 	"victron-gx",
 	true,
-	15,
+	240,
+	false,
+	16,
 	1,
 	{
 		RD(SSRC_Q_PV, 3, 808, SSRC_UINT16, 1),
@@ -52,6 +56,7 @@ static const station_src_map victron_gx = {
 		RD(SSRC_Q_GRID, 3, 822, SSRC_INT16, 1),
 		RD(SSRC_Q_BAT_POWER, 3, 842, SSRC_INT16, 1),
 		RD(SSRC_Q_BAT_SOC, 3, 843, SSRC_UINT16, 1),
+		RD(SSRC_Q_GRID_STATE, 3, 826, SSRC_INT16, 1),
 	},
 	{ WR(SSRC_O_GRID_SETPOINT, 0, 6, 2700, SSRC_INT16, 1) },
 };
@@ -86,6 +91,7 @@ static const key_def keys[] = {
 	{ "bat_power", K_READ, SSRC_Q_BAT_POWER, 0 },
 	{ "grid_power", K_READ, SSRC_Q_GRID, 0 },
 	{ "load_power", K_READ, SSRC_Q_LOAD, 0 },
+	{ "grid_state", K_READ, SSRC_Q_GRID_STATE, 0 },
 	{ "bat_setpoint", K_SETPOINT, SSRC_O_BAT_SETPOINT, 0 },
 	{ "grid_setpoint", K_SETPOINT, SSRC_O_GRID_SETPOINT, 0 },
 	{ "pv_limit", K_SETPOINT, SSRC_O_PV_LIMIT, 0 },
@@ -164,7 +170,7 @@ static int parse_switch(const key_def *k, char *val, station_src_reg *r, char *e
 int station_source_map_parse(const char *spec, station_src_map *map, char *err, size_t errlen)
 {
 	char buf[2048];
-	bool seen[NKEYS] = { false }, load_seen = false;
+	bool seen[NKEYS] = { false }, load_seen = false, grid_value_seen = false;
 	if (!spec || !map)
 		return modbus_reg_fail(err, errlen, "station map: missing");
 	if (strlen(spec) >= sizeof buf)
@@ -186,6 +192,17 @@ int station_source_map_parse(const char *spec, station_src_map *map, char *err, 
 				return modbus_reg_fail(err, errlen, "load: '%s' must be net or gross", val);
 			continue;
 		}
+		if (!strcmp(item, "grid_off") || !strcmp(item, "grid_on")) {
+			if (grid_value_seen)
+				return modbus_reg_fail(err, errlen, "%s: grid_off or grid_on, once", item);
+			grid_value_seen = true;
+			char *end;
+			map->grid_value = strtod(val, &end);
+			if (!*val || *end || !isfinite(map->grid_value))
+				return modbus_reg_fail(err, errlen, "%s: '%s' is not a number", item, val);
+			map->grid_value_on = !strcmp(item, "grid_on");
+			continue;
+		}
 		size_t k;
 		for (k = 0; k < NKEYS; k++)
 			if (!strcmp(keys[k].name, item))
@@ -194,13 +211,16 @@ int station_source_map_parse(const char *spec, station_src_map *map, char *err, 
 			return modbus_reg_fail(
 				err, errlen,
 				"'%s': unknown key (pv_power, pv3_power, bat_soc, bat_power, grid_power, "
-				"load_power, bat_setpoint, grid_setpoint, pv_limit, load1..load8, heat_pump, "
-				"generator, enable, load)",
+				"load_power, grid_state, bat_setpoint, grid_setpoint, pv_limit, "
+				"load1..load8, "
+				"heat_pump, generator, enable, load, grid_off, grid_on)",
 				item);
 		const key_def *kd = &keys[k];
 		station_src_reg *r;
 		int rc;
 		if (kd->kind == K_READ) {
+			if (kd->what == SSRC_Q_GRID_STATE && seen[k])
+				return modbus_reg_fail(err, errlen, "%s: given twice", item);
 			if (map->n_reads == STATION_SRC_MAX_READS)
 				return modbus_reg_fail(err, errlen, "%s: more than 24 registers to read",
 						       item);
@@ -244,6 +264,11 @@ int station_source_map_parse(const char *spec, station_src_map *map, char *err, 
 	if (!have[SSRC_Q_LOAD] && !have[SSRC_Q_BAT_POWER])
 		return modbus_reg_fail(err, errlen,
 				       "missing bat_power (needed to derive the load from grid_power)");
+	if (have[SSRC_Q_GRID_STATE] != grid_value_seen)
+		return modbus_reg_fail(err, errlen,
+				       have[SSRC_Q_GRID_STATE]
+					       ? "grid_state: give grid_off=VALUE (or grid_on=VALUE) with it"
+					       : "grid_off/grid_on: needs grid_state");
 	if (bat_sp && grid_sp)
 		return modbus_reg_fail(err, errlen, "bat_setpoint and grid_setpoint: give one, not both");
 	return 0;
@@ -286,5 +311,6 @@ int station_source_encode(const station_src_reg *reg, double value, uint16_t *w)
 void station_source_reading_clear(station_src_reading *r)
 {
 	r->pv_w = r->pv3_w = r->soc_pct = r->bat_w = r->grid_w = r->load_w = NAN;
+	r->on_grid = -1;
 	r->ts_ms = -1;
 }

@@ -112,10 +112,14 @@ static void test_parser(void)
 
 	/* presets and resolve */
 	const station_src_map *v = station_source_preset("VICTRON-GX");
-	CHECK(v && v->n_reads == 15 && v->n_writes == 1 && v->load_gross, "victron-gx preset");
+	CHECK(v && v->n_reads == 16 && v->n_writes == 1 && v->load_gross, "victron-gx preset");
+	/* 826 active input source, 240 "not connected": off grid (issue 11, item 7) */
+	CHECK(v && v->reads[15].what == SSRC_Q_GRID_STATE && v->reads[15].addr == 826 &&
+		      v->reads[15].type == SSRC_INT16 && v->grid_value == 240 && !v->grid_value_on,
+	      "victron grid state");
 	CHECK(v && v->writes[0].what == SSRC_O_GRID_SETPOINT && v->writes[0].addr == 2700,
 	      "victron grid setpoint");
-	CHECK(station_source_map_resolve("victron-gx", &m, err, sizeof err) == 0 && m.n_reads == 15,
+	CHECK(station_source_map_resolve("victron-gx", &m, err, sizeof err) == 0 && m.n_reads == 16,
 	      "resolve preset");
 	CHECK(station_source_map_resolve("sma", &m, err, sizeof err) == -EINVAL && strstr(err, "victron-gx"),
 	      "unknown preset lists the presets: %s", err);
@@ -479,6 +483,90 @@ static void test_house(void)
 	CHECK(NEAR(g[0] * 230, lp[0] + (r.bat_w - r.pv_w) / 3, 1e-6), "no EV, nominal voltage: %g", g[0]);
 }
 
+/* The grid state item: parsed like the other reads, checked for its value,
+ * and read over Modbus into on_grid (1 / 0; -1 when not mapped). */
+static void test_grid_state(mbtest_server *sv)
+{
+	static const struct {
+		const char *spec, *err; /* err NULL: accepted */
+	} cases[] = {
+		{ "pv_power=3:0:uint16 bat_soc=3:1:uint16 load_power=3:2:uint16 grid_state=3:3:uint16 "
+		  "grid_off=240",
+		  NULL },
+		{ "pv_power=3:0:uint16 bat_soc=3:1:uint16 load_power=3:2:uint16 grid_state=4:3:int32:cdab "
+		  "grid_on=1",
+		  NULL },
+		{ "pv_power=3:0:uint16 bat_soc=3:1:uint16 load_power=3:2:uint16 grid_state=3:3:uint16",
+		  "grid_off=VALUE" },
+		{ "pv_power=3:0:uint16 bat_soc=3:1:uint16 load_power=3:2:uint16 grid_off=240",
+		  "needs grid_state" },
+		{ "pv_power=3:0:uint16 bat_soc=3:1:uint16 load_power=3:2:uint16 grid_state=3:3:uint16 "
+		  "grid_off=240 grid_on=1",
+		  "once" },
+		{ "pv_power=3:0:uint16 bat_soc=3:1:uint16 load_power=3:2:uint16 grid_state=3:3:uint16 "
+		  "grid_off=x",
+		  "not a number" },
+		{ "pv_power=3:0:uint16 bat_soc=3:1:uint16 load_power=3:2:uint16 grid_state=3:3:uint16 "
+		  "grid_state=3:4:uint16 grid_off=0",
+		  "given twice" },
+		{ "pv_power=3:0:uint16 bat_soc=3:1:uint16 load_power=3:2:uint16 grid_state=6:3:uint16 "
+		  "grid_off=0",
+		  "function code" },
+	};
+	station_src_map m;
+	char err[256];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err[0] = 0;
+		int rc = station_source_map_parse(cases[i].spec, &m, err, sizeof err);
+		if (!cases[i].err)
+			CHECK(rc == 0, "grid state case %zu accepted: %s", i, err);
+		else
+			CHECK(rc == -EINVAL && strstr(err, cases[i].err), "grid state case %zu: '%s'", i,
+			      err);
+	}
+	station_src_reading r;
+	station_source_reading_clear(&r);
+	CHECK(r.on_grid == -1, "not measured: on_grid -1");
+
+	int rc =
+		station_source_map_parse("pv_power=3:120:uint16 bat_soc=3:121:uint16 load_power=3:122:uint16 "
+					 "grid_state=3:123:int16 grid_off=240",
+					 &m, err, sizeof err);
+	CHECK(rc == 0, "grid state map: %s", err);
+	put(sv, &m.reads[3], 1); /* 1 = grid */
+	station_src_opts o;
+	station_source_opts_defaults(&o);
+	o.map = m;
+	o.port = sv->port;
+	o.poll_ms = 50;
+	o.timeout_ms = 400;
+	station_source *s = NULL;
+	rc = station_source_start(&s, &o, err, sizeof err);
+	CHECK(rc == 0 && s, "start: %s", err);
+	if (!s)
+		return;
+	uint64_t seq = 0;
+	CHECK(wait_reading(s, &seq, &r, 5) && r.on_grid == 1, "grid present: on_grid %d", r.on_grid);
+	put(sv, &m.reads[3], 240); /* 240 = not connected */
+	bool ok;
+	WAIT_FOR(ok, wait_reading(s, &seq, &r, 1) && r.on_grid == 0, 3);
+	CHECK(ok, "outage: on_grid %d", r.on_grid);
+	station_source_stop(s);
+
+	/* the simulated house in an outage: no grid power, no grid current */
+	station_config cfg;
+	station_config_defaults(&cfg);
+	station_house h;
+	double g[3] = { 1, 1, 1 }, ev[3] = { 16, 16, 16 };
+	station_house_init(&h, &cfg, 8000, 7, 1750000000000LL);
+	station_house_measure_phases(&h, -1, ev, 500, 230, &r, g);
+	CHECK(r.on_grid == 1 && r.grid_w > 0, "house on grid: %d %g", r.on_grid, r.grid_w);
+	h.off_grid = true;
+	station_house_measure_phases(&h, -1, ev, 500, 230, &r, g);
+	CHECK(r.on_grid == 0 && r.grid_w == 0 && g[0] == 0 && g[1] == 0 && g[2] == 0, "house off grid: %d %g",
+	      r.on_grid, r.grid_w);
+}
+
 int main(void)
 {
 	test_parser();
@@ -492,6 +580,7 @@ int main(void)
 		return 1;
 	}
 	test_roundtrip(&sv);
+	test_grid_state(&sv);
 	mbtest_server_close(&sv, 1);
 
 	if (failures) {
