@@ -92,7 +92,7 @@ static void tick(world *w, int64_t dt_ms)
 			if (w->ch[i].phases == 3)
 				for (int p = 0; p < 3; p++)
 					w->ch[i].draw_a[p] = d;
-			else
+			else if (w->ch[i].grid_phase < 3) /* test_invalid gives one phase 3 */
 				w->ch[i].draw_a[w->ch[i].grid_phase] = d;
 		}
 		for (int p = 0; p < 3; p++)
