@@ -358,6 +358,7 @@ typedef struct station_state {
 	station_forecast fc;
 	station_series prices;  /* a = import, b = export */
 	station_series weather; /* a = clearness factor 0..1 */
+	station_series fc_ext;  /* an external forecast: a = home load W, b = own PV W */
 	station_plan plan;
 } station_state;
 
@@ -421,6 +422,12 @@ int station_prices_set(station_state *st, int64_t start_ms, int slot_s, int n, c
 		       const double *export_price);
 /* Weather (expected clearness 0..1 per slot) for the PV forecast. */
 int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *clearness);
+/* An external forecast (a forecast service, or the simulator's perfect
+ * foresight): home load without the Auto-SOC smart loads and own PV, W, per
+ * slot; where it covers a slot it replaces the learned forecast. Values must
+ * be finite and >= 0. Returns STATION_EINVAL on bad arguments. */
+int station_forecast_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *load_w,
+			 const double *pv_w);
 
 /* Forecast of the home load and own PV for the 15-min slot starting at slot
  * (absolute, unix_s / 900), as learned so far. Before any slot is complete

@@ -147,6 +147,12 @@ void station_forecast_slot(const station_config *cfg, const station_state *st, i
 			   double *pv_w)
 {
 	const station_forecast *f = &st->fc;
+	float el, ep;
+	if (series_get(&st->fc_ext, slot, &el, &ep)) { /* an external forecast covers it */
+		*load_w = el;
+		*pv_w = ep;
+		return;
+	}
 	int sod, we;
 	slot_kind(cfg, slot, &sod, &we);
 	if (f->load_n[we][sod])
@@ -256,6 +262,17 @@ int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, 
 		if (!(clearness[i] >= 0 && clearness[i] <= 1.5))
 			return STATION_EINVAL;
 	return series_set(&st->weather, start_ms, slot_s, n, clearness, NULL);
+}
+
+int station_forecast_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *load_w,
+			 const double *pv_w)
+{
+	if (!load_w || !pv_w)
+		return STATION_EINVAL;
+	for (int i = 0; i < n; i++)
+		if (!(load_w[i] >= 0) || !(pv_w[i] >= 0))
+			return STATION_EINVAL;
+	return series_set(&st->fc_ext, start_ms, slot_s, n, load_w, pv_w);
 }
 
 /* Stage cost of one slot with battery AC power b (W): import at imp, export

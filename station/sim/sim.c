@@ -386,6 +386,43 @@ static void feed_prices(const station_config *cfg, station_state *st, const sim_
 				   exp + start);
 }
 
+/* Perfect foresight (sim_day.perfect_forecast): the next 48 h of home load
+ * and PV (own + third party) as 15-min slot averages of the rows, from the
+ * slot of row. */
+static void feed_forecast(station_state *st, const sim_day *d, int row)
+{
+	enum { N = STATION_PLAN_MAX_SLOTS + 4 };
+	double load[N], pv[N];
+	int cnt[N];
+	memset(load, 0, sizeof(load));
+	memset(pv, 0, sizeof(pv));
+	memset(cnt, 0, sizeof(cnt));
+	int64_t s0 = floordiv(d->t_ms[row] / 1000, STATION_SLOT_S);
+	int m = 0;
+	for (int r = row; r < d->n; r++) {
+		int64_t s = floordiv(d->t_ms[r] / 1000, STATION_SLOT_S) - s0;
+		if (s < 0)
+			continue;
+		if (s >= N)
+			break;
+		load[s] += d->load[r];
+		pv[s] += d->pv[r] + d->pv3[r];
+		cnt[s]++;
+		m = (int)s + 1;
+	}
+	for (int i = 0; i < m; i++) {
+		if (cnt[i]) {
+			load[i] /= cnt[i];
+			pv[i] /= cnt[i];
+		} else if (i > 0) {
+			load[i] = load[i - 1];
+			pv[i] = pv[i - 1];
+		}
+	}
+	if (m > 0)
+		station_forecast_set(st, s0 * STATION_SLOT_S * 1000LL, STATION_SLOT_S, m, load, pv);
+}
+
 static void kpi_add(sim_kpi *k, const sim_step_rec *r, double imp_price, double exp_price)
 {
 	double h = r->dt_s / 3600.0;
@@ -514,6 +551,8 @@ int sim_run_judged(const station_config *cfg, const sim_day *d, int judge_row, d
 		int64_t hour = floordiv(now / 1000, 3600);
 		if (hour != last_feed_hour) {
 			feed_prices(cfg, st, d, r);
+			if (d->perfect_forecast)
+				feed_forecast(st, d, r);
 			last_feed_hour = hour;
 		}
 		if (r == judge_row)

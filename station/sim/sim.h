@@ -23,6 +23,10 @@ typedef struct sim_day {
 	int n_ev;              /* ev<k>_w columns present: k = 1..n_ev */
 	double *ev_w[STATION_MAX_CHARGERS];
 	double *ev_need_wh[STATION_MAX_CHARGERS]; /* NULL when the column is absent */
+	/* set by the caller after sim_day_load(): runs give the station the
+	 * file's own future home load and PV as its forecast every hour
+	 * (station_forecast_set()), the optimiser without forecast error */
+	bool perfect_forecast;
 } sim_day;
 
 int sim_day_load(const char *path, sim_day *d, char *err, int errlen);

@@ -40,7 +40,19 @@ static int judge_file(const char *dir, const char *name, const station_config *b
 		return -1;
 	}
 	int row = sim_row_after_days(&d, 3);
-	sim_judged r[N_RULES], o;
+	sim_judged r[N_RULES], o, pf;
+	/* the optimiser once more with a perfect forecast of load and PV
+	 * (prices still as the day-ahead market gives them) */
+	*cfg = *base;
+	cfg->mode = STATION_MODE_OPTIMISE;
+	d.perfect_forecast = true;
+	int rc = sim_judge(cfg, &d, row, &pf, err, sizeof(err));
+	d.perfect_forecast = false;
+	if (rc < 0) {
+		fprintf(stderr, "station-bench: %s: %s\n", name, err);
+		sim_day_free(&d);
+		return -1;
+	}
 	double best = 1e300;
 	for (int i = 0; i <= N_RULES; i++) {
 		*cfg = *base;
@@ -56,11 +68,13 @@ static int judge_file(const char *dir, const char *name, const station_config *b
 	}
 	double possible = r[0].cost_eq - o.optimum_eq;
 	double captured = possible > 1e-9 ? (r[0].cost_eq - o.cost_eq) / possible : 1.0;
+	double cap_pf = possible > 1e-9 ? (r[0].cost_eq - pf.cost_eq) / possible : 1.0;
 	printf("%-17s %5.1f %8.3f", name, (double)(d.n - row) * d.step_s / 86400.0, o.cost_eq);
 	for (int i = 0; i < N_RULES; i++)
 		printf(" %8.3f", r[i].cost_eq);
-	printf(" %8.3f %+7.3f %8.3f %7.1f%% %6.0f %6.0f\n", best, o.cost_eq - best, o.optimum_eq,
-	       captured * 100, o.flex_wh, r[0].flex_wh);
+	printf(" %8.3f %+7.3f %8.3f %7.1f%% %8.3f %+7.3f %7.1f%% %6.0f %6.0f\n", best, o.cost_eq - best,
+	       o.optimum_eq, captured * 100, pf.cost_eq, pf.cost_eq - best, cap_pf * 100, o.flex_wh,
+	       r[0].flex_wh);
 	*sum_sc += r[0].cost_eq;
 	*sum_opt += o.cost_eq;
 	*sum_best += o.optimum_eq;
@@ -79,6 +93,54 @@ static int cmpd(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
+}
+
+/* CPU time of one plan: station_step() in the optimising mode 15 min
+ * apart (each step re-plans: forecast, prices, dynamic program, guard),
+ * for the reference settings and for the largest plan (48 h, the most SOC
+ * levels). */
+static void plan_cpu(const station_config *base)
+{
+	static const struct {
+		int horizon_h, levels;
+	} sizes[] = { { 0, 0 }, { 48, STATION_PLAN_MAX_LEVELS } };
+	station_config *cfg = malloc(sizeof(*cfg));
+	station_state *st = malloc(sizeof(*st));
+	if (!cfg || !st) {
+		free(cfg);
+		free(st);
+		return;
+	}
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		*cfg = *base;
+		cfg->mode = STATION_MODE_OPTIMISE;
+		if (sizes[k].horizon_h) {
+			cfg->plan_horizon_h = sizes[k].horizon_h;
+			cfg->plan_levels = sizes[k].levels;
+		}
+		station_state_init(st, cfg);
+		enum { RUNS = 200 };
+		double per[RUNS];
+		int64_t t = 1728864000000LL; /* 2024-10-14 00:00 UTC */
+		for (int i = 0; i < RUNS; i++, t += 900000) {
+			station_input in;
+			memset(&in, 0, sizeof(in));
+			in.load_w = 400 + (i % 7) * 100;
+			in.pv_w = (i % 96 > 30 && i % 96 < 70) ? 3000 : 0;
+			in.soc_pct = 20 + (i % 60);
+			in.on_grid = true;
+			station_output out;
+			clock_t c0 = clock();
+			station_step(cfg, st, &in, t, &out);
+			per[i] = (double)(clock() - c0) / CLOCKS_PER_SEC;
+		}
+		qsort(per, RUNS, sizeof(double), cmpd);
+		printf("planner CPU time per plan (%d h, %d SOC levels): median %.2f ms, max %.2f ms (%d "
+		       "plans)\n",
+		       cfg->plan_horizon_h, cfg->plan_levels, per[RUNS / 2] * 1e3, per[RUNS - 1] * 1e3, RUNS);
+	}
+	free(cfg);
+	free(st);
 }
 
 int main(int argc, char **argv)
@@ -156,9 +218,11 @@ int main(int argc, char **argv)
 	       "start SOC), on the base consumption: Auto-SOC loads' energy credited at the feed-in\n"
 	       "price (sim_judge()); captured = (selfConsumption - optimise) / (selfConsumption - "
 	       "optimum)\n");
-	printf("%-17s %5s %8s %8s %8s %8s %8s %8s %7s %8s %8s %6s %6s\n", "file", "days", "optimise",
-	       "selfCons", "tou", "feedIn", "loadShed", "bestRule", "vsBest", "optimum", "captured", "autoWh",
-	       "scAuto");
+	printf("optPerf/vsBestPf/capPerf: the optimiser given a perfect forecast of load and PV\n"
+	       "(station_forecast_set(); prices as the day-ahead market gives them)\n");
+	printf("%-17s %5s %8s %8s %8s %8s %8s %8s %7s %8s %8s %8s %7s %8s %6s %6s\n", "file", "days",
+	       "optimise", "selfCons", "tou", "feedIn", "loadShed", "bestRule", "vsBest", "optimum",
+	       "captured", "optPerf", "vsBstPf", "capPerf", "autoWh", "scAuto");
 	double ssc = 0, sopt = 0, sbest = 0;
 	for (size_t i = 0; i < sizeof(judged) / sizeof(judged[0]); i++)
 		if (judge_file(dir, judged[i], base, cfg, &ssc, &sopt, &sbest) < 0)
@@ -166,6 +230,7 @@ int main(int argc, char **argv)
 	printf("all judged days: optimise %.3f, selfConsumption %.3f, optimum %.3f: %.1f%% of the possible "
 	       "saving captured\n",
 	       sopt, ssc, sbest, ssc - sbest > 1e-9 ? (ssc - sopt) / (ssc - sbest) * 100 : 100.0);
+	plan_cpu(base);
 	qsort(times, (size_t)nt, sizeof(double), cmpd);
 	printf("\nmedian wall time per 4-day run: %.1f ms (max %.1f ms, %d runs)\n", times[nt / 2] * 1e3,
 	       times[nt - 1] * 1e3, nt);

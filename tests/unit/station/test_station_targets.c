@@ -4,7 +4,12 @@
  * equal end SOC on the base consumption: sim_judge()). It must never cost
  * more than the rule (issue 11, item 9), and on the dynamic-price run it
  * must keep at least the share of the possible saving it captures today
- * (a regression floor; the issue's 90% is not reached yet). */
+ * (a regression floor; the issue's 90% is not reached yet). Given a perfect
+ * forecast of load and PV (sim_day.perfect_forecast; prices still
+ * day-ahead), it must cost no more than the best rule-based mode on every
+ * file, and capture at least 75% on the dynamic-price run (79% reached; the
+ * rest is the Auto-SOC boiler's band above 95% that the optimum, on the
+ * base consumption, does not have, and the prices beyond the day-ahead). */
 #include "sim.h"
 #include "station_json.h"
 #include "test_util.h"
@@ -28,6 +33,10 @@ static int load_settings(const char *path, station_config *cfg)
 	return station_json_parse(text, cfg, NULL, err, sizeof(err)) < 0 ? -1 : 0;
 }
 
+/* the rule-based modes besides selfConsumption (remoteEms without
+ * setpoints is selfConsumption) */
+static const station_mode rules[] = { STATION_MODE_TOU, STATION_MODE_FEED_IN, STATION_MODE_LOAD_SHEDDING };
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : ".";
@@ -48,13 +57,25 @@ int main(int argc, char **argv)
 			continue;
 		}
 		int row = sim_row_after_days(&d, 3);
-		sim_judged sc, op;
+		sim_judged sc, op, pf, r;
 		*cfg = *base;
 		cfg->mode = STATION_MODE_SELF_CONSUMPTION;
 		int rc = sim_judge(cfg, &d, row, &sc, err, sizeof(err));
 		cfg->mode = STATION_MODE_OPTIMISE;
 		rc |= sim_judge(cfg, &d, row, &op, err, sizeof(err));
+		d.perfect_forecast = true;
+		rc |= sim_judge(cfg, &d, row, &pf, err, sizeof(err));
+		d.perfect_forecast = false;
+		double best = sc.cost_eq;
+		for (size_t m = 0; m < sizeof(rules) / sizeof(rules[0]); m++) {
+			cfg->mode = rules[m];
+			rc |= sim_judge(cfg, &d, row, &r, err, sizeof(err));
+			if (r.cost_eq < best)
+				best = r.cost_eq;
+		}
 		CHECK(rc == 0, "%s: judged (%s)", files[i], rc ? err : "");
+		CHECK(pf.cost_eq <= best + TIE, "%s: optimise with a perfect forecast %.3f <= best rule %.3f",
+		      files[i], pf.cost_eq, best);
 		CHECK(op.cost_eq <= sc.cost_eq + TIE, "%s: optimise %.3f <= selfConsumption %.3f", files[i],
 		      op.cost_eq, sc.cost_eq);
 		CHECK(op.regret >= -1e-6 && sc.regret >= -1e-6,
@@ -63,6 +84,9 @@ int main(int argc, char **argv)
 			double captured = (sc.cost_eq - op.cost_eq) / (sc.cost_eq - op.optimum_eq);
 			CHECK(captured >= 0.40, "%s: %.1f%% of the possible saving captured (floor 40%%)",
 			      files[i], captured * 100);
+			double cap_pf = (sc.cost_eq - pf.cost_eq) / (sc.cost_eq - op.optimum_eq);
+			CHECK(cap_pf >= 0.75, "%s: %.1f%% captured with a perfect forecast (floor 75%%)",
+			      files[i], cap_pf * 100);
 		}
 		sim_day_free(&d);
 	}
