@@ -424,8 +424,9 @@ int station_prices_set(station_state *st, int64_t start_ms, int slot_s, int n, c
 int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *clearness);
 /* An external forecast (a forecast service, or the simulator's perfect
  * foresight): home load without the Auto-SOC smart loads and own PV, W, per
- * slot; where it covers a slot it replaces the learned forecast. Values must
- * be finite and >= 0. Returns STATION_EINVAL on bad arguments. */
+ * slot; where it covers a slot it replaces the learned forecast. load_w
+ * NULL: a PV-only forecast, the load stays learned. Values must be finite
+ * and >= 0. Returns STATION_EINVAL on bad arguments; nothing changes then. */
 int station_forecast_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *load_w,
 			 const double *pv_w);
 

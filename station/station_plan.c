@@ -143,26 +143,32 @@ static bool series_get(const station_series *s, int64_t slot, float *a, float *b
 	return true;
 }
 
+/* The learned home load of a slot of kind (sod, we). */
+static double learned_load(const station_forecast *f, int sod, int we)
+{
+	if (f->load_n[we][sod])
+		return f->load[we][sod];
+	if (f->load_n[!we][sod])
+		return f->load[!we][sod];
+	if (f->load_mean_n == 0 && f->acc_s > 0)
+		return f->acc_load / f->acc_s; /* the prior: what is measured so far */
+	return f->load_mean;
+}
+
 void station_forecast_slot(const station_config *cfg, const station_state *st, int64_t slot, double *load_w,
 			   double *pv_w)
 {
 	const station_forecast *f = &st->fc;
-	float el, ep;
-	if (series_get(&st->fc_ext, slot, &el, &ep)) { /* an external forecast covers it */
-		*load_w = el;
-		*pv_w = ep;
-		return;
-	}
 	int sod, we;
 	slot_kind(cfg, slot, &sod, &we);
-	if (f->load_n[we][sod])
-		*load_w = f->load[we][sod];
-	else if (f->load_n[!we][sod])
-		*load_w = f->load[!we][sod];
-	else if (f->load_mean_n == 0 && f->acc_s > 0)
-		*load_w = f->acc_load / f->acc_s; /* the prior: what is measured so far */
-	else
-		*load_w = f->load_mean;
+	float el, ep;
+	if (series_get(&st->fc_ext, slot, &el, &ep)) { /* an external forecast covers it */
+		*pv_w = ep;
+		/* < 0: a PV-only forecast (a forecast service), the load stays learned */
+		*load_w = el >= 0 ? el : learned_load(f, sod, we);
+		return;
+	}
+	*load_w = learned_load(f, sod, we);
 	double cs = slot_clearsky(cfg, slot);
 	float k;
 	double weather = -1;
@@ -267,12 +273,15 @@ int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, 
 int station_forecast_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *load_w,
 			 const double *pv_w)
 {
-	if (!load_w || !pv_w)
+	if (!pv_w || n <= 0 || n > STATION_PRICE_MAX_SLOTS)
 		return STATION_EINVAL;
-	for (int i = 0; i < n; i++)
-		if (!(load_w[i] >= 0) || !(pv_w[i] >= 0))
+	double learned[STATION_PRICE_MAX_SLOTS]; /* load_w NULL: -1, "keep the learned load" */
+	for (int i = 0; i < n; i++) {
+		if ((load_w && !(load_w[i] >= 0)) || !(pv_w[i] >= 0))
 			return STATION_EINVAL;
-	return series_set(&st->fc_ext, start_ms, slot_s, n, load_w, pv_w);
+		learned[i] = -1;
+	}
+	return series_set(&st->fc_ext, start_ms, slot_s, n, load_w ? load_w : learned, pv_w);
 }
 
 /* Stage cost of one slot with battery AC power b (W): import at imp, export

@@ -167,6 +167,15 @@ static void t_external_forecast(void)
 	CHECK(station_forecast_set(st, t0, 900, 1, ok, NULL) == STATION_EINVAL, "missing PV refused");
 	CHECK(station_forecast_set(st, t0 + 1000, 900, 1, ok, ok) == STATION_EINVAL,
 	      "start off a slot refused");
+	CHECK(NEAR(l, 0, 1e-3), "a refused forecast changes nothing");
+	/* PV only (a forecast service): PV from it, the load learned */
+	double pv_only[2] = { 1500, 2500 };
+	CHECK(station_forecast_set(st, t0 + 3600000, 3600, 2, NULL, pv_only) == 0, "PV-only forecast taken");
+	station_forecast_slot(&c, st, t0 / 1000 / STATION_SLOT_S + 8, &l, &v);
+	CHECK(NEAR(v, 2500, 1e-3) && l >= 0 && NEAR(l, 0, 1e-3),
+	      "PV-only: PV 2500 from it, the load learned (%g, %g)", l, v);
+	station_forecast_slot(&c, st, t0 / 1000 / STATION_SLOT_S + 2, &l, &v);
+	CHECK(NEAR(l, 700, 1e-3) && NEAR(v, 200, 1e-3), "the earlier slots kept (%g, %g)", l, v);
 	free(st);
 }
 
