@@ -92,7 +92,7 @@ static const struct config_key keys[] = {
 	{ "metrics_public", C_BOOL, O(metrics_public), "false", 0, 0, NULL,
 	  "GET /metrics answers without the admin token (a Prometheus scraper needs no secret)", NULL, NULL,
 	  0 },
-	{ "db", C_STR, O(db), "csms.db", 0, 0, NULL, "SQLite database file", NULL, NULL, 0 },
+	{ "db", C_STR, O(db), "csms.db", 0, 0, NULL, "SQLite file or postgresql:// URL", NULL, NULL, 0 },
 	{ "unknown_chargers", C_ENUM, O(unknown_chargers), "pending", 0, 0, &unknown_choices,
 	  "BootNotification of an unknown charger (pending: until an admin accepts)", NULL, NULL, 0 },
 	{ "max_pending_chargers", C_INT, O(max_pending_chargers), "1000", 0, 1000000, NULL,

@@ -1,5 +1,6 @@
 /* store.h: everything csmsd keeps, behind one interface. store_sqlite.c is
- * the embedded default; no SQL text lives outside it.
+ * the embedded default, store_pg.c PostgreSQL (store_open picks by the
+ * path: a postgresql:// URL); no SQL text lives outside them.
  *
  * The store returns rows, never the admin API's JSON (api/ builds that):
  * single rows fill a struct, lists go to a callback per row (the *_each

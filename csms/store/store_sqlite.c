@@ -1,7 +1,7 @@
 /* store_sqlite.c: the embedded SQLite store. WAL with synchronous=FULL,
  * numbered migrations, every statement prepared once at open, writes
  * grouped into one transaction per loop turn (store_commit). */
-#include "store.h"
+#include "store_backend.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *const store_registration_names[] = { "accepted", "pending", "rejected", "unknown" };
 
 /* Migration N brings the schema from version N to N+1. Never edit a
  * released one: add a new one. */
@@ -384,7 +382,8 @@ enum stmt_id { STMTS(X_ENUM) S_COUNT };
 static const char *const stmt_sql[] = { STMTS(X_SQL) };
 
 /* One per open database; lives from store_open to store_close. */
-struct store {
+struct sqlite_store {
+	struct store base; /* first: store.c dispatches through base.ops */
 	sqlite3 *db;
 	sqlite3_stmt *s[S_COUNT];
 	int in_tx;
@@ -392,12 +391,16 @@ struct store {
 	EVP_MD_CTX *mdctx;
 };
 
-static void log_err(struct store *st, const char *what)
+static void sqlite_close(struct sqlite_store *st);
+static int sqlite_commit(struct sqlite_store *st);
+static const struct store_ops sqlite_ops;
+
+static void log_err(struct sqlite_store *st, const char *what)
 {
 	LOGE("store", "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
-static sqlite3_stmt *stmt(struct store *st, enum stmt_id id)
+static sqlite3_stmt *stmt(struct sqlite_store *st, enum stmt_id id)
 {
 	sqlite3_stmt *s = st->s[id];
 	sqlite3_reset(s);
@@ -405,7 +408,7 @@ static sqlite3_stmt *stmt(struct store *st, enum stmt_id id)
 	return s;
 }
 
-static int begin(struct store *st)
+static int begin(struct sqlite_store *st)
 {
 	if (st->in_tx)
 		return 0;
@@ -432,7 +435,7 @@ static void bind_json_str(sqlite3_stmt *s, int i, const cJSON *obj, const char *
 }
 
 /* Runs a write statement already bound; 0 or -1. */
-static int exec_write(struct store *st, sqlite3_stmt *s, const char *what)
+static int exec_write(struct sqlite_store *st, sqlite3_stmt *s, const char *what)
 {
 	if (begin(st))
 		return -1;
@@ -464,7 +467,7 @@ static int64_t col_int64_or(sqlite3_stmt *s, int i, int64_t none)
 
 /* The end of a row walk (store.h): the statement reset; fn's non-zero
  * return, 0 after the last row, or -1. */
-static int walk_end(struct store *st, sqlite3_stmt *s, int rc, int stop, const char *what)
+static int walk_end(struct sqlite_store *st, sqlite3_stmt *s, int rc, int stop, const char *what)
 {
 	if (!stop && rc != SQLITE_DONE)
 		log_err(st, what);
@@ -478,7 +481,7 @@ static int walk_end(struct store *st, sqlite3_stmt *s, int rc, int stop, const c
  * different rows meet, not even ones a charger crafts. */
 #define DIGEST_LEN 16
 
-static int mv_digest(struct store *st, const char *charger, int connector, int64_t tx_id,
+static int mv_digest(struct sqlite_store *st, const char *charger, int connector, int64_t tx_id,
 		     const char *timestamp, const char *source, const char *sampled,
 		     unsigned char out[DIGEST_LEN])
 {
@@ -514,7 +517,7 @@ static void sql_mv_digest(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_blob(ctx, d, DIGEST_LEN, SQLITE_TRANSIENT);
 }
 
-static int migrate(struct store *st, char *err, size_t errlen)
+static int migrate(struct sqlite_store *st, char *err, size_t errlen)
 {
 	int ver = 0;
 	sqlite3_stmt *q;
@@ -547,13 +550,14 @@ fail:
 	return -1;
 }
 
-int store_open(const char *path, struct store **out, char *err, size_t errlen)
+int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen)
 {
-	struct store *st = calloc(1, sizeof *st);
+	struct sqlite_store *st = calloc(1, sizeof *st);
 	if (!st) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	st->base.ops = &sqlite_ops;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", st->db ? sqlite3_errmsg(st->db) : "cannot open");
 		goto fail;
@@ -585,19 +589,19 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 			snprintf(err, errlen, "prepare %d: %s", i, sqlite3_errmsg(st->db));
 			goto fail;
 		}
-	*out = st;
+	*out = &st->base;
 	return 0;
 fail:
-	store_close(st);
+	sqlite_close(st);
 	return -1;
 }
 
-void store_close(struct store *st)
+static void sqlite_close(struct sqlite_store *st)
 {
 	if (!st)
 		return;
 	if (st->in_tx)
-		store_commit(st);
+		sqlite_commit(st);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->s[i]);
 	sqlite3_close(st->db);
@@ -606,7 +610,7 @@ void store_close(struct store *st)
 	free(st);
 }
 
-int store_commit(struct store *st)
+static int sqlite_commit(struct sqlite_store *st)
 {
 	if (!st->in_tx)
 		return 0;
@@ -619,7 +623,7 @@ int store_commit(struct store *st)
 	return 0;
 }
 
-int store_rollback(struct store *st)
+static int sqlite_rollback(struct sqlite_store *st)
 {
 	if (!st->in_tx)
 		return 0;
@@ -627,12 +631,12 @@ int store_rollback(struct store *st)
 	return sqlite3_step(stmt(st, S_ROLLBACK)) == SQLITE_DONE ? 0 : -1;
 }
 
-int store_pending(const struct store *st)
+static int sqlite_pending(const struct sqlite_store *st)
 {
 	return st->in_tx;
 }
 
-int store_schema_version(struct store *st)
+static int sqlite_schema_version(struct sqlite_store *st)
 {
 	sqlite3_stmt *q;
 	int v = -1;
@@ -643,7 +647,7 @@ int store_schema_version(struct store *st)
 	return v;
 }
 
-int store_meta_get(struct store *st, const char *key, char *buf, size_t len)
+static int sqlite_meta_get(struct sqlite_store *st, const char *key, char *buf, size_t len)
 {
 	sqlite3_stmt *s = stmt(st, S_META_GET);
 	bind_text(s, 1, key);
@@ -657,7 +661,7 @@ int store_meta_get(struct store *st, const char *key, char *buf, size_t len)
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
-int store_meta_set(struct store *st, const char *key, const char *value)
+static int sqlite_meta_set(struct sqlite_store *st, const char *key, const char *value)
 {
 	sqlite3_stmt *s = stmt(st, S_META_SET);
 	bind_text(s, 1, key);
@@ -667,7 +671,7 @@ int store_meta_set(struct store *st, const char *key, const char *value)
 
 /* ---- chargers ---- */
 
-int store_charger_get(struct store *st, const char *id, struct store_charger *out)
+static int sqlite_charger_get(struct sqlite_store *st, const char *id, struct store_charger *out)
 {
 	sqlite3_stmt *s = stmt(st, S_CH_GET);
 	bind_text(s, 1, id);
@@ -687,8 +691,8 @@ int store_charger_get(struct store *st, const char *id, struct store_charger *ou
 	return 0;
 }
 
-int store_charger_boot(struct store *st, const char *id, const cJSON *boot, int64_t now_ms,
-		       enum store_registration reg_new, enum store_registration *reg)
+static int sqlite_charger_boot(struct sqlite_store *st, const char *id, const cJSON *boot, int64_t now_ms,
+			       enum store_registration reg_new, enum store_registration *reg)
 {
 	sqlite3_stmt *s = stmt(st, S_CH_INSERT);
 	bind_text(s, 1, id);
@@ -713,14 +717,15 @@ int store_charger_boot(struct store *st, const char *id, const cJSON *boot, int6
 	if (exec_write(st, s, "charger boot"))
 		return -1;
 	struct store_charger c;
-	if (store_charger_get(st, id, &c))
+	if (sqlite_charger_get(st, id, &c))
 		return -1;
 	free(c.settings_json);
 	*reg = c.registration;
 	return 0;
 }
 
-int store_charger_create(struct store *st, const char *id, enum store_registration reg, int64_t now_ms)
+static int sqlite_charger_create(struct sqlite_store *st, const char *id, enum store_registration reg,
+				 int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_CH_INSERT);
 	bind_text(s, 1, id);
@@ -731,7 +736,7 @@ int store_charger_create(struct store *st, const char *id, enum store_registrati
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int64_t store_charger_count(struct store *st, enum store_registration reg)
+static int64_t sqlite_charger_count(struct sqlite_store *st, enum store_registration reg)
 {
 	sqlite3_stmt *s = stmt(st, S_CH_COUNT_REG);
 	sqlite3_bind_int(s, 1, reg);
@@ -740,7 +745,7 @@ int64_t store_charger_count(struct store *st, enum store_registration reg)
 	return n;
 }
 
-int store_charger_delete(struct store *st, const char *id, int64_t now_ms)
+static int sqlite_charger_delete(struct sqlite_store *st, const char *id, int64_t now_ms)
 {
 	/* The charger row last: its changes() tells whether it existed. */
 	static const struct {
@@ -760,7 +765,8 @@ int store_charger_delete(struct store *st, const char *id, int64_t now_ms)
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int store_charger_set_registration(struct store *st, const char *id, enum store_registration reg)
+static int sqlite_charger_set_registration(struct sqlite_store *st, const char *id,
+					   enum store_registration reg)
 {
 	sqlite3_stmt *s = stmt(st, S_CH_SET_REG);
 	bind_text(s, 1, id);
@@ -770,7 +776,7 @@ int store_charger_set_registration(struct store *st, const char *id, enum store_
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int store_charger_seen(struct store *st, const char *id, int64_t now_ms)
+static int sqlite_charger_seen(struct sqlite_store *st, const char *id, int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_CH_SEEN);
 	bind_text(s, 1, id);
@@ -778,8 +784,8 @@ int store_charger_seen(struct store *st, const char *id, int64_t now_ms)
 	return exec_write(st, s, "charger seen");
 }
 
-int store_charger_set_settings(struct store *st, const char *id, const char *settings_json,
-			       const char *auth_key_hash)
+static int sqlite_charger_set_settings(struct sqlite_store *st, const char *id, const char *settings_json,
+				       const char *auth_key_hash)
 {
 	sqlite3_stmt *s = stmt(st, S_CH_SET_SETTINGS);
 	bind_text(s, 1, id);
@@ -790,7 +796,7 @@ int store_charger_set_settings(struct store *st, const char *id, const char *set
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int store_charger_set_auth_key(struct store *st, const char *id, const char *auth_key_hash)
+static int sqlite_charger_set_auth_key(struct sqlite_store *st, const char *id, const char *auth_key_hash)
 {
 	sqlite3_stmt *s = stmt(st, S_CH_SET_KEY);
 	bind_text(s, 1, id);
@@ -800,7 +806,8 @@ int store_charger_set_auth_key(struct store *st, const char *id, const char *aut
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int store_charger_set_field(struct store *st, const char *id, const char *field, const char *value)
+static int sqlite_charger_set_field(struct sqlite_store *st, const char *id, const char *field,
+				    const char *value)
 {
 	enum stmt_id which;
 	if (!strcmp(field, "firmware_status"))
@@ -815,8 +822,8 @@ int store_charger_set_field(struct store *st, const char *id, const char *field,
 	return exec_write(st, s, "charger field");
 }
 
-int store_charger_each(struct store *st, const char *id,
-		       int (*fn)(void *arg, const struct store_charger_row *c), void *arg)
+static int sqlite_charger_each(struct sqlite_store *st, const char *id,
+			       int (*fn)(void *arg, const struct store_charger_row *c), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_CH_LIST);
 	bind_text(s, 1, id);
@@ -844,8 +851,8 @@ int store_charger_each(struct store *st, const char *id,
 	return walk_end(st, s, rc, stop, "chargers");
 }
 
-int store_connector_status(struct store *st, const char *charger, int connector, const cJSON *req,
-			   int64_t now_ms)
+static int sqlite_connector_status(struct sqlite_store *st, const char *charger, int connector,
+				   const cJSON *req, int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_CONN_SET);
 	bind_text(s, 1, charger);
@@ -862,7 +869,7 @@ int store_connector_status(struct store *st, const char *charger, int connector,
 
 /* ---- id tags ---- */
 
-int store_idtag_get(struct store *st, const char *tag, struct store_idtag *out)
+static int sqlite_idtag_get(struct sqlite_store *st, const char *tag, struct store_idtag *out)
 {
 	sqlite3_stmt *s = stmt(st, S_TAG_GET);
 	bind_text(s, 1, tag);
@@ -882,7 +889,7 @@ int store_idtag_get(struct store *st, const char *tag, struct store_idtag *out)
 	return 0;
 }
 
-int store_idtag_put(struct store *st, const struct store_idtag *t, const cJSON *chargers)
+static int sqlite_idtag_put(struct sqlite_store *st, const struct store_idtag *t, const cJSON *chargers)
 {
 	sqlite3_stmt *s = stmt(st, S_TAG_PUT);
 	bind_text(s, 1, t->id_tag);
@@ -910,7 +917,7 @@ int store_idtag_put(struct store *st, const struct store_idtag *t, const cJSON *
 	return 0;
 }
 
-int store_idtag_delete(struct store *st, const char *tag)
+static int sqlite_idtag_delete(struct sqlite_store *st, const char *tag)
 {
 	sqlite3_stmt *s = stmt(st, S_TAG_DEL);
 	bind_text(s, 1, tag);
@@ -919,7 +926,7 @@ int store_idtag_delete(struct store *st, const char *tag)
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int store_idtag_bound_to(struct store *st, const char *tag, const char *charger)
+static int sqlite_idtag_bound_to(struct sqlite_store *st, const char *tag, const char *charger)
 {
 	sqlite3_stmt *s = stmt(st, S_TAG_BOUND);
 	bind_text(s, 1, tag);
@@ -929,8 +936,8 @@ int store_idtag_bound_to(struct store *st, const char *tag, const char *charger)
 	return found;
 }
 
-int store_idtag_each(struct store *st, const char *tag, int (*fn)(void *arg, const struct store_idtag *t),
-		     void *arg)
+static int sqlite_idtag_each(struct sqlite_store *st, const char *tag,
+			     int (*fn)(void *arg, const struct store_idtag *t), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_TAG_LIST);
 	bind_text(s, 1, tag);
@@ -949,8 +956,8 @@ int store_idtag_each(struct store *st, const char *tag, int (*fn)(void *arg, con
 	return walk_end(st, s, rc, stop, "tags");
 }
 
-int store_idtag_each_charger(struct store *st, const char *tag, int (*fn)(void *arg, const char *charger),
-			     void *arg)
+static int sqlite_idtag_each_charger(struct sqlite_store *st, const char *tag,
+				     int (*fn)(void *arg, const char *charger), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_TAG_CHARGERS);
 	bind_text(s, 1, tag);
@@ -960,7 +967,7 @@ int store_idtag_each_charger(struct store *st, const char *tag, int (*fn)(void *
 	return walk_end(st, s, rc, stop, "tag chargers");
 }
 
-int store_active_tx_count(struct store *st, const char *tag)
+static int sqlite_active_tx_count(struct sqlite_store *st, const char *tag)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_ACTIVE_COUNT);
 	bind_text(s, 1, tag);
@@ -971,7 +978,8 @@ int store_active_tx_count(struct store *st, const char *tag)
 
 /* ---- transactions ---- */
 
-int store_tx_find(struct store *st, const struct store_tx_start *t, int64_t *tx_id, char auth_status[16])
+static int sqlite_tx_find(struct sqlite_store *st, const struct store_tx_start *t, int64_t *tx_id,
+			  char auth_status[16])
 {
 	sqlite3_stmt *s = stmt(st, S_TX_FIND);
 	bind_text(s, 1, t->charger);
@@ -988,10 +996,11 @@ int store_tx_find(struct store *st, const struct store_tx_start *t, int64_t *tx_
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
-int store_tx_start(struct store *st, const struct store_tx_start *t, int64_t *tx_id, int *retry)
+static int sqlite_tx_start(struct sqlite_store *st, const struct store_tx_start *t, int64_t *tx_id,
+			   int *retry)
 {
 	char status[16];
-	int rc = store_tx_find(st, t, tx_id, status);
+	int rc = sqlite_tx_find(st, t, tx_id, status);
 	if (rc <= 0) {
 		*retry = rc == 0;
 		return rc;
@@ -1013,7 +1022,8 @@ int store_tx_start(struct store *st, const struct store_tx_start *t, int64_t *tx
 	return 0;
 }
 
-static int orphan_stop(struct store *st, const struct store_tx_stop *t, const char *outcome, int64_t now)
+static int orphan_stop(struct sqlite_store *st, const struct store_tx_stop *t, const char *outcome,
+		       int64_t now)
 {
 	sqlite3_stmt *s = stmt(st, S_ORPHAN_STOP);
 	bind_text(s, 1, t->charger);
@@ -1027,7 +1037,8 @@ static int orphan_stop(struct store *st, const struct store_tx_stop *t, const ch
 	return exec_write(st, s, "orphan stop");
 }
 
-int store_tx_stop(struct store *st, const struct store_tx_stop *t, enum store_stop_outcome *outcome)
+static int sqlite_tx_stop(struct sqlite_store *st, const struct store_tx_stop *t,
+			  enum store_stop_outcome *outcome)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_STOP);
 	sqlite3_bind_int64(s, 1, t->tx_id);
@@ -1062,8 +1073,8 @@ int store_tx_stop(struct store *st, const struct store_tx_stop *t, enum store_st
 			   time_now_ms());
 }
 
-int store_tx_admin_stop(struct store *st, int64_t tx_id, int64_t meter_stop, int64_t stop_ms,
-			const char *timestamp, const char *reason)
+static int sqlite_tx_admin_stop(struct sqlite_store *st, int64_t tx_id, int64_t meter_stop, int64_t stop_ms,
+				const char *timestamp, const char *reason)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_ADMIN_STOP);
 	sqlite3_bind_int64(s, 1, tx_id);
@@ -1076,7 +1087,7 @@ int store_tx_admin_stop(struct store *st, int64_t tx_id, int64_t meter_stop, int
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int store_tx_get_tag(struct store *st, int64_t tx_id, char tag[STORE_TAG_MAX], int *active)
+static int sqlite_tx_get_tag(struct sqlite_store *st, int64_t tx_id, char tag[STORE_TAG_MAX], int *active)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_TAG);
 	sqlite3_bind_int64(s, 1, tx_id);
@@ -1091,7 +1102,7 @@ int store_tx_get_tag(struct store *st, int64_t tx_id, char tag[STORE_TAG_MAX], i
 	return 0;
 }
 
-int store_tx_connector(struct store *st, const char *charger, int64_t tx_id, int *connector)
+static int sqlite_tx_connector(struct sqlite_store *st, const char *charger, int64_t tx_id, int *connector)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_CONN);
 	sqlite3_bind_int64(s, 1, tx_id);
@@ -1103,8 +1114,8 @@ int store_tx_connector(struct store *st, const char *charger, int64_t tx_id, int
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
-int store_tx_each_open(struct store *st, const char *charger,
-		       int (*fn)(void *arg, const struct store_tx_open *t), void *arg)
+static int sqlite_tx_each_open(struct sqlite_store *st, const char *charger,
+			       int (*fn)(void *arg, const struct store_tx_open *t), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_OPEN);
 	bind_text(s, 1, charger);
@@ -1122,8 +1133,8 @@ int store_tx_each_open(struct store *st, const char *charger,
 	return stop ? stop : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_connector_each(struct store *st, const char *charger,
-			 int (*fn)(void *arg, const struct store_conn_state *c), void *arg)
+static int sqlite_connector_each(struct sqlite_store *st, const char *charger,
+				 int (*fn)(void *arg, const struct store_conn_state *c), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_CONN_LIST);
 	bind_text(s, 1, charger);
@@ -1143,8 +1154,9 @@ int store_connector_each(struct store *st, const char *charger,
 	return walk_end(st, s, rc, stop, "connectors");
 }
 
-int store_meter_value(struct store *st, const char *charger, int connector, int64_t tx_id,
-		      const char *timestamp, int64_t ts_ms, const char *sampled_json, const char *source)
+static int sqlite_meter_value(struct sqlite_store *st, const char *charger, int connector, int64_t tx_id,
+			      const char *timestamp, int64_t ts_ms, const char *sampled_json,
+			      const char *source)
 {
 	unsigned char digest[DIGEST_LEN];
 	if (!sampled_json ||
@@ -1167,8 +1179,8 @@ int store_meter_value(struct store *st, const char *charger, int connector, int6
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int store_tx_each(struct store *st, const struct store_tx_filter *f,
-		  int (*fn)(void *arg, const struct store_tx_row *t), void *arg)
+static int sqlite_tx_each(struct sqlite_store *st, const struct store_tx_filter *f,
+			  int (*fn)(void *arg, const struct store_tx_row *t), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_LIST);
 	bind_text(s, 1, f ? f->charger : NULL);
@@ -1212,7 +1224,7 @@ int store_tx_each(struct store *st, const struct store_tx_filter *f,
 	return walk_end(st, s, rc, stop, "transactions");
 }
 
-int store_tx_meter_get(struct store *st, int64_t tx_id, struct store_tx_meter *out)
+static int sqlite_tx_meter_get(struct sqlite_store *st, int64_t tx_id, struct store_tx_meter *out)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_METER_GET);
 	sqlite3_bind_int64(s, 1, tx_id);
@@ -1238,7 +1250,7 @@ int store_tx_meter_get(struct store *st, int64_t tx_id, struct store_tx_meter *o
 	return 0;
 }
 
-int store_tx_meter_set(struct store *st, const struct store_tx_meter *m)
+static int sqlite_tx_meter_set(struct sqlite_store *st, const struct store_tx_meter *m)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_METER_SET);
 	sqlite3_bind_int64(s, 1, m->tx_id);
@@ -1259,7 +1271,7 @@ static int64_t whole(double v)
 	return (int64_t)(v < 0 ? v - 0.5 : v + 0.5);
 }
 
-int store_history_put(struct store *st, const struct store_history_row *r)
+static int sqlite_history_put(struct sqlite_store *st, const struct store_history_row *r)
 {
 	sqlite3_stmt *s = stmt(st, S_HIST_PUT);
 	const double ws[] = { r->pv_ws,     r->load_ws,   r->bat_in_ws, r->bat_out_ws,
@@ -1282,8 +1294,8 @@ int store_history_put(struct store *st, const struct store_history_row *r)
 	return exec_write(st, s, "history");
 }
 
-int store_history_each(struct store *st, int res, int64_t from_s, int64_t to_s,
-		       int (*fn)(void *arg, const struct store_history_row *r), void *arg)
+static int sqlite_history_each(struct sqlite_store *st, int res, int64_t from_s, int64_t to_s,
+			       int (*fn)(void *arg, const struct store_history_row *r), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_HIST_LIST);
 	sqlite3_bind_int(s, 1, res);
@@ -1315,7 +1327,7 @@ int store_history_each(struct store *st, int res, int64_t from_s, int64_t to_s,
 	return walk_end(st, s, rc, stop, "history");
 }
 
-int store_history_prune(struct store *st, int res, int64_t before_s)
+static int sqlite_history_prune(struct sqlite_store *st, int res, int64_t before_s)
 {
 	sqlite3_stmt *s = stmt(st, S_HIST_PRUNE);
 	sqlite3_bind_int(s, 1, res);
@@ -1325,8 +1337,8 @@ int store_history_prune(struct store *st, int res, int64_t before_s)
 	return sqlite3_changes(st->db);
 }
 
-int store_meter_value_each(struct store *st, int64_t tx_id,
-			   int (*fn)(void *arg, const struct store_mv_row *m), void *arg)
+static int sqlite_meter_value_each(struct sqlite_store *st, int64_t tx_id,
+				   int (*fn)(void *arg, const struct store_mv_row *m), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_TX_MV);
 	sqlite3_bind_int64(s, 1, tx_id);
@@ -1343,8 +1355,8 @@ int store_meter_value_each(struct store *st, int64_t tx_id,
 	return walk_end(st, s, rc, stop, "meter values");
 }
 
-int store_event(struct store *st, const char *charger, const char *action, const char *payload_json,
-		int64_t now_ms)
+static int sqlite_event(struct sqlite_store *st, const char *charger, const char *action,
+			const char *payload_json, int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_EV_INSERT);
 	bind_text(s, 1, charger);
@@ -1356,8 +1368,8 @@ int store_event(struct store *st, const char *charger, const char *action, const
 
 /* ---- firmware and diagnostics progress, charger ids, counts ---- */
 
-int store_firmware_history_each(struct store *st, const char *charger, int limit,
-				int (*fn)(void *arg, const struct store_event_row *e), void *arg)
+static int sqlite_firmware_history_each(struct sqlite_store *st, const char *charger, int limit,
+					int (*fn)(void *arg, const struct store_event_row *e), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_EV_FIRMWARE);
 	bind_text(s, 1, charger);
@@ -1375,7 +1387,8 @@ int store_firmware_history_each(struct store *st, const char *charger, int limit
 	return walk_end(st, s, rc, stop, "firmware history");
 }
 
-int store_charger_each_accepted(struct store *st, int (*fn)(void *arg, const char *id), void *arg)
+static int sqlite_charger_each_accepted(struct sqlite_store *st, int (*fn)(void *arg, const char *id),
+					void *arg)
 {
 	/* Ids are copied out first: fn may run other statements. */
 	cJSON *ids = cJSON_CreateArray(), *e;
@@ -1391,7 +1404,7 @@ int store_charger_each_accepted(struct store *st, int (*fn)(void *arg, const cha
 	return rc;
 }
 
-int store_counts(struct store *st, struct store_counts *out)
+static int sqlite_counts(struct sqlite_store *st, struct store_counts *out)
 {
 	sqlite3_stmt *s = stmt(st, S_COUNTS);
 	memset(out, 0, sizeof *out);
@@ -1416,7 +1429,7 @@ static void bind_ms(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
-int store_audit_add(struct store *st, const struct store_audit *a)
+static int sqlite_audit_add(struct sqlite_store *st, const struct store_audit *a)
 {
 	sqlite3_stmt *s = stmt(st, S_AUDIT_ADD);
 	bind_text(s, 1, a->charger);
@@ -1436,7 +1449,7 @@ int store_audit_add(struct store *st, const struct store_audit *a)
 	return exec_write(st, s, "audit");
 }
 
-int64_t store_audit_count(struct store *st, const char *charger, const char *action)
+static int64_t sqlite_audit_count(struct sqlite_store *st, const char *charger, const char *action)
 {
 	sqlite3_stmt *s = stmt(st, S_AUDIT_COUNT);
 	bind_text(s, 1, charger);
@@ -1446,8 +1459,8 @@ int64_t store_audit_count(struct store *st, const char *charger, const char *act
 	return n;
 }
 
-int store_audit_each(struct store *st, const char *charger, const char *action, int limit,
-		     int (*fn)(void *arg, const struct store_audit_row *r), void *arg)
+static int sqlite_audit_each(struct sqlite_store *st, const char *charger, const char *action, int limit,
+			     int (*fn)(void *arg, const struct store_audit_row *r), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_AUDIT_LIST);
 	bind_text(s, 1, charger);
@@ -1478,7 +1491,7 @@ int store_audit_each(struct store *st, const char *charger, const char *action, 
 	return walk_end(st, s, rc, stop, "audit");
 }
 
-int store_audit_prune(struct store *st, int keep)
+static int sqlite_audit_prune(struct sqlite_store *st, int keep)
 {
 	sqlite3_stmt *s = stmt(st, S_AUDIT_PRUNE);
 	sqlite3_bind_int(s, 1, keep);
@@ -1489,9 +1502,9 @@ int store_audit_prune(struct store *st, int keep)
 
 /* ---- configuration keys ---- */
 
-int store_config_key_set(struct store *st, const char *charger, const char *key, const char *value,
-			 int set_value, int readonly, const char *status, const char *requested,
-			 int64_t now_ms)
+static int sqlite_config_key_set(struct sqlite_store *st, const char *charger, const char *key,
+				 const char *value, int set_value, int readonly, const char *status,
+				 const char *requested, int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_CFG_SET);
 	bind_text(s, 1, charger);
@@ -1507,7 +1520,7 @@ int store_config_key_set(struct store *st, const char *charger, const char *key,
 	return exec_write(st, s, "configuration key");
 }
 
-int store_config_rebooted(struct store *st, const char *charger, int64_t now_ms)
+static int sqlite_config_rebooted(struct sqlite_store *st, const char *charger, int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_CFG_REBOOTED);
 	bind_text(s, 1, charger);
@@ -1517,8 +1530,8 @@ int store_config_rebooted(struct store *st, const char *charger, int64_t now_ms)
 	return sqlite3_changes(st->db);
 }
 
-int store_config_each(struct store *st, const char *charger,
-		      int (*fn)(void *arg, const struct store_config_row *k), void *arg)
+static int sqlite_config_each(struct sqlite_store *st, const char *charger,
+			      int (*fn)(void *arg, const struct store_config_row *k), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_CFG_LIST);
 	bind_text(s, 1, charger);
@@ -1539,8 +1552,8 @@ int store_config_each(struct store *st, const char *charger,
 
 /* ---- availability ---- */
 
-int store_availability_set(struct store *st, const char *charger, int connector, const char *type,
-			   const char *status, int64_t now_ms)
+static int sqlite_availability_set(struct sqlite_store *st, const char *charger, int connector,
+				   const char *type, const char *status, int64_t now_ms)
 {
 	sqlite3_stmt *s;
 	if (connector == 0) {
@@ -1562,8 +1575,8 @@ int store_availability_set(struct store *st, const char *charger, int connector,
 	return exec_write(st, s, "availability");
 }
 
-int store_availability_each(struct store *st, const char *charger,
-			    int (*fn)(void *arg, const struct store_availability_row *a), void *arg)
+static int sqlite_availability_each(struct sqlite_store *st, const char *charger,
+				    int (*fn)(void *arg, const struct store_availability_row *a), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_AV_LIST);
 	bind_text(s, 1, charger);
@@ -1582,7 +1595,7 @@ int store_availability_each(struct store *st, const char *charger,
 
 /* ---- reservations ---- */
 
-int store_reservation_add(struct store *st, const struct store_reservation *r, int64_t now_ms)
+static int sqlite_reservation_add(struct sqlite_store *st, const struct store_reservation *r, int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_RES_ADD);
 	bind_text(s, 1, r->charger);
@@ -1595,8 +1608,8 @@ int store_reservation_add(struct store *st, const struct store_reservation *r, i
 	return exec_write(st, s, "reservation");
 }
 
-int store_reservation_end(struct store *st, const char *charger, int reservation_id, const char *status,
-			  int64_t tx_id, int64_t now_ms)
+static int sqlite_reservation_end(struct sqlite_store *st, const char *charger, int reservation_id,
+				  const char *status, int64_t tx_id, int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_RES_END);
 	bind_text(s, 1, charger);
@@ -1609,11 +1622,11 @@ int store_reservation_end(struct store *st, const char *charger, int reservation
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int store_reservation_use(struct store *st, const char *charger, int connector, int reservation_id,
-			  const char *id_tag, int64_t tx_id, int64_t now_ms)
+static int sqlite_reservation_use(struct sqlite_store *st, const char *charger, int connector,
+				  int reservation_id, const char *id_tag, int64_t tx_id, int64_t now_ms)
 {
 	if (reservation_id >= 0) {
-		int rc = store_reservation_end(st, charger, reservation_id, "Used", tx_id, now_ms);
+		int rc = sqlite_reservation_end(st, charger, reservation_id, "Used", tx_id, now_ms);
 		if (rc <= 0)
 			return rc;
 	}
@@ -1628,7 +1641,7 @@ int store_reservation_use(struct store *st, const char *charger, int connector, 
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int store_reservation_expire(struct store *st, int64_t now_ms)
+static int sqlite_reservation_expire(struct sqlite_store *st, int64_t now_ms)
 {
 	sqlite3_stmt *s;
 	/* Most ticks expire nothing: do not open a write transaction for that. */
@@ -1647,8 +1660,8 @@ int store_reservation_expire(struct store *st, int64_t now_ms)
 	return sqlite3_changes(st->db);
 }
 
-int store_reservation_each(struct store *st, const char *charger, int active, int limit,
-			   int (*fn)(void *arg, const struct store_reservation_row *r), void *arg)
+static int sqlite_reservation_each(struct sqlite_store *st, const char *charger, int active, int limit,
+				   int (*fn)(void *arg, const struct store_reservation_row *r), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_RES_LIST);
 	bind_text(s, 1, charger);
@@ -1678,7 +1691,7 @@ int store_reservation_each(struct store *st, const char *charger, int active, in
 
 /* ---- local authorisation lists ---- */
 
-int store_locallist_get(struct store *st, const char *charger, int *version)
+static int sqlite_locallist_get(struct sqlite_store *st, const char *charger, int *version)
 {
 	sqlite3_stmt *s = stmt(st, S_LL_GET);
 	bind_text(s, 1, charger);
@@ -1688,7 +1701,7 @@ int store_locallist_get(struct store *st, const char *charger, int *version)
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
-int store_locallist_read(struct store *st, const char *charger, struct store_locallist *out)
+static int sqlite_locallist_read(struct sqlite_store *st, const char *charger, struct store_locallist *out)
 {
 	sqlite3_stmt *s = stmt(st, S_LL_GET);
 	bind_text(s, 1, charger);
@@ -1709,8 +1722,8 @@ int store_locallist_read(struct store *st, const char *charger, struct store_loc
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
-int store_locallist_each(struct store *st, const char *charger,
-			 int (*fn)(void *arg, const struct store_locallist_entry *e), void *arg)
+static int sqlite_locallist_each(struct sqlite_store *st, const char *charger,
+				 int (*fn)(void *arg, const struct store_locallist_entry *e), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_LL_ENTRIES);
 	bind_text(s, 1, charger);
@@ -1727,8 +1740,9 @@ int store_locallist_each(struct store *st, const char *charger,
 	return walk_end(st, s, rc, stop, "local list entries");
 }
 
-int store_locallist_each_wanted(struct store *st, const char *charger,
-				int (*fn)(void *arg, const struct store_locallist_wanted *w), void *arg)
+static int sqlite_locallist_each_wanted(struct sqlite_store *st, const char *charger,
+					int (*fn)(void *arg, const struct store_locallist_wanted *w),
+					void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_LL_WANTED);
 	bind_text(s, 1, charger);
@@ -1749,8 +1763,8 @@ int store_locallist_each_wanted(struct store *st, const char *charger,
 	return walk_end(st, s, rc, stop, "wanted local list");
 }
 
-int store_locallist_apply(struct store *st, const char *charger, int version, int full, const cJSON *list,
-			  int64_t now_ms)
+static int sqlite_locallist_apply(struct sqlite_store *st, const char *charger, int version, int full,
+				  const cJSON *list, int64_t now_ms)
 {
 	sqlite3_stmt *s;
 	if (full) {
@@ -1796,7 +1810,8 @@ int store_locallist_apply(struct store *st, const char *charger, int version, in
 	return exec_write(st, s, "local list version");
 }
 
-int store_locallist_reported(struct store *st, const char *charger, int version, int64_t now_ms)
+static int sqlite_locallist_reported(struct sqlite_store *st, const char *charger, int version,
+				     int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_LL_REPORTED);
 	bind_text(s, 1, charger);
@@ -1807,8 +1822,8 @@ int store_locallist_reported(struct store *st, const char *charger, int version,
 
 /* ---- charging profiles ---- */
 
-int store_profile_put(struct store *st, const char *charger, int connector, const cJSON *profile,
-		      int64_t now_ms)
+static int sqlite_profile_put(struct sqlite_store *st, const char *charger, int connector,
+			      const cJSON *profile, int64_t now_ms)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(profile, "chargingProfileId");
 	const cJSON *purpose = cJSON_GetObjectItemCaseSensitive(profile, "chargingProfilePurpose");
@@ -1844,7 +1859,7 @@ int store_profile_put(struct store *st, const char *charger, int connector, cons
 	return rc;
 }
 
-int store_profile_clear(struct store *st, const char *charger, const cJSON *criteria)
+static int sqlite_profile_clear(struct sqlite_store *st, const char *charger, const cJSON *criteria)
 {
 	static const char *const keys[] = { "id", "connectorId", "chargingProfilePurpose", "stackLevel" };
 	sqlite3_stmt *s = stmt(st, S_PROF_CLEAR);
@@ -1861,7 +1876,7 @@ int store_profile_clear(struct store *st, const char *charger, const cJSON *crit
 	return sqlite3_changes(st->db);
 }
 
-int store_profile_clear_tx(struct store *st, const char *charger, int connector)
+static int sqlite_profile_clear_tx(struct sqlite_store *st, const char *charger, int connector)
 {
 	sqlite3_stmt *s = stmt(st, S_PROF_CLEAR_TX);
 	bind_text(s, 1, charger);
@@ -1872,8 +1887,8 @@ int store_profile_clear_tx(struct store *st, const char *charger, int connector)
 	return sqlite3_changes(st->db);
 }
 
-int store_profile_each(struct store *st, const char *charger,
-		       int (*fn)(void *arg, const struct store_profile_row *p), void *arg)
+static int sqlite_profile_each(struct sqlite_store *st, const char *charger,
+			       int (*fn)(void *arg, const struct store_profile_row *p), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_PROF_LIST);
 	bind_text(s, 1, charger);
@@ -1897,7 +1912,7 @@ int store_profile_each(struct store *st, const char *charger,
 
 /* ---- alarms ---- */
 
-int store_alarm_raise(struct store *st, const struct store_alarm *a, int64_t now_ms)
+static int sqlite_alarm_raise(struct sqlite_store *st, const struct store_alarm *a, int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_AL_RAISE);
 	bind_text(s, 1, a->source);
@@ -1914,8 +1929,8 @@ int store_alarm_raise(struct store *st, const struct store_alarm *a, int64_t now
 	return sqlite3_changes(st->db) ? 0 : 1;
 }
 
-int store_alarm_clear(struct store *st, const char *source, const char *charger, int connector,
-		      const char *except_code, int64_t now_ms)
+static int sqlite_alarm_clear(struct sqlite_store *st, const char *source, const char *charger, int connector,
+			      const char *except_code, int64_t now_ms)
 {
 	sqlite3_stmt *s = stmt(st, S_AL_CLEAR);
 	bind_text(s, 1, source);
@@ -1930,8 +1945,8 @@ int store_alarm_clear(struct store *st, const char *source, const char *charger,
 	return sqlite3_changes(st->db);
 }
 
-int store_alarm_each(struct store *st, int active_only, const char *charger, int limit,
-		     int (*fn)(void *arg, const struct store_alarm_row *r), void *arg)
+static int sqlite_alarm_each(struct sqlite_store *st, int active_only, const char *charger, int limit,
+			     int (*fn)(void *arg, const struct store_alarm_row *r), void *arg)
 {
 	sqlite3_stmt *s = stmt(st, S_AL_LIST);
 	sqlite3_bind_int(s, 1, active_only);
@@ -1957,3 +1972,28 @@ int store_alarm_each(struct store *st, int active_only, const char *charger, int
 	}
 	return walk_end(st, s, rc, stop, "alarms");
 }
+
+/* ---- the table store.c dispatches through ---- */
+
+#define SELF(st) STORE_BACKEND_OF(struct sqlite_store, st)
+#define SQLITE_OP(ret, name, params, args) \
+	static ret sqlite_op_##name params \
+	{                                  \
+		return sqlite_##name args; \
+	}
+STORE_OPS(SQLITE_OP)
+
+static void sqlite_op_close(struct store *st)
+{
+	sqlite_close(SELF(st));
+}
+
+static int sqlite_op_pending(const struct store *st)
+{
+	return sqlite_pending(STORE_BACKEND_OF(const struct sqlite_store, st));
+}
+
+#define SQLITE_OP_ENTRY(ret, name, params, args) .name = sqlite_op_##name,
+static const struct store_ops sqlite_ops = { .close = sqlite_op_close,
+					     .pending = sqlite_op_pending,
+					     STORE_OPS(SQLITE_OP_ENTRY) };

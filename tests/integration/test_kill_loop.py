@@ -184,17 +184,20 @@ class Charger(threading.Thread):
         return None                     # no answer: the charger gives up on this connection
 
 
-def check(db, chargers):
-    """Counts lost, duplicated and incomplete records; details for the report."""
-    q = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+def check(db, chargers, query=None):
+    """Counts lost, duplicated and incomplete records; details for the report.
+    query(sql) gives the rows of another store (test_pg_store.py)."""
+    q = sqlite3.connect("file:%s?mode=ro" % db, uri=True) if query is None else None
+    if q is not None:
+        query = q.execute
     lost = dup = inc = 0
     notes = []
     txs = {}
-    for row in q.execute("SELECT id, charger, connector_id, id_tag, meter_start, start_ts, stop_ts, meter_stop"
+    for row in query("SELECT id, charger, connector_id, id_tag, meter_start, start_ts, stop_ts, meter_stop"
                          " FROM transactions WHERE charger LIKE 'KL%'"):
         txs[row[0]] = row
     mv_rows = {}
-    for row in q.execute("SELECT charger, connector_id, transaction_id, timestamp, source, sampled FROM meter_values"
+    for row in query("SELECT charger, connector_id, transaction_id, timestamp, source, sampled FROM meter_values"
                          " WHERE charger LIKE 'KL%'"):
         key = (row[0], row[2], row[3], row[4], canon(json.loads(row[5])))
         mv_rows.setdefault(key, []).append(row[1])
@@ -249,7 +252,8 @@ def check(db, chargers):
     for key, conns in mv_rows.items():
         dup += len(conns)
         notes.append("meter value stored but never acknowledged: %s" % (key[:4],))
-    q.close()
+    if q is not None:
+        q.close()
     return lost, dup, inc, notes
 
 
@@ -314,4 +318,5 @@ def main():
     sys.exit(0 if ok else 1)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,8 @@ duration = int(os.environ.get("BENCH_SECONDS", "10"))
 # BENCH_TRANSACTION=1: each charger starts a transaction first, so every
 # MeterValues belongs to one (as while cars charge).
 with_tx = ["--transaction"] if os.environ.get("BENCH_TRANSACTION") == "1" else []
+# BENCH_DB=postgresql://...: the store on PostgreSQL instead of a fresh SQLite file.
+bench_db = os.environ.get("BENCH_DB") or None
 
 
 def cpu_s(pid):
@@ -31,7 +33,7 @@ def cpu_s(pid):
 print("%7s %9s %10s %8s %8s %9s %12s %9s" % ("N", "held", "acked/s", "p50 ms", "p99 ms", "RSS MiB",
                                              "csmsd us/msg", "commits/s"))
 for n in counts:
-    d = Csmsd(unknown_chargers="accept", max_connections=max(1000, n + 500), log_level="warn",
+    d = Csmsd(db=bench_db, unknown_chargers="accept", max_connections=max(1000, n + 500), log_level="warn",
               dlm_enabled="false", heartbeat_interval=3600)
     try:
         c0 = cpu_s(d.proc.pid)

@@ -192,7 +192,7 @@ int main(void)
 	store_close(st);
 
 	/* reopen: committed data is there, migrations do not run again */
-	CHECK(store_open(path, &st, err, sizeof err) == 0);
+	CHECK(store_open(test_db_name(path), &st, err, sizeof err) == 0);
 	CHECK(store_schema_version(st) == ver);
 	char buf[32];
 	CHECK(store_meta_get(st, "k", buf, sizeof buf) == 0);
@@ -201,11 +201,16 @@ int main(void)
 	store_close(st);
 
 	/* a database from a newer csmsd is refused, and an unwritable path too */
-	sqlite3 *db;
-	sqlite3_open(path, &db);
-	sqlite3_exec(db, "PRAGMA user_version=999", NULL, NULL, NULL);
-	sqlite3_close(db);
-	CHECK(store_open(path, &st, err, sizeof err) != 0);
+	if (test_db_pg()) {
+		CHECK(test_db_pg_exec(test_db_name(path),
+				      "INSERT INTO schema_version(version) VALUES(999)") == 0);
+	} else {
+		sqlite3 *db;
+		sqlite3_open(path, &db);
+		sqlite3_exec(db, "PRAGMA user_version=999", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	CHECK(store_open(test_db_name(path), &st, err, sizeof err) != 0);
 	CHECK_CONTAINS(err, "newer");
 	CHECK(store_open("/nonexistent-dir/x.db", &st, err, sizeof err) != 0);
 

@@ -64,7 +64,7 @@ int main(void)
 	CHECK(store_commit(st) == 0);
 	store_close(st);
 	char err[256];
-	CHECK(store_open(path, &st, err, sizeof err) == 0);
+	CHECK(store_open(test_db_name(path), &st, err, sizeof err) == 0);
 	struct seen s = { 0 };
 	CHECK(store_history_each(st, 60, 0, 4000, on_row, &s) == 0);
 	CHECK(s.n == 2 && s.t[0] == 1800 && s.t[1] == 1860);

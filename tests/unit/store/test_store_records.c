@@ -10,8 +10,17 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* On PostgreSQL (CSMS_TEST_PG) the same SQL runs on the test's database. */
 static int count(const char *path, const char *sql)
 {
+	if (test_db_pg()) {
+		PGconn *c = PQconnectdb(test_db_name(path));
+		PGresult *r = PQexec(c, sql);
+		int n = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : -1;
+		PQclear(r);
+		PQfinish(c);
+		return n;
+	}
 	sqlite3 *db;
 	sqlite3_stmt *q;
 	int n = -1;
@@ -25,6 +34,8 @@ static int count(const char *path, const char *sql)
 
 static int exec(const char *path, const char *sql)
 {
+	if (test_db_pg())
+		return test_db_pg_exec(test_db_name(path), sql);
 	sqlite3 *db;
 	sqlite3_open(path, &db);
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
@@ -163,16 +174,23 @@ int main(void)
 		   "shared_wh;"
 		   " DROP INDEX meter_values_once; DROP INDEX transactions_open;"
 		   " DROP INDEX chargers_registration; ALTER TABLE transactions DROP COLUMN stop_source;"
-		   " ALTER TABLE meter_values DROP COLUMN digest; DELETE FROM meter_values;"
+		   " ALTER TABLE meter_values DROP COLUMN digest; DELETE FROM meter_values;") == SQLITE_OK);
+	/* PostgreSQL: ids from 1 again, as in a fresh SQLite table */
+	if (test_db_pg())
+		CHECK(exec(path, "ALTER TABLE meter_values ALTER COLUMN id RESTART") == 0);
+	CHECK(exec(path,
 		   " INSERT INTO meter_values(charger, connector_id, transaction_id, timestamp, ts_ms, "
 		   "source, sampled)"
 		   " VALUES('CP1',1,7,'T1',0,'MeterValues','[1]'), ('CP1',1,7,'T1',0,'MeterValues','[1]'),"
 		   " ('CP1',1,7,'T1',5,'MeterValues','[1]'), ('CP1',1,7,'T1',0,'MeterValues','[2]'),"
 		   " ('CP1',1,NULL,'T1',0,'MeterValues','[1]'), ('CP1',1,NULL,'T1',0,'MeterValues','[1]'),"
-		   " ('CP1',0,7,'T1',0,'StopTransaction','[1]'), ('CP1',0,7,'T1',0,'StopTransaction','[1]');"
-		   " PRAGMA user_version=2;") == SQLITE_OK);
+		   " ('CP1',0,7,'T1',0,'StopTransaction','[1]'), "
+		   "('CP1',0,7,'T1',0,'StopTransaction','[1]');") == SQLITE_OK);
+	CHECK(exec(path,
+		   test_db_pg() ? "DELETE FROM schema_version WHERE version > 2" : "PRAGMA user_version=2") ==
+	      SQLITE_OK);
 	CHECK(count(path, "SELECT count(*) FROM meter_values") == 8);
-	if (store_open(path, &st, err, sizeof err)) {
+	if (store_open(test_db_name(path), &st, err, sizeof err)) {
 		CHECK(!"a schema-2 database opens and migrates");
 		return 1;
 	}
@@ -182,13 +200,13 @@ int main(void)
 	/* the first copy of each stays */
 	CHECK(count(path, "SELECT count(*) FROM meter_values WHERE id IN (1, 4, 5, 7)") == 4);
 	CHECK(count(path, "SELECT count(*) FROM meter_values WHERE digest IS NULL") == 0);
-	CHECK(store_open(path, &st, err, sizeof err) == 0);
+	CHECK(store_open(test_db_name(path), &st, err, sizeof err) == 0);
 	CHECK(store_meter_value(st, "CP1", 1, 7, "T1", 0, "[1]", "MeterValues") == 1);
 	CHECK(store_meter_value(st, "CP1", 1, 0, "T1", 0, "[1]", "MeterValues") == 1);
 	CHECK(store_meter_value(st, "CP1", 1, 7, "T1", 0, "[3]", "MeterValues") == 0);
 	store_close(st);
-	/* a transaction's rows are still found through an index */
-	{
+	/* a transaction's rows are still found through an index (SQLite's plan) */
+	if (!test_db_pg()) {
 		sqlite3 *db;
 		sqlite3_stmt *q;
 		char plan[256] = "";
