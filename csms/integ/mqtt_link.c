@@ -58,9 +58,10 @@ struct mqtt_link {
 	struct mqtt *m;
 	char prefix[MQTT_HA_PREFIX_MAX + 1], disc[MQTT_HA_PREFIX_MAX + 1];
 	char status_topic[MQTT_HA_PREFIX_MAX + 16], error_topic[MQTT_HA_PREFIX_MAX + 16];
-	unsigned session; /* the connection the cache was published to */
-	int up;           /* connected at the last tick (for the log) */
-	unsigned pass;    /* full passes made */
+	unsigned session;     /* the connection the cache was published to */
+	int up;               /* connected at the last tick (for the log) */
+	char logged_why[128]; /* the reason last logged for not being connected */
+	unsigned pass;        /* full passes made */
 	int64_t next_full_ms;
 	uint64_t sig; /* the registry's states at the last pass */
 	int force;    /* a pass at the next tick (a command was applied) */
@@ -590,17 +591,21 @@ void mqtt_link_tick(struct csms *app)
 	mqtt_link_wake(app);
 	int up = mqtt_connected(L->m, &session);
 	app->mqtt_state = up ? 2 : 1;
-	if (up != L->up) {
+	if (up && !L->up) {
+		LOGI("mqtt", "connected to %s", app->cfg.mqtt_url);
+		L->logged_why[0] = 0;
+	} else if (!up) {
+		/* each new reason once, not every retry */
 		char why[128];
 		int retry;
 		mqtt_last_error(L->m, why, sizeof why, &retry);
-		if (up)
-			LOGI("mqtt", "connected to %s", app->cfg.mqtt_url);
-		else
+		if ((why[0] && strcmp(why, L->logged_why)) || L->up) {
 			LOGW("mqtt", "not connected to %s (%s); trying again in %d s (backoff up to %d s)",
 			     app->cfg.mqtt_url, why[0] ? why : "connection lost", retry, MQTT_BACKOFF_MAX_S);
-		L->up = up;
+			snprintf(L->logged_why, sizeof L->logged_why, "%s", why);
+		}
 	}
+	L->up = up;
 	if (!up)
 		return;
 	if (session != L->session) {
