@@ -86,16 +86,15 @@ int mqtt_url_parse(const char *url, struct mqtt_url *u, char *err, size_t errlen
 		char *end;
 		long port = strtol(after + 1, &end, 10);
 		if (end == after + 1 || port < 1 || port > 65535 || (*end && strcmp(end, "/"))) {
-			snprintf(err, errlen, "'%.80s': the port is not a number from 1 to 65535", url);
+			snprintf(err, errlen, "the port is not a number from 1 to 65535");
 			return -1;
 		}
 		u->port = (int)port;
 	} else if (*after && strcmp(after, "/")) {
 		/* user:password@host would put a secret in a URL that is logged */
 		snprintf(err, errlen,
-			 "'%.80s': only mqtt[s]://HOST[:PORT] (the user and password are mqtt_user and "
-			 "mqtt_password)",
-			 url);
+			 "only mqtt[s]://HOST[:PORT], nothing after it (the user and password are mqtt_user "
+			 "and mqtt_password)");
 		return -1;
 	}
 	return 0;
@@ -179,6 +178,11 @@ static void set_down(struct mqtt *m, const char *why, int retry_s)
 		m->o.wake(m->o.wake_arg);
 }
 
+static void unlock_mu(void *mu)
+{
+	pthread_mutex_unlock(mu);
+}
+
 /* Sleeps s seconds, or less when mqtt_stop asks. */
 static void backoff_sleep(struct mqtt *m, int s)
 {
@@ -186,10 +190,12 @@ static void backoff_sleep(struct mqtt *m, int s)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += s;
 	pthread_mutex_lock(&m->mu);
+	/* a cancel in the wait (mqtt_stop) must not leave mu held */
+	pthread_cleanup_push(unlock_mu, &m->mu);
 	while (!atomic_load(&m->stop))
 		if (pthread_cond_timedwait(&m->cv, &m->mu, &until))
 			break;
-	pthread_mutex_unlock(&m->mu);
+	pthread_cleanup_pop(1);
 }
 
 static void *worker(void *arg)
@@ -243,10 +249,15 @@ static void free_strings(struct mqtt *m)
 		free(m->subs[i]);
 }
 
+static void lib_init(void)
+{
+	mosquitto_lib_init();
+}
+
 struct mqtt *mqtt_start(const struct mqtt_opts *o, char *err, size_t errlen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, (void (*)(void))mosquitto_lib_init);
+	pthread_once(&once, lib_init);
 	struct mqtt *m = calloc(1, sizeof *m);
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -326,21 +337,19 @@ void mqtt_stop(struct mqtt *m, const char *offline_topic)
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 2;
-	int joined = !pthread_timedjoin_np(m->worker, NULL, &until);
-	if (!joined) {
-		/* stuck in a connect to a host that does not answer */
+	if (pthread_timedjoin_np(m->worker, NULL, &until)) {
+		/* stuck in a connect to a host that does not answer: libmosquitto
+		 * holds none of its locks across the connect (mosquitto__reconnect),
+		 * so the client can still be destroyed after the cancel */
 		pthread_cancel(m->worker);
 		pthread_join(m->worker, NULL);
 	}
-	if (joined) /* a cancelled worker may hold libmosquitto's locks: leave it */
-		mosquitto_destroy(m->mosq);
+	mosquitto_destroy(m->mosq);
 	for (size_t i = 0; i < m->in_n; i++)
 		mqtt_msg_free(&m->inbox[(m->in_head + i) % MQTT_INBOX_MAX]);
 	free_strings(m);
-	if (joined) {
-		pthread_cond_destroy(&m->cv);
-		pthread_mutex_destroy(&m->mu);
-	}
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
 

@@ -445,6 +445,7 @@ for key, val in (("mqtt_url", "http://broker"), ("mqtt_url", "mqtt://"), ("mqtt_
     if key != "mqtt_url":
         args += ["--mqtt_url", "mqtts://127.0.0.1:1"]
     p = subprocess.run(args, capture_output=True, text=True, timeout=10)
+    c("pw@" not in p.stderr, "--%s: a password in the URL is not echoed" % key)
     c(p.returncode == 2 and key in p.stderr, "--%s %s: exit 2 naming it (%d, %r)" % (key, val, p.returncode,
                                                                                    p.stderr.strip()))
 c(not os.path.exists(os.path.join(tmp, "x.db")), "nothing written on a bad setting")
