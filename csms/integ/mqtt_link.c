@@ -4,8 +4,8 @@
  * active transactions), reduces it to views (mqtt_ha.c) and publishes each
  * entity's value where it changed; a pass runs every mqtt_period_s, and at
  * the next tick when a charger's registration, connection, a connector's
- * status, a transaction or a setting changed (then without the
- * measurements, which keep their period). Discovery goes out with the
+ * status, a transaction or a setting changed, or a command was applied
+ * (then without the measurements, which keep their period). Discovery goes out with the
  * first pass of each connection; a topic no pass makes any more (a deleted
  * charger) gets an empty retained message, which removes it from the
  * broker and from Home Assistant. Commands are applied with the functions
@@ -363,7 +363,10 @@ static void pass(struct csms *app, struct mqtt_link *L, int full)
 }
 
 /* What a pass at once is for: each charger's registration, connection,
- * connectors' status and transaction, and the settings MQTT shows. */
+ * connectors' status and transaction, and the settings MQTT shows. Read
+ * from the registry every tick, so nothing here builds JSON (the station's
+ * mode, changed through the API, waits for the next full pass; through
+ * MQTT it forces a pass). */
 static uint64_t registry_sig(struct csms *app)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -381,13 +384,6 @@ static uint64_t registry_sig(struct csms *app)
 			MIX(c->conn[i].status, strlen(c->conn[i].status));
 			MIX(&c->conn[i].tx_id, sizeof c->conn[i].tx_id);
 		}
-	}
-	if (app->energy) {
-		cJSON *st = energy_status_json(app);
-		const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "mode"));
-		if (mode)
-			MIX(mode, strlen(mode));
-		cJSON_Delete(st);
 	}
 #undef MIX
 	return h;
