@@ -12,14 +12,18 @@ SUDO=""
 
 # What `ldd csmsd csmsctl` lists (GLPK is linked only by station-sim, a
 # build-tree tool; libglpk-dev comes with the build packages).
-runtime_pkgs="libwebsockets17 libcjson1 libsqlite3-0 libpq5 libssl3 libmodbus5 libsystemd0 ca-certificates"
-build_pkgs="build-essential cmake pkg-config libwebsockets-dev libcjson-dev libsqlite3-dev libpq-dev libssl-dev libmodbus-dev libsystemd-dev libglpk-dev"
+runtime_pkgs="libwebsockets17 libcjson1 libsqlite3-0 libpq5 libssl3 libmodbus5 libsystemd0
+  libmosquitto1 ca-certificates"
+build_pkgs="build-essential cmake pkg-config libwebsockets-dev libcjson-dev libsqlite3-dev
+  libpq-dev libssl-dev libmodbus-dev libsystemd-dev libglpk-dev libmosquitto-dev"
 # python3-pymodbus imports serial and serial_asyncio, which it only
 # recommends: --no-install-recommends would leave them out.
 # chromium: the dashboard's browser test (tests/integration/test_web_ui.py).
 # postgresql-15: the store tests' second backend and test_pg_store.py
 # (tests/tools/pg_server.sh runs it as the csms-pg user made below).
-test_pkgs="python3 python3-pymodbus python3-serial python3-serial-asyncio nodejs npm sqlite3 curl openssl clang-format chromium postgresql-15"
+# mosquitto, mosquitto-clients: the broker and clients of test_mqtt.py.
+test_pkgs="python3 python3-pymodbus python3-serial python3-serial-asyncio nodejs npm sqlite3 curl
+  openssl clang-format chromium postgresql-15 mosquitto mosquitto-clients"
 
 case "$what" in
   runtime) pkgs=$runtime_pkgs ;;

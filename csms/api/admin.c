@@ -204,6 +204,8 @@ static void r_health(struct route_ctx *c)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", "ok");
+	if (c->app->mqtt_state) /* only when mqtt_url is set: the answer stays {"status":"ok"} otherwise */
+		cJSON_AddStringToObject(o, "mqtt", c->app->mqtt_state == 2 ? "connected" : "disconnected");
 	admin_reply_json(c->t, 200, o);
 }
 
@@ -346,24 +348,33 @@ static void r_charger_put(struct route_ctx *c)
 		}
 		charger_set_reg(app->chargers, ch, REG_ACCEPTED);
 	}
-	if (hash_arg) {
-		s.has_auth_key = hash_arg[0] != 0;
-		ch->auth_cache.valid = 0; /* the cached password is not the key any more */
+	if (admin_charger_store_settings(app, ch, &s, hash_arg)) {
+		admin_error(c->t, 500, "InternalError", "cannot store the settings");
+		return;
 	}
+	charger_reply(c, created);
+}
+
+int admin_charger_store_settings(struct csms *app, struct charger *ch, const struct charger_settings *in,
+				 const char *hash_arg)
+{
+	struct charger_settings s = *in;
+	if (hash_arg)
+		s.has_auth_key = hash_arg[0] != 0;
 	cJSON *sj = charger_settings_json(&s);
 	cJSON_DeleteItemFromObject(sj, "authorizationKeySet");
 	char *text = cJSON_PrintUnformatted(sj);
 	cJSON_Delete(sj);
 	int rc = text ? store_charger_set_settings(app->store, ch->id, text, hash_arg) : -1;
 	free(text);
-	if (rc) {
-		admin_error(c->t, 500, "InternalError", "cannot store the settings");
-		return;
-	}
+	if (rc)
+		return -1;
+	if (hash_arg)
+		ch->auth_cache.valid = 0; /* the cached password is not the key any more */
 	struct charger_settings old = ch->settings;
 	ch->settings = s;
 	control_charger_settings(app, ch, &old);
-	charger_reply(c, created);
+	return 0;
 }
 
 /* ---- OCPP calls to a charger ---- */

@@ -46,6 +46,13 @@ void admin_call_reply(struct http_txn *t, const struct call_result *r, cJSON *ex
 /* Adds to a charger of api_json_chargers what the registry knows:
  * connected, the live lastSeen, settings, live measurements, availability. */
 void admin_decorate_charger(struct csms *app, cJSON *o);
+/* Stores s as ch's settings and puts them in force (DLM re-decides), as
+ * PUT /api/v1/chargers/{id} does once it has parsed them: hash_arg is a new
+ * AuthorizationKey hash ("" removes it; NULL keeps it). 0, or -1 when the
+ * store fails (nothing changed). Commit is the caller's. */
+struct charger_settings;
+int admin_charger_store_settings(struct csms *app, struct charger *ch, const struct charger_settings *s,
+				 const char *hash_arg);
 /* The request body as JSON (new tree, caller frees), or NULL after answering 400. */
 cJSON *admin_parse_body(struct route_ctx *c, int allow_empty);
 /* The charger named by the route's first '*', or NULL after answering 404. */

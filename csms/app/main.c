@@ -10,6 +10,7 @@
 #include "csms.h"
 #include "csms_version.h"
 #include "log.h"
+#include "mqtt_link.h"
 #include "notify.h"
 #include "ocppj.h"
 #include "schema.h"
@@ -75,10 +76,8 @@ static int check_listeners(const struct csms_config *c, char *err, size_t errlen
  * keys and the dlm/ and station/ libraries' own checks. All run before
  * anything is opened or written; each names the key it refuses. */
 static int (*const settings_checks[])(const struct csms_config *, char *, size_t) = {
-	check_listeners,
-	control_check_config,
-	energy_check_config,
-	history_check_config,
+	check_listeners,      control_check_config,   energy_check_config,
+	history_check_config, mqtt_link_check_config,
 };
 
 int main(int argc, char **argv)
@@ -136,6 +135,14 @@ int main(int argc, char **argv)
 		store_close(app.store);
 		return 2;
 	}
+	if (mqtt_link_init(&app, err, sizeof err)) { /* connects in the background */
+		fprintf(stderr, "csmsd: %s\n", err);
+		server_destroy(app.server);
+		control_free(&app);
+		energy_free(&app);
+		store_close(app.store);
+		return 2;
+	}
 	the_app = &app;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -164,6 +171,7 @@ int main(int argc, char **argv)
 	/* Chargers see a clean close (1001), not a dropped connection; a
 	 * charger that does not answer costs at most a second. */
 	server_close_all(app.server, 1000);
+	mqtt_link_free(&app);       /* "offline"; its thread wakes the server: before it goes */
 	server_destroy(app.server); /* closes what is left */
 	app.server = NULL;
 	history_free(&app); /* the bucket being filled, before the station goes */

@@ -18,6 +18,7 @@
 #include "history.h"
 #include "http.h"
 #include "log.h"
+#include "mqtt_link.h"
 #include "ocppj.h"
 #include "server.h"
 #include "session.h"
@@ -206,6 +207,7 @@ static void ev_wake(void *ctx)
 	struct csms *app = ctx;
 	energy_wake(app);
 	control_wake(app);
+	mqtt_link_wake(app);
 }
 
 static void ev_tick(void *ctx)
@@ -214,6 +216,7 @@ static void ev_tick(void *ctx)
 	app->now_ms = time_now_ms();
 	csms_tick(app);
 	api_events_tick(app);
+	mqtt_link_tick(app);
 }
 
 static void ev_end_of_turn(void *ctx)

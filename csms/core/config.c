@@ -220,6 +220,27 @@ static const struct config_key keys[] = {
 	  "days the history keeps its 15-minute rows", NULL, NULL, 0 },
 	{ "history_hourly_days", C_INT, O(history_hourly_days), "0", 0, 36500, NULL,
 	  "days the history keeps its hourly rows; 0 = for ever", NULL, NULL, 0 },
+	{ "mqtt_url", C_STR, O(mqtt_url), "", 0, 0, NULL,
+	  "MQTT broker to publish to and take commands from: mqtt://HOST[:PORT] (1883) or "
+	  "mqtts://HOST[:PORT] "
+	  "(TLS, 8883); empty turns MQTT off",
+	  NULL, NULL, 0 },
+	{ "mqtt_user", C_STR, O(mqtt_user), "", 0, 0, NULL, "MQTT user name (empty: none)", NULL, NULL, 0 },
+	{ "mqtt_password", C_STR, O(mqtt_password), "", 0, 0, NULL, "MQTT password of mqtt_user", NULL, NULL,
+	  0 },
+	{ "mqtt_ca", C_STR, O(mqtt_ca), "", 0, 0, NULL,
+	  "mqtts: CA file (PEM) the broker's certificate is checked against (empty: the system's CAs)", NULL,
+	  NULL, 0 },
+	{ "mqtt_client_id", C_STR, O(mqtt_client_id), "", 0, 0, NULL,
+	  "MQTT client id (empty: csmsd-<host name>-<mqtt_prefix>)", NULL, NULL, 0 },
+	{ "mqtt_prefix", C_STR, O(mqtt_prefix), "csms", 0, 0, NULL,
+	  "topic prefix of everything csmsd publishes; commands on <prefix>/.../set", NULL, NULL, 0 },
+	{ "mqtt_discovery_prefix", C_STR, O(mqtt_discovery_prefix), "homeassistant", 0, 0, NULL,
+	  "Home Assistant MQTT discovery prefix; empty turns discovery off", NULL, NULL, 0 },
+	{ "mqtt_period_s", C_INT, O(mqtt_period_s), "5", 1, 3600, NULL,
+	  "measurements (power, current, energy) are published when they changed, at most once per this many "
+	  "seconds; states at once",
+	  NULL, NULL, 0 },
 };
 #undef O
 #define NKEYS (sizeof keys / sizeof keys[0])

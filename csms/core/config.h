@@ -85,6 +85,10 @@ struct csms_config {
 	unsigned char start_origin[CONFIG_MAX_KEYS]; /* ... as config_load left it (never API) */
 	unsigned char given[CONFIG_MAX_KEYS];        /* bit (1 << origin) per source that gave one */
 	char *overridden[CONFIG_MAX_KEYS]; /* text of the value the winner beat at start; NULL none */
+	/* MQTT and Home Assistant discovery (integ/mqtt_link.c) */
+	char *mqtt_url, *mqtt_user, *mqtt_password, *mqtt_ca, *mqtt_client_id;
+	char *mqtt_prefix, *mqtt_discovery_prefix;
+	int mqtt_period_s;
 	/* history (glue/history.c) */
 	int history_step_s;
 	int history_fine_days, history_15min_days, history_hourly_days;

@@ -21,6 +21,7 @@ struct server;
 struct control;
 struct energy;
 struct history;
+struct mqtt_link;
 
 /* Our CALLs by action and how they ended, for /metrics (kept by
  * central/commands.c): the columns are OCPP_OK (a CALLRESULT), a
@@ -56,6 +57,8 @@ struct csms {
 	int64_t started_ms;
 	int64_t duty_next_ms[8]; /* when each duty of app/duties.c's table is due */
 	int chargers_loaded;     /* every accepted charger is in the registry */
+	struct mqtt_link *mqtt;  /* integ/mqtt_link.c; NULL when mqtt_url is empty */
+	int mqtt_state;          /* 0 off, 1 not connected, 2 connected (for GET /api/v1/health) */
 	volatile int stopping;
 	volatile int hup; /* SIGHUP seen and not yet logged (app/duties.c) */
 };

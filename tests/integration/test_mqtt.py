@@ -1,0 +1,453 @@
+"""test_mqtt.py: MQTT with Home Assistant discovery (issue 16, item 1),
+against Debian's own broker (/usr/sbin/mosquitto, on a free port with a
+config and password file of its own) and its clients (mosquitto_sub,
+mosquitto_pub): the discovery payloads hold what Home Assistant's MQTT
+integration documents for each component (sensor, binary_sensor, select,
+number, switch), their topics are ones csmsd publishes, unique ids are
+unique; the values after a charger's session; a good command changes what
+the API shows, a bad one changes nothing and is answered on <prefix>/error;
+user and password; a broker restart (csmsd reconnects and publishes again);
+a deleted charger's entities removed; the last will; a broker that is down
+or a host that does not answer never slows OCPP down; bad settings stop the
+start."""
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from harness import BUILD, Csmsd, Raw, Checks, boot_frame, free_port
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+for tool in (MOSQUITTO, "mosquitto_sub", "mosquitto_pub", "mosquitto_passwd"):
+    if not shutil.which(tool):
+        print("skipped: %s is not installed (package mosquitto / mosquitto-clients)" % tool)
+        sys.exit(77)
+
+c = Checks()
+tmp = tempfile.mkdtemp(prefix="csms-mqtt-")
+os.chmod(tmp, 0o755)   # mosquitto started as root reads its files as the user mosquitto
+USER, PASSWORD = "csms", "s3cret-pw"
+
+
+class Broker:
+    """mosquitto on a free port; user/password required."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        pw = os.path.join(tmp, "passwd")
+        if not os.path.exists(pw):
+            subprocess.run(["mosquitto_passwd", "-c", "-b", pw, USER, PASSWORD], check=True)
+            os.chmod(pw, 0o644)
+        conf = os.path.join(tmp, "mosquitto.conf")
+        with open(conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous false\npassword_file %s\npersistence false\n"
+                    % (self.port, pw))
+        self.log = open(os.path.join(tmp, "mosquitto.log"), "ab")
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", conf], stdout=self.log, stderr=self.log)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            r = subprocess.run(["mosquitto_pub", "-p", str(self.port), "-u", USER, "-P", PASSWORD,
+                                "-t", "probe", "-m", "x"], capture_output=True)
+            if r.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("mosquitto did not come up")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.log.close()
+
+
+class Sub:
+    """mosquitto_sub on '#': every message (retained flag, topic, payload)
+    in order, and the last payload of each topic."""
+
+    def __init__(self, port, topic="#"):
+        self.msgs, self.last = [], {}
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen(["mosquitto_sub", "-p", str(port), "-u", USER, "-P", PASSWORD,
+                                      "-t", topic, "-F", "%r\t%t\t%l\t%p"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
+                                     encoding="utf-8", errors="replace")
+
+        def pump():
+            for line in self.proc.stdout:
+                parts = line.rstrip("\n").split("\t", 3)
+                if len(parts) < 4:
+                    continue
+                retained, topic, _, payload = parts
+                with self.lock:
+                    self.msgs.append((retained == "1", topic, payload))
+                    self.last[topic] = payload
+        threading.Thread(target=pump, daemon=True).start()
+
+    def wait(self, what, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                r = what(self)
+            if r:
+                return r
+            time.sleep(0.05)
+        return None
+
+    def value(self, topic, want, timeout=15):
+        return self.wait(lambda s: s.last.get(topic) == want, timeout)
+
+    def since(self, n):
+        with self.lock:
+            return list(self.msgs[n:])
+
+    def count(self):
+        with self.lock:
+            return len(self.msgs)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=5)
+
+
+def pub(port, topic, payload, raw=False):
+    args = ["mosquitto_pub", "-p", str(port), "-u", USER, "-P", PASSWORD, "-t", topic]
+    if raw:   # bytes: from a file, as they are
+        path = os.path.join(tmp, "payload.bin")
+        with open(path, "wb") as f:
+            f.write(payload)
+        args += ["-f", path]
+    else:
+        args += ["-m", payload]
+    subprocess.run(args, check=True)
+
+
+def errors_since(sub, n, topic, timeout=10):
+    """The <prefix>/error answers about topic that came after message n."""
+    def find(s):
+        out = [json.loads(p) for _, t, p in s.msgs[n:] if t == "csms/error"]
+        return [e for e in out if e.get("topic") == topic] or None
+    return sub.wait(find, timeout) or []
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# What Home Assistant's MQTT integration documents per component: the keys
+# it requires, and the keys we may use (abbreviations not used).
+COMMON = {"name", "unique_id", "object_id", "state_topic", "availability_topic", "payload_available",
+          "payload_not_available", "device", "device_class"}
+SCHEMA = {
+    "sensor": ({"state_topic"}, COMMON | {"unit_of_measurement", "state_class", "options"}),
+    "binary_sensor": ({"state_topic"}, COMMON | {"payload_on", "payload_off"}),
+    "select": ({"command_topic", "options"}, COMMON | {"command_topic", "options"}),
+    "number": ({"command_topic"}, COMMON | {"command_topic", "min", "max", "step", "mode", "unit_of_measurement"}),
+    "switch": ({"command_topic"}, COMMON | {"command_topic", "payload_on", "payload_off"}),
+}
+UNITS = {"power": {"W", "kW"}, "energy": {"Wh", "kWh", "MWh"}, "current": {"A", "mA"}, "battery": {"%"}}
+SENSOR_CLASSES = {"power", "energy", "current", "battery", "enum", None}
+BINARY_CLASSES = {"connectivity", "power", None}
+ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+
+def check_discovery(configs, last):
+    """configs: {topic: payload dict}. Every rule of the documented schema."""
+    uids = {}
+    for topic, p in configs.items():
+        m = re.match(r"^homeassistant/([a-z_]+)/([^/]+)/([^/]+)/config$", topic)
+        c(m, "discovery topic shape: %s" % topic)
+        if not m:
+            continue
+        comp, node, obj = m.groups()
+        c(comp in SCHEMA, "%s: a component csmsd means to use" % comp)
+        req, allowed = SCHEMA.get(comp, (set(), set()))
+        c(ID.match(node) and ID.match(obj), "%s: node and object id are [a-zA-Z0-9_-]" % topic)
+        c(req <= set(p), "%s has the required %s" % (topic, req - set(p)))
+        c(set(p) <= allowed, "%s: only documented keys (%s)" % (topic, set(p) - allowed))
+        c(isinstance(p.get("unique_id"), str) and p["unique_id"], "%s has a unique_id" % topic)
+        uids.setdefault(p.get("unique_id"), []).append(topic)
+        c.eq(p.get("availability_topic"), "csms/status", "%s: availability on csms/status" % topic)
+        dev = p.get("device", {})
+        c(isinstance(dev.get("identifiers"), list) and dev["identifiers"] and dev.get("name"),
+          "%s: device with identifiers and a name" % topic)
+        st = p.get("state_topic")
+        c(st in last and last[st] != "", "%s: its state topic %s is published (%r)" % (topic, st, last.get(st)))
+        if "command_topic" in p:
+            c.eq(p["command_topic"], st + "/set", "%s: command topic is the state topic + /set" % topic)
+        dc = p.get("device_class")
+        if comp == "sensor":
+            c(dc in SENSOR_CLASSES, "%s: sensor device_class %s" % (topic, dc))
+            if dc in UNITS:
+                c(p.get("unit_of_measurement") in UNITS[dc], "%s: unit %s fits %s" % (
+                    topic, p.get("unit_of_measurement"), dc))
+            if dc == "enum":
+                c(isinstance(p.get("options"), list) and p["options"] and "unit_of_measurement" not in p
+                  and "state_class" not in p, "%s: an enum sensor has options, no unit, no state class" % topic)
+                c(last.get(st) in p.get("options", []), "%s: its state %r is one of its options" % (topic, last.get(st)))
+            sc = p.get("state_class")
+            c(sc in (None, "measurement", "total", "total_increasing"), "%s: state_class %s" % (topic, sc))
+            if dc == "energy":
+                c(sc in ("total", "total_increasing"), "%s: energy is a total, not a measurement" % topic)
+            if sc and last.get(st) not in (None, "None"):
+                try:
+                    float(last[st])
+                    c(True, "")
+                except ValueError:
+                    c(False, "%s: numeric state %r" % (topic, last[st]))
+        if comp == "binary_sensor":
+            c(dc in BINARY_CLASSES, "%s: binary_sensor device_class %s" % (topic, dc))
+            c(last.get(st) in (p.get("payload_on", "ON"), p.get("payload_off", "OFF")),
+              "%s: state %r is its on or off payload" % (topic, last.get(st)))
+        if comp == "switch":
+            c(last.get(st) in (p.get("payload_on", "ON"), p.get("payload_off", "OFF")),
+              "%s: state %r is its on or off payload" % (topic, last.get(st)))
+        if comp == "select":
+            c(isinstance(p["options"], list) and all(isinstance(o, str) for o in p["options"]) and p["options"],
+              "%s: options a list of strings" % topic)
+            c(last.get(st) in p["options"], "%s: its state %r is one of its options" % (topic, last.get(st)))
+        if comp == "number":
+            c(p.get("min", 1) < p.get("max", 100) and p.get("step", 1) > 0, "%s: min < max, step > 0" % topic)
+            c(p.get("mode", "auto") in ("auto", "box", "slider"), "%s: mode" % topic)
+    dup = {u: t for u, t in uids.items() if len(t) > 1}
+    c(not dup, "unique_id unique: %s" % dup)
+    return uids
+
+
+def configs_of(sub, node_part):
+    with sub.lock:
+        return {t: json.loads(p) for t, p in sub.last.items()
+                if t.startswith("homeassistant/") and t.endswith("/config") and node_part in t and p}
+
+
+broker = Broker()
+sub = Sub(broker.port)
+d = r = None
+try:
+    d = Csmsd(unknown_chargers="accept", mqtt_url="mqtt://127.0.0.1:%d" % broker.port, mqtt_user=USER,
+              mqtt_password=PASSWORD, mqtt_period_s=1)
+    c(sub.value("csms/status", "online"), "csms/status online (retained) after the connect")
+    c.eq(d.get("/api/v1/health"), (200, {"status": "ok", "mqtt": "connected"}), "health says MQTT is connected")
+    c(PASSWORD not in d.logtext(), "the password is never logged")
+
+    # ---- a charger and its session ----
+    r = Raw(d.url + "/CP-MQ")
+    c.eq(json.loads(r.call(boot_frame(vendor="ACME", model="Wallbox 11")))[2]["status"], "Accepted", "booted")
+    r.call(json.dumps([2, "s1", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                        "status": "Available"}]))
+    c(sub.value("csms/charger/CP-MQ/connected", "ON"), "connected ON")
+    c(sub.value("csms/charger/CP-MQ/connector/1/status", "Available"), "connector 1 Available")
+    c(sub.wait(lambda s: len([t for t in s.last if "/csms_CP-MQ/" in t]) >= 11),
+      "the charger's discovery: every entity of its device")
+    station = configs_of(sub, "/csms_station/")
+    charger = configs_of(sub, "/csms_CP-MQ/")
+    c(len(station) >= 15 and len(charger) >= 11, "discovery configs: %d station, %d charger" % (
+        len(station), len(charger)))
+    with sub.lock:
+        last = dict(sub.last)
+    uids = check_discovery(dict(station, **charger), last)
+    comps = {t.split("/")[1] for t in list(station) + list(charger)}
+    c(comps >= {"sensor", "binary_sensor", "select", "number", "switch"}, "every component: %s" % comps)
+    chg_dev = charger["homeassistant/sensor/csms_CP-MQ/power/config"]["device"]
+    c.eq((chg_dev.get("manufacturer"), chg_dev.get("model")), ("ACME", "Wallbox 11"), "the device says vendor and model")
+    c.eq(chg_dev.get("via_device"), "csms_station", "a charger is reached through the station")
+    modes = station["homeassistant/select/csms_station/mode/config"]["options"]
+    c("selfConsumption" in modes and "optimise" in modes, "station modes offered: %s" % modes)
+    c.eq(charger["homeassistant/select/csms_CP-MQ/charging_mode/config"]["options"], ["fast", "solarBoost", "pv"],
+         "charging modes offered")
+    for k in ("grid_current_l1", "grid_current_l2", "grid_current_l3", "battery_soc"):
+        c(re.match(r"^-?\d+(\.\d+)?$", last.get("csms/station/" + k, "")), "station %s = %r" % (
+            k, last.get("csms/station/" + k)))
+
+    n0 = sub.count()
+    ans = json.loads(r.call(json.dumps([2, "t1", "StartTransaction", {
+        "connectorId": 1, "idTag": "TAG1", "meterStart": 1000, "timestamp": now_iso()}])))
+    txid = ans[2]["transactionId"]
+    r.call(json.dumps([2, "s2", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                        "status": "Charging"}]))
+    r.call(json.dumps([2, "mv1", "MeterValues", {"connectorId": 1, "transactionId": txid, "meterValue": [
+        {"timestamp": now_iso(), "sampledValue": [
+            {"value": "3000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+            {"value": "7.2", "measurand": "Power.Active.Import", "unit": "kW"},
+            {"value": "10.5", "measurand": "Current.Import", "phase": "L1", "unit": "A"},
+            {"value": "10.4", "measurand": "Current.Import", "phase": "L2", "unit": "A"},
+            {"value": "10.3", "measurand": "Current.Import", "phase": "L3", "unit": "A"}]}]}]))
+    c(sub.value("csms/charger/CP-MQ/charging", "ON"), "charging ON during the session")
+    c(sub.value("csms/charger/CP-MQ/connector/1/status", "Charging"), "connector 1 Charging")
+    c(sub.value("csms/charger/CP-MQ/transaction_id", "%d" % txid), "transaction id published")
+    c(sub.value("csms/charger/CP-MQ/power", "7200"), "power 7200 W (kW scaled)")
+    c(sub.value("csms/charger/CP-MQ/current", "10.5"), "current: the largest phase")
+    c(sub.value("csms/charger/CP-MQ/energy", "3000"), "energy register 3000 Wh")
+    c(sub.value("csms/charger/CP-MQ/transaction_energy", "2000"), "session energy 2000 Wh so far")
+    started = sub.wait(lambda s: [json.loads(p) for ret, t, p in s.msgs[n0:]
+                                  if t == "csms/charger/CP-MQ/transaction" and not ret])
+    c(started and started[0]["event"] == "started" and started[0]["transaction"]["id"] == txid,
+      "a 'started' event (not retained): %s" % started)
+    r.call(json.dumps([2, "t2", "StopTransaction", {"transactionId": txid, "meterStop": 3500,
+                                                     "timestamp": now_iso(), "reason": "Local"}]))
+    c(sub.value("csms/charger/CP-MQ/charging", "OFF"), "charging OFF after the stop")
+    stopped = sub.wait(lambda s: [json.loads(p) for _, t, p in s.msgs[n0:]
+                                  if t == "csms/charger/CP-MQ/transaction" and '"stopped"' in p])
+    c(stopped and stopped[0]["transaction"]["energyWh"] == 2500 and stopped[0]["transaction"]["stopReason"] == "Local",
+      "a 'stopped' event with the energy and reason: %s" % stopped)
+    c(sub.value("csms/charger/CP-MQ/transaction_id", "None"), "no transaction: None")
+
+    # ---- commands: good ones change what the API shows ----
+    pub(broker.port, "csms/charger/CP-MQ/charging_mode/set", "pv")
+    c(sub.value("csms/charger/CP-MQ/charging_mode", "pv"), "charging mode pv published back")
+    c.eq(d.get("/api/v1/chargers/CP-MQ")[1]["settings"]["chargingMode"], "pv", "the API shows the new mode")
+    pub(broker.port, "csms/charger/CP-MQ/max_current/set", "16")
+    c(sub.value("csms/charger/CP-MQ/max_current", "16.0"), "max current 16 published back")
+    c.eq(d.get("/api/v1/chargers/CP-MQ")[1]["settings"]["maxCurrentA"], 16, "the API shows maxCurrentA 16")
+    pub(broker.port, "csms/station/mode/set", "feedIn")
+    c(sub.value("csms/station/mode", "feedIn"), "station mode feedIn published back")
+    c.eq(d.get("/api/v1/station")[1]["mode"], "feedIn", "the API shows the station in feedIn")
+    pub(broker.port, "csms/charger/CP-MQ/set", json.dumps({"phases": 1, "gridPhase": 2}))
+    c(sub.wait(lambda s: d.get("/api/v1/chargers/CP-MQ")[1]["settings"]["phases"] == 1, 10),
+      "a JSON body on csms/charger/<id>/set is a PUT of the charger's settings")
+
+    # ---- bad ones change nothing and are answered on csms/error ----
+    before_ch = d.get("/api/v1/chargers/CP-MQ")[1]["settings"]
+    before_st = d.get("/api/v1/station")[1]["settings"]
+    bad = [
+        ("csms/charger/CP-MQ/max_current/set", "3", "maxCurrentA"),
+        ("csms/charger/CP-MQ/max_current/set", "abc", "not a number"),
+        ("csms/charger/CP-MQ/max_current/set", "nan", "not a number"),
+        ("csms/charger/CP-MQ/max_current/set", "1e999", "not a number"),
+        ("csms/charger/CP-MQ/charging_mode/set", "warp", "chargingMode"),
+        ("csms/station/mode/set", "bogus", "mode"),
+        ("csms/station/set", "{\"mode\": ", "JSON"),
+        ("csms/station/set", "[1]", "object"),
+        ("csms/charger/CP-MQ/set", json.dumps({"authorizationKey": "0123456789abcdef0"}), "authorizationKey"),
+        ("csms/charger/CP-MQ/set", json.dumps({"noSuchSetting": 1}), "noSuchSetting"),
+        ("csms/charger/NOPE/charging_mode/set", "pv", "no such charger"),
+        ("csms/charger/CP-MQ/charging/set", "MAYBE", "ON or OFF"),
+        ("csms/charger/CP-MQ/charging/set", "OFF", "no transaction"),
+        ("csms/charger/CP-MQ/charging/set", "ON", "needs a card"),
+    ]
+    for topic, payload, why in bad:
+        n = sub.count()
+        pub(broker.port, topic, payload)
+        errs = errors_since(sub, n, topic)
+        c(errs and why in errs[0]["error"] and errs[0].get("code"), "%s %r refused (%s): %s" % (
+            topic, payload, why, errs))
+    for topic, payload, why in [("csms/charger/CP-MQ/charging_mode/set", b"p\xffv", "UTF-8"),
+                                ("csms/charger/CP-MQ/charging_mode/set", b"x" * 5000, "longer")]:
+        n = sub.count()
+        pub(broker.port, topic, payload, raw=True)
+        errs = errors_since(sub, n, topic)
+        c(errs and why in errs[0]["error"], "%s: a payload %s refused: %s" % (topic, why, errs))
+    c.eq(d.get("/api/v1/chargers/CP-MQ")[1]["settings"], before_ch, "the bad commands changed no charger setting")
+    c.eq(d.get("/api/v1/station")[1]["settings"], before_st, "the bad commands changed no station setting")
+    c.eq(d.get("/api/v1/station")[1]["mode"], "feedIn", "station mode unchanged")
+
+    # ---- the charging switch: a remote start the charger sees ----
+    c.eq(d.put("/api/v1/chargers/CP-MQ", {"authorizationRequired": False, "freeIdTag": "HOME"})[0], 200,
+         "no card needed")
+    pub(broker.port, "csms/charger/CP-MQ/charging/set", "ON")
+    call = json.loads(r.line(10))
+    while call[0] == 2 and call[2] != "RemoteStartTransaction":   # csmsd's own calls after the boot
+        r.send(json.dumps([3, call[1], {}]))
+        call = json.loads(r.line(10))
+    c(call[0] == 2 and call[2] == "RemoteStartTransaction" and call[3].get("idTag") == "HOME",
+      "ON sent RemoteStartTransaction with the free idTag: %s" % call)
+    n = sub.count()
+    r.send(json.dumps([3, call[1], {"status": "Rejected"}]))
+    errs = errors_since(sub, n, "csms/charger/CP-MQ/charging/set")
+    c(errs and "Rejected" in errs[0]["error"], "a Rejected remote start is answered on csms/error: %s" % errs)
+
+    # ---- a deleted charger's entities go ----
+    r.close()
+    r = None
+    c.eq(d.delete("/api/v1/chargers/CP-MQ?force=true")[0], 200, "charger deleted")
+    c(sub.wait(lambda s: all(s.last.get(t) == "" for t in charger), 15),
+      "every discovery config of the deleted charger emptied (removed from Home Assistant)")
+    c(sub.wait(lambda s: s.last.get("csms/charger/CP-MQ/power") == "", 15), "and its state topics cleared")
+
+    # ---- broker restart: csmsd connects again and publishes everything ----
+    broker.stop()
+    sub.stop()
+    time.sleep(0.5)
+    c(d.get("/api/v1/health")[1].get("mqtt") == "disconnected", "health: disconnected while the broker is down")
+    broker = Broker(broker.port)   # no persistence: the retained messages are gone
+    sub = Sub(broker.port)
+    c(sub.value("csms/status", "online", 20), "online again after the broker came back")
+    c(sub.wait(lambda s: len([t for t in s.last if t.startswith("homeassistant/") and "/csms_station/" in t])
+               >= len(station), 20), "the station's discovery published again")
+    c(sub.wait(lambda s: s.last.get("csms/station/mode") == "feedIn", 10), "and its states")
+    c(d.get("/api/v1/health")[1].get("mqtt") == "connected", "health: connected again")
+
+    # ---- Home Assistant restarts: its birth message brings discovery again ----
+    n = sub.count()
+    pub(broker.port, "homeassistant/status", "online")
+    c(sub.wait(lambda s: [t for _, t, _ in s.msgs[n:] if t == "homeassistant/select/csms_station/mode/config"]),
+      "discovery again after homeassistant/status online")
+
+    # ---- a clean stop says offline; a crash leaves the will ----
+    c.eq(d.stop(), 0, "exit status")
+    c(sub.value("csms/status", "offline", 5), "offline (retained) after a clean stop")
+    d = Csmsd(mqtt_url="mqtt://127.0.0.1:%d" % broker.port, mqtt_user=USER, mqtt_password=PASSWORD)
+    c(sub.value("csms/status", "online", 10), "online")
+    d.kill()
+    c(sub.value("csms/status", "offline", 60), "the last will: offline after a crash")
+    d = None
+
+    # ---- a wrong password: refused, csmsd runs on ----
+    d = Csmsd(unknown_chargers="accept", mqtt_url="mqtt://127.0.0.1:%d" % broker.port, mqtt_user=USER,
+              mqtt_password="wrong")
+    time.sleep(1.5)
+    c.eq(d.get("/api/v1/health"), (200, {"status": "ok", "mqtt": "disconnected"}), "wrong password: not connected")
+    c(re.search(r"mqtt .*not connected.*(refused|authori)", d.logtext(), re.I), "the log says the broker refused: %s"
+      % [l for l in d.logtext().splitlines() if "mqtt" in l])
+    c.eq(d.stop(), 0, "exit status (wrong password)")
+    d = None
+finally:
+    if r:
+        r.close()
+    if d:
+        d.stop()
+    sub.stop()
+    broker.stop()
+
+# ---- a broker that is down, or a host that never answers: OCPP stays fast ----
+for url in ("mqtt://127.0.0.1:%d" % free_port(), "mqtt://192.0.2.1:1883"):
+    d = Csmsd(unknown_chargers="accept", mqtt_url=url)
+    try:
+        times = []
+        for i in range(5):
+            rr = Raw(d.url + "/CP-DOWN%d" % i)
+            t0 = time.time()
+            ans = json.loads(rr.call(boot_frame()))
+            times.append(time.time() - t0)
+            rr.close()
+            c.eq(ans[2]["status"], "Accepted", "%s: boot answered" % url)
+        c(max(times) < 0.5, "%s: BootNotification answered fast while the broker is unreachable (%s s)" % (
+            url, ["%.3f" % t for t in times]))
+        c.eq(d.get("/api/v1/health")[1].get("mqtt"), "disconnected", "%s: health says disconnected" % url)
+        t0 = time.time()
+        c.eq(d.stop(), 0, "%s: exit status" % url)
+        c(time.time() - t0 < 5, "%s: stops within 5 s (%.1f s)" % (url, time.time() - t0))
+    finally:
+        if d.proc.poll() is None:
+            d.kill()
+
+# ---- bad settings: one line naming the key, exit 2 ----
+for key, val in (("mqtt_url", "http://broker"), ("mqtt_url", "mqtt://"), ("mqtt_url", "mqtt://h:99999"),
+                 ("mqtt_url", "mqtt://user:pw@host"), ("mqtt_prefix", "a/#"), ("mqtt_prefix", "/a"),
+                 ("mqtt_discovery_prefix", "ha/+"), ("mqtt_ca", "/nonexistent.pem")):
+    args = [os.path.join(BUILD, "csmsd"), "--db", os.path.join(tmp, "x.db"), "--ws_port", "0",
+            "--admin_port", str(free_port()), "--" + key, val]
+    if key != "mqtt_url":
+        args += ["--mqtt_url", "mqtts://127.0.0.1:1"]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=10)
+    c("pw@" not in p.stderr, "--%s: a password in the URL is not echoed" % key)
+    c(p.returncode == 2 and key in p.stderr, "--%s %s: exit 2 naming it (%d, %r)" % (key, val, p.returncode,
+                                                                                   p.stderr.strip()))
+c(not os.path.exists(os.path.join(tmp, "x.db")), "nothing written on a bad setting")
+shutil.rmtree(tmp, ignore_errors=True)
+c.done()
