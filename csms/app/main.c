@@ -5,6 +5,8 @@
 #include "config.h"
 #include "control.h"
 #include "energy.h"
+#include "evhook.h"
+#include "integ.h"
 #include "history.h"
 #include "app.h"
 #include "csms.h"
@@ -75,10 +77,7 @@ static int check_listeners(const struct csms_config *c, char *err, size_t errlen
  * keys and the dlm/ and station/ libraries' own checks. All run before
  * anything is opened or written; each names the key it refuses. */
 static int (*const settings_checks[])(const struct csms_config *, char *, size_t) = {
-	check_listeners,
-	control_check_config,
-	energy_check_config,
-	history_check_config,
+	check_listeners, control_check_config, energy_check_config, history_check_config, integ_check_config,
 };
 
 int main(int argc, char **argv)
@@ -136,6 +135,14 @@ int main(int argc, char **argv)
 		store_close(app.store);
 		return 2;
 	}
+	if (integ_init(&app, err, sizeof err)) {
+		fprintf(stderr, "csmsd: %s\n", err);
+		server_destroy(app.server);
+		control_free(&app);
+		energy_free(&app);
+		store_close(app.store);
+		return 2;
+	}
 	the_app = &app;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -166,12 +173,14 @@ int main(int argc, char **argv)
 	server_close_all(app.server, 1000);
 	server_destroy(app.server); /* closes what is left */
 	app.server = NULL;
+	integ_free(&app);   /* requests in flight dropped; before the station goes */
 	history_free(&app); /* the bucket being filled, before the station goes */
 	energy_free(&app);
 	control_free(&app);
 	csms_end_of_turn(&app);
 	store_close(app.store);
 	charger_registry_free(app.chargers);
+	evhook_free(&app);
 	schema_free();
 	config_free(&app.cfg);
 	return 0;

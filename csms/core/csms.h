@@ -21,6 +21,8 @@ struct server;
 struct control;
 struct energy;
 struct history;
+struct evhooks;
+struct integ;
 
 /* Our CALLs by action and how they ended, for /metrics (kept by
  * central/commands.c): the columns are OCPP_OK (a CALLRESULT), a
@@ -53,9 +55,11 @@ struct csms {
 	struct commands_stats calls; /* our CALLs by action and outcome */
 	/* measured history (glue/history.c), made at the first station step */
 	struct history *history;
+	struct evhooks *evhooks; /* listeners of what happens (central/evhook.h) */
+	struct integ *integ;     /* webhooks, price and forecast feeds (integ/integ.h) */
 	int64_t started_ms;
-	int64_t duty_next_ms[8]; /* when each duty of app/duties.c's table is due */
-	int chargers_loaded;     /* every accepted charger is in the registry */
+	int64_t duty_next_ms[12]; /* when each duty of app/duties.c's table is due */
+	int chargers_loaded;      /* every accepted charger is in the registry */
 	volatile int stopping;
 	volatile int hup; /* SIGHUP seen and not yet logged (app/duties.c) */
 };

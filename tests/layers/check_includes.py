@@ -10,7 +10,7 @@ import os
 import re
 import sys
 
-LAYERS = ["lib", "ocpp", "store", "net", "core", "central", "glue", "api", "app"]
+LAYERS = ["lib", "ocpp", "store", "net", "core", "central", "glue", "api", "integ", "app"]
 
 
 def main():
