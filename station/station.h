@@ -358,6 +358,7 @@ typedef struct station_state {
 	station_forecast fc;
 	station_series prices;  /* a = import, b = export */
 	station_series weather; /* a = clearness factor 0..1 */
+	station_series pv_fc;   /* a = PV power W from a forecast service (station_pv_forecast_set) */
 	station_plan plan;
 } station_state;
 
@@ -421,6 +422,13 @@ int station_prices_set(station_state *st, int64_t start_ms, int slot_s, int n, c
 		       const double *export_price);
 /* Weather (expected clearness 0..1 per slot) for the PV forecast. */
 int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *clearness);
+
+/* A PV forecast from outside (a forecast service): the mean PV power, W,
+ * of n slots of slot_s (900 or 3600) seconds from start_ms. Where it has a
+ * slot it is the optimiser's PV forecast, before weather and what was
+ * learned. STATION_EINVAL on bad arguments or a power outside 0..1e7 W;
+ * then nothing changes. */
+int station_pv_forecast_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *pv_w);
 
 /* Forecast of the home load and own PV for the 15-min slot starting at slot
  * (absolute, unix_s / 900), as learned so far. Before any slot is complete

@@ -157,8 +157,12 @@ void station_forecast_slot(const station_config *cfg, const station_state *st, i
 		*load_w = f->acc_load / f->acc_s; /* the prior: what is measured so far */
 	else
 		*load_w = f->load_mean;
-	double cs = slot_clearsky(cfg, slot);
 	float k;
+	if (series_get(&st->pv_fc, slot, &k, NULL)) {
+		*pv_w = k; /* a forecast service's */
+		return;
+	}
+	double cs = slot_clearsky(cfg, slot);
 	double weather = -1;
 	if (series_get(&st->weather, slot, &k, NULL))
 		weather = k;
@@ -248,6 +252,14 @@ int station_prices_set(station_state *st, int64_t start_ms, int slot_s, int n, c
 	if (!export_price)
 		return STATION_EINVAL;
 	return series_set(&st->prices, start_ms, slot_s, n, import_price, export_price);
+}
+
+int station_pv_forecast_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *pv_w)
+{
+	for (int i = 0; pv_w && i < n; i++)
+		if (!(pv_w[i] >= 0 && pv_w[i] <= 1e7))
+			return STATION_EINVAL;
+	return series_set(&st->pv_fc, start_ms, slot_s, n, pv_w, NULL);
 }
 
 int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *clearness)

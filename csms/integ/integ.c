@@ -3,6 +3,7 @@
 #include "integ.h"
 #include "csms.h"
 #include "evhook.h"
+#include "feeds.h"
 #include "httpc.h"
 #include "log.h"
 #include "webhook.h"
@@ -12,11 +13,12 @@
 struct integ {
 	struct httpc *http;
 	struct webhook *webhook;
+	struct feeds *feeds;
 };
 
 int integ_check_config(const struct csms_config *cfg, char *err, size_t errlen)
 {
-	if (webhook_check_config(cfg, err, errlen))
+	if (webhook_check_config(cfg, err, errlen) || feeds_check_config(cfg, err, errlen))
 		return -1;
 	return 0;
 }
@@ -24,7 +26,7 @@ int integ_check_config(const struct csms_config *cfg, char *err, size_t errlen)
 int integ_init(struct csms *app, char *err, size_t errlen)
 {
 	const struct csms_config *cfg = &app->cfg;
-	if (!cfg->webhook_url[0])
+	if (!cfg->webhook_url[0] && !feeds_wanted(cfg))
 		return 0;
 	struct integ *in = calloc(1, sizeof *in);
 	if (!in || !(in->http = httpc_new())) {
@@ -43,6 +45,10 @@ int integ_init(struct csms *app, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (feeds_wanted(cfg) && !(in->feeds = feeds_new(app, in->http, err, errlen))) {
+		integ_free(app);
+		return -1;
+	}
 	return 0;
 }
 
@@ -54,6 +60,8 @@ void integ_tick(struct csms *app)
 	httpc_poll(in->http);
 	if (in->webhook)
 		webhook_tick(in->webhook, app->now_ms);
+	if (in->feeds)
+		feeds_tick(in->feeds, app->now_ms);
 	httpc_poll(in->http); /* what was just started gets its first move now */
 }
 
@@ -66,6 +74,7 @@ void integ_free(struct csms *app)
 	if (in->webhook)
 		evhook_unlisten(app, webhook_on_event, in->webhook);
 	webhook_free(in->webhook);
+	feeds_free(in->feeds);
 	free(in);
 	app->integ = NULL;
 }
