@@ -420,6 +420,9 @@ void station_remote_ems_set(station_state *st, bool grid_target, double setpoint
  * bad arguments. */
 int station_prices_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *import_price,
 		       const double *export_price);
+/* New information (a price list, a PV forecast): the optimiser plans again
+ * at the next step instead of at its next replan_min. */
+void station_plan_invalidate(station_state *st);
 /* Weather (expected clearness 0..1 per slot) for the PV forecast. */
 int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *clearness);
 

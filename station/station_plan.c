@@ -254,6 +254,11 @@ int station_prices_set(station_state *st, int64_t start_ms, int slot_s, int n, c
 	return series_set(&st->prices, start_ms, slot_s, n, import_price, export_price);
 }
 
+void station_plan_invalidate(station_state *st)
+{
+	st->plan.made_slot = -1;
+}
+
 int station_pv_forecast_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *pv_w)
 {
 	for (int i = 0; pv_w && i < n; i++)

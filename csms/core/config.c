@@ -269,7 +269,7 @@ static const struct config_key keys[] = {
 	  NULL, NULL, 0 },
 	{ "price_vat", C_DBL, O(price_vat), "0", 0, 1, NULL, "VAT as a fraction (0.19 = 19%)", NULL, NULL,
 	  0 },
-	{ "price_refresh_s", C_INT, O(price_refresh_s), "3600", 60, 86400, NULL,
+	{ "price_refresh_s", C_INT, O(price_refresh_s), "3600", 10, 86400, NULL,
 	  "the price list is fetched at start and then this often (a failed fetch is retried sooner), s",
 	  NULL, NULL, 0 },
 	{ "forecast_source", C_ENUM, O(forecast_source), "none", 0, 0, &forecast_choices,
@@ -281,7 +281,7 @@ static const struct config_key keys[] = {
 	  NULL, NULL, 0 },
 	{ "forecast_token", C_STR, O(forecast_token), "", 0, 0, NULL,
 	  "the forecast service's token (solcast: API key, sent as bearer token)", NULL, NULL, 0 },
-	{ "forecast_refresh_s", C_INT, O(forecast_refresh_s), "3600", 60, 86400, NULL,
+	{ "forecast_refresh_s", C_INT, O(forecast_refresh_s), "3600", 10, 86400, NULL,
 	  "the PV forecast is fetched at start and then this often, s", NULL, NULL, 0 },
 };
 #undef O

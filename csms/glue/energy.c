@@ -705,6 +705,7 @@ static int prices_apply(struct csms *app, const cJSON *b, int *n_out, int64_t *s
 		snprintf(err, errlen, "importPrice: the list does not fit");
 		return -1;
 	}
+	station_plan_invalidate(e->st); /* in force at once: the optimiser plans on it now */
 	e->prices_start_ms = start;
 	e->prices_slot_s = slot;
 	e->prices_n = n;
@@ -1615,7 +1616,15 @@ int energy_set_pv_forecast(struct csms *app, int64_t start_ms, int slot_s, int n
 	struct energy *e = app->energy;
 	if (!e)
 		return -1;
-	return station_pv_forecast_set(e->st, start_ms, slot_s, n, pv_w) ? -1 : 0;
+	if (station_pv_forecast_set(e->st, start_ms, slot_s, n, pv_w))
+		return -1;
+	station_plan_invalidate(e->st);
+	return 0;
+}
+
+int64_t energy_clock_ms(struct csms *app)
+{
+	return app->energy ? station_clock(app) : app->now_ms;
 }
 
 void energy_set_feed(struct csms *app, const char *name, cJSON *status)

@@ -19,7 +19,7 @@
 
 #define ANSWER_MAX (4 << 20) /* a provider's answer beyond 4 MB is refused */
 #define FETCH_TIMEOUT_MS 30000
-#define RETRY_FIRST_MS 60000
+#define RETRY_FIRST_MS 10000
 
 enum feed_id { FEED_PRICES, FEED_PV, FEED_COUNT };
 
@@ -228,7 +228,7 @@ static void on_done(void *arg, const struct httpc_result *r)
 	const struct csms_config *cfg = &app->cfg;
 	struct feed_generic g = { cfg->price_path, cfg->price_start_field, cfg->price_field,
 				  cfg->price_factor };
-	int64_t now = time_now_ms();
+	int64_t now = energy_clock_ms(app); /* the slots are on the station's clock */
 	if (f->id == FEED_PRICES) {
 		switch (f->src) {
 		case PRICE_SRC_AWATTAR:
@@ -306,7 +306,7 @@ static void start_fetch(struct feed *f, int64_t now_ms)
 					   "startsAt}}}}}}\"}";
 	snprintf(url, sizeof url, "%s", f->url);
 	if (f->id == FEED_PRICES && f->src == PRICE_SRC_ENTSOE)
-		entsoe_url(f, cfg, now_ms, url, sizeof url);
+		entsoe_url(f, cfg, energy_clock_ms(fs->app), url, sizeof url);
 	if (token[0] && !(f->id == FEED_PRICES && f->src == PRICE_SRC_ENTSOE)) {
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
 		headers[nh++] = auth;

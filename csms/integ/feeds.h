@@ -1,6 +1,6 @@
 /* feeds.h: the price list and the PV forecast pulled from providers
  * (price_source, forecast_source): fetched at start and every
- * price_refresh_s / forecast_refresh_s (a failed fetch again after 1 min,
+ * price_refresh_s / forecast_refresh_s (a failed fetch again after 10 s,
  * doubling up to the refresh period), parsed by feedparse.h and handed to
  * the station: prices through energy_set_prices (as PUT
  * /api/v1/station/prices; import = (market + price_fee) * (1 +
