@@ -119,8 +119,15 @@ def wait(pred, timeout=15):
     return pred()
 
 
+ANSWERS = []  # GET /api/v1/station answers with feeds, checked against csms/api/openapi.json at the end
+
+
 def station(d):
-    return d.get("/api/v1/station")[1]
+    st, body = d.get("/api/v1/station")
+    if body and body.get("feeds") and len(ANSWERS) < 40:
+        ANSWERS.append({"method": "GET", "pattern": "/api/v1/station", "status": st, "type": "application/json",
+                        "body": json.dumps(body), "what": "station with feeds"})
+    return body
 
 
 def feed(d, name):
@@ -264,6 +271,20 @@ try:
         r = subprocess.run([os.path.join(BUILD, "csmsd"), "--db", "/nonexistent/x.db"] + args,
                            capture_output=True, text=True, timeout=10)
         c(r.returncode == 2 and key in r.stderr, "%s refused naming %s: %s" % (args, key, r.stderr.strip()))
+    # ---- the answers with feeds and price lists match the OpenAPI document ----
+    import shutil
+    import tempfile
+    from harness import HERE
+    node = shutil.which("node")
+    if node and os.path.exists(os.path.join(HERE, "node_modules", "ajv")):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fa:
+            json.dump(ANSWERS, fa)
+        r = subprocess.run([node, os.path.join(HERE, "openapi_check.js"), "answers",
+                            os.path.join(HERE, "..", "..", "csms", "api", "openapi.json"), fa.name],
+                           capture_output=True, text=True, timeout=120)
+        os.unlink(fa.name)
+        c(len(ANSWERS) > 5 and r.returncode == 0, "%d answers match openapi.json: %s" % (len(ANSWERS),
+                                                                                    r.stdout[:3000]))
 finally:
     for x in daemons:
         if x.proc.poll() is None:
