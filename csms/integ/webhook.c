@@ -36,8 +36,7 @@ struct wh_target {
 	struct wh_item *head, *tail;
 	int queued, in_flight, failing;
 	int64_t next_try_ms, backoff_ms;
-	uint64_t delivered, dropped, refused, attempts;
-	char last_error[160];
+	uint64_t dropped;
 };
 
 struct webhook {
@@ -319,7 +318,6 @@ static void pop(struct wh_target *t)
 
 static void failed(struct wh_target *t, const char *why, int64_t now_ms)
 {
-	snprintf(t->last_error, sizeof t->last_error, "%s", why);
 	t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : 1000;
 	if (t->backoff_ms > WEBHOOK_BACKOFF_MAX_MS)
 		t->backoff_ms = WEBHOOK_BACKOFF_MAX_MS;
@@ -340,21 +338,17 @@ static void on_done(void *arg, const struct httpc_result *r)
 		return;
 	if (r->ok && r->status >= 200 && r->status < 300) {
 		pop(t);
-		t->delivered++;
 		t->backoff_ms = 0;
 		t->next_try_ms = 0;
 		if (t->failing)
 			LOGI("webhook", "%s: delivering again (%d queued, %llu dropped so far)", t->shown,
 			     t->queued, (unsigned long long)t->dropped);
 		t->failing = 0;
-		t->last_error[0] = 0;
 	} else if (r->ok && r->status >= 400 && r->status < 500 && r->status != 408 && r->status != 429) {
 		/* the receiver refuses this notification: sending it again changes nothing */
 		LOGW("webhook", "%s: %s refused with HTTP %ld: not sent again", t->shown, t->head->id,
 		     r->status);
-		snprintf(t->last_error, sizeof t->last_error, "HTTP %ld", r->status);
 		pop(t);
-		t->refused++;
 	} else {
 		if (r->ok)
 			snprintf(why, sizeof why, "HTTP %ld", r->status);
@@ -384,7 +378,6 @@ static void send_head(struct webhook *w, struct wh_target *t, int64_t now_ms)
 	headers[nh] = NULL;
 	struct httpc_req rq = { "POST",           t->url,        headers,    it->body,
 				strlen(it->body), w->timeout_ms, ANSWER_MAX, 0 };
-	t->attempts++;
 	if (httpc_start(w->http, &rq, on_done, t)) {
 		failed(t, "request not started", now_ms);
 		return;
@@ -399,22 +392,4 @@ void webhook_tick(struct webhook *w, int64_t now_ms)
 		if (t->head && !t->in_flight && now_ms >= t->next_try_ms)
 			send_head(w, t, now_ms);
 	}
-}
-
-cJSON *webhook_status_json(const struct webhook *w)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON *arr = cJSON_AddArrayToObject(o, "targets");
-	for (int i = 0; w && i < w->n; i++) {
-		const struct wh_target *t = &w->t[i];
-		cJSON *e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "url", t->shown);
-		cJSON_AddNumberToObject(e, "queued", t->queued);
-		cJSON_AddNumberToObject(e, "delivered", (double)t->delivered);
-		cJSON_AddNumberToObject(e, "dropped", (double)t->dropped);
-		cJSON_AddBoolToObject(e, "failing", t->failing);
-		put_str(e, "lastError", t->last_error[0] ? t->last_error : NULL);
-		cJSON_AddItemToArray(arr, e);
-	}
-	return o;
 }

@@ -35,9 +35,6 @@ void webhook_free(struct webhook *w);
 void webhook_on_event(void *w, const struct evhook_event *ev);
 /* From the loop's tick, after httpc_poll: starts what is due. */
 void webhook_tick(struct webhook *w, int64_t now_ms);
-/* {"targets": [{"url" (without user info or query), "queued", "delivered",
- * "dropped", "failing", "lastError"}]}: new tree. */
-cJSON *webhook_status_json(const struct webhook *w);
 
 /* The JSON every notification carries (also for MQTT): {"id", "kind",
  * "time", "site", "charger", "connectorId", and "alarm": {"source",
