@@ -420,13 +420,16 @@ void station_remote_ems_set(station_state *st, bool grid_target, double setpoint
  * bad arguments. */
 int station_prices_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *import_price,
 		       const double *export_price);
+/* New information (a price list, a PV forecast): the optimiser plans again
+ * at the next step instead of at its next replan_min. */
+void station_plan_invalidate(station_state *st);
 /* Weather (expected clearness 0..1 per slot) for the PV forecast. */
 int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *clearness);
 /* An external forecast (a forecast service, or the simulator's perfect
  * foresight): home load without the Auto-SOC smart loads and own PV, W, per
  * slot; where it covers a slot it replaces the learned forecast. load_w
- * NULL: a PV-only forecast, the load stays learned. Values must be finite
- * and >= 0. Returns STATION_EINVAL on bad arguments; nothing changes then. */
+ * NULL: a PV-only forecast, the load stays learned. n slots of slot_s (900
+ * or 3600) seconds from start_ms; values W, finite, 0..1e7. Returns STATION_EINVAL on bad arguments; nothing changes then. */
 int station_forecast_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *load_w,
 			 const double *pv_w);
 

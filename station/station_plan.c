@@ -262,6 +262,11 @@ int station_prices_set(station_state *st, int64_t start_ms, int slot_s, int n, c
 	return series_set(&st->prices, start_ms, slot_s, n, import_price, export_price);
 }
 
+void station_plan_invalidate(station_state *st)
+{
+	st->plan.made_slot = -1;
+}
+
 int station_weather_set(station_state *st, int64_t start_ms, int slot_s, int n, const double *clearness)
 {
 	for (int i = 0; clearness && i < n; i++)
@@ -277,7 +282,7 @@ int station_forecast_set(station_state *st, int64_t start_ms, int slot_s, int n,
 		return STATION_EINVAL;
 	double learned[STATION_PRICE_MAX_SLOTS]; /* load_w NULL: -1, "keep the learned load" */
 	for (int i = 0; i < n; i++) {
-		if ((load_w && !(load_w[i] >= 0)) || !(pv_w[i] >= 0))
+		if ((load_w && !(load_w[i] >= 0 && load_w[i] <= 1e7)) || !(pv_w[i] >= 0 && pv_w[i] <= 1e7))
 			return STATION_EINVAL;
 		learned[i] = -1;
 	}

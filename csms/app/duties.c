@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "control.h"
 #include "energy.h"
+#include "integ.h"
 #include "log.h"
 #include "app.h"
 #include "notify.h"
@@ -41,6 +42,7 @@ static const struct duty {
 	{ "offline alarms", 1000, alarms_offline },
 	{ "registry sweep", 1000, sweep_registry },
 	{ "audit prune", 60000, commands_prune_audit },
+	{ "integrations", 0, integ_tick },        /* webhooks, price and forecast feeds */
 	{ "systemd watchdog", 0, feed_watchdog }, /* last: the turn got this far */
 };
 #define NDUTIES (sizeof duties / sizeof duties[0])

@@ -5,6 +5,8 @@
 #include "config.h"
 #include "control.h"
 #include "energy.h"
+#include "evhook.h"
+#include "integ.h"
 #include "history.h"
 #include "app.h"
 #include "csms.h"
@@ -77,7 +79,7 @@ static int check_listeners(const struct csms_config *c, char *err, size_t errlen
  * anything is opened or written; each names the key it refuses. */
 static int (*const settings_checks[])(const struct csms_config *, char *, size_t) = {
 	check_listeners,      control_check_config,   energy_check_config,
-	history_check_config, mqtt_link_check_config,
+	history_check_config, mqtt_link_check_config, integ_check_config,
 };
 
 int main(int argc, char **argv)
@@ -143,6 +145,15 @@ int main(int argc, char **argv)
 		store_close(app.store);
 		return 2;
 	}
+	if (integ_init(&app, err, sizeof err)) {
+		fprintf(stderr, "csmsd: %s\n", err);
+		mqtt_link_free(&app);
+		server_destroy(app.server);
+		control_free(&app);
+		energy_free(&app);
+		store_close(app.store);
+		return 2;
+	}
 	the_app = &app;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -174,12 +185,14 @@ int main(int argc, char **argv)
 	mqtt_link_free(&app);       /* "offline"; its thread wakes the server: before it goes */
 	server_destroy(app.server); /* closes what is left */
 	app.server = NULL;
+	integ_free(&app);   /* requests in flight dropped; before the station goes */
 	history_free(&app); /* the bucket being filled, before the station goes */
 	energy_free(&app);
 	control_free(&app);
 	csms_end_of_turn(&app);
 	store_close(app.store);
 	charger_registry_free(app.chargers);
+	evhook_free(&app);
 	schema_free();
 	config_free(&app.cfg);
 	return 0;

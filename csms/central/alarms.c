@@ -6,14 +6,85 @@
 #include "alarms.h"
 #include "charger.h"
 #include "csms.h"
+#include "evhook.h"
 #include "jget.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
 #include "timeutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* ---- every raise and clear goes through these two: they tell evhook.h's
+ * listeners what changed ---- */
+
+static void tell(struct csms *app, const char *source, const char *charger, int connector, const char *code,
+		 const char *info, int raised)
+{
+	struct evhook_event ev = {
+		.kind = evhook_alarm_kind(source, code, raised),
+		.time_ms = app->now_ms,
+		.charger = charger && charger[0] ? charger : NULL,
+		.connector = connector,
+		.source = source,
+		.code = code,
+		.info = info,
+		.cost = NAN,
+		.pv_share = NAN,
+	};
+	evhook_emit(app, &ev);
+}
+
+/* store_alarm_raise's answer: 0 raised, 1 already active, <0 failed. */
+static int raise_alarm(struct csms *app, const struct store_alarm *a)
+{
+	int rc = store_alarm_raise(app->store, a, app->now_ms);
+	if (rc == 0 && evhook_wanted(app))
+		tell(app, a->source, a->charger, a->connector, a->code, a->info, 1);
+	return rc;
+}
+
+/* The active alarms a clear is about to end, so the listeners hear which
+ * (the store's clear says only how many). Bounded: an alarm beyond it is
+ * cleared all the same, untold. */
+#define CLEARED_MAX 16
+struct clearing {
+	const char *source, *except;
+	int connector, n;
+	struct {
+		int connector;
+		char code[64], info[192];
+	} a[CLEARED_MAX];
+};
+
+static int collect_active(void *arg, const struct store_alarm_row *r)
+{
+	struct clearing *c = arg;
+	if (!r->a.source || strcmp(r->a.source, c->source) ||
+	    (c->connector != STORE_ANY_CONNECTOR && r->a.connector != c->connector) ||
+	    (c->except && r->a.code && !strcmp(r->a.code, c->except)))
+		return 0;
+	c->a[c->n].connector = r->a.connector;
+	snprintf(c->a[c->n].code, sizeof c->a[c->n].code, "%s", r->a.code ? r->a.code : "");
+	snprintf(c->a[c->n].info, sizeof c->a[c->n].info, "%s", r->a.info ? r->a.info : "");
+	return ++c->n >= CLEARED_MAX;
+}
+
+/* store_alarm_clear's answer: the number cleared, or <0. */
+static int clear_alarms(struct csms *app, const char *source, const char *charger, int connector,
+			const char *except)
+{
+	struct clearing c = { .source = source, .except = except, .connector = connector };
+	int want = evhook_wanted(app);
+	if (want)
+		store_alarm_each(app->store, 1, charger, 0, collect_active, &c);
+	int n = store_alarm_clear(app->store, source, charger, connector, except, app->now_ms);
+	for (int i = 0; want && n > 0 && i < c.n; i++)
+		tell(app, source, charger, c.a[i].connector, c.a[i].code, c.a[i].info, 0);
+	return n;
+}
 
 void alarms_status(struct csms *app, struct charger *ch, int connector, const cJSON *req)
 {
@@ -21,12 +92,12 @@ void alarms_status(struct csms *app, struct charger *ch, int connector, const cJ
 	if (!code)
 		return;
 	if (!strcmp(code, "NoError")) {
-		if (store_alarm_clear(app->store, ALARM_SRC_STATUS, ch->id, connector, NULL, app->now_ms) > 0)
+		if (clear_alarms(app, ALARM_SRC_STATUS, ch->id, connector, NULL) > 0)
 			LOGI("alarms", "%s connector %d: fault cleared", ch->id, connector);
 		return;
 	}
 	/* One fault per connector at a time: a different code replaces it. */
-	store_alarm_clear(app->store, ALARM_SRC_STATUS, ch->id, connector, code, app->now_ms);
+	clear_alarms(app, ALARM_SRC_STATUS, ch->id, connector, code);
 	struct store_alarm a = { ALARM_SRC_STATUS,
 				 ch->id,
 				 connector,
@@ -34,7 +105,7 @@ void alarms_status(struct csms *app, struct charger *ch, int connector, const cJ
 				 jget_str(req, "info"),
 				 jget_str(req, "vendorId"),
 				 jget_str(req, "vendorErrorCode") };
-	if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
+	if (raise_alarm(app, &a) == 0)
 		LOGW("alarms", "%s connector %d: %s %s", ch->id, connector, code, a.info ? a.info : "");
 }
 
@@ -42,25 +113,25 @@ void alarms_profile(struct csms *app, const char *charger, int connector, int pr
 		    const char *refused_code)
 {
 	if (!refused_code) {
-		store_alarm_clear(app->store, ALARM_SRC_PROFILE, charger, connector, NULL, app->now_ms);
+		clear_alarms(app, ALARM_SRC_PROFILE, charger, connector, NULL);
 		return;
 	}
 	char info[128];
 	snprintf(info, sizeof info, "chargingProfileId %d (%s) on connector %d refused", profile_id,
 		 purpose ? purpose : "?", connector);
 	struct store_alarm a = { ALARM_SRC_PROFILE, charger, connector, refused_code, info, NULL, NULL };
-	if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
+	if (raise_alarm(app, &a) == 0)
 		LOGW("alarms", "%s: %s", charger, info);
 }
 
 int alarms_site(struct csms *app, const char *source, const char *code, const char *info)
 {
 	if (!info) {
-		int n = store_alarm_clear(app->store, source, "", STORE_NO_CONNECTOR, NULL, app->now_ms);
+		int n = clear_alarms(app, source, "", STORE_NO_CONNECTOR, NULL);
 		return n < 0 ? -1 : n > 0;
 	}
 	struct store_alarm a = { source, "", STORE_NO_CONNECTOR, code, info, NULL, NULL };
-	int rc = store_alarm_raise(app->store, &a, app->now_ms);
+	int rc = raise_alarm(app, &a);
 	return rc < 0 ? -1 : rc == 0;
 }
 
@@ -94,12 +165,12 @@ void alarms_capability(struct csms *app, const char *charger, const char *source
 		       const char *info)
 {
 	if (!info) {
-		if (store_alarm_clear(app->store, source, charger, STORE_NO_CONNECTOR, NULL, app->now_ms) > 0)
+		if (clear_alarms(app, source, charger, STORE_NO_CONNECTOR, NULL) > 0)
 			LOGI("alarms", "%s: %s cleared", charger, code);
 		return;
 	}
 	struct store_alarm a = { source, charger, STORE_NO_CONNECTOR, code, info, NULL, NULL };
-	if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
+	if (raise_alarm(app, &a) == 0)
 		LOGW("alarms", "%s: %s: %s", charger, code, info);
 }
 
@@ -134,11 +205,10 @@ void alarms_offline(struct csms *app)
 			struct store_alarm a = {
 				ALARM_SRC_OFFLINE, ch->id, STORE_NO_CONNECTOR, "Offline", info, NULL, NULL
 			};
-			if (store_alarm_raise(app->store, &a, app->now_ms) == 0)
+			if (raise_alarm(app, &a) == 0)
 				LOGW("alarms", "%s: offline", ch->id);
 		} else {
-			store_alarm_clear(app->store, ALARM_SRC_OFFLINE, ch->id, STORE_NO_CONNECTOR, NULL,
-					  app->now_ms);
+			clear_alarms(app, ALARM_SRC_OFFLINE, ch->id, STORE_NO_CONNECTOR, NULL);
 		}
 	}
 }

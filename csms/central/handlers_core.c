@@ -7,12 +7,14 @@
 #include "charger.h"
 #include "commands.h"
 #include "csms.h"
+#include "evhook.h"
 #include "jget.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
 #include "timeutil.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,6 +185,32 @@ enum ocpp_status h_start_transaction(const struct ocpp_req *r, cJSON *resp, cons
 	return OCPP_OK;
 }
 
+/* A session ended (its stop recorded and metered in this turn): the
+ * listeners hear its energy, and the cost and PV share glue/history.c kept
+ * with it (NaN when it never computed them). */
+static void tell_finished(struct csms *app, const struct store_tx_stop *s, int conn, const char *tag)
+{
+	struct store_tx_meter m;
+	if (!evhook_wanted(app) || store_tx_meter_get(app->store, s->tx_id, &m))
+		return;
+	double energy = (double)(s->meter_stop - m.meter_start);
+	struct evhook_event ev = {
+		.kind = EVHOOK_SESSION_FINISHED,
+		.time_ms = app->now_ms,
+		.charger = s->charger,
+		.connector = conn,
+		.tx_id = s->tx_id,
+		.id_tag = s->id_tag ? s->id_tag : (tag[0] ? tag : NULL),
+		.stop_reason = s->reason,
+		.start_ms = m.start_ms,
+		.stop_ms = s->stop_ms ? s->stop_ms : app->now_ms,
+		.energy_wh = energy > 0 ? energy : 0,
+		.cost = m.has_last && isfinite(m.cost) ? m.cost : NAN,
+		.pv_share = m.shared_wh > 0 ? m.pv_wh / m.shared_wh : NAN,
+	};
+	evhook_emit(app, &ev);
+}
+
 enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const char **why)
 {
 	struct csms *app = r->app;
@@ -219,9 +247,11 @@ enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const
 		*why = "could not record the stop";
 		return OCPP_EINTERNAL;
 	}
-	if (outcome == STOP_OK)
+	if (outcome == STOP_OK) {
 		charger_metered(app->chargers, r->ch, conn, s.tx_id, (double)s.meter_stop,
 				s.stop_ms ? s.stop_ms : app->now_ms);
+		tell_finished(app, &s, conn, tag);
+	}
 	static const char *const outcome_names[] = { "stopped", "retry", "unknown transaction",
 						     "already stopped" };
 	LOGI("ocpp", "%s: transaction %lld %s, meterStop %lld", r->ch->id, (long long)s.tx_id,

@@ -57,6 +57,11 @@ static const struct names unknown_choices = WORDS(unknown_words);
 static const struct names idtag_choices = WORDS(idtag_words);
 static const struct names level_choices = WORDS(level_words);
 static const struct names format_choices = WORDS(format_words);
+static const char *const price_words[] = { "none", "awattar", "entsoe", "tibber",
+					   "generic" };                              /* PRICE_SRC_ */
+static const char *const forecast_words[] = { "none", "forecast_solar", "solcast" }; /* FORECAST_SRC_ */
+static const struct names price_choices = WORDS(price_words);
+static const struct names forecast_choices = WORDS(forecast_words);
 static const struct names sensor_choices = NAMES(dlm_sensor_kinds, dlm_sensor_kind_name, name);
 static const struct names meter_choices = NAMES(dlm_meters, dlm_meter_def, name);
 static const struct names station_src_choices = NAMES(station_src_kinds, station_src_kind_name, name);
@@ -241,6 +246,64 @@ static const struct config_key keys[] = {
 	  "measurements (power, current, energy) are published when they changed, at most once per this many "
 	  "seconds; states at once",
 	  NULL, NULL, 0 },
+	/* integrations (integ/, README "Notifications" and "Price and forecast providers") */
+	{ "webhook_url", C_STR, O(webhook_url), "", 0, 0, NULL,
+	  "alarms and chosen events POSTed as JSON to this http(s) URL; several: separated by spaces or "
+	  "commas (at most 4); empty = off",
+	  NULL, NULL, 0 },
+	{ "webhook_events", C_STR, O(webhook_events), "all", 0, 0, NULL,
+	  "kinds sent, comma list: alarmRaised, alarmCleared, sessionFinished, chargerOffline, "
+	  "chargerOnline, gridSensorStale, gridSensorOk; all = every kind",
+	  NULL, NULL, 0 },
+	{ "webhook_secret", C_STR, O(webhook_secret), "", 0, 0, NULL,
+	  "when set, each POST carries X-Csms-Signature: sha256=<HMAC-SHA256 of the body, hex>", NULL, NULL,
+	  0 },
+	{ "webhook_timeout_s", C_INT, O(webhook_timeout_s), "10", 1, 300, NULL,
+	  "a webhook POST that takes longer failed (retried), s", NULL, NULL, 0 },
+	{ "webhook_queue", C_INT, O(webhook_queue), "1000", 1, 100000, NULL,
+	  "events kept per webhook URL while it fails; beyond it the oldest is dropped (counted)", NULL, NULL,
+	  0 },
+	{ "price_source", C_ENUM, O(price_source), "none", 0, 0, &price_choices,
+	  "dynamic price list pulled from a provider (replaces the one PUT /api/v1/station/prices set)", NULL,
+	  NULL, 0 },
+	{ "price_url", C_STR, O(price_url), "", 0, 0, NULL,
+	  "the provider's URL; empty: its public default (awattar: api.awattar.de, entsoe: "
+	  "web-api.tp.entsoe.eu, tibber: api.tibber.com); generic: required",
+	  NULL, NULL, 0 },
+	{ "price_token", C_STR, O(price_token), "", 0, 0, NULL,
+	  "the provider's token (entsoe: securityToken, tibber: bearer token, generic: bearer token if set)",
+	  NULL, NULL, 0 },
+	{ "price_area", C_STR, O(price_area), "10Y1001A1001A82H", 0, 0, NULL,
+	  "entsoe: the bidding zone's EIC code (in_Domain and out_Domain; default DE-LU)", NULL, NULL, 0 },
+	{ "price_path", C_STR, O(price_path), "data", 0, 0, NULL,
+	  "generic: dotted path to the array of slots in the answer (empty: the answer is the array)", NULL,
+	  NULL, 0 },
+	{ "price_start_field", C_STR, O(price_start_field), "start", 0, 0, NULL,
+	  "generic: a slot's start, ISO 8601 text or unix seconds / milliseconds", NULL, NULL, 0 },
+	{ "price_field", C_STR, O(price_field), "price", 0, 0, NULL, "generic: a slot's price", NULL, NULL,
+	  0 },
+	{ "price_factor", C_DBL, O(price_factor), "1", 1e-9, 1e9, NULL,
+	  "generic: the provider's price times this is the price per kWh (per MWh: 0.001)", NULL, NULL, 0 },
+	{ "price_fee", C_DBL, O(price_fee), "0", -100, 100, NULL,
+	  "added to the market price per kWh before VAT (grid fee, levies): import = (market + fee) * (1 + "
+	  "vat); not applied to tibber, whose total includes them",
+	  NULL, NULL, 0 },
+	{ "price_vat", C_DBL, O(price_vat), "0", 0, 1, NULL, "VAT as a fraction (0.19 = 19%)", NULL, NULL,
+	  0 },
+	{ "price_refresh_s", C_INT, O(price_refresh_s), "3600", 10, 86400, NULL,
+	  "the price list is fetched at start and then this often (a failed fetch is retried sooner), s",
+	  NULL, NULL, 0 },
+	{ "forecast_source", C_ENUM, O(forecast_source), "none", 0, 0, &forecast_choices,
+	  "PV forecast pulled from a service for the optimiser (instead of its clear-sky model)", NULL, NULL,
+	  0 },
+	{ "forecast_url", C_STR, O(forecast_url), "", 0, 0, NULL,
+	  "the forecast's URL (forecast_solar: https://api.forecast.solar/estimate/LAT/LON/DEC/AZ/KWP; "
+	  "solcast: https://api.solcast.com.au/rooftop_sites/ID/forecasts?format=json)",
+	  NULL, NULL, 0 },
+	{ "forecast_token", C_STR, O(forecast_token), "", 0, 0, NULL,
+	  "the forecast service's token (solcast: API key, sent as bearer token)", NULL, NULL, 0 },
+	{ "forecast_refresh_s", C_INT, O(forecast_refresh_s), "3600", 10, 86400, NULL,
+	  "the PV forecast is fetched at start and then this often, s", NULL, NULL, 0 },
 };
 #undef O
 #define NKEYS (sizeof keys / sizeof keys[0])

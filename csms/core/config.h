@@ -92,7 +92,21 @@ struct csms_config {
 	/* history (glue/history.c) */
 	int history_step_s;
 	int history_fine_days, history_15min_days, history_hourly_days;
+	/* integrations (integ/): webhooks, price and PV forecast feeds */
+	char *webhook_url, *webhook_events, *webhook_secret;
+	int webhook_timeout_s, webhook_queue;
+	int price_source; /* row of config.c's price words: none, awattar, entsoe, tibber, generic */
+	char *price_url, *price_token, *price_area;
+	char *price_path, *price_start_field, *price_field;
+	double price_factor, price_fee, price_vat;
+	int price_refresh_s;
+	int forecast_source; /* none, forecast_solar, solcast */
+	char *forecast_url, *forecast_token;
+	int forecast_refresh_s;
 };
+/* The rows of price_source and forecast_source. */
+enum { PRICE_SRC_NONE = 0, PRICE_SRC_AWATTAR, PRICE_SRC_ENTSOE, PRICE_SRC_TIBBER, PRICE_SRC_GENERIC };
+enum { FORECAST_SRC_NONE = 0, FORECAST_SRC_FORECAST_SOLAR, FORECAST_SRC_SOLCAST };
 
 enum { UNKNOWN_ACCEPT = 0, UNKNOWN_PENDING, UNKNOWN_REJECT };
 

@@ -22,6 +22,8 @@ struct control;
 struct energy;
 struct history;
 struct mqtt_link;
+struct evhooks;
+struct integ;
 
 /* Our CALLs by action and how they ended, for /metrics (kept by
  * central/commands.c): the columns are OCPP_OK (a CALLRESULT), a
@@ -54,11 +56,13 @@ struct csms {
 	struct commands_stats calls; /* our CALLs by action and outcome */
 	/* measured history (glue/history.c), made at the first station step */
 	struct history *history;
+	struct evhooks *evhooks; /* listeners of what happens (central/evhook.h) */
+	struct integ *integ;     /* webhooks, price and forecast feeds (integ/integ.h) */
 	int64_t started_ms;
-	int64_t duty_next_ms[8]; /* when each duty of app/duties.c's table is due */
-	int chargers_loaded;     /* every accepted charger is in the registry */
-	struct mqtt_link *mqtt;  /* integ/mqtt_link.c; NULL when mqtt_url is empty */
-	int mqtt_state;          /* 0 off, 1 not connected, 2 connected (for GET /api/v1/health) */
+	int64_t duty_next_ms[12]; /* when each duty of app/duties.c's table is due */
+	int chargers_loaded;      /* every accepted charger is in the registry */
+	struct mqtt_link *mqtt;   /* integ/mqtt_link.c; NULL when mqtt_url is empty */
+	int mqtt_state;           /* 0 off, 1 not connected, 2 connected (for GET /api/v1/health) */
 	volatile int stopping;
 	volatile int hup; /* SIGHUP seen and not yet logged (app/duties.c) */
 };

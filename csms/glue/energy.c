@@ -47,6 +47,7 @@ struct energy {
 	station_config *file_cfg; /* defaults + the station_settings file: what "api" differs from */
 	cJSON *file_keys;         /* the top-level keys the file gives (an object of true) */
 	station_state *st;        /* ~100 KB: the planner's tables */
+	cJSON *feeds; /* {"prices": {...}, "pvForecast": {...}}: integ/'s reports (energy_set_feed) */
 	station_input in;
 	station_output out;
 	int have_out;
@@ -704,6 +705,7 @@ static int prices_apply(struct csms *app, const cJSON *b, int *n_out, int64_t *s
 		snprintf(err, errlen, "importPrice: the list does not fit");
 		return -1;
 	}
+	station_plan_invalidate(e->st); /* in force at once: the optimiser plans on it now */
 	e->prices_start_ms = start;
 	e->prices_slot_s = slot;
 	e->prices_n = n;
@@ -943,6 +945,7 @@ void energy_free(struct csms *app)
 	station_source_stop(e->src);
 	free(e->file_cfg);
 	cJSON_Delete(e->file_keys);
+	cJSON_Delete(e->feeds);
 	free(e->st);
 	free(e);
 	app->energy = NULL;
@@ -1272,9 +1275,21 @@ static cJSON *status_json(struct csms *app)
 		cJSON_AddStringToObject(p, "start", time_format_iso(e->prices_start_ms, ts, sizeof ts));
 		cJSON_AddNumberToObject(p, "slotS", e->prices_slot_s);
 		cJSON_AddNumberToObject(p, "count", e->prices_n);
+		/* the list as the station plans with it, per slot (what a provider's feed gave, converted) */
+		cJSON *ia = cJSON_AddArrayToObject(p, "importPrice"),
+		      *ea = cJSON_AddArrayToObject(p, "exportPrice");
+		for (int i = 0; i < e->prices_n; i++) {
+			double imp, exp;
+			energy_price_at(app, e->prices_start_ms + (int64_t)i * e->prices_slot_s * 1000, &imp,
+					&exp);
+			cJSON_AddItemToArray(ia, cJSON_CreateNumber(round(imp * 1e6) / 1e6));
+			cJSON_AddItemToArray(ea, cJSON_CreateNumber(round(exp * 1e6) / 1e6));
+		}
 	} else
 		cJSON_AddNullToObject(o, "prices");
 	cJSON_AddItemToObject(o, "forecast", forecast_json(app));
+	if (e->feeds)
+		cJSON_AddItemToObject(o, "feeds", cJSON_Duplicate(e->feeds, 1));
 	return o;
 }
 
@@ -1594,6 +1609,35 @@ int energy_set_prices(struct csms *app, const cJSON *b, struct err_info *er)
 		LOGW("station", "price list not kept over a restart (store)");
 	free(text);
 	return 0;
+}
+
+int energy_set_pv_forecast(struct csms *app, int64_t start_ms, int slot_s, int n, const double *pv_w)
+{
+	struct energy *e = app->energy;
+	if (!e)
+		return -1;
+	if (station_forecast_set(e->st, start_ms, slot_s, n, NULL, pv_w))
+		return -1;
+	station_plan_invalidate(e->st);
+	return 0;
+}
+
+int64_t energy_clock_ms(struct csms *app)
+{
+	return app->energy ? station_clock(app) : app->now_ms;
+}
+
+void energy_set_feed(struct csms *app, const char *name, cJSON *status)
+{
+	struct energy *e = app->energy;
+	if (!e || (!e->feeds && !(e->feeds = cJSON_CreateObject()))) {
+		cJSON_Delete(status);
+		return;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(e->feeds, name))
+		cJSON_ReplaceItemInObjectCaseSensitive(e->feeds, name, status);
+	else
+		cJSON_AddItemToObject(e->feeds, name, status);
 }
 
 cJSON *energy_prices_json(struct csms *app)

@@ -97,6 +97,17 @@ cJSON *energy_step_json(struct csms *app);
  * force at once and kept over a restart when the store takes it. 0, or -1
  * with e (ERR_BAD_REQUEST naming the field). */
 int energy_set_prices(struct csms *app, const cJSON *body, struct err_info *e);
+/* A PV forecast from a forecast service (integ/feeds.c): mean PV power, W,
+ * of n slots of slot_s seconds from start_ms, the optimiser's PV forecast
+ * where it has slots (station_forecast_set). 0, or -1 (not running, or
+ * refused: nothing changed). */
+int energy_set_pv_forecast(struct csms *app, int64_t start_ms, int slot_s, int n, const double *pv_w);
+/* The station's clock, ms: the simulated house's own with station_source
+ * sim, else the loop's (app->now_ms). */
+int64_t energy_clock_ms(struct csms *app);
+/* What a feed (integ/: "prices", "pvForecast") reports of itself, shown
+ * under "feeds" in GET /api/v1/station; status is taken (freed here). */
+void energy_set_feed(struct csms *app, const char *name, cJSON *status);
 /* The price list in force: {"start", "slotS", "count", "end"}; NULL when
  * there is none or the station is not running. */
 cJSON *energy_prices_json(struct csms *app);

@@ -18,8 +18,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def free_port():
+    """A port free on every address: csmsd listens on 0.0.0.0, which a
+    port in use on 127.0.0.2 (a load generator's source address) blocks."""
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    s.bind(("0.0.0.0", 0))
     port = s.getsockname()[1]
     s.close()
     return port

@@ -157,6 +157,29 @@ static void t_forecast_learns(void)
 	k[0] = 2;
 	CHECK(station_weather_set(st, (day13 + 96) * 900000LL, 3600, 1, k) == STATION_EINVAL,
 	      "bad weather rejected");
+	/* a forecast service's PV power wins over weather and what was learned, where it has slots */
+	double pv[2] = { 1234, 2500 };
+	CHECK(station_forecast_set(st, (day13 + 96 + 48) * 900000LL, 900, 2, NULL, pv) == 0,
+	      "PV forecast set");
+	station_forecast_slot(&c, st, day13 + 96 + 48, &l, &p);
+	CHECK(p == 1234, "PV forecast slot 1: %.0f", p);
+	station_forecast_slot(&c, st, day13 + 96 + 49, &l, &p);
+	CHECK(p == 2500, "PV forecast slot 2: %.0f", p);
+	station_forecast_slot(&c, st, day13 + 96 + 50, &l, &p);
+	double cs50 =
+		6 * station_clearsky_ghi(c.latitude_deg, c.longitude_deg, (day13 + 96 + 50) * 900 + 450);
+	CHECK(NEAR(p, 0.5 * cs50, cs50 * 0.03), "beyond the forecast: the weather list again: %.0f", p);
+	double badpv[2] = { 100, -1 };
+	CHECK(station_forecast_set(st, (day13 + 96 + 48) * 900000LL, 900, 2, NULL, badpv) == STATION_EINVAL,
+	      "negative PV refused");
+	badpv[1] = NAN;
+	CHECK(station_forecast_set(st, (day13 + 96 + 48) * 900000LL, 900, 2, NULL, badpv) == STATION_EINVAL,
+	      "NaN PV refused");
+	station_forecast_slot(&c, st, day13 + 96 + 48, &l, &p);
+	CHECK(p == 1234, "a refused forecast changes nothing: %.0f", p);
+	CHECK(station_forecast_set(st, (day13 + 96 + 48) * 900000LL + 60000, 900, 1, NULL, pv) ==
+		      STATION_EINVAL,
+	      "off-slot start refused");
 }
 
 static void t_prices(void)

@@ -1,0 +1,91 @@
+/* evhook.c: the listeners of what happens (evhook.h) and the table that
+ * names an alarm's kind. */
+#include "evhook.h"
+#include "alarms.h"
+#include "csms.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const evhook_kind_names[EVHOOK_KIND_COUNT] = {
+	[EVHOOK_ALARM_RAISED] = "alarmRaised",         [EVHOOK_ALARM_CLEARED] = "alarmCleared",
+	[EVHOOK_SESSION_FINISHED] = "sessionFinished", [EVHOOK_CHARGER_OFFLINE] = "chargerOffline",
+	[EVHOOK_CHARGER_ONLINE] = "chargerOnline",     [EVHOOK_SENSOR_STALE] = "gridSensorStale",
+	[EVHOOK_SENSOR_OK] = "gridSensorOk",
+};
+
+struct evhooks {
+	int n;
+	struct {
+		evhook_fn fn;
+		void *arg;
+	} l[EVHOOK_MAX];
+};
+
+int evhook_kind_of(const char *name)
+{
+	for (int i = 0; i < EVHOOK_KIND_COUNT; i++)
+		if (!strcmp(evhook_kind_names[i], name))
+			return i;
+	return -1;
+}
+
+/* Alarms with a kind of their own; the rest are alarmRaised/alarmCleared. */
+static const struct {
+	const char *source, *code;
+	enum evhook_kind raised, cleared;
+} alarm_kinds[] = {
+	{ ALARM_SRC_OFFLINE, NULL, EVHOOK_CHARGER_OFFLINE, EVHOOK_CHARGER_ONLINE },
+	{ ALARM_SRC_SENSOR, ALARM_CODE_SENSOR_STALE, EVHOOK_SENSOR_STALE, EVHOOK_SENSOR_OK },
+};
+
+enum evhook_kind evhook_alarm_kind(const char *source, const char *code, int raised)
+{
+	for (size_t i = 0; i < sizeof alarm_kinds / sizeof alarm_kinds[0]; i++)
+		if (source && !strcmp(alarm_kinds[i].source, source) &&
+		    (!alarm_kinds[i].code || (code && !strcmp(alarm_kinds[i].code, code))))
+			return raised ? alarm_kinds[i].raised : alarm_kinds[i].cleared;
+	return raised ? EVHOOK_ALARM_RAISED : EVHOOK_ALARM_CLEARED;
+}
+
+int evhook_listen(struct csms *app, evhook_fn fn, void *arg)
+{
+	if (!app->evhooks && !(app->evhooks = calloc(1, sizeof *app->evhooks)))
+		return -1;
+	struct evhooks *h = app->evhooks;
+	if (h->n >= EVHOOK_MAX)
+		return -1;
+	h->l[h->n].fn = fn;
+	h->l[h->n].arg = arg;
+	h->n++;
+	return 0;
+}
+
+void evhook_unlisten(struct csms *app, evhook_fn fn, void *arg)
+{
+	struct evhooks *h = app->evhooks;
+	for (int i = 0; h && i < h->n; i++)
+		if (h->l[i].fn == fn && h->l[i].arg == arg) {
+			memmove(&h->l[i], &h->l[i + 1], (size_t)(h->n - i - 1) * sizeof h->l[0]);
+			h->n--;
+			return;
+		}
+}
+
+int evhook_wanted(const struct csms *app)
+{
+	return app->evhooks && app->evhooks->n > 0;
+}
+
+void evhook_emit(struct csms *app, const struct evhook_event *ev)
+{
+	struct evhooks *h = app->evhooks;
+	for (int i = 0; h && i < h->n; i++)
+		h->l[i].fn(h->l[i].arg, ev);
+}
+
+void evhook_free(struct csms *app)
+{
+	free(app->evhooks);
+	app->evhooks = NULL;
+}
