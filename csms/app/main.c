@@ -5,6 +5,8 @@
 #include "config.h"
 #include "control.h"
 #include "energy.h"
+#include "api_fleet.h"
+#include "fleet.h"
 #include "history.h"
 #include "app.h"
 #include "csms.h"
@@ -121,6 +123,12 @@ int main(int argc, char **argv)
 		server_destroy(app.server);
 		return 2;
 	}
+	if (fleet_open(&app, &api_fleet_hooks, err, sizeof err)) {
+		fprintf(stderr, "csmsd: %s\n", err);
+		server_destroy(app.server);
+		store_close(app.store);
+		return 2;
+	}
 	if (control_init(&app, err, sizeof err)) {
 		fprintf(stderr, "csmsd: %s\n", err);
 		server_destroy(app.server);
@@ -166,6 +174,7 @@ int main(int argc, char **argv)
 	server_close_all(app.server, 1000);
 	server_destroy(app.server); /* closes what is left */
 	app.server = NULL;
+	fleet_close(&app);  /* after the sessions: the node's leases and row go */
 	history_free(&app); /* the bucket being filled, before the station goes */
 	energy_free(&app);
 	control_free(&app);

@@ -21,6 +21,7 @@ struct server;
 struct control;
 struct energy;
 struct history;
+struct fleet;
 
 /* Our CALLs by action and how they ended, for /metrics (kept by
  * central/commands.c): the columns are OCPP_OK (a CALLRESULT), a
@@ -53,6 +54,7 @@ struct csms {
 	struct commands_stats calls; /* our CALLs by action and outcome */
 	/* measured history (glue/history.c), made at the first station step */
 	struct history *history;
+	struct fleet *fleet; /* nodes sharing a PostgreSQL store (central/fleet.c); NULL: one node */
 	int64_t started_ms;
 	int64_t duty_next_ms[8]; /* when each duty of app/duties.c's table is due */
 	int chargers_loaded;     /* every accepted charger is in the registry */
