@@ -11,8 +11,10 @@
 #include "charger.h"
 #include "commands.h"
 #include "control.h"
+#include "fleet.h"
 #include "api_dlm.h"
 #include "api_events.h"
+#include "api_fleet.h"
 #include "api_web.h"
 #include "api_station.h"
 #include "csms.h"
@@ -206,6 +208,7 @@ static void r_health(struct route_ctx *c)
 	cJSON_AddStringToObject(o, "status", "ok");
 	if (c->app->mqtt_state) /* only when mqtt_url is set: the answer stays {"status":"ok"} otherwise */
 		cJSON_AddStringToObject(o, "mqtt", c->app->mqtt_state == 2 ? "connected" : "disconnected");
+	fleet_health(c->app, o, !c->anonymous);
 	admin_reply_json(c->t, 200, o);
 }
 
@@ -213,7 +216,10 @@ static void charger_decorate(struct csms *app, cJSON *o)
 {
 	const cJSON *id = cJSON_GetObjectItem(o, "id");
 	struct charger *ch = charger_find(app->chargers, app->store, id->valuestring);
-	cJSON_AddBoolToObject(o, "connected", ch && ch->session);
+	char node[FLEETMSG_NODE_MAX];
+	/* in a fleet, connected to any node */
+	cJSON_AddBoolToObject(o, "connected",
+			      ch && (ch->session || fleet_holder(app, id->valuestring, node) == 1));
 	if (ch) {
 		/* the registry's lastSeen follows every message; the row's lags by up to a minute */
 		if (ch->last_seen_ms > 0) {
@@ -381,6 +387,13 @@ int admin_charger_store_settings(struct csms *app, struct charger *ch, const str
 
 void admin_call_reply(struct http_txn *t, const struct call_result *r, cJSON *extra)
 {
+	int status;
+	cJSON *o = admin_call_answer(r, extra, &status);
+	admin_reply_json(t, status, o);
+}
+
+cJSON *admin_call_answer(const struct call_result *r, cJSON *extra, int *status_out)
+{
 	cJSON *o = cJSON_CreateObject(), *v;
 	int status = 200;
 	if (r->status == OCPP_OK) {
@@ -398,18 +411,78 @@ void admin_call_reply(struct http_txn *t, const struct call_result *r, cJSON *ex
 		cJSON_AddItemToObject(o, v->string, v);
 	}
 	cJSON_Delete(extra);
-	admin_reply_json(t, status, o);
+	*status_out = status;
+	return o;
 }
 
-static void call_done(void *arg, const struct call_result *r)
+/* The JSON of an error answer, as http_error writes it. */
+cJSON *admin_error_json(const char *code, const char *fmt, ...)
 {
-	admin_call_reply(arg, r, NULL);
+	char desc[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof desc, fmt, ap);
+	va_end(ap);
+	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "description", desc);
+	return o;
+}
+
+/* An admin CALL in flight: where its HTTP answer goes. */
+struct admin_send {
+	admin_answer_fn *answer;
+	void *arg;
+};
+
+static void send_done(void *arg, const struct call_result *r)
+{
+	struct admin_send *a = arg;
+	int status;
+	cJSON *o = admin_call_answer(r, NULL, &status);
+	a->answer(a->arg, status, o);
+	free(a);
+}
+
+void admin_ocpp_send(struct csms *app, struct charger *ch, const char *action, cJSON *body,
+		     admin_answer_fn *answer, void *arg)
+{
+	char why[256];
+	(void)app;
+	if (!ch->session) {
+		answer(arg, 409, admin_error_json("NotConnected", "charger '%s' is not connected", ch->id));
+		return;
+	}
+	/* The charger's "Authorization" switch is off: a remote start needs no
+	 * card, the transaction goes under its free idTag. */
+	if (!strcmp(action, "RemoteStartTransaction") && cJSON_IsObject(body) &&
+	    !cJSON_GetObjectItemCaseSensitive(body, "idTag") && !ch->settings.authorization_required)
+		cJSON_AddStringToObject(body, "idTag", ch->settings.free_id_tag);
+	struct admin_send *a = malloc(sizeof *a);
+	int rc = -2;
+	if (a) {
+		a->answer = answer;
+		a->arg = arg;
+		rc = ocppj_call_src(ch->session, action, body, "admin", send_done, a, why, sizeof why);
+	}
+	if (!rc)
+		return;
+	free(a);
+	if (rc == -1)
+		answer(arg, 400, admin_error_json("BadRequest", "%s", why));
+	else
+		answer(arg, 500, admin_error_json("InternalError", "out of memory"));
+}
+
+/* The answer goes to the admin's request. */
+static void txn_answer(void *arg, int status, cJSON *o)
+{
+	admin_reply_json(arg, status, o);
 }
 
 static void r_ocpp_call(struct route_ctx *c)
 {
 	struct csms *app = c->app;
-	char why[256];
 	struct charger *ch = charger_find(app->chargers, app->store, c->params[0]);
 	if (!ch) {
 		admin_error(c->t, 404, "NotFound", "no charger '%s'", c->params[0]);
@@ -418,26 +491,16 @@ static void r_ocpp_call(struct route_ctx *c)
 	cJSON *body = admin_parse_body(c, 0);
 	if (!body)
 		return;
-	if (!ch->session) {
+	/* Held by another node of a fleet: it sends the CALL and answers. */
+	if (!ch->session && !api_fleet_forward(c, ch->id, c->params[1], body)) {
 		cJSON_Delete(body);
-		admin_error(c->t, 409, "NotConnected", "charger '%s' is not connected", ch->id);
 		return;
 	}
-	/* The charger's "Authorization" switch is off: a remote start needs no
-	 * card, the transaction goes under its free idTag. */
-	if (!strcmp(c->params[1], "RemoteStartTransaction") && cJSON_IsObject(body) &&
-	    !cJSON_GetObjectItemCaseSensitive(body, "idTag") && !ch->settings.authorization_required)
-		cJSON_AddStringToObject(body, "idTag", ch->settings.free_id_tag);
 	c->t->deferred = 1;
-	int rc = ocppj_call_src(ch->session, c->params[1], body, "admin", call_done, c->t, why, sizeof why);
+	admin_ocpp_send(app, ch, c->params[1], body, txn_answer, c->t);
 	cJSON_Delete(body);
-	if (rc) {
+	if (c->t->answered)
 		c->t->deferred = 0;
-		if (rc == -1)
-			admin_error(c->t, 400, "BadRequest", "%s", why);
-		else
-			admin_error(c->t, 500, "InternalError", "out of memory");
-	}
 }
 
 /* ---- id tags ---- */

@@ -43,6 +43,19 @@ int admin_err_answer(enum err_kind kind, const char **code);
  * members of extra (may be NULL; taken) are added to the answer. */
 struct call_result;
 void admin_call_reply(struct http_txn *t, const struct call_result *r, cJSON *extra);
+/* The same answer as JSON (taken by the caller) and its status. */
+cJSON *admin_call_answer(const struct call_result *r, cJSON *extra, int *status);
+/* The JSON of an error answer: {"error":{code,description}}, as admin_error. */
+cJSON *admin_error_json(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Where an admin CALL's HTTP answer goes: status and body (taken). */
+typedef void admin_answer_fn(void *arg, int status, cJSON *body);
+/* POST /api/v1/chargers/{id}/ocpp/{Action} for a charger connected here
+ * (or not: 409), wherever the request came from (this node's HTTP, or
+ * another node's through the fleet's bus): answer(arg, ...) exactly once,
+ * maybe before it returns. body is borrowed (a RemoteStartTransaction may
+ * get the charger's free idTag added). */
+void admin_ocpp_send(struct csms *app, struct charger *ch, const char *action, cJSON *body,
+		     admin_answer_fn *answer, void *arg);
 /* Adds to a charger of api_json_chargers what the registry knows:
  * connected, the live lastSeen, settings, live measurements, availability. */
 void admin_decorate_charger(struct csms *app, cJSON *o);

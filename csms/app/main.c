@@ -7,6 +7,8 @@
 #include "energy.h"
 #include "evhook.h"
 #include "integ.h"
+#include "api_fleet.h"
+#include "fleet.h"
 #include "history.h"
 #include "app.h"
 #include "csms.h"
@@ -122,6 +124,12 @@ int main(int argc, char **argv)
 		server_destroy(app.server);
 		return 2;
 	}
+	if (fleet_open(&app, &api_fleet_hooks, err, sizeof err)) {
+		fprintf(stderr, "csmsd: %s\n", err);
+		server_destroy(app.server);
+		store_close(app.store);
+		return 2;
+	}
 	if (control_init(&app, err, sizeof err)) {
 		fprintf(stderr, "csmsd: %s\n", err);
 		server_destroy(app.server);
@@ -186,6 +194,7 @@ int main(int argc, char **argv)
 	server_destroy(app.server); /* closes what is left */
 	app.server = NULL;
 	integ_free(&app);   /* requests in flight dropped; before the station goes */
+	fleet_close(&app);  /* after the sessions: the node's leases and row go */
 	history_free(&app); /* the bucket being filled, before the station goes */
 	energy_free(&app);
 	control_free(&app);

@@ -13,6 +13,7 @@
 #include "app.h"
 #include "csms.h"
 #include "energy.h"
+#include "fleet.h"
 #include "api_events.h"
 #include "handlers.h"
 #include "history.h"
@@ -132,6 +133,7 @@ static struct session *ev_connected(void *ctx, const char *id, void *wsi)
 	}
 	s->ch->session = s;
 	s->ch->last_seen_ms = app->now_ms;
+	fleet_connected(app, s->ch); /* in a fleet: held here now */
 	LOGI("server", "%s connected", s->id);
 	control_charger_online(app, s->ch);
 	return s;
@@ -175,6 +177,8 @@ static void ev_closed(void *ctx, struct session *s)
 		store_seen(app, s->ch);
 	if (s->ch && s->ch->session == s) {
 		s->ch->session = NULL;
+		if (app->store)
+			fleet_closed(app, s->ch);
 		control_charger_offline(app, s->ch);
 	}
 	session_destroy(s);
@@ -225,6 +229,7 @@ static void ev_end_of_turn(void *ctx)
 	app->now_ms = time_now_ms();
 	if (app->store)
 		store_seen_in_turn(app);
+	fleet_poll(app); /* the bus, before the commit that sends what it answers */
 	csms_end_of_turn(app);
 }
 

@@ -36,6 +36,8 @@ struct csms_config {
 	char *admin_token;
 	int metrics_public; /* GET /metrics needs no token */
 	char *db;
+	char *node_id;            /* "" until main.c names it (the host name) */
+	int node_lease_s;         /* a fleet's charger leases */
 	int unknown_chargers;     /* enum unknown_chargers_policy */
 	int max_pending_chargers; /* pending + unknown connected chargers let in */
 	int heartbeat_interval;

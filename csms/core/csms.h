@@ -24,6 +24,7 @@ struct history;
 struct mqtt_link;
 struct evhooks;
 struct integ;
+struct fleet;
 
 /* Our CALLs by action and how they ended, for /metrics (kept by
  * central/commands.c): the columns are OCPP_OK (a CALLRESULT), a
@@ -58,6 +59,7 @@ struct csms {
 	struct history *history;
 	struct evhooks *evhooks; /* listeners of what happens (central/evhook.h) */
 	struct integ *integ;     /* webhooks, price and forecast feeds (integ/integ.h) */
+	struct fleet *fleet;     /* nodes sharing a PostgreSQL store (central/fleet.c); NULL: one node */
 	int64_t started_ms;
 	int64_t duty_next_ms[12]; /* when each duty of app/duties.c's table is due */
 	int chargers_loaded;      /* every accepted charger is in the registry */

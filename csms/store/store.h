@@ -432,4 +432,51 @@ struct store_alarm_row {
 int store_alarm_each(struct store *st, int active_only, const char *charger, int limit,
 		     int (*fn)(void *arg, const struct store_alarm_row *r), void *arg);
 
+/* ---- a fleet: several nodes on one PostgreSQL database (issue 15) ----
+ * Which node holds which charger, with a lease the node renews, and the
+ * nodes' heartbeats. On SQLite the tables exist and work, but one node
+ * never needs them (csmsd uses them only on PostgreSQL). Times are the
+ * nodes' clocks (ms since the epoch). */
+#define STORE_NODE_MAX 48 /* a node id: 1..47 characters */
+struct store_lease {
+	char node[STORE_NODE_MAX];
+	int64_t until_ms;
+	int node_alive; /* the node's bus connection is up (PostgreSQL: it holds its node lock; SQLite: 1) */
+};
+/* Who holds charger: 0 with *out, 1 no row, <0 error. */
+int store_lease_get(struct store *st, const char *charger, struct store_lease *out);
+/* node holds charger until until_ms, whoever held it before. */
+int store_lease_take(struct store *st, const char *charger, const char *node, int64_t until_ms);
+/* node's lease of charger ends (nothing when another node holds it now). */
+int store_lease_drop(struct store *st, const char *charger, const char *node);
+/* Every lease node holds now ends at until_ms (one statement); fn(arg,
+ * charger) for each (a walk, as above): a charger not named was taken by
+ * another node. */
+int store_lease_renew(struct store *st, const char *node, int64_t until_ms,
+		      int (*fn)(void *arg, const char *charger), void *arg);
+/* Every lease of node ends, and its node row goes (a clean shutdown). */
+int store_node_gone(struct store *st, const char *node);
+/* The node's heartbeat (its row made when missing). */
+int store_node_beat(struct store *st, const char *node, int64_t started_ms, int64_t now_ms);
+struct store_node_row {
+	const char *id;
+	int64_t started_ms, beat_ms;
+	int64_t chargers; /* leases it holds that end after now_ms */
+	int alive;        /* as store_lease.node_alive */
+};
+/* By id. */
+int store_node_each(struct store *st, int64_t now_ms, int (*fn)(void *arg, const struct store_node_row *n),
+		    void *arg);
+/* Sends payload (at most 7999 bytes) to the listeners of channel when the
+ * turn commits (PostgreSQL NOTIFY: none if the turn fails). 0; 1 when the
+ * backend has no bus (SQLite); <0 error. */
+int store_notify(struct store *st, const char *channel, const char *payload);
+/* A bus message too big for a notification, kept as a row: *id. */
+int store_bus_put(struct store *st, const char *payload, int64_t now_ms, int64_t *id);
+/* Takes message id (its row goes with the turn): 0 with *payload
+ * (malloc'd, the caller frees), 1 none, <0 error. */
+int store_bus_take(struct store *st, int64_t id, char **payload);
+/* Removes messages kept before before_ms (never taken): the number, or <0. */
+int store_bus_prune(struct store *st, int64_t before_ms);
+
 #endif

@@ -195,7 +195,30 @@
 	X(int, alarm_each,                                                                                   \
 	  (struct store * st, int active_only, const char *charger, int limit,                               \
 	   int (*fn)(void *arg, const struct store_alarm_row *r), void *arg),                                \
-	  (SELF(st), active_only, charger, limit, fn, arg))
+	  (SELF(st), active_only, charger, limit, fn, arg))                                                  \
+	X(int, lease_get, (struct store * st, const char *charger, struct store_lease *out),                 \
+	  (SELF(st), charger, out))                                                                          \
+	X(int, lease_take, (struct store * st, const char *charger, const char *node, int64_t until_ms),     \
+	  (SELF(st), charger, node, until_ms))                                                               \
+	X(int, lease_drop, (struct store * st, const char *charger, const char *node),                       \
+	  (SELF(st), charger, node))                                                                         \
+	X(int, lease_renew,                                                                                  \
+	  (struct store * st, const char *node, int64_t until_ms, int (*fn)(void *arg, const char *charger), \
+	   void *arg),                                                                                       \
+	  (SELF(st), node, until_ms, fn, arg))                                                               \
+	X(int, node_gone, (struct store * st, const char *node), (SELF(st), node))                           \
+	X(int, node_beat, (struct store * st, const char *node, int64_t started_ms, int64_t now_ms),         \
+	  (SELF(st), node, started_ms, now_ms))                                                              \
+	X(int, node_each,                                                                                    \
+	  (struct store * st, int64_t now_ms, int (*fn)(void *arg, const struct store_node_row *n),          \
+	   void *arg),                                                                                       \
+	  (SELF(st), now_ms, fn, arg))                                                                       \
+	X(int, notify, (struct store * st, const char *channel, const char *payload),                        \
+	  (SELF(st), channel, payload))                                                                      \
+	X(int, bus_put, (struct store * st, const char *payload, int64_t now_ms, int64_t *id),               \
+	  (SELF(st), payload, now_ms, id))                                                                   \
+	X(int, bus_take, (struct store * st, int64_t id, char **payload), (SELF(st), id, payload))           \
+	X(int, bus_prune, (struct store * st, int64_t before_ms), (SELF(st), before_ms))
 
 #define STORE_OPS_MEMBER(ret, name, params, args) ret(*name) params;
 /* One per backend, static; the backend fills every member. */
@@ -212,6 +235,12 @@ struct store {
 
 /* A backend's handle as its own type: the handle begins with struct store. */
 #define STORE_BACKEND_OF(type, st) ((type *)(void *)(st))
+
+/* The advisory lock a node holds on its bus connection while it runs
+ * (bus_pg.c takes it; store_pg.c reads pg_locks for it): class and
+ * hashtext(node id). The site's control loop lock: SITE class, site 0. */
+#define STORE_PG_NODE_LOCK_CLASS 771501
+#define STORE_PG_SITE_LOCK_CLASS 771502
 
 /* The backends' store_open. */
 int store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);

@@ -4,7 +4,8 @@
  * writes grouped into one transaction per loop turn (store_commit). A lost
  * connection fails the calls and the open turn; a call after the turn
  * reconnects (at most once a second), so csmsd recovers when the database
- * comes back. (A node column for leases comes with the fleet: issue 15.) */
+ * comes back. The fleet's leases, heartbeats and notifications (NOTIFY, sent
+ * with the turn's commit) are here too; the listening side is bus_pg.c. */
 #include "log.h"
 #include "store_backend.h"
 #include "timeutil.h"
@@ -126,8 +127,26 @@ static const char *const migrations[] = {
 	"ALTER TABLE transactions ADD COLUMN cost DOUBLE PRECISION;"
 	"ALTER TABLE transactions ADD COLUMN pv_wh DOUBLE PRECISION;"
 	"ALTER TABLE transactions ADD COLUMN shared_wh DOUBLE PRECISION;",
+	/* 5 -> 6: a fleet of nodes: heartbeats, leases, big bus messages */
+	"CREATE TABLE node (id " KEY " PRIMARY KEY, started_ms BIGINT NOT NULL, beat_ms BIGINT NOT NULL);"
+	"CREATE TABLE charger_node (charger " KEY " PRIMARY KEY, node " KEY " NOT NULL,"
+	" lease_until_ms BIGINT NOT NULL);"
+	"CREATE INDEX charger_node_node ON charger_node(node);"
+	"CREATE TABLE bus_message (id " SERIAL ", created_ms BIGINT NOT NULL, payload TEXT NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* Whether the node named by column col runs: its bus connection holds its
+ * node lock (bus_pg.c), in this database. A SIGKILLed node's lock goes
+ * with its connection, at once: its leases need not run out first. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define NODE_ALIVE(col)                                                                  \
+	"EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype='advisory' AND l.granted"     \
+	" AND l.database=(SELECT oid FROM pg_database WHERE datname=current_database())" \
+	" AND l.classid=" STR(STORE_PG_NODE_LOCK_CLASS) " AND l.objsubid=2"              \
+							" AND l.objid=(hashtext(" col    \
+							")::bigint & 4294967295)::oid)::int"
 
 /* Every statement, prepared once per connection; the same names and
  * meanings as store_sqlite.c's. A parameter that only appears in "IS NULL"
@@ -372,7 +391,26 @@ static const char *const migrations[] = {
 	X(AL_LIST,                                                                                           \
 	  "SELECT id, source, charger, connector_id, code, info, vendor_id, vendor_error_code, raised_ms,"   \
 	  " cleared_ms FROM alarms WHERE ($1::int = 0 OR cleared_ms IS NULL)"                                \
-	  " AND ($2::text IS NULL OR charger=$2) ORDER BY id DESC LIMIT $3")
+	  " AND ($2::text IS NULL OR charger=$2) ORDER BY id DESC LIMIT $3")                                 \
+	X(LEASE_GET,                                                                                         \
+	  "SELECT node, lease_until_ms, " NODE_ALIVE("node") " FROM charger_node WHERE charger=$1")          \
+	X(LEASE_TAKE,                                                                                        \
+	  "INSERT INTO charger_node(charger, node, lease_until_ms) VALUES($1,$2,$3) ON CONFLICT(charger)"    \
+	  " DO UPDATE SET node=excluded.node, lease_until_ms=excluded.lease_until_ms")                       \
+	X(LEASE_DROP, "DELETE FROM charger_node WHERE charger=$1 AND node=$2")                               \
+	X(LEASE_RENEW, "UPDATE charger_node SET lease_until_ms=$2 WHERE node=$1 RETURNING charger")          \
+	X(LEASE_DROP_NODE, "DELETE FROM charger_node WHERE node=$1")                                         \
+	X(NODE_GONE, "DELETE FROM node WHERE id=$1")                                                         \
+	X(NODE_BEAT,                                                                                         \
+	  "INSERT INTO node(id, started_ms, beat_ms) VALUES($1,$2,$3) ON CONFLICT(id)"                       \
+	  " DO UPDATE SET started_ms=excluded.started_ms, beat_ms=excluded.beat_ms")                         \
+	X(NODE_LIST,                                                                                         \
+	  "SELECT id, started_ms, beat_ms, (SELECT count(*) FROM charger_node c WHERE c.node=n.id"           \
+	  " AND c.lease_until_ms > $1), " NODE_ALIVE("id") " FROM node n ORDER BY id")                       \
+	X(NOTIFY, "SELECT pg_notify($1, $2)")                                                                \
+	X(BUS_PUT, "INSERT INTO bus_message(created_ms, payload) VALUES($1,$2) RETURNING id")                \
+	X(BUS_TAKE, "DELETE FROM bus_message WHERE id=$1 RETURNING payload")                                 \
+	X(BUS_PRUNE, "DELETE FROM bus_message WHERE created_ms < $1")
 
 #define X_ENUM(name, sql) S_##name,
 enum stmt_id { STMTS(X_ENUM) S_COUNT };
@@ -2206,6 +2244,152 @@ static int pg_alarm_each(struct pg_store *st, int active_only, const char *charg
 	}
 	PQclear(r);
 	return stop;
+}
+
+/* ---- a fleet of nodes ---- */
+
+static int pg_lease_get(struct pg_store *st, const char *charger, struct store_lease *out)
+{
+	struct params p = { 0 };
+	p_text(&p, charger);
+	PGresult *r = run(st, S_LEASE_GET, &p, "lease get");
+	if (!r)
+		return -1;
+	int found = PQntuples(r) > 0;
+	if (found) {
+		g_copy(out->node, sizeof out->node, r, 0, 0);
+		out->until_ms = g_i64(r, 0, 1);
+		out->node_alive = g_int(r, 0, 2);
+	}
+	PQclear(r);
+	return found ? 0 : 1;
+}
+
+static int pg_lease_take(struct pg_store *st, const char *charger, const char *node, int64_t until_ms)
+{
+	struct params p = { 0 };
+	p_text(&p, charger);
+	p_text(&p, node);
+	p_i64(&p, until_ms);
+	return write_ok(st, S_LEASE_TAKE, &p, "lease take");
+}
+
+static int pg_lease_drop(struct pg_store *st, const char *charger, const char *node)
+{
+	struct params p = { 0 };
+	p_text(&p, charger);
+	p_text(&p, node);
+	return write_ok(st, S_LEASE_DROP, &p, "lease drop");
+}
+
+static int pg_lease_renew(struct pg_store *st, const char *node, int64_t until_ms,
+			  int (*fn)(void *arg, const char *charger), void *arg)
+{
+	struct params p = { 0 };
+	p_text(&p, node);
+	p_i64(&p, until_ms);
+	if (begin(st))
+		return -1;
+	PGresult *r = run(st, S_LEASE_RENEW, &p, "lease renew");
+	if (!r)
+		return -1;
+	int stop = 0;
+	for (int i = 0; !stop && i < PQntuples(r); i++)
+		stop = fn(arg, g_text(r, i, 0));
+	PQclear(r);
+	return stop;
+}
+
+static int pg_node_gone(struct pg_store *st, const char *node)
+{
+	struct params p = { 0 };
+	p_text(&p, node);
+	if (write_ok(st, S_LEASE_DROP_NODE, &p, "lease drop node"))
+		return -1;
+	return write_ok(st, S_NODE_GONE, &p, "node gone");
+}
+
+static int pg_node_beat(struct pg_store *st, const char *node, int64_t started_ms, int64_t now_ms)
+{
+	struct params p = { 0 };
+	p_text(&p, node);
+	p_i64(&p, started_ms);
+	p_i64(&p, now_ms);
+	return write_ok(st, S_NODE_BEAT, &p, "node beat");
+}
+
+static int pg_node_each(struct pg_store *st, int64_t now_ms,
+			int (*fn)(void *arg, const struct store_node_row *n), void *arg)
+{
+	struct params p = { 0 };
+	p_i64(&p, now_ms);
+	PGresult *r = run(st, S_NODE_LIST, &p, "nodes");
+	if (!r)
+		return -1;
+	int stop = 0;
+	for (int i = 0; !stop && i < PQntuples(r); i++) {
+		struct store_node_row n = { .id = g_text(r, i, 0),
+					    .started_ms = g_i64(r, i, 1),
+					    .beat_ms = g_i64(r, i, 2),
+					    .chargers = g_i64(r, i, 3),
+					    .alive = g_int(r, i, 4) };
+		stop = fn(arg, &n);
+	}
+	PQclear(r);
+	return stop;
+}
+
+/* In the turn's transaction: PostgreSQL delivers it at the commit, with the
+ * rows it speaks of (a lease taken, a message row). */
+static int pg_notify(struct pg_store *st, const char *channel, const char *payload)
+{
+	struct params p = { 0 };
+	p_text(&p, channel);
+	p_text(&p, payload);
+	return exec_write(st, S_NOTIFY, &p, "notify") < 0 ? -1 : 0;
+}
+
+static int pg_bus_put(struct pg_store *st, const char *payload, int64_t now_ms, int64_t *id)
+{
+	struct params p = { 0 };
+	p_i64(&p, now_ms);
+	p_text(&p, payload);
+	if (begin(st))
+		return -1;
+	PGresult *r = run(st, S_BUS_PUT, &p, "bus put");
+	if (!r)
+		return -1;
+	int ok = PQntuples(r) == 1;
+	if (ok)
+		*id = g_i64(r, 0, 0);
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+static int pg_bus_take(struct pg_store *st, int64_t id, char **payload)
+{
+	struct params p = { 0 };
+	p_i64(&p, id);
+	if (begin(st))
+		return -1;
+	PGresult *r = run(st, S_BUS_TAKE, &p, "bus take");
+	if (!r)
+		return -1;
+	int rc = 1;
+	if (PQntuples(r) > 0) {
+		const char *v = g_text(r, 0, 0);
+		*payload = strdup(v ? v : "");
+		rc = *payload ? 0 : -1;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int pg_bus_prune(struct pg_store *st, int64_t before_ms)
+{
+	struct params p = { 0 };
+	p_i64(&p, before_ms);
+	return write_count(st, S_BUS_PRUNE, &p, "bus prune");
 }
 
 /* ---- the table store.c dispatches through ---- */

@@ -127,6 +127,16 @@ static const char *const migrations[] = {
 	"ALTER TABLE transactions ADD COLUMN cost REAL;"
 	"ALTER TABLE transactions ADD COLUMN pv_wh REAL;"
 	"ALTER TABLE transactions ADD COLUMN shared_wh REAL;",
+	/* 5 -> 6: a fleet of nodes on one database (PostgreSQL): the nodes'
+	 * heartbeats, which node holds which charger (a lease), and bus
+	 * messages too big for a notification. One SQLite node never uses
+	 * them; they exist so that both stores have the same schema. */
+	"CREATE TABLE node (id TEXT PRIMARY KEY, started_ms INTEGER NOT NULL, beat_ms INTEGER NOT NULL);"
+	"CREATE TABLE charger_node (charger TEXT PRIMARY KEY, node TEXT NOT NULL,"
+	" lease_until_ms INTEGER NOT NULL);"
+	"CREATE INDEX charger_node_node ON charger_node(node);"
+	"CREATE TABLE bus_message (id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, payload TEXT NOT "
+	"NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -374,7 +384,24 @@ static const char *const migrations[] = {
 	  "SELECT id, source, charger, connector_id, code, info, vendor_id, vendor_error_code, raised_ms, "  \
 	  "cleared_ms"                                                                                       \
 	  " FROM alarms WHERE (?1 = 0 OR cleared_ms IS NULL) AND (?2 IS NULL OR charger=?2) ORDER BY id "    \
-	  "DESC LIMIT ?3")
+	  "DESC LIMIT ?3")                                                                                   \
+	X(LEASE_GET, "SELECT node, lease_until_ms FROM charger_node WHERE charger=?1")                       \
+	X(LEASE_TAKE,                                                                                        \
+	  "INSERT INTO charger_node(charger, node, lease_until_ms) VALUES(?1,?2,?3) ON CONFLICT(charger)"    \
+	  " DO UPDATE SET node=excluded.node, lease_until_ms=excluded.lease_until_ms")                       \
+	X(LEASE_DROP, "DELETE FROM charger_node WHERE charger=?1 AND node=?2")                               \
+	X(LEASE_RENEW, "UPDATE charger_node SET lease_until_ms=?2 WHERE node=?1 RETURNING charger")          \
+	X(LEASE_DROP_NODE, "DELETE FROM charger_node WHERE node=?1")                                         \
+	X(NODE_GONE, "DELETE FROM node WHERE id=?1")                                                         \
+	X(NODE_BEAT,                                                                                         \
+	  "INSERT INTO node(id, started_ms, beat_ms) VALUES(?1,?2,?3) ON CONFLICT(id)"                       \
+	  " DO UPDATE SET started_ms=excluded.started_ms, beat_ms=excluded.beat_ms")                         \
+	X(NODE_LIST,                                                                                         \
+	  "SELECT id, started_ms, beat_ms, (SELECT count(*) FROM charger_node c WHERE c.node=n.id"           \
+	  " AND c.lease_until_ms > ?1) FROM node n ORDER BY id")                                             \
+	X(BUS_PUT, "INSERT INTO bus_message(created_ms, payload) VALUES(?1,?2) RETURNING id")                \
+	X(BUS_TAKE, "DELETE FROM bus_message WHERE id=?1 RETURNING payload")                                 \
+	X(BUS_PRUNE, "DELETE FROM bus_message WHERE created_ms < ?1")
 
 #define X_ENUM(name, sql) S_##name,
 enum stmt_id { STMTS(X_ENUM) S_COUNT };
@@ -1971,6 +1998,154 @@ static int sqlite_alarm_each(struct sqlite_store *st, int active_only, const cha
 		stop = fn(arg, &r);
 	}
 	return walk_end(st, s, rc, stop, "alarms");
+}
+
+/* ---- a fleet of nodes (used on PostgreSQL; here for the same schema and tests) ---- */
+
+static int sqlite_lease_get(struct sqlite_store *st, const char *charger, struct store_lease *out)
+{
+	sqlite3_stmt *s = stmt(st, S_LEASE_GET);
+	bind_text(s, 1, charger);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_col(out->node, sizeof out->node, s, 0);
+		out->until_ms = sqlite3_column_int64(s, 1);
+		out->node_alive = 1;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_err(st, "lease get");
+		return -1;
+	}
+	return rc == SQLITE_ROW ? 0 : 1;
+}
+
+static int sqlite_lease_take(struct sqlite_store *st, const char *charger, const char *node, int64_t until_ms)
+{
+	sqlite3_stmt *s = stmt(st, S_LEASE_TAKE);
+	bind_text(s, 1, charger);
+	bind_text(s, 2, node);
+	sqlite3_bind_int64(s, 3, until_ms);
+	return exec_write(st, s, "lease take");
+}
+
+static int sqlite_lease_drop(struct sqlite_store *st, const char *charger, const char *node)
+{
+	sqlite3_stmt *s = stmt(st, S_LEASE_DROP);
+	bind_text(s, 1, charger);
+	bind_text(s, 2, node);
+	return exec_write(st, s, "lease drop");
+}
+
+static int sqlite_lease_renew(struct sqlite_store *st, const char *node, int64_t until_ms,
+			      int (*fn)(void *arg, const char *charger), void *arg)
+{
+	/* The ids are copied out first: fn may run other statements. */
+	cJSON *ids = cJSON_CreateArray(), *e;
+	if (!ids || begin(st)) {
+		cJSON_Delete(ids);
+		return -1;
+	}
+	sqlite3_stmt *s = stmt(st, S_LEASE_RENEW);
+	bind_text(s, 1, node);
+	sqlite3_bind_int64(s, 2, until_ms);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		cJSON_AddItemToArray(ids, cJSON_CreateString(col_text(s, 0)));
+	rc = walk_end(st, s, rc, 0, "lease renew");
+	cJSON_ArrayForEach(e, ids) if (!rc && cJSON_IsString(e) && (rc = fn(arg, e->valuestring))) break;
+	cJSON_Delete(ids);
+	return rc;
+}
+
+static int sqlite_node_gone(struct sqlite_store *st, const char *node)
+{
+	sqlite3_stmt *s = stmt(st, S_LEASE_DROP_NODE);
+	bind_text(s, 1, node);
+	if (exec_write(st, s, "lease drop node"))
+		return -1;
+	s = stmt(st, S_NODE_GONE);
+	bind_text(s, 1, node);
+	return exec_write(st, s, "node gone");
+}
+
+static int sqlite_node_beat(struct sqlite_store *st, const char *node, int64_t started_ms, int64_t now_ms)
+{
+	sqlite3_stmt *s = stmt(st, S_NODE_BEAT);
+	bind_text(s, 1, node);
+	sqlite3_bind_int64(s, 2, started_ms);
+	sqlite3_bind_int64(s, 3, now_ms);
+	return exec_write(st, s, "node beat");
+}
+
+static int sqlite_node_each(struct sqlite_store *st, int64_t now_ms,
+			    int (*fn)(void *arg, const struct store_node_row *n), void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_NODE_LIST);
+	sqlite3_bind_int64(s, 1, now_ms);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_node_row n = { .id = col_text(s, 0),
+					    .started_ms = sqlite3_column_int64(s, 1),
+					    .beat_ms = sqlite3_column_int64(s, 2),
+					    .chargers = sqlite3_column_int64(s, 3),
+					    .alive = 1 };
+		stop = fn(arg, &n);
+	}
+	return walk_end(st, s, rc, stop, "nodes");
+}
+
+/* One SQLite node has no one to notify. */
+static int sqlite_notify(struct sqlite_store *st, const char *channel, const char *payload)
+{
+	(void)st;
+	(void)channel;
+	(void)payload;
+	return 1;
+}
+
+static int sqlite_bus_put(struct sqlite_store *st, const char *payload, int64_t now_ms, int64_t *id)
+{
+	if (begin(st))
+		return -1;
+	sqlite3_stmt *s = stmt(st, S_BUS_PUT);
+	sqlite3_bind_int64(s, 1, now_ms);
+	bind_text(s, 2, payload);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	else
+		log_err(st, "bus put");
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int sqlite_bus_take(struct sqlite_store *st, int64_t id, char **payload)
+{
+	if (begin(st))
+		return -1;
+	sqlite3_stmt *s = stmt(st, S_BUS_TAKE);
+	sqlite3_bind_int64(s, 1, id);
+	int rc = sqlite3_step(s), out = 1;
+	if (rc == SQLITE_ROW) {
+		const char *v = col_text(s, 0);
+		*payload = strdup(v ? v : "");
+		out = *payload ? 0 : -1;
+	} else if (rc != SQLITE_DONE) {
+		log_err(st, "bus take");
+		out = -1;
+	}
+	sqlite3_reset(s);
+	return out;
+}
+
+static int sqlite_bus_prune(struct sqlite_store *st, int64_t before_ms)
+{
+	sqlite3_stmt *s = stmt(st, S_BUS_PRUNE);
+	sqlite3_bind_int64(s, 1, before_ms);
+	if (exec_write(st, s, "bus prune"))
+		return -1;
+	return sqlite3_changes(st->db);
 }
 
 /* ---- the table store.c dispatches through ---- */

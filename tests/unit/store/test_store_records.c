@@ -165,9 +165,10 @@ int main(void)
 
 	/* An older database (schema 2) holding copies: migration 3 keeps one
 	 * of each and then refuses new ones. Schema 2 is this one without
-	 * what migrations 3, 4 and 5 added. */
+	 * what migrations 3, 4, 5 and 6 added. */
 	CHECK(exec(path,
-		   "DROP TABLE history; ALTER TABLE transactions DROP COLUMN meter_last;"
+		   "DROP TABLE node; DROP TABLE charger_node; DROP TABLE bus_message;"
+		   " DROP TABLE history; ALTER TABLE transactions DROP COLUMN meter_last;"
 		   " ALTER TABLE transactions DROP COLUMN meter_last_ms; ALTER TABLE transactions DROP "
 		   "COLUMN cost;"
 		   " ALTER TABLE transactions DROP COLUMN pv_wh; ALTER TABLE transactions DROP COLUMN "

@@ -1,0 +1,61 @@
+/* fleet.h: one node of a fleet: several csmsd on one PostgreSQL database
+ * (issue 15). A node holds the chargers connected to it with a lease in
+ * the store, renewed every third of node_lease_s with its heartbeat; a
+ * charger that connects here while another running node holds it is taken
+ * and that node told to drop its session (the newer connection wins, as
+ * on one node). Messages between nodes (lib/fleetmsg.h) go out with the
+ * turn's commit (store_notify) and come in on the bus (store/bus.h),
+ * read at every turn's end and tick. The layers above handle forwarded
+ * admin calls through fleet_hooks. On SQLite there is no fleet:
+ * app->fleet stays NULL and every call here does nothing. */
+#ifndef CSMS_FLEET_H
+#define CSMS_FLEET_H
+
+#include "fleetmsg.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct csms;
+struct charger;
+
+/* What the layers above do with a message; set once at fleet_open. m is
+ * borrowed (they may take m->payload, leaving NULL). */
+struct fleet_hooks {
+	void (*call)(struct csms *app, struct fleetmsg *m);  /* an admin call for a charger held here */
+	void (*reply)(struct csms *app, struct fleetmsg *m); /* the answer to one we forwarded */
+	void (*expired)(struct csms *app, void *arg);        /* one we forwarded had no answer in time */
+};
+
+/* On a postgresql:// store: opens the bus, names the node (node_id, or
+ * the host name) and writes its heartbeat: app->fleet. Else nothing. 0, or
+ * -1 with err (the node id is bad or in use, no bus). */
+int fleet_open(struct csms *app, const struct fleet_hooks *h, char *err, size_t errlen);
+/* A clean shutdown (after the sessions closed): the node's leases and row
+ * go, committed; the bus closes. */
+void fleet_close(struct csms *app);
+/* This node's id, or NULL without a fleet. */
+const char *fleet_node(const struct csms *app);
+/* A charger's connection became its current one here / the current one closed. */
+void fleet_connected(struct csms *app, struct charger *ch);
+void fleet_closed(struct csms *app, struct charger *ch);
+/* Reads the bus; every lease/3 also renews the leases and the heartbeat;
+ * ends forwarded calls past their deadline. From every turn's end. */
+void fleet_poll(struct csms *app);
+/* The node that holds a charger not connected here: 1 with node, 0 none
+ * (no live lease of a running node), <0 store error. */
+int fleet_holder(struct csms *app, const char *charger, char node[FLEETMSG_NODE_MAX]);
+/* Sends m (from is filled in) to node, by reference when it is too big for
+ * a notification; it leaves with the turn's commit. 0 or -1. */
+int fleet_send(struct csms *app, const char *node, struct fleetmsg *m);
+/* Forwarded calls waiting for their answer: a request number for arg
+ * (0: out of memory), and arg back when the answer comes (NULL: unknown or
+ * expired). hooks->expired(arg) at the deadline. */
+uint64_t fleet_pending_add(struct csms *app, void *arg, int64_t deadline_ms);
+void *fleet_pending_take(struct csms *app, uint64_t req);
+/* GET /api/v1/health: the node, whether its database and bus are up, and
+ * (with_nodes) the nodes with their heartbeats and leases. */
+void fleet_health(struct csms *app, cJSON *o, int with_nodes);
+
+#endif

@@ -1,0 +1,227 @@
+"""Several csmsd nodes on one PostgreSQL (issue 15 items 2 and 3), with a
+server of its own (tests/tools/pg_server.sh):
+
+1. three nodes; chargers spread over them: each node holds the leases of
+   its chargers (charger_node), and GET /api/v1/health lists the nodes;
+2. an admin call at a node that does not hold the charger reaches it
+   through the holder; the HTTP answer equals the holder's own answer to
+   the same call (a result, a CALLERROR, a schema refusal, a timeout),
+   and a charger that nobody holds answers 409 as on one node;
+3. a charger that connects to another node: the old node drops its
+   session, the lease moves, calls follow it;
+4. a node SIGKILLed: its chargers reconnect to the others and admin calls
+   reach them again (the time is printed).
+
+Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
+import csv
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from harness import Csmsd, Raw, Checks, boot_frame
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "..", "tools", "pg_server.sh")
+
+c = Checks()
+state = tempfile.mkdtemp(prefix="csms-fleetstate-")
+
+
+def pg(cmd, *flags):
+    return subprocess.run(["sh", SERVER, cmd, state] + list(flags), capture_output=True, text=True)
+
+
+def psql(url, sql):
+    out = subprocess.run(["psql", url, "-X", "-q", "--csv", "-t", "-c", sql], check=True,
+                         capture_output=True, text=True).stdout
+    return [tuple(None if v == "" else int(v) if re.fullmatch(r"-?\d+", v) else v for v in r)
+            for r in csv.reader(io.StringIO(out))]
+
+
+def database(name):
+    server = open(os.path.join(state, "url")).read().strip()
+    psql(server, "CREATE DATABASE " + name)
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+class Charger:
+    """A Raw peer that answers every CALL it gets by reply(action, payload)
+    (a frame without the id) from a thread, and counts them."""
+
+    def __init__(self, node, cid, reply=None):
+        self.cid = cid
+        self.r = Raw(node.url + "/" + cid)
+        self.calls = []
+        self.reply = reply or (lambda a, p: [3, {"status": "Accepted"}])
+        f = json.loads(self.r.call(boot_frame()))
+        assert f[2]["status"] == "Accepted", f
+        self.alive = True
+        self.t = threading.Thread(target=self.pump, daemon=True)
+        self.t.start()
+
+    def pump(self):
+        while self.alive:
+            try:
+                line = self.r.line(0.5)
+            except AssertionError as e:
+                if "ended" in str(e):
+                    self.alive = False
+                continue
+            if line.startswith("#"):
+                continue
+            f = json.loads(line)
+            if f[0] == 2:
+                self.calls.append(f[2])
+                ans = self.reply(f[2], f[3])
+                if ans:
+                    self.r.send(json.dumps([ans[0], f[1]] + ans[1:]))
+
+    def ended(self):
+        return not self.alive
+
+    def close(self):
+        self.alive = False
+        self.r.close()
+
+
+def reply(action, payload):
+    if action == "ClearCache":
+        return [4, "NotSupported", "not here", {"why": "test"}]
+    if action == "UnlockConnector":
+        return None  # never answered: a timeout
+    return [3, {"status": "Accepted"}]
+
+
+def holders(url):
+    return dict(psql(url, "SELECT charger, node FROM charger_node ORDER BY charger"))
+
+
+def wait(cond, timeout):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if cond():
+            return time.time() - t0
+        time.sleep(0.05)
+    return None
+
+
+def ports(n):
+    """n distinct free ports (held open together while they are picked)."""
+    import socket
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    out = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return out
+
+
+def run(url):
+    settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6)
+    p = ports(6)
+    nodes = []
+    for i in range(3):
+        nodes.append(Csmsd(db=url, node_id="n%d" % i, ws_port=p[2 * i], admin_port=p[2 * i + 1], **settings))
+    chargers = []
+    try:
+        st, h = nodes[0].get("/api/v1/health")
+        c.eq(sorted(n["id"] for n in h["nodes"]), ["n0", "n1", "n2"], "health lists the three nodes")
+        c.eq((h["node"], h["database"], h["bus"]), ("n0", "ok", "ok"), "health: the node, its database and bus")
+        c.eq(nodes[1].get("/api/v1/health", token="x")[0], 200, "health still public")
+
+        # 1. chargers spread over the nodes
+        for i in range(6):
+            chargers.append(Charger(nodes[i % 3], "F%d" % i, reply))
+        want = {"F%d" % i: "n%d" % (i % 3) for i in range(6)}
+        c.eq(holders(url), want, "each node holds the leases of its chargers")
+        st, lst = nodes[0].get("/api/v1/chargers")
+        c.eq(sorted(x["id"] for x in lst if x["connected"]), sorted(want), "connected on any node, as any node says")
+
+        # 2. admin calls at a node that does not hold the charger
+        lat = []
+        for action, body in (("Reset", {"type": "Soft"}), ("ClearCache", {}), ("Reset", {"type": "Sideways"}),
+                             ("TriggerMessage", {"requestedMessage": "Heartbeat"})):
+            local = nodes[1].post("/api/v1/chargers/F1/ocpp/" + action, body)
+            t0 = time.time()
+            remote = nodes[0].post("/api/v1/chargers/F1/ocpp/" + action, body)
+            lat.append(time.time() - t0)
+            c.eq(remote, local, "%s %s: the same answer through another node %s" % (action, body, remote))
+            c.eq(nodes[2].post("/api/v1/chargers/F1/ocpp/" + action, body), local, "%s: from the third node" % action)
+        lat.sort()
+        print("call forwarding: median %.0f ms, max %.0f ms (a forwarded call against the holder's own: "
+              "both include the charger's answer)" % (1000 * lat[len(lat) // 2], 1000 * lat[-1]))
+        local = nodes[1].post("/api/v1/chargers/F1/ocpp/UnlockConnector", {"connectorId": 1})
+        remote = nodes[0].post("/api/v1/chargers/F1/ocpp/UnlockConnector", {"connectorId": 1})
+        c.eq((remote[0], remote), (504, local), "a timeout: the same 504 through another node")
+        c.eq(nodes[0].post("/api/v1/chargers/NOPE/ocpp/Reset", {"type": "Soft"})[0], 404, "unknown charger 404")
+        audit = psql(url, "SELECT count(*) FROM audit WHERE charger='F1' AND action='TriggerMessage'")[0][0]
+        c.eq(audit, 3, "one audit row per call, forwarded or not")
+
+        # a charger that nobody holds: 409 as on one node
+        chargers[5].close()
+        c(wait(lambda: "F5" not in holders(url), 5) is not None, "a closed charger's lease is dropped")
+        c.eq(nodes[0].post("/api/v1/chargers/F5/ocpp/Reset", {"type": "Soft"})[0], 409, "nobody holds it: 409")
+
+        # 3. a charger connects to another node: the newer connection wins
+        old = chargers[1]
+        t0 = time.time()
+        chargers[1] = Charger(nodes[2], "F1", reply)
+        moved = wait(old.ended, 5)
+        c(moved is not None, "the old node dropped its session")
+        print("takeover: the old node closed its session %.0f ms after the new boot" % (1000 * (moved or 0)))
+        c.eq(holders(url).get("F1"), "n2", "the lease moved")
+        c.eq(nodes[1].post("/api/v1/chargers/F1/ocpp/Reset", {"type": "Soft"}), (200, {"result": {"status": "Accepted"}}),
+             "the old node forwards to the new one")
+
+        # 4. a node SIGKILLed: its chargers dial another node
+        nodes[0].proc.send_signal(signal.SIGKILL)
+        nodes[0].proc.wait()
+        killed = time.time()
+        gone = [ch for ch in chargers if ch.cid in ("F0", "F3")]
+        c(wait(lambda: all(ch.ended() for ch in gone), 5) is not None, "its chargers saw the connection end")
+        for ch in gone:
+            chargers.append(Charger(nodes[1], ch.cid, reply))
+        ok = wait(lambda: all(nodes[2].post("/api/v1/chargers/%s/ocpp/Reset" % ch.cid, {"type": "Soft"})[0] == 200
+                              for ch in gone), 15)
+        c(ok is not None, "admin calls reach them again through the other nodes")
+        print("node killed: its chargers answer admin calls through another node %.1f s later (lease %d s)"
+              % (time.time() - killed, settings["node_lease_s"]))
+        st, h = nodes[1].get("/api/v1/health")
+        c.eq({n["id"]: n["running"] for n in h["nodes"]}.get("n0"), False, "health: the killed node does not run")
+        for d in nodes[1:]:
+            c.eq(d.stop(), 0, "a node stops")
+        c.eq(psql(url, "SELECT count(*) FROM charger_node")[0][0], 0, "stopped nodes leave no lease")
+    except Exception as e:  # noqa: BLE001
+        import traceback
+        c(False, "exception: %r\n%s\n%s" % (e, traceback.format_exc(), "\n".join(d.logtext()[-2000:] for d in nodes)))
+        for d in nodes:
+            d.kill()
+    finally:
+        for ch in chargers:
+            ch.close()
+        for d in nodes:
+            d.cleanup()
+
+
+started = pg("start", *(["--require"] if os.environ.get("CSMS_REQUIRE_TEST_PEERS") else []))
+if started.returncode == 77:
+    print("SKIP: " + started.stderr.strip())
+    sys.exit(77)
+if started.returncode != 0:
+    print("PostgreSQL did not start: " + started.stderr)
+    sys.exit(1)
+try:
+    run(database("fleet"))
+finally:
+    pg("stop")
+    os.rmdir(state) if os.path.isdir(state) and not os.listdir(state) else None
+c.done()
