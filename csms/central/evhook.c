@@ -5,6 +5,7 @@
 #include "csms.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *const evhook_kind_names[EVHOOK_KIND_COUNT] = {
@@ -28,6 +29,32 @@ int evhook_kind_of(const char *name)
 		if (!strcmp(evhook_kind_names[i], name))
 			return i;
 	return -1;
+}
+
+int evhook_parse_kinds(const char *key, const char *list, unsigned *bits, char *err, size_t errlen)
+{
+	*bits = 0;
+	const char *p = list;
+	while (*p) {
+		size_t len = strcspn(p, " ,\t");
+		char word[40];
+		if (len) {
+			snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1),
+				 p);
+			int k = evhook_kind_of(word);
+			if (!strcmp(word, "all"))
+				*bits |= (1u << EVHOOK_KIND_COUNT) - 1;
+			else if (k < 0 || len >= sizeof word) {
+				snprintf(err, errlen, "%s: '%.*s' is no event kind (all, %s, ...)", key,
+					 (int)(len > 40 ? 40 : len), p, evhook_kind_names[0]);
+				return -1;
+			} else
+				*bits |= 1u << k;
+		}
+		p += len;
+		p += strspn(p, " ,\t");
+	}
+	return 0;
 }
 
 /* Alarms with a kind of their own; the rest are alarmRaised/alarmCleared. */

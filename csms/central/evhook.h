@@ -10,6 +10,7 @@
 #ifndef CSMS_EVHOOK_H
 #define CSMS_EVHOOK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct csms;
@@ -30,6 +31,9 @@ enum evhook_kind {
 extern const char *const evhook_kind_names[EVHOOK_KIND_COUNT];
 /* The kind of a name; -1 for none. */
 int evhook_kind_of(const char *name);
+/* A setting's list of kind names (comma or space separated; "all": every
+ * kind) as bits (1 << kind); -1 with err naming key and the unknown word. */
+int evhook_parse_kinds(const char *key, const char *list, unsigned *bits, char *err, size_t errlen);
 
 /* One occurrence. Fields that do not apply are NULL / 0 / NaN. */
 struct evhook_event {

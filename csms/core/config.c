@@ -252,6 +252,10 @@ static const struct config_key keys[] = {
 	  "measurements (power, current, energy) are published when they changed, at most once per this many "
 	  "seconds; states at once",
 	  NULL, NULL, 0 },
+	{ "mqtt_events", C_STR, O(mqtt_events), "all", 0, 0, NULL,
+	  "notifications published on <prefix>/event/<kind> (not retained), comma list as webhook_events; "
+	  "all = every kind, empty = none",
+	  NULL, NULL, 0 },
 	/* integrations (integ/, README "Notifications" and "Price and forecast providers") */
 	{ "webhook_url", C_STR, O(webhook_url), "", 0, 0, NULL,
 	  "alarms and chosen events POSTed as JSON to this http(s) URL; several: separated by spaces or "

@@ -91,6 +91,7 @@ struct csms_config {
 	char *mqtt_url, *mqtt_user, *mqtt_password, *mqtt_ca, *mqtt_client_id;
 	char *mqtt_prefix, *mqtt_discovery_prefix;
 	int mqtt_period_s;
+	char *mqtt_events;
 	/* history (glue/history.c) */
 	int history_step_s;
 	int history_fine_days, history_15min_days, history_hourly_days;

@@ -20,6 +20,7 @@
 #include "csms_version.h"
 #include "energy.h"
 #include "errkind.h"
+#include "evhook.h"
 #include "log.h"
 #include "mqtt.h"
 #include "mqtt_ha.h"
@@ -28,6 +29,7 @@
 #include "session.h"
 #include "store.h"
 #include "timeutil.h"
+#include "webhook.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -68,7 +70,12 @@ struct mqtt_link {
 	struct pub *buckets[NBUCKETS];
 	struct tx_seen *txs;
 	size_t ntx;
-	int txs_known; /* txs holds a pass's list (no "started" for what ran before) */
+	int txs_known;      /* txs holds a pass's list (no "started" for what ran before) */
+	unsigned events;    /* evhook kinds published (1 << kind), mqtt_events */
+	int listening;      /* registered with evhook_listen */
+	char site[128];     /* the notifications' "site": node_id or the host name */
+	int64_t started_ms; /* with seq: a notification's id, as the webhooks' */
+	unsigned long long seq;
 };
 
 /* ---- the settings ---- */
@@ -83,6 +90,9 @@ static int printable_ascii(const char *s)
 
 int mqtt_link_check_config(const struct csms_config *cfg, char *err, size_t errlen)
 {
+	unsigned bits;
+	if (evhook_parse_kinds("mqtt_events", cfg->mqtt_events, &bits, err, errlen))
+		return -1;
 	struct mqtt_url u;
 	char why[200];
 	if (!cfg->mqtt_url[0])
@@ -623,6 +633,25 @@ void mqtt_link_tick(struct csms *app)
 
 /* ---- start and stop ---- */
 
+/* A notification (central/evhook.h) on <prefix>/event/<kind>, the body the
+ * webhooks send (not retained, QoS 1; lost when not connected: the alarm
+ * itself stays in GET /api/v1/alarms). */
+static void on_event(void *arg, const struct evhook_event *ev)
+{
+	struct mqtt_link *L = arg;
+	if (!(L->events & (1u << ev->kind)))
+		return;
+	char id[48], topic[MQTT_HA_TOPIC_MAX];
+	snprintf(id, sizeof id, "%lld-%llu", (long long)L->started_ms, ++L->seq);
+	cJSON *j = webhook_event_json(ev, L->site, id);
+	char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	snprintf(topic, sizeof topic, "%s/event/%s", L->prefix, evhook_kind_names[ev->kind]);
+	if (text && mqtt_publish(L->m, topic, text, strlen(text), 1, 0))
+		LOGD("mqtt", "%s: not published (not connected)", evhook_kind_names[ev->kind]);
+	free(text);
+}
+
 static void wake_loop(void *arg)
 {
 	struct csms *app = arg;
@@ -677,6 +706,14 @@ int mqtt_link_init(struct csms *app, char *err, size_t errlen)
 	}
 	app->mqtt = L;
 	app->mqtt_state = 1;
+	evhook_parse_kinds("mqtt_events", c->mqtt_events, &L->events, err, errlen); /* checked at start */
+	if (c->node_id && c->node_id[0])
+		snprintf(L->site, sizeof L->site, "%s", c->node_id);
+	else if (gethostname(L->site, sizeof L->site - 1))
+		snprintf(L->site, sizeof L->site, "csmsd");
+	L->started_ms = time_now_ms();
+	if (L->events && !evhook_listen(app, on_event, L))
+		L->listening = 1;
 	LOGI("mqtt", "connecting to %s as %s (topics under %s/, discovery %s)", c->mqtt_url, client_id,
 	     L->prefix, L->disc[0] ? L->disc : "off");
 	return 0;
@@ -688,6 +725,8 @@ void mqtt_link_free(struct csms *app)
 	if (!L)
 		return;
 	app->mqtt = NULL;
+	if (L->listening)
+		evhook_unlisten(app, on_event, L);
 	mqtt_stop(L->m, L->status_topic);
 	for (size_t i = 0; i < NBUCKETS; i++)
 		for (struct pub *p = L->buckets[i], *next; p; p = next) {

@@ -80,40 +80,12 @@ static int split_urls(const char *list, char out[][512], int max, char *err, siz
 	return n;
 }
 
-/* webhook_events as bits; -1 with err naming the unknown kind. */
-static int parse_events(const char *list, unsigned *bits, char *err, size_t errlen)
-{
-	*bits = 0;
-	const char *p = list;
-	while (*p) {
-		size_t len = strcspn(p, " ,\t");
-		char word[40];
-		if (len) {
-			snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1),
-				 p);
-			int k = evhook_kind_of(word);
-			if (!strcmp(word, "all"))
-				*bits |= (1u << EVHOOK_KIND_COUNT) - 1;
-			else if (k < 0 || len >= sizeof word) {
-				snprintf(err, errlen,
-					 "webhook_events: '%.*s' is no event kind (all, %s, ...)",
-					 (int)(len > 40 ? 40 : len), p, evhook_kind_names[0]);
-				return -1;
-			} else
-				*bits |= 1u << k;
-		}
-		p += len;
-		p += strspn(p, " ,\t");
-	}
-	return 0;
-}
-
 int webhook_check_config(const struct csms_config *cfg, char *err, size_t errlen)
 {
 	char urls[WEBHOOK_MAX_URLS][512];
 	unsigned bits;
 	if (split_urls(cfg->webhook_url, urls, WEBHOOK_MAX_URLS, err, errlen) < 0 ||
-	    parse_events(cfg->webhook_events, &bits, err, errlen))
+	    evhook_parse_kinds("webhook_events", cfg->webhook_events, &bits, err, errlen))
 		return -1;
 	if (strlen(cfg->webhook_secret) >= sizeof(((struct webhook *)0)->secret)) {
 		snprintf(err, errlen, "webhook_secret: at most 255 characters");
@@ -146,7 +118,7 @@ struct webhook *webhook_new(struct csms *app, struct httpc *http, char *err, siz
 		snprintf(err, errlen, "webhook: out of memory");
 		return NULL;
 	}
-	if (parse_events(cfg->webhook_events, &w->wanted, err, errlen)) {
+	if (evhook_parse_kinds("webhook_events", cfg->webhook_events, &w->wanted, err, errlen)) {
 		free(w);
 		return NULL;
 	}
@@ -157,7 +129,9 @@ struct webhook *webhook_new(struct csms *app, struct httpc *http, char *err, siz
 	w->queue_max = cfg->webhook_queue;
 	w->started_ms = time_now_ms();
 	snprintf(w->secret, sizeof w->secret, "%s", cfg->webhook_secret);
-	if (gethostname(w->site, sizeof w->site))
+	if (cfg->node_id && cfg->node_id[0]) /* a fleet's node, else the host */
+		snprintf(w->site, sizeof w->site, "%s", cfg->node_id);
+	else if (gethostname(w->site, sizeof w->site))
 		snprintf(w->site, sizeof w->site, "csmsd");
 	w->site[sizeof w->site - 1] = 0;
 	for (int i = 0; i < n; i++) {

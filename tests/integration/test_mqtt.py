@@ -297,6 +297,24 @@ try:
       "a 'stopped' event with the energy and reason: %s" % stopped)
     c(sub.value("csms/charger/CP-MQ/transaction_id", "None"), "no transaction: None")
 
+    # ---- notifications (central/evhook.h) on csms/event/<kind>, the webhooks' body ----
+    fin = sub.wait(lambda s: [json.loads(p) for ret, t, p in s.msgs[n0:]
+                              if t == "csms/event/sessionFinished" and not ret])
+    c(fin and fin[0]["session"]["transactionId"] == txid and fin[0]["session"]["energyWh"] == 2500
+      and fin[0]["charger"] == "CP-MQ", "sessionFinished on csms/event/sessionFinished: %s" % fin)
+    n1 = sub.count()
+    r.call(json.dumps([2, "s3", "StatusNotification", {"connectorId": 1, "errorCode": "GroundFailure",
+                                                        "status": "Faulted"}]))
+    raised = sub.wait(lambda s: [json.loads(p) for ret, t, p in s.msgs[n1:]
+                                 if t == "csms/event/alarmRaised" and not ret])
+    c(raised and raised[0]["alarm"]["code"] == "GroundFailure" and raised[0]["alarm"]["active"] is True
+      and raised[0]["kind"] == "alarmRaised", "a fault: alarmRaised with its code: %s" % raised)
+    r.call(json.dumps([2, "s4", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                        "status": "Available"}]))
+    cleared = sub.wait(lambda s: [json.loads(p) for ret, t, p in s.msgs[n1:]
+                                  if t == "csms/event/alarmCleared" and not ret])
+    c(cleared and cleared[0]["alarm"]["code"] == "GroundFailure", "its clear: alarmCleared: %s" % cleared)
+
     # ---- commands: good ones change what the API shows ----
     pub(broker.port, "csms/charger/CP-MQ/charging_mode/set", "pv")
     c(sub.value("csms/charger/CP-MQ/charging_mode", "pv"), "charging mode pv published back")
@@ -439,7 +457,8 @@ for url in ("mqtt://127.0.0.1:%d" % free_port(), "mqtt://192.0.2.1:1883"):
 # ---- bad settings: one line naming the key, exit 2 ----
 for key, val in (("mqtt_url", "http://broker"), ("mqtt_url", "mqtt://"), ("mqtt_url", "mqtt://h:99999"),
                  ("mqtt_url", "mqtt://user:pw@host"), ("mqtt_prefix", "a/#"), ("mqtt_prefix", "/a"),
-                 ("mqtt_discovery_prefix", "ha/+"), ("mqtt_ca", "/nonexistent.pem")):
+                 ("mqtt_discovery_prefix", "ha/+"), ("mqtt_ca", "/nonexistent.pem"),
+                 ("mqtt_events", "alarmRaised,bogus")):
     args = [os.path.join(BUILD, "csmsd"), "--db", os.path.join(tmp, "x.db"), "--ws_port", "0",
             "--admin_port", str(free_port()), "--" + key, val]
     if key != "mqtt_url":
