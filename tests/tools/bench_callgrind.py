@@ -102,7 +102,7 @@ try:
             time.sleep(0.5)
     if a.idle:
         idle = subprocess.Popen([os.path.join(build, "tests", "loadgen"), "--url", "ws://127.0.0.1:%d/ocpp" % ws,
-                                 "--chargers", str(a.idle), "--idle", "--prefix", "IDLE", "--duration", "100000",
+                                 "--chargers", str(a.idle), "--idle", "--prefix", "IDLE", "--duration", "86400",
                                  "--ramp-per-s", "500", "--call-timeout-ms", "60000", "--boot-wait", "300"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for line in idle.stderr:

@@ -173,6 +173,7 @@ async def main():
                 if r[2]:
                     sessions["bt%05d.localhost" % i] = r[2].get_extra_info("ssl_object").session
             out[rnd + "Reused"] = reused
+            out[rnd + "CpuS"] = round(c1 - c0, 2)
             out[rnd + "S"] = round(total, 3)
             out[rnd + "Refused"] = n - len(ok)
             if rnd == "cold":
