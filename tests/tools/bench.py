@@ -79,8 +79,9 @@ class Csms:
     name = "csmsd"
 
     def __init__(self, n):
-        self.d = Csmsd(unknown_chargers="accept", max_connections=n + 500, log_level="warn",
-                       dlm_enabled="false", heartbeat_interval=3600)
+        # every charger is new: all may be pending their first boot at once
+        self.d = Csmsd(unknown_chargers="accept", max_connections=n + 500, max_pending_chargers=n + 500,
+                       log_level="warn", dlm_enabled="false", heartbeat_interval=3600)
         self.pid, self.url = self.d.proc.pid, self.d.url
 
     def stop(self):
