@@ -85,7 +85,8 @@ ws, admin = free_port(), free_port()
 cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=" + out,
        os.path.join(build, "csmsd"), "--db", os.path.join(tmp, "csms.db"), "--ws_port", str(ws),
        "--admin_port", str(admin), "--validate_outgoing", "true", "--unknown_chargers", "accept",
-       "--max_connections", str(a.chargers + a.idle + 500), "--max_pending_chargers", str(a.chargers + a.idle + 500), "--log_level", "warn", "--dlm_enabled", "false",
+       "--max_connections", str(a.chargers + a.idle + 500), "--max_pending_chargers",
+       str(a.chargers + a.idle + 500), "--log_level", "warn", "--dlm_enabled", "false",
        "--heartbeat_interval", "3600"]
 log = open(os.path.join(tmp, "csmsd.log"), "wb")
 d = subprocess.Popen(cmd, stdout=log, stderr=log)
