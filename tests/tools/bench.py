@@ -79,9 +79,16 @@ class Csms:
     name = "csmsd"
 
     def __init__(self, n):
-        # every charger is new: all may be pending their first boot at once
-        self.d = Csmsd(unknown_chargers="accept", max_connections=n + 500, max_pending_chargers=n + 500,
-                       log_level="warn", dlm_enabled="false", heartbeat_interval=3600)
+        # every charger is new: all may be pending their first boot at once; a free port taken
+        # by someone else between harness.free_port() and csmsd's bind is tried again
+        for attempt in range(3):
+            try:
+                self.d = Csmsd(unknown_chargers="accept", max_connections=n + 500, max_pending_chargers=n + 500,
+                               log_level="warn", dlm_enabled="false", heartbeat_interval=3600)
+                break
+            except RuntimeError as e:
+                if "cannot listen" not in str(e) or attempt == 2:
+                    raise
         self.pid, self.url = self.d.proc.pid, self.d.url
 
     def stop(self):
