@@ -11,11 +11,13 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 # What `ldd csmsd csmsctl` lists (GLPK is linked only by station-sim, a
-# build-tree tool; libglpk-dev comes with the build packages).
-runtime_pkgs="libwebsockets17 libcjson1 libsqlite3-0 libpq5 libssl3 libmodbus5 libsystemd0
-  libmosquitto1 libcurl4 ca-certificates"
-build_pkgs="build-essential cmake pkg-config libwebsockets-dev libcjson-dev libsqlite3-dev
-  libpq-dev libssl-dev libmodbus-dev libsystemd-dev libglpk-dev libmosquitto-dev libcurl4-openssl-dev"
+# build-tree tool; libglpk-dev comes with the build packages), and lws's
+# libev event-loop plugin, which lws loads at run time (dlopen: not in ldd).
+runtime_pkgs="libwebsockets17 libwebsockets-evlib-ev libev4 libcjson1 libsqlite3-0 libpq5 libssl3
+  libmodbus5 libsystemd0 libmosquitto1 libcurl4 ca-certificates"
+build_pkgs="build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-ev libev-dev
+  libcjson-dev libsqlite3-dev libpq-dev libssl-dev libmodbus-dev libsystemd-dev libglpk-dev
+  libmosquitto-dev libcurl4-openssl-dev"
 # python3-pymodbus imports serial and serial_asyncio, which it only
 # recommends: --no-install-recommends would leave them out.
 # chromium: the dashboard's browser test (tests/integration/test_web_ui.py).

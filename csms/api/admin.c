@@ -827,9 +827,12 @@ static int tx_close(struct csms *app, const cJSON *tx, int64_t meter_stop, const
 static void tx_closed(struct csms *app, const char *charger, int connector, int64_t id)
 {
 	struct charger *ch = charger_find(app->chargers, app->store, charger);
-	if (!ch || connector < 1 || connector >= CHARGER_MAX_CONN || ch->conn[connector].tx_id != id)
+	struct charger_conn *cc = ch && connector >= 1 && charger_conn_get(ch, connector)->tx_id == id
+		? charger_conn_at(ch, connector)
+		: NULL;
+	if (!cc)
 		return;
-	ch->conn[connector].tx_id = 0;
+	cc->tx_id = 0;
 	commands_tx_stopped(app, ch, connector);
 	control_charger_changed(app, ch);
 }

@@ -137,8 +137,9 @@ static void flows(struct text *t, struct csms *app, int with_ids)
 			continue;
 		double w = 0;
 		for (int k = 1; k < CHARGER_MAX_CONN; k++)
-			if (ch->conn[k].live.ts_ms && isfinite(ch->conn[k].live.power_w))
-				w += ch->conn[k].live.power_w;
+			if (charger_conn_get(ch, k)->live.ts_ms &&
+			    isfinite(charger_conn_get(ch, k)->live.power_w))
+				w += charger_conn_get(ch, k)->live.power_w;
 		put(t, "csms_charger_power_watts{charger=\"%s\"} %.17g\n", label(ch->id, id, sizeof id), w);
 	}
 }

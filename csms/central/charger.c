@@ -59,6 +59,43 @@ void charger_metered(struct charger_registry *r, struct charger *c, int connecto
 		r->ev.metered(r->ev.ctx, c, connector, tx_id, wh, ts_ms);
 }
 
+const struct charger_conn charger_conn_blank = {
+	.live = { .power_w = NAN,
+		  .energy_wh = NAN,
+		  .soc_pct = NAN,
+		  .temperature_c = NAN,
+		  .frequency_hz = NAN,
+		  .current_a = { NAN, NAN, NAN },
+		  .voltage_v = { NAN, NAN, NAN },
+		  .power_phase_w = { NAN, NAN, NAN },
+		  .current_offered_a = NAN,
+		  .voltage_any_v = NAN,
+		  .ts_ms = 0 },
+};
+
+struct charger_conn *charger_conn_at(struct charger *c, int k)
+{
+	if (k < 0 || k >= CHARGER_MAX_CONN)
+		return NULL;
+	if (k >= c->nconn) {
+		struct charger_conn *n = realloc(c->conns, (size_t)(k + 1) * sizeof *n);
+		if (!n)
+			return NULL;
+		for (int i = c->nconn; i <= k; i++)
+			n[i] = charger_conn_blank;
+		c->conns = n;
+		c->nconn = k + 1;
+	}
+	return &c->conns[k];
+}
+
+/* An entry and its connectors. */
+static void entry_free(struct charger *c)
+{
+	free(c->conns);
+	free(c);
+}
+
 void charger_registry_free(struct charger_registry *r)
 {
 	if (!r)
@@ -66,19 +103,9 @@ void charger_registry_free(struct charger_registry *r)
 	struct charger *c = r->all, *n;
 	for (; c; c = n) {
 		n = c->next;
-		free(c);
+		entry_free(c);
 	}
 	free(r);
-}
-
-static void live_reset(struct charger_live *l)
-{
-	l->power_w = l->energy_wh = l->soc_pct = l->temperature_c = l->frequency_hz = NAN;
-	l->current_offered_a = NAN;
-	l->voltage_any_v = NAN;
-	for (int i = 0; i < 3; i++)
-		l->current_a[i] = l->voltage_v[i] = l->power_phase_w[i] = NAN;
-	l->ts_ms = 0;
 }
 
 void charger_settings_default(struct charger_settings *s)
@@ -117,8 +144,6 @@ static struct charger *insert(struct charger_registry *r, const char *id, uint32
 	c->reg = REG_UNKNOWN;
 	charger_settings_default(&c->settings);
 	charger_caps_default(&c->caps);
-	for (int i = 0; i < CHARGER_MAX_CONN; i++)
-		live_reset(&c->conn[i].live);
 	c->dlm.sent_limit_a = -1;
 	c->dlm.last_sent_a = -1;
 	c->dlm.reason = "idle";
@@ -195,8 +220,8 @@ static struct charger *load(struct charger_registry *r, struct store *st, const 
 static int restore_status(void *arg, const struct store_conn_state *s)
 {
 	struct charger *c = arg;
-	if (s->connector >= 0 && s->connector < CHARGER_MAX_CONN) {
-		struct charger_conn *cc = &c->conn[s->connector];
+	struct charger_conn *cc = charger_conn_at(c, s->connector);
+	if (cc) {
 		snprintf(cc->status, sizeof cc->status, "%s", s->status ? s->status : "");
 		snprintf(cc->error_code, sizeof cc->error_code, "%s", s->error_code ? s->error_code : "");
 	}
@@ -207,8 +232,8 @@ static int restore_tx(void *arg, const struct store_tx_open *t)
 {
 	struct charger *c = arg;
 	/* Oldest first: a connector with two open ones runs the newer. */
-	if (t->connector >= 1 && t->connector < CHARGER_MAX_CONN) {
-		struct charger_conn *cc = &c->conn[t->connector];
+	struct charger_conn *cc = t->connector >= 1 ? charger_conn_at(c, t->connector) : NULL;
+	if (cc) {
 		cc->tx_id = t->tx_id;
 		snprintf(cc->tx_id_tag, sizeof cc->tx_id_tag, "%s", t->id_tag);
 		cc->tx_start_ms = t->start_ms;
@@ -266,10 +291,10 @@ void charger_release(struct charger_registry *r, struct charger *c)
 	if (--c->nsessions > 0)
 		return;
 	if (c->removed) {
-		free(c);
+		entry_free(c);
 	} else if (c->reg != REG_ACCEPTED) {
 		unlink_entry(r, c);
-		free(c);
+		entry_free(c);
 	}
 }
 
@@ -279,7 +304,7 @@ void charger_remove(struct charger_registry *r, struct charger *c)
 		return;
 	unlink_entry(r, c);
 	if (!c->nsessions)
-		free(c);
+		entry_free(c);
 }
 
 size_t charger_sweep(struct charger_registry *r)
@@ -290,7 +315,7 @@ size_t charger_sweep(struct charger_registry *r)
 		next = c->next;
 		if (c->reg != REG_ACCEPTED && !c->nsessions) {
 			unlink_entry(r, c);
-			free(c);
+			entry_free(c);
 			n++;
 		}
 	}
@@ -611,7 +636,7 @@ cJSON *charger_live_json(const struct charger *c)
 	cJSON *arr = cJSON_CreateArray();
 	char buf[40];
 	for (int i = 0; i < CHARGER_MAX_CONN; i++) {
-		const struct charger_live *l = &c->conn[i].live;
+		const struct charger_live *l = &charger_conn_get(c, i)->live;
 		if (!l->ts_ms)
 			continue;
 		cJSON *o = cJSON_CreateObject();
@@ -679,9 +704,10 @@ int charger_energy_register(const cJSON *sampled, double *wh)
 
 void charger_live_update(struct charger *c, int connector, const cJSON *sampled, int64_t ts_ms)
 {
-	if (connector < 0 || connector >= CHARGER_MAX_CONN)
+	struct charger_conn *cc = charger_conn_at(c, connector);
+	if (!cc)
 		return;
-	struct charger_live *l = &c->conn[connector].live;
+	struct charger_live *l = &cc->live;
 	const cJSON *sv;
 	cJSON_ArrayForEach(sv, sampled)
 	{

@@ -88,6 +88,10 @@ struct charger_dlm {
 	int follow_shown; /* its LimitNotFollowed alarm as last written: 0 unknown, 1 clear, 2 raised */
 };
 
+/* Nothing known of a connector: what charger_conn_get gives for one not
+ * seen. */
+extern const struct charger_conn charger_conn_blank;
+
 struct session;
 struct charger {
 	char id[STORE_ID_MAX];
@@ -97,7 +101,12 @@ struct charger {
 	int64_t seen_stored_ms;  /* last_seen_ms as last written to the store */
 	struct charger_settings settings;
 	struct charger_caps caps;
-	struct charger_conn conn[CHARGER_MAX_CONN];
+	/* Connectors 0..nconn-1, grown as they are seen (most chargers have
+	 * one to three: a fixed array of CHARGER_MAX_CONN was 3.7 KiB of the
+	 * ~7 an idle charger cost). Read with charger_conn_get, write with
+	 * charger_conn_at. */
+	struct charger_conn *conns;
+	int nconn;
 	struct charger_dlm dlm;
 	int reinstall_profiles;          /* send the stored charging profiles again (after a boot) */
 	int64_t booted_ms;               /* the boot they were lost in: later ones are not resent */
@@ -109,6 +118,17 @@ struct charger {
 	struct charger *next;  /* list of all, for iteration */
 	struct charger *prev;
 };
+
+/* Connector k's state, for reading: charger_conn_blank when it was never
+ * seen or k is out of range. */
+static inline const struct charger_conn *charger_conn_get(const struct charger *c, int k)
+{
+	return k >= 0 && k < c->nconn ? &c->conns[k] : &charger_conn_blank;
+}
+/* Connector k's state, for writing: the array grown to hold it (blank
+ * entries); NULL when k is outside 0..CHARGER_MAX_CONN-1 or out of memory.
+ * A pointer from it lasts until the next charger_conn_at. */
+struct charger_conn *charger_conn_at(struct charger *c, int k);
 
 struct charger_registry;
 

@@ -74,8 +74,8 @@ enum ocpp_status h_status_notification(const struct ocpp_req *r, cJSON *resp, co
 		*why = "could not record the status";
 		return OCPP_EINTERNAL;
 	}
-	if (conn < CHARGER_MAX_CONN) {
-		struct charger_conn *cc = &r->ch->conn[conn];
+	struct charger_conn *cc = charger_conn_at(r->ch, conn);
+	if (cc) {
 		snprintf(cc->status, sizeof cc->status, "%s", jget_str(r->payload, "status"));
 		snprintf(cc->error_code, sizeof cc->error_code, "%s", jget_str(r->payload, "errorCode"));
 	}
@@ -175,8 +175,8 @@ enum ocpp_status h_start_transaction(const struct ocpp_req *r, cJSON *resp, cons
 		commands_tx_started(app, r->ch, s.connector, s.reservation_id, tag, id);
 	}
 	cJSON_AddNumberToObject(resp, "transactionId", (double)id);
-	if (s.connector < CHARGER_MAX_CONN) {
-		struct charger_conn *cc = &r->ch->conn[s.connector];
+	struct charger_conn *cc = charger_conn_at(r->ch, s.connector);
+	if (cc) {
 		cc->tx_id = id;
 		snprintf(cc->tx_id_tag, sizeof cc->tx_id_tag, "%s", tag);
 		cc->tx_start_ms = s.start_ms;
@@ -265,12 +265,15 @@ enum ocpp_status h_stop_transaction(const struct ocpp_req *r, cJSON *resp, const
 		}
 	}
 	/* A connector already running a newer transaction keeps it and its profiles. */
-	if (conn > 0 && conn < CHARGER_MAX_CONN && r->ch->conn[conn].tx_id == s.tx_id) {
-		r->ch->conn[conn].tx_id = 0;
-		r->ch->conn[conn].tx_id_tag[0] = 0;
-		r->ch->conn[conn].tx_start_ms = 0;
+	struct charger_conn *cc = conn > 0 && charger_conn_get(r->ch, conn)->tx_id == s.tx_id
+		? charger_conn_at(r->ch, conn)
+		: NULL;
+	if (cc) {
+		cc->tx_id = 0;
+		cc->tx_id_tag[0] = 0;
+		cc->tx_start_ms = 0;
 	}
-	if (conn > 0 && (conn >= CHARGER_MAX_CONN || !r->ch->conn[conn].tx_id))
+	if (conn > 0 && (conn >= CHARGER_MAX_CONN || !charger_conn_get(r->ch, conn)->tx_id))
 		commands_tx_stopped(app, r->ch, conn);
 	charger_changed(app->chargers, r->ch);
 	return OCPP_OK;

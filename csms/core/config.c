@@ -128,7 +128,7 @@ static const struct config_key keys[] = {
 	  "text: one readable line per event; json: one JSON object per line (log collectors)", NULL, NULL,
 	  0 },
 	{ "max_connections", C_INT, O(max_connections), "20000", 16, 1000000, NULL,
-	  "open file limit asked for at start (chargers + API clients)", NULL, NULL, 0 },
+	  "connections (chargers + API clients); open files limit = this + 128", NULL, NULL, 0 },
 	{ "validate_outgoing", C_BOOL, O(validate_outgoing), "false", 0, 0, NULL,
 	  "validate our own OCPP answers against the schemas (tests)", NULL, NULL, 0 },
 	{ "audit_keep", C_INT, O(audit_keep), "100000", 100, 100000000, NULL,

@@ -327,12 +327,12 @@ static dlm_ev_state ev_state(const struct charger *ch)
 {
 	int suspended = 0;
 	for (int i = 1; i < CHARGER_MAX_CONN; i++) {
-		const char *s = ch->conn[i].status;
+		const char *s = charger_conn_get(ch, i)->status;
 		if (!strcmp(s, "Charging"))
 			return DLM_EV_CHARGING;
 		if (!strcmp(s, "SuspendedEV") || !strcmp(s, "SuspendedEVSE") || !strcmp(s, "Preparing"))
 			suspended = 1;
-		else if (!s[0] && ch->conn[i].tx_id)
+		else if (!s[0] && charger_conn_get(ch, i)->tx_id)
 			return DLM_EV_CHARGING;
 	}
 	return suspended ? DLM_EV_SUSPENDED : DLM_EV_IDLE;
@@ -342,7 +342,7 @@ static void meter_sample(const struct charger *ch, dlm_meter_sample *m)
 {
 	dlm_meter_sample_clear(m);
 	for (int i = 1; i < CHARGER_MAX_CONN; i++) {
-		const struct charger_live *l = &ch->conn[i].live;
+		const struct charger_live *l = &charger_conn_get(ch, i)->live;
 		if (!l->ts_ms)
 			continue;
 		if (charger_is_dc(ch)) {
@@ -481,10 +481,11 @@ static void infer_dc(struct csms *app, struct charger *ch)
 	if (ch->caps.dc_seen || strcmp(ch->settings.kind, "auto"))
 		return;
 	for (int i = 1; i < CHARGER_MAX_CONN; i++)
-		if (ch->conn[i].live.ts_ms && ch->conn[i].live.voltage_any_v > 260) {
+		if (charger_conn_get(ch, i)->live.ts_ms &&
+		    charger_conn_get(ch, i)->live.voltage_any_v > 260) {
 			ch->caps.dc_seen = 1;
 			LOGI("dlm", "%s: a DC charger (%.0f V without phase): limits in W", ch->id,
-			     ch->conn[i].live.voltage_any_v);
+			     charger_conn_get(ch, i)->live.voltage_any_v);
 			caps_changed(app, ch, -1, "");
 			return;
 		}
@@ -499,8 +500,8 @@ static void check_phases(struct csms *app, struct charger *ch)
 		return;
 	int64_t newest = 0;
 	for (int i = 1; i < CHARGER_MAX_CONN; i++)
-		if (ch->conn[i].live.ts_ms > newest)
-			newest = ch->conn[i].live.ts_ms;
+		if (charger_conn_get(ch, i)->live.ts_ms > newest)
+			newest = charger_conn_get(ch, i)->live.ts_ms;
 	dlm_meter_sample m;
 	meter_sample(ch, &m);
 	if (dlm_send_phase_check(ch->dlm.sent_phases, ch->dlm.phase_cmd_ms, react_ms(app), &m,
@@ -527,8 +528,8 @@ static void check_follow(struct csms *app, struct charger *ch)
 {
 	int64_t newest = 0;
 	for (int i = 1; i < CHARGER_MAX_CONN; i++)
-		if (ch->conn[i].live.ts_ms > newest)
-			newest = ch->conn[i].live.ts_ms;
+		if (charger_conn_get(ch, i)->live.ts_ms > newest)
+			newest = charger_conn_get(ch, i)->live.ts_ms;
 	dlm_meter_sample m;
 	meter_sample(ch, &m);
 	int64_t since = ch->dlm.over_since_ms ? ch->dlm.over_since_ms : DLM_NO_TIME;
@@ -602,8 +603,8 @@ static void estimate_draw(struct csms *app, const struct charger *ch, dlm_charge
 {
 	int64_t newest = 0;
 	for (int i = 1; i < CHARGER_MAX_CONN; i++)
-		if (ch->conn[i].live.ts_ms > newest)
-			newest = ch->conn[i].live.ts_ms;
+		if (charger_conn_get(ch, i)->live.ts_ms > newest)
+			newest = charger_conn_get(ch, i)->live.ts_ms;
 	dlm_send_state s;
 	dlm_meter_sample m;
 	send_state_get(&ch->dlm, &s);
@@ -626,8 +627,9 @@ static double charger_volts(const struct charger *ch)
 	int n = 0;
 	for (int i = 1; i < CHARGER_MAX_CONN; i++)
 		for (int p = 0; p < 3; p++)
-			if (ch->conn[i].live.ts_ms && isfinite(ch->conn[i].live.voltage_v[p])) {
-				sum += ch->conn[i].live.voltage_v[p];
+			if (charger_conn_get(ch, i)->live.ts_ms &&
+			    isfinite(charger_conn_get(ch, i)->live.voltage_v[p])) {
+				sum += charger_conn_get(ch, i)->live.voltage_v[p];
 				n++;
 			}
 	return n ? sum / n : NAN;

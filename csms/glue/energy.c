@@ -239,10 +239,10 @@ static int car_plugged(const struct charger *c)
 {
 	static const char *const wanting[] = { "Preparing", "Charging", "SuspendedEV", "SuspendedEVSE" };
 	for (int k = 1; k < CHARGER_MAX_CONN; k++) {
-		if (c->conn[k].tx_id)
+		if (charger_conn_get(c, k)->tx_id)
 			return 1;
 		for (size_t w = 0; w < sizeof wanting / sizeof wanting[0]; w++)
-			if (!strcmp(c->conn[k].status, wanting[w]))
+			if (!strcmp(charger_conn_get(c, k)->status, wanting[w]))
 				return 1;
 	}
 	return 0;
@@ -255,9 +255,10 @@ static double ev_inputs(struct csms *app, station_input *in)
 	double total = 0;
 	for (const struct charger *c = charger_first(app->chargers); c; c = c->next)
 		for (int k = 1; k < CHARGER_MAX_CONN; k++)
-			if (c->session && c->conn[k].live.ts_ms && isfinite(c->conn[k].live.power_w) &&
-			    c->conn[k].live.power_w > 0)
-				total += c->conn[k].live.power_w;
+			if (c->session && charger_conn_get(c, k)->live.ts_ms &&
+			    isfinite(charger_conn_get(c, k)->live.power_w) &&
+			    charger_conn_get(c, k)->live.power_w > 0)
+				total += charger_conn_get(c, k)->live.power_w;
 	for (int i = 0; i < e->eff.n_chargers; i++) {
 		const struct charger *c = find_charger(app, e->eff.chargers[i].id);
 		in->ev[i].connected = c && c->session && car_plugged(c);
@@ -1184,8 +1185,9 @@ static cJSON *measured_json(struct csms *app)
 		double w = 0;
 		int any = 0;
 		for (int k = 1; k < CHARGER_MAX_CONN; k++)
-			if (c->conn[k].live.ts_ms && isfinite(c->conn[k].live.power_w)) {
-				w += c->conn[k].live.power_w;
+			if (charger_conn_get(c, k)->live.ts_ms &&
+			    isfinite(charger_conn_get(c, k)->live.power_w)) {
+				w += charger_conn_get(c, k)->live.power_w;
 				any = 1;
 			}
 		cJSON_AddStringToObject(f, "id", c->id);

@@ -235,7 +235,7 @@ static struct hconn *conn_find(struct history *h, const char *id, int connector,
 /* What a connector draws now as the station sees it (energy.c's ev_inputs). */
 static double conn_power(const struct charger *c, int k)
 {
-	const struct charger_live *l = &c->conn[k].live;
+	const struct charger_live *l = &charger_conn_get(c, k)->live;
 	return c->session && l->ts_ms && isfinite(l->power_w) && l->power_w > 0 ? l->power_w : 0;
 }
 
@@ -347,7 +347,7 @@ void history_tx_meter(struct csms *app, struct charger *ch, int connector, int64
 	struct history *h = app->history;
 	struct store_tx_meter m;
 	if (tx_id <= 0 && connector > 0 && connector < CHARGER_MAX_CONN)
-		tx_id = ch->conn[connector].tx_id;
+		tx_id = charger_conn_get(ch, connector)->tx_id;
 	if (tx_id <= 0 || !isfinite(wh) || store_tx_meter_get(app->store, tx_id, &m) ||
 	    strcmp(m.charger, ch->id))
 		return;

@@ -390,9 +390,10 @@ static uint64_t registry_sig(struct csms *app)
 		MIX(&conn, sizeof conn);
 		MIX(c->settings.charging_mode, strlen(c->settings.charging_mode));
 		MIX(&c->settings.max_current_a, sizeof c->settings.max_current_a);
-		for (int i = 0; i < CHARGER_MAX_CONN; i++) {
-			MIX(c->conn[i].status, strlen(c->conn[i].status));
-			MIX(&c->conn[i].tx_id, sizeof c->conn[i].tx_id);
+		for (int i = 0; i < c->nconn; i++) {
+			const struct charger_conn *k = charger_conn_get(c, i);
+			MIX(k->status, strlen(k->status));
+			MIX(&k->tx_id, sizeof k->tx_id);
 		}
 	}
 #undef MIX
@@ -453,10 +454,11 @@ static int charging(struct csms *app, struct charger *ch, int on, const char *to
 		return err_set(e, ERR_CONFLICT, "charger '%s' is not connected", ch->id);
 	int64_t tx = 0;
 	int preparing = 0;
-	for (int i = 1; i < CHARGER_MAX_CONN; i++) {
-		if (ch->conn[i].tx_id && !tx)
-			tx = ch->conn[i].tx_id;
-		if (!preparing && !strcmp(ch->conn[i].status, "Preparing"))
+	for (int i = 1; i < ch->nconn; i++) {
+		const struct charger_conn *k = charger_conn_get(ch, i);
+		if (k->tx_id && !tx)
+			tx = k->tx_id;
+		if (!preparing && !strcmp(k->status, "Preparing"))
 			preparing = i;
 	}
 	cJSON *body = cJSON_CreateObject();

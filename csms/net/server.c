@@ -3,7 +3,9 @@
  * segment, Basic auth for security profiles 1 and 2), the admin HTTP
  * listener (one request per connection), the 250 ms tick and the loop that
  * commits once per turn. Every path is checked as sent (reqline.h) before
- * lws's decoded one is routed on. */
+ * lws's decoded one is routed on. The loop is libev's epoll backend
+ * through lws's event-library plugin (lws's own loop polls every socket
+ * each turn); lws's poll loop only when the plugin cannot be loaded. */
 #include "server.h"
 #include "http.h"
 #include "jsontext.h"
@@ -13,7 +15,10 @@
 #include "reqline.h"
 #include "session.h"
 
+#include <ev.h>
 #include <limits.h>
+#include <malloc.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -25,15 +30,21 @@ _Static_assert(LWS_PRE <= SESSION_PRE, "SESSION_PRE must cover LWS_PRE");
 
 #define TICK_US (250 * LWS_US_PER_MS)
 #define HTTP_BODY_MAX (1024 * 1024)
+#define OCPP_RX_BUFFER 1024
+#define FD_SPARE 128 /* open files beside the connections: store, logs, listeners, lws's own */
 
 /* One per daemon; lives from server_start to server_destroy. */
 struct server {
 	struct lws_context *ctx;
 	struct server_opts o;
 	struct server_events ev;
+	struct ev_loop *loop; /* ours, lent to lws as its foreign loop; NULL: lws's poll loop */
 	lws_sorted_usec_list_t tick;
 	lws_retry_bo_t retry;
+	rlim_t nofile_was, nofile, nofile_hard; /* the open files limit before and after set_fd_limit */
 	int n_ocpp;     /* OCPP connections with a session (ESTABLISHED, not yet CLOSED) */
+	unsigned churn; /* connections opened or closed since the last heap trim */
+	unsigned ticks;
 	int going_away; /* shutting down: each OCPP connection closes with 1001 */
 };
 
@@ -167,6 +178,30 @@ static int verify_client_cert(struct lws *wsi, X509_STORE_CTX *x, int preverify_
 	LOGW("server", "TLS handshake refused from %s: client certificate '%s' (depth %d): %s", addr, subject,
 	     X509_STORE_CTX_get_error_depth(x), X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
 	return 1;
+}
+
+/* The wss:// listener's SSL_CTX, once lws has made it (before its
+ * certificate is loaded):
+ * - SSL_MODE_RELEASE_BUFFERS: an idle connection gives its 16 KiB read
+ *   and write buffers back (about 35 KiB per idle TLS charger otherwise);
+ * - session tickets (stateless: nothing kept per session on our side, no
+ *   server cache) so that a charger that reconnects resumes with a
+ *   ticket instead of a full handshake; one ticket per handshake is
+ *   enough for a charger's one connection. The session id context lets
+ *   a session whose client certificate was verified (profile 3) resume
+ *   (OpenSSL refuses that without one); the verification result is kept
+ *   in the ticket, and the common name is checked on each connection. */
+void server_tls_tune(void *ssl_ctx)
+{
+	SSL_CTX *ctx = ssl_ctx;
+	static const unsigned char sid_ctx[] = "csmsd-ocpp";
+	if (!ctx)
+		return;
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
 }
 
 /* Security profile 3: the chain verified (verify_client_cert); its common
@@ -381,6 +416,9 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
 		/* user is the X509_STORE_CTX, len OpenSSL's preverify_ok */
 		return verify_client_cert(wsi, user, (int)len);
+	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+		server_tls_tune(user); /* user is the vhost's SSL_CTX */
+		break;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: return handshake_filter(srv, p, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
 		p->srv = srv;
@@ -388,6 +426,7 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (!p->s)
 			return -1;
 		srv->n_ocpp++;
+		srv->churn++;
 		break;
 	case LWS_CALLBACK_RECEIVE:
 		/* shutting down: no new work, the charger sends it again elsewhere */
@@ -402,6 +441,7 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		p->s = NULL;
 		if (sess) {
 			srv->n_ocpp--;
+			srv->churn++;
 			srv->ev.closed(srv->ev.ctx, sess);
 		}
 		break;
@@ -837,17 +877,37 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 }
 
 static const struct lws_protocols ocpp_protocols[] = {
-	{ "ocpp1.6", cb_ocpp, sizeof(struct ws_pss), 4096, 0, NULL, 0 }, { NULL, NULL, 0, 0, 0, NULL, 0 }
+	/* rx_buffer_size: lws keeps this buffer (+ LWS_PRE) for every
+	 * connection's whole life; a frame longer than it arrives in pieces
+	 * that on_receive joins. Most OCPP frames (boots, heartbeats, status)
+	 * fit in 1 KiB; MeterValues often do not, and are joined. */
+	{ "ocpp1.6", cb_ocpp, sizeof(struct ws_pss), OCPP_RX_BUFFER, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
 static const struct lws_protocols http_protocols[] = {
 	{ "http", cb_http, sizeof(struct http_pss), 4096, 0, NULL, 0 }, { NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
+/* After connections came or went (a reconnect storm: thousands of TLS
+ * handshakes at once, each with tens of KiB of temporary buffers), the
+ * freed memory between the connections that stay is given back to the
+ * kernel, at most once a second: glibc's free returns only the top of
+ * the heap, so without this the storm's peak stays resident for good
+ * (about 60 KiB per TLS charger instead of 20). */
+static void trim_heap(struct server *srv)
+{
+	if (++srv->ticks % 4 || !srv->churn)
+		return;
+	srv->churn = 0;
+	malloc_trim(0);
+}
+
 static void tick_cb(lws_sorted_usec_list_t *sul)
 {
 	struct server *srv = lws_container_of(sul, struct server, tick);
 	srv->ev.tick(srv->ev.ctx);
+	trim_heap(srv);
 	lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_US);
 }
 
@@ -876,6 +936,88 @@ static struct lws_vhost *make_vhost(struct server *srv, const char *name, const 
 	return lws_create_vhost(srv->ctx, &info);
 }
 
+/* The soft limit on open files set to what max_connections needs (want:
+ * raised up to the hard limit, or lowered to it), before lws sizes its
+ * tables by it: lws 4.1 indexes its fd table directly only when that
+ * table is as large as the limit; given a smaller fd_limit_per_thread it
+ * finds each ready socket by a linear search (2 per event, over every
+ * connection: 95,000 instructions a frame with 2,100 connections). Said
+ * as the loop starts (a start that fails prints one line, its reason). */
+static void set_fd_limit(struct server *srv, rlim_t want)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	srv->nofile_was = srv->nofile = rl.rlim_cur;
+	rlim_t to = want < rl.rlim_max ? want : rl.rlim_max;
+	if (to != rl.rlim_cur) {
+		rl.rlim_cur = to;
+		if (!setrlimit(RLIMIT_NOFILE, &rl))
+			srv->nofile = to;
+	}
+	srv->nofile_hard = rl.rlim_max;
+}
+
+/* The loop and the open files limit, in the log as the loop starts; a
+ * hard limit below what max_connections needs is a warning (chargers
+ * past it would be refused). */
+static void log_started(const struct server *srv)
+{
+	unsigned long long want = (unsigned long long)srv->o.max_connections + FD_SPARE;
+	if (srv->nofile != srv->nofile_was)
+		LOGI("server",
+		     "open files limit %s from %llu to %llu (max_connections + %d; hard limit %llu)",
+		     srv->nofile > srv->nofile_was ? "raised" : "lowered",
+		     (unsigned long long)srv->nofile_was, (unsigned long long)srv->nofile, FD_SPARE,
+		     (unsigned long long)srv->nofile_hard);
+	if (srv->nofile && srv->nofile < want)
+		LOGW("server",
+		     "open files limit %llu is below max_connections + %d = %llu: chargers past it are "
+		     "refused (raise the hard limit: LimitNOFILE=, ulimit -Hn)",
+		     (unsigned long long)srv->nofile, FD_SPARE, want);
+	if (srv->loop)
+		LOGI("server", "event loop: libev (epoll)");
+	else
+		LOGW("server", "event loop: libwebsockets' poll loop (every socket scanned each turn): %s",
+		     "the libev plugin (package libwebsockets-evlib-ev) or epoll is not available");
+}
+
+/* The lws context on our libev loop (epoll: a turn costs what is ready,
+ * not what is connected). Without the plugin (libwebsockets-evlib-ev) or
+ * epoll, lws's own poll loop, said in the log. The loop is foreign to
+ * lws so that it installs no signal watcher of its own (main.c owns
+ * SIGINT and SIGTERM); we run it one turn at a time (run_turn). */
+static int create_context(struct server *srv)
+{
+	const struct server_opts *o = &srv->o;
+	struct lws_context_creation_info info;
+	memset(&info, 0, sizeof info);
+	/* A text frame that is not UTF-8: close 1007. lws 4.1 reads this
+	 * option from the context, not the vhost. */
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
+	if (o->tls_port)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.user = srv;
+	/* no fd_limit_per_thread: lws takes the open files limit (set_fd_limit) */
+	info.count_threads = 1;
+	void *loops[1] = { NULL };
+	srv->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
+	if (srv->loop) {
+		loops[0] = srv->loop;
+		info.foreign_loops = loops;
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+		srv->ctx = lws_create_context(&info);
+		if (srv->ctx)
+			return 0;
+		ev_loop_destroy(srv->loop);
+		srv->loop = NULL;
+		info.foreign_loops = NULL;
+		info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+	}
+	srv->ctx = lws_create_context(&info);
+	return srv->ctx ? 0 : -1;
+}
+
 static void lws_log(int level, const char *line)
 {
 	size_t n = strlen(line);
@@ -901,31 +1043,13 @@ struct server *server_start(const struct server_opts *opts, const struct server_
 	srv->retry.secs_since_valid_hangup =
 		(uint16_t)(o->ping_interval_s * 2 + (o->ping_interval_s < 10 ? o->ping_interval_s : 10));
 
-	struct rlimit rl;
-	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
-		rlim_t want = (rlim_t)o->max_connections + 64;
-		if (rl.rlim_cur < want) {
-			rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
-	}
+	set_fd_limit(srv, (rlim_t)o->max_connections + FD_SPARE);
 
 	/* lws's own lines only when debugging: errors that matter are reported
 	 * by us, as one line naming the setting. */
 	lws_set_log_level(log_enabled(LOG_DEBUG) ? LLL_ERR | LLL_WARN : 0, lws_log);
 
-	struct lws_context_creation_info info;
-	memset(&info, 0, sizeof info);
-	/* A text frame that is not UTF-8: close 1007. lws 4.1 reads this
-	 * option from the context, not the vhost. */
-	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
-	if (o->tls_port)
-		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.user = srv;
-	info.fd_limit_per_thread = (unsigned int)o->max_connections + 64;
-	info.count_threads = 1;
-	srv->ctx = lws_create_context(&info);
-	if (!srv->ctx) {
+	if (create_context(srv)) {
 		snprintf(err, errlen, "cannot create the libwebsockets context");
 		goto fail;
 	}
@@ -956,10 +1080,24 @@ fail:
 	return NULL;
 }
 
+/* One turn of the loop: wait for what is ready (or the next timer) and
+ * serve it. lws_service() would not return on the libev loop (4.1 runs
+ * it with ev_run(loop, 0), until it stops), and the end of turn (the
+ * group commit) must come after each turn. 0, or -1 to stop. */
+static int run_turn(struct server *srv)
+{
+	if (srv->loop) {
+		ev_run(srv->loop, EVRUN_ONCE);
+		return 0;
+	}
+	return lws_service(srv->ctx, 0) < 0 ? -1 : 0;
+}
+
 void server_run(struct server *srv, volatile int *stopping)
 {
+	log_started(srv);
 	while (!*stopping) {
-		if (lws_service(srv->ctx, 0) < 0)
+		if (run_turn(srv))
 			break;
 		srv->ev.end_of_turn(srv->ev.ctx);
 	}
@@ -975,7 +1113,7 @@ void server_close_all(struct server *srv, int wait_ms)
 	lws_callback_on_writable_all_protocol(srv->ctx, &ocpp_protocols[0]);
 	lws_usec_t until = lws_now_usecs() + (lws_usec_t)wait_ms * LWS_US_PER_MS;
 	while (srv->n_ocpp > 0 && lws_now_usecs() < until) {
-		if (lws_service(srv->ctx, 0) < 0)
+		if (run_turn(srv))
 			break;
 		srv->ev.end_of_turn(srv->ev.ctx);
 	}
@@ -991,5 +1129,7 @@ void server_destroy(struct server *srv)
 		lws_sul_cancel(&srv->tick);
 		lws_context_destroy(srv->ctx);
 	}
+	if (srv->loop)
+		ev_loop_destroy(srv->loop); /* after lws has stopped its watchers */
 	free(srv);
 }

@@ -70,6 +70,10 @@ void server_want_write(void *wsi);
 /* Calls deadline() for the session of this OCPP connection in delay_ms,
  * replacing the one set before; < 0 cancels (the rpc deadline hook). */
 void server_call_deadline(void *wsi, int64_t delay_ms);
+/* The wss:// listener's SSL_CTX (an SSL_CTX *): buffers released when a
+ * connection is idle, stateless session tickets (one per handshake), no
+ * server session cache, a session id context (server.c says why). */
+void server_tls_tune(void *ssl_ctx);
 /* Closes a charger connection (after its queued frames). */
 void server_close_session(struct session *s);
 

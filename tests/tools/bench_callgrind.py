@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""bench_callgrind.py [BUILD] [--chargers 100] [--seconds 6] [--keep]: where
+"""bench_callgrind.py [BUILD] [--chargers 100] [--idle 0] [--seconds 6] [--keep]: where
 csmsd's time goes, in instructions (a benchmark, not a test; see PROFILE.md).
 
 csmsd runs under `valgrind --tool=callgrind` with instrumentation off; loadgen
 drives --chargers chargers (MeterValues in a closed loop, as bench.py does).
 Once every charger has booted, instrumentation is switched on (callgrind_control
 -i on) for the measured window and off again; csmsd's own counter of frames
-received (/metrics) is read at both ends, so the figure is instructions per
+received (/metrics) is read at both ends (--idle N: N more chargers
+booted first and held idle, the cost of a turn with many connections), so the figure is instructions per
 received frame of the steady state, without start-up, boots or the /metrics
 requests. Instruction counts do not depend on the machine's load (CPU time
 does): they are the stable measure on a shared machine. Kernel time
@@ -35,6 +36,7 @@ from harness import free_port  # noqa: E402
 ap = argparse.ArgumentParser()
 ap.add_argument("build", nargs="?", default="build")
 ap.add_argument("--chargers", type=int, default=100)
+ap.add_argument("--idle", type=int, default=0)
 ap.add_argument("--seconds", type=int, default=6)
 ap.add_argument("--top", type=int, default=25)
 ap.add_argument("--keep", action="store_true")
@@ -83,10 +85,12 @@ ws, admin = free_port(), free_port()
 cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=" + out,
        os.path.join(build, "csmsd"), "--db", os.path.join(tmp, "csms.db"), "--ws_port", str(ws),
        "--admin_port", str(admin), "--validate_outgoing", "true", "--unknown_chargers", "accept",
-       "--max_connections", str(a.chargers + 500), "--log_level", "warn", "--dlm_enabled", "false",
+       "--max_connections", str(a.chargers + a.idle + 500), "--max_pending_chargers",
+       str(a.chargers + a.idle + 500), "--log_level", "warn", "--dlm_enabled", "false",
        "--heartbeat_interval", "3600"]
 log = open(os.path.join(tmp, "csmsd.log"), "wb")
 d = subprocess.Popen(cmd, stdout=log, stderr=log)
+idle = None
 try:
     deadline = time.time() + 120
     while True:
@@ -97,6 +101,14 @@ try:
             if time.time() > deadline or d.poll() is not None:
                 raise RuntimeError("csmsd under valgrind did not come up")
             time.sleep(0.5)
+    if a.idle:
+        idle = subprocess.Popen([os.path.join(build, "tests", "loadgen"), "--url", "ws://127.0.0.1:%d/ocpp" % ws,
+                                 "--chargers", str(a.idle), "--idle", "--prefix", "IDLE", "--duration", "86400",
+                                 "--ramp-per-s", "500", "--call-timeout-ms", "60000", "--boot-wait", "300"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for line in idle.stderr:
+            if "measuring" in line:
+                break
     lg = subprocess.Popen([os.path.join(build, "tests", "loadgen"), "--url", "ws://127.0.0.1:%d/ocpp" % ws,
                            "--chargers", str(a.chargers), "--duration", str(a.seconds + 4), "--ramp-per-s", "200",
                            "--call-timeout-ms", "60000", "--boot-wait", "120"],
@@ -114,6 +126,9 @@ try:
     lg.wait(timeout=300)
     lgout = lg.stdout.read().strip().splitlines()
 finally:
+    if idle:
+        idle.kill()
+        idle.wait()
     d.send_signal(signal.SIGTERM)
     d.wait(timeout=300)
 # Frames: the calls of ocppj_receive that callgrind saw (exact; /metrics is
@@ -153,8 +168,8 @@ for ir, what in rows:
             break
     else:
         groups["other (ld.so, libz, ...)"] += ir
-print("csmsd under callgrind: %d chargers, %d frames received in the window (/metrics: %.0f)" %
-      (a.chargers, frames, f1 - f0))
+print("csmsd under callgrind: %d chargers (and %d idle), %d frames received in the window (/metrics: %.0f)" %
+      (a.chargers, a.idle, frames, f1 - f0))
 print("total %.0f Ir per received frame (%d Ir)" % (total / frames, total))
 # The frame path alone (inclusive): timer work (DLM, energy, history ticks)
 # runs per second, not per frame, so its share of the total per frame moves

@@ -3,7 +3,8 @@
 every figure of the benchmark: the table's rows and a JSON line whose
 figures are all there and plausible (all chargers held, messages
 acknowledged, CPU per message measured for both servers, memory and TLS
-figures present). Not a timing test: no figure is compared with a target.
+figures present; the TLS round with session tickets resumed every
+session, with the ECDSA P-256 certificate). Not a timing test: no figure is compared with a target.
 Exit 0 pass, 1 fail, 77 skipped (no node or tests/integration/node_modules)."""
 import json
 import os
@@ -32,10 +33,12 @@ except (IndexError, ValueError):
     fails.append("no JSON line at the end")
 for row in ("chargers held", "KiB per idle charger, ws", "KiB per idle charger, TLS", "MeterValues/s",
             "us CPU per message", "CPU ratio peer / csmsd", "ack latency p50", "ack latency p99",
-            "TLS reconnect 10 cold", "TLS reconnect 10 warm"):
+            "TLS reconnect 10 cold", "TLS reconnect 10 warm", "TLS reconnect 10 resumed"):
     if not any(line.startswith(row) for line in lines):
         fails.append("no row %r" % row)
-want = {"chargersHeld": 10, "peerChargersHeld": 10, "tlsHeld": 10, "tlsRefused": 0, "busyChargers": 10}
+# tlsResumed: every charger of the resumed round came back with its session ticket
+want = {"chargersHeld": 10, "peerChargersHeld": 10, "tlsHeld": 10, "tlsRefused": 0, "busyChargers": 10,
+        "tlsResumed": 10, "tlsCert": "p256"}
 for k, v in want.items():
     if fig.get(k) != v:
         fails.append("%s = %r, want %r" % (k, fig.get(k), v))

@@ -146,7 +146,7 @@ int main(void)
 	charger_remove(r, c);
 	CHECK(!in_registry(r, "A1") && charger_count(r) == 0);
 	CHECK(charger_find(r, st, "A1") != c); /* still in the store: loaded anew */
-	c->conn[1].tx_id = 7;                  /* the session may still touch it */
+	charger_conn_at(c, 1)->tx_id = 7;      /* the session may still touch it */
 	charger_release(r, c);
 	CHECK(in_registry(r, "A1"));
 	c = charger_find(r, st, "A1");
