@@ -115,7 +115,8 @@ try:
             break
     c.eq((f[2], f[3]["csChargingProfiles"]["chargingProfileId"]), ("SetChargingProfile", 9000), "DLM's profile")
     r.send(json.dumps([3, f[1], {"status": "Accepted"}]))
-    time.sleep(0.3)
+    # the answer is recorded in the turn that reads it: wait for it (a loaded machine)
+    wait(lambda: d2.get("/api/v1/chargers/DL1/profiles")[1], 5)
     prof = d2.get("/api/v1/chargers/DL1/profiles")[1]
     c.eq([(p["chargingProfileId"], p["chargingProfilePurpose"]) for p in prof], [(9000, "ChargePointMaxProfile")],
          "DLM's profile shown as installed")
