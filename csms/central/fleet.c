@@ -380,19 +380,16 @@ int fleet_control(struct csms *app)
 	struct fleet *f = app->fleet;
 	if (!f)
 		return 1;
-	int got = 0;
-	if (f->db_down)
-		bus_site_unlock(f->bus, CONTROL_SITE); /* a node that cannot store lets another run it */
-	else
-		got = bus_site_lock(f->bus, CONTROL_SITE) == 1;
+	/* A node that cannot store (its last renewal failed) lets another run it. */
+	int got = !f->db_down && bus_site_lock(f->bus, CONTROL_SITE) == 1;
 	/* Said in the store for the other nodes' GET /api/v1/dlm; the lock,
 	 * not this row, decides who runs it. */
 	if (got && !f->control && store_meta_set(app->store, CONTROL_KEY, f->node))
 		got = 0; /* the database is away: not ours until it says so */
+	if (!got)
+		bus_site_unlock(f->bus, CONTROL_SITE); /* nothing when not held */
 	if (got != f->control)
 		LOGI("fleet", "node %s %s the site's control loop", f->node, got ? "runs" : "no longer runs");
-	if (!got && f->control)
-		bus_site_unlock(f->bus, CONTROL_SITE);
 	f->control = got;
 	return got;
 }

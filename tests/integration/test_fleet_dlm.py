@@ -10,7 +10,9 @@
 3. the holder SIGKILLed: another node takes the loop within a few seconds
    (the time is printed), never two nodes claim it at once (all nodes
    polled during the takeover), and the remaining chargers get their
-   limits sent again, still within the breaker.
+   limits sent again, still within the breaker;
+4. PostgreSQL stopped: every node's health says database unavailable and
+   no node claims the loop; started again: exactly one does.
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
 import json
@@ -207,6 +209,26 @@ def run(url):
         print("limits re-sent to the remaining chargers %.2f s after the SIGKILL" % (t2 or -1))
         c(None not in lim.values() and sum(lim.values()) <= budget + 0.1,
           "still within breaker - margin: %s" % sum(x or 0 for x in lim.values()))
+
+        # 4. the database away: no node runs the loop, health says so; back: one does again
+        c.eq(pg("down").returncode, 0, "PostgreSQL stopped")
+        down = time.time()
+
+        def health_down():
+            return all(n.get("/api/v1/health")[1].get("database") == "unavailable" for n in rest)
+        t3 = wait(health_down, 15, step=0.2)
+        c(t3 is not None, "health: database unavailable on every node")
+        now = control_nodes(rest)
+        c.eq([n for n, v in now.items() if v == n], [], "no node runs the loop without its database: %s" % now)
+        print("database away: health says so %.1f s later (node_lease_s %d)" % (t3 or -1, settings["node_lease_s"]))
+        c(any("no longer runs the site's control loop" in d.logtext() for d in rest),
+          "the holder logged that it let the loop go")
+        c.eq(pg("up").returncode, 0, "PostgreSQL started again")
+        t4 = wait(lambda: len([n for n, v in control_nodes(rest).items() if v == n]) == 1
+                  and len(set(control_nodes(rest).values())) == 1, 20, step=0.2)
+        c(t4 is not None, "one node runs the loop again once the database is back: %s" % control_nodes(rest))
+        print("database back: a node runs the loop again %.1f s later (%.1f s after it went away)"
+              % (t4 or -1, time.time() - down))
         stop.set()
         for d in rest:
             c.eq(d.stop(), 0, "a node stops")
