@@ -4,6 +4,7 @@
 #include "api_fleet.h"
 #include "admin.h"
 #include "charger.h"
+#include "control.h"
 #include "csms.h"
 #include "fleet.h"
 #include "http.h"
@@ -111,4 +112,5 @@ const struct fleet_hooks api_fleet_hooks = {
 	.call = on_call,
 	.reply = on_reply,
 	.expired = on_expired,
+	.dlm = control_fleet_msg,
 };

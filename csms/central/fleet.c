@@ -35,7 +35,11 @@ struct fleet {
 	uint64_t next_req;
 	struct fleet_pending *pending;
 	int db_down; /* the last renewal failed */
+	int control; /* we run the site's control loop (fleet_control) */
 };
+
+#define CONTROL_SITE 0             /* one site per fleet for now (issue 15 item 4) */
+#define CONTROL_KEY "control_node" /* meta: the node that last took the control loop */
 
 static void send_drop(struct csms *app, const char *node, const char *charger);
 
@@ -274,11 +278,15 @@ static void on_ref(struct csms *app, struct fleetmsg *m)
 	free(text);
 }
 
+static void on_dlm(struct csms *app, struct fleetmsg *m)
+{
+	if (app->fleet->hooks && app->fleet->hooks->dlm)
+		app->fleet->hooks->dlm(app, m);
+}
+
 static void (*const handlers[FLEETMSG_TYPES])(struct csms *app, struct fleetmsg *m) = {
-	[FLEETMSG_DROP] = on_drop,
-	[FLEETMSG_CALL] = on_call,
-	[FLEETMSG_REPLY] = on_reply,
-	[FLEETMSG_REF] = on_ref,
+	[FLEETMSG_DLMIN] = on_dlm, [FLEETMSG_DLMOUT] = on_dlm,  [FLEETMSG_DROP] = on_drop,
+	[FLEETMSG_CALL] = on_call, [FLEETMSG_REPLY] = on_reply, [FLEETMSG_REF] = on_ref,
 };
 
 static void dispatch(struct csms *app, const char *text, int by_ref)
@@ -363,6 +371,61 @@ void fleet_poll(struct csms *app)
 		store_bus_prune(app->store, app->now_ms - BUS_KEEP_MS);
 	}
 	expire(app);
+}
+
+/* ---- the site's control loop ---- */
+
+int fleet_control(struct csms *app)
+{
+	struct fleet *f = app->fleet;
+	if (!f)
+		return 1;
+	/* A node that cannot store (its last renewal failed) lets another run it. */
+	int got = !f->db_down && bus_site_lock(f->bus, CONTROL_SITE) == 1;
+	/* Said in the store for the other nodes' GET /api/v1/dlm; the lock,
+	 * not this row, decides who runs it. */
+	if (got && !f->control && store_meta_set(app->store, CONTROL_KEY, f->node))
+		got = 0; /* the database is away: not ours until it says so */
+	if (!got)
+		bus_site_unlock(f->bus, CONTROL_SITE); /* nothing when not held */
+	if (got != f->control)
+		LOGI("fleet", "node %s %s the site's control loop", f->node, got ? "runs" : "no longer runs");
+	f->control = got;
+	return got;
+}
+
+static int node_alive(void *arg, const struct store_node_row *n)
+{
+	struct {
+		const char *id;
+		int alive;
+	} *q = arg;
+	if (!strcmp(n->id, q->id))
+		q->alive = n->alive;
+	return 0;
+}
+
+int fleet_control_node(struct csms *app, char node[FLEETMSG_NODE_MAX])
+{
+	struct fleet *f = app->fleet;
+	if (!f)
+		return 0;
+	if (f->control && bus_site_held(f->bus, CONTROL_SITE)) {
+		snprintf(node, FLEETMSG_NODE_MAX, "%s", f->node);
+		return 1;
+	}
+	int rc = store_meta_get(app->store, CONTROL_KEY, node, FLEETMSG_NODE_MAX);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	struct {
+		const char *id;
+		int alive;
+	} q = { node, 0 };
+	if (!strcmp(node, f->node))
+		return 0; /* the row names us, but we hold no lock: we let it go */
+	if (store_node_each(app->store, app->now_ms, node_alive, &q) < 0)
+		return -1;
+	return q.alive ? 1 : 0;
 }
 
 /* ---- health ---- */

@@ -26,6 +26,7 @@ struct fleet_hooks {
 	void (*call)(struct csms *app, struct fleetmsg *m);  /* an admin call for a charger held here */
 	void (*reply)(struct csms *app, struct fleetmsg *m); /* the answer to one we forwarded */
 	void (*expired)(struct csms *app, void *arg);        /* one we forwarded had no answer in time */
+	void (*dlm)(struct csms *app, struct fleetmsg *m);   /* dlmin / dlmout: the site's control loop */
 };
 
 /* On a postgresql:// store: opens the bus, names the node (node_id, or
@@ -54,6 +55,16 @@ int fleet_send(struct csms *app, const char *node, struct fleetmsg *m);
  * expired). hooks->expired(arg) at the deadline. */
 uint64_t fleet_pending_add(struct csms *app, void *arg, int64_t deadline_ms);
 void *fleet_pending_take(struct csms *app, uint64_t req);
+/* The site's control loop (DLM, the station's limits): 1 when this node
+ * runs it. The holder of the site's advisory lock on the bus connection
+ * runs it; every other node tries the lock at each call (one cheap query)
+ * and gets it once the holder's connection is gone. A node whose database
+ * is away lets it go. No fleet: 1. */
+int fleet_control(struct csms *app);
+/* The node that runs the control loop: 1 with node, 0 none known (the
+ * last holder no longer runs and no node took it yet), <0 store error.
+ * No fleet: 0. */
+int fleet_control_node(struct csms *app, char node[FLEETMSG_NODE_MAX]);
 /* GET /api/v1/health: the node, whether its database and bus are up, and
  * (with_nodes) the nodes with their heartbeats and leases. */
 void fleet_health(struct csms *app, cJSON *o, int with_nodes);

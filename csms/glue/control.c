@@ -33,6 +33,7 @@
 #include "csms.h"
 #include "energy.h"
 #include "errkind.h"
+#include "fleet.h"
 #include "log.h"
 #include "ocppj.h"
 #include "server.h"
@@ -77,6 +78,17 @@ struct control {
 	int64_t started_ms;  /* control_init: a sensor that never read is stale dlm_stale_s after it */
 	int sensor_state;    /* enum sensor_state as last logged */
 	struct alarms_watch sensor_alarm;
+	/* The fleet (see "one control loop per site" below) */
+	int lead;                          /* this node runs the loop (fleet_control) */
+	char lead_node[FLEETMSG_NODE_MAX]; /* the node that does, as last read ("" none) */
+	struct remote_in {
+		char id[STORE_ID_MAX];
+		char node[FLEETMSG_NODE_MAX];
+		dlm_charger_in in;
+		int64_t at_ms;
+	} remote[DLM_MAX_CHARGERS]; /* the lead's view of other nodes' chargers */
+	size_t nremote;
+	size_t rix[DLM_MAX_CHARGERS]; /* decision index (past the local ones) -> remote */
 };
 
 /* The grid sensor as the log and the alarms see it. */
@@ -263,6 +275,7 @@ int control_init(struct csms *app, char *err, size_t errlen)
 		return -1;
 	}
 	app->control = ctl;
+	ctl->lead = !app->fleet; /* a fleet: the lock decides at the first tick */
 	/* Settings changed through the API win over the file and the
 	 * defaults, and yield to the environment and the command line
 	 * (config_set_stored); each choice is logged with both values. */
@@ -782,6 +795,7 @@ static void take_reading(struct control *ctl)
 }
 
 static void decide_inner(struct csms *app);
+static int charger_input(struct csms *app, struct charger *ch, dlm_charger_in *in);
 
 /* The decision's meter-vs-chargers flag as an alarm and one log line, each
  * time it changes (and at the first decision: clearing one an earlier run
@@ -823,45 +837,297 @@ static void decide(struct csms *app)
 	ctl->last_decide_sent = (int)(ctl->profiles_sent - sent);
 }
 
+/* ---- one control loop per site (issue 15: several nodes) ----
+ * Only the node that holds the site's advisory lock (fleet_control) reads
+ * the grid sensor and runs dlm_compute; every other node sends it, at each
+ * of its control ticks, each of its chargers' DLM input (charger_input:
+ * state, phases, maximum, target, estimated draw) as a "dlmin" bus
+ * message, and the lock holder answers each with a "dlmout" (limit,
+ * phases, and what the urgent-cut rule needs). The node that holds the
+ * charger's websocket runs dlm_send_plan and sends the profile, as it does
+ * for its own DLM: its send state (what the charger accepted, in flight,
+ * refused) stays where the answers arrive. Why this design and not the
+ * holder sending SetChargingProfile through the forwarded admin calls:
+ * the decision is made in one place from one input vector (so the sum of
+ * limits respects the breaker as on one node), a limit is only ever
+ * applied when it comes from the node that the store names as holder
+ * (lead_node, read every tick) and never from this node's own DLM unless
+ * it holds the lock, so two nodes never give a charger conflicting limits;
+ * and nothing new is needed for a charger's send state or its language.
+ * A takeover: the new holder starts from the stored settings, its own
+ * sensor and the inputs the others send it within a tick, and every node
+ * marks its chargers to be sent their limit again (dlm_send_online) when
+ * the holder changes. An input not refreshed within REMOTE_FRESH_MS (its
+ * node died or lost the bus) leaves the decision: the charger keeps its
+ * last installed limit until its node or the charger's new node sends a
+ * fresh input. On SQLite (one node) fleet_control is always 1 and none of
+ * this runs. */
+
+#define REMOTE_FRESH_MS(app) (3 * (int64_t)(app)->cfg.dlm_tick_ms + 2000)
+
+static void plan_and_send(struct csms *app, size_t n);
+
+/* A number member of o in [lo, hi]: 0 with *out, or -1. */
+static int num_in(const cJSON *o, const char *k, double lo, double hi, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo || v->valuedouble > hi)
+		return -1;
+	*out = v->valuedouble;
+	return 0;
+}
+
+/* Three numbers in [lo, hi] under k. */
+static int num3_in(const cJSON *o, const char *k, double lo, double hi, double out[3])
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 3)
+		return -1;
+	for (int p = 0; p < 3; p++) {
+		const cJSON *v = cJSON_GetArrayItem(a, p);
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
+		    v->valuedouble > hi)
+			return -1;
+		out[p] = v->valuedouble;
+	}
+	return 0;
+}
+
+#define AMPS_MAX 10000.0 /* no charger input or limit is beyond this */
+
+static cJSON *input_json(const dlm_charger_in *in)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "ph", in->phases);
+	cJSON_AddNumberToObject(o, "gp", in->grid_phase);
+	cJSON_AddNumberToObject(o, "st", in->state);
+	cJSON_AddNumberToObject(o, "min", in->min_a);
+	cJSON_AddNumberToObject(o, "max", in->max_a);
+	cJSON_AddNumberToObject(o, "tgt", in->target_a);
+	cJSON_AddItemToObject(o, "d", cJSON_CreateDoubleArray(in->draw_a, 3));
+	cJSON_AddBoolToObject(o, "fx", in->fixed);
+	return o;
+}
+
+static int input_read(const cJSON *o, dlm_charger_in *in)
+{
+	double ph, gp, st;
+	const cJSON *fx = cJSON_GetObjectItemCaseSensitive(o, "fx");
+	memset(in, 0, sizeof *in);
+	if (num_in(o, "ph", 1, 3, &ph) || (ph != 1 && ph != 3) || num_in(o, "gp", 0, 2, &gp) ||
+	    gp != floor(gp) || num_in(o, "st", 0, DLM_EV_SUSPENDED, &st) || st != floor(st) ||
+	    num_in(o, "min", 0, AMPS_MAX, &in->min_a) || num_in(o, "max", 0, AMPS_MAX, &in->max_a) ||
+	    num_in(o, "tgt", -AMPS_MAX, AMPS_MAX, &in->target_a) ||
+	    num3_in(o, "d", -AMPS_MAX, AMPS_MAX, in->draw_a) || !cJSON_IsBool(fx))
+		return -1;
+	in->phases = (uint8_t)ph;
+	in->grid_phase = (uint8_t)gp;
+	in->state = (dlm_ev_state)st;
+	in->fixed = cJSON_IsTrue(fx);
+	return 0;
+}
+
+/* The charger of that id with a session here, or NULL. */
+static struct charger *connected_here(struct csms *app, const char *id)
+{
+	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next)
+		if (ch->session && !strcmp(ch->id, id))
+			return ch;
+	return NULL;
+}
+
+/* The lead: the fresh inputs of other nodes' chargers after the n local
+ * ones (a charger connected here now counts once, as ours). The new n. */
+static size_t remote_inputs(struct csms *app, size_t n)
+{
+	struct control *ctl = app->control;
+	for (size_t r = 0; r < ctl->nremote && n < DLM_MAX_CHARGERS; r++) {
+		struct remote_in *ri = &ctl->remote[r];
+		if (app->now_ms - ri->at_ms > REMOTE_FRESH_MS(app) || connected_here(app, ri->id))
+			continue;
+		ctl->chin[n] = ri->in;
+		ctl->chv[n] = NULL;
+		ctl->rix[n++] = r;
+	}
+	return n;
+}
+
+/* The lead: each other node's charger's limit to its node. */
+static void send_remote(struct csms *app, size_t nl, size_t n)
+{
+	struct control *ctl = app->control;
+	for (size_t i = nl; i < n; i++) {
+		const struct remote_in *ri = &ctl->remote[ctl->rix[i]];
+		const dlm_charger_out *o = &ctl->out.chargers[i];
+		struct fleetmsg m = { .type = FLEETMSG_DLMOUT, .payload = cJSON_CreateObject() };
+		snprintf(m.charger, sizeof m.charger, "%s", ri->id);
+		cJSON_AddNumberToObject(m.payload, "l", o->limit_a);
+		cJSON_AddNumberToObject(m.payload, "ph", o->phases);
+		cJSON_AddNumberToObject(m.payload, "r", o->reason);
+		cJSON_AddNumberToObject(m.payload, "tg", o->target_a);
+		cJSON_AddBoolToObject(m.payload, "s", ctl->out.stale);
+		cJSON_AddItemToObject(m.payload, "b", cJSON_CreateDoubleArray(ctl->out.budget_a, 3));
+		if (fleet_send(app, ri->node, &m))
+			LOGW("dlm", "%s: cannot send its limit to node %s", ri->id, ri->node);
+		fleetmsg_free(&m);
+	}
+}
+
+/* Not the lead: each charger's input to the node that runs the loop. */
+static void send_inputs(struct csms *app)
+{
+	struct control *ctl = app->control;
+	if (!ctl->lead_node[0])
+		return;
+	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
+		dlm_charger_in in;
+		if (charger_input(app, ch, &in))
+			continue;
+		struct fleetmsg m = { .type = FLEETMSG_DLMIN, .payload = input_json(&in) };
+		snprintf(m.charger, sizeof m.charger, "%s", ch->id);
+		if (fleet_send(app, ctl->lead_node, &m))
+			LOGW("dlm", "%s: cannot send its input to node %s", ch->id, ctl->lead_node);
+		fleetmsg_free(&m);
+	}
+}
+
+/* The lead: another node's charger's input, kept until it is stale. */
+static void on_input(struct csms *app, const struct fleetmsg *m)
+{
+	struct control *ctl = app->control;
+	dlm_charger_in in;
+	if (!ctl->lead || input_read(m->payload, &in)) {
+		if (ctl->lead)
+			LOGW("dlm", "%s: a bad input from node %s refused", m->charger, m->from);
+		return;
+	}
+	size_t r, free_r = ctl->nremote;
+	for (r = 0; r < ctl->nremote && strcmp(ctl->remote[r].id, m->charger); r++)
+		if (free_r == ctl->nremote && app->now_ms - ctl->remote[r].at_ms > 60000)
+			free_r = r; /* gone for a minute: its place may be reused */
+	if (r == ctl->nremote) {
+		if (free_r == ctl->nremote && ctl->nremote == DLM_MAX_CHARGERS)
+			return;
+		r = free_r;
+		if (r == ctl->nremote)
+			ctl->nremote++;
+		snprintf(ctl->remote[r].id, sizeof ctl->remote[r].id, "%s", m->charger);
+		ctl->remote[r].in.id = ctl->next_id++;
+	}
+	struct remote_in *ri = &ctl->remote[r];
+	uint32_t id = ri->in.id;
+	ri->in = in;
+	ri->in.id = id; /* our key for dlm_state, not the sender's */
+	snprintf(ri->node, sizeof ri->node, "%s", m->from);
+	ri->at_ms = app->now_ms;
+}
+
+/* Not the lead: a limit for a charger of ours from the node that runs
+ * the loop (and only from it). */
+static void on_limit(struct csms *app, const struct fleetmsg *m)
+{
+	struct control *ctl = app->control;
+	struct charger *ch = connected_here(app, m->charger);
+	double l, ph, r, tg;
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(m->payload, "s");
+	if (ctl->lead || strcmp(m->from, ctl->lead_node) || !ch || charger_input(app, ch, &ctl->chin[0]))
+		return;
+	dlm_output *o = &ctl->out;
+	if (num_in(m->payload, "l", 0, AMPS_MAX, &l) || num_in(m->payload, "ph", 0, 3, &ph) ||
+	    ph != floor(ph) || num_in(m->payload, "r", 0, DLM_R_COUNT - 1, &r) || r != floor(r) ||
+	    num_in(m->payload, "tg", -AMPS_MAX, AMPS_MAX, &tg) || !cJSON_IsBool(st) ||
+	    num3_in(m->payload, "b", -AMPS_MAX, AMPS_MAX, o->budget_a)) {
+		LOGW("dlm", "%s: a bad limit from node %s refused", m->charger, m->from);
+		return;
+	}
+	o->n = 1;
+	o->stale = cJSON_IsTrue(st);
+	o->chargers[0] = (dlm_charger_out){ .id = ctl->chin[0].id,
+					    .limit_a = l,
+					    .phases = (uint8_t)ph,
+					    .reason = (dlm_reason)r,
+					    .target_a = tg };
+	ctl->chv[0] = ch;
+	plan_and_send(app, 1);
+}
+
+void control_fleet_msg(struct csms *app, struct fleetmsg *m)
+{
+	if (!app->control || !m->payload)
+		return;
+	if (m->type == FLEETMSG_DLMIN)
+		on_input(app, m);
+	else if (m->type == FLEETMSG_DLMOUT)
+		on_limit(app, m);
+}
+
+/* Every tick: whether we run the loop, and who does. A change of holder:
+ * every charger here gets its limit sent again from the new decisions. */
+static void fleet_lead(struct csms *app)
+{
+	struct control *ctl = app->control;
+	char node[FLEETMSG_NODE_MAX] = "";
+	ctl->lead = fleet_control(app);
+	if (fleet_control_node(app, node) != 1)
+		node[0] = '\0';
+	if (strcmp(node, ctl->lead_node)) {
+		for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next)
+			if (ch->session)
+				send_state_apply(&ch->dlm, dlm_send_online);
+		if (!ctl->lead)
+			ctl->nremote = 0; /* a later lead starts from fresh inputs */
+	}
+	snprintf(ctl->lead_node, sizeof ctl->lead_node, "%s", node);
+}
+
+/* A charger connected here as DLM's input: 0, or -1 when it takes no part
+ * (not accepted, or waiting for its boot). */
+static int charger_input(struct csms *app, struct charger *ch, dlm_charger_in *in)
+{
+	struct control *ctl = app->control;
+	if (!ch->session || ch->reg != REG_ACCEPTED)
+		return -1;
+	/* Wait for the boot, or a few seconds for a charger that reconnects without one. */
+	if (!ch->session->booted && app->now_ms - ch->session->connected_ms < 3000)
+		return -1;
+	if (!ch->dlm.id)
+		ch->dlm.id = ctl->next_id++;
+	const struct charger_settings *s = &ch->settings;
+	memset(in, 0, sizeof *in);
+	in->id = ch->dlm.id;
+	infer_dc(app, ch);
+	check_phases(app, ch);
+	check_follow(app, ch);
+	in->phases = (uint8_t)charger_phases(ch);
+	in->grid_phase = (uint8_t)(s->grid_phase - 1);
+	in->state = ev_state(ch);
+	in->min_a = 6;
+	in->max_a = charger_max_a(app, ch);
+	in->target_a = DLM_TARGET_MAX;
+	in->fixed = ch->caps.smart == 0; /* it takes no profiles: it draws what it wants */
+	/* The station's charging mode (Solar Boost, 100% PV) sets the target;
+	 * DLM keeps the last word. */
+	double target;
+	int ph;
+	if (energy_ev_target(app, ch->id, &target, &ph) == 0) {
+		in->target_a = target;
+		/* a switch to one phase only where it is known to work */
+		if (ph == 1 && in->phases == 3 && charger_can_switch_phases(ch))
+			in->phases = 1;
+	}
+	estimate_draw(app, ch, in);
+	return 0;
+}
+
 static void decide_inner(struct csms *app)
 {
 	struct control *ctl = app->control;
 	size_t n = 0;
-	for (struct charger *ch = charger_first(app->chargers); ch && n < DLM_MAX_CHARGERS; ch = ch->next) {
-		if (!ch->session || ch->reg != REG_ACCEPTED)
-			continue;
-		/* Wait for the boot, or a few seconds for a charger that reconnects without one. */
-		if (!ch->session->booted && app->now_ms - ch->session->connected_ms < 3000)
-			continue;
-		if (!ch->dlm.id)
-			ch->dlm.id = ctl->next_id++;
-		dlm_charger_in *in = &ctl->chin[n];
-		const struct charger_settings *s = &ch->settings;
-		memset(in, 0, sizeof *in);
-		in->id = ch->dlm.id;
-		infer_dc(app, ch);
-		check_phases(app, ch);
-		check_follow(app, ch);
-		in->phases = (uint8_t)charger_phases(ch);
-		in->grid_phase = (uint8_t)(s->grid_phase - 1);
-		in->state = ev_state(ch);
-		in->min_a = 6;
-		in->max_a = charger_max_a(app, ch);
-		in->target_a = DLM_TARGET_MAX;
-		in->fixed = ch->caps.smart == 0; /* it takes no profiles: it draws what it wants */
-		/* The station's charging mode (Solar Boost, 100% PV) sets the target;
-		 * DLM keeps the last word. */
-		double target;
-		int ph;
-		if (energy_ev_target(app, ch->id, &target, &ph) == 0) {
-			in->target_a = target;
-			/* a switch to one phase only where it is known to work */
-			if (ph == 1 && in->phases == 3 && charger_can_switch_phases(ch))
-				in->phases = 1;
-		}
-		estimate_draw(app, ch, in);
-		ctl->chv[n++] = ch;
-	}
+	for (struct charger *ch = charger_first(app->chargers); ch && n < DLM_MAX_CHARGERS; ch = ch->next)
+		if (charger_input(app, ch, &ctl->chin[n]) == 0)
+			ctl->chv[n++] = ch;
+	size_t nl = n;
+	n = remote_inputs(app, n);
 	dlm_input in = { .grid_ts_ms = DLM_NO_TIME, .n = n, .chargers = ctl->chin };
 	if (ctl->have_reading) {
 		for (int p = 0; p < 3; p++)
@@ -880,8 +1146,18 @@ static void decide_inner(struct csms *app)
 	}
 	ctl->decisions++;
 	disagreement_alarm(app);
-	/* Which limits go out (1 A steps, cuts at once, raises held while a car
-	 * reacts, refusals retried after a minute): dlm_send_plan. */
+	send_remote(app, nl, n);
+	ctl->out.n = nl; /* the plan is for the chargers connected here */
+	plan_and_send(app, nl);
+	ctl->out.n = n;
+}
+
+/* Which limits go out to chargers chv[0..n) (1 A steps, cuts at once,
+ * raises held while a car reacts, refusals retried after a minute):
+ * dlm_send_plan on ctl->out, whose n is n. */
+static void plan_and_send(struct csms *app, size_t n)
+{
+	struct control *ctl = app->control;
 	for (size_t i = 0; i < n; i++) {
 		struct charger *ch = ctl->chv[i];
 		send_state_get(&ch->dlm, &ctl->sch[i].st);
@@ -966,6 +1242,11 @@ void control_tick(struct csms *app)
 	if (!ctl || app->now_ms < ctl->next_tick_ms)
 		return;
 	ctl->next_tick_ms = app->now_ms + app->cfg.dlm_tick_ms;
+	fleet_lead(app);
+	if (!ctl->lead) {
+		send_inputs(app); /* the lead decides; we measure nothing */
+		return;
+	}
 	sim_reading(app);
 	take_reading(ctl);
 	sensor_watch(app);
@@ -975,7 +1256,7 @@ void control_tick(struct csms *app)
 void control_wake(struct csms *app)
 {
 	struct control *ctl = app->control;
-	if (!ctl || !ctl->sensor)
+	if (!ctl || !ctl->sensor || !ctl->lead)
 		return;
 	uint64_t before = ctl->seq;
 	take_reading(ctl);
@@ -1196,6 +1477,13 @@ cJSON *control_status_json(struct csms *app)
 	cJSON_AddBoolToObject(o, "stale", !healthy);
 	cJSON_AddNumberToObject(o, "lastDecisionUs", round(ctl->last_decide_us * 10) / 10);
 	cJSON_AddNumberToObject(o, "lastDecisionProfiles", ctl->last_decide_sent);
+	if (fleet_node(app)) { /* a fleet: the node that runs the loop (null: none right now) */
+		char node[FLEETMSG_NODE_MAX];
+		if (fleet_control_node(app, node) == 1)
+			cJSON_AddStringToObject(o, "controlNode", node);
+		else
+			cJSON_AddNullToObject(o, "controlNode");
+	}
 	cJSON *arr = cJSON_AddArrayToObject(o, "chargers");
 	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
 		if (!ch->session || ch->reg != REG_ACCEPTED || !ch->dlm.id)

@@ -24,6 +24,10 @@ void control_free(struct csms *app);
 void control_tick(struct csms *app);
 /* The loop was woken (a sensor reading may be waiting). */
 void control_wake(struct csms *app);
+/* A fleet's dlmin/dlmout message (fleet_hooks.dlm): another node's
+ * charger's input for the loop run here, or the limit of a charger here. */
+struct fleetmsg;
+void control_fleet_msg(struct csms *app, struct fleetmsg *m);
 
 /* Charger events from the OCPP handlers and the server. */
 void control_charger_online(struct csms *app, struct charger *ch);

@@ -12,6 +12,7 @@
 #include "control.h"
 #include "csms.h"
 #include "errkind.h"
+#include "fleet.h"
 #include "history.h"
 #include "log.h"
 #include "server.h"
@@ -549,6 +550,10 @@ void energy_tick(struct csms *app)
 	if (!e || app->now_ms < e->next_tick_ms)
 		return;
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
+	/* Several nodes: only the one that runs the site's control loop steps
+	 * the station (battery setpoint, loads); see control.c. */
+	if (!fleet_control(app))
+		return;
 	energy_step(app);
 }
 

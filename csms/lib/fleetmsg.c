@@ -10,10 +10,8 @@
 
 /* The wire names, indexed by type. */
 static const char *const type_names[FLEETMSG_TYPES] = {
-	[FLEETMSG_DROP] = "drop",
-	[FLEETMSG_CALL] = "call",
-	[FLEETMSG_REPLY] = "reply",
-	[FLEETMSG_REF] = "ref",
+	[FLEETMSG_DROP] = "drop", [FLEETMSG_CALL] = "call",   [FLEETMSG_REPLY] = "reply",
+	[FLEETMSG_REF] = "ref",   [FLEETMSG_DLMIN] = "dlmin", [FLEETMSG_DLMOUT] = "dlmout",
 };
 
 int fleetmsg_node_ok(const char *s)
@@ -62,6 +60,12 @@ char *fleetmsg_encode(const struct fleetmsg *m)
 				      m->payload ? cJSON_Duplicate(m->payload, 1) : cJSON_CreateNull());
 		break;
 	case FLEETMSG_REF: cJSON_AddNumberToObject(o, "r", (double)m->ref); break;
+	case FLEETMSG_DLMIN:
+	case FLEETMSG_DLMOUT:
+		cJSON_AddStringToObject(o, "c", m->charger);
+		cJSON_AddItemToObject(o, "p",
+				      m->payload ? cJSON_Duplicate(m->payload, 1) : cJSON_CreateObject());
+		break;
 	case FLEETMSG_TYPES: break;
 	}
 	char *s = cJSON_PrintUnformatted(o);
@@ -113,7 +117,8 @@ int fleetmsg_decode(const char *buf, size_t len, struct fleetmsg *m, const char 
 	if (text(o, "n", m->from, sizeof m->from, fleetmsg_node_ok))
 		goto bad;
 	*why = "bad charger id";
-	if ((m->type == FLEETMSG_DROP || m->type == FLEETMSG_CALL) &&
+	int dlm = m->type == FLEETMSG_DLMIN || m->type == FLEETMSG_DLMOUT;
+	if ((m->type == FLEETMSG_DROP || m->type == FLEETMSG_CALL || dlm) &&
 	    text(o, "c", m->charger, sizeof m->charger, charger_ok))
 		goto bad;
 	*why = "bad request id";
@@ -122,9 +127,9 @@ int fleetmsg_decode(const char *buf, size_t len, struct fleetmsg *m, const char 
 			goto bad;
 		m->req = (uint64_t)num;
 	}
-	if (m->type == FLEETMSG_CALL) {
+	if (m->type == FLEETMSG_CALL || dlm) {
 		*why = "bad action";
-		if (text(o, "a", m->action, sizeof m->action, action_ok))
+		if (!dlm && text(o, "a", m->action, sizeof m->action, action_ok))
 			goto bad;
 		*why = "the payload is not an object";
 		cJSON *p = cJSON_DetachItemFromObjectCaseSensitive(o, "p");

@@ -16,10 +16,12 @@
 #define FLEETMSG_NOTIFY_MAX 7999 /* bytes a notification may carry; bigger go by reference */
 
 enum fleetmsg_type {
-	FLEETMSG_DROP,  /* "drop": the sender took charger; close your session of it */
-	FLEETMSG_CALL,  /* "call": send action with payload to charger, answer req to from */
-	FLEETMSG_REPLY, /* "reply": the HTTP answer (status, body) to request req */
-	FLEETMSG_REF,   /* "ref": the message is bus_message row ref (it was too big) */
+	FLEETMSG_DROP,   /* "drop": the sender took charger; close your session of it */
+	FLEETMSG_CALL,   /* "call": send action with payload to charger, answer req to from */
+	FLEETMSG_REPLY,  /* "reply": the HTTP answer (status, body) to request req */
+	FLEETMSG_REF,    /* "ref": the message is bus_message row ref (it was too big) */
+	FLEETMSG_DLMIN,  /* "dlmin": to the control node: charger's DLM input (payload object) */
+	FLEETMSG_DLMOUT, /* "dlmout": from the control node: charger's limit (payload object) */
 	FLEETMSG_TYPES
 };
 
@@ -27,11 +29,12 @@ enum fleetmsg_type {
 struct fleetmsg {
 	enum fleetmsg_type type;
 	char from[FLEETMSG_NODE_MAX];     /* the sender */
-	char charger[FLEETMSG_ID_MAX];    /* drop, call */
+	char charger[FLEETMSG_ID_MAX];    /* drop, call, dlmin, dlmout */
 	char action[FLEETMSG_ACTION_MAX]; /* call */
 	uint64_t req;                     /* call, reply: the asker's request number (1..10^15 - 1) */
 	int status;                       /* reply: HTTP status (100..599) */
-	cJSON *payload;                   /* call: the request payload (object); reply: the body */
+	cJSON *payload;                   /* call: the request payload (object); reply: the body;
+					     dlmin, dlmout: the values (object, checked by the reader) */
 	int64_t ref;                      /* ref: the row (>= 1) */
 };
 

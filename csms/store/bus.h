@@ -31,6 +31,8 @@ int bus_up(const struct bus *b);
 /* The control lock of a site, held while this connection lives: 1 held
  * (now or already), 0 another node holds it, -1 the bus is down. NULL: 1. */
 int bus_site_lock(struct bus *b, int site);
+/* Lets it go (another node may take it). */
+void bus_site_unlock(struct bus *b, int site);
 /* Whether we hold it (the connection may have gone with it). */
 int bus_site_held(const struct bus *b, int site);
 

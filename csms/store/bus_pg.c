@@ -206,6 +206,20 @@ int bus_site_lock(struct bus *b, int site)
 	return got;
 }
 
+void bus_site_unlock(struct bus *b, int site)
+{
+	if (!b || site < 0 || site >= BUS_SITES || !(b->sites & (1u << site)))
+		return;
+	b->sites &= ~(1u << site);
+	if (b->down)
+		return; /* it went with the connection */
+	char key[16];
+	snprintf(key, sizeof key, "%d", site);
+	const char *params[] = { key };
+	if (ask_bool(b->conn, "SELECT pg_advisory_unlock(" STR_SITE_CLASS ", $1::int)", 1, params) < 0)
+		LOGW("bus", "site %d: unlock failed: %s", site, PQerrorMessage(b->conn));
+}
+
 int bus_site_held(const struct bus *b, int site)
 {
 	return !b || (site >= 0 && site < BUS_SITES && !b->down && (b->sites & (1u << site)));

@@ -50,6 +50,23 @@ static void round_trips(void)
 
 	CHECK(decodes("{\"t\":\"drop\",\"n\":\"a\",\"c\":\"CP1\"}"));
 	CHECK(decodes("{\"t\":\"ref\",\"n\":\"a\",\"r\":7}"));
+
+	/* the control loop's messages: a charger and an object of values */
+	static const enum fleetmsg_type dlm[] = { FLEETMSG_DLMIN, FLEETMSG_DLMOUT };
+	for (size_t i = 0; i < 2; i++) {
+		struct fleetmsg d = { .type = dlm[i],
+				      .from = "n1",
+				      .charger = "CP9",
+				      .payload = cJSON_Parse("{\"l\":9.5,\"d\":[1,2,3]}") };
+		text = fleetmsg_encode(&d);
+		CHECK(text && fleetmsg_decode(text, strlen(text), &back, &why) == 0);
+		CHECK(back.type == dlm[i]);
+		CHECK_STR(back.charger, "CP9");
+		CHECK(cJSON_Compare(back.payload, d.payload, 1));
+		free(text);
+		fleetmsg_free(&back);
+		fleetmsg_free(&d);
+	}
 }
 
 static void refuses(void)
@@ -77,7 +94,10 @@ static void refuses(void)
 		"{\"t\":\"ref\",\"n\":\"a\",\"r\":-1}",
 		"{\"t\":\"ref\",\"n\":\"a\",\"r\":1000000000000000}", /* past what prints exactly */
 		"{\"t\":\"drop\",\"n\":\"a\",\"c\":\"CP1\"} trailing",
-		"{\"t\":\"drop\",\"n\":\"a\",\"c\":\"\xc3\"}", /* not UTF-8 */
+		"{\"t\":\"drop\",\"n\":\"a\",\"c\":\"\xc3\"}",         /* not UTF-8 */
+		"{\"t\":\"dlmin\",\"n\":\"a\",\"c\":\"C\"}",           /* no values */
+		"{\"t\":\"dlmout\",\"n\":\"a\",\"c\":\"C\",\"p\":[]}", /* values not an object */
+		"{\"t\":\"dlmin\",\"n\":\"a\",\"p\":{}}",              /* no charger */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (decodes(bad[i])) {

@@ -1,0 +1,260 @@
+"""One DLM control loop per site across three csmsd nodes on one PostgreSQL
+(issue 15 item 3), with a server of its own (tests/tools/pg_server.sh):
+
+1. three nodes with DLM on (grid sensor "api", readings pushed to every
+   node): exactly one runs the control loop, and every node's GET
+   /api/v1/dlm names the same one (controlNode);
+2. chargers on the three nodes get limits from that one decision: equal
+   shares whose sum respects breaker - margin (three separate loops would
+   each give their two chargers up to their maximum);
+3. the holder SIGKILLed: another node takes the loop within a few seconds
+   (the time is printed), never two nodes claim it at once (all nodes
+   polled during the takeover), and the remaining chargers get their
+   limits sent again, still within the breaker;
+4. PostgreSQL stopped: every node's health says database unavailable and
+   no node claims the loop; started again: exactly one does.
+
+Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from harness import Csmsd, Raw, Checks, boot_frame
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "..", "tools", "pg_server.sh")
+BREAKER, MARGIN, GRID = 63, 3, 1
+
+c = Checks()
+state = tempfile.mkdtemp(prefix="csms-fleetdlm-")
+
+
+def pg(cmd, *flags):
+    return subprocess.run(["sh", SERVER, cmd, state] + list(flags), capture_output=True, text=True)
+
+
+def database(name):
+    server = open(os.path.join(state, "url")).read().strip()
+    subprocess.run(["psql", server, "-X", "-q", "-c", "CREATE DATABASE " + name], check=True,
+                   capture_output=True, text=True)
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def ports(n):
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    out = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return out
+
+
+def wait(cond, timeout, step=0.05):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if cond():
+            return time.time() - t0
+        time.sleep(step)
+    return None
+
+
+class Charger:
+    """A charging charger that accepts every profile and keeps the limits
+    it was sent, with their times."""
+
+    def __init__(self, node, cid):
+        self.cid = cid
+        self.node = node
+        self.r = Raw(node.url + "/" + cid)
+        self.limits = []   # (time, limit A)
+        f = json.loads(self.r.call(boot_frame()))
+        assert f[2]["status"] == "Accepted", f
+        self.r.call(json.dumps([2, "s", "StatusNotification",
+                                {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}]))
+        self.alive = True
+        self.t = threading.Thread(target=self.pump, daemon=True)
+        self.t.start()
+
+    def pump(self):
+        while self.alive:
+            try:
+                line = self.r.line(0.5)
+            except AssertionError as e:
+                if "ended" in str(e):
+                    self.alive = False
+                continue
+            if line.startswith("#"):
+                continue
+            f = json.loads(line)
+            if f[0] != 2:
+                continue
+            if f[2] == "GetConfiguration":
+                self.r.send(json.dumps([3, f[1], {}]))
+                continue
+            if f[2] == "SetChargingProfile":
+                per = f[3]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]
+                self.limits.append((time.time(), per["limit"]))
+            self.r.send(json.dumps([3, f[1], {"status": "Accepted"}]))
+
+    def last(self):
+        return self.limits[-1][1] if self.limits else None
+
+    def close(self):
+        self.alive = False
+        self.r.close()
+
+
+def control_nodes(nodes):
+    """{node id: its controlNode} for the nodes that answer."""
+    out = {}
+    for n in nodes:
+        try:
+            st, g = n.get("/api/v1/dlm")
+        except Exception:  # noqa: BLE001 (a killed node)
+            continue
+        if st == 200:
+            out[n.node_id] = g.get("controlNode", "absent")
+    return out
+
+
+def run(url):
+    settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
+                    dlm_sensor="api", dlm_tick_ms=200, dlm_settle_s=0, dlm_react_s=0, dlm_min_pause_s=0,
+                    dlm_ramp_a_per_s=100, dlm_breaker_a=BREAKER, dlm_margin_a=MARGIN, dlm_stale_s=30)
+    p = ports(6)
+    nodes, chargers = [], []
+    stop = threading.Event()
+
+    def feed():   # the site's meter, as every node sees it
+        while not stop.is_set():
+            for n in nodes:
+                if n.proc.poll() is None:
+                    try:
+                        n.put("/api/v1/dlm/readings", {"current": [GRID, GRID, GRID]})
+                    except Exception:  # noqa: BLE001
+                        pass
+            time.sleep(0.3)
+    feeder = threading.Thread(target=feed, daemon=True)
+    try:
+        for i in range(3):
+            d = Csmsd(db=url, node_id="n%d" % i, ws_port=p[2 * i], admin_port=p[2 * i + 1], **settings)
+            d.node_id = "n%d" % i
+            nodes.append(d)
+        feeder.start()
+
+        # 1. one node runs the loop, and all say which
+        ok = wait(lambda: len(set(control_nodes(nodes).values())) == 1
+                  and None not in control_nodes(nodes).values(), 10)
+        seen = control_nodes(nodes)
+        c(ok is not None, "every node names the same control node: %s" % seen)
+        holder = next(iter(seen.values()))
+        c(holder in ("n0", "n1", "n2"), "the control node is one of them: %s" % holder)
+        claims = [n for n, v in seen.items() if v == n]
+        c.eq(claims, [holder], "exactly one node says it runs the loop")
+
+        # 2. chargers on every node, limits from the one decision
+        for i in range(6):
+            chargers.append(Charger(nodes[i % 3], "D%d" % i))
+        budget = BREAKER - MARGIN
+
+        def settled(chs, share):
+            lim = [ch.last() for ch in chs]
+            return None not in lim and all(abs(x - share) <= 1.5 for x in lim)
+        share6 = (budget - GRID) / 6.0
+        t = wait(lambda: settled(chargers, share6), 20)
+        lim = {ch.cid: ch.last() for ch in chargers}
+        c(t is not None, "six chargers on three nodes get one decision's shares (~%.1f A): %s" % (share6, lim))
+        c(None not in lim.values() and sum(lim.values()) <= budget + 0.1,
+          "the sum of their limits %s <= breaker - margin %d" % (sum(x or 0 for x in lim.values()), budget))
+        st, g = nodes[int(holder[1])].get("/api/v1/dlm")
+        c.eq(sorted(x["id"] for x in g["chargers"]), ["D%d" % i for i in range(6) if i % 3 == int(holder[1])],
+             "the holder's GET /api/v1/dlm lists its own chargers")
+
+        # 3. the holder SIGKILLed
+        dead = nodes[int(holder[1])]
+        rest = [n for n in nodes if n is not dead]
+        left = [ch for ch in chargers if ch.node is not dead]
+        both = []
+        named_dead = []
+        killed = time.time()
+        dead.proc.send_signal(signal.SIGKILL)
+        dead.proc.wait()
+
+        def taken():
+            now = control_nodes(rest)
+            claim = [n for n, v in now.items() if v == n]
+            if len(claim) > 1:
+                both.append(now)
+            if time.time() - killed > 2 and holder in now.values():
+                named_dead.append(now)
+            return len(claim) == 1 and len(set(now.values())) == 1
+        t = wait(taken, 15, step=0.02)
+        c(t is not None, "another node took the control loop: %s" % control_nodes(rest))
+        print("control loop takeover: %.2f s after the SIGKILL (dlm_tick_ms %d)" % (t or -1, settings["dlm_tick_ms"]))
+        c.eq(both, [], "never two nodes claiming the loop at once")
+        c.eq(named_dead, [], "no node names the killed one 2 s after its death")
+        share4 = (budget - GRID) / 4.0
+        t2 = wait(lambda: all(any(ts > killed for ts, _ in ch.limits) for ch in left)
+                  and settled(left, share4), 20)
+        lim = {ch.cid: ch.last() for ch in left}
+        c(t2 is not None, "the remaining chargers got their limits again (~%.1f A): %s" % (share4, lim))
+        print("limits re-sent to the remaining chargers %.2f s after the SIGKILL" % (t2 or -1))
+        c(None not in lim.values() and sum(lim.values()) <= budget + 0.1,
+          "still within breaker - margin: %s" % sum(x or 0 for x in lim.values()))
+
+        # 4. the database away: no node runs the loop, health says so; back: one does again
+        c.eq(pg("down").returncode, 0, "PostgreSQL stopped")
+        down = time.time()
+
+        def health_down():
+            return all(n.get("/api/v1/health")[1].get("database") == "unavailable" for n in rest)
+        t3 = wait(health_down, 15, step=0.2)
+        c(t3 is not None, "health: database unavailable on every node")
+        now = control_nodes(rest)
+        c.eq([n for n, v in now.items() if v == n], [], "no node runs the loop without its database: %s" % now)
+        print("database away: health says so %.1f s later (node_lease_s %d)" % (t3 or -1, settings["node_lease_s"]))
+        c(any("no longer runs the site's control loop" in d.logtext() for d in rest),
+          "the holder logged that it let the loop go")
+        c.eq(pg("up").returncode, 0, "PostgreSQL started again")
+        t4 = wait(lambda: len([n for n, v in control_nodes(rest).items() if v == n]) == 1
+                  and len(set(control_nodes(rest).values())) == 1, 20, step=0.2)
+        c(t4 is not None, "one node runs the loop again once the database is back: %s" % control_nodes(rest))
+        print("database back: a node runs the loop again %.1f s later (%.1f s after it went away)"
+              % (t4 or -1, time.time() - down))
+        stop.set()
+        for d in rest:
+            c.eq(d.stop(), 0, "a node stops")
+    except Exception as e:  # noqa: BLE001
+        import traceback
+        c(False, "exception: %r\n%s\n%s" % (e, traceback.format_exc(), "\n".join(d.logtext()[-3000:] for d in nodes)))
+        for d in nodes:
+            d.kill()
+    finally:
+        stop.set()
+        for ch in chargers:
+            ch.close()
+        for d in nodes:
+            d.cleanup()
+
+
+started = pg("start", *(["--require"] if os.environ.get("CSMS_REQUIRE_TEST_PEERS") else []))
+if started.returncode == 77:
+    print("SKIP: " + started.stderr.strip())
+    sys.exit(77)
+if started.returncode != 0:
+    print("PostgreSQL did not start: " + started.stderr)
+    sys.exit(1)
+try:
+    run(database("fleetdlm"))
+finally:
+    pg("stop")
+    os.rmdir(state) if os.path.isdir(state) and not os.listdir(state) else None
+c.done()
