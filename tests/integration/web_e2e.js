@@ -92,6 +92,14 @@ async function screenshots(browser, errors) {
   }
 }
 
+// The Prices and plan card alone, from the top of the page (an element
+// screenshot scrolls it under the sticky navigation bar).
+async function cardShot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const bb = await page.locator('#prices-plan').boundingBox();
+  await page.screenshot({ path: path.join(shots, name), fullPage: true, clip: bb });
+}
+
 async function full() {
   const browser = await launch();
   const errors = [];
@@ -172,7 +180,7 @@ async function fullSteps(browser, page, errors) {
   fs.mkdirSync(shots, { recursive: true });
   await page.setViewportSize({ width: 360, height: 740 });
   await page.waitForTimeout(300);
-  await page.locator('#prices-plan').screenshot({ path: path.join(shots, 'prices-tariff-360.png') });
+  await cardShot(page, 'prices-tariff-360.png');
   await page.setViewportSize({ width: 1280, height: 800 });
 
   // A price list (hourly, from the station's current hour) in optimising
@@ -211,7 +219,7 @@ async function fullSteps(browser, page, errors) {
   for (const [w, h] of [[360, 740], [1280, 800]]) {
     await page.setViewportSize({ width: w, height: h });
     await page.waitForTimeout(400);
-    await page.locator('#prices-plan').screenshot({ path: path.join(shots, `prices-${w}.png`) });
+    await cardShot(page, `prices-${w}.png`);
     const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     check(over <= 0, `home with the prices card at ${w} px: no sideways scrolling (${over} px too wide)`);
   }

@@ -113,7 +113,7 @@ function OutlookChart({ o }) {
   const axes = [
     {},
     { scale: 'p', size: 48, values: (u, v) => v.map((x) => x.toFixed(2)) },
-    { scale: 'W', side: 1, size: 46, grid: { show: false }, values: (u, v) => v.map((x) => +(x / 1000).toFixed(1) + 'k') },
+    { scale: 'W', side: 1, size: 52, grid: { show: false }, values: (u, v) => v.map((x) => +(x / 1000).toFixed(1) + ' kW') },
   ];
   // the current slot (the outlook starts with it) shaded and marked "now"
   const hooks = {
@@ -146,8 +146,8 @@ function PlanLine({ o }) {
   const hi = s.reduce((a, x) => (x.v > a.v ? x : a));
   return (
     <p class="small" data-testid="plan-line">
-      Optimiser's plan (made {hm(Date.parse(p.made))}): battery {pct(hi.v)} at {dayHm(hi.t)}, lowest {pct(lo.v)} at {dayHm(lo.t)}
-      {p.followed ? '' : ' — the expected gain is within the forecast error, so self-consumption runs instead'}.
+      Optimiser's plan (made {hm(Date.parse(p.made))}): battery up to {pct(hi.v)} ({dayHm(hi.t)}), down to {pct(lo.v)} ({dayHm(lo.t)})
+      {p.followed ? '' : '; its gain is within the forecast error, so self-consumption runs instead'}.
     </p>
   );
 }
@@ -174,12 +174,16 @@ export function PricesPlan({ mode }) {
             <dd data-testid="price-now">{price(o && o.importPrice[0])}</dd>
           </div>
           <div>
-            <dt>Cheapest {dayHm(ex.lo.t)}</dt>
-            <dd data-testid="price-min">{price(ex.lo.p)}</dd>
+            <dt>Cheapest ahead</dt>
+            <dd>
+              <span data-testid="price-min">{price(ex.lo.p)}</span> <small class="muted">{dayHm(ex.lo.t)}</small>
+            </dd>
           </div>
           <div>
-            <dt>Dearest {dayHm(ex.hi.t)}</dt>
-            <dd data-testid="price-max">{price(ex.hi.p)}</dd>
+            <dt>Dearest ahead</dt>
+            <dd>
+              <span data-testid="price-max">{price(ex.hi.p)}</span> <small class="muted">{dayHm(ex.hi.t)}</small>
+            </dd>
           </div>
           <div>
             <dt>Price list until</dt>
