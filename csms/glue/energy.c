@@ -1048,6 +1048,58 @@ static cJSON *forecast_json(struct csms *app)
 	return o;
 }
 
+/* GET /api/v1/station "outlook": the next 24 hours per 15-minute slot as the
+ * optimiser sees them (prices with the tariff's fallback, the load and PV
+ * forecast) and, in optimising mode, its planned battery power and SOC: what
+ * the dashboard's "Prices and plan" chart draws. */
+#define OUTLOOK_SLOTS 96
+
+static void add_series(cJSON *o, const char *k, const double *v, int n, double scale)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, k);
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(a,
+				     isfinite(v[i]) ? cJSON_CreateNumber(round(v[i] * scale) / scale)
+						    : cJSON_CreateNull());
+}
+
+static cJSON *outlook_json(struct csms *app)
+{
+	struct energy *e = app->energy;
+	const station_plan *p = &e->st->plan;
+	char ts[40];
+	double imp[OUTLOOK_SLOTS], exp[OUTLOOK_SLOTS], load[OUTLOOK_SLOTS], pv[OUTLOOK_SLOTS];
+	double bat[OUTLOOK_SLOTS], soc[OUTLOOK_SLOTS];
+	int64_t slot = (e->clock_ms >= 0 ? e->clock_ms : 0) / (1000LL * STATION_SLOT_S);
+	/* the plan only while the optimiser runs: another mode leaves a stale one */
+	int planned = e->have_out && e->out.active == STATION_MODE_OPTIMISE && p->made_slot >= 0;
+	for (int i = 0; i < OUTLOOK_SLOTS; i++) {
+		station_price_slot(&e->eff, e->st, slot + i, &imp[i], &exp[i]);
+		station_forecast_slot(&e->eff, e->st, slot + i, &load[i], &pv[i]);
+		int64_t k = slot + i - p->made_slot;
+		int in = planned && k >= 0 && k < p->n;
+		bat[i] = in ? p->bat_w[k] : NAN;
+		soc[i] = in ? p->soc_pct[k + 1] : NAN; /* at the end of the slot */
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "start", time_format_iso(slot * 1000LL * STATION_SLOT_S, ts, sizeof ts));
+	cJSON_AddNumberToObject(o, "slotS", STATION_SLOT_S);
+	cJSON_AddNumberToObject(o, "count", OUTLOOK_SLOTS);
+	add_series(o, "importPrice", imp, OUTLOOK_SLOTS, 1e6);
+	add_series(o, "exportPrice", exp, OUTLOOK_SLOTS, 1e6);
+	add_series(o, "loadW", load, OUTLOOK_SLOTS, 10);
+	add_series(o, "pvW", pv, OUTLOOK_SLOTS, 10);
+	if (planned) {
+		cJSON *pl = cJSON_AddObjectToObject(o, "plan");
+		cJSON_AddStringToObject(pl, "made", time_format_iso(p->made_ms, ts, sizeof ts));
+		cJSON_AddBoolToObject(pl, "followed", !p->follow_rule);
+		add_series(pl, "batW", bat, OUTLOOK_SLOTS, 10);
+		add_series(pl, "socPct", soc, OUTLOOK_SLOTS, 10);
+	} else
+		cJSON_AddNullToObject(o, "plan");
+	return o;
+}
+
 cJSON *energy_source_json(struct csms *app)
 {
 	struct energy *e = app->energy;
@@ -1295,6 +1347,7 @@ static cJSON *status_json(struct csms *app)
 	} else
 		cJSON_AddNullToObject(o, "prices");
 	cJSON_AddItemToObject(o, "forecast", forecast_json(app));
+	cJSON_AddItemToObject(o, "outlook", outlook_json(app));
 	if (e->feeds)
 		cJSON_AddItemToObject(o, "feeds", cJSON_Duplicate(e->feeds, 1));
 	return o;

@@ -5,13 +5,16 @@ simulated house sped up: sign-in, the charger appears, a session started
 and stopped from the page lands in the records with its energy, the mode
 set on the page is stored, a card added, the power flow moves, no console
 error, no request to another host; screenshots of every screen at 360 and
-1280 px in BUILD/screenshots (issue 12). Then a csmsd without a token:
+1280 px in BUILD/screenshots (issue 12). The Prices and plan card: the
+tariff without a price list, the failing price feed's line in red, and with
+a price list in optimising mode the chart (prices, PV forecast, the plan),
+the cheapest and dearest price ahead (issue 16). Then a csmsd without a token:
 no sign-in."""
 import os
 import shutil
 import subprocess
 import sys
-from harness import Csmsd, Checks, BUILD, HERE
+from harness import Csmsd, Checks, BUILD, HERE, free_port
 
 chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
 if not chromium or not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
@@ -32,7 +35,8 @@ def run_node(*args):
 
 
 d = Csmsd(admin_token="web-s3cret", unknown_chargers="accept", dlm_enabled="true",
-          station_speed="600", station_sim_start="2026-06-21T09:00:00Z")
+          station_speed="600", station_sim_start="2026-06-21T09:00:00Z",
+          price_source="awattar", price_url="http://127.0.0.1:%d/v1/marketdata" % free_port())
 sim = None
 try:
     sim = subprocess.Popen([os.path.join(BUILD, "tests", "cpsim"), "session", "--url", d.url, "--id", "WEB1",
@@ -40,7 +44,7 @@ try:
                             "--timeout", "230"], stdout=subprocess.DEVNULL, stderr=open(os.path.join(d.tmp, "cpsim.log"), "w"))
     c.eq(run_node("full", "http://127.0.0.1:%d" % d.admin_port, "web-s3cret", "WEB1", shots), 0,
          "the dashboard's checks in Chromium")
-    for s in ("signin", "home", "chargers", "records", "cards", "dlm", "settings", "alarms"):
+    for s in ("signin", "home", "chargers", "records", "cards", "dlm", "settings", "alarms", "prices"):
         for w in (360, 1280):
             c(os.path.getsize(os.path.join(shots, "%s-%d.png" % (s, w))) > 2000, "screenshot %s-%d.png" % (s, w))
 finally:

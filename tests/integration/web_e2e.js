@@ -92,6 +92,14 @@ async function screenshots(browser, errors) {
   }
 }
 
+// The Prices and plan card alone, from the top of the page (an element
+// screenshot scrolls it under the sticky navigation bar).
+async function cardShot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const bb = await page.locator('#prices-plan').boundingBox();
+  await page.screenshot({ path: path.join(shots, name), fullPage: true, clip: bb });
+}
+
 async function full() {
   const browser = await launch();
   const errors = [];
@@ -152,6 +160,71 @@ async function fullSteps(browser, page, errors) {
   const chart = await page.locator('#today-chart .uplot').count();
   const drawn = await until(async () => (await page.locator('#today-chart .uplot').count()) === 1, 10000);
   check(!!drawn, "today's energy chart drawn from the history (no 'No history yet': " + noHist + ', chart: ' + chart + ')');
+
+  // Prices and plan: the tariff while there is no price list; the price
+  // feed (aWATTar at a closed port) with its error in red.
+  await page.waitForSelector('#prices-plan [data-testid=tariff]');
+  const tariff = await page.textContent('#prices-plan [data-testid=tariff]');
+  const tf = st.json.settings.tariff;
+  check(/tariff applies/.test(tariff) && tariff.includes(tf.importPrice.toFixed(3)) && tariff.includes(tf.exportPrice.toFixed(3)), 'without a price list the card names the tariff: ' + tariff);
+  const feedErr = await until(async () => {
+    const f = (await api('GET', '/station')).json.feeds;
+    return f && f.prices && f.prices.error ? f.prices.error : null;
+  }, 20000);
+  check(!!feedErr, 'the price feed failed: ' + feedErr);
+  await page.reload();
+  await page.waitForSelector('#prices-plan [data-feed=prices] [data-testid=feed-error]');
+  const feedLine = await page.textContent('#prices-plan [data-feed=prices]');
+  const feedColour = await page.$eval('#prices-plan [data-feed=prices] [data-testid=feed-error]', (e) => getComputedStyle(e).color);
+  check(/aWATTar/.test(feedLine) && feedLine.includes(feedErr) && feedColour === 'rgb(192, 57, 43)', `the feed line names the provider and its error in red: ${feedLine} (${feedColour})`);
+  fs.mkdirSync(shots, { recursive: true });
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.waitForTimeout(300);
+  await cardShot(page, 'prices-tariff-360.png');
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // A price list (hourly, from the station's current hour) in optimising
+  // mode: the chart, the cheapest and dearest slot, the plan.
+  const mode0 = st.json.settings.mode;
+  check((await api('PUT', '/station', { mode: 'optimise' })).status === 200, 'optimising mode set');
+  const hour0 = Math.floor(Date.parse((await api('GET', '/station')).json.live.time) / 3600000) * 3600000;
+  const imp = Array.from({ length: 96 }, (_, i) => +(0.25 + 0.1 * Math.sin(i / 3)).toFixed(4));
+  imp[40] = 0.042;
+  imp[45] = 0.512;
+  const put = await api('PUT', '/station/prices', { start: new Date(hour0).toISOString(), slotS: 3600, importPrice: imp, exportPrice: Array(96).fill(0.07) });
+  check(put.status === 200, 'price list set: ' + put.status);
+  const planned = await until(async () => (await api('GET', '/station')).json.outlook.plan, 15000);
+  check(!!planned, "the optimiser's plan is in the outlook");
+  await page.reload();
+  await page.waitForSelector('#prices-plan [data-testid=price-min]');
+  check((await page.textContent('#prices-plan [data-testid=price-min]')) === '0.042', 'the cheapest price ahead is shown: ' + (await page.textContent('#prices-plan [data-testid=price-min]')));
+  check((await page.textContent('#prices-plan [data-testid=price-max]')) === '0.512', 'the dearest price ahead is shown');
+  check((await page.locator('#prices-plan [data-testid=tariff]').count()) === 0, 'no tariff text with a price list');
+  await page.waitForSelector('#prices-plan .uplot canvas');
+  const legend = await page.textContent('#prices-plan .u-legend');
+  check(['Import price', 'Export price', 'PV forecast', 'Battery plan'].every((x) => legend.includes(x)), 'the chart has the prices, the PV forecast and the plan: ' + legend);
+  // pixels of the import price's colour (#c0392b) and the plan's (#8e44ad) on the canvas
+  const drawnColours = await page.$eval('#prices-plan .uplot canvas', (cv) => {
+    const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+    const n = { imp: 0, bat: 0 };
+    for (let i = 0; i < d.length; i += 4) {
+      if (Math.abs(d[i] - 0xc0) < 12 && Math.abs(d[i + 1] - 0x39) < 12 && Math.abs(d[i + 2] - 0x2b) < 12) n.imp++;
+      if (Math.abs(d[i] - 0x8e) < 12 && Math.abs(d[i + 1] - 0x44) < 12 && Math.abs(d[i + 2] - 0xad) < 12) n.bat++;
+    }
+    return n;
+  });
+  check(drawnColours.imp > 100 && drawnColours.bat > 50, 'the canvas draws the import price and the plan: ' + JSON.stringify(drawnColours));
+  check(/Optimiser's plan/.test(await page.textContent('#prices-plan')), "the plan's SOC line is shown");
+  check(/Prices from aWATTar/.test(await page.textContent('#prices-plan [data-testid=feeds]')), 'the feed line stays with the list');
+  for (const [w, h] of [[360, 740], [1280, 800]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.waitForTimeout(400);
+    await cardShot(page, `prices-${w}.png`);
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    check(over <= 0, `home with the prices card at ${w} px: no sideways scrolling (${over} px too wide)`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  check((await api('PUT', '/station', { mode: mode0 })).status === 200, 'the working mode back to ' + mode0);
 
   // Cards: add one from the page; it is stored.
   await page.click('a[href="#/cards"]');

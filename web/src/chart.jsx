@@ -2,8 +2,9 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 
-// series: [{label, stroke, scale?}], data: [xs(seconds), ys...]
-export function Chart({ series, data, height = 220, axes }) {
+// series: [{label, stroke, scale?, fill?, dash?, paths?}], data: [xs(seconds),
+// ys...]; scales and hooks go to uPlot as they are (the x scale stays time).
+export function Chart({ series, data, height = 220, axes, scales, hooks }) {
   const box = useRef(null);
   const plot = useRef(null);
   useEffect(() => {
@@ -11,9 +12,10 @@ export function Chart({ series, data, height = 220, axes }) {
     const opts = {
       width,
       height,
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, scale: s.scale || 'y', fill: s.fill }))],
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, scale: s.scale || 'y', fill: s.fill, dash: s.dash, paths: s.paths }))],
       axes: axes || [{}, { scale: 'y', size: 60 }],
-      scales: { x: { time: true } },
+      scales: { ...scales, x: { time: true } },
+      hooks,
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
     };

@@ -1,8 +1,10 @@
 // home.jsx: the Home screen: the live power flow (PV, battery with SOC,
-// grid, home, each EV), the storage mode, today's chart and totals from
-// the history (GET /api/v1/history, /api/v1/energy).
+// grid, home, each EV), the storage mode, the prices and plan (plan.jsx),
+// today's chart and totals from the history (GET /api/v1/history,
+// /api/v1/energy).
 import { get } from './api.js';
 import { Chart } from './chart.jsx';
+import { PricesPlan } from './plan.jsx';
 import { kW, kWh, pct, ratio, money } from './fmt.js';
 import { Panel, useLoad } from './ui.jsx';
 
@@ -202,6 +204,9 @@ export function Home({ live }) {
         </p>
         <h3>Today</h3>
         <Totals />
+      </Panel>
+      <Panel title="Prices and plan" id="prices-plan">
+        <PricesPlan mode={st && st.live ? st.live.activeMode : st && st.mode} />
       </Panel>
       <Panel title="Today's energy" id="today-chart">
         <TodayChart />
