@@ -34,8 +34,9 @@ struct fleet {
 	int64_t lease_ms, started_ms, renew_ms, prune_ms;
 	uint64_t next_req;
 	struct fleet_pending *pending;
-	int db_down; /* the last renewal failed */
-	int control; /* we run the site's control loop (fleet_control) */
+	int db_down;        /* the last renewal failed */
+	int control;        /* we run the site's control loop (fleet_control) */
+	unsigned bus_epoch; /* bus_fd's epoch the loop watches */
 };
 
 #define CONTROL_SITE 0             /* one site per fleet for now (issue 15 item 4) */
@@ -362,6 +363,15 @@ void fleet_poll(struct csms *app)
 	if (!f)
 		return;
 	bus_poll(f->bus, on_bus, app);
+	/* a notification ends the loop's turn at once (this runs at each
+	 * turn's end), not at the next tick: a forwarded call's two hops */
+	unsigned epoch;
+	int fd = bus_fd(f->bus, &epoch);
+	if (epoch != f->bus_epoch) { /* a new socket: watch it afresh */
+		server_watch_fd(app->server, -1);
+		f->bus_epoch = epoch;
+	}
+	server_watch_fd(app->server, fd);
 	if (app->now_ms >= f->renew_ms) {
 		f->renew_ms = app->now_ms + f->lease_ms / 3;
 		renew(app);

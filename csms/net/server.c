@@ -39,6 +39,8 @@ struct server {
 	struct server_opts o;
 	struct server_events ev;
 	struct ev_loop *loop; /* ours, lent to lws as its foreign loop; NULL: lws's poll loop */
+	ev_io watch_io;       /* server_watch_fd's fd (active when watch_fd >= 0) */
+	int watch_fd;
 	lws_sorted_usec_list_t tick;
 	lws_retry_bo_t retry;
 	rlim_t nofile_was, nofile, nofile_hard; /* the open files limit before and after set_fd_limit */
@@ -1035,6 +1037,7 @@ struct server *server_start(const struct server_opts *opts, const struct server_
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	srv->watch_fd = -1;
 	srv->o = *opts;
 	srv->ev = *ev;
 	srv->retry.secs_since_valid_ping = (uint16_t)o->ping_interval_s;
@@ -1078,6 +1081,30 @@ struct server *server_start(const struct server_opts *opts, const struct server_
 fail:
 	server_destroy(srv);
 	return NULL;
+}
+
+/* Nothing to do here: its event ends the turn, and end_of_turn reads the fd. */
+static void watch_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+}
+
+int server_watch_fd(struct server *srv, int fd)
+{
+	if (!srv || !srv->loop)
+		return fd < 0 ? 0 : -1;
+	if (fd == srv->watch_fd)
+		return 0;
+	if (srv->watch_fd >= 0)
+		ev_io_stop(srv->loop, &srv->watch_io);
+	srv->watch_fd = fd;
+	if (fd >= 0) {
+		ev_io_init(&srv->watch_io, watch_cb, fd, EV_READ);
+		ev_io_start(srv->loop, &srv->watch_io);
+	}
+	return 0;
 }
 
 /* One turn of the loop: wait for what is ready (or the next timer) and
@@ -1129,7 +1156,9 @@ void server_destroy(struct server *srv)
 		lws_sul_cancel(&srv->tick);
 		lws_context_destroy(srv->ctx);
 	}
-	if (srv->loop)
+	if (srv->loop) {
+		server_watch_fd(srv, -1);
 		ev_loop_destroy(srv->loop); /* after lws has stopped its watchers */
+	}
 	free(srv);
 }

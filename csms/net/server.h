@@ -65,6 +65,11 @@ void server_close_all(struct server *srv, int wait_ms);
 void server_destroy(struct server *srv);
 /* Safe from any thread: wakes the loop (sensor mailboxes); srv may be NULL. */
 void server_wake(struct server *srv);
+/* Ends the loop's turn (and so runs end_of_turn) as soon as fd is readable:
+ * a socket read at the end of each turn, such as the fleet's bus. One fd;
+ * another replaces it, -1 stops watching. On lws's poll loop (no libev
+ * plugin) it is not watched: the end of the next turn reads it. 0, or -1. */
+int server_watch_fd(struct server *srv, int fd);
 /* Asks for a WRITEABLE callback on a connection (the rpc want_write hook). */
 void server_want_write(void *wsi);
 /* Calls deadline() for the session of this OCPP connection in delay_ms,

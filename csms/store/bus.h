@@ -26,6 +26,11 @@ void bus_close(struct bus *b);
  * connection is made again (at most once a second), with LISTEN and the
  * locks taken again. The number handed to fn, or -1 while the bus is down. */
 int bus_poll(struct bus *b, void (*fn)(void *arg, const char *payload), void *arg);
+/* The connection's socket, for the loop to wake on what arrives (the next
+ * bus_poll reads it); -1 while down or with no bus. *epoch (may be NULL)
+ * counts the connections made again: a new epoch is a new socket, even
+ * when the kernel gave it the old number. */
+int bus_fd(const struct bus *b, unsigned *epoch);
 /* 1 while the connection is up (NULL: 1, one node is always up). */
 int bus_up(const struct bus *b);
 /* The control lock of a site, held while this connection lives: 1 held

@@ -27,6 +27,7 @@ struct bus {
 	char node[STORE_NODE_MAX];
 	char channel[BUS_CHANNEL_MAX];
 	int down;         /* lost (logged once) */
+	unsigned epoch;   /* connections made again (bus_fd's socket is new) */
 	int64_t retry_ms; /* no reconnect before this */
 	unsigned sites;   /* site locks held (bit per site) */
 };
@@ -151,6 +152,7 @@ static int bus_reconnect(struct bus *b)
 		return -1;
 	}
 	PQsetnonblocking(b->conn, 1);
+	b->epoch++;
 	LOGI("bus", "postgresql: listening again on %s", b->channel);
 	b->down = 0;
 	return 0;
@@ -177,6 +179,13 @@ int bus_poll(struct bus *b, void (*fn)(void *arg, const char *payload), void *ar
 		PQfreemem(m);
 	}
 	return n;
+}
+
+int bus_fd(const struct bus *b, unsigned *epoch)
+{
+	if (epoch)
+		*epoch = b ? b->epoch : 0;
+	return b && !b->down && b->conn ? PQsocket(b->conn) : -1;
 }
 
 int bus_up(const struct bus *b)
