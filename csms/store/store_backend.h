@@ -7,6 +7,13 @@
 #define CSMS_STORE_BACKEND_H
 
 #include "store.h"
+#include <openssl/evp.h>
+
+#define STORE_DIGEST_LEN 16
+/* A meter value's key (store.c says what goes in). */
+int store_mv_digest(EVP_MD_CTX *ctx, const EVP_MD *md, const char *charger, int connector, int64_t tx_id,
+		    const char *timestamp, const char *source, const char *sampled,
+		    unsigned char out[STORE_DIGEST_LEN]);
 
 /* Every store.h function but store_open, store_close and store_pending:
  * X(return type, name without store_, parameters, arguments). SELF(st) is

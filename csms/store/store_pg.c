@@ -670,30 +670,16 @@ static int write_ok(struct pg_store *st, enum stmt_id id, const struct params *p
 	return exec_write(st, id, p, what) < 0 ? -1 : 0;
 }
 
-/* ---- the meter value digest (the same bytes as store_sqlite.c's) ---- */
+/* ---- the meter value digest (store_mv_digest, shared with store_sqlite.c) ---- */
 
-#define DIGEST_LEN 16
+#define DIGEST_LEN STORE_DIGEST_LEN
 
 static int mv_digest(struct pg_store *st, const char *charger, int connector, int64_t tx_id,
 		     const char *timestamp, const char *source, const char *sampled,
 		     unsigned char out[DIGEST_LEN])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	char conn[16], tx[24];
-	const char *parts[] = { charger, conn, tx, timestamp, source, sampled };
-	snprintf(conn, sizeof conn, "%d", connector);
-	snprintf(tx, sizeof tx, "%lld", (long long)(tx_id > 0 ? tx_id : 0));
-	if (!EVP_DigestInit_ex(st->mdctx, st->sha256, NULL))
-		return -1;
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-		if (!EVP_DigestUpdate(st->mdctx, parts[i] ? parts[i] : "",
-				      (parts[i] ? strlen(parts[i]) : 0) + 1))
-			return -1;
-	if (!EVP_DigestFinal_ex(st->mdctx, md, &len) || len < DIGEST_LEN)
-		return -1;
-	memcpy(out, md, DIGEST_LEN);
-	return 0;
+	return store_mv_digest(st->mdctx, st->sha256, charger, connector, tx_id, timestamp, source, sampled,
+			       out);
 }
 
 /* A bytea parameter in its text form: \x and hex digits. */

@@ -502,32 +502,15 @@ static int walk_end(struct sqlite_store *st, sqlite3_stmt *s, int rc, int stop, 
 	return stop ? stop : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* What makes a meter value row the same as another of its transaction:
- * SHA-256 (first 16 bytes) of charger, connector, timestamp, source and
- * sampled values, NUL-separated. Short whatever a charger sends; no two
- * different rows meet, not even ones a charger crafts. */
-#define DIGEST_LEN 16
+/* A meter value's key: store_mv_digest (store.c), shared with store_pg.c. */
+#define DIGEST_LEN STORE_DIGEST_LEN
 
 static int mv_digest(struct sqlite_store *st, const char *charger, int connector, int64_t tx_id,
 		     const char *timestamp, const char *source, const char *sampled,
 		     unsigned char out[DIGEST_LEN])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	char conn[16], tx[24];
-	const char *parts[] = { charger, conn, tx, timestamp, source, sampled };
-	snprintf(conn, sizeof conn, "%d", connector);
-	snprintf(tx, sizeof tx, "%lld", (long long)(tx_id > 0 ? tx_id : 0));
-	if (!EVP_DigestInit_ex(st->mdctx, st->sha256, NULL))
-		return -1;
-	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-		if (!EVP_DigestUpdate(st->mdctx, parts[i] ? parts[i] : "",
-				      (parts[i] ? strlen(parts[i]) : 0) + 1))
-			return -1;
-	if (!EVP_DigestFinal_ex(st->mdctx, md, &len) || len < DIGEST_LEN)
-		return -1;
-	memcpy(out, md, DIGEST_LEN);
-	return 0;
+	return store_mv_digest(st->mdctx, st->sha256, charger, connector, tx_id, timestamp, source, sampled,
+			       out);
 }
 
 /* The same digest in SQL, for migration 3 (rows stored before it). */
