@@ -454,6 +454,60 @@ for url in ("mqtt://127.0.0.1:%d" % free_port(), "mqtt://192.0.2.1:1883"):
         if d.proc.poll() is None:
             d.kill()
 
+# ---- mqtts: the broker's certificate checked against mqtt_ca ----
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=tmp)
+
+
+for ca in ("ca", "other-ca"):
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+            "-subj", "/CN=" + ca, "-keyout", ca + ".key", "-out", ca + ".pem")
+openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", "broker.key", "-out", "broker.csr")
+with open(os.path.join(tmp, "san.cnf"), "w") as f:
+    f.write("subjectAltName=IP:127.0.0.1\n")
+openssl("x509", "-req", "-in", "broker.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+        "-extfile", "san.cnf", "-out", "broker.pem")
+for f in ("broker.key", "broker.pem", "ca.pem"):
+    os.chmod(os.path.join(tmp, f), 0o644)
+tls_port = free_port()
+tconf = os.path.join(tmp, "mosquitto-tls.conf")
+with open(tconf, "w") as f:
+    f.write("listener %d 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nallow_anonymous false\n"
+            "password_file %s\npersistence false\n" % (tls_port, os.path.join(tmp, "ca.pem"),
+                                                       os.path.join(tmp, "broker.pem"),
+                                                       os.path.join(tmp, "broker.key"), os.path.join(tmp, "passwd")))
+tlog = open(os.path.join(tmp, "mosquitto-tls.log"), "ab")
+tb = subprocess.Popen([MOSQUITTO, "-c", tconf], stdout=tlog, stderr=tlog)
+try:
+    time.sleep(0.5)
+    d = Csmsd(mqtt_url="mqtts://127.0.0.1:%d" % tls_port, mqtt_ca=os.path.join(tmp, "ca.pem"), mqtt_user=USER,
+              mqtt_password=PASSWORD)
+    ok = None
+    for _ in range(100):
+        if d.get("/api/v1/health")[1].get("mqtt") == "connected":
+            ok = True
+            break
+        time.sleep(0.1)
+    c(ok, "mqtts: connected to a broker whose certificate mqtt_ca signed")
+    got = subprocess.run(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(tls_port), "--cafile", os.path.join(tmp, "ca.pem"), "-u", USER,
+                          "-P", PASSWORD, "-t", "csms/status", "-C", "1", "-W", "5"],
+                         capture_output=True, text=True)
+    c.eq(got.stdout.strip(), "online", "mqtts: csms/status online over TLS")
+    c.eq(d.stop(), 0, "mqtts: stop")
+    d = Csmsd(mqtt_url="mqtts://127.0.0.1:%d" % tls_port, mqtt_ca=os.path.join(tmp, "other-ca.pem"),
+              mqtt_user=USER, mqtt_password=PASSWORD)
+    time.sleep(3)
+    c.eq(d.get("/api/v1/health")[1].get("mqtt"), "disconnected",
+         "mqtts: a broker certificate another CA signed is refused (stays disconnected)")
+    c.eq(d.stop(), 0, "mqtts: stop after the refusal")
+finally:
+    if d and d.proc.poll() is None:
+        d.kill()
+    tb.terminate()
+    tb.wait(timeout=10)
+    tlog.close()
+
 # ---- bad settings: one line naming the key, exit 2 ----
 for key, val in (("mqtt_url", "http://broker"), ("mqtt_url", "mqtt://"), ("mqtt_url", "mqtt://h:99999"),
                  ("mqtt_url", "mqtt://user:pw@host"), ("mqtt_prefix", "a/#"), ("mqtt_prefix", "/a"),
