@@ -126,7 +126,10 @@ try:
     c.eq(len(held), n, "idle TLS connections held")
     time.sleep(2)
     kib = (rss_kib(d.proc.pid) - r0) / max(len(held), 1)
-    c(kib < 40, "KiB per idle TLS connection: %.1f (buffers released, the storm's memory given back)" % kib)
+    if os.environ.get("CSMS_SANITIZED"):  # ASan keeps freed memory in quarantine: no bound to check
+        print("KiB per idle TLS connection under the sanitizers: %.1f (not checked)" % kib)
+    else:
+        c(kib < 40, "KiB per idle TLS connection: %.1f (buffers released, the storm's memory given back)" % kib)
     for s in held:
         s.close()
     c.eq(d.stop(), 0, "stops cleanly")
