@@ -17,6 +17,7 @@
 #include "api_events.h"
 #include "admin.h"
 #include "api_json.h"
+#include "charger.h"
 #include "control.h"
 #include "csms.h"
 #include "energy.h"
@@ -32,8 +33,9 @@ static struct {
 	struct http_txn *clients[API_EVENTS_MAX_CLIENTS];
 	size_t n;
 	int64_t last_sent_ms;
-	char *last_sig; /* the chargers' states at the last snapshot */
-	int fresh;      /* a client joined: send at once */
+	char *last_sig;   /* the chargers' states at the last snapshot */
+	uint64_t reg_sig; /* charger_registry_signature at the last snapshot */
+	int fresh;        /* a client joined: send at once */
 } ev;
 
 static void client_gone(struct http_txn *t, void *arg)
@@ -110,6 +112,12 @@ void api_events_tick(struct csms *app)
 {
 	if (!ev.n)
 		return;
+	/* between snapshots, only what changes in the registry is looked for:
+	 * no store read every tick while a dashboard is open */
+	uint64_t reg_sig = charger_registry_signature(app->chargers);
+	if (!ev.fresh && reg_sig == ev.reg_sig && app->now_ms - ev.last_sent_ms < API_EVENTS_PERIOD_MS)
+		return;
+	ev.reg_sig = reg_sig;
 	cJSON *chargers = api_json_chargers(app->store, NULL);
 	cJSON *ch;
 	cJSON_ArrayForEach(ch, chargers) admin_decorate_charger(app, ch);

@@ -263,6 +263,30 @@ struct charger *charger_get(struct charger_registry *r, struct store *st, const 
 	return c ? c : load(r, st, id, h, 1);
 }
 
+uint64_t charger_registry_signature(struct charger_registry *r)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+#define MIX(p, n)                           \
+	for (size_t _i = 0; _i < (n); _i++) \
+	h = (h ^ ((const unsigned char *)(p))[_i]) * 1099511628211ull
+	for (struct charger *c = charger_first(r); c; c = c->next) {
+		int conn = c->session != NULL;
+		MIX(c->id, strlen(c->id));
+		MIX(&c->reg, sizeof c->reg);
+		MIX(&conn, sizeof conn);
+		MIX(c->settings.charging_mode, strlen(c->settings.charging_mode));
+		MIX(&c->settings.max_current_a, sizeof c->settings.max_current_a);
+		MIX(&c->nconn, sizeof c->nconn);
+		for (int i = 0; i < c->nconn; i++) {
+			const struct charger_conn *k = charger_conn_get(c, i);
+			MIX(k->status, strlen(k->status));
+			MIX(&k->tx_id, sizeof k->tx_id);
+		}
+	}
+#undef MIX
+	return h;
+}
+
 struct charger *charger_first(struct charger_registry *r)
 {
 	return r->all;

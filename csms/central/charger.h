@@ -157,6 +157,10 @@ struct charger *charger_find(struct charger_registry *r, struct store *st, const
 /* Like charger_find but creates the in-memory entry (registration REG_UNKNOWN). */
 struct charger *charger_get(struct charger_registry *r, struct store *st, const char *id);
 struct charger *charger_first(struct charger_registry *r);
+/* A hash of what a state feed shows of every charger and changes without a
+ * measurement (registration, connected, mode, maximum, connectors' status
+ * and transaction): equal hashes, nothing of that changed. No store read. */
+uint64_t charger_registry_signature(struct charger_registry *r);
 size_t charger_count(const struct charger_registry *r);
 
 /* Every change of c->reg goes through here (the registry counts the

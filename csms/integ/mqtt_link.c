@@ -379,25 +379,7 @@ static void pass(struct csms *app, struct mqtt_link *L, int full)
  * MQTT it forces a pass). */
 static uint64_t registry_sig(struct csms *app)
 {
-	uint64_t h = 1469598103934665603ull;
-#define MIX(p, n)                           \
-	for (size_t _i = 0; _i < (n); _i++) \
-	h = (h ^ ((const unsigned char *)(p))[_i]) * 1099511628211ull
-	for (struct charger *c = charger_first(app->chargers); c; c = c->next) {
-		int conn = c->session != NULL;
-		MIX(c->id, strlen(c->id));
-		MIX(&c->reg, sizeof c->reg);
-		MIX(&conn, sizeof conn);
-		MIX(c->settings.charging_mode, strlen(c->settings.charging_mode));
-		MIX(&c->settings.max_current_a, sizeof c->settings.max_current_a);
-		for (int i = 0; i < c->nconn; i++) {
-			const struct charger_conn *k = charger_conn_get(c, i);
-			MIX(k->status, strlen(k->status));
-			MIX(&k->tx_id, sizeof k->tx_id);
-		}
-	}
-#undef MIX
-	return h;
+	return charger_registry_signature(app->chargers);
 }
 
 /* ---- commands ---- */

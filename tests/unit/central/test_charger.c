@@ -108,11 +108,38 @@ static void test_caps(struct store *st)
 	cJSON_Delete(j);
 }
 
+/* charger_registry_signature: changes with what a state feed shows (status,
+ * transaction, mode, maximum, connected), not with a measurement. */
+static void test_signature(struct store *st)
+{
+	struct charger_registry *r = charger_registry_new();
+	CHECK(store_charger_create(st, "SIG", REG_ACCEPTED, 1) >= 0);
+	struct charger *ch = charger_get(r, st, "SIG");
+	CHECK(ch != NULL);
+	uint64_t h0 = charger_registry_signature(r);
+	CHECK(charger_registry_signature(r) == h0); /* the same state, the same hash */
+	struct charger_conn *k = charger_conn_at(ch, 1);
+	CHECK(k != NULL);
+	uint64_t h1 = charger_registry_signature(r);
+	snprintf(k->status, sizeof k->status, "Charging");
+	uint64_t h2 = charger_registry_signature(r);
+	CHECK(h2 != h1);
+	k->tx_id = 7;
+	uint64_t h3 = charger_registry_signature(r);
+	CHECK(h3 != h2);
+	k->live.power_w = 7200; /* a measurement: not a state change */
+	CHECK(charger_registry_signature(r) == h3);
+	snprintf(ch->settings.charging_mode, sizeof ch->settings.charging_mode, "pv");
+	CHECK(charger_registry_signature(r) != h3);
+	charger_registry_free(r);
+}
+
 int main(void)
 {
 	char path[] = "/tmp/csms-test-charger-XXXXXX";
 	struct store *st = test_db_open(path);
 	CHECK(st != NULL);
+	test_signature(st);
 	struct charger_registry *r = charger_registry_new();
 	CHECK(r != NULL);
 
