@@ -44,7 +44,7 @@ def check(cond, what, detail=""):
 
 def free_port():
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    s.bind(("0.0.0.0", 0))  # free on every address, as harness.free_port
     port = s.getsockname()[1]
     s.close()
     return port
