@@ -13,41 +13,15 @@ server of its own (tests/tools/pg_server.sh):
    reach them again (the time is printed).
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
-import csv
-import io
 import json
-import os
-import re
 import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from harness import Csmsd, Raw, Checks, boot_frame
+from pgtest import database, psql, start, stop
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SERVER = os.path.join(HERE, "..", "tools", "pg_server.sh")
 
 c = Checks()
-state = tempfile.mkdtemp(prefix="csms-fleetstate-")
-
-
-def pg(cmd, *flags):
-    return subprocess.run(["sh", SERVER, cmd, state] + list(flags), capture_output=True, text=True)
-
-
-def psql(url, sql):
-    out = subprocess.run(["psql", url, "-X", "-q", "--csv", "-t", "-c", sql], check=True,
-                         capture_output=True, text=True).stdout
-    return [tuple(None if v == "" else int(v) if re.fullmatch(r"-?\d+", v) else v for v in r)
-            for r in csv.reader(io.StringIO(out))]
-
-
-def database(name):
-    server = open(os.path.join(state, "url")).read().strip()
-    psql(server, "CREATE DATABASE " + name)
-    return server.rsplit("/", 1)[0] + "/" + name
 
 
 class Charger:
@@ -215,16 +189,9 @@ def run(url):
             d.cleanup()
 
 
-started = pg("start", *(["--require"] if os.environ.get("CSMS_REQUIRE_TEST_PEERS") else []))
-if started.returncode == 77:
-    print("SKIP: " + started.stderr.strip())
-    sys.exit(77)
-if started.returncode != 0:
-    print("PostgreSQL did not start: " + started.stderr)
-    sys.exit(1)
+start()
 try:
     run(database("fleet"))
 finally:
-    pg("stop")
-    os.rmdir(state) if os.path.isdir(state) and not os.listdir(state) else None
+    stop()
 c.done()

@@ -16,33 +16,16 @@
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from harness import Csmsd, Raw, Checks, boot_frame
+from pgtest import database, pg, start, stop
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SERVER = os.path.join(HERE, "..", "tools", "pg_server.sh")
 BREAKER, MARGIN, GRID = 63, 3, 1
 
 c = Checks()
-state = tempfile.mkdtemp(prefix="csms-fleetdlm-")
-
-
-def pg(cmd, *flags):
-    return subprocess.run(["sh", SERVER, cmd, state] + list(flags), capture_output=True, text=True)
-
-
-def database(name):
-    server = open(os.path.join(state, "url")).read().strip()
-    subprocess.run(["psql", server, "-X", "-q", "-c", "CREATE DATABASE " + name], check=True,
-                   capture_output=True, text=True)
-    return server.rsplit("/", 1)[0] + "/" + name
 
 
 def ports(n):
@@ -245,16 +228,9 @@ def run(url):
             d.cleanup()
 
 
-started = pg("start", *(["--require"] if os.environ.get("CSMS_REQUIRE_TEST_PEERS") else []))
-if started.returncode == 77:
-    print("SKIP: " + started.stderr.strip())
-    sys.exit(77)
-if started.returncode != 0:
-    print("PostgreSQL did not start: " + started.stderr)
-    sys.exit(1)
+start()
 try:
     run(database("fleetdlm"))
 finally:
-    pg("stop")
-    os.rmdir(state) if os.path.isdir(state) and not os.listdir(state) else None
+    stop()
 c.done()

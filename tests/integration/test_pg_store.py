@@ -12,47 +12,18 @@ free port, run by csms-pg):
    and check): no acknowledged record lost, none doubled.
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
-import csv
-import io
 import json
 import os
 import random
-import re
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from harness import Csmsd, Raw, Checks, boot_frame, free_port
+from pgtest import database, pg, psql, start, stop
 import test_kill_loop as kl
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SERVER = os.path.join(HERE, "..", "tools", "pg_server.sh")
 KILLS = int(os.environ.get("CSMS_PG_KILLS", "20"))
 
 c = Checks()
-state = tempfile.mkdtemp(prefix="csms-pgstate-")
-
-
-def pg(cmd, *flags):
-    return subprocess.run(["sh", SERVER, cmd, state] + list(flags), capture_output=True, text=True)
-
-
-def psql(url, sql):
-    """The rows of sql (text, "" for NULL; integers as int): the test reads
-    the store as the kill loop reads SQLite."""
-    out = subprocess.run(["psql", url, "-X", "-q", "--csv", "-t", "-c", sql], check=True,
-                         capture_output=True, text=True).stdout
-    rows = []
-    for r in csv.reader(io.StringIO(out)):
-        rows.append(tuple(None if v == "" else int(v) if re.fullmatch(r"-?\d+", v) else v for v in r))
-    return rows
-
-
-def database(name):
-    server = open(os.path.join(state, "url")).read().strip()
-    psql(server, "CREATE DATABASE " + name)
-    return server.rsplit("/", 1)[0] + "/" + name
 
 
 def call(r, frame):
@@ -202,18 +173,11 @@ def kill_loop(url):
         d.cleanup()
 
 
-started = pg("start", "--fsync", *(["--require"] if os.environ.get("CSMS_REQUIRE_TEST_PEERS") else []))
-if started.returncode == 77:
-    print("SKIP: " + started.stderr.strip())
-    sys.exit(77)
-if started.returncode != 0:
-    print("PostgreSQL did not start: " + started.stderr)
-    sys.exit(1)
+start("--fsync")
 try:
     session_and_restart(database("session"))
     database_away(database("away"))
     kill_loop(database("kills"))
 finally:
-    pg("stop")
-    os.rmdir(state) if os.path.isdir(state) and not os.listdir(state) else None
+    stop()
 c.done()

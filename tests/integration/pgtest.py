@@ -1,0 +1,53 @@
+"""pgtest.py: a throwaway PostgreSQL for the integration tests that need
+one (test_pg_store, test_fleet, test_fleet_dlm): tests/tools/pg_server.sh
+in a state folder of the test's own, databases made in it, and psql to
+read what csmsd stored."""
+import csv
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "pg_server.sh")
+state = tempfile.mkdtemp(prefix="csms-pg-")
+
+
+def pg(cmd, *flags):
+    """pg_server.sh CMD (start, stop, down, up) on this test's server."""
+    return subprocess.run(["sh", SERVER, cmd, state] + list(flags), capture_output=True, text=True)
+
+
+def psql(url, sql):
+    """The rows of sql (None for NULL; integers as int)."""
+    out = subprocess.run(["psql", url, "-X", "-q", "--csv", "-t", "-c", sql], check=True,
+                         capture_output=True, text=True).stdout
+    return [tuple(None if v == "" else int(v) if re.fullmatch(r"-?\d+", v) else v for v in r)
+            for r in csv.reader(io.StringIO(out))]
+
+
+def database(name):
+    """A new database on the server: its URL."""
+    server = open(os.path.join(state, "url")).read().strip()
+    psql(server, "CREATE DATABASE " + name)
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def start(*flags):
+    """Starts the server, or exits: 77 (skip) where there is no PostgreSQL
+    (a failure with CSMS_REQUIRE_TEST_PEERS), 1 when it does not start."""
+    req = ["--require"] if os.environ.get("CSMS_REQUIRE_TEST_PEERS") else []
+    started = pg("start", *(list(flags) + req))
+    if started.returncode == 77:
+        print("SKIP: " + started.stderr.strip())
+        sys.exit(77)
+    if started.returncode != 0:
+        print("PostgreSQL did not start: " + started.stderr)
+        sys.exit(1)
+
+
+def stop():
+    pg("stop")
+    if os.path.isdir(state) and not os.listdir(state):
+        os.rmdir(state)
