@@ -97,15 +97,8 @@ static char *chargers_signature(const cJSON *chargers)
 
 static cJSON *station_live(struct csms *app)
 {
-	cJSON *st = energy_status_json(app);
-	if (!st)
-		return cJSON_CreateNull();
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "mode", cJSON_DetachItemFromObject(st, "mode"));
-	cJSON_AddItemToObject(o, "live", cJSON_DetachItemFromObject(st, "live"));
-	cJSON_AddItemToObject(o, "source", cJSON_DetachItemFromObject(st, "source"));
-	cJSON_Delete(st);
-	return o;
+	cJSON *st = energy_live_json(app);
+	return st ? st : cJSON_CreateNull();
 }
 
 void api_events_tick(struct csms *app)

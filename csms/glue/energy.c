@@ -1281,6 +1281,29 @@ static cJSON *plan_json(struct energy *e)
 	return o;
 }
 
+/* "live": what the station decided at its last step, per charger with its
+ * mode and where the mode comes from; null before the first step. */
+static cJSON *live_json(struct csms *app)
+{
+	struct energy *e = app->energy;
+	char ts[40];
+	if (!e->have_out)
+		return cJSON_CreateNull();
+	cJSON *live = station_json_from_output(&e->eff, &e->in, &e->out);
+	if (!live)
+		return cJSON_CreateNull();
+	cJSON_AddBoolToObject(live, "stale", e->stale != NULL);
+	cJSON_AddStringToObject(live, "time", time_format_iso(e->clock_ms, ts, sizeof ts));
+	cJSON *chs = cJSON_GetObjectItemCaseSensitive(live, "chargers");
+	for (int i = 0; i < e->eff.n_chargers; i++) {
+		cJSON *ch = cJSON_GetArrayItem(chs, i);
+		cJSON_AddStringToObject(ch, "mode", station_ev_mode_name(e->eff.chargers[i].mode));
+		cJSON_AddStringToObject(ch, "from", e->from_charger[i] ? "chargerSetting" : "station");
+		cJSON_AddBoolToObject(ch, "carConnected", e->in.ev[i].connected);
+	}
+	return live;
+}
+
 static cJSON *status_json(struct csms *app)
 {
 	struct energy *e = app->energy;
@@ -1297,24 +1320,7 @@ static cJSON *status_json(struct csms *app)
 	free(view);
 	cJSON_AddItemToObject(o, "settings", settings);
 	cJSON_AddItemToObject(o, "origin", origin_json(app, settings));
-	if (e->have_out) {
-		cJSON *live = station_json_from_output(&e->eff, &e->in, &e->out);
-		if (live) {
-			cJSON_AddBoolToObject(live, "stale", e->stale != NULL);
-			cJSON_AddStringToObject(live, "time", time_format_iso(e->clock_ms, ts, sizeof ts));
-			cJSON *chs = cJSON_GetObjectItemCaseSensitive(live, "chargers");
-			for (int i = 0; i < e->eff.n_chargers; i++) {
-				cJSON *ch = cJSON_GetArrayItem(chs, i);
-				cJSON_AddStringToObject(ch, "mode",
-							station_ev_mode_name(e->eff.chargers[i].mode));
-				cJSON_AddStringToObject(ch, "from",
-							e->from_charger[i] ? "chargerSetting" : "station");
-				cJSON_AddBoolToObject(ch, "carConnected", e->in.ev[i].connected);
-			}
-		}
-		cJSON_AddItemToObject(o, "live", live ? live : cJSON_CreateNull());
-	} else
-		cJSON_AddNullToObject(o, "live");
+	cJSON_AddItemToObject(o, "live", live_json(app));
 	cJSON_AddItemToObject(o, "measured",
 			      e->have_out && e->have_rd ? measured_json(app) : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "plan", e->have_out ? plan_json(e) : cJSON_CreateNull());
@@ -1365,6 +1371,19 @@ cJSON *energy_status_json(struct csms *app)
 		return NULL;
 	take_reading(e);
 	return status_json(app);
+}
+
+cJSON *energy_live_json(struct csms *app)
+{
+	struct energy *e = app->energy;
+	if (!e)
+		return NULL;
+	take_reading(e);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "mode", station_mode_name(e->cfg.mode));
+	cJSON_AddItemToObject(o, "live", live_json(app));
+	cJSON_AddItemToObject(o, "source", energy_source_json(app));
+	return o;
 }
 
 /* One charger whose settings a PUT of the station changes. */

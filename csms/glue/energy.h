@@ -78,6 +78,10 @@ int energy_running(struct csms *app, struct err_info *e);
 /* GET /api/v1/station: mode, settings, live flows, source, outputs, remote
  * EMS, prices. NULL when not running. Takes a waiting reading first. */
 cJSON *energy_status_json(struct csms *app);
+/* Its live part only, for the feeds that send it often (the dashboard's
+ * events, MQTT): {"mode", "live", "source"} as in energy_status_json,
+ * without building the settings, plan and outlook. NULL when not running. */
+cJSON *energy_live_json(struct csms *app);
 /* PUT /api/v1/station: partial settings, "confirm", and the remote EMS
  * setpoint ("remoteEms": {"setpointW", "target"}). 0 once in force (a step
  * has run on them) and kept in the store (meta "station"); else -1 with e

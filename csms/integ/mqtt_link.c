@@ -1,5 +1,5 @@
 /* mqtt_link.c: the daemon's side of MQTT. Each pass takes the same JSON the
- * admin API and the dashboard's event stream answer (energy_status_json,
+ * admin API and the dashboard's event stream answer (energy_live_json,
  * control_status_json, api_json_chargers + admin_decorate_charger, the
  * active transactions), reduces it to views (mqtt_ha.c) and publishes each
  * entity's value where it changed; a pass runs every mqtt_period_s, and at
@@ -329,7 +329,7 @@ static void pass(struct csms *app, struct mqtt_link *L, int full)
 {
 	if (full)
 		L->pass++;
-	cJSON *st = energy_status_json(app), *dlm = control_status_json(app);
+	cJSON *st = energy_live_json(app), *dlm = control_status_json(app);
 	cJSON *chargers = api_json_chargers(app->store, NULL), *ch;
 	struct store_tx_filter f = { .active = 1 };
 	cJSON *active = api_json_transactions(app->store, &f);
