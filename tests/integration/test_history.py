@@ -23,6 +23,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, Csmsd, Checks, Ws  # noqa: E402
 
 STEP = 5
+# a bucket the station's ticks mostly covered: under the sanitizers on a
+# loaded machine a tick can come later than the 3 ticks a value is held
+# (history.c), and that part of the bucket is a gap
+MOSTLY = STEP * 0.5
 c = Checks()
 flows = {"pv_w": 3000, "load_w": 1000, "bat_w": 500, "soc_pct": 50, "grid_w": -1500}
 pushing = threading.Event()
@@ -91,8 +95,8 @@ c.eq((meas.get("pvW"), meas.get("loadW"), meas.get("gridW"), meas.get("batW"), m
      (3000, 1000, -1500, 500, 50), "GET /api/v1/station reports the pushed measurements")
 time.sleep(2 * STEP + 1)
 rows = series(d, "from=%s&step=%d" % (iso(t0 - 60), STEP))
-full = [r for r in rows if r["coverS"] >= STEP - 0.01]
-c(len(full) >= 1, "history rows appear (%d, %d full)" % (len(rows), len(full)))
+full = [r for r in rows if r["coverS"] >= MOSTLY]
+c(len(full) >= 1, "history rows appear (%d, %d mostly covered)" % (len(rows), len(full)))
 for r in full[:2]:
     c.eq((r["pvW"], r["loadW"], r["gridW"], r["batteryW"], r["socPct"], r["evW"], r["importW"], r["exportW"]),
          (meas.get("pvW"), meas.get("loadW"), meas.get("gridW"), meas.get("batW"), meas.get("socPct"), 0, 0, 1500),
@@ -140,7 +144,7 @@ c(near(one.get("cost"), energy_wh / 1000 * 0.30, 0.002), "cost = kWh x import pr
 c(near(one.get("pvShare"), 0.75, 0.02), "pvShare with 2 of 8 kW from the grid: %r" % one.get("pvShare"))
 # what the history's buckets say over the session
 hist = [r for r in series(d, "from=%s&to=%s&step=%d" % (iso(tx_start + STEP), iso(tx_end - 1), STEP))
-        if r["coverS"] >= STEP - 0.01]
+        if r["coverS"] >= MOSTLY]
 ev = sum(r["evW"] for r in hist)
 grid_ev = sum(min(max(r["gridW"], 0), r["evW"]) for r in hist)
 c(len(hist) >= 1 and ev > 0 and near(1 - grid_ev / ev, one.get("pvShare") or -1, 0.02),
