@@ -17,6 +17,15 @@ BUILD = os.environ.get("CSMS_BUILD") or (sys.argv[1] if len(sys.argv) > 1 else "
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def rss_kib(pid):
+    """The resident memory of process pid, KiB (0 when it cannot be read)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def free_port():
     """A port free on every address: csmsd listens on 0.0.0.0, which a
     port in use on 127.0.0.2 (a load generator's source address) blocks."""

@@ -10,21 +10,13 @@ import os
 import socket
 import struct
 import time
-from harness import BUILD, Csmsd, Raw, Checks, boot_frame, handshake
+from harness import BUILD, Csmsd, Raw, Checks, boot_frame, handshake, rss_kib
 
 c = Checks()
 N = 3000
 with open(os.path.join(BUILD, "csmsd"), "rb") as f:
     ASAN = b"__asan_init" in f.read()
 MAX_PENDING = 500
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def ws_open(port, cid):

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from harness import Csmsd, Checks, free_port
+from harness import Csmsd, Checks, free_port, rss_kib
 
 if not shutil.which("openssl"):
     print("SKIP: openssl not installed")
@@ -50,14 +50,6 @@ def ec_cert(name, cn, ca=None):
 ec_cert("ca", "test-ec-ca")
 ec_cert("server", "localhost", "ca")
 ec_cert("cp1", "CP-EC1", "ca")
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
 
 
 def client_ctx(cert=None):

@@ -61,18 +61,10 @@ if a.tiny:
     a.busy, a.idle, a.tls, a.seconds, a.runs, a.tls_big = 10, 10, 10, 1, 1, 0
 build = os.path.abspath(a.build)
 os.environ["CSMS_BUILD"] = build                  # harness.py reads it
-from harness import Csmsd  # noqa: E402
+from harness import Csmsd, rss_kib  # noqa: E402
 
 LOADGEN = os.path.join(build, "tests", "loadgen")
 NODE_MODULES = os.path.join(ROOT, "tests", "integration", "node_modules")
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
 
 
 class Csms:

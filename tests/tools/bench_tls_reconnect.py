@@ -34,7 +34,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import Csmsd, free_port  # noqa: E402
+from harness import Csmsd, free_port, rss_kib  # noqa: E402
 import ssl  # noqa: E402
 
 rsa = "--rsa" in sys.argv
@@ -91,14 +91,6 @@ def cpu_s(pid):
 
 def key(i):
     return "bench-key-%08d-%s" % (i, "x" * 6)        # 25 characters
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
 
 
 def connected(d):
