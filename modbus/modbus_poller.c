@@ -6,9 +6,18 @@
  */
 #include "modbus_poller.h"
 
+#include "modbus_fd.h"
+
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/select.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------- read plan */
 
@@ -141,21 +150,80 @@ bool modbus_poller_latest(modbus_poller *p, void *r, modbus_health *h, uint64_t 
 
 /* ---------------------------------------------------------------- link */
 
+/* The link's descriptor goes back to /dev/null in its slot (never
+ * modbus_close(), which would give the low number up). */
 static void link_close(modbus_poller *p)
 {
 	if (p->mb) {
-		modbus_close(p->mb);
+		modbus_set_socket(p->mb, -1);
 		modbus_free(p->mb);
 		p->mb = NULL;
+		if (p->slot >= 0 && modbus_fd_clear(p->slot) < 0)
+			p->slot = -1; /* closed: the next connect takes another */
 	}
+}
+
+/* A connected TCP socket (non-blocking, as libmodbus keeps its own), or -1
+ * with why: each address of the host in turn, each within the timeout. */
+static int tcp_connect(const modbus_poller_cfg *c, char *why, size_t len)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+				  .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	char port[12];
+	snprintf(port, sizeof port, "%d", c->port);
+	int rc = getaddrinfo(c->host, port, &hints, &ai);
+	if (rc) {
+		snprintf(why, len, "%s: %s", c->host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	int fd = -1, err = ECONNREFUSED;
+	for (const struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
+		fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		err = errno;
+		if (err == EINPROGRESS) {
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+			int n;
+			do
+				n = poll(&pf, 1, c->timeout_ms > 0 ? c->timeout_ms : 1000);
+			while (n < 0 && errno == EINTR);
+			int soerr = 0;
+			socklen_t sl = sizeof soerr;
+			if (n == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+				break;
+			err = n == 0 ? ETIMEDOUT : soerr ? soerr : errno;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	if (fd < 0)
+		snprintf(why, len, "%s", strerror(err));
+	return fd;
 }
 
 static int link_connect(modbus_poller *p, char *why, size_t len)
 {
 	const modbus_poller_cfg *c = &p->cfg;
 	link_close(p);
+	if (p->slot < 0 && (p->slot = modbus_fd_take()) < 0) {
+		p->slot = -1;
+		snprintf(why, len, "no file descriptor below %d free (libmodbus selects)", FD_SETSIZE);
+		return -1;
+	}
+	char port[12];
+	snprintf(port, sizeof port, "%d", c->port);
 	p->mb = c->link == MODBUS_LINK_TCP
-		? modbus_new_tcp(c->host, c->port)
+		? modbus_new_tcp_pi(c->host, port)
 		: modbus_new_rtu(c->device, c->baud, c->parity, c->data_bits, c->stop_bits);
 	if (!p->mb) {
 		snprintf(why, len, "%s", modbus_strerror(errno));
@@ -164,11 +232,24 @@ static int link_connect(modbus_poller *p, char *why, size_t len)
 	uint32_t sec = (uint32_t)(c->timeout_ms / 1000), usec = (uint32_t)(c->timeout_ms % 1000) * 1000;
 	modbus_set_response_timeout(p->mb, sec, usec);
 	modbus_set_slave(p->mb, c->unit);
-	if (modbus_connect(p->mb) < 0) {
+	int fd;
+	if (c->link == MODBUS_LINK_TCP) {
+		fd = tcp_connect(c, why, len);
+	} else if (modbus_connect(p->mb) < 0) { /* opens and sets up the device; no select */
 		snprintf(why, len, "%s", modbus_strerror(errno));
+		fd = -1;
+	} else {
+		fd = modbus_get_socket(p->mb);
+	}
+	modbus_set_socket(p->mb, -1);
+	int rc = fd < 0 ? -1 : modbus_fd_place(fd, p->slot);
+	if (fd >= 0 && rc < 0)
+		snprintf(why, len, "dup3: %s", strerror(-rc));
+	if (rc < 0) {
 		link_close(p);
 		return -1;
 	}
+	modbus_set_socket(p->mb, p->slot);
 	if (c->on_connect)
 		c->on_connect(c->drv);
 	pthread_mutex_lock(&p->mu);
@@ -259,6 +340,7 @@ int modbus_poller_init(modbus_poller *p, const modbus_poller_cfg *cfg)
 	memset(p, 0, sizeof *p);
 	p->cfg = *cfg;
 	p->health.last_success_ms = -1;
+	p->slot = -1;
 	pthread_condattr_t ca;
 	int rc = -pthread_condattr_init(&ca);
 	if (rc < 0)
@@ -299,6 +381,8 @@ void modbus_poller_fini(modbus_poller *p)
 		p->has_thread = false;
 	}
 	link_close(p);
+	modbus_fd_give(p->slot);
+	p->slot = -1;
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 }

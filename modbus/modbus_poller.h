@@ -7,6 +7,10 @@
  * read plan: a map's registers grouped into as few block reads as
  * possible.
  *
+ * The link's socket or device always sits on a descriptor below
+ * FD_SETSIZE (modbus_fd.h): libmodbus waits with select(). TCP connects
+ * here (any host name or address, IPv4 or IPv6), not in libmodbus.
+ *
  * Lifetime: a modbus_poller is embedded in the driver's handle, between
  * modbus_poller_init() and modbus_poller_fini(). The driver owns the
  * reading buffers the config points to; the poller copies readings into
@@ -145,6 +149,7 @@ typedef struct modbus_poller {
 	uint64_t seq;         /* (mu) readings posted */
 	modbus_health health; /* (mu) */
 	modbus_t *mb;         /* poller thread only */
+	int slot;             /* the link's descriptor below FD_SETSIZE (modbus_fd.h), -1 before one */
 } modbus_poller;
 
 /* Copies cfg and creates the mutex and condition variable; no thread yet.

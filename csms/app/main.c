@@ -14,6 +14,7 @@
 #include "csms.h"
 #include "csms_version.h"
 #include "log.h"
+#include "modbus_fd.h"
 #include "mqtt_link.h"
 #include "notify.h"
 #include "ocppj.h"
@@ -114,6 +115,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	csms_wire(&app);
+	/* Modbus links (the grid sensor, the station source, a sensor swapped
+	 * in by the API) on descriptors below FD_SETSIZE, taken while few are
+	 * open: libmodbus selects, and chargers may hold thousands later. */
+	modbus_fd_reserve(4);
 	/* Listen first: a port in use must not leave a database behind. */
 	if (csms_server_start(&app, err, sizeof err)) {
 		fprintf(stderr, "csmsd: %s\n", err);

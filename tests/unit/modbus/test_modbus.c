@@ -1,7 +1,9 @@
 /*
  * modbus_common tests: codec round trips and edges, the item parser and its
  * messages, the block read plan, and the poller thread against a libmodbus
- * server (readings posted at a fixed rate, outage, backoff, reconnect).
+ * server (readings posted at a fixed rate, outage, backoff, reconnect), and
+ * a reconnect while the process holds more than FD_SETSIZE descriptors
+ * (libmodbus selects: the link must stay on a low one).
  */
 #include "modbus_poller.h"
 #include "modbus_reg.h"
@@ -10,8 +12,17 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "modbus_fd.h"
 
 #include "modbus_test_server.h"
 
@@ -216,6 +227,7 @@ typedef struct drv {
 	double latest, scratch;
 	atomic_int connects_seen, after_calls;
 	atomic_int wakes;
+	atomic_int drop; /* after_post drops the link this many times */
 	modbus_poller p;
 } drv;
 
@@ -235,6 +247,10 @@ static int drv_after(void *arg, modbus_t *mb)
 {
 	drv *d = arg;
 	atomic_fetch_add(&d->after_calls, 1);
+	if (atomic_load(&d->drop) > 0) {
+		atomic_fetch_sub(&d->drop, 1);
+		return -1;
+	}
 	return modbus_write_register(mb, 100, 0x55) < 0 ? -1 : 0;
 }
 
@@ -356,6 +372,148 @@ static void test_poller(mbtest_server *sv)
 	modbus_poller_fini(&e.p);
 }
 
+/* ------------------------------------------------- high descriptors */
+
+static int wait_seq(drv *d, uint64_t beyond, double timeout_s)
+{
+	uint64_t seq = 0;
+	double end = mono_s() + timeout_s;
+	while (modbus_poller_latest(&d->p, NULL, NULL, &seq), seq <= beyond && mono_s() < end)
+		sleep_ms(10);
+	return seq > beyond;
+}
+
+static void poller_cfg(drv *d, modbus_poller_cfg *c, const char *host, int port)
+{
+	*c = (modbus_poller_cfg){
+		.link = MODBUS_LINK_TCP,
+		.host = host,
+		.port = port,
+		.unit = 1,
+		.timeout_ms = 300,
+		.poll_ms = 20,
+		.backoff_min_ms = 20,
+		.backoff_max_ms = 50,
+		.poll = drv_poll,
+		.after_post = drv_after,
+		.on_connect = drv_connect,
+		.drv = d,
+		.latest = &d->latest,
+		.scratch = &d->scratch,
+		.size = sizeof d->latest,
+		.wake = drv_wake,
+		.ctx = d,
+	};
+}
+
+/* The server runs in a child forked while few descriptors are open (its
+ * own loop and libmodbus select too); this process then fills every
+ * descriptor below FD_SETSIZE and the poller reconnects: before the links
+ * lived on reserved slots, libmodbus's select() on socket 1024+ aborted. */
+static void test_high_fds(void)
+{
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < FD_SETSIZE + 64) {
+		fprintf(stderr, "high descriptors: NOFILE hard limit %llu, skipped\n",
+			(unsigned long long)rl.rlim_max);
+		return;
+	}
+	rl.rlim_cur = FD_SETSIZE + 64;
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "NOFILE %d", FD_SETSIZE + 64);
+	CHECK(modbus_fd_reserve(2) >= 2, "slots reserved");
+
+	int pfd[2];
+	CHECK(pipe(pfd) == 0, "pipe");
+	pid_t pid = fork();
+	if (pid == 0) {
+		static mbtest_server sv;
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives a test that aborted */
+		if (getppid() == 1)
+			_exit(1);
+		close(pfd[0]);
+		int port = -1;
+		if (mbtest_server_open(&sv, 0, 256) == 0) {
+			sv.map->tab_input_registers[7] = 84; /* x 0.5 = 42 */
+			port = sv.port;
+		}
+		if (write(pfd[1], &port, sizeof port) != sizeof port)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	int port = -1;
+	CHECK(pid > 0 && read(pfd[0], &port, sizeof port) == sizeof port && port > 0, "server child");
+	close(pfd[0]);
+	if (port <= 0)
+		return;
+
+	static drv d;
+	memset(&d, 0, sizeof d);
+	modbus_span sp = { 4, 7, MODBUS_REG_INT16, false };
+	modbus_blocks_plan(&d.bl, &sp, 1, NULL);
+	modbus_poller_cfg c;
+	poller_cfg(&d, &c, "127.0.0.1", port);
+	CHECK(modbus_poller_init(&d.p, &c) == 0 && modbus_poller_start(&d.p) == 0, "start");
+	CHECK(wait_seq(&d, 0, 3), "first reading");
+
+	/* every descriptor below FD_SETSIZE taken, and a few above */
+	static int held[FD_SETSIZE + 64];
+	int nheld = 0, top = -1;
+	while (nheld < (int)(sizeof held / sizeof held[0]) && top < FD_SETSIZE + 8) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		held[nheld++] = top = fd;
+	}
+	CHECK(top >= FD_SETSIZE + 8, "descriptors up to %d held", top);
+
+	uint64_t seq;
+	modbus_poller_latest(&d.p, NULL, NULL, &seq);
+	atomic_store(&d.drop, 3); /* three reconnects, each socket numbered 1024+ by the kernel */
+	double end = mono_s() + 5;
+	modbus_health h;
+	do {
+		sleep_ms(10);
+		modbus_poller_latest(&d.p, NULL, &h, NULL);
+	} while (h.connects < 4 && mono_s() < end);
+	CHECK(h.connects >= 4, "reconnected three times: %llu connects", (unsigned long long)h.connects);
+	CHECK(wait_seq(&d, seq + 5, 3) && d.latest == 42 && h.ok, "readings go on: %g", d.latest);
+	CHECK(d.p.slot >= 0 && d.p.slot < FD_SETSIZE, "the link on descriptor %d", d.p.slot);
+	modbus_poller_fini(&d.p);
+
+	/* a poller made now (an API swapping the sensor) takes a reserved slot */
+	static drv e;
+	memset(&e, 0, sizeof e);
+	modbus_blocks_plan(&e.bl, &sp, 1, NULL);
+	poller_cfg(&e, &c, "localhost", port); /* a host name: resolved, each address tried */
+	CHECK(modbus_poller_init(&e.p, &c) == 0 && modbus_poller_start(&e.p) == 0, "second poller");
+	CHECK(wait_seq(&e, 0, 3) && e.latest == 42, "second poller reads on a slot: %g", e.latest);
+	/* with the reserve empty and nothing low free: a clear error, no crash */
+	static drv f;
+	memset(&f, 0, sizeof f);
+	poller_cfg(&f, &c, "127.0.0.1", port);
+	int spare[MODBUS_FD_SLOTS + 1], nspare = 0, fd;
+	while (nspare < MODBUS_FD_SLOTS + 1 && (fd = modbus_fd_take()) >= 0) {
+		CHECK(fd < FD_SETSIZE, "a slot at %d", fd);
+		spare[nspare++] = fd;
+	}
+	CHECK(nspare <= MODBUS_FD_SLOTS && fd == -EMFILE, "no slot left after %d", nspare);
+	CHECK(modbus_poller_init(&f.p, &c) == 0 && modbus_poller_start(&f.p) == 0, "third poller");
+	CHECK(wait_health(&f, false, 3, &h) && strstr(h.last_error, "no file descriptor below"),
+	      "without a slot: '%s'", h.last_error);
+	modbus_poller_fini(&f.p);
+	for (int i = 0; i < nspare; i++)
+		modbus_fd_give(spare[i]);
+	modbus_poller_fini(&e.p);
+
+	for (int i = 0; i < nheld; i++)
+		close(held[i]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 int main(void)
 {
 	test_codec();
@@ -368,6 +526,7 @@ int main(void)
 	}
 	test_poller(&sv);
 	mbtest_server_close(&sv, 1);
+	test_high_fds();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;
