@@ -9,17 +9,24 @@
  * inward, the worker copies what arrives into a mailbox under a mutex held
  * for a copy, and calls the wake callback (lws_cancel_service), as the
  * Modbus driver does. The loop never touches the client while the worker
- * (re)connects: `connected` is cleared under the same mutex first. */
+ * (re)connects: `connected` is cleared under the same mutex first.
+ * The worker waits on the socket with poll(), not mosquitto_loop():
+ * libmosquitto's loop selects and refuses a socket numbered FD_SETSIZE
+ * (1024) or more, which every reconnect gets once a thousand chargers are
+ * connected; a publish wakes it through an eventfd. */
 #include "mqtt.h"
 
 #include <errno.h>
 #include <mosquitto.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Lives from mqtt_start to mqtt_stop. */
 struct mqtt {
@@ -27,6 +34,7 @@ struct mqtt {
 	struct mqtt_opts o; /* strings below are copies */
 	char *ca, *user, *password, *client_id, *will_topic, *subs[MQTT_SUBS_MAX];
 	pthread_t worker;
+	int wake_fd;        /* eventfd: a packet was queued (the owner's publish) */
 	pthread_mutex_t mu; /* guards what follows, up to the atomics */
 	pthread_cond_t cv;  /* the worker's backoff sleep; mqtt_stop wakes it */
 	int connected;
@@ -198,6 +206,40 @@ static void backoff_sleep(struct mqtt *m, int s)
 	pthread_cleanup_pop(1);
 }
 
+/* One turn of the socket: what mosquitto_loop() does, waiting in poll(). */
+static int loop_once(struct mqtt *m, int timeout_ms)
+{
+	int fd = mosquitto_socket(m->mosq);
+	if (fd < 0)
+		return MOSQ_ERR_NO_CONN;
+	struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = m->wake_fd, .events = POLLIN } };
+	if (mosquitto_want_write(m->mosq))
+		pf[0].events |= POLLOUT;
+	int n = poll(pf, 2, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return MOSQ_ERR_ERRNO;
+	if (n > 0 && pf[1].revents) {
+		uint64_t v;
+		while (read(m->wake_fd, &v, sizeof v) > 0)
+			;
+	}
+	int rc = MOSQ_ERR_SUCCESS;
+	if (n > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+		rc = mosquitto_loop_read(m->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(m->mosq) >= 0 && mosquitto_want_write(m->mosq))
+		rc = mosquitto_loop_write(m->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_loop_misc(m->mosq);
+	return rc;
+}
+
+static void wake_worker(struct mqtt *m)
+{
+	uint64_t one = 1;
+	if (write(m->wake_fd, &one, sizeof one) < 0) { /* full: the worker is awake anyway */
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct mqtt *m = arg;
@@ -209,8 +251,7 @@ static void *worker(void *arg)
 			       : mosquitto_reconnect(m->mosq);
 		if (rc == MOSQ_ERR_SUCCESS) {
 			first = 0;
-			while (!atomic_load(&m->stop) &&
-			       (rc = mosquitto_loop(m->mosq, 500, 1)) == MOSQ_ERR_SUCCESS)
+			while (!atomic_load(&m->stop) && (rc = loop_once(m, 500)) == MOSQ_ERR_SUCCESS)
 				;
 		}
 		if (atomic_load(&m->stop))
@@ -273,6 +314,11 @@ struct mqtt *mqtt_start(const struct mqtt_opts *o, char *err, size_t errlen)
 		m->subs[i] = strdup(o->subs[i]);
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
+	m->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (m->wake_fd < 0) {
+		snprintf(err, errlen, "mqtt: eventfd: %s", strerror(errno));
+		goto fail;
+	}
 	m->mosq = mosquitto_new(m->client_id, true, m);
 	if (!m->mosq) {
 		snprintf(err, errlen, "mqtt: cannot create the client (out of memory?)");
@@ -308,6 +354,8 @@ struct mqtt *mqtt_start(const struct mqtt_opts *o, char *err, size_t errlen)
 fail:
 	if (m->mosq)
 		mosquitto_destroy(m->mosq);
+	if (m->wake_fd >= 0)
+		close(m->wake_fd);
 	free_strings(m);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
@@ -327,6 +375,7 @@ void mqtt_stop(struct mqtt *m, const char *offline_topic)
 		for (int i = 0; i < 50 && atomic_load(&m->outstanding) > 0; i++)
 			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 		mosquitto_disconnect(m->mosq);
+		wake_worker(m);
 		for (int i = 0; i < 50 && mqtt_connected(m, NULL); i++)
 			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	}
@@ -345,6 +394,7 @@ void mqtt_stop(struct mqtt *m, const char *offline_topic)
 		pthread_join(m->worker, NULL);
 	}
 	mosquitto_destroy(m->mosq);
+	close(m->wake_fd);
 	for (size_t i = 0; i < m->in_n; i++)
 		mqtt_msg_free(&m->inbox[(m->in_head + i) % MQTT_INBOX_MAX]);
 	free_strings(m);
@@ -364,9 +414,10 @@ int mqtt_publish(struct mqtt *m, const char *topic, const char *payload, size_t 
 	if (m->connected) {
 		atomic_fetch_add(&m->outstanding, 1);
 		if (mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain != 0) ==
-		    MOSQ_ERR_SUCCESS)
+		    MOSQ_ERR_SUCCESS) {
 			rc = 0;
-		else
+			wake_worker(m);
+		} else
 			atomic_fetch_sub(&m->outstanding, 1);
 	}
 	pthread_mutex_unlock(&m->mu);

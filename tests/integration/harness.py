@@ -54,7 +54,7 @@ class Csmsd:
     """A csmsd process; stop() checks it exits 0 on SIGTERM. Any still
     running when the test ends is killed."""
 
-    def __init__(self, *args, db=None, tmp=None, env=None, **settings):
+    def __init__(self, *args, db=None, tmp=None, env=None, pass_fds=(), **settings):
         self.tmp = tmp or tempfile.mkdtemp(prefix="csms-it-")
         self.db = db or os.path.join(self.tmp, "csms.db")
         self.ws_port = settings.pop("ws_port", None)
@@ -70,7 +70,7 @@ class Csmsd:
             cmd += ["--" + k, str(v)]
         cmd += list(args)
         self.log = open(os.path.join(self.tmp, "csmsd.log"), "ab")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=env)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=env, pass_fds=pass_fds)
         _running.append(self)
         deadline = time.time() + 10
         while time.time() < deadline:

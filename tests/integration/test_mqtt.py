@@ -6,7 +6,9 @@ integration documents for each component (sensor, binary_sensor, select,
 number, switch), their topics are ones csmsd publishes, unique ids are
 unique; the values after a charger's session; a good command changes what
 the API shows, a bad one changes nothing and is answered on <prefix>/error;
-user and password; a broker restart (csmsd reconnects and publishes again);
+user and password; a broker restart (csmsd reconnects and publishes again),
+also while csmsd holds more than 1024 descriptors (libmosquitto's own loop
+selects and refuses such a socket);
 a deleted charger's entities removed; the last will; a broker that is down
 or a host that does not answer never slows OCPP down; bad settings stop the
 start."""
@@ -424,6 +426,34 @@ try:
       % [l for l in d.logtext().splitlines() if "mqtt" in l])
     c.eq(d.stop(), 0, "exit status (wrong password)")
     d = None
+
+    # ---- 1100 descriptors held (as by a thousand chargers): every socket
+    # csmsd opens is numbered 1024 or more; MQTT connects and reconnects ----
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        print("high descriptors: NOFILE hard limit %d, skipped" % hard)
+    else:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (2048, hard))
+        held = [os.open("/dev/null", os.O_RDONLY) for _ in range(1100)]
+        try:
+            d = Csmsd(mqtt_url="mqtt://127.0.0.1:%d" % broker.port, mqtt_user=USER, mqtt_password=PASSWORD,
+                      max_connections=3000, pass_fds=held)
+        finally:
+            for fd in held:
+                os.close(fd)
+        n = sub.count()
+        c(sub.wait(lambda s: ("csms/status", "online") in [(t, p) for _, t, p in s.msgs[n:]], 15),
+          "1100 descriptors held: online")
+        broker.stop()
+        sub.stop()
+        broker = Broker(broker.port)
+        sub = Sub(broker.port)
+        c(sub.value("csms/status", "online", 20), "1100 descriptors held: online again after a broker restart")
+        c(sub.wait(lambda s: s.last.get("csms/station/mode") is not None, 10), "and publishing")
+        c.eq(d.get("/api/v1/health")[1].get("mqtt"), "connected", "health: connected")
+        c.eq(d.stop(), 0, "exit status (1100 descriptors)")
+        d = None
 finally:
     if r:
         r.close()
