@@ -107,51 +107,64 @@ static void mode_self_consumption(station_ctx *c)
 	peak_shaving_charge(c);
 }
 
-static void mode_tou(station_ctx *c)
+double station_tou_battery(const station_tou_period *p, double sc, double soc, double max_c, double max_d,
+			   double g0, bool *grid_charge)
 {
-	const station_config *cfg = c->cfg;
-	double sc = self_consumption(c);
-	const station_tou_period *p = NULL;
-	for (int i = 0; i < cfg->n_tou && !p; i++)
-		if (station_window_active(&cfg->tou[i].w, c->local_s)) {
-			p = &cfg->tou[i];
-			c->tou_period = i;
-		}
-	if (!p) {
-		/* outside every period: PV charges, the battery does not discharge */
-		c->bat = maxd(0, sc);
-		peak_shaving_charge(c);
-		return;
-	}
+	*grid_charge = false;
+	if (!p) /* outside every period: PV charges, the battery does not discharge */
+		return maxd(0, sc);
 	if (p->charge) {
 		double pv_part = maxd(0, sc);
-		double total = lim(c->maxc, p->max_charge_w);
+		double total = lim(max_c, p->max_charge_w);
 		double b = mind(pv_part, total);
-		if (c->soc < p->grid_charge_cutoff_soc_pct) {
+		if (soc < p->grid_charge_cutoff_soc_pct) {
 			double grid_part = lim(total - b, p->max_grid_charge_w);
-			double g0 = c->ev - c->s0 + b; /* import with the PV part */
-			if (p->max_import_w >= 0)
-				grid_part = mind(grid_part, p->max_import_w - g0);
+			if (p->max_import_w >= 0) /* import with the PV part */
+				grid_part = mind(grid_part, p->max_import_w - (g0 + b));
 			if (grid_part > 0) {
 				b += grid_part;
-				c->grid_charge = true;
+				*grid_charge = true;
 			}
 		}
-		c->bat = b;
-		c->import_cap = p->max_import_w;
-		peak_shaving_charge(c);
-		return;
+		return b;
 	}
 	/* discharging / self-consumption period */
-	double dmax = lim(c->maxd, p->max_discharge_w);
+	double dmax = lim(max_d, p->max_discharge_w);
 	double to_grid = p->max_bat_to_grid_w > 0 ? p->max_bat_to_grid_w : 0;
-	if (to_grid > 0) {
-		double cover = maxd(0, -sc);
-		c->bat = -mind(dmax, cover + to_grid);
-	} else {
-		c->bat = maxd(sc, -dmax);
-	}
-	c->export_cap = p->max_export_w;
+	if (to_grid > 0)
+		return -mind(dmax, maxd(0, -sc) + to_grid);
+	return maxd(sc, -dmax);
+}
+
+const station_tou_period *station_tou_at(const station_config *cfg, int64_t local_s, int *index)
+{
+	for (int i = 0; i < cfg->n_tou; i++)
+		if (station_window_active(&cfg->tou[i].w, local_s)) {
+			if (index)
+				*index = i;
+			return &cfg->tou[i];
+		}
+	return NULL;
+}
+
+void station_ctx_tou(station_ctx *c)
+{
+	const station_tou_period *p = station_tou_at(c->cfg, c->local_s, &c->tou_period);
+	bool gc;
+	c->bat = station_tou_battery(p, self_consumption(c), c->soc, c->maxc, c->maxd, c->ev - c->s0, &gc);
+	if (gc)
+		c->grid_charge = true;
+	if (p && p->charge)
+		c->import_cap = p->max_import_w;
+	else if (p)
+		c->export_cap = p->max_export_w;
+	if (!p || p->charge)
+		peak_shaving_charge(c);
+}
+
+static void mode_tou(station_ctx *c)
+{
+	station_ctx_tou(c);
 }
 
 static void mode_feed_in(station_ctx *c)

@@ -312,10 +312,12 @@ typedef struct station_plan {
 	float load_w[STATION_PLAN_MAX_SLOTS], pv_w[STATION_PLAN_MAX_SLOTS];
 	float imp[STATION_PLAN_MAX_SLOTS], exp[STATION_PLAN_MAX_SLOTS];
 	double cost; /* planned cost over the horizon */
-	/* the guard: the self-consumption rule on the same forecast; the plan is
+	/* the guard: the better rule-based mode on the same forecast (rule:
+	 * self-consumption, or TOU where its periods are set); the plan is
 	 * followed only when it saves more than the forecast error can explain */
 	double rule_cost, gain, margin;
 	bool follow_rule;
+	station_mode rule;
 	/* Auto-SOC smart loads whose window is open in each slot (bit i =
 	 * smart_loads[i]); the plan knows that SOC above their threshold switches
 	 * them on */
@@ -360,6 +362,17 @@ typedef struct station_state {
 	station_series weather; /* a = clearness factor 0..1 */
 	station_series fc_ext;  /* an external forecast: a = home load W, b = own PV W */
 	station_plan plan;
+	/* the rule-based modes the optimiser may fall back to, run in the
+	 * shadow on what was measured: each rule's battery energy (Wh) and its
+	 * cost (halved every 3 days, at local midnights: a day's night charge
+	 * and evening use weigh the same), so that the fallback is the rule
+	 * that did better here, not the one a forecast favours. Not kept over
+	 * a restart. [0] self-consumption, [1] TOU (only with TOU periods). */
+	struct {
+		double e_wh[2], cost[2];
+		double seconds; /* measured time the shadows ran */
+		int64_t day;    /* the local day of the last step */
+	} shadow;
 } station_state;
 
 /* Defaults for every setting (a 10 kWh battery, 3-phase 32 A, self-consumption). */

@@ -34,6 +34,18 @@ typedef struct station_ctx {
 
 double station_ctx_self_consumption(const station_ctx *c);
 double station_ctx_grid(const station_ctx *c);
+/* The TOU mode's step (battery power, caps, grid charging) on c. */
+void station_ctx_tou(station_ctx *c);
+/* The TOU period active at local time local_s (its index into *index when
+ * not NULL), or NULL. */
+const station_tou_period *station_tou_at(const station_config *cfg, int64_t local_s, int *index);
+/* The TOU rule's battery power (W, + charges) in period p (NULL: outside
+ * every period), given the self-consumption power sc, the SOC (%), the
+ * battery's charge and discharge limits now and the import without the
+ * battery g0 (W); *grid_charge says whether the grid charges it. Shared by
+ * the mode and the optimiser's guard, which costs the rule on a forecast. */
+double station_tou_battery(const station_tou_period *p, double sc, double soc, double max_c, double max_d,
+			   double g0, bool *grid_charge);
 
 void station_forecast_learn(station_ctx *c, double load_w, double pv_w);
 void station_mode_optimise(station_ctx *c);

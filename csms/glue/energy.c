@@ -1093,6 +1093,7 @@ static cJSON *outlook_json(struct csms *app)
 		cJSON *pl = cJSON_AddObjectToObject(o, "plan");
 		cJSON_AddStringToObject(pl, "made", time_format_iso(p->made_ms, ts, sizeof ts));
 		cJSON_AddBoolToObject(pl, "followed", !p->follow_rule);
+		cJSON_AddStringToObject(pl, "rule", station_mode_name(p->rule));
 		add_series(pl, "batW", bat, OUTLOOK_SLOTS, 10);
 		add_series(pl, "socPct", soc, OUTLOOK_SLOTS, 10);
 	} else

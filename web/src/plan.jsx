@@ -147,7 +147,7 @@ function PlanLine({ o }) {
   return (
     <p class="small" data-testid="plan-line">
       Optimiser's plan (made {hm(Date.parse(p.made))}): battery up to {pct(hi.v)} ({dayHm(hi.t)}), down to {pct(lo.v)} ({dayHm(lo.t)})
-      {p.followed ? '' : '; its gain is within the forecast error, so self-consumption runs instead'}.
+      {p.followed ? '' : `; its gain is within the forecast error, so ${p.rule === 'tou' ? 'the time-of-use rule' : 'self-consumption'} runs instead`}.
     </p>
   );
 }

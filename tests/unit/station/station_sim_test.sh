@@ -71,7 +71,10 @@ t = sys.argv[1]
 need = ["selfConsumption", "selfSufficiency", "costTotal", "importWh", "exportWh", "peakImportW",
         "batteryThroughputWh", "evEnergyWh", "evPvShare", "secondsOverBreaker", "optimumCost", "costRatio"]
 # frozen from the first run of this version (issue 11: costRatio on the base
-# consumption, Auto-SOC loads credited at feed-in; the guarded optimiser);
+# consumption, Auto-SOC loads credited at feed-in; the guarded optimiser,
+# falling back to TOU where the shadows show it does better: winter's
+# 4-day total is higher as it ends with 61% SOC against 10%, at equal end
+# SOC its judged last day costs 1.722 against 1.821);
 # tolerances cover float noise
 # and small, deliberate tuning: cost +-0.05 (currency), ratios +-0.01
 expected = {
@@ -79,13 +82,13 @@ expected = {
     ("summer_sunny", "optimise"): dict(cost=-8.301, selfC=0.5308, selfS=0.9979, ev=27000, ratio=1.0156),
     ("summer_sunny", "tou"): dict(cost=-6.191, selfC=0.4926, selfS=0.9215, ev=27000, ratio=1.1314),
     ("spring_cloudy", "selfConsumption"): dict(cost=-1.066, selfC=0.8549, selfS=1.0000, ev=0, ratio=1.0081),
-    ("spring_cloudy", "optimise"): dict(cost=-0.504, selfC=0.8136, selfS=0.9522, ev=0, ratio=1.0081),
+    ("spring_cloudy", "optimise"): dict(cost=-0.531, selfC=0.8099, selfS=0.9519, ev=0, ratio=1.0081),
     ("spring_cloudy", "tou"): dict(cost=1.584, selfC=0.7732, selfS=0.8331, ev=0, ratio=1.4802),
     ("winter", "selfConsumption"): dict(cost=11.534, selfC=1.0000, selfS=0.4807, ev=0, ratio=1.0903),
-    ("winter", "optimise"): dict(cost=11.031, selfC=1.0000, selfS=0.4681, ev=0, ratio=1.0903),
+    ("winter", "optimise"): dict(cost=11.791, selfC=0.9998, selfS=0.3848, ev=0, ratio=1.0142),
     ("winter", "tou"): dict(cost=11.940, selfC=1.0000, selfS=0.3838, ev=0, ratio=1.0273),
     ("dynamic_price", "selfConsumption"): dict(cost=4.547, selfC=0.9788, selfS=0.7950, ev=0, ratio=1.5033),
-    ("dynamic_price", "optimise"): dict(cost=4.496, selfC=0.9772, selfS=0.7759, ev=0, ratio=1.5033),
+    ("dynamic_price", "optimise"): dict(cost=4.424, selfC=0.9633, selfS=0.7740, ev=0, ratio=1.5030),
     ("dynamic_price", "tou"): dict(cost=6.587, selfC=0.9469, selfS=0.6940, ev=0, ratio=16.6681),
     ("summer_sunny", "feedIn"): dict(cost=-8.403, selfC=0.2685, selfS=0.8140, ev=27000, ratio=1.2813),
     ("spring_cloudy", "feedIn"): dict(cost=2.813, selfC=0.2748, selfS=0.5250, ev=0, ratio=2.0641),

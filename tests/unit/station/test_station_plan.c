@@ -2,7 +2,8 @@
  * against brute force and against a plain reference DP when the battery can
  * cross its whole SOC range in one slot, forecasts learned from history (weekday/weekend,
  * clear-sky PV, weather factor), the price list and its fallbacks, the
- * re-plan interval, and the mode's decisions on a dynamic tariff. */
+ * re-plan interval, the mode's decisions on a dynamic tariff, and the rule it
+ * falls back to (TOU only where it did better in the shadows). */
 #include "station.h"
 #include "test_util.h"
 
@@ -266,6 +267,72 @@ static void t_optimise_mode(void)
 	CHECK(sizeof(station_state) < 512 * 1024, "state size %zu", sizeof(station_state));
 }
 
+/* Days of a flat 600 W load without PV under tariff periods night/evening
+ * prices (imp_night, imp_evening; 0.30 otherwise) in the optimising mode
+ * with TOU periods set (or not); returns the rule after `days`. */
+static station_mode fallback_after(double days, double imp_night, double imp_evening, bool tou,
+				   int64_t *changed_ms)
+{
+	station_config c;
+	station_config_defaults(&c);
+	c.mode = STATION_MODE_OPTIMISE;
+	c.battery.capacity_wh = 5000;
+	c.n_tariff = 2;
+	c.tariff[0] = (station_tariff_period){ { 0, 6 * 60, STATION_EVERY_DAY }, imp_night, 0.05 };
+	c.tariff[1] = (station_tariff_period){ { 17 * 60, 22 * 60, STATION_EVERY_DAY }, imp_evening, 0.05 };
+	c.import_price = 0.30;
+	c.export_price = 0.05;
+	if (tou) { /* charge from the grid at night, discharge in the evening */
+		c.n_tou = 2;
+		c.tou[0] = (station_tou_period){ .w = { 0, 6 * 60, STATION_EVERY_DAY },
+						 .charge = true,
+						 .max_charge_w = STATION_UNLIMITED,
+						 .grid_charge_cutoff_soc_pct = 90,
+						 .max_import_w = STATION_UNLIMITED,
+						 .max_grid_charge_w = STATION_UNLIMITED };
+		c.tou[1] = (station_tou_period){ .w = { 17 * 60, 22 * 60, STATION_EVERY_DAY },
+						 .charge = false,
+						 .max_discharge_w = STATION_UNLIMITED,
+						 .max_export_w = STATION_UNLIMITED };
+	}
+	station_state_init(st, &c);
+	station_input in;
+	memset(&in, 0, sizeof(in));
+	in.on_grid = true;
+	in.load_w = 600;
+	in.soc_pct = 20;
+	station_output o;
+	station_mode rule = STATION_MODE_SELF_CONSUMPTION;
+	*changed_ms = -1;
+	for (int64_t t = MON0; t < MON0 + (int64_t)(days * 86400000.0); t += 300000) {
+		station_step(&c, st, &in, t, &o);
+		if (st->plan.rule != rule && *changed_ms < 0)
+			*changed_ms = t - MON0;
+		rule = st->plan.rule;
+	}
+	return rule;
+}
+
+static void t_fallback_rule(void)
+{
+	int64_t at;
+	/* cheap nights and dear evenings: TOU's grid charging pays, and once
+	 * two days of shadows say so it is the rule the plan must beat */
+	CHECK(fallback_after(1.9, 0.10, 0.50, true, &at) == STATION_MODE_SELF_CONSUMPTION,
+	      "before two days of shadows: self-consumption");
+	CHECK(fallback_after(3, 0.10, 0.50, true, &at) == STATION_MODE_TOU && at >= 2 * 86400000LL,
+	      "after two days: TOU did better, it is the rule (from %.1f h)", (double)at / 3.6e6);
+	CHECK(st->shadow.cost[1] < st->shadow.cost[0], "the shadows: TOU %.3f < self-consumption %.3f",
+	      st->shadow.cost[1], st->shadow.cost[0]);
+	/* flat prices: buying at night to use in the evening only loses the
+	 * round trip; the rule stays self-consumption */
+	station_mode fr = fallback_after(3, 0.30, 0.30, true, &at);
+	CHECK(fr == STATION_MODE_SELF_CONSUMPTION && at < 0, "flat prices: self-consumption");
+	/* no TOU periods: nothing to fall back to but self-consumption */
+	CHECK(fallback_after(3, 0.10, 0.50, false, &at) == STATION_MODE_SELF_CONSUMPTION && at < 0,
+	      "no TOU periods: self-consumption");
+}
+
 int main(void)
 {
 	st = calloc(1, sizeof(*st));
@@ -276,6 +343,7 @@ int main(void)
 	t_forecast_learns();
 	t_prices();
 	t_optimise_mode();
+	t_fallback_rule();
 	free(st);
 	T_DONE();
 }

@@ -1,15 +1,18 @@
-/* test_station_targets.c: the optimising mode against the self-consumption
- * rule on every reference day and every 10-day seeded run of station/days
- * (3 learning days, then judged from the same SOC in both modes, costs at
- * equal end SOC on the base consumption: sim_judge()). It must never cost
- * more than the rule (issue 11, item 9), and on the dynamic-price run it
- * must keep at least the share of the possible saving it captures today
- * (a regression floor; the issue's 90% is not reached yet). Given a perfect
- * forecast of load and PV (sim_day.perfect_forecast; prices still
- * day-ahead), it must cost no more than the best rule-based mode on every
- * file, and capture at least 75% on the dynamic-price run (79% reached; the
- * rest is the Auto-SOC boiler's band above 95% that the optimum, on the
- * base consumption, does not have, and the prices beyond the day-ahead). */
+/* test_station_targets.c: the optimising mode against the rule-based modes
+ * on every reference day and every 10-day seeded run of station/days (3
+ * learning days, then judged from the same SOC in every mode, costs at
+ * equal end SOC on the base consumption: sim_judge()). With the forecast it
+ * learns it must never cost more than the best rule-based mode (issue 11,
+ * item 9: on the winter TOU days that is the TOU mode, which the guard
+ * falls back to once the shadows show it does better), and keep at least
+ * the share of the possible saving it captures today on the dynamic-price
+ * run and over all judged days (regression floors; the issue's 90% is not
+ * reached yet). Given a perfect forecast of load and PV
+ * (sim_day.perfect_forecast; prices still day-ahead), it must cost no more
+ * than the best rule-based mode on every file, and capture at least 75% on
+ * the dynamic-price run (80.7% reached; the rest is the Auto-SOC boiler's
+ * band above 95% that the optimum, on the base consumption, does not have,
+ * and the prices beyond the day-ahead). */
 #include "sim.h"
 #include "station_json.h"
 #include "test_util.h"
@@ -47,6 +50,7 @@ int main(int argc, char **argv)
 	station_config *base = malloc(sizeof(*base)), *cfg = malloc(sizeof(*cfg));
 	if (!base || !cfg)
 		return 1;
+	double sum_sc = 0, sum_op = 0, sum_best = 0;
 	snprintf(path, sizeof(path), "%s/settings.json", dir);
 	CHECK(load_settings(path, base) == 0, "reference settings load");
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -76,13 +80,16 @@ int main(int argc, char **argv)
 		CHECK(rc == 0, "%s: judged (%s)", files[i], rc ? err : "");
 		CHECK(pf.cost_eq <= best + TIE, "%s: optimise with a perfect forecast %.3f <= best rule %.3f",
 		      files[i], pf.cost_eq, best);
-		CHECK(op.cost_eq <= sc.cost_eq + TIE, "%s: optimise %.3f <= selfConsumption %.3f", files[i],
-		      op.cost_eq, sc.cost_eq);
+		CHECK(op.cost_eq <= best + TIE, "%s: optimise %.3f <= best rule %.3f", files[i], op.cost_eq,
+		      best);
+		sum_sc += sc.cost_eq;
+		sum_op += op.cost_eq;
+		sum_best += op.optimum_eq;
 		CHECK(op.regret >= -1e-6 && sc.regret >= -1e-6,
 		      "%s: the optimum is a lower bound (%.4f %.4f)", files[i], op.regret, sc.regret);
 		if (strcmp(files[i], "runs_dynamic") == 0) {
 			double captured = (sc.cost_eq - op.cost_eq) / (sc.cost_eq - op.optimum_eq);
-			CHECK(captured >= 0.40, "%s: %.1f%% of the possible saving captured (floor 40%%)",
+			CHECK(captured >= 0.50, "%s: %.1f%% of the possible saving captured (floor 50%%)",
 			      files[i], captured * 100);
 			double cap_pf = (sc.cost_eq - pf.cost_eq) / (sc.cost_eq - op.optimum_eq);
 			CHECK(cap_pf >= 0.75, "%s: %.1f%% captured with a perfect forecast (floor 75%%)",
@@ -90,6 +97,8 @@ int main(int argc, char **argv)
 		}
 		sim_day_free(&d);
 	}
+	double all = (sum_sc - sum_op) / (sum_sc - sum_best);
+	CHECK(all >= 0.38, "all judged days: %.1f%% of the possible saving captured (floor 38%%)", all * 100);
 	free(base);
 	free(cfg);
 	T_DONE();
