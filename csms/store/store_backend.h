@@ -225,7 +225,17 @@ int store_mv_digest(EVP_MD_CTX *ctx, const EVP_MD *md, const char *charger, int 
 	X(int, bus_put, (struct store * st, const char *payload, int64_t now_ms, int64_t *id),               \
 	  (SELF(st), payload, now_ms, id))                                                                   \
 	X(int, bus_take, (struct store * st, int64_t id, char **payload), (SELF(st), id, payload))           \
-	X(int, bus_prune, (struct store * st, int64_t before_ms), (SELF(st), before_ms))
+	X(int, bus_prune, (struct store * st, int64_t before_ms), (SELF(st), before_ms))                     \
+	X(int, site_each,                                                                                    \
+	  (struct store * st, const char *id, int (*fn)(void *arg, const struct store_site_row *s),          \
+	   void *arg),                                                                                       \
+	  (SELF(st), id, fn, arg))                                                                           \
+	X(int, site_put,                                                                                     \
+	  (struct store * st, const char *id, const char *name, const char *settings_json, int64_t now_ms),  \
+	  (SELF(st), id, name, settings_json, now_ms))                                                       \
+	X(int, site_delete, (struct store * st, const char *id), (SELF(st), id))                             \
+	X(int, charger_set_site, (struct store * st, const char *charger, const char *site),                 \
+	  (SELF(st), charger, site))
 
 #define STORE_OPS_MEMBER(ret, name, params, args) ret(*name) params;
 /* One per backend, static; the backend fills every member. */
