@@ -255,7 +255,8 @@ struct store {
 
 /* The advisory lock a node holds on its bus connection while it runs
  * (bus_pg.c takes it; store_pg.c reads pg_locks for it): class and
- * hashtext(node id). The site's control loop lock: SITE class, site 0. */
+ * hashtext(node id). A site's control loop lock: SITE class and the
+ * site's key (0 the default site, else a hash of its id: fleet.c). */
 #define STORE_PG_NODE_LOCK_CLASS 771501
 #define STORE_PG_SITE_LOCK_CLASS 771502
 
