@@ -451,8 +451,10 @@ int fleet_control_site(struct csms *app, const char *site)
 	if (!got)
 		bus_site_unlock(f->bus, lock); /* nothing when not held */
 	if (got != e->control)
-		LOGI("fleet", "node %s %s the control loop of site %s", f->node,
-		     got ? "runs" : "no longer runs", site);
+		LOGI("fleet", "node %s %s the site's control loop%s%s%s", f->node,
+		     got ? "runs" : "no longer runs", strcmp(site, STORE_SITE_DEFAULT) ? " (site " : "",
+		     strcmp(site, STORE_SITE_DEFAULT) ? site : "",
+		     strcmp(site, STORE_SITE_DEFAULT) ? ")" : "");
 	e->control = got;
 	return got;
 }
