@@ -251,7 +251,7 @@ static void r_chargers(struct route_ctx *c)
 }
 
 /* A PUT that created what it names answers 201 with its Location. */
-static void reply_created(struct route_ctx *c, const char *collection, cJSON *o)
+void admin_reply_created(struct route_ctx *c, const char *collection, cJSON *o)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char loc[320];
@@ -279,7 +279,7 @@ static void charger_reply(struct route_ctx *c, int created)
 	}
 	charger_decorate(c->app, o);
 	if (created)
-		reply_created(c, "chargers", o);
+		admin_reply_created(c, "chargers", o);
 	else
 		admin_reply_json(c->t, 200, o);
 }
@@ -556,7 +556,7 @@ static void tag_reply(struct route_ctx *c, int created)
 	if (!o)
 		admin_error(c->t, 404, "NotFound", "no idTag '%s'", c->params[0]);
 	else if (created)
-		reply_created(c, "id-tags", o);
+		admin_reply_created(c, "id-tags", o);
 	else
 		admin_reply_json(c->t, 200, o);
 }

@@ -36,6 +36,9 @@ void admin_error(struct http_txn *t, int status, const char *code, const char *f
 /* Answers t with a refusal: {"error":{code,description}}, the status and
  * code from the one table of kinds (admin.c), the description e->msg. */
 void admin_fail(struct http_txn *t, const struct err_info *e);
+/* A PUT that created what it names (c->params[0], in /api/v1/<collection>/)
+ * answers 201 with o and its Location. */
+void admin_reply_created(struct route_ctx *c, const char *collection, cJSON *o);
 /* That table: the status of kind, and *code its error code (static). A
  * kind outside the table answers as ERR_INTERNAL. */
 int admin_err_answer(enum err_kind kind, const char **code);

@@ -41,10 +41,12 @@ void api_sites_put(struct route_ctx *c)
 		return;
 	}
 	cJSON *o = control_site_json(c->app, c->params[0], &e);
-	if (o)
-		admin_reply_json(c->t, created ? 201 : 200, o);
-	else
+	if (!o)
 		admin_fail(c->t, &e);
+	else if (created)
+		admin_reply_created(c, "sites", o);
+	else
+		admin_reply_json(c->t, 200, o);
 }
 
 void api_sites_delete(struct route_ctx *c)
