@@ -2198,6 +2198,10 @@ static int push_readings(struct csms *app, struct control *ctl, const cJSON *bod
 	if (dlm_sensor_push(ctl->sensor, &r, err, sizeof err))
 		return err_set(e, ERR_BAD_REQUEST, "%s", err);
 	take_reading(ctl);
-	decide(app, ctl);
+	/* only the node that runs the site's loop decides (a fleet); another
+	 * keeps the reading for a takeover: deciding on its own chargers
+	 * alone would give them the whole budget */
+	if (ctl->lead)
+		decide(app, ctl);
 	return 0;
 }
