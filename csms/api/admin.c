@@ -16,6 +16,7 @@
 #include "api_events.h"
 #include "api_fleet.h"
 #include "api_web.h"
+#include "api_sites.h"
 #include "api_station.h"
 #include "csms.h"
 #include "jget.h"
@@ -250,7 +251,7 @@ static void r_chargers(struct route_ctx *c)
 }
 
 /* A PUT that created what it names answers 201 with its Location. */
-static void reply_created(struct route_ctx *c, const char *collection, cJSON *o)
+void admin_reply_created(struct route_ctx *c, const char *collection, cJSON *o)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char loc[320];
@@ -278,7 +279,7 @@ static void charger_reply(struct route_ctx *c, int created)
 	}
 	charger_decorate(c->app, o);
 	if (created)
-		reply_created(c, "chargers", o);
+		admin_reply_created(c, "chargers", o);
 	else
 		admin_reply_json(c->t, 200, o);
 }
@@ -331,6 +332,17 @@ static void r_charger_put(struct route_ctx *c)
 		admin_error(c->t, 400, "BadRequest", "%s", err);
 		return;
 	}
+	/* a site that exists, before anything is created or changed */
+	int64_t nsite = admin_site_exists(app, s.site);
+	if (nsite <= 0) {
+		cJSON_Delete(body);
+		if (nsite < 0)
+			admin_error(c->t, 500, "InternalError", "cannot read the sites");
+		else
+			admin_error(c->t, 400, "BadRequest",
+				    "site: no site %s (GET /api/v1/sites lists them)", s.site);
+		return;
+	}
 	const cJSON *key = cJSON_GetObjectItemCaseSensitive(body, "authorizationKey");
 	const char *hash_arg = NULL;
 	if (cJSON_IsString(key)) {
@@ -354,11 +366,28 @@ static void r_charger_put(struct route_ctx *c)
 		}
 		charger_set_reg(app->chargers, ch, REG_ACCEPTED);
 	}
-	if (admin_charger_store_settings(app, ch, &s, hash_arg)) {
-		admin_error(c->t, 500, "InternalError", "cannot store the settings");
+	int rc = admin_charger_store_settings(app, ch, &s, hash_arg);
+	if (rc) {
+		if (rc > 0)
+			admin_error(c->t, 400, "BadRequest", "site: no site %s", s.site);
+		else
+			admin_error(c->t, 500, "InternalError", "cannot store the settings");
 		return;
 	}
 	charger_reply(c, created);
+}
+
+static int site_seen(void *arg, const struct store_site_row *r)
+{
+	(void)r;
+	(*(int64_t *)arg)++;
+	return 0;
+}
+
+int64_t admin_site_exists(struct csms *app, const char *site)
+{
+	int64_t n = 0;
+	return store_site_each(app->store, site, site_seen, &n) < 0 ? -1 : n;
 }
 
 int admin_charger_store_settings(struct csms *app, struct charger *ch, const struct charger_settings *in,
@@ -367,6 +396,12 @@ int admin_charger_store_settings(struct csms *app, struct charger *ch, const str
 	struct charger_settings s = *in;
 	if (hash_arg)
 		s.has_auth_key = hash_arg[0] != 0;
+	/* its site first: an unknown one (deleted a moment ago) changes nothing */
+	if (strcmp(s.site, ch->settings.site)) {
+		int rc = store_charger_set_site(app->store, ch->id, s.site);
+		if (rc)
+			return rc;
+	}
 	cJSON *sj = charger_settings_json(&s);
 	cJSON_DeleteItemFromObject(sj, "authorizationKeySet");
 	char *text = cJSON_PrintUnformatted(sj);
@@ -521,7 +556,7 @@ static void tag_reply(struct route_ctx *c, int created)
 	if (!o)
 		admin_error(c->t, 404, "NotFound", "no idTag '%s'", c->params[0]);
 	else if (created)
-		reply_created(c, "id-tags", o);
+		admin_reply_created(c, "id-tags", o);
 	else
 		admin_reply_json(c->t, 200, o);
 }
@@ -1044,6 +1079,11 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/dlm", api_dlm_get, NULL },
 	{ HTTP_PUT, "/api/v1/dlm", api_dlm_put, NULL },
 	{ HTTP_PUT, "/api/v1/dlm/readings", api_dlm_readings, NULL },
+	{ HTTP_GET, "/api/v1/sites", api_sites_list, NULL },
+	{ HTTP_GET, "/api/v1/sites/*", api_sites_get, NULL },
+	{ HTTP_PUT, "/api/v1/sites/*", api_sites_put, NULL },
+	{ HTTP_DELETE, "/api/v1/sites/*", api_sites_delete, NULL },
+	{ HTTP_PUT, "/api/v1/sites/*/readings", api_sites_readings, NULL },
 	{ HTTP_GET, "/api/v1/station", api_station_get, NULL },
 	{ HTTP_PUT, "/api/v1/station", api_station_put, NULL },
 	{ HTTP_PUT, "/api/v1/station/measurements", api_station_measurements, NULL },

@@ -8,6 +8,7 @@
 #include "errkind.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 struct csms;
 struct charger;
@@ -35,6 +36,9 @@ void admin_error(struct http_txn *t, int status, const char *code, const char *f
 /* Answers t with a refusal: {"error":{code,description}}, the status and
  * code from the one table of kinds (admin.c), the description e->msg. */
 void admin_fail(struct http_txn *t, const struct err_info *e);
+/* A PUT that created what it names (c->params[0], in /api/v1/<collection>/)
+ * answers 201 with o and its Location. */
+void admin_reply_created(struct route_ctx *c, const char *collection, cJSON *o);
 /* That table: the status of kind, and *code its error code (static). A
  * kind outside the table answers as ERR_INTERNAL. */
 int admin_err_answer(enum err_kind kind, const char **code);
@@ -61,11 +65,14 @@ void admin_ocpp_send(struct csms *app, struct charger *ch, const char *action, c
 void admin_decorate_charger(struct csms *app, cJSON *o);
 /* Stores s as ch's settings and puts them in force (DLM re-decides), as
  * PUT /api/v1/chargers/{id} does once it has parsed them: hash_arg is a new
- * AuthorizationKey hash ("" removes it; NULL keeps it). 0, or -1 when the
- * store fails (nothing changed). Commit is the caller's. */
+ * AuthorizationKey hash ("" removes it; NULL keeps it). 0, 1 when s names
+ * a site that does not exist, or -1 when the store fails (nothing changed
+ * either way). Commit is the caller's. */
 struct charger_settings;
 int admin_charger_store_settings(struct csms *app, struct charger *ch, const struct charger_settings *s,
 				 const char *hash_arg);
+/* 1 when the site exists, 0 not, -1 store error. */
+int64_t admin_site_exists(struct csms *app, const char *site);
 /* The request body as JSON (new tree, caller frees), or NULL after answering 400. */
 cJSON *admin_parse_body(struct route_ctx *c, int allow_empty);
 /* The charger named by the route's first '*', or NULL after answering 404. */

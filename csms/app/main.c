@@ -115,10 +115,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	csms_wire(&app);
-	/* Modbus links (the grid sensor, the station source, a sensor swapped
-	 * in by the API) on descriptors below FD_SETSIZE, taken while few are
-	 * open: libmodbus selects, and chargers may hold thousands later. */
-	modbus_fd_reserve(4);
+	/* Modbus links (the grid sensors of the sites, the station source, a
+	 * sensor swapped in by the API) on descriptors below FD_SETSIZE, taken
+	 * while few are open: libmodbus selects, and chargers may hold
+	 * thousands later. More links than the reserve take a free low one, or
+	 * report that none is left. */
+	modbus_fd_reserve(MODBUS_FD_SLOTS);
 	/* Listen first: a port in use must not leave a database behind. */
 	if (csms_server_start(&app, err, sizeof err)) {
 		fprintf(stderr, "csmsd: %s\n", err);

@@ -118,6 +118,7 @@ void charger_settings_default(struct charger_settings *s)
 	snprintf(s->free_id_tag, sizeof s->free_id_tag, "FREE");
 	snprintf(s->phase_switching, sizeof s->phase_switching, "none");
 	snprintf(s->kind, sizeof s->kind, "auto");
+	snprintf(s->site, sizeof s->site, "%s", STORE_SITE_DEFAULT);
 }
 
 void charger_caps_default(struct charger_caps *c)
@@ -202,6 +203,8 @@ static struct charger *load(struct charger_registry *r, struct store *st, const 
 			cJSON_Delete(j);
 		}
 		c->settings.has_auth_key = sc.auth_key_hash[0] != 0;
+		snprintf(c->settings.site, sizeof c->settings.site, "%s",
+			 sc.site[0] ? sc.site : STORE_SITE_DEFAULT);
 		free(sc.settings_json);
 		char key[STORE_ID_MAX + 8], buf[512];
 		snprintf(key, sizeof key, "caps.%s", id);
@@ -400,6 +403,18 @@ static int parse_word(struct charger_settings *n, const char *k, const cJSON *v,
 	return 0;
 }
 
+int charger_site_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	if (n < 1 || n >= STORE_ID_MAX)
+		return 0;
+	for (const char *p = id; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '/' || *p == '?' || *p == '#' ||
+		    *p == '%')
+			return 0;
+	return 1;
+}
+
 int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err, size_t errlen)
 {
 	struct charger_settings n = *s;
@@ -453,6 +468,12 @@ int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err
 			if (!cJSON_IsString(v) || !*v->valuestring || strlen(v->valuestring) > 20)
 				goto bad;
 			snprintf(n.free_id_tag, sizeof n.free_id_tag, "%s", v->valuestring);
+		} else if (!strcmp(k, "site")) {
+			/* an id as a charger's (1 to 48 characters); whether the site
+			 * exists is the store's to say (store_charger_set_site) */
+			if (!cJSON_IsString(v) || !charger_site_id_ok(v->valuestring))
+				goto bad;
+			snprintf(n.site, sizeof n.site, "%s", v->valuestring);
 		} else if (!strcmp(k, "authorizationKey")) {
 			/* hashed and stored by the caller; only checked here. 16 to 40
 			 * characters: the text of the key or its hex digits (OCPP 1.6
@@ -488,6 +509,7 @@ cJSON *charger_settings_json(const struct charger_settings *s)
 	cJSON_AddBoolToObject(o, "authorizationKeySet", s->has_auth_key);
 	cJSON_AddStringToObject(o, "phaseSwitching", s->phase_switching);
 	cJSON_AddStringToObject(o, "kind", s->kind);
+	cJSON_AddStringToObject(o, "site", s->site);
 	return o;
 }
 

@@ -45,6 +45,8 @@ struct charger_settings {
 	char phase_switching[12]; /* how it switches 1/3 phases: "none" (it cannot, or we do
 				     not know), "profile" (it follows numberPhases) */
 	char kind[8];             /* "auto" (from its meter values), "ac", "dc" */
+	char site[STORE_ID_MAX];  /* the site it belongs to (store_charger_set_site; the store's is
+				     the truth, loaded with the charger) */
 };
 
 /* What a charger says of itself (GetConfiguration after its boot, OCPP 1.6
@@ -185,6 +187,9 @@ int charger_admit(struct charger_registry *r, struct store *st, const char *id, 
 void charger_settings_default(struct charger_settings *s);
 /* Parses settings JSON (the API's names) over *s. 0, or -1 with err naming the field. */
 int charger_settings_parse(struct charger_settings *s, const cJSON *json, char *err, size_t errlen);
+/* A site id as a charger's: 1 to 48 characters, none of them a control
+ * character or one of / ? # % (it is a path segment of the API). 1 ok. */
+int charger_site_id_ok(const char *id);
 cJSON *charger_settings_json(const struct charger_settings *s);
 
 void charger_caps_default(struct charger_caps *c);

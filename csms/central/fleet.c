@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BUS_KEEP_MS 60000 /* a message row nobody took is removed after this */
+#define BUS_KEEP_MS 60000          /* a message row nobody took is removed after this */
+#define FLEET_SITES 64             /* sites whose control loop a node may run (bus.h's BUS_SITES) */
+#define CONTROL_KEY "control_node" /* meta: the node that last took the default site's loop */
 
 /* A forwarded call waiting for its answer; freed when taken or expired. */
 struct fleet_pending {
@@ -35,12 +37,13 @@ struct fleet {
 	uint64_t next_req;
 	struct fleet_pending *pending;
 	int db_down;        /* the last renewal failed */
-	int control;        /* we run the site's control loop (fleet_control) */
 	unsigned bus_epoch; /* bus_fd's epoch the loop watches */
+	struct fleet_site {
+		char site[STORE_ID_MAX];
+		int control;  /* we run its control loop (fleet_control_site) */
+	} sites[FLEET_SITES]; /* the sites asked about, the default first */
+	size_t nsites;
 };
-
-#define CONTROL_SITE 0             /* one site per fleet for now (issue 15 item 4) */
-#define CONTROL_KEY "control_node" /* meta: the node that last took the control loop */
 
 static void send_drop(struct csms *app, const char *node, const char *charger);
 
@@ -385,22 +388,74 @@ void fleet_poll(struct csms *app)
 
 /* ---- the site's control loop ---- */
 
+/* A site's advisory lock key: 0 for the default site (the key of the one
+ * site before there were sites, so a node of that version and a newer one
+ * never both run it), else FNV-1a of its id in 1..2^31-1. Two sites whose
+ * keys meet share one lock: the node that holds it runs both. */
+static int32_t site_key(const char *site)
+{
+	if (!strcmp(site, STORE_SITE_DEFAULT))
+		return 0;
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)site; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	h &= 0x7fffffffu;
+	return (int32_t)(h ? h : 1);
+}
+
+/* meta: the node that last took a site's loop. */
+static void control_key(const char *site, char *buf, size_t len)
+{
+	if (!strcmp(site, STORE_SITE_DEFAULT))
+		snprintf(buf, len, "%s", CONTROL_KEY);
+	else
+		snprintf(buf, len, "%s.%s", CONTROL_KEY, site);
+}
+
+/* The site's entry (made at the first call), or NULL when the table is full. */
+static struct fleet_site *site_entry(struct fleet *f, const char *site)
+{
+	for (size_t i = 0; i < f->nsites; i++)
+		if (!strcmp(f->sites[i].site, site))
+			return &f->sites[i];
+	if (f->nsites == FLEET_SITES)
+		return NULL;
+	struct fleet_site *e = &f->sites[f->nsites++];
+	snprintf(e->site, sizeof e->site, "%s", site);
+	e->control = 0;
+	return e;
+}
+
 int fleet_control(struct csms *app)
 {
+	return fleet_control_site(app, STORE_SITE_DEFAULT);
+}
+
+int fleet_control_site(struct csms *app, const char *site)
+{
 	struct fleet *f = app->fleet;
+	char key[STORE_ID_MAX + 16];
 	if (!f)
 		return 1;
+	struct fleet_site *e = site_entry(f, site);
+	if (!e)
+		return 0;
+	const int32_t lock = site_key(site);
+	control_key(site, key, sizeof key);
 	/* A node that cannot store (its last renewal failed) lets another run it. */
-	int got = !f->db_down && bus_site_lock(f->bus, CONTROL_SITE) == 1;
+	int got = !f->db_down && bus_site_lock(f->bus, lock) == 1;
 	/* Said in the store for the other nodes' GET /api/v1/dlm; the lock,
 	 * not this row, decides who runs it. */
-	if (got && !f->control && store_meta_set(app->store, CONTROL_KEY, f->node))
+	if (got && !e->control && store_meta_set(app->store, key, f->node))
 		got = 0; /* the database is away: not ours until it says so */
 	if (!got)
-		bus_site_unlock(f->bus, CONTROL_SITE); /* nothing when not held */
-	if (got != f->control)
-		LOGI("fleet", "node %s %s the site's control loop", f->node, got ? "runs" : "no longer runs");
-	f->control = got;
+		bus_site_unlock(f->bus, lock); /* nothing when not held */
+	if (got != e->control)
+		LOGI("fleet", "node %s %s the site's control loop%s%s%s", f->node,
+		     got ? "runs" : "no longer runs", strcmp(site, STORE_SITE_DEFAULT) ? " (site " : "",
+		     strcmp(site, STORE_SITE_DEFAULT) ? site : "",
+		     strcmp(site, STORE_SITE_DEFAULT) ? ")" : "");
+	e->control = got;
 	return got;
 }
 
@@ -417,14 +472,22 @@ static int node_alive(void *arg, const struct store_node_row *n)
 
 int fleet_control_node(struct csms *app, char node[FLEETMSG_NODE_MAX])
 {
+	return fleet_control_node_site(app, STORE_SITE_DEFAULT, node);
+}
+
+int fleet_control_node_site(struct csms *app, const char *site, char node[FLEETMSG_NODE_MAX])
+{
 	struct fleet *f = app->fleet;
+	char key[STORE_ID_MAX + 16];
 	if (!f)
 		return 0;
-	if (f->control && bus_site_held(f->bus, CONTROL_SITE)) {
+	struct fleet_site *e = site_entry(f, site);
+	if (e && e->control && bus_site_held(f->bus, site_key(site))) {
 		snprintf(node, FLEETMSG_NODE_MAX, "%s", f->node);
 		return 1;
 	}
-	int rc = store_meta_get(app->store, CONTROL_KEY, node, FLEETMSG_NODE_MAX);
+	control_key(site, key, sizeof key);
+	int rc = store_meta_get(app->store, key, node, FLEETMSG_NODE_MAX);
 	if (rc)
 		return rc < 0 ? rc : 0;
 	struct {

@@ -61,10 +61,15 @@ void *fleet_pending_take(struct csms *app, uint64_t req);
  * and gets it once the holder's connection is gone. A node whose database
  * is away lets it go. No fleet: 1. */
 int fleet_control(struct csms *app);
+/* The same for a site's control loop (issue 15: each site has its own,
+ * under its own advisory lock, so different nodes may run different
+ * sites' loops); fleet_control is the default site's (the station's). */
+int fleet_control_site(struct csms *app, const char *site);
 /* The node that runs the control loop: 1 with node, 0 none known (the
  * last holder no longer runs and no node took it yet), <0 store error.
  * No fleet: 0. */
 int fleet_control_node(struct csms *app, char node[FLEETMSG_NODE_MAX]);
+int fleet_control_node_site(struct csms *app, const char *site, char node[FLEETMSG_NODE_MAX]);
 /* GET /api/v1/health: the node, whether its database and bus are up, and
  * (with_nodes) the nodes with their heartbeats and leases. */
 void fleet_health(struct csms *app, cJSON *o, int with_nodes);

@@ -520,7 +520,8 @@ int config_info_at(size_t i, struct config_info *out)
 	if (i >= NKEYS)
 		return -1;
 	const struct config_key *k = &keys[i];
-	*out = (struct config_info){ k->name, kinds[k->type], k->min, k->max, k->api, k->lib, k->lib_scale };
+	*out = (struct config_info){ k->name, kinds[k->type], k->min,       k->max,
+				     k->api,  k->lib,         k->lib_scale, k->def };
 	return 0;
 }
 

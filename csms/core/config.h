@@ -159,6 +159,7 @@ struct config_info {
 	const char *api;       /* its field in its API resource ("staleS", "sensor.host"); NULL: none */
 	const char *lib;       /* the library setting it sets (dlm_config's "stale_ms"); NULL: none */
 	double lib_scale;      /* library units per unit of the key (s -> ms: 1000) */
+	const char *def;       /* its default, as text */
 };
 /* The i-th key of the table (0, 1, ...): 0, or -1 past the last. */
 int config_info_at(size_t i, struct config_info *out);

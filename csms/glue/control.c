@@ -53,9 +53,24 @@
 #include <time.h>
 
 #define PROFILE_ID 9000 /* our ChargePointMaxProfile */
+#define SITE_NAME_MAX 64
+#define CONTROL_MAX_SITES 64 /* sites one node reads (more are left out, with their chargers) */
+#define SITE_RELOAD_MS 5000  /* the sites are read from the store again (another node may change them) */
 
-/* One per daemon, from control_init to control_free. */
+/* One per site (issue 15: a fleet has many sites), from control_init (the
+ * default site, app->control, first in the list) or the site's creation
+ * (the API, or read from the store) to control_free or the site's
+ * deletion: the site's own breaker, sensor and loop, over the chargers
+ * whose setting "site" names it. */
 struct control {
+	struct control *next;
+	char site[STORE_ID_MAX];
+	char name[SITE_NAME_MAX + 1];
+	int is_default;          /* the default site: its settings are app->cfg (meta "dlm") */
+	struct csms_config own;  /* another site's settings: only its DLM keys are set */
+	struct csms_config *cfg; /* &app->cfg for the default site, else &own */
+	char *stored;            /* another site's settings as stored (a change seen at a reload) */
+	char src_sensor[STORE_ID_MAX + 16], src_dlm[STORE_ID_MAX + 16]; /* its site alarms' sources */
 	dlm_config dcfg;
 	dlm_state st;
 	dlm_charger_in chin[DLM_MAX_CHARGERS];
@@ -70,6 +85,7 @@ struct control {
 	int have_reading;
 	uint32_t next_id;
 	int64_t next_tick_ms;
+	int64_t next_reload_ms; /* the default site's: when the sites are read again */
 	uint64_t decisions, profiles_sent;
 	double last_decide_us; /* reading in -> every profile frame queued */
 	int last_decide_sent;
@@ -235,10 +251,9 @@ static void wake(void *ctx)
 	server_wake(((struct csms *)ctx)->server);
 }
 
-/* Starts the sensor of checked options o in place of the running one. */
-static int start_sensor(struct csms *app, dlm_sensor_opts *o, char *err, size_t errlen)
+/* Starts the sensor of checked options o in place of the site's running one. */
+static int start_sensor(struct csms *app, struct control *ctl, dlm_sensor_opts *o, char *err, size_t errlen)
 {
-	struct control *ctl = app->control;
 	o->wake = wake;
 	o->ctx = app;
 	dlm_sensor *s = NULL;
@@ -267,6 +282,203 @@ static cJSON *stored_settings(struct csms *app)
 	return cJSON_IsObject(j) ? j : (cJSON_Delete(j), cJSON_CreateObject());
 }
 
+/* What every site's loop starts with. */
+static void loop_init(struct csms *app, struct control *ctl, const char *site, const char *name)
+{
+	snprintf(ctl->site, sizeof ctl->site, "%s", site);
+	snprintf(ctl->name, sizeof ctl->name, "%s", name ? name : "");
+	ctl->is_default = !strcmp(site, STORE_SITE_DEFAULT);
+	ctl->cfg = ctl->is_default ? &app->cfg : &ctl->own;
+	ctl->lead = !app->fleet; /* a fleet: the lock decides at the first tick */
+	/* the default site's alarms keep their sources; another site's name it */
+	snprintf(ctl->src_sensor, sizeof ctl->src_sensor, "%s%s%s", ALARM_SRC_SENSOR,
+		 ctl->is_default ? "" : "@", ctl->is_default ? "" : site);
+	snprintf(ctl->src_dlm, sizeof ctl->src_dlm, "%s%s%s", ALARM_SRC_DLM, ctl->is_default ? "" : "@",
+		 ctl->is_default ? "" : site);
+	dlm_state_init(&ctl->st);
+	dlm_reading_clear(&ctl->reading);
+	ctl->next_id = 1;
+	ctl->disagree_shown = -1;
+	ctl->started_ms = time_now_ms();
+	ctl->sensor_alarm.source = ctl->src_sensor;
+	ctl->sensor_alarm.shown = -1;
+}
+
+/* Another site's settings into c (zeroed, or freed before): the table's
+ * defaults, with sensor api (sim is the station's simulated house, which
+ * only the default site has), then json (config key -> value text, as
+ * stored; NULL none). -1 with err naming the key. */
+static int site_settings(struct csms_config *c, const char *json, char *err, size_t errlen)
+{
+	struct config_info f[MAX_FIELDS];
+	size_t nf = dlm_fields(f);
+	for (size_t i = 0; i < nf; i++)
+		if (config_set_from(c, f[i].name, strcmp(f[i].name, "dlm_sensor") ? f[i].def : "api",
+				    CONFIG_ORIGIN_DEFAULT, err, errlen))
+			return -1;
+	cJSON *j = json ? cJSON_Parse(json) : NULL, *v;
+	int rc = 0;
+	cJSON_ArrayForEach(v, j)
+	{
+		if (!cJSON_IsString(v))
+			continue;
+		int known = 0; /* only DLM keys */
+		for (size_t i = 0; i < nf; i++)
+			known |= !strcmp(f[i].name, v->string);
+		if (known && config_set_from(c, v->string, v->valuestring, CONFIG_ORIGIN_API, err, errlen)) {
+			rc = -1;
+			break;
+		}
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
+/* A sensor kind the default site alone may have. */
+static int site_sensor_ok(const struct control *ctl, char *err, size_t errlen)
+{
+	if (ctl->is_default || dlm_sensor_kinds[ctl->cfg->dlm_sensor].kind != DLM_SENSOR_SIM)
+		return 0;
+	snprintf(err, errlen,
+		 "sensor.type: sim is the station's simulated house, which only the default site has");
+	return -1;
+}
+
+static void site_free(struct control *ctl)
+{
+	dlm_sensor_stop(ctl->sensor);
+	if (!ctl->is_default)
+		config_free(&ctl->own);
+	free(ctl->stored);
+	free(ctl);
+}
+
+/* Another site's loop from its stored settings, started; NULL with err. */
+static struct control *site_new(struct csms *app, const char *site, const char *name, const char *json,
+				char *err, size_t errlen)
+{
+	struct control *ctl = calloc(1, sizeof *ctl);
+	if (!ctl) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	loop_init(app, ctl, site, name);
+	dlm_sensor_opts o;
+	if (site_settings(&ctl->own, json, err, errlen) || site_sensor_ok(ctl, err, errlen) ||
+	    check_settings(ctl->cfg, &ctl->dcfg, &o, 1, err, errlen) ||
+	    start_sensor(app, ctl, &o, err, errlen) || !(ctl->stored = strdup(json ? json : "{}"))) {
+		site_free(ctl);
+		return NULL;
+	}
+	return ctl;
+}
+
+/* The loop of a site, or NULL. */
+static struct control *site_loop(struct csms *app, const char *site)
+{
+	for (struct control *ctl = app->control; ctl; ctl = ctl->next)
+		if (!strcmp(ctl->site, site))
+			return ctl;
+	return NULL;
+}
+
+/* The loop a charger's limits come from: its site's; the default site's
+ * settings for one whose site this node has not read yet (it takes part
+ * in no loop until then). */
+static struct control *charger_loop(struct csms *app, const struct charger *ch)
+{
+	struct control *ctl = site_loop(app, ch->settings.site);
+	return ctl ? ctl : app->control;
+}
+
+/* Ids of chargers in the dlm states: one counter for every site, so that a
+ * charger moved to another site never meets another's id there. */
+static uint32_t next_dlm_id(struct csms *app)
+{
+	return app->control->next_id++;
+}
+
+struct site_read {
+	size_t n;
+	struct site_read_row {
+		char id[STORE_ID_MAX];
+		char name[SITE_NAME_MAX + 1];
+		char *settings;
+	} rows[CONTROL_MAX_SITES];
+};
+
+static int read_site(void *arg, const struct store_site_row *r)
+{
+	struct site_read *sr = arg;
+	if (sr->n == CONTROL_MAX_SITES)
+		return 0;
+	struct site_read_row *w = &sr->rows[sr->n++];
+	snprintf(w->id, sizeof w->id, "%s", r->id);
+	snprintf(w->name, sizeof w->name, "%s", r->name ? r->name : "");
+	w->settings = strdup(r->settings_json ? r->settings_json : "{}");
+	return 0;
+}
+
+/* The sites as the store has them now (another node may have changed
+ * them): new ones start, changed ones take their new settings, deleted
+ * ones stop. The default site's settings are this node's (meta "dlm" read
+ * at start, PUT /api/v1/dlm). */
+static void sites_reload(struct csms *app)
+{
+	struct site_read sr = { 0 };
+	char err[256];
+	if (store_site_each(app->store, NULL, read_site, &sr) < 0)
+		return; /* the store is away: the sites stay as they are */
+	for (size_t i = 0; i < sr.n; i++) {
+		struct site_read_row *w = &sr.rows[i];
+		struct control *ctl = site_loop(app, w->id);
+		if (ctl)
+			snprintf(ctl->name, sizeof ctl->name, "%s", w->name);
+		if (!strcmp(w->id, STORE_SITE_DEFAULT) ||
+		    (ctl && w->settings && !strcmp(ctl->stored, w->settings)))
+			continue;
+		struct control *nw = site_new(app, w->id, w->name, w->settings, err, sizeof err);
+		if (!nw) {
+			LOGW("dlm", "site %s: its stored settings are refused: %s", w->id, err);
+			continue;
+		}
+		if (ctl) { /* changed elsewhere: the new settings, the state kept */
+			LOGI("dlm", "site %s: settings changed (by another node)", w->id);
+			dlm_sensor_stop(ctl->sensor);
+			config_free(&ctl->own);
+			ctl->own = nw->own;
+			ctl->sensor = nw->sensor;
+			ctl->dcfg = nw->dcfg;
+			free(ctl->stored);
+			ctl->stored = nw->stored;
+			ctl->have_reading = 0;
+			free(nw);
+			ctl->next_tick_ms = 0;
+			continue;
+		}
+		LOGI("dlm", "site %s (%s): breaker %.1f A, sensor %s", w->id, w->name, nw->cfg->dlm_breaker_a,
+		     dlm_sensor_kinds[nw->cfg->dlm_sensor].name);
+		nw->next = app->control->next;
+		app->control->next = nw;
+	}
+	/* gone from the store: stops (the default site never goes) */
+	for (struct control **pp = &app->control->next; *pp;) {
+		int found = 0;
+		for (size_t i = 0; i < sr.n && !found; i++)
+			found = !strcmp(sr.rows[i].id, (*pp)->site);
+		if (found || sr.n == CONTROL_MAX_SITES) {
+			pp = &(*pp)->next;
+			continue;
+		}
+		struct control *gone = *pp;
+		*pp = gone->next;
+		LOGI("dlm", "site %s deleted", gone->site);
+		site_free(gone);
+	}
+	for (size_t i = 0; i < sr.n; i++)
+		free(sr.rows[i].settings);
+}
+
 int control_init(struct csms *app, char *err, size_t errlen)
 {
 	struct control *ctl = calloc(1, sizeof *ctl);
@@ -275,7 +487,7 @@ int control_init(struct csms *app, char *err, size_t errlen)
 		return -1;
 	}
 	app->control = ctl;
-	ctl->lead = !app->fleet; /* a fleet: the lock decides at the first tick */
+	loop_init(app, ctl, STORE_SITE_DEFAULT, "");
 	/* Settings changed through the API win over the file and the
 	 * defaults, and yield to the environment and the command line
 	 * (config_set_stored); each choice is logged with both values. */
@@ -310,27 +522,22 @@ int control_init(struct csms *app, char *err, size_t errlen)
 		snprintf(err, errlen, "%s%s", e, nkept ? " (with the DLM settings kept from the API)" : "");
 		return -1;
 	}
-	dlm_state_init(&ctl->st);
-	dlm_reading_clear(&ctl->reading);
-	ctl->next_id = 1;
-	ctl->disagree_shown = -1;
-	ctl->started_ms = time_now_ms();
-	ctl->sensor_alarm.source = ALARM_SRC_SENSOR;
-	ctl->sensor_alarm.shown = -1;
-	if (start_sensor(app, &o, err, errlen))
+	if (start_sensor(app, ctl, &o, err, errlen))
 		return -1;
 	LOGI("dlm", "%s, breaker %.1f A, margin %.1f A, sensor %s", app->cfg.dlm_enabled ? "on" : "off",
 	     app->cfg.dlm_breaker_a, app->cfg.dlm_margin_a, dlm_sensor_kinds[app->cfg.dlm_sensor].name);
+	sites_reload(app); /* the other sites */
+	ctl->next_reload_ms = app->now_ms + SITE_RELOAD_MS;
 	return 0;
 }
 
 void control_free(struct csms *app)
 {
-	struct control *ctl = app->control;
-	if (!ctl)
-		return;
-	dlm_sensor_stop(ctl->sensor);
-	free(ctl);
+	struct control *ctl = app->control, *next;
+	for (; ctl; ctl = next) {
+		next = ctl->next;
+		site_free(ctl);
+	}
 	app->control = NULL;
 }
 
@@ -381,12 +588,13 @@ static void meter_sample(const struct charger *ch, dlm_meter_sample *m)
 }
 
 static void profile_done(void *arg, const struct call_result *r);
-static int64_t react_ms(const struct csms *app);
+static int64_t react_ms(struct csms *app, const struct charger *ch);
 
 /* DLM's limit in force on a charger that takes no profile is its maximum. */
-static double charger_max_a(const struct csms *app, const struct charger *ch)
+static double charger_max_a(struct csms *app, const struct charger *ch)
 {
-	return ch->settings.max_current_a > 0 ? ch->settings.max_current_a : app->cfg.dlm_default_max_a;
+	return ch->settings.max_current_a > 0 ? ch->settings.max_current_a
+					      : charger_loop(app, ch)->cfg->dlm_default_max_a;
 }
 
 /* After a change of what a charger can do: keep it, and raise or clear the
@@ -426,7 +634,7 @@ static void config_done(void *arg, const struct call_result *r)
 	struct charger *ch = charger_find(app->chargers, app->store, cc->id);
 	if (ch && cc->gen == ch->dlm.call_gen) {
 		ch->dlm.lang_pending = 0; /* its limit may go out now */
-		app->control->next_tick_ms = 0;
+		charger_loop(app, ch)->next_tick_ms = 0;
 	}
 	if (ch && r->status == OCPP_OK) {
 		int was_smart = ch->caps.smart;
@@ -449,7 +657,7 @@ static void config_done(void *arg, const struct call_result *r)
 		     ch->caps.switch3to1 < 0       ? "?"
 			     : ch->caps.switch3to1 ? "yes"
 						   : "no");
-		app->control->next_tick_ms = 0;
+		charger_loop(app, ch)->next_tick_ms = 0;
 	} else if (ch) {
 		LOGI("dlm", "%s: GetConfiguration answered %s: its language stays as known", ch->id,
 		     r->code ? r->code : "?");
@@ -517,7 +725,7 @@ static void check_phases(struct csms *app, struct charger *ch)
 			newest = charger_conn_get(ch, i)->live.ts_ms;
 	dlm_meter_sample m;
 	meter_sample(ch, &m);
-	if (dlm_send_phase_check(ch->dlm.sent_phases, ch->dlm.phase_cmd_ms, react_ms(app), &m,
+	if (dlm_send_phase_check(ch->dlm.sent_phases, ch->dlm.phase_cmd_ms, react_ms(app, ch), &m,
 				 newest ? newest : DLM_NO_TIME) != DLM_PHASES_IGNORED)
 		return;
 	char info[200];
@@ -526,7 +734,7 @@ static void check_phases(struct csms *app, struct charger *ch)
 		 "no switching until phaseSwitching is changed",
 		 ch->dlm.sent_phases, isfinite(m.current_a[0]) ? m.current_a[0] : 0,
 		 isfinite(m.current_a[1]) ? m.current_a[1] : 0, isfinite(m.current_a[2]) ? m.current_a[2] : 0,
-		 (double)react_ms(app) / 1000, charger_phases(ch));
+		 (double)react_ms(app, ch) / 1000, charger_phases(ch));
 	ch->caps.phase_fault = 1;
 	LOGW("dlm", "%s does not follow a phase switch: %s", ch->id, info);
 	if (charger_caps_save(app->store, ch))
@@ -546,10 +754,10 @@ static void check_follow(struct csms *app, struct charger *ch)
 	dlm_meter_sample m;
 	meter_sample(ch, &m);
 	int64_t since = ch->dlm.over_since_ms ? ch->dlm.over_since_ms : DLM_NO_TIME;
-	dlm_follow_check f =
-		dlm_send_follow_check(ch->dlm.sent_limit_a, ch->dlm.prev_limit_a,
-				      ch->dlm.changed_ms ? ch->dlm.changed_ms : DLM_NO_TIME, react_ms(app),
-				      &m, newest ? newest : DLM_NO_TIME, app->now_ms, &since);
+	dlm_follow_check f = dlm_send_follow_check(ch->dlm.sent_limit_a, ch->dlm.prev_limit_a,
+						   ch->dlm.changed_ms ? ch->dlm.changed_ms : DLM_NO_TIME,
+						   react_ms(app, ch), &m, newest ? newest : DLM_NO_TIME,
+						   app->now_ms, &since);
 	ch->dlm.over_since_ms = since == DLM_NO_TIME ? 0 : since;
 	if (f == DLM_FOLLOW_IGNORED && ch->dlm.follow_shown != 2) {
 		char info[200];
@@ -559,7 +767,7 @@ static void check_follow(struct csms *app, struct charger *ch)
 			 ch->dlm.sent_limit_a, isfinite(m.current_a[0]) ? m.current_a[0] : 0,
 			 isfinite(m.current_a[1]) ? m.current_a[1] : 0,
 			 isfinite(m.current_a[2]) ? m.current_a[2] : 0, (double)(app->now_ms - since) / 1000,
-			 (double)react_ms(app) / 1000);
+			 (double)react_ms(app, ch) / 1000);
 		alarms_capability(app, ch->id, ALARM_SRC_DLM, ALARM_CODE_LIMIT_NOT_FOLLOWED, info);
 		ch->dlm.follow_shown = 2;
 	} else if (f == DLM_FOLLOW_OK && ch->dlm.follow_shown != 1) {
@@ -603,9 +811,10 @@ static void send_state_apply(struct charger_dlm *d, void (*change)(dlm_send_stat
 	send_state_put(d, &s);
 }
 
-static int64_t react_ms(const struct csms *app)
+/* The reaction time of the charger's site. */
+static int64_t react_ms(struct csms *app, const struct charger *ch)
 {
-	return (int64_t)(app->cfg.dlm_react_s * 1000);
+	return (int64_t)(charger_loop(app, ch)->cfg->dlm_react_s * 1000);
 }
 
 /* What a charger draws now, per grid phase: during the reaction time after a
@@ -622,7 +831,7 @@ static void estimate_draw(struct csms *app, const struct charger *ch, dlm_charge
 	dlm_meter_sample m;
 	send_state_get(&ch->dlm, &s);
 	meter_sample(ch, &m);
-	dlm_send_draw(&s, in, react_ms(app), app->now_ms, &m, newest ? newest : DLM_NO_TIME, in->draw_a);
+	dlm_send_draw(&s, in, react_ms(app, ch), app->now_ms, &m, newest ? newest : DLM_NO_TIME, in->draw_a);
 }
 
 struct profile_call {
@@ -696,7 +905,7 @@ static void send_profile(struct csms *app, struct charger *ch, double limit, int
 			ch->dlm.sent_rate = rate.limit;
 			ch->dlm.last_sent_a = limit;
 			send_state_apply(&ch->dlm, dlm_send_started);
-			app->control->profiles_sent++;
+			charger_loop(app, ch)->profiles_sent++;
 		}
 	}
 	cJSON_Delete(req);
@@ -743,6 +952,8 @@ void control_ev_draw_a(struct csms *app, double ev_a[3])
 {
 	ev_a[0] = ev_a[1] = ev_a[2] = 0;
 	for (const struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
+		if (strcmp(ch->settings.site, STORE_SITE_DEFAULT))
+			continue; /* another site's: not in the station's house */
 		dlm_ev_state s = ch->session && ch->reg == REG_ACCEPTED ? ev_state(ch) : DLM_EV_IDLE;
 		if (s == DLM_EV_IDLE)
 			continue; /* no car: nothing flows */
@@ -762,9 +973,8 @@ void control_ev_draw_a(struct csms *app, double ev_a[3])
 /* Sensor sim: the reading of the simulated house now (energy.c owns it:
  * the station's house), pushed as a meter would post it. No station
  * running: no reading, and DLM falls back once the last one is stale. */
-static void sim_reading(struct csms *app)
+static void sim_reading(struct csms *app, struct control *ctl)
 {
-	struct control *ctl = app->control;
 	dlm_reading r;
 	char err[128];
 	if (!ctl->sensor || dlm_sensor_kind_of(ctl->sensor) != DLM_SENSOR_SIM)
@@ -794,15 +1004,14 @@ static void take_reading(struct control *ctl)
 	}
 }
 
-static void decide_inner(struct csms *app);
+static void decide_inner(struct csms *app, struct control *ctl);
 static int charger_input(struct csms *app, struct charger *ch, dlm_charger_in *in);
 
 /* The decision's meter-vs-chargers flag as an alarm and one log line, each
  * time it changes (and at the first decision: clearing one an earlier run
  * left active). */
-static void disagreement_alarm(struct csms *app)
+static void disagreement_alarm(struct csms *app, struct control *ctl)
 {
-	struct control *ctl = app->control;
 	const dlm_output *o = &ctl->out;
 	int now = o->disagree ? 1 : 0;
 	if (now == ctl->disagree_shown)
@@ -813,7 +1022,7 @@ static void disagreement_alarm(struct csms *app)
 		 "A, "
 		 "L2 %.1f A, L3 %.1f A: DLM counts that part as 0",
 		 o->unexplained_a[0], o->unexplained_a[1], o->unexplained_a[2]);
-	int rc = alarms_site(app, ALARM_SRC_DLM, "MeterChargersDisagree", now ? info : NULL);
+	int rc = alarms_site(app, ctl->src_dlm, "MeterChargersDisagree", now ? info : NULL);
 	if (rc < 0)
 		return; /* the store failed: try again at the next decision */
 	if (now)
@@ -825,13 +1034,12 @@ static void disagreement_alarm(struct csms *app)
 
 /* Times one decision: from the reading to every SetChargingProfile frame
  * queued for writing (the bench figure of GET /api/v1/dlm "lastDecisionUs"). */
-static void decide(struct csms *app)
+static void decide(struct csms *app, struct control *ctl)
 {
-	struct control *ctl = app->control;
 	struct timespec a, b;
 	uint64_t sent = ctl->profiles_sent;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	decide_inner(app);
+	decide_inner(app, ctl);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ctl->last_decide_us = (double)(b.tv_sec - a.tv_sec) * 1e6 + (double)(b.tv_nsec - a.tv_nsec) / 1e3;
 	ctl->last_decide_sent = (int)(ctl->profiles_sent - sent);
@@ -863,9 +1071,9 @@ static void decide(struct csms *app)
  * fresh input. On SQLite (one node) fleet_control is always 1 and none of
  * this runs. */
 
-#define REMOTE_FRESH_MS(app) (3 * (int64_t)(app)->cfg.dlm_tick_ms + 2000)
+#define REMOTE_FRESH_MS(ctl) (3 * (int64_t)(ctl)->cfg->dlm_tick_ms + 2000)
 
-static void plan_and_send(struct csms *app, size_t n);
+static void plan_and_send(struct csms *app, struct control *ctl, size_t n);
 
 /* A number member of o in [lo, hi]: 0 with *out, or -1. */
 static int num_in(const cJSON *o, const char *k, double lo, double hi, double *out)
@@ -927,6 +1135,12 @@ static int input_read(const cJSON *o, dlm_charger_in *in)
 	return 0;
 }
 
+/* A charger of the site's loop. */
+static int in_site(const struct control *ctl, const struct charger *ch)
+{
+	return !strcmp(ch->settings.site, ctl->site);
+}
+
 /* The charger of that id with a session here, or NULL. */
 static struct charger *connected_here(struct csms *app, const char *id)
 {
@@ -938,12 +1152,11 @@ static struct charger *connected_here(struct csms *app, const char *id)
 
 /* The lead: the fresh inputs of other nodes' chargers after the n local
  * ones (a charger connected here now counts once, as ours). The new n. */
-static size_t remote_inputs(struct csms *app, size_t n)
+static size_t remote_inputs(struct csms *app, struct control *ctl, size_t n)
 {
-	struct control *ctl = app->control;
 	for (size_t r = 0; r < ctl->nremote && n < DLM_MAX_CHARGERS; r++) {
 		struct remote_in *ri = &ctl->remote[r];
-		if (app->now_ms - ri->at_ms > REMOTE_FRESH_MS(app) || connected_here(app, ri->id))
+		if (app->now_ms - ri->at_ms > REMOTE_FRESH_MS(ctl) || connected_here(app, ri->id))
 			continue;
 		ctl->chin[n] = ri->in;
 		ctl->chv[n] = NULL;
@@ -953,9 +1166,8 @@ static size_t remote_inputs(struct csms *app, size_t n)
 }
 
 /* The lead: each other node's charger's limit to its node. */
-static void send_remote(struct csms *app, size_t nl, size_t n)
+static void send_remote(struct csms *app, struct control *ctl, size_t nl, size_t n)
 {
-	struct control *ctl = app->control;
 	for (size_t i = nl; i < n; i++) {
 		const struct remote_in *ri = &ctl->remote[ctl->rix[i]];
 		const dlm_charger_out *o = &ctl->out.chargers[i];
@@ -967,6 +1179,7 @@ static void send_remote(struct csms *app, size_t nl, size_t n)
 		cJSON_AddNumberToObject(m.payload, "tg", o->target_a);
 		cJSON_AddBoolToObject(m.payload, "s", ctl->out.stale);
 		cJSON_AddItemToObject(m.payload, "b", cJSON_CreateDoubleArray(ctl->out.budget_a, 3));
+		cJSON_AddStringToObject(m.payload, "site", ctl->site);
 		if (fleet_send(app, ri->node, &m))
 			LOGW("dlm", "%s: cannot send its limit to node %s", ri->id, ri->node);
 		fleetmsg_free(&m);
@@ -974,16 +1187,16 @@ static void send_remote(struct csms *app, size_t nl, size_t n)
 }
 
 /* Not the lead: each charger's input to the node that runs the loop. */
-static void send_inputs(struct csms *app)
+static void send_inputs(struct csms *app, struct control *ctl)
 {
-	struct control *ctl = app->control;
 	if (!ctl->lead_node[0])
 		return;
 	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
 		dlm_charger_in in;
-		if (charger_input(app, ch, &in))
+		if (!in_site(ctl, ch) || charger_input(app, ch, &in))
 			continue;
 		struct fleetmsg m = { .type = FLEETMSG_DLMIN, .payload = input_json(&in) };
+		cJSON_AddStringToObject(m.payload, "site", ctl->site);
 		snprintf(m.charger, sizeof m.charger, "%s", ch->id);
 		if (fleet_send(app, ctl->lead_node, &m))
 			LOGW("dlm", "%s: cannot send its input to node %s", ch->id, ctl->lead_node);
@@ -992,9 +1205,8 @@ static void send_inputs(struct csms *app)
 }
 
 /* The lead: another node's charger's input, kept until it is stale. */
-static void on_input(struct csms *app, const struct fleetmsg *m)
+static void on_input(struct csms *app, struct control *ctl, const struct fleetmsg *m)
 {
-	struct control *ctl = app->control;
 	dlm_charger_in in;
 	if (!ctl->lead || input_read(m->payload, &in)) {
 		if (ctl->lead)
@@ -1012,7 +1224,7 @@ static void on_input(struct csms *app, const struct fleetmsg *m)
 		if (r == ctl->nremote)
 			ctl->nremote++;
 		snprintf(ctl->remote[r].id, sizeof ctl->remote[r].id, "%s", m->charger);
-		ctl->remote[r].in.id = ctl->next_id++;
+		ctl->remote[r].in.id = next_dlm_id(app);
 	}
 	struct remote_in *ri = &ctl->remote[r];
 	uint32_t id = ri->in.id;
@@ -1024,13 +1236,13 @@ static void on_input(struct csms *app, const struct fleetmsg *m)
 
 /* Not the lead: a limit for a charger of ours from the node that runs
  * the loop (and only from it). */
-static void on_limit(struct csms *app, const struct fleetmsg *m)
+static void on_limit(struct csms *app, struct control *ctl, const struct fleetmsg *m)
 {
-	struct control *ctl = app->control;
 	struct charger *ch = connected_here(app, m->charger);
 	double l, ph, r, tg;
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(m->payload, "s");
-	if (ctl->lead || strcmp(m->from, ctl->lead_node) || !ch || charger_input(app, ch, &ctl->chin[0]))
+	if (ctl->lead || strcmp(m->from, ctl->lead_node) || !ch || !in_site(ctl, ch) ||
+	    charger_input(app, ch, &ctl->chin[0]))
 		return;
 	dlm_output *o = &ctl->out;
 	if (num_in(m->payload, "l", 0, AMPS_MAX, &l) || num_in(m->payload, "ph", 0, 3, &ph) ||
@@ -1048,31 +1260,35 @@ static void on_limit(struct csms *app, const struct fleetmsg *m)
 					    .reason = (dlm_reason)r,
 					    .target_a = tg };
 	ctl->chv[0] = ch;
-	plan_and_send(app, 1);
+	plan_and_send(app, ctl, 1);
 }
 
 void control_fleet_msg(struct csms *app, struct fleetmsg *m)
 {
 	if (!app->control || !m->payload)
 		return;
+	/* the site's loop ("site" absent: a node from before the sites, the default) */
+	const cJSON *site = cJSON_GetObjectItemCaseSensitive(m->payload, "site");
+	struct control *ctl = site_loop(app, cJSON_IsString(site) ? site->valuestring : STORE_SITE_DEFAULT);
+	if (!ctl)
+		return; /* a site this node has not read yet */
 	if (m->type == FLEETMSG_DLMIN)
-		on_input(app, m);
+		on_input(app, ctl, m);
 	else if (m->type == FLEETMSG_DLMOUT)
-		on_limit(app, m);
+		on_limit(app, ctl, m);
 }
 
 /* Every tick: whether we run the loop, and who does. A change of holder:
  * every charger here gets its limit sent again from the new decisions. */
-static void fleet_lead(struct csms *app)
+static void fleet_lead(struct csms *app, struct control *ctl)
 {
-	struct control *ctl = app->control;
 	char node[FLEETMSG_NODE_MAX] = "";
-	ctl->lead = fleet_control(app);
-	if (fleet_control_node(app, node) != 1)
+	ctl->lead = fleet_control_site(app, ctl->site);
+	if (fleet_control_node_site(app, ctl->site, node) != 1)
 		node[0] = '\0';
 	if (strcmp(node, ctl->lead_node)) {
 		for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next)
-			if (ch->session)
+			if (ch->session && in_site(ctl, ch))
 				send_state_apply(&ch->dlm, dlm_send_online);
 		if (!ctl->lead)
 			ctl->nremote = 0; /* a later lead starts from fresh inputs */
@@ -1084,14 +1300,13 @@ static void fleet_lead(struct csms *app)
  * (not accepted, or waiting for its boot). */
 static int charger_input(struct csms *app, struct charger *ch, dlm_charger_in *in)
 {
-	struct control *ctl = app->control;
 	if (!ch->session || ch->reg != REG_ACCEPTED)
 		return -1;
 	/* Wait for the boot, or a few seconds for a charger that reconnects without one. */
 	if (!ch->session->booted && app->now_ms - ch->session->connected_ms < 3000)
 		return -1;
 	if (!ch->dlm.id)
-		ch->dlm.id = ctl->next_id++;
+		ch->dlm.id = next_dlm_id(app);
 	const struct charger_settings *s = &ch->settings;
 	memset(in, 0, sizeof *in);
 	in->id = ch->dlm.id;
@@ -1109,7 +1324,7 @@ static int charger_input(struct csms *app, struct charger *ch, dlm_charger_in *i
 	 * DLM keeps the last word. */
 	double target;
 	int ph;
-	if (energy_ev_target(app, ch->id, &target, &ph) == 0) {
+	if (!strcmp(s->site, STORE_SITE_DEFAULT) && energy_ev_target(app, ch->id, &target, &ph) == 0) {
 		in->target_a = target;
 		/* a switch to one phase only where it is known to work */
 		if (ph == 1 && in->phases == 3 && charger_can_switch_phases(ch))
@@ -1119,15 +1334,14 @@ static int charger_input(struct csms *app, struct charger *ch, dlm_charger_in *i
 	return 0;
 }
 
-static void decide_inner(struct csms *app)
+static void decide_inner(struct csms *app, struct control *ctl)
 {
-	struct control *ctl = app->control;
 	size_t n = 0;
 	for (struct charger *ch = charger_first(app->chargers); ch && n < DLM_MAX_CHARGERS; ch = ch->next)
-		if (charger_input(app, ch, &ctl->chin[n]) == 0)
+		if (in_site(ctl, ch) && charger_input(app, ch, &ctl->chin[n]) == 0)
 			ctl->chv[n++] = ch;
 	size_t nl = n;
-	n = remote_inputs(app, n);
+	n = remote_inputs(app, ctl, n);
 	dlm_input in = { .grid_ts_ms = DLM_NO_TIME, .n = n, .chargers = ctl->chin };
 	if (ctl->have_reading) {
 		for (int p = 0; p < 3; p++)
@@ -1138,26 +1352,25 @@ static void decide_inner(struct csms *app)
 	 * own PV and battery, else what the station measures. */
 	if (dlm_sensor_kind_of(ctl->sensor) == DLM_SENSOR_SIM)
 		memcpy(in.gen_a, ctl->sim_gen_a, sizeof in.gen_a);
-	else
+	else if (ctl->is_default) /* the station (its PV, battery) is the default site's */
 		in.gen_w = energy_generation_w(app);
 	if (dlm_compute(&ctl->dcfg, &in, &ctl->st, app->now_ms, &ctl->out)) {
 		LOGE("dlm", "compute failed: %s", ctl->out.error);
 		return;
 	}
 	ctl->decisions++;
-	disagreement_alarm(app);
-	send_remote(app, nl, n);
+	disagreement_alarm(app, ctl);
+	send_remote(app, ctl, nl, n);
 	ctl->out.n = nl; /* the plan is for the chargers connected here */
-	plan_and_send(app, nl);
+	plan_and_send(app, ctl, nl);
 	ctl->out.n = n;
 }
 
 /* Which limits go out to chargers chv[0..n) (1 A steps, cuts at once,
  * raises held while a car reacts, refusals retried after a minute):
  * dlm_send_plan on ctl->out, whose n is n. */
-static void plan_and_send(struct csms *app, size_t n)
+static void plan_and_send(struct csms *app, struct control *ctl, size_t n)
 {
-	struct control *ctl = app->control;
 	for (size_t i = 0; i < n; i++) {
 		struct charger *ch = ctl->chv[i];
 		send_state_get(&ch->dlm, &ctl->sch[i].st);
@@ -1165,7 +1378,7 @@ static void plan_and_send(struct csms *app, size_t n)
 		ctl->sch[i].fast = !strcmp(ch->settings.charging_mode, "fast");
 		/* DLM off: a Fast charger's limit is what its mode asks (its
 		 * maximum), not DLM's share; sent only over one installed before */
-		if (!app->cfg.dlm_enabled && ctl->sch[i].fast) {
+		if (!ctl->cfg->dlm_enabled && ctl->sch[i].fast) {
 			const dlm_charger_in *ci = &ctl->chin[i];
 			ctl->out.chargers[i].limit_a =
 				ci->target_a < 0 ? ci->max_a : fmin(ci->target_a, ci->max_a);
@@ -1173,8 +1386,8 @@ static void plan_and_send(struct csms *app, size_t n)
 		}
 		ctl->sch[i].no_profiles = ch->caps.smart == 0;
 	}
-	if (dlm_send_plan(&ctl->out, ctl->chin, ctl->sch, n, app->cfg.dlm_enabled, react_ms(app), app->now_ms,
-			  ctl->plan)) {
+	if (dlm_send_plan(&ctl->out, ctl->chin, ctl->sch, n, ctl->cfg->dlm_enabled,
+			  (int64_t)(ctl->cfg->dlm_react_s * 1000), app->now_ms, ctl->plan)) {
 		LOGE("dlm", "send plan failed");
 		return;
 	}
@@ -1199,27 +1412,26 @@ static void plan_and_send(struct csms *app, size_t n)
  * polls in a row), stale (no reading for dlm_stale_s; one that never read
  * counts from the start), else healthy. Each change is one log line with
  * the error text; while DLM is on, stale and erroring are a site alarm. */
-static void sensor_watch(struct csms *app)
+static void sensor_watch(struct csms *app, struct control *ctl)
 {
-	struct control *ctl = app->control;
 	double age =
 		(double)(app->now_ms - (ctl->have_reading ? ctl->reading.ts_ms : ctl->started_ms)) / 1000.0;
 	int st = !ctl->health.ok && ctl->health.consecutive_failures >= SENSOR_ERR_POLLS ? SENSOR_ERRORING
-		: age > app->cfg.dlm_stale_s                                             ? SENSOR_STALE
+		: age > ctl->cfg->dlm_stale_s                                            ? SENSOR_STALE
 											 : SENSOR_HEALTHY;
 	char info[256];
 	if (st == SENSOR_ERRORING)
 		snprintf(info, sizeof info, "grid sensor %s: %s (%u failures in a row)",
-			 dlm_sensor_kinds[app->cfg.dlm_sensor].name, ctl->health.last_error,
+			 dlm_sensor_kinds[ctl->cfg->dlm_sensor].name, ctl->health.last_error,
 			 (unsigned)ctl->health.consecutive_failures);
 	else if (st == SENSOR_STALE)
 		snprintf(info, sizeof info, "grid sensor %s: %s for %.0f s%s%s: DLM runs on its fallback",
-			 dlm_sensor_kinds[app->cfg.dlm_sensor].name,
+			 dlm_sensor_kinds[ctl->cfg->dlm_sensor].name,
 			 ctl->have_reading ? "no new reading" : "no reading", age,
 			 *ctl->health.last_error ? ", last error: " : "", ctl->health.last_error);
 	else
 		snprintf(info, sizeof info, "grid sensor %s: readings again",
-			 dlm_sensor_kinds[app->cfg.dlm_sensor].name);
+			 dlm_sensor_kinds[ctl->cfg->dlm_sensor].name);
 	if (st != ctl->sensor_state) {
 		if (st == SENSOR_HEALTHY)
 			LOGI("dlm", "sensor %s -> %s: %s", sensor_state_names[ctl->sensor_state],
@@ -1229,40 +1441,53 @@ static void sensor_watch(struct csms *app)
 			     sensor_state_names[st], info);
 		ctl->sensor_state = st;
 	}
-	const char *code = !app->cfg.dlm_enabled ? NULL
-		: st == SENSOR_ERRORING          ? ALARM_CODE_SENSOR_ERROR
-		: st == SENSOR_STALE             ? ALARM_CODE_SENSOR_STALE
-						 : NULL;
+	const char *code = !ctl->cfg->dlm_enabled ? NULL
+		: st == SENSOR_ERRORING           ? ALARM_CODE_SENSOR_ERROR
+		: st == SENSOR_STALE              ? ALARM_CODE_SENSOR_STALE
+						  : NULL;
 	alarms_site_watch(app, &ctl->sensor_alarm, "alarms", code, info);
+}
+
+/* One site's loop at its tick. */
+static void site_tick(struct csms *app, struct control *ctl)
+{
+	if (app->now_ms < ctl->next_tick_ms)
+		return;
+	ctl->next_tick_ms = app->now_ms + ctl->cfg->dlm_tick_ms;
+	fleet_lead(app, ctl);
+	if (!ctl->lead) {
+		send_inputs(app, ctl); /* the lead decides; we measure nothing */
+		return;
+	}
+	sim_reading(app, ctl);
+	take_reading(ctl);
+	sensor_watch(app, ctl);
+	decide(app, ctl);
 }
 
 void control_tick(struct csms *app)
 {
-	struct control *ctl = app->control;
-	if (!ctl || app->now_ms < ctl->next_tick_ms)
+	if (!app->control)
 		return;
-	ctl->next_tick_ms = app->now_ms + app->cfg.dlm_tick_ms;
-	fleet_lead(app);
-	if (!ctl->lead) {
-		send_inputs(app); /* the lead decides; we measure nothing */
-		return;
+	if (app->now_ms >= app->control->next_reload_ms) {
+		app->control->next_reload_ms = app->now_ms + SITE_RELOAD_MS;
+		sites_reload(app);
 	}
-	sim_reading(app);
-	take_reading(ctl);
-	sensor_watch(app);
-	decide(app);
+	for (struct control *ctl = app->control; ctl; ctl = ctl->next)
+		site_tick(app, ctl);
 }
 
 void control_wake(struct csms *app)
 {
-	struct control *ctl = app->control;
-	if (!ctl || !ctl->sensor || !ctl->lead)
-		return;
-	uint64_t before = ctl->seq;
-	take_reading(ctl);
-	if (ctl->seq != before) {
-		app->now_ms = time_now_ms();
-		decide(app); /* a new reading: decide now, do not wait for the tick */
+	for (struct control *ctl = app->control; ctl; ctl = ctl->next) {
+		if (!ctl->sensor || !ctl->lead)
+			continue;
+		uint64_t before = ctl->seq;
+		take_reading(ctl);
+		if (ctl->seq != before) {
+			app->now_ms = time_now_ms();
+			decide(app, ctl); /* a new reading: decide now, do not wait for the tick */
+		}
 	}
 }
 
@@ -1318,6 +1543,8 @@ void control_charger_settings(struct csms *app, struct charger *ch, const struct
 		LOGI("dlm", "%s: phaseSwitching now %s: phase switching allowed again", ch->id,
 		     ch->settings.phase_switching);
 	}
+	if (strcmp(old->site, ch->settings.site))
+		LOGI("dlm", "%s: now on site %s (was %s)", ch->id, ch->settings.site, old->site);
 	control_charger_changed(app, ch);
 }
 
@@ -1330,12 +1557,36 @@ void control_charger_offline(struct csms *app, struct charger *ch)
 void control_charger_changed(struct csms *app, struct charger *ch)
 {
 	(void)ch;
-	/* A status change can free or claim current: decide at the next turn's tick. */
-	if (app->control)
-		app->control->next_tick_ms = 0;
+	/* A status change can free or claim current, a move to another site
+	 * in two: decide at the next turn's tick. */
+	for (struct control *ctl = app->control; ctl; ctl = ctl->next)
+		ctl->next_tick_ms = 0;
 }
 
 /* ---- API ---- */
+
+static cJSON *status_json(struct csms *app, struct control *ctl);
+static int push_readings(struct csms *app, struct control *ctl, const cJSON *body, struct err_info *e);
+
+struct site_count {
+	const char *site;
+	int64_t n;
+};
+
+static int count_site(void *arg, const struct store_site_row *r)
+{
+	((struct site_count *)arg)->n = r->chargers;
+	return 0;
+}
+
+/* The chargers that belong to a site (the store's count; -1 error). */
+static int64_t site_chargers(struct csms *app, const char *site)
+{
+	struct site_count c = { site, 0 };
+	return store_site_each(app->store, site, count_site, &c) < 0 ? -1 : c.n;
+}
+static int apply_settings(struct csms *app, struct control *ctl, const cJSON *body, const char *name,
+			  struct err_info *e);
 
 int control_sensor_info(struct csms *app, struct control_sensor_info *out)
 {
@@ -1405,10 +1656,13 @@ cJSON *control_charger_flow_json(struct csms *app, const char *charger_id)
 
 cJSON *control_status_json(struct csms *app)
 {
-	struct control *ctl = app->control;
-	const struct csms_config *cfg = &app->cfg;
-	if (!ctl)
-		return NULL;
+	return app->control ? status_json(app, app->control) : NULL;
+}
+
+/* GET /api/v1/dlm of a site's loop. */
+static cJSON *status_json(struct csms *app, struct control *ctl)
+{
+	const struct csms_config *cfg = ctl->cfg;
 	take_reading(ctl);
 	cJSON *o = cJSON_CreateObject();
 	/* the settings: every top-level field of the table; sensor.* below,
@@ -1479,14 +1733,14 @@ cJSON *control_status_json(struct csms *app)
 	cJSON_AddNumberToObject(o, "lastDecisionProfiles", ctl->last_decide_sent);
 	if (fleet_node(app)) { /* a fleet: the node that runs the loop (null: none right now) */
 		char node[FLEETMSG_NODE_MAX];
-		if (fleet_control_node(app, node) == 1)
+		if (fleet_control_node_site(app, ctl->site, node) == 1)
 			cJSON_AddStringToObject(o, "controlNode", node);
 		else
 			cJSON_AddNullToObject(o, "controlNode");
 	}
 	cJSON *arr = cJSON_AddArrayToObject(o, "chargers");
 	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
-		if (!ch->session || ch->reg != REG_ACCEPTED || !ch->dlm.id)
+		if (!ch->session || ch->reg != REG_ACCEPTED || !ch->dlm.id || !in_site(ctl, ch))
 			continue;
 		cJSON *e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "id", ch->id);
@@ -1560,7 +1814,40 @@ static int known_field(const struct config_info *f, size_t nf, const char *name,
 
 int control_apply_settings(struct csms *app, const cJSON *body, struct err_info *e)
 {
-	struct control *ctl = app->control;
+	return apply_settings(app, app->control, body, NULL, e);
+}
+
+/* Keeps another site's settings (every DLM key, config key -> text) and
+ * its name in its row. 0 or -1. */
+static int site_store(struct csms *app, struct control *ctl, const char *name)
+{
+	struct config_info f[MAX_FIELDS];
+	size_t nf = dlm_fields(f);
+	cJSON *o = cJSON_CreateObject();
+	for (size_t i = 0; i < nf && o; i++) {
+		char text[256];
+		cJSON_AddStringToObject(o, f[i].name, config_get(ctl->cfg, f[i].name, text, sizeof text));
+	}
+	char *json = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (!json || store_site_put(app->store, ctl->site, name, json, app->now_ms) < 0) {
+		free(json);
+		return -1;
+	}
+	free(ctl->stored);
+	ctl->stored = json;
+	return 0;
+}
+
+/* PUT of a site's DLM settings: body (borrowed) holds some of the API
+ * fields (the default site: as PUT /api/v1/dlm); each is checked with the
+ * command line's bounds, then all as control_init checks them. name: the
+ * site's name to keep with them (NULL: the default site's settings alone,
+ * PUT /api/v1/dlm). 0 once in force and kept in the store; else -1 with e
+ * and every setting as it was. */
+static int apply_settings(struct csms *app, struct control *ctl, const cJSON *body, const char *name,
+			  struct err_info *e)
+{
 	struct config_info fields[MAX_FIELDS];
 	const size_t nfields = dlm_fields(fields);
 	char buf[64], err[256], old[MAX_FIELDS][256];
@@ -1590,10 +1877,10 @@ int control_apply_settings(struct csms *app, const cJSON *body, struct err_info 
 		if (!val)
 			continue;
 		const char *text = field_text(&fields[i], val, buf, sizeof buf);
-		config_get(&app->cfg, fields[i].name, old[i], sizeof old[i]);
-		old_origin[i] = config_origin_of(&app->cfg, fields[i].name, 0);
+		config_get(ctl->cfg, fields[i].name, old[i], sizeof old[i]);
+		old_origin[i] = config_origin_of(ctl->cfg, fields[i].name, 0);
 		if (!text ||
-		    config_set_from(&app->cfg, fields[i].name, text, CONFIG_ORIGIN_API, err, sizeof err)) {
+		    config_set_from(ctl->cfg, fields[i].name, text, CONFIG_ORIGIN_API, err, sizeof err)) {
 			err_set(e, ERR_BAD_REQUEST, "%s: %s", fields[i].api,
 				text ? strchr(err, ':') ? strchr(err, ':') + 2 : err : "wrong type");
 			goto undo;
@@ -1603,7 +1890,7 @@ int control_apply_settings(struct csms *app, const cJSON *body, struct err_info 
 	/* then as a whole, as at start */
 	dlm_config nd;
 	dlm_sensor_opts so;
-	if (check_settings(&app->cfg, &nd, &so, 1, err, sizeof err)) {
+	if (site_sensor_ok(ctl, err, sizeof err) || check_settings(ctl->cfg, &nd, &so, 1, err, sizeof err)) {
 		err_set(e, ERR_BAD_REQUEST, "%s", err);
 		goto undo;
 	}
@@ -1611,19 +1898,36 @@ int control_apply_settings(struct csms *app, const cJSON *body, struct err_info 
 	for (size_t i = 0; i < nfields; i++)
 		if (touched[i] && (!strncmp(fields[i].api, "sensor.", 7) || !strcmp(fields[i].api, "pollMs")))
 			sensor_changed = 1;
-	if (sensor_changed && start_sensor(app, &so, err, sizeof err)) {
+	if (sensor_changed && start_sensor(app, ctl, &so, err, sizeof err)) {
 		err_set(e, ERR_BAD_REQUEST, "%s", err);
 		goto undo;
 	}
 	ctl->dcfg = nd;
-	/* Keep what the API set, over a restart. */
+	if (!ctl->is_default) { /* another site: its row */
+		if (site_store(app, ctl, name)) {
+			err_set(e, ERR_INTERNAL, "cannot store the settings");
+			goto undo;
+		}
+		snprintf(ctl->name, sizeof ctl->name, "%s", name);
+		LOGI("dlm", "site %s: settings changed through the API", ctl->site);
+		ctl->next_tick_ms = 0;
+		return 0;
+	}
+	/* The default site: keep what the API set, over a restart (its name
+	 * in its row). */
+	if (name && store_site_put(app->store, STORE_SITE_DEFAULT, name, "{}", app->now_ms) < 0) {
+		err_set(e, ERR_INTERNAL, "cannot store the name");
+		goto undo;
+	}
+	if (name)
+		snprintf(ctl->name, sizeof ctl->name, "%s", name);
 	cJSON *kept = stored_settings(app);
 	for (size_t i = 0; i < nfields; i++)
 		if (touched[i]) {
 			char now[256];
 			cJSON_DeleteItemFromObject(kept, fields[i].name);
 			cJSON_AddStringToObject(kept, fields[i].name,
-						config_get(&app->cfg, fields[i].name, now, sizeof now));
+						config_get(ctl->cfg, fields[i].name, now, sizeof now));
 		}
 	char *text = cJSON_PrintUnformatted(kept);
 	cJSON_Delete(kept);
@@ -1635,10 +1939,10 @@ int control_apply_settings(struct csms *app, const cJSON *body, struct err_info 
 	free(text);
 	LOGI("dlm", "settings changed through the API");
 	for (size_t i = 0; i < nfields; i++)
-		if (touched[i] && config_origin_of(&app->cfg, fields[i].name, 1) > CONFIG_ORIGIN_API)
+		if (touched[i] && config_origin_of(ctl->cfg, fields[i].name, 1) > CONFIG_ORIGIN_API)
 			LOGW("dlm", "%s: in force now; at the next start the %s's value wins over it",
 			     fields[i].name,
-			     config_origin_of(&app->cfg, fields[i].name, 1) == CONFIG_ORIGIN_CMDLINE
+			     config_origin_of(ctl->cfg, fields[i].name, 1) == CONFIG_ORIGIN_CMDLINE
 				     ? "command line"
 				     : "environment");
 	ctl->next_tick_ms = 0;
@@ -1646,7 +1950,7 @@ int control_apply_settings(struct csms *app, const cJSON *body, struct err_info 
 undo:
 	for (size_t i = 0; i < nfields; i++)
 		if (touched[i])
-			config_set_from(&app->cfg, fields[i].name, old[i], (enum config_origin)old_origin[i],
+			config_set_from(ctl->cfg, fields[i].name, old[i], (enum config_origin)old_origin[i],
 					err, sizeof err);
 	return -1;
 }
@@ -1701,10 +2005,174 @@ int control_accepts_readings(struct csms *app, struct err_info *e)
 
 int control_push_readings(struct csms *app, const cJSON *body, struct err_info *e)
 {
-	struct control *ctl = app->control;
-	char err[160];
 	if (control_accepts_readings(app, e))
 		return -1;
+	return push_readings(app, app->control, body, e);
+}
+
+/* A site's loop, or -1 with e (not running, not found). */
+static struct control *site_or_fail(struct csms *app, const char *site, struct err_info *e)
+{
+	struct control *ctl;
+	if (!app->control) {
+		err_set(e, ERR_UNAVAILABLE, "DLM is not running");
+		return NULL;
+	}
+	if (!(ctl = site_loop(app, site))) {
+		sites_reload(app); /* made by another node a moment ago? */
+		if (!(ctl = site_loop(app, site)))
+			err_set(e, ERR_NOT_FOUND, "no site %s", site);
+	}
+	return ctl;
+}
+
+int control_site_accepts_readings(struct csms *app, const char *site, struct err_info *e)
+{
+	struct control *ctl = site_or_fail(app, site, e);
+	if (!ctl)
+		return -1;
+	if (dlm_sensor_kinds[ctl->cfg->dlm_sensor].kind != DLM_SENSOR_API)
+		return err_set(e, ERR_CONFLICT, "site %s: its sensor is %s, not api", site,
+			       dlm_sensor_kinds[ctl->cfg->dlm_sensor].name);
+	return 0;
+}
+
+int control_site_push_readings(struct csms *app, const char *site, const cJSON *body, struct err_info *e)
+{
+	if (control_site_accepts_readings(app, site, e))
+		return -1;
+	return push_readings(app, site_loop(app, site), body, e);
+}
+
+cJSON *control_site_json(struct csms *app, const char *site, struct err_info *e)
+{
+	struct control *ctl = site_or_fail(app, site, e);
+	if (!ctl)
+		return NULL;
+	cJSON *o = status_json(app, ctl);
+	if (!o) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	/* who it is first, then the state as GET /api/v1/dlm shows it */
+	cJSON *head = cJSON_CreateObject(), *v;
+	cJSON_AddStringToObject(head, "id", ctl->site);
+	cJSON_AddStringToObject(head, "name", ctl->name[0] ? ctl->name : ctl->site);
+	cJSON_AddBoolToObject(head, "station", ctl->is_default);
+	cJSON_AddNumberToObject(head, "chargerCount", (double)site_chargers(app, ctl->site));
+	while ((v = o->child)) {
+		cJSON_DetachItemViaPointer(o, v);
+		cJSON_AddItemToObject(head, v->string, v);
+	}
+	cJSON_Delete(o);
+	return head;
+}
+
+cJSON *control_sites_json(struct csms *app, struct err_info *e)
+{
+	if (!app->control) {
+		err_set(e, ERR_UNAVAILABLE, "DLM is not running");
+		return NULL;
+	}
+	sites_reload(app);
+	cJSON *a = cJSON_CreateArray();
+	/* by id, as the store lists them */
+	struct control *v[CONTROL_MAX_SITES + 1];
+	size_t n = 0;
+	for (struct control *ctl = app->control; ctl && n <= CONTROL_MAX_SITES; ctl = ctl->next)
+		v[n++] = ctl;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(v[j - 1]->site, v[j]->site) > 0; j--) {
+			struct control *t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = control_site_json(app, v[i]->site, e);
+		if (o)
+			cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+int control_site_put(struct csms *app, const char *site, const cJSON *body, int *created, struct err_info *e)
+{
+	char err[256];
+	*created = 0;
+	if (!app->control)
+		return err_set(e, ERR_UNAVAILABLE, "DLM is not running");
+	if (!charger_site_id_ok(site))
+		return err_set(e, ERR_BAD_REQUEST,
+			       "site id: 1 to 48 characters, no control character nor / ? # %%");
+	if (!cJSON_IsObject(body))
+		return err_set(e, ERR_BAD_REQUEST, "body: a JSON object");
+	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(body, "name");
+	if (nm && (!cJSON_IsString(nm) || !nm->valuestring[0] || strlen(nm->valuestring) > SITE_NAME_MAX))
+		return err_set(e, ERR_BAD_REQUEST, "name: a text of 1 to %d characters", SITE_NAME_MAX);
+	cJSON *dlm = cJSON_Duplicate(body, 1);
+	if (!dlm)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	cJSON_DeleteItemFromObjectCaseSensitive(dlm, "name");
+	struct control *ctl = site_loop(app, site);
+	if (!ctl) {
+		sites_reload(app);
+		ctl = site_loop(app, site);
+	}
+	const char *name = nm ? nm->valuestring : ctl && ctl->name[0] ? ctl->name : site;
+	char keep[SITE_NAME_MAX + 1];
+	snprintf(keep, sizeof keep, "%s", name); /* ctl->name may be what it points to */
+	int rc, nsites = 0;
+	for (const struct control *k = app->control; k; k = k->next)
+		nsites++;
+	if (ctl) {
+		rc = apply_settings(app, ctl, dlm, keep, e);
+	} else if (nsites >= CONTROL_MAX_SITES) {
+		/* a node reads this many: one more would run without its loop */
+		rc = err_set(e, ERR_CONFLICT, "at most %d sites (delete one first)", CONTROL_MAX_SITES);
+	} else if (!(ctl = site_new(app, site, keep, NULL, err, sizeof err))) {
+		rc = err_set(e, ERR_INTERNAL, "%s", err);
+	} else if ((rc = apply_settings(app, ctl, dlm, keep, e)) != 0) {
+		site_free(ctl); /* nothing of it stays */
+	} else {
+		ctl->next = app->control->next;
+		app->control->next = ctl;
+		*created = 1;
+		LOGI("dlm", "site %s (%s) created: breaker %.1f A, sensor %s", site, keep,
+		     ctl->cfg->dlm_breaker_a, dlm_sensor_kinds[ctl->cfg->dlm_sensor].name);
+	}
+	cJSON_Delete(dlm);
+	return rc;
+}
+
+int control_site_delete(struct csms *app, const char *site, struct err_info *e)
+{
+	if (!app->control)
+		return err_set(e, ERR_UNAVAILABLE, "DLM is not running");
+	int rc = store_site_delete(app->store, site);
+	if (rc == 3)
+		return err_set(e, ERR_CONFLICT, "the default site cannot be deleted");
+	if (rc == 2)
+		return err_set(e, ERR_CONFLICT, "site %s: chargers still belong to it (move them first)",
+			       site);
+	if (rc == 1)
+		return err_set(e, ERR_NOT_FOUND, "no site %s", site);
+	if (rc < 0)
+		return err_set(e, ERR_INTERNAL, "cannot delete the site");
+	for (struct control **pp = &app->control->next; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->site, site)) {
+			struct control *gone = *pp;
+			*pp = gone->next;
+			site_free(gone);
+			break;
+		}
+	LOGI("dlm", "site %s deleted", site);
+	return 0;
+}
+
+/* Pushed readings to a site's api sensor, and a decision on them at once. */
+static int push_readings(struct csms *app, struct control *ctl, const cJSON *body, struct err_info *e)
+{
+	char err[160];
 	dlm_reading r;
 	dlm_reading_clear(&r);
 	const cJSON *v;
@@ -1735,6 +2203,10 @@ int control_push_readings(struct csms *app, const cJSON *body, struct err_info *
 	if (dlm_sensor_push(ctl->sensor, &r, err, sizeof err))
 		return err_set(e, ERR_BAD_REQUEST, "%s", err);
 	take_reading(ctl);
-	decide(app);
+	/* only the node that runs the site's loop decides (a fleet); another
+	 * keeps the reading for a takeover: deciding on its own chargers
+	 * alone would give them the whole budget */
+	if (ctl->lead)
+		decide(app, ctl);
 	return 0;
 }

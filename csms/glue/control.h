@@ -94,4 +94,30 @@ int control_accepts_readings(struct csms *app, struct err_info *e);
  * once. 0, or -1 with e (as control_accepts_readings, ERR_BAD_REQUEST). */
 int control_push_readings(struct csms *app, const cJSON *body, struct err_info *e);
 
+/* A fleet's sites (issue 15), each with its own breaker, grid sensor and
+ * control loop over the chargers whose setting "site" names it; the
+ * default site ("default") is the one above (GET/PUT /api/v1/dlm) and
+ * the only one with the station. api/api_sites.c carries these over HTTP;
+ * refusals as above (ERR_NOT_FOUND: no such site). */
+/* GET /api/v1/sites: every site as control_site_json, by id. New array. */
+cJSON *control_sites_json(struct csms *app, struct err_info *e);
+/* GET /api/v1/sites/{id}: {"id", "name", "station" (true only on the
+ * default site), "chargerCount", then what GET /api/v1/dlm shows for the
+ * site: settings, sensor, grid, its chargers' limits, controlNode}. New
+ * tree; NULL with e. */
+cJSON *control_site_json(struct csms *app, const char *site, struct err_info *e);
+/* PUT /api/v1/sites/{id}: body = PUT /api/v1/dlm's fields plus "name"
+ * (borrowed). Creates the site (*created 1; from the defaults, sensor api)
+ * or changes it; all or nothing, kept in the store, in force at once. A
+ * site other than the default may not have sensor sim (the station's
+ * simulated house). 0, or -1 with e. */
+int control_site_put(struct csms *app, const char *site, const cJSON *body, int *created, struct err_info *e);
+/* DELETE /api/v1/sites/{id}: ERR_CONFLICT for the default site or one
+ * that chargers still belong to, ERR_NOT_FOUND for an unknown one. */
+int control_site_delete(struct csms *app, const char *site, struct err_info *e);
+/* PUT /api/v1/sites/{id}/readings: as control_accepts_readings and
+ * control_push_readings, for that site's api sensor. */
+int control_site_accepts_readings(struct csms *app, const char *site, struct err_info *e);
+int control_site_push_readings(struct csms *app, const char *site, const cJSON *body, struct err_info *e);
+
 #endif

@@ -498,7 +498,10 @@ static int charger_settings(struct csms *app, struct charger *ch, const cJSON *b
 	struct charger_settings s = ch->settings;
 	if (charger_settings_parse(&s, body, err, sizeof err))
 		return err_set(e, ERR_BAD_REQUEST, "%s", err);
-	if (admin_charger_store_settings(app, ch, &s, NULL))
+	int rc = admin_charger_store_settings(app, ch, &s, NULL);
+	if (rc > 0)
+		return err_set(e, ERR_BAD_REQUEST, "site: no site %s", s.site);
+	if (rc)
 		return err_set(e, ERR_INTERNAL, "cannot store the settings");
 	return 0;
 }

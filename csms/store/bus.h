@@ -33,12 +33,13 @@ int bus_poll(struct bus *b, void (*fn)(void *arg, const char *payload), void *ar
 int bus_fd(const struct bus *b, unsigned *epoch);
 /* 1 while the connection is up (NULL: 1, one node is always up). */
 int bus_up(const struct bus *b);
-/* The control lock of a site, held while this connection lives: 1 held
- * (now or already), 0 another node holds it, -1 the bus is down. NULL: 1. */
-int bus_site_lock(struct bus *b, int site);
+/* The control lock of a site (its key: fleet.c's site_key), held while
+ * this connection lives: 1 held (now or already), 0 another node holds it,
+ * -1 the bus is down (or 64 locks are held). NULL: 1. */
+int bus_site_lock(struct bus *b, int32_t site);
 /* Lets it go (another node may take it). */
-void bus_site_unlock(struct bus *b, int site);
+void bus_site_unlock(struct bus *b, int32_t site);
 /* Whether we hold it (the connection may have gone with it). */
-int bus_site_held(const struct bus *b, int site);
+int bus_site_held(const struct bus *b, int32_t site);
 
 #endif

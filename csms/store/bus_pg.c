@@ -19,17 +19,18 @@
 #define STR_LOCK_CLASS BUS_STR(STORE_PG_NODE_LOCK_CLASS)
 #define STR_SITE_CLASS BUS_STR(STORE_PG_SITE_LOCK_CLASS)
 #define BUS_RECONNECT_MS 1000
-#define BUS_SITES 8 /* site locks a node may hold */
+#define BUS_SITES 64 /* site locks a node may hold */
 
 /* One per node, from bus_open to bus_close. */
 struct bus {
 	PGconn *conn;
 	char node[STORE_NODE_MAX];
 	char channel[BUS_CHANNEL_MAX];
-	int down;         /* lost (logged once) */
-	unsigned epoch;   /* connections made again (bus_fd's socket is new) */
-	int64_t retry_ms; /* no reconnect before this */
-	unsigned sites;   /* site locks held (bit per site) */
+	int down;                /* lost (logged once) */
+	unsigned epoch;          /* connections made again (bus_fd's socket is new) */
+	int64_t retry_ms;        /* no reconnect before this */
+	int32_t held[BUS_SITES]; /* the keys of the site locks held */
+	size_t sites;            /* how many */
 };
 
 void bus_channel(const char *node, char *buf, size_t len)
@@ -193,43 +194,51 @@ int bus_up(const struct bus *b)
 	return !b || !b->down;
 }
 
-int bus_site_lock(struct bus *b, int site)
+/* The slot of a held key, or b->sites. */
+static size_t held_at(const struct bus *b, int32_t site)
+{
+	size_t i = 0;
+	while (i < b->sites && b->held[i] != site)
+		i++;
+	return i;
+}
+
+int bus_site_lock(struct bus *b, int32_t site)
 {
 	if (!b)
 		return 1;
-	if (site < 0 || site >= BUS_SITES)
-		return -1;
-	if (b->sites & (1u << site))
+	if (held_at(b, site) < b->sites)
 		return 1;
-	if (b->down)
+	if (b->down || b->sites == BUS_SITES)
 		return -1;
 	char key[16];
-	snprintf(key, sizeof key, "%d", site);
+	snprintf(key, sizeof key, "%d", (int)site);
 	const char *params[] = { key };
 	/* A synchronous query on a non-blocking connection: libpq flushes it. */
 	int got = ask_bool(b->conn, "SELECT pg_try_advisory_lock(" STR_SITE_CLASS ", $1::int)", 1, params);
 	if (got < 0)
 		return -1;
 	if (got)
-		b->sites |= 1u << site;
+		b->held[b->sites++] = site;
 	return got;
 }
 
-void bus_site_unlock(struct bus *b, int site)
+void bus_site_unlock(struct bus *b, int32_t site)
 {
-	if (!b || site < 0 || site >= BUS_SITES || !(b->sites & (1u << site)))
+	size_t i;
+	if (!b || (i = held_at(b, site)) == b->sites)
 		return;
-	b->sites &= ~(1u << site);
+	b->held[i] = b->held[--b->sites];
 	if (b->down)
 		return; /* it went with the connection */
 	char key[16];
-	snprintf(key, sizeof key, "%d", site);
+	snprintf(key, sizeof key, "%d", (int)site);
 	const char *params[] = { key };
 	if (ask_bool(b->conn, "SELECT pg_advisory_unlock(" STR_SITE_CLASS ", $1::int)", 1, params) < 0)
-		LOGW("bus", "site %d: unlock failed: %s", site, PQerrorMessage(b->conn));
+		LOGW("bus", "site %d: unlock failed: %s", (int)site, PQerrorMessage(b->conn));
 }
 
-int bus_site_held(const struct bus *b, int site)
+int bus_site_held(const struct bus *b, int32_t site)
 {
-	return !b || (site >= 0 && site < BUS_SITES && !b->down && (b->sites & (1u << site)));
+	return !b || (!b->down && held_at(b, site) < b->sites);
 }

@@ -47,7 +47,8 @@ struct store_charger {
 	enum store_registration registration;
 	char auth_key_hash[128]; /* "" when none */
 	int64_t last_seen_ms;
-	char *settings_json; /* owned by caller after a get; free() it; may be NULL */
+	char *settings_json;     /* owned by caller after a get; free() it; may be NULL */
+	char site[STORE_ID_MAX]; /* the site it belongs to (STORE_SITE_DEFAULT when never set) */
 };
 /* 0 found, 1 unknown, <0 error. */
 int store_charger_get(struct store *st, const char *id, struct store_charger *out);
@@ -269,6 +270,29 @@ struct store_counts {
 	double energy_wh; /* delivered by stopped transactions */
 };
 int store_counts(struct store *st, struct store_counts *out);
+
+/* ---- sites: a fleet's sites, each with its own breaker and grid sensor ----
+ * Every database has the default site (migration 7 makes it; it cannot be
+ * deleted); a charger belongs to one site, the default one until it is
+ * set. A site's DLM settings are kept as JSON text (config key -> value
+ * text, as meta "dlm" holds the default site's, which keeps them there). */
+#define STORE_SITE_DEFAULT "default"
+struct store_site_row {
+	const char *id, *name;
+	const char *settings_json; /* "{}" for the default site (its settings are meta "dlm") */
+	int64_t created_ms;
+	int64_t chargers; /* chargers that belong to it */
+};
+/* id NULL: every site, by id; else that one (no row when unknown). */
+int store_site_each(struct store *st, const char *id, int (*fn)(void *arg, const struct store_site_row *s),
+		    void *arg);
+/* Creates or replaces a site's name and settings: 0 replaced, 1 created, <0. */
+int store_site_put(struct store *st, const char *id, const char *name, const char *settings_json,
+		   int64_t now_ms);
+/* 0 deleted, 1 unknown, 2 chargers still belong to it, 3 the default site; <0. */
+int store_site_delete(struct store *st, const char *id);
+/* Puts a charger on a site: 0, 1 no such site, <0. */
+int store_charger_set_site(struct store *st, const char *charger, const char *site);
 
 /* ---- audit: every CALL the central system sent and its answer ---- */
 struct store_audit {

@@ -225,7 +225,17 @@ int store_mv_digest(EVP_MD_CTX *ctx, const EVP_MD *md, const char *charger, int 
 	X(int, bus_put, (struct store * st, const char *payload, int64_t now_ms, int64_t *id),               \
 	  (SELF(st), payload, now_ms, id))                                                                   \
 	X(int, bus_take, (struct store * st, int64_t id, char **payload), (SELF(st), id, payload))           \
-	X(int, bus_prune, (struct store * st, int64_t before_ms), (SELF(st), before_ms))
+	X(int, bus_prune, (struct store * st, int64_t before_ms), (SELF(st), before_ms))                     \
+	X(int, site_each,                                                                                    \
+	  (struct store * st, const char *id, int (*fn)(void *arg, const struct store_site_row *s),          \
+	   void *arg),                                                                                       \
+	  (SELF(st), id, fn, arg))                                                                           \
+	X(int, site_put,                                                                                     \
+	  (struct store * st, const char *id, const char *name, const char *settings_json, int64_t now_ms),  \
+	  (SELF(st), id, name, settings_json, now_ms))                                                       \
+	X(int, site_delete, (struct store * st, const char *id), (SELF(st), id))                             \
+	X(int, charger_set_site, (struct store * st, const char *charger, const char *site),                 \
+	  (SELF(st), charger, site))
 
 #define STORE_OPS_MEMBER(ret, name, params, args) ret(*name) params;
 /* One per backend, static; the backend fills every member. */
@@ -245,7 +255,8 @@ struct store {
 
 /* The advisory lock a node holds on its bus connection while it runs
  * (bus_pg.c takes it; store_pg.c reads pg_locks for it): class and
- * hashtext(node id). The site's control loop lock: SITE class, site 0. */
+ * hashtext(node id). A site's control loop lock: SITE class and the
+ * site's key (0 the default site, else a hash of its id: fleet.c). */
 #define STORE_PG_NODE_LOCK_CLASS 771501
 #define STORE_PG_SITE_LOCK_CLASS 771502
 

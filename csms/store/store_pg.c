@@ -133,6 +133,15 @@ static const char *const migrations[] = {
 	" lease_until_ms BIGINT NOT NULL);"
 	"CREATE INDEX charger_node_node ON charger_node(node);"
 	"CREATE TABLE bus_message (id " SERIAL ", created_ms BIGINT NOT NULL, payload TEXT NOT NULL);",
+	/* 6 -> 7: a fleet's sites and which site each charger belongs to
+	 * (none: the default site) */
+	"CREATE TABLE IF NOT EXISTS sites (id " KEY
+	" PRIMARY KEY, name TEXT NOT NULL, settings TEXT NOT NULL,"
+	" created_ms BIGINT NOT NULL);"
+	"INSERT INTO sites(id, name, settings, created_ms) VALUES('default', 'Default', '{}', 0)"
+	" ON CONFLICT DO NOTHING;"
+	"CREATE TABLE IF NOT EXISTS charger_site (charger " KEY " PRIMARY KEY, site " KEY " NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS charger_site_site ON charger_site(site);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -155,7 +164,24 @@ static const char *const migrations[] = {
 	X(META_GET, "SELECT value FROM meta WHERE key=$1")                                                   \
 	X(META_SET,                                                                                          \
 	  "INSERT INTO meta(key,value) VALUES($1,$2) ON CONFLICT(key) DO UPDATE SET value=excluded.value")   \
-	X(CH_GET, "SELECT registration, auth_key_hash, last_seen_ms, settings FROM chargers WHERE id=$1")    \
+	X(CH_GET,                                                                                            \
+	  "SELECT c.registration, c.auth_key_hash, c.last_seen_ms, c.settings, coalesce(s.site, 'default')"  \
+	  " FROM chargers c LEFT JOIN charger_site s ON s.charger=c.id WHERE c.id=$1")                       \
+	X(SITE_LIST,                                                                                         \
+	  "SELECT s.id, s.name, s.settings, s.created_ms, (SELECT count(*) FROM chargers c"                  \
+	  " LEFT JOIN charger_site cs ON cs.charger=c.id WHERE coalesce(cs.site, 'default')=s.id)"           \
+	  " FROM sites s WHERE ($1::text IS NULL OR s.id=$1) ORDER BY s.id")                                 \
+	X(SITE_PUT,                                                                                          \
+	  "INSERT INTO sites(id, name, settings, created_ms) VALUES($1,$2,$3,$4)"                            \
+	  " ON CONFLICT(id) DO UPDATE SET name=excluded.name, settings=excluded.settings")                   \
+	X(SITE_HAS, "SELECT count(*) FROM sites WHERE id=$1")                                                \
+	X(SITE_USED,                                                                                         \
+	  "SELECT count(*) FROM charger_site cs JOIN chargers c ON c.id=cs.charger WHERE cs.site=$1")        \
+	X(SITE_DEL, "DELETE FROM sites WHERE id=$1")                                                         \
+	X(CH_SET_SITE,                                                                                       \
+	  "INSERT INTO charger_site(charger, site) VALUES($1,$2)"                                            \
+	  " ON CONFLICT(charger) DO UPDATE SET site=excluded.site")                                          \
+	X(CH_DEL_SITE, "DELETE FROM charger_site WHERE charger=$1")                                          \
 	X(CH_INSERT,                                                                                         \
 	  "INSERT INTO chargers(id, registration, first_seen_ms) VALUES($1,$2,$3) ON CONFLICT DO NOTHING")   \
 	X(CH_BOOT,                                                                                           \
@@ -899,6 +925,7 @@ static int pg_charger_get(struct pg_store *st, const char *id, struct store_char
 		out->last_seen_ms = g_i64(r, 0, 2);
 		if (g_text(r, 0, 3))
 			out->settings_json = strdup(g_text(r, 0, 3));
+		g_copy(out->site, sizeof out->site, r, 0, 4);
 	}
 	PQclear(r);
 	return found ? 0 : 1;
@@ -970,9 +997,9 @@ static int pg_charger_delete(struct pg_store *st, const char *id, int64_t now_ms
 	static const struct {
 		enum stmt_id stmt;
 		int stamped;
-	} gone[] = { { S_CH_DEL_CONN, 0 }, { S_CH_DEL_PROF, 0 },   { S_CH_DEL_CFG, 0 },
-		     { S_CH_DEL_AV, 0 },   { S_CH_DEL_LL, 0 },     { S_CH_DEL_LLE, 0 },
-		     { S_CH_DEL_RES, 1 },  { S_CH_DEL_ALARMS, 1 }, { S_CH_DEL, 0 } };
+	} gone[] = { { S_CH_DEL_CONN, 0 }, { S_CH_DEL_PROF, 0 }, { S_CH_DEL_CFG, 0 }, { S_CH_DEL_AV, 0 },
+		     { S_CH_DEL_LL, 0 },   { S_CH_DEL_LLE, 0 },  { S_CH_DEL_RES, 1 }, { S_CH_DEL_ALARMS, 1 },
+		     { S_CH_DEL_SITE, 0 }, { S_CH_DEL, 0 } };
 	int64_t n = 0;
 	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
 		struct params p = { 0 };
@@ -2376,6 +2403,80 @@ static int pg_bus_prune(struct pg_store *st, int64_t before_ms)
 	struct params p = { 0 };
 	p_i64(&p, before_ms);
 	return write_count(st, S_BUS_PRUNE, &p, "bus prune");
+}
+
+/* ---- sites ---- */
+
+static int pg_site_each(struct pg_store *st, const char *id,
+			int (*fn)(void *arg, const struct store_site_row *s), void *arg)
+{
+	struct params p = { 0 };
+	p_text(&p, id);
+	PGresult *r = run(st, S_SITE_LIST, &p, "sites");
+	if (!r)
+		return -1;
+	int stop = 0;
+	for (int i = 0; !stop && i < PQntuples(r); i++) {
+		struct store_site_row row = {
+			.id = g_text(r, i, 0),
+			.name = g_text(r, i, 1),
+			.settings_json = g_text(r, i, 2),
+			.created_ms = g_i64(r, i, 3),
+			.chargers = g_i64(r, i, 4),
+		};
+		stop = fn(arg, &row);
+	}
+	PQclear(r);
+	return stop;
+}
+
+/* A count(*) of one text parameter: the count, or -1. */
+static int64_t count_by(struct pg_store *st, enum stmt_id id, const char *v)
+{
+	struct params p = { 0 };
+	p_text(&p, v);
+	return count_of(st, id, &p, "site count");
+}
+
+static int pg_site_put(struct pg_store *st, const char *id, const char *name, const char *settings_json,
+		       int64_t now_ms)
+{
+	int64_t had = count_by(st, S_SITE_HAS, id);
+	if (had < 0)
+		return -1;
+	struct params p = { 0 };
+	p_text(&p, id);
+	p_text(&p, name);
+	p_text(&p, settings_json);
+	p_i64(&p, now_ms);
+	if (write_ok(st, S_SITE_PUT, &p, "site put"))
+		return -1;
+	return had ? 0 : 1;
+}
+
+static int pg_site_delete(struct pg_store *st, const char *id)
+{
+	if (!strcmp(id, STORE_SITE_DEFAULT))
+		return 3;
+	int64_t used = count_by(st, S_SITE_USED, id);
+	if (used < 0)
+		return -1;
+	if (used)
+		return 2;
+	struct params p = { 0 };
+	p_text(&p, id);
+	return write_found(st, S_SITE_DEL, &p, "site delete");
+}
+
+static int pg_charger_set_site(struct pg_store *st, const char *charger, const char *site)
+{
+	int64_t has = count_by(st, S_SITE_HAS, site);
+	if (has <= 0)
+		return has < 0 ? -1 : 1;
+	struct params p = { 0 };
+	p_text(&p, charger);
+	p_text(&p, site);
+	return write_ok(st, S_CH_SET_SITE, &p, "charger site");
 }
 
 /* ---- the table store.c dispatches through ---- */

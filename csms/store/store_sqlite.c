@@ -137,6 +137,17 @@ static const char *const migrations[] = {
 	"CREATE INDEX charger_node_node ON charger_node(node);"
 	"CREATE TABLE bus_message (id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, payload TEXT NOT "
 	"NULL);",
+	/* 6 -> 7: a fleet's sites (issue 15): each with a name and its DLM
+	 * settings (JSON text: config key -> value text); the default site,
+	 * whose settings stay in meta "dlm". A charger belongs to the site of
+	 * its charger_site row, to the default one without a row: every
+	 * charger stored before lands there. IF NOT EXISTS: a database set
+	 * back to an older version (tests) runs it again. */
+	"CREATE TABLE IF NOT EXISTS sites (id TEXT PRIMARY KEY, name TEXT NOT NULL, settings TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL);"
+	"INSERT OR IGNORE INTO sites(id, name, settings, created_ms) VALUES('default', 'Default', '{}', 0);"
+	"CREATE TABLE IF NOT EXISTS charger_site (charger TEXT PRIMARY KEY, site TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS charger_site_site ON charger_site(site);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -148,7 +159,24 @@ static const char *const migrations[] = {
 	X(META_GET, "SELECT value FROM meta WHERE key=?1")                                                   \
 	X(META_SET,                                                                                          \
 	  "INSERT INTO meta(key,value) VALUES(?1,?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value")   \
-	X(CH_GET, "SELECT registration, auth_key_hash, last_seen_ms, settings FROM chargers WHERE id=?1")    \
+	X(CH_GET,                                                                                            \
+	  "SELECT c.registration, c.auth_key_hash, c.last_seen_ms, c.settings, coalesce(s.site, 'default')"  \
+	  " FROM chargers c LEFT JOIN charger_site s ON s.charger=c.id WHERE c.id=?1")                       \
+	X(SITE_LIST,                                                                                         \
+	  "SELECT s.id, s.name, s.settings, s.created_ms, (SELECT count(*) FROM chargers c"                  \
+	  " LEFT JOIN charger_site cs ON cs.charger=c.id WHERE coalesce(cs.site, 'default')=s.id)"           \
+	  " FROM sites s WHERE (?1 IS NULL OR s.id=?1) ORDER BY s.id")                                       \
+	X(SITE_PUT,                                                                                          \
+	  "INSERT INTO sites(id, name, settings, created_ms) VALUES(?1,?2,?3,?4)"                            \
+	  " ON CONFLICT(id) DO UPDATE SET name=excluded.name, settings=excluded.settings")                   \
+	X(SITE_HAS, "SELECT count(*) FROM sites WHERE id=?1")                                                \
+	X(SITE_USED,                                                                                         \
+	  "SELECT count(*) FROM charger_site cs JOIN chargers c ON c.id=cs.charger WHERE cs.site=?1")        \
+	X(SITE_DEL, "DELETE FROM sites WHERE id=?1")                                                         \
+	X(CH_SET_SITE,                                                                                       \
+	  "INSERT INTO charger_site(charger, site) VALUES(?1,?2)"                                            \
+	  " ON CONFLICT(charger) DO UPDATE SET site=excluded.site")                                          \
+	X(CH_DEL_SITE, "DELETE FROM charger_site WHERE charger=?1")                                          \
 	X(CH_INSERT, "INSERT OR IGNORE INTO chargers(id, registration, first_seen_ms) VALUES(?1,?2,?3)")     \
 	X(CH_BOOT,                                                                                           \
 	  "UPDATE chargers SET vendor=?2, model=?3, serial=?4, cb_serial=?5, firmware=?6,"                   \
@@ -697,6 +725,7 @@ static int sqlite_charger_get(struct sqlite_store *st, const char *id, struct st
 	out->last_seen_ms = sqlite3_column_int64(s, 2);
 	if (col_text(s, 3))
 		out->settings_json = strdup(col_text(s, 3));
+	copy_col(out->site, sizeof out->site, s, 4);
 	sqlite3_reset(s);
 	return 0;
 }
@@ -761,9 +790,9 @@ static int sqlite_charger_delete(struct sqlite_store *st, const char *id, int64_
 	static const struct {
 		enum stmt_id stmt;
 		int stamped;
-	} gone[] = { { S_CH_DEL_CONN, 0 }, { S_CH_DEL_PROF, 0 },   { S_CH_DEL_CFG, 0 },
-		     { S_CH_DEL_AV, 0 },   { S_CH_DEL_LL, 0 },     { S_CH_DEL_LLE, 0 },
-		     { S_CH_DEL_RES, 1 },  { S_CH_DEL_ALARMS, 1 }, { S_CH_DEL, 0 } };
+	} gone[] = { { S_CH_DEL_CONN, 0 }, { S_CH_DEL_PROF, 0 }, { S_CH_DEL_CFG, 0 }, { S_CH_DEL_AV, 0 },
+		     { S_CH_DEL_LL, 0 },   { S_CH_DEL_LLE, 0 },  { S_CH_DEL_RES, 1 }, { S_CH_DEL_ALARMS, 1 },
+		     { S_CH_DEL_SITE, 0 }, { S_CH_DEL, 0 } };
 	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
 		sqlite3_stmt *s = stmt(st, gone[i].stmt);
 		bind_text(s, 1, id);
@@ -2129,6 +2158,82 @@ static int sqlite_bus_prune(struct sqlite_store *st, int64_t before_ms)
 	if (exec_write(st, s, "bus prune"))
 		return -1;
 	return sqlite3_changes(st->db);
+}
+
+/* ---- sites ---- */
+
+static int sqlite_site_each(struct sqlite_store *st, const char *id,
+			    int (*fn)(void *arg, const struct store_site_row *r), void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_SITE_LIST);
+	bind_text(s, 1, id);
+	int rc = SQLITE_DONE, stop = 0;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_site_row r = {
+			.id = col_text(s, 0),
+			.name = col_text(s, 1),
+			.settings_json = col_text(s, 2),
+			.created_ms = sqlite3_column_int64(s, 3),
+			.chargers = sqlite3_column_int64(s, 4),
+		};
+		stop = fn(arg, &r);
+	}
+	return walk_end(st, s, rc, stop, "sites");
+}
+
+/* A count(*) of one text parameter: the count, or -1. */
+static int64_t count_by(struct sqlite_store *st, enum stmt_id id, const char *v)
+{
+	sqlite3_stmt *s = stmt(st, id);
+	bind_text(s, 1, v);
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	if (n < 0)
+		log_err(st, "site count");
+	sqlite3_reset(s);
+	return n;
+}
+
+static int sqlite_site_put(struct sqlite_store *st, const char *id, const char *name,
+			   const char *settings_json, int64_t now_ms)
+{
+	int64_t had = count_by(st, S_SITE_HAS, id);
+	if (had < 0)
+		return -1;
+	sqlite3_stmt *s = stmt(st, S_SITE_PUT);
+	bind_text(s, 1, id);
+	bind_text(s, 2, name);
+	bind_text(s, 3, settings_json);
+	sqlite3_bind_int64(s, 4, now_ms);
+	if (exec_write(st, s, "site put"))
+		return -1;
+	return had ? 0 : 1;
+}
+
+static int sqlite_site_delete(struct sqlite_store *st, const char *id)
+{
+	if (!strcmp(id, STORE_SITE_DEFAULT))
+		return 3;
+	int64_t used = count_by(st, S_SITE_USED, id);
+	if (used < 0)
+		return -1;
+	if (used)
+		return 2;
+	sqlite3_stmt *s = stmt(st, S_SITE_DEL);
+	bind_text(s, 1, id);
+	if (exec_write(st, s, "site delete"))
+		return -1;
+	return sqlite3_changes(st->db) ? 0 : 1;
+}
+
+static int sqlite_charger_set_site(struct sqlite_store *st, const char *charger, const char *site)
+{
+	int64_t has = count_by(st, S_SITE_HAS, site);
+	if (has <= 0)
+		return has < 0 ? -1 : 1;
+	sqlite3_stmt *s = stmt(st, S_CH_SET_SITE);
+	bind_text(s, 1, charger);
+	bind_text(s, 2, site);
+	return exec_write(st, s, "charger site");
 }
 
 /* ---- the table store.c dispatches through ---- */

@@ -1,0 +1,196 @@
+"""Sites across a fleet (issue 15 item 4): two csmsd nodes on one
+PostgreSQL (a server of its own, tests/tools/pg_server.sh), two sites (the
+default one 32 A, "garage" 16 A, margin 1 A, api sensors with readings
+pushed to every node), a charging charger of each site on each node:
+
+1. a site created through one node is read by the other (within its
+   5 s reload);
+2. each site's control loop runs on exactly one node: every node names the
+   same controlNode per site in GET /api/v1/sites/{id}, exactly one node
+   claims it, and PostgreSQL shows one advisory lock per site (class
+   771502, key 0 for the default site, another for the garage);
+3. the chargers of each site, on both nodes, share their own site's
+   budget: the garage's two within 15 A, the default site's within 31 A;
+4. the node that runs the garage's loop SIGKILLed: the other takes it and
+   its garage charger still gets limits within the garage's budget.
+
+Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
+import json
+import signal
+import threading
+import time
+from harness import Csmsd, Raw, Checks, boot_frame, free_port
+from pgtest import database, psql, start, stop
+
+c = Checks()
+GRID = 1
+
+
+def wait(cond, timeout, step=0.1):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if cond():
+            return time.time() - t0
+        time.sleep(step)
+    return None
+
+
+class Charger:
+    """A charging charger that accepts every profile; keeps its last limit."""
+
+    def __init__(self, node, cid):
+        self.cid, self.node, self.limit, self.alive = cid, node, None, True
+        self.at = 0.0   # when the last limit came
+        self.history = []
+        self.r = Raw(node.url + "/" + cid)
+        f = json.loads(self.r.call(boot_frame()))
+        assert f[2]["status"] == "Accepted", f
+        self.r.send(json.dumps([2, "s", "StatusNotification",
+                                {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}]))
+        self.t = threading.Thread(target=self.pump, daemon=True)
+        self.t.start()
+
+    def pump(self):
+        while self.alive:
+            try:
+                line = self.r.line(0.5)
+            except AssertionError as e:
+                if "ended" in str(e):
+                    self.alive = False
+                continue
+            if not line.startswith("[2"):
+                continue
+            f = json.loads(line)
+            if f[2] == "SetChargingProfile":
+                self.limit = f[3]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]
+                self.at = time.time()
+                self.history.append((round(self.at % 100, 2), self.limit))
+                self.r.send(json.dumps([3, f[1], {"status": "Accepted"}]))
+            else:
+                self.r.send(json.dumps([3, f[1], {}]))
+
+    def close(self):
+        self.alive = False
+        self.r.close()
+
+
+def control(nodes, site):
+    """{node id: the controlNode it names for site}."""
+    out = {}
+    for n in nodes:
+        try:
+            st, g = n.get("/api/v1/sites/" + site)
+        except Exception:  # noqa: BLE001 (a killed node)
+            continue
+        if st == 200:
+            out[n.node_id] = g.get("controlNode", "absent")
+    return out
+
+
+def one_runs(nodes, site):
+    now = control(nodes, site)
+    return len(now) == len(nodes) and len(set(now.values())) == 1 and \
+        [n for n, v in now.items() if v == n] == list(set(now.values()))
+
+
+def run(url):
+    settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
+                    dlm_sensor="api", dlm_tick_ms=200, dlm_settle_s=0, dlm_react_s=0, dlm_min_pause_s=0,
+                    dlm_ramp_a_per_s=100, dlm_breaker_a=32, dlm_margin_a=1, dlm_stale_s=30)
+    nodes, chargers = [], []
+    halt = threading.Event()
+
+    def feed():   # each site's meter, as every node sees it
+        while not halt.is_set():
+            for n in nodes:
+                for site in ("default", "garage"):
+                    try:
+                        n.put("/api/v1/sites/%s/readings" % site, {"current": [GRID, GRID, GRID]})
+                    except Exception:  # noqa: BLE001
+                        pass
+            time.sleep(0.3)
+    try:
+        for i in range(2):
+            d = Csmsd(db=url, node_id="n%d" % i, ws_port=free_port(), admin_port=free_port(), **settings)
+            d.node_id = "n%d" % i
+            nodes.append(d)
+        st, s = nodes[0].put("/api/v1/sites/garage", {"name": "Garage", "breakerA": 16, "marginA": 1, "sensor": "api",
+                                                      "settleS": 0, "reactS": 0, "minPauseS": 0, "rampAPerS": 100,
+                                                      "tickMs": 200, "staleS": 30})
+        c.eq(st, 201, "the garage created through n0")
+        t = wait(lambda: nodes[1].get("/api/v1/sites/garage")[0] == 200, 10)
+        c(t is not None, "n1 reads the garage from the database")
+        print("the new site reached the other node %.1f s later" % (t or -1))
+        threading.Thread(target=feed, daemon=True).start()
+
+        # 2. one node per site
+        for site in ("default", "garage"):
+            t = wait(lambda: one_runs(nodes, site), 15)
+            c(t is not None, "exactly one node runs the %s site's loop, all name it: %s" % (site, control(nodes, site)))
+        locks = psql(url, "SELECT objid::bigint FROM pg_locks WHERE locktype='advisory' AND granted"
+                          " AND classid=771502 ORDER BY 1")
+        c(len(locks) == 2 and locks[0][0] == 0, "one advisory lock per site (key 0: the default site): %s" % locks)
+        holders = {site: next(iter(control(nodes, site).values())) for site in ("default", "garage")}
+        print("control nodes: %s" % holders)
+
+        # 3. each site's chargers, on both nodes, share their site's budget
+        for i, n in enumerate(nodes):
+            for site, pre in (("garage", "G"), ("default", "D")):
+                cid = "%s%d" % (pre, i)
+                c.eq(n.put("/api/v1/chargers/" + cid, {"site": site})[0], 201, "%s provisioned on %s" % (cid, site))
+                chargers.append(Charger(n, cid))
+        gar = [ch for ch in chargers if ch.cid.startswith("G")]
+        dfl = [ch for ch in chargers if ch.cid.startswith("D")]
+        t = wait(lambda: all(ch.limit is not None and ch.limit >= 6 for ch in chargers)
+                 and sum(ch.limit for ch in gar) <= 15.1 and sum(ch.limit for ch in dfl) <= 31.1
+                 and min(ch.limit for ch in dfl) > 8, 20)
+        lim = {ch.cid: ch.limit for ch in chargers}
+        print("limits: %s" % lim)
+        if t is None:
+            for ch in chargers:
+                print(ch.cid, ch.history)
+        c(t is not None, "every charger got a limit, the garage's within its 15 A: %s" % lim)
+        c(sum(ch.limit or 0 for ch in gar) <= 15.1, "the garage's chargers within 15 A: %s" % lim)
+        c(sum(ch.limit or 0 for ch in dfl) <= 31.1, "the default site's chargers within 31 A: %s" % lim)
+        c(min(ch.limit or 0 for ch in dfl) > 8, "the default site's chargers are not under the garage's budget: %s"
+          % lim)
+        st, g = nodes[0].get("/api/v1/sites/garage")
+        c.eq(sorted(x["id"] for x in g["chargers"]), ["G0"], "n0's GET of the garage lists its own garage charger")
+
+        # 4. the garage's holder killed: the other node takes the garage's loop
+        dead = nodes[int(holders["garage"][1])]
+        rest = [n for n in nodes if n is not dead]
+        killed = time.time()
+        dead.proc.send_signal(signal.SIGKILL)
+        dead.proc.wait()
+        t = wait(lambda: one_runs(rest, "garage") and one_runs(rest, "default"), 15)
+        c(t is not None, "the other node runs both sites' loops: %s %s" % (control(rest, "garage"),
+                                                                         control(rest, "default")))
+        print("garage loop takeover %.2f s after the SIGKILL" % (time.time() - killed))
+        left = [ch for ch in gar if ch.node is not dead][0]
+        t = wait(lambda: left.at > killed, 10)
+        c(t is not None and left.limit <= 15.05,
+          "the remaining garage charger gets its limit again from the new holder, within 15 A: %s" % left.limit)
+        print("the remaining garage charger: %s A" % left.limit)
+        halt.set()
+        for d in rest:
+            c.eq(d.stop(), 0, "a node stops")
+    except Exception as e:  # noqa: BLE001
+        import traceback
+        c(False, "exception: %r\n%s\n%s" % (e, traceback.format_exc(), "\n".join(d.logtext()[-3000:] for d in nodes)))
+        for d in nodes:
+            d.kill()
+    finally:
+        halt.set()
+        for ch in chargers:
+            ch.close()
+        for d in nodes:
+            d.cleanup()
+
+
+start()
+try:
+    run(database("fleetsites"))
+finally:
+    stop()
+c.done()
