@@ -101,6 +101,7 @@ struct control {
 		char id[STORE_ID_MAX];
 		char node[FLEETMSG_NODE_MAX];
 		dlm_charger_in in;
+		double power_w; /* what its meter says it draws, W (the station's EV power) */
 		int64_t at_ms;
 	} remote[DLM_MAX_CHARGERS]; /* the lead's view of other nodes' chargers */
 	size_t nremote;
@@ -948,6 +949,19 @@ static void profile_done(void *arg, const struct call_result *r)
 	free(pc);
 }
 
+/* What a charger connected here draws now, W: its connectors' power while
+ * it has a session (0 when not reported). */
+static double charger_power_w(const struct charger *ch)
+{
+	double w = 0;
+	for (int k = 1; k < CHARGER_MAX_CONN && ch->session; k++) {
+		const struct charger_live *l = &charger_conn_get(ch, k)->live;
+		if (l->ts_ms && isfinite(l->power_w) && l->power_w > 0)
+			w += l->power_w;
+	}
+	return w;
+}
+
 void control_ev_draw_a(struct csms *app, double ev_a[3])
 {
 	ev_a[0] = ev_a[1] = ev_a[2] = 0;
@@ -1159,6 +1173,12 @@ static size_t remote_inputs(struct csms *app, struct control *ctl, size_t n)
 		if (app->now_ms - ri->at_ms > REMOTE_FRESH_MS(ctl) || connected_here(app, ri->id))
 			continue;
 		ctl->chin[n] = ri->in;
+		/* the station runs here, with the lead: its charging mode's target
+		 * (Solar Boost, 100% PV) is set here, not by the node that holds
+		 * the charger (its station does not step); DLM keeps the last word */
+		double target;
+		if (ctl->is_default && energy_ev_target(app, ri->id, &target, NULL) == 0)
+			ctl->chin[n].target_a = target;
 		ctl->chv[n] = NULL;
 		ctl->rix[n++] = r;
 	}
@@ -1197,6 +1217,7 @@ static void send_inputs(struct csms *app, struct control *ctl)
 			continue;
 		struct fleetmsg m = { .type = FLEETMSG_DLMIN, .payload = input_json(&in) };
 		cJSON_AddStringToObject(m.payload, "site", ctl->site);
+		cJSON_AddNumberToObject(m.payload, "pw", charger_power_w(ch)); /* for the lead's station */
 		snprintf(m.charger, sizeof m.charger, "%s", ch->id);
 		if (fleet_send(app, ctl->lead_node, &m))
 			LOGW("dlm", "%s: cannot send its input to node %s", ch->id, ctl->lead_node);
@@ -1230,6 +1251,9 @@ static void on_input(struct csms *app, struct control *ctl, const struct fleetms
 	uint32_t id = ri->in.id;
 	ri->in = in;
 	ri->in.id = id; /* our key for dlm_state, not the sender's */
+	/* its power ("pw" absent: a node from before; its draw at 230 V) */
+	if (num_in(m->payload, "pw", 0, 1e6, &ri->power_w))
+		ri->power_w = (fmax(in.draw_a[0], 0) + fmax(in.draw_a[1], 0) + fmax(in.draw_a[2], 0)) * 230.0;
 	snprintf(ri->node, sizeof ri->node, "%s", m->from);
 	ri->at_ms = app->now_ms;
 }
@@ -1261,6 +1285,25 @@ static void on_limit(struct csms *app, struct control *ctl, const struct fleetms
 					    .target_a = tg };
 	ctl->chv[0] = ch;
 	plan_and_send(app, ctl, 1);
+}
+
+int control_remote_charger(struct csms *app, size_t i, const char **id, int *plugged, double *power_w)
+{
+	struct control *ctl = app->control;
+	if (!ctl || !ctl->lead)
+		return -1;
+	for (size_t r = 0, k = 0; r < ctl->nremote; r++) {
+		const struct remote_in *ri = &ctl->remote[r];
+		if (app->now_ms - ri->at_ms > REMOTE_FRESH_MS(ctl) || connected_here(app, ri->id))
+			continue;
+		if (k++ < i)
+			continue;
+		*id = ri->id;
+		*plugged = ri->in.state != DLM_EV_IDLE;
+		*power_w = ri->power_w;
+		return 0;
+	}
+	return -1;
 }
 
 void control_fleet_msg(struct csms *app, struct fleetmsg *m)

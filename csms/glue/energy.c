@@ -203,6 +203,27 @@ static void build_effective(struct csms *app)
 		entry_from_settings(app, &c->settings, cc);
 		e->from_charger[i] = 1;
 	}
+	/* the default site's chargers other nodes hold, on the node that runs
+	 * its loop (their settings: the store's, or what this node has) */
+	const char *rid;
+	int plugged;
+	double pw;
+	for (size_t r = 0; control_remote_charger(app, r, &rid, &plugged, &pw) == 0; r++) {
+		if (e->eff.n_chargers >= STATION_MAX_CHARGERS)
+			break;
+		const struct charger *c = known_charger(app, rid);
+		station_ev_mode m;
+		if (!c || c->reg != REG_ACCEPTED || find_eff(e, rid) >= 0 ||
+		    strcmp(c->settings.site, STORE_SITE_DEFAULT) ||
+		    station_ev_mode_parse(c->settings.charging_mode, &m))
+			continue;
+		int i = e->eff.n_chargers++;
+		station_charger_cfg *cc = &e->eff.chargers[i];
+		*cc = e->charger_default;
+		snprintf(cc->id, sizeof cc->id, "%s", rid);
+		entry_from_settings(app, &c->settings, cc);
+		e->from_charger[i] = 1;
+	}
 	for (int i = 0; i < e->eff.n_chargers; i++) {
 		int j;
 		for (j = 0; j < old_n; j++)
@@ -264,6 +285,17 @@ static double ev_inputs(struct csms *app, station_input *in)
 		const struct charger *c = find_charger(app, e->eff.chargers[i].id);
 		in->ev[i].connected = c && c->session && car_plugged(c);
 		in->ev[i].demand_w = 0;
+	}
+	/* chargers other nodes hold (the lead of several nodes): as they report */
+	const char *rid;
+	int plugged;
+	double pw;
+	for (size_t r = 0; control_remote_charger(app, r, &rid, &plugged, &pw) == 0; r++) {
+		int i = find_eff(e, rid);
+		if (i < 0)
+			continue;
+		in->ev[i].connected = plugged;
+		total += pw;
 	}
 	return total;
 }

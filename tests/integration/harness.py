@@ -308,6 +308,61 @@ class Ws:
             pass
 
 
+
+class LimitCharger:
+    """A charger with a car charging (StatusNotification Charging) that
+    accepts every SetChargingProfile and keeps the limits it was sent:
+    limits [(time, A)], limit / at (the last one and when), history."""
+
+    def __init__(self, node, cid, status="Charging"):
+        import threading
+        self.cid, self.node, self.alive = cid, node, True
+        self.limits = []
+        self.r = Raw(node.url + "/" + cid)
+        f = json.loads(self.r.call(boot_frame()))
+        assert f[2]["status"] == "Accepted", f
+        self.r.send(json.dumps([2, "s", "StatusNotification",
+                                {"connectorId": 1, "errorCode": "NoError", "status": status}]))
+        self.t = threading.Thread(target=self.pump, daemon=True)
+        self.t.start()
+
+    def pump(self):
+        while self.alive:
+            try:
+                line = self.r.line(0.5)
+            except AssertionError as e:
+                if "ended" in str(e):
+                    self.alive = False
+                continue
+            if not line.startswith("[2"):
+                continue
+            f = json.loads(line)
+            if f[2] == "SetChargingProfile":
+                per = f[3]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]
+                self.limits.append((time.time(), per["limit"]))
+                self.r.send(json.dumps([3, f[1], {"status": "Accepted"}]))
+            else:
+                self.r.send(json.dumps([3, f[1], {}]))
+
+    def last(self):
+        return self.limits[-1][1] if self.limits else None
+
+    @property
+    def limit(self):
+        return self.last()
+
+    @property
+    def at(self):
+        return self.limits[-1][0] if self.limits else 0.0
+
+    @property
+    def history(self):
+        return [(round(t % 100, 2), v) for t, v in self.limits]
+
+    def close(self):
+        self.alive = False
+        self.r.close()
+
 def boot_frame(mid="b1", vendor="V", model="M"):
     return json.dumps([2, mid, "BootNotification", {"chargePointVendor": vendor, "chargePointModel": model}])
 

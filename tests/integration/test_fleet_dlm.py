@@ -15,12 +15,11 @@
    no node claims the loop; started again: exactly one does.
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
-import json
 import signal
 import socket
 import threading
 import time
-from harness import Csmsd, Raw, Checks, boot_frame
+from harness import Csmsd, Checks, LimitCharger
 from pgtest import database, pg, start, stop
 
 BREAKER, MARGIN, GRID = 63, 3, 1
@@ -47,52 +46,6 @@ def wait(cond, timeout, step=0.05):
             return time.time() - t0
         time.sleep(step)
     return None
-
-
-class Charger:
-    """A charging charger that accepts every profile and keeps the limits
-    it was sent, with their times."""
-
-    def __init__(self, node, cid):
-        self.cid = cid
-        self.node = node
-        self.r = Raw(node.url + "/" + cid)
-        self.limits = []   # (time, limit A)
-        f = json.loads(self.r.call(boot_frame()))
-        assert f[2]["status"] == "Accepted", f
-        self.r.call(json.dumps([2, "s", "StatusNotification",
-                                {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}]))
-        self.alive = True
-        self.t = threading.Thread(target=self.pump, daemon=True)
-        self.t.start()
-
-    def pump(self):
-        while self.alive:
-            try:
-                line = self.r.line(0.5)
-            except AssertionError as e:
-                if "ended" in str(e):
-                    self.alive = False
-                continue
-            if line.startswith("#"):
-                continue
-            f = json.loads(line)
-            if f[0] != 2:
-                continue
-            if f[2] == "GetConfiguration":
-                self.r.send(json.dumps([3, f[1], {}]))
-                continue
-            if f[2] == "SetChargingProfile":
-                per = f[3]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]
-                self.limits.append((time.time(), per["limit"]))
-            self.r.send(json.dumps([3, f[1], {"status": "Accepted"}]))
-
-    def last(self):
-        return self.limits[-1][1] if self.limits else None
-
-    def close(self):
-        self.alive = False
-        self.r.close()
 
 
 def control_nodes(nodes):
@@ -145,7 +98,7 @@ def run(url):
 
         # 2. chargers on every node, limits from the one decision
         for i in range(6):
-            chargers.append(Charger(nodes[i % 3], "D%d" % i))
+            chargers.append(LimitCharger(nodes[i % 3], "D%d" % i))
         budget = BREAKER - MARGIN
 
         def settled(chs, share):

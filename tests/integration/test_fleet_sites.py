@@ -15,11 +15,10 @@ pushed to every node), a charging charger of each site on each node:
    its garage charger still gets limits within the garage's budget.
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
-import json
 import signal
 import threading
 import time
-from harness import Csmsd, Raw, Checks, boot_frame, free_port
+from harness import Csmsd, Checks, LimitCharger, free_port
 from pgtest import database, psql, start, stop
 
 c = Checks()
@@ -33,45 +32,6 @@ def wait(cond, timeout, step=0.1):
             return time.time() - t0
         time.sleep(step)
     return None
-
-
-class Charger:
-    """A charging charger that accepts every profile; keeps its last limit."""
-
-    def __init__(self, node, cid):
-        self.cid, self.node, self.limit, self.alive = cid, node, None, True
-        self.at = 0.0   # when the last limit came
-        self.history = []
-        self.r = Raw(node.url + "/" + cid)
-        f = json.loads(self.r.call(boot_frame()))
-        assert f[2]["status"] == "Accepted", f
-        self.r.send(json.dumps([2, "s", "StatusNotification",
-                                {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}]))
-        self.t = threading.Thread(target=self.pump, daemon=True)
-        self.t.start()
-
-    def pump(self):
-        while self.alive:
-            try:
-                line = self.r.line(0.5)
-            except AssertionError as e:
-                if "ended" in str(e):
-                    self.alive = False
-                continue
-            if not line.startswith("[2"):
-                continue
-            f = json.loads(line)
-            if f[2] == "SetChargingProfile":
-                self.limit = f[3]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]
-                self.at = time.time()
-                self.history.append((round(self.at % 100, 2), self.limit))
-                self.r.send(json.dumps([3, f[1], {"status": "Accepted"}]))
-            else:
-                self.r.send(json.dumps([3, f[1], {}]))
-
-    def close(self):
-        self.alive = False
-        self.r.close()
 
 
 def control(nodes, site):
@@ -138,7 +98,7 @@ def run(url):
             for site, pre in (("garage", "G"), ("default", "D")):
                 cid = "%s%d" % (pre, i)
                 c.eq(n.put("/api/v1/chargers/" + cid, {"site": site})[0], 201, "%s provisioned on %s" % (cid, site))
-                chargers.append(Charger(n, cid))
+                chargers.append(LimitCharger(n, cid))
         gar = [ch for ch in chargers if ch.cid.startswith("G")]
         dfl = [ch for ch in chargers if ch.cid.startswith("D")]
         t = wait(lambda: all(ch.limit is not None and ch.limit >= 6 for ch in chargers)

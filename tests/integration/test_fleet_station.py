@@ -1,0 +1,130 @@
+"""The station's charging modes across two csmsd nodes on one PostgreSQL
+(issue 15 item 3), with a server of its own (tests/tools/pg_server.sh).
+
+The station (PV, battery, the chargers' Solar Boost / 100% PV targets)
+steps only on the node that runs the site's control loop; a charger may be
+held by the other node. Two chargers in 100% PV mode, one on each node,
+with cars charging; the station's measurements (api source) and the grid
+meter (api sensor) pushed to both nodes:
+
+1. no PV surplus: both chargers are held at 0 A, the one on the node that
+   does not run the loop too (before, it got the target "as much as DLM
+   allows": its node's station does not step, so it charged from the grid
+   at its maximum), and the lead's GET /api/v1/station lists both, each
+   with its car plugged in;
+2. with the lead's charger gone and a 7.5 kW surplus (the battery full),
+   the other node's charger gets the surplus' current, about 10.9 A on
+   three phases, not its 16 A maximum.
+
+Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
+import threading
+import time
+from harness import Csmsd, Checks, LimitCharger, free_port
+from pgtest import database, start, stop
+
+c = Checks()
+
+
+def wait(cond, timeout, step=0.1):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if cond():
+            return time.time() - t0
+        time.sleep(step)
+    return None
+
+
+def lead_of(nodes):
+    """The node every node names as running the loop, or None."""
+    names = set()
+    for n in nodes:
+        st, g = n.get("/api/v1/dlm")
+        names.add(g.get("controlNode") if st == 200 else None)
+    if len(names) != 1:
+        return None
+    name = names.pop()
+    return next((n for n in nodes if n.node_id == name), None)
+
+
+def run(url):
+    settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
+                    dlm_sensor="api", dlm_tick_ms=200, dlm_settle_s=0, dlm_react_s=0, dlm_min_pause_s=0,
+                    dlm_ramp_a_per_s=100, dlm_breaker_a=63, dlm_margin_a=3, dlm_stale_s=30,
+                    station_source="api", station_stale_s=30, station_tick_ms=200)
+    nodes, chargers = [], []
+    flows = {"pv_w": 1000, "load_w": 900, "soc_pct": 80}
+    halt = threading.Event()
+
+    def feed():   # the house's meters, as every node sees them
+        while not halt.is_set():
+            for n in nodes:
+                try:
+                    n.put("/api/v1/dlm/readings", {"current": [1, 1, 1]})
+                    n.put("/api/v1/station/measurements", dict(flows))
+                except Exception:  # noqa: BLE001
+                    pass
+            time.sleep(0.3)
+    try:
+        for i in range(2):
+            d = Csmsd(db=url, node_id="s%d" % i, ws_port=free_port(), admin_port=free_port(), **settings)
+            d.node_id = "s%d" % i
+            nodes.append(d)
+        threading.Thread(target=feed, daemon=True).start()
+        c(wait(lambda: lead_of(nodes) is not None, 15) is not None, "one node runs the loop")
+        lead = lead_of(nodes)
+        other = [n for n in nodes if n is not lead][0]
+        for n in (lead, other):
+            cid = "PV-" + n.node_id
+            chargers.append(LimitCharger(n, cid))
+            st, _ = n.put("/api/v1/chargers/" + cid, {"chargingMode": "pv", "phases": 3, "maxCurrentA": 16})
+            c.eq(st, 200, "%s set to 100%% PV through its node" % cid)
+        here, there = chargers
+        # 100% PV starts once the surplus has lasted enableDelayS (60 s by default): none here
+        st, e = lead.put("/api/v1/station", {"chargers": [{"id": ch.cid, "enableDelayS": 0} for ch in chargers]})
+        c.eq(st, 200, "the station's entries for both chargers, on the lead: %s" % (e if st != 200 else ""))
+        print("the loop runs on %s; %s is held there, %s on %s" % (lead.node_id, here.cid, there.cid,
+                                                                   other.node_id))
+
+        # 1. no surplus: 0 A for both
+        t = wait(lambda: here.limit == 0 and there.limit == 0 and time.time() - max(here.at, there.at) > 1.5,
+                 20)
+        c(t is not None, "no PV surplus: both held at 0 A (on the lead %s, on the other node %s)"
+          % (here.limit, there.limit))
+        st, s = lead.get("/api/v1/station")
+        live = {ch["id"]: ch for ch in s["live"]["chargers"]} if st == 200 else {}
+        c(there.cid in live and live[there.cid]["carConnected"] is True and live[there.cid]["mode"] == "pv100",
+          "the lead's station lists the other node's charger, its car plugged in: %s" % live.get(there.cid))
+        c(here.cid in live and live.get(here.cid, {}).get("targetA") == 0 and
+          live.get(there.cid, {}).get("targetA") == 0, "both targets 0 A: %s" %
+          {k: v.get("targetA") for k, v in live.items()})
+
+        # 2. a surplus of 7.5 kW (the battery full) and the lead's charger gone: the other
+        # node's charger takes the surplus, about 7500 / 690 = 10.9 A, not its 16 A maximum
+        here.close()
+        flows.update(pv_w=8000, load_w=500, soc_pct=100)
+        t = wait(lambda: there.limit is not None and 6 <= there.limit <= 13 and time.time() - there.at > 1.5, 20)
+        if t is None:
+            print("lead's station:", lead.get("/api/v1/station")[1]["live"])
+        c(t is not None, "a 7.5 kW surplus: the other node's 100%% PV charger %s A (10.9 expected)" % there.limit)
+        halt.set()
+        for d in nodes:
+            c.eq(d.stop(), 0, "a node stops")
+    except Exception as e:  # noqa: BLE001
+        import traceback
+        c(False, "exception: %r\n%s\n%s" % (e, traceback.format_exc(), "\n".join(d.logtext()[-3000:] for d in nodes)))
+        for d in nodes:
+            d.kill()
+    finally:
+        halt.set()
+        for ch in chargers:
+            ch.close()
+        for d in nodes:
+            d.cleanup()
+
+
+start()
+try:
+    run(database("fleetstation"))
+finally:
+    stop()
+c.done()
