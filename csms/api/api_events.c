@@ -16,6 +16,7 @@
  * station, so the clients are the module's own state). */
 #include "api_events.h"
 #include "admin.h"
+#include "api_fleet.h"
 #include "api_json.h"
 #include "charger.h"
 #include "control.h"
@@ -95,9 +96,11 @@ static char *chargers_signature(const cJSON *chargers)
 	return out;
 }
 
+/* The station's live view: here, or as the node that runs it sent it
+ * last (several nodes: the station steps on that one only). */
 static cJSON *station_live(struct csms *app)
 {
-	cJSON *st = energy_live_json(app);
+	cJSON *st = api_fleet_runs_here(app) ? energy_live_json(app) : api_fleet_lead_live(app);
 	return st ? st : cJSON_CreateNull();
 }
 

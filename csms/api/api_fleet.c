@@ -3,9 +3,11 @@
  * holding side (send the CALL, send the answer back). */
 #include "api_fleet.h"
 #include "admin.h"
+#include "api_station.h"
 #include "charger.h"
 #include "control.h"
 #include "csms.h"
+#include "errkind.h"
 #include "fleet.h"
 #include "http.h"
 #include "log.h"
@@ -19,6 +21,90 @@
 static int64_t forward_wait_ms(const struct csms *app)
 {
 	return (2 * (int64_t)app->cfg.call_timeout + 2) * 1000;
+}
+
+/* What a forwarded request waits with: its HTTP transaction, and whether
+ * it is a station operation (an expiry answers differently). */
+struct fwd {
+	struct http_txn *t;
+	int station;
+};
+
+/* The station's live view as the station's node last sent it (on the
+ * other nodes, for the events stream). */
+static struct {
+	cJSON *live;
+	int64_t at_ms;    /* when it came */
+	int64_t asked_ms; /* when the last question went */
+} lead_live;
+
+#define LEAD_LIVE_FRESH_MS 5000
+
+/* Sends m (its req set here) to node; the HTTP answer waits for the reply. 0
+ * sent, -1 answered with an error. */
+static int send_waiting(struct route_ctx *c, const char *node, struct fleetmsg *m, int station)
+{
+	struct csms *app = c->app;
+	struct fwd *w = calloc(1, sizeof *w);
+	if (w) {
+		w->t = c->t;
+		w->station = station;
+		m->req = fleet_pending_add(app, w, app->now_ms + forward_wait_ms(app));
+	}
+	if (!w || !m->req || fleet_send(app, node, m)) {
+		if (w && m->req)
+			fleet_pending_take(app, m->req);
+		free(w);
+		admin_error(c->t, 500, "InternalError", "cannot reach node %s", node);
+		return -1;
+	}
+	c->t->deferred = 1;
+	return 0;
+}
+
+cJSON *api_fleet_lead_live(struct csms *app)
+{
+	char node[FLEETMSG_NODE_MAX];
+	if (app->now_ms - lead_live.asked_ms >= 1000 && fleet_control_node(app, node) == 1) {
+		struct fwd *w = calloc(1, sizeof *w); /* no HTTP answer waits: w->t NULL */
+		struct fleetmsg m = { .type = FLEETMSG_API, .action = "stationLive" };
+		m.req = w ? fleet_pending_add(app, w, app->now_ms + forward_wait_ms(app)) : 0;
+		if (!m.req || fleet_send(app, node, &m)) {
+			if (m.req)
+				fleet_pending_take(app, m.req);
+			free(w);
+		}
+		lead_live.asked_ms = app->now_ms;
+	}
+	if (!lead_live.live || app->now_ms - lead_live.at_ms > LEAD_LIVE_FRESH_MS)
+		return NULL;
+	return cJSON_Duplicate(lead_live.live, 1);
+}
+
+int api_fleet_runs_here(struct csms *app)
+{
+	return fleet_control(app);
+}
+
+int api_fleet_to_lead(struct route_ctx *c, const char *name, const cJSON *body)
+{
+	struct csms *app = c->app;
+	if (api_fleet_runs_here(app))
+		return 1;
+	char node[FLEETMSG_NODE_MAX];
+	int rc = fleet_control_node(app, node);
+	if (rc <= 0) {
+		struct err_info e;
+		err_set(&e, ERR_UNAVAILABLE, "no node runs the station now (%s): ask again in a few seconds",
+			rc < 0 ? "the database does not answer" : "the last one stopped");
+		admin_fail(c->t, &e);
+		return 0;
+	}
+	struct fleetmsg m = { .type = FLEETMSG_API, .payload = (cJSON *)(uintptr_t)body };
+	snprintf(m.action, sizeof m.action, "%s", name);
+	if (!send_waiting(c, node, &m, 1))
+		LOGD("fleet", "%s: to node %s (request %llu)", name, node, (unsigned long long)m.req);
+	return 0;
 }
 
 int api_fleet_forward(struct route_ctx *c, const char *charger, const char *action, const cJSON *body)
@@ -35,14 +121,8 @@ int api_fleet_forward(struct route_ctx *c, const char *charger, const char *acti
 		admin_error(c->t, 400, "BadRequest", "%s is not an action the central system sends", action);
 		return 0;
 	}
-	m.req = fleet_pending_add(app, c->t, app->now_ms + forward_wait_ms(app));
-	if (!m.req || fleet_send(app, node, &m)) {
-		if (m.req)
-			fleet_pending_take(app, m.req);
-		admin_error(c->t, 500, "InternalError", "cannot reach node %s", node);
+	if (send_waiting(c, node, &m, 0))
 		return 0;
-	}
-	c->t->deferred = 1;
 	LOGD("fleet", "%s %s: forwarded to node %s (request %llu)", charger, action, node,
 	     (unsigned long long)m.req);
 	return 0;
@@ -85,9 +165,39 @@ static void on_call(struct csms *app, struct fleetmsg *m)
 
 /* ---- the asking node ---- */
 
+/* The station's node: an operation asked by another node, run here while
+ * the station runs here (a node that just lost the loop says so). */
+static void on_api(struct csms *app, struct fleetmsg *m)
+{
+	int status;
+	cJSON *body;
+	if (api_fleet_runs_here(app)) {
+		body = api_station_run(app, m->action, m->payload, &status);
+	} else {
+		status = 503;
+		body = admin_error_json("Unavailable", "node %s no longer runs the station: ask again",
+					fleet_node(app));
+	}
+	struct fleetmsg r = { .type = FLEETMSG_REPLY, .req = m->req, .status = status, .payload = body };
+	if (fleet_send(app, m->from, &r))
+		LOGW("fleet", "cannot answer request %llu of node %s", (unsigned long long)m->req, m->from);
+	cJSON_Delete(body);
+}
+
 static void on_reply(struct csms *app, struct fleetmsg *m)
 {
-	struct http_txn *t = fleet_pending_take(app, m->req);
+	struct fwd *w = fleet_pending_take(app, m->req);
+	struct http_txn *t = w ? w->t : NULL;
+	if (w && !t && m->status == 200) { /* the station's live view */
+		cJSON_Delete(lead_live.live);
+		lead_live.live = m->payload;
+		lead_live.at_ms = app->now_ms;
+		m->payload = NULL;
+	}
+	int mine = w != NULL;
+	free(w);
+	if (mine && !t)
+		return;
 	if (!t) {
 		LOGD("fleet", "an answer from node %s to request %llu, which waits no more", m->from,
 		     (unsigned long long)m->req);
@@ -101,11 +211,21 @@ static void on_reply(struct csms *app, struct fleetmsg *m)
 static void on_expired(struct csms *app, void *arg)
 {
 	(void)app;
+	struct fwd *w = arg;
+	struct http_txn *t = w->t;
+	int station = w->station;
+	free(w);
+	if (!t) /* a question for the live view: the next one goes in a second */
+		return;
+	if (station) {
+		admin_error(t, 504, "Timeout", "the node that runs the station did not answer in time");
+		return;
+	}
 	struct call_result r = { .outcome = CALL_TIMEOUT,
 				 .status = OCPP_EINTERNAL,
 				 .code = "Timeout",
 				 .description = "no answer from the charge point" };
-	admin_call_reply(arg, &r, NULL);
+	admin_call_reply(t, &r, NULL);
 }
 
 const struct fleet_hooks api_fleet_hooks = {
@@ -113,4 +233,5 @@ const struct fleet_hooks api_fleet_hooks = {
 	.reply = on_reply,
 	.expired = on_expired,
 	.dlm = control_fleet_msg,
+	.api = on_api,
 };

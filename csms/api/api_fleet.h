@@ -3,7 +3,8 @@
  * CALL as if the request had come to it (admin_ocpp_send) and sends the
  * HTTP answer back, which this node gives unchanged: the same status and
  * body as on one node. No answer in time: the same 504 as a charger's
- * timeout. */
+ * timeout. The station's routes go the same way to the node that runs
+ * the station (api_fleet_to_lead). */
 #ifndef CSMS_API_FLEET_H
 #define CSMS_API_FLEET_H
 
@@ -17,6 +18,20 @@ struct fleet_hooks;
  * to the node that holds charger: 0 when forwarded or answered (an error),
  * 1 when no other node holds it (answer as today). */
 int api_fleet_forward(struct route_ctx *c, const char *charger, const char *action, const cJSON *body);
+/* Whether the station runs here: one node, or the node that runs the
+ * (default) site's control loop. */
+int api_fleet_runs_here(struct csms *app);
+/* A station operation (api_station_run's name, body borrowed) on a node
+ * where the station does not run: sent to the node where it does, whose
+ * answer this node gives unchanged (503 when no node runs it now, 504
+ * when it does not answer in time). 0 when sent or answered; 1 when it
+ * runs here (answer as on one node). */
+int api_fleet_to_lead(struct route_ctx *c, const char *name, const cJSON *body);
+/* The station's live view (energy_live_json) for the events stream on a
+ * node where the station does not run: the last one the station's node
+ * sent (new tree), NULL when none is younger than 5 s; each call asks for
+ * the next one (at most one question in flight, one a second). */
+cJSON *api_fleet_lead_live(struct csms *app);
 /* The fleet's hooks for the messages this module handles. */
 extern const struct fleet_hooks api_fleet_hooks;
 

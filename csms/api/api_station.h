@@ -4,11 +4,20 @@
 #ifndef CSMS_API_STATION_H
 #define CSMS_API_STATION_H
 
+#include <cjson/cJSON.h>
+
+struct csms;
 struct route_ctx;
 
 void api_station_get(struct route_ctx *c);          /* GET /api/v1/station */
 void api_station_put(struct route_ctx *c);          /* PUT /api/v1/station {partial settings, remoteEms} */
 void api_station_measurements(struct route_ctx *c); /* PUT /api/v1/station/measurements (source api) */
 void api_station_prices(struct route_ctx *c);       /* PUT /api/v1/station/prices */
+
+/* Runs station operation name ("stationGet", "stationPut",
+ * "stationMeasurements", "stationPrices", "stationLive": the events
+ * stream's part) with body (borrowed; {} for a
+ * GET) on this node's station: the answer (new tree) and its HTTP status. */
+cJSON *api_station_run(struct csms *app, const char *name, const cJSON *body, int *status);
 
 #endif

@@ -288,9 +288,16 @@ static void on_dlm(struct csms *app, struct fleetmsg *m)
 		app->fleet->hooks->dlm(app, m);
 }
 
+static void on_api(struct csms *app, struct fleetmsg *m)
+{
+	if (app->fleet->hooks && app->fleet->hooks->api)
+		app->fleet->hooks->api(app, m);
+}
+
 static void (*const handlers[FLEETMSG_TYPES])(struct csms *app, struct fleetmsg *m) = {
 	[FLEETMSG_DLMIN] = on_dlm, [FLEETMSG_DLMOUT] = on_dlm,  [FLEETMSG_DROP] = on_drop,
 	[FLEETMSG_CALL] = on_call, [FLEETMSG_REPLY] = on_reply, [FLEETMSG_REF] = on_ref,
+	[FLEETMSG_API] = on_api,
 };
 
 static void dispatch(struct csms *app, const char *text, int by_ref)

@@ -27,6 +27,7 @@ struct fleet_hooks {
 	void (*reply)(struct csms *app, struct fleetmsg *m); /* the answer to one we forwarded */
 	void (*expired)(struct csms *app, void *arg);        /* one we forwarded had no answer in time */
 	void (*dlm)(struct csms *app, struct fleetmsg *m);   /* dlmin / dlmout: the site's control loop */
+	void (*api)(struct csms *app, struct fleetmsg *m);   /* an API operation for the station run here */
 };
 
 /* On a postgresql:// store: opens the bus, names the node (node_id, or

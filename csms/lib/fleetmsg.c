@@ -12,6 +12,7 @@
 static const char *const type_names[FLEETMSG_TYPES] = {
 	[FLEETMSG_DROP] = "drop", [FLEETMSG_CALL] = "call",   [FLEETMSG_REPLY] = "reply",
 	[FLEETMSG_REF] = "ref",   [FLEETMSG_DLMIN] = "dlmin", [FLEETMSG_DLMOUT] = "dlmout",
+	[FLEETMSG_API] = "api",
 };
 
 int fleetmsg_node_ok(const char *s)
@@ -47,7 +48,9 @@ char *fleetmsg_encode(const struct fleetmsg *m)
 	switch (m->type) {
 	case FLEETMSG_DROP: cJSON_AddStringToObject(o, "c", m->charger); break;
 	case FLEETMSG_CALL:
-		cJSON_AddStringToObject(o, "c", m->charger);
+	case FLEETMSG_API:
+		if (m->type == FLEETMSG_CALL)
+			cJSON_AddStringToObject(o, "c", m->charger);
 		cJSON_AddStringToObject(o, "a", m->action);
 		cJSON_AddNumberToObject(o, "id", (double)m->req);
 		cJSON_AddItemToObject(o, "p",
@@ -122,12 +125,13 @@ int fleetmsg_decode(const char *buf, size_t len, struct fleetmsg *m, const char 
 	    text(o, "c", m->charger, sizeof m->charger, charger_ok))
 		goto bad;
 	*why = "bad request id";
-	if (m->type == FLEETMSG_CALL || m->type == FLEETMSG_REPLY) {
+	int asks = m->type == FLEETMSG_CALL || m->type == FLEETMSG_API;
+	if (asks || m->type == FLEETMSG_REPLY) {
 		if (whole(o, "id", 1, REQ_MAX, &num))
 			goto bad;
 		m->req = (uint64_t)num;
 	}
-	if (m->type == FLEETMSG_CALL || dlm) {
+	if (asks || dlm) {
 		*why = "bad action";
 		if (!dlm && text(o, "a", m->action, sizeof m->action, action_ok))
 			goto bad;

@@ -22,6 +22,8 @@ enum fleetmsg_type {
 	FLEETMSG_REF,    /* "ref": the message is bus_message row ref (it was too big) */
 	FLEETMSG_DLMIN,  /* "dlmin": to the control node: charger's DLM input (payload object) */
 	FLEETMSG_DLMOUT, /* "dlmout": from the control node: charger's limit (payload object) */
+	FLEETMSG_API,    /* "api": to the node that runs the station: API operation action with
+			    payload, answer req to from (a "reply") */
 	FLEETMSG_TYPES
 };
 
@@ -30,10 +32,10 @@ struct fleetmsg {
 	enum fleetmsg_type type;
 	char from[FLEETMSG_NODE_MAX];     /* the sender */
 	char charger[FLEETMSG_ID_MAX];    /* drop, call, dlmin, dlmout */
-	char action[FLEETMSG_ACTION_MAX]; /* call */
-	uint64_t req;                     /* call, reply: the asker's request number (1..10^15 - 1) */
+	char action[FLEETMSG_ACTION_MAX]; /* call: the OCPP action; api: the operation */
+	uint64_t req;                     /* call, api, reply: the asker's request number (1..10^15 - 1) */
 	int status;                       /* reply: HTTP status (100..599) */
-	cJSON *payload;                   /* call: the request payload (object); reply: the body;
+	cJSON *payload;                   /* call, api: the request payload (object); reply: the body;
 					     dlmin, dlmout: the values (object, checked by the reader) */
 	int64_t ref;                      /* ref: the row (>= 1) */
 };

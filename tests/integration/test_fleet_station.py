@@ -4,8 +4,9 @@
 The station (PV, battery, the chargers' Solar Boost / 100% PV targets)
 steps only on the node that runs the site's control loop; a charger may be
 held by the other node. Two chargers in 100% PV mode, one on each node,
-with cars charging; the station's measurements (api source) and the grid
-meter (api sensor) pushed to both nodes:
+with cars charging; the grid meter (api sensor) pushed to both nodes, the
+station's measurements (api source) only to the node that does not run it
+(they reach the station's node through it):
 
 1. no PV surplus: both chargers are held at 0 A, the one on the node that
    does not run the loop too (before, it got the target "as much as DLM
@@ -14,9 +15,16 @@ meter (api sensor) pushed to both nodes:
    with its car plugged in;
 2. with the lead's charger gone and a 7.5 kW surplus (the battery full),
    the other node's charger gets the surplus' current, about 10.9 A on
-   three phases, not its 16 A maximum.
+   three phases, not its 16 A maximum;
+3. the dashboard against the other node: GET /api/v1/station answers what
+   the station's node has (its live flows, mode and chargers), a PUT there
+   changes the station's node's settings (a bad one gets its 400 and
+   changes nothing), and the events stream carries the live view.
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
+import http.client
+import json
+import socket
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger, free_port
@@ -46,6 +54,27 @@ def lead_of(nodes):
     return next((n for n in nodes if n.node_id == name), None)
 
 
+def events(node, seconds):
+    """The last "state" snapshot GET /api/v1/events sends within seconds, or None."""
+    conn = http.client.HTTPConnection("127.0.0.1", node.admin_port, timeout=seconds)
+    conn.request("GET", "/api/v1/events")
+    r = conn.getresponse()
+    last, end = None, time.time() + seconds
+    try:
+        while time.time() < end:
+            line = r.fp.readline()
+            if not line:
+                break
+            if line.startswith(b"data: "):
+                last = json.loads(line[6:])
+                if (last.get("station") or {}).get("live"):
+                    break
+    except (socket.timeout, OSError):
+        pass
+    conn.close()
+    return last
+
+
 def run(url):
     settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
                     dlm_sensor="api", dlm_tick_ms=200, dlm_settle_s=0, dlm_react_s=0, dlm_min_pause_s=0,
@@ -55,12 +84,15 @@ def run(url):
     flows = {"pv_w": 1000, "load_w": 900, "soc_pct": 80}
     halt = threading.Event()
 
-    def feed():   # the house's meters, as every node sees them
+    meas_to = []  # where the station's measurements go (once known: the node that does not run it)
+
+    def feed():   # the grid meter to every node; the station's measurements as meas_to says
         while not halt.is_set():
             for n in nodes:
                 try:
                     n.put("/api/v1/dlm/readings", {"current": [1, 1, 1]})
-                    n.put("/api/v1/station/measurements", dict(flows))
+                    if n in (meas_to or nodes):
+                        n.put("/api/v1/station/measurements", dict(flows))
                 except Exception:  # noqa: BLE001
                     pass
             time.sleep(0.3)
@@ -73,6 +105,7 @@ def run(url):
         c(wait(lambda: lead_of(nodes) is not None, 15) is not None, "one node runs the loop")
         lead = lead_of(nodes)
         other = [n for n in nodes if n is not lead][0]
+        meas_to.append(other)   # from now on the EMS talks to the other node only
         for n in (lead, other):
             cid = "PV-" + n.node_id
             chargers.append(LimitCharger(n, cid))
@@ -106,6 +139,30 @@ def run(url):
         if t is None:
             print("lead's station:", lead.get("/api/v1/station")[1]["live"])
         c(t is not None, "a 7.5 kW surplus: the other node's 100%% PV charger %s A (10.9 expected)" % there.limit)
+
+        # 3. the station through the other node: its answers are the station's node's
+        st, mine = other.get("/api/v1/station")
+        st2, theirs = lead.get("/api/v1/station")
+        c.eq((st, st2), (200, 200), "GET /api/v1/station on both nodes")
+        c.eq((mine.get("live", {}).get("pvW"), mine.get("mode")), (8000, theirs.get("mode")),
+             "the other node shows the station's live flows and mode: %s" % mine.get("live", {}).get("pvW"))
+        tgt = {x["id"]: x.get("targetA") for x in mine.get("live", {}).get("chargers", [])}
+        c((tgt.get(there.cid) or 0) >= 6, "and its decisions: the other node's own charger's PV target %s A"
+          % tgt.get(there.cid))
+        st, r = other.put("/api/v1/station", {"mode": "tou"})
+        c.eq((st, r.get("mode")), (200, "tou"), "PUT /api/v1/station at the other node: 200, the new mode")
+        c.eq(lead.get("/api/v1/station")[1].get("mode"), "tou", "the station's node runs the new mode")
+        st, r = other.put("/api/v1/station", {"mode": "nope"})
+        c(st == 400 and "mode" in json.dumps(r), "a bad mode at the other node: the station's 400 (%s)" % r)
+        c.eq(lead.get("/api/v1/station")[1].get("mode"), "tou", "and nothing changed")
+        c.eq(other.put("/api/v1/station", {"mode": "selfConsumption"})[0], 200, "back to self-consumption")
+        snap = events(other, 4)
+        live = ((snap or {}).get("station") or {}).get("live") or {}
+        tgt = {x["id"]: x.get("targetA") for x in live.get("chargers", [])}
+        c(live.get("pvW") == 8000 and (tgt.get(there.cid) or 0) >= 6,
+          "the other node's events stream carries the station's live view: %s W, %s's target %s A"
+          % (live.get("pvW"), there.cid, tgt.get(there.cid)))
+
         halt.set()
         for d in nodes:
             c.eq(d.stop(), 0, "a node stops")

@@ -48,6 +48,24 @@ static void round_trips(void)
 	fleetmsg_free(&back);
 	fleetmsg_free(&r);
 
+	/* an API operation for the node that runs the station: no charger */
+	struct fleetmsg a = { .type = FLEETMSG_API, .req = 7, .from = "n2", .action = "stationPut" };
+	a.payload = cJSON_Parse("{\"mode\":\"tou\"}");
+	text = fleetmsg_encode(&a);
+	CHECK(text && fleetmsg_decode(text, strlen(text), &back, &why) == 0);
+	CHECK(back.type == FLEETMSG_API && back.req == 7 && !back.charger[0]);
+	CHECK_STR(back.action, "stationPut");
+	CHECK(cJSON_Compare(back.payload, a.payload, 1));
+	free(text);
+	fleetmsg_free(&back);
+	fleetmsg_free(&a);
+	CHECK(!decodes("{\"t\":\"api\",\"n\":\"a\",\"id\":3,\"p\":{}}"));             /* no operation */
+	CHECK(!decodes("{\"t\":\"api\",\"n\":\"a\",\"a\":\"stationGet\",\"p\":{}}")); /* no request id */
+	CHECK(!decodes(
+		"{\"t\":\"api\",\"n\":\"a\",\"a\":\"station/get\",\"id\":3,\"p\":{}}")); /* not a name */
+	CHECK(!decodes("{\"t\":\"api\",\"n\":\"a\",\"a\":\"stationGet\",\"id\":3,\"p\":[]}")); /* no object */
+	CHECK(decodes("{\"t\":\"api\",\"n\":\"a\",\"a\":\"stationGet\",\"id\":3,\"p\":{}}"));
+
 	CHECK(decodes("{\"t\":\"drop\",\"n\":\"a\",\"c\":\"CP1\"}"));
 	CHECK(decodes("{\"t\":\"ref\",\"n\":\"a\",\"r\":7}"));
 
