@@ -415,6 +415,7 @@ int admin_charger_store_settings(struct csms *app, struct charger *ch, const str
 	struct charger_settings old = ch->settings;
 	ch->settings = s;
 	control_charger_settings(app, ch, &old);
+	api_fleet_charger_changed(app, ch->id); /* several nodes: its holder and the station's node */
 	return 0;
 }
 

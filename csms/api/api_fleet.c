@@ -163,6 +163,46 @@ static void on_call(struct csms *app, struct fleetmsg *m)
 	admin_ocpp_send(app, ch, m->action, m->payload, answer_back, h);
 }
 
+/* A charger's settings changed on another node: read them again, and let
+ * DLM (and the station) see the change; a changed key ends the cached
+ * password here (the charger must use the new one). */
+static void on_reload(struct csms *app, struct fleetmsg *m)
+{
+	struct charger *ch = charger_find(app->chargers, app->store, m->charger);
+	if (!ch)
+		return;
+	struct charger_settings old = ch->settings;
+	if (charger_reload_settings(ch, app->store)) {
+		LOGW("fleet", "%s: cannot read its settings again (node %s changed them)", m->charger,
+		     m->from);
+		return;
+	}
+	ch->auth_cache.valid = 0;
+	control_charger_settings(app, ch, &old);
+	LOGI("fleet", "%s: settings read again (node %s changed them)", m->charger, m->from);
+}
+
+void api_fleet_charger_changed(struct csms *app, const char *charger)
+{
+	const char *self = fleet_node(app);
+	char to[2][FLEETMSG_NODE_MAX];
+	int n = 0;
+	if (!self)
+		return;
+	if (fleet_holder(app, charger, to[n]) == 1)
+		n++;
+	if (fleet_control_node(app, to[n]) == 1 && (n == 0 || strcmp(to[0], to[n])))
+		n++;
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(to[i], self))
+			continue;
+		struct fleetmsg m = { .type = FLEETMSG_RELOAD };
+		snprintf(m.charger, sizeof m.charger, "%s", charger);
+		if (fleet_send(app, to[i], &m))
+			LOGW("fleet", "%s: cannot tell node %s of its new settings", charger, to[i]);
+	}
+}
+
 /* ---- the asking node ---- */
 
 /* The station's node: an operation asked by another node, run here while
@@ -234,4 +274,5 @@ const struct fleet_hooks api_fleet_hooks = {
 	.expired = on_expired,
 	.dlm = control_fleet_msg,
 	.api = on_api,
+	.reload = on_reload,
 };

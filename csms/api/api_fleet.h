@@ -32,6 +32,9 @@ int api_fleet_to_lead(struct route_ctx *c, const char *name, const cJSON *body);
  * sent (new tree), NULL when none is younger than 5 s; each call asks for
  * the next one (at most one question in flight, one a second). */
 cJSON *api_fleet_lead_live(struct csms *app);
+/* A charger's settings were stored here: the node that holds it and the
+ * one that runs the station (when others) read them again. */
+void api_fleet_charger_changed(struct csms *app, const char *charger);
 /* The fleet's hooks for the messages this module handles. */
 extern const struct fleet_hooks api_fleet_hooks;
 

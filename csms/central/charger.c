@@ -179,6 +179,32 @@ static void unlink_entry(struct charger_registry *r, struct charger *c)
 	c->removed = 1;
 }
 
+/* A stored charger row's settings over the defaults in *s. */
+static void settings_from_row(struct charger_settings *s, const struct store_charger *sc)
+{
+	charger_settings_default(s);
+	if (sc->settings_json) {
+		cJSON *j = cJSON_Parse(sc->settings_json);
+		char err[128];
+		if (j)
+			charger_settings_parse(s, j, err, sizeof err);
+		cJSON_Delete(j);
+	}
+	s->has_auth_key = sc->auth_key_hash[0] != 0;
+	snprintf(s->site, sizeof s->site, "%s", sc->site[0] ? sc->site : STORE_SITE_DEFAULT);
+}
+
+int charger_reload_settings(struct charger *c, struct store *st)
+{
+	struct store_charger sc;
+	int rc = store_charger_get(st, c->id, &sc);
+	if (rc)
+		return rc < 0 ? rc : -1;
+	settings_from_row(&c->settings, &sc);
+	free(sc.settings_json);
+	return 0;
+}
+
 static struct charger *load(struct charger_registry *r, struct store *st, const char *id, uint32_t h,
 			    int create)
 {
@@ -195,16 +221,7 @@ static struct charger *load(struct charger_registry *r, struct store *st, const 
 		charger_set_reg(r, c, sc.registration);
 		c->last_seen_ms = sc.last_seen_ms;
 		c->seen_stored_ms = sc.last_seen_ms;
-		if (sc.settings_json) {
-			cJSON *j = cJSON_Parse(sc.settings_json);
-			char err[128];
-			if (j)
-				charger_settings_parse(&c->settings, j, err, sizeof err);
-			cJSON_Delete(j);
-		}
-		c->settings.has_auth_key = sc.auth_key_hash[0] != 0;
-		snprintf(c->settings.site, sizeof c->settings.site, "%s",
-			 sc.site[0] ? sc.site : STORE_SITE_DEFAULT);
+		settings_from_row(&c->settings, &sc);
 		free(sc.settings_json);
 		char key[STORE_ID_MAX + 8], buf[512];
 		snprintf(key, sizeof key, "caps.%s", id);

@@ -294,10 +294,16 @@ static void on_api(struct csms *app, struct fleetmsg *m)
 		app->fleet->hooks->api(app, m);
 }
 
+static void on_reload(struct csms *app, struct fleetmsg *m)
+{
+	if (app->fleet->hooks && app->fleet->hooks->reload)
+		app->fleet->hooks->reload(app, m);
+}
+
 static void (*const handlers[FLEETMSG_TYPES])(struct csms *app, struct fleetmsg *m) = {
-	[FLEETMSG_DLMIN] = on_dlm, [FLEETMSG_DLMOUT] = on_dlm,  [FLEETMSG_DROP] = on_drop,
-	[FLEETMSG_CALL] = on_call, [FLEETMSG_REPLY] = on_reply, [FLEETMSG_REF] = on_ref,
-	[FLEETMSG_API] = on_api,
+	[FLEETMSG_DLMIN] = on_dlm, [FLEETMSG_DLMOUT] = on_dlm,    [FLEETMSG_DROP] = on_drop,
+	[FLEETMSG_CALL] = on_call, [FLEETMSG_REPLY] = on_reply,   [FLEETMSG_REF] = on_ref,
+	[FLEETMSG_API] = on_api,   [FLEETMSG_RELOAD] = on_reload,
 };
 
 static void dispatch(struct csms *app, const char *text, int by_ref)

@@ -23,11 +23,12 @@ struct charger;
 /* What the layers above do with a message; set once at fleet_open. m is
  * borrowed (they may take m->payload, leaving NULL). */
 struct fleet_hooks {
-	void (*call)(struct csms *app, struct fleetmsg *m);  /* an admin call for a charger held here */
-	void (*reply)(struct csms *app, struct fleetmsg *m); /* the answer to one we forwarded */
-	void (*expired)(struct csms *app, void *arg);        /* one we forwarded had no answer in time */
-	void (*dlm)(struct csms *app, struct fleetmsg *m);   /* dlmin / dlmout: the site's control loop */
-	void (*api)(struct csms *app, struct fleetmsg *m);   /* an API operation for the station run here */
+	void (*call)(struct csms *app, struct fleetmsg *m);   /* an admin call for a charger held here */
+	void (*reply)(struct csms *app, struct fleetmsg *m);  /* the answer to one we forwarded */
+	void (*expired)(struct csms *app, void *arg);         /* one we forwarded had no answer in time */
+	void (*dlm)(struct csms *app, struct fleetmsg *m);    /* dlmin / dlmout: the site's control loop */
+	void (*api)(struct csms *app, struct fleetmsg *m);    /* an API operation for the station run here */
+	void (*reload)(struct csms *app, struct fleetmsg *m); /* a charger's settings changed elsewhere */
 };
 
 /* On a postgresql:// store: opens the bus, names the node (node_id, or

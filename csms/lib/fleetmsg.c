@@ -10,9 +10,9 @@
 
 /* The wire names, indexed by type. */
 static const char *const type_names[FLEETMSG_TYPES] = {
-	[FLEETMSG_DROP] = "drop", [FLEETMSG_CALL] = "call",   [FLEETMSG_REPLY] = "reply",
-	[FLEETMSG_REF] = "ref",   [FLEETMSG_DLMIN] = "dlmin", [FLEETMSG_DLMOUT] = "dlmout",
-	[FLEETMSG_API] = "api",
+	[FLEETMSG_DROP] = "drop", [FLEETMSG_CALL] = "call",     [FLEETMSG_REPLY] = "reply",
+	[FLEETMSG_REF] = "ref",   [FLEETMSG_DLMIN] = "dlmin",   [FLEETMSG_DLMOUT] = "dlmout",
+	[FLEETMSG_API] = "api",   [FLEETMSG_RELOAD] = "reload",
 };
 
 int fleetmsg_node_ok(const char *s)
@@ -46,7 +46,8 @@ char *fleetmsg_encode(const struct fleetmsg *m)
 	cJSON_AddStringToObject(o, "t", type_names[m->type]);
 	cJSON_AddStringToObject(o, "n", m->from);
 	switch (m->type) {
-	case FLEETMSG_DROP: cJSON_AddStringToObject(o, "c", m->charger); break;
+	case FLEETMSG_DROP:
+	case FLEETMSG_RELOAD: cJSON_AddStringToObject(o, "c", m->charger); break;
 	case FLEETMSG_CALL:
 	case FLEETMSG_API:
 		if (m->type == FLEETMSG_CALL)
@@ -121,7 +122,7 @@ int fleetmsg_decode(const char *buf, size_t len, struct fleetmsg *m, const char 
 		goto bad;
 	*why = "bad charger id";
 	int dlm = m->type == FLEETMSG_DLMIN || m->type == FLEETMSG_DLMOUT;
-	if ((m->type == FLEETMSG_DROP || m->type == FLEETMSG_CALL || dlm) &&
+	if ((m->type == FLEETMSG_DROP || m->type == FLEETMSG_RELOAD || m->type == FLEETMSG_CALL || dlm) &&
 	    text(o, "c", m->charger, sizeof m->charger, charger_ok))
 		goto bad;
 	*why = "bad request id";

@@ -24,6 +24,7 @@ enum fleetmsg_type {
 	FLEETMSG_DLMOUT, /* "dlmout": from the control node: charger's limit (payload object) */
 	FLEETMSG_API,    /* "api": to the node that runs the station: API operation action with
 			    payload, answer req to from (a "reply") */
+	FLEETMSG_RELOAD, /* "reload": charger's stored settings changed: read them again */
 	FLEETMSG_TYPES
 };
 
@@ -31,7 +32,7 @@ enum fleetmsg_type {
 struct fleetmsg {
 	enum fleetmsg_type type;
 	char from[FLEETMSG_NODE_MAX];     /* the sender */
-	char charger[FLEETMSG_ID_MAX];    /* drop, call, dlmin, dlmout */
+	char charger[FLEETMSG_ID_MAX];    /* drop, call, dlmin, dlmout, reload */
 	char action[FLEETMSG_ACTION_MAX]; /* call: the OCPP action; api: the operation */
 	uint64_t req;                     /* call, api, reply: the asker's request number (1..10^15 - 1) */
 	int status;                       /* reply: HTTP status (100..599) */

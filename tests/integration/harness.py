@@ -312,12 +312,13 @@ class Ws:
 class LimitCharger:
     """A charger with a car charging (StatusNotification Charging) that
     accepts every SetChargingProfile and keeps the limits it was sent:
-    limits [(time, A)], limit / at (the last one and when), history."""
+    limits [(time, A)], limit / at (the last one and when), history, and
+    the last profile's numberPhases (phases)."""
 
     def __init__(self, node, cid, status="Charging"):
         import threading
         self.cid, self.node, self.alive = cid, node, True
-        self.limits = []
+        self.limits, self.phases = [], None
         self.r = Raw(node.url + "/" + cid)
         f = json.loads(self.r.call(boot_frame()))
         assert f[2]["status"] == "Accepted", f
@@ -340,6 +341,7 @@ class LimitCharger:
             if f[2] == "SetChargingProfile":
                 per = f[3]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]
                 self.limits.append((time.time(), per["limit"]))
+                self.phases = per.get("numberPhases")
                 self.r.send(json.dumps([3, f[1], {"status": "Accepted"}]))
             else:
                 self.r.send(json.dumps([3, f[1], {}]))

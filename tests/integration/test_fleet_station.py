@@ -19,7 +19,10 @@ station's measurements (api source) only to the node that does not run it
 3. the dashboard against the other node: GET /api/v1/station answers what
    the station's node has (its live flows, mode and chargers), a PUT there
    changes the station's node's settings (a bad one gets its 400 and
-   changes nothing), and the events stream carries the live view.
+   changes nothing), and the events stream carries the live view;
+4. a charger's settings changed through the station's node (which does
+   not hold it) reach the node that holds it: set to one phase there, its
+   profiles say numberPhases 1.
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
 import http.client
@@ -162,6 +165,19 @@ def run(url):
         c(live.get("pvW") == 8000 and (tgt.get(there.cid) or 0) >= 6,
           "the other node's events stream carries the station's live view: %s W, %s's target %s A"
           % (live.get("pvW"), there.cid, tgt.get(there.cid)))
+
+        # 4. a charger's settings changed through a node that does not hold it reach its holder
+        c.eq(lead.put("/api/v1/chargers/" + there.cid, {"chargingMode": "fast"})[0], 200,
+             "%s to fast through the station's node" % there.cid)
+        t = wait(lambda: there.limit == 16 and time.time() - there.at > 1, 15)
+        c(t is not None, "on fast it gets its 16 A maximum: %s" % there.limit)
+        c.eq(there.phases, 3, "on three phases")
+        c.eq(lead.put("/api/v1/chargers/" + there.cid, {"phases": 1})[0], 200,
+             "it is a one-phase charger, said through the station's node")
+        t = wait(lambda: there.phases == 1, 15)
+        c(t is not None, "the node that holds it read the new setting: its profiles say numberPhases %s"
+          % there.phases)
+        c("settings read again" in other.logtext(), "its holder logged that it read them again")
 
         halt.set()
         for d in nodes:

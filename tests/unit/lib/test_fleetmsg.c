@@ -67,6 +67,8 @@ static void round_trips(void)
 	CHECK(decodes("{\"t\":\"api\",\"n\":\"a\",\"a\":\"stationGet\",\"id\":3,\"p\":{}}"));
 
 	CHECK(decodes("{\"t\":\"drop\",\"n\":\"a\",\"c\":\"CP1\"}"));
+	CHECK(decodes("{\"t\":\"reload\",\"n\":\"a\",\"c\":\"CP1\"}"));
+	CHECK(!decodes("{\"t\":\"reload\",\"n\":\"a\"}")); /* whose settings? */
 	CHECK(decodes("{\"t\":\"ref\",\"n\":\"a\",\"r\":7}"));
 
 	/* the control loop's messages: a charger and an object of values */
