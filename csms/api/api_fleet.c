@@ -3,6 +3,7 @@
  * holding side (send the CALL, send the answer back). */
 #include "api_fleet.h"
 #include "admin.h"
+#include "api_locallist.h"
 #include "api_station.h"
 #include "charger.h"
 #include "control.h"
@@ -24,7 +25,7 @@ static int64_t forward_wait_ms(const struct csms *app)
 }
 
 /* What a forwarded request waits with: its HTTP transaction, and whether
- * it is a station operation (an expiry answers differently). */
+ * it is an API operation (an expiry answers differently from an OCPP call's). */
 struct fwd {
 	struct http_txn *t;
 	int station;
@@ -203,6 +204,45 @@ void api_fleet_charger_changed(struct csms *app, const char *charger)
 	}
 }
 
+/* The holder: an operation for a charger held here, asked by another node
+ * (payload {"charger", "body"}); the answer goes back when it is known. */
+static void on_charger_op(struct csms *app, struct fleetmsg *m)
+{
+	struct held_call *h = calloc(1, sizeof *h);
+	if (!h)
+		return;
+	snprintf(h->node, sizeof h->node, "%s", m->from);
+	h->req = m->req;
+	h->app = app;
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(m->payload, "charger");
+	const cJSON *body = cJSON_GetObjectItemCaseSensitive(m->payload, "body");
+	struct charger *ch =
+		cJSON_IsString(id) ? charger_find(app->chargers, app->store, id->valuestring) : NULL;
+	int status;
+	cJSON *answer;
+	if (!ch || !cJSON_IsObject(body))
+		answer_back(h, 404, admin_error_json("NotFound", "no such charger here"));
+	else if (api_locallist_run(app, ch, body, answer_back, h, &status, &answer))
+		answer_back(h, status, answer);
+}
+
+int api_fleet_forward_op(struct route_ctx *c, const char *charger, const char *op, const cJSON *body)
+{
+	char node[FLEETMSG_NODE_MAX];
+	if (fleet_holder(c->app, charger, node) <= 0)
+		return 1;
+	cJSON *p = cJSON_CreateObject();
+	cJSON_AddStringToObject(p, "charger", charger);
+	cJSON_AddItemToObject(p, "body", cJSON_Duplicate(body, 1));
+	struct fleetmsg m = { .type = FLEETMSG_API, .payload = p };
+	snprintf(m.action, sizeof m.action, "%s", op);
+	if (!send_waiting(c, node, &m, 1))
+		LOGD("fleet", "%s %s: forwarded to node %s (request %llu)", charger, op, node,
+		     (unsigned long long)m.req);
+	cJSON_Delete(p);
+	return 0;
+}
+
 /* ---- the asking node ---- */
 
 /* The station's node: an operation asked by another node, run here while
@@ -211,6 +251,10 @@ static void on_api(struct csms *app, struct fleetmsg *m)
 {
 	int status;
 	cJSON *body;
+	if (!strcmp(m->action, "localListSend")) {
+		on_charger_op(app, m);
+		return;
+	}
 	if (api_fleet_runs_here(app)) {
 		body = api_station_run(app, m->action, m->payload, &status);
 	} else {
@@ -258,7 +302,9 @@ static void on_expired(struct csms *app, void *arg)
 	if (!t) /* a question for the live view: the next one goes in a second */
 		return;
 	if (station) {
-		admin_error(t, 504, "Timeout", "the node that runs the station did not answer in time");
+		admin_error(t, 504, "Timeout",
+			    "the node asked (that runs the station, or holds the charger) did not answer in "
+			    "time");
 		return;
 	}
 	struct call_result r = { .outcome = CALL_TIMEOUT,

@@ -32,6 +32,10 @@ int api_fleet_to_lead(struct route_ctx *c, const char *name, const cJSON *body);
  * sent (new tree), NULL when none is younger than 5 s; each call asks for
  * the next one (at most one question in flight, one a second). */
 cJSON *api_fleet_lead_live(struct csms *app);
+/* An operation on a charger another node holds (op "localListSend", body
+ * borrowed): sent to that node, which runs it and whose answer this node
+ * gives unchanged. 0 when sent or answered; 1 when no other node holds it. */
+int api_fleet_forward_op(struct route_ctx *c, const char *charger, const char *op, const cJSON *body);
 /* A charger's settings were stored here: the node that holds it and the
  * one that runs the station (when others) read them again. */
 void api_fleet_charger_changed(struct csms *app, const char *charger);

@@ -1,9 +1,11 @@
 /* api_locallist.c: GET and POST /api/v1/chargers/{id}/local-list. The list
  * and its version come from central/locallist.c; this file checks the
  * request, sends the SendLocalList and answers with the charger's answer
- * and what was sent. */
+ * and what was sent. Several nodes: a charger another node holds gets it
+ * through that node (api_fleet_forward_op), which runs api_locallist_run. */
 #include "api_locallist.h"
 #include "admin.h"
+#include "api_fleet.h"
 #include "charger.h"
 #include "csms.h"
 #include "http.h"
@@ -78,10 +80,11 @@ void api_locallist_get(struct route_ctx *c)
 	admin_reply_json(c->t, 200, o);
 }
 
-/* What the answer to the HTTP request adds to the charger's answer; from
- * the send to the end of the call. */
+/* What the answer adds to the charger's answer; from the send to the end
+ * of the call. */
 struct send_ctx {
-	struct http_txn *t;
+	void (*reply)(void *arg, int status, cJSON *body);
+	void *arg;
 	int version, entries, removed;
 	char type[16];
 };
@@ -94,51 +97,52 @@ static void send_done(void *arg, const struct call_result *r)
 	cJSON_AddStringToObject(extra, "updateType", sc->type);
 	cJSON_AddNumberToObject(extra, "entries", sc->entries);
 	cJSON_AddNumberToObject(extra, "removed", sc->removed);
-	admin_call_reply(sc->t, r, extra);
+	int status;
+	cJSON *o = admin_call_answer(r, extra, &status);
+	sc->reply(sc->arg, status, o);
 	free(sc);
 }
 
-void api_locallist_send(struct route_ctx *c)
+/* An answer now: *status and *answer, 1. */
+static int now(int *status, cJSON **answer, int st, const char *code, const char *msg)
 {
-	struct csms *app = c->app;
+	*status = st;
+	*answer = admin_error_json(code, "%s", msg);
+	return 1;
+}
+
+int api_locallist_run(struct csms *app, struct charger *ch, const cJSON *body,
+		      void (*reply)(void *arg, int status, cJSON *body), void *arg, int *status,
+		      cJSON **answer)
+{
 	char why[256];
-	struct charger *ch = admin_route_charger(c);
-	if (!ch)
-		return;
-	cJSON *body = admin_parse_body(c, 0), *req = NULL, *wanted = NULL, *held = NULL, *list = NULL;
-	struct send_ctx *sc = NULL;
-	if (!body)
-		return;
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(body, "updateType"), *v;
 	cJSON_ArrayForEach(v, body) if (strcmp(v->string, "updateType"))
 	{
-		admin_error(c->t, 400, "BadRequest", "%.40s: unknown field", v->string);
-		goto out;
+		snprintf(why, sizeof why, "%.40s: unknown field", v->string);
+		return now(status, answer, 400, "BadRequest", why);
 	}
 	if (!cJSON_IsString(type) ||
-	    (strcmp(type->valuestring, "Full") && strcmp(type->valuestring, "Differential"))) {
-		admin_error(c->t, 400, "BadRequest", "updateType: Full or Differential");
-		goto out;
-	}
+	    (strcmp(type->valuestring, "Full") && strcmp(type->valuestring, "Differential")))
+		return now(status, answer, 400, "BadRequest", "updateType: Full or Differential");
 	if (!ch->session) {
-		admin_error(c->t, 409, "NotConnected", "charger '%s' is not connected", ch->id);
-		goto out;
+		snprintf(why, sizeof why, "charger '%s' is not connected", ch->id);
+		return now(status, answer, 409, "NotConnected", why);
 	}
 	int full = !strcmp(type->valuestring, "Full"), held_version, version;
-	if (store_locallist_get(app->store, ch->id, &held_version) < 0) {
-		admin_error(c->t, 500, "InternalError", "cannot read the local list");
-		goto out;
-	}
-	sc = calloc(1, sizeof *sc);
-	wanted = locallist_wanted(app->store, ch->id, app->now_ms);
-	held = locallist_held(app->store, ch->id);
-	req = cJSON_CreateObject();
+	if (store_locallist_get(app->store, ch->id, &held_version) < 0)
+		return now(status, answer, 500, "InternalError", "cannot read the local list");
+	struct send_ctx *sc = calloc(1, sizeof *sc);
+	cJSON *wanted = locallist_wanted(app->store, ch->id, app->now_ms);
+	cJSON *held = locallist_held(app->store, ch->id);
+	cJSON *req = cJSON_CreateObject(), *list;
+	int rc = 1;
 	if (!sc || !wanted || !held || !req) {
-		admin_error(c->t, 500, "InternalError", "out of memory");
+		now(status, answer, 500, "InternalError", "out of memory");
 		goto out;
 	}
 	if (locallist_send_version(app->store, held_version, &version)) {
-		admin_error(c->t, 500, "InternalError", "cannot store the list version");
+		now(status, answer, 500, "InternalError", "cannot store the list version");
 		goto out;
 	}
 	if (full) {
@@ -151,24 +155,49 @@ void api_locallist_send(struct route_ctx *c)
 	cJSON_AddNumberToObject(req, "listVersion", version);
 	cJSON_AddStringToObject(req, "updateType", type->valuestring);
 	cJSON_AddItemToObject(req, "localAuthorizationList", list);
-	sc->t = c->t;
+	sc->reply = reply;
+	sc->arg = arg;
 	sc->version = version;
 	snprintf(sc->type, sizeof sc->type, "%s", type->valuestring);
-	c->t->deferred = 1;
-	int rc = ocppj_call_src(ch->session, "SendLocalList", req, "admin", send_done, sc, why, sizeof why);
-	if (rc) {
-		c->t->deferred = 0;
-		admin_error(c->t, rc == -1 ? 400 : 500, rc == -1 ? "BadRequest" : "InternalError", "%s",
-			    rc == -1 ? why : "out of memory");
+	int sent = ocppj_call_src(ch->session, "SendLocalList", req, "admin", send_done, sc, why, sizeof why);
+	if (sent) {
+		now(status, answer, sent == -1 ? 400 : 500, sent == -1 ? "BadRequest" : "InternalError",
+		    sent == -1 ? why : "out of memory");
 		goto out;
 	}
 	LOGI("locallist", "%s: SendLocalList %s version %d (%d entries, %d removed)", ch->id, sc->type,
 	     version, sc->entries, sc->removed);
 	sc = NULL; /* the callback frees it */
+	rc = 0;
 out:
 	free(sc);
 	cJSON_Delete(req);
 	cJSON_Delete(wanted);
 	cJSON_Delete(held);
+	return rc;
+}
+
+static void http_reply(void *arg, int status, cJSON *body)
+{
+	admin_reply_json(arg, status, body);
+}
+
+void api_locallist_send(struct route_ctx *c)
+{
+	struct charger *ch = admin_route_charger(c);
+	if (!ch)
+		return;
+	cJSON *body = admin_parse_body(c, 0), *answer;
+	if (!body)
+		return;
+	int status;
+	/* several nodes: a charger another node holds gets it through that node */
+	if (ch->session || api_fleet_forward_op(c, ch->id, "localListSend", body)) {
+		c->t->deferred = 1;
+		if (api_locallist_run(c->app, ch, body, http_reply, c->t, &status, &answer)) {
+			c->t->deferred = 0;
+			admin_reply_json(c->t, status, answer);
+		}
+	}
 	cJSON_Delete(body);
 }

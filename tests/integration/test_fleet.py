@@ -143,6 +143,19 @@ def run(url):
         audit = psql(url, "SELECT count(*) FROM audit WHERE charger='F1' AND action='TriggerMessage'")[0][0]
         c.eq(audit, 3, "one audit row per call, forwarded or not")
 
+        # the local authorisation list through another node: sent by the holder, the same answer
+        c.eq(nodes[1].put("/api/v1/id-tags/TAG-FLEET", {})[0] in (200, 201),
+             True, "an id tag for the local lists")
+        st, r = nodes[0].post("/api/v1/chargers/F1/local-list", {"updateType": "Full"})
+        c(st == 200 and r.get("result", {}).get("status") == "Accepted" and r.get("entries", 0) >= 1,
+          "POST .../local-list at a node that does not hold the charger: sent through its holder (%s %s)"
+          % (st, r))
+        st, r = nodes[2].get("/api/v1/chargers/F1/local-list")
+        c(st == 200 and r.get("version") is not None and r.get("upToDate") is True,
+          "any node sees the list the charger now holds: %s" % r)
+        st, r = nodes[0].post("/api/v1/chargers/F1/local-list", {"updateType": "Sideways"})
+        c.eq(st, 400, "a bad updateType through another node: the holder's 400")
+
         # a charger that nobody holds: 409 as on one node
         chargers[5].close()
         c(wait(lambda: "F5" not in holders(url), 5) is not None, "a closed charger's lease is dropped")
