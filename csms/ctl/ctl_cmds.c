@@ -815,6 +815,95 @@ static int cmd_audit(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *
 	return 0;
 }
 
+/* ---- sites (a fleet's buildings: each its breaker, sensor and DLM) ---- */
+
+static int cmd_sites(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	static const char *const heads[] = { "ID",     "NAME",     "BREAKER A", "MARGIN A",
+					     "SENSOR", "CHARGERS", "STATION",   "CONTROL NODE" };
+	cJSON *j, *s;
+	(void)cmd;
+	(void)a;
+	int rc = api(c, "GET", "/api/v1/sites", NULL, &j);
+	if (rc || c->json)
+		return rc;
+	struct ctl_table t;
+	ctl_table_init(&t, heads, 8);
+	cJSON_ArrayForEach(s, j)
+	{
+		char id[64], name[80], br[32], mg[32], sensor[32], n[16], node[64];
+		const cJSON *sen = cJSON_GetObjectItemCaseSensitive(s, "sensor");
+		const char *row[] = {
+			ctl_field(s, "id", id, sizeof id),
+			ctl_field(s, "name", name, sizeof name),
+			ctl_field(s, "breakerA", br, sizeof br),
+			ctl_field(s, "marginA", mg, sizeof mg),
+			cJSON_IsObject(sen) ? ctl_field(sen, "type", sensor, sizeof sensor) : "-",
+			ctl_field(s, "chargerCount", n, sizeof n),
+			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "station")) ? "yes" : "no",
+			ctl_field(s, "controlNode", node, sizeof node)
+		};
+		ctl_table_row(&t, row);
+	}
+	ctl_table_print(&t, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_site(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char path[PATH_MAX_LEN];
+	cJSON *j;
+	(void)cmd;
+	if (mkpath(path, sizeof path, "/api/v1/sites/%s", a->pos[0]))
+		return too_long(c);
+	int rc = api(c, "GET", path, NULL, &j);
+	if (rc || c->json)
+		return rc;
+	ctl_print_any(j, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_site_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char path[PATH_MAX_LEN], why[300];
+	cJSON *b = cJSON_CreateObject(), *j = NULL;
+	if (!b)
+		return CTL_EXIT_ERROR;
+	for (int i = 1; i < a->npos; i++)
+		if (set_kv(b, a->pos[i], why, sizeof why)) {
+			cJSON_Delete(b);
+			return ctl_usage_error(c, cmd, "%s", why);
+		}
+	char *body = cJSON_PrintUnformatted(b);
+	cJSON_Delete(b);
+	int rc = !body                                                     ? CTL_EXIT_ERROR
+		: mkpath(path, sizeof path, "/api/v1/sites/%s", a->pos[0]) ? too_long(c)
+									   : api(c, "PUT", path, body, &j);
+	free(body);
+	if (rc || c->json)
+		return rc;
+	ctl_print_any(j, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int cmd_site_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	char path[PATH_MAX_LEN];
+	cJSON *j;
+	(void)cmd;
+	if (mkpath(path, sizeof path, "/api/v1/sites/%s", a->pos[0]))
+		return too_long(c);
+	int rc = api(c, "DELETE", path, NULL, &j);
+	cJSON_Delete(j);
+	if (rc || c->json)
+		return rc;
+	printf("%s: deleted\n", a->pos[0]);
+	return 0;
+}
+
 /* ---- generic views: dlm, station, alarms, diagnosis, health ---- */
 
 /* The API path of a command that just shows one resource. */
@@ -1085,6 +1174,12 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "dlm", "", 0, 0, NOOPTS, cmd_view, "dynamic load management settings and live state", 0 },
 	{ "dlm set", "KEY=VALUE...", 1, CTL_MAX_POS, NOOPTS, cmd_set,
 	  "change DLM settings (values as JSON when they parse, else strings)", 0 },
+	{ "sites", "", 0, 0, NOOPTS, cmd_sites,
+	  "list the sites (breaker, sensor, chargers, which node runs each)", 0 },
+	{ "site", "ID", 1, 1, NOOPTS, cmd_site, "one site: its DLM settings and live state", 0 },
+	{ "site set", "ID KEY=VALUE...", 2, CTL_MAX_POS, NOOPTS, cmd_site_set,
+	  "create or change a site (name=..., breakerA=..., sensor.type=api; as dlm set)", 0 },
+	{ "site rm", "ID", 1, 1, NOOPTS, cmd_site_rm, "delete a site without chargers", 0 },
 	{ "station", "", 0, 0, NOOPTS, cmd_view, "station mode, settings and live power flows", 0 },
 	{ "station set", "KEY=VALUE...", 1, CTL_MAX_POS, NOOPTS, cmd_set,
 	  "change station settings in one PUT (values as JSON when they parse, else strings;\n"

@@ -1,7 +1,7 @@
 """pgtest.py: a throwaway PostgreSQL for the integration tests that need
-one (test_pg_store, test_fleet, test_fleet_dlm): tests/tools/pg_server.sh
-in a state folder of the test's own, databases made in it, and psql to
-read what csmsd stored."""
+one (test_pg_store, test_fleet*): tests/tools/pg_server.sh in a state
+folder of the test's own, databases made in it, and psql to read what
+csmsd stored; fleet_main, the frame of a test of several nodes."""
 import csv
 import io
 import os
@@ -9,6 +9,8 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
+import traceback
 
 SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "pg_server.sh")
 state = tempfile.mkdtemp(prefix="csms-pg-")
@@ -51,3 +53,36 @@ def stop():
     pg("stop")
     if os.path.isdir(state) and not os.listdir(state):
         os.rmdir(state)
+
+
+class Fleet:
+    """What a test of several nodes makes and fleet_main ends: its nodes
+    (Csmsd), its chargers (anything with close()) and an event that stops
+    its feeder threads."""
+
+    def __init__(self):
+        self.nodes, self.chargers, self.halt = [], [], threading.Event()
+
+
+def fleet_main(c, name, run):
+    """Starts PostgreSQL, runs run(url, fleet) on a new database name, and
+    ends it however it went: an exception is a failed check with the nodes'
+    logs (and the nodes killed); the feeders stopped, the chargers closed,
+    the nodes' folders removed, PostgreSQL stopped; then c.done()."""
+    start()
+    f = Fleet()
+    try:
+        run(database(name), f)
+    except Exception as e:  # noqa: BLE001
+        c(False, "exception: %r\n%s\n%s" % (e, traceback.format_exc(),
+                                           "\n".join(d.logtext()[-3000:] for d in f.nodes)))
+        for d in f.nodes:
+            d.kill()
+    finally:
+        f.halt.set()
+        for ch in f.chargers:
+            ch.close()
+        for d in f.nodes:
+            d.cleanup()
+        stop()
+    c.done()

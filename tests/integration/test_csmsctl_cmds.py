@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """test_csmsctl_cmds.py: csmsctl's commands matching the API (issue 13,
 item 14) against a real csmsd and a cpsim raw charger: `charger set`,
-`charger rm`, `configuration`, `transaction stop`, `audit` (output and
+`charger rm`, `configuration`, `transaction stop`, `audit`, `sites`,
+`site`, `site set`, `site rm` (output and
 exit codes, the API's error text on stderr), the note while a charger is
 slow to answer, and tables that fit the terminal (run in a pseudo-terminal
 of 80 and 40 columns; whole cells through a pipe).
@@ -239,6 +240,20 @@ try:
     expect(ctl(d, "charger", "rm", "CP9"), 0, "charger rm", out=["CP9: deleted"])
     expect(ctl(d, "charger", "rm"), 2, "charger rm without ID", err=["usage:"])
     expect(ctl(d, "charger", "rm", "X", "--forse"), 2, "charger rm: a wrong option", err=["unknown option '--forse'"])
+
+    # ---- sites ----
+    expect(ctl(d, "site", "set", "garage", "name=Garage", "breakerA=16", "sensor.type=api"), 0, "site set: create",
+           out=["Garage", "16"])
+    o = expect(ctl(d, "sites"), 0, "sites", out=["ID", "BREAKER A", "default", "garage", "Garage"])
+    row = [l for l in o.splitlines() if l.startswith("garage")]
+    c(row and "16" in row[0] and "api" in row[0] and " no" in row[0], "the garage's row: %r" % row)
+    expect(ctl(d, "site", "garage"), 0, "site ID", out=["breakerA", "16"])
+    expect(ctl(d, "site", "set", "garage", "breakerA=0"), 1, "site set: a bad breaker", err=["error 400", "breakerA"])
+    c.eq(d.get("/api/v1/sites/garage")[1]["breakerA"], 16, "unchanged")
+    expect(ctl(d, "site", "rm", "default"), 1, "site rm: the default site", err=["409"])
+    expect(ctl(d, "site", "rm", "garage"), 0, "site rm", out=["garage: deleted"])
+    expect(ctl(d, "site", "nope"), 1, "site: unknown", err=["404"])
+    expect(ctl(d, "site", "set", "x"), 2, "site set without KEY=VALUE", err=["usage:"])
 except Exception as e:
     import traceback
     c(False, "exception: %s\n%s" % (traceback.format_exc(), d.logtext()[-3000:]))

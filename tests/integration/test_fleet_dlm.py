@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger
-from pgtest import database, pg, start, stop
+from pgtest import fleet_main, pg
 
 BREAKER, MARGIN, GRID = 63, 3, 1
 
@@ -61,13 +61,13 @@ def control_nodes(nodes):
     return out
 
 
-def run(url):
+def run(url, f):
     settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
                     dlm_sensor="api", dlm_tick_ms=200, dlm_settle_s=0, dlm_react_s=0, dlm_min_pause_s=0,
                     dlm_ramp_a_per_s=100, dlm_breaker_a=BREAKER, dlm_margin_a=MARGIN, dlm_stale_s=30)
     p = ports(6)
-    nodes, chargers = [], []
-    stop = threading.Event()
+    nodes, chargers = f.nodes, f.chargers
+    stop = f.halt
 
     def feed():   # the site's meter, as every node sees it
         while not stop.is_set():
@@ -79,111 +79,94 @@ def run(url):
                         pass
             time.sleep(0.3)
     feeder = threading.Thread(target=feed, daemon=True)
-    try:
-        for i in range(3):
-            d = Csmsd(db=url, node_id="n%d" % i, ws_port=p[2 * i], admin_port=p[2 * i + 1], **settings)
-            d.node_id = "n%d" % i
-            nodes.append(d)
-        feeder.start()
+    for i in range(3):
+        d = Csmsd(db=url, node_id="n%d" % i, ws_port=p[2 * i], admin_port=p[2 * i + 1], **settings)
+        d.node_id = "n%d" % i
+        nodes.append(d)
+    feeder.start()
 
-        # 1. one node runs the loop, and all say which
-        ok = wait(lambda: len(set(control_nodes(nodes).values())) == 1
-                  and None not in control_nodes(nodes).values(), 10)
-        seen = control_nodes(nodes)
-        c(ok is not None, "every node names the same control node: %s" % seen)
-        holder = next(iter(seen.values()))
-        c(holder in ("n0", "n1", "n2"), "the control node is one of them: %s" % holder)
-        claims = [n for n, v in seen.items() if v == n]
-        c.eq(claims, [holder], "exactly one node says it runs the loop")
+    # 1. one node runs the loop, and all say which
+    ok = wait(lambda: len(set(control_nodes(nodes).values())) == 1
+              and None not in control_nodes(nodes).values(), 10)
+    seen = control_nodes(nodes)
+    c(ok is not None, "every node names the same control node: %s" % seen)
+    holder = next(iter(seen.values()))
+    c(holder in ("n0", "n1", "n2"), "the control node is one of them: %s" % holder)
+    claims = [n for n, v in seen.items() if v == n]
+    c.eq(claims, [holder], "exactly one node says it runs the loop")
 
-        # 2. chargers on every node, limits from the one decision
-        for i in range(6):
-            chargers.append(LimitCharger(nodes[i % 3], "D%d" % i))
-        budget = BREAKER - MARGIN
+    # 2. chargers on every node, limits from the one decision
+    for i in range(6):
+        chargers.append(LimitCharger(nodes[i % 3], "D%d" % i))
+    budget = BREAKER - MARGIN
 
-        def settled(chs, share):
-            lim = [ch.last() for ch in chs]
-            return None not in lim and all(abs(x - share) <= 1.5 for x in lim)
-        share6 = (budget - GRID) / 6.0
-        t = wait(lambda: settled(chargers, share6), 20)
-        lim = {ch.cid: ch.last() for ch in chargers}
-        c(t is not None, "six chargers on three nodes get one decision's shares (~%.1f A): %s" % (share6, lim))
-        c(None not in lim.values() and sum(lim.values()) <= budget + 0.1,
-          "the sum of their limits %s <= breaker - margin %d" % (sum(x or 0 for x in lim.values()), budget))
-        st, g = nodes[int(holder[1])].get("/api/v1/dlm")
-        c.eq(sorted(x["id"] for x in g["chargers"]), ["D%d" % i for i in range(6) if i % 3 == int(holder[1])],
-             "the holder's GET /api/v1/dlm lists its own chargers")
+    def settled(chs, share):
+        lim = [ch.last() for ch in chs]
+        return None not in lim and all(abs(x - share) <= 1.5 for x in lim)
+    share6 = (budget - GRID) / 6.0
+    t = wait(lambda: settled(chargers, share6), 20)
+    lim = {ch.cid: ch.last() for ch in chargers}
+    c(t is not None, "six chargers on three nodes get one decision's shares (~%.1f A): %s" % (share6, lim))
+    c(None not in lim.values() and sum(lim.values()) <= budget + 0.1,
+      "the sum of their limits %s <= breaker - margin %d" % (sum(x or 0 for x in lim.values()), budget))
+    st, g = nodes[int(holder[1])].get("/api/v1/dlm")
+    c.eq(sorted(x["id"] for x in g["chargers"]), ["D%d" % i for i in range(6) if i % 3 == int(holder[1])],
+         "the holder's GET /api/v1/dlm lists its own chargers")
 
-        # 3. the holder SIGKILLed
-        dead = nodes[int(holder[1])]
-        rest = [n for n in nodes if n is not dead]
-        left = [ch for ch in chargers if ch.node is not dead]
-        both = []
-        named_dead = []
-        killed = time.time()
-        dead.proc.send_signal(signal.SIGKILL)
-        dead.proc.wait()
+    # 3. the holder SIGKILLed
+    dead = nodes[int(holder[1])]
+    rest = [n for n in nodes if n is not dead]
+    left = [ch for ch in chargers if ch.node is not dead]
+    both = []
+    named_dead = []
+    killed = time.time()
+    dead.proc.send_signal(signal.SIGKILL)
+    dead.proc.wait()
 
-        def taken():
-            now = control_nodes(rest)
-            claim = [n for n, v in now.items() if v == n]
-            if len(claim) > 1:
-                both.append(now)
-            if time.time() - killed > 2 and holder in now.values():
-                named_dead.append(now)
-            return len(claim) == 1 and len(set(now.values())) == 1
-        t = wait(taken, 15, step=0.02)
-        c(t is not None, "another node took the control loop: %s" % control_nodes(rest))
-        print("control loop takeover: %.2f s after the SIGKILL (dlm_tick_ms %d)" % (t or -1, settings["dlm_tick_ms"]))
-        c.eq(both, [], "never two nodes claiming the loop at once")
-        c.eq(named_dead, [], "no node names the killed one 2 s after its death")
-        share4 = (budget - GRID) / 4.0
-        t2 = wait(lambda: all(any(ts > killed for ts, _ in ch.limits) for ch in left)
-                  and settled(left, share4), 20)
-        lim = {ch.cid: ch.last() for ch in left}
-        c(t2 is not None, "the remaining chargers got their limits again (~%.1f A): %s" % (share4, lim))
-        print("limits re-sent to the remaining chargers %.2f s after the SIGKILL" % (t2 or -1))
-        c(None not in lim.values() and sum(lim.values()) <= budget + 0.1,
-          "still within breaker - margin: %s" % sum(x or 0 for x in lim.values()))
-
-        # 4. the database away: no node runs the loop, health says so; back: one does again
-        c.eq(pg("down").returncode, 0, "PostgreSQL stopped")
-        down = time.time()
-
-        def health_down():
-            return all(n.get("/api/v1/health")[1].get("database") == "unavailable" for n in rest)
-        t3 = wait(health_down, 15, step=0.2)
-        c(t3 is not None, "health: database unavailable on every node")
+    def taken():
         now = control_nodes(rest)
-        c.eq([n for n, v in now.items() if v == n], [], "no node runs the loop without its database: %s" % now)
-        print("database away: health says so %.1f s later (node_lease_s %d)" % (t3 or -1, settings["node_lease_s"]))
-        c(any("no longer runs the site's control loop" in d.logtext() for d in rest),
-          "the holder logged that it let the loop go")
-        c.eq(pg("up").returncode, 0, "PostgreSQL started again")
-        t4 = wait(lambda: len([n for n, v in control_nodes(rest).items() if v == n]) == 1
-                  and len(set(control_nodes(rest).values())) == 1, 20, step=0.2)
-        c(t4 is not None, "one node runs the loop again once the database is back: %s" % control_nodes(rest))
-        print("database back: a node runs the loop again %.1f s later (%.1f s after it went away)"
-              % (t4 or -1, time.time() - down))
-        stop.set()
-        for d in rest:
-            c.eq(d.stop(), 0, "a node stops")
-    except Exception as e:  # noqa: BLE001
-        import traceback
-        c(False, "exception: %r\n%s\n%s" % (e, traceback.format_exc(), "\n".join(d.logtext()[-3000:] for d in nodes)))
-        for d in nodes:
-            d.kill()
-    finally:
-        stop.set()
-        for ch in chargers:
-            ch.close()
-        for d in nodes:
-            d.cleanup()
+        claim = [n for n, v in now.items() if v == n]
+        if len(claim) > 1:
+            both.append(now)
+        if time.time() - killed > 2 and holder in now.values():
+            named_dead.append(now)
+        return len(claim) == 1 and len(set(now.values())) == 1
+    t = wait(taken, 15, step=0.02)
+    c(t is not None, "another node took the control loop: %s" % control_nodes(rest))
+    print("control loop takeover: %.2f s after the SIGKILL (dlm_tick_ms %d)" % (t or -1, settings["dlm_tick_ms"]))
+    c.eq(both, [], "never two nodes claiming the loop at once")
+    c.eq(named_dead, [], "no node names the killed one 2 s after its death")
+    share4 = (budget - GRID) / 4.0
+    t2 = wait(lambda: all(any(ts > killed for ts, _ in ch.limits) for ch in left)
+              and settled(left, share4), 20)
+    lim = {ch.cid: ch.last() for ch in left}
+    c(t2 is not None, "the remaining chargers got their limits again (~%.1f A): %s" % (share4, lim))
+    print("limits re-sent to the remaining chargers %.2f s after the SIGKILL" % (t2 or -1))
+    c(None not in lim.values() and sum(lim.values()) <= budget + 0.1,
+      "still within breaker - margin: %s" % sum(x or 0 for x in lim.values()))
+
+    # 4. the database away: no node runs the loop, health says so; back: one does again
+    c.eq(pg("down").returncode, 0, "PostgreSQL stopped")
+    down = time.time()
+
+    def health_down():
+        return all(n.get("/api/v1/health")[1].get("database") == "unavailable" for n in rest)
+    t3 = wait(health_down, 15, step=0.2)
+    c(t3 is not None, "health: database unavailable on every node")
+    now = control_nodes(rest)
+    c.eq([n for n, v in now.items() if v == n], [], "no node runs the loop without its database: %s" % now)
+    print("database away: health says so %.1f s later (node_lease_s %d)" % (t3 or -1, settings["node_lease_s"]))
+    c(any("no longer runs the site's control loop" in d.logtext() for d in rest),
+      "the holder logged that it let the loop go")
+    c.eq(pg("up").returncode, 0, "PostgreSQL started again")
+    t4 = wait(lambda: len([n for n, v in control_nodes(rest).items() if v == n]) == 1
+              and len(set(control_nodes(rest).values())) == 1, 20, step=0.2)
+    c(t4 is not None, "one node runs the loop again once the database is back: %s" % control_nodes(rest))
+    print("database back: a node runs the loop again %.1f s later (%.1f s after it went away)"
+          % (t4 or -1, time.time() - down))
+    stop.set()
+    for d in rest:
+        c.eq(d.stop(), 0, "a node stops")
 
 
-start()
-try:
-    run(database("fleetdlm"))
-finally:
-    stop()
-c.done()
+fleet_main(c, "fleetdlm", run)

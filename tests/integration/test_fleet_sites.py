@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger, free_port
-from pgtest import database, psql, start, stop
+from pgtest import fleet_main, psql
 
 c = Checks()
 GRID = 1
@@ -53,12 +53,12 @@ def one_runs(nodes, site):
         [n for n, v in now.items() if v == n] == list(set(now.values()))
 
 
-def run(url):
+def run(url, f):
     settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
                     dlm_sensor="api", dlm_tick_ms=200, dlm_settle_s=0, dlm_react_s=0, dlm_min_pause_s=0,
                     dlm_ramp_a_per_s=100, dlm_breaker_a=32, dlm_margin_a=1, dlm_stale_s=30)
-    nodes, chargers = [], []
-    halt = threading.Event()
+    nodes, chargers = f.nodes, f.chargers
+    halt = f.halt
 
     def feed():   # each site's meter, as every node sees it
         while not halt.is_set():
@@ -69,88 +69,71 @@ def run(url):
                     except Exception:  # noqa: BLE001
                         pass
             time.sleep(0.3)
-    try:
-        for i in range(2):
-            d = Csmsd(db=url, node_id="n%d" % i, ws_port=free_port(), admin_port=free_port(), **settings)
-            d.node_id = "n%d" % i
-            nodes.append(d)
-        st, s = nodes[0].put("/api/v1/sites/garage", {"name": "Garage", "breakerA": 16, "marginA": 1, "sensor": "api",
-                                                      "settleS": 0, "reactS": 0, "minPauseS": 0, "rampAPerS": 100,
-                                                      "tickMs": 200, "staleS": 30})
-        c.eq(st, 201, "the garage created through n0")
-        t = wait(lambda: nodes[1].get("/api/v1/sites/garage")[0] == 200, 10)
-        c(t is not None, "n1 reads the garage from the database")
-        print("the new site reached the other node %.1f s later" % (t or -1))
-        threading.Thread(target=feed, daemon=True).start()
+    for i in range(2):
+        d = Csmsd(db=url, node_id="n%d" % i, ws_port=free_port(), admin_port=free_port(), **settings)
+        d.node_id = "n%d" % i
+        nodes.append(d)
+    st, s = nodes[0].put("/api/v1/sites/garage", {"name": "Garage", "breakerA": 16, "marginA": 1, "sensor": "api",
+                                                  "settleS": 0, "reactS": 0, "minPauseS": 0, "rampAPerS": 100,
+                                                  "tickMs": 200, "staleS": 30})
+    c.eq(st, 201, "the garage created through n0")
+    t = wait(lambda: nodes[1].get("/api/v1/sites/garage")[0] == 200, 10)
+    c(t is not None, "n1 reads the garage from the database")
+    print("the new site reached the other node %.1f s later" % (t or -1))
+    threading.Thread(target=feed, daemon=True).start()
 
-        # 2. one node per site
-        for site in ("default", "garage"):
-            t = wait(lambda: one_runs(nodes, site), 15)
-            c(t is not None, "exactly one node runs the %s site's loop, all name it: %s" % (site, control(nodes, site)))
-        locks = psql(url, "SELECT objid::bigint FROM pg_locks WHERE locktype='advisory' AND granted"
-                          " AND classid=771502 ORDER BY 1")
-        c(len(locks) == 2 and locks[0][0] == 0, "one advisory lock per site (key 0: the default site): %s" % locks)
-        holders = {site: next(iter(control(nodes, site).values())) for site in ("default", "garage")}
-        print("control nodes: %s" % holders)
+    # 2. one node per site
+    for site in ("default", "garage"):
+        t = wait(lambda: one_runs(nodes, site), 15)
+        c(t is not None, "exactly one node runs the %s site's loop, all name it: %s" % (site, control(nodes, site)))
+    locks = psql(url, "SELECT objid::bigint FROM pg_locks WHERE locktype='advisory' AND granted"
+                      " AND classid=771502 ORDER BY 1")
+    c(len(locks) == 2 and locks[0][0] == 0, "one advisory lock per site (key 0: the default site): %s" % locks)
+    holders = {site: next(iter(control(nodes, site).values())) for site in ("default", "garage")}
+    print("control nodes: %s" % holders)
 
-        # 3. each site's chargers, on both nodes, share their site's budget
-        for i, n in enumerate(nodes):
-            for site, pre in (("garage", "G"), ("default", "D")):
-                cid = "%s%d" % (pre, i)
-                c.eq(n.put("/api/v1/chargers/" + cid, {"site": site})[0], 201, "%s provisioned on %s" % (cid, site))
-                chargers.append(LimitCharger(n, cid))
-        gar = [ch for ch in chargers if ch.cid.startswith("G")]
-        dfl = [ch for ch in chargers if ch.cid.startswith("D")]
-        t = wait(lambda: all(ch.limit is not None and ch.limit >= 6 for ch in chargers)
-                 and sum(ch.limit for ch in gar) <= 15.1 and sum(ch.limit for ch in dfl) <= 31.1
-                 and min(ch.limit for ch in dfl) > 8, 20)
-        lim = {ch.cid: ch.limit for ch in chargers}
-        print("limits: %s" % lim)
-        if t is None:
-            for ch in chargers:
-                print(ch.cid, ch.history)
-        c(t is not None, "every charger got a limit, the garage's within its 15 A: %s" % lim)
-        c(sum(ch.limit or 0 for ch in gar) <= 15.1, "the garage's chargers within 15 A: %s" % lim)
-        c(sum(ch.limit or 0 for ch in dfl) <= 31.1, "the default site's chargers within 31 A: %s" % lim)
-        c(min(ch.limit or 0 for ch in dfl) > 8, "the default site's chargers are not under the garage's budget: %s"
-          % lim)
-        st, g = nodes[0].get("/api/v1/sites/garage")
-        c.eq(sorted(x["id"] for x in g["chargers"]), ["G0"], "n0's GET of the garage lists its own garage charger")
-
-        # 4. the garage's holder killed: the other node takes the garage's loop
-        dead = nodes[int(holders["garage"][1])]
-        rest = [n for n in nodes if n is not dead]
-        killed = time.time()
-        dead.proc.send_signal(signal.SIGKILL)
-        dead.proc.wait()
-        t = wait(lambda: one_runs(rest, "garage") and one_runs(rest, "default"), 15)
-        c(t is not None, "the other node runs both sites' loops: %s %s" % (control(rest, "garage"),
-                                                                         control(rest, "default")))
-        print("garage loop takeover %.2f s after the SIGKILL" % (time.time() - killed))
-        left = [ch for ch in gar if ch.node is not dead][0]
-        t = wait(lambda: left.at > killed, 10)
-        c(t is not None and left.limit <= 15.05,
-          "the remaining garage charger gets its limit again from the new holder, within 15 A: %s" % left.limit)
-        print("the remaining garage charger: %s A" % left.limit)
-        halt.set()
-        for d in rest:
-            c.eq(d.stop(), 0, "a node stops")
-    except Exception as e:  # noqa: BLE001
-        import traceback
-        c(False, "exception: %r\n%s\n%s" % (e, traceback.format_exc(), "\n".join(d.logtext()[-3000:] for d in nodes)))
-        for d in nodes:
-            d.kill()
-    finally:
-        halt.set()
+    # 3. each site's chargers, on both nodes, share their site's budget
+    for i, n in enumerate(nodes):
+        for site, pre in (("garage", "G"), ("default", "D")):
+            cid = "%s%d" % (pre, i)
+            c.eq(n.put("/api/v1/chargers/" + cid, {"site": site})[0], 201, "%s provisioned on %s" % (cid, site))
+            chargers.append(LimitCharger(n, cid))
+    gar = [ch for ch in chargers if ch.cid.startswith("G")]
+    dfl = [ch for ch in chargers if ch.cid.startswith("D")]
+    t = wait(lambda: all(ch.limit is not None and ch.limit >= 6 for ch in chargers)
+             and sum(ch.limit for ch in gar) <= 15.1 and sum(ch.limit for ch in dfl) <= 31.1
+             and min(ch.limit for ch in dfl) > 8, 20)
+    lim = {ch.cid: ch.limit for ch in chargers}
+    print("limits: %s" % lim)
+    if t is None:
         for ch in chargers:
-            ch.close()
-        for d in nodes:
-            d.cleanup()
+            print(ch.cid, ch.history)
+    c(t is not None, "every charger got a limit, the garage's within its 15 A: %s" % lim)
+    c(sum(ch.limit or 0 for ch in gar) <= 15.1, "the garage's chargers within 15 A: %s" % lim)
+    c(sum(ch.limit or 0 for ch in dfl) <= 31.1, "the default site's chargers within 31 A: %s" % lim)
+    c(min(ch.limit or 0 for ch in dfl) > 8, "the default site's chargers are not under the garage's budget: %s"
+      % lim)
+    st, g = nodes[0].get("/api/v1/sites/garage")
+    c.eq(sorted(x["id"] for x in g["chargers"]), ["G0"], "n0's GET of the garage lists its own garage charger")
+
+    # 4. the garage's holder killed: the other node takes the garage's loop
+    dead = nodes[int(holders["garage"][1])]
+    rest = [n for n in nodes if n is not dead]
+    killed = time.time()
+    dead.proc.send_signal(signal.SIGKILL)
+    dead.proc.wait()
+    t = wait(lambda: one_runs(rest, "garage") and one_runs(rest, "default"), 15)
+    c(t is not None, "the other node runs both sites' loops: %s %s" % (control(rest, "garage"),
+                                                                     control(rest, "default")))
+    print("garage loop takeover %.2f s after the SIGKILL" % (time.time() - killed))
+    left = [ch for ch in gar if ch.node is not dead][0]
+    t = wait(lambda: left.at > killed, 10)
+    c(t is not None and left.limit <= 15.05,
+      "the remaining garage charger gets its limit again from the new holder, within 15 A: %s" % left.limit)
+    print("the remaining garage charger: %s A" % left.limit)
+    halt.set()
+    for d in rest:
+        c.eq(d.stop(), 0, "a node stops")
 
 
-start()
-try:
-    run(database("fleetsites"))
-finally:
-    stop()
-c.done()
+fleet_main(c, "fleetsites", run)
