@@ -226,6 +226,73 @@ static void connectors_text(const cJSON *ch, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/* ---- one resource by id: GET, PUT of KEY=VALUE pairs, DELETE ---- */
+
+static int set_kv(cJSON *root, const char *arg, char *why, size_t whylen);
+
+/* GET fmt % id, printed. */
+static int get_one(struct ctl *c, const char *fmt, const char *id)
+{
+	char path[PATH_MAX_LEN];
+	cJSON *j;
+	if (mkpath(path, sizeof path, fmt, id))
+		return too_long(c);
+	int rc = api(c, "GET", path, NULL, &j);
+	if (rc || c->json)
+		return rc;
+	ctl_print_any(j, stdout);
+	cJSON_Delete(j);
+	return 0;
+}
+
+/* The JSON text of the KEY=VALUE arguments from position first on (the
+ * caller frees it), or NULL after a usage error into *rc. */
+static char *kv_body(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a, int first, int *rc)
+{
+	char why[300];
+	cJSON *b = cJSON_CreateObject();
+	*rc = CTL_EXIT_ERROR;
+	if (!b)
+		return NULL;
+	for (int i = first; i < a->npos; i++)
+		if (set_kv(b, a->pos[i], why, sizeof why)) {
+			cJSON_Delete(b);
+			*rc = ctl_usage_error(c, cmd, "%s", why);
+			return NULL;
+		}
+	char *body = cJSON_PrintUnformatted(b);
+	cJSON_Delete(b);
+	return body;
+}
+
+/* PUT fmt % id with the KEY=VALUE arguments after the id: the answer in *j. */
+static int put_kv(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a, const char *fmt, cJSON **j)
+{
+	char path[PATH_MAX_LEN];
+	int rc;
+	char *body = kv_body(c, cmd, a, 1, &rc);
+	if (!body)
+		return rc;
+	rc = mkpath(path, sizeof path, fmt, a->pos[0]) ? too_long(c) : api(c, "PUT", path, body, j);
+	free(body);
+	return rc;
+}
+
+/* DELETE fmt % id: "ID: deleted". */
+static int rm_one(struct ctl *c, const char *fmt, const char *id)
+{
+	char path[PATH_MAX_LEN];
+	cJSON *j;
+	if (mkpath(path, sizeof path, fmt, id))
+		return too_long(c);
+	int rc = api(c, "DELETE", path, NULL, &j);
+	cJSON_Delete(j);
+	if (rc || c->json)
+		return rc;
+	printf("%s: deleted\n", id);
+	return 0;
+}
+
 static int cmd_chargers(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
 	static const char *const heads[] = { "ID",           "REGISTRATION", "CONNECTED",
@@ -261,17 +328,8 @@ static int cmd_chargers(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_arg
 
 static int cmd_charger(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	char path[PATH_MAX_LEN];
-	cJSON *j;
 	(void)cmd;
-	if (mkpath(path, sizeof path, "/api/v1/chargers/%s", a->pos[0]))
-		return too_long(c);
-	int rc = api(c, "GET", path, NULL, &j);
-	if (rc || c->json)
-		return rc;
-	ctl_print_any(j, stdout);
-	cJSON_Delete(j);
-	return 0;
+	return get_one(c, "/api/v1/chargers/%s", a->pos[0]);
 }
 
 static int registration(struct ctl *c, const char *id, const char *what)
@@ -569,17 +627,8 @@ static int cmd_tag_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args
 
 static int cmd_tag_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	char path[PATH_MAX_LEN];
-	cJSON *j;
 	(void)cmd;
-	if (mkpath(path, sizeof path, "/api/v1/id-tags/%s", a->pos[0]))
-		return too_long(c);
-	int rc = api(c, "DELETE", path, NULL, &j);
-	cJSON_Delete(j);
-	if (rc || c->json)
-		return rc;
-	printf("%s: deleted\n", a->pos[0]);
-	return 0;
+	return rm_one(c, "/api/v1/id-tags/%s", a->pos[0]);
 }
 
 /* ---- transactions ---- */
@@ -696,21 +745,8 @@ static int set_kv(cJSON *root, const char *arg, char *why, size_t whylen);
  * settings the charger has then. */
 static int cmd_charger_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	char path[PATH_MAX_LEN], why[300];
-	cJSON *b = cJSON_CreateObject(), *j = NULL;
-	if (!b)
-		return CTL_EXIT_ERROR;
-	for (int i = 1; i < a->npos; i++)
-		if (set_kv(b, a->pos[i], why, sizeof why)) {
-			cJSON_Delete(b);
-			return ctl_usage_error(c, cmd, "%s", why);
-		}
-	char *body = cJSON_PrintUnformatted(b);
-	cJSON_Delete(b);
-	int rc = !body                                                        ? CTL_EXIT_ERROR
-		: mkpath(path, sizeof path, "/api/v1/chargers/%s", a->pos[0]) ? too_long(c)
-									      : api(c, "PUT", path, body, &j);
-	free(body);
+	cJSON *j = NULL;
+	int rc = put_kv(c, cmd, a, "/api/v1/chargers/%s", &j);
 	if (rc || c->json)
 		return rc;
 	printf("%s: settings\n", a->pos[0]);
@@ -852,36 +888,14 @@ static int cmd_sites(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *
 
 static int cmd_site(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	char path[PATH_MAX_LEN];
-	cJSON *j;
 	(void)cmd;
-	if (mkpath(path, sizeof path, "/api/v1/sites/%s", a->pos[0]))
-		return too_long(c);
-	int rc = api(c, "GET", path, NULL, &j);
-	if (rc || c->json)
-		return rc;
-	ctl_print_any(j, stdout);
-	cJSON_Delete(j);
-	return 0;
+	return get_one(c, "/api/v1/sites/%s", a->pos[0]);
 }
 
 static int cmd_site_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	char path[PATH_MAX_LEN], why[300];
-	cJSON *b = cJSON_CreateObject(), *j = NULL;
-	if (!b)
-		return CTL_EXIT_ERROR;
-	for (int i = 1; i < a->npos; i++)
-		if (set_kv(b, a->pos[i], why, sizeof why)) {
-			cJSON_Delete(b);
-			return ctl_usage_error(c, cmd, "%s", why);
-		}
-	char *body = cJSON_PrintUnformatted(b);
-	cJSON_Delete(b);
-	int rc = !body                                                     ? CTL_EXIT_ERROR
-		: mkpath(path, sizeof path, "/api/v1/sites/%s", a->pos[0]) ? too_long(c)
-									   : api(c, "PUT", path, body, &j);
-	free(body);
+	cJSON *j = NULL;
+	int rc = put_kv(c, cmd, a, "/api/v1/sites/%s", &j);
 	if (rc || c->json)
 		return rc;
 	ctl_print_any(j, stdout);
@@ -891,17 +905,8 @@ static int cmd_site_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_arg
 
 static int cmd_site_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	char path[PATH_MAX_LEN];
-	cJSON *j;
 	(void)cmd;
-	if (mkpath(path, sizeof path, "/api/v1/sites/%s", a->pos[0]))
-		return too_long(c);
-	int rc = api(c, "DELETE", path, NULL, &j);
-	cJSON_Delete(j);
-	if (rc || c->json)
-		return rc;
-	printf("%s: deleted\n", a->pos[0]);
-	return 0;
+	return rm_one(c, "/api/v1/sites/%s", a->pos[0]);
 }
 
 /* ---- generic views: dlm, station, alarms, diagnosis, health ---- */
@@ -990,18 +995,12 @@ oom:
 
 static int cmd_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
-	char why[300];
-	cJSON *b = cJSON_CreateObject(), *j = NULL;
-	if (!b)
-		return CTL_EXIT_ERROR;
-	for (int i = 0; i < a->npos; i++)
-		if (set_kv(b, a->pos[i], why, sizeof why)) {
-			cJSON_Delete(b);
-			return ctl_usage_error(c, cmd, "%s", why);
-		}
-	char *body = cJSON_PrintUnformatted(b);
-	cJSON_Delete(b);
-	int rc = body ? api(c, "PUT", view_path(cmd->name), body, &j) : CTL_EXIT_ERROR;
+	cJSON *j = NULL;
+	int rc;
+	char *body = kv_body(c, cmd, a, 0, &rc);
+	if (!body)
+		return rc;
+	rc = api(c, "PUT", view_path(cmd->name), body, &j);
 	free(body);
 	if (rc || c->json)
 		return rc;

@@ -310,20 +310,24 @@ class Ws:
 
 
 class LimitCharger:
-    """A charger with a car charging (StatusNotification Charging) that
-    accepts every SetChargingProfile and keeps the limits it was sent:
-    limits [(time, A)], limit / at (the last one and when), history, and
-    the last profile's numberPhases (phases)."""
+    """A booted charger on a Raw connection that answers every CALL from a
+    thread: by reply(action, payload) (a frame without the id, or None for
+    no answer) when given, else SetChargingProfile Accepted and {} to the
+    rest. With status, a StatusNotification of its connector 1 first (a car
+    charging). Keeps the CALLs (calls), the limits it was sent (limits
+    [(time, A)]; limit / at: the last one and when; history) and the last
+    profile's numberPhases (phases)."""
 
-    def __init__(self, node, cid, status="Charging"):
+    def __init__(self, node, cid, status="Charging", reply=None):
         import threading
-        self.cid, self.node, self.alive = cid, node, True
-        self.limits, self.phases = [], None
+        self.cid, self.node, self.alive, self.reply = cid, node, True, reply
+        self.limits, self.calls, self.phases = [], [], None
         self.r = Raw(node.url + "/" + cid)
         f = json.loads(self.r.call(boot_frame()))
         assert f[2]["status"] == "Accepted", f
-        self.r.send(json.dumps([2, "s", "StatusNotification",
-                                {"connectorId": 1, "errorCode": "NoError", "status": status}]))
+        if status:
+            self.r.send(json.dumps([2, "s", "StatusNotification",
+                                    {"connectorId": 1, "errorCode": "NoError", "status": status}]))
         self.t = threading.Thread(target=self.pump, daemon=True)
         self.t.start()
 
@@ -338,13 +342,17 @@ class LimitCharger:
             if not line.startswith("[2"):
                 continue
             f = json.loads(line)
+            self.calls.append(f[2])
             if f[2] == "SetChargingProfile":
                 per = f[3]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]
                 self.limits.append((time.time(), per["limit"]))
                 self.phases = per.get("numberPhases")
-                self.r.send(json.dumps([3, f[1], {"status": "Accepted"}]))
+            if self.reply:
+                ans = self.reply(f[2], f[3])
             else:
-                self.r.send(json.dumps([3, f[1], {}]))
+                ans = [3, {"status": "Accepted"} if f[2] == "SetChargingProfile" else {}]
+            if ans:
+                self.r.send(json.dumps([ans[0], f[1]] + ans[1:]))
 
     def last(self):
         return self.limits[-1][1] if self.limits else None
@@ -361,9 +369,13 @@ class LimitCharger:
     def history(self):
         return [(round(t % 100, 2), v) for t, v in self.limits]
 
+    def ended(self):
+        return not self.alive
+
     def close(self):
         self.alive = False
         self.r.close()
+
 
 def boot_frame(mid="b1", vendor="V", model="M"):
     return json.dumps([2, mid, "BootNotification", {"chargePointVendor": vendor, "chargePointModel": model}])

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 
 SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "pg_server.sh")
@@ -53,6 +54,16 @@ def stop():
     pg("stop")
     if os.path.isdir(state) and not os.listdir(state):
         os.rmdir(state)
+
+
+def wait(cond, timeout, step=0.05):
+    """Polls cond every step s: the seconds it took to hold, or None after timeout."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if cond():
+            return time.time() - t0
+        time.sleep(step)
+    return None
 
 
 class Fleet:

@@ -13,55 +13,13 @@ server of its own (tests/tools/pg_server.sh):
    reach them again (the time is printed).
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
-import json
 import signal
-import threading
 import time
-from harness import Csmsd, Raw, Checks, boot_frame
-from pgtest import database, psql, start, stop
+from harness import Csmsd, Checks, LimitCharger
+from pgtest import database, psql, start, stop, wait
 
 
 c = Checks()
-
-
-class Charger:
-    """A Raw peer that answers every CALL it gets by reply(action, payload)
-    (a frame without the id) from a thread, and counts them."""
-
-    def __init__(self, node, cid, reply=None):
-        self.cid = cid
-        self.r = Raw(node.url + "/" + cid)
-        self.calls = []
-        self.reply = reply or (lambda a, p: [3, {"status": "Accepted"}])
-        f = json.loads(self.r.call(boot_frame()))
-        assert f[2]["status"] == "Accepted", f
-        self.alive = True
-        self.t = threading.Thread(target=self.pump, daemon=True)
-        self.t.start()
-
-    def pump(self):
-        while self.alive:
-            try:
-                line = self.r.line(0.5)
-            except AssertionError as e:
-                if "ended" in str(e):
-                    self.alive = False
-                continue
-            if line.startswith("#"):
-                continue
-            f = json.loads(line)
-            if f[0] == 2:
-                self.calls.append(f[2])
-                ans = self.reply(f[2], f[3])
-                if ans:
-                    self.r.send(json.dumps([ans[0], f[1]] + ans[1:]))
-
-    def ended(self):
-        return not self.alive
-
-    def close(self):
-        self.alive = False
-        self.r.close()
 
 
 def reply(action, payload):
@@ -74,15 +32,6 @@ def reply(action, payload):
 
 def holders(url):
     return dict(psql(url, "SELECT charger, node FROM charger_node ORDER BY charger"))
-
-
-def wait(cond, timeout):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if cond():
-            return time.time() - t0
-        time.sleep(0.05)
-    return None
 
 
 def ports(n):
@@ -114,7 +63,7 @@ def run(url):
 
         # 1. chargers spread over the nodes
         for i in range(6):
-            chargers.append(Charger(nodes[i % 3], "F%d" % i, reply))
+            chargers.append(LimitCharger(nodes[i % 3], "F%d" % i, status=None, reply=reply))
         want = {"F%d" % i: "n%d" % (i % 3) for i in range(6)}
         c.eq(holders(url), want, "each node holds the leases of its chargers")
         st, lst = nodes[0].get("/api/v1/chargers")
@@ -164,7 +113,7 @@ def run(url):
         # 3. a charger connects to another node: the newer connection wins
         old = chargers[1]
         t0 = time.time()
-        chargers[1] = Charger(nodes[2], "F1", reply)
+        chargers[1] = LimitCharger(nodes[2], "F1", status=None, reply=reply)
         moved = wait(old.ended, 5)
         c(moved is not None, "the old node dropped its session")
         print("takeover: the old node closed its session %.0f ms after the new boot" % (1000 * (moved or 0)))
@@ -179,7 +128,7 @@ def run(url):
         gone = [ch for ch in chargers if ch.cid in ("F0", "F3")]
         c(wait(lambda: all(ch.ended() for ch in gone), 5) is not None, "its chargers saw the connection end")
         for ch in gone:
-            chargers.append(Charger(nodes[1], ch.cid, reply))
+            chargers.append(LimitCharger(nodes[1], ch.cid, status=None, reply=reply))
         ok = wait(lambda: all(nodes[2].post("/api/v1/chargers/%s/ocpp/Reset" % ch.cid, {"type": "Soft"})[0] == 200
                               for ch in gone), 15)
         c(ok is not None, "admin calls reach them again through the other nodes")

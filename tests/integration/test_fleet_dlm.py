@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger
-from pgtest import fleet_main, pg
+from pgtest import fleet_main, pg, wait
 
 BREAKER, MARGIN, GRID = 63, 3, 1
 
@@ -37,15 +37,6 @@ def ports(n):
     for s in socks:
         s.close()
     return out
-
-
-def wait(cond, timeout, step=0.05):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if cond():
-            return time.time() - t0
-        time.sleep(step)
-    return None
 
 
 def control_nodes(nodes):

@@ -19,19 +19,10 @@ import signal
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger, free_port
-from pgtest import fleet_main, psql
+from pgtest import fleet_main, psql, wait
 
 c = Checks()
 GRID = 1
-
-
-def wait(cond, timeout, step=0.1):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if cond():
-            return time.time() - t0
-        time.sleep(step)
-    return None
 
 
 def control(nodes, site):

@@ -31,18 +31,9 @@ import socket
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger, free_port
-from pgtest import fleet_main
+from pgtest import fleet_main, wait
 
 c = Checks()
-
-
-def wait(cond, timeout, step=0.1):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if cond():
-            return time.time() - t0
-        time.sleep(step)
-    return None
 
 
 def lead_of(nodes):
