@@ -59,7 +59,9 @@ int evhook_listen(struct csms *app, evhook_fn fn, void *arg);
 void evhook_unlisten(struct csms *app, evhook_fn fn, void *arg);
 /* 1 when someone listens (the emitters skip the work of an event otherwise). */
 int evhook_wanted(const struct csms *app);
-/* Tells every listener, in the order they registered. */
+/* Tells every listener, in the order they registered, once the turn's
+ * commit has made it durable (the event and its strings are copied); a
+ * turn that is rolled back or whose commit fails tells none of its events. */
 void evhook_emit(struct csms *app, const struct evhook_event *ev);
 void evhook_free(struct csms *app);
 

@@ -58,8 +58,13 @@ struct csms {
 	/* measured history (glue/history.c), made at the first station step */
 	struct history *history;
 	struct evhooks *evhooks; /* listeners of what happens (central/evhook.h) */
-	struct integ *integ;     /* webhooks, price and forecast feeds (integ/integ.h) */
-	struct fleet *fleet;     /* nodes sharing a PostgreSQL store (central/fleet.c); NULL: one node */
+	/* Told at the end of each turn whether what it did is durable
+	 * (committed 1: committed, or nothing to commit; 0: rolled back or
+	 * the commit failed), so that what was told to wait for it (events to
+	 * webhooks and MQTT) goes out or is dropped. NULL: nobody. */
+	void (*turn_done)(struct csms *app, int committed);
+	struct integ *integ; /* webhooks, price and forecast feeds (integ/integ.h) */
+	struct fleet *fleet; /* nodes sharing a PostgreSQL store (central/fleet.c); NULL: one node */
 	int64_t started_ms;
 	int64_t duty_next_ms[12]; /* when each duty of app/duties.c's table is due */
 	int chargers_loaded;      /* every accepted charger is in the registry */

@@ -1,7 +1,8 @@
 /* turn.c: the end of a loop turn: the group commit, which releases the
  * replies it made durable; when it fails, nothing of the turn is answered
  * and the chargers holding replies are disconnected (they retry, and the
- * same messages are idempotent). */
+ * same messages are idempotent). turn_done tells what waits for the
+ * commit (the turn's events) whether it went out. */
 #include "csms.h"
 #include "server.h"
 #include "session.h"
@@ -11,6 +12,8 @@
  * replies are disconnected and will retry (the same messages are idempotent). */
 static void drop_turn(struct csms *app)
 {
+	if (app->turn_done)
+		app->turn_done(app, 0);
 	for (struct session *s = app->rpc.dirty; s; s = s->dirty_next) {
 		s->dirty = 0;
 		server_close_session(s);
@@ -39,10 +42,15 @@ void csms_abort_turn(struct csms *app)
 
 void csms_end_of_turn(struct csms *app)
 {
-	if (!app->rpc.dirty && !store_pending(app->store))
+	if (!app->rpc.dirty && !store_pending(app->store)) {
+		if (app->turn_done)
+			app->turn_done(app, 1);
 		return;
+	}
 	if (csms_commit(app))
 		return;
+	if (app->turn_done)
+		app->turn_done(app, 1);
 	struct session *s = app->rpc.dirty, *n;
 	app->rpc.dirty = NULL;
 	for (; s; s = n) {
