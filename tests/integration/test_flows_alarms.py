@@ -135,7 +135,12 @@ try:
     c(al and al[0]["source"] == "dlm" and al[0]["charger"] == "NF1", "LimitNotFollowed raised for NF1: %s" % al)
     c(seen_over is not None and seen_over >= 5.5, "only after reaction time + margin: %s s" % seen_over)
     c("NF1: LimitNotFollowed:" in d.logtext(), "a log line on raise")
-    ms = [x for x in d.get("/api/v1/station")[1]["measured"]["chargers"] if x["id"] == "NF1"]
+    # a limit just sent is not acknowledged yet: look again once it is (3 s at most)
+    for _ in range(30):
+        ms = [x for x in d.get("/api/v1/station")[1]["measured"]["chargers"] if x["id"] == "NF1"]
+        if ms and ms[0]["limitAckA"] == ms[0]["limitSentA"]:
+            break
+        time.sleep(0.1)
     c(ms and ms[0]["limitAckA"] == ch.limits[-1] and ms[0]["limitSentA"] == ch.limits[-1] and
       ms[0]["drawA"] == [over] * 3 and ms[0]["followsLimit"] is False,
       "measured.chargers: sent, acknowledged, drawn: %s (limits %s)" % (ms, ch.limits))
