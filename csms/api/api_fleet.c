@@ -82,15 +82,10 @@ cJSON *api_fleet_lead_live(struct csms *app)
 	return cJSON_Duplicate(lead_live.live, 1);
 }
 
-int api_fleet_runs_here(struct csms *app)
-{
-	return fleet_control(app);
-}
-
 int api_fleet_to_lead(struct route_ctx *c, const char *name, const cJSON *body)
 {
 	struct csms *app = c->app;
-	if (api_fleet_runs_here(app))
+	if (fleet_control(app))
 		return 1;
 	char node[FLEETMSG_NODE_MAX];
 	int rc = fleet_control_node(app, node);
@@ -255,7 +250,7 @@ static void on_api(struct csms *app, struct fleetmsg *m)
 		on_charger_op(app, m);
 		return;
 	}
-	if (api_fleet_runs_here(app)) {
+	if (fleet_control(app)) {
 		body = api_station_run(app, m->action, m->payload, &status);
 	} else {
 		status = 503;

@@ -12,6 +12,7 @@
 #include "api_station.h"
 #include "admin.h"
 #include "api_fleet.h"
+#include "fleet.h"
 #include "energy.h"
 #include "errkind.h"
 
@@ -64,7 +65,7 @@ static void serve(struct route_ctx *c, const char *name)
 {
 	const struct station_op *op = op_named(name);
 	struct err_info e;
-	if (api_fleet_runs_here(c->app) && op->gate(c->app, &e)) {
+	if (fleet_control(c->app) && op->gate(c->app, &e)) {
 		admin_fail(c->t, &e);
 		return;
 	}

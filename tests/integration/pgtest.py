@@ -56,6 +56,20 @@ def stop():
         os.rmdir(state)
 
 
+def ports(n):
+    """n distinct free ports (held open together while they are picked)."""
+    import socket
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    out = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return out
+
+
 def wait(cond, timeout, step=0.05):
     """Polls cond every step s: the seconds it took to hold, or None after timeout."""
     t0 = time.time()

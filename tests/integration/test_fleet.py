@@ -16,7 +16,7 @@ Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
 import signal
 import time
 from harness import Csmsd, Checks, LimitCharger
-from pgtest import database, psql, start, stop, wait
+from pgtest import database, ports, psql, start, stop, wait
 
 
 c = Checks()
@@ -32,20 +32,6 @@ def reply(action, payload):
 
 def holders(url):
     return dict(psql(url, "SELECT charger, node FROM charger_node ORDER BY charger"))
-
-
-def ports(n):
-    """n distinct free ports (held open together while they are picked)."""
-    import socket
-    socks = []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    out = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return out
 
 
 def run(url):

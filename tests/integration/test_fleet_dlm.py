@@ -16,27 +16,14 @@
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
 import signal
-import socket
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger
-from pgtest import fleet_main, pg, wait
+from pgtest import fleet_main, pg, ports, wait
 
 BREAKER, MARGIN, GRID = 63, 3, 1
 
 c = Checks()
-
-
-def ports(n):
-    socks = []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    out = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return out
 
 
 def control_nodes(nodes):
