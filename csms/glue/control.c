@@ -1287,23 +1287,15 @@ static void on_limit(struct csms *app, struct control *ctl, const struct fleetms
 	plan_and_send(app, ctl, 1);
 }
 
-int control_remote_charger(struct csms *app, size_t i, const char **id, int *plugged, double *power_w)
+void control_remote_each(struct csms *app, void (*fn)(void *arg, const char *id, int plugged, double power_w),
+			 void *arg)
 {
 	struct control *ctl = app->control;
-	if (!ctl || !ctl->lead)
-		return -1;
-	for (size_t r = 0, k = 0; r < ctl->nremote; r++) {
+	for (size_t r = 0; ctl && ctl->lead && r < ctl->nremote; r++) {
 		const struct remote_in *ri = &ctl->remote[r];
-		if (app->now_ms - ri->at_ms > REMOTE_FRESH_MS(ctl) || connected_here(app, ri->id))
-			continue;
-		if (k++ < i)
-			continue;
-		*id = ri->id;
-		*plugged = ri->in.state != DLM_EV_IDLE;
-		*power_w = ri->power_w;
-		return 0;
+		if (app->now_ms - ri->at_ms <= REMOTE_FRESH_MS(ctl) && !connected_here(app, ri->id))
+			fn(arg, ri->id, ri->in.state != DLM_EV_IDLE, ri->power_w);
 	}
-	return -1;
 }
 
 void control_fleet_msg(struct csms *app, struct fleetmsg *m)

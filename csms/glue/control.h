@@ -39,11 +39,12 @@ struct charger_settings;
 void control_charger_settings(struct csms *app, struct charger *ch, const struct charger_settings *old);
 
 /* The station's view of the default site's chargers that other nodes
- * hold (issue 15): on the node that runs the site's loop, the i-th one
- * with a fresh input (*id borrowed until the next turn), whether a car is
- * plugged in and what it draws (W). 0, or -1 past the last one (or not
- * the lead, or one node). */
-int control_remote_charger(struct csms *app, size_t i, const char **id, int *plugged, double *power_w);
+ * hold (issue 15): on the node that runs the site's loop, fn for each one
+ * with a fresh input: its id (borrowed for the call), whether a car is
+ * plugged in and what it draws (W). Nothing when not the lead (or one
+ * node: there are none). */
+void control_remote_each(struct csms *app, void (*fn)(void *arg, const char *id, int plugged, double power_w),
+			 void *arg);
 
 /* What the chargers draw now per grid phase, A, from their MeterValues
  * (Current.Import per phase, else power / voltage on their phases; a

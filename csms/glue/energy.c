@@ -172,6 +172,33 @@ static void derive_entries(struct csms *app, station_config *c)
 /* eff = the settings' chargers (with their own settings), then every
  * accepted connected charger not listed there. The station state is per
  * list position: entries that moved keep their state, new ones start fresh. */
+/* A charger not listed in the settings, in a charging mode: an entry of
+ * its own (as the charger's settings say), unless the list is full. */
+static void add_entry(struct csms *app, const struct charger *c, const char *id)
+{
+	struct energy *e = app->energy;
+	station_ev_mode m;
+	if (e->eff.n_chargers >= STATION_MAX_CHARGERS || !c || c->reg != REG_ACCEPTED ||
+	    find_eff(e, id) >= 0 || station_ev_mode_parse(c->settings.charging_mode, &m))
+		return;
+	int i = e->eff.n_chargers++;
+	station_charger_cfg *cc = &e->eff.chargers[i];
+	*cc = e->charger_default;
+	snprintf(cc->id, sizeof cc->id, "%s", id);
+	entry_from_settings(app, &c->settings, cc);
+	e->from_charger[i] = 1;
+}
+
+static void remote_entry(void *arg, const char *id, int plugged, double power_w)
+{
+	struct csms *app = arg;
+	(void)plugged;
+	(void)power_w;
+	const struct charger *c = known_charger(app, id);
+	if (c && !strcmp(c->settings.site, STORE_SITE_DEFAULT))
+		add_entry(app, c, id);
+}
+
 static void build_effective(struct csms *app)
 {
 	struct energy *e = app->energy;
@@ -189,41 +216,12 @@ static void build_effective(struct csms *app)
 	e->eff.breaker_a = 0;
 	derive_entries(app, &e->eff);
 	memset(e->from_charger, 0, sizeof e->from_charger);
-	for (const struct charger *c = charger_first(app->chargers); c; c = c->next) {
-		if (e->eff.n_chargers >= STATION_MAX_CHARGERS)
-			break;
-		station_ev_mode m;
-		if (!c->session || c->reg != REG_ACCEPTED || find_eff(e, c->id) >= 0 ||
-		    station_ev_mode_parse(c->settings.charging_mode, &m))
-			continue;
-		int i = e->eff.n_chargers++;
-		station_charger_cfg *cc = &e->eff.chargers[i];
-		*cc = e->charger_default;
-		snprintf(cc->id, sizeof cc->id, "%s", c->id);
-		entry_from_settings(app, &c->settings, cc);
-		e->from_charger[i] = 1;
-	}
+	for (const struct charger *c = charger_first(app->chargers); c; c = c->next)
+		if (c->session)
+			add_entry(app, c, c->id);
 	/* the default site's chargers other nodes hold, on the node that runs
 	 * its loop (their settings: the store's, or what this node has) */
-	const char *rid;
-	int plugged;
-	double pw;
-	for (size_t r = 0; control_remote_charger(app, r, &rid, &plugged, &pw) == 0; r++) {
-		if (e->eff.n_chargers >= STATION_MAX_CHARGERS)
-			break;
-		const struct charger *c = known_charger(app, rid);
-		station_ev_mode m;
-		if (!c || c->reg != REG_ACCEPTED || find_eff(e, rid) >= 0 ||
-		    strcmp(c->settings.site, STORE_SITE_DEFAULT) ||
-		    station_ev_mode_parse(c->settings.charging_mode, &m))
-			continue;
-		int i = e->eff.n_chargers++;
-		station_charger_cfg *cc = &e->eff.chargers[i];
-		*cc = e->charger_default;
-		snprintf(cc->id, sizeof cc->id, "%s", rid);
-		entry_from_settings(app, &c->settings, cc);
-		e->from_charger[i] = 1;
-	}
+	control_remote_each(app, remote_entry, app);
 	for (int i = 0; i < e->eff.n_chargers; i++) {
 		int j;
 		for (j = 0; j < old_n; j++)
@@ -271,6 +269,22 @@ static int car_plugged(const struct charger *c)
 }
 
 /* Fills in->ev[] from the chargers; returns the EV power they report. */
+struct remote_ev {
+	struct energy *e;
+	station_input *in;
+	double total_w;
+};
+
+static void remote_input(void *arg, const char *id, int plugged, double power_w)
+{
+	struct remote_ev *r = arg;
+	int i = find_eff(r->e, id);
+	if (i < 0)
+		return;
+	r->in->ev[i].connected = plugged;
+	r->total_w += power_w;
+}
+
 static double ev_inputs(struct csms *app, station_input *in)
 {
 	struct energy *e = app->energy;
@@ -287,16 +301,9 @@ static double ev_inputs(struct csms *app, station_input *in)
 		in->ev[i].demand_w = 0;
 	}
 	/* chargers other nodes hold (the lead of several nodes): as they report */
-	const char *rid;
-	int plugged;
-	double pw;
-	for (size_t r = 0; control_remote_charger(app, r, &rid, &plugged, &pw) == 0; r++) {
-		int i = find_eff(e, rid);
-		if (i < 0)
-			continue;
-		in->ev[i].connected = plugged;
-		total += pw;
-	}
+	struct remote_ev r = { e, in, 0 };
+	control_remote_each(app, remote_input, &r);
+	total += r.total_w;
 	return total;
 }
 
