@@ -41,6 +41,7 @@ static const struct rpc_hooks rpc_hooks = {
 	.accepted = session_accepted,
 	.track = commands_track,
 	.want_write = server_want_write,
+	.flush = server_flush,
 	.deadline = server_call_deadline,
 };
 

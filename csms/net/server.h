@@ -72,6 +72,9 @@ void server_wake(struct server *srv);
 int server_watch_fd(struct server *srv, int fd);
 /* Asks for a WRITEABLE callback on a connection (the rpc want_write hook). */
 void server_want_write(void *wsi);
+/* Writes an OCPP connection's queued frames now (the rpc flush hook): for
+ * the end of a loop turn, outside lws's callbacks. */
+void server_flush(void *wsi);
 /* Calls deadline() for the session of this OCPP connection in delay_ms,
  * replacing the one set before; < 0 cancels (the rpc deadline hook). */
 void server_call_deadline(void *wsi, int64_t delay_ms);

@@ -46,6 +46,10 @@ struct rpc_hooks {
 		     const char *source, call_cb *cb, void **arg);
 	/* A session has frames to write. */
 	void (*want_write)(void *wsi);
+	/* Write a session's queued frames now, outside the connection's
+	 * callbacks (the end of a turn releasing what its commit made
+	 * durable); NULL: want_write. */
+	void (*flush)(void *wsi);
 	/* Call ocppj_check_timeouts for this connection's session in delay_ms
 	 * (it replaces the one set before); delay_ms < 0 cancels. Each
 	 * connection's in-flight CALL has its own timer: no scan of all. */

@@ -19,6 +19,7 @@ static void push(struct outmsg **head, struct outmsg **tail, struct outmsg *m)
 void session_reply(struct session *s, struct outmsg *m)
 {
 	push(&s->held_head, &s->held_tail, m);
+	s->queued++;
 	if (!s->dirty) {
 		s->dirty = 1;
 		s->dirty_next = s->rpc->dirty;
@@ -29,6 +30,7 @@ void session_reply(struct session *s, struct outmsg *m)
 void session_send(struct session *s, struct outmsg *m)
 {
 	push(&s->out_head, &s->out_tail, m);
+	s->queued++;
 	s->rpc->stats.frames_out++;
 	s->rpc->hooks->want_write(s->wsi);
 }
@@ -43,7 +45,10 @@ void session_release_held(struct session *s)
 		s->out_head = s->held_head;
 	s->out_tail = s->held_tail;
 	s->held_head = s->held_tail = NULL;
-	s->rpc->hooks->want_write(s->wsi);
+	if (s->rpc->hooks->flush)
+		s->rpc->hooks->flush(s->wsi);
+	else
+		s->rpc->hooks->want_write(s->wsi);
 }
 
 static void free_list(struct outmsg *m)
@@ -61,6 +66,7 @@ void session_destroy(struct session *s)
 	free_list(s->out_head);
 	free_list(s->held_head);
 	s->out_head = s->out_tail = s->held_head = s->held_tail = NULL;
+	s->queued = 0;
 	if (s->dirty) {
 		struct session **pp = &s->rpc->dirty;
 		while (*pp && *pp != s)

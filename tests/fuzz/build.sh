@@ -37,7 +37,7 @@ INC="-I$ROOT/csms -I$ROOT/dlm -I$ROOT/dlm/sensor -I$ROOT/station -I$ROOT/station
 LIBS="$(pkg-config --libs libwebsockets libcjson sqlite3 libmodbus) -lcrypto -lm -lpthread"
 # server.c stays in (the real http_respond/http_query); its two lws calls
 # that need a live context are redirected to stubs in fuzz_common.c.
-WRAP="-Wl,--wrap=lws_callback_on_writable -Wl,--wrap=lws_cancel_service"
+WRAP="-Wl,--wrap=lws_callback_on_writable -Wl,--wrap=lws_cancel_service -Wl,--wrap=server_call_deadline -Wl,--wrap=server_flush"
 
 SRCS="$(ls "$ROOT"/csms/*.c "$ROOT"/csms/handlers/*.c | grep -v '/main\.c$')
 $ROOT/dlm/dlm.c $ROOT/dlm/dlm_config.c $ROOT/dlm/dlm_draw.c $ROOT/dlm/dlm_sim.c

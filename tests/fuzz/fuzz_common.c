@@ -1,5 +1,5 @@
 /* fuzz_common.c: one csmsd context for the fuzz targets (see fuzz_common.h)
- * and the stubs of the two lws calls that need a live lws context
+ * and the stubs of the lws calls that need a live lws context
  * (linked with -Wl,--wrap so server.c itself is the real one). */
 #include "fuzz_common.h"
 
@@ -21,12 +21,19 @@ struct lws_context;
 int __wrap_lws_callback_on_writable(struct lws *wsi);
 void __wrap_lws_cancel_service(struct lws_context *ctx);
 void __wrap_server_call_deadline(void *wsi, int64_t delay_ms);
+void __wrap_server_flush(void *wsi);
 
 /* No lws context here: the replays call ocppj_check_timeouts themselves. */
 void __wrap_server_call_deadline(void *wsi, int64_t delay_ms)
 {
 	(void)wsi;
 	(void)delay_ms;
+}
+
+/* The answers stay queued; the replays drop them with the session. */
+void __wrap_server_flush(void *wsi)
+{
+	(void)wsi;
 }
 
 int __wrap_lws_callback_on_writable(struct lws *wsi)

@@ -103,7 +103,9 @@ static void deadline(void *wsi, int64_t delay_ms)
 	armed = delay_ms;
 }
 
-static const struct rpc_hooks hooks = { handle, accepted, track, want_write, deadline };
+static const struct rpc_hooks hooks = {
+	.handle = handle, .accepted = accepted, .track = track, .want_write = want_write, .deadline = deadline
+};
 static struct rpc rpc;
 static struct session sess;
 static char last[4096];
