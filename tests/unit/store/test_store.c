@@ -7,6 +7,8 @@
 
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* What a walk saw: how many rows, and the first ones as a line of text. */
@@ -213,9 +215,60 @@ int main(void)
 	CHECK(store_open(test_db_name(path), &st, err, sizeof err) != 0);
 	CHECK_CONTAINS(err, "newer");
 	CHECK(store_open("/nonexistent-dir/x.db", &st, err, sizeof err) != 0);
+	char wal[300];
+
+	/* SQLite: a new database gets 16 KiB pages; one made with 4 KiB pages
+	 * keeps them. Either checkpoints at about 4 MiB of WAL. */
+	if (!test_db_pg()) {
+		char p2[] = "/tmp/csms-test-store-page-XXXXXX";
+		int fd = mkstemp(p2);
+		CHECK(fd >= 0);
+		close(fd);
+		unlink(p2);
+		for (int old = 0; old < 2; old++) {
+			sqlite3 *db;
+			if (old) {
+				unlink(p2);
+				sqlite3_open(p2, &db);
+				CHECK(sqlite3_exec(db, "PRAGMA page_size=4096; CREATE TABLE x(a)", NULL, NULL,
+						   NULL) == SQLITE_OK);
+				sqlite3_close(db);
+			}
+			CHECK(store_open(p2, &st, err, sizeof err) == 0);
+			CHECK(store_meta_set(st, "k", "v") == 0 && store_commit(st) == 0);
+			store_close(st);
+			CHECK(sqlite3_open(p2, &db) == SQLITE_OK);
+			sqlite3_stmt *q;
+			CHECK(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK);
+			CHECK(sqlite3_step(q) == SQLITE_ROW &&
+			      sqlite3_column_int(q, 0) == (old ? 4096 : 16384));
+			sqlite3_finalize(q);
+			sqlite3_close(db);
+		}
+		/* 12 MiB written in 48 KiB commits to a new database: the WAL
+		 * stays near 4 MiB (SQLite's default of 1,000 pages would let it
+		 * grow to 16 MiB with these pages) */
+		unlink(p2);
+		CHECK(store_open(p2, &st, err, sizeof err) == 0);
+		static char big[48 * 1024 + 1];
+		for (int i = 0; i < 256; i++) {
+			char key[16];
+			memset(big, 'a' + i % 26, sizeof big - 1);
+			snprintf(key, sizeof key, "k%d", i);
+			CHECK(store_meta_set(st, key, big) == 0 && store_commit(st) == 0);
+		}
+		struct stat sb;
+		snprintf(wal, sizeof wal, "%s-wal", p2);
+		CHECK(stat(wal, &sb) == 0);
+		CHECK(sb.st_size > 1024 * 1024 && sb.st_size < 6 * 1024 * 1024);
+		store_close(st);
+		unlink(p2);
+		unlink(wal);
+		snprintf(wal, sizeof wal, "%s-shm", p2);
+		unlink(wal);
+	}
 
 	unlink(path);
-	char wal[300];
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	unlink(wal);
 	snprintf(wal, sizeof wal, "%s-shm", path);
