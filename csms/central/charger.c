@@ -742,24 +742,77 @@ static double scaled(const char *unit, double v)
 	return v;
 }
 
+/* One sampledValue's members, found in one walk (a MeterValues carries
+ * 10-20 of them; looking each member up by name compared every key six
+ * times). As cJSON_GetObjectItemCaseSensitive: the first member of a name
+ * counts. `has` says which were present (SV_*); a present member that is
+ * not a string leaves its pointer NULL. */
+enum { SV_VALUE = 1, SV_MEASURAND = 2, SV_FORMAT = 4, SV_PHASE = 8, SV_UNIT = 16 };
+struct sampled {
+	const char *value, *measurand, *format, *phase, *unit;
+	unsigned has;
+};
+
+static void sampled_read(const cJSON *sv, struct sampled *f)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+		size_t off;
+	} keys[] = {
+		{ "value", SV_VALUE, offsetof(struct sampled, value) },
+		{ "measurand", SV_MEASURAND, offsetof(struct sampled, measurand) },
+		{ "format", SV_FORMAT, offsetof(struct sampled, format) },
+		{ "phase", SV_PHASE, offsetof(struct sampled, phase) },
+		{ "unit", SV_UNIT, offsetof(struct sampled, unit) },
+	};
+	const cJSON *m;
+	memset(f, 0, sizeof *f);
+	cJSON_ArrayForEach(m, sv)
+	{
+		const char *k = m->string;
+		if (!k)
+			continue;
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+			if (k[0] == keys[i].name[0] && !(f->has & keys[i].bit) && !strcmp(k, keys[i].name)) {
+				f->has |= keys[i].bit;
+				if (cJSON_IsString(m))
+					*(const char **)((char *)f + keys[i].off) = m->valuestring;
+				break;
+			}
+	}
+}
+
+/* A plain number (no SignedData), scaled to its base unit; -1 otherwise. */
+static int sampled_number(const struct sampled *f, double *v)
+{
+	char *end;
+	if (!f->value || (f->format && !strcmp(f->format, "SignedData")))
+		return -1;
+	*v = strtod(f->value, &end);
+	if (end == f->value || !isfinite(*v))
+		return -1;
+	*v = scaled(f->unit, *v);
+	return *end ? 1 : 0; /* 1: trailing text after the number */
+}
+
 int charger_energy_register(const cJSON *sampled, double *wh)
 {
 	const cJSON *sv;
 	cJSON_ArrayForEach(sv, sampled)
 	{
-		const cJSON *val = cJSON_GetObjectItemCaseSensitive(sv, "value");
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(sv, "measurand");
-		const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(sv, "format");
-		const cJSON *unit = cJSON_GetObjectItemCaseSensitive(sv, "unit");
-		if (!cJSON_IsString(val) || cJSON_GetObjectItemCaseSensitive(sv, "phase") ||
-		    (cJSON_IsString(fmt) && !strcmp(fmt->valuestring, "SignedData")) ||
-		    (m && (!cJSON_IsString(m) || strcmp(m->valuestring, "Energy.Active.Import.Register"))))
+		struct sampled f;
+		double v;
+		sampled_read(sv, &f);
+		/* a phase member of any type, or a measurand that is not a
+		 * string, is not the register */
+		if ((f.has & SV_PHASE) ||
+		    ((f.has & SV_MEASURAND) &&
+		     (!f.measurand || strcmp(f.measurand, "Energy.Active.Import.Register"))))
 			continue;
-		char *end;
-		double v = strtod(val->valuestring, &end);
-		if (end == val->valuestring || *end || !isfinite(v))
+		if (sampled_number(&f, &v) != 0)
 			continue;
-		*wh = scaled(cJSON_IsString(unit) ? unit->valuestring : NULL, v);
+		*wh = v;
 		return 0;
 	}
 	return -1;
@@ -774,22 +827,13 @@ void charger_live_update(struct charger *c, int connector, const cJSON *sampled,
 	const cJSON *sv;
 	cJSON_ArrayForEach(sv, sampled)
 	{
-		const cJSON *val = cJSON_GetObjectItemCaseSensitive(sv, "value");
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(sv, "measurand");
-		const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(sv, "format");
-		const cJSON *ph = cJSON_GetObjectItemCaseSensitive(sv, "phase");
-		const cJSON *unit = cJSON_GetObjectItemCaseSensitive(sv, "unit");
-		const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(sv, "context");
-		if (!cJSON_IsString(val) || (cJSON_IsString(fmt) && !strcmp(fmt->valuestring, "SignedData")))
+		struct sampled f;
+		double v;
+		sampled_read(sv, &f);
+		if (sampled_number(&f, &v) < 0)
 			continue;
-		char *end;
-		double v = strtod(val->valuestring, &end);
-		if (end == val->valuestring || !isfinite(v))
-			continue;
-		v = scaled(cJSON_IsString(unit) ? unit->valuestring : NULL, v);
-		const char *meas = cJSON_IsString(m) ? m->valuestring : "Energy.Active.Import.Register";
-		int p = phase_index(cJSON_IsString(ph) ? ph->valuestring : NULL);
-		(void)ctx;
+		const char *meas = f.measurand ? f.measurand : "Energy.Active.Import.Register";
+		int p = phase_index(f.phase);
 		if (!strcmp(meas, "Energy.Active.Import.Register")) {
 			if (p < 0)
 				l->energy_wh = v;

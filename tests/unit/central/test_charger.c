@@ -3,12 +3,14 @@
  * the sweep frees what lookups loaded, and charger_admit's bound on
  * pending plus unknown chargers. Run under ASan, a wrong free shows.
  * Also what a charger says of itself (GetConfiguration keys -> caps),
- * kept over a restart, and the settings phaseSwitching and kind. */
+ * kept over a restart, and the settings phaseSwitching and kind; the live
+ * values and the energy register read from sampled values. */
 #include "charger.h"
 #include "store.h"
 #include "check.h"
 #include "test_db.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -134,12 +136,78 @@ static void test_signature(struct store *st)
 	charger_registry_free(r);
 }
 
+/* charger_live_update and charger_energy_register: what a MeterValues'
+ * sampled values set, by measurand, phase and unit; SignedData, bad
+ * numbers and members that are not strings are passed over; of members
+ * with the same name the first counts. */
+static void test_live(struct store *st)
+{
+	struct charger_registry *r = charger_registry_new();
+	CHECK(store_charger_create(st, "LIVE", REG_ACCEPTED, 1) >= 0);
+	struct charger *ch = charger_get(r, st, "LIVE");
+	CHECK(ch != NULL);
+	cJSON *sv = keys("["
+			 "{\"value\":\"12.5\",\"unit\":\"kWh\"},"
+			 "{\"value\":\"7.2\",\"measurand\":\"Power.Active.Import\",\"unit\":\"kW\"},"
+			 "{\"value\":\"2300\",\"measurand\":\"Power.Active.Import\",\"phase\":\"L2\"},"
+			 "{\"value\":\"16.1\",\"measurand\":\"Current.Import\",\"phase\":\"L1\"},"
+			 "{\"value\":\"15.9\",\"measurand\":\"Current.Import\",\"phase\":\"L3-N\"},"
+			 "{\"value\":\"231\",\"measurand\":\"Voltage\",\"phase\":\"L2-N\"},"
+			 "{\"value\":\"230\",\"measurand\":\"Voltage\"},"
+			 "{\"value\":\"55\",\"measurand\":\"SoC\",\"measurand\":\"Frequency\"},"
+			 "{\"value\":\"99\",\"measurand\":\"Temperature\",\"format\":\"SignedData\"},"
+			 "{\"value\":\"31.5C\",\"measurand\":\"Temperature\"},"
+			 "{\"value\":\"x\",\"measurand\":\"Frequency\"},"
+			 "{\"value\":50,\"measurand\":\"Frequency\"},"
+			 "{\"value\":\"16\",\"measurand\":\"Current.Offered\",\"unit\":7}"
+			 "]");
+	charger_live_update(ch, 1, sv, 5000);
+	const struct charger_live *l = &charger_conn_at(ch, 1)->live;
+	CHECK(l->ts_ms == 5000);
+	CHECK(l->energy_wh == 12500);
+	CHECK(l->power_w == 7200);
+	CHECK(l->power_phase_w[1] == 2300);
+	CHECK(l->current_a[0] == 16.1 && l->current_a[2] == 15.9);
+	CHECK(l->voltage_v[1] == 231 && l->voltage_any_v == 230);
+	CHECK(l->soc_pct == 55);           /* the first measurand member */
+	CHECK(l->temperature_c == 31.5);   /* trailing text: the number before it */
+	CHECK(isnan(l->frequency_hz));     /* "x" and a number member: passed over */
+	CHECK(l->current_offered_a == 16); /* a unit that is not a string: none */
+	double wh = 0;
+	CHECK(charger_energy_register(sv, &wh) == 0 && wh == 12500);
+	cJSON_Delete(sv);
+
+	/* the register: no phase, a plain number, measurand absent or the register */
+	static const char *const not_register[] = {
+		"[{\"value\":\"5\",\"phase\":\"L1\"}]",
+		"[{\"value\":\"5\",\"phase\":3}]",
+		"[{\"value\":\"5\",\"measurand\":7}]",
+		"[{\"value\":\"5\",\"measurand\":\"Power.Active.Import\"}]",
+		"[{\"value\":\"5Wh\"}]",
+		"[{\"value\":\"5\",\"format\":\"SignedData\"}]",
+		"[{\"value\":5}]",
+		"[]",
+	};
+	for (size_t i = 0; i < sizeof not_register / sizeof not_register[0]; i++) {
+		sv = keys(not_register[i]);
+		CHECK(charger_energy_register(sv, &wh) == -1);
+		cJSON_Delete(sv);
+	}
+	sv = keys("[{\"value\":\"5\",\"measurand\":\"Voltage\"},"
+		  "{\"value\":\"7.5\",\"measurand\":\"Energy.Active.Import.Register\",\"unit\":\"kWh\","
+		  "\"format\":\"Raw\",\"value\":\"1\"}]");
+	CHECK(charger_energy_register(sv, &wh) == 0 && wh == 7500);
+	cJSON_Delete(sv);
+	charger_registry_free(r);
+}
+
 int main(void)
 {
 	char path[] = "/tmp/csms-test-charger-XXXXXX";
 	struct store *st = test_db_open(path);
 	CHECK(st != NULL);
 	test_signature(st);
+	test_live(st);
 	struct charger_registry *r = charger_registry_new();
 	CHECK(r != NULL);
 
