@@ -168,7 +168,9 @@ int store_connector_each(struct store *st, const char *charger,
 /* One meterValue element kept as sent (its sampledValue array as JSON;
  * ts_ms: timestamp parsed, 0 when it does not parse). The same element sent
  * again (charger, connector, transaction, timestamp, source and sampled
- * values) is kept once: 0 stored, 1 already there, <0 error. */
+ * values) is kept once: 0 stored, 1 already there, <0 error. PostgreSQL
+ * pipelines the insert: 0 there whether or not the element was there, and
+ * an insert that fails fails the turn's commit. */
 int store_meter_value(struct store *st, const char *charger, int connector, int64_t tx_id,
 		      const char *timestamp, int64_t ts_ms, const char *sampled_json, const char *source);
 
@@ -217,7 +219,8 @@ struct store_tx_meter {
 	double cost, pv_wh, shared_wh;
 };
 int store_tx_meter_get(struct store *st, int64_t tx_id, struct store_tx_meter *out); /* 0, 1 unknown */
-/* Writes meter_last_wh, last_ms, cost, pv_wh, shared_wh. 0, 1 unknown. */
+/* Writes meter_last_wh, last_ms, cost, pv_wh, shared_wh. 0, 1 unknown
+ * (PostgreSQL pipelines the write: 0, and a failure fails the commit). */
 int store_tx_meter_set(struct store *st, const struct store_tx_meter *m);
 /* A transaction's meter values, in the order stored. */
 struct store_mv_row {

@@ -456,6 +456,7 @@ struct pg_store {
 	int in_tx;        /* BEGIN sent: the turn's writes are open */
 	int tx_failed;    /* a statement of the open turn failed: it can only roll back */
 	int down;         /* the connection is lost (logged once) */
+	int piped;        /* writes sent in pipeline mode whose results are not read yet */
 	int64_t retry_ms; /* no reconnect before this */
 	EVP_MD *sha256;   /* fetched once: MeterValues is the hot path */
 	EVP_MD_CTX *mdctx;
@@ -463,6 +464,7 @@ struct pg_store {
 
 static void pg_close(struct pg_store *st);
 static int pg_commit(struct pg_store *st);
+static int begin(struct pg_store *st);
 static int pg_charger_get(struct pg_store *st, const char *id, struct store_charger *out);
 static const struct store_ops pg_ops;
 
@@ -632,10 +634,85 @@ static void failed(struct pg_store *st, const char *what)
 	LOGE("store", "%s: %s", what, PQerrorMessage(st->conn));
 }
 
+/* ---- the pipeline: writes whose answer nobody waits for ----
+ *
+ * A meter value's insert and a transaction's running figures are sent in
+ * libpq's pipeline mode without waiting for their results: one round trip
+ * per turn instead of one per statement. Their results are read (drain)
+ * before anything else is sent and at the commit; one that failed fails
+ * the turn as a whole, as a failed statement does. At most PIPE_MAX wait:
+ * neither side's socket buffer fills with what the other does not read. */
+#define PIPE_MAX 256
+
+/* Reads every pipelined result. 0, or -1 when one failed (the turn can
+ * only roll back; PostgreSQL skipped the rest). */
+static int drain(struct pg_store *st)
+{
+	if (!st->piped)
+		return 0;
+	int bad = 0, n = st->piped;
+	st->piped = 0;
+	if (PQpipelineSync(st->conn) != 1) {
+		failed(st, "pipeline");
+		return -1;
+	}
+	/* n results, each followed by NULL, then the sync's */
+	for (int i = 0; i <= n;) {
+		PGresult *r = PQgetResult(st->conn);
+		if (!r) {
+			if (PQstatus(st->conn) != CONNECTION_OK) {
+				failed(st, "pipeline");
+				return -1; /* gone: ready() resets the connection */
+			}
+			continue; /* the end of one query's results */
+		}
+		ExecStatusType s = PQresultStatus(r);
+		if (s == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && !bad) {
+			bad = 1;
+			failed(st,
+			       s == PGRES_PIPELINE_ABORTED ? "pipeline aborted" : PQresultErrorMessage(r));
+		}
+		PQclear(r);
+		i++;
+	}
+	if (!PQexitPipelineMode(st->conn)) {
+		failed(st, "pipeline end");
+		return -1;
+	}
+	return bad ? -1 : 0;
+}
+
+/* Sends a write of the turn's transaction in pipeline mode: 0 (its outcome
+ * comes with the drain), or -1. */
+static int pipe_write(struct pg_store *st, enum stmt_id id, const struct params *p, const char *what)
+{
+	if (begin(st))
+		return -1;
+	if (!st->piped && !PQenterPipelineMode(st->conn)) {
+		failed(st, what);
+		return -1;
+	}
+	if (!PQsendQueryPrepared(st->conn, stmt_name[id], p->n, p->v, NULL, NULL, 0)) {
+		failed(st, what);
+		if (st->piped)
+			drain(st);
+		else
+			PQexitPipelineMode(st->conn);
+		return -1;
+	}
+	if (++st->piped >= PIPE_MAX && drain(st))
+		return -1;
+	return 0;
+}
+
 /* Runs a prepared statement: its result (PQclear it), or NULL on an error. */
 static PGresult *run(struct pg_store *st, enum stmt_id id, const struct params *p, const char *what)
 {
-	if (ready(st))
+	if (drain(st) || ready(st))
 		return NULL;
 	PGresult *r = PQexecPrepared(st->conn, stmt_name[id], p->n, p->v, NULL, NULL, 0);
 	ExecStatusType s = PQresultStatus(r);
@@ -836,6 +913,7 @@ static void pg_close(struct pg_store *st)
 /* Ends a transaction the turn cannot keep; the connection stays usable. */
 static void abandon(struct pg_store *st)
 {
+	drain(st);
 	if (PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
 		simple(st, "ROLLBACK");
 }
@@ -844,6 +922,8 @@ static int pg_commit(struct pg_store *st)
 {
 	if (!st->in_tx)
 		return 0;
+	if (drain(st))
+		st->tx_failed = 1;
 	int lost = st->tx_failed;
 	st->in_tx = 0;
 	st->tx_failed = 0;
@@ -1447,7 +1527,8 @@ static int pg_meter_value(struct pg_store *st, const char *charger, int connecto
 	p_text(&p, source);
 	p_text(&p, sampled_json);
 	p_bytea(&p, digest, DIGEST_LEN);
-	return write_found(st, S_MV_INSERT, &p, "meter value");
+	/* pipelined: 0 whether or not the same element was there (it is kept once) */
+	return pipe_write(st, S_MV_INSERT, &p, "meter value");
 }
 
 static int pg_tx_each(struct pg_store *st, const struct store_tx_filter *f,
@@ -1532,7 +1613,8 @@ static int pg_tx_meter_set(struct pg_store *st, const struct store_tx_meter *m)
 	p_dbl(&p, m->cost);
 	p_dbl(&p, m->pv_wh);
 	p_dbl(&p, m->shared_wh);
-	return write_found(st, S_TX_METER_SET, &p, "transaction meter");
+	/* pipelined: 0 for an unknown transaction too (the caller read it first) */
+	return pipe_write(st, S_TX_METER_SET, &p, "transaction meter");
 }
 
 static int pg_meter_value_each(struct pg_store *st, int64_t tx_id,
