@@ -133,6 +133,7 @@ static struct session *ev_connected(void *ctx, const char *id, void *wsi)
 		server_close_session(s->ch->session);
 	}
 	s->ch->session = s;
+	s->ch->links++;
 	s->ch->last_seen_ms = app->now_ms;
 	fleet_connected(app, s->ch); /* in a fleet: held here now */
 	LOGI("server", "%s connected", s->id);

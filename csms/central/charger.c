@@ -89,9 +89,32 @@ struct charger_conn *charger_conn_at(struct charger *c, int k)
 	return &c->conns[k];
 }
 
+struct store_tx_meter *charger_tx_meter(struct charger *c, int64_t tx_id)
+{
+	for (int k = 0; k < c->nconn; k++) {
+		struct charger_conn *cc = &c->conns[k];
+		if (cc->txm && cc->txm->tx_id == tx_id && cc->txm_link == c->links)
+			return cc->txm;
+	}
+	return NULL;
+}
+
+void charger_tx_meter_keep(struct charger *c, const struct store_tx_meter *m)
+{
+	struct charger_conn *cc = charger_conn_at(c, m->connector);
+	if (!cc)
+		return;
+	if (!cc->txm && !(cc->txm = malloc(sizeof *cc->txm)))
+		return;
+	*cc->txm = *m;
+	cc->txm_link = c->links;
+}
+
 /* An entry and its connectors. */
 static void entry_free(struct charger *c)
 {
+	for (int k = 0; k < c->nconn; k++)
+		free(c->conns[k].txm);
 	free(c->conns);
 	free(c);
 }

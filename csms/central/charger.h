@@ -31,6 +31,12 @@ struct charger_conn {
 	char tx_id_tag[STORE_TAG_MAX]; /* its idTag and start, while tx_id */
 	int64_t tx_start_ms;
 	struct charger_live live;
+	/* A transaction's running figures as last read or written (history's
+	 * per meter value; charger_tx_meter), for the connection `txm_link`
+	 * only: a charger that comes back may have been held by another node
+	 * meanwhile. NULL until the first. */
+	struct store_tx_meter *txm;
+	unsigned txm_link;
 };
 
 /* Per-charger settings (PUT /api/v1/chargers/{id}). */
@@ -99,6 +105,7 @@ struct charger {
 	char id[STORE_ID_MAX];
 	enum store_registration reg;
 	struct session *session; /* NULL when not connected */
+	unsigned links;          /* connections attached so far (charger_tx_meter) */
 	int64_t last_seen_ms;    /* its last message (or connection) */
 	int64_t seen_stored_ms;  /* last_seen_ms as last written to the store */
 	struct charger_settings settings;
@@ -127,6 +134,11 @@ static inline const struct charger_conn *charger_conn_get(const struct charger *
 {
 	return k >= 0 && k < c->nconn ? &c->conns[k] : &charger_conn_blank;
 }
+/* A transaction's running figures kept since this connection began, or
+ * NULL (read them from the store, then charger_tx_meter_keep). */
+struct store_tx_meter *charger_tx_meter(struct charger *c, int64_t tx_id);
+/* Keeps a copy of m (its connector's); memory only. */
+void charger_tx_meter_keep(struct charger *c, const struct store_tx_meter *m);
 /* Connector k's state, for writing: the array grown to hold it (blank
  * entries); NULL when k is outside 0..CHARGER_MAX_CONN-1 or out of memory.
  * A pointer from it lasts until the next charger_conn_at. */

@@ -348,9 +348,18 @@ void history_tx_meter(struct csms *app, struct charger *ch, int connector, int64
 	struct store_tx_meter m;
 	if (tx_id <= 0 && connector > 0 && connector < CHARGER_MAX_CONN)
 		tx_id = charger_conn_get(ch, connector)->tx_id;
-	if (tx_id <= 0 || !isfinite(wh) || store_tx_meter_get(app->store, tx_id, &m) ||
-	    strcmp(m.charger, ch->id))
+	if (tx_id <= 0 || !isfinite(wh))
 		return;
+	/* The figures kept since this connection began, or the store's: no
+	 * read per meter value (on PostgreSQL a read waits for the turn's
+	 * pipelined writes). Only this connection changes them meanwhile. */
+	const struct store_tx_meter *kept = charger_tx_meter(ch, tx_id);
+	if (kept)
+		m = *kept;
+	else if (store_tx_meter_get(app->store, tx_id, &m) || strcmp(m.charger, ch->id))
+		return;
+	else
+		charger_tx_meter_keep(ch, &m);
 	double base_wh = m.has_last ? m.meter_last_wh : (double)m.meter_start;
 	int64_t base_ms = m.has_last ? m.last_ms : m.start_ms;
 	if ((m.has_last && ts_ms <= m.last_ms) || wh < base_wh)
@@ -372,10 +381,15 @@ void history_tx_meter(struct csms *app, struct charger *ch, int connector, int64
 	m.cost = t.cost;
 	m.pv_wh = t.pv_wh;
 	m.shared_wh = t.shared_wh;
+	m.has_last = 1;
 	m.meter_last_wh = wh;
 	m.last_ms = ts_ms;
+	/* kept either way: the figures are absolute, the next write mends a
+	 * failed one (and a failed commit ends the connection, and so what
+	 * was kept) */
 	if (store_tx_meter_set(app->store, &m) < 0)
 		LOGW("history", "transaction %lld: running figures not stored", (long long)tx_id);
+	charger_tx_meter_keep(ch, &m);
 }
 
 /* ---- the API's answers ---- */

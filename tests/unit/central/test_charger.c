@@ -201,6 +201,35 @@ static void test_live(struct store *st)
 	charger_registry_free(r);
 }
 
+/* charger_tx_meter: a transaction's running figures kept for the connection
+ * that wrote them; a new connection reads them from the store again (the
+ * charger may have been held by another node meanwhile). */
+static void test_tx_meter(struct store *st)
+{
+	struct charger_registry *r = charger_registry_new();
+	CHECK(store_charger_create(st, "TXM", REG_ACCEPTED, 1) >= 0);
+	struct charger *ch = charger_get(r, st, "TXM");
+	CHECK(ch != NULL);
+	ch->links = 1;
+	CHECK(charger_tx_meter(ch, 5) == NULL);
+	struct store_tx_meter m = { .tx_id = 5, .connector = 2, .has_last = 1, .meter_last_wh = 1200 };
+	snprintf(m.charger, sizeof m.charger, "TXM");
+	charger_tx_meter_keep(ch, &m);
+	struct store_tx_meter *k = charger_tx_meter(ch, 5);
+	CHECK(k != NULL && k->meter_last_wh == 1200 && k->connector == 2);
+	CHECK(charger_tx_meter(ch, 6) == NULL);
+	m.meter_last_wh = 1300;
+	charger_tx_meter_keep(ch, &m); /* the same slot, updated */
+	CHECK(charger_tx_meter(ch, 5) == k && k->meter_last_wh == 1300);
+	ch->links++; /* the charger connected again */
+	CHECK(charger_tx_meter(ch, 5) == NULL);
+	m.tx_id = 6;
+	m.connector = 99; /* no such connector: nothing kept */
+	charger_tx_meter_keep(ch, &m);
+	CHECK(charger_tx_meter(ch, 6) == NULL);
+	charger_registry_free(r); /* frees what was kept (ASan) */
+}
+
 int main(void)
 {
 	char path[] = "/tmp/csms-test-charger-XXXXXX";
@@ -208,6 +237,7 @@ int main(void)
 	CHECK(st != NULL);
 	test_signature(st);
 	test_live(st);
+	test_tx_meter(st);
 	struct charger_registry *r = charger_registry_new();
 	CHECK(r != NULL);
 
