@@ -146,7 +146,8 @@ class Csmsd:
         self.log.close()
 
     def cleanup(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not os.environ.get("CSMS_KEEP_TMP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 class Raw:
