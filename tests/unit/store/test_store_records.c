@@ -210,6 +210,25 @@ int main(void)
 	CHECK(store_meter_value(st, "CP1", 1, 7, "T1", 0, "[1]", "MeterValues") == DUP);
 	CHECK(store_meter_value(st, "CP1", 1, 0, "T1", 0, "[1]", "MeterValues") == DUP);
 	CHECK(store_meter_value(st, "CP1", 1, 7, "T1", 0, "[3]", "MeterValues") == 0);
+	/* PostgreSQL: a pipelined insert that the server refuses (text that is
+	 * not UTF-8) fails the turn's commit, and nothing of the turn stays;
+	 * the next turn works */
+	if (test_db_pg()) {
+		CHECK(store_commit(st) == 0);
+		CHECK(store_meter_value(st, "CP1", 5, 7, ts, 1, sv, "MeterValues") == 0);
+		CHECK(store_meter_value(st, "CP1", 5, 7, "\xff\xfe", 1, sv, "MeterValues") == 0);
+		CHECK(store_meter_value(st, "CP1", 6, 7, ts, 1, sv, "MeterValues") <= 0);
+		CHECK(store_commit(st) < 0);
+		CHECK(count(path, "SELECT count(*) FROM meter_values WHERE connector_id IN (5, 6)") == 0);
+		/* the same with a read after it: the read waits for the pipeline,
+		 * and fails with it; so does the commit */
+		CHECK(store_meter_value(st, "CP1", 5, 7, "\xff", 1, sv, "MeterValues") == 0);
+		CHECK(store_charger_count(st, REG_ACCEPTED) < 0);
+		CHECK(store_commit(st) < 0);
+		CHECK(store_meter_value(st, "CP1", 5, 7, ts, 1, sv, "MeterValues") == 0);
+		CHECK(store_commit(st) == 0);
+		CHECK(count(path, "SELECT count(*) FROM meter_values WHERE connector_id = 5") == 1);
+	}
 	store_close(st);
 	/* a transaction's rows are still found through an index (SQLite's plan) */
 	if (!test_db_pg()) {
@@ -227,7 +246,8 @@ int main(void)
 		sqlite3_close(db);
 		CHECK_CONTAINS(plan, "INDEX meter_values_tx (transaction_id=?)");
 	}
-	CHECK(count(path, "SELECT count(*) FROM meter_values") == 5);
+	/* the five elements above; on PostgreSQL also the one of the turn after the failed ones */
+	CHECK(count(path, "SELECT count(*) FROM meter_values") == (test_db_pg() ? 6 : 5));
 
 	unlink(path);
 	char wal[300];
