@@ -96,6 +96,47 @@ static void phases(struct text *t, const char *name, const char *help, const dou
 			put(t, "%s{phase=\"L%d\"} %.17g\n", name, p + 1, v[p]);
 }
 
+/* Every site's grid, headroom and sensor (issue 15), one family at a time
+ * (a family's samples stay together, as the text format wants). */
+struct site_pass {
+	struct text *t;
+	int which; /* 0 grid current, 1 headroom, 2 sensor healthy */
+};
+
+static int site_row(void *arg, const char *site, const struct control_sensor_info *si, const double cur[3],
+		    const double head[3])
+{
+	struct site_pass *sp = arg;
+	char id[2 * STORE_ID_MAX];
+	label(site, id, sizeof id);
+	if (sp->which == 2) {
+		put(sp->t, "csms_site_sensor_healthy{site=\"%s\",type=\"%s\"} %d\n", id, si->type,
+		    si->healthy);
+		return 0;
+	}
+	const double *v = sp->which ? head : cur;
+	for (int p = 0; p < 3; p++)
+		if (isfinite(v[p]))
+			put(sp->t, "%s{site=\"%s\",phase=\"L%d\"} %.17g\n",
+			    sp->which ? "csms_site_dlm_headroom_amperes" : "csms_site_grid_current_amperes",
+			    id, p + 1, v[p]);
+	return 0;
+}
+
+static void sites(struct text *t, struct csms *app)
+{
+	static const char *const fam[3][2] = {
+		{ "csms_site_grid_current_amperes", "a site's grid current per phase, import > 0" },
+		{ "csms_site_dlm_headroom_amperes", "current a site's DLM may still give per phase" },
+		{ "csms_site_sensor_healthy", "1 when a site's grid sensor reading is fresh" },
+	};
+	for (int w = 0; w < 3; w++) {
+		struct site_pass sp = { t, w };
+		head(t, fam[w][0], "gauge", fam[w][1]);
+		control_site_each(app, site_row, &sp);
+	}
+}
+
 /* The live flows: the grid per phase and DLM's headroom, the station's
  * measured flows (glue/history.c), and per charger (only with the token:
  * ids) its DLM limit and power. */
@@ -269,6 +310,7 @@ void metrics_api(struct route_ctx *c)
 		counter(&t, "csms_dlm_sensor_readings_total", "grid sensor readings", (double)si.readings);
 		counter(&t, "csms_dlm_sensor_failures_total", "grid sensor failures", (double)si.failures);
 	}
+	sites(&t, app);
 	if (t.oom) {
 		free(t.p);
 		admin_error(c->t, 500, "InternalError", "out of memory");

@@ -1623,35 +1623,61 @@ static int64_t site_chargers(struct csms *app, const char *site)
 static int apply_settings(struct csms *app, struct control *ctl, const cJSON *body, const char *name,
 			  struct err_info *e);
 
-int control_sensor_info(struct csms *app, struct control_sensor_info *out)
+/* One loop's sensor (its reading taken first). */
+static void sensor_info(struct csms *app, struct control *ctl, struct control_sensor_info *out)
 {
-	struct control *ctl = app->control;
-	if (!ctl)
-		return -1;
 	take_reading(ctl);
-	out->type = dlm_sensor_kinds[app->cfg.dlm_sensor].name;
-	out->dlm_enabled = app->cfg.dlm_enabled;
+	out->type = dlm_sensor_kinds[ctl->cfg->dlm_sensor].name;
+	out->dlm_enabled = ctl->cfg->dlm_enabled;
 	out->age_s = ctl->have_reading ? (double)(app->now_ms - ctl->reading.ts_ms) / 1000.0 : -1;
-	out->healthy = ctl->have_reading && out->age_s <= app->cfg.dlm_stale_s;
+	out->healthy = ctl->have_reading && out->age_s <= ctl->cfg->dlm_stale_s;
 	out->error = ctl->health.last_error;
 	out->readings = ctl->health.readings;
 	out->failures = ctl->health.failures;
-	return 0;
 }
 
-int control_grid(struct csms *app, double current_a[3], double headroom_a[3])
+/* One loop's grid currents and headroom (after sensor_info took the reading). */
+static int grid_of(struct control *ctl, int healthy, double current_a[3], double headroom_a[3])
 {
-	struct control *ctl = app->control;
-	if (!ctl)
-		return -1;
-	take_reading(ctl);
-	int healthy = ctl->have_reading &&
-		(double)(app->now_ms - ctl->reading.ts_ms) / 1000.0 <= app->cfg.dlm_stale_s;
 	for (int p = 0; p < 3; p++) {
 		current_a[p] = healthy ? ctl->reading.current_a[p] : NAN;
 		headroom_a[p] = ctl->decisions ? ctl->out.headroom_a[p] : NAN;
 	}
 	return healthy ? 0 : 1;
+}
+
+int control_sensor_info(struct csms *app, struct control_sensor_info *out)
+{
+	if (!app->control)
+		return -1;
+	sensor_info(app, app->control, out);
+	return 0;
+}
+
+int control_grid(struct csms *app, double current_a[3], double headroom_a[3])
+{
+	struct control_sensor_info si;
+	if (!app->control)
+		return -1;
+	sensor_info(app, app->control, &si);
+	return grid_of(app->control, si.healthy, current_a, headroom_a);
+}
+
+int control_site_each(struct csms *app,
+		      int (*fn)(void *arg, const char *site, const struct control_sensor_info *si,
+				const double current_a[3], const double headroom_a[3]),
+		      void *arg)
+{
+	for (struct control *ctl = app->control; ctl; ctl = ctl->next) {
+		struct control_sensor_info si;
+		double cur[3], head[3];
+		sensor_info(app, ctl, &si);
+		grid_of(ctl, si.healthy, cur, head);
+		int rc = fn(arg, ctl->site, &si, cur, head);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 static cJSON *phases_json(const double v[3])

@@ -76,6 +76,13 @@ int control_sensor_info(struct csms *app, struct control_sensor_info *out); /* 0
  * sensor's reading is stale or absent) and DLM's last headroom per phase
  * (NAN before the first decision). 0 fresh, 1 stale, -1 no control. */
 int control_grid(struct csms *app, double current_a[3], double headroom_a[3]);
+/* The same for every site's loop, the default site first: fn(arg, site,
+ * its sensor, its grid currents, its headroom) until fn returns non-zero
+ * (returned). A site whose loop another node runs has no fresh reading. */
+int control_site_each(struct csms *app,
+		      int (*fn)(void *arg, const char *site, const struct control_sensor_info *si,
+				const double current_a[3], const double headroom_a[3]),
+		      void *arg);
 
 /* What the admin API reads and sets (api/api_dlm.c carries it over HTTP):
  * JSON in and out, refusals as an err_kind with a message naming the API

@@ -108,6 +108,23 @@ try:
     st, g = d.get("/api/v1/sites/garage")
     gb = [x for x in g["chargers"] if x["id"] == "CP-B"]
     c(gb and gb[0]["limitA"] <= 7.05, "the garage's GET shows the cut: %s" % gb)
+    # /metrics: every site's grid, headroom and sensor, labelled by site
+    st, text = d.get("/metrics", raw=True)
+    text = text.decode() if isinstance(text, bytes) else text
+    rows = {}
+    for line in text.splitlines():
+        if line.startswith("csms_site_"):
+            name, val = line.rsplit(" ", 1)
+            rows[name] = float(val)
+    want = 8 + (b.limit or 0)
+    got = rows.get('csms_site_grid_current_amperes{site="garage",phase="L1"}')
+    c(got is not None and abs(got - want) <= 7.1,
+      "metrics: the garage's grid current %s (house 8 A + CP-B)" % got)
+    c.eq(rows.get('csms_site_sensor_healthy{site="garage",type="api"}'), 1.0, "metrics: the garage's sensor")
+    c('csms_site_grid_current_amperes{site="default",phase="L3"}' in rows, "metrics: the default site too")
+    hg = rows.get('csms_site_dlm_headroom_amperes{site="garage",phase="L1"}')
+    c(hg is not None and hg < 8, "metrics: the garage's headroom %s" % hg)
+    c(text.count("# TYPE csms_site_grid_current_amperes gauge") == 1, "metrics: one family head")
 
     # 3. bad inputs change nothing
     st, e = d.put("/api/v1/chargers/CP-A", {"site": "nope"})
