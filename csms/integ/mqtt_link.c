@@ -325,11 +325,31 @@ static void tx_events(struct mqtt_link *L, struct csms *app, const cJSON *active
 	L->txs_known = 1;
 }
 
+/* Every site's chargers' limits, as GET /api/v1/dlm's "chargers" (the
+ * charger view reads that): /dlm itself has the default site's only. */
+static cJSON *all_limits(struct csms *app)
+{
+	struct err_info e = { 0 };
+	cJSON *sites = control_sites_json(app, &e), *site, *x;
+	cJSON *out = cJSON_CreateObject();
+	cJSON *arr = out ? cJSON_AddArrayToObject(out, "chargers") : NULL;
+	cJSON_ArrayForEach(site, sites)
+	{
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(site, "chargers"))
+		{
+			if (arr)
+				cJSON_AddItemToArray(arr, cJSON_Duplicate(x, 1));
+		}
+	}
+	cJSON_Delete(sites);
+	return out;
+}
+
 static void pass(struct csms *app, struct mqtt_link *L, int full)
 {
 	if (full)
 		L->pass++;
-	cJSON *st = energy_live_json(app), *dlm = control_status_json(app);
+	cJSON *st = energy_live_json(app), *dlm = control_status_json(app), *limits = all_limits(app);
 	cJSON *chargers = api_json_chargers(app->store, NULL), *ch;
 	struct store_tx_filter f = { .active = 1 };
 	cJSON *active = api_json_transactions(app->store, &f);
@@ -351,7 +371,7 @@ static void pass(struct csms *app, struct mqtt_link *L, int full)
 		if (!id || !reg || strcmp(reg, "accepted"))
 			continue; /* only the chargers csmsd serves */
 		admin_decorate_charger(app, ch);
-		view = mqtt_ha_charger_view(ch, dlm, active);
+		view = mqtt_ha_charger_view(ch, limits, active);
 		snprintf(name, sizeof name, "Charger %s", id);
 		struct mqtt_ha_device cd = dev;
 		cd.charger = id;
@@ -369,6 +389,7 @@ static void pass(struct csms *app, struct mqtt_link *L, int full)
 	cJSON_Delete(active);
 	cJSON_Delete(chargers);
 	cJSON_Delete(dlm);
+	cJSON_Delete(limits);
 	cJSON_Delete(st);
 }
 

@@ -17,13 +17,12 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from harness import BUILD, Csmsd, Raw, Checks, boot_frame, free_port
+from harness import BUILD, Csmsd, LimitCharger, Raw, Checks, boot_frame, free_port
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 for tool in (MOSQUITTO, "mosquitto_sub", "mosquitto_pub", "mosquitto_passwd"):
@@ -457,6 +456,33 @@ try:
 finally:
     if r:
         r.close()
+    if d:
+        d.stop()
+    sub.stop()
+    broker.stop()
+
+# ---- a charger on another site (issue 15): its limit is its site's loop's ----
+broker = Broker()
+sub = Sub(broker.port)
+d = g = None
+try:
+    d = Csmsd(unknown_chargers="accept", dlm_enabled="true", mqtt_url="mqtt://127.0.0.1:%d" % broker.port,
+              mqtt_user=USER, mqtt_password=PASSWORD, mqtt_period_s=1)
+    c.eq(d.put("/api/v1/sites/garage", {"breakerA": 16, "marginA": 1, "sensor": "api"})[0], 201, "site garage")
+    c.eq(d.put("/api/v1/chargers/CP-G", {"site": "garage"})[0], 201, "CP-G provisioned on the garage")
+    g = LimitCharger(d, "CP-G")
+    deadline = time.time() + 15
+    while time.time() < deadline and g.limit is None:
+        d.put("/api/v1/sites/garage/readings", {"current": [2, 2, 2]})
+        time.sleep(0.2)
+    c(g.limit is not None, "CP-G got a limit from the garage's loop: %s" % g.limit)
+    got = sub.wait(lambda s: re.match(r"^\d+(\.\d+)?$", s.last.get("csms/charger/CP-G/limit") or "")
+                   and s.last.get("csms/charger/CP-G/limit"))
+    c(got is not None and g.limit is not None and abs(float(got) - g.limit) <= 1,
+      "csms/charger/CP-G/limit is published: %r (sent %s A)" % (got, g.limit))
+finally:
+    if g:
+        g.close()
     if d:
         d.stop()
     sub.stop()
