@@ -4,13 +4,16 @@ frames wait for it, so its memory does not grow with what the charger
 sends; every answer still arrives, whole and in order, once the charger
 reads; another charger is served meanwhile."""
 import json
+import os
 import struct
 import threading
 import time
-from harness import Csmsd, Ws, Checks, boot_frame, rss_kib
+from harness import BUILD, Csmsd, Ws, Checks, boot_frame, rss_kib
 
 N = 200000
 c = Checks()
+with open(os.path.join(BUILD, "csmsd"), "rb") as f:
+    ASAN = b"__asan_init" in f.read()   # its quarantine keeps freed memory: RSS says nothing
 d = Csmsd(unknown_chargers="accept")
 
 
@@ -56,7 +59,7 @@ try:
     t.start()
     time.sleep(4)                 # the charger reads nothing meanwhile
     grown = rss_kib(d.proc.pid) - rss0
-    c(grown < 3 * 1024, "csmsd grew %d KiB while the charger read nothing (< 3 MiB)" % grown)
+    c(ASAN or grown < 3 * 1024, "csmsd grew %d KiB while the charger read nothing (< 3 MiB)" % grown)
     waiting = server_rx_queue(d.ws_port, slow.s.getsockname()[1])
     c(waiting > 0 and not sent.is_set(),
       "csmsd stopped reading the charger: %d bytes wait in its socket, the rest in the charger's" % waiting)
