@@ -255,8 +255,8 @@ static void measure(struct csms *app, struct history *h, const struct station_in
 		s->has_grid_a = true;
 		memcpy(s->grid_a, a, sizeof a);
 	}
-	for (struct hconn *c = h->conns; c < h->conns + h->nconns; c++)
-		c->w = 0;
+	for (int i = 0; i < h->nconns; i++) /* (conns may be NULL: no NULL + 0) */
+		h->conns[i].w = 0;
 	for (const struct charger *c = charger_first(app->chargers); c; c = c->next) {
 		double sum = 0;
 		for (int k = 1; k < CHARGER_MAX_CONN; k++) {
@@ -292,7 +292,8 @@ void history_station_step(struct csms *app, int64_t t_ms, const struct station_c
 		if ((double)dt > hold)
 			dt = (int64_t)hold;
 		station_hist_advance(&h->acc, &h->prev, h->prev_ms, h->prev_ms + dt, emit, app);
-		for (struct hconn *c = h->conns; c < h->conns + h->nconns; c++) {
+		for (int i = 0; i < h->nconns; i++) {
+			struct hconn *c = &h->conns[i];
 			c->ev_ws += c->w * (double)dt / 1000;
 			c->grid_ws += c->w * h->prev_grid_frac * (double)dt / 1000;
 		}
