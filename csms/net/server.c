@@ -33,10 +33,9 @@ _Static_assert(LWS_PRE <= SESSION_PRE, "SESSION_PRE must cover LWS_PRE");
 #define OCPP_RX_BUFFER 1024
 #define OCPP_TX_PACKET 65536
 /* Frames queued for one charger (answers and our CALLs) at which its
- * connection is no longer read, and at which reading resumes. A charger
- * that waits for each answer has one or two. */
-#define OUT_PAUSE 64
-#define OUT_RESUME 16
+ * connection is closed: it sends without reading. A charger that waits for
+ * each answer, as OCPP-J asks, has one or two. */
+#define OUT_MAX 256
 #define FD_SPARE 128 /* open files beside the connections: store, logs, listeners, lws's own */
 
 /* One per daemon; lives from server_start to server_destroy. */
@@ -62,8 +61,7 @@ struct ws_pss {
 	struct server *srv;
 	lws_sorted_usec_list_t deadline; /* of the CALL in flight (server_call_deadline) */
 	char id[SESSION_ID_MAX];
-	int closing;   /* our close frame is on its way (server_close_all) */
-	int rx_paused; /* not read: too many frames queued for it (OUT_PAUSE) */
+	int closing; /* our close frame is on its way (server_close_all) */
 };
 
 /* Per admin HTTP connection, owned by lws. */
@@ -393,11 +391,6 @@ static int write_one(struct session *s, struct lws *wsi, struct outmsg *m)
 		s->out_tail = NULL;
 	free(m);
 	s->queued--;
-	struct ws_pss *p = lws_wsi_user(wsi);
-	if (p && p->rx_paused && s->queued <= OUT_RESUME) {
-		p->rx_paused = 0;
-		lws_rx_flow_control(wsi, 1);
-	}
 	return 0;
 }
 
@@ -491,11 +484,16 @@ static int cb_ocpp(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (p->s && !p->s->replaced && !srv->going_away) {
 			on_receive(srv, p->s, wsi, in, len);
 			/* A charger that sends without reading our answers: they
-			 * pile up (ours, then the socket's); read no more from it
-			 * until it has read most of them. TCP holds it back. */
-			if (p->s && p->s->queued >= OUT_PAUSE && !p->rx_paused) {
-				p->rx_paused = 1;
-				lws_rx_flow_control(wsi, 0);
+			 * would pile up without end (the socket's buffer, then
+			 * lws's and ours). Closed. (Not read meanwhile, with
+			 * lws_rx_flow_control, was tried: lws 4.1 then spins for
+			 * ever on a TLS connection with decrypted data pending.) */
+			if (p->s && p->s->queued >= OUT_MAX) {
+				LOGW("server", "%s: %u frames wait for it and it does not read them: closed",
+				     p->s->id, p->s->queued);
+				lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+						 (unsigned char *)"not reading", 11);
+				return -1;
 			}
 		}
 		break;

@@ -47,7 +47,7 @@ struct session {
 	int rx_overflow;
 	struct outmsg *out_head, *out_tail;   /* ready to write */
 	struct outmsg *held_head, *held_tail; /* waiting for the commit */
-	unsigned queued; /* frames in both queues (server.c stops reading past a bound) */
+	unsigned queued; /* frames in both queues (server.c closes a connection past a bound) */
 	struct session *dirty_next;
 	int dirty;
 	struct pending_call *inflight, *queue_head, *queue_tail;
