@@ -114,9 +114,14 @@ async def one(port, i, t0, src):
                       % (cid, base64.b64encode(os.urandom(16)).decode(), auth)).encode())
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 120)
         status = int(head.split(b" ", 2)[1])
-    except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError):
+    except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError) as e:
+        why = type(e).__name__ + (":%s" % e.errno if isinstance(e, OSError) and e.errno else "")
+        errors[why] = errors.get(why, 0) + 1
         return 0, time.perf_counter() - t0, None
     return status, time.perf_counter() - t0, writer
+
+
+errors = {}   # why connections failed, by exception (printed per round)
 
 
 async def storm(port, src):
@@ -178,6 +183,9 @@ async def main():
             print("%-7s %8d %10.2f %8.1f %8.1f %8d %12.2f %8d" % (
                 rnd, n, total, pct([r[1] for r in ok], 0.5) * 1e3, pct([r[1] for r in ok], 0.99) * 1e3,
                 n - len(ok), c1 - c0, reused), flush=True)
+            if errors:
+                print("        failed: %s" % ", ".join("%s %d" % kv for kv in sorted(errors.items())), flush=True)
+                errors.clear()
             up = connected(d)
             if up != len(ok):
                 print("  csmsd reports %d connected" % up)
