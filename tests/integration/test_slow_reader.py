@@ -10,27 +10,13 @@ import os
 import struct
 import threading
 import time
-from harness import BUILD, Csmsd, Ws, Checks, boot_frame, rss_kib
+from harness import BUILD, Csmsd, Ws, Checks, boot_frame, cpu_s, rss_kib, ws_frame as frame
 
 N = 200000
 c = Checks()
 with open(os.path.join(BUILD, "csmsd"), "rb") as f:
     ASAN = b"__asan_init" in f.read()   # its quarantine keeps freed memory: RSS says nothing
 d = Csmsd(unknown_chargers="accept")
-
-
-def frame(text):
-    """A masked text frame with a zero mask (the payload as it is)."""
-    b = text.encode()
-    n = len(b)
-    hdr = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack(">H", n))
-    return hdr + b"\0\0\0\0" + b
-
-
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        parts = f.read().rsplit(")", 1)[1].split()
-    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
 try:

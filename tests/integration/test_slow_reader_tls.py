@@ -16,7 +16,7 @@ import struct
 import subprocess
 import tempfile
 import time
-from harness import Csmsd, Checks, boot_frame, free_port
+from harness import Csmsd, Checks, boot_frame, cpu_s, free_port, ws_frame as frame
 
 N = 100000
 c = Checks()
@@ -27,14 +27,6 @@ tmp = tempfile.mkdtemp(prefix="csms-slowtls-")
 subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                 "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-days", "2", "-subj", "/CN=localhost"],
                check=True, capture_output=True, cwd=tmp)
-
-
-def frame(text):
-    """A masked text frame with a zero mask (the payload as it is)."""
-    b = text.encode()
-    n = len(b)
-    hdr = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack(">H", n))
-    return hdr + b"\0\0\0\0" + b
 
 
 def frames(buf):
@@ -58,6 +50,28 @@ def frames(buf):
     return out, buf[pos:]
 
 
+def wss_boot(ctx, cid):
+    """A wss:// charger booted: (socket, what came after the boot's answer,
+    the upgrade's head); socket None when the boot was not accepted."""
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+    s.sendall(("GET /ocpp/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
+               % (cid, base64.b64encode(os.urandom(16)).decode())).encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += s.recv(4096)
+    head, buf = buf.split(b"\r\n\r\n", 1)
+    s.sendall(frame(boot_frame()))
+    got = []
+    while not got:
+        buf += s.recv(65536)
+        got, buf = frames(buf)
+    if "Accepted" not in got[0].decode():
+        s.close()
+        return None, None, head
+    return s, buf, head
+
+
 port = free_port()
 d = Csmsd(unknown_chargers="accept", ws_port=0, tls_port=port, tls_cert=os.path.join(tmp, "c.pem"),
           tls_key=os.path.join(tmp, "k.pem"))
@@ -65,21 +79,9 @@ try:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
-    s.sendall(("GET /ocpp/SLOWTLS HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
-               % base64.b64encode(os.urandom(16)).decode()).encode())
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        buf += s.recv(4096)
-    head, buf = buf.split(b"\r\n\r\n", 1)
+    s, buf, head = wss_boot(ctx, "SLOWTLS")
     c(b" 101 " in head.split(b"\r\n")[0], "wss:// upgrade")
-    s.sendall(frame(boot_frame()))
-    got = []
-    while not got:
-        buf += s.recv(65536)
-        got, buf = frames(buf)
-    c("Accepted" in got[0].decode(), "booted over TLS")
+    c(s is not None, "booted over TLS")
 
     out = b"".join(frame('[2,"h%d","Heartbeat",{}]' % i) for i in range(N))
     s.setblocking(False)
@@ -121,27 +123,11 @@ try:
     c(ok, "the answers before the close came over TLS, whole and in order (%d)" % len(answers))
     c("does not read them: closed" in d.logtext(), "the close is logged")
     s.close()
-    pid = d.proc.pid
-    with open("/proc/%d/stat" % pid) as f:
-        cpu0 = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+    cpu0 = cpu_s(d.proc.pid)
     time.sleep(1)
-    with open("/proc/%d/stat" % pid) as f:
-        cpu1 = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
-    c((cpu1 - cpu0) / os.sysconf("SC_CLK_TCK") < 0.3, "csmsd is idle after it")
-    s2 = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
-    s2.sendall(("GET /ocpp/TLS2 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
-                % base64.b64encode(os.urandom(16)).decode()).encode())
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        buf += s2.recv(4096)
-    buf = buf.split(b"\r\n\r\n", 1)[1]
-    s2.sendall(frame(boot_frame()))
-    got = []
-    while not got:
-        buf += s2.recv(65536)
-        got, buf = frames(buf)
-    c("Accepted" in got[0].decode(), "a new TLS charger is served")
+    c(cpu_s(d.proc.pid) - cpu0 < 0.3, "csmsd is idle after it")
+    s2, _, head = wss_boot(ctx, "TLS2")
+    c(s2 is not None, "a new TLS charger is served")
     s2.close()
 finally:
     if c.failed:
