@@ -15,12 +15,13 @@ Asserts, with two sites on api sensors (the default site 32 A, "garage"
 - a restart keeps the sites, their settings and the chargers' sites;
 - an empty site is deleted."""
 import json
+import os
 import time
 from harness import Csmsd, Raw, Checks
 
 c = Checks()
 FAST = {"settleS": 0, "reactS": 0, "minPauseS": 0, "rampAPerS": 100, "tickMs": 100}
-ARGS = dict(unknown_chargers="accept", dlm_enabled="true", dlm_sensor="api", dlm_breaker_a=32, dlm_margin_a=1,
+ARGS = dict(log_level=os.environ.get("SITES_LOG", "info"), unknown_chargers="accept", dlm_enabled="true", dlm_sensor="api", dlm_breaker_a=32, dlm_margin_a=1,
             dlm_fallback_a=0, dlm_tick_ms=100, dlm_settle_s=0, dlm_react_s=0, dlm_min_pause_s=0,
             dlm_ramp_a_per_s=100)
 
