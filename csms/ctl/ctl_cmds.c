@@ -293,37 +293,50 @@ static int rm_one(struct ctl *c, const char *fmt, const char *id)
 	return 0;
 }
 
-static int cmd_chargers(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+/* A list: GET path, then one table row per element of the array it
+ * answers, made by row() (with --json: the answer as it is). */
+static int list_table(struct ctl *c, const char *path, const char *const *heads, size_t ncols,
+		      void (*row)(struct ctl_table *t, const cJSON *item))
 {
-	static const char *const heads[] = { "ID",           "REGISTRATION", "CONNECTED",
-					     "VENDOR/MODEL", "LAST SEEN",    "CONNECTORS" };
-	cJSON *j, *ch;
-	(void)cmd;
-	(void)a;
-	int rc = api(c, "GET", "/api/v1/chargers", NULL, &j);
+	cJSON *j, *e;
+	int rc = api(c, "GET", path, NULL, &j);
 	if (rc || c->json)
 		return rc;
 	struct ctl_table t;
-	ctl_table_init(&t, heads, 6);
-	cJSON_ArrayForEach(ch, j)
+	ctl_table_init(&t, heads, ncols);
+	cJSON_ArrayForEach(e, j)
 	{
-		char id[64], reg[32], vendor[128], model[128], vm[260], seen[64], cons[1024];
-		const cJSON *conn = cJSON_GetObjectItemCaseSensitive(ch, "connected");
-		ctl_field(ch, "vendor", vendor, sizeof vendor);
-		ctl_field(ch, "model", model, sizeof model);
-		snprintf(vm, sizeof vm, "%s/%s", vendor, model);
-		connectors_text(ch, cons, sizeof cons);
-		const char *row[] = { ctl_field(ch, "id", id, sizeof id),
-				      ctl_field(ch, "registration", reg, sizeof reg),
-				      cJSON_IsTrue(conn) ? "yes" : "no",
-				      strcmp(vm, "-/-") ? vm : "-",
-				      ctl_field(ch, "lastSeen", seen, sizeof seen),
-				      cons };
-		ctl_table_row(&t, row);
+		row(&t, e);
 	}
 	ctl_table_print(&t, stdout);
 	cJSON_Delete(j);
 	return 0;
+}
+
+static void charger_row(struct ctl_table *t, const cJSON *ch)
+{
+	char id[64], reg[32], vendor[128], model[128], vm[260], seen[64], cons[1024];
+	const cJSON *conn = cJSON_GetObjectItemCaseSensitive(ch, "connected");
+	ctl_field(ch, "vendor", vendor, sizeof vendor);
+	ctl_field(ch, "model", model, sizeof model);
+	snprintf(vm, sizeof vm, "%s/%s", vendor, model);
+	connectors_text(ch, cons, sizeof cons);
+	const char *row[] = { ctl_field(ch, "id", id, sizeof id),
+			      ctl_field(ch, "registration", reg, sizeof reg),
+			      cJSON_IsTrue(conn) ? "yes" : "no",
+			      strcmp(vm, "-/-") ? vm : "-",
+			      ctl_field(ch, "lastSeen", seen, sizeof seen),
+			      cons };
+	ctl_table_row(t, row);
+}
+
+static int cmd_chargers(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	static const char *const heads[] = { "ID",           "REGISTRATION", "CONNECTED",
+					     "VENDOR/MODEL", "LAST SEEN",    "CONNECTORS" };
+	(void)cmd;
+	(void)a;
+	return list_table(c, "/api/v1/chargers", heads, 6, charger_row);
 }
 
 static int cmd_charger(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
@@ -633,6 +646,34 @@ static int cmd_tag_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args 
 
 /* ---- transactions ---- */
 
+static void transaction_row(struct ctl_table *tab, const cJSON *t)
+{
+	char id[32], ch[64], con[16], tag[64], start[64], stop[64], kwh[32], why[64], cost[32], pv[16];
+	const cJSON *co = cJSON_GetObjectItemCaseSensitive(t, "cost");
+	const cJSON *sh = cJSON_GetObjectItemCaseSensitive(t, "pvShare");
+	snprintf(cost, sizeof cost, cJSON_IsNumber(co) ? "%.2f" : "-",
+		 cJSON_IsNumber(co) ? co->valuedouble : 0);
+	snprintf(pv, sizeof pv, cJSON_IsNumber(sh) ? "%.0f" : "-",
+		 cJSON_IsNumber(sh) ? sh->valuedouble * 100 : 0);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(t, "energyWh");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "stop");
+	if (cJSON_IsNumber(e))
+		snprintf(kwh, sizeof kwh, "%.3f", e->valuedouble / 1000.0);
+	else
+		snprintf(kwh, sizeof kwh, "-");
+	const char *row[] = { ctl_field(t, "id", id, sizeof id),
+			      ctl_field(t, "charger", ch, sizeof ch),
+			      ctl_field(t, "connectorId", con, sizeof con),
+			      ctl_field(t, "idTag", tag, sizeof tag),
+			      ctl_field(t, "start", start, sizeof start),
+			      cJSON_IsString(st) ? ctl_str(st, stop, sizeof stop) : "(active)",
+			      cost,
+			      pv,
+			      kwh,
+			      ctl_field(t, "stopReason", why, sizeof why) };
+	ctl_table_row(tab, row);
+}
+
 static int cmd_transactions(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
 	static const char *const heads[] = { "ID",   "CHARGER", "CONN", "IDTAG",      "START",
@@ -652,43 +693,7 @@ static int cmd_transactions(struct ctl *c, const struct ctl_cmd *cmd, struct ctl
 		return too_long(c);
 	if (csv)
 		return api_text(c, path);
-	cJSON *j, *t;
-	int rc = api(c, "GET", path, NULL, &j);
-	if (rc || c->json)
-		return rc;
-	struct ctl_table tab;
-	ctl_table_init(&tab, heads, 10);
-	cJSON_ArrayForEach(t, j)
-	{
-		char id[32], ch[64], con[16], tag[64], start[64], stop[64], kwh[32], why[64], cost[32],
-			pv[16];
-		const cJSON *co = cJSON_GetObjectItemCaseSensitive(t, "cost");
-		const cJSON *sh = cJSON_GetObjectItemCaseSensitive(t, "pvShare");
-		snprintf(cost, sizeof cost, cJSON_IsNumber(co) ? "%.2f" : "-",
-			 cJSON_IsNumber(co) ? co->valuedouble : 0);
-		snprintf(pv, sizeof pv, cJSON_IsNumber(sh) ? "%.0f" : "-",
-			 cJSON_IsNumber(sh) ? sh->valuedouble * 100 : 0);
-		const cJSON *e = cJSON_GetObjectItemCaseSensitive(t, "energyWh");
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(t, "stop");
-		if (cJSON_IsNumber(e))
-			snprintf(kwh, sizeof kwh, "%.3f", e->valuedouble / 1000.0);
-		else
-			snprintf(kwh, sizeof kwh, "-");
-		const char *row[] = { ctl_field(t, "id", id, sizeof id),
-				      ctl_field(t, "charger", ch, sizeof ch),
-				      ctl_field(t, "connectorId", con, sizeof con),
-				      ctl_field(t, "idTag", tag, sizeof tag),
-				      ctl_field(t, "start", start, sizeof start),
-				      cJSON_IsString(st) ? ctl_str(st, stop, sizeof stop) : "(active)",
-				      cost,
-				      pv,
-				      kwh,
-				      ctl_field(t, "stopReason", why, sizeof why) };
-		ctl_table_row(&tab, row);
-	}
-	ctl_table_print(&tab, stdout);
-	cJSON_Delete(j);
-	return 0;
+	return list_table(c, path, heads, 10, transaction_row);
 }
 
 static int cmd_transaction(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
@@ -806,6 +811,27 @@ static int cmd_configuration(struct ctl *c, const struct ctl_cmd *cmd, struct ct
 	return unknown ? CTL_EXIT_ERROR : 0;
 }
 
+static void audit_row(struct ctl_table *t, const cJSON *e)
+{
+	char id[32], q[64], ch[64], ac[64], src[32], out[32], ms[32], ans[512];
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(e, "error");
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(e, "result");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(res, "status");
+	if (cJSON_IsObject(err))
+		ctl_field(err, "code", ans, sizeof ans);
+	else if (cJSON_IsString(st))
+		snprintf(ans, sizeof ans, "%s", st->valuestring);
+	else
+		ctl_str(res, ans, sizeof ans);
+	const char *row[] = {
+		ctl_field(e, "id", id, sizeof id),        ctl_field(e, "queued", q, sizeof q),
+		ctl_field(e, "charger", ch, sizeof ch),   ctl_field(e, "action", ac, sizeof ac),
+		ctl_field(e, "source", src, sizeof src),  ctl_field(e, "outcome", out, sizeof out),
+		ctl_field(e, "latencyMs", ms, sizeof ms), ans
+	};
+	ctl_table_row(t, row);
+}
+
 /* The calls sent to chargers (and admins' closes), newest first. */
 static int cmd_audit(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
@@ -814,76 +840,39 @@ static int cmd_audit(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *
 	char path[PATH_MAX_LEN] = "/api/v1/audit";
 	const char *limit = opt(cmd, a, "limit");
 	long lim;
-	cJSON *j, *e;
 	if (limit && parse_int(limit, 1, 10000, &lim))
 		return ctl_usage_error(c, cmd, "--limit: a whole number from 1 to 10000");
 	if (addq(path, sizeof path, "charger", opt(cmd, a, "charger")) ||
 	    addq(path, sizeof path, "action", opt(cmd, a, "action")) ||
 	    addq(path, sizeof path, "limit", limit))
 		return too_long(c);
-	int rc = api(c, "GET", path, NULL, &j);
-	if (rc || c->json)
-		return rc;
-	struct ctl_table t;
-	ctl_table_init(&t, heads, 8);
-	cJSON_ArrayForEach(e, j)
-	{
-		char id[32], q[64], ch[64], ac[64], src[32], out[32], ms[32], ans[512];
-		const cJSON *err = cJSON_GetObjectItemCaseSensitive(e, "error");
-		const cJSON *res = cJSON_GetObjectItemCaseSensitive(e, "result");
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(res, "status");
-		if (cJSON_IsObject(err))
-			ctl_field(err, "code", ans, sizeof ans);
-		else if (cJSON_IsString(st))
-			snprintf(ans, sizeof ans, "%s", st->valuestring);
-		else
-			ctl_str(res, ans, sizeof ans);
-		const char *row[] = {
-			ctl_field(e, "id", id, sizeof id),        ctl_field(e, "queued", q, sizeof q),
-			ctl_field(e, "charger", ch, sizeof ch),   ctl_field(e, "action", ac, sizeof ac),
-			ctl_field(e, "source", src, sizeof src),  ctl_field(e, "outcome", out, sizeof out),
-			ctl_field(e, "latencyMs", ms, sizeof ms), ans
-		};
-		ctl_table_row(&t, row);
-	}
-	ctl_table_print(&t, stdout);
-	cJSON_Delete(j);
-	return 0;
+	return list_table(c, path, heads, 8, audit_row);
 }
 
 /* ---- sites (a fleet's buildings: each its breaker, sensor and DLM) ---- */
+
+static void site_row(struct ctl_table *t, const cJSON *s)
+{
+	char id[64], name[80], br[32], mg[32], sensor[32], n[16], node[64];
+	const cJSON *sen = cJSON_GetObjectItemCaseSensitive(s, "sensor");
+	const char *row[] = { ctl_field(s, "id", id, sizeof id),
+			      ctl_field(s, "name", name, sizeof name),
+			      ctl_field(s, "breakerA", br, sizeof br),
+			      ctl_field(s, "marginA", mg, sizeof mg),
+			      cJSON_IsObject(sen) ? ctl_field(sen, "type", sensor, sizeof sensor) : "-",
+			      ctl_field(s, "chargerCount", n, sizeof n),
+			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "station")) ? "yes" : "no",
+			      ctl_field(s, "controlNode", node, sizeof node) };
+	ctl_table_row(t, row);
+}
 
 static int cmd_sites(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
 	static const char *const heads[] = { "ID",     "NAME",     "BREAKER A", "MARGIN A",
 					     "SENSOR", "CHARGERS", "STATION",   "CONTROL NODE" };
-	cJSON *j, *s;
 	(void)cmd;
 	(void)a;
-	int rc = api(c, "GET", "/api/v1/sites", NULL, &j);
-	if (rc || c->json)
-		return rc;
-	struct ctl_table t;
-	ctl_table_init(&t, heads, 8);
-	cJSON_ArrayForEach(s, j)
-	{
-		char id[64], name[80], br[32], mg[32], sensor[32], n[16], node[64];
-		const cJSON *sen = cJSON_GetObjectItemCaseSensitive(s, "sensor");
-		const char *row[] = {
-			ctl_field(s, "id", id, sizeof id),
-			ctl_field(s, "name", name, sizeof name),
-			ctl_field(s, "breakerA", br, sizeof br),
-			ctl_field(s, "marginA", mg, sizeof mg),
-			cJSON_IsObject(sen) ? ctl_field(sen, "type", sensor, sizeof sensor) : "-",
-			ctl_field(s, "chargerCount", n, sizeof n),
-			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "station")) ? "yes" : "no",
-			ctl_field(s, "controlNode", node, sizeof node)
-		};
-		ctl_table_row(&t, row);
-	}
-	ctl_table_print(&t, stdout);
-	cJSON_Delete(j);
-	return 0;
+	return list_table(c, "/api/v1/sites", heads, 8, site_row);
 }
 
 static int cmd_site(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
@@ -1012,34 +1001,28 @@ static int cmd_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 	return 0;
 }
 
+/* An alarm: its fields in the heads' order; an uncleared one "(active)". */
+static void alarm_row(struct ctl_table *t, const cJSON *al)
+{
+	static const char *const keys[] = { "id",   "source", "charger", "connectorId",
+					    "code", "info",   "raised",  "cleared" };
+	char cells[8][256];
+	const char *row[8];
+	for (int i = 0; i < 8; i++)
+		row[i] = ctl_field(al, keys[i], cells[i], sizeof cells[i]);
+	if (!strcmp(row[7], "-"))
+		row[7] = "(active)";
+	ctl_table_row(t, row);
+}
+
 static int cmd_alarms(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
 	static const char *const heads[] = { "ID",   "SOURCE", "CHARGER", "CONN",
 					     "CODE", "INFO",   "RAISED",  "CLEARED" };
-	static const char *const keys[] = { "id",   "source", "charger", "connectorId",
-					    "code", "info",   "raised",  "cleared" };
 	char path[128] = "/api/v1/alarms";
-	cJSON *j, *al;
 	if (opt(cmd, a, "active"))
 		addq(path, sizeof path, "active", "true");
-	int rc = api(c, "GET", path, NULL, &j);
-	if (rc || c->json)
-		return rc;
-	struct ctl_table t;
-	ctl_table_init(&t, heads, 8);
-	cJSON_ArrayForEach(al, j)
-	{
-		char cells[8][256];
-		const char *row[8];
-		for (int i = 0; i < 8; i++)
-			row[i] = ctl_field(al, keys[i], cells[i], sizeof cells[i]);
-		if (!strcmp(row[7], "-"))
-			row[7] = "(active)";
-		ctl_table_row(&t, row);
-	}
-	ctl_table_print(&t, stdout);
-	cJSON_Delete(j);
-	return 0;
+	return list_table(c, path, heads, 8, alarm_row);
 }
 
 static int cmd_health(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
