@@ -91,6 +91,8 @@ struct charger_dlm {
 	int64_t phase_cmd_ms;    /* when a change of numberPhases was accepted, 0 never */
 	int lang_asked;          /* GetConfiguration sent on this connection (before its first limit) */
 	int lang_pending;        /* and not answered yet: the limit waits for it */
+	unsigned lang_gen;       /* which connection's query lang_pending waits for (its own
+				    counter: a profile call between them must not void the answer) */
 	double last_sent_a;      /* the limit (A) of the last profile sent, < 0 none yet */
 	int64_t over_since_ms;   /* drawing over its installed limit since (dlm_send_follow_check), 0 not */
 	int follow_shown; /* its LimitNotFollowed alarm as last written: 0 unknown, 1 clear, 2 raised */

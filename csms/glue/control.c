@@ -623,7 +623,7 @@ static void caps_changed(struct csms *app, struct charger *ch, int smart_now, co
 
 struct config_call {
 	struct csms *app;
-	unsigned gen; /* ch->dlm.call_gen when sent: an answer from an old connection does not count */
+	unsigned gen; /* ch->dlm.lang_gen when sent: an answer from an old connection does not count */
 	char id[STORE_ID_MAX];
 };
 
@@ -633,7 +633,7 @@ static void config_done(void *arg, const struct call_result *r)
 	struct config_call *cc = arg;
 	struct csms *app = cc->app;
 	struct charger *ch = charger_find(app->chargers, app->store, cc->id);
-	if (ch && cc->gen == ch->dlm.call_gen) {
+	if (ch && cc->gen == ch->dlm.lang_gen) {
 		ch->dlm.lang_pending = 0; /* its limit may go out now */
 		charger_loop(app, ch)->next_tick_ms = 0;
 	}
@@ -683,7 +683,7 @@ static void ask_config(struct csms *app, struct charger *ch)
 	if (cc) {
 		cc->app = app;
 		snprintf(cc->id, sizeof cc->id, "%s", ch->id);
-		cc->gen = ++ch->dlm.call_gen;
+		cc->gen = ++ch->dlm.lang_gen;
 		if (ocppj_call_src(ch->session, "GetConfiguration", req, "dlm", config_done, cc, why,
 				   sizeof why)) {
 			LOGW("dlm", "%s: cannot ask GetConfiguration: %s", ch->id, why);
@@ -1563,6 +1563,7 @@ void control_charger_online(struct csms *app, struct charger *ch)
 		ch->dlm.sent_limit_a = lim;
 	ch->dlm.phase_cmd_ms = 0;
 	ch->dlm.lang_asked = ch->dlm.lang_pending = 0; /* asked again: after a boot it may have changed */
+	ch->dlm.lang_gen++;                            /* an answer on the old connection is not this one's */
 }
 
 void control_charger_settings(struct csms *app, struct charger *ch, const struct charger_settings *old)
