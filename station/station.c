@@ -194,8 +194,9 @@ static void mode_remote_ems(station_ctx *c)
 		c->grid_charge = true;
 }
 
-/* Seconds from now to the start of the next shedding window (or 0 when in
- * one), looking up to 48 h ahead at minute resolution of window starts. */
+/* Seconds from now to the start of the next shedding window or dated
+ * outage (INT64_MAX: none), and *inside when now is in one; weekly windows
+ * are looked up to 48 h ahead at minute resolution of their starts. */
 static int64_t shed_next_start_s(const station_ctx *c, bool *inside)
 {
 	const station_config *cfg = c->cfg;
@@ -204,6 +205,13 @@ static int64_t shed_next_start_s(const station_ctx *c, bool *inside)
 		if (station_window_active(&cfg->shed[i], c->local_s))
 			*inside = true;
 	int64_t best = INT64_MAX;
+	for (int i = 0; i < cfg->n_outages; i++) {
+		const station_outage *o = &cfg->outages[i];
+		if (c->now_ms >= o->start_ms && c->now_ms < o->end_ms)
+			*inside = true;
+		else if (o->start_ms > c->now_ms && (o->start_ms - c->now_ms + 999) / 1000 < best)
+			best = (o->start_ms - c->now_ms + 999) / 1000;
+	}
 	int64_t day0 = c->local_s >= 0 ? c->local_s / 86400 : (c->local_s - 86399) / 86400;
 	for (int i = 0; i < cfg->n_shed; i++) {
 		const station_window *w = &cfg->shed[i];

@@ -32,9 +32,11 @@ enum {
 
 #define STATION_MAX_CHARGERS 8
 #define STATION_MAX_SMART_LOADS 8
-#define STATION_MAX_PERIODS 16    /* TOU periods, tariff periods, windows */
-#define STATION_UNLIMITED (-1.0)  /* a "maximum" limit that does not apply */
-#define STATION_MIN_CURRENT_A 6.0 /* IEC 61851: below this a limit is 0 */
+#define STATION_MAX_PERIODS 16                 /* TOU periods, tariff periods, windows */
+#define STATION_MAX_OUTAGES 64                 /* dated load-shedding outages */
+#define STATION_OUTAGE_MAX_MS (24 * 3600000LL) /* one outage at most a day long */
+#define STATION_UNLIMITED (-1.0)               /* a "maximum" limit that does not apply */
+#define STATION_MIN_CURRENT_A 6.0              /* IEC 61851: below this a limit is 0 */
 
 /* Planner bounds (memory is preallocated in station_state). */
 #define STATION_SLOT_S 900                             /* plan and forecast slot, 15 min */
@@ -82,6 +84,11 @@ typedef struct station_window {
 	int start_min, end_min;
 	uint8_t weekdays;
 } station_window;
+
+/* One dated outage of a load-shedding schedule: [start_ms, end_ms). */
+typedef struct station_outage {
+	int64_t start_ms, end_ms;
+} station_outage;
 
 /* One TOU period ("Time-based Control"); the limits not of its kind are
  * ignored. STATION_UNLIMITED = the limit does not apply. */
@@ -192,6 +199,10 @@ typedef struct station_config {
 	char shed_region[32];
 	int n_shed;
 	station_window shed[STATION_MAX_PERIODS];
+	/* dated outages (an operator's schedule), [start, end) ms on the
+	 * station's clock (UTC), beside the weekly windows */
+	int n_outages;
+	station_outage outages[STATION_MAX_OUTAGES];
 	double shed_target_soc_pct; /* charged to this before each window (100) */
 	int shed_margin_min;        /* finish charging this long before the window */
 	/* tariff (optimiser without a price list; sim uses CSV prices for cost) */

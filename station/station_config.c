@@ -199,6 +199,18 @@ static const char *shed_ok(const station_config *c)
 	return windows_ok(c->shed, c->n_shed) ? NULL : "loadShedding.windows";
 }
 
+static const char *outages_ok(const station_config *c)
+{
+	if (c->n_outages < 0 || c->n_outages > STATION_MAX_OUTAGES)
+		return "loadShedding.outages: at most 64";
+	for (int i = 0; i < c->n_outages; i++) {
+		const station_outage *o = &c->outages[i];
+		if (o->end_ms <= o->start_ms || o->end_ms - o->start_ms > STATION_OUTAGE_MAX_MS)
+			return "loadShedding.outages: each end after its start, at most 24 h later";
+	}
+	return NULL;
+}
+
 static const char *tariff_ok(const station_config *c)
 {
 	if (c->n_tariff < 0 || c->n_tariff > STATION_MAX_PERIODS)
@@ -319,6 +331,7 @@ static const struct vcheck {
 	RULE(tou_ok),
 	INT("remoteEms.timeoutS", remote_ems_timeout_s, 1, 86400),
 	RULE(shed_ok),
+	RULE(outages_ok),
 	DBL("loadShedding.targetSocPct", shed_target_soc_pct, 0, 100),
 	INT("loadShedding.marginMin", shed_margin_min, 0, 1440),
 	DBL("tariff.importPrice", import_price, -10, 100),

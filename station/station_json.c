@@ -4,6 +4,7 @@
  */
 #include "station_json.h"
 #include "station_internal.h"
+#include "station_time.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@ typedef enum {
 	F_BOOL,     /* bool */
 	F_STR,      /* char[len] */
 	F_TIME,     /* int minutes, "HH:MM" */
+	F_UTC,      /* int64_t ms since the epoch, ISO 8601 date-time (an offset or Z) */
 	F_DAYS,     /* uint8_t weekday mask, "mon-fri", "sat,sun" or ["mon", ...] */
 	F_MODE,     /* station_mode */
 	F_EVMODE,   /* station_ev_mode */
@@ -144,6 +146,17 @@ static const field remote_f[] = {
 };
 static const table remote_t = { remote_f, N(remote_f), 0, NULL };
 
+static void outage_defaults(void *e)
+{
+	*(station_outage *)e = (station_outage){ 0, 0 };
+}
+
+static const field outage_f[] = {
+	{ "start", F_UTC, offsetof(station_outage, start_ms), NULL, 0, 0 },
+	{ "end", F_UTC, offsetof(station_outage, end_ms), NULL, 0, 0 },
+};
+static const table outage_t = { outage_f, N(outage_f), sizeof(station_outage), outage_defaults };
+
 static const field shed_f[] = {
 	{ "region", F_STR, offsetof(station_config, shed_region), NULL,
 	  sizeof(((station_config *)0)->shed_region), 0 },
@@ -151,6 +164,8 @@ static const field shed_f[] = {
 	  offsetof(station_config, shed) },
 	{ "targetSocPct", F_NUM, offsetof(station_config, shed_target_soc_pct), NULL, 0, 0 },
 	{ "marginMin", F_INT, offsetof(station_config, shed_margin_min), NULL, 0, 0 },
+	{ "outages", F_ARR, offsetof(station_config, n_outages), &outage_t, STATION_MAX_OUTAGES,
+	  offsetof(station_config, outages) },
 };
 static const table shed_t = { shed_f, N(shed_f), 0, NULL };
 
@@ -410,6 +425,17 @@ static int apply_field(const field *f, const cJSON *v, char *base, const char *p
 		if (!cJSON_IsString(v) || parse_time(v->valuestring, (int *)p) < 0)
 			return fail(e, "bad value for", path, f->name);
 		return 0;
+	case F_UTC:
+		if (!cJSON_IsString(v) || station_time_parse(v->valuestring, (int64_t *)(void *)p) < 0) {
+			fail(e, "bad value for", path, f->name);
+			if (e->buf && e->len > 0) {
+				size_t n = strlen(e->buf);
+				snprintf(e->buf + n, (size_t)e->len - n,
+					 ": an ISO 8601 date-time, e.g. 2026-12-05T16:00:00+02:00");
+			}
+			return STATION_EINVAL;
+		}
+		return 0;
 	case F_DAYS:
 		if (cJSON_IsString(v)) {
 			if (parse_days_str(v->valuestring, (uint8_t *)p) < 0)
@@ -607,6 +633,11 @@ static cJSON *field_json(const field *f, const char *base)
 		int m = *(const int *)p;
 		snprintf(buf, sizeof(buf), "%02d:%02d", (m / 60) % 100, m % 60);
 		return cJSON_CreateString(buf);
+	}
+	case F_UTC: {
+		char ts[40];
+		return cJSON_CreateString(
+			station_time_format(*(const int64_t *)(const void *)p, ts, sizeof ts));
 	}
 	case F_DAYS: return days_json(*(const uint8_t *)p);
 	case F_MODE: return cJSON_CreateString(station_mode_name(*(const station_mode *)p));

@@ -23,6 +23,7 @@
 #include "station.h"
 #include "station_json.h"
 #include "station_source.h"
+#include "station_time.h"
 
 #include <errno.h>
 #include <math.h>
@@ -346,42 +347,6 @@ static void apply_outputs(struct csms *app)
 
 /* ---- simulated outages (station_sim_outages) ---- */
 
-/* An ISO 8601 duration "P[nD][T[nH][nM][nS]]" in ms (> 0), or -1. */
-static int64_t duration_ms(const char *s)
-{
-	static const struct {
-		char unit;
-		int64_t ms;
-		int in_time; /* after 'T' */
-	} units[] = { { 'D', 86400000, 0 }, { 'H', 3600000, 1 }, { 'M', 60000, 1 }, { 'S', 1000, 1 } };
-	if (*s++ != 'P' || !*s)
-		return -1;
-	int64_t total = 0;
-	int in_time = 0;
-	size_t next = 0; /* units in order, each once */
-	while (*s) {
-		if (*s == 'T' && !in_time) {
-			in_time = 1;
-			s++;
-			continue;
-		}
-		char *end;
-		long v = strtol(s, &end, 10);
-		if (end == s || v < 0 || v > 100000)
-			return -1;
-		size_t u;
-		for (u = next; u < sizeof units / sizeof units[0]; u++)
-			if (units[u].unit == *end && units[u].in_time == in_time)
-				break;
-		if (u == sizeof units / sizeof units[0])
-			return -1;
-		total += v * units[u].ms;
-		next = u + 1;
-		s = end + 1;
-	}
-	return total > 0 ? total : -1;
-}
-
 /* "START/DURATION" items separated by commas or white space. */
 static int outages_parse(const char *spec, int64_t (*o)[2], int *n, char *err, size_t errlen)
 {
@@ -395,17 +360,12 @@ static int outages_parse(const char *spec, int64_t (*o)[2], int *n, char *err, s
 	}
 	strcpy(buf, spec);
 	for (char *it = strtok_r(buf, ", \t", &save); it; it = strtok_r(NULL, ", \t", &save)) {
-		char *slash = strchr(it, '/');
-		int64_t start, len = -1;
-		if (slash) {
-			*slash = 0;
-			len = duration_ms(slash + 1);
-		}
-		if (!slash || time_parse_iso(it, &start) || len < 0) {
+		int64_t start, end;
+		if (station_interval_parse(it, &start, &end)) {
 			snprintf(err, errlen,
-				 "station_sim_outages: '%s%s%s' is not START/DURATION (e.g. "
+				 "station_sim_outages: '%s' is not START/DURATION or START/END (e.g. "
 				 "2026-06-21T18:00:00Z/PT2H)",
-				 it, slash ? "/" : "", slash ? slash + 1 : "");
+				 it);
 			return -1;
 		}
 		if (*n == ENERGY_MAX_OUTAGES) {
@@ -414,7 +374,7 @@ static int outages_parse(const char *spec, int64_t (*o)[2], int *n, char *err, s
 			return -1;
 		}
 		o[*n][0] = start;
-		o[*n][1] = start + len;
+		o[*n][1] = end;
 		(*n)++;
 	}
 	return 0;

@@ -103,6 +103,38 @@ int main(int argc, char **argv)
 	expect_error("[1,2]", "object");
 	expect_error("{\"mode\":", "JSON");
 
+	/* dated outages: ISO 8601 with an offset in, UTC out; bad dates and
+	 * an end before its start refused */
+	*b = *a;
+	CHECK(station_json_parse("{\"loadShedding\":{\"outages\":[{\"start\":\"2026-12-05T16:00:00+02:00\","
+				 "\"end\":\"2026-12-05T18:30:00+02:00\"}]}}",
+				 b, NULL, err, sizeof(err)) == 0 &&
+		      b->n_outages == 1 && b->outages[0].start_ms == 1796479200000LL &&
+		      b->outages[0].end_ms == 1796479200000LL + 9000000LL,
+	      "an outage read: %s", err);
+	{
+		cJSON *o = station_json_from_config(b);
+		char *t = o ? cJSON_PrintUnformatted(o) : NULL;
+		CHECK(t &&
+			      strstr(t,
+				     "\"outages\":[{\"start\":\"2026-12-05T14:00:00.000Z\",\"end\":"
+				     "\"2026-12-05T16:30:00.000Z\"}]"),
+		      "an outage printed in UTC: %s", t ? strstr(t, "outages") : "(null)");
+		free(t);
+		cJSON_Delete(o);
+	}
+	expect_error("{\"loadShedding\":{\"outages\":[{\"start\":\"tomorrow\",\"end\":\"2026-12-05T18:00:"
+		     "00Z\"}]}}",
+		     "loadShedding.outages[0].start': an ISO 8601 date-time");
+	expect_error("{\"loadShedding\":{\"outages\":[{\"start\":\"2026-12-05T18:00:00Z\",\"end\":\"2026-12-"
+		     "05T17:00:00Z\"}]}}",
+		     "each end after its start");
+	expect_error("{\"loadShedding\":{\"outages\":[{\"start\":\"2026-12-05T18:00:00Z\"}]}}",
+		     "each end after its start");
+	expect_error("{\"loadShedding\":{\"outages\":[{\"start\":\"2026-12-05T18:00:00Z\",\"end\":\"2026-12-"
+		     "07T18:00:00Z\"}]}}",
+		     "at most 24 h");
+
 	/* remote EMS: the confirmation flag is reported, not stored */
 	bool confirm = false;
 	*b = *a;

@@ -320,6 +320,48 @@ static void t_load_shedding(void)
 	CHECK(NEAR(o.bat_w, -1000, 1), "outage in the window: supplies the house: %.0f", o.bat_w);
 }
 
+/* A dated outage (an operator's schedule) works as a weekly window does,
+ * on the station's clock (UTC), and only on its date. */
+static void t_load_shedding_dated(void)
+{
+	station_config c;
+	base(&c);
+	c.mode = STATION_MODE_LOAD_SHEDDING;
+	c.utc_offset_min = 120; /* the dates are UTC whatever the local time */
+	c.n_outages = 2;
+	c.outages[0] = (station_outage){ AT(1, 18, 0), AT(1, 20, 0) };
+	c.outages[1] = (station_outage){ AT(0, 6, 0), AT(0, 7, 0) }; /* past */
+	c.shed_margin_min = 30;
+	station_input in = inp(0, 1000, 30);
+	/* 70% of 10 kWh at 5 kW: ~1.5 h, plus 10% and 30 min: start by ~16:10 UTC */
+	station_output o = run(&c, &in, AT(1, 16, 30));
+	CHECK(o.bat_w > 4000 && o.grid_charging, "dated: charges from the grid before it: %.0f", o.bat_w);
+	o = run(&c, &in, AT(0, 16, 30));
+	CHECK(NEAR(o.bat_w, -1000, 1), "the day before at the same time: self-consumption: %.0f", o.bat_w);
+	o = run(&c, &in, AT(1, 12, 0));
+	CHECK(NEAR(o.bat_w, -1000, 1), "well before: self-consumption: %.0f", o.bat_w);
+	o = run(&c, &in, AT(1, 20, 30));
+	CHECK(NEAR(o.bat_w, -1000, 1), "after it: self-consumption: %.0f", o.bat_w);
+	in.soc_pct = 100;
+	o = run(&c, &in, AT(1, 19, 0));
+	CHECK(NEAR(o.bat_w, 0, 1e-6), "in it, grid still up: hold: %.0f", o.bat_w);
+	in.on_grid = false;
+	o = run(&c, &in, AT(1, 19, 0));
+	CHECK(NEAR(o.bat_w, -1000, 1), "the outage came: supplies the house: %.0f", o.bat_w);
+	/* bounds: an end not after its start, a day and more, too many */
+	char err[160];
+	c.outages[0].end_ms = c.outages[0].start_ms;
+	CHECK(station_config_validate(&c, err, sizeof err) == STATION_EINVAL &&
+		      strstr(err, "loadShedding.outages"),
+	      "an end at its start refused: %s", err);
+	c.outages[0].end_ms = c.outages[0].start_ms + STATION_OUTAGE_MAX_MS + 1;
+	CHECK(station_config_validate(&c, err, sizeof err) == STATION_EINVAL, "over 24 h refused");
+	c.outages[0].end_ms = c.outages[0].start_ms + STATION_OUTAGE_MAX_MS;
+	CHECK(station_config_validate(&c, err, sizeof err) == 0, "24 h accepted: %s", err);
+	c.n_outages = STATION_MAX_OUTAGES + 1;
+	CHECK(station_config_validate(&c, err, sizeof err) == STATION_EINVAL, "65 refused");
+}
+
 /* ---- EV ---- */
 
 static void ev_cfg(station_config *c, station_ev_mode m)
@@ -650,6 +692,7 @@ int main(void)
 		{ "full feed-in", t_feed_in },
 		{ "remote EMS", t_remote_ems },
 		{ "load shedding", t_load_shedding },
+		{ "load shedding, dated", t_load_shedding_dated },
 		{ "EV fast / solar boost", t_ev_fast_boost },
 		{ "EV 100% PV", t_ev_pv100 },
 		{ "EV priority SOC", t_ev_priority },
