@@ -194,6 +194,11 @@ static const struct config_key keys[] = {
 	  "simulated house: time acceleration factor", NULL, NULL, 0 },
 	{ "station_settings", C_STR, O(station_settings), "", 0, 0, NULL,
 	  "station settings JSON file loaded at first start (later kept in the database)", NULL, NULL, 0 },
+	{ "station_outages_file", C_STR, O(station_outages_file), "", 0, 0, NULL,
+	  "a load-shedding schedule: a text file of dated outages, one START/END or START/DURATION "
+	  "(ISO 8601) per line, '#' comments; re-read when it changes; its outages are "
+	  "loadShedding.outages (the API then refuses to set them)",
+	  NULL, NULL, 0 },
 	{ "station_tick_ms", C_INT, O(station_tick_ms), "1000", 100, 60000, NULL,
 	  "station control period (real time), ms", NULL, NULL, 0 },
 	{ "station_stale_s", C_DBL, O(station_stale_s), "30", 1, 3600, NULL,

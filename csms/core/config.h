@@ -73,6 +73,7 @@ struct csms_config {
 	int station_source; /* row of station_src_kinds[] (station_source.h) */
 	double station_speed;
 	char *station_settings;
+	char *station_outages_file;
 	int station_tick_ms;
 	double station_stale_s;
 	char *station_map;

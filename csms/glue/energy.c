@@ -1519,6 +1519,14 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 		err_set(er, ERR_BAD_REQUEST, "remoteEms.target: goes with remoteEms.setpointW");
 		goto out;
 	}
+	const cJSON *shed = cJSON_GetObjectItemCaseSensitive(copy, "loadShedding");
+	if (app->cfg.station_outages_file[0] && cJSON_IsObject(shed) &&
+	    cJSON_GetObjectItemCaseSensitive(shed, "outages")) {
+		err_set(er, ERR_CONFLICT,
+			"loadShedding.outages: read from the file %s (station_outages_file); change the file",
+			app->cfg.station_outages_file);
+		goto out;
+	}
 	*nc = e->cfg;
 	bool confirm = false;
 	if (station_json_apply(copy, nc, &confirm, err, sizeof err)) {
@@ -1699,6 +1707,45 @@ int energy_set_pv_forecast(struct csms *app, int64_t start_ms, int slot_s, int n
 		return -1;
 	station_plan_invalidate(e->st);
 	return 0;
+}
+
+int energy_set_outages(struct csms *app, const station_outage *o, int n, struct err_info *er)
+{
+	struct energy *e = app->energy;
+	char err[256];
+	if (energy_running(app, er))
+		return -1;
+	if (n < 0 || n > STATION_MAX_OUTAGES)
+		return err_set(er, ERR_BAD_REQUEST, "loadShedding.outages: at most %d", STATION_MAX_OUTAGES);
+	station_config *nc = malloc(sizeof *nc);
+	if (!nc)
+		return err_set(er, ERR_INTERNAL, "out of memory");
+	*nc = e->cfg;
+	nc->n_outages = n;
+	if (n)
+		memcpy(nc->outages, o, (size_t)n * sizeof *o);
+	int rc = -1;
+	char *text = NULL;
+	if (station_config_validate(nc, err, sizeof err)) {
+		err_set(er, ERR_BAD_REQUEST, "%s", err);
+		goto out;
+	}
+	cJSON *kept = station_json_from_config(nc);
+	text = kept ? cJSON_PrintUnformatted(kept) : NULL;
+	cJSON_Delete(kept);
+	if (!text || strlen(text) >= META_MAX || store_meta_set(app->store, META_SETTINGS, text)) {
+		err_set(er, ERR_INTERNAL, "cannot store the station settings");
+		goto out;
+	}
+	e->cfg.n_outages = nc->n_outages;
+	memcpy(e->cfg.outages, nc->outages, sizeof e->cfg.outages);
+	station_plan_invalidate(e->st);
+	energy_step(app); /* in force at once */
+	rc = 0;
+out:
+	free(text);
+	free(nc);
+	return rc;
 }
 
 int64_t energy_clock_ms(struct csms *app)

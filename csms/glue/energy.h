@@ -106,6 +106,12 @@ int energy_set_prices(struct csms *app, const cJSON *body, struct err_info *e);
  * where it has slots (station_forecast_set). 0, or -1 (not running, or
  * refused: nothing changed). */
 int energy_set_pv_forecast(struct csms *app, int64_t start_ms, int slot_s, int n, const double *pv_w);
+/* The dated load-shedding outages from a schedule file (integ/outages.c):
+ * they replace loadShedding.outages, checked as a PUT of them would be,
+ * kept with the settings, in force at once. 0, or -1 with e (not running,
+ * or ERR_BAD_REQUEST with the station's reason: nothing changed). */
+struct station_outage;
+int energy_set_outages(struct csms *app, const struct station_outage *o, int n, struct err_info *e);
 /* The station's clock, ms: the simulated house's own with station_source
  * sim, else the loop's (app->now_ms). */
 int64_t energy_clock_ms(struct csms *app);

@@ -1,11 +1,12 @@
 /* integ.c: the integrations' one HTTP client, their start, tick and end
- * (integ.h). */
+ * (integ.h): webhooks, price and PV feeds, the outage schedule file. */
 #include "integ.h"
 #include "csms.h"
 #include "evhook.h"
 #include "feeds.h"
 #include "httpc.h"
 #include "log.h"
+#include "outages.h"
 #include "webhook.h"
 
 #include <stdlib.h>
@@ -14,6 +15,7 @@ struct integ {
 	struct httpc *http;
 	struct webhook *webhook;
 	struct feeds *feeds;
+	struct outages *outages;
 };
 
 int integ_check_config(const struct csms_config *cfg, char *err, size_t errlen)
@@ -26,7 +28,7 @@ int integ_check_config(const struct csms_config *cfg, char *err, size_t errlen)
 int integ_init(struct csms *app, char *err, size_t errlen)
 {
 	const struct csms_config *cfg = &app->cfg;
-	if (!cfg->webhook_url[0] && !feeds_wanted(cfg))
+	if (!cfg->webhook_url[0] && !feeds_wanted(cfg) && !cfg->station_outages_file[0])
 		return 0;
 	struct integ *in = calloc(1, sizeof *in);
 	if (!in || !(in->http = httpc_new())) {
@@ -49,6 +51,11 @@ int integ_init(struct csms *app, char *err, size_t errlen)
 		integ_free(app);
 		return -1;
 	}
+	if (cfg->station_outages_file[0] && !(in->outages = outages_new(app))) {
+		snprintf(err, errlen, "station_outages_file: out of memory");
+		integ_free(app);
+		return -1;
+	}
 	return 0;
 }
 
@@ -62,6 +69,8 @@ void integ_tick(struct csms *app)
 		webhook_tick(in->webhook, app->now_ms);
 	if (in->feeds)
 		feeds_tick(in->feeds, app->now_ms);
+	if (in->outages)
+		outages_tick(in->outages, app->now_ms);
 	httpc_poll(in->http); /* what was just started gets its first move now */
 }
 
@@ -75,6 +84,7 @@ void integ_free(struct csms *app)
 		evhook_unlisten(app, webhook_on_event, in->webhook);
 	webhook_free(in->webhook);
 	feeds_free(in->feeds);
+	outages_free(in->outages);
 	free(in);
 	app->integ = NULL;
 }
