@@ -2,6 +2,7 @@
  * integration of held measurements into buckets, merging, averages, local
  * calendar boundaries, and a charging session's cost and PV share. */
 #include "station_history.h"
+#include "station_time.h"
 
 #include <math.h>
 #include <string.h>
@@ -176,16 +177,6 @@ void station_hist_average(const station_hist_bucket *b, station_hist_avg *o)
 
 /* ---- local calendar (proleptic Gregorian, after H. Hinnant's algorithms) ---- */
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static void civil_from_days(int64_t z, int64_t *y, int *m)
 {
 	z += 719468;
@@ -206,7 +197,7 @@ int64_t station_hist_period_start(int64_t t_s, int utc_offset_min, station_hist_
 		int64_t y;
 		int m;
 		civil_from_days(day, &y, &m);
-		day = days_from_civil(y, m, 1);
+		day = station_days_from_civil(y, m, 1);
 	}
 	return day * 86400 - off;
 }
@@ -224,7 +215,7 @@ int64_t station_hist_period_next(int64_t start_s, int utc_offset_min, station_hi
 		m = 1;
 		y++;
 	}
-	return days_from_civil(y, m, 1) * 86400 - off;
+	return station_days_from_civil(y, m, 1) * 86400 - off;
 }
 
 static double clamp01(double v)

@@ -19,7 +19,7 @@ static int digits(const char *s, int n, int *out)
 	return 0;
 }
 
-static int64_t days_from_civil(int y, int m, int d)
+int64_t station_days_from_civil(int64_t y, int m, int d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -66,7 +66,7 @@ int station_time_parse(const char *s, int64_t *ms)
 	}
 	if (*p)
 		return -1;
-	int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - off;
+	int64_t t = station_days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - off;
 	*ms = t * 1000 + frac;
 	return 0;
 }

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Days from 1970-01-01 to the date y-m-d (proleptic Gregorian, after
+ * H. Hinnant's algorithm; m 1..12). */
+int64_t station_days_from_civil(int64_t y, int m, int d);
 /* "2026-11-24T10:00:00Z", fractions, +hh:mm offsets (a missing zone is
  * read as UTC); 'T', 't' or ' ' between date and time. 0 or -1. */
 int station_time_parse(const char *s, int64_t *ms);

@@ -1476,6 +1476,19 @@ static int write_charger(struct csms *app, const struct charger_write *w)
 	return 0;
 }
 
+/* nc as the kept station settings (META_SETTINGS). 0, or -1 with er. */
+static int keep_settings(struct csms *app, const station_config *nc, struct err_info *er)
+{
+	cJSON *kept = station_json_from_config(nc);
+	char *text = kept ? cJSON_PrintUnformatted(kept) : NULL;
+	cJSON_Delete(kept);
+	int rc = 0;
+	if (!text || strlen(text) >= META_MAX || store_meta_set(app->store, META_SETTINGS, text))
+		rc = err_set(er, ERR_INTERNAL, "cannot store the station settings");
+	free(text);
+	return rc;
+}
+
 /* A partial settings object (station/README.md names), "confirm": true to
  * enter or leave remoteEms, and the remote EMS setpoint as "remoteEms":
  * {"setpointW": W, "target": "battery"|"grid"}. */
@@ -1485,7 +1498,6 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 	char err[256];
 	cJSON *copy = NULL, *sp = NULL, *tg = NULL;
 	station_config *nc = NULL;
-	char *text = NULL;
 	int rc = -1;
 	struct charger_write writes[STATION_MAX_CHARGERS];
 	if (energy_running(app, er))
@@ -1552,13 +1564,8 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 			goto out;
 		}
 	derive_entries(app, nc);
-	cJSON *kept = station_json_from_config(nc);
-	text = kept ? cJSON_PrintUnformatted(kept) : NULL;
-	cJSON_Delete(kept);
-	if (!text || strlen(text) >= META_MAX || store_meta_set(app->store, META_SETTINGS, text)) {
-		err_set(er, ERR_INTERNAL, "cannot store the station settings");
+	if (keep_settings(app, nc, er))
 		goto out;
-	}
 	if (e->cfg.mode != nc->mode)
 		LOGI("station", "mode %s -> %s", station_mode_name(e->cfg.mode), station_mode_name(nc->mode));
 	e->cfg = *nc;
@@ -1574,7 +1581,6 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
 	rc = 0;
 out:
-	free(text);
 	free(nc);
 	cJSON_Delete(sp);
 	cJSON_Delete(tg);
@@ -1725,25 +1731,18 @@ int energy_set_outages(struct csms *app, const station_outage *o, int n, struct 
 	if (n)
 		memcpy(nc->outages, o, (size_t)n * sizeof *o);
 	int rc = -1;
-	char *text = NULL;
 	if (station_config_validate(nc, err, sizeof err)) {
 		err_set(er, ERR_BAD_REQUEST, "%s", err);
 		goto out;
 	}
-	cJSON *kept = station_json_from_config(nc);
-	text = kept ? cJSON_PrintUnformatted(kept) : NULL;
-	cJSON_Delete(kept);
-	if (!text || strlen(text) >= META_MAX || store_meta_set(app->store, META_SETTINGS, text)) {
-		err_set(er, ERR_INTERNAL, "cannot store the station settings");
+	if (keep_settings(app, nc, er))
 		goto out;
-	}
 	e->cfg.n_outages = nc->n_outages;
 	memcpy(e->cfg.outages, nc->outages, sizeof e->cfg.outages);
 	station_plan_invalidate(e->st);
 	energy_step(app); /* in force at once */
 	rc = 0;
 out:
-	free(text);
 	free(nc);
 	return rc;
 }

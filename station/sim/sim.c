@@ -3,6 +3,7 @@
  * DLM breaker clamp -> flows), day-ahead price feeding and the KPIs.
  */
 #include "sim.h"
+#include "station_time.h"
 
 #include <errno.h>
 #include <math.h>
@@ -31,16 +32,6 @@ void sim_day_free(sim_day *d)
 	d->n = 0;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* 2024-06-18T12:05:00Z (also without seconds, with +00:00 or no zone) */
 static int parse_time(const char *s, int64_t *ms)
 {
@@ -58,7 +49,7 @@ static int parse_time(const char *s, int64_t *ms)
 		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59 || y < 1970)
 		return -1;
-	*ms = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se) * 1000LL;
+	*ms = (station_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000LL;
 	return 0;
 }
 
