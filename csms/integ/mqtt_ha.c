@@ -406,7 +406,12 @@ cJSON *mqtt_ha_discovery(const struct mqtt_ha_device *d, const struct mqtt_ha_en
 		return NULL;
 	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddStringToObject(o, "unique_id", uid);
+	/* the entity id Home Assistant gives it: object_id up to 2026.3,
+	 * default_entity_id ("<component>.<object id>") from 2025.10 on, which
+	 * deprecated object_id; each version drops the key it does not know */
 	cJSON_AddStringToObject(o, "object_id", uid);
+	snprintf(buf, sizeof buf, "%s.%s", e->component, uid);
+	cJSON_AddStringToObject(o, "default_entity_id", buf);
 	cJSON_AddStringToObject(o, "state_topic", state);
 	snprintf(buf, sizeof buf, "%s/status", d->prefix);
 	cJSON_AddStringToObject(o, "availability_topic", buf);

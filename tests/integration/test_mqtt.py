@@ -142,8 +142,8 @@ def now_iso():
 
 # What Home Assistant's MQTT integration documents per component: the keys
 # it requires, and the keys we may use (abbreviations not used).
-COMMON = {"name", "unique_id", "object_id", "state_topic", "availability_topic", "payload_available",
-          "payload_not_available", "device", "device_class"}
+COMMON = {"name", "unique_id", "object_id", "default_entity_id", "state_topic", "availability_topic",
+          "payload_available", "payload_not_available", "device", "device_class"}
 SCHEMA = {
     "sensor": ({"state_topic"}, COMMON | {"unit_of_measurement", "state_class", "options"}),
     "binary_sensor": ({"state_topic"}, COMMON | {"payload_on", "payload_off"}),
@@ -173,6 +173,11 @@ def check_discovery(configs, last):
         c(set(p) <= allowed, "%s: only documented keys (%s)" % (topic, set(p) - allowed))
         c(isinstance(p.get("unique_id"), str) and p["unique_id"], "%s has a unique_id" % topic)
         uids.setdefault(p.get("unique_id"), []).append(topic)
+        # the entity id: object_id for Home Assistant before 2025.10, default_entity_id
+        # ("<component>.<object id>") from then on (object_id stops working in 2026.4)
+        c(isinstance(p.get("object_id"), str) and ID.match(p["object_id"]), "%s has an object_id" % topic)
+        c.eq(p.get("default_entity_id"), "%s.%s" % (comp, p.get("object_id")),
+             "%s: default_entity_id is the component + '.' + object_id" % topic)
         c.eq(p.get("availability_topic"), "csms/status", "%s: availability on csms/status" % topic)
         dev = p.get("device", {})
         c(isinstance(dev.get("identifiers"), list) and dev["identifiers"] and dev.get("name"),

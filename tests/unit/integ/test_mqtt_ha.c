@@ -4,7 +4,8 @@
  * distinct for distinct ids; the prefixes refused; the entity table is
  * consistent (unique keys, a command only where the component takes one,
  * units that fit the class); discovery payloads carry each component's
- * required keys; the views and values; command parsing refuses what is not
+ * required keys and name the entity for old and new Home Assistant alike
+ * (object_id, default_entity_id); the views and values; command parsing refuses what is not
  * a command and builds the body the API's PUT would get. */
 #include "check.h"
 #include "mqtt.h"
@@ -153,6 +154,20 @@ static void test_discovery(void)
 	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(o, "options")) == 9);
 	CHECK(!cJSON_GetObjectItem(o, "command_topic"));
 	cJSON_Delete(o);
+
+	/* every entity: default_entity_id (Home Assistant 2025.10 on) names the
+	 * same entity as object_id (before), with its component's domain */
+	for (size_t i = 0; i < mqtt_ha_entity_count; i++) {
+		char want[700];
+		e = &mqtt_ha_entities[i];
+		d.charger = e->scope == MQTT_HA_STATION ? NULL : "a/b";
+		o = mqtt_ha_discovery(&d, e, 1, topic, sizeof topic);
+		const char *obj = cJSON_GetStringValue(cJSON_GetObjectItem(o, "object_id"));
+		CHECK(obj != NULL && obj[0]);
+		snprintf(want, sizeof want, "%s.%s", e->component, obj ? obj : "");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "default_entity_id")), want);
+		cJSON_Delete(o);
+	}
 
 	d.charger = NULL;
 	d.name = "csmsd station";
