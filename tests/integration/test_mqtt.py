@@ -266,6 +266,13 @@ try:
     c("selfConsumption" in modes and "optimise" in modes, "station modes offered: %s" % modes)
     c.eq(charger["homeassistant/select/csms_CP-MQ/charging_mode/config"]["options"], ["fast", "solarBoost", "pv"],
          "charging modes offered")
+    # the max_current number's range is the API's: both ends taken, a step beyond either refused
+    num = charger["homeassistant/number/csms_CP-MQ/max_current/config"]
+    for v, want in ((num["min"], 200), (num["max"], 200), (num["min"] - num["step"], 400),
+                    (num["max"] + num["step"], 400)):
+        c.eq(d.put("/api/v1/chargers/CP-MQ", {"maxCurrentA": v})[0], want,
+             "max_current offers %g..%g: PUT maxCurrentA %g" % (num["min"], num["max"], v))
+    c.eq(d.put("/api/v1/chargers/CP-MQ", {"maxCurrentA": None})[0], 200, "maxCurrentA back to none")
     for k in ("grid_current_l1", "grid_current_l2", "grid_current_l3", "battery_soc"):
         c(re.match(r"^-?\d+(\.\d+)?$", last.get("csms/station/" + k, "")), "station %s = %r" % (
             k, last.get("csms/station/" + k)))

@@ -7,6 +7,7 @@
  * required keys and name the entity for old and new Home Assistant alike
  * (object_id, default_entity_id); the views and values; command parsing refuses what is not
  * a command and builds the body the API's PUT would get. */
+#include "charger.h"
 #include "check.h"
 #include "mqtt.h"
 #include "mqtt_ha.h"
@@ -140,6 +141,24 @@ static void test_discovery(void)
 		  "csms/charger/a%2Fb/max_current/set");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "availability_topic")), "csms/status");
 	CHECK(cJSON_IsNumber(cJSON_GetObjectItem(o, "min")) && cJSON_IsNumber(cJSON_GetObjectItem(o, "max")));
+	/* the number's range is the API's: its ends are taken, a step beyond them refused */
+	double lo = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "min"));
+	double hi = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "max"));
+	double step = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "step"));
+	const double tries[][2] = { { lo, 1 }, { hi, 1 }, { lo - step, 0 }, { hi + step, 0 } };
+	for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+		struct charger_settings s;
+		char err[200];
+		charger_settings_default(&s);
+		cJSON *body = cJSON_CreateObject();
+		cJSON_AddNumberToObject(body, "maxCurrentA", tries[i][0]);
+		int ok = charger_settings_parse(&s, body, err, sizeof err) == 0;
+		cJSON_Delete(body);
+		if (ok != (int)tries[i][1])
+			fprintf(stderr, "maxCurrentA %g: %s by the API\n", tries[i][0],
+				ok ? "taken" : "refused");
+		CHECK(ok == (int)tries[i][1]);
+	}
 	cJSON *dev = cJSON_GetObjectItem(o, "device");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(dev, "manufacturer")), "ACME");
 	CHECK(!cJSON_GetObjectItem(dev, "model"));
