@@ -135,6 +135,36 @@ def pub(port, topic, payload, raw=False):
     subprocess.run(args, check=True)
 
 
+def ocpp(r, frame, timeout=10):
+    """Sends a charger's CALL and returns csmsd's answer to it; csmsd's own
+    CALLs that come first (the station's charging profiles) are answered as
+    a charger would."""
+    mid = json.loads(frame)[1]
+    r.send(frame)
+    while True:
+        line = r.line(timeout)
+        if line.startswith("#"):
+            continue
+        f = json.loads(line)
+        if f[0] == 2:
+            r.send(json.dumps([3, f[1], Raw.DLM_ANSWERS.get(f[2], {})]))
+        elif f[1] == mid:
+            return f
+
+
+def await_call(r, action, timeout=10):
+    """The next CALL of csmsd's that is action; others before it answered."""
+    while True:
+        line = r.line(timeout)
+        if line.startswith("#"):
+            continue
+        f = json.loads(line)
+        if f[0] == 2 and f[2] == action:
+            return f
+        if f[0] == 2:
+            r.send(json.dumps([3, f[1], Raw.DLM_ANSWERS.get(f[2], {})]))
+
+
 def errors_since(sub, n, topic, timeout=10):
     """The <prefix>/error answers about topic that came after message n."""
     def find(s):
@@ -422,23 +452,20 @@ try:
     c(errs and "Rejected" in errs[0]["error"], "a Rejected remote start is answered on csms/error: %s" % errs)
 
     # ---- the charging switch: a remote stop the charger sees, OFF once it stopped ----
-    ans = json.loads(r.call(json.dumps([2, "t3", "StartTransaction", {
-        "connectorId": 1, "idTag": "HOME", "meterStart": 5000, "timestamp": now_iso()}])))
+    ans = ocpp(r, json.dumps([2, "t3", "StartTransaction", {
+        "connectorId": 1, "idTag": "HOME", "meterStart": 5000, "timestamp": now_iso()}]))
     tx2 = ans[2]["transactionId"]
     c(sub.value("csms/charger/CP-MQ/charging", "ON"), "charging ON in transaction %s" % tx2)
     pub(broker.port, "csms/charger/CP-MQ/charging/set", "OFF")
-    call = json.loads(r.line(10))
-    while call[0] == 2 and call[2] != "RemoteStopTransaction":
-        r.send(json.dumps([3, call[1], {}]))
-        call = json.loads(r.line(10))
-    c(call[0] == 2 and call[2] == "RemoteStopTransaction" and call[3] == {"transactionId": tx2},
+    call = await_call(r, "RemoteStopTransaction")
+    c(call[3] == {"transactionId": tx2},
       "OFF sent RemoteStopTransaction of the running transaction: %s" % call)
     n = sub.count()
     r.send(json.dumps([3, call[1], {"status": "Accepted"}]))
     c.eq(errors_since(sub, n, "csms/charger/CP-MQ/charging/set", 1), [], "an Accepted remote stop: no error")
     c.eq(sub.last.get("csms/charger/CP-MQ/charging"), "ON", "still ON until the charger stops the transaction")
-    r.call(json.dumps([2, "t4", "StopTransaction", {"transactionId": tx2, "meterStop": 5400,
-                                                     "timestamp": now_iso(), "reason": "Remote"}]))
+    ocpp(r, json.dumps([2, "t4", "StopTransaction", {"transactionId": tx2, "meterStop": 5400,
+                                                       "timestamp": now_iso(), "reason": "Remote"}]))
     c(sub.value("csms/charger/CP-MQ/charging", "OFF"), "charging OFF after its StopTransaction")
     c.eq([t["id"] for t in d.get("/api/v1/transactions?active=true")[1] if t["charger"] == "CP-MQ"], [],
          "the API has no transaction running on CP-MQ")
@@ -562,13 +589,13 @@ try:
     r = Raw(d.url + "/CP-EV")
     c.eq(json.loads(r.call(boot_frame()))[2]["status"], "Accepted", "CP-EV booted")
     n = sub.count()
-    r.call(json.dumps([2, "f1", "StatusNotification", {"connectorId": 1, "errorCode": "GroundFailure",
-                                                        "status": "Faulted"}]))
+    ocpp(r, json.dumps([2, "f1", "StatusNotification", {"connectorId": 1, "errorCode": "GroundFailure",
+                                                         "status": "Faulted"}]))
     al = d.get("/api/v1/alarms?active=true")[1]
     c([a["code"] for a in al if a.get("charger") == "CP-EV"] == ["GroundFailure"],
       "the fault raised an alarm (an alarmRaised notification): %s" % al)
-    r.call(json.dumps([2, "f2", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",
-                                                        "status": "Available"}]))
+    ocpp(r, json.dumps([2, "f2", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                         "status": "Available"}]))
     cleared = sub.wait(lambda s: [json.loads(p) for ret, t, p in s.msgs[n:]
                                   if t == "csms/event/alarmCleared" and not ret])
     c(cleared and cleared[0]["alarm"]["code"] == "GroundFailure", "the chosen kind: alarmCleared published: %s"
