@@ -9,7 +9,8 @@ max_current number's range is the API's; states and configs are retained (a
 subscriber that comes later gets them at once); the values after a
 charger's session; a good command changes what the API shows, a bad one
 changes nothing and is answered on <prefix>/error; the charging switch's
-remote start and stop;
+remote start and stop; a burst of state changes is published at most once
+per 250 ms tick;
 user and password; a broker restart (csmsd reconnects and publishes again),
 also while csmsd holds more than 1024 descriptors (libmosquitto's own loop
 selects and refuses such a socket);
@@ -334,6 +335,25 @@ try:
     for k in ("grid_current_l1", "grid_current_l2", "grid_current_l3", "battery_soc"):
         c(re.match(r"^-?\d+(\.\d+)?$", last.get("csms/station/" + k, "")), "station %s = %r" % (
             k, last.get("csms/station/" + k)))
+
+    # ---- a burst of state changes: at most one pass per 250 ms tick, not one per change ----
+    st_topic = "csms/charger/CP-MQ/connector/1/status"
+    n = sub.count()
+    t0 = time.time()
+    changes = 41
+    for i in range(changes):   # ends on Reserved, a value not published before
+        ocpp(r, json.dumps([2, "b%d" % i, "StatusNotification", {
+            "connectorId": 1, "errorCode": "NoError", "status": "Available" if i % 2 else "Reserved"}]))
+    c(sub.value(st_topic, "Reserved"), "the burst's last status published")
+    took = time.time() - t0
+    pubs = [p for _, t, p in sub.since(n) if t == st_topic]
+    bound = int(took / 0.25) + 2
+    c(changes > bound, "the burst (%d changes in %.2f s) is faster than the ticks" % (changes, took))
+    c(len(pubs) <= bound, "%d status changes in %.2f s: published %d times (at most %d, one per tick)"
+      % (changes, took, len(pubs), bound))
+    ocpp(r, json.dumps([2, "b-end", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                           "status": "Available"}]))
+    c(sub.value(st_topic, "Available"), "connector 1 Available again")
 
     n0 = sub.count()
     ans = json.loads(r.call(json.dumps([2, "t1", "StartTransaction", {
