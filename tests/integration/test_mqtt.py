@@ -10,7 +10,8 @@ subscriber that comes later gets them at once); the values after a
 charger's session; a good command changes what the API shows, a bad one
 changes nothing and is answered on <prefix>/error; the charging switch's
 remote start and stop; a burst of state changes is published at most once
-per 250 ms tick;
+per 250 ms tick; remoteEms through the select is refused, through
+<prefix>/station/set with "confirm": true taken;
 user and password; a broker restart (csmsd reconnects and publishes again),
 also while csmsd holds more than 1024 descriptors (libmosquitto's own loop
 selects and refuses such a socket);
@@ -455,6 +456,17 @@ try:
     c.eq(d.get("/api/v1/station")[1]["settings"], before_st, "the bad commands changed no station setting")
     c.eq(d.get("/api/v1/station")[1]["mode"], "feedIn", "station mode unchanged")
 
+    # ---- remoteEms: the select alone is refused (entering or leaving needs confirm);
+    # <prefix>/station/set with {"mode", "confirm": true} does it ----
+    for mode, before in (("remoteEms", "feedIn"), ("feedIn", "remoteEms")):
+        n = sub.count()
+        pub(broker.port, "csms/station/mode/set", mode)
+        errs = errors_since(sub, n, "csms/station/mode/set")
+        c(errs and "confirm" in errs[0]["error"], "the select to %s is refused, confirm needed: %s" % (mode, errs))
+        c.eq(d.get("/api/v1/station")[1]["mode"], before, "the refused select changed no mode")
+        pub(broker.port, "csms/station/set", json.dumps({"mode": mode, "confirm": True}))
+        c(sub.value("csms/station/mode", mode), "csms/station/set {mode: %s, confirm: true}: published" % mode)
+        c.eq(d.get("/api/v1/station")[1]["mode"], mode, "the API shows %s" % mode)
 
     # ---- the charging switch: a remote start the charger sees ----
     c.eq(d.put("/api/v1/chargers/CP-MQ", {"authorizationRequired": False, "freeIdTag": "HOME"})[0], 200,
