@@ -484,7 +484,9 @@ int charger_settings_parse(struct charger_settings *s, const cJSON *j, char *err
 			if (cJSON_IsNull(v))
 				n.max_current_a = 0;
 			else if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
-				 (v->valuedouble != 0 && (v->valuedouble < 6 || v->valuedouble > 500)))
+				 (v->valuedouble != 0 &&
+				  (v->valuedouble < CHARGER_MAX_CURRENT_MIN_A ||
+				   v->valuedouble > CHARGER_MAX_CURRENT_MAX_A)))
 				goto bad;
 			else
 				n.max_current_a = v->valuedouble;

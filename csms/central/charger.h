@@ -39,11 +39,17 @@ struct charger_conn {
 	unsigned txm_link;
 };
 
+/* A charger's own cap, maxCurrentA: 0 (none: dlm_default_max_a applies) or
+ * CHARGER_MAX_CURRENT_MIN_A to CHARGER_MAX_CURRENT_MAX_A, A (charger_settings_parse
+ * refuses the rest; MQTT's number entity offers the same range). */
+#define CHARGER_MAX_CURRENT_MIN_A 6
+#define CHARGER_MAX_CURRENT_MAX_A 500
+
 /* Per-charger settings (PUT /api/v1/chargers/{id}). */
 struct charger_settings {
 	int phases;                 /* 1 or 3 */
 	int grid_phase;             /* 1..3 for a single-phase charger */
-	double max_current_a;       /* manual cap; 0 = the default */
+	double max_current_a;       /* manual cap (CHARGER_MAX_CURRENT_*); 0 = the default */
 	char charging_mode[16];     /* a station_ev_modes[].charger: fast, solarBoost, pv */
 	int authorization_required; /* 0: any car charges without a card */
 	char free_id_tag[STORE_TAG_MAX];

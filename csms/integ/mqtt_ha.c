@@ -4,6 +4,7 @@
  * switch.mqtt), and command parsing. Pure: the link (mqtt_link.c) gives it
  * the API's JSON and publishes what it returns. */
 #include "mqtt_ha.h"
+#include "charger.h"
 #include "jsontext.h"
 #include "station.h"
 
@@ -65,9 +66,11 @@ const struct mqtt_ha_entity mqtt_ha_entities[] = {
 	  "transactionWh", -1, 0, 0, 0, 0, 0, 0 },
 	{ C, "charging_mode", "select", "Charging mode", NULL, NULL, NULL, "chargingMode", -1, 0,
 	  MQTT_HA_CMD_CHARGER_MODE, MQTT_HA_OPT_EV_MODES, 0, 0, 0 },
-	/* 0 = no cap of its own (the default maximum applies); else 6 A up */
+	/* the API's range: 0 = no cap of its own (the default maximum applies),
+	 * else CHARGER_MAX_CURRENT_MIN_A up (a value below it the API refuses,
+	 * answered on <prefix>/error: Home Assistant's number has one range) */
 	{ C, "max_current", "number", "Maximum current", "current", "A", NULL, "maxCurrentA", -1, 1,
-	  MQTT_HA_CMD_MAX_CURRENT, 0, 0, 80, 1 },
+	  MQTT_HA_CMD_MAX_CURRENT, 0, 0, CHARGER_MAX_CURRENT_MAX_A, 1 },
 	{ C, "charging", "switch", "Charging", NULL, NULL, NULL, "charging", -1, 0, MQTT_HA_CMD_CHARGING, 0,
 	  0, 0, 0 },
 	{ N, "status", "sensor", "Status", "enum", NULL, NULL, "status", -1, 0, 0, MQTT_HA_OPT_STATUS, 0, 0,
@@ -406,7 +409,12 @@ cJSON *mqtt_ha_discovery(const struct mqtt_ha_device *d, const struct mqtt_ha_en
 		return NULL;
 	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddStringToObject(o, "unique_id", uid);
+	/* the entity id Home Assistant gives it: object_id up to 2026.3,
+	 * default_entity_id ("<component>.<object id>") from 2025.10 on, which
+	 * deprecated object_id; each version drops the key it does not know */
 	cJSON_AddStringToObject(o, "object_id", uid);
+	snprintf(buf, sizeof buf, "%s.%s", e->component, uid);
+	cJSON_AddStringToObject(o, "default_entity_id", buf);
 	cJSON_AddStringToObject(o, "state_topic", state);
 	snprintf(buf, sizeof buf, "%s/status", d->prefix);
 	cJSON_AddStringToObject(o, "availability_topic", buf);

@@ -109,7 +109,8 @@ struct mqtt_ha_device {
 };
 /* The discovery topic of e (<discovery>/<component>/<node id>/<object id>/config)
  * into topic, and its payload (a new tree, the caller frees it; NULL out of
- * memory): name, unique_id, object_id, state_topic, availability_topic,
+ * memory): name, unique_id, object_id and default_entity_id
+ * ("<component>.<object_id>"), state_topic, availability_topic,
  * device, the class, unit and state class where the entity has them, and
  * command_topic with options / min, max, step / payload_on, payload_off
  * where it takes commands. */

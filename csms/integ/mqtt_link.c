@@ -5,7 +5,11 @@
  * entity's value where it changed; a pass runs every mqtt_period_s, and at
  * the next tick when a charger's registration, connection, a connector's
  * status, a transaction or a setting changed, or a command was applied
- * (then without the measurements, which keep their period). Discovery goes out with the
+ * (then without the measurements, which keep their period). Only
+ * mqtt_link_tick makes passes, and only the server's 250 ms tick calls it
+ * (TICK_US, csms/net/server.c): a burst of changes between two ticks is one
+ * pass, so those rebuilds of every charger's JSON run at most 4 times a
+ * second whatever the chargers do. Discovery goes out with the
  * first pass of each connection; a topic no pass makes any more (a deleted
  * charger) gets an empty retained message, which removes it from the
  * broker and from Home Assistant. Commands are applied with the functions
@@ -39,7 +43,6 @@
 #include <unistd.h>
 
 #define NBUCKETS 1024
-#define CHANGE_PASS_MS 250 /* a state change is published at the next tick */
 
 /* What was last published on one topic; lives as long as the link. */
 struct pub {

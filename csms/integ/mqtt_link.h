@@ -24,7 +24,8 @@ int mqtt_link_init(struct csms *app, char *err, size_t errlen);
 /* "offline" (retained) and a clean disconnect, then frees. */
 void mqtt_link_free(struct csms *app);
 /* From the loop's tick: publishes what changed (at once for states, every
- * mqtt_period_s for measurements), discovery after each new connection. */
+ * mqtt_period_s for measurements), discovery after each new connection.
+ * The tick's period is the limit on passes: call it from nowhere else. */
 void mqtt_link_tick(struct csms *app);
 /* The loop was woken: applies the commands that arrived. */
 void mqtt_link_wake(struct csms *app);

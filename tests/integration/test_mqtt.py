@@ -4,12 +4,21 @@ config and password file of its own) and its clients (mosquitto_sub,
 mosquitto_pub): the discovery payloads hold what Home Assistant's MQTT
 integration documents for each component (sensor, binary_sensor, select,
 number, switch), their topics are ones csmsd publishes, unique ids are
-unique; the values after a charger's session; a good command changes what
-the API shows, a bad one changes nothing and is answered on <prefix>/error;
+unique, default_entity_id is the component + "." + object_id, the
+max_current number's range is the API's; states and configs are retained (a
+subscriber that comes later gets them at once); the values after a
+charger's session; a good command changes what the API shows, a bad one
+changes nothing and is answered on <prefix>/error; the charging switch's
+remote start and stop; a burst of state changes is published at most once
+per 250 ms tick; remoteEms through the select is refused, through
+<prefix>/station/set with "confirm": true taken;
 user and password; a broker restart (csmsd reconnects and publishes again),
 also while csmsd holds more than 1024 descriptors (libmosquitto's own loop
 selects and refuses such a socket);
-a deleted charger's entities removed; the last will; a broker that is down
+a deleted charger's entities removed; the last will; mqtt_events publishes
+the kinds chosen only; with DLM on and the station's measurements pushed,
+the station topics are the values of GET /api/v1/dlm and /api/v1/station;
+a broker that is down
 or a host that does not answer never slows OCPP down; bad settings stop the
 start."""
 import datetime
@@ -128,6 +137,36 @@ def pub(port, topic, payload, raw=False):
     subprocess.run(args, check=True)
 
 
+def ocpp(r, frame, timeout=10):
+    """Sends a charger's CALL and returns csmsd's answer to it; csmsd's own
+    CALLs that come first (the station's charging profiles) are answered as
+    a charger would."""
+    mid = json.loads(frame)[1]
+    r.send(frame)
+    while True:
+        line = r.line(timeout)
+        if line.startswith("#"):
+            continue
+        f = json.loads(line)
+        if f[0] == 2:
+            r.send(json.dumps([3, f[1], Raw.DLM_ANSWERS.get(f[2], {})]))
+        elif f[1] == mid:
+            return f
+
+
+def await_call(r, action, timeout=10):
+    """The next CALL of csmsd's that is action; others before it answered."""
+    while True:
+        line = r.line(timeout)
+        if line.startswith("#"):
+            continue
+        f = json.loads(line)
+        if f[0] == 2 and f[2] == action:
+            return f
+        if f[0] == 2:
+            r.send(json.dumps([3, f[1], Raw.DLM_ANSWERS.get(f[2], {})]))
+
+
 def errors_since(sub, n, topic, timeout=10):
     """The <prefix>/error answers about topic that came after message n."""
     def find(s):
@@ -142,8 +181,8 @@ def now_iso():
 
 # What Home Assistant's MQTT integration documents per component: the keys
 # it requires, and the keys we may use (abbreviations not used).
-COMMON = {"name", "unique_id", "object_id", "state_topic", "availability_topic", "payload_available",
-          "payload_not_available", "device", "device_class"}
+COMMON = {"name", "unique_id", "object_id", "default_entity_id", "state_topic", "availability_topic",
+          "payload_available", "payload_not_available", "device", "device_class"}
 SCHEMA = {
     "sensor": ({"state_topic"}, COMMON | {"unit_of_measurement", "state_class", "options"}),
     "binary_sensor": ({"state_topic"}, COMMON | {"payload_on", "payload_off"}),
@@ -173,6 +212,11 @@ def check_discovery(configs, last):
         c(set(p) <= allowed, "%s: only documented keys (%s)" % (topic, set(p) - allowed))
         c(isinstance(p.get("unique_id"), str) and p["unique_id"], "%s has a unique_id" % topic)
         uids.setdefault(p.get("unique_id"), []).append(topic)
+        # the entity id: object_id for Home Assistant before 2025.10, default_entity_id
+        # ("<component>.<object id>") from then on (object_id stops working in 2026.4)
+        c(isinstance(p.get("object_id"), str) and ID.match(p["object_id"]), "%s has an object_id" % topic)
+        c.eq(p.get("default_entity_id"), "%s.%s" % (comp, p.get("object_id")),
+             "%s: default_entity_id is the component + '.' + object_id" % topic)
         c.eq(p.get("availability_topic"), "csms/status", "%s: availability on csms/status" % topic)
         dev = p.get("device", {})
         c(isinstance(dev.get("identifiers"), list) and dev["identifiers"] and dev.get("name"),
@@ -261,9 +305,56 @@ try:
     c("selfConsumption" in modes and "optimise" in modes, "station modes offered: %s" % modes)
     c.eq(charger["homeassistant/select/csms_CP-MQ/charging_mode/config"]["options"], ["fast", "solarBoost", "pv"],
          "charging modes offered")
+    # ---- retained: a subscriber that comes after the publishing gets every state and config at once ----
+    wanted = {"csms/status"} | set(station) | set(charger) | {p["state_topic"] for p in list(station.values())
+                                                              + list(charger.values())}
+    late = Sub(broker.port)
+    try:
+        late.wait(lambda s: wanted <= set(s.last), 5)
+        with late.lock:
+            first = {}
+            for ret, t, p in late.msgs:
+                first.setdefault(t, (ret, p))
+        missing = sorted(wanted - set(first))
+        c(not missing, "a late subscriber got all %d state and discovery topics: missing %s" % (len(wanted), missing))
+        c(all(first[t][0] for t in wanted if t in first),
+          "each came from the broker's retained store (retain flag): not %s"
+          % sorted(t for t in wanted if t in first and not first[t][0]))
+        confs = dict(station, **charger)
+        c(all(json.loads(first[t][1]) == confs[t] for t in confs if t in first),
+          "the late subscriber's discovery configs are the ones published")
+    finally:
+        late.stop()
+
+    # the max_current number's range is the API's: both ends taken, a step beyond either refused
+    num = charger["homeassistant/number/csms_CP-MQ/max_current/config"]
+    for v, want in ((num["min"], 200), (num["max"], 200), (num["min"] - num["step"], 400),
+                    (num["max"] + num["step"], 400)):
+        c.eq(d.put("/api/v1/chargers/CP-MQ", {"maxCurrentA": v})[0], want,
+             "max_current offers %g..%g: PUT maxCurrentA %g" % (num["min"], num["max"], v))
+    c.eq(d.put("/api/v1/chargers/CP-MQ", {"maxCurrentA": None})[0], 200, "maxCurrentA back to none")
     for k in ("grid_current_l1", "grid_current_l2", "grid_current_l3", "battery_soc"):
         c(re.match(r"^-?\d+(\.\d+)?$", last.get("csms/station/" + k, "")), "station %s = %r" % (
             k, last.get("csms/station/" + k)))
+
+    # ---- a burst of state changes: at most one pass per 250 ms tick, not one per change ----
+    st_topic = "csms/charger/CP-MQ/connector/1/status"
+    n = sub.count()
+    t0 = time.time()
+    changes = 41
+    for i in range(changes):   # ends on Reserved, a value not published before
+        ocpp(r, json.dumps([2, "b%d" % i, "StatusNotification", {
+            "connectorId": 1, "errorCode": "NoError", "status": "Available" if i % 2 else "Reserved"}]))
+    c(sub.value(st_topic, "Reserved"), "the burst's last status published")
+    took = time.time() - t0
+    pubs = [p for _, t, p in sub.since(n) if t == st_topic]
+    bound = int(took / 0.25) + 2
+    c(changes > bound, "the burst (%d changes in %.2f s) is faster than the ticks" % (changes, took))
+    c(len(pubs) <= bound, "%d status changes in %.2f s: published %d times (at most %d, one per tick)"
+      % (changes, took, len(pubs), bound))
+    ocpp(r, json.dumps([2, "b-end", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                           "status": "Available"}]))
+    c(sub.value(st_topic, "Available"), "connector 1 Available again")
 
     n0 = sub.count()
     ans = json.loads(r.call(json.dumps([2, "t1", "StartTransaction", {
@@ -365,6 +456,18 @@ try:
     c.eq(d.get("/api/v1/station")[1]["settings"], before_st, "the bad commands changed no station setting")
     c.eq(d.get("/api/v1/station")[1]["mode"], "feedIn", "station mode unchanged")
 
+    # ---- remoteEms: the select alone is refused (entering or leaving needs confirm);
+    # <prefix>/station/set with {"mode", "confirm": true} does it ----
+    for mode, before in (("remoteEms", "feedIn"), ("feedIn", "remoteEms")):
+        n = sub.count()
+        pub(broker.port, "csms/station/mode/set", mode)
+        errs = errors_since(sub, n, "csms/station/mode/set")
+        c(errs and "confirm" in errs[0]["error"], "the select to %s is refused, confirm needed: %s" % (mode, errs))
+        c.eq(d.get("/api/v1/station")[1]["mode"], before, "the refused select changed no mode")
+        pub(broker.port, "csms/station/set", json.dumps({"mode": mode, "confirm": True}))
+        c(sub.value("csms/station/mode", mode), "csms/station/set {mode: %s, confirm: true}: published" % mode)
+        c.eq(d.get("/api/v1/station")[1]["mode"], mode, "the API shows %s" % mode)
+
     # ---- the charging switch: a remote start the charger sees ----
     c.eq(d.put("/api/v1/chargers/CP-MQ", {"authorizationRequired": False, "freeIdTag": "HOME"})[0], 200,
          "no card needed")
@@ -379,6 +482,25 @@ try:
     r.send(json.dumps([3, call[1], {"status": "Rejected"}]))
     errs = errors_since(sub, n, "csms/charger/CP-MQ/charging/set")
     c(errs and "Rejected" in errs[0]["error"], "a Rejected remote start is answered on csms/error: %s" % errs)
+
+    # ---- the charging switch: a remote stop the charger sees, OFF once it stopped ----
+    ans = ocpp(r, json.dumps([2, "t3", "StartTransaction", {
+        "connectorId": 1, "idTag": "HOME", "meterStart": 5000, "timestamp": now_iso()}]))
+    tx2 = ans[2]["transactionId"]
+    c(sub.value("csms/charger/CP-MQ/charging", "ON"), "charging ON in transaction %s" % tx2)
+    pub(broker.port, "csms/charger/CP-MQ/charging/set", "OFF")
+    call = await_call(r, "RemoteStopTransaction")
+    c(call[3] == {"transactionId": tx2},
+      "OFF sent RemoteStopTransaction of the running transaction: %s" % call)
+    n = sub.count()
+    r.send(json.dumps([3, call[1], {"status": "Accepted"}]))
+    c.eq(errors_since(sub, n, "csms/charger/CP-MQ/charging/set", 1), [], "an Accepted remote stop: no error")
+    c.eq(sub.last.get("csms/charger/CP-MQ/charging"), "ON", "still ON until the charger stops the transaction")
+    ocpp(r, json.dumps([2, "t4", "StopTransaction", {"transactionId": tx2, "meterStop": 5400,
+                                                       "timestamp": now_iso(), "reason": "Remote"}]))
+    c(sub.value("csms/charger/CP-MQ/charging", "OFF"), "charging OFF after its StopTransaction")
+    c.eq([t["id"] for t in d.get("/api/v1/transactions?active=true")[1] if t["charger"] == "CP-MQ"], [],
+         "the API has no transaction running on CP-MQ")
 
     # ---- a deleted charger's entities go ----
     r.close()
@@ -483,6 +605,91 @@ try:
 finally:
     if g:
         g.close()
+    if d:
+        d.stop()
+    sub.stop()
+    broker.stop()
+
+# ---- mqtt_events: a kind not chosen is not published, a chosen one is ----
+broker = Broker()
+sub = Sub(broker.port)
+d = r = None
+try:
+    d = Csmsd(unknown_chargers="accept", mqtt_url="mqtt://127.0.0.1:%d" % broker.port, mqtt_user=USER,
+              mqtt_password=PASSWORD, mqtt_events="alarmCleared")
+    c(sub.value("csms/status", "online"), "mqtt_events=alarmCleared: online")
+    r = Raw(d.url + "/CP-EV")
+    c.eq(json.loads(r.call(boot_frame()))[2]["status"], "Accepted", "CP-EV booted")
+    n = sub.count()
+    ocpp(r, json.dumps([2, "f1", "StatusNotification", {"connectorId": 1, "errorCode": "GroundFailure",
+                                                         "status": "Faulted"}]))
+    al = d.get("/api/v1/alarms?active=true")[1]
+    c([a["code"] for a in al if a.get("charger") == "CP-EV"] == ["GroundFailure"],
+      "the fault raised an alarm (an alarmRaised notification): %s" % al)
+    ocpp(r, json.dumps([2, "f2", "StatusNotification", {"connectorId": 1, "errorCode": "NoError",
+                                                         "status": "Available"}]))
+    cleared = sub.wait(lambda s: [json.loads(p) for ret, t, p in s.msgs[n:]
+                                  if t == "csms/event/alarmCleared" and not ret])
+    c(cleared and cleared[0]["alarm"]["code"] == "GroundFailure", "the chosen kind: alarmCleared published: %s"
+      % cleared)
+    # the raise came first, and one client's messages arrive in order: it would be here by now
+    kinds = sorted({t for _, t, _ in sub.since(n) if t.startswith("csms/event/")})
+    c.eq(kinds, ["csms/event/alarmCleared"], "alarmRaised, not chosen, not published")
+finally:
+    if r:
+        r.close()
+    if d:
+        d.stop()
+    sub.stop()
+    broker.stop()
+
+# ---- DLM on, the station's measurements pushed (station_source api): the
+# station topics are the values GET /api/v1/dlm and GET /api/v1/station show ----
+broker = Broker()
+sub = Sub(broker.port)
+d = None
+try:
+    d = Csmsd(dlm_enabled="true", dlm_sensor="api", station_source="api", mqtt_url="mqtt://127.0.0.1:%d" % broker.port,
+              mqtt_user=USER, mqtt_password=PASSWORD, mqtt_period_s=1)
+    c.eq(d.put("/api/v1/station/measurements", {"pv_w": 3210, "load_w": 845, "bat_w": 1200, "soc_pct": 63.4})[0],
+         200, "station measurements pushed")
+    # topic under csms/station/: (decimals published, its value in GET /api/v1/station, /api/v1/dlm)
+    expect = {"breaker": (1, lambda st, dl: dl["breakerA"]),
+              "pv_power": (0, lambda st, dl: st["live"]["pvW"]),
+              "load_power": (0, lambda st, dl: st["live"]["loadW"]),
+              "grid_power": (0, lambda st, dl: st["live"]["gridW"]),
+              "battery_power": (0, lambda st, dl: st["live"]["batW"]),
+              "ev_power": (0, lambda st, dl: st["live"]["evW"]),
+              "battery_soc": (1, lambda st, dl: st["live"]["socPct"])}
+    for i in range(3):
+        expect["available_current_l%d" % (i + 1)] = (2, lambda st, dl, i=i: dl["headroomA"][i])
+        expect["grid_current_l%d" % (i + 1)] = (2, lambda st, dl, i=i: dl["grid"]["current"][i])
+
+    def compare():
+        """{topic: (same, published, the API's)}, the API read and the topics looked at together."""
+        c.eq(d.put("/api/v1/dlm/readings", {"current": [3.25, 4.5, 5.75]})[0], 204, "a fresh grid reading")
+        st, dl = d.get("/api/v1/station")[1], d.get("/api/v1/dlm")[1]
+        with sub.lock:
+            last = dict(sub.last)
+        out = {}
+        for k, (dec, f) in expect.items():
+            want, got = f(st, dl), last.get("csms/station/" + k)
+            try:
+                same = want is not None and abs(float(got) - want) <= 0.5 * 10 ** -dec + 1e-9
+            except (TypeError, ValueError):
+                same = False
+            out[k] = (same, got, want)
+        return out
+    deadline = time.time() + 15
+    res = compare()
+    while time.time() < deadline and not all(same for same, _, _ in res.values()):
+        time.sleep(0.3)
+        res = compare()
+    for k, (same, got, want) in sorted(res.items()):
+        c(same, "csms/station/%s = %r, as the API's %r (rounded)" % (k, got, want))
+    c(all(res[k][2] for k in ("pv_power", "load_power", "battery_soc", "breaker", "available_current_l1")),
+      "the values compared are not nothing: %s" % {k: v[2] for k, v in res.items()})
+finally:
     if d:
         d.stop()
     sub.stop()

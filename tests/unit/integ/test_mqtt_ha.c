@@ -4,8 +4,10 @@
  * distinct for distinct ids; the prefixes refused; the entity table is
  * consistent (unique keys, a command only where the component takes one,
  * units that fit the class); discovery payloads carry each component's
- * required keys; the views and values; command parsing refuses what is not
+ * required keys and name the entity for old and new Home Assistant alike
+ * (object_id, default_entity_id); the views and values; command parsing refuses what is not
  * a command and builds the body the API's PUT would get. */
+#include "charger.h"
 #include "check.h"
 #include "mqtt.h"
 #include "mqtt_ha.h"
@@ -139,6 +141,24 @@ static void test_discovery(void)
 		  "csms/charger/a%2Fb/max_current/set");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "availability_topic")), "csms/status");
 	CHECK(cJSON_IsNumber(cJSON_GetObjectItem(o, "min")) && cJSON_IsNumber(cJSON_GetObjectItem(o, "max")));
+	/* the number's range is the API's: its ends are taken, a step beyond them refused */
+	double lo = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "min"));
+	double hi = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "max"));
+	double step = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "step"));
+	const double tries[][2] = { { lo, 1 }, { hi, 1 }, { lo - step, 0 }, { hi + step, 0 } };
+	for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+		struct charger_settings s;
+		char err[200];
+		charger_settings_default(&s);
+		cJSON *body = cJSON_CreateObject();
+		cJSON_AddNumberToObject(body, "maxCurrentA", tries[i][0]);
+		int ok = charger_settings_parse(&s, body, err, sizeof err) == 0;
+		cJSON_Delete(body);
+		if (ok != (int)tries[i][1])
+			fprintf(stderr, "maxCurrentA %g: %s by the API\n", tries[i][0],
+				ok ? "taken" : "refused");
+		CHECK(ok == (int)tries[i][1]);
+	}
 	cJSON *dev = cJSON_GetObjectItem(o, "device");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(dev, "manufacturer")), "ACME");
 	CHECK(!cJSON_GetObjectItem(dev, "model"));
@@ -153,6 +173,20 @@ static void test_discovery(void)
 	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(o, "options")) == 9);
 	CHECK(!cJSON_GetObjectItem(o, "command_topic"));
 	cJSON_Delete(o);
+
+	/* every entity: default_entity_id (Home Assistant 2025.10 on) names the
+	 * same entity as object_id (before), with its component's domain */
+	for (size_t i = 0; i < mqtt_ha_entity_count; i++) {
+		char want[700];
+		e = &mqtt_ha_entities[i];
+		d.charger = e->scope == MQTT_HA_STATION ? NULL : "a/b";
+		o = mqtt_ha_discovery(&d, e, 1, topic, sizeof topic);
+		const char *obj = cJSON_GetStringValue(cJSON_GetObjectItem(o, "object_id"));
+		CHECK(obj != NULL && obj[0]);
+		snprintf(want, sizeof want, "%s.%s", e->component, obj ? obj : "");
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "default_entity_id")), want);
+		cJSON_Delete(o);
+	}
 
 	d.charger = NULL;
 	d.name = "csmsd station";
