@@ -8,12 +8,21 @@ error, no request to another host; screenshots of every screen at 360 and
 1280 px in BUILD/screenshots (issue 12). The Prices and plan card: the
 tariff without a price list, the failing price feed's line in red, and with
 a price list in optimising mode the chart (prices, PV forecast, the plan),
-the cheapest and dearest price ahead (issue 16). Then a csmsd without a token:
+the cheapest and dearest price ahead (issue 16). The dated load-shedding
+outages: added through the form in the browser's time (Europe/Berlin, one
+across the change of the clocks), stored in UTC exactly, the same after a
+reload; an end before its start or over 24 h refused in the form (nothing
+sent); the next one on Home. A csmsd with station_outages_file (a file
+written here): the list read-only naming the file, a save without the
+outages, a bad line's error in red. Screenshots of the list at 390 and
+1280 px (outages*-390.png, outages*-1280.png). Then a csmsd without a token:
 no sign-in."""
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
 from harness import Csmsd, Checks, BUILD, HERE, free_port
 
 chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
@@ -24,6 +33,10 @@ if not chromium or not os.path.isdir(os.path.join(HERE, "node_modules", "playwri
 c = Checks()
 shots = os.path.join(os.path.abspath(BUILD), "screenshots")
 env = dict(os.environ, CHROMIUM=chromium)
+
+
+def iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_node(*args):
@@ -47,12 +60,33 @@ try:
     for s in ("signin", "home", "chargers", "records", "cards", "dlm", "settings", "alarms", "prices"):
         for w in (360, 1280):
             c(os.path.getsize(os.path.join(shots, "%s-%d.png" % (s, w))) > 2000, "screenshot %s-%d.png" % (s, w))
+    for s in ("outages", "outages-error"):
+        for w in (390, 1280):
+            c(os.path.getsize(os.path.join(shots, "%s-%d.png" % (s, w))) > 2000, "screenshot %s-%d.png" % (s, w))
 finally:
     if sim:
         print("cpsim %s" % ("running" if sim.poll() is None else "exited %d" % sim.returncode))
         sim.kill()
         sim.wait()
         print(open(os.path.join(d.tmp, "cpsim.log")).read()[-1500:])
+    c.eq(d.stop(), 0, "csmsd exits 0")
+    d.cleanup()
+
+# The outages from a file: two to come (UTC, whole hours from tomorrow).
+tmp = tempfile.mkdtemp(prefix="csms-web-outages-")
+path = os.path.join(tmp, "outages.txt")
+t0 = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+with open(path, "w") as f:
+    f.write("# stage 2 (UTC)\n%s/PT2H\n%s/%s\n" % (iso(t0), iso(t0 + timedelta(days=1, hours=3)),
+                                                  iso(t0 + timedelta(days=1, hours=5, minutes=30))))
+d = Csmsd(admin_token="web-s3cret", station_outages_file=path, tmp=tmp)
+try:
+    c.eq(run_node("outagesfile", "http://127.0.0.1:%d" % d.admin_port, "web-s3cret", path, shots), 0,
+         "the outages from a file in Chromium")
+    for s in ("outages-file", "outages-file-error"):
+        for w in (390, 1280):
+            c(os.path.getsize(os.path.join(shots, "%s-%d.png" % (s, w))) > 2000, "screenshot %s-%d.png" % (s, w))
+finally:
     c.eq(d.stop(), 0, "csmsd exits 0")
     d.cleanup()
 

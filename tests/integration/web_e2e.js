@@ -2,6 +2,7 @@
 // Debian's chromium) against a real csmsd with a simulated charger
 // (test_web_ui.py starts both). Usage:
 //   node web_e2e.js full URL TOKEN CHARGER SHOTS_DIR
+//   node web_e2e.js outagesfile URL TOKEN OUTAGES_FILE SHOTS_DIR
 //   node web_e2e.js notoken URL
 // Prints one line per check; exit 0 when every check passed.
 'use strict';
@@ -9,7 +10,10 @@ const { chromium } = require('playwright-core');
 const fs = require('fs');
 const path = require('path');
 
-const [mode, base, tok, chargerId, shots] = process.argv.slice(2);
+const [mode, base, tok, arg4, arg5] = process.argv.slice(2);
+const chargerId = mode === 'full' ? arg4 : null;
+const outagesFile = mode === 'outagesfile' ? arg4 : null;
+const shots = arg5;
 let failed = 0;
 function check(cond, what) {
   console.log((cond ? 'ok   ' : 'FAIL ') + what);
@@ -92,18 +96,34 @@ async function screenshots(browser, errors) {
   }
 }
 
-// The Prices and plan card alone, from the top of the page (an element
-// screenshot scrolls it under the sticky navigation bar).
-async function cardShot(page, name) {
+// The Prices and plan card (or the element sel) alone, from the top of the
+// page (an element screenshot scrolls it under the sticky navigation bar).
+async function cardShot(page, name, sel = '#prices-plan') {
   await page.evaluate(() => window.scrollTo(0, 0));
-  const bb = await page.locator('#prices-plan').boundingBox();
+  const bb = await page.locator(sel).boundingBox();
   await page.screenshot({ path: path.join(shots, name), fullPage: true, clip: bb });
+}
+
+// The dated outages' list at a phone's width (390 px) and a desktop's, as
+// name-390.png and name-1280.png; no sideways scrolling at either.
+const OUTAGES = '[data-list="loadShedding.outages"]';
+async function outageShots(page, name) {
+  for (const [w, h] of [[390, 844], [1280, 800]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.waitForTimeout(300);
+    await cardShot(page, `${name}-${w}.png`, OUTAGES);
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    check(over <= 0, `settings with the outages at ${w} px: no sideways scrolling (${over} px too wide)`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 async function full() {
   const browser = await launch();
   const errors = [];
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // a time zone with DST, so that the outages' local times are checked
+  // across a change of the clocks
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'Europe/Berlin' });
   const page = await ctx.newPage();
   watch(page, errors);
   try {
@@ -350,6 +370,7 @@ async function fullSteps(browser, page, errors) {
   await page.waitForSelector(`input[name="${tp}.start"]`); // the form drawn again from the stored settings
   check((await page.inputValue(`input[name="${tp}.start"]`)) === '02:00', 'the stored period is shown in its row');
   check((await page.locator('textarea').count()) === 0, 'no JSON to type on the settings screen');
+  await outageSteps(page, lists);
   expect400 = true;
   await page.fill('input[name="battery.socMinPct"]', '90');
   await page.fill('input[name="battery.socMaxPct"]', '50');
@@ -382,6 +403,141 @@ async function fullSteps(browser, page, errors) {
   check(errors.length === 0, 'no console errors, no request to another host' + (errors.length ? ': ' + errors.join('; ') : ''));
 }
 
+// Dated outages through the form, in the browser's time (Europe/Berlin):
+// one across the clocks going back (25 Oct 2026, 01:30 CEST to 04:00 CET,
+// 3 h 30 min), one in summer; stored in UTC exactly, shown the same after
+// a reload, and a second save changes nothing. An end before its start and
+// an outage over 24 h are refused in the form (nothing sent). Then the
+// Home screen names the next one in load-shedding mode.
+async function outageSteps(page, lists) {
+  const n = lists.loadShedding.outages.length;
+  const a = 'loadShedding.outages.' + n;
+  const b = 'loadShedding.outages.' + (n + 1);
+  const bad = 'loadShedding.outages.' + (n + 2);
+  check(/Scheduled outages \(dated\)/.test(await page.textContent(OUTAGES)), 'the dated outages are listed with the load-shedding settings');
+  await page.click('[data-add="loadShedding.outages"]');
+  await page.fill(`input[name="${a}.start"]`, '2026-10-25T01:30');
+  await page.fill(`input[name="${a}.end"]`, '2026-10-25T04:00');
+  await page.click('[data-add="loadShedding.outages"]');
+  await page.fill(`input[name="${b}.start"]`, '2026-07-10T18:00');
+  await page.fill(`input[name="${b}.end"]`, '2026-07-10T21:15');
+  const hintA = await page.textContent(`[data-hint="${a}"]`);
+  check(/^3 h 30 min/.test(hintA) && /clocks go back 1 h/.test(hintA), 'the hint gives the length across the change of the clocks: ' + hintA);
+  check((await page.textContent(`[data-hint="${b}"]`)) === '3 h 15 min', 'the hint gives the length: ' + (await page.textContent(`[data-hint="${b}"]`)));
+  await page.click('[data-add="loadShedding.outages"]');
+  await page.fill(`input[name="${bad}.start"]`, '2026-07-11T20:00');
+  await page.fill(`input[name="${bad}.end"]`, '2026-07-11T19:00');
+  await page.waitForSelector(`[data-error="${bad}"]`);
+  const badText = await page.textContent(`[data-error="${bad}"]`);
+  check(/not after the start/.test(badText), 'an outage ending before it starts is named in the form: ' + badText);
+  check(!(await page.evaluate(() => document.querySelector('form.settings').checkValidity())), 'the form refuses it');
+  const puts = [];
+  const onReq = (r) => r.method() === 'PUT' && /\/api\/v1\/station$/.test(r.url()) && puts.push(r.postData());
+  page.on('request', onReq);
+  await page.click('#working-mode button[type=submit]');
+  await page.waitForTimeout(500);
+  check(puts.length === 0 && (await api('GET', '/station')).json.settings.loadShedding.outages.length === n, 'nothing is sent while the outage is wrong');
+  await page.fill(`input[name="${bad}.end"]`, '2026-07-12T20:30');
+  const longText = await page.textContent(`[data-error="${bad}"]`);
+  check(/at most 24 h/.test(longText) && /24 h 30 min/.test(longText), 'an outage over 24 h is refused in the form: ' + longText);
+  await outageShots(page, 'outages-error');
+  await page.click(`[data-remove="${bad}"]`);
+  check((await page.locator(`[data-error]`).count()) === 0, 'no error left in the form');
+  await outageShots(page, 'outages');
+  await page.click('#working-mode button[type=submit]');
+  await page.waitForSelector('#working-mode .msg.ok >> text=loadShedding');
+  page.off('request', onReq);
+  const sent = puts.length === 1 ? JSON.parse(puts[0]) : {};
+  check(puts.length === 1 && Object.keys(sent).join() === 'loadShedding', 'one PUT with the load-shedding settings: ' + puts.join(' | '));
+  const got = (await api('GET', '/station')).json.settings.loadShedding.outages;
+  const want = [
+    { start: '2026-10-24T23:30:00.000Z', end: '2026-10-25T03:00:00.000Z' },
+    { start: '2026-07-10T16:00:00.000Z', end: '2026-07-10T19:15:00.000Z' },
+  ];
+  check(got.length === n + 2 && JSON.stringify(got.slice(n)) === JSON.stringify(want), 'the outages are stored in UTC exactly: ' + JSON.stringify(got));
+  await page.reload();
+  await page.waitForSelector(`input[name="${b}.end"]`);
+  const shown = [];
+  for (const r of [a, b]) for (const k of ['start', 'end']) shown.push(await page.inputValue(`input[name="${r}.${k}"]`));
+  check(shown.join() === '2026-10-25T01:30,2026-10-25T04:00,2026-07-10T18:00,2026-07-10T21:15', 'after a reload the rows show the local times typed: ' + shown.join());
+  await page.click('#working-mode button[type=submit]');
+  await page.waitForSelector('#working-mode .msg.ok >> text=nothing changed');
+  check(true, 'a save after the reload changes nothing (no drift)');
+  check(JSON.stringify((await api('GET', '/station')).json.settings.loadShedding.outages) === JSON.stringify(got), 'the stored outages are the same');
+
+  // Home, in load-shedding mode: the next outage (the station's clock is in
+  // June 2026: the one of 10 July).
+  check((await api('PUT', '/station', { mode: 'loadShedding' })).status === 200, 'load-shedding mode set');
+  await page.click('a[href="#/home"]');
+  await page.waitForSelector('[data-testid=next-outage]');
+  const next = await page.textContent('[data-testid=next-outage]');
+  check(/Next outage/.test(next) && /Jul/.test(next) && /10/.test(next) && /18:00|6:00/.test(next), 'Home names the next outage: ' + next);
+  await page.click('a[href="#/settings"]');
+  await page.waitForSelector('#working-mode');
+  await page.waitForSelector(OUTAGES);
+}
+
+// A csmsd whose outages come from a file (station_outages_file, written by
+// test_web_ui.py with two outages to come): the list is shown, not edited,
+// and names the file; a save of the load-shedding settings sends no
+// outages (the API would refuse them); after a bad line in the file its
+// error shows in red and the outages stay.
+async function outagesfile() {
+  const browser = await launch();
+  const errors = [];
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'Europe/Berlin' });
+  await ctx.addInitScript((t) => sessionStorage.setItem('csms.token', t), tok);
+  const page = await ctx.newPage();
+  watch(page, errors);
+  try {
+    const ro = OUTAGES + '[data-readonly=file]';
+    await page.goto(base + '/#/settings');
+    await page.waitForSelector(ro);
+    const feed = await page.textContent(ro + ' [data-testid=list-feed]');
+    check(feed.includes(outagesFile) && /Last read \w/.test(feed), 'the list names the file and its last read: ' + feed);
+    check((await page.locator(ro + ' [data-row]').count()) === 2, "the file's two outages are listed");
+    check((await page.locator(ro + ' input').count()) === 0 && (await page.locator('[data-add="loadShedding.outages"]').count()) === 0, 'nothing to edit or add');
+    check((await page.locator(ro + ' [data-testid=list-feed-error]').count()) === 0, 'no error while the file is good');
+    await outageShots(page, 'outages-file');
+    const puts = [];
+    page.on('request', (r) => r.method() === 'PUT' && /\/api\/v1\/station$/.test(r.url()) && puts.push(r.postData()));
+    await page.fill('input[name="loadShedding.marginMin"]', '45');
+    await page.click('#working-mode button[type=submit]');
+    await page.waitForSelector('#working-mode .msg');
+    const msg = await page.textContent('#working-mode .msg');
+    const sent = puts.length ? JSON.parse(puts[0]) : {};
+    const ls = sent.loadShedding || {};
+    check(/saved: loadShedding/.test(msg) && puts.length === 1 && ls.marginMin === 45 && !('outages' in ls), 'a save sends the load-shedding settings without the outages: ' + msg + ' ' + puts.join());
+    check((await api('GET', '/station')).json.settings.loadShedding.marginMin === 45, 'the margin is stored');
+
+    const good = fs.readFileSync(outagesFile, 'utf8');
+    fs.writeFileSync(outagesFile + '.new', good + 'stage 6 from tonight\n');
+    fs.renameSync(outagesFile + '.new', outagesFile);
+    const ferr = await until(async () => (await api('GET', '/station')).json.feeds.outages.error, 15000);
+    check(!!ferr && /line/.test(ferr), 'the bad file is reported: ' + ferr);
+    await page.reload();
+    await page.waitForSelector(ro + ' [data-testid=list-feed-error]');
+    const line = await page.textContent(ro + ' [data-testid=list-feed-error]');
+    const colour = await page.$eval(ro + ' [data-testid=list-feed-error]', (e) => getComputedStyle(e).color);
+    check(line.includes(ferr) && colour === 'rgb(192, 57, 43)', `the error is shown in red: ${line} (${colour})`);
+    check((await page.locator(ro + ' [data-row]').count()) === 2, 'the outages in force stay listed');
+    await outageShots(page, 'outages-file-error');
+
+    check((await api('PUT', '/station', { mode: 'loadShedding' })).status === 200, 'load-shedding mode set');
+    await page.click('a[href="#/home"]');
+    await page.waitForSelector('[data-testid=next-outage]');
+    const next = await page.textContent('[data-testid=next-outage]');
+    check(/Next outage/.test(next) && next.includes(ferr), "Home names the next outage and the file's error: " + next);
+  } catch (e) {
+    fs.mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, 'failure-outages.png'), fullPage: true }).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+  check(errors.length === 0, 'no console errors, no request to another host' + (errors.length ? ': ' + errors.join('; ') : ''));
+}
+
 async function notoken() {
   const browser = await launch();
   const errors = [];
@@ -396,7 +552,7 @@ async function notoken() {
   await browser.close();
 }
 
-(mode === 'full' ? full() : notoken())
+(mode === 'full' ? full() : mode === 'outagesfile' ? outagesfile() : notoken())
   .catch((e) => {
     check(false, 'the run ended early: ' + (e.stack || e));
   })

@@ -1,10 +1,11 @@
 // home.jsx: the Home screen: the live power flow (PV, battery with SOC,
-// grid, home, each EV), the storage mode, the prices and plan (plan.jsx),
-// today's chart and totals from the history (GET /api/v1/history,
+// grid, home, each EV), the storage mode (in load shedding the next dated
+// outage), the prices and plan (plan.jsx), today's chart and totals from the history (GET /api/v1/history,
 // /api/v1/energy).
 import { get } from './api.js';
 import { Chart } from './chart.jsx';
 import { PricesPlan } from './plan.jsx';
+import { outageText, span } from './lists.jsx';
 import { kW, kWh, pct, ratio, money } from './fmt.js';
 import { Panel, useLoad } from './ui.jsx';
 
@@ -187,6 +188,37 @@ function Totals() {
   );
 }
 
+// Load shedding: the dated outage in force or the next to come (settings
+// loadShedding.outages, from the settings or the file), on the station's
+// clock.
+const ahead = (ms) => (ms >= 2 * 86400000 ? Math.round(ms / 86400000) + ' days' : span(ms));
+function NextOutage({ mode }) {
+  const st = useLoad(() => get('/station'), [mode]);
+  const s = st.data;
+  if (!s || !s.settings || !s.settings.loadShedding) return null;
+  const now = s.live && s.live.time ? Date.parse(s.live.time) : Date.now();
+  const next = (s.settings.loadShedding.outages || [])
+    .filter((o) => Date.parse(o.end) > now)
+    .sort((a, b) => Date.parse(a.start) - Date.parse(b.start))[0];
+  const file = s.feeds && s.feeds.outages;
+  return (
+    <p data-testid="next-outage">
+      {!next ? (
+        'No dated outage to come.'
+      ) : Date.parse(next.start) <= now ? (
+        <>
+          <b>Outage now</b>: {outageText(next)}
+        </>
+      ) : (
+        <>
+          Next outage: <b>{outageText(next)}</b> <span class="muted">(in {ahead(Date.parse(next.start) - now)})</span>
+        </>
+      )}
+      {file && file.error && <span class="msg err"> — the outage file's last read failed: {file.error}</span>}
+    </p>
+  );
+}
+
 export function Home({ live }) {
   const st = live && live.station;
   return (
@@ -199,6 +231,7 @@ export function Home({ live }) {
           {modeName(st && st.live ? st.live.activeMode : st && st.mode)}
         </p>
         {st && st.live && st.live.emsFallback && <p class="msg err">Remote EMS silent: fell back to self-consumption.</p>}
+        {st && (st.mode === 'loadShedding' || (st.live && st.live.activeMode === 'loadShedding')) && <NextOutage mode={st.mode} />}
         <p>
           <a href="#/settings">Change the working mode…</a>
         </p>

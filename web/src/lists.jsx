@@ -5,7 +5,10 @@
 // never types JSON. Times are <input type=time>, weekdays toggle chips,
 // powers and SOCs numbers with their unit, enums selects. A row's checks
 // run in the form: the input's own validity carries them, so the browser
-// refuses to submit and the message stands beside the field.
+// refuses to submit and the message stands beside the field. Dated
+// outages (loadShedding.outages) are <input type=datetime-local> in the
+// browser's time zone; the API's UTC form is kept as it is until a field is
+// changed, so a save changes no row that was not touched.
 import { useEffect, useRef } from 'preact/hooks';
 
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -17,8 +20,9 @@ const EV_MODE_NAMES = { fast: 'Fast Charging', solarBoost: 'Solar Boost Charging
 // station (22:00-06:00); the form asks for it explicitly ("ends next day")
 // so that an end typed before the start by mistake is refused. "_overnight"
 // is the form's own key: keys starting with "_" never leave the page.
+const isDate = (s) => /^\d{4,}-\d\d-\d\dT/.test(s);
 export function isWindow(v) {
-  return v && typeof v === 'object' && !Array.isArray(v) && typeof v.start === 'string' && typeof v.end === 'string';
+  return v && typeof v === 'object' && !Array.isArray(v) && typeof v.start === 'string' && typeof v.end === 'string' && !isDate(v.start) && !isDate(v.end);
 }
 const wraps = (w) => w.end < w.start && w.end !== '00:00';
 export function decorate(v) {
@@ -43,6 +47,73 @@ function windowHint(w) {
   if (w.start === w.end) return 'all day';
   if (w.end === '00:00') return w.start + ' to midnight';
   return w._overnight ? w.start + ' to ' + w.end + ' the next day' : '';
+}
+
+// Dated outages ({start, end} as ISO 8601 UTC, e.g. 2026-12-05T14:00:00.000Z,
+// at most 24 h long). The inputs show the browser's local time; a value
+// typed there is the local time of that date (its own UTC offset, so a
+// date across a DST change is right), back in UTC.
+const DAY_MS = 86400000;
+const MAX_OUTAGES = 64; // STATION_MAX_OUTAGES
+const p2 = (x) => String(x).padStart(2, '0');
+export function toLocalInput(iso) {
+  const t = iso ? Date.parse(iso) : NaN;
+  if (isNaN(t)) return '';
+  const d = new Date(t);
+  const v = `${String(d.getFullYear()).padStart(4, '0')}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T${p2(d.getHours())}:${p2(d.getMinutes())}`;
+  return d.getSeconds() || d.getMilliseconds() ? v + ':' + p2(d.getSeconds()) : v;
+}
+export function fromLocalInput(v) {
+  const m = /^(\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,3}))?)?$/.exec(v || '');
+  if (!m) return '';
+  const d = new Date(2000, 0, 1);
+  d.setFullYear(+m[1], +m[2] - 1, +m[3]);
+  d.setHours(+m[4], +m[5], +(m[6] || 0), +(m[7] || '0').padEnd(3, '0'));
+  return isNaN(d.getTime()) ? '' : d.toISOString();
+}
+export function span(ms) {
+  const min = Math.round(ms / 60000);
+  const h = Math.floor(min / 60);
+  const m = min % 60;
+  return h && m ? `${h} h ${m} min` : h ? `${h} h` : `${m} min`;
+}
+const localText = (ms, withDay = true) =>
+  new Date(ms).toLocaleString([], withDay ? { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+const sameDay = (a, b) => new Date(a).toDateString() === new Date(b).toDateString();
+export const outageText = (o) => {
+  const s = Date.parse(o.start);
+  const e = Date.parse(o.end);
+  return localText(s) + ' – ' + localText(e, !sameDay(s, e));
+};
+export function outageError(o) {
+  const s = o.start ? Date.parse(o.start) : NaN;
+  const e = o.end ? Date.parse(o.end) : NaN;
+  if (isNaN(s) || isNaN(e)) return 'a start and an end date and time are needed';
+  if (e <= s) return `the end (${localText(e)}) is not after the start (${localText(s)})`;
+  if (e - s > DAY_MS) return `it lasts ${span(e - s)}: an outage can last at most 24 h`;
+  return null;
+}
+// In the hour repeated when the clocks go back, a local time names two
+// instants; typed, it is the first; a stored second one is said so.
+const secondPass = (iso) => fromLocalInput(toLocalInput(iso)) !== new Date(iso).toISOString();
+function outageHint(o) {
+  const s = Date.parse(o.start);
+  const e = Date.parse(o.end);
+  const shift = new Date(s).getTimezoneOffset() - new Date(e).getTimezoneOffset();
+  const again = ['start', 'end'].filter((k) => secondPass(o[k]));
+  return (
+    span(e - s) +
+    (sameDay(s, e) ? '' : ', into the next day') +
+    (shift ? ` (the clocks go ${shift > 0 ? 'forward' : 'back'} ${span(Math.abs(shift) * 60000)} in between)` : '') +
+    (again.length ? `; the ${again.join(' and ')} in the repeated hour, after the clocks went back` : '')
+  );
+}
+// A new row: tomorrow 18:00 to 20:00 here.
+function tomorrowAt18() {
+  const d = new Date();
+  d.setDate(d.getDate() + 1);
+  d.setHours(18, 0, 0, 0);
+  return d.getTime();
 }
 
 // Field kinds: num (unit, min, max, nullable = empty means no limit), text,
@@ -83,6 +154,20 @@ export const LISTS = {
     }),
   },
   'loadShedding.windows': { title: 'Expected outages', noun: 'outage window', window: true, fields: [], make: () => win('18:00', '20:00') },
+  // dated outages; from the file station_outages_file (feeds.outages) they
+  // are shown, not edited
+  'loadShedding.outages': {
+    title: 'Scheduled outages (dated)',
+    noun: 'outage',
+    dated: true,
+    feed: 'outages',
+    max: MAX_OUTAGES,
+    fields: [],
+    make: () => {
+      const s = tomorrowAt18();
+      return { start: new Date(s).toISOString(), end: new Date(s + 2 * 3600000).toISOString() };
+    },
+  },
   'tariff.periods': {
     title: 'Rate periods (outside them the flat prices apply)',
     noun: 'rate period',
@@ -193,6 +278,84 @@ export function WindowFields({ name, w, onChange, label }) {
   );
 }
 
+// A dated outage: start and end as local date-times, its length beside.
+// An input shows seconds only when the stored time has them.
+function OutageFields({ name, o, onChange }) {
+  const err = outageError(o);
+  const ref = useValidity(err);
+  const start = toLocalInput(o.start);
+  const end = toLocalInput(o.end);
+  const set = (k, v) => onChange({ ...o, [k]: fromLocalInput(v) });
+  return (
+    <div class="window">
+      <div class="times dated">
+        <label>
+          Start
+          <input type="datetime-local" name={name + '.start'} required step={start.length > 16 ? 1 : 60} value={start} onInput={(e) => set('start', e.target.value)} />
+        </label>
+        <label>
+          End
+          <input type="datetime-local" ref={ref} name={name + '.end'} required step={end.length > 16 ? 1 : 60} value={end} onInput={(e) => set('end', e.target.value)} />
+        </label>
+      </div>
+      {err ? (
+        <span class="msg err" data-error={name}>
+          {err}
+        </span>
+      ) : (
+        <span class="muted small" data-hint={name}>
+          {outageHint(o)}
+        </span>
+      )}
+    </div>
+  );
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }) : null);
+
+// Where a list comes from when a file holds it (GET /station feeds.X): the
+// file, its last read, the error of the last read in red.
+function FeedFile({ f }) {
+  return (
+    <p class="small feedfile" data-testid="list-feed">
+      <span>
+        From the file <code>{f.url}</code>
+      </span>
+      <span>
+        {f.lastFetch ? 'Last read ' + when(f.lastFetch) : 'Not read yet'}
+        {f.lastSuccess && f.lastSuccess !== f.lastFetch ? ' (last good read ' + when(f.lastSuccess) + ')' : ''}
+      </span>
+      {f.error && (
+        <span class="err" data-testid="list-feed-error">
+          That read changed nothing: {f.error}
+        </span>
+      )}
+      <span class="muted">Change the file to change them; csmsd reads it again when it changes.</span>
+    </p>
+  );
+}
+
+// A list the file holds: its rows as text, nothing to edit.
+function ReadOnlyList({ name, spec, rows, feed }) {
+  return (
+    <div class="list" data-list={name} data-readonly="file">
+      {spec.title && <h3>{spec.title}</h3>}
+      <FeedFile f={feed} />
+      {!rows.length ? (
+        <p class="muted small">None to come.</p>
+      ) : (
+        <ul class="rolist">
+          {rows.map((o, i) => (
+            <li key={i} data-row={i}>
+              <span>{outageText(o)}</span> <span class="muted small nowrap">{span(Date.parse(o.end) - Date.parse(o.start))}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 function NumField({ f, name, v, onChange }) {
   return (
     <label>
@@ -273,13 +436,16 @@ function ChargerHead({ r }) {
   );
 }
 
-// The editor of the list at dotted path `name`; onChange(list).
-export function ListEditor({ name, spec, rows, onChange, known }) {
+// The editor of the list at dotted path `name`; onChange(list). `feed`:
+// the file that holds the list instead (it is shown, not edited).
+export function ListEditor({ name, spec, rows, onChange, known, feed }) {
+  if (feed) return <ReadOnlyList name={name} spec={spec} rows={rows} feed={feed} />;
   const max = spec.max || MAX_PERIODS;
   const setRow = (i, r) => onChange(rows.map((x, j) => (j === i ? r : x)));
   return (
     <div class="list" data-list={name}>
       {spec.title && <h3>{spec.title}</h3>}
+      {spec.dated && <p class="muted small note">Dates and times in this browser's time zone ({Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time'}).</p>}
       {!rows.length && <p class="muted small">{spec.fixed ? 'No charger yet.' : 'None.'}</p>}
       {rows.map((r, i) => {
         const rn = name + '.' + i;
@@ -299,6 +465,11 @@ export function ListEditor({ name, spec, rows, onChange, known }) {
               {spec.window && (
                 <div class="wide">
                   <WindowFields name={rn} w={r} onChange={(w) => setRow(i, w)} />
+                </div>
+              )}
+              {spec.dated && (
+                <div class="wide">
+                  <OutageFields name={rn} o={r} onChange={(o) => setRow(i, o)} />
                 </div>
               )}
               {fields.map((f) => (
@@ -322,6 +493,7 @@ export function ListEditor({ name, spec, rows, onChange, known }) {
           + Add {spec.noun}
         </button>
       )}
+      {!spec.fixed && rows.length >= max && <p class="muted small">At most {max}.</p>}
     </div>
   );
 }
@@ -332,11 +504,16 @@ export function draftError(d) {
   let found = null;
   const walk = (v, path) => {
     if (found || !v || typeof v !== 'object') return;
+    const spec = LISTS[path.replace(/\.\d+$/, '')];
+    if (spec && spec.dated && !Array.isArray(v)) {
+      const e = outageError(v);
+      if (e) found = path + ': ' + e;
+      return;
+    }
     if (isWindow(v)) {
       const e = windowError(v);
       if (e) return (found = path + ': ' + e);
     }
-    const spec = LISTS[path.replace(/\.\d+$/, '')];
     if (spec && spec.check && !Array.isArray(v)) {
       const e = spec.check(v);
       if (e) return (found = path + ': ' + e);

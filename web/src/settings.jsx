@@ -3,7 +3,8 @@
 // themselves (so a parameter added to the API shows up here), with the
 // manual's names where it has one; the lists are row editors (lists.jsx).
 // Checked in the form (types, ranges, periods) and by the API: its 400 text
-// is shown as it is.
+// is shown as it is. A list a file holds (the dated outages with
+// station_outages_file: GET feeds.outages) is shown, not edited or sent.
 import { useState } from 'preact/hooks';
 import { get, put } from './api.js';
 import { LISTS, ListEditor, WindowFields, decorate, draftError, isWindow, strip } from './lists.jsx';
@@ -76,7 +77,7 @@ function range(k) {
 }
 
 // One value at path (an array of keys) of the draft.
-function Field({ path, v, onChange, known }) {
+function Field({ path, v, onChange, known, feeds }) {
   const k = path[path.length - 1];
   const id = 'f-' + path.join('-');
   const dotted = path.join('.');
@@ -118,7 +119,11 @@ function Field({ path, v, onChange, known }) {
       </label>
     );
   }
-  if (Array.isArray(v) && LISTS[dotted]) return <ListEditor name={dotted} spec={LISTS[dotted]} rows={v} known={known} onChange={(rows) => onChange(path, rows)} />;
+  if (Array.isArray(v) && LISTS[dotted]) {
+    const spec = LISTS[dotted];
+    const feed = spec.feed && feeds ? feeds[spec.feed] : null;
+    return <ListEditor name={dotted} spec={spec} rows={v} known={known} feed={feed} onChange={(rows) => onChange(path, rows)} />;
+  }
   if (isWindow(v))
     return (
       <div class="wide">
@@ -133,7 +138,7 @@ function Field({ path, v, onChange, known }) {
       </label>
     );
   if (Array.isArray(v)) return <JsonList path={path} v={v} onChange={onChange} />;
-  return <Group path={path} v={v} onChange={onChange} />;
+  return <Group path={path} v={v} onChange={onChange} feeds={feeds} />;
 }
 
 // A list that lists.jsx does not know (one added to the API later): JSON.
@@ -168,13 +173,13 @@ function JsonList({ path, v, onChange }) {
   );
 }
 
-function Group({ path, v, onChange }) {
+function Group({ path, v, onChange, feeds }) {
   const keys = Object.keys(v);
   return (
     <fieldset>
       <legend>{SECTIONS[path[path.length - 1]] || label(path[path.length - 1])}</legend>
       {keys.map((k) => (
-        <Field key={k} path={[...path, k]} v={v[k]} onChange={onChange} />
+        <Field key={k} path={[...path, k]} v={v[k]} onChange={onChange} feeds={feeds} />
       ))}
     </fieldset>
   );
@@ -210,6 +215,12 @@ function SettingsForm({ st, reload, msg, setMsg, known }) {
     for (const k of Object.keys(draft)) {
       const s = JSON.stringify(draft[k], strip);
       if (s !== JSON.stringify(st.settings[k])) changed[k] = JSON.parse(s);
+    }
+    // a list a file holds (feeds.outages: station_outages_file) is the
+    // file's: the API refuses it (409), so it is never sent
+    if (st.feeds && st.feeds.outages && changed.loadShedding) {
+      delete changed.loadShedding.outages;
+      if (!Object.keys(changed.loadShedding).length) delete changed.loadShedding;
     }
     if (!Object.keys(changed).length) {
       setMsg({ ok: true, text: 'nothing changed' });
@@ -252,7 +263,7 @@ function SettingsForm({ st, reload, msg, setMsg, known }) {
       </Panel>
       {groups.map((k) => (
         <Panel key={k} title={SECTIONS[k] || label(k)}>
-          {Array.isArray(draft[k]) ? <Field path={[k]} v={draft[k]} onChange={onChange} known={known} /> : <Fields path={[k]} v={draft[k]} onChange={onChange} />}
+          {Array.isArray(draft[k]) ? <Field path={[k]} v={draft[k]} onChange={onChange} known={known} feeds={st.feeds} /> : <Fields path={[k]} v={draft[k]} onChange={onChange} feeds={st.feeds} />}
         </Panel>
       ))}
       <div class="row sticky">
@@ -265,11 +276,11 @@ function SettingsForm({ st, reload, msg, setMsg, known }) {
   );
 }
 
-function Fields({ path, v, onChange }) {
+function Fields({ path, v, onChange, feeds }) {
   return (
     <fieldset>
       {Object.keys(v).map((k) => (
-        <Field key={k} path={[...path, k]} v={v[k]} onChange={onChange} />
+        <Field key={k} path={[...path, k]} v={v[k]} onChange={onChange} feeds={feeds} />
       ))}
     </fieldset>
   );
