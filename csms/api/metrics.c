@@ -2,6 +2,7 @@
  * plain arrays (struct rpc_stats, commands_stats, csms_stats), bumped on the hot path without
  * allocation; the text is built only when scraped. */
 #include "metrics.h"
+#include "server.h"
 #include "actions.h"
 #include "admin.h"
 #include "charger.h"
@@ -300,6 +301,9 @@ void metrics_api(struct route_ctx *c)
 	counter(&t, "csms_cs_calls_sent_total", "CALLs sent to chargers", (double)rs->calls_out);
 	counter(&t, "csms_cs_call_timeouts_total", "CALLs to chargers that timed out",
 		(double)rs->call_timeouts);
+	counter(&t, "csms_handshakes_busy_total",
+		"websocket handshakes answered 503: AuthorizationKey checks had used the loop's share",
+		(double)server_busy_refused(app->server));
 	counter(&t, "csms_commits_total", "group commits of the store", (double)app->stats.commits);
 	counter(&t, "csms_commit_failures_total", "failed group commits", (double)app->stats.commit_failures);
 	flows(&t, app, !c->anonymous);

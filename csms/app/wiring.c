@@ -27,6 +27,7 @@
 #include "timeutil.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 /* ---- the RPC layer's hooks and the chargers' events ---- */
@@ -74,10 +75,22 @@ void csms_wire(struct csms *app)
 
 /* ---- the server's events ---- */
 
+/* The key derivations' share of the loop (authkey_pace): one per process,
+ * as the loop is. */
+static struct authkey_pace kdf_pace;
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Profiles 1 and 2: the password must verify against the charger's stored
  * AuthorizationKey hash. The password that verified last time costs one
- * HMAC (the charger's authkey_cache), any other the KDF; an old or weaker
- * stored hash is replaced after a match. */
+ * HMAC (the charger's authkey_cache), any other the KDF, within the loop's
+ * share for it (else 1: busy, come back); an old or weaker stored hash is
+ * replaced after a match. 0 right, -1 wrong. */
 static int ev_check_password(void *ctx, const char *id, const char *pw, size_t pwlen)
 {
 	struct csms *app = ctx;
@@ -87,9 +100,20 @@ static int ev_check_password(void *ctx, const char *id, const char *pw, size_t p
 	if (!ch || store_charger_get(app->store, id, &c))
 		return -1;
 	free(c.settings_json);
-	if (!c.auth_key_hash[0] ||
-	    !authkey_check(&ch->auth_cache, pw, pwlen, c.auth_key_hash, app->cfg.auth_key_iterations,
-			   rehashed, sizeof rehashed))
+	if (!c.auth_key_hash[0])
+		return -1;
+	int64_t t0 = 0;
+	if (!authkey_cached(&ch->auth_cache, pw, pwlen, c.auth_key_hash)) {
+		t0 = mono_us();
+		kdf_pace.share = app->cfg.auth_kdf_share;
+		if (!authkey_pace_allow(&kdf_pace, t0))
+			return 1;
+	}
+	int ok = authkey_check(&ch->auth_cache, pw, pwlen, c.auth_key_hash, app->cfg.auth_key_iterations,
+			       rehashed, sizeof rehashed);
+	if (t0)
+		authkey_pace_spent(&kdf_pace, mono_us() - t0);
+	if (!ok)
 		return -1;
 	if (rehashed[0]) {
 		if (store_charger_set_auth_key(app->store, id, rehashed))

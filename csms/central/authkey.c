@@ -177,6 +177,31 @@ static int mac_of(const char *stored, const char *pw, size_t len, unsigned char 
 	return ok && n == AUTHKEY_MAC_LEN ? 0 : -1;
 }
 
+int authkey_cached(const struct authkey_cache *cache, const char *pw, size_t len, const char *stored)
+{
+	unsigned char mac[AUTHKEY_MAC_LEN];
+	return cache->valid && !mac_of(stored, pw, len, mac) && !CRYPTO_memcmp(cache->mac, mac, sizeof mac);
+}
+
+int authkey_pace_allow(struct authkey_pace *p, int64_t now_us)
+{
+	int64_t cap = (int64_t)(p->share * AUTHKEY_PACE_WINDOW_US);
+	if (!p->at_us) {
+		p->tokens_us = cap;
+	} else if (now_us > p->at_us) {
+		p->tokens_us += (int64_t)((double)(now_us - p->at_us) * p->share);
+		if (p->tokens_us > cap)
+			p->tokens_us = cap;
+	}
+	p->at_us = now_us > 0 ? now_us : 1;
+	return p->tokens_us > 0;
+}
+
+void authkey_pace_spent(struct authkey_pace *p, int64_t us)
+{
+	p->tokens_us -= us > 0 ? us : 0;
+}
+
 int authkey_check(struct authkey_cache *cache, const char *pw, size_t len, const char *stored, int iterations,
 		  char *rehashed, size_t rlen)
 {

@@ -9,6 +9,7 @@
 #ifndef CSMS_AUTHKEY_H
 #define CSMS_AUTHKEY_H
 #include <stddef.h>
+#include <stdint.h>
 
 #define AUTHKEY_HASH_MAX 128 /* a stored hash string with its NUL fits */
 #define AUTHKEY_MAC_LEN 32
@@ -41,5 +42,25 @@ struct authkey_cache {
  * string (the cache already refers to it), else "". 1 match, 0 not. */
 int authkey_check(struct authkey_cache *cache, const char *pw, size_t len, const char *stored, int iterations,
 		  char *rehashed, size_t rlen);
+
+/* 1 when authkey_check would answer from the cache (one HMAC, no KDF). */
+int authkey_cached(const struct authkey_cache *cache, const char *pw, size_t len, const char *stored);
+
+/* The event loop's share of time for key derivations: a bucket of KDF
+ * time that fills at `share` of the time passing, up to share x
+ * AUTHKEY_PACE_WINDOW_US. A reconnect storm of chargers whose keys are not
+ * cached would otherwise keep the loop in PBKDF2 for as long as it takes
+ * (10,000 x 2.5 ms = 25 s) while every other connection waits; with it, a
+ * key check beyond the share is answered "busy" (503) at once and the
+ * charger comes back, as chargers do. */
+#define AUTHKEY_PACE_WINDOW_US 2000000
+struct authkey_pace {
+	double share;             /* 0 < share <= 1 */
+	int64_t tokens_us, at_us; /* at_us 0: not started (full) */
+};
+/* 1 when a KDF may run at now_us (monotonic), after the refill. */
+int authkey_pace_allow(struct authkey_pace *p, int64_t now_us);
+/* A KDF took us. */
+void authkey_pace_spent(struct authkey_pace *p, int64_t us);
 
 #endif

@@ -85,6 +85,10 @@ static const struct config_key keys[] = {
 	  NULL, 0 },
 	{ "security_profile", C_INT, O(security_profile), "0", 0, 3, NULL,
 	  "0 none, 1 basic auth, 2 TLS + basic auth, 3 TLS + client certificate", NULL, NULL, 0 },
+	{ "auth_kdf_share", C_DBL, O(auth_kdf_share), "0.8", 0.05, 1, NULL,
+	  "the event loop's share of time for AuthorizationKey checks (PBKDF2) in a reconnect storm "
+	  "(profiles 1, 2); a check beyond it is answered 503 and the charger comes back",
+	  NULL, NULL, 0 },
 	{ "auth_key_iterations", C_INT, O(auth_key_iterations), "10000", 1000, 10000000, NULL,
 	  "PBKDF2-HMAC-SHA256 rounds for stored AuthorizationKeys (older or weaker hashes are upgraded at "
 	  "the next login)",

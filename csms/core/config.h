@@ -31,6 +31,7 @@ struct csms_config {
 	char *tls_cert, *tls_key, *tls_ca;
 	int security_profile;
 	int auth_key_iterations; /* PBKDF2 rounds of a newly stored AuthorizationKey */
+	double auth_kdf_share;   /* the loop's share for key checks (authkey_pace) */
 	char *admin_bind;
 	int admin_port;
 	char *admin_token;

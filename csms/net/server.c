@@ -49,8 +49,9 @@ struct server {
 	lws_sorted_usec_list_t tick;
 	lws_retry_bo_t retry;
 	rlim_t nofile_was, nofile, nofile_hard; /* the open files limit before and after set_fd_limit */
-	int n_ocpp;     /* OCPP connections with a session (ESTABLISHED, not yet CLOSED) */
-	unsigned churn; /* connections opened or closed since the last heap trim */
+	int n_ocpp;                 /* OCPP connections with a session (ESTABLISHED, not yet CLOSED) */
+	unsigned long busy_refused; /* handshakes answered 503: key checks over the loop's share */
+	unsigned churn;             /* connections opened or closed since the last heap trim */
 	unsigned ticks;
 	int going_away; /* shutting down: each OCPP connection closes with 1001 */
 };
@@ -154,7 +155,7 @@ static int has_ocpp16(const char *list)
 
 /* Security profiles 1 and 2: Basic auth, user = id, password = the
  * charger's AuthorizationKey (any bytes, ':' included), checked by the
- * owner (check_password). 0 accepted, -1 refused. */
+ * owner (check_password). 0 accepted, -1 refused, 1 busy (not checked now). */
 static int check_basic_auth(struct server *srv, struct lws *wsi, const char *id)
 {
 	char hdr[256], dec[200];
@@ -165,7 +166,8 @@ static int check_basic_auth(struct server *srv, struct lws *wsi, const char *id)
 	int n = lws_b64_decode_string(hdr + 6, dec, sizeof dec - 1);
 	if (n <= 0 || (size_t)n <= idlen || memcmp(dec, id, idlen) || dec[idlen] != ':')
 		return -1;
-	return srv->ev.check_password(srv->ev.ctx, id, dec + idlen + 1, (size_t)n - idlen - 1) ? -1 : 0;
+	int rc = srv->ev.check_password(srv->ev.ctx, id, dec + idlen + 1, (size_t)n - idlen - 1);
+	return rc < 0 ? -1 : rc > 0 ? 1 : 0;
 }
 
 /* Security profile 3, during the TLS handshake, once per certificate of
@@ -351,7 +353,17 @@ static int handshake_filter(struct server *srv, struct ws_pss *p, struct lws *ws
 		return 1;
 	}
 	int profile = srv->o.security_profile;
-	if ((profile == 1 || profile == 2) && check_basic_auth(srv, wsi, p->id)) {
+	int auth = profile == 1 || profile == 2 ? check_basic_auth(srv, wsi, p->id) : 0;
+	if (auth > 0) {
+		/* a storm of key checks: this one later (the charger retries) */
+		srv->busy_refused++;
+		LOGD("server", "%s: handshake answered 503 %s: key checks use the loop's share", p->id,
+		     who(wsi, w, sizeof w));
+		lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+				       "busy checking keys: connect again in a few seconds");
+		return 1;
+	}
+	if (auth) {
 		LOGW("server", "%s: handshake refused %s: bad or missing Basic credentials", p->id,
 		     who(wsi, w, sizeof w));
 		return 1;
@@ -1210,6 +1222,11 @@ void server_close_all(struct server *srv, int wait_ms)
 	}
 	if (srv->n_ocpp)
 		LOGI("server", "%d charger(s) did not answer the close within %d ms", srv->n_ocpp, wait_ms);
+}
+
+unsigned long server_busy_refused(const struct server *srv)
+{
+	return srv ? srv->busy_refused : 0;
 }
 
 void server_destroy(struct server *srv)

@@ -30,7 +30,9 @@ struct server_opts {
 /* The owner's side; every call is on the loop thread, ctx is its own. */
 struct server_events {
 	void *ctx;
-	/* Profiles 1 and 2: the password a charger sent; 0 when it is right. */
+	/* Profiles 1 and 2: the password a charger sent; 0 when it is right,
+	 * < 0 wrong, > 0 not checked now (busy: the charger gets a 503 and
+	 * comes back). */
 	int (*check_password)(void *ctx, const char *id, const char *pw, size_t len);
 	/* The handshake is otherwise fine: 0 let it in, > 0 refused (too many
 	 * unknown chargers), < 0 refused (error). Nothing allocated yet. */
@@ -63,6 +65,9 @@ void server_run(struct server *srv, volatile int *stopping);
 void server_close_all(struct server *srv, int wait_ms);
 /* Closes every connection (closed() for each session) and frees. */
 void server_destroy(struct server *srv);
+/* Handshakes answered 503 because the key checks had used the loop's
+ * share (check_password > 0), since start. */
+unsigned long server_busy_refused(const struct server *srv);
 /* Safe from any thread: wakes the loop (sensor mailboxes); srv may be NULL. */
 void server_wake(struct server *srv);
 /* Ends the loop's turn (and so runs end_of_turn) as soon as fd is readable:

@@ -184,8 +184,46 @@ static void test_cache(void)
 	CHECK(authkey_check(&c3, TEXT_KEY, strlen(TEXT_KEY), "sha256$", 1000, re, sizeof re) == 0);
 }
 
+/* authkey_cached says what authkey_check would answer without the KDF */
+static void test_cached(void)
+{
+	struct authkey_cache cache = { { 0 }, 0 };
+	char re[AUTHKEY_HASH_MAX];
+	CHECK(!authkey_cached(&cache, TEXT_KEY, strlen(TEXT_KEY), V_TEXT));
+	CHECK(authkey_check(&cache, TEXT_KEY, strlen(TEXT_KEY), V_TEXT, 1000, re, sizeof re) == 1);
+	CHECK(authkey_cached(&cache, TEXT_KEY, strlen(TEXT_KEY), V_TEXT));
+	CHECK(!authkey_cached(&cache, "secret-key-000017", 17, V_TEXT));
+	CHECK(!authkey_cached(&cache, TEXT_KEY, strlen(TEXT_KEY), O_TEXT));
+}
+
+/* the KDF bucket: full at first (share x 2 s), spent by what KDFs took,
+ * filled at share of the time passing, never above its size */
+static void test_pace(void)
+{
+	struct authkey_pace p = { 0.5, 0, 0 };
+	int64_t t = 5000000;
+	CHECK(authkey_pace_allow(&p, t) && p.tokens_us == 1000000);
+	authkey_pace_spent(&p, 600000);
+	t += 600000; /* the KDF's own time refills 300 ms */
+	CHECK(authkey_pace_allow(&p, t) && p.tokens_us == 700000);
+	authkey_pace_spent(&p, 700000);
+	CHECK(!authkey_pace_allow(&p, t)); /* used up: busy */
+	t += 100000;
+	CHECK(authkey_pace_allow(&p, t) && p.tokens_us == 50000);
+	authkey_pace_spent(&p, 2000000); /* one long KDF overdraws */
+	t += 1000000;
+	CHECK(!authkey_pace_allow(&p, t) && p.tokens_us == -1450000);
+	t += 10000000; /* a quiet spell: full again, not more */
+	CHECK(authkey_pace_allow(&p, t) && p.tokens_us == 1000000);
+	CHECK(!authkey_pace_allow(&p, t - 1000) || p.tokens_us == 1000000); /* time going back adds nothing */
+	authkey_pace_spent(&p, -5);                                         /* nor does a negative spend */
+	CHECK(p.tokens_us == 1000000);
+}
+
 int main(void)
 {
+	test_cached();
+	test_pace();
 	test_new_form();
 	test_old_form();
 	test_hex_keys();
