@@ -13,10 +13,12 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CHECK_MS 5000
 
@@ -143,24 +145,32 @@ static void failed(struct outages *s, const char *why)
 	report(s);
 }
 
-/* Reads and applies the file; st is what stat said of it. */
+/* Reads and applies the file; st is what stat said of it (what is read
+ * is checked again on the open descriptor: a FIFO or a device swapped in
+ * meanwhile is refused, never waited on). */
 static void read_file(struct outages *s, const struct stat *st)
 {
 	char why[256];
 	struct station_outage *o = NULL;
 	char *text = NULL;
-	FILE *f = NULL;
+	struct stat fst;
 	s->last_read_ms = s->app->now_ms;
 	s->seen = *st;
 	s->have_seen = 1;
-	if (!S_ISREG(st->st_mode)) {
-		failed(s, "not a regular file");
-		return;
-	}
-	if (st->st_size > OUTAGES_FILE_MAX) {
-		snprintf(why, sizeof why, "larger than %d KiB", OUTAGES_FILE_MAX / 1024);
+	int fd = open(s->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, sizeof why, "cannot open: %s", strerror(errno));
 		failed(s, why);
 		return;
+	}
+	if (fstat(fd, &fst) || !S_ISREG(fst.st_mode)) {
+		failed(s, "not a regular file");
+		goto out;
+	}
+	if (fst.st_size > OUTAGES_FILE_MAX) {
+		snprintf(why, sizeof why, "larger than %d KiB", OUTAGES_FILE_MAX / 1024);
+		failed(s, why);
+		goto out;
 	}
 	text = malloc(OUTAGES_FILE_MAX + 1);
 	o = malloc(STATION_MAX_OUTAGES * sizeof *o);
@@ -168,16 +178,23 @@ static void read_file(struct outages *s, const struct stat *st)
 		failed(s, "out of memory");
 		goto out;
 	}
-	f = fopen(s->path, "rb");
-	if (!f) {
-		snprintf(why, sizeof why, "cannot open: %s", strerror(errno));
-		failed(s, why);
-		goto out;
-	}
-	size_t len = fread(text, 1, OUTAGES_FILE_MAX + 1, f);
-	if (ferror(f) || len > OUTAGES_FILE_MAX) {
-		failed(s, ferror(f) ? "cannot read" : "grew past 64 KiB while read");
-		goto out;
+	size_t len = 0;
+	for (;;) {
+		ssize_t r = read(fd, text + len, OUTAGES_FILE_MAX + 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(why, sizeof why, "cannot read: %s", strerror(errno));
+			failed(s, why);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > OUTAGES_FILE_MAX) {
+			failed(s, "grew past 64 KiB while read");
+			goto out;
+		}
 	}
 	int n;
 	struct err_info er;
@@ -200,8 +217,7 @@ static void read_file(struct outages *s, const struct stat *st)
 	alarms_site_watch(s->app, &s->alarm, "station", NULL, NULL);
 	report(s);
 out:
-	if (f)
-		fclose(f);
+	close(fd);
 	free(text);
 	free(o);
 }

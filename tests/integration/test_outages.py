@@ -11,8 +11,8 @@ mode and the battery at 50 %:
   the file);
 - a bad line changes nothing, names the line, raises the site alarm
   outageSchedule; a good file clears it and replaces the outages: one three
-  days ahead stops the grid charging; a deleted file keeps them, with an
-  error;
+  days ahead stops the grid charging; a FIFO in its place is refused (never
+  waited on) and a deleted file keeps them, each with an error;
 - without the file the API sets them (a bad date: 400 naming the field,
   nothing changed) and a restart keeps them."""
 import os
@@ -99,6 +99,13 @@ try:
          "replaced by the file's new outage")
     c(not s["live"]["gridCharging"], "three days ahead: no grid charging now: %s" % s["live"])
     c.eq(site_alarm(d), [], "the alarm cleared")
+
+    # a FIFO in its place: refused, never waited on (the daemon answers)
+    os.unlink(path)
+    os.mkfifo(path)
+    s = until(d, lambda s: "not a regular file" in (s["feeds"]["outages"]["error"] or ""))
+    c("not a regular file" in (s["feeds"]["outages"]["error"] or ""), "a FIFO refused: %s" % s["feeds"]["outages"])
+    c.eq(len(s["settings"]["loadShedding"]["outages"]), 1, "a FIFO keeps the outages")
 
     # the file gone: an error, the outages kept
     os.unlink(path)
