@@ -14,8 +14,8 @@ across the change of the clocks), stored in UTC exactly, the same after a
 reload; an end before its start or over 24 h refused in the form (nothing
 sent); the next one on Home. A csmsd with station_outages_file (a file
 written here): the list read-only naming the file, a save without the
-outages, a bad line's error in red. Screenshots of the list at 390 and
-1280 px (outages*-390.png, outages*-1280.png). Then a csmsd without a token:
+outages, a bad line's error in red. Screenshots of the list at 360 and
+1280 px (outages*-360.png, outages*-1280.png). Then a csmsd without a token:
 no sign-in."""
 import os
 import shutil
@@ -61,7 +61,7 @@ try:
         for w in (360, 1280):
             c(os.path.getsize(os.path.join(shots, "%s-%d.png" % (s, w))) > 2000, "screenshot %s-%d.png" % (s, w))
     for s in ("outages", "outages-error"):
-        for w in (390, 1280):
+        for w in (360, 1280):
             c(os.path.getsize(os.path.join(shots, "%s-%d.png" % (s, w))) > 2000, "screenshot %s-%d.png" % (s, w))
 finally:
     if sim:
@@ -84,7 +84,7 @@ try:
     c.eq(run_node("outagesfile", "http://127.0.0.1:%d" % d.admin_port, "web-s3cret", path, shots), 0,
          "the outages from a file in Chromium")
     for s in ("outages-file", "outages-file-error"):
-        for w in (390, 1280):
+        for w in (360, 1280):
             c(os.path.getsize(os.path.join(shots, "%s-%d.png" % (s, w))) > 2000, "screenshot %s-%d.png" % (s, w))
 finally:
     c.eq(d.stop(), 0, "csmsd exits 0")

@@ -104,11 +104,11 @@ async function cardShot(page, name, sel = '#prices-plan') {
   await page.screenshot({ path: path.join(shots, name), fullPage: true, clip: bb });
 }
 
-// The dated outages' list at a phone's width (390 px) and a desktop's, as
-// name-390.png and name-1280.png; no sideways scrolling at either.
+// The dated outages' list at a phone's width (360 px, as the other screenshots) and a desktop's, as
+// name-360.png and name-1280.png; no sideways scrolling at either.
 const OUTAGES = '[data-list="loadShedding.outages"]';
 async function outageShots(page, name) {
-  for (const [w, h] of [[390, 844], [1280, 800]]) {
+  for (const [w, h] of [[360, 740], [1280, 800]]) {
     await page.setViewportSize({ width: w, height: h });
     await page.waitForTimeout(300);
     await cardShot(page, `${name}-${w}.png`, OUTAGES);
