@@ -61,6 +61,10 @@ static void ev_metered(void *ctx, struct charger *ch, int connector, int64_t tx_
 	history_tx_meter(ctx, ch, connector, tx_id, wh, ts_ms);
 }
 
+/* The key derivations' share of the loop (authkey_pace): one per process,
+ * as the loop is. */
+static struct authkey_pace kdf_pace;
+
 void csms_wire(struct csms *app)
 {
 	struct charger_events cev = { app, ev_booted, ev_changed, ev_metered };
@@ -71,13 +75,10 @@ void csms_wire(struct csms *app)
 	app->rpc.max_frame = app->cfg.max_frame;
 	app->rpc.call_timeout_s = app->cfg.call_timeout;
 	app->rpc.validate_outgoing = app->cfg.validate_outgoing;
+	kdf_pace.share = app->cfg.auth_kdf_share;
 }
 
 /* ---- the server's events ---- */
-
-/* The key derivations' share of the loop (authkey_pace): one per process,
- * as the loop is. */
-static struct authkey_pace kdf_pace;
 
 static int64_t mono_us(void)
 {
@@ -102,17 +103,14 @@ static int ev_check_password(void *ctx, const char *id, const char *pw, size_t p
 	free(c.settings_json);
 	if (!c.auth_key_hash[0])
 		return -1;
-	int64_t t0 = 0;
-	if (!authkey_cached(&ch->auth_cache, pw, pwlen, c.auth_key_hash)) {
-		t0 = mono_us();
-		kdf_pace.share = app->cfg.auth_kdf_share;
-		if (!authkey_pace_allow(&kdf_pace, t0))
-			return 1;
-	}
+	if (authkey_cached(&ch->auth_cache, pw, pwlen, c.auth_key_hash))
+		return 0; /* one HMAC: no KDF, no re-hash due */
+	int64_t t0 = mono_us();
+	if (!authkey_pace_allow(&kdf_pace, t0))
+		return 1;
 	int ok = authkey_check(&ch->auth_cache, pw, pwlen, c.auth_key_hash, app->cfg.auth_key_iterations,
 			       rehashed, sizeof rehashed);
-	if (t0)
-		authkey_pace_spent(&kdf_pace, mono_us() - t0);
+	authkey_pace_spent(&kdf_pace, mono_us() - t0);
 	if (!ok)
 		return -1;
 	if (rehashed[0]) {

@@ -102,23 +102,36 @@ static void shown_url(const char *url, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)strcspn(url, "?#"), url);
 }
 
-static void report(struct feed *f)
+void feeds_report(struct csms *app, const char *name, const struct feed_status *st)
 {
-	struct csms *app = f->fs->app;
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "source", f->source);
-	cJSON_AddStringToObject(o, "url", f->shown);
-	jput_time(o, "lastFetch", f->last_fetch_ms);
-	jput_time(o, "lastSuccess", f->last_ok_ms);
-	if (f->error[0])
-		cJSON_AddStringToObject(o, "error", f->error);
+	cJSON_AddStringToObject(o, "source", st->source);
+	cJSON_AddStringToObject(o, "url", st->url);
+	jput_time(o, "lastFetch", st->last_fetch_ms);
+	jput_time(o, "lastSuccess", st->last_ok_ms);
+	if (st->error && st->error[0])
+		cJSON_AddStringToObject(o, "error", st->error);
 	else
 		cJSON_AddNullToObject(o, "error");
-	jput_time(o, "nextFetch", f->next_ms);
-	jput_time(o, "start", f->n ? f->start_ms : 0);
-	cJSON_AddNumberToObject(o, "slotS", f->slot_s);
-	cJSON_AddNumberToObject(o, "count", f->n);
-	energy_set_feed(app, f->name, o);
+	jput_time(o, "nextFetch", st->next_ms);
+	jput_time(o, "start", st->start_ms);
+	cJSON_AddNumberToObject(o, "slotS", st->slot_s);
+	cJSON_AddNumberToObject(o, "count", st->count);
+	energy_set_feed(app, name, o);
+}
+
+static void report(struct feed *f)
+{
+	struct feed_status st = { .source = f->source,
+				  .url = f->shown,
+				  .error = f->error,
+				  .last_fetch_ms = f->last_fetch_ms,
+				  .last_ok_ms = f->last_ok_ms,
+				  .next_ms = f->next_ms,
+				  .start_ms = f->n ? f->start_ms : 0,
+				  .slot_s = f->slot_s,
+				  .count = f->n };
+	feeds_report(f->fs->app, f->name, &st);
 }
 
 struct feeds *feeds_new(struct csms *app, struct httpc *http, char *err, size_t errlen)

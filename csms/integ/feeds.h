@@ -36,4 +36,14 @@ void feeds_free(struct feeds *f);
 /* From the loop's tick: starts the fetches that are due. */
 void feeds_tick(struct feeds *f, int64_t now_ms);
 
+/* What a feed (or the outage schedule file, outages.h) reports of itself
+ * under "feeds" in GET /api/v1/station (energy_set_feed): one shape for
+ * all. Times 0: null; error NULL or "": null. */
+struct feed_status {
+	const char *source, *url, *error;
+	int64_t last_fetch_ms, last_ok_ms, next_ms, start_ms;
+	int slot_s, count;
+};
+void feeds_report(struct csms *app, const char *name, const struct feed_status *st);
+
 #endif

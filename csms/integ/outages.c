@@ -6,12 +6,11 @@
 #include "csms.h"
 #include "energy.h"
 #include "errkind.h"
-#include "jget.h"
+#include "feeds.h"
 #include "log.h"
 #include "station.h"
 #include "station_time.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,20 +94,15 @@ int outages_parse(const char *text, size_t len, int64_t now_ms, station_outage *
 
 static void report(struct outages *s)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "source", "file");
-	cJSON_AddStringToObject(o, "url", s->path);
-	jput_time(o, "lastFetch", s->last_read_ms);
-	jput_time(o, "lastSuccess", s->last_ok_ms);
-	if (s->error[0])
-		cJSON_AddStringToObject(o, "error", s->error);
-	else
-		cJSON_AddNullToObject(o, "error");
-	jput_time(o, "nextFetch", s->next_ms);
-	jput_time(o, "start", s->first_ms);
-	cJSON_AddNumberToObject(o, "slotS", 0);
-	cJSON_AddNumberToObject(o, "count", s->n);
-	energy_set_feed(s->app, "outages", o);
+	struct feed_status st = { .source = "file",
+				  .url = s->path,
+				  .error = s->error,
+				  .last_fetch_ms = s->last_read_ms,
+				  .last_ok_ms = s->last_ok_ms,
+				  .next_ms = s->next_ms,
+				  .start_ms = s->first_ms,
+				  .count = s->n };
+	feeds_report(s->app, "outages", &st);
 }
 
 struct outages *outages_new(struct csms *app)
@@ -129,8 +123,10 @@ void outages_free(struct outages *s)
 
 static int same_file(const struct stat *a, const struct stat *b)
 {
+	/* ctime too: a chmod that lets a refused read through changes only it */
 	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
-		a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+		a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+		a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
 static void failed(struct outages *s, const char *why)
@@ -236,6 +232,6 @@ void outages_tick(struct outages *s, int64_t now_ms)
 		failed(s, why);
 		return;
 	}
-	if (!s->have_seen || s->failed || !same_file(&st, &s->seen))
+	if (!s->have_seen || !same_file(&st, &s->seen))
 		read_file(s, &st);
 }

@@ -1,7 +1,8 @@
 /* outages.h: the load-shedding schedule from a file (station_outages_file):
  * dated outages, one "START/END" or "START/DURATION" (ISO 8601) per line,
  * blank lines and '#' comments skipped, read at start and again whenever
- * the file changes (checked every 5 s). What it holds replaces the
+ * the file changes (checked every 5 s; a file that did not change is not
+ * read again, whatever the last read found). What it holds replaces the
  * station's loadShedding.outages (energy_set_outages); outages that have
  * ended are left out. A file that cannot be read or holds a bad line
  * changes nothing, raises the site alarm outageSchedule (ScheduleError,
