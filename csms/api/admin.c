@@ -253,10 +253,14 @@ static void r_chargers(struct route_ctx *c)
 /* A PUT that created what it names answers 201 with its Location. */
 void admin_reply_created(struct route_ctx *c, const char *collection, cJSON *o)
 {
+	admin_reply_created_at(c, collection, "", o);
+}
+
+void admin_location(const char *collection, const char *id, const char *suffix, char *loc, size_t len)
+{
 	static const char hex[] = "0123456789ABCDEF";
-	char loc[320];
-	size_t n = (size_t)snprintf(loc, sizeof loc, "/api/v1/%s/", collection);
-	for (const unsigned char *p = (const unsigned char *)c->params[0]; *p && n + 4 < sizeof loc; p++) {
+	size_t n = (size_t)snprintf(loc, len, "/api/v1/%s/", collection);
+	for (const unsigned char *p = (const unsigned char *)id; *p && n + 4 < len; p++) {
 		if (isalnum(*p) || strchr("-._~", *p)) {
 			loc[n++] = (char)*p;
 		} else { /* percent-encoded: the id as a path segment */
@@ -266,6 +270,13 @@ void admin_reply_created(struct route_ctx *c, const char *collection, cJSON *o)
 		}
 	}
 	loc[n] = 0;
+	snprintf(loc + n, len - n, "%s", suffix);
+}
+
+void admin_reply_created_at(struct route_ctx *c, const char *collection, const char *suffix, cJSON *o)
+{
+	char loc[ADMIN_LOCATION_MAX];
+	admin_location(collection, c->params[0], suffix, loc, sizeof loc);
 	http_add_header(c->t, "Location:", loc);
 	admin_reply_json(c->t, 201, o);
 }
@@ -1085,6 +1096,11 @@ static const struct route routes[] = {
 	{ HTTP_PUT, "/api/v1/sites/*", api_sites_put, NULL },
 	{ HTTP_DELETE, "/api/v1/sites/*", api_sites_delete, NULL },
 	{ HTTP_PUT, "/api/v1/sites/*/readings", api_sites_readings, NULL },
+	{ HTTP_GET, "/api/v1/sites/*/station", api_site_station_get, NULL },
+	{ HTTP_PUT, "/api/v1/sites/*/station", api_site_station_put, NULL },
+	{ HTTP_DELETE, "/api/v1/sites/*/station", api_site_station_delete, NULL },
+	{ HTTP_PUT, "/api/v1/sites/*/station/measurements", api_site_station_measurements, NULL },
+	{ HTTP_PUT, "/api/v1/sites/*/station/prices", api_site_station_prices, NULL },
 	{ HTTP_GET, "/api/v1/station", api_station_get, NULL },
 	{ HTTP_PUT, "/api/v1/station", api_station_put, NULL },
 	{ HTTP_PUT, "/api/v1/station/measurements", api_station_measurements, NULL },

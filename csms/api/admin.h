@@ -39,6 +39,12 @@ void admin_fail(struct http_txn *t, const struct err_info *e);
 /* A PUT that created what it names (c->params[0], in /api/v1/<collection>/)
  * answers 201 with o and its Location. */
 void admin_reply_created(struct route_ctx *c, const char *collection, cJSON *o);
+/* The Location of a made resource: /api/v1/<collection>/<id, percent-
+ * encoded as a path segment><suffix>, cut to len. */
+#define ADMIN_LOCATION_MAX 320
+void admin_location(const char *collection, const char *id, const char *suffix, char *loc, size_t len);
+/* The same with suffix after the id in Location ("/station"). */
+void admin_reply_created_at(struct route_ctx *c, const char *collection, const char *suffix, cJSON *o);
 /* That table: the status of kind, and *code its error code (static). A
  * kind outside the table answers as ERR_INTERNAL. */
 int admin_err_answer(enum err_kind kind, const char **code);

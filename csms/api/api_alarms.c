@@ -75,7 +75,7 @@ void api_alarms_diagnosis(struct route_ctx *c)
 		cJSON_AddNumberToObject(d, "failures", (double)si.failures);
 		cJSON_AddItemToArray(devs, d);
 	}
-	cJSON *src = app->energy ? energy_source_json(app) : NULL;
+	cJSON *src = app->energy ? energy_source_json(app->energy) : NULL;
 	if (src) {
 		cJSON_AddStringToObject(src, "name", "station-source");
 		cJSON_AddItemToArray(devs, src);

@@ -101,7 +101,7 @@ static char *chargers_signature(const cJSON *chargers)
  * last (several nodes: the station steps on that one only). */
 static cJSON *station_live(struct csms *app)
 {
-	cJSON *st = fleet_control(app) ? energy_live_json(app) : api_fleet_lead_live(app);
+	cJSON *st = fleet_control(app) ? energy_live_json(app->energy) : api_fleet_lead_live(app);
 	return st ? st : cJSON_CreateNull();
 }
 

@@ -29,6 +29,7 @@ static int64_t forward_wait_ms(const struct csms *app)
 struct fwd {
 	struct http_txn *t;
 	int station;
+	char location[ADMIN_LOCATION_MAX]; /* a 201's Location, as the node asked would say it */
 };
 
 /* The station's live view as the station's node last sent it (on the
@@ -43,13 +44,15 @@ static struct {
 
 /* Sends m (its req set here) to node; the HTTP answer waits for the reply. 0
  * sent, -1 answered with an error. */
-static int send_waiting(struct route_ctx *c, const char *node, struct fleetmsg *m, int station)
+static int send_waiting(struct route_ctx *c, const char *node, struct fleetmsg *m, int station,
+			const char *location)
 {
 	struct csms *app = c->app;
 	struct fwd *w = calloc(1, sizeof *w);
 	if (w) {
 		w->t = c->t;
 		w->station = station;
+		snprintf(w->location, sizeof w->location, "%s", location ? location : "");
 		m->req = fleet_pending_add(app, w, app->now_ms + forward_wait_ms(app));
 	}
 	if (!w || !m->req || fleet_send(app, node, m)) {
@@ -82,23 +85,26 @@ cJSON *api_fleet_lead_live(struct csms *app)
 	return cJSON_Duplicate(lead_live.live, 1);
 }
 
-int api_fleet_to_lead(struct route_ctx *c, const char *name, const cJSON *body)
+int api_fleet_to_lead(struct route_ctx *c, const char *site, const char *name, const cJSON *body)
 {
 	struct csms *app = c->app;
-	if (fleet_control(app))
+	if (fleet_control_site(app, site))
 		return 1;
 	char node[FLEETMSG_NODE_MAX];
-	int rc = fleet_control_node(app, node);
+	int rc = fleet_control_node_site(app, site, node);
 	if (rc <= 0) {
 		struct err_info e;
-		err_set(&e, ERR_UNAVAILABLE, "no node runs the station now (%s): ask again in a few seconds",
+		err_set(&e, ERR_UNAVAILABLE,
+			"no node runs the station of site %s now (%s): ask again in a few seconds", site,
 			rc < 0 ? "the database does not answer" : "the last one stopped");
 		admin_fail(c->t, &e);
 		return 0;
 	}
 	struct fleetmsg m = { .type = FLEETMSG_API, .payload = (cJSON *)(uintptr_t)body };
 	snprintf(m.action, sizeof m.action, "%s", name);
-	if (!send_waiting(c, node, &m, 1))
+	char loc[ADMIN_LOCATION_MAX];
+	admin_location("sites", site, "/station", loc, sizeof loc); /* what a site's station PUT makes */
+	if (!send_waiting(c, node, &m, 1, loc))
 		LOGD("fleet", "%s: to node %s (request %llu)", name, node, (unsigned long long)m.req);
 	return 0;
 }
@@ -117,7 +123,7 @@ int api_fleet_forward(struct route_ctx *c, const char *charger, const char *acti
 		admin_error(c->t, 400, "BadRequest", "%s is not an action the central system sends", action);
 		return 0;
 	}
-	if (send_waiting(c, node, &m, 0))
+	if (send_waiting(c, node, &m, 0, NULL))
 		return 0;
 	LOGD("fleet", "%s %s: forwarded to node %s (request %llu)", charger, action, node,
 	     (unsigned long long)m.req);
@@ -231,7 +237,7 @@ int api_fleet_forward_op(struct route_ctx *c, const char *charger, const char *o
 	cJSON_AddItemToObject(p, "body", cJSON_Duplicate(body, 1));
 	struct fleetmsg m = { .type = FLEETMSG_API, .payload = p };
 	snprintf(m.action, sizeof m.action, "%s", op);
-	if (!send_waiting(c, node, &m, 1))
+	if (!send_waiting(c, node, &m, 1, NULL))
 		LOGD("fleet", "%s %s: forwarded to node %s (request %llu)", charger, op, node,
 		     (unsigned long long)m.req);
 	cJSON_Delete(p);
@@ -250,13 +256,7 @@ static void on_api(struct csms *app, struct fleetmsg *m)
 		on_charger_op(app, m);
 		return;
 	}
-	if (fleet_control(app)) {
-		body = api_station_run(app, m->action, m->payload, &status);
-	} else {
-		status = 503;
-		body = admin_error_json("Unavailable", "node %s no longer runs the station: ask again",
-					fleet_node(app));
-	}
+	body = api_station_run(app, m->action, m->payload, &status);
 	struct fleetmsg r = { .type = FLEETMSG_REPLY, .req = m->req, .status = status, .payload = body };
 	if (fleet_send(app, m->from, &r))
 		LOGW("fleet", "cannot answer request %llu of node %s", (unsigned long long)m->req, m->from);
@@ -274,6 +274,8 @@ static void on_reply(struct csms *app, struct fleetmsg *m)
 		m->payload = NULL;
 	}
 	int mine = w != NULL;
+	if (t && m->status == 201 && w->location[0])
+		http_add_header(t, "Location:", w->location);
 	free(w);
 	if (mine && !t)
 		return;

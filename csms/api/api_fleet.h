@@ -18,13 +18,13 @@ struct fleet_hooks;
  * to the node that holds charger: 0 when forwarded or answered (an error),
  * 1 when no other node holds it (answer as today). */
 int api_fleet_forward(struct route_ctx *c, const char *charger, const char *action, const cJSON *body);
-/* A station operation (api_station_run's name, body borrowed) on a node
- * where the station does not run: sent to the node where it does, whose
- * answer this node gives unchanged (503 when no node runs it now, 504
- * when it does not answer in time). 0 when sent or answered; 1 when it
- * runs here (fleet_control: one node, or this one holds the site) and is
- * to be answered as on one node. */
-int api_fleet_to_lead(struct route_ctx *c, const char *name, const cJSON *body);
+/* A station operation of site's station (api_station_run's name, body
+ * borrowed) on a node where that station does not run: sent to the node
+ * that runs the site's loop, whose answer this node gives unchanged (503
+ * when no node runs it now, 504 when it does not answer in time). 0 when
+ * sent or answered; 1 when it runs here (fleet_control_site: one node, or
+ * this one holds the site) and is to be answered as on one node. */
+int api_fleet_to_lead(struct route_ctx *c, const char *site, const char *name, const cJSON *body);
 /* The station's live view (energy_live_json) for the events stream on a
  * node where the station does not run: the last one the station's node
  * sent (new tree), NULL when none is younger than 5 s; each call asks for

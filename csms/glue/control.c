@@ -1177,7 +1177,7 @@ static size_t remote_inputs(struct csms *app, struct control *ctl, size_t n)
 		 * (Solar Boost, 100% PV) is set here, not by the node that holds
 		 * the charger (its station does not step); DLM keeps the last word */
 		double target;
-		if (ctl->is_default && energy_ev_target(app, ri->id, &target, NULL) == 0)
+		if (energy_ev_target(energy_of(app, ctl->site), ri->id, &target, NULL) == 0)
 			ctl->chin[n].target_a = target;
 		ctl->chv[n] = NULL;
 		ctl->rix[n++] = r;
@@ -1287,10 +1287,10 @@ static void on_limit(struct csms *app, struct control *ctl, const struct fleetms
 	plan_and_send(app, ctl, 1);
 }
 
-void control_remote_each(struct csms *app, void (*fn)(void *arg, const char *id, int plugged, double power_w),
-			 void *arg)
+void control_remote_each(struct csms *app, const char *site,
+			 void (*fn)(void *arg, const char *id, int plugged, double power_w), void *arg)
 {
-	struct control *ctl = app->control;
+	struct control *ctl = site_loop(app, site);
 	for (size_t r = 0; ctl && ctl->lead && r < ctl->nremote; r++) {
 		const struct remote_in *ri = &ctl->remote[r];
 		if (app->now_ms - ri->at_ms <= REMOTE_FRESH_MS(ctl) && !connected_here(app, ri->id))
@@ -1359,7 +1359,7 @@ static int charger_input(struct csms *app, struct charger *ch, dlm_charger_in *i
 	 * DLM keeps the last word. */
 	double target;
 	int ph;
-	if (!strcmp(s->site, STORE_SITE_DEFAULT) && energy_ev_target(app, ch->id, &target, &ph) == 0) {
+	if (energy_ev_target(energy_of(app, s->site), ch->id, &target, &ph) == 0) {
 		in->target_a = target;
 		/* a switch to one phase only where it is known to work */
 		if (ph == 1 && in->phases == 3 && charger_can_switch_phases(ch))
@@ -1387,8 +1387,8 @@ static void decide_inner(struct csms *app, struct control *ctl)
 	 * own PV and battery, else what the station measures. */
 	if (dlm_sensor_kind_of(ctl->sensor) == DLM_SENSOR_SIM)
 		memcpy(in.gen_a, ctl->sim_gen_a, sizeof in.gen_a);
-	else if (ctl->is_default) /* the station (its PV, battery) is the default site's */
-		in.gen_w = energy_generation_w(app);
+	else /* the site's station (its PV, battery), if it has one */
+		in.gen_w = energy_generation_w(energy_of(app, ctl->site));
 	if (dlm_compute(&ctl->dcfg, &in, &ctl->st, app->now_ms, &ctl->out)) {
 		LOGE("dlm", "compute failed: %s", ctl->out.error);
 		return;
@@ -2120,7 +2120,7 @@ cJSON *control_site_json(struct csms *app, const char *site, struct err_info *e)
 	cJSON *head = cJSON_CreateObject(), *v;
 	cJSON_AddStringToObject(head, "id", ctl->site);
 	cJSON_AddStringToObject(head, "name", ctl->name[0] ? ctl->name : ctl->site);
-	cJSON_AddBoolToObject(head, "station", ctl->is_default);
+	cJSON_AddBoolToObject(head, "station", energy_of(app, ctl->site) != NULL || ctl->is_default);
 	cJSON_AddNumberToObject(head, "chargerCount", (double)site_chargers(app, ctl->site));
 	while ((v = o->child)) {
 		cJSON_DetachItemViaPointer(o, v);
@@ -2220,6 +2220,7 @@ int control_site_delete(struct csms *app, const char *site, struct err_info *e)
 		return err_set(e, ERR_NOT_FOUND, "no site %s", site);
 	if (rc < 0)
 		return err_set(e, ERR_INTERNAL, "cannot delete the site");
+	energy_site_forget(app, site, e); /* its station goes with it */
 	for (struct control **pp = &app->control->next; *pp; pp = &(*pp)->next)
 		if (!strcmp((*pp)->site, site)) {
 			struct control *gone = *pp;

@@ -38,13 +38,13 @@ struct charger_settings;
  * phaseSwitching lifts a phase fault; then as control_charger_changed. */
 void control_charger_settings(struct csms *app, struct charger *ch, const struct charger_settings *old);
 
-/* The station's view of the default site's chargers that other nodes
- * hold (issue 15): on the node that runs the site's loop, fn for each one
+/* A station's view of its site's chargers that other nodes hold (issue
+ * 15): on the node that runs the site's loop, fn for each one
  * with a fresh input: its id (borrowed for the call), whether a car is
  * plugged in and what it draws (W). Nothing when not the lead (or one
  * node: there are none). */
-void control_remote_each(struct csms *app, void (*fn)(void *arg, const char *id, int plugged, double power_w),
-			 void *arg);
+void control_remote_each(struct csms *app, const char *site,
+			 void (*fn)(void *arg, const char *id, int plugged, double power_w), void *arg);
 
 /* What the chargers draw now per grid phase, A, from their MeterValues
  * (Current.Import per phase, else power / voltage on their phases; a

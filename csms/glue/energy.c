@@ -34,14 +34,31 @@
 #define META_SETTINGS "station"
 #define META_PRICES "station_prices"
 #define META_FORECAST "station_forecast" /* what the optimiser learned (station_forecast_io.c) */
+#define META_SOURCE "station_source"     /* another site's source; "" or absent: no station */
+#define SITES_SYNC_MS 5000               /* a fleet node reads the kept stations this often */
 #define FORECAST_SAVE_MS (10 * 60000)    /* kept at most this often (real time), and at the end */
 #define META_MAX (256 * 1024)            /* largest settings / price list text kept */
 #define MAX_POWER_W 1e7                  /* plausibility bound of pushed powers */
 #define FUTURE_SLACK_MS 60000            /* a pushed timestamp may be this far ahead of us */
 #define ENERGY_MAX_OUTAGES 16            /* station_sim_outages entries */
 
-/* One per daemon, from energy_init to energy_free. */
+/* One per site with a station: the default site's (app->energy) from
+ * energy_init to energy_free, another site's (a list from app->energy's
+ * next) from its first PUT /api/v1/sites/{id}/station (or, at start and
+ * in a fleet, from what the store keeps) to its DELETE. */
 struct energy {
+	struct csms *app;
+	struct energy *next;     /* the other sites' stations (on the default one's list) */
+	char site[STORE_ID_MAX]; /* STORE_SITE_DEFAULT for app->energy */
+	int is_default;
+	station_src_opts opts; /* the modbus source's options (host, port, unit, map) */
+	char map_spec[256];    /* the map as given (a name or a file) */
+	char meta_settings[STORE_ID_MAX + 24], meta_prices[STORE_ID_MAX + 24];
+	char meta_forecast[STORE_ID_MAX + 24], meta_source[STORE_ID_MAX + 24];
+	uint64_t kept_hash; /* of the kept settings (and source) last applied or written */
+	int64_t synced_ms;  /* the default one's: the last energy_sync_sites */
+	int lead;           /* this node ran the site's loop at the last tick */
+	char alarm_src[4][STORE_ID_MAX + 24];
 	station_config cfg; /* the settings */
 	station_config eff; /* cfg + chargers known only through their chargingMode setting */
 	unsigned char from_charger[STATION_MAX_CHARGERS]; /* eff entry came from a charger setting */
@@ -97,16 +114,16 @@ struct energy {
 /* ---- clocks ---- */
 
 /* The simulated house runs station_speed times real time. */
-static int64_t house_clock(const struct csms *app)
+static int64_t house_clock(const struct energy *e)
 {
-	const struct energy *e = app->energy;
+	const struct csms *app = e->app;
 	return e->sim_t0 + (int64_t)((double)(app->now_ms - e->sim_real0) * app->cfg.station_speed);
 }
 
 /* The station's clock: the simulated house's when it is the source. */
-static int64_t station_clock(const struct csms *app)
+static int64_t station_clock(const struct energy *e)
 {
-	return app->energy->kind == STATION_SRC_SIM ? house_clock(app) : app->now_ms;
+	return e->kind == STATION_SRC_SIM ? house_clock(e) : e->app->now_ms;
 }
 
 static void wake(void *ctx)
@@ -175,12 +192,13 @@ static void derive_entries(struct csms *app, station_config *c)
  * list position: entries that moved keep their state, new ones start fresh. */
 /* A charger not listed in the settings, in a charging mode: an entry of
  * its own (as the charger's settings say), unless the list is full. */
-static void add_entry(struct csms *app, const struct charger *c, const char *id)
+static void add_entry(struct energy *e, const struct charger *c, const char *id)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	station_ev_mode m;
 	if (e->eff.n_chargers >= STATION_MAX_CHARGERS || !c || c->reg != REG_ACCEPTED ||
-	    find_eff(e, id) >= 0 || station_ev_mode_parse(c->settings.charging_mode, &m))
+	    strcmp(c->settings.site, e->site) || find_eff(e, id) >= 0 ||
+	    station_ev_mode_parse(c->settings.charging_mode, &m))
 		return;
 	int i = e->eff.n_chargers++;
 	station_charger_cfg *cc = &e->eff.chargers[i];
@@ -192,17 +210,15 @@ static void add_entry(struct csms *app, const struct charger *c, const char *id)
 
 static void remote_entry(void *arg, const char *id, int plugged, double power_w)
 {
-	struct csms *app = arg;
+	struct energy *e = arg;
 	(void)plugged;
 	(void)power_w;
-	const struct charger *c = known_charger(app, id);
-	if (c && !strcmp(c->settings.site, STORE_SITE_DEFAULT))
-		add_entry(app, c, id);
+	add_entry(e, known_charger(e->app, id), id);
 }
 
-static void build_effective(struct csms *app)
+static void build_effective(struct energy *e)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	station_charger_state old_st[STATION_MAX_CHARGERS];
 	char old_id[STATION_MAX_CHARGERS][49];
 	int old_n = e->eff.n_chargers;
@@ -219,10 +235,10 @@ static void build_effective(struct csms *app)
 	memset(e->from_charger, 0, sizeof e->from_charger);
 	for (const struct charger *c = charger_first(app->chargers); c; c = c->next)
 		if (c->session)
-			add_entry(app, c, c->id);
-	/* the default site's chargers other nodes hold, on the node that runs
-	 * its loop (their settings: the store's, or what this node has) */
-	control_remote_each(app, remote_entry, app);
+			add_entry(e, c, c->id);
+	/* the site's chargers other nodes hold, on the node that runs its
+	 * loop (their settings: the store's, or what this node has) */
+	control_remote_each(app, e->site, remote_entry, e);
 	for (int i = 0; i < e->eff.n_chargers; i++) {
 		int j;
 		for (j = 0; j < old_n; j++)
@@ -243,9 +259,9 @@ static void build_effective(struct csms *app)
  * charger is known to follow the switch (charger_can_switch_phases: its
  * phaseSwitching setting, and no switch seen ignored); a charger wired on
  * one phase is planned on one. */
-static void phase_switch_gate(struct csms *app)
+static void phase_switch_gate(struct energy *e)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	for (int i = 0; i < e->eff.n_chargers; i++) {
 		station_charger_cfg *cc = &e->eff.chargers[i];
 		const struct charger *c = charger_find(app->chargers, app->store, cc->id);
@@ -286,13 +302,13 @@ static void remote_input(void *arg, const char *id, int plugged, double power_w)
 	r->total_w += power_w;
 }
 
-static double ev_inputs(struct csms *app, station_input *in)
+static double ev_inputs(struct energy *e, station_input *in)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	double total = 0;
 	for (const struct charger *c = charger_first(app->chargers); c; c = c->next)
-		for (int k = 1; k < CHARGER_MAX_CONN; k++)
-			if (c->session && charger_conn_get(c, k)->live.ts_ms &&
+		for (int k = 1; c->session && !strcmp(c->settings.site, e->site) && k < CHARGER_MAX_CONN; k++)
+			if (charger_conn_get(c, k)->live.ts_ms &&
 			    isfinite(charger_conn_get(c, k)->live.power_w) &&
 			    charger_conn_get(c, k)->live.power_w > 0)
 				total += charger_conn_get(c, k)->live.power_w;
@@ -303,7 +319,7 @@ static double ev_inputs(struct csms *app, station_input *in)
 	}
 	/* chargers other nodes hold (the lead of several nodes): as they report */
 	struct remote_ev r = { e, in, 0 };
-	control_remote_each(app, remote_input, &r);
+	control_remote_each(app, e->site, remote_input, &r);
 	total += r.total_w;
 	return total;
 }
@@ -326,9 +342,8 @@ static double finite_or(double v, double d)
 	return isfinite(v) ? v : d;
 }
 
-static void apply_outputs(struct csms *app)
+static void apply_outputs(struct energy *e)
 {
-	struct energy *e = app->energy;
 	if (e->kind != STATION_SRC_MODBUS || !e->src)
 		return; /* sim applies the setpoint at the next advance; api clients read GET or the PUT answer */
 	station_src_command cmd;
@@ -394,12 +409,13 @@ static int outage_at(const struct energy *e, int64_t t)
  * same draws whichever side asks). r: the station's view; grid_a (may be
  * NULL) the grid meter's; pv_used_w (may be NULL) the PV the inverter
  * delivers. */
-static void house_measure(struct csms *app, int64_t t, station_src_reading *r, double grid_a[3],
+static void house_measure(struct energy *e, int64_t t, station_src_reading *r, double grid_a[3],
 			  double *pv_used_w)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	const int own = e->kind == STATION_SRC_SIM && e->have_out;
 	double ev_a[3], pv_limit = own ? e->out.pv_limit_w : -1;
+	/* the default site's house (control_ev_draw_a: its chargers' draw) */
 	control_ev_draw_a(app, ev_a);
 	station_house_advance(&e->house, t, own && !e->stale ? e->out.bat_w : 0);
 	e->house.off_grid = outage_at(e, t);
@@ -416,20 +432,22 @@ int energy_house_grid(struct csms *app, double grid_a[3], double gen_a[3])
 		return -1;
 	station_src_reading r;
 	double pv;
-	house_measure(app, house_clock(app), &r, grid_a, &pv);
+	house_measure(e, house_clock(e), &r, grid_a, &pv);
 	/* a three-phase inverter: a third of PV and of the battery's discharge on each phase */
 	for (int p = 0; p < 3; p++)
 		gen_a[p] = (pv + fmax(0, -r.bat_w)) / 3 / STATION_HOUSE_V;
 	return 0;
 }
 
-double energy_generation_w(struct csms *app)
+double energy_generation_w(const struct energy *e)
 {
-	const struct energy *e = app->energy;
+	if (!e)
+		return 0;
+	const struct csms *app = e->app;
 	/* unknown: DLM trusts no negative house current. A simulated house's
 	 * PV explains only the simulated grid (energy_house_grid), not a
 	 * real meter's reading. */
-	if (!e || e->kind == STATION_SRC_SIM || !e->have_rd || !e->have_out || e->stale)
+	if (e->kind == STATION_SRC_SIM || !e->have_rd || !e->have_out || e->stale)
 		return 0;
 	const station_src_reading *r = &e->rd;
 	if (e->kind != STATION_SRC_SIM &&
@@ -439,14 +457,14 @@ double energy_generation_w(struct csms *app)
 	return pv + fmax(0, -finite_or(r->bat_w, 0)) + (e->out.gen_on ? fmax(0, e->out.gen_w) : 0);
 }
 
-static void energy_alarms(struct csms *app);
+static void energy_alarms(struct energy *e);
 /* The learned forecast over a restart (below, with the API). */
-static void forecast_load(struct csms *app);
-static void forecast_save(struct csms *app, int force);
+static void forecast_load(struct energy *e);
+static void forecast_save(struct energy *e, int force);
 
 int energy_grid_state(struct csms *app, int *on_grid, double *unserved_w)
 {
-	const struct energy *e = app->energy;
+	struct energy *e = app->energy;
 	if (!e || !e->have_out)
 		return -1;
 	*on_grid = e->in.on_grid;
@@ -454,17 +472,17 @@ int energy_grid_state(struct csms *app, int *on_grid, double *unserved_w)
 	return 0;
 }
 
-static void energy_step(struct csms *app)
+static void energy_step(struct energy *e)
 {
-	struct energy *e = app->energy;
-	int64_t t = station_clock(app);
-	build_effective(app);
-	phase_switch_gate(app);
+	struct csms *app = e->app;
+	int64_t t = station_clock(e);
+	build_effective(e);
+	phase_switch_gate(e);
 	station_input *in = &e->in;
 	memset(in, 0, sizeof *in);
-	double ev_w = ev_inputs(app, in);
+	double ev_w = ev_inputs(e, in);
 	if (e->kind == STATION_SRC_SIM) {
-		house_measure(app, t, &e->rd, NULL, NULL);
+		house_measure(e, t, &e->rd, NULL, NULL);
 		e->rd.ts_ms = app->now_ms;
 		e->have_rd = 1;
 	} else if (e->kind == STATION_SRC_MODBUS) {
@@ -488,7 +506,8 @@ static void energy_step(struct csms *app)
 	 * what was pushed */
 	in->on_grid = e->kind == STATION_SRC_API ? e->on_grid : !e->have_rd || r->on_grid != 0;
 	if (e->steps && in->on_grid != e->last_on_grid)
-		LOGW("station", "%s", in->on_grid ? "grid back: on grid" : "grid lost: off grid");
+		LOGW("station", "%s%s%s", in->on_grid ? "grid back: on grid" : "grid lost: off grid",
+		     e->is_default ? "" : ": site ", e->is_default ? "" : e->site);
 	e->last_on_grid = in->on_grid;
 	double loads = e->st->last_loads_w, gen = e->st->last_gen_w;
 	if (isfinite(r->load_w)) {
@@ -504,11 +523,12 @@ static void energy_step(struct csms *app)
 	e->have_out = 1;
 	e->clock_ms = t;
 	e->steps++;
-	apply_outputs(app);
-	energy_alarms(app);
-	history_station_step(app, t, &e->eff, e->st, in, &e->rd, &e->out, e->stale);
+	apply_outputs(e);
+	energy_alarms(e);
+	if (e->is_default) /* the history is the default site's house */
+		history_station_step(app, t, &e->eff, e->st, in, &e->rd, &e->out, e->stale);
 	if (e->fc_started)
-		forecast_save(app, 0);
+		forecast_save(e, 0);
 }
 
 /* The station's site alarms after a step, each raised and cleared with
@@ -516,9 +536,9 @@ static void energy_step(struct csms *app)
  * safe outputs; one that never delivered counts from the start), the
  * remote EMS fallen back, the measured grid import above the maximum peak
  * power, load unserved off-grid. */
-static void energy_alarms(struct csms *app)
+static void energy_alarms(struct energy *e)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	const station_input *in = &e->in;
 	const station_output *out = &e->out;
 	char info[200];
@@ -545,27 +565,39 @@ static void energy_alarms(struct csms *app)
 
 void energy_tick(struct csms *app)
 {
-	struct energy *e = app->energy;
-	if (!e || app->now_ms < e->next_tick_ms)
+	if (!app->energy)
 		return;
-	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
-	/* Several nodes: only the one that runs the site's control loop steps
-	 * the station (battery setpoint, loads); see control.c. */
-	if (!fleet_control(app))
-		return;
-	energy_step(app);
+	/* Several nodes: what another node changed (settings, a site's
+	 * station), every 5 s and at once when this node takes over a site's
+	 * loop (it then runs what was last kept, not what it read before) */
+	int takeover = 0;
+	for (struct energy *e = app->energy; app->fleet && e; e = e->next) {
+		int lead = fleet_control_site(app, e->site);
+		takeover |= lead && !e->lead;
+		e->lead = lead;
+	}
+	if (app->fleet && (takeover || app->now_ms - app->energy->synced_ms >= SITES_SYNC_MS))
+		energy_sync_sites(app);
+	for (struct energy *e = app->energy; e; e = e->next) {
+		if (app->now_ms < e->next_tick_ms)
+			continue;
+		e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
+		/* Several nodes: only the one that runs the site's control loop
+		 * steps its station (battery setpoint, loads); see control.c. */
+		if (fleet_control_site(app, e->site))
+			energy_step(e);
+	}
 }
 
 void energy_wake(struct csms *app)
 {
-	struct energy *e = app->energy;
-	if (e && e->src)
-		take_reading(e);
+	for (struct energy *e = app->energy; e; e = e->next)
+		if (e->src)
+			take_reading(e);
 }
 
-int energy_ev_target(struct csms *app, const char *charger_id, double *target_a, int *phases)
+int energy_ev_target(const struct energy *e, const char *charger_id, double *target_a, int *phases)
 {
-	struct energy *e = app->energy;
 	*target_a = -1;
 	if (!e || !e->have_out || !charger_id)
 		return -1;
@@ -639,10 +671,9 @@ static char *meta_text(struct csms *app, const char *key)
  * "exportPrice": [..] (optional: the tariff's export price)}. On success
  * the list is in force and *n, *start, *slot_s describe it; else err
  * names the field. */
-static int prices_apply(struct csms *app, const cJSON *b, int *n_out, int64_t *start_out, int *slot_out,
+static int prices_apply(struct energy *e, const cJSON *b, int *n_out, int64_t *start_out, int *slot_out,
 			char *err, size_t errlen)
 {
-	struct energy *e = app->energy;
 	double imp[STATION_PRICE_MAX_SLOTS], exp[STATION_PRICE_MAX_SLOTS];
 	const cJSON *v;
 	int64_t start;
@@ -810,37 +841,42 @@ int energy_check_config(const struct csms_config *c, char *err, size_t errlen)
 	return rc;
 }
 
-static int start_source(struct csms *app, char *err, size_t errlen)
+/* The source's wake: the loop takes the reading (energy_wake). */
+static int start_source(struct energy *e, char *err, size_t errlen)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	const struct csms_config *c = &app->cfg;
-	/* the simulated house, also for the DLM sensor sim with another source */
-	int64_t t0;
-	if (sim_start(c, app->now_ms, &t0, err, errlen))
-		return -1;
-	e->sim_real0 = app->now_ms;
-	e->sim_t0 = t0;
-	if (outages_parse(c->station_sim_outages, e->outages, &e->n_outages, err, errlen))
-		return -1;
-	station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed, t0);
+	if (e->is_default) {
+		/* the simulated house, also for the DLM sensor sim with another source */
+		int64_t t0;
+		if (sim_start(c, app->now_ms, &t0, err, errlen))
+			return -1;
+		e->sim_real0 = app->now_ms;
+		e->sim_t0 = t0;
+		if (outages_parse(c->station_sim_outages, e->outages, &e->n_outages, err, errlen))
+			return -1;
+		station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed,
+				   t0);
+	}
 	if (e->kind != STATION_SRC_MODBUS)
 		return 0;
-	station_src_opts o;
+	station_src_opts o = e->opts;
 	char e2[256];
-	if (source_opts(c, &o, err, errlen))
-		return -1;
 	o.wake = wake;
 	o.ctx = app;
 	e->map_gross = o.map.load_gross;
 	snprintf(e->map_name, sizeof e->map_name, "%s", o.map.name);
 	if (station_source_start(&e->src, &o, e2, sizeof e2)) {
-		snprintf(err, errlen, "station_source modbus: %s", e2);
+		snprintf(err, errlen, "%s modbus: %s", e->is_default ? "station_source" : "source", e2);
 		return -1;
 	}
 	return 0;
 }
 
-int energy_init(struct csms *app, char *err, size_t errlen)
+/* A new station for site (its source's kind and options given), with the
+ * defaults: not started, not on any list. NULL when out of memory. */
+static struct energy *station_new(struct csms *app, const char *site, station_src_kind kind,
+				  const station_src_opts *opts, const char *map_spec)
 {
 	struct energy *e = calloc(1, sizeof *e);
 	char e2[256];
@@ -848,55 +884,105 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 	if (e)
 		e->st = calloc(1, sizeof *e->st);
 	if (!e || !e->st) {
-		if (e)
-			free(e);
-		snprintf(err, errlen, "out of memory");
-		return -1;
+		free(e);
+		return NULL;
 	}
-	app->energy = e;
-	e->kind = station_src_kinds[app->cfg.station_source].kind;
+	e->app = app;
+	snprintf(e->site, sizeof e->site, "%s", site);
+	e->is_default = !strcmp(site, STORE_SITE_DEFAULT);
+	const char *at = e->is_default ? "" : "@";
+	const char *s = e->is_default ? "" : site;
+	snprintf(e->meta_settings, sizeof e->meta_settings, "%s%s%s", META_SETTINGS, at, s);
+	snprintf(e->meta_prices, sizeof e->meta_prices, "%s%s%s", META_PRICES, at, s);
+	snprintf(e->meta_forecast, sizeof e->meta_forecast, "%s%s%s", META_FORECAST, at, s);
+	snprintf(e->meta_source, sizeof e->meta_source, "%s%s%s", META_SOURCE, at, s);
+	e->kind = kind;
+	if (opts)
+		e->opts = *opts;
+	snprintf(e->map_spec, sizeof e->map_spec, "%s", map_spec ? map_spec : "");
 	e->on_grid = e->last_on_grid = 1;
 	e->started_ms = time_now_ms();
-	e->alarm_source = (struct alarms_watch){ .source = ALARM_SRC_SOURCE, .shown = -1 };
-	e->alarm_ems = (struct alarms_watch){ .source = ALARM_SRC_EMS, .shown = -1 };
-	e->alarm_peak = (struct alarms_watch){ .source = ALARM_SRC_PEAK, .shown = -1 };
-	e->alarm_offgrid = (struct alarms_watch){ .source = ALARM_SRC_OFFGRID, .shown = -1 };
+	static const char *const srcs[4] = { ALARM_SRC_SOURCE, ALARM_SRC_EMS, ALARM_SRC_PEAK,
+					     ALARM_SRC_OFFGRID };
+	struct alarms_watch *w[4] = { &e->alarm_source, &e->alarm_ems, &e->alarm_peak, &e->alarm_offgrid };
+	for (int i = 0; i < 4; i++) {
+		/* another site's alarms: "stationSource@garage", as DLM's "gridSensor@garage" */
+		snprintf(e->alarm_src[i], sizeof e->alarm_src[i], "%s%s%s", srcs[i], at, s);
+		*w[i] = (struct alarms_watch){ .source = e->alarm_src[i], .shown = -1 };
+	}
 	station_config_defaults(&e->cfg);
-	{
-		/* the element defaults of a charger listed with only its id */
-		station_config tmp = e->cfg;
-		cJSON *j = cJSON_Parse("{\"chargers\":[{\"id\":\"x\"}]}");
-		if (j && station_json_apply(j, &tmp, &confirm, e2, sizeof e2) == 0)
-			e->charger_default = tmp.chargers[0];
-		else
-			e->charger_default = (station_charger_cfg){ .mode = STATION_EV_FAST,
-								    .phases = 3,
-								    .max_current_a = 16 };
-		cJSON_Delete(j);
-	}
-	if (settings_file(app->cfg.station_settings, &e->cfg, err, errlen))
-		goto fail;
-	/* what the file gave, for the origin of each setting in GET */
-	e->file_cfg = malloc(sizeof *e->file_cfg);
+	/* the element defaults of a charger listed with only its id */
+	station_config tmp = e->cfg;
+	cJSON *j = cJSON_Parse("{\"chargers\":[{\"id\":\"x\"}]}");
+	if (j && station_json_apply(j, &tmp, &confirm, e2, sizeof e2) == 0)
+		e->charger_default = tmp.chargers[0];
+	else
+		e->charger_default =
+			(station_charger_cfg){ .mode = STATION_EV_FAST, .phases = 3, .max_current_a = 16 };
+	cJSON_Delete(j);
 	e->file_keys = cJSON_CreateObject();
-	if (e->file_cfg)
-		*e->file_cfg = e->cfg;
-	if (app->cfg.station_settings[0]) {
-		char *ftext = read_text_file(app->cfg.station_settings, e2, sizeof e2);
-		cJSON *fj = ftext ? cJSON_Parse(ftext) : NULL, *k;
-		cJSON_ArrayForEach(k, fj) cJSON_AddTrueToObject(e->file_keys, k->string);
-		cJSON_Delete(fj);
-		free(ftext);
-	}
-	char *kept = meta_text(app, META_SETTINGS);
-	if (kept) {
-		station_config tmp = e->cfg;
-		if (station_json_parse(kept, &tmp, &confirm, e2, sizeof e2))
-			LOGW("station", "kept settings ignored: %s", e2);
-		else
-			e->cfg = tmp;
-		free(kept);
-	}
+	return e;
+}
+
+static void station_free(struct energy *e)
+{
+	if (!e)
+		return;
+	if (e->fc_started)
+		forecast_save(e, 1); /* committed by the last turn's commit */
+	station_source_stop(e->src);
+	free(e->file_cfg);
+	cJSON_Delete(e->file_keys);
+	cJSON_Delete(e->feeds);
+	free(e->st);
+	free(e);
+}
+
+/* 64-bit FNV-1a of the kept texts, to see another node's change. */
+static uint64_t text_hash(const char *a, const char *b)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *t = a ? a : ""; *t; t++)
+		h = (h ^ (unsigned char)*t) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const char *t = b ? b : ""; *t; t++)
+		h = (h ^ (unsigned char)*t) * 1099511628211ULL;
+	return h;
+}
+
+/* The kept settings (meta) over the file's (file_cfg, or the defaults):
+ * at start, and when another node changed them. */
+static void apply_kept(struct energy *e, const char *kept)
+{
+	char e2[256];
+	bool confirm;
+	station_config *tmp = malloc(sizeof *tmp);
+	if (!tmp)
+		return;
+	*tmp = e->file_cfg ? *e->file_cfg : e->cfg;
+	if (station_json_parse(kept, tmp, &confirm, e2, sizeof e2))
+		LOGW("station", "%s%skept settings ignored: %s", e->is_default ? "" : e->site,
+		     e->is_default ? "" : ": ", e2);
+	else
+		e->cfg = *tmp;
+	free(tmp);
+}
+
+/* Settings, learned forecast and prices as kept, the source started, a
+ * first step: the end of a station's start. 0, or -1 with err. */
+static int station_start(struct energy *e, char *err, size_t errlen)
+{
+	struct csms *app = e->app;
+	char e2[256];
+	if (!e->file_cfg && (e->file_cfg = malloc(sizeof *e->file_cfg)))
+		*e->file_cfg = e->cfg; /* what "api" differs from in GET's origin */
+	char *kept = meta_text(app, e->meta_settings);
+	char *src = e->is_default ? NULL : meta_text(app, e->meta_source);
+	if (kept && kept[0])
+		apply_kept(e, kept);
+	e->kept_hash = text_hash(kept, src);
+	free(kept);
+	free(src);
 	/* A charger's own settings decide its mode, phases and maximum: say
 	 * so where the station's list (file or kept) says otherwise. */
 	for (int i = 0; i < e->cfg.n_chargers; i++) {
@@ -915,25 +1001,57 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 	}
 	station_state_init(e->st, &e->cfg);
 	e->fc_saved_ms = app->now_ms;
-	forecast_load(app);
-	if (start_source(app, err, errlen))
-		goto fail;
-	char *prices = meta_text(app, META_PRICES);
-	if (prices) {
+	forecast_load(e);
+	if (start_source(e, err, errlen))
+		return -1;
+	char *prices = meta_text(app, e->meta_prices);
+	if (prices && prices[0]) {
 		cJSON *j = cJSON_Parse(prices);
 		int n, slot;
 		int64_t start;
-		if (!j || prices_apply(app, j, &n, &start, &slot, e2, sizeof e2))
+		if (!j || prices_apply(e, j, &n, &start, &slot, e2, sizeof e2))
 			LOGW("station", "kept price list ignored: %s", j ? e2 : "not JSON");
 		cJSON_Delete(j);
-		free(prices);
 	}
-	energy_step(app); /* outputs from the start: safe ones until a measurement comes */
+	free(prices);
+	energy_step(e); /* outputs from the start: safe ones until a measurement comes */
 	e->fc_started = 1;
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
-	LOGI("station", "mode %s, source %s%s%s", station_mode_name(e->cfg.mode),
+	LOGI("station", "%s%s%smode %s, source %s%s%s", e->is_default ? "" : "site ",
+	     e->is_default ? "" : e->site, e->is_default ? "" : ": ", station_mode_name(e->cfg.mode),
 	     station_src_kind_str(e->kind), e->kind == STATION_SRC_MODBUS ? " " : "",
 	     e->kind == STATION_SRC_MODBUS ? e->map_name : "");
+	return 0;
+}
+
+int energy_init(struct csms *app, char *err, size_t errlen)
+{
+	const struct csms_config *c = &app->cfg;
+	station_src_opts o;
+	station_src_kind kind = station_src_kinds[c->station_source].kind;
+	station_source_opts_defaults(&o);
+	if (kind == STATION_SRC_MODBUS && source_opts(c, &o, err, errlen))
+		return -1;
+	struct energy *e = station_new(app, STORE_SITE_DEFAULT, kind, &o, c->station_map);
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	app->energy = e;
+	if (settings_file(c->station_settings, &e->cfg, err, errlen))
+		goto fail;
+	if (c->station_settings[0]) {
+		/* the top-level keys the file gives, for the origin of each setting in GET */
+		char e2[256];
+		char *ftext = read_text_file(c->station_settings, e2, sizeof e2);
+		cJSON *fj = ftext ? cJSON_Parse(ftext) : NULL, *k;
+		cJSON_ArrayForEach(k, fj) cJSON_AddTrueToObject(e->file_keys, k->string);
+		cJSON_Delete(fj);
+		free(ftext);
+	}
+	if (station_start(e, err, errlen))
+		goto fail;
+	energy_sync_sites(app); /* the other sites' stations as kept */
 	return 0;
 fail:
 	energy_free(app);
@@ -945,15 +1063,427 @@ void energy_free(struct csms *app)
 	struct energy *e = app->energy;
 	if (!e)
 		return;
-	if (e->fc_started)
-		forecast_save(app, 1); /* committed by the last turn's commit */
-	station_source_stop(e->src);
-	free(e->file_cfg);
-	cJSON_Delete(e->file_keys);
-	cJSON_Delete(e->feeds);
-	free(e->st);
-	free(e);
+	while (e->next) {
+		struct energy *n = e->next;
+		e->next = n->next;
+		station_free(n);
+	}
+	station_free(e);
 	app->energy = NULL;
+}
+
+/* ---- the other sites' stations ---- */
+
+struct energy *energy_of(struct csms *app, const char *site)
+{
+	for (struct energy *e = app->energy; e; e = e->next)
+		if (!strcmp(e->site, site))
+			return e;
+	return NULL;
+}
+
+/* A site's "source": {"type": "api"} or {"type": "modbus", "host", "port",
+ * "unit", "map", "pollMs"}; NULL is api. 0, or -1 with err naming the
+ * field. */
+static int source_from_json(const cJSON *j, station_src_kind *kind, station_src_opts *o, char *map_spec,
+			    size_t map_len, char *err, size_t errlen)
+{
+	static const char *const known[] = { "type", "host", "port", "unit", "map", "pollMs" };
+	char e2[200];
+	const cJSON *v;
+	station_source_opts_defaults(o);
+	*kind = STATION_SRC_API;
+	snprintf(map_spec, map_len, "%s", "victron-gx");
+	if (!j)
+		return 0;
+	if (!cJSON_IsObject(j)) {
+		snprintf(err, errlen, "source: an object {\"type\": \"api\"|\"modbus\", ...}");
+		return -1;
+	}
+	cJSON_ArrayForEach(v, j)
+	{
+		size_t k;
+		for (k = 0; k < sizeof known / sizeof known[0]; k++)
+			if (!strcmp(known[k], v->string))
+				break;
+		if (k == sizeof known / sizeof known[0]) {
+			snprintf(err, errlen,
+				 "source.%s: unknown field (type, host, port, unit, map, pollMs)", v->string);
+			return -1;
+		}
+	}
+	v = cJSON_GetObjectItemCaseSensitive(j, "type");
+	if (!cJSON_IsString(v) || (strcmp(v->valuestring, "api") && strcmp(v->valuestring, "modbus"))) {
+		snprintf(err, errlen,
+			 "source.type: \"api\" (measurements pushed) or \"modbus\" (the simulated house "
+			 "is the default site's)");
+		return -1;
+	}
+	if (!strcmp(v->valuestring, "api")) {
+		if (cJSON_GetArraySize(j) > 1) {
+			snprintf(err, errlen, "source: an api source takes no other field");
+			return -1;
+		}
+		return 0;
+	}
+	*kind = STATION_SRC_MODBUS;
+	v = cJSON_GetObjectItemCaseSensitive(j, "host");
+	if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= sizeof o->host) {
+		snprintf(err, errlen, "source.host: the Modbus TCP device's host name or address");
+		return -1;
+	}
+	snprintf(o->host, sizeof o->host, "%s", v->valuestring);
+	static const struct {
+		const char *name;
+		int lo, hi;
+		size_t off;
+	} nums[] = {
+		{ "port", 1, 65535, offsetof(station_src_opts, port) },
+		{ "unit", 0, 255, offsetof(station_src_opts, unit) },
+		{ "pollMs", 100, 60000, offsetof(station_src_opts, poll_ms) },
+	};
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(j, nums[i].name);
+		if (!v)
+			continue;
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+		    v->valuedouble < nums[i].lo || v->valuedouble > nums[i].hi) {
+			snprintf(err, errlen, "source.%s: a whole number from %d to %d", nums[i].name,
+				 nums[i].lo, nums[i].hi);
+			return -1;
+		}
+		*(int *)((char *)o + nums[i].off) = (int)v->valuedouble;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(j, "map");
+	if (v && (!cJSON_IsString(v) || strlen(v->valuestring) >= map_len)) {
+		snprintf(err, errlen, "source.map: a map name or file");
+		return -1;
+	}
+	if (v)
+		snprintf(map_spec, map_len, "%s", v->valuestring);
+	if (station_source_map_resolve(map_spec, &o->map, e2, sizeof e2)) {
+		snprintf(err, errlen, "source.map: %s", e2);
+		return -1;
+	}
+	if (o->timeout_ms > o->poll_ms * 2)
+		o->timeout_ms = o->poll_ms * 2;
+	if (station_source_check(o, e2, sizeof e2)) {
+		snprintf(err, errlen, "source: %s", e2);
+		return -1;
+	}
+	return 0;
+}
+
+/* The source as kept (meta META_SOURCE@site) and given back: malloc'd. */
+static char *source_text(station_src_kind kind, const station_src_opts *o, const char *map_spec)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "type", station_src_kind_str(kind));
+	if (kind == STATION_SRC_MODBUS) {
+		cJSON_AddStringToObject(j, "host", o->host);
+		cJSON_AddNumberToObject(j, "port", o->port);
+		cJSON_AddNumberToObject(j, "unit", o->unit);
+		cJSON_AddStringToObject(j, "map", map_spec);
+		cJSON_AddNumberToObject(j, "pollMs", o->poll_ms);
+	}
+	char *t = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return t;
+}
+
+/* A kept station started for site: NULL (logged) when its source or start
+ * fails. */
+static struct energy *site_station_start(struct csms *app, const char *site, const char *src_text)
+{
+	char err[256], map[256];
+	station_src_kind kind;
+	station_src_opts o;
+	cJSON *j = cJSON_Parse(src_text);
+	int rc = j ? source_from_json(j, &kind, &o, map, sizeof map, err, sizeof err) : -1;
+	cJSON_Delete(j);
+	struct energy *e = NULL;
+	if (rc == 0 && !(e = station_new(app, site, kind, &o, map)))
+		snprintf(err, sizeof err, "out of memory");
+	if (e && station_start(e, err, sizeof err)) {
+		e->fc_started = 0;
+		station_free(e);
+		e = NULL;
+	}
+	if (!e)
+		LOGE("station", "site %s: the kept station is not started: %s", site, j ? err : "not JSON");
+	return e;
+}
+
+static void list_add(struct csms *app, struct energy *n)
+{
+	struct energy **p = &app->energy->next;
+	while (*p)
+		p = &(*p)->next;
+	*p = n;
+}
+
+static void list_drop(struct csms *app, struct energy *n)
+{
+	for (struct energy **p = &app->energy->next; *p; p = &(*p)->next)
+		if (*p == n) {
+			*p = n->next;
+			return;
+		}
+}
+
+/* Clears the station's alarms (it goes away with them raised). */
+static void alarms_drop(struct energy *e)
+{
+	struct alarms_watch *w[4] = { &e->alarm_source, &e->alarm_ems, &e->alarm_peak, &e->alarm_offgrid };
+	for (int i = 0; i < 4; i++)
+		alarms_site_watch(e->app, w[i], "station", NULL, NULL);
+}
+
+struct site_ids {
+	int n;
+	char id[64][STORE_ID_MAX];
+};
+
+static int collect_site(void *arg, const struct store_site_row *r)
+{
+	struct site_ids *ids = arg;
+	if (ids->n < 64 && strcmp(r->id, STORE_SITE_DEFAULT))
+		snprintf(ids->id[ids->n++], STORE_ID_MAX, "%s", r->id);
+	return 0;
+}
+
+void energy_sync_sites(struct csms *app)
+{
+	struct energy *d = app->energy;
+	struct site_ids ids = { 0 };
+	if (!d || store_site_each(app->store, NULL, collect_site, &ids) < 0)
+		return;
+	d->synced_ms = app->now_ms;
+	/* the default site's settings another node changed */
+	char *kept = meta_text(app, d->meta_settings);
+	if (kept && text_hash(kept, NULL) != d->kept_hash) {
+		d->kept_hash = text_hash(kept, NULL);
+		apply_kept(d, kept);
+		station_plan_invalidate(d->st);
+		LOGI("station", "settings read again (changed by another node)");
+	}
+	free(kept);
+	/* stations of sites that are gone */
+	for (struct energy *e = d->next, *n; e; e = n) {
+		n = e->next;
+		int i;
+		for (i = 0; i < ids.n && strcmp(ids.id[i], e->site); i++)
+			;
+		if (i == ids.n) {
+			list_drop(app, e);
+			alarms_drop(e);
+			e->fc_started = 0;
+			station_free(e);
+		}
+	}
+	for (int i = 0; i < ids.n; i++) {
+		struct energy *e = energy_of(app, ids.id[i]);
+		char key[STORE_ID_MAX + 24];
+		snprintf(key, sizeof key, "%s@%s", META_SOURCE, ids.id[i]);
+		char *src = meta_text(app, key);
+		if (!src || !src[0]) { /* none kept: none here either */
+			if (e) {
+				LOGI("station", "site %s: station removed (by another node)", e->site);
+				list_drop(app, e);
+				alarms_drop(e);
+				e->fc_started = 0;
+				station_free(e);
+			}
+		} else if (!e) {
+			if ((e = site_station_start(app, ids.id[i], src)))
+				list_add(app, e);
+		} else {
+			char *set = meta_text(app, e->meta_settings);
+			char *now = source_text(e->kind, &e->opts, e->map_spec);
+			if (text_hash(set, src) != e->kept_hash) {
+				if (!now || strcmp(now, src)) { /* a new source: the station starts again */
+					list_drop(app, e);
+					alarms_drop(e);
+					station_free(e);
+					if ((e = site_station_start(app, ids.id[i], src)))
+						list_add(app, e);
+				} else {
+					e->kept_hash = text_hash(set, src);
+					if (set && set[0])
+						apply_kept(e, set);
+					station_plan_invalidate(e->st);
+					LOGI("station",
+					     "site %s: settings read again (changed by another node)",
+					     e->site);
+				}
+			}
+			free(now);
+			free(set);
+		}
+		free(src);
+	}
+}
+
+/* The hash of what is kept now, after this node wrote it. */
+static void rehash(struct energy *e)
+{
+	char *set = meta_text(e->app, e->meta_settings);
+	char *src = e->is_default ? NULL : meta_text(e->app, e->meta_source);
+	e->kept_hash = text_hash(set, src);
+	free(set);
+	free(src);
+}
+
+struct site_found {
+	int found;
+};
+
+static int found_site(void *arg, const struct store_site_row *r)
+{
+	(void)r;
+	((struct site_found *)arg)->found = 1;
+	return 0;
+}
+
+int energy_site_known(struct csms *app, const char *site, struct err_info *er)
+{
+	struct site_found f = { 0 };
+	int rc = store_site_each(app->store, site, found_site, &f);
+	if (rc < 0)
+		return err_set(er, ERR_INTERNAL, "cannot read the sites");
+	if (!f.found)
+		return err_set(er, ERR_NOT_FOUND, "no site %s (GET /api/v1/sites lists them)", site);
+	return 0;
+}
+
+int energy_site_station(struct csms *app, const char *site, struct err_info *er)
+{
+	if (energy_site_known(app, site, er))
+		return -1;
+	if (!energy_of(app, site))
+		return err_set(er, !strcmp(site, STORE_SITE_DEFAULT) ? ERR_UNAVAILABLE : ERR_NOT_FOUND,
+			       "site %s has no station (PUT /api/v1/sites/%s/station makes one)", site, site);
+	return 0;
+}
+
+int energy_site_put(struct csms *app, const char *site, const cJSON *body, int *created, struct err_info *er)
+{
+	char err[256], map[256];
+	*created = 0;
+	if (energy_site_known(app, site, er))
+		return -1;
+	if (!cJSON_IsObject(body))
+		return err_set(er, ERR_BAD_REQUEST, "body: a JSON object of station settings");
+	const cJSON *sj = cJSON_GetObjectItemCaseSensitive(body, "source");
+	struct energy *e = energy_of(app, site);
+	if (!strcmp(site, STORE_SITE_DEFAULT)) {
+		if (sj)
+			return err_set(er, ERR_BAD_REQUEST,
+				       "source: the default site's source is the station_source setting");
+		return energy_apply_settings(e, body, er);
+	}
+	station_src_kind kind;
+	station_src_opts o;
+	if (sj || !e) {
+		if (source_from_json(sj, &kind, &o, map, sizeof map, err, sizeof err))
+			return err_set(er, ERR_BAD_REQUEST, "%s", err);
+	} else {
+		kind = e->kind;
+		o = e->opts;
+		snprintf(map, sizeof map, "%s", e->map_spec);
+	}
+	cJSON *settings = cJSON_Duplicate(body, 1);
+	if (!settings)
+		return err_set(er, ERR_INTERNAL, "out of memory");
+	cJSON_DeleteItemFromObjectCaseSensitive(settings, "source");
+	char *src = source_text(kind, &o, map);
+	char *old = e ? source_text(e->kind, &e->opts, e->map_spec) : NULL;
+	int rc = -1, fresh = !e || !old || strcmp(old, src);
+	struct energy *n = NULL;
+	if (fresh) {
+		/* a new station, or a new source: started beside the old one,
+		 * in its place once the settings are taken */
+		n = station_new(app, site, kind, &o, map);
+		if (!n) {
+			err_set(er, ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		if (e) { /* the settings so far, and what it learned, go on */
+			forecast_save(e, 1);
+			n->cfg = e->cfg;
+			if (station_start(n, err, sizeof err)) {
+				err_set(er, ERR_BAD_REQUEST, "%s", err);
+				goto out;
+			}
+		} else if (station_start(n, err, sizeof err)) {
+			err_set(er, ERR_BAD_REQUEST, "%s", err);
+			goto out;
+		}
+	}
+	if (energy_apply_settings(fresh ? n : e, settings, er))
+		goto out;
+	if (fresh && (!src || store_meta_set(app->store, n->meta_source, src))) {
+		err_set(er, ERR_INTERNAL, "cannot store the station's source");
+		goto out;
+	}
+	if (fresh) {
+		if (e) {
+			list_drop(app, e);
+			alarms_drop(e);
+			e->fc_started = 0;
+			station_free(e);
+			LOGI("station", "site %s: source %s", site, station_src_kind_str(kind));
+		} else
+			*created = 1;
+		list_add(app, n);
+		e = n;
+		n = NULL;
+	}
+	rehash(e);
+	rc = 0;
+out:
+	if (n) {
+		n->fc_started = 0; /* nothing of a refused station is kept */
+		station_free(n);
+	}
+	free(src);
+	free(old);
+	cJSON_Delete(settings);
+	return rc;
+}
+
+int energy_site_delete(struct csms *app, const char *site, struct err_info *er)
+{
+	if (energy_site_known(app, site, er))
+		return -1;
+	if (!strcmp(site, STORE_SITE_DEFAULT))
+		return err_set(er, ERR_CONFLICT, "the default site's station is set by station_source");
+	struct energy *e = energy_of(app, site);
+	if (!e)
+		return err_set(er, ERR_NOT_FOUND, "site %s has no station", site);
+	return energy_site_forget(app, site, er);
+}
+
+int energy_site_forget(struct csms *app, const char *site, struct err_info *er)
+{
+	char key[STORE_ID_MAX + 24];
+	static const char *const metas[] = { META_SOURCE, META_SETTINGS, META_PRICES, META_FORECAST };
+	if (!strcmp(site, STORE_SITE_DEFAULT))
+		return 0;
+	for (size_t i = 0; i < sizeof metas / sizeof metas[0]; i++) {
+		snprintf(key, sizeof key, "%s@%s", metas[i], site);
+		if (store_meta_set(app->store, key, ""))
+			return err_set(er, ERR_INTERNAL, "cannot store the station's removal");
+	}
+	struct energy *e = energy_of(app, site);
+	if (e) {
+		list_drop(app, e);
+		alarms_drop(e);
+		e->fc_started = 0;
+		station_free(e);
+		LOGI("station", "site %s: station removed", site);
+	}
+	return 0;
 }
 
 /* ---- API ---- */
@@ -973,11 +1503,12 @@ static void add_num_or_null(cJSON *o, const char *k, double v)
 
 /* ---- the learned forecast over a restart (meta "station_forecast") ---- */
 
-static void forecast_load(struct csms *app)
+static void forecast_load(struct energy *e)
 {
-	struct energy *e = app->energy;
-	char *text = meta_text(app, META_FORECAST);
-	if (!text) {
+	struct csms *app = e->app;
+	char *text = meta_text(app, e->meta_forecast);
+	if (!text || !text[0]) {
+		free(text);
 		LOGI("station", "no learned forecast kept: learning from the measurements");
 		return;
 	}
@@ -999,15 +1530,15 @@ static void forecast_load(struct csms *app)
 
 /* Into the store's meta table, committed with the loop turn. force: at the
  * end, whatever the interval. */
-static void forecast_save(struct csms *app, int force)
+static void forecast_save(struct energy *e, int force)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	if (e->st->fc.load_mean_n == e->fc_saved_n ||
 	    (!force && app->now_ms - e->fc_saved_ms < FORECAST_SAVE_MS))
 		return;
 	char text[STATION_FORECAST_TEXT_MAX];
 	if (station_forecast_to_text(&e->st->fc, text, sizeof text) ||
-	    store_meta_set(app->store, META_FORECAST, text)) {
+	    store_meta_set(app->store, e->meta_forecast, text)) {
 		LOGW("station", "learned forecast not kept (store error)");
 		return;
 	}
@@ -1016,9 +1547,8 @@ static void forecast_save(struct csms *app, int force)
 }
 
 /* GET /api/v1/station "forecast": how much is learned and the next hours. */
-static cJSON *forecast_json(struct csms *app)
+static cJSON *forecast_json(struct energy *e)
 {
-	struct energy *e = app->energy;
 	char ts[40];
 	int l, p;
 	station_forecast_counts(&e->st->fc, &l, &p);
@@ -1062,9 +1592,8 @@ static void add_series(cJSON *o, const char *k, const double *v, int n, double s
 						    : cJSON_CreateNull());
 }
 
-static cJSON *outlook_json(struct csms *app)
+static cJSON *outlook_json(struct energy *e)
 {
-	struct energy *e = app->energy;
 	const station_plan *p = &e->st->plan;
 	char ts[40];
 	double imp[OUTLOOK_SLOTS], exp[OUTLOOK_SLOTS], load[OUTLOOK_SLOTS], pv[OUTLOOK_SLOTS];
@@ -1100,9 +1629,9 @@ static cJSON *outlook_json(struct csms *app)
 	return o;
 }
 
-cJSON *energy_source_json(struct csms *app)
+cJSON *energy_source_json(struct energy *e)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	const struct csms_config *c = &app->cfg;
 	char ts[40];
 	cJSON *s = cJSON_CreateObject();
@@ -1118,12 +1647,13 @@ cJSON *energy_source_json(struct csms *app)
 	if (e->kind == STATION_SRC_SIM) {
 		cJSON_AddNumberToObject(s, "speed", c->station_speed);
 		cJSON_AddNumberToObject(s, "pvPeakW", c->station_sim_pv_w);
-		cJSON_AddStringToObject(s, "time", time_format_iso(station_clock(app), ts, sizeof ts));
+		cJSON_AddStringToObject(s, "time", time_format_iso(station_clock(e), ts, sizeof ts));
 	} else if (e->kind == STATION_SRC_MODBUS) {
-		cJSON_AddStringToObject(s, "host", c->station_modbus_host);
-		cJSON_AddNumberToObject(s, "port", c->station_modbus_port);
-		cJSON_AddNumberToObject(s, "unit", c->station_modbus_unit);
+		cJSON_AddStringToObject(s, "host", e->opts.host);
+		cJSON_AddNumberToObject(s, "port", e->opts.port);
+		cJSON_AddNumberToObject(s, "unit", e->opts.unit);
 		cJSON_AddStringToObject(s, "map", e->map_name);
+		cJSON_AddNumberToObject(s, "pollMs", e->opts.poll_ms);
 		cJSON_AddStringToObject(s, "error", e->health.last_error);
 		cJSON_AddNumberToObject(s, "readings", (double)e->health.readings);
 		cJSON_AddNumberToObject(s, "failures", (double)e->health.failures);
@@ -1172,7 +1702,7 @@ static cJSON *outputs_json(struct energy *e)
  * chargers[]' mode, phases and maxCurrentA are the chargers' own settings
  * ("chargerSettings"); the source's fields are config keys
  * (config_origin_name). */
-static cJSON *origin_json(struct csms *app, const cJSON *settings)
+static cJSON *origin_json(struct energy *e, const cJSON *settings)
 {
 	static const struct {
 		const char *api, *key;
@@ -1182,7 +1712,7 @@ static cJSON *origin_json(struct csms *app, const cJSON *settings)
 		{ "source.host", "station_modbus_host" }, { "source.port", "station_modbus_port" },
 		{ "source.unit", "station_modbus_unit" }, { "source.map", "station_map" },
 	};
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	cJSON *o = cJSON_CreateObject();
 	station_config *fc = e->file_cfg ? malloc(sizeof *fc) : NULL;
 	if (fc) {
@@ -1204,19 +1734,21 @@ static cJSON *origin_json(struct csms *app, const cJSON *settings)
 	cJSON_AddStringToObject(o, "chargers.mode", "chargerSettings");
 	cJSON_AddStringToObject(o, "chargers.phases", "chargerSettings");
 	cJSON_AddStringToObject(o, "chargers.maxCurrentA", "chargerSettings");
+	/* the default site's source: settings; another site's: its PUT */
 	for (size_t i = 0; i < sizeof source_keys / sizeof source_keys[0]; i++)
 		cJSON_AddStringToObject(
 			o, source_keys[i].api,
-			config_origin_name(config_origin_of(&app->cfg, source_keys[i].key, 0)));
+			e->is_default ? config_origin_name(config_origin_of(&app->cfg, source_keys[i].key, 0))
+				      : "api");
 	return o;
 }
 
 /* What the station measured at its last step ("live" shows the plan's
  * flows): the source's reading, the EVs' measured power, and per charger
  * the limit DLM sent, the one it acknowledged and what it draws. */
-static cJSON *measured_json(struct csms *app)
+static cJSON *measured_json(struct energy *e)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	const station_input *in = &e->in;
 	char ts[40];
 	cJSON *o = cJSON_CreateObject();
@@ -1283,9 +1815,8 @@ static cJSON *plan_json(struct energy *e)
 
 /* "live": what the station decided at its last step, per charger with its
  * mode and where the mode comes from; null before the first step. */
-static cJSON *live_json(struct csms *app)
+static cJSON *live_json(struct energy *e)
 {
-	struct energy *e = app->energy;
 	char ts[40];
 	if (!e->have_out)
 		return cJSON_CreateNull();
@@ -1304,11 +1835,12 @@ static cJSON *live_json(struct csms *app)
 	return live;
 }
 
-static cJSON *status_json(struct csms *app)
+static cJSON *status_json(struct energy *e)
 {
-	struct energy *e = app->energy;
+	struct csms *app = e->app;
 	char ts[40];
 	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "site", e->site);
 	cJSON_AddStringToObject(o, "mode", station_mode_name(e->cfg.mode));
 	station_config *view = malloc(sizeof *view);
 	if (view) {
@@ -1319,19 +1851,19 @@ static cJSON *status_json(struct csms *app)
 	cJSON *settings = station_json_from_config(view ? view : &e->cfg);
 	free(view);
 	cJSON_AddItemToObject(o, "settings", settings);
-	cJSON_AddItemToObject(o, "origin", origin_json(app, settings));
-	cJSON_AddItemToObject(o, "live", live_json(app));
+	cJSON_AddItemToObject(o, "origin", origin_json(e, settings));
+	cJSON_AddItemToObject(o, "live", live_json(e));
 	cJSON_AddItemToObject(o, "measured",
-			      e->have_out && e->have_rd ? measured_json(app) : cJSON_CreateNull());
+			      e->have_out && e->have_rd ? measured_json(e) : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "plan", e->have_out ? plan_json(e) : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "source", energy_source_json(app));
+	cJSON_AddItemToObject(o, "source", energy_source_json(e));
 	cJSON_AddItemToObject(o, "outputs", outputs_json(e));
 	if (e->ems_set) {
 		cJSON *r = cJSON_AddObjectToObject(o, "remoteEms");
 		cJSON_AddStringToObject(r, "target", e->ems_grid ? "grid" : "battery");
 		cJSON_AddNumberToObject(r, "setpointW", e->ems_w);
 		cJSON_AddNumberToObject(r, "ageS",
-					round((double)(station_clock(app) - e->ems_clock_ms)) / 1000);
+					round((double)(station_clock(e) - e->ems_clock_ms)) / 1000);
 		cJSON_AddBoolToObject(r, "fallback", e->have_out && e->out.ems_fallback);
 	} else
 		cJSON_AddNullToObject(o, "remoteEms");
@@ -1352,37 +1884,35 @@ static cJSON *status_json(struct csms *app)
 		}
 	} else
 		cJSON_AddNullToObject(o, "prices");
-	cJSON_AddItemToObject(o, "forecast", forecast_json(app));
-	cJSON_AddItemToObject(o, "outlook", outlook_json(app));
+	cJSON_AddItemToObject(o, "forecast", forecast_json(e));
+	cJSON_AddItemToObject(o, "outlook", outlook_json(e));
 	if (e->feeds)
 		cJSON_AddItemToObject(o, "feeds", cJSON_Duplicate(e->feeds, 1));
 	return o;
 }
 
-int energy_running(struct csms *app, struct err_info *e)
+int energy_running(struct energy *e, struct err_info *er)
 {
-	return app->energy ? 0 : err_set(e, ERR_UNAVAILABLE, "the station is not running");
+	return e ? 0 : err_set(er, ERR_UNAVAILABLE, "the station is not running");
 }
 
-cJSON *energy_status_json(struct csms *app)
+cJSON *energy_status_json(struct energy *e)
 {
-	struct energy *e = app->energy;
 	if (!e)
 		return NULL;
 	take_reading(e);
-	return status_json(app);
+	return status_json(e);
 }
 
-cJSON *energy_live_json(struct csms *app)
+cJSON *energy_live_json(struct energy *e)
 {
-	struct energy *e = app->energy;
 	if (!e)
 		return NULL;
 	take_reading(e);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "mode", station_mode_name(e->cfg.mode));
-	cJSON_AddItemToObject(o, "live", live_json(app));
-	cJSON_AddItemToObject(o, "source", energy_source_json(app));
+	cJSON_AddItemToObject(o, "live", live_json(e));
+	cJSON_AddItemToObject(o, "source", energy_source_json(e));
 	return o;
 }
 
@@ -1477,13 +2007,13 @@ static int write_charger(struct csms *app, const struct charger_write *w)
 }
 
 /* nc as the kept station settings (META_SETTINGS). 0, or -1 with er. */
-static int keep_settings(struct csms *app, const station_config *nc, struct err_info *er)
+static int keep_settings(struct energy *e, const station_config *nc, struct err_info *er)
 {
 	cJSON *kept = station_json_from_config(nc);
 	char *text = kept ? cJSON_PrintUnformatted(kept) : NULL;
 	cJSON_Delete(kept);
 	int rc = 0;
-	if (!text || strlen(text) >= META_MAX || store_meta_set(app->store, META_SETTINGS, text))
+	if (!text || strlen(text) >= META_MAX || store_meta_set(e->app->store, e->meta_settings, text))
 		rc = err_set(er, ERR_INTERNAL, "cannot store the station settings");
 	free(text);
 	return rc;
@@ -1492,16 +2022,16 @@ static int keep_settings(struct csms *app, const station_config *nc, struct err_
 /* A partial settings object (station/README.md names), "confirm": true to
  * enter or leave remoteEms, and the remote EMS setpoint as "remoteEms":
  * {"setpointW": W, "target": "battery"|"grid"}. */
-int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *er)
+int energy_apply_settings(struct energy *e, const cJSON *body, struct err_info *er)
 {
-	struct energy *e = app->energy;
 	char err[256];
 	cJSON *copy = NULL, *sp = NULL, *tg = NULL;
 	station_config *nc = NULL;
 	int rc = -1;
 	struct charger_write writes[STATION_MAX_CHARGERS];
-	if (energy_running(app, er))
+	if (energy_running(e, er))
 		return -1;
+	struct csms *app = e->app;
 	if (!cJSON_IsObject(body))
 		return err_set(er, ERR_BAD_REQUEST, "body: a JSON object of station settings");
 	copy = cJSON_Duplicate(body, 1);
@@ -1532,7 +2062,7 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 		goto out;
 	}
 	const cJSON *shed = cJSON_GetObjectItemCaseSensitive(copy, "loadShedding");
-	if (app->cfg.station_outages_file[0] && cJSON_IsObject(shed) &&
+	if (e->is_default && app->cfg.station_outages_file[0] && cJSON_IsObject(shed) &&
 	    cJSON_GetObjectItemCaseSensitive(shed, "outages")) {
 		err_set(er, ERR_CONFLICT,
 			"loadShedding.outages: read from the file %s (station_outages_file); change the file",
@@ -1564,7 +2094,7 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 			goto out;
 		}
 	derive_entries(app, nc);
-	if (keep_settings(app, nc, er))
+	if (keep_settings(e, nc, er))
 		goto out;
 	if (e->cfg.mode != nc->mode)
 		LOGI("station", "mode %s -> %s", station_mode_name(e->cfg.mode), station_mode_name(nc->mode));
@@ -1574,10 +2104,10 @@ int energy_apply_settings(struct csms *app, const cJSON *body, struct err_info *
 		e->ems_set = 1;
 		e->ems_grid = tg && !strcmp(tg->valuestring, "grid");
 		e->ems_w = sp->valuedouble;
-		e->ems_clock_ms = station_clock(app);
+		e->ems_clock_ms = station_clock(e);
 		station_remote_ems_set(e->st, e->ems_grid, e->ems_w, e->ems_clock_ms);
 	}
-	energy_step(app); /* in force at once */
+	energy_step(e); /* in force at once */
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
 	rc = 0;
 out:
@@ -1607,23 +2137,23 @@ static const struct meas_field meas_fields[] = {
 #undef MO
 #define NMEAS (sizeof meas_fields / sizeof meas_fields[0])
 
-int energy_accepts_measurements(struct csms *app, struct err_info *er)
+int energy_accepts_measurements(struct energy *e, struct err_info *er)
 {
-	struct energy *e = app->energy;
 	if (!e || e->kind != STATION_SRC_API)
-		return err_set(er, ERR_CONFLICT, "station_source is %s, not api",
+		return err_set(er, ERR_CONFLICT, "%s is %s, not api",
+			       !e || e->is_default ? "station_source" : "the site's station source",
 			       e ? station_src_kind_str(e->kind) : "off");
 	return 0;
 }
 
 /* {"pv_w", "load_w" or "grid_w" + "bat_w", "soc_pct", optional "pv3_w",
  * "on_grid", "timestamp"}: a station step on it at once. */
-int energy_push_measurements(struct csms *app, const cJSON *b, struct err_info *er)
+int energy_push_measurements(struct energy *e, const cJSON *b, struct err_info *er)
 {
-	struct energy *e = app->energy;
 	const cJSON *v;
-	if (energy_accepts_measurements(app, er))
+	if (energy_accepts_measurements(e, er))
 		return -1;
+	struct csms *app = e->app;
 	station_src_reading r;
 	station_source_reading_clear(&r);
 	int on_grid = 1;
@@ -1670,14 +2200,13 @@ int energy_push_measurements(struct csms *app, const cJSON *b, struct err_info *
 	e->rd = r;
 	e->have_rd = 1;
 	e->on_grid = on_grid;
-	energy_step(app);
+	energy_step(e);
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
 	return 0;
 }
 
-cJSON *energy_step_json(struct csms *app)
+cJSON *energy_step_json(struct energy *e)
 {
-	struct energy *e = app->energy;
 	if (!e)
 		return NULL;
 	cJSON *o = cJSON_CreateObject();
@@ -1688,17 +2217,17 @@ cJSON *energy_step_json(struct csms *app)
 }
 
 /* See prices_apply(); kept over a restart. */
-int energy_set_prices(struct csms *app, const cJSON *b, struct err_info *er)
+int energy_set_prices(struct energy *e, const cJSON *b, struct err_info *er)
 {
 	char err[160];
 	int n, slot;
 	int64_t start;
-	if (energy_running(app, er))
+	if (energy_running(e, er))
 		return -1;
-	if (prices_apply(app, b, &n, &start, &slot, err, sizeof err))
+	if (prices_apply(e, b, &n, &start, &slot, err, sizeof err))
 		return err_set(er, ERR_BAD_REQUEST, "%s", err);
 	char *text = cJSON_PrintUnformatted(b);
-	if (!text || store_meta_set(app->store, META_PRICES, text))
+	if (!text || store_meta_set(e->app->store, e->meta_prices, text))
 		LOGW("station", "price list not kept over a restart (store)");
 	free(text);
 	return 0;
@@ -1719,7 +2248,7 @@ int energy_set_outages(struct csms *app, const station_outage *o, int n, struct 
 {
 	struct energy *e = app->energy;
 	char err[256];
-	if (energy_running(app, er))
+	if (energy_running(e, er))
 		return -1;
 	if (n < 0 || n > STATION_MAX_OUTAGES)
 		return err_set(er, ERR_BAD_REQUEST, "loadShedding.outages: at most %d", STATION_MAX_OUTAGES);
@@ -1735,12 +2264,12 @@ int energy_set_outages(struct csms *app, const station_outage *o, int n, struct 
 		err_set(er, ERR_BAD_REQUEST, "%s", err);
 		goto out;
 	}
-	if (keep_settings(app, nc, er))
+	if (keep_settings(e, nc, er))
 		goto out;
 	e->cfg.n_outages = nc->n_outages;
 	memcpy(e->cfg.outages, nc->outages, sizeof e->cfg.outages);
 	station_plan_invalidate(e->st);
-	energy_step(app); /* in force at once */
+	energy_step(e); /* in force at once */
 	rc = 0;
 out:
 	free(nc);
@@ -1749,7 +2278,7 @@ out:
 
 int64_t energy_clock_ms(struct csms *app)
 {
-	return app->energy ? station_clock(app) : app->now_ms;
+	return app->energy ? station_clock(app->energy) : app->now_ms;
 }
 
 void energy_set_feed(struct csms *app, const char *name, cJSON *status)
@@ -1765,9 +2294,8 @@ void energy_set_feed(struct csms *app, const char *name, cJSON *status)
 		cJSON_AddItemToObject(e->feeds, name, status);
 }
 
-cJSON *energy_prices_json(struct csms *app)
+cJSON *energy_prices_json(struct energy *e)
 {
-	struct energy *e = app->energy;
 	char ts[40];
 	if (!e || !e->prices_n)
 		return NULL;

@@ -209,7 +209,7 @@ static int apply_prices(struct feed *f, const struct feed_slots *s, char *err, s
 			cJSON_CreateNumber(gross ? s->v[i]
 						 : (s->v[i] + cfg->price_fee) * (1 + cfg->price_vat)));
 	struct err_info e;
-	int rc = energy_set_prices(app, b, &e);
+	int rc = energy_set_prices(app->energy, b, &e);
 	cJSON_Delete(b);
 	if (rc)
 		snprintf(err, errlen, "the station refused the list: %.200s", e.msg);

@@ -352,7 +352,7 @@ static void pass(struct csms *app, struct mqtt_link *L, int full)
 {
 	if (full)
 		L->pass++;
-	cJSON *st = energy_live_json(app), *dlm = control_status_json(app), *limits = all_limits(app);
+	cJSON *st = energy_live_json(app->energy), *dlm = control_status_json(app), *limits = all_limits(app);
 	cJSON *chargers = api_json_chargers(app->store, NULL), *ch;
 	struct store_tx_filter f = { .active = 1 };
 	cJSON *active = api_json_transactions(app->store, &f);
@@ -557,7 +557,7 @@ static void command(struct csms *app, struct mqtt_link *L, const struct mqtt_msg
 	switch (c.cmd) {
 	case MQTT_HA_CMD_STATION_MODE:
 	case MQTT_HA_CMD_STATION_JSON:
-		rc = energy_running(app, &e) ? -1 : energy_apply_settings(app, c.body, &e);
+		rc = energy_running(app->energy, &e) ? -1 : energy_apply_settings(app->energy, c.body, &e);
 		break;
 	case MQTT_HA_CMD_CHARGER_MODE:
 	case MQTT_HA_CMD_MAX_CURRENT:

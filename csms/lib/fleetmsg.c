@@ -149,11 +149,15 @@ int fleetmsg_decode(const char *buf, size_t len, struct fleetmsg *m, const char 
 		if (whole(o, "s", 100, 599, &num))
 			goto bad;
 		m->status = (int)num;
-		*why = "the body is not an object";
+		*why = "the body is not an object or null";
 		cJSON *b = cJSON_DetachItemFromObjectCaseSensitive(o, "b");
-		if (!cJSON_IsObject(b)) {
+		if (!cJSON_IsObject(b) && !cJSON_IsNull(b)) {
 			cJSON_Delete(b);
 			goto bad;
+		}
+		if (cJSON_IsNull(b)) { /* an answer without a body (204), as encoded */
+			cJSON_Delete(b);
+			b = NULL;
 		}
 		m->payload = b;
 	}

@@ -36,9 +36,9 @@ struct fleetmsg {
 	char action[FLEETMSG_ACTION_MAX]; /* call: the OCPP action; api: the operation */
 	uint64_t req;                     /* call, api, reply: the asker's request number (1..10^15 - 1) */
 	int status;                       /* reply: HTTP status (100..599) */
-	cJSON *payload;                   /* call, api: the request payload (object); reply: the body;
+	cJSON *payload; /* call, api: the request payload (object); reply: the body (NULL: none, a 204);
 					     dlmin, dlmout: the values (object, checked by the reader) */
-	int64_t ref;                      /* ref: the row (>= 1) */
+	int64_t ref;    /* ref: the row (>= 1) */
 };
 
 /* 1 when s is a usable node id. */

@@ -159,51 +159,174 @@ static cJSON *parse(const char *json)
 	return j;
 }
 
+/* The kept text of a meta key is "" (a removed station's) or absent. */
+static int meta_empty(const char *key)
+{
+	char buf[64];
+	int rc = store_meta_get(app.store, key, buf, sizeof buf);
+	return rc == 1 || (rc == 0 && !buf[0]);
+}
+
+/* A site's own station (issue 15, item 4): made, refused, changed and
+ * removed through energy.c; a refusal makes nothing and keeps nothing. */
+static void test_site_stations(void)
+{
+	struct err_info e;
+	int created = -1;
+	cJSON *b = parse("{\"mode\":\"selfConsumption\"}");
+	CHECK(energy_site_put(&app, "garage", b, &created, &e) == -1 && e.kind == ERR_NOT_FOUND);
+	CHECK_STR(e.msg, "no site garage (GET /api/v1/sites lists them)");
+	CHECK(store_site_put(app.store, "garage", "Garage", "{}", app.now_ms) == 1);
+	CHECK(energy_of(&app, "garage") == NULL);
+	CHECK(energy_site_station(&app, "garage", &e) == -1 && e.kind == ERR_NOT_FOUND);
+	cJSON_Delete(b);
+	/* refused: nothing made, nothing kept */
+	static const struct {
+		const char *body, *msg;
+	} bad[] = {
+		{ "{\"source\":{\"type\":\"sim\"}}", "source.type: " },
+		{ "{\"source\":{\"type\":\"api\",\"host\":\"x\"}}",
+		  "source: an api source takes no other field" },
+		{ "{\"source\":{\"type\":\"modbus\"}}", "source.host: " },
+		{ "{\"source\":{\"type\":\"modbus\",\"host\":\"h\",\"port\":0}}", "source.port: " },
+		{ "{\"source\":{\"type\":\"modbus\",\"host\":\"h\",\"map\":\"nope\"}}", "source.map: " },
+		{ "{\"source\":{\"type\":\"api\",\"colour\":1}}", "source.colour: unknown field" },
+		{ "{\"source\":\"api\"}", "source: an object" },
+		{ "{\"mode\":\"warp\"}", "mode" },
+		{ "{\"battery\":{\"capacityWh\":-1}}", "battery.capacityWh" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		b = parse(bad[i].body);
+		CHECK(energy_site_put(&app, "garage", b, &created, &e) == -1 && e.kind == ERR_BAD_REQUEST);
+		CHECK_CONTAINS(e.msg, bad[i].msg);
+		CHECK(energy_of(&app, "garage") == NULL);
+		CHECK(meta_empty("station_source@garage") && meta_empty("station@garage"));
+		cJSON_Delete(b);
+	}
+	/* made: api source by default, settings kept */
+	b = parse("{\"mode\":\"tou\"}");
+	CHECK(energy_site_put(&app, "garage", b, &created, &e) == 0 && created == 1);
+	cJSON_Delete(b);
+	struct energy *g = energy_of(&app, "garage");
+	CHECK(g != NULL && g != app.energy && energy_site_station(&app, "garage", &e) == 0);
+	CHECK(!meta_empty("station_source@garage") && !meta_empty("station@garage"));
+	cJSON *o = energy_status_json(g);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "site")), "garage");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "mode")), "tou");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			  cJSON_GetObjectItemCaseSensitive(o, "source"), "type")),
+		  "api");
+	cJSON_Delete(o);
+	/* the default station is another one: its mode did not move */
+	o = energy_status_json(app.energy);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "mode")), "selfConsumption");
+	cJSON_Delete(o);
+	/* measurements go to the garage's station only */
+	b = parse("{\"pv_w\":4321,\"soc_pct\":50,\"load_w\":300}");
+	CHECK(energy_push_measurements(g, b, &e) == 0);
+	cJSON_Delete(b);
+	o = energy_source_json(app.energy);
+	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+		      cJSON_GetObjectItemCaseSensitive(o, "measurements"), "pvW")) != 4321);
+	cJSON_Delete(o);
+	/* changed: 200, the same station; a bad change changes nothing */
+	b = parse("{\"mode\":\"selfConsumption\"}");
+	CHECK(energy_site_put(&app, "garage", b, &created, &e) == 0 && created == 0);
+	CHECK(energy_of(&app, "garage") == g);
+	cJSON_Delete(b);
+	b = parse("{\"mode\":\"tou\",\"source\":{\"type\":\"modbus\"}}");
+	CHECK(energy_site_put(&app, "garage", b, &created, &e) == -1 && e.kind == ERR_BAD_REQUEST);
+	CHECK(energy_of(&app, "garage") == g);
+	cJSON_Delete(b);
+	o = energy_status_json(g);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "mode")), "selfConsumption");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			  cJSON_GetObjectItemCaseSensitive(o, "source"), "type")),
+		  "api");
+	cJSON_Delete(o);
+	/* the default site: "source" refused; its station cannot be deleted */
+	b = parse("{\"source\":{\"type\":\"api\"}}");
+	CHECK(energy_site_put(&app, "default", b, &created, &e) == -1 && e.kind == ERR_BAD_REQUEST);
+	CHECK_CONTAINS(e.msg, "source: the default site's source is the station_source setting");
+	cJSON_Delete(b);
+	CHECK(energy_site_delete(&app, "default", &e) == -1 && e.kind == ERR_CONFLICT);
+	/* a restart of the stations (sync from the store) finds the kept one */
+	energy_sync_sites(&app);
+	CHECK(energy_of(&app, "garage") == g);
+	/* removed: gone with what is kept */
+	CHECK(energy_site_delete(&app, "garage", &e) == 0);
+	CHECK(energy_of(&app, "garage") == NULL);
+	CHECK(meta_empty("station_source@garage") && meta_empty("station@garage"));
+	CHECK(energy_site_delete(&app, "garage", &e) == -1 && e.kind == ERR_NOT_FOUND);
+	energy_sync_sites(&app);
+	CHECK(energy_of(&app, "garage") == NULL);
+	/* made again from the store: what another node (or a restart) sees */
+	CHECK(store_meta_set(app.store, "station_source@garage", "{\"type\":\"api\"}") == 0);
+	CHECK(store_meta_set(app.store, "station@garage", "{\"mode\":\"feedIn\"}") == 0);
+	energy_sync_sites(&app);
+	g = energy_of(&app, "garage");
+	CHECK(g != NULL);
+	o = energy_status_json(g);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "mode")), "feedIn");
+	cJSON_Delete(o);
+	/* changed by another node: read again */
+	CHECK(store_meta_set(app.store, "station@garage", "{\"mode\":\"tou\"}") == 0);
+	energy_sync_sites(&app);
+	CHECK(energy_of(&app, "garage") == g);
+	o = energy_status_json(g);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "mode")), "tou");
+	cJSON_Delete(o);
+	/* removed by another node */
+	CHECK(store_meta_set(app.store, "station_source@garage", "") == 0);
+	energy_sync_sites(&app);
+	CHECK(energy_of(&app, "garage") == NULL);
+}
+
 /* energy.c without HTTP, before the station runs and with an api source. */
 static void test_energy(void)
 {
 	struct err_info e;
 	cJSON *b = parse("{\"mode\":\"selfConsumption\"}");
-	CHECK(energy_running(&app, &e) == -1 && e.kind == ERR_UNAVAILABLE);
+	CHECK(energy_running(app.energy, &e) == -1 && e.kind == ERR_UNAVAILABLE);
 	CHECK_STR(e.msg, "the station is not running");
-	CHECK(energy_status_json(&app) == NULL);
-	CHECK(energy_apply_settings(&app, b, &e) == -1 && e.kind == ERR_UNAVAILABLE);
-	CHECK(energy_set_prices(&app, b, &e) == -1 && e.kind == ERR_UNAVAILABLE);
-	CHECK(energy_accepts_measurements(&app, &e) == -1 && e.kind == ERR_CONFLICT);
+	CHECK(energy_status_json(app.energy) == NULL);
+	CHECK(energy_apply_settings(app.energy, b, &e) == -1 && e.kind == ERR_UNAVAILABLE);
+	CHECK(energy_set_prices(app.energy, b, &e) == -1 && e.kind == ERR_UNAVAILABLE);
+	CHECK(energy_accepts_measurements(app.energy, &e) == -1 && e.kind == ERR_CONFLICT);
 	CHECK_STR(e.msg, "station_source is off, not api");
 	cJSON_Delete(b);
 
 	char err[256];
 	CHECK(config_set(&app.cfg, "station_source", "api", err, sizeof err) == 0);
 	CHECK(energy_init(&app, err, sizeof err) == 0);
-	CHECK(energy_running(&app, &e) == 0 && energy_accepts_measurements(&app, &e) == 0);
+	CHECK(energy_running(app.energy, &e) == 0 && energy_accepts_measurements(app.energy, &e) == 0);
 	/* a setpoint outside remoteEms: a conflict, and the mode stays */
 	b = parse("{\"remoteEms\":{\"setpointW\":100}}");
-	CHECK(energy_apply_settings(&app, b, &e) == -1 && e.kind == ERR_CONFLICT);
+	CHECK(energy_apply_settings(app.energy, b, &e) == -1 && e.kind == ERR_CONFLICT);
 	CHECK_CONTAINS(e.msg, "remoteEms.setpointW: the mode is ");
 	CHECK(meta_absent("station"));
 	cJSON_Delete(b);
 	b = parse("{\"pv_w\":100,\"soc_pct\":101,\"load_w\":300}");
-	CHECK(energy_push_measurements(&app, b, &e) == -1 && e.kind == ERR_BAD_REQUEST);
+	CHECK(energy_push_measurements(app.energy, b, &e) == -1 && e.kind == ERR_BAD_REQUEST);
 	CHECK_STR(e.msg, "soc_pct: a number from 0 to 100");
 	cJSON_Delete(b);
 	b = parse("{\"pv_w\":100,\"soc_pct\":50,\"load_w\":300}");
-	CHECK(energy_push_measurements(&app, b, &e) == 0);
-	cJSON *o = energy_step_json(&app);
+	CHECK(energy_push_measurements(app.energy, b, &e) == 0);
+	cJSON *o = energy_step_json(app.energy);
 	CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "outputs")));
 	CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "live")));
 	cJSON_Delete(o);
 	cJSON_Delete(b);
 	/* prices: a refused list leaves none in force; an accepted one is summed up */
 	b = parse("{\"start\":\"2024-01-01T00:10:00Z\",\"importPrice\":[0.1]}");
-	CHECK(energy_set_prices(&app, b, &e) == -1 && e.kind == ERR_BAD_REQUEST);
+	CHECK(energy_set_prices(app.energy, b, &e) == -1 && e.kind == ERR_BAD_REQUEST);
 	CHECK_STR(e.msg, "start: must be on a full hour boundary");
-	CHECK(energy_prices_json(&app) == NULL && meta_absent("station_prices"));
+	CHECK(energy_prices_json(app.energy) == NULL && meta_absent("station_prices"));
 	cJSON_Delete(b);
 	b = parse("{\"start\":\"2024-01-01T00:00:00Z\",\"slotS\":900,\"importPrice\":[0.1,0.2,0.3]}");
-	CHECK(energy_set_prices(&app, b, &e) == 0);
+	CHECK(energy_set_prices(app.energy, b, &e) == 0);
 	cJSON_Delete(b);
-	o = energy_prices_json(&app);
+	o = energy_prices_json(app.energy);
 	char *text = cJSON_PrintUnformatted(o);
 	CHECK_STR(text,
 		  "{\"start\":\"2024-01-01T00:00:00.000Z\",\"slotS\":900,\"count\":3,"
@@ -211,6 +334,7 @@ static void test_energy(void)
 	free(text);
 	cJSON_Delete(o);
 	CHECK(!meta_absent("station_prices"));
+	test_site_stations();
 	energy_free(&app);
 }
 

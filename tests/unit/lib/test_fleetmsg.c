@@ -66,6 +66,14 @@ static void round_trips(void)
 	CHECK(!decodes("{\"t\":\"api\",\"n\":\"a\",\"a\":\"stationGet\",\"id\":3,\"p\":[]}")); /* no object */
 	CHECK(decodes("{\"t\":\"api\",\"n\":\"a\",\"a\":\"stationGet\",\"id\":3,\"p\":{}}"));
 
+	/* an answer without a body (a 204): encoded as null, read back as none */
+	struct fleetmsg nb = { .type = FLEETMSG_REPLY, .from = "n1", .req = 4, .status = 204 };
+	text = fleetmsg_encode(&nb);
+	CHECK(text && fleetmsg_decode(text, strlen(text), &back, &why) == 0);
+	CHECK(back.status == 204 && back.payload == NULL && back.req == 4);
+	free(text);
+	fleetmsg_free(&back);
+
 	CHECK(decodes("{\"t\":\"drop\",\"n\":\"a\",\"c\":\"CP1\"}"));
 	CHECK(decodes("{\"t\":\"reload\",\"n\":\"a\",\"c\":\"CP1\"}"));
 	CHECK(!decodes("{\"t\":\"reload\",\"n\":\"a\"}")); /* whose settings? */
