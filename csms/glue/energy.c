@@ -1,12 +1,15 @@
-/* energy.c: the station in the daemon. Each tick builds the station input
- * from the data source (a simulated house, a Modbus inverter, or readings
- * pushed through the API) and the chargers' OCPP state, runs station_step()
- * and hands the outputs on: the battery setpoint to the source, the EV
- * targets to control.c (energy_ev_target), controlled loads to coils or the
- * API. Settings changed through the API are kept in the store (meta
- * "station") and win over the station_settings file at the next start.
- * The API's routes (api/api_station.c) only carry JSON to and from here. */
+/* energy.c: a station in the daemon (the default site's, or another
+ * site's: energy_sites.c). Each tick builds the station input from the
+ * data source (a simulated house, a Modbus inverter, or readings pushed
+ * through the API) and its site's chargers' OCPP state, runs
+ * station_step() and hands the outputs on: the battery setpoint to the
+ * source, the EV targets to control.c (energy_ev_target), controlled
+ * loads to coils or the API. Settings changed through the API are kept in
+ * the store (meta "station") and win over the station_settings file at
+ * the next start. The API's routes (api/api_station.c) only carry JSON to
+ * and from here; what they read is energy_json.c's. */
 #include "energy.h"
+#include "energy_internal.h"
 #include "charger.h"
 #include "alarms.h"
 #include "control.h"
@@ -31,84 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define META_SETTINGS "station"
-#define META_PRICES "station_prices"
-#define META_FORECAST "station_forecast" /* what the optimiser learned (station_forecast_io.c) */
-#define META_SOURCE "station_source"     /* another site's source; "" or absent: no station */
-#define SITES_SYNC_MS 5000               /* a fleet node reads the kept stations this often */
-#define FORECAST_SAVE_MS (10 * 60000)    /* kept at most this often (real time), and at the end */
-#define META_MAX (256 * 1024)            /* largest settings / price list text kept */
-#define MAX_POWER_W 1e7                  /* plausibility bound of pushed powers */
-#define FUTURE_SLACK_MS 60000            /* a pushed timestamp may be this far ahead of us */
-#define ENERGY_MAX_OUTAGES 16            /* station_sim_outages entries */
-
-/* One per site with a station: the default site's (app->energy) from
- * energy_init to energy_free, another site's (a list from app->energy's
- * next) from its first PUT /api/v1/sites/{id}/station (or, at start and
- * in a fleet, from what the store keeps) to its DELETE. */
-struct energy {
-	struct csms *app;
-	struct energy *next;     /* the other sites' stations (on the default one's list) */
-	char site[STORE_ID_MAX]; /* STORE_SITE_DEFAULT for app->energy */
-	int is_default;
-	station_src_opts opts; /* the modbus source's options (host, port, unit, map) */
-	char map_spec[256];    /* the map as given (a name or a file) */
-	char meta_settings[STORE_ID_MAX + 24], meta_prices[STORE_ID_MAX + 24];
-	char meta_forecast[STORE_ID_MAX + 24], meta_source[STORE_ID_MAX + 24];
-	uint64_t kept_hash; /* of the kept settings (and source) last applied or written */
-	int64_t synced_ms;  /* the default one's: the last energy_sync_sites */
-	int lead;           /* this node ran the site's loop at the last tick */
-	char alarm_src[4][STORE_ID_MAX + 24];
-	station_config cfg; /* the settings */
-	station_config eff; /* cfg + chargers known only through their chargingMode setting */
-	unsigned char from_charger[STATION_MAX_CHARGERS]; /* eff entry came from a charger setting */
-	station_charger_cfg charger_default;
-	station_config *file_cfg; /* defaults + the station_settings file: what "api" differs from */
-	cJSON *file_keys;         /* the top-level keys the file gives (an object of true) */
-	station_state *st;        /* ~100 KB: the planner's tables */
-	cJSON *feeds; /* {"prices": {...}, "pvForecast": {...}}: integ/'s reports (energy_set_feed) */
-	station_input in;
-	station_output out;
-	int have_out;
-	const char *stale; /* why the last step ran on safe outputs, NULL when it did not */
-	int64_t next_tick_ms;
-	int64_t clock_ms; /* station clock of the last step (simulated time with sim) */
-	uint64_t steps;
-	/* source */
-	station_src_kind kind;
-	station_source *src;
-	int map_gross; /* the map's load register includes EVs and controlled loads */
-	char map_name[32];
-	station_src_reading rd; /* the measurement the last step used; ts_ms on our clock */
-	int have_rd;
-	uint64_t seq;
-	station_src_health health;
-	int on_grid;      /* api may report an outage */
-	int last_on_grid; /* of the last step, to log a change */
-	/* the simulated house's outages (station_sim_outages): [start, end) ms, simulated time */
-	int n_outages;
-	int64_t outages[ENERGY_MAX_OUTAGES][2];
-	/* the simulated house: the source sim's, and the DLM sensor sim's
-	 * whatever the source (then with an idle battery) */
-	station_house house;
-	int64_t sim_real0, sim_t0;
-	/* remote EMS setpoint as last given, for GET */
-	int ems_set, ems_grid;
-	double ems_w;
-	int64_t ems_clock_ms;
-	/* the learned forecast as kept in the store */
-	int fc_restored;     /* it was loaded at start */
-	int fc_started;      /* init finished: energy_free may save */
-	int64_t fc_saved_ms; /* real time of the last save */
-	uint32_t fc_saved_n; /* fc.load_mean_n then: nothing new, nothing written */
-	/* price list summary, for GET */
-	int64_t prices_start_ms;
-	int prices_slot_s, prices_n;
-	/* the site alarms of the station (energy_alarms), from energy_init on */
-	int64_t started_ms;
-	struct alarms_watch alarm_source, alarm_ems, alarm_peak, alarm_offgrid;
-};
-
 #define OFFGRID_UNSERVED_MIN_W 1.0 /* unserved power below this is rounding, not an overload */
 
 /* ---- clocks ---- */
@@ -121,7 +46,7 @@ static int64_t house_clock(const struct energy *e)
 }
 
 /* The station's clock: the simulated house's when it is the source. */
-static int64_t station_clock(const struct energy *e)
+int64_t energy_station_clock(const struct energy *e)
 {
 	return e->kind == STATION_SRC_SIM ? house_clock(e) : e->app->now_ms;
 }
@@ -178,7 +103,7 @@ static struct charger *known_charger(struct csms *app, const char *id)
 }
 
 /* Every entry of c that names a known charger takes its settings. */
-static void derive_entries(struct csms *app, station_config *c)
+void energy_derive_entries(struct csms *app, station_config *c)
 {
 	for (int i = 0; i < c->n_chargers; i++) {
 		const struct charger *ch = known_charger(app, c->chargers[i].id);
@@ -231,7 +156,7 @@ static void build_effective(struct energy *e)
 	 * currents; the station's own clamp works on modelled loads and would
 	 * cut the cars a second time. */
 	e->eff.breaker_a = 0;
-	derive_entries(app, &e->eff);
+	energy_derive_entries(app, &e->eff);
 	memset(e->from_charger, 0, sizeof e->from_charger);
 	for (const struct charger *c = charger_first(app->chargers); c; c = c->next)
 		if (c->session)
@@ -326,7 +251,7 @@ static double ev_inputs(struct energy *e, station_input *in)
 
 /* ---- the step ---- */
 
-static void take_reading(struct energy *e)
+void energy_take_reading(struct energy *e)
 {
 	station_src_reading r;
 	uint64_t seq;
@@ -460,7 +385,7 @@ double energy_generation_w(const struct energy *e)
 static void energy_alarms(struct energy *e);
 /* The learned forecast over a restart (below, with the API). */
 static void forecast_load(struct energy *e);
-static void forecast_save(struct energy *e, int force);
+void energy_forecast_save(struct energy *e, int force);
 
 int energy_grid_state(struct csms *app, int *on_grid, double *unserved_w)
 {
@@ -475,7 +400,7 @@ int energy_grid_state(struct csms *app, int *on_grid, double *unserved_w)
 static void energy_step(struct energy *e)
 {
 	struct csms *app = e->app;
-	int64_t t = station_clock(e);
+	int64_t t = energy_station_clock(e);
 	build_effective(e);
 	phase_switch_gate(e);
 	station_input *in = &e->in;
@@ -486,7 +411,7 @@ static void energy_step(struct energy *e)
 		e->rd.ts_ms = app->now_ms;
 		e->have_rd = 1;
 	} else if (e->kind == STATION_SRC_MODBUS) {
-		take_reading(e);
+		energy_take_reading(e);
 	}
 	const station_src_reading *r = &e->rd;
 	/* the simulated house is measured at every step: its age does not count */
@@ -528,7 +453,7 @@ static void energy_step(struct energy *e)
 	if (e->is_default) /* the history is the default site's house */
 		history_station_step(app, t, &e->eff, e->st, in, &e->rd, &e->out, e->stale);
 	if (e->fc_started)
-		forecast_save(e, 0);
+		energy_forecast_save(e, 0);
 }
 
 /* The station's site alarms after a step, each raised and cleared with
@@ -593,7 +518,7 @@ void energy_wake(struct csms *app)
 {
 	for (struct energy *e = app->energy; e; e = e->next)
 		if (e->src)
-			take_reading(e);
+			energy_take_reading(e);
 }
 
 int energy_ev_target(const struct energy *e, const char *charger_id, double *target_a, int *phases)
@@ -655,7 +580,7 @@ out:
 }
 
 /* The kept text of a meta key (malloc'd) or NULL when absent. */
-static char *meta_text(struct csms *app, const char *key)
+char *energy_meta_text(struct csms *app, const char *key)
 {
 	char *buf = malloc(META_MAX);
 	if (!buf)
@@ -875,8 +800,8 @@ static int start_source(struct energy *e, char *err, size_t errlen)
 
 /* A new station for site (its source's kind and options given), with the
  * defaults: not started, not on any list. NULL when out of memory. */
-static struct energy *station_new(struct csms *app, const char *site, station_src_kind kind,
-				  const station_src_opts *opts, const char *map_spec)
+struct energy *energy_new(struct csms *app, const char *site, station_src_kind kind,
+			  const station_src_opts *opts, const char *map_spec)
 {
 	struct energy *e = calloc(1, sizeof *e);
 	char e2[256];
@@ -924,12 +849,12 @@ static struct energy *station_new(struct csms *app, const char *site, station_sr
 	return e;
 }
 
-static void station_free(struct energy *e)
+void energy_free_one(struct energy *e)
 {
 	if (!e)
 		return;
 	if (e->fc_started)
-		forecast_save(e, 1); /* committed by the last turn's commit */
+		energy_forecast_save(e, 1); /* committed by the last turn's commit */
 	station_source_stop(e->src);
 	free(e->file_cfg);
 	cJSON_Delete(e->file_keys);
@@ -939,7 +864,7 @@ static void station_free(struct energy *e)
 }
 
 /* 64-bit FNV-1a of the kept texts, to see another node's change. */
-static uint64_t text_hash(const char *a, const char *b)
+uint64_t energy_text_hash(const char *a, const char *b)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (const char *t = a ? a : ""; *t; t++)
@@ -952,7 +877,7 @@ static uint64_t text_hash(const char *a, const char *b)
 
 /* The kept settings (meta) over the file's (file_cfg, or the defaults):
  * at start, and when another node changed them. */
-static void apply_kept(struct energy *e, const char *kept)
+void energy_apply_kept(struct energy *e, const char *kept)
 {
 	char e2[256];
 	bool confirm;
@@ -970,17 +895,17 @@ static void apply_kept(struct energy *e, const char *kept)
 
 /* Settings, learned forecast and prices as kept, the source started, a
  * first step: the end of a station's start. 0, or -1 with err. */
-static int station_start(struct energy *e, char *err, size_t errlen)
+int energy_start(struct energy *e, char *err, size_t errlen)
 {
 	struct csms *app = e->app;
 	char e2[256];
 	if (!e->file_cfg && (e->file_cfg = malloc(sizeof *e->file_cfg)))
 		*e->file_cfg = e->cfg; /* what "api" differs from in GET's origin */
-	char *kept = meta_text(app, e->meta_settings);
-	char *src = e->is_default ? NULL : meta_text(app, e->meta_source);
+	char *kept = energy_meta_text(app, e->meta_settings);
+	char *src = e->is_default ? NULL : energy_meta_text(app, e->meta_source);
 	if (kept && kept[0])
-		apply_kept(e, kept);
-	e->kept_hash = text_hash(kept, src);
+		energy_apply_kept(e, kept);
+	e->kept_hash = energy_text_hash(kept, src);
 	free(kept);
 	free(src);
 	/* A charger's own settings decide its mode, phases and maximum: say
@@ -1004,7 +929,7 @@ static int station_start(struct energy *e, char *err, size_t errlen)
 	forecast_load(e);
 	if (start_source(e, err, errlen))
 		return -1;
-	char *prices = meta_text(app, e->meta_prices);
+	char *prices = energy_meta_text(app, e->meta_prices);
 	if (prices && prices[0]) {
 		cJSON *j = cJSON_Parse(prices);
 		int n, slot;
@@ -1032,7 +957,7 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 	station_source_opts_defaults(&o);
 	if (kind == STATION_SRC_MODBUS && source_opts(c, &o, err, errlen))
 		return -1;
-	struct energy *e = station_new(app, STORE_SITE_DEFAULT, kind, &o, c->station_map);
+	struct energy *e = energy_new(app, STORE_SITE_DEFAULT, kind, &o, c->station_map);
 	if (!e) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -1049,7 +974,7 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 		cJSON_Delete(fj);
 		free(ftext);
 	}
-	if (station_start(e, err, errlen))
+	if (energy_start(e, err, errlen))
 		goto fail;
 	energy_sync_sites(app); /* the other sites' stations as kept */
 	return 0;
@@ -1066,439 +991,10 @@ void energy_free(struct csms *app)
 	while (e->next) {
 		struct energy *n = e->next;
 		e->next = n->next;
-		station_free(n);
+		energy_free_one(n);
 	}
-	station_free(e);
+	energy_free_one(e);
 	app->energy = NULL;
-}
-
-/* ---- the other sites' stations ---- */
-
-struct energy *energy_of(struct csms *app, const char *site)
-{
-	for (struct energy *e = app->energy; e; e = e->next)
-		if (!strcmp(e->site, site))
-			return e;
-	return NULL;
-}
-
-/* A site's "source": {"type": "api"} or {"type": "modbus", "host", "port",
- * "unit", "map", "pollMs"}; NULL is api. 0, or -1 with err naming the
- * field. */
-static int source_from_json(const cJSON *j, station_src_kind *kind, station_src_opts *o, char *map_spec,
-			    size_t map_len, char *err, size_t errlen)
-{
-	static const char *const known[] = { "type", "host", "port", "unit", "map", "pollMs" };
-	char e2[200];
-	const cJSON *v;
-	station_source_opts_defaults(o);
-	*kind = STATION_SRC_API;
-	snprintf(map_spec, map_len, "%s", "victron-gx");
-	if (!j)
-		return 0;
-	if (!cJSON_IsObject(j)) {
-		snprintf(err, errlen, "source: an object {\"type\": \"api\"|\"modbus\", ...}");
-		return -1;
-	}
-	cJSON_ArrayForEach(v, j)
-	{
-		size_t k;
-		for (k = 0; k < sizeof known / sizeof known[0]; k++)
-			if (!strcmp(known[k], v->string))
-				break;
-		if (k == sizeof known / sizeof known[0]) {
-			snprintf(err, errlen,
-				 "source.%s: unknown field (type, host, port, unit, map, pollMs)", v->string);
-			return -1;
-		}
-	}
-	v = cJSON_GetObjectItemCaseSensitive(j, "type");
-	if (!cJSON_IsString(v) || (strcmp(v->valuestring, "api") && strcmp(v->valuestring, "modbus"))) {
-		snprintf(err, errlen,
-			 "source.type: \"api\" (measurements pushed) or \"modbus\" (the simulated house "
-			 "is the default site's)");
-		return -1;
-	}
-	if (!strcmp(v->valuestring, "api")) {
-		if (cJSON_GetArraySize(j) > 1) {
-			snprintf(err, errlen, "source: an api source takes no other field");
-			return -1;
-		}
-		return 0;
-	}
-	*kind = STATION_SRC_MODBUS;
-	v = cJSON_GetObjectItemCaseSensitive(j, "host");
-	if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= sizeof o->host) {
-		snprintf(err, errlen, "source.host: the Modbus TCP device's host name or address");
-		return -1;
-	}
-	snprintf(o->host, sizeof o->host, "%s", v->valuestring);
-	static const struct {
-		const char *name;
-		int lo, hi;
-		size_t off;
-	} nums[] = {
-		{ "port", 1, 65535, offsetof(station_src_opts, port) },
-		{ "unit", 0, 255, offsetof(station_src_opts, unit) },
-		{ "pollMs", 100, 60000, offsetof(station_src_opts, poll_ms) },
-	};
-	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-		v = cJSON_GetObjectItemCaseSensitive(j, nums[i].name);
-		if (!v)
-			continue;
-		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-		    v->valuedouble < nums[i].lo || v->valuedouble > nums[i].hi) {
-			snprintf(err, errlen, "source.%s: a whole number from %d to %d", nums[i].name,
-				 nums[i].lo, nums[i].hi);
-			return -1;
-		}
-		*(int *)((char *)o + nums[i].off) = (int)v->valuedouble;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(j, "map");
-	if (v && (!cJSON_IsString(v) || strlen(v->valuestring) >= map_len)) {
-		snprintf(err, errlen, "source.map: a map name or file");
-		return -1;
-	}
-	if (v)
-		snprintf(map_spec, map_len, "%s", v->valuestring);
-	if (station_source_map_resolve(map_spec, &o->map, e2, sizeof e2)) {
-		snprintf(err, errlen, "source.map: %s", e2);
-		return -1;
-	}
-	if (o->timeout_ms > o->poll_ms * 2)
-		o->timeout_ms = o->poll_ms * 2;
-	if (station_source_check(o, e2, sizeof e2)) {
-		snprintf(err, errlen, "source: %s", e2);
-		return -1;
-	}
-	return 0;
-}
-
-/* The source as kept (meta META_SOURCE@site) and given back: malloc'd. */
-static char *source_text(station_src_kind kind, const station_src_opts *o, const char *map_spec)
-{
-	cJSON *j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "type", station_src_kind_str(kind));
-	if (kind == STATION_SRC_MODBUS) {
-		cJSON_AddStringToObject(j, "host", o->host);
-		cJSON_AddNumberToObject(j, "port", o->port);
-		cJSON_AddNumberToObject(j, "unit", o->unit);
-		cJSON_AddStringToObject(j, "map", map_spec);
-		cJSON_AddNumberToObject(j, "pollMs", o->poll_ms);
-	}
-	char *t = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
-	return t;
-}
-
-/* A kept station started for site: NULL (logged) when its source or start
- * fails. */
-static struct energy *site_station_start(struct csms *app, const char *site, const char *src_text)
-{
-	char err[256], map[256];
-	station_src_kind kind;
-	station_src_opts o;
-	cJSON *j = cJSON_Parse(src_text);
-	int rc = j ? source_from_json(j, &kind, &o, map, sizeof map, err, sizeof err) : -1;
-	cJSON_Delete(j);
-	struct energy *e = NULL;
-	if (rc == 0 && !(e = station_new(app, site, kind, &o, map)))
-		snprintf(err, sizeof err, "out of memory");
-	if (e && station_start(e, err, sizeof err)) {
-		e->fc_started = 0;
-		station_free(e);
-		e = NULL;
-	}
-	if (!e)
-		LOGE("station", "site %s: the kept station is not started: %s", site, j ? err : "not JSON");
-	return e;
-}
-
-static void list_add(struct csms *app, struct energy *n)
-{
-	struct energy **p = &app->energy->next;
-	while (*p)
-		p = &(*p)->next;
-	*p = n;
-}
-
-static void list_drop(struct csms *app, struct energy *n)
-{
-	for (struct energy **p = &app->energy->next; *p; p = &(*p)->next)
-		if (*p == n) {
-			*p = n->next;
-			return;
-		}
-}
-
-/* Clears the station's alarms (it goes away with them raised). */
-static void alarms_drop(struct energy *e)
-{
-	struct alarms_watch *w[4] = { &e->alarm_source, &e->alarm_ems, &e->alarm_peak, &e->alarm_offgrid };
-	for (int i = 0; i < 4; i++)
-		alarms_site_watch(e->app, w[i], "station", NULL, NULL);
-}
-
-struct site_ids {
-	int n;
-	char id[64][STORE_ID_MAX];
-};
-
-static int collect_site(void *arg, const struct store_site_row *r)
-{
-	struct site_ids *ids = arg;
-	if (ids->n < 64 && strcmp(r->id, STORE_SITE_DEFAULT))
-		snprintf(ids->id[ids->n++], STORE_ID_MAX, "%s", r->id);
-	return 0;
-}
-
-void energy_sync_sites(struct csms *app)
-{
-	struct energy *d = app->energy;
-	struct site_ids ids = { 0 };
-	if (!d || store_site_each(app->store, NULL, collect_site, &ids) < 0)
-		return;
-	d->synced_ms = app->now_ms;
-	/* the default site's settings another node changed */
-	char *kept = meta_text(app, d->meta_settings);
-	if (kept && text_hash(kept, NULL) != d->kept_hash) {
-		d->kept_hash = text_hash(kept, NULL);
-		apply_kept(d, kept);
-		station_plan_invalidate(d->st);
-		LOGI("station", "settings read again (changed by another node)");
-	}
-	free(kept);
-	/* stations of sites that are gone */
-	for (struct energy *e = d->next, *n; e; e = n) {
-		n = e->next;
-		int i;
-		for (i = 0; i < ids.n && strcmp(ids.id[i], e->site); i++)
-			;
-		if (i == ids.n) {
-			list_drop(app, e);
-			alarms_drop(e);
-			e->fc_started = 0;
-			station_free(e);
-		}
-	}
-	for (int i = 0; i < ids.n; i++) {
-		struct energy *e = energy_of(app, ids.id[i]);
-		char key[STORE_ID_MAX + 24];
-		snprintf(key, sizeof key, "%s@%s", META_SOURCE, ids.id[i]);
-		char *src = meta_text(app, key);
-		if (!src || !src[0]) { /* none kept: none here either */
-			if (e) {
-				LOGI("station", "site %s: station removed (by another node)", e->site);
-				list_drop(app, e);
-				alarms_drop(e);
-				e->fc_started = 0;
-				station_free(e);
-			}
-		} else if (!e) {
-			if ((e = site_station_start(app, ids.id[i], src)))
-				list_add(app, e);
-		} else {
-			char *set = meta_text(app, e->meta_settings);
-			char *now = source_text(e->kind, &e->opts, e->map_spec);
-			if (text_hash(set, src) != e->kept_hash) {
-				if (!now || strcmp(now, src)) { /* a new source: the station starts again */
-					list_drop(app, e);
-					alarms_drop(e);
-					station_free(e);
-					if ((e = site_station_start(app, ids.id[i], src)))
-						list_add(app, e);
-				} else {
-					e->kept_hash = text_hash(set, src);
-					if (set && set[0])
-						apply_kept(e, set);
-					station_plan_invalidate(e->st);
-					LOGI("station",
-					     "site %s: settings read again (changed by another node)",
-					     e->site);
-				}
-			}
-			free(now);
-			free(set);
-		}
-		free(src);
-	}
-}
-
-/* The hash of what is kept now, after this node wrote it. */
-static void rehash(struct energy *e)
-{
-	char *set = meta_text(e->app, e->meta_settings);
-	char *src = e->is_default ? NULL : meta_text(e->app, e->meta_source);
-	e->kept_hash = text_hash(set, src);
-	free(set);
-	free(src);
-}
-
-struct site_found {
-	int found;
-};
-
-static int found_site(void *arg, const struct store_site_row *r)
-{
-	(void)r;
-	((struct site_found *)arg)->found = 1;
-	return 0;
-}
-
-int energy_site_known(struct csms *app, const char *site, struct err_info *er)
-{
-	struct site_found f = { 0 };
-	int rc = store_site_each(app->store, site, found_site, &f);
-	if (rc < 0)
-		return err_set(er, ERR_INTERNAL, "cannot read the sites");
-	if (!f.found)
-		return err_set(er, ERR_NOT_FOUND, "no site %s (GET /api/v1/sites lists them)", site);
-	return 0;
-}
-
-int energy_site_station(struct csms *app, const char *site, struct err_info *er)
-{
-	if (energy_site_known(app, site, er))
-		return -1;
-	if (!energy_of(app, site))
-		return err_set(er, !strcmp(site, STORE_SITE_DEFAULT) ? ERR_UNAVAILABLE : ERR_NOT_FOUND,
-			       "site %s has no station (PUT /api/v1/sites/%s/station makes one)", site, site);
-	return 0;
-}
-
-int energy_site_put(struct csms *app, const char *site, const cJSON *body, int *created, struct err_info *er)
-{
-	char err[256], map[256];
-	*created = 0;
-	if (energy_site_known(app, site, er))
-		return -1;
-	if (!cJSON_IsObject(body))
-		return err_set(er, ERR_BAD_REQUEST, "body: a JSON object of station settings");
-	const cJSON *sj = cJSON_GetObjectItemCaseSensitive(body, "source");
-	struct energy *e = energy_of(app, site);
-	if (!strcmp(site, STORE_SITE_DEFAULT)) {
-		if (sj)
-			return err_set(er, ERR_BAD_REQUEST,
-				       "source: the default site's source is the station_source setting");
-		return energy_apply_settings(e, body, er);
-	}
-	station_src_kind kind;
-	station_src_opts o;
-	if (sj || !e) {
-		if (source_from_json(sj, &kind, &o, map, sizeof map, err, sizeof err))
-			return err_set(er, ERR_BAD_REQUEST, "%s", err);
-	} else {
-		kind = e->kind;
-		o = e->opts;
-		snprintf(map, sizeof map, "%s", e->map_spec);
-	}
-	cJSON *settings = cJSON_Duplicate(body, 1);
-	if (!settings)
-		return err_set(er, ERR_INTERNAL, "out of memory");
-	cJSON_DeleteItemFromObjectCaseSensitive(settings, "source");
-	char *src = source_text(kind, &o, map);
-	char *old = e ? source_text(e->kind, &e->opts, e->map_spec) : NULL;
-	int rc = -1, fresh = !e || !old || strcmp(old, src);
-	struct energy *n = NULL;
-	if (fresh) {
-		/* a new station, or a new source: started beside the old one,
-		 * in its place once the settings are taken */
-		n = station_new(app, site, kind, &o, map);
-		if (!n) {
-			err_set(er, ERR_INTERNAL, "out of memory");
-			goto out;
-		}
-		if (e) { /* the settings so far, and what it learned, go on */
-			forecast_save(e, 1);
-			n->cfg = e->cfg;
-			if (station_start(n, err, sizeof err)) {
-				err_set(er, ERR_BAD_REQUEST, "%s", err);
-				goto out;
-			}
-		} else if (station_start(n, err, sizeof err)) {
-			err_set(er, ERR_BAD_REQUEST, "%s", err);
-			goto out;
-		}
-	}
-	if (energy_apply_settings(fresh ? n : e, settings, er))
-		goto out;
-	if (fresh && (!src || store_meta_set(app->store, n->meta_source, src))) {
-		err_set(er, ERR_INTERNAL, "cannot store the station's source");
-		goto out;
-	}
-	if (fresh) {
-		if (e) {
-			list_drop(app, e);
-			alarms_drop(e);
-			e->fc_started = 0;
-			station_free(e);
-			LOGI("station", "site %s: source %s", site, station_src_kind_str(kind));
-		} else
-			*created = 1;
-		list_add(app, n);
-		e = n;
-		n = NULL;
-	}
-	rehash(e);
-	rc = 0;
-out:
-	if (n) {
-		n->fc_started = 0; /* nothing of a refused station is kept */
-		station_free(n);
-	}
-	free(src);
-	free(old);
-	cJSON_Delete(settings);
-	return rc;
-}
-
-int energy_site_delete(struct csms *app, const char *site, struct err_info *er)
-{
-	if (energy_site_known(app, site, er))
-		return -1;
-	if (!strcmp(site, STORE_SITE_DEFAULT))
-		return err_set(er, ERR_CONFLICT, "the default site's station is set by station_source");
-	struct energy *e = energy_of(app, site);
-	if (!e)
-		return err_set(er, ERR_NOT_FOUND, "site %s has no station", site);
-	return energy_site_forget(app, site, er);
-}
-
-int energy_site_forget(struct csms *app, const char *site, struct err_info *er)
-{
-	char key[STORE_ID_MAX + 24];
-	static const char *const metas[] = { META_SOURCE, META_SETTINGS, META_PRICES, META_FORECAST };
-	if (!strcmp(site, STORE_SITE_DEFAULT))
-		return 0;
-	for (size_t i = 0; i < sizeof metas / sizeof metas[0]; i++) {
-		snprintf(key, sizeof key, "%s@%s", metas[i], site);
-		if (store_meta_set(app->store, key, ""))
-			return err_set(er, ERR_INTERNAL, "cannot store the station's removal");
-	}
-	struct energy *e = energy_of(app, site);
-	if (e) {
-		list_drop(app, e);
-		alarms_drop(e);
-		e->fc_started = 0;
-		station_free(e);
-		LOGI("station", "site %s: station removed", site);
-	}
-	return 0;
-}
-
-/* ---- API ---- */
-
-static double r1(double v)
-{
-	return round(v * 10) / 10;
-}
-
-static void add_num_or_null(cJSON *o, const char *k, double v)
-{
-	if (isfinite(v))
-		cJSON_AddNumberToObject(o, k, r1(v));
-	else
-		cJSON_AddNullToObject(o, k);
 }
 
 /* ---- the learned forecast over a restart (meta "station_forecast") ---- */
@@ -1506,7 +1002,7 @@ static void add_num_or_null(cJSON *o, const char *k, double v)
 static void forecast_load(struct energy *e)
 {
 	struct csms *app = e->app;
-	char *text = meta_text(app, e->meta_forecast);
+	char *text = energy_meta_text(app, e->meta_forecast);
 	if (!text || !text[0]) {
 		free(text);
 		LOGI("station", "no learned forecast kept: learning from the measurements");
@@ -1530,7 +1026,7 @@ static void forecast_load(struct energy *e)
 
 /* Into the store's meta table, committed with the loop turn. force: at the
  * end, whatever the interval. */
-static void forecast_save(struct energy *e, int force)
+void energy_forecast_save(struct energy *e, int force)
 {
 	struct csms *app = e->app;
 	if (e->st->fc.load_mean_n == e->fc_saved_n ||
@@ -1544,376 +1040,6 @@ static void forecast_save(struct energy *e, int force)
 	}
 	e->fc_saved_ms = app->now_ms;
 	e->fc_saved_n = e->st->fc.load_mean_n;
-}
-
-/* GET /api/v1/station "forecast": how much is learned and the next hours. */
-static cJSON *forecast_json(struct energy *e)
-{
-	char ts[40];
-	int l, p;
-	station_forecast_counts(&e->st->fc, &l, &p);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "loadSlotsLearned", l);
-	cJSON_AddNumberToObject(o, "pvSlotsLearned", p);
-	cJSON_AddNumberToObject(o, "slotsSeen", e->st->fc.load_mean_n);
-	cJSON_AddBoolToObject(o, "restored", e->fc_restored);
-	cJSON *next = cJSON_AddArrayToObject(o, "next");
-	int64_t slot = (e->clock_ms >= 0 ? e->clock_ms : 0) / (1000LL * STATION_SLOT_S);
-	for (int h = 0; h < 6; h++) {
-		double load = 0, pv = 0;
-		for (int k = 0; k < 4; k++) { /* hourly means of the 15-minute slots */
-			double lw, pw;
-			station_forecast_slot(&e->eff, e->st, slot + h * 4 + k, &lw, &pw);
-			load += lw / 4;
-			pv += pw / 4;
-		}
-		cJSON *x = cJSON_CreateObject();
-		cJSON_AddStringToObject(
-			x, "start", time_format_iso((slot + h * 4) * 1000LL * STATION_SLOT_S, ts, sizeof ts));
-		cJSON_AddNumberToObject(x, "loadW", r1(load));
-		cJSON_AddNumberToObject(x, "pvW", r1(pv));
-		cJSON_AddItemToArray(next, x);
-	}
-	return o;
-}
-
-/* GET /api/v1/station "outlook": the next 24 hours per 15-minute slot as the
- * optimiser sees them (prices with the tariff's fallback, the load and PV
- * forecast) and, in optimising mode, its planned battery power and SOC: what
- * the dashboard's "Prices and plan" chart draws. */
-#define OUTLOOK_SLOTS 96
-
-static void add_series(cJSON *o, const char *k, const double *v, int n, double scale)
-{
-	cJSON *a = cJSON_AddArrayToObject(o, k);
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(a,
-				     isfinite(v[i]) ? cJSON_CreateNumber(round(v[i] * scale) / scale)
-						    : cJSON_CreateNull());
-}
-
-static cJSON *outlook_json(struct energy *e)
-{
-	const station_plan *p = &e->st->plan;
-	char ts[40];
-	double imp[OUTLOOK_SLOTS], exp[OUTLOOK_SLOTS], load[OUTLOOK_SLOTS], pv[OUTLOOK_SLOTS];
-	double bat[OUTLOOK_SLOTS], soc[OUTLOOK_SLOTS];
-	int64_t slot = (e->clock_ms >= 0 ? e->clock_ms : 0) / (1000LL * STATION_SLOT_S);
-	/* the plan only while the optimiser runs: another mode leaves a stale one */
-	int planned = e->have_out && e->out.active == STATION_MODE_OPTIMISE && p->made_slot >= 0;
-	for (int i = 0; i < OUTLOOK_SLOTS; i++) {
-		station_price_slot(&e->eff, e->st, slot + i, &imp[i], &exp[i]);
-		station_forecast_slot(&e->eff, e->st, slot + i, &load[i], &pv[i]);
-		int64_t k = slot + i - p->made_slot;
-		int in = planned && k >= 0 && k < p->n;
-		bat[i] = in ? p->bat_w[k] : NAN;
-		soc[i] = in ? p->soc_pct[k + 1] : NAN; /* at the end of the slot */
-	}
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "start", time_format_iso(slot * 1000LL * STATION_SLOT_S, ts, sizeof ts));
-	cJSON_AddNumberToObject(o, "slotS", STATION_SLOT_S);
-	cJSON_AddNumberToObject(o, "count", OUTLOOK_SLOTS);
-	add_series(o, "importPrice", imp, OUTLOOK_SLOTS, 1e6);
-	add_series(o, "exportPrice", exp, OUTLOOK_SLOTS, 1e6);
-	add_series(o, "loadW", load, OUTLOOK_SLOTS, 10);
-	add_series(o, "pvW", pv, OUTLOOK_SLOTS, 10);
-	if (planned) {
-		cJSON *pl = cJSON_AddObjectToObject(o, "plan");
-		cJSON_AddStringToObject(pl, "made", time_format_iso(p->made_ms, ts, sizeof ts));
-		cJSON_AddBoolToObject(pl, "followed", !p->follow_rule);
-		cJSON_AddStringToObject(pl, "rule", station_mode_name(p->rule));
-		add_series(pl, "batW", bat, OUTLOOK_SLOTS, 10);
-		add_series(pl, "socPct", soc, OUTLOOK_SLOTS, 10);
-	} else
-		cJSON_AddNullToObject(o, "plan");
-	return o;
-}
-
-cJSON *energy_source_json(struct energy *e)
-{
-	struct csms *app = e->app;
-	const struct csms_config *c = &app->cfg;
-	char ts[40];
-	cJSON *s = cJSON_CreateObject();
-	cJSON_AddStringToObject(s, "type", station_src_kind_str(e->kind));
-	double age = e->have_rd ? (double)(app->now_ms - e->rd.ts_ms) / 1000.0 : -1;
-	int healthy = e->have_rd && (e->kind == STATION_SRC_SIM || age <= c->station_stale_s);
-	cJSON_AddBoolToObject(s, "healthy", healthy);
-	if (age >= 0)
-		cJSON_AddNumberToObject(s, "ageS", round(age * 1000) / 1000);
-	else
-		cJSON_AddNullToObject(s, "ageS");
-	cJSON_AddNumberToObject(s, "staleS", c->station_stale_s);
-	if (e->kind == STATION_SRC_SIM) {
-		cJSON_AddNumberToObject(s, "speed", c->station_speed);
-		cJSON_AddNumberToObject(s, "pvPeakW", c->station_sim_pv_w);
-		cJSON_AddStringToObject(s, "time", time_format_iso(station_clock(e), ts, sizeof ts));
-	} else if (e->kind == STATION_SRC_MODBUS) {
-		cJSON_AddStringToObject(s, "host", e->opts.host);
-		cJSON_AddNumberToObject(s, "port", e->opts.port);
-		cJSON_AddNumberToObject(s, "unit", e->opts.unit);
-		cJSON_AddStringToObject(s, "map", e->map_name);
-		cJSON_AddNumberToObject(s, "pollMs", e->opts.poll_ms);
-		cJSON_AddStringToObject(s, "error", e->health.last_error);
-		cJSON_AddNumberToObject(s, "readings", (double)e->health.readings);
-		cJSON_AddNumberToObject(s, "failures", (double)e->health.failures);
-		cJSON_AddNumberToObject(s, "writes", (double)e->health.writes);
-		cJSON_AddNumberToObject(s, "writeFailures", (double)e->health.write_failures);
-	}
-	cJSON *m = cJSON_AddObjectToObject(s, "measurements");
-	add_num_or_null(m, "pvW", e->have_rd ? e->rd.pv_w : NAN);
-	add_num_or_null(m, "pv3W", e->have_rd ? e->rd.pv3_w : NAN);
-	add_num_or_null(m, "loadW", e->have_rd ? e->rd.load_w : NAN);
-	add_num_or_null(m, "gridW", e->have_rd ? e->rd.grid_w : NAN);
-	add_num_or_null(m, "batW", e->have_rd ? e->rd.bat_w : NAN);
-	add_num_or_null(m, "socPct", e->have_rd ? e->rd.soc_pct : NAN);
-	return s;
-}
-
-/* What the station commands, as the source (or an API client) applies it. */
-static cJSON *outputs_json(struct energy *e)
-{
-	cJSON *o = cJSON_CreateObject();
-	const station_output *out = &e->out;
-	cJSON_AddNumberToObject(o, "batterySetpointW", e->have_out ? r1(out->bat_w) : 0);
-	cJSON_AddNumberToObject(o, "gridSetpointW", e->have_out ? r1(out->grid_w) : 0);
-	cJSON_AddNumberToObject(o, "pvLimitW", e->have_out ? r1(out->pv_limit_w) : 0);
-	cJSON *sl = cJSON_AddArrayToObject(o, "smartLoads");
-	for (int i = 0; i < e->eff.n_smart_loads; i++) {
-		cJSON *l = cJSON_CreateObject();
-		cJSON_AddStringToObject(l, "name", e->eff.smart_loads[i].name);
-		cJSON_AddBoolToObject(l, "on", e->have_out && out->smart_load_on[i]);
-		cJSON_AddItemToArray(sl, l);
-	}
-	cJSON_AddBoolToObject(o, "heatPumpOn", e->have_out && out->heat_pump_on);
-	cJSON_AddBoolToObject(o, "generatorOn", e->have_out && out->gen_on);
-	cJSON_AddNumberToObject(o, "generatorW", e->have_out ? r1(out->gen_w) : 0);
-	cJSON_AddBoolToObject(o, "safe", e->stale != NULL);
-	if (e->stale)
-		cJSON_AddStringToObject(o, "safeReason", e->stale);
-	else
-		cJSON_AddNullToObject(o, "safeReason");
-	return o;
-}
-
-/* Where each setting GET /api/v1/station shows came from: a top-level
- * settings key is "api" where it differs from the station_settings file
- * over the defaults, else "file" when the file gives it, else "default";
- * chargers[]' mode, phases and maxCurrentA are the chargers' own settings
- * ("chargerSettings"); the source's fields are config keys
- * (config_origin_name). */
-static cJSON *origin_json(struct energy *e, const cJSON *settings)
-{
-	static const struct {
-		const char *api, *key;
-	} source_keys[] = {
-		{ "source.type", "station_source" },      { "source.staleS", "station_stale_s" },
-		{ "source.speed", "station_speed" },      { "source.pvPeakW", "station_sim_pv_w" },
-		{ "source.host", "station_modbus_host" }, { "source.port", "station_modbus_port" },
-		{ "source.unit", "station_modbus_unit" }, { "source.map", "station_map" },
-	};
-	struct csms *app = e->app;
-	cJSON *o = cJSON_CreateObject();
-	station_config *fc = e->file_cfg ? malloc(sizeof *fc) : NULL;
-	if (fc) {
-		*fc = *e->file_cfg;
-		derive_entries(app, fc); /* chargers[] compared as both views show them */
-	}
-	cJSON *base = fc ? station_json_from_config(fc) : NULL;
-	free(fc);
-	const cJSON *v;
-	cJSON_ArrayForEach(v, settings)
-	{
-		const cJSON *b = cJSON_GetObjectItemCaseSensitive(base, v->string);
-		const char *from = !b || !cJSON_Compare(v, b, 1)                    ? "api"
-			: cJSON_GetObjectItemCaseSensitive(e->file_keys, v->string) ? "file"
-										    : "default";
-		cJSON_AddStringToObject(o, v->string, from);
-	}
-	cJSON_Delete(base);
-	cJSON_AddStringToObject(o, "chargers.mode", "chargerSettings");
-	cJSON_AddStringToObject(o, "chargers.phases", "chargerSettings");
-	cJSON_AddStringToObject(o, "chargers.maxCurrentA", "chargerSettings");
-	/* the default site's source: settings; another site's: its PUT */
-	for (size_t i = 0; i < sizeof source_keys / sizeof source_keys[0]; i++)
-		cJSON_AddStringToObject(
-			o, source_keys[i].api,
-			e->is_default ? config_origin_name(config_origin_of(&app->cfg, source_keys[i].key, 0))
-				      : "api");
-	return o;
-}
-
-/* What the station measured at its last step ("live" shows the plan's
- * flows): the source's reading, the EVs' measured power, and per charger
- * the limit DLM sent, the one it acknowledged and what it draws. */
-static cJSON *measured_json(struct energy *e)
-{
-	struct csms *app = e->app;
-	const station_input *in = &e->in;
-	char ts[40];
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "time", time_format_iso(e->clock_ms, ts, sizeof ts));
-	cJSON_AddNumberToObject(o, "ageS", round((double)(app->now_ms - e->rd.ts_ms)) / 1000);
-	cJSON_AddBoolToObject(o, "stale", e->stale != NULL);
-	cJSON_AddBoolToObject(o, "onGrid", in->on_grid);
-	add_num_or_null(o, "pvW", e->rd.pv_w);
-	add_num_or_null(o, "pv3W", e->rd.pv3_w);
-	add_num_or_null(o, "gridW", e->rd.grid_w);
-	add_num_or_null(o, "batW", e->rd.bat_w);
-	add_num_or_null(o, "socPct", e->rd.soc_pct);
-	add_num_or_null(o, "loadW", in->load_w); /* the house without EVs and controlled loads */
-	cJSON_AddBoolToObject(o, "loadDerived", !isfinite(e->rd.load_w));
-	cJSON_AddNumberToObject(o, "evW", r1(in->ev_w));
-	cJSON *chs = cJSON_AddArrayToObject(o, "chargers");
-	for (const struct charger *c = charger_first(app->chargers); c; c = c->next) {
-		if (c->reg != REG_ACCEPTED || !c->session)
-			continue;
-		cJSON *f = control_charger_flow_json(app, c->id);
-		if (!f)
-			f = cJSON_CreateObject();
-		double w = 0;
-		int any = 0;
-		for (int k = 1; k < CHARGER_MAX_CONN; k++)
-			if (charger_conn_get(c, k)->live.ts_ms &&
-			    isfinite(charger_conn_get(c, k)->live.power_w)) {
-				w += charger_conn_get(c, k)->live.power_w;
-				any = 1;
-			}
-		cJSON_AddStringToObject(f, "id", c->id);
-		add_num_or_null(f, "powerW", any ? w : NAN);
-		cJSON_AddItemToArray(chs, f);
-	}
-	return o;
-}
-
-/* What the station commands at its last step: setpoints and the flows it
- * expects from them (the same numbers "live" shows, under a clear name). */
-static cJSON *plan_json(struct energy *e)
-{
-	const station_output *out = &e->out;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "activeMode", station_mode_name(out->active));
-	cJSON_AddNumberToObject(o, "batW", r1(out->bat_w));
-	cJSON_AddNumberToObject(o, "gridW", r1(out->grid_w));
-	cJSON_AddNumberToObject(o, "pvLimitW", r1(out->pv_limit_w));
-	cJSON_AddNumberToObject(o, "evW", r1(out->ev_w));
-	cJSON_AddNumberToObject(o, "loadsW", r1(out->loads_w));
-	cJSON_AddNumberToObject(o, "generatorW", r1(out->gen_w));
-	cJSON_AddNumberToObject(o, "unservedW", r1(out->unserved_w));
-	cJSON_AddBoolToObject(o, "safe", e->stale != NULL);
-	cJSON *chs = cJSON_AddArrayToObject(o, "chargers");
-	for (int i = 0; i < e->eff.n_chargers; i++) {
-		cJSON *c = cJSON_CreateObject();
-		cJSON_AddStringToObject(c, "id", e->eff.chargers[i].id);
-		cJSON_AddNumberToObject(c, "targetA", r1(out->ev[i].target_a));
-		cJSON_AddNumberToObject(c, "phases", out->ev[i].phases);
-		cJSON_AddNumberToObject(c, "powerW", r1(out->ev[i].power_w));
-		cJSON_AddItemToArray(chs, c);
-	}
-	return o;
-}
-
-/* "live": what the station decided at its last step, per charger with its
- * mode and where the mode comes from; null before the first step. */
-static cJSON *live_json(struct energy *e)
-{
-	char ts[40];
-	if (!e->have_out)
-		return cJSON_CreateNull();
-	cJSON *live = station_json_from_output(&e->eff, &e->in, &e->out);
-	if (!live)
-		return cJSON_CreateNull();
-	cJSON_AddBoolToObject(live, "stale", e->stale != NULL);
-	cJSON_AddStringToObject(live, "time", time_format_iso(e->clock_ms, ts, sizeof ts));
-	cJSON *chs = cJSON_GetObjectItemCaseSensitive(live, "chargers");
-	for (int i = 0; i < e->eff.n_chargers; i++) {
-		cJSON *ch = cJSON_GetArrayItem(chs, i);
-		cJSON_AddStringToObject(ch, "mode", station_ev_mode_name(e->eff.chargers[i].mode));
-		cJSON_AddStringToObject(ch, "from", e->from_charger[i] ? "chargerSetting" : "station");
-		cJSON_AddBoolToObject(ch, "carConnected", e->in.ev[i].connected);
-	}
-	return live;
-}
-
-static cJSON *status_json(struct energy *e)
-{
-	struct csms *app = e->app;
-	char ts[40];
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "site", e->site);
-	cJSON_AddStringToObject(o, "mode", station_mode_name(e->cfg.mode));
-	station_config *view = malloc(sizeof *view);
-	if (view) {
-		/* chargers[]' mode, phases and maxCurrentA as the chargers' own settings say */
-		*view = e->cfg;
-		derive_entries(app, view);
-	}
-	cJSON *settings = station_json_from_config(view ? view : &e->cfg);
-	free(view);
-	cJSON_AddItemToObject(o, "settings", settings);
-	cJSON_AddItemToObject(o, "origin", origin_json(e, settings));
-	cJSON_AddItemToObject(o, "live", live_json(e));
-	cJSON_AddItemToObject(o, "measured",
-			      e->have_out && e->have_rd ? measured_json(e) : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "plan", e->have_out ? plan_json(e) : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "source", energy_source_json(e));
-	cJSON_AddItemToObject(o, "outputs", outputs_json(e));
-	if (e->ems_set) {
-		cJSON *r = cJSON_AddObjectToObject(o, "remoteEms");
-		cJSON_AddStringToObject(r, "target", e->ems_grid ? "grid" : "battery");
-		cJSON_AddNumberToObject(r, "setpointW", e->ems_w);
-		cJSON_AddNumberToObject(r, "ageS",
-					round((double)(station_clock(e) - e->ems_clock_ms)) / 1000);
-		cJSON_AddBoolToObject(r, "fallback", e->have_out && e->out.ems_fallback);
-	} else
-		cJSON_AddNullToObject(o, "remoteEms");
-	if (e->prices_n) {
-		cJSON *p = cJSON_AddObjectToObject(o, "prices");
-		cJSON_AddStringToObject(p, "start", time_format_iso(e->prices_start_ms, ts, sizeof ts));
-		cJSON_AddNumberToObject(p, "slotS", e->prices_slot_s);
-		cJSON_AddNumberToObject(p, "count", e->prices_n);
-		/* the list as the station plans with it, per slot (what a provider's feed gave, converted) */
-		cJSON *ia = cJSON_AddArrayToObject(p, "importPrice"),
-		      *ea = cJSON_AddArrayToObject(p, "exportPrice");
-		for (int i = 0; i < e->prices_n; i++) {
-			double imp, exp;
-			energy_price_at(app, e->prices_start_ms + (int64_t)i * e->prices_slot_s * 1000, &imp,
-					&exp);
-			cJSON_AddItemToArray(ia, cJSON_CreateNumber(round(imp * 1e6) / 1e6));
-			cJSON_AddItemToArray(ea, cJSON_CreateNumber(round(exp * 1e6) / 1e6));
-		}
-	} else
-		cJSON_AddNullToObject(o, "prices");
-	cJSON_AddItemToObject(o, "forecast", forecast_json(e));
-	cJSON_AddItemToObject(o, "outlook", outlook_json(e));
-	if (e->feeds)
-		cJSON_AddItemToObject(o, "feeds", cJSON_Duplicate(e->feeds, 1));
-	return o;
-}
-
-int energy_running(struct energy *e, struct err_info *er)
-{
-	return e ? 0 : err_set(er, ERR_UNAVAILABLE, "the station is not running");
-}
-
-cJSON *energy_status_json(struct energy *e)
-{
-	if (!e)
-		return NULL;
-	take_reading(e);
-	return status_json(e);
-}
-
-cJSON *energy_live_json(struct energy *e)
-{
-	if (!e)
-		return NULL;
-	take_reading(e);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "mode", station_mode_name(e->cfg.mode));
-	cJSON_AddItemToObject(o, "live", live_json(e));
-	cJSON_AddItemToObject(o, "source", energy_source_json(e));
-	return o;
 }
 
 /* One charger whose settings a PUT of the station changes. */
@@ -2093,7 +1219,7 @@ int energy_apply_settings(struct energy *e, const cJSON *body, struct err_info *
 			err_set(er, ERR_INTERNAL, "cannot store the settings of charger %s", writes[i].id);
 			goto out;
 		}
-	derive_entries(app, nc);
+	energy_derive_entries(app, nc);
 	if (keep_settings(e, nc, er))
 		goto out;
 	if (e->cfg.mode != nc->mode)
@@ -2104,7 +1230,7 @@ int energy_apply_settings(struct energy *e, const cJSON *body, struct err_info *
 		e->ems_set = 1;
 		e->ems_grid = tg && !strcmp(tg->valuestring, "grid");
 		e->ems_w = sp->valuedouble;
-		e->ems_clock_ms = station_clock(e);
+		e->ems_clock_ms = energy_station_clock(e);
 		station_remote_ems_set(e->st, e->ems_grid, e->ems_w, e->ems_clock_ms);
 	}
 	energy_step(e); /* in force at once */
@@ -2205,17 +1331,6 @@ int energy_push_measurements(struct energy *e, const cJSON *b, struct err_info *
 	return 0;
 }
 
-cJSON *energy_step_json(struct energy *e)
-{
-	if (!e)
-		return NULL;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "outputs", outputs_json(e));
-	cJSON *live = station_json_from_output(&e->eff, &e->in, &e->out);
-	cJSON_AddItemToObject(o, "live", live ? live : cJSON_CreateNull());
-	return o;
-}
-
 /* See prices_apply(); kept over a restart. */
 int energy_set_prices(struct energy *e, const cJSON *b, struct err_info *er)
 {
@@ -2278,7 +1393,7 @@ out:
 
 int64_t energy_clock_ms(struct csms *app)
 {
-	return app->energy ? station_clock(app->energy) : app->now_ms;
+	return app->energy ? energy_station_clock(app->energy) : app->now_ms;
 }
 
 void energy_set_feed(struct csms *app, const char *name, cJSON *status)
@@ -2292,19 +1407,4 @@ void energy_set_feed(struct csms *app, const char *name, cJSON *status)
 		cJSON_ReplaceItemInObjectCaseSensitive(e->feeds, name, status);
 	else
 		cJSON_AddItemToObject(e->feeds, name, status);
-}
-
-cJSON *energy_prices_json(struct energy *e)
-{
-	char ts[40];
-	if (!e || !e->prices_n)
-		return NULL;
-	int64_t start = e->prices_start_ms;
-	int slot = e->prices_slot_s, n = e->prices_n;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "start", time_format_iso(start, ts, sizeof ts));
-	cJSON_AddNumberToObject(o, "slotS", slot);
-	cJSON_AddNumberToObject(o, "count", n);
-	cJSON_AddStringToObject(o, "end", time_format_iso(start + (int64_t)n * slot * 1000, ts, sizeof ts));
-	return o;
 }

@@ -1,0 +1,437 @@
+/* energy_sites.c: the stations of sites other than the default one
+ * (issue 15, item 4). PUT /api/v1/sites/{id}/station makes one with its
+ * source (api: pushed measurements; modbus: its own inverter), kept in the
+ * store's meta under "<key>@<site>" (settings, source, prices, learned
+ * forecast), started again at start from what is kept, and, in a fleet,
+ * read again every 5 s and when this node takes over a site's loop
+ * (energy_sync_sites), so any node may run it. DELETE (or the site's
+ * deletion) removes it and what is kept. The step, the settings and the
+ * views are energy.c's and energy_json.c's, as for the default site's. */
+#include "energy.h"
+#include "energy_internal.h"
+#include "alarms.h"
+#include "csms.h"
+#include "errkind.h"
+#include "log.h"
+#include "store.h"
+
+#include "station.h"
+#include "station_source.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct energy *energy_of(struct csms *app, const char *site)
+{
+	for (struct energy *e = app->energy; e; e = e->next)
+		if (!strcmp(e->site, site))
+			return e;
+	return NULL;
+}
+
+/* A site's "source": {"type": "api"} or {"type": "modbus", "host", "port",
+ * "unit", "map", "pollMs"}; NULL is api. 0, or -1 with err naming the
+ * field. */
+static int source_from_json(const cJSON *j, station_src_kind *kind, station_src_opts *o, char *map_spec,
+			    size_t map_len, char *err, size_t errlen)
+{
+	static const char *const known[] = { "type", "host", "port", "unit", "map", "pollMs" };
+	char e2[200];
+	const cJSON *v;
+	station_source_opts_defaults(o);
+	*kind = STATION_SRC_API;
+	snprintf(map_spec, map_len, "%s", "victron-gx");
+	if (!j)
+		return 0;
+	if (!cJSON_IsObject(j)) {
+		snprintf(err, errlen, "source: an object {\"type\": \"api\"|\"modbus\", ...}");
+		return -1;
+	}
+	cJSON_ArrayForEach(v, j)
+	{
+		size_t k;
+		for (k = 0; k < sizeof known / sizeof known[0]; k++)
+			if (!strcmp(known[k], v->string))
+				break;
+		if (k == sizeof known / sizeof known[0]) {
+			snprintf(err, errlen,
+				 "source.%s: unknown field (type, host, port, unit, map, pollMs)", v->string);
+			return -1;
+		}
+	}
+	v = cJSON_GetObjectItemCaseSensitive(j, "type");
+	if (!cJSON_IsString(v) || (strcmp(v->valuestring, "api") && strcmp(v->valuestring, "modbus"))) {
+		snprintf(err, errlen,
+			 "source.type: \"api\" (measurements pushed) or \"modbus\" (the simulated house "
+			 "is the default site's)");
+		return -1;
+	}
+	if (!strcmp(v->valuestring, "api")) {
+		if (cJSON_GetArraySize(j) > 1) {
+			snprintf(err, errlen, "source: an api source takes no other field");
+			return -1;
+		}
+		return 0;
+	}
+	*kind = STATION_SRC_MODBUS;
+	v = cJSON_GetObjectItemCaseSensitive(j, "host");
+	if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= sizeof o->host) {
+		snprintf(err, errlen, "source.host: the Modbus TCP device's host name or address");
+		return -1;
+	}
+	snprintf(o->host, sizeof o->host, "%s", v->valuestring);
+	static const struct {
+		const char *name;
+		int lo, hi;
+		size_t off;
+	} nums[] = {
+		{ "port", 1, 65535, offsetof(station_src_opts, port) },
+		{ "unit", 0, 255, offsetof(station_src_opts, unit) },
+		{ "pollMs", 100, 60000, offsetof(station_src_opts, poll_ms) },
+	};
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(j, nums[i].name);
+		if (!v)
+			continue;
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+		    v->valuedouble < nums[i].lo || v->valuedouble > nums[i].hi) {
+			snprintf(err, errlen, "source.%s: a whole number from %d to %d", nums[i].name,
+				 nums[i].lo, nums[i].hi);
+			return -1;
+		}
+		*(int *)((char *)o + nums[i].off) = (int)v->valuedouble;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(j, "map");
+	if (v && (!cJSON_IsString(v) || strlen(v->valuestring) >= map_len)) {
+		snprintf(err, errlen, "source.map: a map name or file");
+		return -1;
+	}
+	if (v)
+		snprintf(map_spec, map_len, "%s", v->valuestring);
+	if (station_source_map_resolve(map_spec, &o->map, e2, sizeof e2)) {
+		snprintf(err, errlen, "source.map: %s", e2);
+		return -1;
+	}
+	if (o->timeout_ms > o->poll_ms * 2)
+		o->timeout_ms = o->poll_ms * 2;
+	if (station_source_check(o, e2, sizeof e2)) {
+		snprintf(err, errlen, "source: %s", e2);
+		return -1;
+	}
+	return 0;
+}
+
+/* The source as kept (meta META_SOURCE@site) and given back: malloc'd. */
+static char *source_text(station_src_kind kind, const station_src_opts *o, const char *map_spec)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "type", station_src_kind_str(kind));
+	if (kind == STATION_SRC_MODBUS) {
+		cJSON_AddStringToObject(j, "host", o->host);
+		cJSON_AddNumberToObject(j, "port", o->port);
+		cJSON_AddNumberToObject(j, "unit", o->unit);
+		cJSON_AddStringToObject(j, "map", map_spec);
+		cJSON_AddNumberToObject(j, "pollMs", o->poll_ms);
+	}
+	char *t = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return t;
+}
+
+/* A kept station started for site: NULL (logged) when its source or start
+ * fails. */
+static struct energy *site_station_start(struct csms *app, const char *site, const char *src_text)
+{
+	char err[256], map[256];
+	station_src_kind kind;
+	station_src_opts o;
+	cJSON *j = cJSON_Parse(src_text);
+	int rc = j ? source_from_json(j, &kind, &o, map, sizeof map, err, sizeof err) : -1;
+	cJSON_Delete(j);
+	struct energy *e = NULL;
+	if (rc == 0 && !(e = energy_new(app, site, kind, &o, map)))
+		snprintf(err, sizeof err, "out of memory");
+	if (e && energy_start(e, err, sizeof err)) {
+		e->fc_started = 0;
+		energy_free_one(e);
+		e = NULL;
+	}
+	if (!e)
+		LOGE("station", "site %s: the kept station is not started: %s", site, j ? err : "not JSON");
+	return e;
+}
+
+static void list_add(struct csms *app, struct energy *n)
+{
+	struct energy **p = &app->energy->next;
+	while (*p)
+		p = &(*p)->next;
+	*p = n;
+}
+
+static void list_drop(struct csms *app, struct energy *n)
+{
+	for (struct energy **p = &app->energy->next; *p; p = &(*p)->next)
+		if (*p == n) {
+			*p = n->next;
+			return;
+		}
+}
+
+/* Clears the station's alarms (it goes away with them raised). */
+static void alarms_drop(struct energy *e)
+{
+	struct alarms_watch *w[4] = { &e->alarm_source, &e->alarm_ems, &e->alarm_peak, &e->alarm_offgrid };
+	for (int i = 0; i < 4; i++)
+		alarms_site_watch(e->app, w[i], "station", NULL, NULL);
+}
+
+struct site_ids {
+	int n;
+	char id[64][STORE_ID_MAX];
+};
+
+static int collect_site(void *arg, const struct store_site_row *r)
+{
+	struct site_ids *ids = arg;
+	if (ids->n < 64 && strcmp(r->id, STORE_SITE_DEFAULT))
+		snprintf(ids->id[ids->n++], STORE_ID_MAX, "%s", r->id);
+	return 0;
+}
+
+void energy_sync_sites(struct csms *app)
+{
+	struct energy *d = app->energy;
+	struct site_ids ids = { 0 };
+	if (!d || store_site_each(app->store, NULL, collect_site, &ids) < 0)
+		return;
+	d->synced_ms = app->now_ms;
+	/* the default site's settings another node changed */
+	char *kept = energy_meta_text(app, d->meta_settings);
+	if (kept && energy_text_hash(kept, NULL) != d->kept_hash) {
+		d->kept_hash = energy_text_hash(kept, NULL);
+		energy_apply_kept(d, kept);
+		station_plan_invalidate(d->st);
+		LOGI("station", "settings read again (changed by another node)");
+	}
+	free(kept);
+	/* stations of sites that are gone */
+	for (struct energy *e = d->next, *n; e; e = n) {
+		n = e->next;
+		int i;
+		for (i = 0; i < ids.n && strcmp(ids.id[i], e->site); i++)
+			;
+		if (i == ids.n) {
+			list_drop(app, e);
+			alarms_drop(e);
+			e->fc_started = 0;
+			energy_free_one(e);
+		}
+	}
+	for (int i = 0; i < ids.n; i++) {
+		struct energy *e = energy_of(app, ids.id[i]);
+		char key[STORE_ID_MAX + 24];
+		snprintf(key, sizeof key, "%s@%s", META_SOURCE, ids.id[i]);
+		char *src = energy_meta_text(app, key);
+		if (!src || !src[0]) { /* none kept: none here either */
+			if (e) {
+				LOGI("station", "site %s: station removed (by another node)", e->site);
+				list_drop(app, e);
+				alarms_drop(e);
+				e->fc_started = 0;
+				energy_free_one(e);
+			}
+		} else if (!e) {
+			if ((e = site_station_start(app, ids.id[i], src)))
+				list_add(app, e);
+		} else {
+			char *set = energy_meta_text(app, e->meta_settings);
+			char *now = source_text(e->kind, &e->opts, e->map_spec);
+			if (energy_text_hash(set, src) != e->kept_hash) {
+				if (!now || strcmp(now, src)) { /* a new source: the station starts again */
+					list_drop(app, e);
+					alarms_drop(e);
+					energy_free_one(e);
+					if ((e = site_station_start(app, ids.id[i], src)))
+						list_add(app, e);
+				} else {
+					e->kept_hash = energy_text_hash(set, src);
+					if (set && set[0])
+						energy_apply_kept(e, set);
+					station_plan_invalidate(e->st);
+					LOGI("station",
+					     "site %s: settings read again (changed by another node)",
+					     e->site);
+				}
+			}
+			free(now);
+			free(set);
+		}
+		free(src);
+	}
+}
+
+/* The hash of what is kept now, after this node wrote it. */
+static void rehash(struct energy *e)
+{
+	char *set = energy_meta_text(e->app, e->meta_settings);
+	char *src = e->is_default ? NULL : energy_meta_text(e->app, e->meta_source);
+	e->kept_hash = energy_text_hash(set, src);
+	free(set);
+	free(src);
+}
+
+struct site_found {
+	int found;
+};
+
+static int found_site(void *arg, const struct store_site_row *r)
+{
+	(void)r;
+	((struct site_found *)arg)->found = 1;
+	return 0;
+}
+
+int energy_site_known(struct csms *app, const char *site, struct err_info *er)
+{
+	struct site_found f = { 0 };
+	int rc = store_site_each(app->store, site, found_site, &f);
+	if (rc < 0)
+		return err_set(er, ERR_INTERNAL, "cannot read the sites");
+	if (!f.found)
+		return err_set(er, ERR_NOT_FOUND, "no site %s (GET /api/v1/sites lists them)", site);
+	return 0;
+}
+
+int energy_site_station(struct csms *app, const char *site, struct err_info *er)
+{
+	if (energy_site_known(app, site, er))
+		return -1;
+	if (!energy_of(app, site))
+		return err_set(er, !strcmp(site, STORE_SITE_DEFAULT) ? ERR_UNAVAILABLE : ERR_NOT_FOUND,
+			       "site %s has no station (PUT /api/v1/sites/%s/station makes one)", site, site);
+	return 0;
+}
+
+int energy_site_put(struct csms *app, const char *site, const cJSON *body, int *created, struct err_info *er)
+{
+	char err[256], map[256];
+	*created = 0;
+	if (energy_site_known(app, site, er))
+		return -1;
+	if (!cJSON_IsObject(body))
+		return err_set(er, ERR_BAD_REQUEST, "body: a JSON object of station settings");
+	const cJSON *sj = cJSON_GetObjectItemCaseSensitive(body, "source");
+	struct energy *e = energy_of(app, site);
+	if (!strcmp(site, STORE_SITE_DEFAULT)) {
+		if (sj)
+			return err_set(er, ERR_BAD_REQUEST,
+				       "source: the default site's source is the station_source setting");
+		return energy_apply_settings(e, body, er);
+	}
+	station_src_kind kind;
+	station_src_opts o;
+	if (sj || !e) {
+		if (source_from_json(sj, &kind, &o, map, sizeof map, err, sizeof err))
+			return err_set(er, ERR_BAD_REQUEST, "%s", err);
+	} else {
+		kind = e->kind;
+		o = e->opts;
+		snprintf(map, sizeof map, "%s", e->map_spec);
+	}
+	cJSON *settings = cJSON_Duplicate(body, 1);
+	if (!settings)
+		return err_set(er, ERR_INTERNAL, "out of memory");
+	cJSON_DeleteItemFromObjectCaseSensitive(settings, "source");
+	char *src = source_text(kind, &o, map);
+	char *old = e ? source_text(e->kind, &e->opts, e->map_spec) : NULL;
+	int rc = -1, fresh = !e || !old || strcmp(old, src);
+	struct energy *n = NULL;
+	if (fresh) {
+		/* a new station, or a new source: started beside the old one,
+		 * in its place once the settings are taken */
+		n = energy_new(app, site, kind, &o, map);
+		if (!n) {
+			err_set(er, ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		if (e) { /* the settings so far, and what it learned, go on */
+			energy_forecast_save(e, 1);
+			n->cfg = e->cfg;
+			if (energy_start(n, err, sizeof err)) {
+				err_set(er, ERR_BAD_REQUEST, "%s", err);
+				goto out;
+			}
+		} else if (energy_start(n, err, sizeof err)) {
+			err_set(er, ERR_BAD_REQUEST, "%s", err);
+			goto out;
+		}
+	}
+	if (energy_apply_settings(fresh ? n : e, settings, er))
+		goto out;
+	if (fresh && (!src || store_meta_set(app->store, n->meta_source, src))) {
+		err_set(er, ERR_INTERNAL, "cannot store the station's source");
+		goto out;
+	}
+	if (fresh) {
+		if (e) {
+			list_drop(app, e);
+			alarms_drop(e);
+			e->fc_started = 0;
+			energy_free_one(e);
+			LOGI("station", "site %s: source %s", site, station_src_kind_str(kind));
+		} else
+			*created = 1;
+		list_add(app, n);
+		e = n;
+		n = NULL;
+	}
+	rehash(e);
+	rc = 0;
+out:
+	if (n) {
+		n->fc_started = 0; /* nothing of a refused station is kept */
+		energy_free_one(n);
+	}
+	free(src);
+	free(old);
+	cJSON_Delete(settings);
+	return rc;
+}
+
+int energy_site_delete(struct csms *app, const char *site, struct err_info *er)
+{
+	if (energy_site_known(app, site, er))
+		return -1;
+	if (!strcmp(site, STORE_SITE_DEFAULT))
+		return err_set(er, ERR_CONFLICT, "the default site's station is set by station_source");
+	struct energy *e = energy_of(app, site);
+	if (!e)
+		return err_set(er, ERR_NOT_FOUND, "site %s has no station", site);
+	return energy_site_forget(app, site, er);
+}
+
+int energy_site_forget(struct csms *app, const char *site, struct err_info *er)
+{
+	char key[STORE_ID_MAX + 24];
+	static const char *const metas[] = { META_SOURCE, META_SETTINGS, META_PRICES, META_FORECAST };
+	if (!strcmp(site, STORE_SITE_DEFAULT))
+		return 0;
+	for (size_t i = 0; i < sizeof metas / sizeof metas[0]; i++) {
+		snprintf(key, sizeof key, "%s@%s", metas[i], site);
+		if (store_meta_set(app->store, key, ""))
+			return err_set(er, ERR_INTERNAL, "cannot store the station's removal");
+	}
+	struct energy *e = energy_of(app, site);
+	if (e) {
+		list_drop(app, e);
+		alarms_drop(e);
+		e->fc_started = 0;
+		energy_free_one(e);
+		LOGI("station", "site %s: station removed", site);
+	}
+	return 0;
+}
