@@ -898,6 +898,15 @@ static int cmd_site_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args
 	return rm_one(c, "/api/v1/sites/%s", a->pos[0]);
 }
 
+static int cmd_station_rm(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
+{
+	const char *site = opt(cmd, a, "site");
+	if (!site)
+		return ctl_usage_error(c, cmd,
+				       "--site ID: whose station (the default site's cannot be removed)");
+	return rm_one(c, "/api/v1/sites/%s/station", site);
+}
+
 /* ---- generic views: dlm, station, alarms, diagnosis, health ---- */
 
 /* The API path of a command that just shows one resource. */
@@ -918,11 +927,31 @@ static const char *view_path(const char *name)
 	return NULL;
 }
 
+/* A view's path: a site's own station with --site ID (station, station
+ * set), else the command's. 0, or a usage error's exit code. */
+static int site_view_path(struct ctl *c, const struct ctl_cmd *cmd, const struct ctl_args *a, char *path,
+			  size_t cap, int *rc)
+{
+	const char *site = opt_index(cmd, "site") >= 0 ? opt(cmd, a, "site") : NULL;
+	if (!site) {
+		snprintf(path, cap, "%s", view_path(cmd->name));
+		return 0;
+	}
+	if (mkpath(path, cap, "/api/v1/sites/%s/station", site)) {
+		*rc = too_long(c);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_view(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
 	cJSON *j;
-	(void)a;
-	int rc = api(c, "GET", view_path(cmd->name), NULL, &j);
+	char path[PATH_MAX_LEN];
+	int rc;
+	if (site_view_path(c, cmd, a, path, sizeof path, &rc))
+		return rc;
+	rc = api(c, "GET", path, NULL, &j);
 	if (rc || c->json)
 		return rc;
 	ctl_print_any(j, stdout);
@@ -986,10 +1015,13 @@ static int cmd_set(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *a)
 {
 	cJSON *j = NULL;
 	int rc;
+	char path[PATH_MAX_LEN];
+	if (site_view_path(c, cmd, a, path, sizeof path, &rc))
+		return rc;
 	char *body = kv_body(c, cmd, a, 0, &rc);
 	if (!body)
 		return rc;
-	rc = api(c, "PUT", view_path(cmd->name), body, &j);
+	rc = api(c, "PUT", path, body, &j);
 	free(body);
 	if (rc || c->json)
 		return rc;
@@ -1162,10 +1194,31 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "site set", "ID KEY=VALUE...", 2, CTL_MAX_POS, NOOPTS, cmd_site_set,
 	  "create or change a site (name=..., breakerA=..., sensor.type=api; as dlm set)", 0 },
 	{ "site rm", "ID", 1, 1, NOOPTS, cmd_site_rm, "delete a site without chargers", 0 },
-	{ "station", "", 0, 0, NOOPTS, cmd_view, "station mode, settings and live power flows", 0 },
-	{ "station set", "KEY=VALUE...", 1, CTL_MAX_POS, NOOPTS, cmd_set,
+	{ "station",
+	  "[--site ID]",
+	  0,
+	  0,
+	  { { "site", 1, 0 } },
+	  cmd_view,
+	  "station mode, settings and live power flows; --site: that site's own station",
+	  0 },
+	{ "station set",
+	  "[--site ID] KEY=VALUE...",
+	  1,
+	  CTL_MAX_POS,
+	  { { "site", 1, 0 } },
+	  cmd_set,
 	  "change station settings in one PUT (values as JSON when they parse, else strings;\n"
-	  "a.b=1 sets b inside object a)",
+	  "a.b=1 sets b inside object a); --site: make or change that site's own station\n"
+	  "(source.type=api, or source.type=modbus source.host=H source.port=502 ...)",
+	  0 },
+	{ "station rm",
+	  "--site ID",
+	  0,
+	  0,
+	  { { "site", 1, 0 } },
+	  cmd_station_rm,
+	  "remove a site's own station",
 	  0 },
 	{ "alarms",
 	  "[--active]",

@@ -431,8 +431,8 @@ static void energy_step(struct energy *e)
 	 * what was pushed */
 	in->on_grid = e->kind == STATION_SRC_API ? e->on_grid : !e->have_rd || r->on_grid != 0;
 	if (e->steps && in->on_grid != e->last_on_grid)
-		LOGW("station", "%s%s%s", in->on_grid ? "grid back: on grid" : "grid lost: off grid",
-		     e->is_default ? "" : ": site ", e->is_default ? "" : e->site);
+		LOGW("station", "%s%s%s%s", ESITE(e),
+		     in->on_grid ? "grid back: on grid" : "grid lost: off grid");
 	e->last_on_grid = in->on_grid;
 	double loads = e->st->last_loads_w, gen = e->st->last_gen_w;
 	if (isfinite(r->load_w)) {
@@ -886,8 +886,7 @@ void energy_apply_kept(struct energy *e, const char *kept)
 		return;
 	*tmp = e->file_cfg ? *e->file_cfg : e->cfg;
 	if (station_json_parse(kept, tmp, &confirm, e2, sizeof e2))
-		LOGW("station", "%s%skept settings ignored: %s", e->is_default ? "" : e->site,
-		     e->is_default ? "" : ": ", e2);
+		LOGW("station", "%s%s%skept settings ignored: %s", ESITE(e), e2);
 	else
 		e->cfg = *tmp;
 	free(tmp);
@@ -935,15 +934,14 @@ int energy_start(struct energy *e, char *err, size_t errlen)
 		int n, slot;
 		int64_t start;
 		if (!j || prices_apply(e, j, &n, &start, &slot, e2, sizeof e2))
-			LOGW("station", "kept price list ignored: %s", j ? e2 : "not JSON");
+			LOGW("station", "%s%s%skept price list ignored: %s", ESITE(e), j ? e2 : "not JSON");
 		cJSON_Delete(j);
 	}
 	free(prices);
 	energy_step(e); /* outputs from the start: safe ones until a measurement comes */
 	e->fc_started = 1;
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
-	LOGI("station", "%s%s%smode %s, source %s%s%s", e->is_default ? "" : "site ",
-	     e->is_default ? "" : e->site, e->is_default ? "" : ": ", station_mode_name(e->cfg.mode),
+	LOGI("station", "%s%s%smode %s, source %s%s%s", ESITE(e), station_mode_name(e->cfg.mode),
 	     station_src_kind_str(e->kind), e->kind == STATION_SRC_MODBUS ? " " : "",
 	     e->kind == STATION_SRC_MODBUS ? e->map_name : "");
 	return 0;
@@ -1005,22 +1003,23 @@ static void forecast_load(struct energy *e)
 	char *text = energy_meta_text(app, e->meta_forecast);
 	if (!text || !text[0]) {
 		free(text);
-		LOGI("station", "no learned forecast kept: learning from the measurements");
+		LOGI("station", "%s%s%sno learned forecast kept: learning from the measurements", ESITE(e));
 		return;
 	}
 	int rc = station_forecast_from_text(&e->st->fc, text);
 	free(text);
 	if (rc == STATION_EVERSION)
-		LOGW("station", "kept forecast ignored: another format version (this is %d)",
+		LOGW("station", "%s%s%skept forecast ignored: another format version (this is %d)", ESITE(e),
 		     STATION_FORECAST_VERSION);
 	else if (rc)
-		LOGW("station", "kept forecast ignored: not an intact forecast");
+		LOGW("station", "%s%s%skept forecast ignored: not an intact forecast", ESITE(e));
 	else {
 		int l, p;
 		station_forecast_counts(&e->st->fc, &l, &p);
 		e->fc_restored = 1;
 		e->fc_saved_n = e->st->fc.load_mean_n;
-		LOGI("station", "learned forecast restored: %d load slots, %d PV slots", l, p);
+		LOGI("station", "%s%s%slearned forecast restored: %d load slots, %d PV slots", ESITE(e), l,
+		     p);
 	}
 }
 
@@ -1035,7 +1034,7 @@ void energy_forecast_save(struct energy *e, int force)
 	char text[STATION_FORECAST_TEXT_MAX];
 	if (station_forecast_to_text(&e->st->fc, text, sizeof text) ||
 	    store_meta_set(app->store, e->meta_forecast, text)) {
-		LOGW("station", "learned forecast not kept (store error)");
+		LOGW("station", "%s%s%slearned forecast not kept (store error)", ESITE(e));
 		return;
 	}
 	e->fc_saved_ms = app->now_ms;
@@ -1223,7 +1222,8 @@ int energy_apply_settings(struct energy *e, const cJSON *body, struct err_info *
 	if (keep_settings(e, nc, er))
 		goto out;
 	if (e->cfg.mode != nc->mode)
-		LOGI("station", "mode %s -> %s", station_mode_name(e->cfg.mode), station_mode_name(nc->mode));
+		LOGI("station", "%s%s%smode %s -> %s", ESITE(e), station_mode_name(e->cfg.mode),
+		     station_mode_name(nc->mode));
 	e->cfg = *nc;
 	station_house_set_battery(&e->house, &e->cfg.battery);
 	if (sp) {
@@ -1343,7 +1343,7 @@ int energy_set_prices(struct energy *e, const cJSON *b, struct err_info *er)
 		return err_set(er, ERR_BAD_REQUEST, "%s", err);
 	char *text = cJSON_PrintUnformatted(b);
 	if (!text || store_meta_set(e->app->store, e->meta_prices, text))
-		LOGW("station", "price list not kept over a restart (store)");
+		LOGW("station", "%s%s%sprice list not kept over a restart (store)", ESITE(e));
 	free(text);
 	return 0;
 }

@@ -93,6 +93,10 @@ struct energy {
 	struct alarms_watch alarm_source, alarm_ems, alarm_peak, alarm_offgrid;
 };
 
+/* A log line's prefix naming another site's station ("site garage: "),
+ * nothing for the default site's: "%s%s%s" then ESITE(e). */
+#define ESITE(e) (e)->is_default ? "" : "site ", (e)->is_default ? "" : (e)->site, (e)->is_default ? "" : ": "
+
 /* energy.c */
 struct energy *energy_new(struct csms *app, const char *site, station_src_kind kind,
 			  const station_src_opts *opts, const char *map_spec);

@@ -224,6 +224,10 @@ class FakeApi(http.server.BaseHTTPRequestHandler):
         ("GET", "/api/v1/station"): (200, "application/json", json.dumps(
             {"mode": "selfConsumption", "battery": {"socPct": 55, "capacityWh": 10000}, "pvW": 1200})),
         ("PUT", "/api/v1/station"): (200, "application/json", json.dumps({"mode": "tou"})),
+        ("GET", "/api/v1/sites/gar%20age/station"): (200, "application/json", json.dumps(
+            {"site": "gar age", "mode": "feedIn"})),
+        ("PUT", "/api/v1/sites/garage/station"): (201, "application/json", json.dumps({"site": "garage", "mode": "tou"})),
+        ("DELETE", "/api/v1/sites/garage/station"): (204, "application/json", ""),
         ("PUT", "/api/v1/dlm"): (400, "application/json", json.dumps(
             {"error": {"code": "BadRequest", "description": "breakerA: 6 to 1000"}})),
         ("GET", "/api/v1/dlm"): (503, "text/plain", "Service Unavailable\n"),
@@ -309,13 +313,30 @@ def test_fake_api():
               "socStartPct": 50}, "note": "hello world", "flags": [1, True]}, "station set body", repr(last))
         check(last["ctype"] == "application/json", "station set Content-Type", repr(last))
         check(last["auth"] is None, "no token, no Authorization header", repr(last))
+        # a site's own station: --site on station, station set, station rm
+        expect(ctl("station", "--site", "gar age", url=url), 0, "a site's station", out=["gar age", "feedIn"])
+        check(FakeApi.seen[-1]["path"] == "/api/v1/sites/gar%20age/station", "--site: the site's path, encoded",
+              repr(FakeApi.seen[-1:]))
+        expect(ctl("station", "set", "--site", "garage", "mode=tou", "source.type=modbus", "source.host=10.0.0.5",
+                   "source.port=1502", url=url), 0, "a site's station set", out=["garage", "tou"])
+        last = FakeApi.seen[-1]
+        check(last["method"] == "PUT" and last["path"] == "/api/v1/sites/garage/station", "site station set is a PUT",
+              repr(last))
+        check(json.loads(last["body"] or "null") == {"mode": "tou", "source": {"type": "modbus", "host": "10.0.0.5",
+              "port": 1502}}, "site station set body", repr(last))
+        expect(ctl("station", "rm", "--site", "garage", url=url), 0, "a site's station removed", out=["garage: deleted"])
+        check(FakeApi.seen[-1]["method"] == "DELETE" and FakeApi.seen[-1]["path"] == "/api/v1/sites/garage/station",
+              "station rm is a DELETE of the site's station", repr(FakeApi.seen[-1:]))
+        n = len(FakeApi.seen)
+        expect(ctl("station", "rm", url=url), 2, "station rm without --site", err=["--site ID"])
+        check(len(FakeApi.seen) == n, "station rm without --site sends nothing", repr(FakeApi.seen[n:]))
         expect(ctl("station", "set", "mode", url=url), 2, "station set without =", err=["KEY=VALUE"])
         expect(ctl("station", "set", url=url), 2, "station set without pairs", err=["missing"])
         expect(ctl("dlm", "set", "breakerA=1", url=url), 1, "dlm set rejected", err=["400", "breakerA: 6 to 1000"])
         check(json.loads(FakeApi.seen[-1]["body"]) == {"breakerA": 1}, "dlm set body", repr(FakeApi.seen[-1]))
         expect(ctl("dlm", url=url), 1, "non-JSON 503", err=["error 503", "Service Unavailable"])
-        res = expect(ctl("alarms", "--active", url=url), 0, "alarms --active",
-                     out=["GroundFailure", "CP1", "(active)"])
+        expect(ctl("alarms", "--active", url=url), 0, "alarms --active",
+               out=["GroundFailure", "CP1", "(active)"])
         check(FakeApi.seen[-1]["path"] == "/api/v1/alarms?active=true", "alarms --active query",
               repr(FakeApi.seen[-1]))
         rc, out, _ = ctl("--json", "alarms", "--active", url=url)
