@@ -111,12 +111,13 @@ cJSON *api_station_run(struct csms *app, const char *name, const cJSON *payload,
 	if (op->site) {
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(payload, "site");
 		body = cJSON_GetObjectItemCaseSensitive(payload, "body");
-		if (!cJSON_IsString(s) || !cJSON_IsObject(body)) {
+		if (!cJSON_IsString(s) || !body) { /* the body as the asking node read it: checked below */
 			err_set(&e, ERR_BAD_REQUEST, "%s: {\"site\", \"body\"}", name);
 			return refusal(&e, status);
 		}
 		site = s->valuestring;
 	}
+	energy_lead(energy_of(app, site));    /* just taken over: what was kept first */
 	if (!fleet_control_site(app, site)) { /* a node that just lost the loop says so */
 		*status = 503;
 		return admin_error_json("Unavailable",
@@ -132,6 +133,7 @@ static void serve(struct route_ctx *c, const char *name)
 	const struct station_op *op = op_named(name);
 	const char *site = op->site ? c->params[0] : STORE_SITE_DEFAULT;
 	struct err_info e;
+	energy_lead(energy_of(c->app, site)); /* just taken over: what was kept first */
 	/* an unknown site is 404 on any node; the rest is asked where it runs */
 	if ((op->site && energy_site_known(c->app, site, &e)) ||
 	    (fleet_control_site(c->app, site) && gate(c->app, op, site, &e))) {

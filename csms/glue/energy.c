@@ -386,6 +386,7 @@ static void energy_alarms(struct energy *e);
 /* The learned forecast over a restart (below, with the API). */
 static void forecast_load(struct energy *e);
 void energy_forecast_save(struct energy *e, int force);
+static void reload_kept(struct energy *e);
 
 int energy_grid_state(struct csms *app, int *on_grid, double *unserved_w)
 {
@@ -493,25 +494,55 @@ void energy_tick(struct csms *app)
 	if (!app->energy)
 		return;
 	/* Several nodes: what another node changed (settings, a site's
-	 * station), every 5 s and at once when this node takes over a site's
-	 * loop (it then runs what was last kept, not what it read before) */
-	int takeover = 0;
-	for (struct energy *e = app->energy; app->fleet && e; e = e->next) {
-		int lead = fleet_control_site(app, e->site);
-		takeover |= lead && !e->lead;
-		e->lead = lead;
-	}
-	if (app->fleet && (takeover || app->now_ms - app->energy->synced_ms >= SITES_SYNC_MS))
+	 * station), every 5 s; a station whose loop this node takes over reads
+	 * what was kept at once (energy_lead) */
+	if (app->fleet && app->now_ms - app->energy->synced_ms >= SITES_SYNC_MS)
 		energy_sync_sites(app);
 	for (struct energy *e = app->energy; e; e = e->next) {
 		if (app->now_ms < e->next_tick_ms)
 			continue;
 		e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
 		/* Several nodes: only the one that runs the site's control loop
-		 * steps its station (battery setpoint, loads); see control.c. */
-		if (fleet_control_site(app, e->site))
+		 * drives its source and steps it (battery setpoint, loads); see
+		 * control.c */
+		if (energy_lead(e))
 			energy_step(e);
 	}
+}
+
+int energy_lead(struct energy *e)
+{
+	if (!e)
+		return 0;
+	int lead = fleet_control_site(e->app, e->site);
+	if (lead == e->lead)
+		return lead;
+	/* Taking a site's loop over: it runs what was last kept (settings,
+	 * prices, what was learned), not what this node read before; letting
+	 * it go: the source is the new node's to drive. */
+	char err[256];
+	e->lead = lead;
+	if (lead) {
+		energy_reread_settings(e);
+		reload_kept(e);
+	}
+	if (energy_source_run(e, lead, err, sizeof err))
+		LOGE("station", "%s%s%s%s", ESITE(e), err);
+	return lead;
+}
+
+void energy_reread_settings(struct energy *e)
+{
+	char *set = NULL;
+	if (energy_meta_read(e->app, e->meta_settings, &set) == 0 && set &&
+	    energy_text_hash(set, NULL) != e->kept_hash) {
+		e->kept_hash = energy_text_hash(set, NULL);
+		if (set[0])
+			energy_apply_kept(e, set);
+		station_plan_invalidate(e->st);
+		LOGI("station", "%s%s%ssettings read again (changed by another node)", ESITE(e));
+	}
+	free(set);
 }
 
 void energy_wake(struct csms *app)
@@ -537,7 +568,11 @@ int energy_ev_target(const struct energy *e, const char *charger_id, double *tar
 
 int energy_price_at(struct csms *app, int64_t ms, double *import_price, double *export_price)
 {
-	struct energy *e = app->energy;
+	return energy_price_of(app->energy, ms, import_price, export_price);
+}
+
+int energy_price_of(const struct energy *e, int64_t ms, double *import_price, double *export_price)
+{
 	if (!e)
 		return -1;
 	int64_t s = ms / 1000;
@@ -582,14 +617,24 @@ out:
 /* The kept text of a meta key (malloc'd) or NULL when absent. */
 char *energy_meta_text(struct csms *app, const char *key)
 {
+	char *t = NULL;
+	energy_meta_read(app, key, &t);
+	return t;
+}
+
+int energy_meta_read(struct csms *app, const char *key, char **out)
+{
 	char *buf = malloc(META_MAX);
+	*out = NULL;
 	if (!buf)
-		return NULL;
-	if (store_meta_get(app->store, key, buf, META_MAX)) {
+		return -1;
+	int rc = store_meta_get(app->store, key, buf, META_MAX);
+	if (rc) {
 		free(buf);
-		return NULL;
+		return rc < 0 ? -1 : 0;
 	}
-	return buf;
+	*out = buf;
+	return 0;
 }
 
 /* A price list body: {"start": ISO, "slotS": 900|3600, "importPrice": [..],
@@ -783,19 +828,53 @@ static int start_source(struct energy *e, char *err, size_t errlen)
 		station_house_init(&e->house, &e->cfg, c->station_sim_pv_w, (uint32_t)c->station_sim_seed,
 				   t0);
 	}
-	if (e->kind != STATION_SRC_MODBUS)
+	e->map_gross = e->opts.map.load_gross;
+	snprintf(e->map_name, sizeof e->map_name, "%s", e->opts.map.name);
+	return 0;
+}
+
+/* The Modbus driver runs only on the node that runs the site's loop (one
+ * node drives an inverter, and single-client devices take one
+ * connection): started there, stopped when the loop goes elsewhere. */
+int energy_source_run(struct energy *e, int run, char *err, size_t errlen)
+{
+	if (e->kind != STATION_SRC_MODBUS || !run == !e->src)
 		return 0;
+	if (!run) {
+		station_source_stop(e->src); /* waits at most about one response timeout */
+		e->src = NULL;
+		e->have_rd = 0;
+		e->seq = 0;
+		return 0;
+	}
 	station_src_opts o = e->opts;
 	char e2[256];
 	o.wake = wake;
-	o.ctx = app;
-	e->map_gross = o.map.load_gross;
-	snprintf(e->map_name, sizeof e->map_name, "%s", o.map.name);
+	o.ctx = e->app;
 	if (station_source_start(&e->src, &o, e2, sizeof e2)) {
 		snprintf(err, errlen, "%s modbus: %s", e->is_default ? "station_source" : "source", e2);
 		return -1;
 	}
 	return 0;
+}
+
+/* The price list and the learned forecast as kept: a node that takes over
+ * a site's loop plans with what the last one kept, not what it read at
+ * its own start. */
+static void reload_kept(struct energy *e)
+{
+	char e2[160];
+	char *prices = NULL;
+	if (energy_meta_read(e->app, e->meta_prices, &prices) == 0 && prices && prices[0]) {
+		cJSON *j = cJSON_Parse(prices);
+		int n, slot;
+		int64_t start;
+		if (!j || prices_apply(e, j, &n, &start, &slot, e2, sizeof e2))
+			LOGW("station", "%s%s%skept price list ignored: %s", ESITE(e), j ? e2 : "not JSON");
+		cJSON_Delete(j);
+	}
+	free(prices);
+	forecast_load(e);
 }
 
 /* A new station for site (its source's kind and options given), with the
@@ -894,19 +973,16 @@ void energy_apply_kept(struct energy *e, const char *kept)
 
 /* Settings, learned forecast and prices as kept, the source started, a
  * first step: the end of a station's start. 0, or -1 with err. */
-int energy_start(struct energy *e, char *err, size_t errlen)
+int energy_start(struct energy *e, int defer, char *err, size_t errlen)
 {
 	struct csms *app = e->app;
-	char e2[256];
 	if (!e->file_cfg && (e->file_cfg = malloc(sizeof *e->file_cfg)))
 		*e->file_cfg = e->cfg; /* what "api" differs from in GET's origin */
 	char *kept = energy_meta_text(app, e->meta_settings);
-	char *src = e->is_default ? NULL : energy_meta_text(app, e->meta_source);
 	if (kept && kept[0])
 		energy_apply_kept(e, kept);
-	e->kept_hash = energy_text_hash(kept, src);
+	e->kept_hash = energy_text_hash(kept, NULL);
 	free(kept);
-	free(src);
 	/* A charger's own settings decide its mode, phases and maximum: say
 	 * so where the station's list (file or kept) says otherwise. */
 	for (int i = 0; i < e->cfg.n_chargers; i++) {
@@ -925,20 +1001,16 @@ int energy_start(struct energy *e, char *err, size_t errlen)
 	}
 	station_state_init(e->st, &e->cfg);
 	e->fc_saved_ms = app->now_ms;
-	forecast_load(e);
 	if (start_source(e, err, errlen))
 		return -1;
-	char *prices = energy_meta_text(app, e->meta_prices);
-	if (prices && prices[0]) {
-		cJSON *j = cJSON_Parse(prices);
-		int n, slot;
-		int64_t start;
-		if (!j || prices_apply(e, j, &n, &start, &slot, e2, sizeof e2))
-			LOGW("station", "%s%s%skept price list ignored: %s", ESITE(e), j ? e2 : "not JSON");
-		cJSON_Delete(j);
-	}
-	free(prices);
-	energy_step(e); /* outputs from the start: safe ones until a measurement comes */
+	reload_kept(e);
+	/* Several nodes: only the one that runs the site's loop drives the
+	 * source and steps (a refused PUT's new station does neither: defer) */
+	e->lead = !defer && fleet_control_site(app, e->site);
+	if (e->lead && energy_source_run(e, 1, err, errlen))
+		return -1;
+	if (e->lead)
+		energy_step(e); /* outputs from the start: safe ones until a measurement comes */
 	e->fc_started = 1;
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
 	LOGI("station", "%s%s%smode %s, source %s%s%s", ESITE(e), station_mode_name(e->cfg.mode),
@@ -972,7 +1044,7 @@ int energy_init(struct csms *app, char *err, size_t errlen)
 		cJSON_Delete(fj);
 		free(ftext);
 	}
-	if (energy_start(e, err, errlen))
+	if (energy_start(e, 0, err, errlen))
 		goto fail;
 	energy_sync_sites(app); /* the other sites' stations as kept */
 	return 0;
@@ -1028,7 +1100,9 @@ static void forecast_load(struct energy *e)
 void energy_forecast_save(struct energy *e, int force)
 {
 	struct csms *app = e->app;
-	if (e->st->fc.load_mean_n == e->fc_saved_n ||
+	/* what the node that runs the site's loop learned; another node's copy
+	 * would overwrite it */
+	if (!e->lead || e->st->fc.load_mean_n == e->fc_saved_n ||
 	    (!force && app->now_ms - e->fc_saved_ms < FORECAST_SAVE_MS))
 		return;
 	char text[STATION_FORECAST_TEXT_MAX];
@@ -1140,6 +1214,8 @@ static int keep_settings(struct energy *e, const station_config *nc, struct err_
 	int rc = 0;
 	if (!text || strlen(text) >= META_MAX || store_meta_set(e->app->store, e->meta_settings, text))
 		rc = err_set(er, ERR_INTERNAL, "cannot store the station settings");
+	else /* written here: a fleet's sync does not read it back as another node's */
+		e->kept_hash = energy_text_hash(text, NULL);
 	free(text);
 	return rc;
 }

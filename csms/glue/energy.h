@@ -132,6 +132,12 @@ void energy_set_feed(struct csms *app, const char *name, cJSON *status);
  * there is none or the station is not running. */
 cJSON *energy_prices_json(struct energy *e);
 
+/* Whether this node runs the station's site loop (fleet_control_site;
+ * one node: always), and on a change what goes with it: taking it over
+ * reads the kept settings, prices and learned forecast again and starts
+ * the Modbus source; letting it go stops the source. Asked by each tick
+ * and by the API before it answers for the station. 0 for NULL. */
+int energy_lead(struct energy *e);
 /* The site's station, NULL when it has none (the default site's:
  * app->energy, NULL when not running). */
 struct energy *energy_of(struct csms *app, const char *site);

@@ -41,7 +41,8 @@ struct energy {
 	char meta_forecast[STORE_ID_MAX + 24], meta_source[STORE_ID_MAX + 24];
 	uint64_t kept_hash; /* of the kept settings (and source) last applied or written */
 	int64_t synced_ms;  /* the default one's: the last energy_sync_sites */
-	int lead;           /* this node ran the site's loop at the last tick */
+	int lead;           /* this node runs the site's loop (drives the source, steps) */
+	int due;            /* its tick came in this energy_tick */
 	char alarm_src[4][STORE_ID_MAX + 24];
 	station_config cfg; /* the settings */
 	station_config eff; /* cfg + chargers known only through their chargingMode setting */
@@ -100,12 +101,23 @@ struct energy {
 /* energy.c */
 struct energy *energy_new(struct csms *app, const char *site, station_src_kind kind,
 			  const station_src_opts *opts, const char *map_spec);
-int energy_start(struct energy *e, char *err, size_t errlen);
+/* The kept settings, prices and forecast; where this node runs the site's
+ * loop (and not defer) the source started and a first step. */
+int energy_start(struct energy *e, int defer, char *err, size_t errlen);
+/* The Modbus driver started (run) or stopped; 0, or -1 with err. */
+int energy_source_run(struct energy *e, int run, char *err, size_t errlen);
+/* A meta key's text (malloc'd in *out, NULL when absent): 0, or -1 when
+ * the store does not answer. */
+int energy_meta_read(struct csms *app, const char *key, char **out);
+int energy_price_of(const struct energy *e, int64_t ms, double *import_price, double *export_price);
 void energy_free_one(struct energy *e);
 void energy_apply_kept(struct energy *e, const char *kept);
 uint64_t energy_text_hash(const char *a, const char *b);
 char *energy_meta_text(struct csms *app, const char *key); /* malloc'd, NULL when absent */
 void energy_forecast_save(struct energy *e, int force);
+/* The kept settings applied again when they are not what this node last
+ * applied or wrote (another node changed them). */
+void energy_reread_settings(struct energy *e);
 int64_t energy_station_clock(const struct energy *e);
 void energy_derive_entries(struct csms *app, station_config *c);
 void energy_take_reading(struct energy *e);

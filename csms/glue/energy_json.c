@@ -255,8 +255,8 @@ static cJSON *measured_json(struct energy *e)
 	cJSON_AddNumberToObject(o, "evW", r1(in->ev_w));
 	cJSON *chs = cJSON_AddArrayToObject(o, "chargers");
 	for (const struct charger *c = charger_first(app->chargers); c; c = c->next) {
-		if (c->reg != REG_ACCEPTED || !c->session)
-			continue;
+		if (c->reg != REG_ACCEPTED || !c->session || strcmp(c->settings.site, e->site))
+			continue; /* this station's site's chargers */
 		cJSON *f = control_charger_flow_json(app, c->id);
 		if (!f)
 			f = cJSON_CreateObject();
@@ -366,7 +366,7 @@ static cJSON *status_json(struct energy *e)
 		      *ea = cJSON_AddArrayToObject(p, "exportPrice");
 		for (int i = 0; i < e->prices_n; i++) {
 			double imp, exp;
-			energy_price_at(app, e->prices_start_ms + (int64_t)i * e->prices_slot_s * 1000, &imp,
+			energy_price_of(e, e->prices_start_ms + (int64_t)i * e->prices_slot_s * 1000, &imp,
 					&exp);
 			cJSON_AddItemToArray(ia, cJSON_CreateNumber(round(imp * 1e6) / 1e6));
 			cJSON_AddItemToArray(ea, cJSON_CreateNumber(round(exp * 1e6) / 1e6));

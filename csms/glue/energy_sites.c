@@ -12,6 +12,7 @@
 #include "alarms.h"
 #include "csms.h"
 #include "errkind.h"
+#include "fleet.h"
 #include "log.h"
 #include "store.h"
 
@@ -154,7 +155,7 @@ static struct energy *site_station_start(struct csms *app, const char *site, con
 	struct energy *e = NULL;
 	if (rc == 0 && !(e = energy_new(app, site, kind, &o, map)))
 		snprintf(err, sizeof err, "out of memory");
-	if (e && energy_start(e, err, sizeof err)) {
+	if (e && energy_start(e, 0, err, sizeof err)) {
 		e->fc_started = 0;
 		energy_free_one(e);
 		e = NULL;
@@ -189,99 +190,98 @@ static void alarms_drop(struct energy *e)
 		alarms_site_watch(e->app, w[i], "station", NULL, NULL);
 }
 
+#define SITES_MAX 128 /* more than the API allows (64): a truncated list drops nothing */
+
 struct site_ids {
-	int n;
-	char id[64][STORE_ID_MAX];
+	int n, truncated;
+	char id[SITES_MAX][STORE_ID_MAX];
 };
 
 static int collect_site(void *arg, const struct store_site_row *r)
 {
 	struct site_ids *ids = arg;
-	if (ids->n < 64 && strcmp(r->id, STORE_SITE_DEFAULT))
+	if (!strcmp(r->id, STORE_SITE_DEFAULT))
+		return 0;
+	if (ids->n == SITES_MAX)
+		ids->truncated = 1;
+	else
 		snprintf(ids->id[ids->n++], STORE_ID_MAX, "%s", r->id);
 	return 0;
+}
+
+static void drop(struct csms *app, struct energy *e, const char *why)
+{
+	if (why)
+		LOGI("station", "site %s: station removed (%s)", e->site, why);
+	list_drop(app, e);
+	alarms_drop(e);
+	e->fc_started = 0;
+	energy_free_one(e);
+}
+
+/* One site's station as kept (src: its kept source, "" none). */
+static void sync_one(struct csms *app, const char *site, const char *src)
+{
+	struct energy *e = energy_of(app, site);
+	if (!src[0]) { /* none kept: none here either */
+		if (e)
+			drop(app, e, "by another node");
+		return;
+	}
+	if (!e) {
+		if ((e = site_station_start(app, site, src)))
+			list_add(app, e);
+		return;
+	}
+	char *now = source_text(e->kind, &e->opts, e->map_spec);
+	if (!now || strcmp(now, src)) { /* a new source: the station starts again */
+		free(now);
+		energy_forecast_save(e, 1); /* what it learned goes on (where it runs) */
+		drop(app, e, NULL);
+		if ((e = site_station_start(app, site, src)))
+			list_add(app, e);
+		return;
+	}
+	free(now);
+	energy_reread_settings(e);
 }
 
 void energy_sync_sites(struct csms *app)
 {
 	struct energy *d = app->energy;
-	struct site_ids ids = { 0 };
-	if (!d || store_site_each(app->store, NULL, collect_site, &ids) < 0)
-		return;
+	struct site_ids *ids = d ? calloc(1, sizeof *ids) : NULL;
+	if (!ids || store_site_each(app->store, NULL, collect_site, ids) < 0)
+		goto out; /* the store does not answer: nothing changes here */
 	d->synced_ms = app->now_ms;
-	/* the default site's settings another node changed */
-	char *kept = energy_meta_text(app, d->meta_settings);
-	if (kept && energy_text_hash(kept, NULL) != d->kept_hash) {
-		d->kept_hash = energy_text_hash(kept, NULL);
-		energy_apply_kept(d, kept);
-		station_plan_invalidate(d->st);
-		LOGI("station", "settings read again (changed by another node)");
-	}
-	free(kept);
+	energy_reread_settings(d); /* the default site's settings another node changed */
 	/* stations of sites that are gone */
-	for (struct energy *e = d->next, *n; e; e = n) {
+	for (struct energy *e = d->next, *n; e && !ids->truncated; e = n) {
 		n = e->next;
 		int i;
-		for (i = 0; i < ids.n && strcmp(ids.id[i], e->site); i++)
+		for (i = 0; i < ids->n && strcmp(ids->id[i], e->site); i++)
 			;
-		if (i == ids.n) {
-			list_drop(app, e);
-			alarms_drop(e);
-			e->fc_started = 0;
-			energy_free_one(e);
-		}
+		if (i == ids->n)
+			drop(app, e, "its site is gone");
 	}
-	for (int i = 0; i < ids.n; i++) {
-		struct energy *e = energy_of(app, ids.id[i]);
-		char key[STORE_ID_MAX + 24];
-		snprintf(key, sizeof key, "%s@%s", META_SOURCE, ids.id[i]);
-		char *src = energy_meta_text(app, key);
-		if (!src || !src[0]) { /* none kept: none here either */
-			if (e) {
-				LOGI("station", "site %s: station removed (by another node)", e->site);
-				list_drop(app, e);
-				alarms_drop(e);
-				e->fc_started = 0;
-				energy_free_one(e);
-			}
-		} else if (!e) {
-			if ((e = site_station_start(app, ids.id[i], src)))
-				list_add(app, e);
-		} else {
-			char *set = energy_meta_text(app, e->meta_settings);
-			char *now = source_text(e->kind, &e->opts, e->map_spec);
-			if (energy_text_hash(set, src) != e->kept_hash) {
-				if (!now || strcmp(now, src)) { /* a new source: the station starts again */
-					list_drop(app, e);
-					alarms_drop(e);
-					energy_free_one(e);
-					if ((e = site_station_start(app, ids.id[i], src)))
-						list_add(app, e);
-				} else {
-					e->kept_hash = energy_text_hash(set, src);
-					if (set && set[0])
-						energy_apply_kept(e, set);
-					station_plan_invalidate(e->st);
-					LOGI("station",
-					     "site %s: settings read again (changed by another node)",
-					     e->site);
-				}
-			}
-			free(now);
-			free(set);
-		}
+	for (int i = 0; i < ids->n; i++) {
+		char key[STORE_ID_MAX + 24], *src = NULL;
+		snprintf(key, sizeof key, "%s@%s", META_SOURCE, ids->id[i]);
+		if (energy_meta_read(app, key, &src)) /* not answered: this one stays as it is */
+			continue;
+		sync_one(app, ids->id[i], src ? src : "");
 		free(src);
 	}
+out:
+	free(ids);
 }
 
-/* The hash of what is kept now, after this node wrote it. */
+/* The hash of the settings kept now, after this node wrote them. */
 static void rehash(struct energy *e)
 {
-	char *set = energy_meta_text(e->app, e->meta_settings);
-	char *src = e->is_default ? NULL : energy_meta_text(e->app, e->meta_source);
-	e->kept_hash = energy_text_hash(set, src);
+	char *set = NULL;
+	if (energy_meta_read(e->app, e->meta_settings, &set) == 0)
+		e->kept_hash = energy_text_hash(set, NULL);
 	free(set);
-	free(src);
 }
 
 struct site_found {
@@ -351,21 +351,18 @@ int energy_site_put(struct csms *app, const char *site, const cJSON *body, int *
 	int rc = -1, fresh = !e || !old || strcmp(old, src);
 	struct energy *n = NULL;
 	if (fresh) {
-		/* a new station, or a new source: started beside the old one,
-		 * in its place once the settings are taken */
+		/* a new station, or a new source: made beside the old one, with
+		 * the kept settings and what it learned, neither driving a
+		 * source nor stepping until the settings are taken (a refused
+		 * PUT leaves no trace: no connection, no alarm touched) */
 		n = energy_new(app, site, kind, &o, map);
 		if (!n) {
 			err_set(er, ERR_INTERNAL, "out of memory");
 			goto out;
 		}
-		if (e) { /* the settings so far, and what it learned, go on */
+		if (e)
 			energy_forecast_save(e, 1);
-			n->cfg = e->cfg;
-			if (energy_start(n, err, sizeof err)) {
-				err_set(er, ERR_BAD_REQUEST, "%s", err);
-				goto out;
-			}
-		} else if (energy_start(n, err, sizeof err)) {
+		if (energy_start(n, 1, err, sizeof err)) {
 			err_set(er, ERR_BAD_REQUEST, "%s", err);
 			goto out;
 		}
@@ -378,8 +375,9 @@ int energy_site_put(struct csms *app, const char *site, const cJSON *body, int *
 	}
 	if (fresh) {
 		if (e) {
+			/* its source stops before the new one starts; its alarms are
+			 * the new one's now (evaluated at its first step) */
 			list_drop(app, e);
-			alarms_drop(e);
 			e->fc_started = 0;
 			energy_free_one(e);
 			LOGI("station", "site %s: source %s", site, station_src_kind_str(kind));
@@ -388,6 +386,9 @@ int energy_site_put(struct csms *app, const char *site, const cJSON *body, int *
 		list_add(app, n);
 		e = n;
 		n = NULL;
+		e->lead = fleet_control_site(app, site);
+		if (e->lead && energy_source_run(e, 1, err, sizeof err))
+			LOGE("station", "site %s: %s", site, err);
 	}
 	rehash(e);
 	rc = 0;

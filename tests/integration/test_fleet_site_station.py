@@ -221,6 +221,9 @@ def run(url, f):
     st, r = a.put("/api/v1/sites/garage/station", {"inverterMaxW": 6100, "battery": {"capacityWh": 7100},
                                                     "evPrioritySocPct": 40})
     c.eq(st, 200, "new settings PUT at %s (%s)" % (a.node_id, desc(r)))
+    # and a price list: the node that takes over plans with it (it kept what it read at its start)
+    st, r = a.put("/api/v1/sites/garage/station/prices", {"start": "2030-01-01T00:00:00Z", "importPrice": [0.71, 0.72]})
+    c.eq(st, 200, "a price list PUT at %s (%s)" % (a.node_id, desc(r)))
     st, want = H.get("/api/v1/sites/garage/station")
     want = (want or {}).get("settings") or {}
     c.eq((st, want.get("inverterMaxW"), (want.get("battery") or {}).get("capacityWh"), want.get("evPrioritySocPct")),
@@ -247,6 +250,10 @@ def run(url, f):
     c(t is not None, "another node runs the garage's loop and answers for its station: %s" % control(rest, "garage"))
     print("the garage's station answered again %.1f s after the SIGKILL, on %s" % (time.time() - killed,
                                                                                  got.get("new")))
+    newc = next((n for n in rest if n.node_id == got.get("new")), None)
+    pr = ((got.get(newc.node_id) if newc else None) or {}).get("prices") or {}
+    c.eq((pr.get("start"), pr.get("importPrice")), ("2030-01-01T00:00:00.000Z", [0.71, 0.72]),
+         "the new controller plans with the price list PUT before the takeover")
     for n in rest:
         s = (got.get(n.node_id) or {}).get("settings") or {}
         diff = {k: (s.get(k), want.get(k)) for k in set(s) | set(want) if s.get(k) != want.get(k)}

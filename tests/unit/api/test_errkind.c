@@ -167,6 +167,87 @@ static int meta_empty(const char *key)
 	return rc == 1 || (rc == 0 && !buf[0]);
 }
 
+static int count_active(void *arg, const struct store_alarm_row *r)
+{
+	if (!strcmp(r->a.source, "stationSource@garage"))
+		(*(int *)arg)++;
+	return 0;
+}
+
+/* Active "stationSource@garage" alarms in the store. */
+static int garage_source_alarms(void)
+{
+	int n = 0;
+	store_alarm_each(app.store, 1, NULL, 100, count_active, &n);
+	return n;
+}
+
+static const char *str_at(const cJSON *o, const char *a, const char *b)
+{
+	return cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), b));
+}
+
+/* What the review of the station per site found: a site's GET shows its
+ * own prices (they were the default site's), a refused PUT of a new source
+ * leaves a raised alarm raised (it cleared it), and a source change keeps
+ * each setting's origin (it said "default" for one set through the API). */
+static void test_site_station_review(void)
+{
+	struct err_info e;
+	int created;
+	cJSON *b = parse("{\"inverterMaxW\":7000}");
+	CHECK(energy_site_put(&app, "garage", b, &created, &e) == 0);
+	cJSON_Delete(b);
+	struct energy *g = energy_of(&app, "garage");
+	b = parse("{\"start\":\"2024-01-01T00:00:00Z\",\"slotS\":3600,\"importPrice\":[0.77,0.66]}");
+	CHECK(energy_set_prices(g, b, &e) == 0);
+	cJSON_Delete(b);
+	cJSON *o = energy_status_json(g);
+	const cJSON *ip = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "prices"),
+							   "importPrice");
+	CHECK(cJSON_GetArraySize(ip) == 2 && fabs(cJSON_GetArrayItem(ip, 0)->valuedouble - 0.77) < 1e-9 &&
+	      fabs(cJSON_GetArrayItem(ip, 1)->valuedouble - 0.66) < 1e-9);
+	CHECK_STR(str_at(o, "origin", "inverterMaxW"), "api");
+	cJSON_Delete(o);
+	/* a measurement older than station_stale_s: the step runs on safe
+	 * outputs and the source's alarm is raised */
+	char ts[40], body[200];
+	int64_t t0 = app.now_ms;
+	time_format_iso(app.now_ms - (int64_t)(app.cfg.station_stale_s * 1000) - 10000, ts, sizeof ts);
+	snprintf(body, sizeof body, "{\"pv_w\":100,\"soc_pct\":50,\"load_w\":300,\"timestamp\":\"%s\"}", ts);
+	b = parse(body);
+	CHECK(energy_push_measurements(g, b, &e) == 0);
+	cJSON_Delete(b);
+	CHECK(garage_source_alarms() == 1);
+	/* a refused PUT with a new source: the alarm stays */
+	b = parse("{\"mode\":\"warp\",\"source\":{\"type\":\"modbus\",\"host\":\"127.0.0.1\",\"port\":1}}");
+	CHECK(energy_site_put(&app, "garage", b, &created, &e) == -1 && e.kind == ERR_BAD_REQUEST);
+	cJSON_Delete(b);
+	CHECK(energy_of(&app, "garage") == g);
+	CHECK(garage_source_alarms() == 1);
+	app.now_ms += 2000;
+	energy_tick(&app);
+	CHECK(garage_source_alarms() == 1);
+	/* a source change that is taken: the settings' origin stays "api" */
+	b = parse("{\"source\":{\"type\":\"modbus\",\"host\":\"127.0.0.1\",\"port\":1,\"pollMs\":1000}}");
+	CHECK(energy_site_put(&app, "garage", b, &created, &e) == 0 && created == 0);
+	cJSON_Delete(b);
+	g = energy_of(&app, "garage");
+	o = energy_status_json(g);
+	CHECK_STR(str_at(o, "origin", "inverterMaxW"), "api");
+	CHECK_STR(str_at(o, "source", "type"), "modbus");
+	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+		      cJSON_GetObjectItemCaseSensitive(o, "settings"), "inverterMaxW")) == 7000);
+	/* the prices went with it */
+	ip = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "prices"), "importPrice");
+	CHECK(cJSON_GetArraySize(ip) == 2 && fabs(cJSON_GetArrayItem(ip, 0)->valuedouble - 0.77) < 1e-9);
+	cJSON_Delete(o);
+	CHECK(energy_site_delete(&app, "garage", &e) == 0);
+	CHECK(garage_source_alarms() == 0);
+	app.now_ms = t0;
+}
+
 /* A site's own station (issue 15, item 4): made, refused, changed and
  * removed through energy.c; a refusal makes nothing and keeps nothing. */
 static void test_site_stations(void)
@@ -280,6 +361,7 @@ static void test_site_stations(void)
 	CHECK(store_meta_set(app.store, "station_source@garage", "") == 0);
 	energy_sync_sites(&app);
 	CHECK(energy_of(&app, "garage") == NULL);
+	test_site_station_review();
 }
 
 /* energy.c without HTTP, before the station runs and with an api source. */
