@@ -162,47 +162,19 @@ static void serve(struct route_ctx *c, const char *name)
 	cJSON_Delete(body);
 }
 
-void api_station_get(struct route_ctx *c)
-{
-	serve(c, "stationGet");
-}
+/* Each route is its operation, here or where the station runs. */
+#define STATION_ROUTE(fn, op)        \
+	void fn(struct route_ctx *c) \
+	{                            \
+		serve(c, op);        \
+	}
 
-void api_station_put(struct route_ctx *c)
-{
-	serve(c, "stationPut");
-}
-
-void api_station_measurements(struct route_ctx *c)
-{
-	serve(c, "stationMeasurements");
-}
-
-void api_station_prices(struct route_ctx *c)
-{
-	serve(c, "stationPrices");
-}
-
-void api_site_station_get(struct route_ctx *c)
-{
-	serve(c, "siteStationGet");
-}
-
-void api_site_station_put(struct route_ctx *c)
-{
-	serve(c, "siteStationPut");
-}
-
-void api_site_station_delete(struct route_ctx *c)
-{
-	serve(c, "siteStationDelete");
-}
-
-void api_site_station_measurements(struct route_ctx *c)
-{
-	serve(c, "siteStationMeasurements");
-}
-
-void api_site_station_prices(struct route_ctx *c)
-{
-	serve(c, "siteStationPrices");
-}
+STATION_ROUTE(api_station_get, "stationGet")
+STATION_ROUTE(api_station_put, "stationPut")
+STATION_ROUTE(api_station_measurements, "stationMeasurements")
+STATION_ROUTE(api_station_prices, "stationPrices")
+STATION_ROUTE(api_site_station_get, "siteStationGet")
+STATION_ROUTE(api_site_station_put, "siteStationPut")
+STATION_ROUTE(api_site_station_delete, "siteStationDelete")
+STATION_ROUTE(api_site_station_measurements, "siteStationMeasurements")
+STATION_ROUTE(api_site_station_prices, "siteStationPrices")

@@ -110,7 +110,9 @@ class Csmsd:
     def url(self):
         return "ws://127.0.0.1:%d/ocpp" % self.ws_port
 
-    def request(self, method, path, body=None, token=None, raw=False):
+    def request(self, method, path, body=None, token=None, raw=False, headers=False):
+        """(status, JSON body or None); raw: the body's text; headers:
+        (status, {lower-case name: value}, body)."""
         data = None
         if body is not None:
             data = body if isinstance(body, (bytes, str)) else json.dumps(body)
@@ -125,13 +127,14 @@ class Csmsd:
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
                 text = r.read().decode()
-                status = r.status
+                status, hdr = r.status, r.getheaders()
         except urllib.error.HTTPError as e:
             text = e.read().decode()
-            status = e.code
-        if raw:
-            return status, text
-        return status, (json.loads(text) if text else None)
+            status, hdr = e.code, e.headers.items()
+        out = text if raw else (json.loads(text) if text else None)
+        if headers:
+            return status, {k.lower(): v for k, v in hdr}, out
+        return status, out
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

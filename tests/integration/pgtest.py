@@ -80,6 +80,26 @@ def wait(cond, timeout, step=0.05):
     return None
 
 
+def control(nodes, site):
+    """{node id: the controlNode it names for site} (nodes that answer)."""
+    out = {}
+    for n in nodes:
+        try:
+            st, g = n.get("/api/v1/sites/" + site)
+        except Exception:  # noqa: BLE001 (a killed node)
+            continue
+        if st == 200:
+            out[n.node_id] = g.get("controlNode", "absent")
+    return out
+
+
+def one_runs(nodes, site):
+    """Every node names the same controlNode for site, and it is one of them."""
+    now = control(nodes, site)
+    return len(now) == len(nodes) and len(set(now.values())) == 1 and \
+        [n for n, v in now.items() if v == n] == list(set(now.values()))
+
+
 class Fleet:
     """What a test of several nodes makes and fleet_main ends: its nodes
     (Csmsd), its chargers (anything with close()) and an event that stops

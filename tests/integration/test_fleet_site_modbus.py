@@ -23,7 +23,7 @@ import signal
 import subprocess
 import time
 from harness import Csmsd, Checks, free_port
-from pgtest import fleet_main, wait
+from pgtest import control, fleet_main, one_runs, wait
 
 c = Checks()
 
@@ -70,13 +70,6 @@ def connections(pid, port):
     return n
 
 
-def runs(nodes, site):
-    """The node that runs the site's loop, as every node says, or None."""
-    seen = set()
-    for n in nodes:
-        st, s = n.get("/api/v1/sites/%s" % site)
-        seen.add((s or {}).get("controlNode") if st == 200 else None)
-    return seen.pop() if len(seen) == 1 else None
 
 
 def healthy(n):
@@ -101,9 +94,9 @@ def run(url, f):
         a, b = f.nodes
         st, _ = a.put("/api/v1/sites/garage", {"name": "Garage", "breakerA": 16, "sensor": "api"})
         c.eq(st, 201, "the garage made")
-        t = wait(lambda: runs(f.nodes, "garage") in ("n0", "n1"), 15, step=0.2)
+        t = wait(lambda: one_runs(f.nodes, "garage"), 15, step=0.2)
         c(t is not None, "one node runs the garage's loop")
-        lead = next(n for n in f.nodes if n.node_id == runs(f.nodes, "garage"))
+        lead = next(n for n in f.nodes if n.node_id == next(iter(control(f.nodes, "garage").values())))
         other = b if lead is a else a
         st, s = other.put("/api/v1/sites/garage/station",
                           {"mode": "selfConsumption",

@@ -32,13 +32,12 @@ surplus throughout. Asserts:
 Until the feature exists the first PUT .../garage/station answers 404:
 the test says so and stops there. Exit 77 (skip) without PostgreSQL,
 unless CSMS_REQUIRE_TEST_PEERS."""
-import http.client
 import json
 import signal
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger, free_port
-from pgtest import fleet_main, wait
+from pgtest import control, fleet_main, one_runs, wait
 
 c = Checks()
 NO_SURPLUS = {"pv_w": 0, "load_w": 500, "soc_pct": 100}
@@ -50,44 +49,14 @@ class Missing(Exception):
     """A per-site station route answered 404: the feature is not there."""
 
 
-def call(d, method, path, body=None):
-    """(status, headers, JSON body): the harness's request() hides the headers."""
-    conn = http.client.HTTPConnection("127.0.0.1", d.admin_port, timeout=30)
-    hdr = {"Authorization": "Bearer " + d.token} if d.token else {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        hdr["Content-Type"] = "application/json"
-    conn.request(method, path, body=data, headers=hdr)
-    r = conn.getresponse()
-    text = r.read().decode()
-    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, json.loads(text) if text else None)
-    conn.close()
-    return out
 
 
 def desc(body):
     return ((body or {}).get("error") or {}).get("description", "")
 
 
-def control(nodes, site):
-    """{node id: the controlNode it names for site}."""
-    out = {}
-    for n in nodes:
-        try:
-            st, g = n.get("/api/v1/sites/" + site)
-        except Exception:  # noqa: BLE001 (a killed node)
-            continue
-        if st == 200:
-            out[n.node_id] = g.get("controlNode", "absent")
-    return out
 
 
-def one_runs(nodes, site):
-    """Every node names the same controlNode for site, and it is one of them."""
-    now = control(nodes, site)
-    return len(now) == len(nodes) and len(set(now.values())) == 1 and \
-        [n for n, v in now.items() if v == n] == list(set(now.values()))
 
 
 def stable(st, g):
@@ -176,9 +145,9 @@ def run(url, f):
     c(t is not None, "no garage station: G charges on DLM alone: %s A" % g.limit)
 
     # 2. created at a node that does not run the loop; every node answers alike
-    st, hdr, r = call(a, "PUT", "/api/v1/sites/garage/station",
+    st, hdr, r = a.request("PUT", "/api/v1/sites/garage/station",
                       {"mode": "selfConsumption", "inverterMaxW": 6000, "battery": {"capacityWh": 7000},
-                       "chargers": [dict(NOW, id="G")]})
+                       "chargers": [dict(NOW, id="G")]}, headers=True)
     if st == 404:
         c(False, "PUT /api/v1/sites/garage/station at %s: 404 (%s): no per-site station, the rest not run"
           % (a.node_id, desc(r)))

@@ -19,29 +19,14 @@ import signal
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger, free_port
-from pgtest import fleet_main, psql, wait
+from pgtest import control, fleet_main, one_runs, psql, wait
 
 c = Checks()
 GRID = 1
 
 
-def control(nodes, site):
-    """{node id: the controlNode it names for site}."""
-    out = {}
-    for n in nodes:
-        try:
-            st, g = n.get("/api/v1/sites/" + site)
-        except Exception:  # noqa: BLE001 (a killed node)
-            continue
-        if st == 200:
-            out[n.node_id] = g.get("controlNode", "absent")
-    return out
 
 
-def one_runs(nodes, site):
-    now = control(nodes, site)
-    return len(now) == len(nodes) and len(set(now.values())) == 1 and \
-        [n for n, v in now.items() if v == n] == list(set(now.values()))
 
 
 def run(url, f):

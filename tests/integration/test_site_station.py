@@ -38,7 +38,6 @@ default site, G1 on the garage) and an empty site "annex". Asserts:
 
 Until the feature exists the first PUT .../garage/station answers 404:
 the test says so and stops there."""
-import http.client
 import json
 import os
 import threading
@@ -64,21 +63,6 @@ class Missing(Exception):
     """A per-site station route answered 404: the feature is not there."""
 
 
-def call(d, method, path, body=None):
-    """(status, headers, JSON body) of a request to d's admin API: the
-    harness's request() does not show the headers (Location)."""
-    conn = http.client.HTTPConnection("127.0.0.1", d.admin_port, timeout=30)
-    hdr = {"Authorization": "Bearer " + d.token} if d.token else {}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        hdr["Content-Type"] = "application/json"
-    conn.request(method, path, body=data, headers=hdr)
-    r = conn.getresponse()
-    text = r.read().decode()
-    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, json.loads(text) if text else None)
-    conn.close()
-    return out
 
 
 def desc(body):
@@ -206,7 +190,7 @@ def baseline(d, g1, d1):
 def create(d):
     """2. the first PUT creates the garage's station, a second one changes it."""
     default_before = d.get("/api/v1/station")[1]["settings"]
-    st, hdr, r = call(d, "PUT", "/api/v1/sites/garage/station", GARAGE_STATION)
+    st, hdr, r = d.request("PUT", "/api/v1/sites/garage/station", GARAGE_STATION, headers=True)
     if st == 404:
         c(False, "PUT /api/v1/sites/garage/station: 404 (%s): no per-site station, the rest not run" % desc(r))
         raise Missing()
@@ -233,7 +217,7 @@ def create(d):
     c.eq((st, site.get("station")), (200, True), "GET /api/v1/sites/garage: \"station\": true")
     c.eq(stations(d), {"default": True, "garage": True, "annex": False}, "the sites list says which have one")
 
-    st, hdr, r = call(d, "PUT", "/api/v1/sites/garage/station", {"inverterMaxW": 6500})
+    st, hdr, r = d.request("PUT", "/api/v1/sites/garage/station", {"inverterMaxW": 6500}, headers=True)
     c.eq(st, 200, "a second PUT changes it: 200 (%s)" % desc(r))
     s = (r or {}).get("settings") or {}
     c.eq((s.get("inverterMaxW"), (s.get("battery") or {}).get("capacityWh"), (r or {}).get("site")),
@@ -288,7 +272,7 @@ def default_site(d):
     c(st == 400 and "source" in desc(e), "a source for the default site: 400 naming it (%d %r)" % (st, desc(e)))
     c.eq(d.get("/api/v1/station")[1]["settings"]["inverterMaxW"], g0["settings"]["inverterMaxW"],
          "and nothing changed")
-    st, hdr, r = call(d, "PUT", "/api/v1/sites/default/station", {"inverterMaxW": 9000})
+    st, hdr, r = d.request("PUT", "/api/v1/sites/default/station", {"inverterMaxW": 9000}, headers=True)
     c.eq((st, (r or {}).get("site")), (200, "default"), "PUT /api/v1/sites/default/station: 200 (%s)" % desc(r))
     c.eq(d.get("/api/v1/station")[1]["settings"]["inverterMaxW"], 9000, "/api/v1/station shows it")
     st, e = d.put("/api/v1/sites/default/station", {"mode": "nope"})
