@@ -393,6 +393,21 @@ class LimitCharger:
     def ended(self):
         return not self.alive
 
+    def within(self, lo, hi, secs):
+        """Every limit it stood at over the last secs (the one in force
+        secs ago and any sent since) is between lo and hi A."""
+        now, lims = time.time(), list(self.limits)
+        before = [v for t, v in lims if t <= now - secs]
+        return bool(before) and all(lo <= v <= hi for v in before[-1:] + [v for t, v in lims if t > now - secs])
+
+    def held(self, secs=1.5):
+        """Held at 0 A for secs."""
+        return self.within(0, 0, secs)
+
+    def charging(self, hi, secs=1.5):
+        """Charging, between 6 A and hi, for secs."""
+        return self.within(6, hi, secs)
+
     def close(self):
         self.alive = False
         self.r.close()

@@ -73,20 +73,10 @@ def live_charger(g, cid):
     return next((x for x in ((g or {}).get("live") or {}).get("chargers", []) if x.get("id") == cid), None)
 
 
-def within(ch, lo, hi, secs):
-    """Every limit ch stood at over the last secs (the one in force secs
-    ago and any sent since) is between lo and hi A."""
-    now, lims = time.time(), list(ch.limits)
-    before = [v for t, v in lims if t <= now - secs]
-    return bool(before) and all(lo <= v <= hi for v in before[-1:] + [v for t, v in lims if t > now - secs])
 
 
-def held(ch, secs=1.5):
-    return within(ch, 0, 0, secs)
 
 
-def charging(ch, hi, secs=1.5):
-    return within(ch, 6, hi, secs)
 
 
 def run(url, f):
@@ -141,7 +131,7 @@ def run(url, f):
     cars["garage"] = g
 
     # 1. no garage station: DLM alone
-    t = wait(lambda: charging(g, 15.05), 15)
+    t = wait(lambda: g.charging(15.05), 15)
     c(t is not None, "no garage station: G charges on DLM alone: %s A" % g.limit)
 
     # 2. created at a node that does not run the loop; every node answers alike
@@ -176,11 +166,11 @@ def run(url, f):
 
     # 3. the garage's station, on H, holds G on b
     garage_flows["on"] = True
-    t = wait(lambda: held(g), 15)
+    t = wait(lambda: g.held(), 15)
     c(t is not None, "no garage surplus (the default site has one): G on %s held at 0 A: %s"
       % (b.node_id, g.limit))
     garage_flows["flows"] = dict(SURPLUS)
-    t = wait(lambda: charging(g, 15.05), 15)
+    t = wait(lambda: g.charging(15.05), 15)
     c(t is not None, "a garage surplus of 8.5 kW: G charges within the garage's 15 A: %s" % g.limit)
     gc = live_charger(H.get("/api/v1/sites/garage/station")[1], "G")
     c(gc is not None and gc.get("carConnected") is True and (gc.get("targetA") or 0) >= 6,
@@ -229,7 +219,7 @@ def run(url, f):
         c(not diff, "after the takeover %s%s shows the settings PUT at %s (differs, as {key: (shown, PUT)}: %s)"
           % (n.node_id, " (the new controller)" if n.node_id == got.get("new") else "", a.node_id, diff))
     garage_flows["flows"] = dict(NO_SURPLUS)
-    t = wait(lambda: held(g), 15)
+    t = wait(lambda: g.held(), 15)
     c(t is not None, "the new controller's garage station holds G at 0 A without a surplus: %s" % g.limit)
 
     # 5. DELETE at a node that does not run the loop
@@ -244,7 +234,7 @@ def run(url, f):
     c.eq([n.get("/api/v1/sites/garage/station")[0] for n in rest], [404, 404], "then 404 at every node")
     t = wait(lambda: all(n.get("/api/v1/sites/garage")[1].get("station") is False for n in rest), 8, step=0.2)
     c(t is not None, "\"station\": false at every node within 8 s")
-    t = wait(lambda: charging(g, 15.05), 15)
+    t = wait(lambda: g.charging(15.05), 15)
     c(t is not None, "G no longer held by a station: DLM alone lets it charge: %s" % g.limit)
 
     halt.set()

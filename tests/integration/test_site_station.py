@@ -79,22 +79,10 @@ def wait(pred, timeout):
     return None
 
 
-def within(ch, lo, hi, secs):
-    """Every limit ch stood at over the last secs (the one in force secs
-    ago and any sent since) is between lo and hi A."""
-    now, lims = time.time(), list(ch.limits)
-    before = [v for t, v in lims if t <= now - secs]
-    return bool(before) and all(lo <= v <= hi for v in before[-1:] + [v for t, v in lims if t > now - secs])
 
 
-def held(ch, secs=1.5):
-    """ch has been held at 0 A for secs."""
-    return within(ch, 0, 0, secs)
 
 
-def charging(ch, hi, secs=1.5):
-    """ch has been charging, between 6 A and hi, for secs."""
-    return within(ch, 6, hi, secs)
 
 
 def station_of(d, site):
@@ -180,7 +168,7 @@ def baseline(d, g1, d1):
     c.eq(d.get("/api/v1/sites/garage/station")[0], 404, "no garage station yet: GET 404")
     c.eq(stations(d), {"default": True, "garage": False, "annex": False},
          "the sites list: a station on the default site only")
-    t = wait(lambda: charging(g1, 15.05) and held(d1), 15)
+    t = wait(lambda: g1.charging(15.05) and d1.held(), 15)
     c(t is not None, "no garage station: G1 in 100%% PV charges on DLM alone (%s A); D1 without a surplus "
       "is held by the default station (%s A)" % (g1.limit, d1.limit))
     g = d.get("/api/v1/station")[1]
@@ -286,7 +274,7 @@ def per_site(d, feed, g1, d1):
     feed.garage_on = True
     feed.flows["garage"] = dict(NO_SURPLUS)
     feed.flows["default"] = dict(SURPLUS)
-    t = wait(lambda: held(g1) and charging(d1, 31.05), 15)
+    t = wait(lambda: g1.held() and d1.charging(31.05), 15)
     c(t is not None, "the garage without a surplus, the default site with one: G1 held at 0 A (%s), D1 "
       "charges (%s)" % (g1.limit, d1.limit))
     g, g0 = station_of(d, "garage"), d.get("/api/v1/station")[1]
@@ -299,7 +287,7 @@ def per_site(d, feed, g1, d1):
 
     feed.flows["garage"] = dict(SURPLUS)
     feed.flows["default"] = dict(NO_SURPLUS)
-    t = wait(lambda: charging(g1, 15.05) and held(d1), 15)
+    t = wait(lambda: g1.charging(15.05) and d1.held(), 15)
     c(t is not None, "the garage with a surplus, the default site without: G1 charges within the garage's 15 A "
       "(%s), D1 held at 0 A (%s)" % (g1.limit, d1.limit))
     g, g0 = station_of(d, "garage"), d.get("/api/v1/station")[1]
@@ -312,7 +300,7 @@ def per_site(d, feed, g1, d1):
          "the default station's source.measurements are its own, not the garage's")
 
     feed.house["garage"] = 7
-    t = wait(lambda: within(g1, 6, 8.05, 1.5), 10)
+    t = wait(lambda: g1.within(6, 8.05, 1.5), 10)
     c(t is not None, "a garage house of 7 A: DLM keeps G1 within 15 - 7 = 8 A: %s" % g1.limit)
     feed.house["garage"] = 1
 
@@ -395,7 +383,7 @@ def main():
         feed.garage_on = True
         g1, d1 = connect(d, feed)
         cars = [g1, d1]
-        t = wait(lambda: held(g1), 15)
+        t = wait(lambda: g1.held(), 15)
         c(t is not None, "after the restart the garage's station holds G1 without a surplus: %s" % g1.limit)
 
         # 8. DELETE the garage's station
@@ -409,7 +397,7 @@ def main():
                    {"start": "2024-06-18T00:00:00Z", "importPrice": [0.2]})[0], 404, "prices: 404")
         c.eq(d.delete("/api/v1/sites/garage/station")[0], 404, "a second DELETE: 404")
         c.eq(d.delete("/api/v1/sites/annex/station")[0], 404, "DELETE where there is none: 404")
-        t = wait(lambda: charging(g1, 15.05) and held(d1), 10)
+        t = wait(lambda: g1.charging(15.05) and d1.held(), 10)
         c(t is not None, "G1 in 100%% PV is no longer held by a station: DLM alone lets it charge (%s A); D1 "
           "still held by the default station (%s A)" % (g1.limit, d1.limit))
 
