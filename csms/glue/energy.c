@@ -398,7 +398,7 @@ int energy_grid_state(struct csms *app, int *on_grid, double *unserved_w)
 	return 0;
 }
 
-static void energy_step(struct energy *e)
+void energy_step(struct energy *e)
 {
 	struct csms *app = e->app;
 	int64_t t = energy_station_clock(e);
@@ -1309,7 +1309,10 @@ int energy_apply_settings(struct energy *e, const cJSON *body, struct err_info *
 		e->ems_clock_ms = energy_station_clock(e);
 		station_remote_ems_set(e->st, e->ems_grid, e->ems_w, e->ems_clock_ms);
 	}
-	energy_step(e); /* in force at once */
+	/* in force at once where this node runs the site's loop; elsewhere (a
+	 * fleet's MQTT command) it is kept, and that node reads it within 5 s */
+	if (e->lead)
+		energy_step(e);
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
 	rc = 0;
 out:
@@ -1402,7 +1405,8 @@ int energy_push_measurements(struct energy *e, const cJSON *b, struct err_info *
 	e->rd = r;
 	e->have_rd = 1;
 	e->on_grid = on_grid;
-	energy_step(e);
+	if (e->lead)
+		energy_step(e);
 	e->next_tick_ms = app->now_ms + app->cfg.station_tick_ms;
 	return 0;
 }
@@ -1460,7 +1464,8 @@ int energy_set_outages(struct csms *app, const station_outage *o, int n, struct 
 	e->cfg.n_outages = nc->n_outages;
 	memcpy(e->cfg.outages, nc->outages, sizeof e->cfg.outages);
 	station_plan_invalidate(e->st);
-	energy_step(e); /* in force at once */
+	if (e->lead)
+		energy_step(e); /* in force at once */
 	rc = 0;
 out:
 	free(nc);

@@ -115,6 +115,9 @@ void energy_apply_kept(struct energy *e, const char *kept);
 uint64_t energy_text_hash(const char *a, const char *b);
 char *energy_meta_text(struct csms *app, const char *key); /* malloc'd, NULL when absent */
 void energy_forecast_save(struct energy *e, int force);
+/* One station step now, on what it measured last (the caller runs the
+ * site's loop: e->lead). */
+void energy_step(struct energy *e);
 /* The kept settings applied again when they are not what this node last
  * applied or wrote (another node changed them). */
 void energy_reread_settings(struct energy *e);

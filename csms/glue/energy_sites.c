@@ -389,6 +389,8 @@ int energy_site_put(struct csms *app, const char *site, const cJSON *body, int *
 		e->lead = fleet_control_site(app, site);
 		if (e->lead && energy_source_run(e, 1, err, sizeof err))
 			LOGE("station", "site %s: %s", site, err);
+		if (e->lead)
+			energy_step(e); /* in force at once, its answer with outputs */
 	}
 	rehash(e);
 	rc = 0;
