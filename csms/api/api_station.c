@@ -62,6 +62,15 @@ static cJSON *refusal(const struct err_info *e, int *status)
 	return admin_error_json(code, "%s", e->msg);
 }
 
+/* Whether this node runs the site's loop: asked once (energy_lead, which
+ * reads what was kept when this node just took the loop over; a site
+ * without a station here: the lock alone). */
+static int runs_here(struct csms *app, const char *site)
+{
+	struct energy *st = energy_of(app, site);
+	return st ? energy_lead(st) : fleet_control_site(app, site);
+}
+
 /* What the operation needs before its body is read: the site and its
  * station (a PUT makes one), and the station's own gate. 0, or -1 with e. */
 static int gate(struct csms *app, const struct station_op *op, const char *site, struct err_info *e)
@@ -117,8 +126,7 @@ cJSON *api_station_run(struct csms *app, const char *name, const cJSON *payload,
 		}
 		site = s->valuestring;
 	}
-	energy_lead(energy_of(app, site));    /* just taken over: what was kept first */
-	if (!fleet_control_site(app, site)) { /* a node that just lost the loop says so */
+	if (!runs_here(app, site)) { /* a node that just lost the loop says so */
 		*status = 503;
 		return admin_error_json("Unavailable",
 					"node %s no longer runs the station of site %s: ask again",
@@ -133,10 +141,10 @@ static void serve(struct route_ctx *c, const char *name)
 	const struct station_op *op = op_named(name);
 	const char *site = op->site ? c->params[0] : STORE_SITE_DEFAULT;
 	struct err_info e;
-	energy_lead(energy_of(c->app, site)); /* just taken over: what was kept first */
+
 	/* an unknown site is 404 on any node; the rest is asked where it runs */
 	if ((op->site && energy_site_known(c->app, site, &e)) ||
-	    (fleet_control_site(c->app, site) && gate(c->app, op, site, &e))) {
+	    (runs_here(c->app, site) && gate(c->app, op, site, &e))) {
 		admin_fail(c->t, &e);
 		return;
 	}

@@ -472,21 +472,22 @@ static void energy_alarms(struct energy *e)
 		(e->have_rd || app->now_ms - e->started_ms > (int64_t)(app->cfg.station_stale_s * 1000));
 	snprintf(info, sizeof info, "station source %s: %s: the station runs on safe outputs",
 		 station_src_kind_str(e->kind), e->stale ? e->stale : "");
-	alarms_site_watch(app, &e->alarm_source, "station", stale ? ALARM_CODE_SOURCE_STALE : NULL, info);
+	alarms_site_watch(app, &e->alarm[EA_SOURCE], "station", stale ? ALARM_CODE_SOURCE_STALE : NULL, info);
 	snprintf(info, sizeof info, "no remote EMS setpoint for more than %d s: running %s",
 		 e->eff.remote_ems_timeout_s, station_mode_name(out->active));
-	alarms_site_watch(app, &e->alarm_ems, "station", out->ems_fallback ? ALARM_CODE_EMS_FALLBACK : NULL,
-			  info);
+	alarms_site_watch(app, &e->alarm[EA_EMS], "station",
+			  out->ems_fallback ? ALARM_CODE_EMS_FALLBACK : NULL, info);
 	double grid = e->have_rd ? e->rd.grid_w : NAN;
 	int peak =
 		!e->stale && e->eff.max_peak_power_w > 0 && isfinite(grid) && grid > e->eff.max_peak_power_w;
 	snprintf(info, sizeof info, "grid import %.0f W above the maximum peak power %.0f W", grid,
 		 e->eff.max_peak_power_w);
-	alarms_site_watch(app, &e->alarm_peak, "station", peak ? ALARM_CODE_PEAK_EXCEEDED : NULL, info);
+	alarms_site_watch(app, &e->alarm[EA_PEAK], "station", peak ? ALARM_CODE_PEAK_EXCEEDED : NULL, info);
 	int over = !in->on_grid && out->unserved_w >= OFFGRID_UNSERVED_MIN_W;
 	snprintf(info, sizeof info, "off-grid: %.0f W of load cannot be served by battery, PV and generator",
 		 out->unserved_w);
-	alarms_site_watch(app, &e->alarm_offgrid, "station", over ? ALARM_CODE_OFFGRID_OVERLOAD : NULL, info);
+	alarms_site_watch(app, &e->alarm[EA_OFFGRID], "station", over ? ALARM_CODE_OFFGRID_OVERLOAD : NULL,
+			  info);
 }
 
 void energy_tick(struct csms *app)
@@ -535,8 +536,8 @@ void energy_reread_settings(struct energy *e)
 {
 	char *set = NULL;
 	if (energy_meta_read(e->app, e->meta_settings, &set) == 0 && set &&
-	    energy_text_hash(set, NULL) != e->kept_hash) {
-		e->kept_hash = energy_text_hash(set, NULL);
+	    energy_text_hash(set) != e->kept_hash) {
+		e->kept_hash = energy_text_hash(set);
 		if (set[0])
 			energy_apply_kept(e, set);
 		station_plan_invalidate(e->st);
@@ -811,8 +812,11 @@ int energy_check_config(const struct csms_config *c, char *err, size_t errlen)
 	return rc;
 }
 
-/* The source's wake: the loop takes the reading (energy_wake). */
-static int start_source(struct energy *e, char *err, size_t errlen)
+/* What the source needs before it runs (energy_source_run starts a Modbus
+ * driver where the site's loop runs): the default site's simulated house,
+ * also the DLM sensor sim's whatever the source, and the map's name and
+ * whether its load includes EVs. */
+static int source_prepare(struct energy *e, char *err, size_t errlen)
 {
 	struct csms *app = e->app;
 	const struct csms_config *c = &app->cfg;
@@ -906,13 +910,14 @@ struct energy *energy_new(struct csms *app, const char *site, station_src_kind k
 	snprintf(e->map_spec, sizeof e->map_spec, "%s", map_spec ? map_spec : "");
 	e->on_grid = e->last_on_grid = 1;
 	e->started_ms = time_now_ms();
-	static const char *const srcs[4] = { ALARM_SRC_SOURCE, ALARM_SRC_EMS, ALARM_SRC_PEAK,
-					     ALARM_SRC_OFFGRID };
-	struct alarms_watch *w[4] = { &e->alarm_source, &e->alarm_ems, &e->alarm_peak, &e->alarm_offgrid };
-	for (int i = 0; i < 4; i++) {
+	static const char *const srcs[ENERGY_ALARMS] = { [EA_SOURCE] = ALARM_SRC_SOURCE,
+							 [EA_EMS] = ALARM_SRC_EMS,
+							 [EA_PEAK] = ALARM_SRC_PEAK,
+							 [EA_OFFGRID] = ALARM_SRC_OFFGRID };
+	for (int i = 0; i < ENERGY_ALARMS; i++) {
 		/* another site's alarms: "stationSource@garage", as DLM's "gridSensor@garage" */
 		snprintf(e->alarm_src[i], sizeof e->alarm_src[i], "%s%s%s", srcs[i], at, s);
-		*w[i] = (struct alarms_watch){ .source = e->alarm_src[i], .shown = -1 };
+		e->alarm[i] = (struct alarms_watch){ .source = e->alarm_src[i], .shown = -1 };
 	}
 	station_config_defaults(&e->cfg);
 	/* the element defaults of a charger listed with only its id */
@@ -942,14 +947,11 @@ void energy_free_one(struct energy *e)
 	free(e);
 }
 
-/* 64-bit FNV-1a of the kept texts, to see another node's change. */
-uint64_t energy_text_hash(const char *a, const char *b)
+/* 64-bit FNV-1a of the kept settings, to see another node's change. */
+uint64_t energy_text_hash(const char *text)
 {
 	uint64_t h = 1469598103934665603ULL;
-	for (const char *t = a ? a : ""; *t; t++)
-		h = (h ^ (unsigned char)*t) * 1099511628211ULL;
-	h = (h ^ 0xff) * 1099511628211ULL;
-	for (const char *t = b ? b : ""; *t; t++)
+	for (const char *t = text ? text : ""; *t; t++)
 		h = (h ^ (unsigned char)*t) * 1099511628211ULL;
 	return h;
 }
@@ -981,7 +983,7 @@ int energy_start(struct energy *e, int defer, char *err, size_t errlen)
 	char *kept = energy_meta_text(app, e->meta_settings);
 	if (kept && kept[0])
 		energy_apply_kept(e, kept);
-	e->kept_hash = energy_text_hash(kept, NULL);
+	e->kept_hash = energy_text_hash(kept);
 	free(kept);
 	/* A charger's own settings decide its mode, phases and maximum: say
 	 * so where the station's list (file or kept) says otherwise. */
@@ -1001,7 +1003,7 @@ int energy_start(struct energy *e, int defer, char *err, size_t errlen)
 	}
 	station_state_init(e->st, &e->cfg);
 	e->fc_saved_ms = app->now_ms;
-	if (start_source(e, err, errlen))
+	if (source_prepare(e, err, errlen))
 		return -1;
 	reload_kept(e);
 	/* Several nodes: only the one that runs the site's loop drives the
@@ -1215,7 +1217,7 @@ static int keep_settings(struct energy *e, const station_config *nc, struct err_
 	if (!text || strlen(text) >= META_MAX || store_meta_set(e->app->store, e->meta_settings, text))
 		rc = err_set(er, ERR_INTERNAL, "cannot store the station settings");
 	else /* written here: a fleet's sync does not read it back as another node's */
-		e->kept_hash = energy_text_hash(text, NULL);
+		e->kept_hash = energy_text_hash(text);
 	free(text);
 	return rc;
 }

@@ -30,6 +30,9 @@ struct csms;
  * energy_init to energy_free, another site's (a list from app->energy's
  * next) from its first PUT /api/v1/sites/{id}/station (or, at start and
  * in a fleet, from what the store keeps) to its DELETE. */
+/* A station's site alarms (energy_alarms), each one watch. */
+enum energy_alarm { EA_SOURCE, EA_EMS, EA_PEAK, EA_OFFGRID, ENERGY_ALARMS };
+
 struct energy {
 	struct csms *app;
 	struct energy *next;     /* the other sites' stations (on the default one's list) */
@@ -39,12 +42,11 @@ struct energy {
 	char map_spec[256];    /* the map as given (a name or a file) */
 	char meta_settings[STORE_ID_MAX + 24], meta_prices[STORE_ID_MAX + 24];
 	char meta_forecast[STORE_ID_MAX + 24], meta_source[STORE_ID_MAX + 24];
-	uint64_t kept_hash; /* of the kept settings (and source) last applied or written */
+	uint64_t kept_hash; /* of the kept settings last applied or written */
 	int64_t synced_ms;  /* the default one's: the last energy_sync_sites */
 	int lead;           /* this node runs the site's loop (drives the source, steps) */
-	int due;            /* its tick came in this energy_tick */
-	char alarm_src[4][STORE_ID_MAX + 24];
-	station_config cfg; /* the settings */
+	char alarm_src[ENERGY_ALARMS][STORE_ID_MAX + 24]; /* the watches' sources ("stationSource@garage") */
+	station_config cfg;                               /* the settings */
 	station_config eff; /* cfg + chargers known only through their chargingMode setting */
 	unsigned char from_charger[STATION_MAX_CHARGERS]; /* eff entry came from a charger setting */
 	station_charger_cfg charger_default;
@@ -91,7 +93,7 @@ struct energy {
 	int prices_slot_s, prices_n;
 	/* the site alarms of the station (energy_alarms), from energy_init on */
 	int64_t started_ms;
-	struct alarms_watch alarm_source, alarm_ems, alarm_peak, alarm_offgrid;
+	struct alarms_watch alarm[ENERGY_ALARMS];
 };
 
 /* A log line's prefix naming another site's station ("site garage: "),
@@ -112,7 +114,7 @@ int energy_meta_read(struct csms *app, const char *key, char **out);
 int energy_price_of(const struct energy *e, int64_t ms, double *import_price, double *export_price);
 void energy_free_one(struct energy *e);
 void energy_apply_kept(struct energy *e, const char *kept);
-uint64_t energy_text_hash(const char *a, const char *b);
+uint64_t energy_text_hash(const char *text);
 char *energy_meta_text(struct csms *app, const char *key); /* malloc'd, NULL when absent */
 void energy_forecast_save(struct energy *e, int force);
 /* One station step now, on what it measured last (the caller runs the

@@ -182,12 +182,18 @@ static void list_drop(struct csms *app, struct energy *n)
 		}
 }
 
-/* Clears the station's alarms (it goes away with them raised). */
-static void alarms_drop(struct energy *e)
+/* Off the list and freed; what it learned is not saved. With its alarms
+ * cleared (it goes away with them raised), unless its successor takes
+ * them over. why: the log line's reason, NULL for none. */
+static void drop(struct csms *app, struct energy *e, const char *why, int clear_alarms)
 {
-	struct alarms_watch *w[4] = { &e->alarm_source, &e->alarm_ems, &e->alarm_peak, &e->alarm_offgrid };
-	for (int i = 0; i < 4; i++)
-		alarms_site_watch(e->app, w[i], "station", NULL, NULL);
+	if (why)
+		LOGI("station", "site %s: station removed (%s)", e->site, why);
+	list_drop(app, e);
+	for (int i = 0; clear_alarms && i < ENERGY_ALARMS; i++)
+		alarms_site_watch(app, &e->alarm[i], "station", NULL, NULL);
+	e->fc_started = 0;
+	energy_free_one(e);
 }
 
 #define SITES_MAX 128 /* more than the API allows (64): a truncated list drops nothing */
@@ -209,23 +215,13 @@ static int collect_site(void *arg, const struct store_site_row *r)
 	return 0;
 }
 
-static void drop(struct csms *app, struct energy *e, const char *why)
-{
-	if (why)
-		LOGI("station", "site %s: station removed (%s)", e->site, why);
-	list_drop(app, e);
-	alarms_drop(e);
-	e->fc_started = 0;
-	energy_free_one(e);
-}
-
 /* One site's station as kept (src: its kept source, "" none). */
 static void sync_one(struct csms *app, const char *site, const char *src)
 {
 	struct energy *e = energy_of(app, site);
 	if (!src[0]) { /* none kept: none here either */
 		if (e)
-			drop(app, e, "by another node");
+			drop(app, e, "by another node", 1);
 		return;
 	}
 	if (!e) {
@@ -237,7 +233,7 @@ static void sync_one(struct csms *app, const char *site, const char *src)
 	if (!now || strcmp(now, src)) { /* a new source: the station starts again */
 		free(now);
 		energy_forecast_save(e, 1); /* what it learned goes on (where it runs) */
-		drop(app, e, NULL);
+		drop(app, e, NULL, 1);
 		if ((e = site_station_start(app, site, src)))
 			list_add(app, e);
 		return;
@@ -261,7 +257,7 @@ void energy_sync_sites(struct csms *app)
 		for (i = 0; i < ids->n && strcmp(ids->id[i], e->site); i++)
 			;
 		if (i == ids->n)
-			drop(app, e, "its site is gone");
+			drop(app, e, "its site is gone", 1);
 	}
 	for (int i = 0; i < ids->n; i++) {
 		char key[STORE_ID_MAX + 24], *src = NULL;
@@ -273,15 +269,6 @@ void energy_sync_sites(struct csms *app)
 	}
 out:
 	free(ids);
-}
-
-/* The hash of the settings kept now, after this node wrote them. */
-static void rehash(struct energy *e)
-{
-	char *set = NULL;
-	if (energy_meta_read(e->app, e->meta_settings, &set) == 0)
-		e->kept_hash = energy_text_hash(set, NULL);
-	free(set);
 }
 
 struct site_found {
@@ -377,9 +364,7 @@ int energy_site_put(struct csms *app, const char *site, const cJSON *body, int *
 		if (e) {
 			/* its source stops before the new one starts; its alarms are
 			 * the new one's now (evaluated at its first step) */
-			list_drop(app, e);
-			e->fc_started = 0;
-			energy_free_one(e);
+			drop(app, e, NULL, 0);
 			LOGI("station", "site %s: source %s", site, station_src_kind_str(kind));
 		} else
 			*created = 1;
@@ -392,7 +377,6 @@ int energy_site_put(struct csms *app, const char *site, const cJSON *body, int *
 		if (e->lead)
 			energy_step(e); /* in force at once, its answer with outputs */
 	}
-	rehash(e);
 	rc = 0;
 out:
 	if (n) {
@@ -429,12 +413,7 @@ int energy_site_forget(struct csms *app, const char *site, struct err_info *er)
 			return err_set(er, ERR_INTERNAL, "cannot store the station's removal");
 	}
 	struct energy *e = energy_of(app, site);
-	if (e) {
-		list_drop(app, e);
-		alarms_drop(e);
-		e->fc_started = 0;
-		energy_free_one(e);
-		LOGI("station", "site %s: station removed", site);
-	}
+	if (e)
+		drop(app, e, "deleted", 1);
 	return 0;
 }
