@@ -138,10 +138,10 @@ try:
     listed(desc, ["fast", "solarBoost", "pv100"], "station EV mode")
     r = Raw(d.url + "/EN1")
     try:
-        r.call(boot_frame())
+        r.ask(boot_frame())
         call(d, "PUT", "/api/v1/id-tags/ENCARD", body={})
-        tx = json.loads(r.call(json.dumps([2, "s1", "StartTransaction", {
-            "connectorId": 1, "idTag": "ENCARD", "meterStart": 0, "timestamp": "2026-06-01T10:00:00Z"}])))[2]
+        tx = r.ask(json.dumps([2, "s1", "StartTransaction", {
+            "connectorId": 1, "idTag": "ENCARD", "meterStart": 0, "timestamp": "2026-06-01T10:00:00Z"}]))[2]
         desc = refused("POST", "/api/v1/transactions/%d/stop" % tx["transactionId"], {"reason": "Bored"},
                        "stop reason Bored")
         listed(desc, ["EmergencyStop", "EVDisconnected", "HardReset", "Local", "Other", "PowerLoss", "Reboot",
@@ -223,12 +223,12 @@ try:
 
     r = Raw(d.url + "/C1")
     try:
-        r.call(boot_frame())
+        r.ask(boot_frame())
         ids = []
         for i in range(1, 5):
-            f = json.loads(r.call(json.dumps([2, "s%d" % i, "StartTransaction", {
+            f = r.ask(json.dumps([2, "s%d" % i, "StartTransaction", {
                 "connectorId": i, "idTag": "T%d" % i, "meterStart": 0,
-                "timestamp": "2026-06-01T1%d:00:00Z" % i}])))
+                "timestamp": "2026-06-01T1%d:00:00Z" % i}]))
             ids.append(f[2]["transactionId"])
     finally:
         r.close()
