@@ -218,17 +218,22 @@ static void charger_decorate(struct csms *app, cJSON *o)
 	const cJSON *id = cJSON_GetObjectItem(o, "id");
 	struct charger *ch = charger_find(app->chargers, app->store, id->valuestring);
 	char node[FLEETMSG_NODE_MAX];
-	/* in a fleet, connected to any node */
-	cJSON_AddBoolToObject(o, "connected",
-			      ch && (ch->session || fleet_holder(app, id->valuestring, node) == 1));
+	/* in a fleet, connected to any node: its live view and lastSeen are
+	 * that node's (what this one has is from before it moved) */
+	int elsewhere = ch && !ch->session && fleet_holder(app, id->valuestring, node) == 1;
+	cJSON_AddBoolToObject(o, "connected", ch && (ch->session || elsewhere));
 	if (ch) {
+		int64_t seen = ch->last_seen_ms;
+		cJSON *live = elsewhere ? api_fleet_charger_live(app, node, ch->id, &seen) : NULL;
+		if (elsewhere && !live)
+			live = cJSON_CreateArray(); /* not known yet */
 		/* the registry's lastSeen follows every message; the row's lags by up to a minute */
-		if (ch->last_seen_ms > 0) {
+		if (seen > 0) {
 			cJSON_DeleteItemFromObjectCaseSensitive(o, "lastSeen");
-			jput_time(o, "lastSeen", ch->last_seen_ms);
+			jput_time(o, "lastSeen", seen);
 		}
 		cJSON_ReplaceItemInObject(o, "settings", charger_settings_json(&ch->settings));
-		cJSON_AddItemToObject(o, "live", charger_live_json(ch));
+		cJSON_AddItemToObject(o, "live", live ? live : charger_live_json(ch));
 		cJSON_AddItemToObject(o, "availability", api_json_availability(app->store, ch->id));
 	}
 }

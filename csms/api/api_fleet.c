@@ -13,6 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "rpc.h"
+#include "store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,14 @@ static int64_t forward_wait_ms(const struct csms *app)
 	return (2 * (int64_t)app->cfg.call_timeout + 2) * 1000;
 }
 
-/* What a forwarded request waits with: its HTTP transaction, and whether
- * it is an API operation (an expiry answers differently from an OCPP call's). */
+/* What a forwarded request waits with: its HTTP transaction (NULL: a
+ * question of this node's own, see kind), and whether it is an API
+ * operation (an expiry answers differently from an OCPP call's). */
 struct fwd {
 	struct http_txn *t;
 	int station;
+	enum { FWD_HTTP, FWD_STATION_LIVE, FWD_CHARGERS_LIVE } kind;
+	char node[FLEETMSG_NODE_MAX];      /* FWD_CHARGERS_LIVE: the node asked */
 	char location[ADMIN_LOCATION_MAX]; /* a 201's Location, as the node asked would say it */
 };
 
@@ -41,6 +45,19 @@ static struct {
 } lead_live;
 
 #define LEAD_LIVE_FRESH_MS 5000
+
+/* The live views of other nodes' chargers, one entry per node asked: its
+ * last answer {id: {"live", "lastSeen"}}. A node past the table's size
+ * takes the entry asked least recently. */
+#define NODES_LIVE_MAX 32
+#define CHARGERS_LIVE_KEEP_MS 60000
+#define CHARGERS_LIVE_ASK_MS 1000
+static struct node_live {
+	char node[FLEETMSG_NODE_MAX];
+	cJSON *chargers;
+	int64_t at_ms, asked_ms;
+	int waiting; /* a question in flight */
+} nodes_live[NODES_LIVE_MAX];
 
 /* Sends m (its req set here) to node; the HTTP answer waits for the reply. 0
  * sent, -1 answered with an error. */
@@ -66,23 +83,89 @@ static int send_waiting(struct route_ctx *c, const char *node, struct fleetmsg *
 	return 0;
 }
 
+/* A question of this node's own (no HTTP answer waits) to node: 0 sent. */
+static int ask(struct csms *app, const char *node, const char *action, int kind)
+{
+	struct fwd *w = calloc(1, sizeof *w);
+	struct fleetmsg m = { .type = FLEETMSG_API };
+	snprintf(m.action, sizeof m.action, "%s", action);
+	if (w) {
+		w->kind = kind;
+		snprintf(w->node, sizeof w->node, "%s", node);
+	}
+	m.req = w ? fleet_pending_add(app, w, app->now_ms + forward_wait_ms(app)) : 0;
+	if (!m.req || fleet_send(app, node, &m)) {
+		if (m.req)
+			fleet_pending_take(app, m.req);
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
 cJSON *api_fleet_lead_live(struct csms *app)
 {
 	char node[FLEETMSG_NODE_MAX];
 	if (app->now_ms - lead_live.asked_ms >= 1000 && fleet_control_node(app, node) == 1) {
-		struct fwd *w = calloc(1, sizeof *w); /* no HTTP answer waits: w->t NULL */
-		struct fleetmsg m = { .type = FLEETMSG_API, .action = "stationLive" };
-		m.req = w ? fleet_pending_add(app, w, app->now_ms + forward_wait_ms(app)) : 0;
-		if (!m.req || fleet_send(app, node, &m)) {
-			if (m.req)
-				fleet_pending_take(app, m.req);
-			free(w);
-		}
+		ask(app, node, "stationLive", FWD_STATION_LIVE);
 		lead_live.asked_ms = app->now_ms;
 	}
 	if (!lead_live.live || app->now_ms - lead_live.at_ms > LEAD_LIVE_FRESH_MS)
 		return NULL;
 	return cJSON_Duplicate(lead_live.live, 1);
+}
+
+static struct node_live *node_live_entry(const char *node, int create)
+{
+	struct node_live *e = NULL, *oldest = &nodes_live[0];
+	for (int i = 0; i < NODES_LIVE_MAX && !e; i++) {
+		if (!strcmp(nodes_live[i].node, node))
+			e = &nodes_live[i];
+		else if (nodes_live[i].asked_ms < oldest->asked_ms)
+			oldest = &nodes_live[i];
+	}
+	if (e || !create)
+		return e;
+	cJSON_Delete(oldest->chargers);
+	memset(oldest, 0, sizeof *oldest);
+	snprintf(oldest->node, sizeof oldest->node, "%s", node);
+	return oldest;
+}
+
+cJSON *api_fleet_charger_live(struct csms *app, const char *node, const char *charger, int64_t *last_seen_ms)
+{
+	struct node_live *e = node_live_entry(node, 1);
+	if ((!e->waiting || app->now_ms - e->asked_ms > forward_wait_ms(app)) &&
+	    app->now_ms - e->asked_ms >= CHARGERS_LIVE_ASK_MS) {
+		e->waiting = !ask(app, node, "chargersLive", FWD_CHARGERS_LIVE);
+		e->asked_ms = app->now_ms;
+	}
+	if (!e->chargers || app->now_ms - e->at_ms > CHARGERS_LIVE_KEEP_MS)
+		return NULL;
+	const cJSON *one = cJSON_GetObjectItemCaseSensitive(e->chargers, charger);
+	const cJSON *live = cJSON_GetObjectItemCaseSensitive(one, "live");
+	const cJSON *seen = cJSON_GetObjectItemCaseSensitive(one, "lastSeen");
+	if (!cJSON_IsArray(live))
+		return NULL;
+	if (last_seen_ms)
+		*last_seen_ms = cJSON_IsNumber(seen) ? (int64_t)seen->valuedouble : 0;
+	return cJSON_Duplicate(live, 1);
+}
+
+/* The answer to "chargersLive": the chargers connected here. */
+static cJSON *chargers_live(struct csms *app)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (struct charger *ch = charger_first(app->chargers); o && ch; ch = ch->next) {
+		if (!ch->session)
+			continue;
+		cJSON *one = cJSON_AddObjectToObject(o, ch->id);
+		if (!one)
+			continue;
+		cJSON_AddItemToObject(one, "live", charger_live_json(ch));
+		cJSON_AddNumberToObject(one, "lastSeen", (double)ch->last_seen_ms);
+	}
+	return o;
 }
 
 int api_fleet_to_lead(struct route_ctx *c, const char *site, const char *name, const cJSON *body)
@@ -184,25 +267,31 @@ static void on_reload(struct csms *app, struct fleetmsg *m)
 	LOGI("fleet", "%s: settings read again (node %s changed them)", m->charger, m->from);
 }
 
+struct reload_to {
+	struct csms *app;
+	const char *charger;
+};
+
+static int reload_node(void *arg, const struct store_node_row *n)
+{
+	const struct reload_to *r = arg;
+	if (!n->alive || !strcmp(n->id, fleet_node(r->app)))
+		return 0;
+	struct fleetmsg m = { .type = FLEETMSG_RELOAD };
+	snprintf(m.charger, sizeof m.charger, "%s", r->charger);
+	if (fleet_send(r->app, n->id, &m))
+		LOGW("fleet", "%s: cannot tell node %s of its new settings", r->charger, n->id);
+	return 0;
+}
+
+/* Every running node: the holder and the station's node act on it, and
+ * every node's views (GET /api/v1/chargers, MQTT) show its settings from
+ * its registry. */
 void api_fleet_charger_changed(struct csms *app, const char *charger)
 {
-	const char *self = fleet_node(app);
-	char to[2][FLEETMSG_NODE_MAX];
-	int n = 0;
-	if (!self)
-		return;
-	if (fleet_holder(app, charger, to[n]) == 1)
-		n++;
-	if (fleet_control_node(app, to[n]) == 1 && (n == 0 || strcmp(to[0], to[n])))
-		n++;
-	for (int i = 0; i < n; i++) {
-		if (!strcmp(to[i], self))
-			continue;
-		struct fleetmsg m = { .type = FLEETMSG_RELOAD };
-		snprintf(m.charger, sizeof m.charger, "%s", charger);
-		if (fleet_send(app, to[i], &m))
-			LOGW("fleet", "%s: cannot tell node %s of its new settings", charger, to[i]);
-	}
+	struct reload_to r = { app, charger };
+	if (fleet_node(app) && store_node_each(app->store, app->now_ms, reload_node, &r) < 0)
+		LOGW("fleet", "%s: cannot read the nodes to tell them of its new settings", charger);
 }
 
 /* The holder: an operation for a charger held here, asked by another node
@@ -250,13 +339,16 @@ int api_fleet_forward_op(struct route_ctx *c, const char *charger, const char *o
  * the station runs here (a node that just lost the loop says so). */
 static void on_api(struct csms *app, struct fleetmsg *m)
 {
-	int status;
+	int status = 200;
 	cJSON *body;
 	if (!strcmp(m->action, "localListSend")) {
 		on_charger_op(app, m);
 		return;
 	}
-	body = api_station_run(app, m->action, m->payload, &status);
+	if (!strcmp(m->action, "chargersLive"))
+		body = chargers_live(app);
+	else
+		body = api_station_run(app, m->action, m->payload, &status);
 	struct fleetmsg r = { .type = FLEETMSG_REPLY, .req = m->req, .status = status, .payload = body };
 	if (fleet_send(app, m->from, &r))
 		LOGW("fleet", "cannot answer request %llu of node %s", (unsigned long long)m->req, m->from);
@@ -267,11 +359,21 @@ static void on_reply(struct csms *app, struct fleetmsg *m)
 {
 	struct fwd *w = fleet_pending_take(app, m->req);
 	struct http_txn *t = w ? w->t : NULL;
-	if (w && !t && m->status == 200) { /* the station's live view */
+	if (w && w->kind == FWD_STATION_LIVE && m->status == 200) {
 		cJSON_Delete(lead_live.live);
 		lead_live.live = m->payload;
 		lead_live.at_ms = app->now_ms;
 		m->payload = NULL;
+	} else if (w && w->kind == FWD_CHARGERS_LIVE) {
+		struct node_live *e = node_live_entry(w->node, 0);
+		if (e)
+			e->waiting = 0;
+		if (e && m->status == 200 && cJSON_IsObject(m->payload)) {
+			cJSON_Delete(e->chargers);
+			e->chargers = m->payload;
+			e->at_ms = app->now_ms;
+			m->payload = NULL;
+		}
 	}
 	int mine = w != NULL;
 	if (t && m->status == 201 && w->location[0])
@@ -295,8 +397,13 @@ static void on_expired(struct csms *app, void *arg)
 	struct fwd *w = arg;
 	struct http_txn *t = w->t;
 	int station = w->station;
+	if (w->kind == FWD_CHARGERS_LIVE) {
+		struct node_live *e = node_live_entry(w->node, 0);
+		if (e)
+			e->waiting = 0;
+	}
 	free(w);
-	if (!t) /* a question for the live view: the next one goes in a second */
+	if (!t) /* a question for a live view: the next one goes in a second */
 		return;
 	if (station) {
 		admin_error(t, 504, "Timeout",

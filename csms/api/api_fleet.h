@@ -9,6 +9,7 @@
 #define CSMS_API_FLEET_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 struct csms;
 struct route_ctx;
@@ -30,12 +31,20 @@ int api_fleet_to_lead(struct route_ctx *c, const char *site, const char *name, c
  * sent (new tree), NULL when none is younger than 5 s; each call asks for
  * the next one (at most one question in flight, one a second). */
 cJSON *api_fleet_lead_live(struct csms *app);
+/* A charger another node holds: its live view (charger_live_json, new
+ * tree) and *last_seen_ms as that node last sent them for its chargers,
+ * NULL when it sent none in the last minute; each call asks that node
+ * again when its last answer is older than a second (one question in
+ * flight per node). For the views every node answers: GET
+ * /api/v1/chargers, the events stream, MQTT. */
+cJSON *api_fleet_charger_live(struct csms *app, const char *node, const char *charger, int64_t *last_seen_ms);
 /* An operation on a charger another node holds (op "localListSend", body
  * borrowed): sent to that node, which runs it and whose answer this node
  * gives unchanged. 0 when sent or answered; 1 when no other node holds it. */
 int api_fleet_forward_op(struct route_ctx *c, const char *charger, const char *op, const cJSON *body);
-/* A charger's settings were stored here: the node that holds it and the
- * one that runs the station (when others) read them again. */
+/* A charger's settings were stored here: every other running node reads
+ * them again (the one that holds it and the one that runs the station act
+ * on them). */
 void api_fleet_charger_changed(struct csms *app, const char *charger);
 /* The fleet's hooks for the messages this module handles. */
 extern const struct fleet_hooks api_fleet_hooks;

@@ -406,7 +406,7 @@ void mqtt_stop(struct mqtt *m, const char *offline_topic)
 int mqtt_publish(struct mqtt *m, const char *topic, const char *payload, size_t len, int qos, int retain)
 {
 	int rc = -1;
-	if (len > 256 * 1024 || atomic_load(&m->outstanding) >= MQTT_OUTSTANDING_MAX)
+	if (!m || len > 256 * 1024 || atomic_load(&m->outstanding) >= MQTT_OUTSTANDING_MAX)
 		return -1;
 	/* held only to read the flag and queue: the worker takes it to flip
 	 * the flag before it reconnects, never while it waits */
@@ -426,6 +426,8 @@ int mqtt_publish(struct mqtt *m, const char *topic, const char *payload, size_t 
 
 int mqtt_connected(struct mqtt *m, unsigned *session)
 {
+	if (!m)
+		return 0;
 	pthread_mutex_lock(&m->mu);
 	int c = m->connected;
 	if (session)
@@ -436,6 +438,11 @@ int mqtt_connected(struct mqtt *m, unsigned *session)
 
 void mqtt_last_error(struct mqtt *m, char *why, size_t len, int *retry_s)
 {
+	if (!m) {
+		snprintf(why, len, "no client");
+		*retry_s = 1;
+		return;
+	}
 	pthread_mutex_lock(&m->mu);
 	snprintf(why, len, "%s", m->why);
 	*retry_s = m->retry_s;
@@ -445,6 +452,8 @@ void mqtt_last_error(struct mqtt *m, char *why, size_t len, int *retry_s)
 int mqtt_take(struct mqtt *m, struct mqtt_msg *out)
 {
 	int got = 0;
+	if (!m)
+		return 0;
 	pthread_mutex_lock(&m->mu);
 	if (m->in_n) {
 		*out = m->inbox[m->in_head];

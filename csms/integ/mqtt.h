@@ -39,6 +39,8 @@ struct mqtt_opts {
 };
 
 struct mqtt;
+/* The calls below take m NULL (no client) as a client not connected:
+ * nothing published, nothing taken. */
 
 /* Starts the worker (which connects at once, and keeps trying). NULL with
  * err when libmosquitto refuses an option (a CA file it cannot read). */

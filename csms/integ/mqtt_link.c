@@ -14,7 +14,17 @@
  * charger) gets an empty retained message, which removes it from the
  * broker and from Home Assistant. Commands are applied with the functions
  * the API's PUT routes call, so a value the API refuses is refused here
- * too, answered on <prefix>/error. */
+ * too, answered on <prefix>/error.
+ * In a fleet (several nodes, one broker) one node speaks for the fleet:
+ * the one that runs the default site's loop (fleet_control), which has the
+ * station. It alone makes passes (the chargers' live views of other nodes
+ * come through admin_decorate_charger, which asks their holders), has the
+ * last will on <prefix>/status, takes the station's and the chargers'
+ * settings commands and answers what no node can carry out. Every node is
+ * connected (a client id of its own: the node's id in it), publishes the
+ * notifications raised on it, and carries out the charging switch of the
+ * chargers it holds. The role is asked once a second; a change reconnects
+ * with the other role's will and subscriptions. */
 #include "mqtt_link.h"
 #include "admin.h"
 #include "api_json.h"
@@ -25,6 +35,7 @@
 #include "energy.h"
 #include "errkind.h"
 #include "evhook.h"
+#include "fleet.h"
 #include "log.h"
 #include "mqtt.h"
 #include "mqtt_ha.h"
@@ -79,6 +90,10 @@ struct mqtt_link {
 	char site[128];     /* the notifications' "site": node_id or the host name */
 	int64_t started_ms; /* with seq: a notification's id, as the webhooks' */
 	unsigned long long seq;
+	int lead;            /* speaks for the fleet (one node: always) */
+	int64_t role_ms;     /* when the role was last asked */
+	char client_id[128]; /* each connection's */
+	char subs[5][MQTT_HA_TOPIC_MAX];
 };
 
 /* ---- the settings ---- */
@@ -530,18 +545,36 @@ static int charger_settings(struct csms *app, struct charger *ch, const cJSON *b
 	return 0;
 }
 
+/* Whether this node carries a command out: the charging switch where the
+ * charger's connection is (or, held by no node, the speaking node, which
+ * answers that it is not connected); everything else the speaking node. */
+static int command_mine(struct csms *app, const struct mqtt_link *L, const struct mqtt_ha_command *c,
+			const struct charger *ch)
+{
+	char node[FLEETMSG_NODE_MAX];
+	if (c->cmd != MQTT_HA_CMD_CHARGING || !ch)
+		return L->lead;
+	if (ch->session)
+		return 1;
+	return L->lead && fleet_holder(app, ch->id, node) != 1;
+}
+
 static void command(struct csms *app, struct mqtt_link *L, const struct mqtt_msg *msg)
 {
 	struct mqtt_ha_command c;
 	struct err_info e = { ERR_BAD_REQUEST, "" };
 	char err[256];
 	int rc;
+	/* in a fleet every node gets every command: what is refused, the
+	 * speaking node answers */
 	if (msg->too_big) {
-		answer_error(L, msg->topic, ERR_BAD_REQUEST, "payload longer than 4096 bytes");
+		if (L->lead)
+			answer_error(L, msg->topic, ERR_BAD_REQUEST, "payload longer than 4096 bytes");
 		return;
 	}
 	if (mqtt_ha_parse_command(L->prefix, msg->topic, msg->payload, msg->len, &c, err, sizeof err)) {
-		answer_error(L, msg->topic, ERR_BAD_REQUEST, err);
+		if (L->lead)
+			answer_error(L, msg->topic, ERR_BAD_REQUEST, err);
 		return;
 	}
 	app->now_ms = time_now_ms();
@@ -550,9 +583,15 @@ static void command(struct csms *app, struct mqtt_link *L, const struct mqtt_msg
 		ch = charger_find(app->chargers, app->store, c.charger);
 		if (!ch || ch->reg != REG_ACCEPTED) {
 			cJSON_Delete(c.body);
-			answer_error(L, msg->topic, ERR_NOT_FOUND, "no such charger");
+			if (L->lead)
+				answer_error(L, msg->topic, ERR_NOT_FOUND, "no such charger");
 			return;
 		}
+	}
+	if (!command_mine(app, L, &c, ch)) {
+		LOGD("mqtt", "%s: for another node", msg->topic);
+		cJSON_Delete(c.body);
+		return;
 	}
 	switch (c.cmd) {
 	case MQTT_HA_CMD_STATION_MODE:
@@ -599,12 +638,20 @@ void mqtt_link_wake(struct csms *app)
 	}
 }
 
+static void relink(struct csms *app, struct mqtt_link *L, int lead);
+
 void mqtt_link_tick(struct csms *app)
 {
 	struct mqtt_link *L = app->mqtt;
 	unsigned session;
 	if (!L)
 		return;
+	if (fleet_node(app) && (app->now_ms - L->role_ms >= 1000 || !L->m)) {
+		L->role_ms = app->now_ms;
+		int lead = fleet_control(app);
+		if (lead != L->lead || !L->m)
+			relink(app, L, lead);
+	}
 	mqtt_link_wake(app);
 	int up = mqtt_connected(L->m, &session);
 	app->mqtt_state = up ? 2 : 1;
@@ -625,6 +672,8 @@ void mqtt_link_tick(struct csms *app)
 	L->up = up;
 	if (!up)
 		return;
+	if (!L->lead)
+		return; /* the speaking node publishes the states */
 	if (session != L->session) {
 		L->session = session;
 		all_unsent(L);
@@ -669,10 +718,53 @@ static void wake_loop(void *arg)
 	server_wake(app->server);
 }
 
+/* A client for the role: the speaking node has the last will and every
+ * command topic, with Home Assistant's birth; another node only the
+ * chargers' (it carries out the switch of those it holds). NULL with err. */
+static struct mqtt *link_start(struct csms *app, struct mqtt_link *L, int lead, char *err, size_t errlen)
+{
+	const struct csms_config *c = &app->cfg;
+	struct mqtt_opts o = { .ca = c->mqtt_ca,
+			       .user = c->mqtt_user,
+			       .password = c->mqtt_password,
+			       .client_id = L->client_id,
+			       .will_topic = lead ? L->status_topic : NULL,
+			       .keepalive_s = 30,
+			       .wake = wake_loop,
+			       .wake_arg = app };
+	mqtt_url_parse(c->mqtt_url, &o.url, err, errlen); /* checked at start */
+	int n = 0;
+	for (int i = 0; i < 5; i++)
+		if ((lead || i == 2 || i == 3) && (i < 4 || L->disc[0]))
+			o.subs[n++] = L->subs[i];
+	return mqtt_start(&o, err, errlen);
+}
+
+/* The role changed: a new connection with the other role's will and
+ * subscriptions (a clean disconnect: the will of the old one is not sent). */
+static void relink(struct csms *app, struct mqtt_link *L, int lead)
+{
+	char err[256];
+	mqtt_stop(L->m, NULL);
+	L->m = link_start(app, L, lead, err, sizeof err);
+	if (!L->m) { /* tried again at the next role check */
+		LOGE("mqtt", "cannot start a new client: %s", err);
+		return;
+	}
+	L->lead = lead;
+	L->session = 0;
+	L->up = 0;
+	L->next_full_ms = 0;
+	L->txs_known = 0; /* no "started" for what ran before this node spoke */
+	LOGI("mqtt", "node %s %s for the fleet on MQTT", fleet_node(app),
+	     lead ? "speaks" : "no longer speaks");
+}
+
 int mqtt_link_init(struct csms *app, char *err, size_t errlen)
 {
 	const struct csms_config *c = &app->cfg;
-	char host[64] = "csmsd", client_id[96], subs[5][MQTT_HA_TOPIC_MAX];
+	char host[64] = "csmsd";
+	const char *node = fleet_node(app);
 	if (!c->mqtt_url[0])
 		return 0;
 	struct mqtt_link *L = calloc(1, sizeof *L);
@@ -684,33 +776,33 @@ int mqtt_link_init(struct csms *app, char *err, size_t errlen)
 	snprintf(L->disc, sizeof L->disc, "%s", c->mqtt_discovery_prefix);
 	snprintf(L->status_topic, sizeof L->status_topic, "%s/status", L->prefix);
 	snprintf(L->error_topic, sizeof L->error_topic, "%s/error", L->prefix);
-	if (c->mqtt_client_id[0])
-		snprintf(client_id, sizeof client_id, "%s", c->mqtt_client_id);
+	/* in a fleet the node's id is in it: nodes on one host (or one
+	 * mqtt_client_id in their shared settings) would take each other's
+	 * connection over */
+	if (c->mqtt_client_id[0] && node)
+		snprintf(L->client_id, sizeof L->client_id, "%s-%s", c->mqtt_client_id, node);
+	else if (c->mqtt_client_id[0])
+		snprintf(L->client_id, sizeof L->client_id, "%s", c->mqtt_client_id);
 	else {
-		gethostname(host, sizeof host - 1);
-		snprintf(client_id, sizeof client_id, "csmsd-%.40s-%.30s", host, L->prefix);
-		for (char *p = client_id; *p; p++)
+		if (node)
+			snprintf(host, sizeof host, "%s", node);
+		else
+			gethostname(host, sizeof host - 1);
+		snprintf(L->client_id, sizeof L->client_id, "csmsd-%.47s-%.30s", host, L->prefix);
+		for (char *p = L->client_id; *p; p++)
 			if (*p <= ' ' || *p > '~' || *p == '/')
 				*p = '_';
 	}
-	struct mqtt_opts o = { .ca = c->mqtt_ca,
-			       .user = c->mqtt_user,
-			       .password = c->mqtt_password,
-			       .client_id = client_id,
-			       .will_topic = L->status_topic,
-			       .keepalive_s = 30,
-			       .wake = wake_loop,
-			       .wake_arg = app };
-	mqtt_url_parse(c->mqtt_url, &o.url, err, errlen); /* checked at start */
 	/* the command topics (mqtt_ha_parse_command) and Home Assistant's birth */
-	snprintf(subs[0], sizeof subs[0], "%s/station/set", L->prefix);
-	snprintf(subs[1], sizeof subs[1], "%s/station/+/set", L->prefix);
-	snprintf(subs[2], sizeof subs[2], "%s/charger/+/set", L->prefix);
-	snprintf(subs[3], sizeof subs[3], "%s/charger/+/+/set", L->prefix);
-	snprintf(subs[4], sizeof subs[4], "%s/status", L->disc);
-	for (int i = 0; i < 5 && (i < 4 || L->disc[0]); i++)
-		o.subs[i] = subs[i];
-	L->m = mqtt_start(&o, err, errlen);
+	snprintf(L->subs[0], sizeof L->subs[0], "%s/station/set", L->prefix);
+	snprintf(L->subs[1], sizeof L->subs[1], "%s/station/+/set", L->prefix);
+	snprintf(L->subs[2], sizeof L->subs[2], "%s/charger/+/set", L->prefix);
+	snprintf(L->subs[3], sizeof L->subs[3], "%s/charger/+/+/set", L->prefix);
+	snprintf(L->subs[4], sizeof L->subs[4], "%s/status", L->disc);
+	/* a fleet's node starts as one that does not speak: the first tick
+	 * asks (fleet_control is the control loop's to take first) */
+	L->lead = !node;
+	L->m = link_start(app, L, L->lead, err, errlen);
 	if (!L->m) {
 		free(L);
 		return -1;
@@ -725,7 +817,7 @@ int mqtt_link_init(struct csms *app, char *err, size_t errlen)
 	L->started_ms = time_now_ms();
 	if (L->events && !evhook_listen(app, on_event, L))
 		L->listening = 1;
-	LOGI("mqtt", "connecting to %s as %s (topics under %s/, discovery %s)", c->mqtt_url, client_id,
+	LOGI("mqtt", "connecting to %s as %s (topics under %s/, discovery %s)", c->mqtt_url, L->client_id,
 	     L->prefix, L->disc[0] ? L->disc : "off");
 	return 0;
 }
@@ -738,7 +830,7 @@ void mqtt_link_free(struct csms *app)
 	app->mqtt = NULL;
 	if (L->listening)
 		evhook_unlisten(app, on_event, L);
-	mqtt_stop(L->m, L->status_topic);
+	mqtt_stop(L->m, L->lead ? L->status_topic : NULL);
 	for (size_t i = 0; i < NBUCKETS; i++)
 		for (struct pub *p = L->buckets[i], *next; p; p = next) {
 			next = p->next;
