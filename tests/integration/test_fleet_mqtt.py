@@ -10,7 +10,8 @@ mosquitto), on one host (the same host name). Checks:
 3. a charger held by the other node: its power entity is the value its
    MeterValues gave there (the node that publishes asks the holder for its
    live view), never "None" between, and GET /api/v1/chargers/{id} on the
-   node that does not hold it shows that live view; its transaction's
+   node that does not hold it, and its events stream (the dashboard), show
+   that live view; its transaction's
    "started" event comes once;
 4. a command is carried out once: the charging switch of a charger held by
    the other node reaches it as one RemoteStopTransaction, with nothing on
@@ -24,9 +25,11 @@ mosquitto), on one host (the same host name). Checks:
    over, which publishes the station's values from then on.
 
 Exit 77 (skip) without PostgreSQL or mosquitto, unless CSMS_REQUIRE_TEST_PEERS."""
+import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -133,6 +136,28 @@ def lead_of(nodes):
         return None
     name = names.pop()
     return next((n for n in nodes if n.node_id == name), None)
+
+
+def events(node, seconds, want):
+    """The first "state" snapshot of GET /api/v1/events within seconds
+    that want(snapshot) holds for (else the last one, or None)."""
+    conn = http.client.HTTPConnection("127.0.0.1", node.admin_port, timeout=seconds)
+    conn.request("GET", "/api/v1/events")
+    r = conn.getresponse()
+    last, end = None, time.time() + seconds
+    try:
+        while time.time() < end:
+            line = r.fp.readline()
+            if not line:
+                break
+            if line.startswith(b"data: "):
+                last = json.loads(line[6:])
+                if want(last):
+                    break
+    except (socket.timeout, OSError):
+        pass
+    conn.close()
+    return last
 
 
 class Charger:
@@ -300,6 +325,11 @@ def scenario(url, f, broker, sub):
     live = (g.get("live") or [{}])[0] if st == 200 else {}
     c(live.get("powerW") == 7200 and live.get("connectorId") == 1,
       "GET /api/v1/chargers/FB at %s (not its node): the holder's live view: %s" % (lead.node_id, g.get("live")))
+    snap = events(lead, 5, lambda d: any((x.get("live") or [{}])[0].get("powerW") == 7200
+                                         for x in d.get("chargers", []) if x.get("id") == "FB"))
+    fb = next((x for x in (snap or {}).get("chargers", []) if x.get("id") == "FB"), {})
+    c((fb.get("live") or [{}])[0].get("powerW") == 7200,
+      "the events stream (the dashboard) at %s carries FB's live power: %s" % (lead.node_id, fb.get("live")))
     c(g.get("connected") is True and g.get("lastSeen", "") >= time.strftime("%Y-%m-%dT%H:%M", time.gmtime(
         time.time() - 60)), "... connected, lastSeen the holder's: %s" % g.get("lastSeen"))
     started = [p for p in sub.on("csms/charger/FB/transaction") if '"started"' in p]
