@@ -3,13 +3,19 @@
  * says why it refuses, admin_fail answers the refusal. */
 #include "api_dlm.h"
 #include "admin.h"
+#include "api_fleet.h"
 #include "control.h"
 #include "errkind.h"
 #include "http.h"
+#include "store.h"
 
 void api_dlm_get(struct route_ctx *c)
 {
-	admin_reply_json(c->t, 200, control_status_json(c->app));
+	if (!api_fleet_dlm_to_lead(c, STORE_SITE_DEFAULT))
+		return; /* a fleet: the node that runs the loop answers */
+	cJSON *o = control_status_json(c->app);
+	api_fleet_dlm_merge(c->app, o, STORE_SITE_DEFAULT);
+	admin_reply_json(c->t, 200, o);
 }
 
 void api_dlm_put(struct route_ctx *c)

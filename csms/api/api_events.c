@@ -105,6 +105,16 @@ static cJSON *station_live(struct csms *app)
 	return st ? st : cJSON_CreateNull();
 }
 
+/* DLM's view with every node's chargers: here, or as the node that runs
+ * the loop sent it last (several nodes: only that one decides). */
+static cJSON *dlm_view(struct csms *app)
+{
+	cJSON *d = fleet_control(app) ? NULL : api_fleet_lead_dlm(app);
+	if (!d && (d = control_status_json(app)))
+		api_fleet_dlm_merge(app, d, STORE_SITE_DEFAULT);
+	return d ? d : cJSON_CreateNull();
+}
+
 void api_events_tick(struct csms *app)
 {
 	if (!ev.n)
@@ -135,8 +145,7 @@ void api_events_tick(struct csms *app)
 	time_format_iso(app->now_ms, ts, sizeof ts);
 	cJSON_AddStringToObject(o, "time", ts);
 	cJSON_AddItemToObject(o, "station", station_live(app));
-	cJSON *dlm = control_status_json(app);
-	cJSON_AddItemToObject(o, "dlm", dlm ? dlm : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "dlm", dlm_view(app));
 	cJSON_AddItemToObject(o, "chargers", chargers ? chargers : cJSON_CreateArray());
 	struct store_tx_filter f = { .active = 1 };
 	cJSON *active = api_json_transactions(app->store, &f);

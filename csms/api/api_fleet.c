@@ -31,20 +31,23 @@ static int64_t forward_wait_ms(const struct csms *app)
 struct fwd {
 	struct http_txn *t;
 	int station;
-	enum { FWD_HTTP, FWD_STATION_LIVE, FWD_CHARGERS_LIVE } kind;
+	enum { FWD_HTTP, FWD_STATION_LIVE, FWD_DLM_LIVE, FWD_CHARGERS_LIVE } kind;
 	char node[FLEETMSG_NODE_MAX];      /* FWD_CHARGERS_LIVE: the node asked */
 	char location[ADMIN_LOCATION_MAX]; /* a 201's Location, as the node asked would say it */
 };
 
-/* The station's live view as the station's node last sent it (on the
- * other nodes, for the events stream). */
-static struct {
+/* The station's live view and the default site's DLM view as the node
+ * that runs its loop last sent them (on the other nodes, for the events
+ * stream), by kind: FWD_STATION_LIVE, FWD_DLM_LIVE. */
+static struct lead_view {
 	cJSON *live;
 	int64_t at_ms;    /* when it came */
 	int64_t asked_ms; /* when the last question went */
-} lead_live;
+} lead_views[FWD_DLM_LIVE + 1];
 
 #define LEAD_LIVE_FRESH_MS 5000
+/* A node's chargers in a site's DLM view: from an answer this young. */
+#define CHARGERS_DLM_FRESH_MS 5000
 
 /* The live views of other nodes' chargers, one entry per node asked: its
  * last answer {id: {"live", "lastSeen"}}. A node past the table's size
@@ -103,16 +106,27 @@ static int ask(struct csms *app, const char *node, const char *action, int kind)
 	return 0;
 }
 
-cJSON *api_fleet_lead_live(struct csms *app)
+static cJSON *lead_view(struct csms *app, int kind, const char *action)
 {
 	char node[FLEETMSG_NODE_MAX];
-	if (app->now_ms - lead_live.asked_ms >= 1000 && fleet_control_node(app, node) == 1) {
-		ask(app, node, "stationLive", FWD_STATION_LIVE);
-		lead_live.asked_ms = app->now_ms;
+	struct lead_view *v = &lead_views[kind];
+	if (app->now_ms - v->asked_ms >= 1000 && fleet_control_node(app, node) == 1) {
+		ask(app, node, action, kind);
+		v->asked_ms = app->now_ms;
 	}
-	if (!lead_live.live || app->now_ms - lead_live.at_ms > LEAD_LIVE_FRESH_MS)
+	if (!v->live || app->now_ms - v->at_ms > LEAD_LIVE_FRESH_MS)
 		return NULL;
-	return cJSON_Duplicate(lead_live.live, 1);
+	return cJSON_Duplicate(v->live, 1);
+}
+
+cJSON *api_fleet_lead_live(struct csms *app)
+{
+	return lead_view(app, FWD_STATION_LIVE, "stationLive");
+}
+
+cJSON *api_fleet_lead_dlm(struct csms *app)
+{
+	return lead_view(app, FWD_DLM_LIVE, "dlmLive");
 }
 
 static struct node_live *node_live_entry(const char *node, int create)
@@ -132,7 +146,9 @@ static struct node_live *node_live_entry(const char *node, int create)
 	return oldest;
 }
 
-cJSON *api_fleet_charger_live(struct csms *app, const char *node, const char *charger, int64_t *last_seen_ms)
+/* Asks node for its chargers' views unless asked within a second or
+ * still waiting for an answer. */
+static struct node_live *ask_chargers(struct csms *app, const char *node)
 {
 	struct node_live *e = node_live_entry(node, 1);
 	if ((!e->waiting || app->now_ms - e->asked_ms > forward_wait_ms(app)) &&
@@ -140,6 +156,12 @@ cJSON *api_fleet_charger_live(struct csms *app, const char *node, const char *ch
 		e->waiting = !ask(app, node, "chargersLive", FWD_CHARGERS_LIVE);
 		e->asked_ms = app->now_ms;
 	}
+	return e;
+}
+
+cJSON *api_fleet_charger_live(struct csms *app, const char *node, const char *charger, int64_t *last_seen_ms)
+{
+	struct node_live *e = ask_chargers(app, node);
 	if (!e->chargers || app->now_ms - e->at_ms > CHARGERS_LIVE_KEEP_MS)
 		return NULL;
 	const cJSON *one = cJSON_GetObjectItemCaseSensitive(e->chargers, charger);
@@ -164,7 +186,108 @@ static cJSON *chargers_live(struct csms *app)
 			continue;
 		cJSON_AddItemToObject(one, "live", charger_live_json(ch));
 		cJSON_AddNumberToObject(one, "lastSeen", (double)ch->last_seen_ms);
+		cJSON_AddStringToObject(one, "site", ch->settings.site);
+		cJSON *dlm = control_charger_json(ch);
+		if (dlm)
+			cJSON_AddItemToObject(one, "dlm", dlm);
 	}
+	return o;
+}
+
+static int ask_node(void *arg, const struct store_node_row *n)
+{
+	struct csms *app = arg;
+	if (n->alive && strcmp(n->id, fleet_node(app)))
+		ask_chargers(app, n->id);
+	return 0;
+}
+
+static int listed(const cJSON *arr, const char *id)
+{
+	const cJSON *x;
+	cJSON_ArrayForEach(x, arr)
+	{
+		const char *xid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "id"));
+		if (xid && !strcmp(xid, id))
+			return 1;
+	}
+	return 0;
+}
+
+void api_fleet_dlm_merge(struct csms *app, cJSON *view, const char *site)
+{
+	static int64_t nodes_asked_ms;
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(view, "chargers");
+	if (!fleet_node(app) || !site || !cJSON_IsArray(arr))
+		return;
+	if (app->now_ms - nodes_asked_ms >= CHARGERS_LIVE_ASK_MS) {
+		nodes_asked_ms = app->now_ms;
+		if (store_node_each(app->store, app->now_ms, ask_node, app) < 0)
+			LOGD("fleet", "cannot read the nodes to ask for their chargers");
+	}
+	/* the freshest answers first: a charger that moved is listed as its
+	 * new node shows it */
+	const struct node_live *by_age[NODES_LIVE_MAX];
+	int n = 0;
+	for (int i = 0; i < NODES_LIVE_MAX; i++) {
+		const struct node_live *e = &nodes_live[i];
+		if (!e->chargers || app->now_ms - e->at_ms > CHARGERS_DLM_FRESH_MS)
+			continue;
+		int j = n++;
+		for (; j > 0 && by_age[j - 1]->at_ms < e->at_ms; j--)
+			by_age[j] = by_age[j - 1];
+		by_age[j] = e;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct node_live *e = by_age[i];
+		const cJSON *one;
+		cJSON_ArrayForEach(one, e->chargers)
+		{
+			const cJSON *dlm = cJSON_GetObjectItemCaseSensitive(one, "dlm");
+			const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(one, "site"));
+			if (cJSON_IsObject(dlm) && s && !strcmp(s, site) && one->string &&
+			    !listed(arr, one->string))
+				cJSON_AddItemToArray(arr, cJSON_Duplicate(dlm, 1));
+		}
+	}
+}
+
+int api_fleet_dlm_to_lead(struct route_ctx *c, const char *site)
+{
+	char node[FLEETMSG_NODE_MAX];
+	struct csms *app = c->app;
+	if (!fleet_node(app) || fleet_control_site(app, site) ||
+	    fleet_control_node_site(app, site, node) != 1)
+		return 1; /* here: one node, this one runs it, or none does now */
+	struct fleetmsg m = { .type = FLEETMSG_API, .action = "dlmStatus", .payload = cJSON_CreateObject() };
+	cJSON_AddStringToObject(m.payload, "site", site);
+	send_waiting(c, node, &m, 1, NULL);
+	cJSON_Delete(m.payload);
+	return 0;
+}
+
+/* "dlmStatus" (GET /api/v1/dlm, /api/v1/sites/{id} of the node asked) and
+ * "dlmLive" (the events stream's): a site's view as this node has it,
+ * with every node's chargers. */
+static cJSON *dlm_view(struct csms *app, const cJSON *payload, int *status)
+{
+	const char *site = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(payload, "site"));
+	struct err_info e;
+	cJSON *o;
+	if (!site || !strcmp(site, STORE_SITE_DEFAULT)) {
+		o = control_status_json(app);
+		if (!o)
+			err_set(&e, ERR_UNAVAILABLE, "DLM is not running");
+	} else {
+		o = control_site_json(app, site, &e);
+	}
+	if (!o) {
+		const char *code;
+		*status = admin_err_answer(e.kind, &code);
+		return admin_error_json(code, "%s", e.msg);
+	}
+	api_fleet_dlm_merge(app, o, site ? site : STORE_SITE_DEFAULT);
+	*status = 200;
 	return o;
 }
 
@@ -347,6 +470,8 @@ static void on_api(struct csms *app, struct fleetmsg *m)
 	}
 	if (!strcmp(m->action, "chargersLive"))
 		body = chargers_live(app);
+	else if (!strcmp(m->action, "dlmStatus") || !strcmp(m->action, "dlmLive"))
+		body = dlm_view(app, m->payload, &status);
 	else
 		body = api_station_run(app, m->action, m->payload, &status);
 	struct fleetmsg r = { .type = FLEETMSG_REPLY, .req = m->req, .status = status, .payload = body };
@@ -359,10 +484,11 @@ static void on_reply(struct csms *app, struct fleetmsg *m)
 {
 	struct fwd *w = fleet_pending_take(app, m->req);
 	struct http_txn *t = w ? w->t : NULL;
-	if (w && w->kind == FWD_STATION_LIVE && m->status == 200) {
-		cJSON_Delete(lead_live.live);
-		lead_live.live = m->payload;
-		lead_live.at_ms = app->now_ms;
+	if (w && (w->kind == FWD_STATION_LIVE || w->kind == FWD_DLM_LIVE) && m->status == 200) {
+		struct lead_view *v = &lead_views[w->kind];
+		cJSON_Delete(v->live);
+		v->live = m->payload;
+		v->at_ms = app->now_ms;
 		m->payload = NULL;
 	} else if (w && w->kind == FWD_CHARGERS_LIVE) {
 		struct node_live *e = node_live_entry(w->node, 0);

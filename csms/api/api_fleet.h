@@ -31,6 +31,19 @@ int api_fleet_to_lead(struct route_ctx *c, const char *site, const char *name, c
  * sent (new tree), NULL when none is younger than 5 s; each call asks for
  * the next one (at most one question in flight, one a second). */
 cJSON *api_fleet_lead_live(struct csms *app);
+/* The same for the default site's DLM view (GET /api/v1/dlm as that node
+ * answers it, every node's chargers in it). */
+cJSON *api_fleet_lead_dlm(struct csms *app);
+/* A site's DLM view (GET /api/v1/dlm, /api/v1/sites/{id}): adds to its
+ * "chargers" the entries of the site's chargers other nodes hold, from
+ * their last answers younger than 5 s (each running node is asked again
+ * at most once a second). Nothing without a fleet. */
+void api_fleet_dlm_merge(struct csms *app, cJSON *view, const char *site);
+/* GET of a site's DLM view on a node that does not run the site's loop:
+ * sent to the node that does, whose answer this node gives unchanged. 0
+ * when sent or answered; 1 when it is to be answered here (one node, this
+ * one runs the loop, or none does right now). */
+int api_fleet_dlm_to_lead(struct route_ctx *c, const char *site);
 /* A charger another node holds: its live view (charger_live_json, new
  * tree) and *last_seen_ms as that node last sent them for its chargers,
  * NULL when it sent none in the last minute; each call asks that node

@@ -3,14 +3,21 @@
  * applies and says why it refuses; admin_fail answers the refusal. */
 #include "api_sites.h"
 #include "admin.h"
+#include "api_fleet.h"
 #include "control.h"
 #include "errkind.h"
 #include "http.h"
 
+/* Each site with every node's chargers (a fleet; the rest is this node's). */
 void api_sites_list(struct route_ctx *c)
 {
 	struct err_info e;
-	cJSON *a = control_sites_json(c->app, &e);
+	cJSON *a = control_sites_json(c->app, &e), *o;
+	cJSON_ArrayForEach(o, a)
+	{
+		api_fleet_dlm_merge(c->app, o,
+				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id")));
+	}
 	if (a)
 		admin_reply_json(c->t, 200, a);
 	else
@@ -20,7 +27,14 @@ void api_sites_list(struct route_ctx *c)
 void api_sites_get(struct route_ctx *c)
 {
 	struct err_info e;
+	if (control_site_known(c->app, c->params[0], &e)) {
+		admin_fail(c->t, &e);
+		return;
+	}
+	if (!api_fleet_dlm_to_lead(c, c->params[0]))
+		return; /* a fleet: the node that runs the site's loop answers */
 	cJSON *o = control_site_json(c->app, c->params[0], &e);
+	api_fleet_dlm_merge(c->app, o, c->params[0]);
 	if (o)
 		admin_reply_json(c->t, 200, o);
 	else

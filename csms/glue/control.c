@@ -1721,6 +1721,40 @@ cJSON *control_status_json(struct csms *app)
 	return app->control ? status_json(app, app->control) : NULL;
 }
 
+cJSON *control_charger_json(const struct charger *ch)
+{
+	if (!ch->session || ch->reg != REG_ACCEPTED || !ch->dlm.id)
+		return NULL;
+	cJSON *e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "id", ch->id);
+	cJSON_AddNumberToObject(e, "connectorId", 0);
+	cJSON_AddNumberToObject(e, "phases", ch->dlm.phases ? ch->dlm.phases : ch->settings.phases);
+	cJSON_AddNumberToObject(e, "limitA", floor(ch->dlm.limit_a * 10 + 1e-9) / 10);
+	cJSON_AddItemToObject(e, "drawA", phases_json(ch->dlm.draw_a));
+	cJSON_AddStringToObject(e, "reason", ch->dlm.reason ? ch->dlm.reason : "");
+	if (ch->dlm.sent_limit_a >= 0)
+		cJSON_AddNumberToObject(e, "installedA", ch->dlm.sent_limit_a);
+	else
+		cJSON_AddNullToObject(e, "installedA");
+	cJSON_AddStringToObject(e, "profileStatus", ch->dlm.profile_status);
+	cJSON_AddBoolToObject(e, "profileRejected", ch->dlm.rejected);
+	/* the charger's language: how its limit goes out, and what it can do */
+	cJSON_AddBoolToObject(e, "controllable", ch->caps.smart != 0);
+	if (ch->dlm.sent_unit) {
+		char u[2] = { ch->dlm.sent_unit, 0 };
+		cJSON_AddStringToObject(e, "profileUnit", u);
+		cJSON_AddNumberToObject(e, "profileLimit", ch->dlm.sent_rate);
+	} else {
+		cJSON_AddNullToObject(e, "profileUnit");
+		cJSON_AddNullToObject(e, "profileLimit");
+	}
+	cJSON_AddStringToObject(e, "kind", charger_is_dc(ch) ? "dc" : "ac");
+	cJSON_AddStringToObject(e, "phaseSwitching", ch->settings.phase_switching);
+	cJSON_AddBoolToObject(e, "phaseSwitchAllowed", charger_can_switch_phases(ch));
+	cJSON_AddItemToObject(e, "capabilities", charger_caps_json(&ch->caps));
+	return e;
+}
+
 /* GET /api/v1/dlm of a site's loop. */
 static cJSON *status_json(struct csms *app, struct control *ctl)
 {
@@ -1802,36 +1836,9 @@ static cJSON *status_json(struct csms *app, struct control *ctl)
 	}
 	cJSON *arr = cJSON_AddArrayToObject(o, "chargers");
 	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
-		if (!ch->session || ch->reg != REG_ACCEPTED || !ch->dlm.id || !in_site(ctl, ch))
-			continue;
-		cJSON *e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "id", ch->id);
-		cJSON_AddNumberToObject(e, "connectorId", 0);
-		cJSON_AddNumberToObject(e, "phases", ch->dlm.phases ? ch->dlm.phases : ch->settings.phases);
-		cJSON_AddNumberToObject(e, "limitA", floor(ch->dlm.limit_a * 10 + 1e-9) / 10);
-		cJSON_AddItemToObject(e, "drawA", phases_json(ch->dlm.draw_a));
-		cJSON_AddStringToObject(e, "reason", ch->dlm.reason ? ch->dlm.reason : "");
-		if (ch->dlm.sent_limit_a >= 0)
-			cJSON_AddNumberToObject(e, "installedA", ch->dlm.sent_limit_a);
-		else
-			cJSON_AddNullToObject(e, "installedA");
-		cJSON_AddStringToObject(e, "profileStatus", ch->dlm.profile_status);
-		cJSON_AddBoolToObject(e, "profileRejected", ch->dlm.rejected);
-		/* the charger's language: how its limit goes out, and what it can do */
-		cJSON_AddBoolToObject(e, "controllable", ch->caps.smart != 0);
-		if (ch->dlm.sent_unit) {
-			char u[2] = { ch->dlm.sent_unit, 0 };
-			cJSON_AddStringToObject(e, "profileUnit", u);
-			cJSON_AddNumberToObject(e, "profileLimit", ch->dlm.sent_rate);
-		} else {
-			cJSON_AddNullToObject(e, "profileUnit");
-			cJSON_AddNullToObject(e, "profileLimit");
-		}
-		cJSON_AddStringToObject(e, "kind", charger_is_dc(ch) ? "dc" : "ac");
-		cJSON_AddStringToObject(e, "phaseSwitching", ch->settings.phase_switching);
-		cJSON_AddBoolToObject(e, "phaseSwitchAllowed", charger_can_switch_phases(ch));
-		cJSON_AddItemToObject(e, "capabilities", charger_caps_json(&ch->caps));
-		cJSON_AddItemToArray(arr, e);
+		cJSON *e = in_site(ctl, ch) ? control_charger_json(ch) : NULL;
+		if (e)
+			cJSON_AddItemToArray(arr, e);
 	}
 	return o;
 }
@@ -2086,6 +2093,11 @@ static struct control *site_or_fail(struct csms *app, const char *site, struct e
 			err_set(e, ERR_NOT_FOUND, "no site %s", site);
 	}
 	return ctl;
+}
+
+int control_site_known(struct csms *app, const char *site, struct err_info *e)
+{
+	return site_or_fail(app, site, e) ? 0 : -1;
 }
 
 int control_site_accepts_readings(struct csms *app, const char *site, struct err_info *e)

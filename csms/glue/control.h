@@ -91,6 +91,10 @@ int control_site_each(struct csms *app,
  * chargers' limits. New tree, the caller frees it; NULL when control is not
  * running (or out of memory). Takes a waiting sensor reading first. */
 cJSON *control_status_json(struct csms *app);
+/* One entry of that "chargers" list: a charger connected here under DLM
+ * (accepted, in the loop); NULL otherwise. In a fleet each node answers
+ * its own (api_fleet.c gathers them for the site's view). */
+cJSON *control_charger_json(const struct charger *ch);
 /* PUT /api/v1/dlm: body (borrowed) holds some of the API fields; each is
  * checked with the command line's bounds, then all as control_init checks
  * them. 0 once in force and kept in the store (meta "dlm"); else -1 with e
@@ -121,6 +125,9 @@ cJSON *control_sites_json(struct csms *app, struct err_info *e);
  * site: settings, sensor, grid, its chargers' limits, controlNode}. New
  * tree; NULL with e. */
 cJSON *control_site_json(struct csms *app, const char *site, struct err_info *e);
+/* 0 when site is a site here (read again from the store when not), else
+ * -1 with e (404, or 503 when DLM is not running). */
+int control_site_known(struct csms *app, const char *site, struct err_info *e);
 /* PUT /api/v1/sites/{id}: body = PUT /api/v1/dlm's fields plus "name"
  * (borrowed). Creates the site (*created 1; from the defaults, sensor api)
  * or changes it; all or nothing, kept in the store, in force at once. A

@@ -27,6 +27,7 @@
  * with the other role's will and subscriptions. */
 #include "mqtt_link.h"
 #include "admin.h"
+#include "api_fleet.h"
 #include "api_json.h"
 #include "charger.h"
 #include "control.h"
@@ -353,6 +354,8 @@ static cJSON *all_limits(struct csms *app)
 	cJSON *arr = out ? cJSON_AddArrayToObject(out, "chargers") : NULL;
 	cJSON_ArrayForEach(site, sites)
 	{
+		api_fleet_dlm_merge(app, site,
+				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(site, "id")));
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(site, "chargers"))
 		{
 			if (arr)
@@ -368,6 +371,7 @@ static void pass(struct csms *app, struct mqtt_link *L, int full)
 	if (full)
 		L->pass++;
 	cJSON *st = energy_live_json(app->energy), *dlm = control_status_json(app), *limits = all_limits(app);
+	api_fleet_dlm_merge(app, dlm, STORE_SITE_DEFAULT); /* this node runs the loop: the others' chargers */
 	cJSON *chargers = api_json_chargers(app->store, NULL), *ch;
 	struct store_tx_filter f = { .active = 1 };
 	cJSON *active = api_json_transactions(app->store, &f);

@@ -6,7 +6,12 @@
    /api/v1/dlm names the same one (controlNode);
 2. chargers on the three nodes get limits from that one decision: equal
    shares whose sum respects breaker - margin (three separate loops would
-   each give their two chargers up to their maximum);
+   each give their two chargers up to their maximum); GET /api/v1/dlm and
+   /api/v1/sites/default on every node, and the events stream of a node
+   that does not decide, show the site's whole view: the six chargers
+   with the limits their nodes installed, the deciding node's headroom
+   (before, each node listed its own chargers, and the others' headroom
+   was null);
 3. the holder SIGKILLed: another node takes the loop within a few seconds
    (the time is printed), never two nodes claim it at once (all nodes
    polled during the takeover), and the remaining chargers get their
@@ -15,7 +20,10 @@
    no node claims the loop; started again: exactly one does.
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
+import http.client
+import json
 import signal
+import socket
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger
@@ -37,6 +45,27 @@ def control_nodes(nodes):
         if st == 200:
             out[n.node_id] = g.get("controlNode", "absent")
     return out
+
+
+def events(node, seconds, want):
+    """The first "state" snapshot of GET /api/v1/events within seconds that
+    want(snapshot) holds for, or None."""
+    conn = http.client.HTTPConnection("127.0.0.1", node.admin_port, timeout=seconds)
+    conn.request("GET", "/api/v1/events")
+    r = conn.getresponse()
+    end = time.time() + seconds
+    try:
+        while time.time() < end:
+            line = r.fp.readline()
+            if not line:
+                break
+            if line.startswith(b"data: ") and want(json.loads(line[6:])):
+                return json.loads(line[6:])
+    except (socket.timeout, OSError):
+        pass
+    finally:
+        conn.close()
+    return None
 
 
 def run(url, f):
@@ -87,9 +116,28 @@ def run(url, f):
     c(t is not None, "six chargers on three nodes get one decision's shares (~%.1f A): %s" % (share6, lim))
     c(None not in lim.values() and sum(lim.values()) <= budget + 0.1,
       "the sum of their limits %s <= breaker - margin %d" % (sum(x or 0 for x in lim.values()), budget))
-    st, g = nodes[int(holder[1])].get("/api/v1/dlm")
-    c.eq(sorted(x["id"] for x in g["chargers"]), ["D%d" % i for i in range(6) if i % 3 == int(holder[1])],
-         "the holder's GET /api/v1/dlm lists its own chargers")
+    # the site's view on any node: every node's chargers, the one decision
+    six = ["D%d" % i for i in range(6)]
+
+    def view(n, path):
+        st, g = n.get(path)
+        return {x["id"]: x for x in g.get("chargers", [])} if st == 200 else {}, g
+    for path in ("/api/v1/dlm", "/api/v1/sites/default"):
+        t = wait(lambda: all(sorted(view(n, path)[0]) == six for n in nodes), 10)
+        c(t is not None, "GET %s on every node lists the six chargers of the three nodes: %s"
+          % (path, {n.node_id: sorted(view(n, path)[0]) for n in nodes}))
+        for n in nodes:
+            got, g = view(n, path)
+            c(all(abs(got[ch.cid]["limitA"] - ch.last()) <= 0.15 for ch in chargers if ch.cid in got),
+              "%s %s: each charger's limitA is the one its node installed: %s" % (
+                  n.node_id, path, {k: v["limitA"] for k, v in got.items()}))
+            c(all(x is not None for x in g.get("headroomA", [None])),
+              "%s %s: the headroom of the node that decides: %s" % (n.node_id, path, g.get("headroomA")))
+    other = next(n for n in nodes if n.node_id != holder)
+    snap = events(other, 5, lambda d: sorted(x["id"] for x in ((d.get("dlm") or {}).get("chargers") or [])) == six)
+    c(snap is not None and sorted(x["id"] for x in snap["dlm"]["chargers"]) == six
+      and all(x is not None for x in snap["dlm"]["headroomA"]),
+      "the events stream (the dashboard) at %s carries the site's whole DLM view" % other.node_id)
 
     # 3. the holder SIGKILLed
     dead = nodes[int(holder[1])]

@@ -11,6 +11,8 @@ pushed to every node), a charging charger of each site on each node:
    771502, key 0 for the default site, another for the garage);
 3. the chargers of each site, on both nodes, share their own site's
    budget: the garage's two within 15 A, the default site's within 31 A;
+   every node's GET /api/v1/sites/garage lists both garage chargers (the
+   view of the node that runs its loop, with the other node's charger);
 4. the node that runs the garage's loop SIGKILLed: the other takes it and
    its garage charger still gets limits within the garage's budget.
 
@@ -89,8 +91,12 @@ def run(url, f):
     c(sum(ch.limit or 0 for ch in dfl) <= 31.1, "the default site's chargers within 31 A: %s" % lim)
     c(min(ch.limit or 0 for ch in dfl) > 8, "the default site's chargers are not under the garage's budget: %s"
       % lim)
-    st, g = nodes[0].get("/api/v1/sites/garage")
-    c.eq(sorted(x["id"] for x in g["chargers"]), ["G0"], "n0's GET of the garage lists its own garage charger")
+    def garage(n):
+        st, g = n.get("/api/v1/sites/garage")
+        return sorted(x["id"] for x in g.get("chargers", [])) if st == 200 else st
+    t = wait(lambda: all(garage(n) == ["G0", "G1"] for n in nodes), 10)
+    c(t is not None, "every node's GET of the garage lists the garage's chargers on both nodes, and only "
+      "those: %s" % {n.node_id: garage(n) for n in nodes})
 
     # 4. the garage's holder killed: the other node takes the garage's loop
     dead = nodes[int(holders["garage"][1])]

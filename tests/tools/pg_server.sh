@@ -11,6 +11,8 @@
 #       unless --fsync (tests that do not pull the plug do not need it).
 #   pg_server.sh stop STATE      stop it, remove its directory
 #   pg_server.sh down STATE      stop the server, keep its data
+#   pg_server.sh crash STATE     stop it as a power cut would (immediate:
+#                                no checkpoint; the WAL is replayed at up)
 #   pg_server.sh up STATE        start it again on the same port
 set -eu
 cmd=$1
@@ -79,6 +81,10 @@ case $cmd in
   down)
     as_pg "$bindir/pg_ctl" -D "$(cat "$state/dir")/data" -m fast -w stop >/dev/null
     ;;
+  crash)
+    # as a power cut: no checkpoint, the WAL is replayed at the next start
+    as_pg "$bindir/pg_ctl" -D "$(cat "$state/dir")/data" -m immediate -w stop >/dev/null
+    ;;
   up)
     fsync=$(cat "$state/fsync")
     server_start "$(cat "$state/dir")" "$(cat "$state/port")"
@@ -92,5 +98,5 @@ case $cmd in
     case $dir in /tmp/csms-pg-*) rm -rf "$dir" ;; esac
     rm -f "$state/url" "$state/dir" "$state/port" "$state/fsync"
     ;;
-  *) echo "usage: $0 start|stop|down|up STATE [--require] [--fsync]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|down|crash|up STATE [--require] [--fsync]" >&2; exit 2 ;;
 esac
