@@ -1,7 +1,9 @@
 """pgtest.py: a throwaway PostgreSQL for the integration tests that need
 one (test_pg_store, test_fleet*): tests/tools/pg_server.sh in a state
 folder of the test's own, databases made in it, and psql to read what
-csmsd stored; fleet_main, the frame of a test of several nodes."""
+csmsd stored; fleet_main, the frame of a test of several nodes; lead_of
+and events, what the nodes say of the control loop and their event
+streams."""
 import csv
 import io
 import os
@@ -98,6 +100,52 @@ def one_runs(nodes, site):
     now = control(nodes, site)
     return len(now) == len(nodes) and len(set(now.values())) == 1 and \
         [n for n, v in now.items() if v == n] == list(set(now.values()))
+
+
+def lead_of(nodes):
+    """The node every node of nodes names as running the default site's
+    loop (controlNode of GET /api/v1/dlm), or None (they disagree, none
+    runs it, or one does not answer)."""
+    names = set()
+    for n in nodes:
+        try:
+            st, g = n.get("/api/v1/dlm")
+        except OSError:
+            return None
+        if st != 200:
+            return None
+        names.add(g.get("controlNode"))
+    if len(names) != 1:
+        return None
+    name = names.pop()
+    return next((n for n in nodes if n.node_id == name), None)
+
+
+def events(node, seconds, want=lambda snap: False):
+    """Reads GET /api/v1/events of node for up to seconds: the first
+    "state" snapshot that want(snapshot) holds for, else the last one
+    (None when none came)."""
+    import http.client
+    import json
+    import socket
+    conn = http.client.HTTPConnection("127.0.0.1", node.admin_port, timeout=seconds)
+    last, end = None, time.time() + seconds
+    try:
+        conn.request("GET", "/api/v1/events")
+        r = conn.getresponse()
+        while time.time() < end:
+            line = r.fp.readline()
+            if not line:
+                break
+            if line.startswith(b"data: "):
+                last = json.loads(line[6:])
+                if want(last):
+                    break
+    except (socket.timeout, OSError):
+        pass
+    finally:
+        conn.close()
+    return last
 
 
 class Fleet:

@@ -20,14 +20,11 @@
    no node claims the loop; started again: exactly one does.
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
-import http.client
-import json
 import signal
-import socket
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger
-from pgtest import fleet_main, pg, ports, wait
+from pgtest import events, fleet_main, pg, ports, wait
 
 BREAKER, MARGIN, GRID = 63, 3, 1
 
@@ -47,25 +44,6 @@ def control_nodes(nodes):
     return out
 
 
-def events(node, seconds, want):
-    """The first "state" snapshot of GET /api/v1/events within seconds that
-    want(snapshot) holds for, or None."""
-    conn = http.client.HTTPConnection("127.0.0.1", node.admin_port, timeout=seconds)
-    conn.request("GET", "/api/v1/events")
-    r = conn.getresponse()
-    end = time.time() + seconds
-    try:
-        while time.time() < end:
-            line = r.fp.readline()
-            if not line:
-                break
-            if line.startswith(b"data: ") and want(json.loads(line[6:])):
-                return json.loads(line[6:])
-    except (socket.timeout, OSError):
-        pass
-    finally:
-        conn.close()
-    return None
 
 
 def run(url, f):
@@ -128,9 +106,11 @@ def run(url, f):
           % (path, {n.node_id: sorted(view(n, path)[0]) for n in nodes}))
         for n in nodes:
             got, g = view(n, path)
-            c(all(abs(got[ch.cid]["limitA"] - ch.last()) <= 0.15 for ch in chargers if ch.cid in got),
-              "%s %s: each charger's limitA is the one its node installed: %s" % (
-                  n.node_id, path, {k: v["limitA"] for k, v in got.items()}))
+            c(all(got[ch.cid].get("installedA") is not None and abs(got[ch.cid]["installedA"] - ch.last()) <= 0.15
+                  for ch in chargers if ch.cid in got),
+              "%s %s: each charger's installedA is what its node sent it: %s, the chargers got %s" % (
+                  n.node_id, path, {k: v.get("installedA") for k, v in got.items()},
+                  {ch.cid: ch.last() for ch in chargers}))
             c(all(x is not None for x in g.get("headroomA", [None])),
               "%s %s: the headroom of the node that decides: %s" % (n.node_id, path, g.get("headroomA")))
     other = next(n for n in nodes if n.node_id != holder)

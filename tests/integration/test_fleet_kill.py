@@ -28,7 +28,7 @@ import os
 import random
 import time
 from harness import Csmsd, Checks, Raw, free_port
-from pgtest import database, pg, psql, start, stop, wait
+from pgtest import database, lead_of, pg, psql, start, stop, wait
 import test_kill_loop as kl
 
 KILLS = int(os.environ.get("CSMS_FLEET_KILLS", "12"))
@@ -74,18 +74,6 @@ class FleetCharger(kl.Charger):
             return None
 
 
-def control_node(nodes):
-    """The controlNode the running nodes agree on, or None."""
-    names = set()
-    for n in nodes:
-        try:
-            st, g = n.get("/api/v1/dlm")
-        except OSError:
-            return None
-        if st != 200:
-            return None
-        names.add(g.get("controlNode"))
-    return names.pop() if len(names) == 1 else None
 
 
 def run(url):
@@ -124,10 +112,10 @@ def run(url):
             time.sleep(random.uniform(0.6, 1.6))
             victim = names[k % len(names)]
             others = [nodes[n] for n in names if n != victim]
-            lead = control_node(list(nodes.values()))
+            lead = lead_of(list(nodes.values()))
             nodes[victim].kill()
-            if lead == victim:
-                t = wait(lambda: control_node(others) in [o.node_id for o in others], LEASE_S + 4)
+            if lead is nodes[victim]:
+                t = wait(lambda: lead_of(others) is not None, LEASE_S + 4)
                 takeovers.append(round(t, 2) if t is not None else None)
             time.sleep(random.uniform(0.1, 0.8))
             start_node(victim)

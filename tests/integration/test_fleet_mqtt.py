@@ -25,18 +25,16 @@ mosquitto), on one host (the same host name). Checks:
    over, which publishes the station's values from then on.
 
 Exit 77 (skip) without PostgreSQL or mosquitto, unless CSMS_REQUIRE_TEST_PEERS."""
-import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from harness import Csmsd, Checks, Raw, boot_frame, free_port
-from pgtest import fleet_main, wait
+from pgtest import events, fleet_main, lead_of, wait
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 for tool in (MOSQUITTO, "mosquitto_sub", "mosquitto_pub"):
@@ -123,41 +121,8 @@ def pub(port, topic, payload):
     subprocess.run(["mosquitto_pub", "-p", str(port), "-q", "1", "-t", topic, "-m", payload], check=True)
 
 
-def lead_of(nodes):
-    """The node every node names as running the default site's loop, or None."""
-    names = set()
-    for n in nodes:
-        try:
-            st, g = n.get("/api/v1/dlm")
-        except OSError:
-            return None
-        names.add(g.get("controlNode") if st == 200 else None)
-    if len(names) != 1:
-        return None
-    name = names.pop()
-    return next((n for n in nodes if n.node_id == name), None)
 
 
-def events(node, seconds, want):
-    """The first "state" snapshot of GET /api/v1/events within seconds
-    that want(snapshot) holds for (else the last one, or None)."""
-    conn = http.client.HTTPConnection("127.0.0.1", node.admin_port, timeout=seconds)
-    conn.request("GET", "/api/v1/events")
-    r = conn.getresponse()
-    last, end = None, time.time() + seconds
-    try:
-        while time.time() < end:
-            line = r.fp.readline()
-            if not line:
-                break
-            if line.startswith(b"data: "):
-                last = json.loads(line[6:])
-                if want(last):
-                    break
-    except (socket.timeout, OSError):
-        pass
-    conn.close()
-    return last
 
 
 class Charger:

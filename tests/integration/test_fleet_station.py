@@ -25,48 +25,17 @@ station's measurements (api source) only to the node that does not run it
    profiles say numberPhases 1.
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
-import http.client
 import json
-import socket
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger, free_port
-from pgtest import fleet_main, wait
+from pgtest import events, fleet_main, lead_of, wait
 
 c = Checks()
 
 
-def lead_of(nodes):
-    """The node every node names as running the loop, or None."""
-    names = set()
-    for n in nodes:
-        st, g = n.get("/api/v1/dlm")
-        names.add(g.get("controlNode") if st == 200 else None)
-    if len(names) != 1:
-        return None
-    name = names.pop()
-    return next((n for n in nodes if n.node_id == name), None)
 
 
-def events(node, seconds):
-    """The last "state" snapshot GET /api/v1/events sends within seconds, or None."""
-    conn = http.client.HTTPConnection("127.0.0.1", node.admin_port, timeout=seconds)
-    conn.request("GET", "/api/v1/events")
-    r = conn.getresponse()
-    last, end = None, time.time() + seconds
-    try:
-        while time.time() < end:
-            line = r.fp.readline()
-            if not line:
-                break
-            if line.startswith(b"data: "):
-                last = json.loads(line[6:])
-                if (last.get("station") or {}).get("live"):
-                    break
-    except (socket.timeout, OSError):
-        pass
-    conn.close()
-    return last
 
 
 def run(url, f):
@@ -149,7 +118,7 @@ def run(url, f):
     c(st == 400 and "mode" in json.dumps(r), "a bad mode at the other node: the station's 400 (%s)" % r)
     c.eq(lead.get("/api/v1/station")[1].get("mode"), "tou", "and nothing changed")
     c.eq(other.put("/api/v1/station", {"mode": "selfConsumption"})[0], 200, "back to self-consumption")
-    snap = events(other, 4)
+    snap = events(other, 4, lambda d: bool((d.get("station") or {}).get("live")))
     live = ((snap or {}).get("station") or {}).get("live") or {}
     tgt = {x["id"]: x.get("targetA") for x in live.get("chargers", [])}
     c(live.get("pvW") == 8000 and (tgt.get(there.cid) or 0) >= 6,

@@ -386,7 +386,41 @@ async function fullSteps(browser, page, errors) {
   // DLM: three phase bars, the sensor.
   await page.click('a[href="#/dlm"]');
   await page.waitForSelector('.phase[data-phase="3"]');
-  check((await page.locator('.phase').count()) === 3, 'DLM shows three phase bars');
+  check((await page.locator('#dlm-phases .phase').count()) === 3, 'DLM shows three phase bars');
+
+  // Sites: one added in the form shows as a card of its own with its
+  // phases; a charger moved to it in Chargers is in it, then moved back.
+  check((await page.locator('[id^="site-"]').count()) === 0, 'one site: no other site card');
+  await page.fill('#add-site input[name="site-id"]', 'garage');
+  await page.fill('#add-site input[name="site-name"]', 'Garage');
+  await page.fill('#add-site input[name="site-breaker"]', '16');
+  await page.click('#add-site button[type=submit]');
+  await page.waitForSelector('#site-garage .phase[data-phase="3"]');
+  const garage = (await api('GET', '/sites/garage')).json || {};
+  check(garage.name === 'Garage' && garage.breakerA === 16, `the site added in the form is stored (${garage.name}, ${garage.breakerA} A)`);
+  check((await page.textContent('#site-garage')).includes('/ 16 A'), 'its card shows its own 16 A breaker');
+  await page.fill('#add-site input[name="site-id"]', 'bad/id');
+  const validId = await page.evaluate(() => document.querySelector('#add-site').checkValidity());
+  check(!validId, 'the form refuses a site id with a /');
+  await page.click('a[href="#/chargers"]');
+  await page.waitForSelector(panel + ' [data-testid=charger-site]');
+  await page.selectOption(panel + ' [data-testid=charger-site]', 'garage');
+  check(!!(await until(async () => (await api('GET', '/chargers/' + chargerId)).json.settings.site === 'garage', 5000)), 'the charger moved to the garage from its Site select');
+  await page.click('a[href="#/dlm"]');
+  await page.waitForSelector('#site-garage');
+  check(!!(await until(async () => /1 charger\b/.test(await page.textContent('#site-garage')), 8000)), 'the garage card counts the charger');
+  check((await page.locator('#site-garage >> text=Remove').count()) === 0, 'a site with a charger offers no removal');
+  await page.click('a[href="#/chargers"]');
+  await page.waitForSelector(panel + ' [data-testid=charger-site]');
+  await page.selectOption(panel + ' [data-testid=charger-site]', 'default');
+  check(!!(await until(async () => (await api('GET', '/chargers/' + chargerId)).json.settings.site === 'default', 5000)), 'and back to the default site');
+  await page.click('a[href="#/dlm"]');
+  await page.waitForSelector('#site-garage >> text=Remove', { timeout: 8000 });
+  await page.click('#site-garage >> text=Remove');
+  check(!!(await until(async () => (await api('GET', '/sites/garage')).status === 404, 5000)), 'the empty garage removed from its card');
+  await page.waitForSelector('#site-garage', { state: 'detached', timeout: 8000 });
+  // kept for the screenshots: a second site with its card
+  await api('PUT', '/sites/garage', { name: 'Garage', breakerA: 16 });
 
   // Alarms and diagnosis.
   await page.click('a[href="#/alarms"]');

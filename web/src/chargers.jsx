@@ -76,6 +76,7 @@ function Connector({ ch, c, dlm, tx, setMsg }) {
 
 function ChargerSettings({ id, setMsg }) {
   const s = useLoad(() => get(`/chargers/${encodeURIComponent(id)}`), [id]);
+  const sites = useLoad(() => get('/sites').catch(() => []), []);
   if (!s.data) return s.error ? <p class="msg err">{s.error.message}</p> : null;
   const st = s.data.settings || {};
   const save = (body) => act(setMsg, () => put(`/chargers/${encodeURIComponent(id)}`, body).then(s.reload), 'saved');
@@ -98,6 +99,18 @@ function ChargerSettings({ id, setMsg }) {
           </button>
         ))}
       </div>
+      {(sites.data || []).length > 1 && (
+        <label>
+          Site
+          <select value={st.site || 'default'} onChange={(e) => save({ site: e.target.value })} data-testid="charger-site">
+            {sites.data.map((x) => (
+              <option value={x.id} key={x.id}>
+                {x.name && x.name !== x.id ? x.name + ' (' + x.id + ')' : x.id}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <label>
         Current cap (A)
         <input
