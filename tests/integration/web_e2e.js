@@ -422,6 +422,24 @@ async function fullSteps(browser, page, errors) {
   // kept for the screenshots: a second site with its card
   await api('PUT', '/sites/garage', { name: 'Garage', breakerA: 16 });
 
+  // The garage's own station: the Station screen's Site select shows its
+  // form, and a mode saved there is the garage's alone.
+  const made = await api('PUT', '/sites/garage/station', {});
+  check(made.status === 201, `the garage's station made through the API (${made.status})`);
+  const before = (await api('GET', '/station')).json.settings.mode;
+  const other = before === 'tou' ? 'selfConsumption' : 'tou';
+  await page.click('a[href="#/settings"]');
+  await page.waitForSelector('[data-testid=station-site]');
+  await page.selectOption('[data-testid=station-site]', 'garage');
+  await page.waitForSelector(`#working-mode input[value="${other}"]`);
+  await page.check(`#working-mode input[value="${other}"]`);
+  await page.click('#working-mode button[type=submit]');
+  check(!!(await until(async () => (await api('GET', '/sites/garage/station')).json.settings.mode === other, 5000)), `the garage's mode ${other} saved from its form`);
+  check((await api('GET', '/station')).json.settings.mode === before, `the default site's mode still ${before}`);
+  await page.selectOption('[data-testid=station-site]', 'default');
+  await page.waitForSelector(`#working-mode input[value="${before}"]:checked`);
+  check(true, "back on the default site's form, its own mode checked");
+
   // Alarms and diagnosis.
   await page.click('a[href="#/alarms"]');
   await page.waitForSelector('#diagnosis table');

@@ -5,6 +5,8 @@
 // Checked in the form (types, ranges, periods) and by the API: its 400 text
 // is shown as it is. A list a file holds (the dated outages with
 // station_outages_file: GET feeds.outages) is shown, not edited or sent.
+// With stations on other sites (GET /api/v1/sites: "station"), a Site
+// select at the top: the form is then /api/v1/sites/{id}/station's.
 import { useState } from 'preact/hooks';
 import { get, put } from './api.js';
 import { LISTS, ListEditor, WindowFields, decorate, draftError, isWindow, strip } from './lists.jsx';
@@ -192,7 +194,7 @@ function setIn(obj, path, val) {
   return out;
 }
 
-function SettingsForm({ st, reload, msg, setMsg, known }) {
+function SettingsForm({ st, path, reload, msg, setMsg, known }) {
   const [draft, setDraft] = useState(() => decorate(st.settings));
   const [errors, setErrors] = useState({});
   const onChange = (path, val, err) => {
@@ -230,7 +232,7 @@ function SettingsForm({ st, reload, msg, setMsg, known }) {
       if (!confirm('Entering or leaving Remote EMS mode: has the installer confirmed it?')) return;
       changed.confirm = true;
     }
-    const r = await act(setMsg, () => put('/station', changed), 'saved: ' + Object.keys(changed).filter((k) => k !== 'confirm').join(', '));
+    const r = await act(setMsg, () => put(path, changed), 'saved: ' + Object.keys(changed).filter((k) => k !== 'confirm').join(', '));
     if (r !== undefined) reload();
   }
   const top = Object.keys(draft).filter((k) => k !== 'mode');
@@ -286,12 +288,50 @@ function Fields({ path, v, onChange, feeds }) {
   );
 }
 
+const stationPath = (site) => (site === 'default' ? '/station' : '/sites/' + encodeURIComponent(site) + '/station');
+
 export function Settings({ live }) {
-  const st = useLoad(() => get('/station'), []);
+  const [site, setSite] = useState('default');
+  const sites = useLoad(() => get('/sites').catch(() => []), []);
+  const st = useLoad(() => get(stationPath(site)), [site]);
   const [gen, setGen] = useState(0);
   const [msg, setMsg] = useState(null); // outlives the form, which is redrawn after a save
-  if (st.error) return <p class="msg err">{st.error.status === 409 || st.error.status === 503 ? 'The station is not running.' : st.error.message}</p>;
-  if (!st.data) return <p class="muted">Loading…</p>;
-  const known = ((live && live.chargers) || []).filter((c) => c.registration === 'accepted').map((c) => c.id);
-  return <SettingsForm key={gen} st={st.data} known={known} msg={msg} setMsg={setMsg} reload={() => st.reload().then(() => setGen(gen + 1))} />;
+  const withStation = (sites.data || []).filter((x) => x.station);
+  const picker = withStation.length > 1 && (
+    <Panel>
+      <label class="row">
+        Site
+        <select
+          value={site}
+          data-testid="station-site"
+          onChange={(e) => {
+            setMsg(null);
+            setSite(e.target.value);
+          }}
+        >
+          {withStation.map((x) => (
+            <option value={x.id} key={x.id}>
+              {x.name && x.name !== x.id ? x.name + ' (' + x.id + ')' : x.id}
+            </option>
+          ))}
+        </select>
+      </label>
+    </Panel>
+  );
+  let body;
+  if (st.error) body = <p class="msg err">{st.error.status === 409 || st.error.status === 503 ? 'The station is not running.' : st.error.message}</p>;
+  else if (!st.data || (st.data.site || 'default') !== site) body = <p class="muted">Loading…</p>;
+  else {
+    // the chargers of this site that csmsd serves
+    const known = ((live && live.chargers) || [])
+      .filter((c) => c.registration === 'accepted' && ((c.settings && c.settings.site) || 'default') === site)
+      .map((c) => c.id);
+    body = <SettingsForm key={site + '/' + gen} st={st.data} path={stationPath(site)} known={known} msg={msg} setMsg={setMsg} reload={() => st.reload().then(() => setGen(gen + 1))} />;
+  }
+  return (
+    <>
+      {picker}
+      {body}
+    </>
+  );
 }
