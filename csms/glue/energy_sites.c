@@ -21,6 +21,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,52 @@ static char *source_text(station_src_kind kind, const station_src_opts *o, const
 	return t;
 }
 
+#define SITES_MAX 128 /* more than the API allows (64): a truncated list drops nothing */
+
+/* A kept station that does not start is tried again at every sync (every
+ * 5 s in a fleet): its reason is an error in the log once, and again only
+ * when it changes or after the station started (debug in between). */
+static struct start_failure {
+	char site[STORE_ID_MAX];
+	uint32_t why; /* FNV-1a of the reason */
+} failures[SITES_MAX];
+
+static uint32_t text_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Remembers site's failure: 1 when it was not the last one logged. */
+static int failure_new(const char *site, const char *why)
+{
+	uint32_t h = text_hash(why);
+	struct start_failure *slot = NULL;
+	for (size_t i = 0; i < SITES_MAX; i++) {
+		if (!strcmp(failures[i].site, site)) {
+			int fresh = failures[i].why != h;
+			failures[i].why = h;
+			return fresh;
+		}
+		if (!slot && !failures[i].site[0])
+			slot = &failures[i];
+	}
+	if (slot) {
+		snprintf(slot->site, sizeof slot->site, "%s", site);
+		slot->why = h;
+	}
+	return 1;
+}
+
+static void failure_gone(const char *site)
+{
+	for (size_t i = 0; i < SITES_MAX; i++)
+		if (!strcmp(failures[i].site, site))
+			failures[i].site[0] = 0;
+}
+
 /* A kept station started for site: NULL (logged) when its source or start
  * fails. */
 static struct energy *site_station_start(struct csms *app, const char *site, const char *src_text)
@@ -160,8 +207,13 @@ static struct energy *site_station_start(struct csms *app, const char *site, con
 		energy_free_one(e);
 		e = NULL;
 	}
-	if (!e)
-		LOGE("station", "site %s: the kept station is not started: %s", site, j ? err : "not JSON");
+	const char *why = j ? err : "not JSON";
+	if (e)
+		failure_gone(site);
+	else if (failure_new(site, why))
+		LOGE("station", "site %s: the kept station is not started: %s", site, why);
+	else
+		LOGD("station", "site %s: the kept station is still not started: %s", site, why);
 	return e;
 }
 
@@ -195,8 +247,6 @@ static void drop(struct csms *app, struct energy *e, const char *why, int clear_
 	e->fc_started = 0;
 	energy_free_one(e);
 }
-
-#define SITES_MAX 128 /* more than the API allows (64): a truncated list drops nothing */
 
 struct site_ids {
 	int n, truncated;

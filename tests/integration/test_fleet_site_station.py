@@ -27,7 +27,10 @@ surplus throughout. Asserts:
    G at 0 A when the surplus goes;
 5. DELETE .../garage/station at a node that does not run the loop: 204,
    404 at every node ("station": false within 8 s), and G is no longer
-   held (DLM alone: it charges).
+   held (DLM alone: it charges);
+6. a kept station that no node can start (its kept source changed in the
+   database to a type csmsd does not know): each node logs the error
+   once, not at every 5 s sync.
 
 Until the feature exists the first PUT .../garage/station answers 404:
 the test says so and stops there. Exit 77 (skip) without PostgreSQL,
@@ -37,7 +40,7 @@ import signal
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger, free_port
-from pgtest import control, fleet_main, one_runs, wait
+from pgtest import control, fleet_main, one_runs, psql, wait
 
 c = Checks()
 NO_SURPLUS = {"pv_w": 0, "load_w": 500, "soc_pct": 100}
@@ -236,6 +239,15 @@ def run(url, f):
     c(t is not None, "\"station\": false at every node within 8 s")
     t = wait(lambda: g.charging(15.05), 15)
     c(t is not None, "G no longer held by a station: DLM alone lets it charge: %s" % g.limit)
+
+    # 6. a kept station no node can start (its source as kept is not one
+    # csmsd knows): tried again at every sync (5 s), logged once per node
+    c.eq(other.put("/api/v1/sites/garage/station", {})[0], 201, "the garage's station again")
+    time.sleep(1)
+    psql(url, "UPDATE meta SET value='{\"type\":\"bogus\"}' WHERE key='station_source@garage'")
+    time.sleep(12)   # two syncs at least
+    said = {n.node_id: n.logtext().count("site garage: the kept station is not started") for n in rest}
+    c.eq(said, {n.node_id: 1 for n in rest}, "each node says once that it cannot start it, not every 5 s")
 
     halt.set()
     for d in rest:
