@@ -62,23 +62,31 @@ static struct node_live {
 	int waiting; /* a question in flight */
 } nodes_live[NODES_LIVE_MAX];
 
-/* Sends m (its req set here) to node; the HTTP answer waits for the reply. 0
- * sent, -1 answered with an error. */
+/* Sends m to node with w waiting for its reply (m->req set here; w taken:
+ * freed when it cannot go, NULL is out of memory). 0 sent, -1 not. */
+static int send_pending(struct csms *app, const char *node, struct fleetmsg *m, struct fwd *w)
+{
+	m->req = w ? fleet_pending_add(app, w, app->now_ms + forward_wait_ms(app)) : 0;
+	if (m->req && !fleet_send(app, node, m))
+		return 0;
+	if (m->req)
+		fleet_pending_take(app, m->req);
+	free(w);
+	return -1;
+}
+
+/* Sends m to node; the HTTP answer waits for the reply. 0 sent, -1
+ * answered with an error. */
 static int send_waiting(struct route_ctx *c, const char *node, struct fleetmsg *m, int station,
 			const char *location)
 {
-	struct csms *app = c->app;
 	struct fwd *w = calloc(1, sizeof *w);
 	if (w) {
 		w->t = c->t;
 		w->station = station;
 		snprintf(w->location, sizeof w->location, "%s", location ? location : "");
-		m->req = fleet_pending_add(app, w, app->now_ms + forward_wait_ms(app));
 	}
-	if (!w || !m->req || fleet_send(app, node, m)) {
-		if (w && m->req)
-			fleet_pending_take(app, m->req);
-		free(w);
+	if (send_pending(c->app, node, m, w)) {
 		admin_error(c->t, 500, "InternalError", "cannot reach node %s", node);
 		return -1;
 	}
@@ -96,14 +104,7 @@ static int ask(struct csms *app, const char *node, const char *action, int kind)
 		w->kind = kind;
 		snprintf(w->node, sizeof w->node, "%s", node);
 	}
-	m.req = w ? fleet_pending_add(app, w, app->now_ms + forward_wait_ms(app)) : 0;
-	if (!m.req || fleet_send(app, node, &m)) {
-		if (m.req)
-			fleet_pending_take(app, m.req);
-		free(w);
-		return -1;
-	}
-	return 0;
+	return send_pending(app, node, &m, w);
 }
 
 static cJSON *lead_view(struct csms *app, int kind, const char *action)

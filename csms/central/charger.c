@@ -1,6 +1,7 @@
 /* charger.c: the in-memory charger registry (a chained hash table plus a
  * list for iteration), per-charger settings and live measurements. */
 #include "charger.h"
+#include "fnv.h"
 #include "timeutil.h"
 
 #include "station.h"
@@ -21,14 +22,6 @@ struct charger_registry {
 	size_t unknown; /* entries with reg REG_UNKNOWN (connected, not booted) */
 	struct charger_events ev;
 };
-
-static uint32_t hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
 
 struct charger_registry *charger_registry_new(void)
 {
@@ -184,7 +177,7 @@ static struct charger *insert(struct charger_registry *r, const char *id, uint32
 
 static void unlink_entry(struct charger_registry *r, struct charger *c)
 {
-	struct charger **pp = &r->buckets[hash(c->id) % NBUCKETS];
+	struct charger **pp = &r->buckets[fnv1a(c->id) % NBUCKETS];
 	while (*pp && *pp != c)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -294,14 +287,14 @@ int charger_restore(struct charger *c, struct store *st)
 
 struct charger *charger_find(struct charger_registry *r, struct store *st, const char *id)
 {
-	uint32_t h = hash(id);
+	uint32_t h = fnv1a(id);
 	struct charger *c = lookup(r, id, h);
 	return c ? c : load(r, st, id, h, 0);
 }
 
 struct charger *charger_get(struct charger_registry *r, struct store *st, const char *id)
 {
-	uint32_t h = hash(id);
+	uint32_t h = fnv1a(id);
 	struct charger *c = lookup(r, id, h);
 	return c ? c : load(r, st, id, h, 1);
 }
@@ -391,7 +384,7 @@ size_t charger_sweep(struct charger_registry *r)
 
 int charger_admit(struct charger_registry *r, struct store *st, const char *id, int max_pending)
 {
-	if (lookup(r, id, hash(id)))
+	if (lookup(r, id, fnv1a(id)))
 		return 0;
 	struct store_charger sc;
 	int rc = store_charger_get(st, id, &sc);

@@ -3,6 +3,7 @@
  * from the bus (one handler per type), and the table of forwarded calls
  * waiting for their answer. */
 #include "fleet.h"
+#include "fnv.h"
 #include "bus.h"
 #include "charger.h"
 #include "csms.h"
@@ -409,10 +410,7 @@ static int32_t site_key(const char *site)
 {
 	if (!strcmp(site, STORE_SITE_DEFAULT))
 		return 0;
-	uint32_t h = 2166136261u;
-	for (const unsigned char *p = (const unsigned char *)site; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	h &= 0x7fffffffu;
+	uint32_t h = fnv1a(site) & 0x7fffffffu;
 	return (int32_t)(h ? h : 1);
 }
 

@@ -13,6 +13,7 @@
 #include "csms.h"
 #include "errkind.h"
 #include "fleet.h"
+#include "fnv.h"
 #include "log.h"
 #include "store.h"
 
@@ -153,18 +154,10 @@ static struct start_failure {
 	uint32_t why; /* FNV-1a of the reason */
 } failures[SITES_MAX];
 
-static uint32_t text_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 /* Remembers site's failure: 1 when it was not the last one logged. */
 static int failure_new(const char *site, const char *why)
 {
-	uint32_t h = text_hash(why);
+	uint32_t h = fnv1a(why);
 	struct start_failure *slot = NULL;
 	for (size_t i = 0; i < SITES_MAX; i++) {
 		if (!strcmp(failures[i].site, site)) {

@@ -5,6 +5,7 @@
  * the API's JSON and publishes what it returns. */
 #include "mqtt_ha.h"
 #include "charger.h"
+#include "fnv.h"
 #include "jsontext.h"
 #include "station.h"
 
@@ -169,14 +170,6 @@ int mqtt_ha_id_decode(const char *level, char *out, size_t len)
 	}
 	out[n] = 0;
 	return n && jtext_text_ok(out, n) ? 0 : -1;
-}
-
-static uint32_t fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
 }
 
 void mqtt_ha_slug(const char *text, char *out, size_t len)

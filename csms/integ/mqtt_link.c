@@ -37,6 +37,7 @@
 #include "errkind.h"
 #include "evhook.h"
 #include "fleet.h"
+#include "fnv.h"
 #include "log.h"
 #include "mqtt.h"
 #include "mqtt_ha.h"
@@ -150,17 +151,9 @@ int mqtt_link_check_config(const struct csms_config *cfg, char *err, size_t errl
 
 /* ---- what was published ---- */
 
-static uint32_t hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 static struct pub *find_pub(struct mqtt_link *L, const char *topic, int create)
 {
-	struct pub **b = &L->buckets[hash(topic) % NBUCKETS], *p;
+	struct pub **b = &L->buckets[fnv1a(topic) % NBUCKETS], *p;
 	for (p = *b; p; p = p->next)
 		if (!strcmp(p->topic, topic))
 			return p;
@@ -344,34 +337,57 @@ static void tx_events(struct mqtt_link *L, struct csms *app, const cJSON *active
 	L->txs_known = 1;
 }
 
-/* Every site's chargers' limits, as GET /api/v1/dlm's "chargers" (the
- * charger view reads that): /dlm itself has the default site's only. */
-static cJSON *all_limits(struct csms *app)
+/* Every site's view (GET /api/v1/sites) with every node's chargers; NULL
+ * when DLM is not running. */
+static cJSON *sites_views(struct csms *app)
 {
 	struct err_info e = { 0 };
-	cJSON *sites = control_sites_json(app, &e), *site, *x;
-	cJSON *out = cJSON_CreateObject();
-	cJSON *arr = out ? cJSON_AddArrayToObject(out, "chargers") : NULL;
+	cJSON *sites = control_sites_json(app, &e), *site;
 	cJSON_ArrayForEach(site, sites)
 	{
 		api_fleet_dlm_merge(app, site,
 				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(site, "id")));
+	}
+	return sites;
+}
+
+/* Every site's chargers' limits, as GET /api/v1/dlm's "chargers" (the
+ * charger view reads that): /dlm itself has the default site's only. */
+static cJSON *all_limits(const cJSON *sites)
+{
+	const cJSON *site, *x;
+	cJSON *out = cJSON_CreateObject();
+	cJSON *arr = out ? cJSON_AddArrayToObject(out, "chargers") : NULL;
+	cJSON_ArrayForEach(site, sites)
+	{
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(site, "chargers"))
 		{
 			if (arr)
 				cJSON_AddItemToArray(arr, cJSON_Duplicate(x, 1));
 		}
 	}
-	cJSON_Delete(sites);
 	return out;
+}
+
+/* The default site's view in sites (GET /api/v1/dlm's, borrowed), or NULL. */
+static const cJSON *default_site(const cJSON *sites)
+{
+	const cJSON *site;
+	cJSON_ArrayForEach(site, sites)
+	{
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(site, "id"));
+		if (id && !strcmp(id, STORE_SITE_DEFAULT))
+			return site;
+	}
+	return NULL;
 }
 
 static void pass(struct csms *app, struct mqtt_link *L, int full)
 {
 	if (full)
 		L->pass++;
-	cJSON *st = energy_live_json(app->energy), *dlm = control_status_json(app), *limits = all_limits(app);
-	api_fleet_dlm_merge(app, dlm, STORE_SITE_DEFAULT); /* this node runs the loop: the others' chargers */
+	cJSON *st = energy_live_json(app->energy), *sites = sites_views(app), *limits = all_limits(sites);
+	const cJSON *dlm = default_site(sites);
 	cJSON *chargers = api_json_chargers(app->store, NULL), *ch;
 	struct store_tx_filter f = { .active = 1 };
 	cJSON *active = api_json_transactions(app->store, &f);
@@ -410,7 +426,7 @@ static void pass(struct csms *app, struct mqtt_link *L, int full)
 		sweep(L);
 	cJSON_Delete(active);
 	cJSON_Delete(chargers);
-	cJSON_Delete(dlm);
+	cJSON_Delete(sites);
 	cJSON_Delete(limits);
 	cJSON_Delete(st);
 }

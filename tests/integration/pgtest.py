@@ -82,12 +82,13 @@ def wait(cond, timeout, step=0.05):
     return None
 
 
-def control(nodes, site):
-    """{node id: the controlNode it names for site} (nodes that answer)."""
+def control(nodes, site=None):
+    """{node id: the controlNode it names for site} (nodes that answer):
+    GET /api/v1/sites/{site}, or /api/v1/dlm without a site."""
     out = {}
     for n in nodes:
         try:
-            st, g = n.get("/api/v1/sites/" + site)
+            st, g = n.get("/api/v1/dlm" if site is None else "/api/v1/sites/" + site)
         except Exception:  # noqa: BLE001 (a killed node)
             continue
         if st == 200:
@@ -106,16 +107,9 @@ def lead_of(nodes):
     """The node every node of nodes names as running the default site's
     loop (controlNode of GET /api/v1/dlm), or None (they disagree, none
     runs it, or one does not answer)."""
-    names = set()
-    for n in nodes:
-        try:
-            st, g = n.get("/api/v1/dlm")
-        except OSError:
-            return None
-        if st != 200:
-            return None
-        names.add(g.get("controlNode"))
-    if len(names) != 1:
+    now = control(nodes)
+    names = set(now.values())
+    if len(now) != len(nodes) or len(names) != 1:
         return None
     name = names.pop()
     return next((n for n in nodes if n.node_id == name), None)

@@ -24,26 +24,11 @@ import signal
 import threading
 import time
 from harness import Csmsd, Checks, LimitCharger
-from pgtest import events, fleet_main, pg, ports, wait
+from pgtest import control, events, fleet_main, pg, ports, wait
 
 BREAKER, MARGIN, GRID = 63, 3, 1
 
 c = Checks()
-
-
-def control_nodes(nodes):
-    """{node id: its controlNode} for the nodes that answer."""
-    out = {}
-    for n in nodes:
-        try:
-            st, g = n.get("/api/v1/dlm")
-        except Exception:  # noqa: BLE001 (a killed node)
-            continue
-        if st == 200:
-            out[n.node_id] = g.get("controlNode", "absent")
-    return out
-
-
 
 
 def run(url, f):
@@ -71,9 +56,9 @@ def run(url, f):
     feeder.start()
 
     # 1. one node runs the loop, and all say which
-    ok = wait(lambda: len(set(control_nodes(nodes).values())) == 1
-              and None not in control_nodes(nodes).values(), 10)
-    seen = control_nodes(nodes)
+    ok = wait(lambda: len(set(control(nodes).values())) == 1
+              and None not in control(nodes).values(), 10)
+    seen = control(nodes)
     c(ok is not None, "every node names the same control node: %s" % seen)
     holder = next(iter(seen.values()))
     c(holder in ("n0", "n1", "n2"), "the control node is one of them: %s" % holder)
@@ -130,7 +115,7 @@ def run(url, f):
     dead.proc.wait()
 
     def taken():
-        now = control_nodes(rest)
+        now = control(rest)
         claim = [n for n, v in now.items() if v == n]
         if len(claim) > 1:
             both.append(now)
@@ -138,7 +123,7 @@ def run(url, f):
             named_dead.append(now)
         return len(claim) == 1 and len(set(now.values())) == 1
     t = wait(taken, 15, step=0.02)
-    c(t is not None, "another node took the control loop: %s" % control_nodes(rest))
+    c(t is not None, "another node took the control loop: %s" % control(rest))
     print("control loop takeover: %.2f s after the SIGKILL (dlm_tick_ms %d)" % (t or -1, settings["dlm_tick_ms"]))
     c.eq(both, [], "never two nodes claiming the loop at once")
     c.eq(named_dead, [], "no node names the killed one 2 s after its death")
@@ -159,15 +144,15 @@ def run(url, f):
         return all(n.get("/api/v1/health")[1].get("database") == "unavailable" for n in rest)
     t3 = wait(health_down, 15, step=0.2)
     c(t3 is not None, "health: database unavailable on every node")
-    now = control_nodes(rest)
+    now = control(rest)
     c.eq([n for n, v in now.items() if v == n], [], "no node runs the loop without its database: %s" % now)
     print("database away: health says so %.1f s later (node_lease_s %d)" % (t3 or -1, settings["node_lease_s"]))
     c(any("no longer runs the site's control loop" in d.logtext() for d in rest),
       "the holder logged that it let the loop go")
     c.eq(pg("up").returncode, 0, "PostgreSQL started again")
-    t4 = wait(lambda: len([n for n, v in control_nodes(rest).items() if v == n]) == 1
-              and len(set(control_nodes(rest).values())) == 1, 20, step=0.2)
-    c(t4 is not None, "one node runs the loop again once the database is back: %s" % control_nodes(rest))
+    t4 = wait(lambda: len([n for n, v in control(rest).items() if v == n]) == 1
+              and len(set(control(rest).values())) == 1, 20, step=0.2)
+    c(t4 is not None, "one node runs the loop again once the database is back: %s" % control(rest))
     print("database back: a node runs the loop again %.1f s later (%.1f s after it went away)"
           % (t4 or -1, time.time() - down))
     stop.set()
