@@ -43,14 +43,54 @@ def cpu_s(pid):
     return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
+_held = []  # the lock files of the ports this process reserved (see free_port)
+
+
+def _port_range():
+    """Ports below the kernel's ephemeral range: bind(0) and outgoing
+    connections never get one of these, so only free_port hands them out."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return max(1024, low - 12000), low
+
+
 def free_port():
-    """A port free on every address: csmsd listens on 0.0.0.0, which a
-    port in use on 127.0.0.2 (a load generator's source address) blocks."""
-    s = socket.socket()
-    s.bind(("0.0.0.0", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port free on every address (csmsd listens on 0.0.0.0, which a port
+    in use on 127.0.0.2, a load generator's source address, blocks) and
+    reserved for this test process: a lock file under the temporary
+    directory, held until the process ends, keeps the tests ctest runs side
+    by side from picking the same port between its pick and csmsd's bind.
+    A port from bind(0) could not be kept so: the kernel hands the same
+    range to every other process (CI once saw another test's server answer
+    csmsd's health check)."""
+    import fcntl
+    import random
+    d = os.path.join(tempfile.gettempdir(), "csms-it-ports")
+    os.makedirs(d, exist_ok=True)
+    lo, hi = _port_range()
+    start = random.randrange(lo, hi)
+    for i in range(hi - lo):
+        port = lo + (start - lo + i) % (hi - lo)
+        fd = os.open(os.path.join(d, str(port)), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("0.0.0.0", port))
+        except OSError:
+            os.close(fd)  # in use by something outside the tests
+            continue
+        finally:
+            s.close()
+        _held.append(fd)
+        return port
+    raise RuntimeError("no free port in %d-%d" % (lo, hi))
 
 
 _running = []
@@ -96,7 +136,7 @@ class Csmsd:
             try:
                 if self.get("/api/v1/health")[0] == 200:
                     return
-            except OSError:
+            except (OSError, ValueError):  # not listening yet
                 pass
             time.sleep(0.05)
         raise RuntimeError("csmsd did not come up: " + self.logtext())

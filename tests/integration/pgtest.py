@@ -59,17 +59,9 @@ def stop():
 
 
 def ports(n):
-    """n distinct free ports (held open together while they are picked)."""
-    import socket
-    socks = []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    out = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return out
+    """n distinct free ports, reserved for this test (harness.free_port)."""
+    from harness import free_port
+    return [free_port() for _ in range(n)]
 
 
 def wait(cond, timeout, step=0.05):

@@ -23,6 +23,8 @@ import time
 import urllib.error
 import urllib.request
 
+from harness import free_port
+
 BUILD = (sys.argv[1] if len(sys.argv) > 1 else None) or os.environ.get("CSMS_BUILD") or "build"
 CSMSD = os.path.join(BUILD, "csmsd")
 CSMSCTL = os.path.join(BUILD, "csmsctl")
@@ -40,14 +42,6 @@ def check(cond, what, detail=""):
         failures.append(what)
         print("FAIL: %s\n%s" % (what, detail), file=sys.stderr)
     return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("0.0.0.0", 0))  # free on every address, as harness.free_port
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def ctl(*args, url=None, env=None, stdin=None):

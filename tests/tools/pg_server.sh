@@ -65,10 +65,14 @@ case $cmd in
     echo "$dir" > "$state/dir"
     as_pg "$bindir/initdb" -D "$dir/data" -U csms --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync \
       >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-    # A free port: try a few random ones (another test may take one first).
+    # A free port: try a few random ones (another test may take one first)
+    # above the kernel's ephemeral range, out of the way of the ports the
+    # integration harness reserves below it (harness.free_port).
+    hi=$(cut -f2 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 60999)
+    [ "$hi" -lt 64000 ] 2>/dev/null || hi=60999
     tries=0
     while :; do
-      port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000 ))
+      port=$(( hi + 1 + $(od -An -N2 -tu2 /dev/urandom) % (65535 - hi) ))
       if server_start "$dir" "$port"; then break; fi
       tries=$((tries + 1))
       if [ $tries -ge 5 ]; then cat "$dir/log" >&2; exit 1; fi
