@@ -452,7 +452,7 @@ int energy_site_forget(struct csms *app, const char *site, struct err_info *er)
 		return 0;
 	for (size_t i = 0; i < sizeof metas / sizeof metas[0]; i++) {
 		snprintf(key, sizeof key, "%s@%s", metas[i], site);
-		if (store_meta_set(app->store, key, ""))
+		if (store_meta_delete(app->store, key))
 			return err_set(er, ERR_INTERNAL, "cannot store the station's removal");
 	}
 	struct energy *e = energy_of(app, site);

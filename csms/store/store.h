@@ -37,6 +37,7 @@ int store_pending(const struct store *st); /* a write transaction is open */
 /* Key/value settings kept over a restart (DLM, station, local list version). */
 int store_meta_get(struct store *st, const char *key, char *buf, size_t len); /* 0, 1 absent, <0 */
 int store_meta_set(struct store *st, const char *key, const char *value);
+int store_meta_delete(struct store *st, const char *key); /* 0 (also when absent), or -1 */
 
 /* ---- chargers ---- */
 enum store_registration { REG_ACCEPTED = 0, REG_PENDING, REG_REJECTED, REG_UNKNOWN };

@@ -25,6 +25,7 @@ int store_mv_digest(EVP_MD_CTX *ctx, const EVP_MD *md, const char *charger, int 
 	X(int, meta_get, (struct store * st, const char *key, char *buf, size_t len),                        \
 	  (SELF(st), key, buf, len))                                                                         \
 	X(int, meta_set, (struct store * st, const char *key, const char *value), (SELF(st), key, value))    \
+	X(int, meta_delete, (struct store * st, const char *key), (SELF(st), key))                           \
 	X(int, charger_get, (struct store * st, const char *id, struct store_charger *out),                  \
 	  (SELF(st), id, out))                                                                               \
 	X(int, charger_boot,                                                                                 \

@@ -164,6 +164,7 @@ static const char *const migrations[] = {
 	X(META_GET, "SELECT value FROM meta WHERE key=$1")                                                   \
 	X(META_SET,                                                                                          \
 	  "INSERT INTO meta(key,value) VALUES($1,$2) ON CONFLICT(key) DO UPDATE SET value=excluded.value")   \
+	X(META_DELETE, "DELETE FROM meta WHERE key=$1")                                                      \
 	X(CH_GET,                                                                                            \
 	  "SELECT c.registration, c.auth_key_hash, c.last_seen_ms, c.settings, coalesce(s.site, 'default')"  \
 	  " FROM chargers c LEFT JOIN charger_site s ON s.charger=c.id WHERE c.id=$1")                       \
@@ -985,6 +986,13 @@ static int pg_meta_set(struct pg_store *st, const char *key, const char *value)
 	p_text(&p, key);
 	p_text(&p, value);
 	return write_ok(st, S_META_SET, &p, "meta set");
+}
+
+static int pg_meta_delete(struct pg_store *st, const char *key)
+{
+	struct params p = { 0 };
+	p_text(&p, key);
+	return write_ok(st, S_META_DELETE, &p, "meta delete");
 }
 
 /* ---- chargers ---- */

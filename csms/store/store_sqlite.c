@@ -159,6 +159,7 @@ static const char *const migrations[] = {
 	X(META_GET, "SELECT value FROM meta WHERE key=?1")                                                   \
 	X(META_SET,                                                                                          \
 	  "INSERT INTO meta(key,value) VALUES(?1,?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value")   \
+	X(META_DELETE, "DELETE FROM meta WHERE key=?1")                                                      \
 	X(CH_GET,                                                                                            \
 	  "SELECT c.registration, c.auth_key_hash, c.last_seen_ms, c.settings, coalesce(s.site, 'default')"  \
 	  " FROM chargers c LEFT JOIN charger_site s ON s.charger=c.id WHERE c.id=?1")                       \
@@ -731,6 +732,13 @@ static int sqlite_meta_set(struct sqlite_store *st, const char *key, const char 
 	bind_text(s, 1, key);
 	bind_text(s, 2, value);
 	return exec_write(st, s, "meta set");
+}
+
+static int sqlite_meta_delete(struct sqlite_store *st, const char *key)
+{
+	sqlite3_stmt *s = stmt(st, S_META_DELETE);
+	bind_text(s, 1, key);
+	return exec_write(st, s, "meta delete");
 }
 
 /* ---- chargers ---- */

@@ -418,6 +418,11 @@ def main():
         d = Csmsd(db=db, tmp=tmp, **ARGS)
         c.eq(d.get("/api/v1/sites/garage/station")[0], 404, "after a restart the garage's station is still gone")
         c.eq(stations(d), {"default": True, "garage": False, "annex": False}, "the sites after the restart")
+        import sqlite3
+        con = sqlite3.connect(db)
+        left = con.execute("SELECT key, value FROM meta WHERE key LIKE '%@garage' OR key LIKE '%@annex'").fetchall()
+        con.close()
+        c.eq(left, [], "nothing kept of the deleted stations (no empty meta rows)")
         c.eq(d.stop(), 0, "stop")
         return d
     except Exception as e:  # noqa: BLE001

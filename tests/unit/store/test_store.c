@@ -191,6 +191,11 @@ int main(void)
 	CHECK(store_tx_find(st, &lost, &id3, status) == 1);
 
 	CHECK(store_meta_set(st, "k", "v1") == 0);
+	CHECK(store_meta_set(st, "gone", "x") == 0);
+	CHECK(store_meta_delete(st, "gone") == 0);
+	CHECK(store_meta_delete(st, "never") == 0); /* absent: nothing to do, no error */
+	CHECK(store_meta_set(st, "gone2", "y") == 0 && store_commit(st) == 0);
+	CHECK(store_meta_delete(st, "gone2") == 0);
 	store_close(st);
 
 	/* reopen: committed data is there, migrations do not run again */
@@ -199,6 +204,8 @@ int main(void)
 	char buf[32];
 	CHECK(store_meta_get(st, "k", buf, sizeof buf) == 0);
 	CHECK_STR(buf, "v1");
+	CHECK(store_meta_get(st, "gone", buf, sizeof buf) == 1);
+	CHECK(store_meta_get(st, "gone2", buf, sizeof buf) == 1); /* the delete was committed at close */
 	CHECK(store_tx_find(st, &s, &id2, status) == 0 && id2 == id1);
 	store_close(st);
 
