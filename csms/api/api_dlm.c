@@ -50,9 +50,9 @@ void api_dlm_readings(struct route_ctx *c)
 	if (!body)
 		return;
 	int rc = control_push_readings(c->app, body, &e);
-	cJSON_Delete(body);
 	if (rc)
 		admin_fail(c->t, &e);
-	else
+	else if (api_fleet_readings_to_lead(c, STORE_SITE_DEFAULT, body))
 		http_respond(c->t, 204, "application/json", NULL, 0);
+	cJSON_Delete(body);
 }

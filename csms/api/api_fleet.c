@@ -267,6 +267,41 @@ int api_fleet_dlm_to_lead(struct route_ctx *c, const char *site)
 	return 0;
 }
 
+int api_fleet_readings_to_lead(struct route_ctx *c, const char *site, const cJSON *body)
+{
+	char node[FLEETMSG_NODE_MAX];
+	struct csms *app = c->app;
+	if (!fleet_node(app) || fleet_control_site(app, site) ||
+	    fleet_control_node_site(app, site, node) != 1)
+		return 1;
+	struct fleetmsg m = { .type = FLEETMSG_API,
+			      .action = "dlmReadings",
+			      .payload = cJSON_CreateObject() };
+	cJSON_AddStringToObject(m.payload, "site", site);
+	cJSON_AddItemToObject(m.payload, "body", cJSON_Duplicate(body, 1));
+	send_waiting(c, node, &m, 1, NULL);
+	cJSON_Delete(m.payload);
+	return 0;
+}
+
+/* "dlmReadings": a reading another node was pushed, for a site whose loop
+ * runs here (when it moved on meanwhile: kept for a takeover, as there). */
+static cJSON *readings_here(struct csms *app, const cJSON *payload, int *status)
+{
+	const char *site = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(payload, "site"));
+	const cJSON *body = cJSON_GetObjectItemCaseSensitive(payload, "body");
+	struct err_info e;
+	int rc = !site || !strcmp(site, STORE_SITE_DEFAULT) ? control_push_readings(app, body, &e)
+							    : control_site_push_readings(app, site, body, &e);
+	if (!rc) {
+		*status = 204;
+		return NULL;
+	}
+	const char *code;
+	*status = admin_err_answer(e.kind, &code);
+	return admin_error_json(code, "%s", e.msg);
+}
+
 /* "dlmStatus" (GET /api/v1/dlm, /api/v1/sites/{id} of the node asked) and
  * "dlmLive" (the events stream's): a site's view as this node has it,
  * with every node's chargers. */
@@ -473,6 +508,8 @@ static void on_api(struct csms *app, struct fleetmsg *m)
 		body = chargers_live(app);
 	else if (!strcmp(m->action, "dlmStatus") || !strcmp(m->action, "dlmLive"))
 		body = dlm_view(app, m->payload, &status);
+	else if (!strcmp(m->action, "dlmReadings"))
+		body = readings_here(app, m->payload, &status);
 	else
 		body = api_station_run(app, m->action, m->payload, &status);
 	struct fleetmsg r = { .type = FLEETMSG_REPLY, .req = m->req, .status = status, .payload = body };

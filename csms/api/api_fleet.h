@@ -44,6 +44,13 @@ void api_fleet_dlm_merge(struct csms *app, cJSON *view, const char *site);
  * when sent or answered; 1 when it is to be answered here (one node, this
  * one runs the loop, or none does right now). */
 int api_fleet_dlm_to_lead(struct route_ctx *c, const char *site);
+/* A grid reading (body borrowed) pushed to a node that does not run the
+ * site's loop, checked and kept there (for a takeover): sent on to the
+ * node that runs the loop, which decides with it and whose answer this
+ * node gives (a meter bridge knows one URL, often a load balancer's). 0
+ * when sent or answered; 1 when it is to be answered here (one node, this
+ * one runs the loop, or none does right now). */
+int api_fleet_readings_to_lead(struct route_ctx *c, const char *site, const cJSON *body);
 /* A charger another node holds: its live view (charger_live_json, new
  * tree) and *last_seen_ms as that node last sent them for its chargers,
  * NULL when it sent none in the last minute; each call asks that node

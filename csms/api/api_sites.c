@@ -84,9 +84,9 @@ void api_sites_readings(struct route_ctx *c)
 	if (!body)
 		return;
 	int rc = control_site_push_readings(c->app, c->params[0], body, &e);
-	cJSON_Delete(body);
 	if (rc)
 		admin_fail(c->t, &e);
-	else
+	else if (api_fleet_readings_to_lead(c, c->params[0], body))
 		http_respond(c->t, 204, "application/json", NULL, 0);
+	cJSON_Delete(body);
 }

@@ -3,7 +3,10 @@
 
 1. three nodes with DLM on (grid sensor "api", readings pushed to every
    node): exactly one runs the control loop, and every node's GET
-   /api/v1/dlm names the same one (controlNode);
+   /api/v1/dlm names the same one (controlNode); then the readings go to
+   one node that does not run it (a meter bridge knows one URL), which
+   sends them on: the deciding node's grid current is theirs (before, it
+   kept its last reading until the fallback);
 2. chargers on the three nodes get limits from that one decision: equal
    shares whose sum respects breaker - margin (three separate loops would
    each give their two chargers up to their maximum); GET /api/v1/dlm and
@@ -27,6 +30,7 @@ from harness import Csmsd, Checks, LimitCharger
 from pgtest import control, events, fleet_main, pg, ports, wait
 
 BREAKER, MARGIN, GRID = 63, 3, 1
+GRID2 = 2  # the current pushed to one node only, from step 2 on
 
 c = Checks()
 
@@ -39,12 +43,14 @@ def run(url, f):
     nodes, chargers = f.nodes, f.chargers
     stop = f.halt
 
-    def feed():   # the site's meter, as every node sees it
+    feed_to = {"nodes": None, "grid": GRID}  # None: every node
+
+    def feed():   # the site's meter
         while not stop.is_set():
-            for n in nodes:
+            for n in feed_to["nodes"] or nodes:
                 if n.proc.poll() is None:
                     try:
-                        n.put("/api/v1/dlm/readings", {"current": [GRID, GRID, GRID]})
+                        n.put("/api/v1/dlm/readings", {"current": [feed_to["grid"]] * 3})
                     except Exception:  # noqa: BLE001
                         pass
             time.sleep(0.3)
@@ -65,6 +71,14 @@ def run(url, f):
     claims = [n for n, v in seen.items() if v == n]
     c.eq(claims, [holder], "exactly one node says it runs the loop")
 
+    # the meter's readings pushed to one node that does not decide: it sends them on
+    lead = nodes[int(holder[1])]
+    bridge_to = next(n for n in nodes if n is not lead)
+    feed_to.update(nodes=[bridge_to], grid=GRID2)
+    t = wait(lambda: (lead.get("/api/v1/dlm")[1].get("grid") or {}).get("current") == [GRID2] * 3, 5)
+    c(t is not None, "readings pushed to %s reach %s, which decides: its grid current %s" % (
+        bridge_to.node_id, holder, (lead.get("/api/v1/dlm")[1].get("grid") or {}).get("current")))
+
     # 2. chargers on every node, limits from the one decision
     for i in range(6):
         chargers.append(LimitCharger(nodes[i % 3], "D%d" % i))
@@ -73,7 +87,7 @@ def run(url, f):
     def settled(chs, share):
         lim = [ch.last() for ch in chs]
         return None not in lim and all(abs(x - share) <= 1.5 for x in lim)
-    share6 = (budget - GRID) / 6.0
+    share6 = (budget - GRID2) / 6.0
     t = wait(lambda: settled(chargers, share6), 20)
     lim = {ch.cid: ch.last() for ch in chargers}
     c(t is not None, "six chargers on three nodes get one decision's shares (~%.1f A): %s" % (share6, lim))
@@ -127,7 +141,7 @@ def run(url, f):
     print("control loop takeover: %.2f s after the SIGKILL (dlm_tick_ms %d)" % (t or -1, settings["dlm_tick_ms"]))
     c.eq(both, [], "never two nodes claiming the loop at once")
     c.eq(named_dead, [], "no node names the killed one 2 s after its death")
-    share4 = (budget - GRID) / 4.0
+    share4 = (budget - GRID2) / 4.0
     t2 = wait(lambda: all(any(ts > killed for ts, _ in ch.limits) for ch in left)
               and settled(left, share4), 20)
     lim = {ch.cid: ch.last() for ch in left}

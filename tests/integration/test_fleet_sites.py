@@ -13,6 +13,8 @@ pushed to every node), a charging charger of each site on each node:
    budget: the garage's two within 15 A, the default site's within 31 A;
    every node's GET /api/v1/sites/garage lists both garage chargers (the
    view of the node that runs its loop, with the other node's charger);
+   the garage's meter then pushed to the node that does not run its
+   loop only: that node sends the readings on to the one that does;
 4. the node that runs the garage's loop SIGKILLed: the other takes it and
    its garage charger still gets limits within the garage's budget.
 
@@ -38,12 +40,15 @@ def run(url, f):
     nodes, chargers = f.nodes, f.chargers
     halt = f.halt
 
-    def feed():   # each site's meter, as every node sees it
+    feed_to = {}  # site: (the nodes it goes to, its current); not there: every node, GRID
+
+    def feed():   # each site's meter
         while not halt.is_set():
-            for n in nodes:
-                for site in ("default", "garage"):
+            for site in ("default", "garage"):
+                to, cur = feed_to.get(site, (nodes, GRID))
+                for n in to:
                     try:
-                        n.put("/api/v1/sites/%s/readings" % site, {"current": [GRID, GRID, GRID]})
+                        n.put("/api/v1/sites/%s/readings" % site, {"current": [cur, cur, cur]})
                     except Exception:  # noqa: BLE001
                         pass
             time.sleep(0.3)
@@ -97,6 +102,17 @@ def run(url, f):
     t = wait(lambda: all(garage(n) == ["G0", "G1"] for n in nodes), 10)
     c(t is not None, "every node's GET of the garage lists the garage's chargers on both nodes, and only "
       "those: %s" % {n.node_id: garage(n) for n in nodes})
+
+    # the garage's meter pushed to the node that does not run its loop only
+    glead = nodes[int(holders["garage"][1])]
+    gother = next(n for n in nodes if n is not glead)
+    feed_to["garage"] = ([gother], 4)
+
+    def ggrid():
+        return (glead.get("/api/v1/sites/garage")[1].get("grid") or {}).get("current")
+    t = wait(lambda: ggrid() == [4, 4, 4], 5)
+    c(t is not None, "the garage's readings pushed to %s reach %s, which runs its loop: %s" % (
+        gother.node_id, glead.node_id, ggrid()))
 
     # 4. the garage's holder killed: the other node takes the garage's loop
     dead = nodes[int(holders["garage"][1])]
