@@ -31,8 +31,8 @@ static int64_t forward_wait_ms(const struct csms *app)
 struct fwd {
 	struct http_txn *t;
 	int station;
-	enum { FWD_HTTP, FWD_STATION_LIVE, FWD_DLM_LIVE, FWD_CHARGERS_LIVE } kind;
-	char node[FLEETMSG_NODE_MAX];      /* FWD_CHARGERS_LIVE: the node asked */
+	enum { FWD_HTTP, FWD_STATION_LIVE, FWD_DLM_LIVE, FWD_CHARGERS_LIVE, FWD_SITES_LIVE } kind;
+	char node[FLEETMSG_NODE_MAX];      /* FWD_CHARGERS_LIVE, FWD_SITES_LIVE: the node asked */
 	char location[ADMIN_LOCATION_MAX]; /* a 201's Location, as the node asked would say it */
 };
 
@@ -50,16 +50,20 @@ static struct lead_view {
 #define CHARGERS_DLM_FRESH_MS 5000
 
 /* The live views of other nodes' chargers, one entry per node asked: its
- * last answer {id: {"live", "lastSeen"}}. A node past the table's size
+ * last answer {id: {"live", "lastSeen"}}; and of the sites whose loops it
+ * runs (GET /api/v1/sites): [site view]. A node past the table's size
  * takes the entry asked least recently. */
 #define NODES_LIVE_MAX 32
 #define CHARGERS_LIVE_KEEP_MS 60000
 #define CHARGERS_LIVE_ASK_MS 1000
-static struct node_live {
-	char node[FLEETMSG_NODE_MAX];
-	cJSON *chargers;
+struct node_answer {
+	cJSON *v;
 	int64_t at_ms, asked_ms;
 	int waiting; /* a question in flight */
+};
+static struct node_live {
+	char node[FLEETMSG_NODE_MAX];
+	struct node_answer chargers, sites;
 } nodes_live[NODES_LIVE_MAX];
 
 /* Sends m to node with w waiting for its reply (m->req set here; w taken:
@@ -130,42 +134,56 @@ cJSON *api_fleet_lead_dlm(struct csms *app)
 	return lead_view(app, FWD_DLM_LIVE, "dlmLive");
 }
 
+static int64_t last_asked(const struct node_live *e)
+{
+	return e->chargers.asked_ms > e->sites.asked_ms ? e->chargers.asked_ms : e->sites.asked_ms;
+}
+
 static struct node_live *node_live_entry(const char *node, int create)
 {
 	struct node_live *e = NULL, *oldest = &nodes_live[0];
 	for (int i = 0; i < NODES_LIVE_MAX && !e; i++) {
 		if (!strcmp(nodes_live[i].node, node))
 			e = &nodes_live[i];
-		else if (nodes_live[i].asked_ms < oldest->asked_ms)
+		else if (last_asked(&nodes_live[i]) < last_asked(oldest))
 			oldest = &nodes_live[i];
 	}
 	if (e || !create)
 		return e;
-	cJSON_Delete(oldest->chargers);
+	cJSON_Delete(oldest->chargers.v);
+	cJSON_Delete(oldest->sites.v);
 	memset(oldest, 0, sizeof *oldest);
 	snprintf(oldest->node, sizeof oldest->node, "%s", node);
 	return oldest;
 }
 
-/* Asks node for its chargers' views unless asked within a second or
- * still waiting for an answer. */
-static struct node_live *ask_chargers(struct csms *app, const char *node)
+/* The answer kind of an entry. */
+static struct node_answer *answer_of(struct node_live *e, int kind)
+{
+	return kind == FWD_SITES_LIVE ? &e->sites : &e->chargers;
+}
+
+/* Asks node for its chargers' views (FWD_CHARGERS_LIVE) or its sites'
+ * (FWD_SITES_LIVE) unless asked within a second or still waiting for an
+ * answer. */
+static struct node_live *ask_node_for(struct csms *app, const char *node, int kind)
 {
 	struct node_live *e = node_live_entry(node, 1);
-	if ((!e->waiting || app->now_ms - e->asked_ms > forward_wait_ms(app)) &&
-	    app->now_ms - e->asked_ms >= CHARGERS_LIVE_ASK_MS) {
-		e->waiting = !ask(app, node, "chargersLive", FWD_CHARGERS_LIVE);
-		e->asked_ms = app->now_ms;
+	struct node_answer *a = answer_of(e, kind);
+	if ((!a->waiting || app->now_ms - a->asked_ms > forward_wait_ms(app)) &&
+	    app->now_ms - a->asked_ms >= CHARGERS_LIVE_ASK_MS) {
+		a->waiting = !ask(app, node, kind == FWD_SITES_LIVE ? "sitesLive" : "chargersLive", kind);
+		a->asked_ms = app->now_ms;
 	}
 	return e;
 }
 
 cJSON *api_fleet_charger_live(struct csms *app, const char *node, const char *charger, int64_t *last_seen_ms)
 {
-	struct node_live *e = ask_chargers(app, node);
-	if (!e->chargers || app->now_ms - e->at_ms > CHARGERS_LIVE_KEEP_MS)
+	struct node_live *e = ask_node_for(app, node, FWD_CHARGERS_LIVE);
+	if (!e->chargers.v || app->now_ms - e->chargers.at_ms > CHARGERS_LIVE_KEEP_MS)
 		return NULL;
-	const cJSON *one = cJSON_GetObjectItemCaseSensitive(e->chargers, charger);
+	const cJSON *one = cJSON_GetObjectItemCaseSensitive(e->chargers.v, charger);
 	const cJSON *live = cJSON_GetObjectItemCaseSensitive(one, "live");
 	const cJSON *seen = cJSON_GetObjectItemCaseSensitive(one, "lastSeen");
 	if (!cJSON_IsArray(live))
@@ -195,12 +213,46 @@ static cJSON *chargers_live(struct csms *app)
 	return o;
 }
 
+struct ask_all {
+	struct csms *app;
+	int kind;
+};
+
 static int ask_node(void *arg, const struct store_node_row *n)
 {
-	struct csms *app = arg;
-	if (n->alive && strcmp(n->id, fleet_node(app)))
-		ask_chargers(app, n->id);
+	const struct ask_all *a = arg;
+	if (n->alive && strcmp(n->id, fleet_node(a->app)))
+		ask_node_for(a->app, n->id, a->kind);
 	return 0;
+}
+
+/* Asks every other running node (at most once a second per kind). */
+static void ask_every_node(struct csms *app, int kind)
+{
+	static int64_t asked_ms[FWD_SITES_LIVE + 1];
+	struct ask_all a = { app, kind };
+	if (app->now_ms - asked_ms[kind] < CHARGERS_LIVE_ASK_MS)
+		return;
+	asked_ms[kind] = app->now_ms;
+	if (store_node_each(app->store, app->now_ms, ask_node, &a) < 0)
+		LOGD("fleet", "cannot read the nodes to ask for their views");
+}
+
+/* The entries with an answer of kind younger than 5 s, the freshest
+ * first: n. */
+static int by_age(struct csms *app, int kind, struct node_answer *out[NODES_LIVE_MAX])
+{
+	int n = 0;
+	for (int i = 0; i < NODES_LIVE_MAX; i++) {
+		struct node_answer *a = answer_of(&nodes_live[i], kind);
+		if (!a->v || app->now_ms - a->at_ms > CHARGERS_DLM_FRESH_MS)
+			continue;
+		int j = n++;
+		for (; j > 0 && out[j - 1]->at_ms < a->at_ms; j--)
+			out[j] = out[j - 1];
+		out[j] = a;
+	}
+	return n;
 }
 
 static int listed(const cJSON *arr, const char *id)
@@ -217,32 +269,17 @@ static int listed(const cJSON *arr, const char *id)
 
 void api_fleet_dlm_merge(struct csms *app, cJSON *view, const char *site)
 {
-	static int64_t nodes_asked_ms;
 	cJSON *arr = cJSON_GetObjectItemCaseSensitive(view, "chargers");
 	if (!fleet_node(app) || !site || !cJSON_IsArray(arr))
 		return;
-	if (app->now_ms - nodes_asked_ms >= CHARGERS_LIVE_ASK_MS) {
-		nodes_asked_ms = app->now_ms;
-		if (store_node_each(app->store, app->now_ms, ask_node, app) < 0)
-			LOGD("fleet", "cannot read the nodes to ask for their chargers");
-	}
+	ask_every_node(app, FWD_CHARGERS_LIVE);
 	/* the freshest answers first: a charger that moved is listed as its
 	 * new node shows it */
-	const struct node_live *by_age[NODES_LIVE_MAX];
-	int n = 0;
-	for (int i = 0; i < NODES_LIVE_MAX; i++) {
-		const struct node_live *e = &nodes_live[i];
-		if (!e->chargers || app->now_ms - e->at_ms > CHARGERS_DLM_FRESH_MS)
-			continue;
-		int j = n++;
-		for (; j > 0 && by_age[j - 1]->at_ms < e->at_ms; j--)
-			by_age[j] = by_age[j - 1];
-		by_age[j] = e;
-	}
+	struct node_answer *fresh[NODES_LIVE_MAX];
+	int n = by_age(app, FWD_CHARGERS_LIVE, fresh);
 	for (int i = 0; i < n; i++) {
-		const struct node_live *e = by_age[i];
 		const cJSON *one;
-		cJSON_ArrayForEach(one, e->chargers)
+		cJSON_ArrayForEach(one, fresh[i]->v)
 		{
 			const cJSON *dlm = cJSON_GetObjectItemCaseSensitive(one, "dlm");
 			const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(one, "site"));
@@ -250,6 +287,71 @@ void api_fleet_dlm_merge(struct csms *app, cJSON *view, const char *site)
 			    !listed(arr, one->string))
 				cJSON_AddItemToArray(arr, cJSON_Duplicate(dlm, 1));
 		}
+	}
+}
+
+/* The answer to "sitesLive": {"sites": the views of the sites whose loops
+ * run here, each with every node's chargers}. */
+static cJSON *sites_live(struct csms *app)
+{
+	struct err_info e;
+	cJSON *all = control_sites_json(app, &e), *body = cJSON_CreateObject(), *o, *next;
+	cJSON *out = cJSON_AddArrayToObject(body, "sites"); /* a reply's body is an object */
+	for (o = all ? all->child : NULL; o && out; o = next) {
+		next = o->next;
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
+		if (!id || !fleet_runs_site(app, id))
+			continue;
+		cJSON_DetachItemViaPointer(all, o);
+		api_fleet_dlm_merge(app, o, id);
+		cJSON_AddItemToArray(out, o);
+	}
+	cJSON_Delete(all);
+	return body;
+}
+
+void api_fleet_sites_merge(struct csms *app, cJSON *list)
+{
+	cJSON *o, *next;
+	if (!fleet_node(app) || !cJSON_IsArray(list))
+		return;
+	ask_every_node(app, FWD_SITES_LIVE);
+	struct node_answer *fresh[NODES_LIVE_MAX];
+	int n = by_age(app, FWD_SITES_LIVE, fresh);
+	for (o = list->child; o; o = next) {
+		next = o->next;
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
+		const cJSON *theirs = NULL, *x;
+		for (int i = 0; id && !fleet_runs_site(app, id) && i < n && !theirs; i++)
+			cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(fresh[i]->v, "sites"))
+			{
+				const char *xid =
+					cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "id"));
+				if (xid && !strcmp(xid, id)) {
+					theirs = x;
+					break;
+				}
+			}
+		cJSON *view = theirs ? cJSON_Duplicate(theirs, 1) : NULL;
+		cJSON *to = cJSON_GetObjectItemCaseSensitive(view, "chargers");
+		if (view && cJSON_IsArray(to)) {
+			/* this node's own chargers, as it has them, where the
+			 * answer does not list them yet */
+			cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "chargers"))
+			{
+				const char *cid =
+					cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "id"));
+				if (cid && !listed(to, cid))
+					cJSON_AddItemToArray(to, cJSON_Duplicate(x, 1));
+			}
+		}
+		if (view && cJSON_ReplaceItemViaPointer(list, o, view)) {
+			o = view; /* the id it had went with it */
+			id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
+		} else {
+			cJSON_Delete(view);
+		}
+		api_fleet_dlm_merge(app, o, id);
 	}
 }
 
@@ -506,6 +608,8 @@ static void on_api(struct csms *app, struct fleetmsg *m)
 	}
 	if (!strcmp(m->action, "chargersLive"))
 		body = chargers_live(app);
+	else if (!strcmp(m->action, "sitesLive"))
+		body = sites_live(app);
 	else if (!strcmp(m->action, "dlmStatus") || !strcmp(m->action, "dlmLive"))
 		body = dlm_view(app, m->payload, &status);
 	else if (!strcmp(m->action, "dlmReadings"))
@@ -528,14 +632,15 @@ static void on_reply(struct csms *app, struct fleetmsg *m)
 		v->live = m->payload;
 		v->at_ms = app->now_ms;
 		m->payload = NULL;
-	} else if (w && w->kind == FWD_CHARGERS_LIVE) {
+	} else if (w && (w->kind == FWD_CHARGERS_LIVE || w->kind == FWD_SITES_LIVE)) {
 		struct node_live *e = node_live_entry(w->node, 0);
-		if (e)
-			e->waiting = 0;
-		if (e && m->status == 200 && cJSON_IsObject(m->payload)) {
-			cJSON_Delete(e->chargers);
-			e->chargers = m->payload;
-			e->at_ms = app->now_ms;
+		struct node_answer *a = e ? answer_of(e, w->kind) : NULL;
+		if (a)
+			a->waiting = 0;
+		if (a && m->status == 200 && cJSON_IsObject(m->payload)) {
+			cJSON_Delete(a->v);
+			a->v = m->payload;
+			a->at_ms = app->now_ms;
 			m->payload = NULL;
 		}
 	}
@@ -561,10 +666,10 @@ static void on_expired(struct csms *app, void *arg)
 	struct fwd *w = arg;
 	struct http_txn *t = w->t;
 	int station = w->station;
-	if (w->kind == FWD_CHARGERS_LIVE) {
+	if (w->kind == FWD_CHARGERS_LIVE || w->kind == FWD_SITES_LIVE) {
 		struct node_live *e = node_live_entry(w->node, 0);
 		if (e)
-			e->waiting = 0;
+			answer_of(e, w->kind)->waiting = 0;
 	}
 	free(w);
 	if (!t) /* a question for a live view: the next one goes in a second */

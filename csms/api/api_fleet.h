@@ -39,6 +39,12 @@ cJSON *api_fleet_lead_dlm(struct csms *app);
  * their last answers younger than 5 s (each running node is asked again
  * at most once a second). Nothing without a fleet. */
 void api_fleet_dlm_merge(struct csms *app, cJSON *view, const char *site);
+/* GET /api/v1/sites in a fleet: each site whose loop another node runs
+ * is replaced by the view that node last sent (younger than 5 s; each
+ * running node is asked for the sites it runs at most once a second),
+ * and every site gets every node's chargers (api_fleet_dlm_merge). A
+ * site with no such answer yet stays as this node has it. */
+void api_fleet_sites_merge(struct csms *app, cJSON *list);
 /* GET of a site's DLM view on a node that does not run the site's loop:
  * sent to the node that does, whose answer this node gives unchanged. 0
  * when sent or answered; 1 when it is to be answered here (one node, this

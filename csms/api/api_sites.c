@@ -8,16 +8,13 @@
 #include "errkind.h"
 #include "http.h"
 
-/* Each site with every node's chargers (a fleet; the rest is this node's). */
+/* Each site as the node that runs its loop has it, with every node's
+ * chargers (a fleet: api_fleet_sites_merge). */
 void api_sites_list(struct route_ctx *c)
 {
 	struct err_info e;
-	cJSON *a = control_sites_json(c->app, &e), *o;
-	cJSON_ArrayForEach(o, a)
-	{
-		api_fleet_dlm_merge(c->app, o,
-				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id")));
-	}
+	cJSON *a = control_sites_json(c->app, &e);
+	api_fleet_sites_merge(c->app, a);
 	if (a)
 		admin_reply_json(c->t, 200, a);
 	else

@@ -470,6 +470,15 @@ int fleet_control_site(struct csms *app, const char *site)
 	return got;
 }
 
+int fleet_runs_site(struct csms *app, const char *site)
+{
+	struct fleet *f = app->fleet;
+	if (!f)
+		return 1;
+	struct fleet_site *e = site_entry(f, site);
+	return e && e->control && bus_site_held(f->bus, site_key(site));
+}
+
 static int node_alive(void *arg, const struct store_node_row *n)
 {
 	struct {

@@ -67,6 +67,9 @@ int fleet_control(struct csms *app);
  * under its own advisory lock, so different nodes may run different
  * sites' loops); fleet_control is the default site's (the station's). */
 int fleet_control_site(struct csms *app, const char *site);
+/* Whether this node runs the site's loop as of its last fleet_control_site
+ * (no query, no attempt at the lock). No fleet: 1. */
+int fleet_runs_site(struct csms *app, const char *site);
 /* The node that runs the control loop: 1 with node, 0 none known (the
  * last holder no longer runs and no node took it yet), <0 store error.
  * No fleet: 0. */

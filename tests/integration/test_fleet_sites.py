@@ -15,6 +15,9 @@ pushed to every node), a charging charger of each site on each node:
    view of the node that runs its loop, with the other node's charger);
    the garage's meter then pushed to the node that does not run its
    loop only: that node sends the readings on to the one that does;
+   GET /api/v1/sites on every node gives each site as the node that runs
+   its loop has it (before, a node showed its own numbers: no headroom
+   for a site it does not run, and not the readings it never got);
 4. the node that runs the garage's loop SIGKILLed: the other takes it and
    its garage charger still gets limits within the garage's budget.
 
@@ -113,6 +116,25 @@ def run(url, f):
     t = wait(lambda: ggrid() == [4, 4, 4], 5)
     c(t is not None, "the garage's readings pushed to %s reach %s, which runs its loop: %s" % (
         gother.node_id, glead.node_id, ggrid()))
+
+    # GET /api/v1/sites on every node: each site as the node that runs its loop has it
+    def listing(n):
+        st, a = n.get("/api/v1/sites")
+        return {x["id"]: x for x in a} if st == 200 else {}
+
+    def as_deciding(n):
+        got = listing(n)
+        return sorted(got) == ["default", "garage"] and all(
+            got[s].get("controlNode") == holders[s] and None not in (got[s].get("headroomA") or [None])
+            and sorted(x["id"] for x in got[s].get("chargers", [])) == want
+            and (s != "garage" or (got[s].get("grid") or {}).get("current") == [4, 4, 4])
+            for s, want in (("default", ["D0", "D1"]), ("garage", ["G0", "G1"])))
+    t = wait(lambda: all(as_deciding(n) for n in nodes), 10)
+    c(t is not None, "GET /api/v1/sites on every node: each site's headroom, grid and chargers as the node that "
+      "runs its loop has them: %s" % {n.node_id: {k: (v.get("controlNode"), v.get("headroomA"),
+                                                     (v.get("grid") or {}).get("current"),
+                                                     sorted(x["id"] for x in v.get("chargers", [])))
+                                                 for k, v in listing(n).items()} for n in nodes})
 
     # 4. the garage's holder killed: the other node takes the garage's loop
     dead = nodes[int(holders["garage"][1])]
