@@ -283,6 +283,9 @@ static cJSON *stored_settings(struct csms *app)
 	return cJSON_IsObject(j) ? j : (cJSON_Delete(j), cJSON_CreateObject());
 }
 
+static int kept_text(struct csms *app, char *buf, size_t len);
+static void default_reread(struct csms *app, struct control *ctl);
+
 /* What every site's loop starts with. */
 static void loop_init(struct csms *app, struct control *ctl, const char *site, const char *name)
 {
@@ -422,12 +425,15 @@ static int read_site(void *arg, const struct store_site_row *r)
 
 /* The sites as the store has them now (another node may have changed
  * them): new ones start, changed ones take their new settings, deleted
- * ones stop. The default site's settings are this node's (meta "dlm" read
- * at start, PUT /api/v1/dlm). */
+ * ones stop. The default site's settings are app->cfg (meta "dlm" read
+ * at start, PUT /api/v1/dlm; in a fleet, what another node kept there too:
+ * default_reread). */
 static void sites_reload(struct csms *app)
 {
 	struct site_read sr = { 0 };
 	char err[256];
+	if (app->fleet)
+		default_reread(app, app->control);
 	if (store_site_each(app->store, NULL, read_site, &sr) < 0)
 		return; /* the store is away: the sites stay as they are */
 	for (size_t i = 0; i < sr.n; i++) {
@@ -515,6 +521,9 @@ int control_init(struct csms *app, char *err, size_t errlen)
 			     v->valuestring, other, o == CONFIG_ORIGIN_FILE ? "config file" : "default");
 	}
 	cJSON_Delete(kept);
+	char text[4096]; /* what is in force of it (default_reread: what changes later) */
+	if (kept_text(app, text, sizeof text) >= 0)
+		ctl->stored = strdup(text);
 	/* The settings alone were checked before the store was opened
 	 * (control_check_config); with those kept from the API they may clash. */
 	dlm_sensor_opts o;
@@ -1318,7 +1327,10 @@ void control_fleet_msg(struct csms *app, struct fleetmsg *m)
 static void fleet_lead(struct csms *app, struct control *ctl)
 {
 	char node[FLEETMSG_NODE_MAX] = "";
+	int was = ctl->lead;
 	ctl->lead = fleet_control_site(app, ctl->site);
+	if (ctl->lead && !was && ctl->is_default)
+		default_reread(app, ctl); /* decide with what another node kept a moment ago */
 	if (fleet_control_node_site(app, ctl->site, node) != 1)
 		node[0] = '\0';
 	if (strcmp(node, ctl->lead_node)) {
@@ -1914,14 +1926,119 @@ static int site_store(struct csms *app, struct control *ctl, const char *name)
  * site's name to keep with them (NULL: the default site's settings alone,
  * PUT /api/v1/dlm). 0 once in force and kept in the store; else -1 with e
  * and every setting as it was. */
+/* The fields a change set, with their values before it (to undo). */
+struct field_undo {
+	char old[MAX_FIELDS][256];
+	int origin[MAX_FIELDS];
+	int touched[MAX_FIELDS];
+};
+
+/* Sets field i of f to text (origin API), its old value kept in u: 0, or
+ * -1 with err. */
+static int field_set(struct control *ctl, const struct config_info *f, size_t i, const char *text,
+		     struct field_undo *u, char *err, size_t len)
+{
+	config_get(ctl->cfg, f[i].name, u->old[i], sizeof u->old[i]);
+	u->origin[i] = config_origin_of(ctl->cfg, f[i].name, 0);
+	if (config_set_from(ctl->cfg, f[i].name, text, CONFIG_ORIGIN_API, err, len))
+		return -1;
+	u->touched[i] = 1;
+	return 0;
+}
+
+static void fields_undo(struct control *ctl, const struct config_info *f, size_t nf,
+			const struct field_undo *u)
+{
+	char err[256];
+	for (size_t i = 0; i < nf; i++)
+		if (u->touched[i])
+			config_set_from(ctl->cfg, f[i].name, u->old[i], (enum config_origin)u->origin[i], err,
+					sizeof err);
+}
+
+/* After field_set: the settings as a whole, as at start, and the sensor
+ * started again when one of its fields changed; then in force. 0, or -1
+ * with err (the caller undoes). */
+static int fields_commit(struct csms *app, struct control *ctl, const struct config_info *f, size_t nf,
+			 const struct field_undo *u, char *err, size_t len)
+{
+	dlm_config nd;
+	dlm_sensor_opts so;
+	if (site_sensor_ok(ctl, err, len) || check_settings(ctl->cfg, &nd, &so, 1, err, len))
+		return -1;
+	int sensor_changed = 0;
+	for (size_t i = 0; i < nf; i++)
+		if (u->touched[i] && (!strncmp(f[i].api, "sensor.", 7) || !strcmp(f[i].api, "pollMs")))
+			sensor_changed = 1;
+	if (sensor_changed && start_sensor(app, ctl, &so, err, len))
+		return -1;
+	ctl->dcfg = nd;
+	return 0;
+}
+
+/* The default site's meta "dlm" as kept now: 0, 1 absent (buf ""), <0. */
+static int kept_text(struct csms *app, char *buf, size_t len)
+{
+	int rc = store_meta_get(app->store, "dlm", buf, len);
+	if (rc)
+		buf[0] = '\0';
+	return rc;
+}
+
+/* A fleet: the default site's settings another node kept through PUT
+ * /api/v1/dlm are in force here too, so the node that runs its loop (or
+ * the next one to) decides with them: as on the node that took the PUT,
+ * in force now even over this node's command line or environment, which
+ * win again at its next start (the PUT's answer warned). Read with the
+ * sites (every 5 s) and when this node takes the loop over. */
+static void default_reread(struct csms *app, struct control *ctl)
+{
+	char buf[4096], err[256], cur[256];
+	if (kept_text(app, buf, sizeof buf) < 0 || (ctl->stored && !strcmp(ctl->stored, buf)))
+		return; /* the store is away, or nothing new */
+	char *now = strdup(buf);
+	if (!now)
+		return;
+	free(ctl->stored);
+	ctl->stored = now;
+	cJSON *kept = cJSON_Parse(buf);
+	struct config_info f[MAX_FIELDS];
+	const size_t nf = dlm_fields(f);
+	struct field_undo u;
+	int n = 0;
+	memset(u.touched, 0, sizeof u.touched);
+	for (size_t i = 0; i < nf; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(kept, f[i].name);
+		if (!cJSON_IsString(v) ||
+		    !strcmp(config_get(ctl->cfg, f[i].name, cur, sizeof cur), v->valuestring))
+			continue;
+		if (field_set(ctl, f, i, v->valuestring, &u, err, sizeof err))
+			goto refused;
+		n++;
+	}
+	if (n && fields_commit(app, ctl, f, nf, &u, err, sizeof err))
+		goto refused;
+	if (n) {
+		LOGI("dlm", "the default site's settings changed (by another node): %d", n);
+		ctl->next_tick_ms = 0;
+	}
+	cJSON_Delete(kept);
+	return;
+refused:
+	fields_undo(ctl, f, nf, &u);
+	LOGW("dlm", "the default site's settings another node kept are refused here: %s", err);
+	cJSON_Delete(kept);
+}
+
 static int apply_settings(struct csms *app, struct control *ctl, const cJSON *body, const char *name,
 			  struct err_info *e)
 {
 	struct config_info fields[MAX_FIELDS];
 	const size_t nfields = dlm_fields(fields);
-	char buf[64], err[256], old[MAX_FIELDS][256];
-	int touched[MAX_FIELDS] = { 0 }, old_origin[MAX_FIELDS];
+	char buf[64], err[256];
+	struct field_undo u;
 	const cJSON *v;
+	memset(u.touched, 0, sizeof u.touched);
 	if (!ctl)
 		return err_set(e, ERR_UNAVAILABLE, "DLM is not running");
 	if (!cJSON_IsObject(body))
@@ -1946,32 +2063,17 @@ static int apply_settings(struct csms *app, struct control *ctl, const cJSON *bo
 		if (!val)
 			continue;
 		const char *text = field_text(&fields[i], val, buf, sizeof buf);
-		config_get(ctl->cfg, fields[i].name, old[i], sizeof old[i]);
-		old_origin[i] = config_origin_of(ctl->cfg, fields[i].name, 0);
-		if (!text ||
-		    config_set_from(ctl->cfg, fields[i].name, text, CONFIG_ORIGIN_API, err, sizeof err)) {
+		if (!text || field_set(ctl, fields, i, text, &u, err, sizeof err)) {
 			err_set(e, ERR_BAD_REQUEST, "%s: %s", fields[i].api,
 				text ? strchr(err, ':') ? strchr(err, ':') + 2 : err : "wrong type");
 			goto undo;
 		}
-		touched[i] = 1;
 	}
 	/* then as a whole, as at start */
-	dlm_config nd;
-	dlm_sensor_opts so;
-	if (site_sensor_ok(ctl, err, sizeof err) || check_settings(ctl->cfg, &nd, &so, 1, err, sizeof err)) {
+	if (fields_commit(app, ctl, fields, nfields, &u, err, sizeof err)) {
 		err_set(e, ERR_BAD_REQUEST, "%s", err);
 		goto undo;
 	}
-	int sensor_changed = 0;
-	for (size_t i = 0; i < nfields; i++)
-		if (touched[i] && (!strncmp(fields[i].api, "sensor.", 7) || !strcmp(fields[i].api, "pollMs")))
-			sensor_changed = 1;
-	if (sensor_changed && start_sensor(app, ctl, &so, err, sizeof err)) {
-		err_set(e, ERR_BAD_REQUEST, "%s", err);
-		goto undo;
-	}
-	ctl->dcfg = nd;
 	if (!ctl->is_default) { /* another site: its row */
 		if (site_store(app, ctl, name)) {
 			err_set(e, ERR_INTERNAL, "cannot store the settings");
@@ -1992,7 +2094,7 @@ static int apply_settings(struct csms *app, struct control *ctl, const cJSON *bo
 		snprintf(ctl->name, sizeof ctl->name, "%s", name);
 	cJSON *kept = stored_settings(app);
 	for (size_t i = 0; i < nfields; i++)
-		if (touched[i]) {
+		if (u.touched[i]) {
 			char now[256];
 			cJSON_DeleteItemFromObject(kept, fields[i].name);
 			cJSON_AddStringToObject(kept, fields[i].name,
@@ -2005,10 +2107,11 @@ static int apply_settings(struct csms *app, struct control *ctl, const cJSON *bo
 		err_set(e, ERR_INTERNAL, "cannot store the settings");
 		goto undo;
 	}
-	free(text);
+	free(ctl->stored); /* what this node keeps is in force here already */
+	ctl->stored = text;
 	LOGI("dlm", "settings changed through the API");
 	for (size_t i = 0; i < nfields; i++)
-		if (touched[i] && config_origin_of(ctl->cfg, fields[i].name, 1) > CONFIG_ORIGIN_API)
+		if (u.touched[i] && config_origin_of(ctl->cfg, fields[i].name, 1) > CONFIG_ORIGIN_API)
 			LOGW("dlm", "%s: in force now; at the next start the %s's value wins over it",
 			     fields[i].name,
 			     config_origin_of(ctl->cfg, fields[i].name, 1) == CONFIG_ORIGIN_CMDLINE
@@ -2017,10 +2120,7 @@ static int apply_settings(struct csms *app, struct control *ctl, const cJSON *bo
 	ctl->next_tick_ms = 0;
 	return 0;
 undo:
-	for (size_t i = 0; i < nfields; i++)
-		if (touched[i])
-			config_set_from(ctl->cfg, fields[i].name, old[i], (enum config_origin)old_origin[i],
-					err, sizeof err);
+	fields_undo(ctl, fields, nfields, &u);
 	return -1;
 }
 

@@ -14,7 +14,10 @@
    that does not decide, show the site's whole view: the six chargers
    with the limits their nodes installed, the deciding node's headroom
    (before, each node listed its own chargers, and the others' headroom
-   was null);
+   was null); a breaker set through PUT /api/v1/dlm on a node that does
+   not decide is in force on the one that does within the 5 s the nodes
+   read the settings again, and on the next holder (before, only on the
+   node it was sent to);
 3. the holder SIGKILLed: another node takes the loop within a few seconds
    (the time is printed), never two nodes claim it at once (all nodes
    polled during the takeover), and the remaining chargers get their
@@ -31,6 +34,7 @@ from pgtest import control, events, fleet_main, pg, ports, wait
 
 BREAKER, MARGIN, GRID = 63, 3, 1
 GRID2 = 2  # the current pushed to one node only, from step 2 on
+BREAKER2 = 45  # the breaker an admin sets through a node that does not decide
 
 c = Checks()
 
@@ -117,6 +121,19 @@ def run(url, f):
     c(snap is not None and sorted(x["id"] for x in snap["dlm"]["chargers"]) == six
       and all(x is not None for x in snap["dlm"]["headroomA"]),
       "the events stream (the dashboard) at %s carries the site's whole DLM view" % other.node_id)
+
+    # the breaker changed through a node that does not run the loop: in force where it does
+    st, r = bridge_to.put("/api/v1/dlm", {"breakerA": BREAKER2})
+    c.eq(st, 200, "PUT /api/v1/dlm breakerA %d through %s" % (BREAKER2, bridge_to.node_id))
+    budget = BREAKER2 - MARGIN
+    share6 = (budget - GRID2) / 6.0
+    t = wait(lambda: lead.get("/api/v1/dlm")[1].get("breakerA") == BREAKER2 and settled(chargers, share6), 12)
+    lim = {ch.cid: ch.last() for ch in chargers}
+    c(t is not None, "%s, which decides, uses the breaker kept through %s: %s A, shares ~%.1f A: %s" % (
+        holder, bridge_to.node_id, lead.get("/api/v1/dlm")[1].get("breakerA"), share6, lim))
+    c(None not in lim.values() and sum(lim.values()) <= budget + 0.1,
+      "the sum of their limits %s <= the new breaker - margin %d" % (sum(x or 0 for x in lim.values()), budget))
+    print("a breaker kept through another node in force %.1f s later" % (t or -1))
 
     # 3. the holder SIGKILLed
     dead = nodes[int(holder[1])]
