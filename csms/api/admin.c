@@ -985,7 +985,10 @@ static void r_charger_delete(struct route_ctx *c)
 		return;
 	}
 	struct charger *ch = charger_find(app->chargers, app->store, id);
-	int connected = ch && ch->session;
+	char holder[FLEETMSG_NODE_MAX] = "";
+	/* a fleet: connected to another node is connected too */
+	int elsewhere = !(ch && ch->session) && fleet_holder(app, id, holder) == 1;
+	int connected = (ch && ch->session) || elsewhere;
 	struct store_tx_filter f = { .charger = id, .active = 1 };
 	cJSON *active = api_json_transactions(app->store, &f), *tx, *o = NULL;
 	int n = cJSON_GetArraySize(active);
@@ -1030,6 +1033,8 @@ static void r_charger_delete(struct route_ctx *c)
 			server_close_session(ch->session);
 		charger_remove(app->chargers, ch);
 	}
+	if (elsewhere) /* its node ends the session and forgets it */
+		fleet_drop(app, holder, id);
 	admin_reply_json(c->t, 200, o);
 	o = NULL;
 	goto out;

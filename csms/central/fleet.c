@@ -246,15 +246,28 @@ static void send_drop(struct csms *app, const char *node, const char *charger)
 		LOGW("fleet", "%s: cannot tell node %s to drop it", charger, node);
 }
 
+void fleet_drop(struct csms *app, const char *node, const char *charger)
+{
+	send_drop(app, node, charger);
+}
+
 /* Another node took the charger: our session of it ends (its lease row is
- * that node's now, so closing it drops nothing). */
+ * that node's now, so closing it drops nothing). Or an admin deleted it
+ * through another node: its session ends and it is forgotten here. */
 static void on_drop(struct csms *app, struct fleetmsg *m)
 {
 	struct charger *ch = charger_find(app->chargers, app->store, m->charger);
+	struct store_charger sc;
+	int rc = ch ? store_charger_get(app->store, ch->id, &sc) : -1;
+	if (!rc)
+		free(sc.settings_json);
 	if (ch && ch->session) {
-		LOGI("fleet", "%s: node %s took it: its session here ends", ch->id, m->from);
+		LOGI("fleet", "%s: node %s %s: its session here ends", ch->id, m->from,
+		     rc == 1 ? "deleted it" : "took it");
 		server_close_session(ch->session);
 	}
+	if (ch && rc == 1)
+		charger_remove(app->chargers, ch);
 }
 
 static void on_call(struct csms *app, struct fleetmsg *m)

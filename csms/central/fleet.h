@@ -49,6 +49,9 @@ void fleet_poll(struct csms *app);
 /* The node that holds a charger not connected here: 1 with node, 0 none
  * (no live lease of a running node), <0 store error. */
 int fleet_holder(struct csms *app, const char *charger, char node[FLEETMSG_NODE_MAX]);
+/* Tells node to end its session of charger (as when another node takes
+ * it); a charger the store no longer has (deleted) is forgotten there too. */
+void fleet_drop(struct csms *app, const char *node, const char *charger);
 /* Sends m (from is filled in) to node, by reference when it is too big for
  * a notification; it leaves with the turn's commit. 0 or -1. */
 int fleet_send(struct csms *app, const char *node, struct fleetmsg *m);

@@ -6,7 +6,10 @@ server of its own (tests/tools/pg_server.sh):
 2. an admin call at a node that does not hold the charger reaches it
    through the holder; the HTTP answer equals the holder's own answer to
    the same call (a result, a CALLERROR, a schema refusal, a timeout),
-   and a charger that nobody holds answers 409 as on one node;
+   and a charger that nobody holds answers 409 as on one node; a
+   charger deleted through a node that does not hold it: 409 while it is
+   connected (before, deleted under its node), and forced: its node ends
+   the session and forgets it;
 3. a charger that connects to another node: the old node drops its
    session, the lease moves, calls follow it;
 4. a node SIGKILLed: its chargers reconnect to the others and admin calls
@@ -95,6 +98,19 @@ def run(url):
         chargers[5].close()
         c(wait(lambda: "F5" not in holders(url), 5) is not None, "a closed charger's lease is dropped")
         c.eq(nodes[0].post("/api/v1/chargers/F5/ocpp/Reset", {"type": "Soft"})[0], 409, "nobody holds it: 409")
+
+        # deleting a charger another node holds: connected, as on one node (409); forced: its node ends
+        # the session and forgets it
+        st, r = nodes[0].delete("/api/v1/chargers/F4")
+        c.eq((st, (r or {}).get("error", {}).get("code")), (409, "InUse"),
+             "DELETE of F4 (on n1) through n0: 409 while it is connected to another node")
+        c.eq(nodes[2].get("/api/v1/chargers/F4")[0], 200, "F4 is still there")
+        st, r = nodes[0].delete("/api/v1/chargers/F4?force=true")
+        c.eq((st, (r or {}).get("disconnected")), (200, True), "forced: deleted, disconnected")
+        c(wait(chargers[4].ended, 5) is not None, "n1 ended F4's session")
+        c(wait(lambda: all(n.get("/api/v1/chargers/F4")[0] == 404 for n in nodes), 5) is not None,
+          "no node knows F4: %s" % [n.get("/api/v1/chargers/F4")[0] for n in nodes])
+        c(wait(lambda: "F4" not in holders(url), 5) is not None, "its lease is gone")
 
         # 3. a charger connects to another node: the newer connection wins
         old = chargers[1]
