@@ -314,6 +314,7 @@ static void set_registration(struct route_ctx *c, enum store_registration reg)
 	}
 	charger_set_reg(c->app->chargers, ch, reg);
 	LOGI("admin", "%s %s", ch->id, store_registration_names[reg]);
+	api_fleet_charger_changed(c->app, ch->id); /* several nodes: its holder decides with it */
 	r_charger(c);
 }
 

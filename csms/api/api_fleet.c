@@ -509,23 +509,29 @@ static void on_call(struct csms *app, struct fleetmsg *m)
 	admin_ocpp_send(app, ch, m->action, m->payload, answer_back, h);
 }
 
-/* A charger's settings changed on another node: read them again, and let
- * DLM (and the station) see the change; a changed key ends the cached
- * password here (the charger must use the new one). */
+/* A charger's settings or registration changed on another node: read
+ * them again, and let DLM (and the station) see the change; a changed key
+ * ends the cached password here (the charger must use the new one); a
+ * charger no longer accepted has its messages refused here from now on,
+ * as on the node that decided. */
 static void on_reload(struct csms *app, struct fleetmsg *m)
 {
 	struct charger *ch = charger_find(app->chargers, app->store, m->charger);
 	if (!ch)
 		return;
 	struct charger_settings old = ch->settings;
-	if (charger_reload_settings(ch, app->store)) {
+	enum store_registration was = ch->reg;
+	if (charger_reload(app->chargers, ch, app->store)) {
 		LOGW("fleet", "%s: cannot read its settings again (node %s changed them)", m->charger,
 		     m->from);
 		return;
 	}
 	ch->auth_cache.valid = 0;
 	control_charger_settings(app, ch, &old);
-	LOGI("fleet", "%s: settings read again (node %s changed them)", m->charger, m->from);
+	if (ch->reg != was)
+		LOGI("fleet", "%s: %s (by node %s)", m->charger, store_registration_names[ch->reg], m->from);
+	else
+		LOGI("fleet", "%s: settings read again (node %s changed them)", m->charger, m->from);
 }
 
 struct reload_to {

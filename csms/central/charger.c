@@ -210,12 +210,13 @@ static void settings_from_row(struct charger_settings *s, const struct store_cha
 	snprintf(s->site, sizeof s->site, "%s", sc->site[0] ? sc->site : STORE_SITE_DEFAULT);
 }
 
-int charger_reload_settings(struct charger *c, struct store *st)
+int charger_reload(struct charger_registry *r, struct charger *c, struct store *st)
 {
 	struct store_charger sc;
 	int rc = store_charger_get(st, c->id, &sc);
 	if (rc)
 		return rc < 0 ? rc : -1;
+	charger_set_reg(r, c, sc.registration);
 	settings_from_row(&c->settings, &sc);
 	free(sc.settings_json);
 	return 0;

@@ -231,9 +231,10 @@ int charger_phases(const struct charger *c);
 int charger_can_switch_phases(const struct charger *c);
 cJSON *charger_live_json(const struct charger *c);
 
-/* Reads c's settings again from the store (another node changed them). 0,
- * or <0 (store error, or the charger is gone: c keeps what it had). */
-int charger_reload_settings(struct charger *c, struct store *st);
+/* Reads c's settings and registration again from the store (another node
+ * changed them). 0, or <0 (store error, or the charger is gone: c keeps
+ * what it had). */
+int charger_reload(struct charger_registry *r, struct charger *c, struct store *st);
 
 /* Rebuilds what the connectors were doing from the store (last status, the
  * open transaction on each with its idTag and start), so that a restart

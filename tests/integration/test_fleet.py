@@ -9,16 +9,19 @@ server of its own (tests/tools/pg_server.sh):
    and a charger that nobody holds answers 409 as on one node; a
    charger deleted through a node that does not hold it: 409 while it is
    connected (before, deleted under its node), and forced: its node ends
-   the session and forgets it;
+   the session and forgets it; a charger rejected (accepted) through
+   another node has its messages refused (taken) by its node (before, its
+   node went on as it knew it);
 3. a charger that connects to another node: the old node drops its
    session, the lease moves, calls follow it;
 4. a node SIGKILLed: its chargers reconnect to the others and admin calls
    reach them again (the time is printed).
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
+import json
 import signal
 import time
-from harness import Csmsd, Checks, LimitCharger
+from harness import Csmsd, Checks, LimitCharger, Raw, boot_frame
 from pgtest import database, ports, psql, start, stop, wait
 
 
@@ -111,6 +114,22 @@ def run(url):
         c(wait(lambda: all(n.get("/api/v1/chargers/F4")[0] == 404 for n in nodes), 5) is not None,
           "no node knows F4: %s" % [n.get("/api/v1/chargers/F4")[0] for n in nodes])
         c(wait(lambda: "F4" not in holders(url), 5) is not None, "its lease is gone")
+
+        # a registration decided through another node is in force on the holder
+        r = Raw(nodes[1].url + "/FR")
+        c.eq(r.ask(boot_frame())[2].get("status"), "Accepted", "FR boots at n1, accepted")
+
+        def heartbeat():
+            return r.ask(json.dumps([2, "hb%d" % time.monotonic_ns(), "Heartbeat", {}]))
+        c.eq(nodes[0].post("/api/v1/chargers/FR/reject")[0], 200, "FR rejected through n0")
+        t = wait(lambda: heartbeat()[0] == 4, 5)
+        f = heartbeat()
+        c(t is not None and f[0] == 4 and f[2] == "SecurityError",
+          "n1 refuses FR's Heartbeat once it is rejected through n0: %s" % f)
+        c.eq(nodes[2].post("/api/v1/chargers/FR/accept")[0], 200, "FR accepted through n2")
+        t = wait(lambda: heartbeat()[0] == 3, 5)
+        c(t is not None, "n1 takes FR's Heartbeat again: %s" % heartbeat())
+        r.close()
 
         # 3. a charger connects to another node: the newer connection wins
         old = chargers[1]
