@@ -954,8 +954,9 @@ static void r_transaction_stop(struct route_ctx *c)
 			admin_error(c->t, 500, "InternalError", "cannot store the stop");
 		goto out;
 	}
-	tx_closed(app, cJSON_GetObjectItemCaseSensitive(tx, "charger")->valuestring,
-		  (int)json_int(tx, "connectorId"), id);
+	const char *charger = cJSON_GetObjectItemCaseSensitive(tx, "charger")->valuestring;
+	tx_closed(app, charger, (int)json_int(tx, "connectorId"), id);
+	api_fleet_charger_changed(app, charger); /* several nodes: its holder ends it too */
 	r_transaction(c);
 out:
 	cJSON_Delete(body);

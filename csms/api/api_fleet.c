@@ -6,6 +6,7 @@
 #include "api_locallist.h"
 #include "api_station.h"
 #include "charger.h"
+#include "commands.h"
 #include "control.h"
 #include "csms.h"
 #include "errkind.h"
@@ -509,11 +510,34 @@ static void on_call(struct csms *app, struct fleetmsg *m)
 	admin_ocpp_send(app, ch, m->action, m->payload, answer_back, h);
 }
 
+/* Transactions of ch running here that the store says are closed (an
+ * admin's stop through another node): no longer counted as running, their
+ * TxProfiles gone, as where the stop was made. 1 when one was. */
+static int txs_closed_elsewhere(struct csms *app, struct charger *ch)
+{
+	int n = 0;
+	for (int k = 1; k < CHARGER_MAX_CONN; k++) {
+		char tag[STORE_TAG_MAX];
+		int active = 1;
+		int64_t id = charger_conn_get(ch, k)->tx_id;
+		if (!id || store_tx_get_tag(app->store, id, tag, &active) != 0 || active)
+			continue;
+		struct charger_conn *cc = charger_conn_at(ch, k);
+		cc->tx_id = 0;
+		cc->tx_id_tag[0] = 0;
+		commands_tx_stopped(app, ch, k);
+		LOGI("fleet", "%s: transaction %lld closed on another node", ch->id, (long long)id);
+		n = 1;
+	}
+	return n;
+}
+
 /* A charger's settings or registration changed on another node: read
  * them again, and let DLM (and the station) see the change; a changed key
  * ends the cached password here (the charger must use the new one); a
  * charger no longer accepted has its messages refused here from now on,
- * as on the node that decided. */
+ * as on the node that decided; a transaction an admin closed there ends
+ * here too. */
 static void on_reload(struct csms *app, struct fleetmsg *m)
 {
 	struct charger *ch = charger_find(app->chargers, app->store, m->charger);
@@ -528,6 +552,8 @@ static void on_reload(struct csms *app, struct fleetmsg *m)
 	}
 	ch->auth_cache.valid = 0;
 	control_charger_settings(app, ch, &old);
+	if (txs_closed_elsewhere(app, ch))
+		control_charger_changed(app, ch);
 	if (ch->reg != was)
 		LOGI("fleet", "%s: %s (by node %s)", m->charger, store_registration_names[ch->reg], m->from);
 	else

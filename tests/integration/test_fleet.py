@@ -11,7 +11,8 @@ server of its own (tests/tools/pg_server.sh):
    connected (before, deleted under its node), and forced: its node ends
    the session and forgets it; a charger rejected (accepted) through
    another node has its messages refused (taken) by its node (before, its
-   node went on as it knew it);
+   node went on as it knew it); a transaction an admin closes through
+   another node ends on the charger's node too (its TxProfile goes);
 3. a charger that connects to another node: the old node drops its
    session, the lease moves, calls follow it;
 4. a node SIGKILLed: its chargers reconnect to the others and admin calls
@@ -130,6 +131,31 @@ def run(url):
         t = wait(lambda: heartbeat()[0] == 3, 5)
         c(t is not None, "n1 takes FR's Heartbeat again: %s" % heartbeat())
         r.close()
+
+        # an admin's stop through another node: the charger's node ends the transaction too
+        ft = LimitCharger(nodes[1], "FT", status=None)
+        chargers.append(ft)
+        ft.r.send(json.dumps([2, "st1", "StartTransaction", {"connectorId": 1, "idTag": "T1", "meterStart": 100,
+                                                             "timestamp": "2026-12-01T10:00:00Z"}]))
+
+        def active():
+            st, txs = nodes[1].get("/api/v1/transactions?charger=FT&active=true")
+            return txs if st == 200 else []
+        c(wait(lambda: len(active()) == 1, 5) is not None, "FT's transaction runs at n1")
+        tx = (active() or [{"id": 0}])[0]["id"]
+        prof = {"connectorId": 1, "csChargingProfiles": {
+            "chargingProfileId": 77, "stackLevel": 1, "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative", "transactionId": tx, "chargingSchedule": {
+                "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}}}
+        c.eq(nodes[1].post("/api/v1/chargers/FT/ocpp/SetChargingProfile", prof)[0], 200, "a TxProfile for it")
+
+        def profiles():
+            return [p["chargingProfileId"] for p in nodes[1].get("/api/v1/chargers/FT/profiles")[1]]
+        c.eq(profiles(), [77], "the TxProfile listed")
+        c.eq(nodes[0].post("/api/v1/transactions/%d/stop" % tx, {})[0], 200, "the transaction closed by an admin at n0")
+        t = wait(lambda: profiles() == [], 5)
+        c(t is not None, "n1 ends it too: the transaction's TxProfile is gone (%s)" % profiles())
+        ft.close()
 
         # 3. a charger connects to another node: the newer connection wins
         old = chargers[1]
