@@ -490,11 +490,12 @@ class Checks:
         sys.exit(1 if self.failed else 0)
 
 
-def handshake(port, path, protocol="ocpp1.6", auth=None, tls=None):
+def handshake(port, path, protocol="ocpp1.6", auth=None, tls=None, timeout=5):
     """Sends a websocket upgrade request by hand; returns the HTTP status
-    (0 when refused). tls: an ssl.SSLContext for wss://."""
+    (0 when refused, or no answer within timeout s). tls: an
+    ssl.SSLContext for wss://."""
     import base64
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     if tls is not None:
         try:
             s = tls.wrap_socket(s, server_hostname="localhost")

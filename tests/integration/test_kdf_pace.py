@@ -8,8 +8,10 @@ them (a bucket of that share of 2 s): a check beyond it is answered 503
 at once, and the charger comes back.
 
 Asserts, with keys made slow on purpose (auth_key_iterations 2,000,000,
-about 0.5 s each here, more under sanitizers or load), a share of 0.5
-and 8 chargers connecting at once after a restart (nothing cached):
+about 0.5 s each here; fewer where one takes over 0.8 s, under the
+sanitizers or on a loaded machine, so that a check stays well within a
+client's patience), a share of 0.5 and 8 chargers connecting at once
+after a restart (nothing cached):
 - some are let in and the rest get a 503, none is reset or refused;
 - each comes in when it tries again, within the time the share allows
   their checks (8 x one check / 0.5, and a half again);
@@ -25,21 +27,36 @@ c = Checks()
 N = 8
 ARGS = dict(security_profile=1, unknown_chargers="accept", auth_key_iterations=2000000, auth_kdf_share=0.5)
 d = Csmsd(**ARGS)
-try:
+
+
+def set_keys(d):
+    """Stores every charger's key (one key derivation each): the seconds one takes."""
     t0 = time.time()
     for i in range(N):
         st, _ = d.put("/api/v1/chargers/K%d" % i, {"authorizationKey": "key-of-charger-%02d" % i})
         c(st in (200, 201), "key of K%d set: %s" % (i, st))
-    kdf = (time.time() - t0) / N
+    return (time.time() - t0) / N
+
+
+try:
+    kdf = set_keys(d)
+    if kdf > 0.8:   # keys of about 0.5 s here too (a check's time is what is paced, not its size)
+        ARGS["auth_key_iterations"] = max(100000, int(ARGS["auth_key_iterations"] * 0.5 / kdf))
+        print("one key derivation: %.2f s: %d iterations instead" % (kdf, ARGS["auth_key_iterations"]))
+        d.stop()
+        d = Csmsd(db=d.db, tmp=d.tmp, **ARGS)
+        kdf = set_keys(d)
     print("one key derivation: %.2f s" % kdf)
     d.stop()
     d = Csmsd(db=d.db, tmp=d.tmp, **ARGS)   # nothing cached
+    patience = max(5, 4 * kdf + 2)   # a client's handshake timeout: beyond one check and the loop's turn
 
     def storm(ids):
         out = {}
 
         def one(i):
-            out[i] = handshake(d.ws_port, "/ocpp/K%d" % i, auth="K%d:key-of-charger-%02d" % (i, i))
+            out[i] = handshake(d.ws_port, "/ocpp/K%d" % i, auth="K%d:key-of-charger-%02d" % (i, i),
+                               timeout=patience)
         ts = [threading.Thread(target=one, args=(i,)) for i in ids]
         for t in ts:
             t.start()
