@@ -1920,12 +1920,6 @@ static int site_store(struct csms *app, struct control *ctl, const char *name)
 	return 0;
 }
 
-/* PUT of a site's DLM settings: body (borrowed) holds some of the API
- * fields (the default site: as PUT /api/v1/dlm); each is checked with the
- * command line's bounds, then all as control_init checks them. name: the
- * site's name to keep with them (NULL: the default site's settings alone,
- * PUT /api/v1/dlm). 0 once in force and kept in the store; else -1 with e
- * and every setting as it was. */
 /* The fields a change set, with their values before it (to undo). */
 struct field_undo {
 	char old[MAX_FIELDS][256];
@@ -2030,6 +2024,12 @@ refused:
 	cJSON_Delete(kept);
 }
 
+/* PUT of a site's DLM settings: body (borrowed) holds some of the API
+ * fields (the default site: as PUT /api/v1/dlm); each is checked with the
+ * command line's bounds, then all as control_init checks them. name: the
+ * site's name to keep with them (NULL: the default site's settings alone,
+ * PUT /api/v1/dlm). 0 once in force and kept in the store; else -1 with e
+ * and every setting as it was. */
 static int apply_settings(struct csms *app, struct control *ctl, const cJSON *body, const char *name,
 			  struct err_info *e)
 {
