@@ -83,6 +83,13 @@ int admin_err_answer(enum err_kind kind, const char **code)
 	return err_answers[kind].status;
 }
 
+cJSON *admin_refusal(const struct err_info *e, int *status)
+{
+	const char *code;
+	*status = admin_err_answer(e->kind, &code);
+	return admin_error_json(code, "%s", e->msg);
+}
+
 void admin_fail(struct http_txn *t, const struct err_info *e)
 {
 	const char *code;
@@ -853,7 +860,7 @@ static int audit_admin(struct csms *app, const char *charger, const char *action
 
 /* Closes the active transaction tx (api_json_transaction's object) as an admin:
  * stored with stoppedBy "admin" and audited. 0, 1 no longer active, -1
- * store error. The in-memory connector follows in tx_closed, after the commit. */
+ * store error. The in-memory connector follows in admin_tx_closed, after the commit. */
 static int tx_close(struct csms *app, const cJSON *tx, int64_t meter_stop, const char *reason)
 {
 	char ts[40];
@@ -876,16 +883,15 @@ static int tx_close(struct csms *app, const cJSON *tx, int64_t meter_stop, const
 	return 0;
 }
 
-/* After the commit: the charger no longer counts the transaction as running. */
-static void tx_closed(struct csms *app, const char *charger, int connector, int64_t id)
+void admin_tx_closed(struct csms *app, struct charger *ch, int connector, int64_t id)
 {
-	struct charger *ch = charger_find(app->chargers, app->store, charger);
 	struct charger_conn *cc = ch && connector >= 1 && charger_conn_get(ch, connector)->tx_id == id
 		? charger_conn_at(ch, connector)
 		: NULL;
 	if (!cc)
 		return;
 	cc->tx_id = 0;
+	cc->tx_id_tag[0] = 0;
 	commands_tx_stopped(app, ch, connector);
 	control_charger_changed(app, ch);
 }
@@ -955,7 +961,8 @@ static void r_transaction_stop(struct route_ctx *c)
 		goto out;
 	}
 	const char *charger = cJSON_GetObjectItemCaseSensitive(tx, "charger")->valuestring;
-	tx_closed(app, charger, (int)json_int(tx, "connectorId"), id);
+	admin_tx_closed(app, charger_find(app->chargers, app->store, charger),
+			(int)json_int(tx, "connectorId"), id);
 	api_fleet_charger_changed(app, charger); /* several nodes: its holder ends it too */
 	r_transaction(c);
 out:

@@ -48,6 +48,12 @@ void admin_reply_created_at(struct route_ctx *c, const char *collection, const c
 /* That table: the status of kind, and *code its error code (static). A
  * kind outside the table answers as ERR_INTERNAL. */
 int admin_err_answer(enum err_kind kind, const char **code);
+/* The refusal e as an error body with its *status (admin_fail's, for an
+ * answer that is sent later or elsewhere: over the bus). */
+cJSON *admin_refusal(const struct err_info *e, int *status);
+/* After the commit of an admin's stop: ch (NULL: nothing) no longer counts
+ * transaction id on connector as running; its TxProfiles go, DLM is told. */
+void admin_tx_closed(struct csms *app, struct charger *ch, int connector, int64_t id);
 /* Answers t with a CALL's end: 200 {"result"}, 502 {"error":{code,description,
  * details}} for a CALLERROR or a closed connection, 504 on timeout. The
  * members of extra (may be NULL; taken) are added to the answer. */

@@ -6,7 +6,6 @@
 #include "api_locallist.h"
 #include "api_station.h"
 #include "charger.h"
-#include "commands.h"
 #include "control.h"
 #include "csms.h"
 #include "errkind.h"
@@ -256,16 +255,17 @@ static int by_age(struct csms *app, int kind, struct node_answer *out[NODES_LIVE
 	return n;
 }
 
-static int listed(const cJSON *arr, const char *id)
+/* The item of arr whose "id" is id, or NULL. */
+static const cJSON *by_id(const cJSON *arr, const char *id)
 {
 	const cJSON *x;
 	cJSON_ArrayForEach(x, arr)
 	{
 		const char *xid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "id"));
-		if (xid && !strcmp(xid, id))
-			return 1;
+		if (xid && id && !strcmp(xid, id))
+			return x;
 	}
-	return 0;
+	return NULL;
 }
 
 void api_fleet_dlm_merge(struct csms *app, cJSON *view, const char *site)
@@ -285,7 +285,7 @@ void api_fleet_dlm_merge(struct csms *app, cJSON *view, const char *site)
 			const cJSON *dlm = cJSON_GetObjectItemCaseSensitive(one, "dlm");
 			const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(one, "site"));
 			if (cJSON_IsObject(dlm) && s && !strcmp(s, site) && one->string &&
-			    !listed(arr, one->string))
+			    !by_id(arr, one->string))
 				cJSON_AddItemToArray(arr, cJSON_Duplicate(dlm, 1));
 		}
 	}
@@ -324,15 +324,7 @@ void api_fleet_sites_merge(struct csms *app, cJSON *list)
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
 		const cJSON *theirs = NULL, *x;
 		for (int i = 0; id && !fleet_runs_site(app, id) && i < n && !theirs; i++)
-			cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(fresh[i]->v, "sites"))
-			{
-				const char *xid =
-					cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "id"));
-				if (xid && !strcmp(xid, id)) {
-					theirs = x;
-					break;
-				}
-			}
+			theirs = by_id(cJSON_GetObjectItemCaseSensitive(fresh[i]->v, "sites"), id);
 		cJSON *view = theirs ? cJSON_Duplicate(theirs, 1) : NULL;
 		cJSON *to = cJSON_GetObjectItemCaseSensitive(view, "chargers");
 		if (view && cJSON_IsArray(to)) {
@@ -342,7 +334,7 @@ void api_fleet_sites_merge(struct csms *app, cJSON *list)
 			{
 				const char *cid =
 					cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "id"));
-				if (cid && !listed(to, cid))
+				if (cid && !by_id(to, cid))
 					cJSON_AddItemToArray(to, cJSON_Duplicate(x, 1));
 			}
 		}
@@ -356,35 +348,35 @@ void api_fleet_sites_merge(struct csms *app, cJSON *list)
 	}
 }
 
-int api_fleet_dlm_to_lead(struct route_ctx *c, const char *site)
-{
-	char node[FLEETMSG_NODE_MAX];
-	struct csms *app = c->app;
-	if (!fleet_node(app) || fleet_control_site(app, site) ||
-	    fleet_control_node_site(app, site, node) != 1)
-		return 1; /* here: one node, this one runs it, or none does now */
-	struct fleetmsg m = { .type = FLEETMSG_API, .action = "dlmStatus", .payload = cJSON_CreateObject() };
-	cJSON_AddStringToObject(m.payload, "site", site);
-	send_waiting(c, node, &m, 1, NULL);
-	cJSON_Delete(m.payload);
-	return 0;
-}
-
-int api_fleet_readings_to_lead(struct route_ctx *c, const char *site, const cJSON *body)
+/* A DLM operation (action; payload {"site", "body": body when given}) of
+ * a site whose loop another node runs: sent there, the HTTP answer waits
+ * for its reply. 0 sent or answered; 1 to answer here (one node, this one
+ * runs the loop, or none does right now). */
+static int dlm_to_lead(struct route_ctx *c, const char *site, const char *action, const cJSON *body)
 {
 	char node[FLEETMSG_NODE_MAX];
 	struct csms *app = c->app;
 	if (!fleet_node(app) || fleet_control_site(app, site) ||
 	    fleet_control_node_site(app, site, node) != 1)
 		return 1;
-	struct fleetmsg m = { .type = FLEETMSG_API,
-			      .action = "dlmReadings",
-			      .payload = cJSON_CreateObject() };
+	struct fleetmsg m = { .type = FLEETMSG_API, .payload = cJSON_CreateObject() };
+	snprintf(m.action, sizeof m.action, "%s", action);
 	cJSON_AddStringToObject(m.payload, "site", site);
-	cJSON_AddItemToObject(m.payload, "body", cJSON_Duplicate(body, 1));
+	if (body)
+		cJSON_AddItemToObject(m.payload, "body", cJSON_Duplicate(body, 1));
 	send_waiting(c, node, &m, 1, NULL);
 	cJSON_Delete(m.payload);
 	return 0;
+}
+
+int api_fleet_dlm_to_lead(struct route_ctx *c, const char *site)
+{
+	return dlm_to_lead(c, site, "dlmStatus", NULL);
+}
+
+int api_fleet_readings_to_lead(struct route_ctx *c, const char *site, const cJSON *body)
+{
+	return dlm_to_lead(c, site, "dlmReadings", body);
 }
 
 /* "dlmReadings": a reading another node was pushed, for a site whose loop
@@ -400,9 +392,7 @@ static cJSON *readings_here(struct csms *app, const cJSON *payload, int *status)
 		*status = 204;
 		return NULL;
 	}
-	const char *code;
-	*status = admin_err_answer(e.kind, &code);
-	return admin_error_json(code, "%s", e.msg);
+	return admin_refusal(&e, status);
 }
 
 /* "dlmStatus" (GET /api/v1/dlm, /api/v1/sites/{id} of the node asked) and
@@ -420,11 +410,8 @@ static cJSON *dlm_view(struct csms *app, const cJSON *payload, int *status)
 	} else {
 		o = control_site_json(app, site, &e);
 	}
-	if (!o) {
-		const char *code;
-		*status = admin_err_answer(e.kind, &code);
-		return admin_error_json(code, "%s", e.msg);
-	}
+	if (!o)
+		return admin_refusal(&e, status);
 	api_fleet_dlm_merge(app, o, site ? site : STORE_SITE_DEFAULT);
 	*status = 200;
 	return o;
@@ -511,25 +498,18 @@ static void on_call(struct csms *app, struct fleetmsg *m)
 }
 
 /* Transactions of ch running here that the store says are closed (an
- * admin's stop through another node): no longer counted as running, their
- * TxProfiles gone, as where the stop was made. 1 when one was. */
-static int txs_closed_elsewhere(struct csms *app, struct charger *ch)
+ * admin's stop through another node): ended as where the stop was made. */
+static void txs_closed_elsewhere(struct csms *app, struct charger *ch)
 {
-	int n = 0;
 	for (int k = 1; k < CHARGER_MAX_CONN; k++) {
 		char tag[STORE_TAG_MAX];
 		int active = 1;
 		int64_t id = charger_conn_get(ch, k)->tx_id;
 		if (!id || store_tx_get_tag(app->store, id, tag, &active) != 0 || active)
 			continue;
-		struct charger_conn *cc = charger_conn_at(ch, k);
-		cc->tx_id = 0;
-		cc->tx_id_tag[0] = 0;
-		commands_tx_stopped(app, ch, k);
 		LOGI("fleet", "%s: transaction %lld closed on another node", ch->id, (long long)id);
-		n = 1;
+		admin_tx_closed(app, ch, k, id);
 	}
-	return n;
 }
 
 /* A charger's settings or registration changed on another node: read
@@ -552,8 +532,7 @@ static void on_reload(struct csms *app, struct fleetmsg *m)
 	}
 	ch->auth_cache.valid = 0;
 	control_charger_settings(app, ch, &old);
-	if (txs_closed_elsewhere(app, ch))
-		control_charger_changed(app, ch);
+	txs_closed_elsewhere(app, ch);
 	if (ch->reg != was)
 		LOGI("fleet", "%s: %s (by node %s)", m->charger, store_registration_names[ch->reg], m->from);
 	else

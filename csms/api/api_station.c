@@ -55,13 +55,6 @@ static const struct station_op *op_named(const char *name)
 	return NULL;
 }
 
-static cJSON *refusal(const struct err_info *e, int *status)
-{
-	const char *code;
-	*status = admin_err_answer(e->kind, &code);
-	return admin_error_json(code, "%s", e->msg);
-}
-
 /* Whether this node runs the site's loop: asked once (energy_lead, which
  * reads what was kept when this node just took the loop over; a site
  * without a station here: the lock alone). */
@@ -89,20 +82,20 @@ static cJSON *run(struct csms *app, const struct station_op *op, const char *sit
 	struct err_info e;
 	int created = 0;
 	if (gate(app, op, site, &e))
-		return refusal(&e, status);
+		return admin_refusal(&e, status);
 	if (op->kind == OP_SITE_DELETE) {
 		if (energy_site_delete(app, site, &e))
-			return refusal(&e, status);
+			return admin_refusal(&e, status);
 		*status = 204;
 		return NULL;
 	}
 	struct energy *st = energy_of(app, site);
 	if (op->kind == OP_SITE_PUT) {
 		if (energy_site_put(app, site, body, &created, &e))
-			return refusal(&e, status);
+			return admin_refusal(&e, status);
 		st = energy_of(app, site);
 	} else if (op->apply && op->apply(st, body, &e))
-		return refusal(&e, status);
+		return admin_refusal(&e, status);
 	*status = created ? 201 : 200;
 	return op->answer(st);
 }
@@ -113,7 +106,7 @@ cJSON *api_station_run(struct csms *app, const char *name, const cJSON *payload,
 	struct err_info e;
 	if (!op) {
 		err_set(&e, ERR_BAD_REQUEST, "no station operation %s", name);
-		return refusal(&e, status);
+		return admin_refusal(&e, status);
 	}
 	const char *site = STORE_SITE_DEFAULT;
 	const cJSON *body = payload;
@@ -122,7 +115,7 @@ cJSON *api_station_run(struct csms *app, const char *name, const cJSON *payload,
 		body = cJSON_GetObjectItemCaseSensitive(payload, "body");
 		if (!cJSON_IsString(s) || !body) { /* the body as the asking node read it: checked below */
 			err_set(&e, ERR_BAD_REQUEST, "%s: {\"site\", \"body\"}", name);
-			return refusal(&e, status);
+			return admin_refusal(&e, status);
 		}
 		site = s->valuestring;
 	}

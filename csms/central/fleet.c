@@ -46,8 +46,6 @@ struct fleet {
 	size_t nsites;
 };
 
-static void send_drop(struct csms *app, const char *node, const char *charger);
-
 const char *fleet_node(const struct csms *app)
 {
 	return app->fleet ? app->fleet->node : NULL;
@@ -137,7 +135,7 @@ void fleet_connected(struct csms *app, struct charger *ch)
 		return;
 	if (t == FLEET_TAKE_FROM_LIVE) {
 		LOGI("fleet", "%s: taken from node %s", ch->id, l.node);
-		send_drop(app, l.node, ch->id);
+		fleet_drop(app, l.node, ch->id);
 	}
 }
 
@@ -238,17 +236,12 @@ int fleet_send(struct csms *app, const char *node, struct fleetmsg *m)
 	return rc ? -1 : 0;
 }
 
-static void send_drop(struct csms *app, const char *node, const char *charger)
+void fleet_drop(struct csms *app, const char *node, const char *charger)
 {
 	struct fleetmsg m = { .type = FLEETMSG_DROP };
 	snprintf(m.charger, sizeof m.charger, "%s", charger);
 	if (fleet_send(app, node, &m))
 		LOGW("fleet", "%s: cannot tell node %s to drop it", charger, node);
-}
-
-void fleet_drop(struct csms *app, const char *node, const char *charger)
-{
-	send_drop(app, node, charger);
 }
 
 /* Another node took the charger: our session of it ends (its lease row is
@@ -514,8 +507,7 @@ int fleet_control_node_site(struct csms *app, const char *site, char node[FLEETM
 	char key[STORE_ID_MAX + 16];
 	if (!f)
 		return 0;
-	struct fleet_site *e = site_entry(f, site);
-	if (e && e->control && bus_site_held(f->bus, site_key(site))) {
+	if (fleet_runs_site(app, site)) {
 		snprintf(node, FLEETMSG_NODE_MAX, "%s", f->node);
 		return 1;
 	}

@@ -274,16 +274,17 @@ static int start_sensor(struct csms *app, struct control *ctl, dlm_sensor_opts *
 
 /* ---- settings kept over a restart ---- */
 
+static int kept_text(struct csms *app, char *buf, size_t len);
+
 static cJSON *stored_settings(struct csms *app)
 {
 	char buf[4096];
-	if (store_meta_get(app->store, "dlm", buf, sizeof buf))
+	if (kept_text(app, buf, sizeof buf))
 		return cJSON_CreateObject();
 	cJSON *j = cJSON_Parse(buf);
 	return cJSON_IsObject(j) ? j : (cJSON_Delete(j), cJSON_CreateObject());
 }
 
-static int kept_text(struct csms *app, char *buf, size_t len);
 static void default_reread(struct csms *app, struct control *ctl);
 
 /* What every site's loop starts with. */
