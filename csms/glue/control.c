@@ -599,6 +599,7 @@ static void meter_sample(const struct charger *ch, dlm_meter_sample *m)
 }
 
 static void profile_done(void *arg, const struct call_result *r);
+static void send_input(struct csms *app, struct control *ctl, struct charger *ch);
 static int64_t react_ms(struct csms *app, const struct charger *ch);
 
 /* DLM's limit in force on a charger that takes no profile is its maximum. */
@@ -947,6 +948,12 @@ static void profile_done(void *arg, const struct call_result *r)
 							      limit too: it drew on its wired phases) */
 		dlm_send_done(&s, o, pc->limit_a, pc->phases, app->now_ms);
 		send_state_put(&ch->dlm, &s);
+		/* Several nodes: the lead learns its new draw now, not at our next
+		 * tick. Until then it would take the meter's rise (the car
+		 * following the raise) for house load and cut every charger of
+		 * the site, this one to 0, over and over. */
+		if (o == DLM_SEND_ACCEPTED && s.changed_ms == app->now_ms)
+			send_input(app, charger_loop(app, ch), ch);
 		if (o == DLM_SEND_REFUSED)
 			LOGW("dlm", "%s refused its charging profile (%.1f A): %s", ch->id, pc->limit_a,
 			     status ? status : "?");
@@ -1216,23 +1223,26 @@ static void send_remote(struct csms *app, struct control *ctl, size_t nl, size_t
 	}
 }
 
-/* Not the lead: each charger's input to the node that runs the loop. */
+/* Not the lead: one charger's input to the node that runs the loop. */
+static void send_input(struct csms *app, struct control *ctl, struct charger *ch)
+{
+	dlm_charger_in in;
+	if (ctl->lead || !ctl->lead_node[0] || !in_site(ctl, ch) || charger_input(app, ch, &in))
+		return;
+	struct fleetmsg m = { .type = FLEETMSG_DLMIN, .payload = input_json(&in) };
+	cJSON_AddStringToObject(m.payload, "site", ctl->site);
+	cJSON_AddNumberToObject(m.payload, "pw", charger_power_w(ch)); /* for the lead's station */
+	snprintf(m.charger, sizeof m.charger, "%s", ch->id);
+	if (fleet_send(app, ctl->lead_node, &m))
+		LOGW("dlm", "%s: cannot send its input to node %s", ch->id, ctl->lead_node);
+	fleetmsg_free(&m);
+}
+
+/* Not the lead: each charger's input, at every tick. */
 static void send_inputs(struct csms *app, struct control *ctl)
 {
-	if (!ctl->lead_node[0])
-		return;
-	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next) {
-		dlm_charger_in in;
-		if (!in_site(ctl, ch) || charger_input(app, ch, &in))
-			continue;
-		struct fleetmsg m = { .type = FLEETMSG_DLMIN, .payload = input_json(&in) };
-		cJSON_AddStringToObject(m.payload, "site", ctl->site);
-		cJSON_AddNumberToObject(m.payload, "pw", charger_power_w(ch)); /* for the lead's station */
-		snprintf(m.charger, sizeof m.charger, "%s", ch->id);
-		if (fleet_send(app, ctl->lead_node, &m))
-			LOGW("dlm", "%s: cannot send its input to node %s", ch->id, ctl->lead_node);
-		fleetmsg_free(&m);
-	}
+	for (struct charger *ch = charger_first(app->chargers); ch; ch = ch->next)
+		send_input(app, ctl, ch);
 }
 
 /* The lead: another node's charger's input, kept until it is stale. */

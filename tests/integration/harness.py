@@ -440,6 +440,15 @@ class LimitCharger:
     def at(self):
         return self.limits[-1][0] if self.limits else 0.0
 
+    def drawn(self, lag=0.5):
+        """What its car draws, for a meter fed by a test: the limit it was
+        sent at least lag s ago (0 before any). A car follows a new limit
+        some time after its charger accepted it (IEC 61851-1 gives it up to
+        5 s); a meter that shows it before the charger even answered is one
+        no DLM can follow."""
+        now = time.time()
+        return next((v for t, v in reversed(self.limits) if t <= now - lag), 0)
+
     @property
     def history(self):
         return [(round(t % 100, 2), v) for t, v in self.limits]

@@ -99,7 +99,7 @@ def run(url, f):
                 try:
                     for site, h in house.items():
                         car = cars.get(site)
-                        cur = h + ((car.limit or 0) if car else 0)
+                        cur = h + (car.drawn() if car else 0)   # the car follows its limit after a moment
                         n.put("/api/v1/sites/%s/readings" % site, {"current": [cur, cur, cur]})
                     n.put("/api/v1/station/measurements", dict(SURPLUS))
                     if garage_flows["on"]:

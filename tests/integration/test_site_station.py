@@ -119,7 +119,7 @@ class Feed:
                 try:
                     for site, h in self.house.items():
                         car = self.cars.get(site)
-                        cur = h + ((car.limit or 0) if car else 0)
+                        cur = h + (car.drawn() if car else 0)   # the car follows its limit after a moment
                         d.put("/api/v1/sites/%s/readings" % site, {"current": [cur, cur, cur]})
                     d.put("/api/v1/station/measurements", dict(self.flows["default"]))
                     if self.garage_on:
