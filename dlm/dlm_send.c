@@ -109,11 +109,12 @@ static dlm_send_why threshold(const dlm_send_charger *c, double limit, int phase
 }
 
 int dlm_send_plan(const dlm_output *out, const dlm_charger_in *in, const dlm_send_charger *ch, size_t n,
-		  bool dlm_enabled, int64_t react_ms, int64_t now_ms, dlm_send_decision *dec)
+		  bool dlm_enabled, bool held_elsewhere, int64_t react_ms, int64_t now_ms,
+		  dlm_send_decision *dec)
 {
 	if (!out || !dec || n != out->n || n > DLM_MAX_CHARGERS || (n && (!in || !ch)))
 		return -EINVAL;
-	bool hold_raises = false;
+	bool hold_raises = held_elsewhere;
 	double installed[DLM_PHASES] = { 0, 0, 0 };
 	for (size_t i = 0; i < n; i++) {
 		const dlm_send_state *s = &ch[i].st;

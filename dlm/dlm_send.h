@@ -116,10 +116,16 @@ int dlm_send_draw(const dlm_send_state *s, const dlm_charger_in *in, int64_t rea
 
 /* Plans one decision: for each of the n chargers of in / out (out from
  * dlm_compute() over in), whether its limit goes out now and why. ch and
- * dec have n entries. Changes nothing. Returns 0, or -EINVAL for a NULL
- * argument, n != out->n or n > DLM_MAX_CHARGERS. */
+ * dec have n entries. While any of them is in its reaction window, raises
+ * are held (its draw is counted as the larger of its old and new limit,
+ * so a cut it follows looks like less house load); held_elsewhere holds
+ * them too: a charger of the same breaker that is not among these (one
+ * another node holds, in a fleet) is in its window. Changes nothing.
+ * Returns 0, or -EINVAL for a NULL argument, n != out->n or
+ * n > DLM_MAX_CHARGERS. */
 int dlm_send_plan(const dlm_output *out, const dlm_charger_in *in, const dlm_send_charger *ch, size_t n,
-		  bool dlm_enabled, int64_t react_ms, int64_t now_ms, dlm_send_decision *dec);
+		  bool dlm_enabled, bool held_elsewhere, int64_t react_ms, int64_t now_ms,
+		  dlm_send_decision *dec);
 
 /* A profile call went out (the caller queued it): in flight, need_send done. */
 void dlm_send_started(dlm_send_state *s);

@@ -103,6 +103,7 @@ struct control {
 		dlm_charger_in in;
 		double power_w; /* what its meter says it draws, W (the station's EV power) */
 		int64_t at_ms;
+		int64_t window_ms;  /* its car reacts to a new limit until then (its node's word) */
 	} remote[DLM_MAX_CHARGERS]; /* the lead's view of other nodes' chargers */
 	size_t nremote;
 	size_t rix[DLM_MAX_CHARGERS]; /* decision index (past the local ones) -> remote */
@@ -829,6 +830,16 @@ static int64_t react_ms(struct csms *app, const struct charger *ch)
 	return (int64_t)(charger_loop(app, ch)->cfg->dlm_react_s * 1000);
 }
 
+/* How long its car may still be reacting to its last new limit, ms (0: not). */
+static int64_t window_left_ms(struct csms *app, const struct charger *ch)
+{
+	dlm_send_state s;
+	send_state_get(&ch->dlm, &s);
+	return dlm_send_in_window(&s, react_ms(app, ch), app->now_ms)
+		? s.changed_ms + react_ms(app, ch) - app->now_ms
+		: 0;
+}
+
 /* What a charger draws now, per grid phase: during the reaction time after a
  * change of its limit (IEC 61851 gives a car 5 s) the larger of its old and
  * new limit, after it its MeterValues when newer than the window
@@ -1104,7 +1115,7 @@ static void decide(struct csms *app, struct control *ctl)
 
 #define REMOTE_FRESH_MS(ctl) (3 * (int64_t)(ctl)->cfg->dlm_tick_ms + 2000)
 
-static void plan_and_send(struct csms *app, struct control *ctl, size_t n);
+static void plan_and_send(struct csms *app, struct control *ctl, size_t n, bool held_elsewhere);
 
 /* A number member of o in [lo, hi]: 0 with *out, or -1. */
 static int num_in(const cJSON *o, const char *k, double lo, double hi, double *out)
@@ -1202,11 +1213,15 @@ static size_t remote_inputs(struct csms *app, struct control *ctl, size_t n)
 	return n;
 }
 
-/* The lead: each other node's charger's limit to its node. */
-static void send_remote(struct csms *app, struct control *ctl, size_t nl, size_t n)
+/* The lead: each other node's charger's limit to its node, with whether
+ * another charger of the site is in its reaction window (local_window:
+ * one connected here; remote: how many of the others' are). */
+static void send_remote(struct csms *app, struct control *ctl, size_t nl, size_t n, bool local_window,
+			size_t remote_windows)
 {
 	for (size_t i = nl; i < n; i++) {
 		const struct remote_in *ri = &ctl->remote[ctl->rix[i]];
+		const bool own = app->now_ms < ri->window_ms;
 		const dlm_charger_out *o = &ctl->out.chargers[i];
 		struct fleetmsg m = { .type = FLEETMSG_DLMOUT, .payload = cJSON_CreateObject() };
 		snprintf(m.charger, sizeof m.charger, "%s", ri->id);
@@ -1217,6 +1232,7 @@ static void send_remote(struct csms *app, struct control *ctl, size_t nl, size_t
 		cJSON_AddBoolToObject(m.payload, "s", ctl->out.stale);
 		cJSON_AddItemToObject(m.payload, "b", cJSON_CreateDoubleArray(ctl->out.budget_a, 3));
 		cJSON_AddStringToObject(m.payload, "site", ctl->site);
+		cJSON_AddBoolToObject(m.payload, "h", local_window || remote_windows > (size_t)own);
 		if (fleet_send(app, ri->node, &m))
 			LOGW("dlm", "%s: cannot send its limit to node %s", ri->id, ri->node);
 		fleetmsg_free(&m);
@@ -1231,7 +1247,8 @@ static void send_input(struct csms *app, struct control *ctl, struct charger *ch
 		return;
 	struct fleetmsg m = { .type = FLEETMSG_DLMIN, .payload = input_json(&in) };
 	cJSON_AddStringToObject(m.payload, "site", ctl->site);
-	cJSON_AddNumberToObject(m.payload, "pw", charger_power_w(ch)); /* for the lead's station */
+	cJSON_AddNumberToObject(m.payload, "pw", charger_power_w(ch));            /* for the lead's station */
+	cJSON_AddNumberToObject(m.payload, "w", (double)window_left_ms(app, ch)); /* the lead holds raises */
 	snprintf(m.charger, sizeof m.charger, "%s", ch->id);
 	if (fleet_send(app, ctl->lead_node, &m))
 		LOGW("dlm", "%s: cannot send its input to node %s", ch->id, ctl->lead_node);
@@ -1276,6 +1293,8 @@ static void on_input(struct csms *app, struct control *ctl, const struct fleetms
 		ri->power_w = (fmax(in.draw_a[0], 0) + fmax(in.draw_a[1], 0) + fmax(in.draw_a[2], 0)) * 230.0;
 	snprintf(ri->node, sizeof ri->node, "%s", m->from);
 	ri->at_ms = app->now_ms;
+	double w; /* "w" absent: a node from before, which says nothing of it */
+	ri->window_ms = app->now_ms + (num_in(m->payload, "w", 0, 3600000, &w) ? 0 : (int64_t)w);
 }
 
 /* Not the lead: a limit for a charger of ours from the node that runs
@@ -1304,7 +1323,9 @@ static void on_limit(struct csms *app, struct control *ctl, const struct fleetms
 					    .reason = (dlm_reason)r,
 					    .target_a = tg };
 	ctl->chv[0] = ch;
-	plan_and_send(app, ctl, 1);
+	/* "h": a charger of the site elsewhere is in its window (absent: a
+	 * node from before) */
+	plan_and_send(app, ctl, 1, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->payload, "h")));
 }
 
 void control_remote_each(struct csms *app, const char *site,
@@ -1418,16 +1439,26 @@ static void decide_inner(struct csms *app, struct control *ctl)
 	}
 	ctl->decisions++;
 	disagreement_alarm(app, ctl);
-	send_remote(app, ctl, nl, n);
+	/* Several nodes: while any car of the site reacts to a new limit, no
+	 * node raises one (its draw is counted as the larger of its old and
+	 * new limit: a cut it already follows looks like less house load),
+	 * as on one node */
+	bool local_window = false;
+	size_t remote_windows = 0;
+	for (size_t i = 0; i < nl; i++)
+		local_window |= window_left_ms(app, ctl->chv[i]) > 0;
+	for (size_t i = nl; i < n; i++)
+		remote_windows += app->now_ms < ctl->remote[ctl->rix[i]].window_ms;
+	send_remote(app, ctl, nl, n, local_window, remote_windows);
 	ctl->out.n = nl; /* the plan is for the chargers connected here */
-	plan_and_send(app, ctl, nl);
+	plan_and_send(app, ctl, nl, remote_windows > 0);
 	ctl->out.n = n;
 }
 
 /* Which limits go out to chargers chv[0..n) (1 A steps, cuts at once,
  * raises held while a car reacts, refusals retried after a minute):
  * dlm_send_plan on ctl->out, whose n is n. */
-static void plan_and_send(struct csms *app, struct control *ctl, size_t n)
+static void plan_and_send(struct csms *app, struct control *ctl, size_t n, bool held_elsewhere)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct charger *ch = ctl->chv[i];
@@ -1444,7 +1475,7 @@ static void plan_and_send(struct csms *app, struct control *ctl, size_t n)
 		}
 		ctl->sch[i].no_profiles = ch->caps.smart == 0;
 	}
-	if (dlm_send_plan(&ctl->out, ctl->chin, ctl->sch, n, ctl->cfg->dlm_enabled,
+	if (dlm_send_plan(&ctl->out, ctl->chin, ctl->sch, n, ctl->cfg->dlm_enabled, held_elsewhere,
 			  (int64_t)(ctl->cfg->dlm_react_s * 1000), app->now_ms, ctl->plan)) {
 		LOGE("dlm", "send plan failed");
 		return;

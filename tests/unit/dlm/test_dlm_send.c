@@ -208,6 +208,7 @@ static struct plan_case {
 	dlm_send_charger ch[4];
 	dlm_send_decision dec[4];
 	bool enabled;
+	bool elsewhere; /* held_elsewhere: another node's charger is in its window */
 	int64_t now;
 } pc;
 
@@ -242,7 +243,8 @@ static void set_limit(size_t i, double a)
 
 static dlm_send_why plan(size_t i)
 {
-	int rc = dlm_send_plan(&pc.out, pc.in, pc.ch, pc.out.n, pc.enabled, REACT, pc.now, pc.dec);
+	int rc = dlm_send_plan(&pc.out, pc.in, pc.ch, pc.out.n, pc.enabled, pc.elsewhere, REACT, pc.now,
+			       pc.dec);
 	CHECK(rc == 0, "plan rc %d", rc);
 	CHECK(pc.dec[i].send == (pc.dec[i].why >= DLM_SEND_CUT), "send %d for %s", pc.dec[i].send,
 	      dlm_send_why_str(pc.dec[i].why));
@@ -322,6 +324,24 @@ static void test_hold_raises(void)
 	pc.now = T0 + 4000; /* 5 s after the change */
 	EXPECT(1, DLM_SEND_STEP);
 	EXPECT(2, DLM_SEND_NO_CHANGE);
+
+	/* a fleet: a charger another node holds is in its window (none of
+	 * these is): raises are held as for one of these, nothing else */
+	pc_init(2);
+	pc.elsewhere = true;
+	set_limit(0, 20);
+	EXPECT(0, DLM_SEND_HOLD);
+	set_limit(0, 10);
+	EXPECT(0, DLM_SEND_STEP); /* a cut is not held */
+	set_limit(0, 20);
+	pc.ch[0].st.sent_limit_a = -1;
+	EXPECT(0, DLM_SEND_FIRST); /* nor a first limit */
+	pc.ch[0].st.sent_limit_a = 16;
+	pc.ch[0].st.need_send = true;
+	EXPECT(0, DLM_SEND_REINSTALL); /* nor a reinstall */
+	pc.ch[0].st.need_send = false;
+	pc.elsewhere = false;
+	EXPECT(0, DLM_SEND_STEP); /* its window over: the raise goes */
 }
 
 static void test_urgent_stale(void)
@@ -559,12 +579,13 @@ static void test_follow_check(void)
 static void test_plan_errors(void)
 {
 	pc_init(2);
-	CHECK(dlm_send_plan(&pc.out, pc.in, pc.ch, 1, true, REACT, T0, pc.dec) == -EINVAL, "n mismatch");
-	CHECK(dlm_send_plan(NULL, pc.in, pc.ch, 2, true, REACT, T0, pc.dec) == -EINVAL, "null out");
-	CHECK(dlm_send_plan(&pc.out, NULL, pc.ch, 2, true, REACT, T0, pc.dec) == -EINVAL, "null in");
-	CHECK(dlm_send_plan(&pc.out, pc.in, pc.ch, 2, true, REACT, T0, NULL) == -EINVAL, "null dec");
+	CHECK(dlm_send_plan(&pc.out, pc.in, pc.ch, 1, true, false, REACT, T0, pc.dec) == -EINVAL,
+	      "n mismatch");
+	CHECK(dlm_send_plan(NULL, pc.in, pc.ch, 2, true, false, REACT, T0, pc.dec) == -EINVAL, "null out");
+	CHECK(dlm_send_plan(&pc.out, NULL, pc.ch, 2, true, false, REACT, T0, pc.dec) == -EINVAL, "null in");
+	CHECK(dlm_send_plan(&pc.out, pc.in, pc.ch, 2, true, false, REACT, T0, NULL) == -EINVAL, "null dec");
 	pc.out.n = 0;
-	CHECK(dlm_send_plan(&pc.out, NULL, NULL, 0, true, REACT, T0, pc.dec) == 0, "empty");
+	CHECK(dlm_send_plan(&pc.out, NULL, NULL, 0, true, false, REACT, T0, pc.dec) == 0, "empty");
 }
 
 static void test_why_str(void)
