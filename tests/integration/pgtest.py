@@ -107,6 +107,35 @@ def lead_of(nodes):
     return next((n for n in nodes if n.node_id == name), None)
 
 
+def start_nodes(url, f, n, settings):
+    """Starts n csmsd nodes n0, n1... on url (ports of their own) into
+    f.nodes and waits up to 15 s until they all name one node that runs
+    the default site's loop: that node (lead_of), or None."""
+    from harness import Csmsd, free_port
+    for i in range(n):
+        d = Csmsd(db=url, node_id="n%d" % i, ws_port=free_port(), admin_port=free_port(), **settings)
+        d.node_id = "n%d" % i
+        f.nodes.append(d)
+    wait(lambda: lead_of(f.nodes) is not None, 15)
+    return lead_of(f.nodes)
+
+
+def meter(f, node, house, cars, lag):
+    """A grid meter fed to node (PUT /api/v1/dlm/readings, every 0.2 s,
+    until f.halt): house A on each phase plus what each car of cars (a
+    list of LimitCharger, 3-phase) draws, following its limit lag s after
+    it got it."""
+    def feed():
+        while not f.halt.is_set():
+            cur = house + sum(car.drawn(lag) for car in cars)
+            try:
+                node.put("/api/v1/dlm/readings", {"current": [cur] * 3})
+            except Exception:  # noqa: BLE001 (a node going away)
+                pass
+            time.sleep(0.2)
+    threading.Thread(target=feed, daemon=True).start()
+
+
 def events(node, seconds, want=lambda snap: False):
     """Reads GET /api/v1/events of node for up to seconds: the first
     "state" snapshot that want(snapshot) holds for, else the last one

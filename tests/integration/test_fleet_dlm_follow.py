@@ -17,10 +17,9 @@ Asserts: the charger gets a limit of 6 A or more, and over the next 10 s
 less than 6 A; the limits it got stay within breaker - margin - house.
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
-import threading
 import time
-from harness import Csmsd, Checks, LimitCharger, free_port
-from pgtest import control, fleet_main, wait
+from harness import Checks, LimitCharger
+from pgtest import control, fleet_main, meter, start_nodes, wait
 
 BREAKER, MARGIN, HOUSE = 16, 1, 1
 LAG = 0.3   # the car follows its new limit this long after its charger got it
@@ -33,28 +32,16 @@ def run(url, f):
     settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
                     dlm_sensor="api", dlm_tick_ms=3000, dlm_settle_s=0, dlm_react_s=1, dlm_min_pause_s=0,
                     dlm_ramp_a_per_s=100, dlm_breaker_a=BREAKER, dlm_margin_a=MARGIN, dlm_stale_s=30)
-    for i in range(2):
-        d = Csmsd(db=url, node_id="n%d" % i, ws_port=free_port(), admin_port=free_port(), **settings)
-        d.node_id = "n%d" % i
-        f.nodes.append(d)
-    t = wait(lambda: len(set(control(f.nodes).values())) == 1 and None not in control(f.nodes).values(), 15)
-    seen = control(f.nodes)
-    c(t is not None, "both nodes name the same control node: %s" % seen)
-    lead = next(n for n in f.nodes if n.node_id == next(iter(seen.values())))
+    lead = start_nodes(url, f, 2, settings)
+    c(lead is not None, "both nodes name the same control node: %s" % control(f.nodes))
+    if lead is None:
+        return
     other = next(n for n in f.nodes if n is not lead)
     print("the loop runs on %s; the charger is held by %s" % (lead.node_id, other.node_id))
     car = LimitCharger(other, "F")
     f.chargers.append(car)
 
-    def feed():   # the meter: the house and what the car draws now
-        while not f.halt.is_set():
-            cur = HOUSE + car.drawn(LAG)
-            try:
-                lead.put("/api/v1/dlm/readings", {"current": [cur] * 3})
-            except Exception:  # noqa: BLE001
-                pass
-            time.sleep(0.2)
-    threading.Thread(target=feed, daemon=True).start()
+    meter(f, lead, HOUSE, [car], LAG)
 
     t = wait(lambda: (car.last() or 0) >= 6, 20)
     c(t is not None, "F on %s gets a limit of 6 A or more: %s" % (other.node_id, car.history))

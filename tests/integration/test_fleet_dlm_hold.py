@@ -24,10 +24,9 @@ share is right here; the hold is one node's second guard, for a meter
 sample or a car slower than the allocation assumes, and a fleet keeps it.)
 
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
-import threading
 import time
-from harness import Csmsd, Checks, LimitCharger, free_port
-from pgtest import control, fleet_main, wait
+from harness import Checks, LimitCharger
+from pgtest import control, fleet_main, meter, start_nodes, wait
 
 BREAKER, HOUSE, REACT = 40, 10, 5
 LAG = 0.3
@@ -40,14 +39,10 @@ def run(url, f):
     settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
                     dlm_sensor="api", dlm_tick_ms=200, dlm_settle_s=0, dlm_react_s=REACT, dlm_min_pause_s=0,
                     dlm_ramp_a_per_s=100, dlm_breaker_a=BREAKER, dlm_margin_a=0, dlm_stale_s=30)
-    for i in range(3):
-        d = Csmsd(db=url, node_id="n%d" % i, ws_port=free_port(), admin_port=free_port(), **settings)
-        d.node_id = "n%d" % i
-        f.nodes.append(d)
-    t = wait(lambda: len(set(control(f.nodes).values())) == 1 and None not in control(f.nodes).values(), 15)
-    seen = control(f.nodes)
-    c(t is not None, "the three nodes name the same control node: %s" % seen)
-    lead = next(n for n in f.nodes if n.node_id == next(iter(seen.values())))
+    lead = start_nodes(url, f, 3, settings)
+    c(lead is not None, "the three nodes name the same control node: %s" % control(f.nodes))
+    if lead is None:
+        return
     x, y = [n for n in f.nodes if n is not lead]
     cars = {}
     for cid, node, mx in (("A", x, 16), ("B", lead, 7), ("C", y, 7)):
@@ -57,15 +52,7 @@ def run(url, f):
         f.chargers.append(cars[cid])
     print("the loop runs on %s; A on %s, B on %s, C on %s" % (lead.node_id, x.node_id, lead.node_id, y.node_id))
 
-    def feed():   # the meter: the house and what each car draws now
-        while not f.halt.is_set():
-            cur = HOUSE + sum(car.drawn(LAG) for car in cars.values())
-            try:
-                lead.put("/api/v1/dlm/readings", {"current": [cur] * 3})
-            except Exception:  # noqa: BLE001
-                pass
-            time.sleep(0.2)
-    threading.Thread(target=feed, daemon=True).start()
+    meter(f, lead, HOUSE, list(cars.values()), LAG)
 
     A, B, C = cars["A"], cars["B"], cars["C"]
     # settled: A 16, B 7, C 7, and no change for longer than a window
