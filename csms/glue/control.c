@@ -1090,10 +1090,14 @@ static void decide(struct csms *app, struct control *ctl)
 /* ---- one control loop per site (issue 15: several nodes) ----
  * Only the node that holds the site's advisory lock (fleet_control) reads
  * the grid sensor and runs dlm_compute; every other node sends it, at each
- * of its control ticks, each of its chargers' DLM input (charger_input:
- * state, phases, maximum, target, estimated draw) as a "dlmin" bus
- * message, and the lock holder answers each with a "dlmout" (limit,
- * phases, and what the urgent-cut rule needs). The node that holds the
+ * of its control ticks and the moment a charger accepts a new limit (else
+ * the meter's rise as its car follows looks like house load), each of its
+ * chargers' DLM input (charger_input: state, phases, maximum, target,
+ * estimated draw; and "w", how long its car may still react) as a "dlmin"
+ * bus message, and the lock holder answers each with a "dlmout" (limit,
+ * phases, what the urgent-cut rule needs, and "h": another charger of the
+ * site reacts, so raises wait, as one node holds every raise while any car
+ * reacts). The node that holds the
  * charger's websocket runs dlm_send_plan and sends the profile, as it does
  * for its own DLM: its send state (what the charger accepted, in flight,
  * refused) stays where the answers arrive. Why this design and not the
