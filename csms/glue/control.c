@@ -834,10 +834,9 @@ static int64_t react_ms(struct csms *app, const struct charger *ch)
 static int64_t window_left_ms(struct csms *app, const struct charger *ch)
 {
 	dlm_send_state s;
+	const int64_t react = react_ms(app, ch);
 	send_state_get(&ch->dlm, &s);
-	return dlm_send_in_window(&s, react_ms(app, ch), app->now_ms)
-		? s.changed_ms + react_ms(app, ch) - app->now_ms
-		: 0;
+	return dlm_send_in_window(&s, react, app->now_ms) ? s.changed_ms + react - app->now_ms : 0;
 }
 
 /* What a charger draws now, per grid phase: during the reaction time after a
@@ -1449,10 +1448,10 @@ static void decide_inner(struct csms *app, struct control *ctl)
 	 * as on one node */
 	bool local_window = false;
 	size_t remote_windows = 0;
-	for (size_t i = 0; i < nl; i++)
-		local_window |= window_left_ms(app, ctl->chv[i]) > 0;
 	for (size_t i = nl; i < n; i++)
 		remote_windows += app->now_ms < ctl->remote[ctl->rix[i]].window_ms;
+	for (size_t i = 0; i < nl && n > nl; i++) /* only for other nodes: one node has none */
+		local_window |= window_left_ms(app, ctl->chv[i]) > 0;
 	send_remote(app, ctl, nl, n, local_window, remote_windows);
 	ctl->out.n = nl; /* the plan is for the chargers connected here */
 	plan_and_send(app, ctl, nl, remote_windows > 0);
