@@ -287,7 +287,8 @@ void metrics_api(struct route_ctx *c)
 	      (double)queued);
 	gauge(&t, "csms_cs_calls_in_flight", "CALLs to chargers awaiting their answer", (double)inflight);
 	gauge(&t, "csms_cs_call_queue_max", "longest CALL queue of one charger", (double)qmax);
-	gauge(&t, "csms_replies_held", "answers to chargers waiting for the group commit", (double)held);
+	gauge(&t, "csms_replies_held",
+	      "answers to chargers (and CALLs behind them) waiting for the group commit", (double)held);
 	if (have_counts) {
 		gauge(&t, "csms_transactions_active", "transactions started and not stopped",
 		      (double)sc.tx_active);

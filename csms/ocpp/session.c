@@ -1,6 +1,7 @@
 /* session.c: the write queues of a charger connection. Replies wait in the
- * held queue until the loop turn's commit; its owner releases them
- * (session_release_held on every session of rpc->dirty). */
+ * held queue until the loop turn's commit, and CALLs sent meanwhile wait
+ * behind them; the owner releases them (session_release_held on every
+ * session of rpc->dirty). */
 #include "session.h"
 #include "ocppj.h"
 
@@ -27,11 +28,19 @@ void session_reply(struct session *s, struct outmsg *m)
 	}
 }
 
+/* A CALL never overtakes a reply the charger is still waiting for: with
+ * replies held, it waits behind them for the commit. Else a DLM tick in the
+ * boot's turn would send a limit before the BootNotification's acceptance,
+ * or a RemoteStop before the StartTransaction answer that names its id. */
 void session_send(struct session *s, struct outmsg *m)
 {
-	push(&s->out_head, &s->out_tail, m);
 	s->queued++;
 	s->rpc->stats.frames_out++;
+	if (s->held_head) {
+		push(&s->held_head, &s->held_tail, m);
+		return;
+	}
+	push(&s->out_head, &s->out_tail, m);
 	s->rpc->hooks->want_write(s->wsi);
 }
 

@@ -46,7 +46,7 @@ struct session {
 	size_t rx_len, rx_cap;
 	int rx_overflow;
 	struct outmsg *out_head, *out_tail;   /* ready to write */
-	struct outmsg *held_head, *held_tail; /* waiting for the commit */
+	struct outmsg *held_head, *held_tail; /* waiting for the commit: replies, CALLs behind them */
 	unsigned queued; /* frames in both queues (server.c closes a connection past a bound) */
 	struct session *dirty_next;
 	int dirty;
@@ -60,9 +60,10 @@ struct session {
 struct outmsg *outmsg_new(size_t len);
 /* Queue a reply: held until the next commit. Takes ownership. */
 void session_reply(struct session *s, struct outmsg *m);
-/* Queue a frame to write now (CS-initiated calls). Takes ownership. */
+/* Queue a CS-initiated CALL to write now, or behind the held replies when
+ * there are any (it never overtakes an answer). Takes ownership. */
 void session_send(struct session *s, struct outmsg *m);
-/* Move held replies to the write queue (after the commit). */
+/* Move the held frames to the write queue (after the commit). */
 void session_release_held(struct session *s);
 /* Free everything the session owns; pending calls get "Closed". */
 void session_destroy(struct session *s);

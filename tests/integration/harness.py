@@ -399,7 +399,7 @@ class LimitCharger:
         self.limits, self.calls, self.phases = [], [], None
         self.r = Raw(node.url + "/" + cid)
         f = json.loads(self.r.call(boot_frame()))
-        assert f[2]["status"] == "Accepted", f
+        assert f[0] == 3 and f[2].get("status") == "Accepted", "%s's boot: %r" % (cid, f)
         if status:
             self.r.send(json.dumps([2, "s", "StatusNotification",
                                     {"connectorId": 1, "errorCode": "NoError", "status": status}]))

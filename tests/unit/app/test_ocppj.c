@@ -196,8 +196,24 @@ int main(void)
 			  "\"2026-01-01T00:00:00Z\"}]"),
 		       "[3,\"t1\",{}]");
 
+	/* a CALL sent in the turn of a reply waits behind it: the charger hears
+	 * its answer (a boot's acceptance) before anything we ask */
+	ocppj_receive(&sess, "[2,\"hb\",\"Heartbeat\",{}]", 23);
+	cJSON *p = cJSON_Parse("{}");
+	CHECK(ocppj_call(&sess, "ClearCache", p, on_result, "h", err, sizeof err) == 0);
+	cJSON_Delete(p);
+	CHECK(sess.out_head == NULL);
+	CHECK_STR(sent(), "");
+	csms_end_of_turn(&app);
+	CHECK_CONTAINS(sent(), "[3,\"hb\",{\"currentTime\":");
+	CHECK_STR(sent(), "[2,\"cs-1\",\"ClearCache\",{}]");
+	CHECK_STR(sent(), "");
+	ocppj_receive(&sess, "[3,\"cs-1\",{\"status\":\"Accepted\"}]", 32);
+	CHECK_STR(results[0], "h:OK:{\"status\":\"Accepted\"}");
+	nresults = 0;
+
 	/* CALLs we send: one in flight, the rest queued in order */
-	cJSON *p = cJSON_Parse("{\"type\":\"Soft\"}");
+	p = cJSON_Parse("{\"type\":\"Soft\"}");
 	CHECK(ocppj_call(&sess, "Reset", p, on_result, "a", err, sizeof err) == 0);
 	CHECK(ocppj_call(&sess, "Reset", p, on_result, "b", err, sizeof err) == 0);
 	CHECK(ocppj_call(&sess, "Reset", p, on_result, "c", err, sizeof err) == 0);
@@ -207,19 +223,19 @@ int main(void)
 	CHECK_CONTAINS(err, "type");
 	CHECK(ocppj_call(&sess, "Heartbeat", p, on_result, "x", err, sizeof err) == -1);
 	cJSON_Delete(p);
-	CHECK_STR(sent(), "[2,\"cs-1\",\"Reset\",{\"type\":\"Soft\"}]");
-	CHECK_STR(sent(), ""); /* b waits for a's answer */
-	ocppj_receive(&sess, "[3,\"cs-1\",{\"status\":\"Accepted\"}]", 32);
-	CHECK_STR(results[0], "a:OK:{\"status\":\"Accepted\"}");
 	CHECK_STR(sent(), "[2,\"cs-2\",\"Reset\",{\"type\":\"Soft\"}]");
-	const char *e = "[4,\"cs-2\",\"NotSupported\",\"no\",{\"k\":1}]";
+	CHECK_STR(sent(), ""); /* b waits for a's answer */
+	ocppj_receive(&sess, "[3,\"cs-2\",{\"status\":\"Accepted\"}]", 32);
+	CHECK_STR(results[0], "a:OK:{\"status\":\"Accepted\"}");
+	CHECK_STR(sent(), "[2,\"cs-3\",\"Reset\",{\"type\":\"Soft\"}]");
+	const char *e = "[4,\"cs-3\",\"NotSupported\",\"no\",{\"k\":1}]";
 	ocppj_receive(&sess, e, strlen(e));
 	CHECK_STR(results[1], "b:NotSupported:{\"k\":1}");
-	CHECK_STR(sent(), "[2,\"cs-3\",\"Reset\",{\"type\":\"Soft\"}]");
+	CHECK_STR(sent(), "[2,\"cs-4\",\"Reset\",{\"type\":\"Soft\"}]");
 	ocppj_receive(&sess, "[3,\"cs-9\",{}]", 13); /* a stray answer is ignored */
 	CHECK(nresults == 2);
 	/* an answer that breaks the response schema is an error */
-	ocppj_receive(&sess, "[3,\"cs-3\",{\"status\":\"Maybe\"}]", 29);
+	ocppj_receive(&sess, "[3,\"cs-4\",{\"status\":\"Maybe\"}]", 29);
 	CHECK_CONTAINS(results[2], "c:PropertyConstraintViolation");
 	p = cJSON_Parse("{}");
 	CHECK(ocppj_call(&sess, "ClearCache", p, on_result, "d", err, sizeof err) == 0);
