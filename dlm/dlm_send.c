@@ -108,20 +108,29 @@ static dlm_send_why threshold(const dlm_send_charger *c, double limit, int phase
 										 : DLM_SEND_NO_CHANGE;
 }
 
+void dlm_send_add_installed(double limit_a, const dlm_charger_in *in, double acc[DLM_PHASES])
+{
+	for (int p = 0; p < DLM_PHASES; p++)
+		if (limit_a > 0 && on_phase(in, p))
+			acc[p] += limit_a;
+}
+
 int dlm_send_plan(const dlm_output *out, const dlm_charger_in *in, const dlm_send_charger *ch, size_t n,
-		  bool dlm_enabled, bool held_elsewhere, int64_t react_ms, int64_t now_ms,
+		  bool dlm_enabled, const dlm_send_elsewhere *elsewhere, int64_t react_ms, int64_t now_ms,
 		  dlm_send_decision *dec)
 {
 	if (!out || !dec || n != out->n || n > DLM_MAX_CHARGERS || (n && (!in || !ch)))
 		return -EINVAL;
-	bool hold_raises = held_elsewhere;
+	bool hold_raises = elsewhere && elsewhere->held;
 	double installed[DLM_PHASES] = { 0, 0, 0 };
+	for (int p = 0; elsewhere && p < DLM_PHASES; p++) {
+		if (!isfinite(elsewhere->installed_a[p]))
+			return -EINVAL;
+		installed[p] = fmax(elsewhere->installed_a[p], 0);
+	}
 	for (size_t i = 0; i < n; i++) {
-		const dlm_send_state *s = &ch[i].st;
-		hold_raises |= dlm_send_in_window(s, react_ms, now_ms);
-		for (int p = 0; p < DLM_PHASES; p++)
-			if (s->sent_limit_a > 0 && on_phase(&in[i], p))
-				installed[p] += s->sent_limit_a;
+		hold_raises |= dlm_send_in_window(&ch[i].st, react_ms, now_ms);
+		dlm_send_add_installed(ch[i].st.sent_limit_a, &in[i], installed);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const dlm_send_state *s = &ch[i].st;

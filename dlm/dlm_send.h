@@ -12,12 +12,13 @@
  *    on its phases. After the window its MeterValues count only when they
  *    are newer than the window's end; without them a charging car is taken
  *    to draw its limit (dlm_draw_from_meter).
- *  - hold raises: while any charger of a decision is inside its window, no
+ *  - hold raises: while any charger of the site is inside its window, no
  *    limit is raised (except on a charger that must be (re)installed).
- *  - urgent cut: when the sensor is stale, or the installed limits add up
- *    to more than the budget + DLM_SEND_OVER_A on one of a charger's
- *    phases, a cut of DLM_SEND_CUT_A or more goes out at once, under the
- *    1 A threshold and even while a refused profile waits for its retry.
+ *  - urgent cut: when the sensor is stale, or the installed limits (the
+ *    site's: in a fleet, those installed elsewhere too) add up to more
+ *    than the budget + DLM_SEND_OVER_A on one of a charger's phases, a cut
+ *    of DLM_SEND_CUT_A or more goes out at once, under the 1 A threshold
+ *    and even while a refused profile waits for its retry.
  *  - threshold: otherwise a limit goes out when it changed by
  *    DLM_SEND_STEP_A or more, crossed 0, changed its phases, must be
  *    (re)installed, or nothing was installed yet; never while a call is in
@@ -114,17 +115,33 @@ bool dlm_send_in_window(const dlm_send_state *s, int64_t react_ms, int64_t now_m
 int dlm_send_draw(const dlm_send_state *s, const dlm_charger_in *in, int64_t react_ms, int64_t now_ms,
 		  const dlm_meter_sample *m, int64_t m_ts_ms, double draw_a[DLM_PHASES]);
 
+/* The chargers of the same breaker that are not in a plan (in a fleet,
+ * the ones other nodes hold), as the node that decides knows them: the
+ * hold and urgent-cut rules are the site's, so they count too. */
+typedef struct dlm_send_elsewhere {
+	bool held;                      /* one of them is in its reaction window */
+	double installed_a[DLM_PHASES]; /* their installed limits, summed per grid phase */
+} dlm_send_elsewhere;
+
+/* Adds limit_a, when above 0 (a limit installed), to acc on each grid
+ * phase the charger in draws from: the sums the urgent cut compares with
+ * the budget. A caller that plans part of a site sums the rest with it
+ * (dlm_send_elsewhere.installed_a). */
+void dlm_send_add_installed(double limit_a, const dlm_charger_in *in, double acc[DLM_PHASES]);
+
 /* Plans one decision: for each of the n chargers of in / out (out from
  * dlm_compute() over in), whether its limit goes out now and why. ch and
  * dec have n entries. While any of them is in its reaction window, raises
  * are held (its draw is counted as the larger of its old and new limit,
- * so a cut it follows looks like less house load); held_elsewhere holds
- * them too: a charger of the same breaker that is not among these (one
- * another node holds, in a fleet) is in its window. Changes nothing.
- * Returns 0, or -EINVAL for a NULL argument, n != out->n or
- * n > DLM_MAX_CHARGERS. */
+ * so a cut it follows looks like less house load). elsewhere (NULL: none,
+ * as on one node, where every charger of the site is in the plan) adds
+ * the rest of the site: its windows hold raises here too, and its
+ * installed limits count towards a phase's installed sum in the urgent
+ * cut. Changes nothing. Returns 0, or -EINVAL for a NULL argument,
+ * n != out->n, n > DLM_MAX_CHARGERS or an installed_a elsewhere that is
+ * not a finite number. */
 int dlm_send_plan(const dlm_output *out, const dlm_charger_in *in, const dlm_send_charger *ch, size_t n,
-		  bool dlm_enabled, bool held_elsewhere, int64_t react_ms, int64_t now_ms,
+		  bool dlm_enabled, const dlm_send_elsewhere *elsewhere, int64_t react_ms, int64_t now_ms,
 		  dlm_send_decision *dec);
 
 /* A profile call went out (the caller queued it): in flight, need_send done. */

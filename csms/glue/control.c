@@ -104,6 +104,7 @@ struct control {
 		double power_w; /* what its meter says it draws, W (the station's EV power) */
 		int64_t at_ms;
 		int64_t window_ms;  /* its car reacts to a new limit until then (its node's word) */
+		double installed_a; /* the limit it accepted last, < 0 none (its node's word) */
 	} remote[DLM_MAX_CHARGERS]; /* the lead's view of other nodes' chargers */
 	size_t nremote;
 	size_t rix[DLM_MAX_CHARGERS]; /* decision index (past the local ones) -> remote */
@@ -1092,11 +1093,13 @@ static void decide(struct csms *app, struct control *ctl)
  * of its control ticks and the moment a charger accepts a new limit (else
  * the meter's rise as its car follows looks like house load), each of its
  * chargers' DLM input (charger_input: state, phases, maximum, target,
- * estimated draw; and "w", how long its car may still react) as a "dlmin"
- * bus message, and the lock holder answers each with a "dlmout" (limit,
- * phases, what the urgent-cut rule needs, and "h": another charger of the
- * site reacts, so raises wait, as one node holds every raise while any car
- * reacts). The node that holds the
+ * estimated draw; "w", how long its car may still react; "i", the limit
+ * it accepted last) as a "dlmin" bus message, and the lock holder answers
+ * each with a "dlmout" (limit, phases, what the urgent-cut rule needs:
+ * stale, budget and "ie", the limits installed on the site's other
+ * chargers per phase; and "h": another charger of the site reacts, so
+ * raises wait). So the hold and the urgent cut count the whole site, as
+ * on one node. The node that holds the
  * charger's websocket runs dlm_send_plan and sends the profile, as it does
  * for its own DLM: its send state (what the charger accepted, in flight,
  * refused) stays where the answers arrive. Why this design and not the
@@ -1118,7 +1121,8 @@ static void decide(struct csms *app, struct control *ctl)
 
 #define REMOTE_FRESH_MS(ctl) (3 * (int64_t)(ctl)->cfg->dlm_tick_ms + 2000)
 
-static void plan_and_send(struct csms *app, struct control *ctl, size_t n, bool held_elsewhere);
+static void plan_and_send(struct csms *app, struct control *ctl, size_t n,
+			  const dlm_send_elsewhere *elsewhere);
 
 /* A number member of o in [lo, hi]: 0 with *out, or -1. */
 static int num_in(const cJSON *o, const char *k, double lo, double hi, double *out)
@@ -1218,14 +1222,19 @@ static size_t remote_inputs(struct csms *app, struct control *ctl, size_t n)
 
 /* The lead: each other node's charger's limit to its node, with whether
  * another charger of the site is in its reaction window (local_window:
- * one connected here; remote: how many of the others' are). */
+ * one connected here; remote: how many of the others' are) and what the
+ * others have installed (site_installed: the sum over all, per phase). */
 static void send_remote(struct csms *app, struct control *ctl, size_t nl, size_t n, bool local_window,
-			size_t remote_windows)
+			size_t remote_windows, const double site_installed[3])
 {
 	for (size_t i = nl; i < n; i++) {
 		const struct remote_in *ri = &ctl->remote[ctl->rix[i]];
 		const bool own = app->now_ms < ri->window_ms;
 		const dlm_charger_out *o = &ctl->out.chargers[i];
+		double own_a[3] = { 0, 0, 0 }, others[3];
+		dlm_send_add_installed(ri->installed_a, &ctl->chin[i], own_a);
+		for (int p = 0; p < 3; p++)
+			others[p] = fmax(site_installed[p] - own_a[p], 0);
 		struct fleetmsg m = { .type = FLEETMSG_DLMOUT, .payload = cJSON_CreateObject() };
 		snprintf(m.charger, sizeof m.charger, "%s", ri->id);
 		cJSON_AddNumberToObject(m.payload, "l", o->limit_a);
@@ -1236,6 +1245,7 @@ static void send_remote(struct csms *app, struct control *ctl, size_t nl, size_t
 		cJSON_AddItemToObject(m.payload, "b", cJSON_CreateDoubleArray(ctl->out.budget_a, 3));
 		cJSON_AddStringToObject(m.payload, "site", ctl->site);
 		cJSON_AddBoolToObject(m.payload, "h", local_window || remote_windows > (size_t)own);
+		cJSON_AddItemToObject(m.payload, "ie", cJSON_CreateDoubleArray(others, 3));
 		if (fleet_send(app, ri->node, &m))
 			LOGW("dlm", "%s: cannot send its limit to node %s", ri->id, ri->node);
 		fleetmsg_free(&m);
@@ -1252,6 +1262,7 @@ static void send_input(struct csms *app, struct control *ctl, struct charger *ch
 	cJSON_AddStringToObject(m.payload, "site", ctl->site);
 	cJSON_AddNumberToObject(m.payload, "pw", charger_power_w(ch));            /* for the lead's station */
 	cJSON_AddNumberToObject(m.payload, "w", (double)window_left_ms(app, ch)); /* the lead holds raises */
+	cJSON_AddNumberToObject(m.payload, "i", ch->dlm.sent_limit_a); /* and counts it in the urgent cut */
 	snprintf(m.charger, sizeof m.charger, "%s", ch->id);
 	if (fleet_send(app, ctl->lead_node, &m))
 		LOGW("dlm", "%s: cannot send its input to node %s", ch->id, ctl->lead_node);
@@ -1298,6 +1309,8 @@ static void on_input(struct csms *app, struct control *ctl, const struct fleetms
 	ri->at_ms = app->now_ms;
 	double w; /* "w" absent: a node from before, which says nothing of it */
 	ri->window_ms = app->now_ms + (num_in(m->payload, "w", 0, 3600000, &w) ? 0 : (int64_t)w);
+	if (num_in(m->payload, "i", -1, AMPS_MAX, &ri->installed_a)) /* "i" absent: nothing known */
+		ri->installed_a = -1;
 }
 
 /* Not the lead: a limit for a charger of ours from the node that runs
@@ -1326,9 +1339,15 @@ static void on_limit(struct csms *app, struct control *ctl, const struct fleetms
 					    .reason = (dlm_reason)r,
 					    .target_a = tg };
 	ctl->chv[0] = ch;
-	/* "h": a charger of the site elsewhere is in its window (absent: a
-	 * node from before) */
-	plan_and_send(app, ctl, 1, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->payload, "h")));
+	/* "h": a charger of the site elsewhere is in its window; "ie": what the
+	 * others installed (absent: a node from before, which says nothing) */
+	dlm_send_elsewhere e = { .held = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->payload, "h")) };
+	if (cJSON_GetObjectItemCaseSensitive(m->payload, "ie") &&
+	    num3_in(m->payload, "ie", 0, DLM_MAX_CHARGERS * AMPS_MAX, e.installed_a)) {
+		LOGW("dlm", "%s: a bad limit from node %s refused", m->charger, m->from);
+		return;
+	}
+	plan_and_send(app, ctl, 1, &e);
 }
 
 void control_remote_each(struct csms *app, const char *site,
@@ -1448,20 +1467,32 @@ static void decide_inner(struct csms *app, struct control *ctl)
 	 * as on one node */
 	bool local_window = false;
 	size_t remote_windows = 0;
-	for (size_t i = nl; i < n; i++)
-		remote_windows += app->now_ms < ctl->remote[ctl->rix[i]].window_ms;
-	for (size_t i = 0; i < nl && n > nl; i++) /* only for other nodes: one node has none */
-		local_window |= window_left_ms(app, ctl->chv[i]) > 0;
-	send_remote(app, ctl, nl, n, local_window, remote_windows);
+	dlm_send_elsewhere here = { 0 }; /* the other nodes' chargers, for ours */
+	double site_installed[3] = { 0, 0, 0 };
+	for (size_t i = nl; i < n; i++) {
+		const struct remote_in *ri = &ctl->remote[ctl->rix[i]];
+		remote_windows += app->now_ms < ri->window_ms;
+		dlm_send_add_installed(ri->installed_a, &ctl->chin[i], here.installed_a);
+	}
+	here.held = remote_windows > 0;
+	if (n > nl) { /* only for other nodes: one node has none */
+		memcpy(site_installed, here.installed_a, sizeof site_installed);
+		for (size_t i = 0; i < nl; i++) {
+			local_window |= window_left_ms(app, ctl->chv[i]) > 0;
+			dlm_send_add_installed(ctl->chv[i]->dlm.sent_limit_a, &ctl->chin[i], site_installed);
+		}
+		send_remote(app, ctl, nl, n, local_window, remote_windows, site_installed);
+	}
 	ctl->out.n = nl; /* the plan is for the chargers connected here */
-	plan_and_send(app, ctl, nl, remote_windows > 0);
+	plan_and_send(app, ctl, nl, n > nl ? &here : NULL);
 	ctl->out.n = n;
 }
 
 /* Which limits go out to chargers chv[0..n) (1 A steps, cuts at once,
  * raises held while a car reacts, refusals retried after a minute):
  * dlm_send_plan on ctl->out, whose n is n. */
-static void plan_and_send(struct csms *app, struct control *ctl, size_t n, bool held_elsewhere)
+static void plan_and_send(struct csms *app, struct control *ctl, size_t n,
+			  const dlm_send_elsewhere *elsewhere)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct charger *ch = ctl->chv[i];
@@ -1478,7 +1509,7 @@ static void plan_and_send(struct csms *app, struct control *ctl, size_t n, bool 
 		}
 		ctl->sch[i].no_profiles = ch->caps.smart == 0;
 	}
-	if (dlm_send_plan(&ctl->out, ctl->chin, ctl->sch, n, ctl->cfg->dlm_enabled, held_elsewhere,
+	if (dlm_send_plan(&ctl->out, ctl->chin, ctl->sch, n, ctl->cfg->dlm_enabled, elsewhere,
 			  (int64_t)(ctl->cfg->dlm_react_s * 1000), app->now_ms, ctl->plan)) {
 		LOGE("dlm", "send plan failed");
 		return;

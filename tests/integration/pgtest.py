@@ -122,12 +122,12 @@ def start_nodes(url, f, n, settings):
 
 def meter(f, node, house, cars, lag):
     """A grid meter fed to node (PUT /api/v1/dlm/readings, every 0.2 s,
-    until f.halt): house A on each phase plus what each car of cars (a
-    list of LimitCharger, 3-phase) draws, following its limit lag s after
-    it got it."""
+    until f.halt): house A (a number, or a function read at each reading)
+    on each phase plus what each car of cars (a list of LimitCharger,
+    3-phase) draws, following its limit lag s after it got it."""
     def feed():
         while not f.halt.is_set():
-            cur = house + sum(car.drawn(lag) for car in cars)
+            cur = (house() if callable(house) else house) + sum(car.drawn(lag) for car in cars)
             try:
                 node.put("/api/v1/dlm/readings", {"current": [cur] * 3})
             except Exception:  # noqa: BLE001 (a node going away)

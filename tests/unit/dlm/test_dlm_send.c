@@ -208,7 +208,8 @@ static struct plan_case {
 	dlm_send_charger ch[4];
 	dlm_send_decision dec[4];
 	bool enabled;
-	bool elsewhere; /* held_elsewhere: another node's charger is in its window */
+	dlm_send_elsewhere elsewhere; /* what the deciding node says of other nodes' chargers */
+	bool fleet;                   /* pass elsewhere (else NULL: one node) */
 	int64_t now;
 } pc;
 
@@ -243,8 +244,8 @@ static void set_limit(size_t i, double a)
 
 static dlm_send_why plan(size_t i)
 {
-	int rc = dlm_send_plan(&pc.out, pc.in, pc.ch, pc.out.n, pc.enabled, pc.elsewhere, REACT, pc.now,
-			       pc.dec);
+	int rc = dlm_send_plan(&pc.out, pc.in, pc.ch, pc.out.n, pc.enabled, pc.fleet ? &pc.elsewhere : NULL,
+			       REACT, pc.now, pc.dec);
 	CHECK(rc == 0, "plan rc %d", rc);
 	CHECK(pc.dec[i].send == (pc.dec[i].why >= DLM_SEND_CUT), "send %d for %s", pc.dec[i].send,
 	      dlm_send_why_str(pc.dec[i].why));
@@ -328,7 +329,8 @@ static void test_hold_raises(void)
 	/* a fleet: a charger another node holds is in its window (none of
 	 * these is): raises are held as for one of these, nothing else */
 	pc_init(2);
-	pc.elsewhere = true;
+	pc.fleet = true;
+	pc.elsewhere.held = true;
 	set_limit(0, 20);
 	EXPECT(0, DLM_SEND_HOLD);
 	set_limit(0, 10);
@@ -340,7 +342,7 @@ static void test_hold_raises(void)
 	pc.ch[0].st.need_send = true;
 	EXPECT(0, DLM_SEND_REINSTALL); /* nor a reinstall */
 	pc.ch[0].st.need_send = false;
-	pc.elsewhere = false;
+	pc.elsewhere.held = false;
 	EXPECT(0, DLM_SEND_STEP); /* its window over: the raise goes */
 }
 
@@ -406,6 +408,28 @@ static void test_urgent_over_budget(void)
 	pc.out.budget_a[2] = 100;
 	pc.out.budget_a[1] = 31;
 	EXPECT(0, DLM_SEND_CUT);
+
+	/* a fleet: the limits installed on other nodes' chargers count on
+	 * their phases, as one node counts all of the site's */
+	pc_init(1);
+	pc.fleet = true;
+	set_limit(0, 15.5);
+	pc.out.budget_a[0] = 20;
+	EXPECT(0, DLM_SEND_NO_CHANGE);     /* 16 of its own: within 20 */
+	pc.elsewhere.installed_a[0] = 4.1; /* 20.1 > 20 + 0.05 */
+	EXPECT(0, DLM_SEND_CUT);
+	CHECK(pc.dec[0].urgent, "urgent with 4.1 A elsewhere");
+	pc.elsewhere.installed_a[0] = 4; /* 20: within */
+	EXPECT(0, DLM_SEND_NO_CHANGE);
+	pc.elsewhere.installed_a[0] = 0;
+	pc.elsewhere.installed_a[1] = 10; /* L2: 16 + 10 of 100 */
+	EXPECT(0, DLM_SEND_NO_CHANGE);
+	pc.elsewhere.installed_a[1] = 90; /* 16 + 90 > 100 on L2, a phase of charger 0 */
+	EXPECT(0, DLM_SEND_CUT);
+	pc.elsewhere.installed_a[1] = 0;
+	pc.elsewhere.installed_a[2] = NAN; /* a broken word is refused, not taken as 0 */
+	CHECK(dlm_send_plan(&pc.out, pc.in, pc.ch, 1, true, &pc.elsewhere, REACT, pc.now, pc.dec) == -EINVAL,
+	      "NaN installed elsewhere");
 }
 
 static void test_retry(void)
@@ -579,13 +603,13 @@ static void test_follow_check(void)
 static void test_plan_errors(void)
 {
 	pc_init(2);
-	CHECK(dlm_send_plan(&pc.out, pc.in, pc.ch, 1, true, false, REACT, T0, pc.dec) == -EINVAL,
+	CHECK(dlm_send_plan(&pc.out, pc.in, pc.ch, 1, true, NULL, REACT, T0, pc.dec) == -EINVAL,
 	      "n mismatch");
-	CHECK(dlm_send_plan(NULL, pc.in, pc.ch, 2, true, false, REACT, T0, pc.dec) == -EINVAL, "null out");
-	CHECK(dlm_send_plan(&pc.out, NULL, pc.ch, 2, true, false, REACT, T0, pc.dec) == -EINVAL, "null in");
-	CHECK(dlm_send_plan(&pc.out, pc.in, pc.ch, 2, true, false, REACT, T0, NULL) == -EINVAL, "null dec");
+	CHECK(dlm_send_plan(NULL, pc.in, pc.ch, 2, true, NULL, REACT, T0, pc.dec) == -EINVAL, "null out");
+	CHECK(dlm_send_plan(&pc.out, NULL, pc.ch, 2, true, NULL, REACT, T0, pc.dec) == -EINVAL, "null in");
+	CHECK(dlm_send_plan(&pc.out, pc.in, pc.ch, 2, true, NULL, REACT, T0, NULL) == -EINVAL, "null dec");
 	pc.out.n = 0;
-	CHECK(dlm_send_plan(&pc.out, NULL, NULL, 0, true, false, REACT, T0, pc.dec) == 0, "empty");
+	CHECK(dlm_send_plan(&pc.out, NULL, NULL, 0, true, NULL, REACT, T0, pc.dec) == 0, "empty");
 }
 
 static void test_why_str(void)

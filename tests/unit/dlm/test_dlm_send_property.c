@@ -10,9 +10,9 @@
  *    or a first limit excepted), also in a fleet (three sequences in ten),
  *    where two nodes each plan the chargers they hold;
  *  - cut: an urgent cut (stale sensor, or a phase's installed limits over
- *    budget + 0.05 A; by 0.1 A or more; in a fleet, the limits its node
- *    installed) goes out at once when the charger is online and has no
- *    call in flight;
+ *    budget + 0.05 A; by 0.1 A or more; the site's limits, in a fleet too)
+ *    goes out at once when the charger is online and has no call in
+ *    flight;
  *  - retry: nothing goes to a charger within 60 s of its refusal, except
  *    an urgent cut;
  *  - range: a limit sent is 0 or within [min, max];
@@ -31,6 +31,9 @@
 #define NCH 8
 #ifndef HELD_ELSEWHERE /* -DHELD_ELSEWHERE(x)=false: each node blind to the other's windows */
 #define HELD_ELSEWHERE(x) (x)
+#endif
+#ifndef INSTALLED_ELSEWHERE /* -DINSTALLED_ELSEWHERE(x)=0: blind to the other's limits */
+#define INSTALLED_ELSEWHERE(x) (x)
 #endif
 #define STEPS 3000
 #define TOL 1e-9
@@ -199,8 +202,9 @@ static void charger_events(size_t i, int64_t now, int64_t react_ms)
 
 /* A fleet: the chargers are held by two nodes (even and odd indices), and
  * each node plans its own from the one decision, told whether a charger of
- * the other node is in its reaction window (held_elsewhere: the deciding
- * node's word in the fleet). The plan lands in dec. 0, or -1. */
+ * the other node is in its reaction window and what the other node's
+ * chargers have installed (the deciding node's word in the fleet). The
+ * plan lands in dec. 0, or -1. */
 static int plan_per_node(size_t n, int64_t react_ms, int64_t now)
 {
 	for (size_t node = 0; node < 2; node++) {
@@ -209,11 +213,15 @@ static int plan_per_node(size_t n, int64_t react_ms, int64_t now)
 		dlm_send_charger ssc[NCH];
 		dlm_send_decision sdec[NCH];
 		size_t idx[NCH], k = 0;
-		bool elsewhere = false;
+		dlm_send_elsewhere elsewhere = { 0 };
 		sub = out;
 		for (size_t i = 0; i < n; i++) {
 			if (i % 2 != node) {
-				elsewhere |= dlm_send_in_window(&sc[i].st, react_ms, now);
+				elsewhere.held |= dlm_send_in_window(&sc[i].st, react_ms, now);
+				for (int p = 0; p < 3; p++)
+					if (sc[i].st.sent_limit_a > 0 && on_phase(&in[i], p))
+						elsewhere.installed_a[p] +=
+							INSTALLED_ELSEWHERE(sc[i].st.sent_limit_a);
 				continue;
 			}
 			idx[k] = i;
@@ -222,8 +230,8 @@ static int plan_per_node(size_t n, int64_t react_ms, int64_t now)
 			ssc[k++] = sc[i];
 		}
 		sub.n = k;
-		if (dlm_send_plan(&sub, sin, ssc, k, cfg.enabled, HELD_ELSEWHERE(elsewhere), react_ms, now,
-				  sdec))
+		elsewhere.held = HELD_ELSEWHERE(elsewhere.held);
+		if (dlm_send_plan(&sub, sin, ssc, k, cfg.enabled, &elsewhere, react_ms, now, sdec))
 			return -1;
 		for (size_t j = 0; j < k; j++)
 			dec[idx[j]] = sdec[j];
@@ -288,7 +296,7 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (fleet ? plan_per_node(n, react_ms, now)
-				  : dlm_send_plan(&out, in, sc, n, cfg.enabled, false, react_ms, now, dec)) {
+				  : dlm_send_plan(&out, in, sc, n, cfg.enabled, NULL, react_ms, now, dec)) {
 				FAIL("dlm_send_plan failed");
 				continue;
 			}
@@ -305,19 +313,12 @@ int main(int argc, char **argv)
 					if (sim[j].installed > 0 && on_phase(&in[j], p))
 						installed[p] += sim[j].installed;
 			}
-			double node_installed[2][3] = { { 0 } };
-			for (size_t j = 0; j < n; j++)
-				for (int p = 0; p < 3; p++)
-					if (sim[j].installed > 0 && on_phase(&in[j], p))
-						node_installed[j % 2][p] += sim[j].installed;
 			for (size_t i = 0; i < n; i++) {
 				const sim_ch *s = &sim[i];
 				double lim = out.chargers[i].limit_a;
 				bool urgent = out.stale;
-				/* a node of a fleet knows what it installed itself */
-				const double *inst = fleet ? node_installed[i % 2] : installed;
 				for (int p = 0; p < 3; p++)
-					if (on_phase(&in[i], p) && inst[p] > out.budget_a[p] + 0.05)
+					if (on_phase(&in[i], p) && installed[p] > out.budget_a[p] + 0.05)
 						urgent = true;
 				bool cut = urgent &&
 					s->installed - lim >= 0.1 - 1e-6; /* 0.1 A steps: 16 - 15.9 counts */
