@@ -120,6 +120,20 @@ def start_nodes(url, f, n, settings):
     return lead_of(f.nodes)
 
 
+def start_dlm_nodes(c, url, f, n, **settings):
+    """start_nodes with DLM on a fed meter (dlm_sensor api) that decides
+    quickly (a 0.2 s tick, no settling, pause or ramp; margin 0), changed
+    by settings; checks with c that the nodes name one control node:
+    that node, or None."""
+    s = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
+             dlm_sensor="api", dlm_tick_ms=200, dlm_settle_s=0, dlm_min_pause_s=0,
+             dlm_ramp_a_per_s=100, dlm_margin_a=0, dlm_stale_s=30)
+    s.update(settings)
+    lead = start_nodes(url, f, n, s)
+    c(lead is not None, "the %d nodes name the same control node: %s" % (n, control(f.nodes)))
+    return lead
+
+
 def meter(f, node, house, cars, lag):
     """A grid meter fed to node (PUT /api/v1/dlm/readings, every 0.2 s,
     until f.halt): house A (a number, or a function read at each reading)

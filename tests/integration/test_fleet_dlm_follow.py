@@ -19,7 +19,7 @@ less than 6 A; the limits it got stay within breaker - margin - house.
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
 import time
 from harness import Checks, LimitCharger
-from pgtest import control, fleet_main, meter, start_nodes, wait
+from pgtest import fleet_main, meter, start_dlm_nodes, wait
 
 BREAKER, MARGIN, HOUSE = 16, 1, 1
 LAG = 0.5   # the car follows its new limit this long after its charger got it
@@ -29,11 +29,8 @@ c = Checks()
 
 
 def run(url, f):
-    settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
-                    dlm_sensor="api", dlm_tick_ms=3000, dlm_settle_s=0, dlm_react_s=1, dlm_min_pause_s=0,
-                    dlm_ramp_a_per_s=100, dlm_breaker_a=BREAKER, dlm_margin_a=MARGIN, dlm_stale_s=30)
-    lead = start_nodes(url, f, 2, settings)
-    c(lead is not None, "both nodes name the same control node: %s" % control(f.nodes))
+    lead = start_dlm_nodes(c, url, f, 2, dlm_tick_ms=3000, dlm_react_s=1, dlm_breaker_a=BREAKER,
+                           dlm_margin_a=MARGIN)
     if lead is None:
         return
     other = next(n for n in f.nodes if n is not lead)

@@ -26,7 +26,7 @@ sample or a car slower than the allocation assumes, and a fleet keeps it.)
 Exit 77 (skip) without PostgreSQL, unless CSMS_REQUIRE_TEST_PEERS."""
 import time
 from harness import Checks, LimitCharger
-from pgtest import control, fleet_main, meter, start_nodes, wait
+from pgtest import fleet_main, meter, start_dlm_nodes, wait
 
 BREAKER, HOUSE, REACT = 40, 10, 5
 LAG = 0.3
@@ -36,11 +36,7 @@ c = Checks()
 
 
 def run(url, f):
-    settings = dict(unknown_chargers="accept", call_timeout=2, node_lease_s=6, dlm_enabled="true",
-                    dlm_sensor="api", dlm_tick_ms=200, dlm_settle_s=0, dlm_react_s=REACT, dlm_min_pause_s=0,
-                    dlm_ramp_a_per_s=100, dlm_breaker_a=BREAKER, dlm_margin_a=0, dlm_stale_s=30)
-    lead = start_nodes(url, f, 3, settings)
-    c(lead is not None, "the three nodes name the same control node: %s" % control(f.nodes))
+    lead = start_dlm_nodes(c, url, f, 3, dlm_react_s=REACT, dlm_breaker_a=BREAKER)
     if lead is None:
         return
     x, y = [n for n in f.nodes if n is not lead]
