@@ -1220,21 +1220,48 @@ static size_t remote_inputs(struct csms *app, struct control *ctl, size_t n)
 	return n;
 }
 
-/* The lead: each other node's charger's limit to its node, with whether
- * another charger of the site is in its reaction window (local_window:
- * one connected here; remote: how many of the others' are) and what the
- * others have installed (site_installed: the sum over all, per phase). */
-static void send_remote(struct csms *app, struct control *ctl, size_t nl, size_t n, bool local_window,
-			size_t remote_windows, const double site_installed[3])
+/* The lead: what charger i of the decision adds to the site's send rules
+ * (in its reaction window; *installed_a, its installed limit, < 0 none),
+ * as this node knows it or as its node said (an input past the nl local
+ * ones). */
+static bool site_part(struct csms *app, const struct control *ctl, size_t i, size_t nl, double *installed_a)
 {
+	if (i < nl) {
+		*installed_a = ctl->chv[i]->dlm.sent_limit_a;
+		return window_left_ms(app, ctl->chv[i]) > 0;
+	}
+	const struct remote_in *ri = &ctl->remote[ctl->rix[i]];
+	*installed_a = ri->installed_a;
+	return app->now_ms < ri->window_ms;
+}
+
+/* The lead, with other nodes' chargers in the decision (past the nl local
+ * ones, up to n): sends each its limit with the rest of the site (another
+ * charger in its reaction window: "h"; the others' installed limits per
+ * phase: "ie"), and returns what the other nodes' chargers are to the
+ * chargers connected here. */
+static dlm_send_elsewhere send_remote(struct csms *app, struct control *ctl, size_t nl, size_t n)
+{
+	dlm_send_elsewhere remote = { 0 };
+	size_t windows = 0; /* the site's chargers in their window */
+	double site[3] = { 0, 0, 0 }, lim;
+	for (size_t i = 0; i < n; i++) {
+		bool w = site_part(app, ctl, i, nl, &lim);
+		windows += w;
+		dlm_send_add_installed(lim, &ctl->chin[i], site);
+		if (i >= nl) {
+			remote.held |= w;
+			dlm_send_add_installed(lim, &ctl->chin[i], remote.installed_a);
+		}
+	}
 	for (size_t i = nl; i < n; i++) {
 		const struct remote_in *ri = &ctl->remote[ctl->rix[i]];
-		const bool own = app->now_ms < ri->window_ms;
 		const dlm_charger_out *o = &ctl->out.chargers[i];
-		double own_a[3] = { 0, 0, 0 }, others[3];
-		dlm_send_add_installed(ri->installed_a, &ctl->chin[i], own_a);
+		const bool own = site_part(app, ctl, i, nl, &lim);
+		double others[3] = { 0, 0, 0 };
+		dlm_send_add_installed(lim, &ctl->chin[i], others);
 		for (int p = 0; p < 3; p++)
-			others[p] = fmax(site_installed[p] - own_a[p], 0);
+			others[p] = fmax(site[p] - others[p], 0);
 		struct fleetmsg m = { .type = FLEETMSG_DLMOUT, .payload = cJSON_CreateObject() };
 		snprintf(m.charger, sizeof m.charger, "%s", ri->id);
 		cJSON_AddNumberToObject(m.payload, "l", o->limit_a);
@@ -1244,12 +1271,13 @@ static void send_remote(struct csms *app, struct control *ctl, size_t nl, size_t
 		cJSON_AddBoolToObject(m.payload, "s", ctl->out.stale);
 		cJSON_AddItemToObject(m.payload, "b", cJSON_CreateDoubleArray(ctl->out.budget_a, 3));
 		cJSON_AddStringToObject(m.payload, "site", ctl->site);
-		cJSON_AddBoolToObject(m.payload, "h", local_window || remote_windows > (size_t)own);
+		cJSON_AddBoolToObject(m.payload, "h", windows > (size_t)own);
 		cJSON_AddItemToObject(m.payload, "ie", cJSON_CreateDoubleArray(others, 3));
 		if (fleet_send(app, ri->node, &m))
 			LOGW("dlm", "%s: cannot send its limit to node %s", ri->id, ri->node);
 		fleetmsg_free(&m);
 	}
+	return remote;
 }
 
 /* Not the lead: one charger's input to the node that runs the loop. */
@@ -1461,30 +1489,14 @@ static void decide_inner(struct csms *app, struct control *ctl)
 	}
 	ctl->decisions++;
 	disagreement_alarm(app, ctl);
-	/* Several nodes: while any car of the site reacts to a new limit, no
-	 * node raises one (its draw is counted as the larger of its old and
-	 * new limit: a cut it already follows looks like less house load),
-	 * as on one node */
-	bool local_window = false;
-	size_t remote_windows = 0;
-	dlm_send_elsewhere here = { 0 }; /* the other nodes' chargers, for ours */
-	double site_installed[3] = { 0, 0, 0 };
-	for (size_t i = nl; i < n; i++) {
-		const struct remote_in *ri = &ctl->remote[ctl->rix[i]];
-		remote_windows += app->now_ms < ri->window_ms;
-		dlm_send_add_installed(ri->installed_a, &ctl->chin[i], here.installed_a);
-	}
-	here.held = remote_windows > 0;
-	if (n > nl) { /* only for other nodes: one node has none */
-		memcpy(site_installed, here.installed_a, sizeof site_installed);
-		for (size_t i = 0; i < nl; i++) {
-			local_window |= window_left_ms(app, ctl->chv[i]) > 0;
-			dlm_send_add_installed(ctl->chv[i]->dlm.sent_limit_a, &ctl->chin[i], site_installed);
-		}
-		send_remote(app, ctl, nl, n, local_window, remote_windows, site_installed);
-	}
+	/* Several nodes: the send rules are the site's, as on one node (while
+	 * any car of it reacts to a new limit no raise goes out; the urgent
+	 * cut counts every installed limit), so each node plans with the rest */
+	dlm_send_elsewhere remote;
+	if (n > nl)
+		remote = send_remote(app, ctl, nl, n);
 	ctl->out.n = nl; /* the plan is for the chargers connected here */
-	plan_and_send(app, ctl, nl, n > nl ? &here : NULL);
+	plan_and_send(app, ctl, nl, n > nl ? &remote : NULL);
 	ctl->out.n = n;
 }
 

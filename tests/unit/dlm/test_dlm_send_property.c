@@ -218,10 +218,8 @@ static int plan_per_node(size_t n, int64_t react_ms, int64_t now)
 		for (size_t i = 0; i < n; i++) {
 			if (i % 2 != node) {
 				elsewhere.held |= dlm_send_in_window(&sc[i].st, react_ms, now);
-				for (int p = 0; p < 3; p++)
-					if (sc[i].st.sent_limit_a > 0 && on_phase(&in[i], p))
-						elsewhere.installed_a[p] +=
-							INSTALLED_ELSEWHERE(sc[i].st.sent_limit_a);
+				dlm_send_add_installed(INSTALLED_ELSEWHERE(sc[i].st.sent_limit_a), &in[i],
+						       elsewhere.installed_a);
 				continue;
 			}
 			idx[k] = i;
